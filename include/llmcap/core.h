@@ -1,0 +1,87 @@
+/* llmcap core: simulated time, units, errors and random-number streams.
+ *
+ * Units used throughout llmcap (and in every public header):
+ *   time      int64 nanoseconds (llmcap_time); a month is ~2.6e15 ns, far within range
+ *   tokens    int64 counts
+ *   memory    bytes, as double where derived from model arithmetic
+ *   money     USD, double
+ *   rates     per second, double
+ */
+#ifndef LLMCAP_CORE_H
+#define LLMCAP_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <gsl/gsl_rng.h>
+
+typedef int64_t llmcap_time;
+
+#define LLMCAP_NS ((llmcap_time)1)
+#define LLMCAP_US ((llmcap_time)1000)
+#define LLMCAP_MS ((llmcap_time)1000000)
+#define LLMCAP_SEC ((llmcap_time)1000000000)
+#define LLMCAP_MIN (60 * LLMCAP_SEC)
+#define LLMCAP_HOUR (3600 * LLMCAP_SEC)
+#define LLMCAP_DAY (86400 * LLMCAP_SEC)
+/* A calendar month for cost purposes: 365.25 / 12 days. */
+#define LLMCAP_MONTH_SECONDS (365.25 / 12.0 * 86400.0)
+
+#define LLMCAP_GIB (1024.0 * 1024.0 * 1024.0)
+
+/* Error codes, one table so that code, name and message never drift apart. */
+#define LLMCAP_ERRNO_MAP(XX)                                   \
+	XX(OK, "success")                                      \
+	XX(INVAL, "invalid input")                           \
+	XX(IO, "input/output error")                           \
+	XX(NOMEM, "out of memory")                             \
+	XX(CAPACITY, "configuration does not fit its hardware") \
+	XX(USAGE, "bad command line")
+
+enum llmcap_errno {
+#define XX(name, msg) LLMCAP_E##name,
+	LLMCAP_ERRNO_MAP(XX)
+#undef XX
+};
+
+const char *llmcap_strerror(int code);
+
+/* An error with its context: "file:line:column: what was wrong, what was expected". */
+struct llmcap_error {
+	int code;
+	char msg[1024];
+};
+
+/* Sets err (if not NULL) and returns -code, so callers can `return llmcap_errorf(...)`. */
+int llmcap_errorf(struct llmcap_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Unit parsers. Each returns 0 on success, or -LLMCAP_EINVAL with `why` set to what was
+ * expected. All of them reject trailing garbage, NaN and infinity. */
+int llmcap_parse_double(const char *s, double *out);
+int llmcap_parse_int(const char *s, int64_t *out);
+/* "500ms", "1.5s", "2h", "1d", "1w", "250us", "10ns", "3min". A bare number is rejected. */
+int llmcap_parse_duration(const char *s, llmcap_time *out);
+/* "50000/day", "35/min", "0.5/s", "2/hour", "3/ms"... -> events per second. */
+int llmcap_parse_rate(const char *s, double *out_per_s);
+/* "80GiB", "81559MiB", "1.5GB", "4096" (bytes) -> bytes. */
+int llmcap_parse_bytes(const char *s, double *out_bytes);
+
+/* Writes a duration with the largest unit that keeps it exact ("1d", "90s", "1500ms"). */
+void llmcap_format_duration(llmcap_time t, char *buf, size_t n);
+/* Writes a rate as "<value>/<unit>" choosing a readable unit. */
+void llmcap_format_rate(double per_s, char *buf, size_t n);
+/* Formats a number with %.17g then trims it to the shortest form that round-trips. */
+void llmcap_format_double(double v, char *buf, size_t n);
+
+/* Random streams. Every source of randomness (arrivals, the class mix, each class's prompt
+ * and output lengths, routing) owns one generator seeded from (scenario seed, stream name),
+ * so that changing how one source draws never shifts another source's draws. */
+gsl_rng *llmcap_rng_stream(uint64_t seed, const char *stream_name);
+
+/* 64-bit FNV-1a, used for run digests and stream seeds. */
+uint64_t llmcap_hash_bytes(uint64_t h, const void *data, size_t n);
+#define LLMCAP_HASH_INIT UINT64_C(1469598103934665603)
+
+#endif

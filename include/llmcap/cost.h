@@ -1,0 +1,30 @@
+/* Cost model: 3-year (configurable) TCO of owned servers against API prices for the same
+ * token volume, and the monthly volume at which they break even.
+ *
+ * Self-hosted = servers x capex + months x servers x opex_monthly + years x support_yearly.
+ * API = months x (monthly_bill, or the simulated monthly tokens x per-class prices).
+ * The simulated volume is the demand that arrived in the horizon, scaled to a month
+ * (365.25 / 12 days), input and output tokens priced separately.
+ */
+#ifndef LLMCAP_COST_H
+#define LLMCAP_COST_H
+
+#include "llmcap/sim.h"
+
+struct llmcap_cost {
+	double months;
+	double capex, opex, support, self_total;        /* USD over the horizon */
+	double self_monthly;                            /* self_total / months */
+	double tokens_per_month;                        /* input + output */
+	double api_monthly_at_prices;                   /* per-token prices x monthly tokens */
+	double api_monthly;                             /* what the comparison uses */
+	double api_total;
+	bool flat_bill;
+	double price_per_m;          /* USD per 1M tokens, blended over the simulated mix */
+	double breakeven_tokens_per_month; /* self_monthly / price_per_m x 1e6; NAN if free */
+};
+
+void llmcap_cost_compute(const struct llmcap_scenario *sc, const struct llmcap_results *res,
+			 struct llmcap_cost *out);
+
+#endif

@@ -1,0 +1,1378 @@
+/* Scenario and catalog loading: one schema table per section drives parsing, defaults,
+ * validation messages, the resolved-YAML writer and the Markdown reference, so that the
+ * four never disagree. */
+#include "llmcap/scenario.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <libfyaml.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "llmcap/perf.h"
+
+enum ftype {
+	T_STR,
+	T_INT,
+	T_U64,
+	T_DOUBLE,
+	T_BOOL,
+	T_DURATION,
+	T_RATE,
+	T_BYTES,
+	T_ENUM,
+	T_SECTION,
+	T_MAP,
+	T_DIST,
+};
+
+enum {
+	F_MIN_EXCL = 1u << 0, /* min is exclusive */
+	F_AUTO = 1u << 1,     /* integer: "auto" means 0 */
+	F_NULL = 1u << 2,     /* double: null means NAN */
+	F_HAS_MAX = 1u << 3,  /* max is meaningful */
+};
+
+struct section;
+
+struct field {
+	const char *key;
+	enum ftype type;
+	size_t offset;
+	size_t size; /* strings: buffer size */
+	const char *def;
+	const char *doc;
+	double min, max; /* numbers in their stored unit (ns for durations) */
+	unsigned flags;
+	const char *const *names;  /* enums: NULL-terminated, in enum order */
+	const struct section *sub; /* sections and map entries */
+	/* maps: struct array at `offset`, element count (size_t) at count_offset */
+	size_t count_offset, elem_size, max_count;
+};
+
+struct section {
+	const struct field *fields;
+	size_t n;
+};
+
+#define SECTION(arr) {arr, sizeof arr / sizeof arr[0]}
+#define NOLIMIT -HUGE_VAL, HUGE_VAL
+
+/* ---- enums ---- */
+
+static const char *const diurnal_names[] = {"none", "smooth", NULL};
+static const char *const arrival_names[] = {"poisson", NULL};
+static const char *const dtype_names[] = {"bf16", "fp16", "fp8", "int4-awq", NULL};
+static const char *const kv_dtype_names[] = {"auto", "fp8", NULL};
+static const char *const router_names[] = {"round-robin", "least-outstanding", "random", NULL};
+static const char *const dist_names[] = {"fixed", "uniform", "lognormal", NULL};
+
+const char *llmcap_dtype_name(enum llmcap_dtype d)
+{
+	return dtype_names[d];
+}
+
+const char *llmcap_router_name(enum llmcap_router r)
+{
+	return router_names[r];
+}
+
+/* ---- the scenario schema ---- */
+
+#define SC(member) offsetof(struct llmcap_scenario, member)
+#define CL(member) offsetof(struct llmcap_class_cfg, member)
+#define PO(member) offsetof(struct llmcap_pool_cfg, member)
+#define PR(member) offsetof(struct llmcap_price_cfg, member)
+
+static const struct field class_fields[] = {
+	{.key = "share", .type = T_DOUBLE, .offset = CL(share), .def = "1",
+	 .doc = "relative weight of this class in the request mix; shares are normalised to sum to 1",
+	 .min = 0, .max = HUGE_VAL, .flags = F_MIN_EXCL},
+	{.key = "pool", .type = T_STR, .offset = CL(pool), .size = LLMCAP_NAME_MAX, .def = "",
+	 .doc = "pool that serves this class (empty: the pool named like the class)"},
+	{.key = "prompt", .type = T_DIST, .offset = CL(prompt),
+	 .def = "{dist: fixed, value: 1000}",
+	 .doc = "prompt length distribution, tokens: {dist: fixed, value} | {dist: uniform, min, max} "
+		"| {dist: lognormal, median, sigma, min, max}; samples are rounded and clamped to [min, max]"},
+	{.key = "output", .type = T_DIST, .offset = CL(output), .def = "{dist: fixed, value: 200}",
+	 .doc = "output length distribution, tokens (same forms as prompt)"},
+	{.key = "slo_ttft_p99", .type = T_DURATION, .offset = CL(slo_ttft_p99), .def = "2s",
+	 .doc = "target for the 99th percentile of time to first token", .min = 0, .max = HUGE_VAL,
+	 .flags = F_MIN_EXCL},
+	{.key = "slo_tpot_p99", .type = T_DURATION, .offset = CL(slo_tpot_p99), .def = "100ms",
+	 .doc = "target for the 99th percentile of time per output token", .min = 0, .max = HUGE_VAL,
+	 .flags = F_MIN_EXCL},
+};
+static const struct section class_section = SECTION(class_fields);
+
+static const struct field diurnal_fields[] = {
+	{.key = "shape", .type = T_ENUM, .offset = SC(workload.diurnal.shape), .def = "smooth",
+	 .names = diurnal_names,
+	 .doc = "none: constant rate; smooth: a daily curve exp(k cos(2 pi (h - peak_hour) / 24)) / I0(k), "
+		"mean exactly 1, k chosen so the peak is peak_to_mean"},
+	{.key = "peak_to_mean", .type = T_DOUBLE, .offset = SC(workload.diurnal.peak_to_mean),
+	 .def = "3", .doc = "busiest instant's rate divided by the mean rate", .min = 1, .max = 50,
+	 .flags = F_HAS_MAX},
+	{.key = "peak_hour", .type = T_DOUBLE, .offset = SC(workload.diurnal.peak_hour), .def = "14",
+	 .doc = "hour of day (0-24, simulated time starts at midnight) of the peak", .min = 0,
+	 .max = 24, .flags = F_HAS_MAX},
+};
+static const struct section diurnal_section = SECTION(diurnal_fields);
+
+static const struct field workload_fields[] = {
+	{.key = "rate", .type = T_RATE, .offset = SC(workload.rate), .def = "50000/day",
+	 .doc = "mean request rate over the day, all classes together (e.g. 50000/day, 35/min)",
+	 .min = 0, .max = HUGE_VAL, .flags = F_MIN_EXCL},
+	{.key = "arrival", .type = T_ENUM, .offset = SC(workload.arrival), .def = "poisson",
+	 .names = arrival_names,
+	 .doc = "arrival process: poisson (non-homogeneous when diurnal.shape is not none)"},
+	{.key = "diurnal", .type = T_SECTION, .sub = &diurnal_section, .doc = "daily rate profile"},
+	{.key = "classes", .type = T_MAP, .offset = SC(workload.classes),
+	 .count_offset = SC(workload.n_classes), .elem_size = sizeof(struct llmcap_class_cfg),
+	 .max_count = LLMCAP_MAX_CLASSES, .sub = &class_section,
+	 .doc = "request classes by name (at least one)"},
+};
+static const struct section workload_section = SECTION(workload_fields);
+
+static const struct field hardware_fields[] = {
+	{.key = "servers", .type = T_INT, .offset = SC(hardware.servers), .def = "1",
+	 .doc = "number of servers", .min = 1, .max = 100000, .flags = F_HAS_MAX},
+	{.key = "gpu", .type = T_STR, .offset = SC(hardware.gpu), .size = LLMCAP_NAME_MAX,
+	 .def = "h100-sxm-80gb", .doc = "accelerator, by catalog name (llmcap catalog lists them)"},
+	{.key = "gpus_per_server", .type = T_INT, .offset = SC(hardware.gpus_per_server), .def = "8",
+	 .doc = "GPUs in each server", .min = 1, .max = 64, .flags = F_HAS_MAX},
+};
+static const struct section hardware_section = SECTION(hardware_fields);
+
+static const struct field pool_fields[] = {
+	{.key = "model", .type = T_STR, .offset = PO(model), .size = LLMCAP_NAME_MAX,
+	 .def = "llama-3.1-8b", .doc = "model, by catalog name"},
+	{.key = "dtype", .type = T_ENUM, .offset = PO(dtype), .def = "bf16", .names = dtype_names,
+	 .doc = "weight precision: bf16 | fp16 (2 bytes), fp8 (1 byte, FP8 tensor cores), "
+		"int4-awq (4.25 bits incl. scales, 16-bit compute)"},
+	{.key = "kv_cache_dtype", .type = T_ENUM, .offset = PO(kv_cache_dtype), .def = "auto",
+	 .names = kv_dtype_names, .doc = "KV cache precision: auto (16-bit) | fp8"},
+	{.key = "tensor_parallel_size", .type = T_INT, .offset = PO(tensor_parallel_size),
+	 .def = "1", .doc = "GPUs per replica: 1, 2, 4 or 8", .min = 1, .max = 8,
+	 .flags = F_HAS_MAX},
+	{.key = "replicas", .type = T_INT, .offset = PO(replicas), .def = "1",
+	 .doc = "model instances in the pool", .min = 1, .max = 100000, .flags = F_HAS_MAX},
+	{.key = "max_num_seqs", .type = T_INT, .offset = PO(max_num_seqs), .def = "256",
+	 .doc = "vLLM: most sequences in one step", .min = 1, .max = 1 << 20, .flags = F_HAS_MAX},
+	{.key = "max_num_batched_tokens", .type = T_INT, .offset = PO(max_num_batched_tokens),
+	 .def = "8192", .doc = "vLLM: token budget of one step", .min = 1, .max = 1 << 24,
+	 .flags = F_HAS_MAX},
+	{.key = "enable_chunked_prefill", .type = T_BOOL, .offset = PO(enable_chunked_prefill),
+	 .def = "true", .doc = "vLLM: split long prompts across steps within the token budget"},
+	{.key = "gpu_memory_utilization", .type = T_DOUBLE, .offset = PO(gpu_memory_utilization),
+	 .def = "0.9", .doc = "vLLM: share of GPU memory the engine may use", .min = 0, .max = 1,
+	 .flags = F_MIN_EXCL | F_HAS_MAX},
+	{.key = "block_size", .type = T_INT, .offset = PO(block_size), .def = "16",
+	 .doc = "vLLM: tokens per KV-cache block", .min = 1, .max = 4096, .flags = F_HAS_MAX},
+	{.key = "max_model_len", .type = T_INT, .offset = PO(max_model_len), .def = "auto",
+	 .flags = F_AUTO | F_HAS_MAX, .min = 2, .max = 1 << 24,
+	 .doc = "vLLM: longest sequence (prompt + output) in tokens; auto: the model's context "
+		"length, lowered to what the KV cache holds"},
+	{.key = "num_gpu_blocks_override", .type = T_INT, .offset = PO(num_gpu_blocks_override),
+	 .def = "auto", .flags = F_AUTO | F_HAS_MAX, .min = 1, .max = 1e12,
+	 .doc = "vLLM: KV blocks per replica instead of the derived count"},
+	{.key = "memory_overhead", .type = T_BYTES, .offset = PO(memory_overhead), .def = "0.5GiB",
+	 .min = 0, .max = HUGE_VAL,
+	 .doc = "per-GPU memory outside weights, activations and KV cache (CUDA context, NCCL and "
+		"cuBLAS workspaces); an estimate"},
+	{.key = "step_overhead", .type = T_DURATION, .offset = PO(step_overhead), .def = "1500us",
+	 .min = 0, .max = HUGE_VAL,
+	 .doc = "CPU time per engine step (schedule, prepare inputs, sample, process outputs: "
+		"1.2-1.5 ms at batch 8-16 in vidur's measured vLLM overheads)"},
+	{.key = "router", .type = T_ENUM, .offset = PO(router), .def = "round-robin",
+	 .names = router_names, .doc = "replica choice within the pool"},
+};
+static const struct section pool_section = SECTION(pool_fields);
+
+static const struct field price_fields[] = {
+	{.key = "input", .type = T_DOUBLE, .offset = PR(input), .def = "0",
+	 .doc = "USD per 1M input tokens", .min = 0, .max = HUGE_VAL},
+	{.key = "output", .type = T_DOUBLE, .offset = PR(output), .def = "0",
+	 .doc = "USD per 1M output tokens", .min = 0, .max = HUGE_VAL},
+};
+static const struct section price_section = SECTION(price_fields);
+
+static const struct field api_fields[] = {
+	{.key = "monthly_bill", .type = T_DOUBLE, .offset = SC(cost.api.monthly_bill), .def = "null",
+	 .flags = F_NULL, .min = 0, .max = HUGE_VAL,
+	 .doc = "a flat API bill in USD/month instead of per-token prices (null: use prices)"},
+	{.key = "prices", .type = T_MAP, .offset = SC(cost.api.prices),
+	 .count_offset = SC(cost.api.n_prices), .elem_size = sizeof(struct llmcap_price_cfg),
+	 .max_count = LLMCAP_MAX_CLASSES, .sub = &price_section,
+	 .doc = "API list price per class name (every class needs one unless monthly_bill is set)"},
+};
+static const struct section api_section = SECTION(api_fields);
+
+static const struct field cost_fields[] = {
+	{.key = "horizon_years", .type = T_DOUBLE, .offset = SC(cost.horizon_years), .def = "3",
+	 .doc = "amortisation and comparison horizon, years", .min = 0, .max = 50,
+	 .flags = F_MIN_EXCL | F_HAS_MAX},
+	{.key = "capex", .type = T_DOUBLE, .offset = SC(cost.capex), .def = "155000",
+	 .doc = "purchase price per server, USD", .min = 0, .max = HUGE_VAL},
+	{.key = "opex_monthly", .type = T_DOUBLE, .offset = SC(cost.opex_monthly), .def = "2450",
+	 .doc = "power and colocation per server per month, USD", .min = 0, .max = HUGE_VAL},
+	{.key = "support_yearly", .type = T_DOUBLE, .offset = SC(cost.support_yearly),
+	 .def = "10000", .doc = "support and labour per year for the fleet, USD", .min = 0,
+	 .max = HUGE_VAL},
+	{.key = "api", .type = T_SECTION, .sub = &api_section, .doc = "what the same traffic costs on an API"},
+};
+static const struct section cost_section = SECTION(cost_fields);
+
+static const struct field scenario_fields[] = {
+	{.key = "name", .type = T_STR, .offset = SC(name), .size = 128, .def = "unnamed",
+	 .doc = "label printed with the results"},
+	{.key = "seed", .type = T_U64, .offset = SC(seed), .def = "42",
+	 .doc = "seed of every random stream; same scenario + seed = same results"},
+	{.key = "horizon", .type = T_DURATION, .offset = SC(horizon), .def = "1d",
+	 .doc = "simulated time (arrivals stop there; requests still in flight are reported unfinished)",
+	 .min = 0, .max = 3660.0 * 86400e9, .flags = F_MIN_EXCL | F_HAS_MAX},
+	{.key = "workload", .type = T_SECTION, .sub = &workload_section, .doc = "the traffic"},
+	{.key = "hardware", .type = T_SECTION, .sub = &hardware_section, .doc = "the fleet"},
+	{.key = "pools", .type = T_MAP, .offset = SC(pools), .count_offset = SC(n_pools),
+	 .elem_size = sizeof(struct llmcap_pool_cfg), .max_count = LLMCAP_MAX_POOLS,
+	 .sub = &pool_section, .doc = "pools of identical replicas, by name (at least one)"},
+	{.key = "cost", .type = T_SECTION, .sub = &cost_section, .doc = "owned hardware vs API"},
+};
+static const struct section scenario_section = SECTION(scenario_fields);
+
+/* ---- the catalog schema ---- */
+
+#define MS(member) offsetof(struct llmcap_model_spec, member)
+#define GS(member) offsetof(struct llmcap_gpu_spec, member)
+#define POSINT(k, m, d) \
+	{.key = k, .type = T_INT, .offset = MS(m), .def = d, .doc = d, .min = 1, .max = 1 << 30, \
+	 .flags = F_HAS_MAX}
+
+static const struct field model_fields[] = {
+	{.key = "source", .type = T_STR, .offset = MS(source), .size = 512, .def = "",
+	 .doc = "where the numbers come from"},
+	POSINT("layers", layers, "1"),
+	POSINT("hidden_size", hidden_size, "1"),
+	POSINT("num_attention_heads", num_attention_heads, "1"),
+	POSINT("num_key_value_heads", num_key_value_heads, "1"),
+	POSINT("head_dim", head_dim, "1"),
+	POSINT("intermediate_size", intermediate_size, "1"),
+	POSINT("vocab_size", vocab_size, "1"),
+	POSINT("max_position_embeddings", max_position_embeddings, "1"),
+	{.key = "tie_word_embeddings", .type = T_BOOL, .offset = MS(tie_word_embeddings),
+	 .def = "false", .doc = ""},
+};
+static const struct section model_section = SECTION(model_fields);
+
+#define GPUNUM(k, m, t) \
+	{.key = k, .type = t, .offset = GS(m), .def = "0", .doc = "", .min = 0, .max = HUGE_VAL}
+static const struct field gpu_fields[] = {
+	{.key = "source", .type = T_STR, .offset = GS(source), .size = 1024, .def = "", .doc = ""},
+	GPUNUM("memory", memory, T_BYTES),
+	GPUNUM("hbm_bandwidth", hbm_bandwidth, T_DOUBLE),
+	GPUNUM("bf16_tflops", bf16_tflops, T_DOUBLE),
+	GPUNUM("fp8_tflops", fp8_tflops, T_DOUBLE),
+	GPUNUM("nvlink_bandwidth", nvlink_bandwidth, T_DOUBLE),
+	GPUNUM("tdp_watts", tdp_watts, T_DOUBLE),
+	{.key = "achieved_compute", .type = T_DOUBLE, .offset = GS(achieved_compute), .def = "1",
+	 .doc = "", .min = 0, .max = 1, .flags = F_MIN_EXCL | F_HAS_MAX},
+	{.key = "achieved_memory", .type = T_DOUBLE, .offset = GS(achieved_memory), .def = "1",
+	 .doc = "", .min = 0, .max = 1, .flags = F_MIN_EXCL | F_HAS_MAX},
+	{.key = "allreduce_latency", .type = T_DURATION, .offset = GS(allreduce_latency),
+	 .def = "0ns", .doc = "", .min = 0, .max = HUGE_VAL},
+	GPUNUM("allreduce_bandwidth", allreduce_bandwidth, T_DOUBLE),
+};
+static const struct section gpu_section = SECTION(gpu_fields);
+
+static const struct field catalog_models_root = {
+	.key = "models", .type = T_MAP, .offset = offsetof(struct llmcap_catalog, models),
+	.count_offset = offsetof(struct llmcap_catalog, n_models),
+	.elem_size = sizeof(struct llmcap_model_spec), .max_count = LLMCAP_CATALOG_MAX,
+	.sub = &model_section};
+static const struct field catalog_gpus_root = {
+	.key = "gpus", .type = T_MAP, .offset = offsetof(struct llmcap_catalog, gpus),
+	.count_offset = offsetof(struct llmcap_catalog, n_gpus),
+	.elem_size = sizeof(struct llmcap_gpu_spec), .max_count = LLMCAP_CATALOG_MAX,
+	.sub = &gpu_section};
+
+/* ---- scalar conversion ---- */
+
+static void *at(void *base, size_t off)
+{
+	return (char *)base + off;
+}
+
+static const void *cat_(const void *base, size_t off)
+{
+	return (const char *)base + off;
+}
+
+static bool is_null_text(const char *s)
+{
+	return strcmp(s, "null") == 0 || strcmp(s, "~") == 0 || strcmp(s, "Null") == 0 ||
+	       strcmp(s, "NULL") == 0;
+}
+
+static const char *type_expectation(const struct field *f)
+{
+	switch (f->type) {
+	case T_STR: return "a string";
+	case T_INT: return f->flags & F_AUTO ? "an integer or auto" : "an integer";
+	case T_U64: return "a non-negative integer";
+	case T_DOUBLE: return f->flags & F_NULL ? "a number or null" : "a number";
+	case T_BOOL: return "true or false";
+	case T_DURATION: return "a duration with a unit (ns, us, ms, s, min, h, d, w), e.g. 500ms";
+	case T_RATE: return "a rate with a unit, e.g. 50000/day, 35/min, 0.5/s";
+	case T_BYTES: return "a size, e.g. 80GiB, 81559MiB, 1.5GB or a number of bytes";
+	case T_ENUM: return "one of the listed names";
+	case T_SECTION: return "a mapping";
+	case T_MAP: return "a mapping of names to entries";
+	case T_DIST: return "a mapping such as {dist: lognormal, median: 600, sigma: 0.8}";
+	}
+	return "a value";
+}
+
+/* Describes the numeric range for messages, in the field's own unit. */
+static void range_text(const struct field *f, char *buf, size_t n)
+{
+	char lo[64], hi[64];
+	if (f->type == T_DURATION) {
+		llmcap_format_duration((llmcap_time)f->min, lo, sizeof lo);
+		llmcap_format_duration((llmcap_time)f->max, hi, sizeof hi);
+	} else {
+		llmcap_format_double(f->min, lo, sizeof lo);
+		llmcap_format_double(f->max, hi, sizeof hi);
+	}
+	bool has_max = (f->flags & F_HAS_MAX) != 0;
+	const char *what = (f->type == T_INT) ? "an integer" : "a value";
+	if (has_max)
+		snprintf(buf, n, "%s %s %s and <= %s", what, (f->flags & F_MIN_EXCL) ? ">" : ">=",
+			 lo, hi);
+	else
+		snprintf(buf, n, "%s %s %s", what, (f->flags & F_MIN_EXCL) ? ">" : ">=", lo);
+}
+
+static bool in_range(const struct field *f, double v)
+{
+	if (f->min == 0 && f->max == 0)
+		return true; /* no range given */
+	if ((f->flags & F_MIN_EXCL) ? !(v > f->min) : !(v >= f->min))
+		return false;
+	if ((f->flags & F_HAS_MAX) && !(v <= f->max))
+		return false;
+	return true;
+}
+
+/* Converts text into the field's storage. On failure writes what was expected into `why`. */
+static int convert_scalar(const struct field *f, const char *s, void *dst, char *why, size_t wn)
+{
+	double v = 0;
+	switch (f->type) {
+	case T_STR: {
+		if (strlen(s) >= f->size) {
+			snprintf(why, wn, "a string of at most %zu characters", f->size - 1);
+			return -1;
+		}
+		if (is_null_text(s))
+			s = "";
+		strcpy(dst, s);
+		return 0;
+	}
+	case T_BOOL:
+		if (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on"))
+			*(bool *)dst = true;
+		else if (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "off"))
+			*(bool *)dst = false;
+		else
+			goto type_error;
+		return 0;
+	case T_ENUM:
+		for (int i = 0; f->names[i]; i++)
+			if (!strcmp(s, f->names[i])) {
+				*(int *)dst = i;
+				return 0;
+			}
+		{
+			size_t k = (size_t)snprintf(why, wn, "one of:");
+			for (int i = 0; f->names[i] && k < wn; i++)
+				k += (size_t)snprintf(why + k, wn - k, " %s", f->names[i]);
+		}
+		return -1;
+	case T_U64: {
+		char *end;
+		errno = 0;
+		if (*s == '-' || !*s)
+			goto type_error;
+		unsigned long long u = strtoull(s, &end, 10);
+		if (*end || errno)
+			goto type_error;
+		*(uint64_t *)dst = u;
+		return 0;
+	}
+	case T_INT: {
+		int64_t i;
+		if ((f->flags & F_AUTO) && !strcmp(s, "auto")) {
+			*(int64_t *)dst = 0;
+			return 0;
+		}
+		if (llmcap_parse_int(s, &i) != 0)
+			goto type_error;
+		if (!in_range(f, (double)i))
+			goto range_error;
+		*(int64_t *)dst = i;
+		return 0;
+	}
+	case T_DOUBLE:
+		if ((f->flags & F_NULL) && is_null_text(s)) {
+			*(double *)dst = NAN;
+			return 0;
+		}
+		if (llmcap_parse_double(s, &v) != 0)
+			goto type_error;
+		break;
+	case T_RATE:
+		if (llmcap_parse_rate(s, &v) != 0)
+			goto type_error;
+		break;
+	case T_BYTES:
+		if (llmcap_parse_bytes(s, &v) != 0)
+			goto type_error;
+		break;
+	case T_DURATION: {
+		llmcap_time t;
+		if (llmcap_parse_duration(s, &t) != 0)
+			goto type_error;
+		if (!in_range(f, (double)t))
+			goto range_error;
+		*(llmcap_time *)dst = t;
+		return 0;
+	}
+	default:
+		goto type_error;
+	}
+	if (!in_range(f, v))
+		goto range_error;
+	*(double *)dst = v;
+	return 0;
+type_error:
+	snprintf(why, wn, "%s", type_expectation(f));
+	return -1;
+range_error:
+	range_text(f, why, wn);
+	return -1;
+}
+
+static void format_scalar(const struct field *f, const void *src, char *buf, size_t n)
+{
+	switch (f->type) {
+	case T_STR: snprintf(buf, n, "%s", (const char *)src); return;
+	case T_BOOL: snprintf(buf, n, "%s", *(const bool *)src ? "true" : "false"); return;
+	case T_ENUM: snprintf(buf, n, "%s", f->names[*(const int *)src]); return;
+	case T_U64: snprintf(buf, n, "%llu", (unsigned long long)*(const uint64_t *)src); return;
+	case T_INT:
+		if ((f->flags & F_AUTO) && *(const int64_t *)src == 0)
+			snprintf(buf, n, "auto");
+		else
+			snprintf(buf, n, "%lld", (long long)*(const int64_t *)src);
+		return;
+	case T_DOUBLE:
+		if (isnan(*(const double *)src))
+			snprintf(buf, n, "null");
+		else
+			llmcap_format_double(*(const double *)src, buf, n);
+		return;
+	case T_BYTES: llmcap_format_double(*(const double *)src, buf, n); return;
+	case T_RATE: llmcap_format_rate(*(const double *)src, buf, n); return;
+	case T_DURATION: llmcap_format_duration(*(const llmcap_time *)src, buf, n); return;
+	default: snprintf(buf, n, "?"); return;
+	}
+}
+
+/* ---- the YAML walker ---- */
+
+struct walk {
+	const char *origin;   /* file name, or NULL for an override */
+	const char *override; /* the --set argument */
+	struct llmcap_error *err;
+};
+
+static void where(const struct walk *w, struct fy_node *n, char *buf, size_t len)
+{
+	if (!w->origin) {
+		snprintf(buf, len, "--set '%s'", w->override);
+		return;
+	}
+	struct fy_token *t = n ? fy_node_get_scalar_token(n) : NULL;
+	const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
+	if (m)
+		snprintf(buf, len, "%s:%d:%d", w->origin, m->line + 1, m->column + 1);
+	else
+		snprintf(buf, len, "%s", w->origin);
+}
+
+static int fail(const struct walk *w, struct fy_node *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail(const struct walk *w, struct fy_node *n, const char *fmt, ...)
+{
+	char loc[600], msg[800];
+	where(w, n, loc, sizeof loc);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	return llmcap_errorf(w->err, LLMCAP_EINVAL, "%s: %s", loc, msg);
+}
+
+static void join(char *out, size_t n, const char *path, const char *key)
+{
+	if (path && *path)
+		snprintf(out, n, "%s.%s", path, key);
+	else
+		snprintf(out, n, "%s", key);
+}
+
+static const char *kind_name(struct fy_node *n)
+{
+	switch (fy_node_get_type(n)) {
+	case FYNT_MAPPING: return "a mapping";
+	case FYNT_SEQUENCE: return "a list";
+	default: return "a scalar";
+	}
+}
+
+static void list_keys(const struct section *s, char *buf, size_t n)
+{
+	size_t k = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < s->n && k < n; i++)
+		k += (size_t)snprintf(buf + k, n - k, "%s%s", i ? ", " : "", s->fields[i].key);
+}
+
+static int apply_section(const struct walk *w, const struct section *s, void *base,
+			 struct fy_node *map, const char *path, struct fy_node *keynode);
+static void set_defaults(const struct section *s, void *base);
+
+static int apply_scalar(const struct walk *w, const struct field *f, void *dst,
+			struct fy_node *val, struct fy_node *keynode, const char *path)
+{
+	if (!fy_node_is_scalar(val))
+		return fail(w, keynode, "%s: expected %s, got %s", path, type_expectation(f),
+			    kind_name(val));
+	const char *s = fy_node_get_scalar0(val);
+	char why[256];
+	if (!s)
+		return llmcap_errorf(w->err, LLMCAP_ENOMEM, "out of memory");
+	if (convert_scalar(f, s, dst, why, sizeof why) != 0)
+		return fail(w, val, "%s: '%s' is not valid; expected %s", path, s, why);
+	return 0;
+}
+
+/* Distribution keys valid per kind, in the order they are written. */
+static const char *const dist_keys[][6] = {
+	[LLMCAP_DIST_FIXED] = {"dist", "value", NULL},
+	[LLMCAP_DIST_UNIFORM] = {"dist", "min", "max", NULL},
+	[LLMCAP_DIST_LOGNORMAL] = {"dist", "median", "sigma", "min", "max", NULL},
+};
+
+static int apply_dist(const struct walk *w, struct llmcap_dist *d, struct fy_node *val,
+		      struct fy_node *keynode, const char *path)
+{
+	if (!fy_node_is_mapping(val))
+		return fail(w, fy_node_is_scalar(val) ? val : keynode,
+			    "%s: expected a mapping such as {dist: lognormal, median: 600, sigma: 0.8}, got %s",
+			    path, kind_name(val));
+	struct fy_node *kn = fy_node_mapping_lookup_by_string(val, "dist", FY_NT);
+	struct llmcap_dist nd = *d;
+	bool fresh = false;
+	if (kn) {
+		static const struct field kf = {.key = "dist", .type = T_ENUM, .names = dist_names};
+		char p[256];
+		join(p, sizeof p, path, "dist");
+		int kind;
+		if (apply_scalar(w, &kf, &kind, kn, kn, p) != 0)
+			return -LLMCAP_EINVAL;
+		if ((enum llmcap_dist_kind)kind != d->kind) {
+			fresh = true;
+			nd = (struct llmcap_dist){.kind = (enum llmcap_dist_kind)kind,
+						  .value = NAN, .median = NAN, .sigma = NAN,
+						  .min = 1, .max = 131072};
+		}
+	}
+	bool have_min = false, have_max = false;
+	void *it = NULL;
+	struct fy_node_pair *pair;
+	while ((pair = fy_node_mapping_iterate(val, &it))) {
+		struct fy_node *k = fy_node_pair_key(pair), *v = fy_node_pair_value(pair);
+		const char *key = fy_node_is_scalar(k) ? fy_node_get_scalar0(k) : NULL;
+		if (!key)
+			return fail(w, k, "%s: keys must be plain names", path);
+		if (!strcmp(key, "dist"))
+			continue;
+		bool valid = false;
+		for (int i = 0; dist_keys[nd.kind][i]; i++)
+			valid |= !strcmp(key, dist_keys[nd.kind][i]);
+		if (!valid) {
+			char keys[128] = "";
+			for (int i = 0; dist_keys[nd.kind][i]; i++)
+				snprintf(keys + strlen(keys), sizeof keys - strlen(keys), "%s%s",
+					 i ? ", " : "", dist_keys[nd.kind][i]);
+			return fail(w, k, "unknown key '%s' in %s (a %s distribution); valid keys: %s",
+				    key, path, dist_names[nd.kind], keys);
+		}
+		char p[256];
+		join(p, sizeof p, path, key);
+		if (!strcmp(key, "value") || !strcmp(key, "median")) {
+			static const struct field pos = {.type = T_DOUBLE, .min = 0, .max = 1e9,
+							 .flags = F_MIN_EXCL | F_HAS_MAX};
+			double x;
+			if (apply_scalar(w, &pos, &x, v, k, p) != 0)
+				return -LLMCAP_EINVAL;
+			if (!strcmp(key, "value")) {
+				if (x != floor(x))
+					return fail(w, v, "%s: '%s' is not valid; expected a whole number of tokens", p,
+						    fy_node_get_scalar0(v));
+				nd.value = x;
+			} else {
+				nd.median = x;
+			}
+		} else if (!strcmp(key, "sigma")) {
+			static const struct field sg = {.type = T_DOUBLE, .min = 0, .max = 10,
+							.flags = F_HAS_MAX};
+			if (apply_scalar(w, &sg, &nd.sigma, v, k, p) != 0)
+				return -LLMCAP_EINVAL;
+		} else { /* min, max */
+			static const struct field mm = {.type = T_INT, .min = 1, .max = 1 << 24,
+							.flags = F_HAS_MAX};
+			if (apply_scalar(w, &mm, !strcmp(key, "min") ? (void *)&nd.min : (void *)&nd.max,
+					 v, k, p) != 0)
+				return -LLMCAP_EINVAL;
+			if (!strcmp(key, "min"))
+				have_min = true;
+			else
+				have_max = true;
+		}
+	}
+	/* A new kind must bring its own parameters; a merge (override) keeps the old ones. */
+	struct fy_node *at_node = kn ? kn : keynode;
+	if (nd.kind == LLMCAP_DIST_FIXED && isnan(nd.value))
+		return fail(w, at_node, "%s: a fixed distribution needs 'value'", path);
+	if (nd.kind == LLMCAP_DIST_UNIFORM && fresh && !(have_min && have_max))
+		return fail(w, at_node, "%s: a uniform distribution needs 'min' and 'max'", path);
+	if (nd.kind == LLMCAP_DIST_LOGNORMAL && (isnan(nd.median) || isnan(nd.sigma)))
+		return fail(w, at_node, "%s: a lognormal distribution needs 'median' and 'sigma'", path);
+	if (nd.min > nd.max)
+		return fail(w, at_node, "%s: min (%lld) is greater than max (%lld)", path,
+			    (long long)nd.min, (long long)nd.max);
+	if (nd.kind == LLMCAP_DIST_FIXED)
+		nd.min = nd.max = (int64_t)nd.value;
+	*d = nd;
+	return 0;
+}
+
+static int check_name(const struct walk *w, struct fy_node *k, const char *name, const char *path)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n >= LLMCAP_NAME_MAX)
+		return fail(w, k, "%s: name '%s' must have 1 to %d characters", path, name,
+			    LLMCAP_NAME_MAX - 1);
+	for (const char *c = name; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' || *c == '.'))
+			return fail(w, k, "%s: name '%s' may only hold letters, digits, '-', '_' and '.'",
+				    path, name);
+	return 0;
+}
+
+static int apply_map(const struct walk *w, const struct field *f, void *base,
+		     struct fy_node *val, struct fy_node *keynode, const char *path)
+{
+	if (!fy_node_is_mapping(val))
+		return fail(w, fy_node_is_scalar(val) ? val : keynode, "%s: expected %s, got %s", path,
+			    type_expectation(f), kind_name(val));
+	char *arr = at(base, f->offset);
+	size_t *count = at(base, f->count_offset);
+	void *it = NULL;
+	struct fy_node_pair *pair;
+	while ((pair = fy_node_mapping_iterate(val, &it))) {
+		struct fy_node *k = fy_node_pair_key(pair), *v = fy_node_pair_value(pair);
+		const char *name = fy_node_is_scalar(k) ? fy_node_get_scalar0(k) : NULL;
+		if (!name)
+			return fail(w, keynode, "%s: entry names must be plain names", path);
+		if (check_name(w, k, name, path) != 0)
+			return -LLMCAP_EINVAL;
+		char p[256];
+		join(p, sizeof p, path, name);
+		char *entry = NULL;
+		for (size_t i = 0; i < *count; i++)
+			if (!strcmp(arr + i * f->elem_size, name))
+				entry = arr + i * f->elem_size;
+		if (!entry) {
+			if (*count == f->max_count)
+				return fail(w, k, "%s: too many entries; at most %zu", path, f->max_count);
+			entry = arr + (*count)++ * f->elem_size;
+			memset(entry, 0, f->elem_size);
+			set_defaults(f->sub, entry);
+			strcpy(entry, name); /* every map entry starts with its name */
+			/* and, where it has one, the place it was defined (for cross-checks) */
+			char loc[160];
+			where(w, k, loc, sizeof loc);
+			if (f->sub == &class_section)
+				snprintf(((struct llmcap_class_cfg *)(void *)entry)->where, 160, "%s", loc);
+			else if (f->sub == &pool_section)
+				snprintf(((struct llmcap_pool_cfg *)(void *)entry)->where, 160, "%s", loc);
+			else if (f->sub == &price_section)
+				snprintf(((struct llmcap_price_cfg *)(void *)entry)->where, 160, "%s", loc);
+		}
+		if (fy_node_is_scalar(v) && is_null_text(fy_node_get_scalar0(v)))
+			continue; /* "name: ~" declares an entry with all defaults */
+		int rc = apply_section(w, f->sub, entry, v, p, k);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int apply_section(const struct walk *w, const struct section *s, void *base,
+			 struct fy_node *map, const char *path, struct fy_node *keynode)
+{
+	if (!fy_node_is_mapping(map))
+		return fail(w, fy_node_is_scalar(map) ? map : keynode, "%s: expected a mapping, got %s",
+			    *path ? path : "top level", kind_name(map));
+	void *it = NULL;
+	struct fy_node_pair *pair;
+	while ((pair = fy_node_mapping_iterate(map, &it))) {
+		struct fy_node *k = fy_node_pair_key(pair), *v = fy_node_pair_value(pair);
+		const char *key = fy_node_is_scalar(k) ? fy_node_get_scalar0(k) : NULL;
+		if (!key)
+			return fail(w, keynode, "%s: keys must be plain names", *path ? path : "top level");
+		const struct field *f = NULL;
+		for (size_t i = 0; i < s->n; i++)
+			if (!strcmp(s->fields[i].key, key))
+				f = &s->fields[i];
+		if (!f) {
+			char keys[512];
+			list_keys(s, keys, sizeof keys);
+			return fail(w, k, "unknown key '%s' in %s; valid keys: %s", key,
+				    *path ? path : "the top level", keys);
+		}
+		char p[256];
+		join(p, sizeof p, path, key);
+		int rc;
+		if (!v)
+			return fail(w, k, "%s: missing value", p);
+		switch (f->type) {
+		case T_SECTION: rc = apply_section(w, f->sub, base, v, p, k); break;
+		case T_MAP: rc = apply_map(w, f, base, v, k, p); break;
+		case T_DIST: rc = apply_dist(w, at(base, f->offset), v, k, p); break;
+		default: rc = apply_scalar(w, f, at(base, f->offset), v, k, p); break;
+		}
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- defaults ---- */
+
+struct diag_capture {
+	char text[512];
+	bool got;
+};
+
+static void diag_out(struct fy_diag *diag, void *user, const char *buf, size_t len)
+{
+	(void)diag;
+	struct diag_capture *c = user;
+	/* Skip blank lines and libfyaml's unlocated summaries ("[ERR]: ... failed"): an empty or
+	 * comment-only document produces only those. */
+	if (c->got || len == 0 || buf[0] == '\n' || buf[0] == '[')
+		return;
+	/* libfyaml writes "<memory-@...>:L:C: error: message\n" then the source line and a
+	 * caret; keep the first line only, without libfyaml's own name for the input. */
+	size_t n = len < sizeof c->text - 1 ? len : sizeof c->text - 1;
+	memcpy(c->text, buf, n);
+	c->text[n] = '\0';
+	char *nl = strchr(c->text, '\n');
+	if (nl)
+		*nl = '\0';
+	c->got = true;
+}
+
+/* Parses YAML text. On a syntax error returns NULL with err set; an empty document gives
+ * *empty = true and NULL. */
+static struct fy_document *parse_yaml(const char *text, size_t len, const char *origin,
+				      const char *override, bool *empty, struct llmcap_error *err)
+{
+	struct diag_capture cap = {.got = false};
+	struct fy_diag_cfg dc;
+	fy_diag_cfg_default(&dc);
+	dc.fp = NULL;
+	dc.output_fn = diag_out;
+	dc.user = &cap;
+	dc.colorize = false;
+	struct fy_diag *diag = fy_diag_create(&dc);
+	if (!diag)
+		return NULL;
+	struct fy_parse_cfg pc;
+	memset(&pc, 0, sizeof pc);
+	pc.flags = FYPCF_QUIET;
+	pc.diag = diag;
+	struct fy_document *doc = fy_document_build_from_string(&pc, text, len);
+	*empty = false;
+	struct fy_node *root = doc ? fy_document_root(doc) : NULL;
+	if (root && fy_node_is_scalar(root) && is_null_text(fy_node_get_scalar0(root)))
+		root = NULL; /* "~" alone: an empty document */
+	if (!root) {
+		if (cap.got) {
+			/* "<memory-@..>:4:1: error: flow sequence without a closing bracket" */
+			const char *msg = cap.text;
+			const char *gt = strstr(msg, ">:");
+			if (msg[0] == '<' && gt)
+				msg = gt + 2;
+			/* "4:1: error: text" -> "4:1: text" */
+			char clean[512];
+			const char *e = strstr(msg, " error: ");
+			if (e && (size_t)(e - msg) < 24) {
+				snprintf(clean, sizeof clean, "%.*s %s", (int)(e - msg), msg, e + 8);
+				msg = clean;
+			}
+			if (origin)
+				llmcap_errorf(err, LLMCAP_EINVAL, "%s:%s (YAML syntax)", origin, msg);
+			else
+				llmcap_errorf(err, LLMCAP_EINVAL, "--set '%s': %s (YAML syntax)", override,
+					      msg);
+		} else {
+			*empty = true;
+		}
+		fy_document_destroy(doc);
+		doc = NULL;
+	}
+	fy_diag_destroy(diag);
+	return doc;
+}
+
+static void set_field_default(const struct field *f, void *base)
+{
+	char why[256];
+	switch (f->type) {
+	case T_SECTION: set_defaults(f->sub, base); return;
+	case T_MAP: *(size_t *)at(base, f->count_offset) = 0; return;
+	case T_DIST: {
+		bool empty;
+		struct fy_document *doc =
+			parse_yaml(f->def, strlen(f->def), "default", NULL, &empty, NULL);
+		assert(doc);
+		struct walk w = {.origin = "default"};
+		struct llmcap_dist *d = at(base, f->offset);
+		d->kind = (enum llmcap_dist_kind)-1;
+		int rc = apply_dist(&w, d, fy_document_root(doc), NULL, f->key);
+		assert(rc == 0);
+		(void)rc;
+		fy_document_destroy(doc);
+		return;
+	}
+	default: {
+		int rc = convert_scalar(f, f->def, at(base, f->offset), why, sizeof why);
+		assert(rc == 0 && "schema default does not parse");
+		(void)rc;
+	}
+	}
+}
+
+static void set_defaults(const struct section *s, void *base)
+{
+	for (size_t i = 0; i < s->n; i++)
+		set_field_default(&s->fields[i], base);
+}
+
+void llmcap_scenario_defaults(struct llmcap_scenario *sc)
+{
+	memset(sc, 0, sizeof *sc);
+	set_defaults(&scenario_section, sc);
+}
+
+int llmcap_scenario_apply_yaml(struct llmcap_scenario *sc, const char *text, size_t len,
+			       const char *origin, struct llmcap_error *err)
+{
+	bool empty;
+	struct fy_document *doc = parse_yaml(text, len, origin, NULL, &empty, err);
+	if (!doc)
+		return empty ? 0 : -LLMCAP_EINVAL;
+	struct walk w = {.origin = origin, .err = err};
+	int rc = apply_section(&w, &scenario_section, sc, fy_document_root(doc), "", NULL);
+	fy_document_destroy(doc);
+	return rc;
+}
+
+int llmcap_scenario_apply_override(struct llmcap_scenario *sc, const char *assignment,
+				   struct llmcap_error *err)
+{
+	const char *eq = strchr(assignment, '=');
+	if (!eq || eq == assignment)
+		return llmcap_errorf(err, LLMCAP_EUSAGE,
+				     "--set '%s': expected path.to.key=value, e.g. workload.rate=80000/day",
+				     assignment);
+	/* "a.b.c=v" becomes the YAML "{a: {b: {c: v}}}" and is applied like a file. */
+	size_t plen = (size_t)(eq - assignment);
+	size_t cap = 2 * plen + strlen(eq) + 16;
+	char *yaml = malloc(cap);
+	if (!yaml)
+		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+	size_t k = 0;
+	int depth = 1;
+	yaml[k++] = '{';
+	for (const char *c = assignment; c < eq; c++) {
+		bool ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+			  (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' || *c == '.';
+		if (!ok || (*c == '.' && (c == assignment || c[1] == '.' || c + 1 == eq))) {
+			free(yaml);
+			return llmcap_errorf(err, LLMCAP_EUSAGE,
+					     "--set '%s': '%.*s' is not a key path; expected names "
+					     "separated by dots, e.g. pools.reasoning.dtype",
+					     assignment, (int)plen, assignment);
+		}
+		if (*c == '.') {
+			memcpy(yaml + k, ": {", 3);
+			k += 3;
+			depth++;
+		} else {
+			yaml[k++] = *c;
+		}
+	}
+	k += (size_t)snprintf(yaml + k, cap - k, ": %s", eq + 1);
+	while (depth--)
+		yaml[k++] = '}';
+	yaml[k] = '\0';
+	bool empty;
+	int rc = 0;
+	struct fy_document *doc = parse_yaml(yaml, k, NULL, assignment, &empty, err);
+	if (!doc) {
+		rc = empty ? llmcap_errorf(err, LLMCAP_EUSAGE, "--set '%s': empty", assignment)
+			   : -LLMCAP_EINVAL;
+	} else {
+		struct walk w = {.origin = NULL, .override = assignment, .err = err};
+		rc = apply_section(&w, &scenario_section, sc, fy_document_root(doc), "", NULL);
+		fy_document_destroy(doc);
+	}
+	free(yaml);
+	return rc;
+}
+
+static char *read_file(const char *path, size_t *len, struct llmcap_error *err)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		llmcap_errorf(err, LLMCAP_EIO, "%s: cannot open scenario file: %s", path,
+			      strerror(errno));
+		return NULL;
+	}
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap);
+	while (buf) {
+		size_t got = fread(buf + n, 1, cap - n, f);
+		n += got;
+		if (n < cap)
+			break;
+		if (cap > ((size_t)64 << 20)) {
+			llmcap_errorf(err, LLMCAP_EINVAL, "%s: larger than 64 MiB; not a scenario file",
+				      path);
+			free(buf);
+			buf = NULL;
+			break;
+		}
+		char *nb = realloc(buf, cap *= 2);
+		if (!nb) {
+			free(buf);
+			buf = NULL;
+		}
+		buf = nb;
+	}
+	if (buf && ferror(f)) {
+		llmcap_errorf(err, LLMCAP_EIO, "%s: read error: %s", path, strerror(errno));
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	if (buf) {
+		buf[n < cap ? n : cap - 1] = '\0';
+		*len = n;
+	} else if (err && !err->code) {
+		llmcap_errorf(err, LLMCAP_ENOMEM, "%s: out of memory", path);
+	}
+	return buf;
+}
+
+int llmcap_scenario_load(struct llmcap_scenario *sc, const char *path,
+			 const char *const *overrides, size_t n_overrides,
+			 const struct llmcap_catalog *cat, struct llmcap_error *err)
+{
+	llmcap_scenario_defaults(sc);
+	int rc;
+	if (path) {
+		size_t len;
+		if (err)
+			err->code = 0;
+		char *text = read_file(path, &len, err);
+		if (!text)
+			return -(err ? err->code : LLMCAP_EIO);
+		rc = llmcap_scenario_apply_yaml(sc, text, len, path, err);
+		free(text);
+	} else {
+		rc = llmcap_scenario_apply_yaml(sc, llmcap_builtin_default_scenario,
+						strlen(llmcap_builtin_default_scenario),
+						LLMCAP_DEFAULT_SCENARIO_NAME, err);
+	}
+	for (size_t i = 0; rc == 0 && i < n_overrides; i++)
+		rc = llmcap_scenario_apply_override(sc, overrides[i], err);
+	if (rc == 0)
+		rc = llmcap_scenario_check(sc, cat, err);
+	return rc;
+}
+
+/* ---- catalog ---- */
+
+static int load_catalog_map(const struct field *root, struct llmcap_catalog *cat,
+			    const char *text, const char *origin, struct llmcap_error *err)
+{
+	bool empty;
+	struct fy_document *doc = parse_yaml(text, strlen(text), origin, NULL, &empty, err);
+	if (!doc)
+		return empty ? 0 : -LLMCAP_EINVAL;
+	struct walk w = {.origin = origin, .err = err};
+	int rc = apply_map(&w, root, cat, fy_document_root(doc), NULL, root->key);
+	fy_document_destroy(doc);
+	return rc;
+}
+
+int llmcap_catalog_load_builtin(struct llmcap_catalog *cat, struct llmcap_error *err)
+{
+	memset(cat, 0, sizeof *cat);
+	int rc = load_catalog_map(&catalog_models_root, cat, llmcap_builtin_models_yaml,
+				  "models/catalog/models.yaml", err);
+	if (rc == 0)
+		rc = load_catalog_map(&catalog_gpus_root, cat, llmcap_builtin_gpus_yaml,
+				      "models/catalog/gpus.yaml", err);
+	return rc;
+}
+
+const struct llmcap_model_spec *llmcap_catalog_model(const struct llmcap_catalog *cat,
+						     const char *name)
+{
+	for (size_t i = 0; i < cat->n_models; i++)
+		if (!strcmp(cat->models[i].name, name))
+			return &cat->models[i];
+	return NULL;
+}
+
+const struct llmcap_gpu_spec *llmcap_catalog_gpu(const struct llmcap_catalog *cat,
+						 const char *name)
+{
+	for (size_t i = 0; i < cat->n_gpus; i++)
+		if (!strcmp(cat->gpus[i].name, name))
+			return &cat->gpus[i];
+	return NULL;
+}
+
+/* ---- writing ---- */
+
+static void write_dist(const struct llmcap_dist *d, char *buf, size_t n)
+{
+	char a[64], b[64];
+	switch (d->kind) {
+	case LLMCAP_DIST_FIXED:
+		llmcap_format_double(d->value, a, sizeof a);
+		snprintf(buf, n, "{dist: fixed, value: %s}", a);
+		break;
+	case LLMCAP_DIST_UNIFORM:
+		snprintf(buf, n, "{dist: uniform, min: %lld, max: %lld}", (long long)d->min,
+			 (long long)d->max);
+		break;
+	case LLMCAP_DIST_LOGNORMAL:
+		llmcap_format_double(d->median, a, sizeof a);
+		llmcap_format_double(d->sigma, b, sizeof b);
+		snprintf(buf, n, "{dist: lognormal, median: %s, sigma: %s, min: %lld, max: %lld}", a, b,
+			 (long long)d->min, (long long)d->max);
+		break;
+	}
+}
+
+/* Quotes a string scalar when YAML would read it as something else. */
+static void yaml_string(const char *s, char *buf, size_t n)
+{
+	bool plain = *s != '\0';
+	for (const char *c = s; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' || *c == '.'))
+			plain = false;
+	if (plain && !is_null_text(s) && strcmp(s, "true") && strcmp(s, "false"))
+		snprintf(buf, n, "%s", s);
+	else {
+		size_t k = 0;
+		buf[k++] = '"';
+		for (const char *c = s; *c && k + 3 < n; c++) {
+			if (*c == '"' || *c == '\\')
+				buf[k++] = '\\';
+			buf[k++] = *c;
+		}
+		buf[k++] = '"';
+		buf[k] = '\0';
+	}
+}
+
+static void write_section(const struct section *s, const void *base, FILE *out, int indent,
+			  bool comments)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		const struct field *f = &s->fields[i];
+		char line[1600], val[1100];
+		if (f->type == T_SECTION) {
+			fprintf(out, "%*s%s:\n", indent, "", f->key);
+			write_section(f->sub, base, out, indent + 2, comments);
+			continue;
+		}
+		if (f->type == T_MAP) {
+			size_t count = *(const size_t *)cat_(base, f->count_offset);
+			fprintf(out, "%*s%s:%s\n", indent, "", f->key, count ? "" : " {}");
+			for (size_t e = 0; e < count; e++) {
+				const char *entry = (const char *)cat_(base, f->offset) + e * f->elem_size;
+				yaml_string(entry, val, sizeof val);
+				fprintf(out, "%*s%s:\n", indent + 2, "", val);
+				write_section(f->sub, entry, out, indent + 4, comments);
+			}
+			continue;
+		}
+		if (f->type == T_DIST)
+			write_dist(cat_(base, f->offset), val, sizeof val);
+		else if (f->type == T_STR)
+			yaml_string(cat_(base, f->offset), val, sizeof val);
+		else
+			format_scalar(f, cat_(base, f->offset), val, sizeof val);
+		int w = snprintf(line, sizeof line, "%*s%s: %s", indent, "", f->key, val);
+		if (comments && f->doc && *f->doc)
+			fprintf(out, "%-48s # %s\n", line, f->doc);
+		else
+			fprintf(out, "%s\n", line);
+		(void)w;
+	}
+}
+
+void llmcap_scenario_write_yaml(const struct llmcap_scenario *sc, FILE *out, bool comments)
+{
+	write_section(&scenario_section, sc, out, 0, comments);
+}
+
+static const char *type_name(const struct field *f)
+{
+	switch (f->type) {
+	case T_STR: return "string";
+	case T_INT: return "integer";
+	case T_U64: return "integer";
+	case T_DOUBLE: return "number";
+	case T_BOOL: return "boolean";
+	case T_DURATION: return "duration";
+	case T_RATE: return "rate";
+	case T_BYTES: return "size";
+	case T_ENUM: return "name";
+	case T_SECTION: return "mapping";
+	case T_MAP: return "map of entries";
+	case T_DIST: return "distribution";
+	}
+	return "";
+}
+
+static void schema_rows(const struct section *s, const char *path, FILE *out)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		const struct field *f = &s->fields[i];
+		char p[256], def[256] = "", extra[256] = "";
+		join(p, sizeof p, path, f->key);
+		if (f->type == T_MAP)
+			strcat(p, ".NAME");
+		if (f->def)
+			snprintf(def, sizeof def, "`%s`", f->def[0] ? f->def : "\"\"");
+		else if (f->type == T_MAP)
+			snprintf(def, sizeof def, "empty");
+		if (f->type == T_ENUM) {
+			size_t k = (size_t)snprintf(extra, sizeof extra, " (");
+			for (int e = 0; f->names[e]; e++)
+				k += (size_t)snprintf(extra + k, sizeof extra - k, "%s`%s`", e ? ", " : "",
+						      f->names[e]);
+			snprintf(extra + k, sizeof extra - k, ")");
+		} else if ((f->min != 0 || f->max != 0) && f->type != T_SECTION && f->type != T_MAP) {
+			char r[128];
+			range_text(f, r, sizeof r);
+			snprintf(extra, sizeof extra, " (%s)", r);
+		}
+		fprintf(out, "| `%s` | %s%s | %s | %s |\n", p, type_name(f), extra, def, f->doc);
+		if (f->type == T_SECTION || f->type == T_MAP)
+			schema_rows(f->sub, p, out);
+	}
+}
+
+void llmcap_scenario_write_schema(FILE *out)
+{
+	fprintf(out, "| key | type | default | meaning |\n|---|---|---|---|\n");
+	schema_rows(&scenario_section, "", out);
+}
+
+/* ---- cross-field checks ---- */
+
+static void list_names(const char *base, size_t n, size_t stride, char *buf, size_t len)
+{
+	size_t k = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && k < len; i++)
+		k += (size_t)snprintf(buf + k, len - k, "%s%s", i ? ", " : "", base + i * stride);
+}
+
+int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_catalog *cat,
+			  struct llmcap_error *err)
+{
+	char names[512];
+	if (sc->workload.n_classes == 0)
+		return llmcap_errorf(err, LLMCAP_EINVAL,
+				     "workload.classes: no class defined; expected at least one, e.g. "
+				     "classes: {chat: {pool: main}}");
+	if (sc->n_pools == 0)
+		return llmcap_errorf(err, LLMCAP_EINVAL,
+				     "pools: no pool defined; expected at least one, e.g. pools: {main: "
+				     "{model: llama-3.1-8b}}");
+	const struct llmcap_gpu_spec *gpu = llmcap_catalog_gpu(cat, sc->hardware.gpu);
+	if (!gpu) {
+		list_names(cat->gpus[0].name, cat->n_gpus, sizeof cat->gpus[0], names, sizeof names);
+		return llmcap_errorf(err, LLMCAP_EINVAL,
+				     "hardware.gpu: '%s' is not in the catalog; expected one of: %s",
+				     sc->hardware.gpu, names);
+	}
+	list_names(sc->pools[0].name, sc->n_pools, sizeof sc->pools[0], names, sizeof names);
+	for (size_t c = 0; c < sc->workload.n_classes; c++) {
+		const struct llmcap_class_cfg *cl = &sc->workload.classes[c];
+		const char *pool = cl->pool[0] ? cl->pool : cl->name;
+		bool found = false;
+		for (size_t p = 0; p < sc->n_pools; p++)
+			found |= !strcmp(sc->pools[p].name, pool);
+		if (!found)
+			return llmcap_errorf(err, LLMCAP_EINVAL,
+					     "%s: workload.classes.%s.pool: '%s' is not a pool; expected one of: %s",
+					     cl->where, cl->name, pool, names);
+		if (isnan(sc->cost.api.monthly_bill)) {
+			bool priced = false;
+			for (size_t i = 0; i < sc->cost.api.n_prices; i++)
+				priced |= !strcmp(sc->cost.api.prices[i].name, cl->name);
+			if (!priced)
+				return llmcap_errorf(
+					err, LLMCAP_EINVAL,
+					"%s: cost.api.prices has no entry for class '%s'; expected "
+					"cost.api.prices.%s: {input: USD per 1M, output: USD per 1M} or "
+					"cost.api.monthly_bill",
+					cl->where, cl->name, cl->name);
+		}
+	}
+	for (size_t i = 0; i < sc->cost.api.n_prices; i++) {
+		bool found = false;
+		for (size_t c = 0; c < sc->workload.n_classes; c++)
+			found |= !strcmp(sc->workload.classes[c].name, sc->cost.api.prices[i].name);
+		if (!found)
+			return llmcap_errorf(err, LLMCAP_EINVAL,
+					     "%s: cost.api.prices.%s: there is no class '%s'",
+					     sc->cost.api.prices[i].where, sc->cost.api.prices[i].name,
+					     sc->cost.api.prices[i].name);
+	}
+	int64_t gpus_needed = 0;
+	for (size_t p = 0; p < sc->n_pools; p++) {
+		const struct llmcap_pool_cfg *pl = &sc->pools[p];
+		int64_t tp = pl->tensor_parallel_size;
+		if (tp != 1 && tp != 2 && tp != 4 && tp != 8)
+			return llmcap_errorf(err, LLMCAP_EINVAL,
+					     "%s: pools.%s.tensor_parallel_size: %lld; expected 1, 2, 4 or 8",
+					     pl->where, pl->name, (long long)tp);
+		if (tp > sc->hardware.gpus_per_server)
+			return llmcap_errorf(err, LLMCAP_ECAPACITY,
+					     "%s: pools.%s.tensor_parallel_size: %lld exceeds "
+					     "hardware.gpus_per_server %lld; expected a replica to fit one server",
+					     pl->where, pl->name, (long long)tp,
+					     (long long)sc->hardware.gpus_per_server);
+		const struct llmcap_model_spec *m = llmcap_catalog_model(cat, pl->model);
+		if (!m) {
+			char mn[512];
+			list_names(cat->models[0].name, cat->n_models, sizeof cat->models[0], mn, sizeof mn);
+			return llmcap_errorf(err, LLMCAP_EINVAL,
+					     "%s: pools.%s.model: '%s' is not in the catalog; expected one of: %s",
+					     pl->where, pl->name, pl->model, mn);
+		}
+		if (m->num_attention_heads % tp != 0)
+			return llmcap_errorf(err, LLMCAP_EINVAL,
+					     "%s: pools.%s.tensor_parallel_size: %lld does not divide %s's %lld "
+					     "attention heads",
+					     pl->where, pl->name, (long long)tp, m->name,
+					     (long long)m->num_attention_heads);
+		if (pl->dtype == LLMCAP_DTYPE_FP8 && gpu->fp8_tflops <= 0)
+			return llmcap_errorf(err, LLMCAP_EINVAL,
+					     "%s: pools.%s.dtype: fp8 needs FP8 tensor cores, which %s lacks",
+					     pl->where, pl->name, gpu->name);
+		struct llmcap_memory_plan plan;
+		int rc = llmcap_memory_plan(m, gpu, pl, &plan, err);
+		if (rc)
+			return rc;
+		gpus_needed += tp * pl->replicas;
+	}
+	int64_t gpus_have = sc->hardware.servers * sc->hardware.gpus_per_server;
+	if (gpus_needed > gpus_have)
+		return llmcap_errorf(err, LLMCAP_ECAPACITY,
+				     "pools: need %lld GPUs (sum of replicas x tensor_parallel_size) but "
+				     "hardware has %lld (%lld servers x %lld); expected more servers or "
+				     "fewer replicas",
+				     (long long)gpus_needed, (long long)gpus_have,
+				     (long long)sc->hardware.servers,
+				     (long long)sc->hardware.gpus_per_server);
+	/* A replica's TP group lives inside one server: pack replicas largest first (first fit
+	 * decreasing is exact for power-of-two sizes). */
+	int64_t free_gpus[64] = {0};
+	int64_t ns = sc->hardware.servers < 64 ? sc->hardware.servers : 64;
+	for (int64_t s = 0; s < ns; s++)
+		free_gpus[s] = sc->hardware.gpus_per_server;
+	for (int64_t tp = 8; tp >= 1 && sc->hardware.servers <= 64; tp /= 2)
+		for (size_t p = 0; p < sc->n_pools; p++) {
+			if (sc->pools[p].tensor_parallel_size != tp)
+				continue;
+			for (int64_t r = 0; r < sc->pools[p].replicas; r++) {
+				int64_t s = 0;
+				while (s < ns && free_gpus[s] < tp)
+					s++;
+				if (s == ns)
+					return llmcap_errorf(
+						err, LLMCAP_ECAPACITY,
+						"%s: pools.%s.replicas: replica %lld of tensor_parallel_size %lld "
+						"does not fit in any server (%lld servers x %lld GPUs, a replica "
+						"cannot span servers); expected more servers or fewer replicas",
+						sc->pools[p].where, sc->pools[p].name, (long long)r + 1,
+						(long long)tp, (long long)sc->hardware.servers,
+						(long long)sc->hardware.gpus_per_server);
+				free_gpus[s] -= tp;
+			}
+		}
+	return 0;
+}
+
+double llmcap_dist_mean(const struct llmcap_dist *d)
+{
+	double lo = (double)d->min, hi = (double)d->max;
+	switch (d->kind) {
+	case LLMCAP_DIST_FIXED: return d->value;
+	case LLMCAP_DIST_UNIFORM: return 0.5 * (lo + hi);
+	case LLMCAP_DIST_LOGNORMAL: {
+		if (d->sigma == 0)
+			return fmin(fmax(d->median, lo), hi);
+		/* E[clamp(X, lo, hi)] for X = exp(mu + sigma Z) */
+		double mu = log(d->median), s = d->sigma;
+		double a = (log(lo) - mu) / s, b = (log(hi) - mu) / s;
+		double Phi_a = 0.5 * erfc(-a / sqrt(2)), Phi_b = 0.5 * erfc(-b / sqrt(2));
+		double mid = exp(mu + s * s / 2) *
+			     (0.5 * erfc(-(b - s) / sqrt(2)) - 0.5 * erfc(-(a - s) / sqrt(2)));
+		return lo * Phi_a + mid + hi * (1 - Phi_b);
+	}
+	}
+	return NAN;
+}

@@ -1,0 +1,259 @@
+/* Errors, unit parsing and random streams. */
+#include "llmcap/core.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *llmcap_strerror(int code)
+{
+	if (code < 0)
+		code = -code;
+	switch (code) {
+#define XX(name, msg)         \
+	case LLMCAP_E##name: \
+		return msg;
+		LLMCAP_ERRNO_MAP(XX)
+#undef XX
+	}
+	return "unknown error";
+}
+
+int llmcap_errorf(struct llmcap_error *err, int code, const char *fmt, ...)
+{
+	if (err) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+		va_end(ap);
+		err->code = code;
+	}
+	return -code;
+}
+
+int llmcap_parse_double(const char *s, double *out)
+{
+	if (!s || !*s || isspace((unsigned char)*s))
+		return -LLMCAP_EINVAL;
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (end == s || *end != '\0' || errno == ERANGE || !isfinite(v))
+		return -LLMCAP_EINVAL;
+	/* strtod accepts hex floats and "nan"/"inf"; a scenario has no business with them. */
+	for (const char *p = s; p < end; p++)
+		if (isalpha((unsigned char)*p) && *p != 'e' && *p != 'E')
+			return -LLMCAP_EINVAL;
+	*out = v;
+	return 0;
+}
+
+int llmcap_parse_int(const char *s, int64_t *out)
+{
+	if (!s || !*s || isspace((unsigned char)*s))
+		return -LLMCAP_EINVAL;
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (end != s && *end == '\0' && errno == 0) {
+		*out = v;
+		return 0;
+	}
+	/* Accept integral values written as floats ("1e6", "8192.0"), as YAML users do. */
+	double d;
+	if (llmcap_parse_double(s, &d) == 0 && d == floor(d) && fabs(d) < 9.0e15) {
+		*out = (int64_t)d;
+		return 0;
+	}
+	return -LLMCAP_EINVAL;
+}
+
+/* Splits "123.5unit" into a number and a unit suffix. */
+static int split_number(const char *s, double *num, const char **unit)
+{
+	if (!s || !*s)
+		return -LLMCAP_EINVAL;
+	const char *p = s;
+	if (*p == '+' || *p == '-')
+		p++;
+	while (isdigit((unsigned char)*p) || *p == '.')
+		p++;
+	/* exponent, but only when followed by a digit (so "1e3s" works and "1e" is a unit) */
+	if ((*p == 'e' || *p == 'E') &&
+	    (isdigit((unsigned char)p[1]) ||
+	     ((p[1] == '-' || p[1] == '+') && isdigit((unsigned char)p[2])))) {
+		p += 2;
+		while (isdigit((unsigned char)*p))
+			p++;
+	}
+	char buf[64];
+	size_t n = (size_t)(p - s);
+	if (n == 0 || n >= sizeof buf)
+		return -LLMCAP_EINVAL;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	if (llmcap_parse_double(buf, num) != 0)
+		return -LLMCAP_EINVAL;
+	while (*p == ' ')
+		p++;
+	*unit = p;
+	return 0;
+}
+
+struct unit {
+	const char *name;
+	double scale;
+};
+
+static const struct unit time_units[] = {
+	{"ns", 1.0},       {"us", 1e3},         {"ms", 1e3 * 1e3},
+	{"s", 1e9},        {"sec", 1e9},        {"min", 60e9},
+	{"m", 60e9},       {"h", 3600e9},       {"hour", 3600e9},
+	{"d", 86400e9},    {"day", 86400e9},    {"w", 7 * 86400e9},
+	{"week", 7 * 86400e9},
+};
+
+static const struct unit *find_unit(const struct unit *u, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(u[i].name, name) == 0)
+			return &u[i];
+	return NULL;
+}
+
+int llmcap_parse_duration(const char *s, llmcap_time *out)
+{
+	double v;
+	const char *unit;
+	if (split_number(s, &v, &unit) != 0 || !*unit)
+		return -LLMCAP_EINVAL;
+	const struct unit *u = find_unit(time_units, sizeof time_units / sizeof *time_units, unit);
+	if (!u)
+		return -LLMCAP_EINVAL;
+	double ns = v * u->scale;
+	if (!(fabs(ns) < 9.0e18))
+		return -LLMCAP_EINVAL;
+	*out = (llmcap_time)llround(ns);
+	return 0;
+}
+
+int llmcap_parse_rate(const char *s, double *out_per_s)
+{
+	double v;
+	const char *unit;
+	if (split_number(s, &v, &unit) != 0 || *unit != '/')
+		return -LLMCAP_EINVAL;
+	unit++;
+	const struct unit *u = find_unit(time_units, sizeof time_units / sizeof *time_units, unit);
+	if (!u)
+		return -LLMCAP_EINVAL;
+	*out_per_s = v / (u->scale / 1e9);
+	return 0;
+}
+
+int llmcap_parse_bytes(const char *s, double *out_bytes)
+{
+	static const struct unit units[] = {
+		{"", 1.0},         {"B", 1.0},
+		{"KB", 1e3},       {"MB", 1e6},
+		{"GB", 1e9},       {"TB", 1e12},
+		{"KiB", 1024.0},   {"MiB", 1024.0 * 1024.0},
+		{"GiB", LLMCAP_GIB}, {"TiB", LLMCAP_GIB * 1024.0},
+	};
+	double v;
+	const char *unit;
+	if (split_number(s, &v, &unit) != 0)
+		return -LLMCAP_EINVAL;
+	const struct unit *u = find_unit(units, sizeof units / sizeof *units, unit);
+	if (!u)
+		return -LLMCAP_EINVAL;
+	*out_bytes = v * u->scale;
+	return 0;
+}
+
+void llmcap_format_duration(llmcap_time t, char *buf, size_t n)
+{
+	static const struct {
+		const char *name;
+		llmcap_time ns;
+	} units[] = {
+		{"w", 7 * LLMCAP_DAY}, {"d", LLMCAP_DAY}, {"h", LLMCAP_HOUR}, {"min", LLMCAP_MIN},
+		{"s", LLMCAP_SEC},     {"ms", LLMCAP_MS}, {"us", LLMCAP_US},
+	};
+	if (t != 0)
+		for (size_t i = 0; i < sizeof units / sizeof *units; i++)
+			if (t % units[i].ns == 0) {
+				snprintf(buf, n, "%lld%s", (long long)(t / units[i].ns), units[i].name);
+				return;
+			}
+	snprintf(buf, n, "%lldns", (long long)t);
+}
+
+void llmcap_format_double(double v, char *buf, size_t n)
+{
+	/* Whole numbers in plain digits (50000, not 5e+04): scenario files stay readable. */
+	if (v == floor(v) && fabs(v) < 1e15) {
+		snprintf(buf, n, "%.0f", v);
+		return;
+	}
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(buf, n, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			return;
+	}
+}
+
+void llmcap_format_rate(double per_s, char *buf, size_t n)
+{
+	static const struct {
+		const char *name;
+		double s;
+	} units[] = {{"s", 1}, {"min", 60}, {"hour", 3600}, {"day", 86400}};
+	/* Prefer the unit in which the value is a short exact number (50000/day, not 0.5787/s). */
+	char tmp[64];
+	for (size_t i = 0; i < sizeof units / sizeof *units; i++) {
+		double v = per_s * units[i].s;
+		llmcap_format_double(v, tmp, sizeof tmp);
+		if (strlen(tmp) <= 8) {
+			snprintf(buf, n, "%s/%s", tmp, units[i].name);
+			return;
+		}
+	}
+	llmcap_format_double(per_s, tmp, sizeof tmp);
+	snprintf(buf, n, "%s/s", tmp);
+}
+
+uint64_t llmcap_hash_bytes(uint64_t h, const void *data, size_t n)
+{
+	const unsigned char *p = data;
+	for (size_t i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= UINT64_C(1099511628211);
+	}
+	return h;
+}
+
+/* splitmix64 finaliser: spreads the hashed (seed, name) over all bits. */
+static uint64_t mix64(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+gsl_rng *llmcap_rng_stream(uint64_t seed, const char *stream_name)
+{
+	uint64_t h = llmcap_hash_bytes(LLMCAP_HASH_INIT, &seed, sizeof seed);
+	h = llmcap_hash_bytes(h, stream_name, strlen(stream_name));
+	gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+	if (!r)
+		return NULL;
+	/* mt19937 takes a 32-bit seed; 0 means "default seed" to GSL, so avoid it. */
+	unsigned long s = (unsigned long)(mix64(h) & 0xffffffffu);
+	gsl_rng_set(r, s ? s : 1);
+	return r;
+}

@@ -1,0 +1,601 @@
+/* The serving engine and the simulation loop.
+ *
+ * Each replica runs vLLM v1's scheduling loop once per step (vllm/v1/core/sched/scheduler.py):
+ *   1. running requests in admission order: each asks for num_tokens - num_computed_tokens new
+ *      tokens (1 for a decode, the rest of its prompt for a prefill), capped by the remaining
+ *      token budget; when its KV blocks cannot be allocated, the most recently admitted
+ *      running request is preempted (recompute: its blocks are freed, its computed tokens
+ *      reset, and it goes back to the head of the waiting queue), possibly itself;
+ *   2. if nothing was preempted, waiting requests in FCFS order while the token budget, the
+ *      sequence cap (max_num_seqs) and free KV blocks allow; a prompt longer than the budget
+ *      is chunked when chunked prefill is on, and otherwise waits.
+ * A request's num_tokens is prompt + generated; a step that completes all of them samples one
+ * token. After preemption the generated tokens are recomputed as part of the prompt.
+ */
+#include <assert.h>
+#include <gsl/gsl_randist.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "llmcap/event.h"
+#include "llmcap/sim.h"
+#include "llmcap/workload.h"
+
+enum { EV_ARRIVAL = 1, EV_STEP_END = 2 };
+
+enum req_status { ST_COMPLETED = 1, ST_REJECTED = 2, ST_UNFINISHED = 3 };
+
+struct req {
+	llmcap_time arrival, first_sched, first_token, last_token;
+	int64_t id;
+	int32_t prompt, output;    /* tokens; output already cut to max_model_len */
+	int32_t computed;          /* tokens whose KV is in the cache */
+	int32_t generated;         /* output tokens emitted */
+	int32_t blocks;            /* KV blocks held */
+	int32_t sched;             /* tokens scheduled in the step in flight */
+	uint32_t cls, replica;
+	uint32_t preemptions;
+	int32_t next_free;
+};
+
+/* Ring buffer of request slots with push at either end. */
+struct deque {
+	int32_t *buf;
+	size_t head, len, cap;
+};
+
+struct replica {
+	size_t pool;
+	struct deque waiting;
+	int32_t *running; /* admission order */
+	size_t n_running, cap_running;
+	int64_t num_blocks, free_blocks;
+	int64_t outstanding;
+	bool busy;
+	llmcap_time step_start, kv_last;
+};
+
+struct pool_rt {
+	struct llmcap_perf perf;
+	const struct llmcap_pool_cfg *cfg;
+	int64_t max_model_len;
+	size_t rr_next;
+};
+
+struct sim {
+	const struct llmcap_scenario *sc;
+	struct llmcap_results *res;
+	struct llmcap_workload wl;
+	struct llmcap_events events;
+	gsl_rng *routing;
+	struct req *reqs;
+	size_t n_reqs, cap_reqs;
+	int32_t free_list;
+	struct replica *replicas;
+	struct pool_rt pools[LLMCAP_MAX_POOLS];
+	size_t class_pool[LLMCAP_MAX_CLASSES];
+	int64_t next_id;
+	llmcap_time now;
+	bool oom;
+};
+
+/* ---- small containers ---- */
+
+static bool deque_grow(struct deque *d)
+{
+	size_t cap = d->cap ? 2 * d->cap : 16;
+	int32_t *b = malloc(cap * sizeof *b);
+	if (!b)
+		return false;
+	for (size_t i = 0; i < d->len; i++)
+		b[i] = d->buf[(d->head + i) % d->cap];
+	free(d->buf);
+	d->buf = b;
+	d->head = 0;
+	d->cap = cap;
+	return true;
+}
+
+static bool deque_push_back(struct deque *d, int32_t v)
+{
+	if (d->len == d->cap && !deque_grow(d))
+		return false;
+	d->buf[(d->head + d->len++) % d->cap] = v;
+	return true;
+}
+
+static bool deque_push_front(struct deque *d, int32_t v)
+{
+	if (d->len == d->cap && !deque_grow(d))
+		return false;
+	d->head = (d->head + d->cap - 1) % d->cap;
+	d->buf[d->head] = v;
+	d->len++;
+	return true;
+}
+
+static int32_t deque_front(const struct deque *d)
+{
+	return d->buf[d->head];
+}
+
+static void deque_pop_front(struct deque *d)
+{
+	d->head = (d->head + 1) % d->cap;
+	d->len--;
+}
+
+static bool samples_push(struct llmcap_samples *s, double v)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 256;
+		double *nv = realloc(s->v, cap * sizeof *nv);
+		if (!nv)
+			return false;
+		s->v = nv;
+		s->cap = cap;
+	}
+	s->v[s->n++] = v;
+	return true;
+}
+
+static int32_t req_alloc(struct sim *s)
+{
+	if (s->free_list >= 0) {
+		int32_t i = s->free_list;
+		s->free_list = s->reqs[i].next_free;
+		return i;
+	}
+	if (s->n_reqs == s->cap_reqs) {
+		size_t cap = s->cap_reqs ? 2 * s->cap_reqs : 1024;
+		struct req *r = realloc(s->reqs, cap * sizeof *r);
+		if (!r)
+			return -1;
+		s->reqs = r;
+		s->cap_reqs = cap;
+	}
+	return (int32_t)s->n_reqs++;
+}
+
+static void req_release(struct sim *s, int32_t i)
+{
+	s->reqs[i].next_free = s->free_list;
+	s->free_list = i;
+}
+
+/* ---- bookkeeping ---- */
+
+static void digest_request(struct sim *s, const struct req *r, enum req_status st)
+{
+	int64_t rec[10] = {r->id,           st,           r->cls,         r->replica,
+			   r->arrival,      r->first_token, r->last_token, r->preemptions,
+			   r->prompt,       r->output};
+	s->res->digest = llmcap_hash_bytes(s->res->digest, rec, sizeof rec);
+}
+
+static void kv_account(struct sim *s, size_t ri)
+{
+	struct replica *rp = &s->replicas[ri];
+	struct llmcap_replica_stats *st = &s->res->replicas[ri];
+	st->kv_block_time += (double)(rp->num_blocks - rp->free_blocks) * (double)(s->now - rp->kv_last);
+	rp->kv_last = s->now;
+}
+
+static int64_t blocks_for(int64_t tokens, int64_t block_size)
+{
+	return (tokens + block_size - 1) / block_size;
+}
+
+/* ---- the scheduler ---- */
+
+static void preempt(struct sim *s, size_t ri, int32_t victim)
+{
+	struct replica *rp = &s->replicas[ri];
+	struct req *v = &s->reqs[victim];
+	rp->free_blocks += v->blocks;
+	v->blocks = 0;
+	v->computed = 0;
+	v->sched = 0;
+	v->preemptions++;
+	s->res->replicas[ri].preemptions++;
+	if (!deque_push_front(&rp->waiting, victim))
+		s->oom = true;
+}
+
+/* Builds the next step; returns its shape (tokens == 0: nothing to do). */
+static struct llmcap_step_shape schedule(struct sim *s, size_t ri)
+{
+	struct replica *rp = &s->replicas[ri];
+	const struct pool_rt *pl = &s->pools[rp->pool];
+	const struct llmcap_pool_cfg *cfg = pl->cfg;
+	const int64_t bs = cfg->block_size;
+	int64_t budget = cfg->max_num_batched_tokens;
+	struct llmcap_step_shape shape = {0};
+	bool preempted = false;
+
+	kv_account(s, ri);
+	for (size_t i = 0; i < rp->n_running && budget > 0; i++) {
+		int32_t id = rp->running[i];
+		struct req *r = &s->reqs[id];
+		int64_t num_tokens = (int64_t)r->prompt + r->generated;
+		int64_t want = num_tokens - r->computed;
+		if (want > budget)
+			want = budget;
+		bool self_preempted = false;
+		for (;;) {
+			int64_t need = blocks_for(r->computed + want, bs) - r->blocks;
+			if (need <= rp->free_blocks) {
+				rp->free_blocks -= need;
+				r->blocks += (int32_t)need;
+				break;
+			}
+			int32_t victim = rp->running[--rp->n_running];
+			preempt(s, ri, victim);
+			preempted = true;
+			if (victim == id) {
+				self_preempted = true;
+				break;
+			}
+		}
+		if (self_preempted)
+			break;
+		r->sched = (int32_t)want;
+		budget -= want;
+	}
+	if (!preempted) {
+		while (rp->waiting.len > 0 && budget > 0 && (int64_t)rp->n_running < cfg->max_num_seqs) {
+			int32_t id = deque_front(&rp->waiting);
+			struct req *r = &s->reqs[id];
+			int64_t want = (int64_t)r->prompt + r->generated - r->computed;
+			if (!cfg->enable_chunked_prefill && want > budget)
+				break;
+			if (want > budget)
+				want = budget;
+			int64_t need = blocks_for(r->computed + want, bs) - r->blocks;
+			if (need > rp->free_blocks)
+				break;
+			deque_pop_front(&rp->waiting);
+			rp->free_blocks -= need;
+			r->blocks += (int32_t)need;
+			r->sched = (int32_t)want;
+			if (r->first_sched < 0)
+				r->first_sched = s->now;
+			budget -= want;
+			if (rp->n_running == rp->cap_running) {
+				size_t cap = rp->cap_running ? 2 * rp->cap_running : 64;
+				int32_t *nr = realloc(rp->running, cap * sizeof *nr);
+				if (!nr) {
+					s->oom = true;
+					break;
+				}
+				rp->running = nr;
+				rp->cap_running = cap;
+			}
+			rp->running[rp->n_running++] = id;
+		}
+	}
+	int64_t used = rp->num_blocks - rp->free_blocks;
+	assert(rp->free_blocks >= 0 && used >= 0);
+	if (used > s->res->replicas[ri].kv_peak)
+		s->res->replicas[ri].kv_peak = used;
+
+	int64_t seqs = 0;
+	for (size_t i = 0; i < rp->n_running; i++) {
+		const struct req *r = &s->reqs[rp->running[i]];
+		if (r->sched == 0)
+			continue;
+		double n = r->sched, ctx = r->computed;
+		seqs++;
+		shape.tokens += r->sched;
+		shape.attn_pairs += n * ctx + n * (n + 1) / 2;
+		shape.kv_read_tokens += ctx + n;
+		if (r->computed + r->sched == r->prompt + r->generated)
+			shape.samples++;
+	}
+	if (shape.tokens > 0) {
+		struct llmcap_replica_stats *st = &s->res->replicas[ri];
+		st->steps++;
+		st->batch_sum += (double)seqs;
+		if (seqs > st->batch_peak)
+			st->batch_peak = seqs;
+	}
+	return shape;
+}
+
+static void try_start_step(struct sim *s, size_t ri)
+{
+	struct replica *rp = &s->replicas[ri];
+	if (rp->busy)
+		return;
+	struct llmcap_step_shape shape = schedule(s, ri);
+	if (shape.tokens == 0)
+		return;
+	llmcap_time dt = llmcap_perf_step_time(&s->pools[rp->pool].perf, &shape);
+	rp->busy = true;
+	rp->step_start = s->now;
+	struct llmcap_event ev = {.time = s->now + dt, .kind = EV_STEP_END, .target = (uint32_t)ri};
+	if (llmcap_events_push(&s->events, ev) != 0)
+		s->oom = true;
+}
+
+static void complete(struct sim *s, size_t ri, int32_t id)
+{
+	struct req *r = &s->reqs[id];
+	struct llmcap_class_stats *cs = &s->res->classes[r->cls];
+	cs->completed++;
+	cs->preemptions += r->preemptions;
+	cs->completed_output_tokens += r->output;
+	bool ok = samples_push(&cs->ttft, (double)(r->first_token - r->arrival) * 1e-9) &&
+		  samples_push(&cs->e2e, (double)(r->last_token - r->arrival) * 1e-9) &&
+		  samples_push(&cs->queue, (double)(r->first_sched - r->arrival) * 1e-9);
+	if (ok && r->output > 1)
+		ok = samples_push(&cs->tpot,
+				  (double)(r->last_token - r->first_token) * 1e-9 / (r->output - 1));
+	if (!ok)
+		s->oom = true;
+	digest_request(s, r, ST_COMPLETED);
+	s->replicas[ri].outstanding--;
+	req_release(s, id);
+}
+
+static void step_end(struct sim *s, size_t ri)
+{
+	struct replica *rp = &s->replicas[ri];
+	struct llmcap_replica_stats *st = &s->res->replicas[ri];
+	st->busy += s->now - rp->step_start;
+	rp->busy = false;
+	kv_account(s, ri);
+	size_t keep = 0;
+	for (size_t i = 0; i < rp->n_running; i++) {
+		int32_t id = rp->running[i];
+		struct req *r = &s->reqs[id];
+		bool done = false;
+		if (r->sched > 0) {
+			int64_t num_tokens = (int64_t)r->prompt + r->generated;
+			bool decode = r->generated > 0 && r->computed == num_tokens - 1;
+			if (!decode) /* a prompt chunk, or a recomputation after preemption */
+				st->prefill_tokens += r->sched;
+			r->computed += r->sched;
+			r->sched = 0;
+			if (r->computed == num_tokens) {
+				r->generated++;
+				st->output_tokens += 1;
+				if (r->generated == 1)
+					r->first_token = s->now;
+				r->last_token = s->now;
+				if (r->generated == r->output) {
+					rp->free_blocks += r->blocks;
+					r->blocks = 0;
+					complete(s, ri, id);
+					done = true;
+				}
+			}
+		}
+		if (!done)
+			rp->running[keep++] = id;
+	}
+	rp->n_running = keep;
+	try_start_step(s, ri);
+}
+
+static size_t route(struct sim *s, size_t pool)
+{
+	const struct llmcap_pool_stats *ps = &s->res->pools[pool];
+	struct pool_rt *pl = &s->pools[pool];
+	size_t n = ps->n_replicas, base = ps->first_replica;
+	switch (pl->cfg->router) {
+	case LLMCAP_ROUTER_ROUND_ROBIN: return base + pl->rr_next++ % n;
+	case LLMCAP_ROUTER_RANDOM: return base + (size_t)gsl_rng_uniform_int(s->routing, n);
+	case LLMCAP_ROUTER_LEAST_OUTSTANDING: {
+		size_t best = base;
+		for (size_t i = base + 1; i < base + n; i++)
+			if (s->replicas[i].outstanding < s->replicas[best].outstanding)
+				best = i;
+		return best;
+	}
+	}
+	return base;
+}
+
+static void arrival(struct sim *s)
+{
+	size_t cls = llmcap_workload_pick_class(&s->wl);
+	int64_t prompt, output;
+	llmcap_workload_lengths(&s->wl, cls, &prompt, &output);
+	struct llmcap_class_stats *cs = &s->res->classes[cls];
+	cs->arrived++;
+	cs->prompt_tokens += (double)prompt;
+	cs->output_tokens += (double)output;
+	size_t hour = (size_t)(s->now / LLMCAP_HOUR);
+	if (hour < s->res->n_hours)
+		s->res->arrivals_per_hour[hour]++;
+
+	size_t pool = s->class_pool[cls];
+	int64_t max_len = s->pools[pool].max_model_len;
+	struct req r = {.arrival = s->now, .first_sched = -1, .first_token = -1, .last_token = -1,
+			.id = s->next_id++, .prompt = (int32_t)prompt, .output = (int32_t)output,
+			.cls = (uint32_t)cls, .replica = UINT32_MAX};
+	if (prompt + 1 > max_len) {
+		/* vLLM refuses prompts that leave no room for a token under max_model_len. */
+		cs->rejected++;
+		digest_request(s, &r, ST_REJECTED);
+		return;
+	}
+	if (prompt + output > max_len) {
+		/* vLLM stops generation at max_model_len (finish reason "length"). */
+		r.output = (int32_t)(max_len - prompt);
+		cs->truncated++;
+	}
+	size_t ri = route(s, pool);
+	int32_t id = req_alloc(s);
+	if (id < 0) {
+		s->oom = true;
+		return;
+	}
+	r.replica = (uint32_t)ri;
+	s->reqs[id] = r;
+	s->replicas[ri].outstanding++;
+	if (!deque_push_back(&s->replicas[ri].waiting, id)) {
+		s->oom = true;
+		return;
+	}
+	try_start_step(s, ri);
+}
+
+static void schedule_next_arrival(struct sim *s)
+{
+	llmcap_time t = llmcap_workload_next_arrival(&s->wl);
+	if (t < s->sc->horizon) {
+		struct llmcap_event ev = {.time = t, .kind = EV_ARRIVAL};
+		if (llmcap_events_push(&s->events, ev) != 0)
+			s->oom = true;
+	}
+}
+
+/* ---- set-up, loop and wrap-up ---- */
+
+static int setup(struct sim *s, const struct llmcap_scenario *sc, const struct llmcap_catalog *cat,
+		 struct llmcap_results *res, struct llmcap_error *err)
+{
+	memset(res, 0, sizeof *res);
+	memset(s, 0, sizeof *s);
+	s->sc = sc;
+	s->res = res;
+	s->free_list = -1;
+	res->sc = sc;
+	res->horizon = sc->horizon;
+	res->digest = LLMCAP_HASH_INIT;
+	res->n_classes = sc->workload.n_classes;
+	res->n_pools = sc->n_pools;
+	res->gpu = llmcap_catalog_gpu(cat, sc->hardware.gpu);
+	if (!res->gpu)
+		return llmcap_errorf(err, LLMCAP_EINVAL, "hardware.gpu: '%s' is not in the catalog",
+				     sc->hardware.gpu);
+	llmcap_events_init(&s->events);
+	size_t n_rep = 0;
+	for (size_t p = 0; p < sc->n_pools; p++) {
+		const struct llmcap_pool_cfg *cfg = &sc->pools[p];
+		struct llmcap_pool_stats *ps = &res->pools[p];
+		ps->model = llmcap_catalog_model(cat, cfg->model);
+		if (!ps->model)
+			return llmcap_errorf(err, LLMCAP_EINVAL, "pools.%s.model: '%s' is not in the catalog",
+					     cfg->name, cfg->model);
+		int rc = llmcap_memory_plan(ps->model, res->gpu, cfg, &ps->plan, err);
+		if (rc)
+			return rc;
+		llmcap_perf_init(&s->pools[p].perf, ps->model, res->gpu, cfg);
+		s->pools[p].cfg = cfg;
+		s->pools[p].max_model_len = ps->plan.max_model_len;
+		ps->first_replica = n_rep;
+		ps->n_replicas = (size_t)cfg->replicas;
+		n_rep += (size_t)cfg->replicas;
+	}
+	for (size_t c = 0; c < sc->workload.n_classes; c++) {
+		const struct llmcap_class_cfg *cl = &sc->workload.classes[c];
+		const char *pool = cl->pool[0] ? cl->pool : cl->name;
+		for (size_t p = 0; p < sc->n_pools; p++)
+			if (!strcmp(sc->pools[p].name, pool))
+				s->class_pool[c] = p;
+	}
+	res->n_replicas = n_rep;
+	res->replicas = calloc(n_rep, sizeof *res->replicas);
+	s->replicas = calloc(n_rep, sizeof *s->replicas);
+	res->n_hours = (size_t)((sc->horizon + LLMCAP_HOUR - 1) / LLMCAP_HOUR);
+	res->arrivals_per_hour = calloc(res->n_hours ? res->n_hours : 1, sizeof *res->arrivals_per_hour);
+	s->routing = llmcap_rng_stream(sc->seed, "routing");
+	if (!res->replicas || !s->replicas || !res->arrivals_per_hour || !s->routing)
+		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+	for (size_t p = 0; p < sc->n_pools; p++)
+		for (size_t i = 0; i < res->pools[p].n_replicas; i++) {
+			struct replica *rp = &s->replicas[res->pools[p].first_replica + i];
+			rp->pool = p;
+			rp->num_blocks = rp->free_blocks = res->pools[p].plan.num_blocks;
+		}
+	return llmcap_workload_init(&s->wl, sc, err);
+}
+
+static void teardown(struct sim *s)
+{
+	llmcap_workload_free(&s->wl);
+	llmcap_events_free(&s->events);
+	gsl_rng_free(s->routing);
+	if (s->replicas)
+		for (size_t i = 0; i < s->res->n_replicas; i++) {
+			free(s->replicas[i].waiting.buf);
+			free(s->replicas[i].running);
+		}
+	free(s->replicas);
+	free(s->reqs);
+}
+
+/* Requests still waiting or running at the horizon end as unfinished, in replica order. */
+static void finish_at_horizon(struct sim *s)
+{
+	s->now = s->sc->horizon;
+	for (size_t ri = 0; ri < s->res->n_replicas; ri++) {
+		struct replica *rp = &s->replicas[ri];
+		kv_account(s, ri);
+		if (rp->busy)
+			s->res->replicas[ri].busy += s->now - rp->step_start;
+		for (size_t i = 0; i < rp->n_running; i++) {
+			const struct req *r = &s->reqs[rp->running[i]];
+			s->res->classes[r->cls].unfinished++;
+			s->res->classes[r->cls].unfinished_output_tokens += r->generated;
+			digest_request(s, r, ST_UNFINISHED);
+		}
+		for (size_t i = 0; i < rp->waiting.len; i++) {
+			const struct req *r = &s->reqs[rp->waiting.buf[(rp->waiting.head + i) % rp->waiting.cap]];
+			s->res->classes[r->cls].unfinished++;
+			/* preempted requests wait with tokens already emitted */
+			s->res->classes[r->cls].unfinished_output_tokens += r->generated;
+			digest_request(s, r, ST_UNFINISHED);
+		}
+	}
+}
+
+int llmcap_simulate(const struct llmcap_scenario *sc, const struct llmcap_catalog *cat,
+		    struct llmcap_results *res, struct llmcap_error *err)
+{
+	struct sim s;
+	int rc = setup(&s, sc, cat, res, err);
+	if (rc == 0) {
+		schedule_next_arrival(&s);
+		struct llmcap_event ev;
+		while (!s.oom && llmcap_events_pop(&s.events, &ev)) {
+			if (ev.time > sc->horizon)
+				break;
+			assert(ev.time >= s.now && "simulated time went backwards");
+			s.now = ev.time;
+			res->events++;
+			if (ev.kind == EV_ARRIVAL) {
+				arrival(&s);
+				schedule_next_arrival(&s);
+			} else {
+				step_end(&s, ev.target);
+			}
+		}
+		if (s.oom)
+			rc = llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory during the simulation");
+		else
+			finish_at_horizon(&s);
+	}
+	teardown(&s);
+	if (rc)
+		llmcap_results_free(res);
+	return rc;
+}
+
+void llmcap_results_free(struct llmcap_results *res)
+{
+	for (size_t c = 0; c < LLMCAP_MAX_CLASSES; c++) {
+		struct llmcap_class_stats *cs = &res->classes[c];
+		free(cs->ttft.v);
+		free(cs->tpot.v);
+		free(cs->e2e.v);
+		free(cs->queue.v);
+	}
+	free(res->replicas);
+	free(res->arrivals_per_hour);
+	memset(res, 0, sizeof *res);
+}

@@ -1,0 +1,73 @@
+/* Binary min-heap keyed by (time, seq). See include/llmcap/event.h for the ordering contract. */
+#include "llmcap/event.h"
+
+#include <stdlib.h>
+
+static bool before(const struct llmcap_event *a, const struct llmcap_event *b)
+{
+	return a->time < b->time || (a->time == b->time && a->seq < b->seq);
+}
+
+void llmcap_events_init(struct llmcap_events *q)
+{
+	q->heap = NULL;
+	q->len = q->cap = 0;
+	q->next_seq = 0;
+}
+
+void llmcap_events_free(struct llmcap_events *q)
+{
+	free(q->heap);
+	llmcap_events_init(q);
+}
+
+int llmcap_events_push(struct llmcap_events *q, struct llmcap_event ev)
+{
+	if (q->len == q->cap) {
+		size_t cap = q->cap ? 2 * q->cap : 64;
+		struct llmcap_event *h = realloc(q->heap, cap * sizeof *h);
+		if (!h)
+			return -LLMCAP_ENOMEM;
+		q->heap = h;
+		q->cap = cap;
+	}
+	ev.seq = q->next_seq++;
+	size_t i = q->len++;
+	while (i > 0) {
+		size_t parent = (i - 1) / 2;
+		if (!before(&ev, &q->heap[parent]))
+			break;
+		q->heap[i] = q->heap[parent];
+		i = parent;
+	}
+	q->heap[i] = ev;
+	return 0;
+}
+
+bool llmcap_events_pop(struct llmcap_events *q, struct llmcap_event *out)
+{
+	if (q->len == 0)
+		return false;
+	*out = q->heap[0];
+	struct llmcap_event last = q->heap[--q->len];
+	size_t i = 0, n = q->len;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= n)
+			break;
+		if (c + 1 < n && before(&q->heap[c + 1], &q->heap[c]))
+			c++;
+		if (!before(&q->heap[c], &last))
+			break;
+		q->heap[i] = q->heap[c];
+		i = c;
+	}
+	if (n > 0)
+		q->heap[i] = last;
+	return true;
+}
+
+const struct llmcap_event *llmcap_events_peek(const struct llmcap_events *q)
+{
+	return q->len ? &q->heap[0] : NULL;
+}

@@ -1,0 +1,90 @@
+#!/bin/sh
+# The llmcap program as a user runs it: commands, exit codes, error messages, determinism.
+# usage: cli.sh PATH/TO/llmcap SOURCE_DIR
+set -u
+LLMCAP=$1
+SRC=$2
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); }
+ko() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+# expect_ok NAME PATTERN -- CMD...: exit 0 and stdout contains PATTERN
+expect_ok() {
+	name=$1 pattern=$2; shift 3
+	if "$@" >"$T/out" 2>"$T/err"; then
+		if grep -qF -- "$pattern" "$T/out"; then ok; else ko "$name: output lacks '$pattern'"; cat "$T/out"; fi
+	else
+		ko "$name: exit $?"; cat "$T/err"
+	fi
+}
+
+# expect_err NAME PATTERN -- CMD...: non-zero exit, stderr contains PATTERN, stdout empty
+expect_err() {
+	name=$1 pattern=$2; shift 3
+	if "$@" >"$T/out" 2>"$T/err"; then
+		ko "$name: succeeded"
+	elif ! grep -qF -- "$pattern" "$T/err"; then
+		ko "$name: stderr lacks '$pattern'"; cat "$T/err"
+	elif [ -s "$T/out" ]; then
+		ko "$name: printed to stdout on error"
+	else
+		ok
+	fi
+}
+
+# The reference scenario: the guide's numbers, a verdict, a digest.
+expect_ok "run" 'self-hosted  $273,200 = capex $155,000 + 36 x $2,450/month' -- "$LLMCAP" run
+cp "$T/out" "$T/run1"
+for want in 'verdict: ' 'run digest ' 'latency by class' 'llama-3.1-70b' 'busiest hour 14:00-15:00'; do
+	grep -qF -- "$want" "$T/run1" && ok || ko "run output lacks '$want'"
+done
+
+# Determinism: same scenario and seed, same bytes; another seed, other results.
+"$LLMCAP" run >"$T/run2" 2>/dev/null
+cmp -s "$T/run1" "$T/run2" && ok || ko "two runs of the same scenario differ"
+"$LLMCAP" run --set seed=43 >"$T/run3" 2>/dev/null
+cmp -s "$T/run1" "$T/run3" && ko "seed 43 gave the same output as seed 42" || ok
+
+# The resolved scenario is a scenario: running it gives the same results.
+expect_ok "config" 'gpu_memory_utilization: 0.9' -- "$LLMCAP" config
+cp "$T/out" "$T/resolved.yaml"
+"$LLMCAP" run "$T/resolved.yaml" >"$T/run4" 2>/dev/null
+cmp -s "$T/run1" "$T/run4" && ok || ko "running the resolved scenario differs from the built-in run"
+# and the built-in text is the file in models/
+"$LLMCAP" run "$SRC/models/scenarios/default.yaml" >"$T/run5" 2>/dev/null
+cmp -s "$T/run1" "$T/run5" && ok || ko "models/scenarios/default.yaml differs from the built-in scenario"
+
+# The guide's flat API bill, with the per-token prices shown beside it.
+expect_ok "flat bill" '$135,000 = 36 x $3,750/month flat bill' -- \
+	"$LLMCAP" run "$SRC/models/scenarios/guide-flat-bill.yaml" --set horizon=6h
+grep -qF 'at the per-token prices in cost.api.prices' "$T/out" && ok || ko "flat bill: no per-token comparison"
+
+expect_ok "override" 'llmcap: reference-4xh100 (seed 42, horizon 2h)' -- "$LLMCAP" run --set horizon=2h
+expect_ok "catalog" 'llama-3.1-70b' -- "$LLMCAP" catalog
+expect_ok "schema" '| `pools.NAME.block_size` | integer' -- "$LLMCAP" schema
+expect_ok "help" 'usage: llmcap' -- "$LLMCAP" --help
+
+# Bad input: a clear message, a non-zero exit, nothing on stdout.
+printf 'name: x\nworkload:\n  rate: 5/s\n  clases: {}\n' >"$T/typo.yaml"
+expect_err "unknown key" "$T/typo.yaml:4:3: unknown key 'clases' in workload; valid keys: rate, arrival, diurnal, classes" -- \
+	"$LLMCAP" run "$T/typo.yaml"
+expect_err "missing file" "$T/none.yaml: cannot open scenario file" -- "$LLMCAP" run "$T/none.yaml"
+expect_err "negative rate" "workload.rate: '-3/s' is not valid; expected a value > 0" -- \
+	"$LLMCAP" run --set workload.rate=-3/s
+expect_err "zero gpus" "hardware.gpus_per_server: '0' is not valid; expected an integer >= 1" -- \
+	"$LLMCAP" run --set hardware.gpus_per_server=0
+expect_err "does not fit" "pools.reasoning.model: 'llama-3.1-70b' (70.55B parameters) in bf16 needs" -- \
+	"$LLMCAP" run --set pools.reasoning.tensor_parallel_size=1
+expect_err "too few gpus" "need 6 GPUs" -- "$LLMCAP" run --set pools.utility.replicas=4
+expect_err "bad --set" "expected path.to.key=value" -- "$LLMCAP" run --set horizon
+expect_err "unknown command" "unknown command 'fly'" -- "$LLMCAP" fly
+expect_err "unknown option" "unknown option '--fast'" -- "$LLMCAP" run --fast
+printf 'workload: {rate: 5/s\n' >"$T/broken.yaml"
+expect_err "yaml syntax" "$T/broken.yaml:" -- "$LLMCAP" run "$T/broken.yaml"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

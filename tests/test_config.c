@@ -1,0 +1,290 @@
+/* Scenario files: strict validation with clear errors, defaults, overrides, round trips. */
+#include "test_util.h"
+
+#include <unistd.h>
+
+#include "llmcap/perf.h"
+#include "llmcap/scenario.h"
+
+static struct llmcap_catalog cat;
+
+static int setup(void **state)
+{
+	(void)state;
+	struct llmcap_error err = {0};
+	return llmcap_catalog_load_builtin(&cat, &err);
+}
+
+/* A valid minimal scenario; tests append or override pieces of it. */
+static const char *const base_yaml =
+	"name: t\n"
+	"workload:\n"
+	"  rate: 10/min\n"
+	"  classes:\n"
+	"    chat: {pool: main}\n"
+	"hardware: {gpus_per_server: 1}\n"
+	"pools:\n"
+	"  main: {model: llama-3.1-8b}\n"
+	"cost:\n"
+	"  api:\n"
+	"    prices: {chat: {input: 0.1, output: 0.2}}\n";
+
+/* Loads text as a file through the public path (defaults, file, overrides, checks). */
+static int load_text(const char *text, const char *const *sets, size_t n_sets,
+		     struct llmcap_scenario *sc, struct llmcap_error *err)
+{
+	char path[] = "/tmp/llmcap-test-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	size_t len = strlen(text);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	close(fd);
+	int rc = llmcap_scenario_load(sc, path, sets, n_sets, &cat, err);
+	/* Error messages name the file: replace the random name for stable assertions. */
+	char *at;
+	while (rc && (at = strstr(err->msg, path)))
+		memcpy(at, "/tmp/scenario.yaml_____", strlen(path));
+	unlink(path);
+	return rc;
+}
+
+static void builtin_reference_loads(void **state)
+{
+	(void)state;
+	struct llmcap_scenario sc;
+	struct llmcap_error err = {0};
+	assert_int_equal(llmcap_scenario_load(&sc, NULL, NULL, 0, &cat, &err), 0);
+	assert_string_equal(sc.name, "reference-4xh100");
+	assert_int_equal(sc.workload.n_classes, 2);
+	assert_rel(sc.workload.rate * 86400, 50000, 1e-12);
+	assert_rel(sc.workload.diurnal.peak_to_mean, 3.0, 0);
+	assert_int_equal(sc.n_pools, 2);
+	assert_int_equal(sc.hardware.gpus_per_server, 4);
+	assert_int_equal(sc.pools[1].tensor_parallel_size, 2);
+	assert_rel(sc.cost.capex, 155000, 0);
+}
+
+static void minimal_file_gets_defaults(void **state)
+{
+	(void)state;
+	struct llmcap_scenario sc;
+	struct llmcap_error err = {0};
+	assert_int_equal(load_text(base_yaml, NULL, 0, &sc, &err), 0);
+	const struct llmcap_pool_cfg *p = &sc.pools[0];
+	assert_int_equal(p->block_size, 16);
+	assert_int_equal(p->max_num_seqs, 256);
+	assert_int_equal(p->max_num_batched_tokens, 8192);
+	assert_rel(p->gpu_memory_utilization, 0.9, 0);
+	assert_true(p->enable_chunked_prefill);
+	assert_int_equal(sc.seed, 42);
+	assert_int_equal(sc.horizon, LLMCAP_DAY);
+	assert_int_equal(sc.workload.classes[0].prompt.kind, LLMCAP_DIST_FIXED);
+	assert_true(isnan(sc.cost.api.monthly_bill));
+}
+
+static void unknown_key_names_place_and_valid_keys(void **state)
+{
+	(void)state;
+	struct llmcap_scenario sc;
+	struct llmcap_error err = {0};
+	char text[2048];
+	snprintf(text, sizeof text, "%s", base_yaml);
+	/* line 3 is "  rate: 10/min": misspell it */
+	char *r = strstr(text, "rate:");
+	memcpy(r, "rte: ", 5);
+	assert_int_equal(load_text(text, NULL, 0, &sc, &err), -LLMCAP_EINVAL);
+	assert_contains(err.msg, "/tmp/scenario.yaml_____:3:3: unknown key 'rte' in workload");
+	assert_contains(err.msg, "valid keys: rate, arrival, diurnal, classes");
+
+	/* line 8 is "  main: {model: llama-3.1-8b}" */
+	snprintf(text, sizeof text, "%s", base_yaml);
+	memcpy(strstr(text, "{model:"), "{modle:", 7);
+	assert_int_equal(load_text(text, NULL, 0, &sc, &err), -LLMCAP_EINVAL);
+	assert_contains(err.msg, ":8:10: unknown key 'modle' in pools.main; valid keys: model, dtype");
+}
+
+static void wrong_types_and_ranges(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *set;
+		const char *expect;
+	} cases[] = {
+		{"workload.rate=-5/day", "workload.rate: '-5/day' is not valid; expected a value > 0"},
+		{"workload.rate=fast", "expected a rate with a unit"},
+		{"workload.rate=50000", "expected a rate with a unit, e.g. 50000/day"},
+		{"hardware.servers=0", "hardware.servers: '0' is not valid; expected an integer >= 1"},
+		{"hardware.gpus_per_server=0", "hardware.gpus_per_server: '0' is not valid"},
+		{"pools.main.replicas=0", "pools.main.replicas: '0' is not valid; expected an integer >= 1"},
+		{"pools.main.tensor_parallel_size=3", "expected 1, 2, 4 or 8"},
+		{"pools.main.gpu_memory_utilization=1.5", "expected a value > 0 and <= 1"},
+		{"pools.main.dtype=fp12", "expected one of: bf16 fp16 fp8 int4-awq"},
+		{"pools.main.enable_chunked_prefill=maybe", "expected true or false"},
+		{"pools.main=7", "pools.main: expected a mapping, got a scalar"},
+		{"horizon=12", "horizon: '12' is not valid; expected a duration with a unit"},
+		{"workload.classes.chat.prompt={dist: lognormal, median: 5}", "needs 'median' and 'sigma'"},
+		{"workload.classes.chat.prompt={dist: uniform, min: 9, max: 3}", "min (9) is greater than max (3)"},
+		{"workload.classes.chat.prompt={dist: fixed, value: 10, sigma: 1}",
+		 "unknown key 'sigma' in workload.classes.chat.prompt (a fixed distribution); valid keys: dist, value"},
+		{"workload.classes.chat.pool=nowhere", "workload.classes.chat.pool: 'nowhere' is not a pool; expected one of: main"},
+		{"pools.main.model=gpt-9", "'gpt-9' is not in the catalog; expected one of: llama-3.1-8b, llama-3.1-70b"},
+		{"hardware.gpu=tpu", "hardware.gpu: 'tpu' is not in the catalog"},
+		{"pools.main.replicas=2", "need 2 GPUs"},
+		{"seed=-1", "seed: '-1' is not valid; expected a non-negative integer"},
+		{"workload.classes.other={pool: main}", "cost.api.prices has no entry for class 'other'"},
+		{"pools.main.max_model_len=1000000", "max_model_len: 1000000 tokens do not fit the KV cache"},
+		{"pools.main.enable_chunked_prefill=false", "max_num_batched_tokens: 8192 is below max_model_len"},
+		{"nosuch.key=1", "--set 'nosuch.key=1': unknown key 'nosuch' in the top level"},
+		{"workload.rate", "expected path.to.key=value"},
+		{"a..b=1", "is not a key path"},
+		{"workload.rate=[1, 2", "YAML syntax"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct llmcap_scenario sc;
+		struct llmcap_error err = {0};
+		const char *sets[] = {cases[i].set};
+		int rc = load_text(base_yaml, sets, 1, &sc, &err);
+		if (rc == 0)
+			fail_msg("--set %s was accepted", cases[i].set);
+		assert_contains(err.msg, cases[i].expect);
+	}
+}
+
+static void model_that_does_not_fit(void **state)
+{
+	(void)state;
+	struct llmcap_scenario sc;
+	struct llmcap_error err = {0};
+	const char *sets[] = {"pools.main.model=llama-3.1-70b"};
+	assert_int_equal(load_text(base_yaml, sets, 1, &sc, &err), -LLMCAP_ECAPACITY);
+	/* names the key, the value, what it needs and what would fit */
+	assert_contains(err.msg, "pools.main.model: 'llama-3.1-70b' (70.55B parameters) in bf16 needs 131.4 GiB");
+	assert_contains(err.msg, "expected tensor_parallel_size >= 2");
+	const char *sets2[] = {"pools.main.model=llama-3.1-70b", "hardware.gpus_per_server=2",
+			       "pools.main.tensor_parallel_size=2", "pools.main.gpu_memory_utilization=0.8"};
+	assert_int_equal(load_text(base_yaml, sets2, 4, &sc, &err), -LLMCAP_ECAPACITY);
+	assert_contains(err.msg, "expected tensor_parallel_size >= 4");
+	/* and FP8 makes it fit */
+	const char *sets3[] = {"pools.main.model=llama-3.1-70b", "hardware.gpus_per_server=1",
+			       "pools.main.dtype=fp8"};
+	assert_int_equal(load_text(base_yaml, sets3, 3, &sc, &err), 0);
+}
+
+static void syntax_errors_and_missing_files(void **state)
+{
+	(void)state;
+	struct llmcap_scenario sc;
+	struct llmcap_error err = {0};
+	assert_int_equal(load_text("workload: {rate: [1, 2\n", NULL, 0, &sc, &err), -LLMCAP_EINVAL);
+	assert_contains(err.msg, "/tmp/scenario.yaml_____:");
+	assert_contains(err.msg, "(YAML syntax)");
+	assert_int_equal(load_text("a: 1\na: 2\n", NULL, 0, &sc, &err), -LLMCAP_EINVAL);
+	assert_contains(err.msg, ":2:1: duplicate key");
+	assert_int_equal(load_text("- just\n- a list\n", NULL, 0, &sc, &err), -LLMCAP_EINVAL);
+	assert_contains(err.msg, "top level: expected a mapping, got a list");
+	assert_int_equal(load_text("", NULL, 0, &sc, &err), -LLMCAP_EINVAL);
+	assert_contains(err.msg, "workload.classes: no class defined");
+	assert_int_equal(llmcap_scenario_load(&sc, "/nonexistent/scenario.yaml", NULL, 0, &cat, &err),
+			 -LLMCAP_EIO);
+	assert_contains(err.msg, "/nonexistent/scenario.yaml: cannot open scenario file: No such file");
+	assert_int_equal(llmcap_scenario_load(&sc, "/tmp", NULL, 0, &cat, &err), -LLMCAP_EIO);
+	assert_contains(err.msg, "/tmp: read error");
+}
+
+static void overrides_merge_and_create(void **state)
+{
+	(void)state;
+	struct llmcap_scenario sc;
+	struct llmcap_error err = {0};
+	const char *sets[] = {
+		"workload.rate=80000/day",
+		"workload.classes.chat.prompt={dist: lognormal, median: 700, sigma: 0.5}",
+		"workload.classes.chat.prompt.median=900", /* merges into the lognormal above */
+		"pools.main.dtype=fp8",
+		"seed=7",
+	};
+	assert_int_equal(load_text(base_yaml, sets, 5, &sc, &err), 0);
+	assert_rel(sc.workload.rate, 80000.0 / 86400, 1e-15);
+	assert_int_equal(sc.workload.classes[0].prompt.kind, LLMCAP_DIST_LOGNORMAL);
+	assert_rel(sc.workload.classes[0].prompt.median, 900, 0);
+	assert_rel(sc.workload.classes[0].prompt.sigma, 0.5, 0);
+	assert_int_equal(sc.pools[0].dtype, LLMCAP_DTYPE_FP8);
+	assert_int_equal(sc.seed, 7);
+}
+
+/* `llmcap config` output loads back to a scenario that writes the same text. */
+static void resolved_yaml_round_trips(void **state)
+{
+	(void)state;
+	struct llmcap_scenario a, b;
+	struct llmcap_error err = {0};
+	assert_int_equal(llmcap_scenario_load(&a, NULL, NULL, 0, &cat, &err), 0);
+	char *t1 = NULL, *t2 = NULL;
+	size_t n1 = 0, n2 = 0;
+	FILE *f = open_memstream(&t1, &n1);
+	llmcap_scenario_write_yaml(&a, f, true);
+	fclose(f);
+	assert_int_equal(load_text(t1, NULL, 0, &b, &err), 0);
+	f = open_memstream(&t2, &n2);
+	llmcap_scenario_write_yaml(&b, f, true);
+	fclose(f);
+	assert_string_equal(t1, t2);
+	assert_contains(t1, "gpu_memory_utilization: 0.9");
+	assert_contains(t1, "rate: 50000/day");
+	assert_contains(t1, "monthly_bill: null");
+	free(t1);
+	free(t2);
+}
+
+/* docs/scenario.md carries the generated field reference; it must not drift. */
+static void schema_doc_is_current(void **state)
+{
+	(void)state;
+	char *gen = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&gen, &n);
+	llmcap_scenario_write_schema(f);
+	fclose(f);
+	FILE *doc = fopen(LLMCAP_SOURCE_DIR "/docs/scenario.md", "r");
+	assert_non_null(doc);
+	static char text[1 << 18];
+	size_t len = fread(text, 1, sizeof text - 1, doc);
+	text[len] = '\0';
+	fclose(doc);
+	if (!strstr(text, gen))
+		fail_msg("docs/scenario.md does not contain the output of `llmcap schema`; regenerate it");
+	free(gen);
+}
+
+static void dist_means(void **state)
+{
+	(void)state;
+	struct llmcap_dist fixed = {.kind = LLMCAP_DIST_FIXED, .value = 512, .min = 512, .max = 512};
+	assert_rel(llmcap_dist_mean(&fixed), 512, 0);
+	struct llmcap_dist uni = {.kind = LLMCAP_DIST_UNIFORM, .min = 500, .max = 8192};
+	assert_rel(llmcap_dist_mean(&uni), 4346, 0);
+	/* uncapped lognormal: exp(mu + sigma^2 / 2) */
+	struct llmcap_dist ln = {.kind = LLMCAP_DIST_LOGNORMAL, .median = 150, .sigma = 0.7,
+				 .min = 1, .max = 1 << 24};
+	assert_rel(llmcap_dist_mean(&ln), 150 * exp(0.245), 1e-6);
+	/* a cap far below the median pins the mean at the cap */
+	ln.max = 2;
+	assert_rel(llmcap_dist_mean(&ln), 2, 1e-3);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(builtin_reference_loads),
+		cmocka_unit_test(minimal_file_gets_defaults),
+		cmocka_unit_test(unknown_key_names_place_and_valid_keys),
+		cmocka_unit_test(wrong_types_and_ranges),
+		cmocka_unit_test(model_that_does_not_fit),
+		cmocka_unit_test(syntax_errors_and_missing_files),
+		cmocka_unit_test(overrides_merge_and_create),
+		cmocka_unit_test(resolved_yaml_round_trips),
+		cmocka_unit_test(schema_doc_is_current),
+		cmocka_unit_test(dist_means),
+	};
+	return cmocka_run_group_tests(tests, setup, NULL);
+}

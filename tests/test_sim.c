@@ -1,0 +1,226 @@
+/* End-to-end simulations: conservation, determinism, and the engine's step arithmetic
+ * checked against the performance model by hand. */
+#include "test_util.h"
+
+#include "llmcap/sim.h"
+
+static struct llmcap_catalog cat;
+
+static int setup(void **state)
+{
+	(void)state;
+	struct llmcap_error err = {0};
+	return llmcap_catalog_load_builtin(&cat, &err);
+}
+
+static void run(struct llmcap_scenario *sc, const char *const *sets, size_t n,
+		struct llmcap_results *res)
+{
+	struct llmcap_error err = {0};
+	if (llmcap_scenario_load(sc, NULL, sets, n, &cat, &err) != 0)
+		fail_msg("%s", err.msg);
+	if (llmcap_simulate(sc, &cat, res, &err) != 0)
+		fail_msg("%s", err.msg);
+}
+
+/* Every request that arrived ends exactly once, and KV use never exceeds capacity. */
+static void check_conservation(const struct llmcap_results *res)
+{
+	for (size_t c = 0; c < res->n_classes; c++) {
+		const struct llmcap_class_stats *cs = &res->classes[c];
+		assert_int_equal(cs->arrived, cs->completed + cs->rejected + cs->unfinished);
+		assert_int_equal(cs->ttft.n, (size_t)cs->completed);
+		assert_int_equal(cs->e2e.n, (size_t)cs->completed);
+	}
+	for (size_t p = 0; p < res->n_pools; p++)
+		for (size_t i = 0; i < res->pools[p].n_replicas; i++) {
+			const struct llmcap_replica_stats *r = &res->replicas[res->pools[p].first_replica + i];
+			assert_true(r->kv_peak <= res->pools[p].plan.num_blocks);
+			assert_true(r->kv_block_time >= 0);
+			assert_true(r->busy >= 0 && r->busy <= res->horizon);
+		}
+}
+
+static void conservation_reference_day(void **state)
+{
+	(void)state;
+	struct llmcap_scenario sc;
+	struct llmcap_results res;
+	run(&sc, NULL, 0, &res);
+	check_conservation(&res);
+	int64_t arrived = res.classes[0].arrived + res.classes[1].arrived;
+	/* 50,000/day: a Poisson count, within 5 standard deviations */
+	assert_true(fabs((double)arrived - 50000) < 5 * sqrt(50000));
+	assert_true(res.classes[0].completed > 0 && res.classes[1].completed > 0);
+	llmcap_results_free(&res);
+}
+
+static void conservation_overloaded_and_rejecting(void **state)
+{
+	(void)state;
+	struct llmcap_scenario sc;
+	struct llmcap_results res;
+	/* ten times the traffic for two hours: queues cannot drain */
+	const char *over[] = {"workload.rate=500000/day", "horizon=2h", "workload.diurnal.shape=none"};
+	run(&sc, over, 3, &res);
+	check_conservation(&res);
+	assert_true(res.classes[1].unfinished > 0);
+	llmcap_results_free(&res);
+	/* a max_model_len below the longest prompts: rejections and truncations */
+	const char *reject[] = {"pools.reasoning.max_model_len=6000", "horizon=3h"};
+	run(&sc, reject, 2, &res);
+	check_conservation(&res);
+	assert_true(res.classes[1].rejected > 0);
+	assert_true(res.classes[1].truncated > 0);
+	assert_int_equal(res.classes[0].rejected, 0);
+	llmcap_results_free(&res);
+}
+
+static void preemption_keeps_every_token(void **state)
+{
+	(void)state;
+	struct llmcap_results res;
+	/* A tiny KV cache (64 blocks = 1024 tokens) forces preemptions; after the last arrival the
+	 * queue drains, so every request completes and every output token is emitted once. */
+	const char *sets[] = {
+		"workload.classes={one: {pool: p, prompt: {dist: uniform, min: 100, max: 600}, "
+		"output: {dist: uniform, min: 50, max: 400}}}",
+		"pools={p: {model: llama-3.1-8b, num_gpu_blocks_override: 64, max_model_len: 1024}}",
+		"hardware.gpus_per_server=8", "workload.rate=3/s", "workload.diurnal.shape=none",
+		"horizon=30min", "cost.api.prices={one: {input: 1, output: 1}}",
+	};
+	struct llmcap_error err = {0};
+	struct llmcap_scenario only;
+	llmcap_scenario_defaults(&only);
+	for (size_t i = 0; i < 7; i++)
+		assert_int_equal(llmcap_scenario_apply_override(&only, sets[i], &err), 0);
+	assert_int_equal(llmcap_scenario_check(&only, &cat, &err), 0);
+	assert_int_equal(llmcap_simulate(&only, &cat, &res, &err), 0);
+	check_conservation(&res);
+	const struct llmcap_replica_stats *r = &res.replicas[0];
+	assert_true(r->preemptions > 0);
+	assert_true(res.classes[0].preemptions > 0);
+	/* Recomputation re-runs prefill but emits no token twice: the tokens a replica emitted are
+	 * exactly the outputs of completed requests plus what unfinished ones had generated. */
+	assert_true(res.classes[0].completed > 100);
+	assert_rel(r->output_tokens,
+		   res.classes[0].completed_output_tokens + res.classes[0].unfinished_output_tokens, 0);
+	/* and recomputation shows up as prefill work beyond the prompts */
+	assert_true(r->prefill_tokens > 0);
+	assert_true(r->kv_peak <= 64);
+	llmcap_results_free(&res);
+}
+
+static char *report_text(struct llmcap_results *res)
+{
+	char *text = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&text, &n);
+	llmcap_report(res, f);
+	fclose(f);
+	return text;
+}
+
+static void same_seed_same_bytes_other_seed_other_results(void **state)
+{
+	(void)state;
+	struct llmcap_scenario sc;
+	struct llmcap_results a, b, c;
+	const char *sets[] = {"horizon=8h"};
+	run(&sc, sets, 1, &a);
+	char *ta = report_text(&a);
+	run(&sc, sets, 1, &b);
+	char *tb = report_text(&b);
+	assert_int_equal(a.digest, b.digest);
+	assert_string_equal(ta, tb);
+	const char *other[] = {"horizon=8h", "seed=7"};
+	run(&sc, other, 2, &c);
+	char *tc = report_text(&c);
+	assert_true(a.digest != c.digest);
+	assert_true(strcmp(ta, tc) != 0);
+	free(ta);
+	free(tb);
+	free(tc);
+	llmcap_results_free(&a);
+	llmcap_results_free(&b);
+	llmcap_results_free(&c);
+}
+
+/* A request alone on a replica: its TTFT is exactly the prefill steps and its E2E adds one
+ * decode step per further token, each step timed by the performance model. The least TTFT and
+ * E2E over many well-spaced requests are those of a request that ran alone. */
+static void lone_request_timing(void **state, int64_t prompt, int64_t output)
+{
+	(void)state;
+	char classes[256];
+	snprintf(classes, sizeof classes,
+		 "workload.classes={solo: {pool: p, prompt: {dist: fixed, value: %lld}, "
+		 "output: {dist: fixed, value: %lld}}}",
+		 (long long)prompt, (long long)output);
+	const char *sets[] = {classes, "pools={p: {model: llama-3.1-8b}}", "workload.rate=20/hour",
+			      "workload.diurnal.shape=none", "horizon=6h",
+			      "cost.api.prices={solo: {input: 1, output: 1}}"};
+	struct llmcap_scenario sc;
+	struct llmcap_error err = {0};
+	llmcap_scenario_defaults(&sc);
+	for (size_t i = 0; i < 6; i++)
+		assert_int_equal(llmcap_scenario_apply_override(&sc, sets[i], &err), 0);
+	assert_int_equal(llmcap_scenario_check(&sc, &cat, &err), 0);
+	struct llmcap_results res;
+	assert_int_equal(llmcap_simulate(&sc, &cat, &res, &err), 0);
+	assert_true(res.classes[0].completed > 50);
+
+	struct llmcap_perf pf;
+	llmcap_perf_init(&pf, llmcap_catalog_model(&cat, "llama-3.1-8b"),
+			 llmcap_catalog_gpu(&cat, "h100-sxm-80gb"), &sc.pools[0]);
+	/* prefill in chunks of max_num_batched_tokens */
+	llmcap_time ttft = 0;
+	int64_t done = 0, budget = sc.pools[0].max_num_batched_tokens;
+	while (done < prompt) {
+		int64_t n = prompt - done < budget ? prompt - done : budget;
+		struct llmcap_step_shape s = {.tokens = n,
+					      .attn_pairs = (double)n * (double)done + (double)n * (double)(n + 1) / 2,
+					      .kv_read_tokens = (double)(done + n),
+					      .samples = done + n == prompt};
+		ttft += llmcap_perf_step_time(&pf, &s);
+		done += n;
+	}
+	llmcap_time e2e = ttft;
+	for (int64_t k = 1; k < output; k++) {
+		double ctx = (double)(prompt + k - 1);
+		struct llmcap_step_shape s = {.tokens = 1, .attn_pairs = ctx + 1, .kv_read_tokens = ctx + 1,
+					      .samples = 1};
+		e2e += llmcap_perf_step_time(&pf, &s);
+	}
+	assert_rel(llmcap_samples_quantile(&res.classes[0].ttft, 0.0), (double)ttft * 1e-9, 1e-12);
+	assert_rel(llmcap_samples_quantile(&res.classes[0].e2e, 0.0), (double)e2e * 1e-9, 1e-12);
+	assert_rel(llmcap_samples_quantile(&res.classes[0].queue, 0.0), 0, 0);
+	if (output > 1)
+		assert_rel(llmcap_samples_quantile(&res.classes[0].tpot, 0.0),
+			   (double)(e2e - ttft) * 1e-9 / (double)(output - 1), 1e-9);
+	llmcap_results_free(&res);
+}
+
+static void lone_request_short_prompt(void **state)
+{
+	lone_request_timing(state, 1000, 50);
+}
+
+static void lone_request_chunked_prefill(void **state)
+{
+	/* 20,000 tokens: chunks of 8192, 8192 and 3616 */
+	lone_request_timing(state, 20000, 5);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(conservation_reference_day),
+		cmocka_unit_test(conservation_overloaded_and_rejecting),
+		cmocka_unit_test(preemption_keeps_every_token),
+		cmocka_unit_test(same_seed_same_bytes_other_seed_other_results),
+		cmocka_unit_test(lone_request_short_prompt),
+		cmocka_unit_test(lone_request_chunked_prefill),
+	};
+	return cmocka_run_group_tests(tests, setup, NULL);
+}

@@ -1,0 +1,128 @@
+/* Unit parsers and formatters: what a scenario may write, and what it may not. */
+#include "test_util.h"
+
+#include "llmcap/core.h"
+
+static void durations(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text;
+		llmcap_time ns;
+	} ok[] = {
+		{"500ms", 500 * LLMCAP_MS}, {"1.5s", 1500 * LLMCAP_MS}, {"1d", LLMCAP_DAY},
+		{"30d", 30 * LLMCAP_DAY},   {"2h", 2 * LLMCAP_HOUR},    {"3min", 3 * LLMCAP_MIN},
+		{"250us", 250 * LLMCAP_US}, {"10ns", 10},               {"1w", 7 * LLMCAP_DAY},
+		{"1e3s", 1000 * LLMCAP_SEC}, {"0s", 0},
+	};
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+		llmcap_time t = -1;
+		assert_int_equal(llmcap_parse_duration(ok[i].text, &t), 0);
+		assert_int_equal(t, ok[i].ns);
+	}
+	static const char *const bad[] = {"500", "", "ms", "5 parsecs", "1.2.3s", "nans", "infs",
+					  "5s5", "-", "0x10s", "1e400s"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		llmcap_time t;
+		assert_int_equal(llmcap_parse_duration(bad[i], &t), -LLMCAP_EINVAL);
+	}
+}
+
+static void rates(void **state)
+{
+	(void)state;
+	double r;
+	assert_int_equal(llmcap_parse_rate("50000/day", &r), 0);
+	assert_rel(r, 50000.0 / 86400.0, 1e-15);
+	assert_int_equal(llmcap_parse_rate("35/min", &r), 0);
+	assert_rel(r, 35.0 / 60.0, 1e-15);
+	assert_int_equal(llmcap_parse_rate("0.5/s", &r), 0);
+	assert_rel(r, 0.5, 1e-15);
+	assert_int_equal(llmcap_parse_rate("2/hour", &r), 0);
+	assert_rel(r, 2.0 / 3600.0, 1e-15);
+	assert_int_equal(llmcap_parse_rate("50000", &r), -LLMCAP_EINVAL);
+	assert_int_equal(llmcap_parse_rate("50000/fortnight", &r), -LLMCAP_EINVAL);
+	assert_int_equal(llmcap_parse_rate("/day", &r), -LLMCAP_EINVAL);
+}
+
+static void sizes(void **state)
+{
+	(void)state;
+	double b;
+	assert_int_equal(llmcap_parse_bytes("81559MiB", &b), 0);
+	assert_rel(b, 81559.0 * 1024 * 1024, 1e-15);
+	assert_int_equal(llmcap_parse_bytes("0.5GiB", &b), 0);
+	assert_rel(b, 0.5 * 1024 * 1024 * 1024, 1e-15);
+	assert_int_equal(llmcap_parse_bytes("80GB", &b), 0);
+	assert_rel(b, 80e9, 1e-15);
+	assert_int_equal(llmcap_parse_bytes("4096", &b), 0);
+	assert_rel(b, 4096, 1e-15);
+	assert_int_equal(llmcap_parse_bytes("12 apples", &b), -LLMCAP_EINVAL);
+}
+
+static void numbers(void **state)
+{
+	(void)state;
+	int64_t i;
+	double d;
+	assert_int_equal(llmcap_parse_int("8192", &i), 0);
+	assert_int_equal(i, 8192);
+	assert_int_equal(llmcap_parse_int("1e6", &i), 0);
+	assert_int_equal(i, 1000000);
+	assert_int_equal(llmcap_parse_int("2.5", &i), -LLMCAP_EINVAL);
+	assert_int_equal(llmcap_parse_int("two", &i), -LLMCAP_EINVAL);
+	assert_int_equal(llmcap_parse_double("nan", &d), -LLMCAP_EINVAL);
+	assert_int_equal(llmcap_parse_double("inf", &d), -LLMCAP_EINVAL);
+	assert_int_equal(llmcap_parse_double("0x1p3", &d), -LLMCAP_EINVAL);
+	assert_int_equal(llmcap_parse_double(" 1", &d), -LLMCAP_EINVAL);
+	assert_int_equal(llmcap_parse_double("-0.25", &d), 0);
+	assert_rel(d, -0.25, 0);
+}
+
+static void formats_round_trip(void **state)
+{
+	(void)state;
+	char buf[64];
+	static const llmcap_time ts[] = {LLMCAP_DAY, 90 * LLMCAP_SEC, 1500 * LLMCAP_MS, 7, 0,
+					 3 * LLMCAP_DAY + 1};
+	for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++) {
+		llmcap_time back;
+		llmcap_format_duration(ts[i], buf, sizeof buf);
+		assert_int_equal(llmcap_parse_duration(buf, &back), 0);
+		assert_int_equal(back, ts[i]);
+	}
+	llmcap_format_duration(LLMCAP_DAY, buf, sizeof buf);
+	assert_string_equal(buf, "1d");
+	static const double rs[] = {50000.0 / 86400, 35.0 / 60, 0.5, 1e-3, 1234.5678};
+	for (size_t i = 0; i < sizeof rs / sizeof rs[0]; i++) {
+		double back;
+		llmcap_format_rate(rs[i], buf, sizeof buf);
+		assert_int_equal(llmcap_parse_rate(buf, &back), 0);
+		assert_rel(back, rs[i], 1e-15);
+	}
+	llmcap_format_rate(50000.0 / 86400, buf, sizeof buf);
+	assert_string_equal(buf, "50000/day");
+	llmcap_format_double(0.1, buf, sizeof buf);
+	assert_string_equal(buf, "0.1");
+	llmcap_format_double(155000, buf, sizeof buf);
+	assert_string_equal(buf, "155000");
+}
+
+static void error_names(void **state)
+{
+	(void)state;
+	struct llmcap_error err = {0};
+	assert_int_equal(llmcap_errorf(&err, LLMCAP_EINVAL, "x=%d", 3), -LLMCAP_EINVAL);
+	assert_string_equal(err.msg, "x=3");
+	assert_string_equal(llmcap_strerror(-LLMCAP_EIO), "input/output error");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(durations), cmocka_unit_test(rates),
+		cmocka_unit_test(sizes),     cmocka_unit_test(numbers),
+		cmocka_unit_test(formats_round_trip), cmocka_unit_test(error_names),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
