@@ -88,7 +88,7 @@ const char *llmcap_router_name(enum llmcap_router r)
 
 static const struct field class_fields[] = {
 	{.key = "share", .type = T_DOUBLE, .offset = CL(share), .def = "1",
-	 .doc = "relative weight of this class in the request mix; shares are normalised to sum to 1",
+	 .doc = "share of all requests that belong to this class; the shares of all classes must sum to 1",
 	 .min = 0, .max = HUGE_VAL, .flags = F_MIN_EXCL},
 	{.key = "pool", .type = T_STR, .offset = CL(pool), .size = LLMCAP_NAME_MAX, .def = "",
 	 .doc = "pool that serves this class (empty: the pool named like the class)"},
@@ -1239,6 +1239,17 @@ int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_
 		return llmcap_errorf(err, LLMCAP_EINVAL,
 				     "pools: no pool defined; expected at least one, e.g. pools: {main: "
 				     "{model: llama-3.1-8b}}");
+	double share_sum = 0;
+	char shares[512] = "";
+	for (size_t c = 0; c < sc->workload.n_classes; c++) {
+		share_sum += sc->workload.classes[c].share;
+		snprintf(shares + strlen(shares), sizeof shares - strlen(shares), "%s%s %g",
+			 c ? " + " : "", sc->workload.classes[c].name, sc->workload.classes[c].share);
+	}
+	if (fabs(share_sum - 1.0) > 1e-9)
+		return llmcap_errorf(err, LLMCAP_EINVAL,
+				     "%s: workload.classes: shares sum to %.12g (%s); expected 1",
+				     sc->workload.classes[0].where, share_sum, shares);
 	const struct llmcap_gpu_spec *gpu = llmcap_catalog_gpu(cat, sc->hardware.gpu);
 	if (!gpu) {
 		list_names(cat->gpus[0].name, cat->n_gpus, sizeof cat->gpus[0], names, sizeof names);

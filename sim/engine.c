@@ -416,16 +416,13 @@ static void arrival(struct sim *s)
 	struct req r = {.arrival = s->now, .first_sched = -1, .first_token = -1, .last_token = -1,
 			.id = s->next_id++, .prompt = (int32_t)prompt, .output = (int32_t)output,
 			.cls = (uint32_t)cls, .replica = UINT32_MAX};
-	if (prompt + 1 > max_len) {
-		/* vLLM refuses prompts that leave no room for a token under max_model_len. */
+	if (prompt + output > max_len) {
+		/* vLLM's server refuses a request whose prompt plus requested tokens exceed
+		 * max_model_len ("maximum context length is ... tokens"). max_model_len never exceeds
+		 * the KV cache, so every admitted request fits alone. */
 		cs->rejected++;
 		digest_request(s, &r, ST_REJECTED);
 		return;
-	}
-	if (prompt + output > max_len) {
-		/* vLLM stops generation at max_model_len (finish reason "length"). */
-		r.output = (int32_t)(max_len - prompt);
-		cs->truncated++;
 	}
 	size_t ri = route(s, pool);
 	int32_t id = req_alloc(s);

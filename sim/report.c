@@ -130,7 +130,7 @@ void llmcap_report(struct llmcap_results *res, FILE *out)
 	int64_t gpus_used = 0;
 	for (size_t p = 0; p < res->n_pools; p++)
 		gpus_used += sc->pools[p].tensor_parallel_size * sc->pools[p].replicas;
-	fprintf(out, "deployment %lld x %lld x %s, %lld of %lld GPUs in use; per GPU: %.1f GiB, budget = x gpu_memory_utilization\n",
+	fprintf(out, "deployment %lld x %lld x %s, %lld of %lld GPUs in use; %.1f GiB per GPU (budget = memory x gpu_memory_utilization)\n",
 		(long long)sc->hardware.servers, (long long)sc->hardware.gpus_per_server, res->gpu->name,
 		(long long)gpus_used, (long long)(sc->hardware.servers * sc->hardware.gpus_per_server),
 		res->gpu->memory / LLMCAP_GIB);
@@ -153,8 +153,7 @@ void llmcap_report(struct llmcap_results *res, FILE *out)
 
 	/* -- latency -- */
 	fprintf(out, "latency by class (completed requests)\n");
-	fprintf(out, "  %-10s %8s %6s %6s %6s  %21s  %18s  %18s  %s\n", "class", "done", "rej", "trunc",
-		"unfin", "TTFT p50/p90/p99", "TPOT p50/p90/p99", "E2E p50/p90/p99", "SLO p99 (TTFT, TPOT)");
+	fprintf(out, "  %-10s %8s %6s %6s  %21s  %18s  %18s  %s\n", "class", "done", "rej", "unfin", "TTFT p50/p90/p99", "TPOT p50/p90/p99", "E2E p50/p90/p99", "SLO p99 (TTFT, TPOT)");
 	struct class_view views[LLMCAP_MAX_CLASSES];
 	for (size_t cl = 0; cl < res->n_classes; cl++) {
 		const struct llmcap_class_stats *cs = &res->classes[cl];
@@ -172,9 +171,9 @@ void llmcap_report(struct llmcap_results *res, FILE *out)
 		snprintf(tt, sizeof tt, "%s/%s/%s", t[0], t[1], t[2]);
 		snprintf(pp, sizeof pp, "%s/%s/%s", p[0], p[1], p[2]);
 		snprintf(ee, sizeof ee, "%s/%s/%s", e[0], e[1], e[2]);
-		fprintf(out, "  %-10s %8lld %6lld %6lld %6lld  %21s  %18s  %18s  %s %s, %s %s\n",
+		fprintf(out, "  %-10s %8lld %6lld %6lld  %21s  %18s  %18s  %s %s, %s %s\n",
 			sc->workload.classes[cl].name, (long long)cs->completed, (long long)cs->rejected,
-			(long long)cs->truncated, (long long)cs->unfinished, tt, pp, ee, slo_t,
+			(long long)cs->unfinished, tt, pp, ee, slo_t,
 			v->ttft_ok ? "met" : "MISSED", slo_p, v->tpot_ok ? "met" : "MISSED");
 	}
 	fprintf(out, "\n");

@@ -131,7 +131,8 @@ static void wrong_types_and_ranges(void **state)
 		{"hardware.gpu=tpu", "hardware.gpu: 'tpu' is not in the catalog"},
 		{"pools.main.replicas=2", "need 2 GPUs"},
 		{"seed=-1", "seed: '-1' is not valid; expected a non-negative integer"},
-		{"workload.classes.other={pool: main}", "cost.api.prices has no entry for class 'other'"},
+		{"workload.classes.other={pool: main}", "workload.classes: shares sum to 2 (chat 1 + other 1); expected 1"},
+		{"workload.classes.chat.share=0.3", "shares sum to 0.3 (chat 0.3); expected 1"},
 		{"pools.main.max_model_len=1000000", "max_model_len: 1000000 tokens do not fit the KV cache"},
 		{"pools.main.enable_chunked_prefill=false", "max_num_batched_tokens: 8192 is below max_model_len"},
 		{"nosuch.key=1", "--set 'nosuch.key=1': unknown key 'nosuch' in the top level"},
@@ -148,6 +149,20 @@ static void wrong_types_and_ranges(void **state)
 			fail_msg("--set %s was accepted", cases[i].set);
 		assert_contains(err.msg, cases[i].expect);
 	}
+}
+
+static void every_class_needs_a_price(void **state)
+{
+	(void)state;
+	struct llmcap_scenario sc;
+	struct llmcap_error err = {0};
+	const char *sets[] = {"workload.classes.chat.share=0.5",
+			      "workload.classes.other={pool: main, share: 0.5}"};
+	assert_int_equal(load_text(base_yaml, sets, 2, &sc, &err), -LLMCAP_EINVAL);
+	assert_contains(err.msg, "cost.api.prices has no entry for class 'other'");
+	/* a flat monthly bill replaces per-class prices */
+	const char *bill[] = {sets[0], sets[1], "cost.api.monthly_bill=3750"};
+	assert_int_equal(load_text(base_yaml, bill, 3, &sc, &err), 0);
 }
 
 static void model_that_does_not_fit(void **state)
@@ -279,6 +294,7 @@ int main(void)
 		cmocka_unit_test(minimal_file_gets_defaults),
 		cmocka_unit_test(unknown_key_names_place_and_valid_keys),
 		cmocka_unit_test(wrong_types_and_ranges),
+		cmocka_unit_test(every_class_needs_a_price),
 		cmocka_unit_test(model_that_does_not_fit),
 		cmocka_unit_test(syntax_errors_and_missing_files),
 		cmocka_unit_test(overrides_merge_and_create),

@@ -20,8 +20,7 @@ struct llmcap_samples {
 
 struct llmcap_class_stats {
 	int64_t arrived, completed, unfinished;
-	int64_t rejected;           /* prompt longer than the pool's max_model_len allows */
-	int64_t truncated;          /* output cut to fit max_model_len, as vLLM does */
+	int64_t rejected;           /* prompt + output longer than the pool's max_model_len */
 	double prompt_tokens;       /* demand: all arrived requests */
 	double output_tokens;
 	int64_t preemptions;        /* over completed requests */
