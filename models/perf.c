@@ -186,22 +186,30 @@ static double roofline(double flops, double flops_peak, double bytes, double bw)
 	return c > b ? c : b;
 }
 
-llmcap_time llmcap_perf_step_time(const struct llmcap_perf *pf, const struct llmcap_step_shape *s)
+llmcap_time llmcap_perf_step_time(const struct llmcap_perf *pf, const struct llmcap_step_shape *s,
+				  struct llmcap_step_work *work)
 {
 	double tp = pf->tp, t = (double)s->tokens;
+	double head_share = pf->lm_head_params / (pf->linear_params + pf->lm_head_params);
 	/* Linear layers: weights streamed once, activations negligible next to them. */
-	double lin = roofline(2.0 * pf->linear_params * t / tp, pf->linear_flops_peak,
-			      pf->weight_bytes * (pf->linear_params / (pf->linear_params + pf->lm_head_params)) / tp,
-			      pf->mem_bw);
-	double attn = roofline(pf->attn_flops_per_pair * s->attn_pairs / tp, pf->attn_flops_peak,
-			       pf->kv_bytes_per_token * (s->kv_read_tokens + t) / tp, pf->mem_bw);
-	double head = 0;
-	if (s->samples > 0)
-		head = roofline(2.0 * pf->lm_head_params * (double)s->samples / tp, pf->linear_flops_peak,
-				pf->weight_bytes * (pf->lm_head_params / (pf->linear_params + pf->lm_head_params)) / tp,
-				pf->mem_bw);
+	double lin_flops = 2.0 * pf->linear_params * t;
+	double lin_bytes = pf->weight_bytes * (1.0 - head_share);
+	double attn_flops = pf->attn_flops_per_pair * s->attn_pairs;
+	double attn_bytes = pf->kv_bytes_per_token * (s->kv_read_tokens + t);
+	double head_flops = 0, head_bytes = 0;
+	if (s->samples > 0) {
+		head_flops = 2.0 * pf->lm_head_params * (double)s->samples;
+		head_bytes = pf->weight_bytes * head_share;
+	}
+	double lin = roofline(lin_flops / tp, pf->linear_flops_peak, lin_bytes / tp, pf->mem_bw);
+	double attn = roofline(attn_flops / tp, pf->attn_flops_peak, attn_bytes / tp, pf->mem_bw);
+	double head = roofline(head_flops / tp, pf->linear_flops_peak, head_bytes / tp, pf->mem_bw);
 	double comm = t > 0 ? pf->allreduce_time_fixed + pf->allreduce_s_per_token * t : 0;
 	double total = lin + attn + head + comm + pf->step_overhead_s;
+	if (work) {
+		work->flops = lin_flops + attn_flops + head_flops;
+		work->bytes = lin_bytes + attn_bytes + head_bytes;
+	}
 	llmcap_time ns = (llmcap_time)llround(total * 1e9);
 	return ns > 0 ? ns : 1;
 }

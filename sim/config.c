@@ -68,6 +68,7 @@ static const char *const dtype_names[] = {"bf16", "fp16", "fp8", "int4-awq", NUL
 static const char *const kv_dtype_names[] = {"auto", "fp8", NULL};
 static const char *const router_names[] = {"round-robin", "least-outstanding", "random", NULL};
 static const char *const dist_names[] = {"fixed", "uniform", "lognormal", NULL};
+static const char *const percentile_names[] = {"exact", "streaming", NULL};
 
 const char *llmcap_dtype_name(enum llmcap_dtype d)
 {
@@ -225,6 +226,26 @@ static const struct field cost_fields[] = {
 };
 static const struct section cost_section = SECTION(cost_fields);
 
+static const struct field output_fields[] = {
+	{.key = "path", .type = T_STR, .offset = SC(output.path), .size = 1024, .def = "null",
+	 .doc = "HDF5 result file (null: none); `llmcap run -o FILE` sets it too"},
+	{.key = "requests", .type = T_BOOL, .offset = SC(output.requests), .def = "true",
+	 .doc = "write the per-request table"},
+	{.key = "timeseries", .type = T_BOOL, .offset = SC(output.timeseries), .def = "true",
+	 .doc = "write time series per replica and per pool"},
+	{.key = "timeseries_interval", .type = T_DURATION, .offset = SC(output.timeseries_interval),
+	 .def = "60s", .doc = "time-series sampling interval (simulated time)", .min = 0,
+	 .max = HUGE_VAL, .flags = F_MIN_EXCL},
+	{.key = "percentiles", .type = T_ENUM, .offset = SC(output.percentiles), .def = "exact",
+	 .names = percentile_names,
+	 .doc = "exact: keep every latency; streaming: log-bucketed histograms in bounded memory, "
+		"within percentile_error of an adjacent order statistic"},
+	{.key = "percentile_error", .type = T_DOUBLE, .offset = SC(output.percentile_error),
+	 .def = "0.01", .doc = "relative error bound of streaming percentiles", .min = 0, .max = 0.5,
+	 .flags = F_MIN_EXCL | F_HAS_MAX},
+};
+static const struct section output_section = SECTION(output_fields);
+
 static const struct field scenario_fields[] = {
 	{.key = "name", .type = T_STR, .offset = SC(name), .size = 128, .def = "unnamed",
 	 .doc = "label printed with the results"},
@@ -239,6 +260,7 @@ static const struct field scenario_fields[] = {
 	 .elem_size = sizeof(struct llmcap_pool_cfg), .max_count = LLMCAP_MAX_POOLS,
 	 .sub = &pool_section, .doc = "pools of identical replicas, by name (at least one)"},
 	{.key = "cost", .type = T_SECTION, .sub = &cost_section, .doc = "owned hardware vs API"},
+	{.key = "output", .type = T_SECTION, .sub = &output_section, .doc = "what a run writes"},
 };
 static const struct section scenario_section = SECTION(scenario_fields);
 
@@ -1145,6 +1167,9 @@ static void write_section(const struct section *s, const void *base, FILE *out, 
 		}
 		if (f->type == T_DIST)
 			write_dist(cat_(base, f->offset), val, sizeof val);
+		else if (f->type == T_STR && !*(const char *)cat_(base, f->offset) && f->def &&
+			 !strcmp(f->def, "null"))
+			snprintf(val, sizeof val, "null");
 		else if (f->type == T_STR)
 			yaml_string(cat_(base, f->offset), val, sizeof val);
 		else

@@ -22,9 +22,7 @@
 #include "llmcap/sim.h"
 #include "llmcap/workload.h"
 
-enum { EV_ARRIVAL = 1, EV_STEP_END = 2 };
-
-enum req_status { ST_COMPLETED = 1, ST_REJECTED = 2, ST_UNFINISHED = 3 };
+enum { EV_ARRIVAL = 1, EV_STEP_END = 2, EV_SAMPLE = 3 };
 
 struct req {
 	llmcap_time arrival, first_sched, first_token, last_token;
@@ -34,7 +32,8 @@ struct req {
 	int32_t generated;         /* output tokens emitted */
 	int32_t blocks;            /* KV blocks held */
 	int32_t sched;             /* tokens scheduled in the step in flight */
-	uint32_t cls, replica;
+	llmcap_time max_gap;       /* longest wait between consecutive tokens */
+	uint32_t cls, pool, replica;
 	uint32_t preemptions;
 	int32_t next_free;
 };
@@ -54,6 +53,11 @@ struct replica {
 	int64_t outstanding;
 	bool busy;
 	llmcap_time step_start, kv_last;
+	struct llmcap_step_work work; /* of the step in flight */
+	/* time-series state: cumulative values at the previous sample, and interval counts */
+	llmcap_time busy_prev;
+	double prefill_prev, output_prev;
+	int64_t arrivals_int, completions_int;
 };
 
 struct pool_rt {
@@ -78,6 +82,8 @@ struct sim {
 	int64_t next_id;
 	llmcap_time now;
 	bool oom;
+	int sink_rc; /* first non-zero return of a sink callback */
+	const struct llmcap_sink *sink;
 };
 
 /* ---- small containers ---- */
@@ -126,20 +132,6 @@ static void deque_pop_front(struct deque *d)
 	d->len--;
 }
 
-static bool samples_push(struct llmcap_samples *s, double v)
-{
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 256;
-		double *nv = realloc(s->v, cap * sizeof *nv);
-		if (!nv)
-			return false;
-		s->v = nv;
-		s->cap = cap;
-	}
-	s->v[s->n++] = v;
-	return true;
-}
-
 static int32_t req_alloc(struct sim *s)
 {
 	if (s->free_list >= 0) {
@@ -166,12 +158,49 @@ static void req_release(struct sim *s, int32_t i)
 
 /* ---- bookkeeping ---- */
 
-static void digest_request(struct sim *s, const struct req *r, enum req_status st)
+const char *llmcap_request_status_name(int status)
+{
+	switch (status) {
+	case LLMCAP_REQ_COMPLETED: return "completed";
+	case LLMCAP_REQ_REJECTED_MAX_MODEL_LEN: return "rejected:max_model_len";
+	case LLMCAP_REQ_UNFINISHED: return "unfinished";
+	}
+	return "?";
+}
+
+static double span_s(llmcap_time from, llmcap_time to)
+{
+	return from < 0 || to < 0 ? NAN : (double)(to - from) * 1e-9;
+}
+
+/* Every request ends here exactly once: it enters the digest and, if asked, the output. */
+static void request_ended(struct sim *s, const struct req *r, enum llmcap_request_status st)
 {
 	int64_t rec[10] = {r->id,           st,           r->cls,         r->replica,
 			   r->arrival,      r->first_token, r->last_token, r->preemptions,
 			   r->prompt,       r->output};
 	s->res->digest = llmcap_hash_bytes(s->res->digest, rec, sizeof rec);
+	if (!s->sink || !s->sink->request || s->sink_rc)
+		return;
+	struct llmcap_request_record out = {
+		.id = r->id,
+		.arrival = (double)r->arrival * 1e-9,
+		.cls = (int32_t)r->cls,
+		.pool = (int32_t)r->pool,
+		.replica = r->replica == UINT32_MAX ? -1 : (int32_t)r->replica,
+		.status = st,
+		.preemptions = (int32_t)r->preemptions,
+		.prompt_tokens = r->prompt,
+		.output_tokens = r->output,
+		.generated_tokens = r->generated,
+		.prefix_hit_tokens = 0,
+		.queue = span_s(r->arrival, r->first_sched),
+		.ttft = span_s(r->arrival, r->first_token),
+		.tpot = r->generated > 1 ? span_s(r->first_token, r->last_token) / (r->generated - 1) : NAN,
+		.max_gap = r->generated > 1 ? (double)r->max_gap * 1e-9 : NAN,
+		.e2e = st == LLMCAP_REQ_COMPLETED ? span_s(r->arrival, r->last_token) : NAN,
+	};
+	s->sink_rc = s->sink->request(s->sink->user, &out);
 }
 
 static void kv_account(struct sim *s, size_t ri)
@@ -311,7 +340,7 @@ static void try_start_step(struct sim *s, size_t ri)
 	struct llmcap_step_shape shape = schedule(s, ri);
 	if (shape.tokens == 0)
 		return;
-	llmcap_time dt = llmcap_perf_step_time(&s->pools[rp->pool].perf, &shape);
+	llmcap_time dt = llmcap_perf_step_time(&s->pools[rp->pool].perf, &shape, &rp->work);
 	rp->busy = true;
 	rp->step_start = s->now;
 	struct llmcap_event ev = {.time = s->now + dt, .kind = EV_STEP_END, .target = (uint32_t)ri};
@@ -323,19 +352,29 @@ static void complete(struct sim *s, size_t ri, int32_t id)
 {
 	struct req *r = &s->reqs[id];
 	struct llmcap_class_stats *cs = &s->res->classes[r->cls];
+	const struct llmcap_class_cfg *cl = &s->sc->workload.classes[r->cls];
 	cs->completed++;
 	cs->preemptions += r->preemptions;
+	cs->completed_prompt_tokens += r->prompt;
 	cs->completed_output_tokens += r->output;
-	bool ok = samples_push(&cs->ttft, (double)(r->first_token - r->arrival) * 1e-9) &&
-		  samples_push(&cs->e2e, (double)(r->last_token - r->arrival) * 1e-9) &&
-		  samples_push(&cs->queue, (double)(r->first_sched - r->arrival) * 1e-9);
+	double ttft = span_s(r->arrival, r->first_token);
+	double tpot = r->output > 1 ? span_s(r->first_token, r->last_token) / (r->output - 1) : NAN;
+	bool ok = llmcap_quantiles_add(&cs->ttft, ttft) &&
+		  llmcap_quantiles_add(&cs->e2e, span_s(r->arrival, r->last_token)) &&
+		  llmcap_quantiles_add(&cs->queue, span_s(r->arrival, r->first_sched));
 	if (ok && r->output > 1)
-		ok = samples_push(&cs->tpot,
-				  (double)(r->last_token - r->first_token) * 1e-9 / (r->output - 1));
+		ok = llmcap_quantiles_add(&cs->tpot, tpot);
 	if (!ok)
 		s->oom = true;
-	digest_request(s, r, ST_COMPLETED);
+	/* Each request against its class's targets (a one-token reply has no TPOT to miss). */
+	if (ttft <= (double)cl->slo_ttft_p99 * 1e-9 &&
+	    (r->output <= 1 || tpot <= (double)cl->slo_tpot_p99 * 1e-9)) {
+		cs->slo_met++;
+		cs->slo_met_output_tokens += r->output;
+	}
+	request_ended(s, r, LLMCAP_REQ_COMPLETED);
 	s->replicas[ri].outstanding--;
+	s->replicas[ri].completions_int++;
 	req_release(s, id);
 }
 
@@ -344,6 +383,8 @@ static void step_end(struct sim *s, size_t ri)
 	struct replica *rp = &s->replicas[ri];
 	struct llmcap_replica_stats *st = &s->res->replicas[ri];
 	st->busy += s->now - rp->step_start;
+	st->flops += rp->work.flops;
+	st->bytes += rp->work.bytes;
 	rp->busy = false;
 	kv_account(s, ri);
 	size_t keep = 0;
@@ -363,6 +404,8 @@ static void step_end(struct sim *s, size_t ri)
 				st->output_tokens += 1;
 				if (r->generated == 1)
 					r->first_token = s->now;
+				else if (s->now - r->last_token > r->max_gap)
+					r->max_gap = s->now - r->last_token;
 				r->last_token = s->now;
 				if (r->generated == r->output) {
 					rp->free_blocks += r->blocks;
@@ -388,10 +431,15 @@ static size_t route(struct sim *s, size_t pool)
 	case LLMCAP_ROUTER_ROUND_ROBIN: return base + pl->rr_next++ % n;
 	case LLMCAP_ROUTER_RANDOM: return base + (size_t)gsl_rng_uniform_int(s->routing, n);
 	case LLMCAP_ROUTER_LEAST_OUTSTANDING: {
-		size_t best = base;
-		for (size_t i = base + 1; i < base + n; i++)
+		/* Ties go round-robin (the scan starts after the last choice), as load balancers do;
+		 * always taking the lowest index would pile the light load onto replica 0. */
+		size_t start = pl->rr_next % n, best = base + start;
+		for (size_t k = 1; k < n; k++) {
+			size_t i = base + (start + k) % n;
 			if (s->replicas[i].outstanding < s->replicas[best].outstanding)
 				best = i;
+		}
+		pl->rr_next = best - base + 1;
 		return best;
 	}
 	}
@@ -415,13 +463,13 @@ static void arrival(struct sim *s)
 	int64_t max_len = s->pools[pool].max_model_len;
 	struct req r = {.arrival = s->now, .first_sched = -1, .first_token = -1, .last_token = -1,
 			.id = s->next_id++, .prompt = (int32_t)prompt, .output = (int32_t)output,
-			.cls = (uint32_t)cls, .replica = UINT32_MAX};
+			.cls = (uint32_t)cls, .pool = (uint32_t)pool, .replica = UINT32_MAX};
 	if (prompt + output > max_len) {
 		/* vLLM's server refuses a request whose prompt plus requested tokens exceed
 		 * max_model_len ("maximum context length is ... tokens"). max_model_len never exceeds
 		 * the KV cache, so every admitted request fits alone. */
 		cs->rejected++;
-		digest_request(s, &r, ST_REJECTED);
+		request_ended(s, &r, LLMCAP_REQ_REJECTED_MAX_MODEL_LEN);
 		return;
 	}
 	size_t ri = route(s, pool);
@@ -433,6 +481,7 @@ static void arrival(struct sim *s)
 	r.replica = (uint32_t)ri;
 	s->reqs[id] = r;
 	s->replicas[ri].outstanding++;
+	s->replicas[ri].arrivals_int++;
 	if (!deque_push_back(&s->replicas[ri].waiting, id)) {
 		s->oom = true;
 		return;
@@ -452,13 +501,76 @@ static void schedule_next_arrival(struct sim *s)
 
 /* ---- set-up, loop and wrap-up ---- */
 
+/* One time-series sample per replica and per pool, for the interval ending now. */
+static void sample(struct sim *s)
+{
+	const double interval = (double)s->sink->sample_interval * 1e-9;
+	for (size_t p = 0; p < s->res->n_pools && !s->sink_rc; p++) {
+		const struct llmcap_pool_stats *ps = &s->res->pools[p];
+		struct llmcap_sample_row pool_row = {.time = (double)s->now * 1e-9, .pool = (int32_t)p,
+						     .replica = -1};
+		for (size_t i = 0; i < ps->n_replicas; i++) {
+			size_t ri = ps->first_replica + i;
+			struct replica *rp = &s->replicas[ri];
+			const struct llmcap_replica_stats *st = &s->res->replicas[ri];
+			llmcap_time busy_now = st->busy + (rp->busy ? s->now - rp->step_start : 0);
+			struct llmcap_sample_row row = {
+				.time = (double)s->now * 1e-9,
+				.pool = (int32_t)p,
+				.replica = (int32_t)ri,
+				.arrivals = rp->arrivals_int,
+				.completions = rp->completions_int,
+				.waiting = (int64_t)rp->waiting.len,
+				.running = (int64_t)rp->n_running,
+				.kv_occupancy = (double)(rp->num_blocks - rp->free_blocks) / (double)rp->num_blocks,
+				.busy = (double)(busy_now - rp->busy_prev) * 1e-9 / interval,
+				/* tokens of steps that ended in the interval */
+				.input_tokens_per_s = (st->prefill_tokens - rp->prefill_prev) / interval,
+				.output_tokens_per_s = (st->output_tokens - rp->output_prev) / interval,
+			};
+			rp->busy_prev = busy_now;
+			rp->prefill_prev = st->prefill_tokens;
+			rp->output_prev = st->output_tokens;
+			rp->arrivals_int = rp->completions_int = 0;
+			pool_row.arrivals += row.arrivals;
+			pool_row.completions += row.completions;
+			pool_row.waiting += row.waiting;
+			pool_row.running += row.running;
+			pool_row.kv_occupancy += row.kv_occupancy / (double)ps->n_replicas;
+			pool_row.busy += row.busy / (double)ps->n_replicas;
+			pool_row.input_tokens_per_s += row.input_tokens_per_s;
+			pool_row.output_tokens_per_s += row.output_tokens_per_s;
+			if (s->sink->sample && !s->sink_rc)
+				s->sink_rc = s->sink->sample(s->sink->user, &row);
+		}
+		if (s->sink->sample && !s->sink_rc)
+			s->sink_rc = s->sink->sample(s->sink->user, &pool_row);
+	}
+	llmcap_time next = s->now + s->sink->sample_interval;
+	if (next <= s->sc->horizon) {
+		struct llmcap_event ev = {.time = next, .kind = EV_SAMPLE};
+		if (llmcap_events_push(&s->events, ev) != 0)
+			s->oom = true;
+	}
+}
+
 static int setup(struct sim *s, const struct llmcap_scenario *sc, const struct llmcap_catalog *cat,
-		 struct llmcap_results *res, struct llmcap_error *err)
+		 const struct llmcap_sink *sink, struct llmcap_results *res, struct llmcap_error *err)
 {
 	memset(res, 0, sizeof *res);
 	memset(s, 0, sizeof *s);
 	s->sc = sc;
 	s->res = res;
+	s->sink = sink;
+	bool streaming = sc->output.percentiles == LLMCAP_PERCENTILES_STREAMING;
+	for (size_t c = 0; c < sc->workload.n_classes; c++) {
+		struct llmcap_class_stats *cs = &res->classes[c];
+		if (!llmcap_quantiles_init(&cs->ttft, streaming, sc->output.percentile_error) ||
+		    !llmcap_quantiles_init(&cs->tpot, streaming, sc->output.percentile_error) ||
+		    !llmcap_quantiles_init(&cs->e2e, streaming, sc->output.percentile_error) ||
+		    !llmcap_quantiles_init(&cs->queue, streaming, sc->output.percentile_error))
+			return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+	}
 	s->free_list = -1;
 	res->sc = sc;
 	res->horizon = sc->horizon;
@@ -482,6 +594,8 @@ static int setup(struct sim *s, const struct llmcap_scenario *sc, const struct l
 		if (rc)
 			return rc;
 		llmcap_perf_init(&s->pools[p].perf, ps->model, res->gpu, cfg);
+		ps->peak_flops = (cfg->dtype == LLMCAP_DTYPE_FP8 ? res->gpu->fp8_tflops
+								  : res->gpu->bf16_tflops) * 1e12;
 		s->pools[p].cfg = cfg;
 		s->pools[p].max_model_len = ps->plan.max_model_len;
 		ps->first_replica = n_rep;
@@ -539,27 +653,34 @@ static void finish_at_horizon(struct sim *s)
 			const struct req *r = &s->reqs[rp->running[i]];
 			s->res->classes[r->cls].unfinished++;
 			s->res->classes[r->cls].unfinished_output_tokens += r->generated;
-			digest_request(s, r, ST_UNFINISHED);
+			request_ended(s, r, LLMCAP_REQ_UNFINISHED);
 		}
 		for (size_t i = 0; i < rp->waiting.len; i++) {
 			const struct req *r = &s->reqs[rp->waiting.buf[(rp->waiting.head + i) % rp->waiting.cap]];
 			s->res->classes[r->cls].unfinished++;
 			/* preempted requests wait with tokens already emitted */
 			s->res->classes[r->cls].unfinished_output_tokens += r->generated;
-			digest_request(s, r, ST_UNFINISHED);
+			request_ended(s, r, LLMCAP_REQ_UNFINISHED);
 		}
 	}
 }
 
 int llmcap_simulate(const struct llmcap_scenario *sc, const struct llmcap_catalog *cat,
-		    struct llmcap_results *res, struct llmcap_error *err)
+		    const struct llmcap_sink *sink, struct llmcap_results *res,
+		    struct llmcap_error *err)
 {
 	struct sim s;
-	int rc = setup(&s, sc, cat, res, err);
+	int rc = setup(&s, sc, cat, sink, res, err);
 	if (rc == 0) {
 		schedule_next_arrival(&s);
+		if (sink && sink->sample_interval > 0 && sink->sample_interval <= sc->horizon) {
+			struct llmcap_event first = {.time = sink->sample_interval, .kind = EV_SAMPLE};
+			if (llmcap_events_push(&s.events, first) != 0)
+				s.oom = true;
+		}
 		struct llmcap_event ev;
-		while (!s.oom && llmcap_events_pop(&s.events, &ev)) {
+		bool canceled = false;
+		while (!s.oom && !s.sink_rc && llmcap_events_pop(&s.events, &ev)) {
 			if (ev.time > sc->horizon)
 				break;
 			assert(ev.time >= s.now && "simulated time went backwards");
@@ -568,14 +689,30 @@ int llmcap_simulate(const struct llmcap_scenario *sc, const struct llmcap_catalo
 			if (ev.kind == EV_ARRIVAL) {
 				arrival(&s);
 				schedule_next_arrival(&s);
-			} else {
+			} else if (ev.kind == EV_STEP_END) {
 				step_end(&s, ev.target);
+			} else {
+				sample(&s);
+			}
+			if (sink && (res->events & 0xfff) == 0) {
+				if (sink->cancel && *sink->cancel) {
+					canceled = true;
+					break;
+				}
+				if (sink->progress && (res->events & 0xffff) == 0)
+					sink->progress(sink->progress_user, s.now, sc->horizon, res->events);
 			}
 		}
-		if (s.oom)
+		if (canceled)
+			rc = llmcap_errorf(err, LLMCAP_ECANCELED, "interrupted at simulated time %.0f s",
+					   (double)s.now * 1e-9);
+		else if (s.oom)
 			rc = llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory during the simulation");
-		else
+		else if (s.sink_rc == 0)
 			finish_at_horizon(&s);
+		if (rc == 0 && s.sink_rc)
+			rc = llmcap_errorf(err, -s.sink_rc > 0 ? -s.sink_rc : LLMCAP_EIO,
+					   "writing the output failed");
 	}
 	teardown(&s);
 	if (rc)
@@ -587,10 +724,10 @@ void llmcap_results_free(struct llmcap_results *res)
 {
 	for (size_t c = 0; c < LLMCAP_MAX_CLASSES; c++) {
 		struct llmcap_class_stats *cs = &res->classes[c];
-		free(cs->ttft.v);
-		free(cs->tpot.v);
-		free(cs->e2e.v);
-		free(cs->queue.v);
+		llmcap_quantiles_free(&cs->ttft);
+		llmcap_quantiles_free(&cs->tpot);
+		llmcap_quantiles_free(&cs->e2e);
+		llmcap_quantiles_free(&cs->queue);
 	}
 	free(res->replicas);
 	free(res->arrivals_per_hour);

@@ -1,10 +1,13 @@
 /* The llmcap command line. */
 #include <gsl/gsl_errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "llmcap/output.h"
 #include "llmcap/perf.h"
 #include "llmcap/scenario.h"
 #include "llmcap/sim.h"
@@ -19,8 +22,14 @@ static void usage(FILE *out)
 		"usage: llmcap COMMAND [ARGS]\n"
 		"\n"
 		"commands:\n"
-		"  run [FILE] [--set KEY=VALUE]...     simulate a scenario (no FILE: the built-in\n"
+		"  run [FILE] [--set KEY=VALUE]... [OPTIONS]\n"
+		"                                      simulate a scenario (no FILE: the built-in\n"
 		"                                      reference scenario, models/scenarios/default.yaml)\n"
+		"      -o, --output FILE.h5            write the HDF5 result (docs/hdf5-layout.md)\n"
+		"      --force                         overwrite an existing output file\n"
+		"      --no-requests, --no-timeseries  leave those tables out of the output\n"
+		"      --quiet                         print nothing but errors\n"
+		"      --json                          print the summary as JSON\n"
 		"  config [FILE] [--set KEY=VALUE]...  print the fully resolved scenario with every default\n"
 		"  schema                              print the reference of every scenario field\n"
 		"  catalog                             list the models and GPUs llmcap knows\n"
@@ -33,12 +42,18 @@ struct args {
 	const char *file;
 	const char **sets;
 	size_t n_sets;
+	const char *output;
+	bool force, quiet, json, no_requests, no_timeseries;
+	char command_line[2048];
 };
 
 static int parse_args(int argc, char **argv, struct args *a)
 {
-	a->file = NULL;
-	a->n_sets = 0;
+	memset(a, 0, sizeof *a);
+	for (int i = 0; i < argc; i++) {
+		size_t k = strlen(a->command_line);
+		snprintf(a->command_line + k, sizeof a->command_line - k, "%s%s", i ? " " : "", argv[i]);
+	}
 	a->sets = calloc((size_t)argc, sizeof *a->sets);
 	if (!a->sets)
 		return -1;
@@ -51,6 +66,22 @@ static int parse_args(int argc, char **argv, struct args *a)
 			a->sets[a->n_sets++] = argv[++i];
 		} else if (!strncmp(argv[i], "--set=", 6)) {
 			a->sets[a->n_sets++] = argv[i] + 6;
+		} else if (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "llmcap: %s needs a file name\n", argv[i]);
+				return -1;
+			}
+			a->output = argv[++i];
+		} else if (!strcmp(argv[i], "--force")) {
+			a->force = true;
+		} else if (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q")) {
+			a->quiet = true;
+		} else if (!strcmp(argv[i], "--json")) {
+			a->json = true;
+		} else if (!strcmp(argv[i], "--no-requests")) {
+			a->no_requests = true;
+		} else if (!strcmp(argv[i], "--no-timeseries")) {
+			a->no_timeseries = true;
 		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
 			fprintf(stderr, "llmcap: unknown option '%s'\n", argv[i]);
 			usage(stderr);
@@ -77,11 +108,61 @@ static int load(const struct args *a, struct llmcap_catalog *cat, struct llmcap_
 	return 0;
 }
 
+/* Set by SIGINT/SIGTERM; the simulation polls it and stops, and the partial output is removed.
+ * A signal handler can only talk through such a flag: the one piece of process state here. */
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+struct progress {
+	struct timespec start;
+	bool shown;
+};
+
+static double since(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0->tv_nsec);
+}
+
+/* A progress line on stderr, only when it is a terminal and the run takes over a second. */
+static void show_progress(void *user, llmcap_time now, llmcap_time horizon, int64_t events)
+{
+	struct progress *p = user;
+	double wall = since(&p->start);
+	if (wall < 1.0)
+		return;
+	double done = (double)now / (double)horizon;
+	fprintf(stderr, "\r  simulated %.1f of %.1f h (%.0f%%), %.1fM events, ETA %.0f s   ",
+		(double)now / (double)LLMCAP_HOUR, (double)horizon / (double)LLMCAP_HOUR, 100 * done,
+		(double)events / 1e6, done > 0 ? wall * (1 - done) / done : 0.0);
+	p->shown = true;
+}
+
+static char *resolved_yaml(const struct llmcap_scenario *sc)
+{
+	char *text = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&text, &n);
+	if (!f)
+		return NULL;
+	llmcap_scenario_write_yaml(sc, f, false);
+	fclose(f);
+	return text;
+}
+
 static int cmd_run(const struct args *a)
 {
 	struct llmcap_catalog *cat = malloc(sizeof *cat);
 	struct llmcap_scenario *sc = malloc(sizeof *sc);
 	struct llmcap_results res;
+	struct llmcap_h5 *h5 = NULL;
+	char *yaml = NULL;
 	int rc = 2;
 	if (!cat || !sc) {
 		fprintf(stderr, "llmcap: out of memory\n");
@@ -89,26 +170,100 @@ static int cmd_run(const struct args *a)
 	}
 	if (load(a, cat, sc) != 0)
 		goto out;
-	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (a->output)
+		snprintf(sc->output.path, sizeof sc->output.path, "%s", a->output);
+	if (a->no_requests)
+		sc->output.requests = false;
+	if (a->no_timeseries)
+		sc->output.timeseries = false;
+
 	struct llmcap_error err = {0};
-	if (llmcap_simulate(sc, cat, &res, &err) != 0) {
-		fprintf(stderr, "llmcap: %s\n", err.msg);
+	struct llmcap_sink sink = {0};
+	struct progress prog;
+	clock_gettime(CLOCK_MONOTONIC, &prog.start);
+	prog.shown = false;
+	if (sc->output.path[0]) {
+		yaml = resolved_yaml(sc);
+		char started[32];
+		time_t now = time(NULL);
+		struct tm tm;
+		strftime(started, sizeof started, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+		uint64_t hash = llmcap_hash_bytes(LLMCAP_HASH_INIT, llmcap_builtin_models_yaml,
+						  strlen(llmcap_builtin_models_yaml));
+		hash = llmcap_hash_bytes(hash, llmcap_builtin_gpus_yaml, strlen(llmcap_builtin_gpus_yaml));
+		struct llmcap_h5_info info = {.command_line = a->command_line,
+					      .scenario_yaml = yaml ? yaml : "",
+					      .started_at = started,
+					      .catalog_hash = hash};
+		if (llmcap_h5_open(&h5, sc->output.path, a->force, sc, cat, &info, &err) != 0) {
+			fprintf(stderr, "llmcap: %s\n", err.msg);
+			goto out;
+		}
+		llmcap_h5_sink(h5, &sink);
+	}
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sink.cancel = &interrupted;
+	if (isatty(STDERR_FILENO) && !a->quiet) {
+		sink.progress_user = &prog;
+		sink.progress = show_progress;
+	}
+	int sim_rc = llmcap_simulate(sc, cat, &sink, &res, &err);
+	if (prog.shown)
+		fprintf(stderr, "\r%*s\r", 79, "");
+	if (sim_rc != 0) {
+		const char *why = h5 && llmcap_h5_error(h5)[0] ? llmcap_h5_error(h5) : err.msg;
+		llmcap_h5_abort(h5);
+		h5 = NULL;
+		fprintf(stderr, "llmcap: %s%s\n", why,
+			sim_rc == -LLMCAP_ECANCELED ? "; no output written" : "");
+		rc = sim_rc == -LLMCAP_ECANCELED ? 130 : 1;
+		goto out;
+	}
+	double wall = since(&prog.start);
+	struct llmcap_summary sum;
+	if (llmcap_summarize(&res, &sum) != 0) {
+		fprintf(stderr, "llmcap: out of memory summarising\n");
+		llmcap_h5_abort(h5);
+		h5 = NULL;
+		llmcap_results_free(&res);
 		rc = 1;
 		goto out;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	llmcap_report(&res, stdout);
-	fprintf(stdout, "\nrun digest %016llx (same scenario and seed give the same digest)\n",
-		(unsigned long long)res.digest);
+	if (h5) {
+		int hrc = llmcap_h5_finish(h5, &res, &sum, &err);
+		h5 = NULL;
+		if (hrc != 0) {
+			fprintf(stderr, "llmcap: %s\n", err.msg);
+			llmcap_summary_free(&sum);
+			llmcap_results_free(&res);
+			rc = 1;
+			goto out;
+		}
+	}
+	if (a->json) {
+		llmcap_report_json(&res, &sum, stdout);
+	} else if (!a->quiet) {
+		llmcap_report(&res, &sum, stdout);
+		fprintf(stdout, "\nrun digest %016llx (same scenario and seed give the same digest)\n",
+			(unsigned long long)res.digest);
+		if (sc->output.path[0])
+			fprintf(stdout, "results written to %s\n", sc->output.path);
+	}
 	fflush(stdout);
-	double wall = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
 	/* Wall-clock figures go to stderr so that stdout stays byte-identical across runs. */
-	fprintf(stderr, "llmcap: simulated %.1f h, %lld events in %.2f s wall time\n",
-		(double)sc->horizon / (double)LLMCAP_HOUR, (long long)res.events, wall);
+	if (!a->quiet)
+		fprintf(stderr, "llmcap: simulated %.1f h, %lld events in %.2f s wall time\n",
+			(double)sc->horizon / (double)LLMCAP_HOUR, (long long)res.events, wall);
+	llmcap_summary_free(&sum);
 	llmcap_results_free(&res);
 	rc = 0;
 out:
+	llmcap_h5_abort(h5);
+	free(yaml);
 	free(cat);
 	free(sc);
 	return rc;

@@ -1,18 +1,160 @@
 /* The terminal summary: latency by class, utilisation by pool, cost and a verdict. */
-#include <gsl/gsl_sort.h>
-#include <gsl/gsl_statistics_double.h>
+#include <stdlib.h>
 #include <math.h>
 #include <string.h>
 
 #include "llmcap/cost.h"
 #include "llmcap/sim.h"
 
-double llmcap_samples_quantile(struct llmcap_samples *s, double q)
+const char *const llmcap_lat_names[LLMCAP_N_LAT] = {"ttft", "tpot", "e2e", "queue"};
+const char *const llmcap_stat_names[LLMCAP_N_ST] = {"p50", "p90", "p95", "p99", "p99.9", "mean"};
+static const double stat_q[LLMCAP_N_ST - 1] = {0.5, 0.9, 0.95, 0.99, 0.999};
+
+static void fill_latency(struct llmcap_group_summary *g, struct llmcap_quantiles *q[LLMCAP_N_LAT])
 {
-	if (s->n == 0)
-		return NAN;
-	gsl_sort(s->v, 1, s->n);
-	return gsl_stats_quantile_from_sorted_data(s->v, 1, s->n, q);
+	for (int l = 0; l < LLMCAP_N_LAT; l++) {
+		for (int k = 0; k < LLMCAP_N_ST - 1; k++)
+			g->lat[l][k] = llmcap_quantiles_get(q[l], stat_q[k]);
+		g->lat[l][LLMCAP_ST_MEAN] = llmcap_quantiles_mean(q[l]);
+	}
+}
+
+static void add_counts(struct llmcap_group_summary *g, const struct llmcap_class_stats *cs,
+		       double horizon_s)
+{
+	g->arrived += cs->arrived;
+	g->completed += cs->completed;
+	g->rejected += cs->rejected;
+	g->unfinished += cs->unfinished;
+	g->preemptions += cs->preemptions;
+	g->requests_per_s += (double)cs->completed / horizon_s;
+	g->input_tokens_per_s += cs->completed_prompt_tokens / horizon_s;
+	g->output_tokens_per_s += cs->completed_output_tokens / horizon_s;
+	g->goodput_requests_per_s += (double)cs->slo_met / horizon_s;
+	g->goodput_tokens_per_s += cs->slo_met_output_tokens / horizon_s;
+}
+
+/* Pools and the overall group merge their classes' collectors into temporary ones. */
+static int merged_group(struct llmcap_results *res, int pool, struct llmcap_group_summary *g)
+{
+	const struct llmcap_scenario *sc = res->sc;
+	double horizon_s = (double)res->horizon * 1e-9;
+	struct llmcap_quantiles m[LLMCAP_N_LAT], *mp[LLMCAP_N_LAT];
+	bool streaming = sc->output.percentiles == LLMCAP_PERCENTILES_STREAMING;
+	int rc = 0;
+	for (int l = 0; l < LLMCAP_N_LAT; l++) {
+		if (!llmcap_quantiles_init(&m[l], streaming, sc->output.percentile_error))
+			rc = -LLMCAP_ENOMEM;
+		mp[l] = &m[l];
+	}
+	for (size_t c = 0; rc == 0 && c < res->n_classes; c++) {
+		const struct llmcap_class_cfg *cl = &sc->workload.classes[c];
+		const char *cp = cl->pool[0] ? cl->pool : cl->name;
+		if (pool >= 0 && strcmp(cp, sc->pools[pool].name) != 0)
+			continue;
+		struct llmcap_class_stats *cs = &res->classes[c];
+		add_counts(g, cs, horizon_s);
+		if (!llmcap_quantiles_merge(&m[0], &cs->ttft) || !llmcap_quantiles_merge(&m[1], &cs->tpot) ||
+		    !llmcap_quantiles_merge(&m[2], &cs->e2e) || !llmcap_quantiles_merge(&m[3], &cs->queue))
+			rc = -LLMCAP_ENOMEM;
+	}
+	if (rc == 0)
+		fill_latency(g, mp);
+	for (int l = 0; l < LLMCAP_N_LAT; l++)
+		llmcap_quantiles_free(&m[l]);
+	g->slo_attainment = NAN;
+	return rc;
+}
+
+static void util_of(const struct llmcap_results *res, size_t p, size_t ri,
+		    struct llmcap_util_summary *u)
+{
+	const struct llmcap_pool_stats *ps = &res->pools[p];
+	const struct llmcap_replica_stats *r = &res->replicas[ri];
+	double h = (double)res->horizon * 1e-9, tp = (double)res->sc->pools[p].tensor_parallel_size;
+	u->pool = (int32_t)p;
+	u->replica = (int32_t)ri;
+	u->busy = (double)r->busy / (double)res->horizon;
+	u->achieved_tflops = r->flops / tp / h / 1e12;
+	u->mfu = r->flops / tp / h / ps->peak_flops;
+	u->hbm_fraction = r->bytes / tp / h / res->gpu->hbm_bandwidth;
+	u->kv_mean = r->kv_block_time / (double)res->horizon / (double)ps->plan.num_blocks;
+	u->kv_peak = (double)r->kv_peak / (double)ps->plan.num_blocks;
+	u->batch_mean = r->steps ? r->batch_sum / (double)r->steps : 0;
+	u->batch_peak = r->batch_peak;
+	u->steps = r->steps;
+	u->preemptions = r->preemptions;
+	u->input_tokens_per_s = r->prefill_tokens / h;
+	u->output_tokens_per_s = r->output_tokens / h;
+}
+
+int llmcap_summarize(struct llmcap_results *res, struct llmcap_summary *out)
+{
+	const struct llmcap_scenario *sc = res->sc;
+	double horizon_s = (double)res->horizon * 1e-9;
+	memset(out, 0, sizeof *out);
+	out->n_classes = res->n_classes;
+	out->n_pools = res->n_pools;
+	out->n_replicas = res->n_replicas;
+	for (size_t c = 0; c < res->n_classes; c++) {
+		struct llmcap_class_stats *cs = &res->classes[c];
+		struct llmcap_group_summary *g = &out->classes[c];
+		const struct llmcap_class_cfg *cl = &sc->workload.classes[c];
+		snprintf(g->name, sizeof g->name, "%s", cl->name);
+		add_counts(g, cs, horizon_s);
+		struct llmcap_quantiles *q[LLMCAP_N_LAT] = {&cs->ttft, &cs->tpot, &cs->e2e, &cs->queue};
+		fill_latency(g, q);
+		g->slo_attainment = cs->arrived ? (double)cs->slo_met / (double)cs->arrived : NAN;
+		/* Unfinished requests have waited at least as long as the horizon allowed: more than
+		 * 1% of them means the p99 target cannot be claimed. */
+		g->ttft_ok = !isnan(g->lat[LLMCAP_LAT_TTFT][LLMCAP_ST_P99]) &&
+			     g->lat[LLMCAP_LAT_TTFT][LLMCAP_ST_P99] <= (double)cl->slo_ttft_p99 * 1e-9 &&
+			     cs->unfinished * 100 <= cs->arrived;
+		g->tpot_ok = isnan(g->lat[LLMCAP_LAT_TPOT][LLMCAP_ST_P99]) ||
+			     g->lat[LLMCAP_LAT_TPOT][LLMCAP_ST_P99] <= (double)cl->slo_tpot_p99 * 1e-9;
+	}
+	for (size_t p = 0; p < res->n_pools; p++) {
+		snprintf(out->pools[p].name, sizeof out->pools[p].name, "%s", sc->pools[p].name);
+		if (merged_group(res, (int)p, &out->pools[p]) != 0)
+			return -LLMCAP_ENOMEM;
+	}
+	snprintf(out->overall.name, sizeof out->overall.name, "all");
+	if (merged_group(res, -1, &out->overall) != 0)
+		return -LLMCAP_ENOMEM;
+	out->replica_util = calloc(res->n_replicas ? res->n_replicas : 1, sizeof *out->replica_util);
+	if (!out->replica_util)
+		return -LLMCAP_ENOMEM;
+	for (size_t p = 0; p < res->n_pools; p++) {
+		const struct llmcap_pool_stats *ps = &res->pools[p];
+		struct llmcap_util_summary *pu = &out->pool_util[p];
+		double n = (double)ps->n_replicas;
+		pu->pool = (int32_t)p;
+		pu->replica = -1;
+		for (size_t i = 0; i < ps->n_replicas; i++) {
+			struct llmcap_util_summary *u = &out->replica_util[ps->first_replica + i];
+			util_of(res, p, ps->first_replica + i, u);
+			pu->busy += u->busy / n;
+			pu->achieved_tflops += u->achieved_tflops / n;
+			pu->mfu += u->mfu / n;
+			pu->hbm_fraction += u->hbm_fraction / n;
+			pu->kv_mean += u->kv_mean / n;
+			pu->kv_peak = u->kv_peak > pu->kv_peak ? u->kv_peak : pu->kv_peak;
+			pu->batch_peak = u->batch_peak > pu->batch_peak ? u->batch_peak : pu->batch_peak;
+			pu->steps += u->steps;
+			pu->preemptions += u->preemptions;
+			pu->input_tokens_per_s += u->input_tokens_per_s;
+			pu->output_tokens_per_s += u->output_tokens_per_s;
+			pu->batch_mean += u->batch_mean * (double)u->steps;
+		}
+		pu->batch_mean = pu->steps ? pu->batch_mean / (double)pu->steps : 0;
+	}
+	return 0;
+}
+
+void llmcap_summary_free(struct llmcap_summary *s)
+{
+	free(s->replica_util);
+	s->replica_util = NULL;
 }
 
 /* A duration with its unit, three significant figures: "6.72ms", "87.1ms", "5.18s", "1660s". */
@@ -63,29 +205,7 @@ static void fmt_tokens(double v, char *buf, size_t n)
 		snprintf(buf, n, "%.0f", v);
 }
 
-struct class_view {
-	double ttft[3], tpot[3], e2e[3], queue_p99;
-	bool ttft_ok, tpot_ok;
-};
-
-static void class_view(struct llmcap_results *res, size_t c, struct class_view *v)
-{
-	static const double qs[3] = {0.5, 0.9, 0.99};
-	struct llmcap_class_stats *cs = &res->classes[c];
-	const struct llmcap_class_cfg *cl = &res->sc->workload.classes[c];
-	for (int i = 0; i < 3; i++) {
-		v->ttft[i] = llmcap_samples_quantile(&cs->ttft, qs[i]);
-		v->tpot[i] = llmcap_samples_quantile(&cs->tpot, qs[i]);
-		v->e2e[i] = llmcap_samples_quantile(&cs->e2e, qs[i]);
-	}
-	v->queue_p99 = llmcap_samples_quantile(&cs->queue, 0.99);
-	/* Unfinished requests count against the SLO: they have waited at least this long. */
-	v->ttft_ok = !isnan(v->ttft[2]) && v->ttft[2] <= (double)cl->slo_ttft_p99 * 1e-9 &&
-		     cs->unfinished * 100 <= cs->arrived;
-	v->tpot_ok = isnan(v->tpot[2]) || v->tpot[2] <= (double)cl->slo_tpot_p99 * 1e-9;
-}
-
-void llmcap_report(struct llmcap_results *res, FILE *out)
+void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum, FILE *out)
 {
 	const struct llmcap_scenario *sc = res->sc;
 	char a[64], b[64], c_[64], d[64];
@@ -154,16 +274,14 @@ void llmcap_report(struct llmcap_results *res, FILE *out)
 	/* -- latency -- */
 	fprintf(out, "latency by class (completed requests)\n");
 	fprintf(out, "  %-10s %8s %6s %6s  %21s  %18s  %18s  %s\n", "class", "done", "rej", "unfin", "TTFT p50/p90/p99", "TPOT p50/p90/p99", "E2E p50/p90/p99", "SLO p99 (TTFT, TPOT)");
-	struct class_view views[LLMCAP_MAX_CLASSES];
 	for (size_t cl = 0; cl < res->n_classes; cl++) {
-		const struct llmcap_class_stats *cs = &res->classes[cl];
-		struct class_view *v = &views[cl];
-		class_view(res, cl, v);
+		const struct llmcap_group_summary *g = &sum->classes[cl];
 		char t[3][16], p[3][16], e[3][16], slo_t[32], slo_p[32];
+		static const int st[3] = {LLMCAP_ST_P50, LLMCAP_ST_P90, LLMCAP_ST_P99};
 		for (int i = 0; i < 3; i++) {
-			fmt_time(v->ttft[i], t[i], sizeof t[i]);
-			fmt_time(v->tpot[i], p[i], sizeof p[i]);
-			fmt_time(v->e2e[i], e[i], sizeof e[i]);
+			fmt_time(g->lat[LLMCAP_LAT_TTFT][st[i]], t[i], sizeof t[i]);
+			fmt_time(g->lat[LLMCAP_LAT_TPOT][st[i]], p[i], sizeof p[i]);
+			fmt_time(g->lat[LLMCAP_LAT_E2E][st[i]], e[i], sizeof e[i]);
 		}
 		llmcap_format_duration(sc->workload.classes[cl].slo_ttft_p99, slo_t, sizeof slo_t);
 		llmcap_format_duration(sc->workload.classes[cl].slo_tpot_p99, slo_p, sizeof slo_p);
@@ -171,39 +289,23 @@ void llmcap_report(struct llmcap_results *res, FILE *out)
 		snprintf(tt, sizeof tt, "%s/%s/%s", t[0], t[1], t[2]);
 		snprintf(pp, sizeof pp, "%s/%s/%s", p[0], p[1], p[2]);
 		snprintf(ee, sizeof ee, "%s/%s/%s", e[0], e[1], e[2]);
-		fprintf(out, "  %-10s %8lld %6lld %6lld  %21s  %18s  %18s  %s %s, %s %s\n",
-			sc->workload.classes[cl].name, (long long)cs->completed, (long long)cs->rejected,
-			(long long)cs->unfinished, tt, pp, ee, slo_t,
-			v->ttft_ok ? "met" : "MISSED", slo_p, v->tpot_ok ? "met" : "MISSED");
+		fprintf(out, "  %-10s %8lld %6lld %6lld  %21s  %18s  %18s  %s %s, %s %s\n", g->name,
+			(long long)g->completed, (long long)g->rejected, (long long)g->unfinished, tt, pp,
+			ee, slo_t, g->ttft_ok ? "met" : "MISSED", slo_p, g->tpot_ok ? "met" : "MISSED");
 	}
 	fprintf(out, "\n");
 
 	/* -- pools -- */
 	fprintf(out, "pools (busy = share of time a replica executes steps; KV = share of its blocks in use)\n");
-	fprintf(out, "  %-10s %6s %8s %8s %11s %11s %10s %11s %13s\n", "pool", "busy", "KV mean",
-		"KV peak", "in tok/s", "out tok/s", "steps", "preemptions", "batch mean/max");
+	fprintf(out, "  %-10s %6s %6s %8s %8s %10s %10s %10s %11s %13s\n", "pool", "busy", "MFU",
+		"KV mean", "KV peak", "in tok/s", "out tok/s", "steps", "preemptions", "batch mean/max");
 	for (size_t p = 0; p < res->n_pools; p++) {
-		const struct llmcap_pool_stats *ps = &res->pools[p];
-		double busy = 0, kv_mean = 0, kv_peak = 0, in = 0, outk = 0, batch = 0;
-		int64_t steps = 0, pre = 0, bpeak = 0;
-		for (size_t i = 0; i < ps->n_replicas; i++) {
-			const struct llmcap_replica_stats *r = &res->replicas[ps->first_replica + i];
-			busy += (double)r->busy / (double)res->horizon;
-			kv_mean += r->kv_block_time / (double)res->horizon / (double)ps->plan.num_blocks;
-			double pk = (double)r->kv_peak / (double)ps->plan.num_blocks;
-			kv_peak = pk > kv_peak ? pk : kv_peak;
-			in += r->prefill_tokens;
-			outk += r->output_tokens;
-			steps += r->steps;
-			pre += r->preemptions;
-			batch += r->batch_sum;
-			bpeak = r->batch_peak > bpeak ? r->batch_peak : bpeak;
-		}
-		double nrep = (double)ps->n_replicas;
-		snprintf(a, sizeof a, "%.1f/%lld", steps ? batch / (double)steps : 0.0, (long long)bpeak);
-		fprintf(out, "  %-10s %5.1f%% %7.1f%% %7.1f%% %11.1f %11.1f %10lld %11lld %13s\n",
-			sc->pools[p].name, 100 * busy / nrep, 100 * kv_mean / nrep, 100 * kv_peak,
-			in / horizon_s, outk / horizon_s, (long long)steps, (long long)pre, a);
+		const struct llmcap_util_summary *u = &sum->pool_util[p];
+		snprintf(a, sizeof a, "%.1f/%lld", u->batch_mean, (long long)u->batch_peak);
+		fprintf(out, "  %-10s %5.1f%% %5.1f%% %7.1f%% %7.1f%% %10.1f %10.1f %10lld %11lld %13s\n",
+			sc->pools[p].name, 100 * u->busy, 100 * u->mfu, 100 * u->kv_mean, 100 * u->kv_peak,
+			u->input_tokens_per_s, u->output_tokens_per_s, (long long)u->steps,
+			(long long)u->preemptions, a);
 	}
 	fprintf(out, "\n");
 
@@ -244,15 +346,16 @@ void llmcap_report(struct llmcap_results *res, FILE *out)
 	size_t k = 0;
 	for (size_t cl = 0; cl < res->n_classes; cl++) {
 		const struct llmcap_class_stats *cs = &res->classes[cl];
+		bool ttft_ok = sum->classes[cl].ttft_ok, tpot_ok = sum->classes[cl].tpot_ok;
 		bool lost = cs->unfinished * 100 > cs->arrived || cs->rejected > 0;
-		if (!views[cl].ttft_ok || !views[cl].tpot_ok || lost) {
+		if (!ttft_ok || !tpot_ok || lost) {
 			served = false;
 			k += (size_t)snprintf(problems + k, k < sizeof problems ? sizeof problems - k : 0,
 					      "%s%s %s%s%s", k ? "; " : "", sc->workload.classes[cl].name,
-					      !views[cl].ttft_ok ? "misses its TTFT p99 target" : "",
-					      (!views[cl].ttft_ok && !views[cl].tpot_ok) ? " and " : "",
-					      !views[cl].tpot_ok ? "misses its TPOT p99 target" : "");
-			if (lost && views[cl].ttft_ok && views[cl].tpot_ok)
+					      !ttft_ok ? "misses its TTFT p99 target" : "",
+					      (!ttft_ok && !tpot_ok) ? " and " : "",
+					      !tpot_ok ? "misses its TPOT p99 target" : "");
+			if (lost && ttft_ok && tpot_ok)
 				k += (size_t)snprintf(problems + k, k < sizeof problems ? sizeof problems - k : 0,
 						      "loses requests");
 		}
@@ -266,4 +369,120 @@ void llmcap_report(struct llmcap_results *res, FILE *out)
 	else
 		fprintf(out, "verdict: %s (%s API vs %s self-hosted over %g years), and the fleet does NOT serve this load: %s.\n",
 			cheaper, b, a, sc->cost.horizon_years, problems);
+}
+
+/* ---- JSON ---- */
+
+static void json_num(FILE *out, double v)
+{
+	char buf[64];
+	if (!isfinite(v)) {
+		fputs("null", out);
+		return;
+	}
+	llmcap_format_double(v, buf, sizeof buf);
+	fputs(buf, out);
+}
+
+static void json_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', out);
+		if ((unsigned char)*s < 0x20)
+			fprintf(out, "\\u%04x", *s);
+		else
+			fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
+static void json_group(FILE *out, const struct llmcap_group_summary *g, bool is_class)
+{
+	fputs("{\"name\": ", out);
+	json_str(out, g->name);
+	fprintf(out, ", \"arrived\": %lld, \"completed\": %lld, \"rejected\": %lld, \"unfinished\": %lld, "
+		     "\"preemptions\": %lld",
+		(long long)g->arrived, (long long)g->completed, (long long)g->rejected,
+		(long long)g->unfinished, (long long)g->preemptions);
+	const char *keys[] = {"requests_per_s", "input_tokens_per_s", "output_tokens_per_s",
+			      "goodput_requests_per_s", "goodput_tokens_per_s", "slo_attainment"};
+	double vals[] = {g->requests_per_s, g->input_tokens_per_s, g->output_tokens_per_s,
+			 g->goodput_requests_per_s, g->goodput_tokens_per_s, g->slo_attainment};
+	for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+		if (!is_class && i >= 3)
+			break;
+		fprintf(out, ", \"%s\": ", keys[i]);
+		json_num(out, vals[i]);
+	}
+	if (is_class)
+		fprintf(out, ", \"ttft_p99_met\": %s, \"tpot_p99_met\": %s", g->ttft_ok ? "true" : "false",
+			g->tpot_ok ? "true" : "false");
+	for (int l = 0; l < LLMCAP_N_LAT; l++) {
+		fprintf(out, ", \"%s_s\": {", llmcap_lat_names[l]);
+		for (int k = 0; k < LLMCAP_N_ST; k++) {
+			fprintf(out, "%s\"%s\": ", k ? ", " : "", llmcap_stat_names[k]);
+			json_num(out, g->lat[l][k]);
+		}
+		fputc('}', out);
+	}
+	fputc('}', out);
+}
+
+static void json_util(FILE *out, const struct llmcap_util_summary *u, const char *name)
+{
+	fputs("{\"pool\": ", out);
+	json_str(out, name);
+	fprintf(out, ", \"replica\": %d", u->replica);
+	const char *keys[] = {"busy", "achieved_tflops_per_gpu", "mfu", "hbm_fraction", "kv_mean",
+			      "kv_peak", "batch_mean", "input_tokens_per_s", "output_tokens_per_s"};
+	double vals[] = {u->busy, u->achieved_tflops, u->mfu, u->hbm_fraction, u->kv_mean,
+			 u->kv_peak, u->batch_mean, u->input_tokens_per_s, u->output_tokens_per_s};
+	for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+		fprintf(out, ", \"%s\": ", keys[i]);
+		json_num(out, vals[i]);
+	}
+	fprintf(out, ", \"batch_peak\": %lld, \"steps\": %lld, \"preemptions\": %lld}",
+		(long long)u->batch_peak, (long long)u->steps, (long long)u->preemptions);
+}
+
+void llmcap_report_json(struct llmcap_results *res, const struct llmcap_summary *sum, FILE *out)
+{
+	const struct llmcap_scenario *sc = res->sc;
+	struct llmcap_cost cost;
+	llmcap_cost_compute(sc, res, &cost);
+	fputs("{\"scenario\": ", out);
+	json_str(out, sc->name);
+	fprintf(out, ", \"seed\": %llu, \"horizon_s\": ", (unsigned long long)sc->seed);
+	json_num(out, (double)res->horizon * 1e-9);
+	fprintf(out, ", \"digest\": \"%016llx\",\n \"classes\": [", (unsigned long long)res->digest);
+	for (size_t c = 0; c < sum->n_classes; c++) {
+		fputs(c ? ",\n  " : "\n  ", out);
+		json_group(out, &sum->classes[c], true);
+	}
+	fputs("],\n \"pools\": [", out);
+	for (size_t p = 0; p < sum->n_pools; p++) {
+		fputs(p ? ",\n  " : "\n  ", out);
+		json_group(out, &sum->pools[p], false);
+	}
+	fputs("],\n \"overall\": ", out);
+	json_group(out, &sum->overall, false);
+	fputs(",\n \"utilisation\": [", out);
+	for (size_t p = 0; p < sum->n_pools; p++) {
+		fputs(p ? ",\n  " : "\n  ", out);
+		json_util(out, &sum->pool_util[p], sc->pools[p].name);
+	}
+	fputs("],\n \"cost\": {", out);
+	const char *keys[] = {"months", "self_hosted_total", "self_hosted_monthly", "api_total",
+			      "api_monthly", "api_monthly_at_prices", "tokens_per_month",
+			      "api_price_per_1m", "breakeven_tokens_per_month"};
+	double vals[] = {cost.months, cost.self_total, cost.self_monthly, cost.api_total,
+			 cost.api_monthly, cost.api_monthly_at_prices, cost.tokens_per_month,
+			 cost.price_per_m, cost.breakeven_tokens_per_month};
+	for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+		fprintf(out, "%s\"%s\": ", i ? ", " : "", keys[i]);
+		json_num(out, vals[i]);
+	}
+	fprintf(out, ", \"flat_bill\": %s}}\n", cost.flat_bill ? "true" : "false");
 }

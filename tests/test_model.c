@@ -119,18 +119,18 @@ static void step_time_roofline(void **state)
 					.samples = 1};
 	double streamed = (8030261248.0 - 128256.0 * 4096 - 4096) * 2;
 	double expect = streamed / (3.35e12 * 0.866) + 131072.0 * 1002 / (3.35e12 * 0.866) + 1.5e-3;
-	assert_rel((double)llmcap_perf_step_time(&pf, &one) * 1e-9, expect, 1e-3);
+	assert_rel((double)llmcap_perf_step_time(&pf, &one, NULL) * 1e-9, expect, 1e-3);
 	/* A 4096-token prefill chunk is compute bound: 2 FLOPs per parameter per token. */
 	struct llmcap_step_shape pre = {.tokens = 4096, .attn_pairs = 4096.0 * 4097 / 2,
 					.kv_read_tokens = 4096, .samples = 1};
 	double linear = 2.0 * (8030261248.0 - 2 * 128256.0 * 4096 - 4096) * 4096 / (989.4e12 * 0.71);
-	assert_true((double)llmcap_perf_step_time(&pf, &pre) * 1e-9 > linear);
+	assert_true((double)llmcap_perf_step_time(&pf, &pre, NULL) * 1e-9 > linear);
 	/* Monotone in every input */
 	llmcap_time prev = 0;
 	for (int64_t b = 1; b <= 512; b *= 2) {
 		struct llmcap_step_shape s = {.tokens = b, .attn_pairs = (double)b * 2000,
 					      .kv_read_tokens = (double)b * 2000, .samples = b};
-		llmcap_time t = llmcap_perf_step_time(&pf, &s);
+		llmcap_time t = llmcap_perf_step_time(&pf, &s, NULL);
 		assert_true(t >= prev);
 		prev = t;
 	}

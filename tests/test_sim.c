@@ -19,7 +19,7 @@ static void run(struct llmcap_scenario *sc, const char *const *sets, size_t n,
 	struct llmcap_error err = {0};
 	if (llmcap_scenario_load(sc, NULL, sets, n, &cat, &err) != 0)
 		fail_msg("%s", err.msg);
-	if (llmcap_simulate(sc, &cat, res, &err) != 0)
+	if (llmcap_simulate(sc, &cat, NULL, res, &err) != 0)
 		fail_msg("%s", err.msg);
 }
 
@@ -29,8 +29,8 @@ static void check_conservation(const struct llmcap_results *res)
 	for (size_t c = 0; c < res->n_classes; c++) {
 		const struct llmcap_class_stats *cs = &res->classes[c];
 		assert_int_equal(cs->arrived, cs->completed + cs->rejected + cs->unfinished);
-		assert_int_equal(cs->ttft.n, (size_t)cs->completed);
-		assert_int_equal(cs->e2e.n, (size_t)cs->completed);
+		assert_int_equal(cs->ttft.count, (uint64_t)cs->completed);
+		assert_int_equal(cs->e2e.count, (uint64_t)cs->completed);
 	}
 	for (size_t p = 0; p < res->n_pools; p++)
 		for (size_t i = 0; i < res->pools[p].n_replicas; i++) {
@@ -94,7 +94,7 @@ static void preemption_keeps_every_token(void **state)
 	for (size_t i = 0; i < 7; i++)
 		assert_int_equal(llmcap_scenario_apply_override(&only, sets[i], &err), 0);
 	assert_int_equal(llmcap_scenario_check(&only, &cat, &err), 0);
-	assert_int_equal(llmcap_simulate(&only, &cat, &res, &err), 0);
+	assert_int_equal(llmcap_simulate(&only, &cat, NULL, &res, &err), 0);
 	check_conservation(&res);
 	const struct llmcap_replica_stats *r = &res.replicas[0];
 	assert_true(r->preemptions > 0);
@@ -115,7 +115,10 @@ static char *report_text(struct llmcap_results *res)
 	char *text = NULL;
 	size_t n = 0;
 	FILE *f = open_memstream(&text, &n);
-	llmcap_report(res, f);
+	struct llmcap_summary sum;
+	assert_int_equal(llmcap_summarize(res, &sum), 0);
+	llmcap_report(res, &sum, f);
+	llmcap_summary_free(&sum);
 	fclose(f);
 	return text;
 }
@@ -166,7 +169,7 @@ static void lone_request_timing(void **state, int64_t prompt, int64_t output)
 		assert_int_equal(llmcap_scenario_apply_override(&sc, sets[i], &err), 0);
 	assert_int_equal(llmcap_scenario_check(&sc, &cat, &err), 0);
 	struct llmcap_results res;
-	assert_int_equal(llmcap_simulate(&sc, &cat, &res, &err), 0);
+	assert_int_equal(llmcap_simulate(&sc, &cat, NULL, &res, &err), 0);
 	assert_true(res.classes[0].completed > 50);
 
 	struct llmcap_perf pf;
@@ -181,7 +184,7 @@ static void lone_request_timing(void **state, int64_t prompt, int64_t output)
 					      .attn_pairs = (double)n * (double)done + (double)n * (double)(n + 1) / 2,
 					      .kv_read_tokens = (double)(done + n),
 					      .samples = done + n == prompt};
-		ttft += llmcap_perf_step_time(&pf, &s);
+		ttft += llmcap_perf_step_time(&pf, &s, NULL);
 		done += n;
 	}
 	llmcap_time e2e = ttft;
@@ -189,13 +192,13 @@ static void lone_request_timing(void **state, int64_t prompt, int64_t output)
 		double ctx = (double)(prompt + k - 1);
 		struct llmcap_step_shape s = {.tokens = 1, .attn_pairs = ctx + 1, .kv_read_tokens = ctx + 1,
 					      .samples = 1};
-		e2e += llmcap_perf_step_time(&pf, &s);
+		e2e += llmcap_perf_step_time(&pf, &s, NULL);
 	}
-	assert_rel(llmcap_samples_quantile(&res.classes[0].ttft, 0.0), (double)ttft * 1e-9, 1e-12);
-	assert_rel(llmcap_samples_quantile(&res.classes[0].e2e, 0.0), (double)e2e * 1e-9, 1e-12);
-	assert_rel(llmcap_samples_quantile(&res.classes[0].queue, 0.0), 0, 0);
+	assert_rel(llmcap_quantiles_get(&res.classes[0].ttft, 0.0), (double)ttft * 1e-9, 1e-12);
+	assert_rel(llmcap_quantiles_get(&res.classes[0].e2e, 0.0), (double)e2e * 1e-9, 1e-12);
+	assert_rel(llmcap_quantiles_get(&res.classes[0].queue, 0.0), 0, 0);
 	if (output > 1)
-		assert_rel(llmcap_samples_quantile(&res.classes[0].tpot, 0.0),
+		assert_rel(llmcap_quantiles_get(&res.classes[0].tpot, 0.0),
 			   (double)(e2e - ttft) * 1e-9 / (double)(output - 1), 1e-9);
 	llmcap_results_free(&res);
 }

@@ -37,7 +37,8 @@ typedef int64_t llmcap_time;
 	XX(IO, "input/output error")                           \
 	XX(NOMEM, "out of memory")                             \
 	XX(CAPACITY, "configuration does not fit its hardware") \
-	XX(USAGE, "bad command line")
+	XX(USAGE, "bad command line")                          \
+	XX(CANCELED, "interrupted")
 
 enum llmcap_errno {
 #define XX(name, msg) LLMCAP_E##name,

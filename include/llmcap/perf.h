@@ -82,7 +82,14 @@ struct llmcap_step_shape {
 	int64_t samples;       /* sequences that emit a token this step */
 };
 
-/* Step time in nanoseconds (at least 1). */
-llmcap_time llmcap_perf_step_time(const struct llmcap_perf *pf, const struct llmcap_step_shape *s);
+/* The work a step does, whole replica (all TP ranks together). */
+struct llmcap_step_work {
+	double flops;
+	double bytes; /* HBM traffic: weights, KV cache reads and writes */
+};
+
+/* Step time in nanoseconds (at least 1). work may be NULL. */
+llmcap_time llmcap_perf_step_time(const struct llmcap_perf *pf, const struct llmcap_step_shape *s,
+				  struct llmcap_step_work *work);
 
 #endif

@@ -34,6 +34,7 @@ enum llmcap_diurnal_shape { LLMCAP_DIURNAL_NONE, LLMCAP_DIURNAL_SMOOTH };
 enum llmcap_arrival_kind { LLMCAP_ARRIVAL_POISSON };
 enum llmcap_dtype { LLMCAP_DTYPE_BF16, LLMCAP_DTYPE_FP16, LLMCAP_DTYPE_FP8, LLMCAP_DTYPE_INT4_AWQ };
 enum llmcap_kv_dtype { LLMCAP_KV_AUTO, LLMCAP_KV_FP8 };
+enum llmcap_percentiles { LLMCAP_PERCENTILES_EXACT, LLMCAP_PERCENTILES_STREAMING };
 enum llmcap_router { LLMCAP_ROUTER_ROUND_ROBIN, LLMCAP_ROUTER_LEAST_OUTSTANDING,
 		     LLMCAP_ROUTER_RANDOM };
 
@@ -105,6 +106,14 @@ struct llmcap_scenario {
 			size_t n_prices;
 		} api;
 	} cost;
+	struct {
+		char path[1024];         /* HDF5 result file; "" = none */
+		bool requests;           /* per-request table */
+		bool timeseries;
+		llmcap_time timeseries_interval;
+		enum llmcap_percentiles percentiles;
+		double percentile_error; /* streaming: relative error bound */
+	} output;
 };
 
 /* Sets every field to its schema default (maps empty). */

@@ -3,19 +3,69 @@
  * The simulation is a deterministic function of (scenario, seed): no global state, no wall
  * clock, events ordered by (time, insertion sequence). Every request that arrives before the
  * horizon ends exactly once: completed, rejected (with a reason) or unfinished at the horizon.
+ * Per-request records and time-series rows stream to an optional sink while the simulation
+ * runs, so that memory does not grow with the horizon.
  */
 #ifndef LLMCAP_SIM_H
 #define LLMCAP_SIM_H
 
+#include <signal.h>
 #include <stdio.h>
 
+#include "llmcap/metrics.h"
 #include "llmcap/perf.h"
 #include "llmcap/scenario.h"
 
-/* A growable array of samples (seconds). */
-struct llmcap_samples {
-	double *v;
-	size_t n, cap;
+enum llmcap_request_status {
+	LLMCAP_REQ_COMPLETED = 0,
+	LLMCAP_REQ_REJECTED_MAX_MODEL_LEN = 1, /* prompt + output > the pool's max_model_len */
+	LLMCAP_REQ_UNFINISHED = 2,             /* still waiting or running at the horizon */
+	LLMCAP_REQ_N_STATUS
+};
+const char *llmcap_request_status_name(int status);
+
+/* What happened to one request. Times in seconds; NAN where the request never got there. */
+struct llmcap_request_record {
+	int64_t id;              /* arrival order, from 0 */
+	double arrival;          /* s since the start */
+	int32_t cls, pool;       /* indices into the scenario's classes and pools */
+	int32_t replica;         /* global replica index; -1 when rejected */
+	int32_t status;          /* enum llmcap_request_status */
+	int32_t preemptions;
+	int64_t prompt_tokens, output_tokens; /* as requested */
+	int64_t generated_tokens;             /* emitted (= output_tokens when completed) */
+	int64_t prefix_hit_tokens;            /* prompt tokens served from a prefix cache (none yet) */
+	double queue;            /* arrival to first scheduled */
+	double ttft;             /* arrival to first token */
+	double tpot;             /* mean time per output token after the first */
+	double max_gap;          /* longest time between two consecutive tokens */
+	double e2e;              /* arrival to last token */
+};
+
+/* One time-series sample: the interval (time - interval, time]. replica = -1: the pool total
+ * (counts summed; kv_occupancy and busy averaged over its replicas). */
+struct llmcap_sample_row {
+	double time;             /* s, end of the interval */
+	int32_t pool, replica;
+	int64_t arrivals, completions; /* in the interval */
+	int64_t waiting, running;      /* at the end of the interval */
+	double kv_occupancy;           /* share of KV blocks in use at the end of the interval */
+	double busy;                   /* share of the interval spent executing steps */
+	double input_tokens_per_s;     /* prefill (and recomputed) tokens processed */
+	double output_tokens_per_s;    /* tokens emitted */
+};
+
+/* Where streamed output goes. Any callback may be NULL; a callback returning non-zero stops the
+ * simulation with that error. */
+struct llmcap_sink {
+	void *user;
+	int (*request)(void *user, const struct llmcap_request_record *r);
+	int (*sample)(void *user, const struct llmcap_sample_row *row);
+	llmcap_time sample_interval;            /* 0: no time series */
+	const volatile sig_atomic_t *cancel;    /* set (by a signal handler) to stop early */
+	/* called every 65,536 events with progress_user; decides itself whether to print */
+	void (*progress)(void *progress_user, llmcap_time now, llmcap_time horizon, int64_t events);
+	void *progress_user;
 };
 
 struct llmcap_class_stats {
@@ -24,9 +74,12 @@ struct llmcap_class_stats {
 	double prompt_tokens;       /* demand: all arrived requests */
 	double output_tokens;
 	int64_t preemptions;        /* over completed requests */
-	double completed_output_tokens; /* output tokens of completed requests */
+	double completed_prompt_tokens;  /* prompt tokens of completed requests */
+	double completed_output_tokens;  /* output tokens of completed requests */
 	double unfinished_output_tokens; /* tokens already emitted by unfinished requests */
-	struct llmcap_samples ttft, tpot, e2e, queue; /* completed requests */
+	int64_t slo_met;            /* completed with TTFT <= slo_ttft_p99 and TPOT <= slo_tpot_p99 */
+	double slo_met_output_tokens;
+	struct llmcap_quantiles ttft, tpot, e2e, queue; /* completed requests */
 };
 
 struct llmcap_replica_stats {
@@ -38,12 +91,14 @@ struct llmcap_replica_stats {
 	double output_tokens;       /* tokens emitted */
 	double batch_sum;           /* sequences over all steps, for the mean batch */
 	int64_t batch_peak;
+	double flops, bytes;        /* whole replica, over steps that ended in the horizon */
 };
 
 struct llmcap_pool_stats {
 	struct llmcap_memory_plan plan;
 	const struct llmcap_model_spec *model;
 	size_t first_replica, n_replicas;
+	double peak_flops;          /* per GPU, spec, for the pool's dtype */
 };
 
 struct llmcap_results {
@@ -60,15 +115,65 @@ struct llmcap_results {
 	uint64_t digest; /* FNV-1a over every request's outcome, in the order they ended */
 };
 
-/* Runs the scenario (already checked by llmcap_scenario_load). Results must be freed. */
+/* Runs the scenario (already checked by llmcap_scenario_load). sink may be NULL. Results must be
+ * freed. Returns -LLMCAP_ECANCELED when *sink->cancel was set. */
 int llmcap_simulate(const struct llmcap_scenario *sc, const struct llmcap_catalog *cat,
-		    struct llmcap_results *res, struct llmcap_error *err);
+		    const struct llmcap_sink *sink, struct llmcap_results *res,
+		    struct llmcap_error *err);
 void llmcap_results_free(struct llmcap_results *res);
 
-/* Quantile q in [0, 1] of a sample set (sorts it in place); NAN when empty. */
-double llmcap_samples_quantile(struct llmcap_samples *s, double q);
+/* ---- summaries ---- */
+
+enum { LLMCAP_LAT_TTFT, LLMCAP_LAT_TPOT, LLMCAP_LAT_E2E, LLMCAP_LAT_QUEUE, LLMCAP_N_LAT };
+enum { LLMCAP_ST_P50, LLMCAP_ST_P90, LLMCAP_ST_P95, LLMCAP_ST_P99, LLMCAP_ST_P999, LLMCAP_ST_MEAN,
+       LLMCAP_N_ST };
+extern const char *const llmcap_lat_names[LLMCAP_N_LAT];  /* "ttft", ... */
+extern const char *const llmcap_stat_names[LLMCAP_N_ST];  /* "p50", ... "mean" */
+
+/* Latency and throughput of a class, a pool (its classes together) or all traffic. */
+struct llmcap_group_summary {
+	char name[LLMCAP_NAME_MAX];
+	int64_t arrived, completed, rejected, unfinished, preemptions;
+	double requests_per_s;      /* completed / horizon */
+	double input_tokens_per_s;  /* prompt tokens of completed requests / horizon */
+	double output_tokens_per_s; /* output tokens of completed requests / horizon */
+	double lat[LLMCAP_N_LAT][LLMCAP_N_ST]; /* s */
+	/* share of arrived requests that completed within both SLO targets (rejected and
+	 * unfinished requests count as misses); classes only (NAN for pools and overall) */
+	double slo_attainment;
+	double goodput_requests_per_s;   /* completed within SLO / horizon */
+	double goodput_tokens_per_s;     /* their output tokens / horizon */
+	bool ttft_ok, tpot_ok;           /* p99 within the class's targets (classes only) */
+};
+
+/* Utilisation of a replica, or of a pool (replica = -1: means over replicas, peaks as max). */
+struct llmcap_util_summary {
+	int32_t pool, replica;
+	double busy;               /* share of the horizon executing steps */
+	double achieved_tflops;    /* model FLOPs / horizon, per GPU */
+	double mfu;                /* achieved / spec peak FLOP/s of the pool's dtype */
+	double hbm_fraction;       /* bytes moved / (horizon x spec HBM bandwidth) */
+	double kv_mean, kv_peak;   /* shares of the KV blocks */
+	double batch_mean;         /* sequences per step */
+	int64_t batch_peak, steps, preemptions;
+	double input_tokens_per_s, output_tokens_per_s;
+};
+
+struct llmcap_summary {
+	size_t n_classes, n_pools, n_replicas;
+	struct llmcap_group_summary classes[LLMCAP_MAX_CLASSES];
+	struct llmcap_group_summary pools[LLMCAP_MAX_POOLS];
+	struct llmcap_group_summary overall;
+	struct llmcap_util_summary pool_util[LLMCAP_MAX_POOLS];
+	struct llmcap_util_summary *replica_util; /* n_replicas; owned */
+};
+
+int llmcap_summarize(struct llmcap_results *res, struct llmcap_summary *out);
+void llmcap_summary_free(struct llmcap_summary *s);
 
 /* Writes the human-readable summary (deterministic: no wall-clock figures). */
-void llmcap_report(struct llmcap_results *res, FILE *out);
+void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum, FILE *out);
+/* The same summary as one JSON object. */
+void llmcap_report_json(struct llmcap_results *res, const struct llmcap_summary *sum, FILE *out);
 
 #endif

@@ -1,0 +1,609 @@
+/* HDF5 writer. See include/llmcap/output.h and docs/hdf5-layout.md. */
+#include "llmcap/output.h"
+
+#include <errno.h>
+#include <hdf5.h>
+#include <hdf5_hl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "llmcap/cost.h"
+
+#define BUF_ROWS 4096
+#define CHUNK_ROWS 4096
+#define NAME_LEN LLMCAP_NAME_MAX
+
+struct llmcap_h5 {
+	char target[4096], tmp[4096];
+	hid_t file;
+	hid_t req_type, ts_type;
+	hid_t req_table, ts_replicas, ts_pools; /* packet tables, or -1 */
+	struct llmcap_request_record *req_buf;
+	size_t req_n;
+	struct llmcap_sample_row *rep_buf, *pool_buf;
+	size_t rep_n, pool_n;
+	const struct llmcap_scenario *sc;
+	char error[512];
+};
+
+/* ---- types ---- */
+
+#define INSERT(t, name, type, member, htype) H5Tinsert(t, name, HOFFSET(type, member), htype)
+
+static hid_t request_type(void)
+{
+	typedef struct llmcap_request_record R;
+	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(R));
+	INSERT(t, "id", R, id, H5T_NATIVE_INT64);
+	INSERT(t, "arrival_s", R, arrival, H5T_NATIVE_DOUBLE);
+	INSERT(t, "class", R, cls, H5T_NATIVE_INT32);
+	INSERT(t, "pool", R, pool, H5T_NATIVE_INT32);
+	INSERT(t, "replica", R, replica, H5T_NATIVE_INT32);
+	INSERT(t, "status", R, status, H5T_NATIVE_INT32);
+	INSERT(t, "preemptions", R, preemptions, H5T_NATIVE_INT32);
+	INSERT(t, "prompt_tokens", R, prompt_tokens, H5T_NATIVE_INT64);
+	INSERT(t, "output_tokens", R, output_tokens, H5T_NATIVE_INT64);
+	INSERT(t, "generated_tokens", R, generated_tokens, H5T_NATIVE_INT64);
+	INSERT(t, "prefix_hit_tokens", R, prefix_hit_tokens, H5T_NATIVE_INT64);
+	INSERT(t, "queue_s", R, queue, H5T_NATIVE_DOUBLE);
+	INSERT(t, "ttft_s", R, ttft, H5T_NATIVE_DOUBLE);
+	INSERT(t, "tpot_s", R, tpot, H5T_NATIVE_DOUBLE);
+	INSERT(t, "max_gap_s", R, max_gap, H5T_NATIVE_DOUBLE);
+	INSERT(t, "e2e_s", R, e2e, H5T_NATIVE_DOUBLE);
+	return t;
+}
+
+static hid_t sample_type(void)
+{
+	typedef struct llmcap_sample_row S;
+	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(S));
+	INSERT(t, "time_s", S, time, H5T_NATIVE_DOUBLE);
+	INSERT(t, "pool", S, pool, H5T_NATIVE_INT32);
+	INSERT(t, "replica", S, replica, H5T_NATIVE_INT32);
+	INSERT(t, "arrivals", S, arrivals, H5T_NATIVE_INT64);
+	INSERT(t, "completions", S, completions, H5T_NATIVE_INT64);
+	INSERT(t, "waiting", S, waiting, H5T_NATIVE_INT64);
+	INSERT(t, "running", S, running, H5T_NATIVE_INT64);
+	INSERT(t, "kv_occupancy", S, kv_occupancy, H5T_NATIVE_DOUBLE);
+	INSERT(t, "busy", S, busy, H5T_NATIVE_DOUBLE);
+	INSERT(t, "input_tokens_per_s", S, input_tokens_per_s, H5T_NATIVE_DOUBLE);
+	INSERT(t, "output_tokens_per_s", S, output_tokens_per_s, H5T_NATIVE_DOUBLE);
+	return t;
+}
+
+static hid_t string_type(size_t n)
+{
+	hid_t t = H5Tcopy(H5T_C_S1);
+	H5Tset_size(t, n);
+	H5Tset_strpad(t, H5T_STR_NULLTERM);
+	return t;
+}
+
+/* ---- attributes ---- */
+
+static int attr_string(hid_t loc, const char *name, const char *value)
+{
+	hid_t t = string_type(strlen(value) + 1);
+	hid_t sp = H5Screate(H5S_SCALAR);
+	hid_t a = H5Acreate2(loc, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
+	herr_t rc = a < 0 ? -1 : H5Awrite(a, t, value);
+	if (a >= 0)
+		H5Aclose(a);
+	H5Sclose(sp);
+	H5Tclose(t);
+	return rc < 0 ? -1 : 0;
+}
+
+static int attr_num(hid_t loc, const char *name, hid_t type, const void *value)
+{
+	hid_t sp = H5Screate(H5S_SCALAR);
+	hid_t a = H5Acreate2(loc, name, type, sp, H5P_DEFAULT, H5P_DEFAULT);
+	herr_t rc = a < 0 ? -1 : H5Awrite(a, type, value);
+	if (a >= 0)
+		H5Aclose(a);
+	H5Sclose(sp);
+	return rc < 0 ? -1 : 0;
+}
+
+static int attr_double(hid_t loc, const char *name, double v)
+{
+	return attr_num(loc, name, H5T_NATIVE_DOUBLE, &v);
+}
+
+static int attr_int(hid_t loc, const char *name, int64_t v)
+{
+	return attr_num(loc, name, H5T_NATIVE_INT64, &v);
+}
+
+/* ---- tables ---- */
+
+static hid_t packet_table(hid_t loc, const char *name, hid_t type)
+{
+	hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+	H5Pset_deflate(dcpl, 4);
+	hid_t t = H5PTcreate(loc, name, type, CHUNK_ROWS, dcpl);
+	H5Pclose(dcpl);
+	return t;
+}
+
+/* A whole table written at once: chunked and compressed, readable with pandas. */
+static int write_table(hid_t loc, const char *name, hid_t type, size_t n, const void *rows)
+{
+	hsize_t dims[1] = {n}, maxdims[1] = {H5S_UNLIMITED}, chunk[1] = {n ? n : 1};
+	if (chunk[0] > CHUNK_ROWS)
+		chunk[0] = CHUNK_ROWS;
+	hid_t sp = H5Screate_simple(1, dims, maxdims);
+	hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+	H5Pset_chunk(dcpl, 1, chunk);
+	H5Pset_deflate(dcpl, 4);
+	hid_t d = H5Dcreate2(loc, name, type, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+	herr_t rc = d < 0 ? -1 : n ? H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) : 0;
+	if (d >= 0)
+		H5Dclose(d);
+	H5Pclose(dcpl);
+	H5Sclose(sp);
+	return rc < 0 ? -1 : 0;
+}
+
+static int set_units(hid_t loc, const char *name, const char *units)
+{
+	hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
+	if (d < 0)
+		return -1;
+	int rc = attr_string(d, "units", units);
+	H5Dclose(d);
+	return rc;
+}
+
+static int flush_requests(struct llmcap_h5 *h)
+{
+	if (h->req_n && H5PTappend(h->req_table, h->req_n, h->req_buf) < 0) {
+		snprintf(h->error, sizeof h->error, "%.400s: cannot append to /requests", h->target);
+		return -LLMCAP_EIO;
+	}
+	h->req_n = 0;
+	return 0;
+}
+
+static int flush_samples(struct llmcap_h5 *h)
+{
+	if ((h->rep_n && H5PTappend(h->ts_replicas, h->rep_n, h->rep_buf) < 0) ||
+	    (h->pool_n && H5PTappend(h->ts_pools, h->pool_n, h->pool_buf) < 0)) {
+		snprintf(h->error, sizeof h->error, "%.400s: cannot append to /timeseries", h->target);
+		return -LLMCAP_EIO;
+	}
+	h->rep_n = h->pool_n = 0;
+	return 0;
+}
+
+static int on_request(void *user, const struct llmcap_request_record *r)
+{
+	struct llmcap_h5 *h = user;
+	h->req_buf[h->req_n++] = *r;
+	return h->req_n == BUF_ROWS ? flush_requests(h) : 0;
+}
+
+static int on_sample(void *user, const struct llmcap_sample_row *row)
+{
+	struct llmcap_h5 *h = user;
+	if (row->replica < 0)
+		h->pool_buf[h->pool_n++] = *row;
+	else
+		h->rep_buf[h->rep_n++] = *row;
+	return h->rep_n == BUF_ROWS || h->pool_n == BUF_ROWS ? flush_samples(h) : 0;
+}
+
+void llmcap_h5_sink(struct llmcap_h5 *h, struct llmcap_sink *sink)
+{
+	sink->user = h;
+	sink->request = h->req_table >= 0 ? on_request : NULL;
+	sink->sample = h->ts_replicas >= 0 ? on_sample : NULL;
+	sink->sample_interval = h->ts_replicas >= 0 ? h->sc->output.timeseries_interval : 0;
+}
+
+const char *llmcap_h5_error(const struct llmcap_h5 *h)
+{
+	return h->error;
+}
+
+/* ---- open ---- */
+
+/* Static description tables: classes and pools with their resolved deployment. */
+struct class_row {
+	int32_t index;
+	char name[NAME_LEN], pool[NAME_LEN];
+	double share, slo_ttft_p99_s, slo_tpot_p99_s;
+};
+
+struct pool_row {
+	int32_t index;
+	char name[NAME_LEN], model[NAME_LEN], dtype[16];
+	int64_t tensor_parallel_size, replicas, first_replica, num_blocks, block_size, max_model_len;
+	double params, weight_bytes_per_gpu, kv_bytes_per_gpu, kv_bytes_per_token;
+};
+
+static int write_descriptions(struct llmcap_h5 *h, const struct llmcap_scenario *sc,
+			      const struct llmcap_catalog *cat)
+{
+	struct class_row cr[LLMCAP_MAX_CLASSES];
+	struct pool_row pr[LLMCAP_MAX_POOLS];
+	memset(cr, 0, sizeof cr);
+	memset(pr, 0, sizeof pr);
+	for (size_t c = 0; c < sc->workload.n_classes; c++) {
+		const struct llmcap_class_cfg *cl = &sc->workload.classes[c];
+		cr[c].index = (int32_t)c;
+		snprintf(cr[c].name, NAME_LEN, "%s", cl->name);
+		snprintf(cr[c].pool, NAME_LEN, "%s", cl->pool[0] ? cl->pool : cl->name);
+		cr[c].share = cl->share;
+		cr[c].slo_ttft_p99_s = (double)cl->slo_ttft_p99 * 1e-9;
+		cr[c].slo_tpot_p99_s = (double)cl->slo_tpot_p99 * 1e-9;
+	}
+	int64_t first = 0;
+	for (size_t p = 0; p < sc->n_pools; p++) {
+		const struct llmcap_pool_cfg *pc = &sc->pools[p];
+		struct llmcap_memory_plan plan;
+		if (llmcap_memory_plan(llmcap_catalog_model(cat, pc->model),
+				       llmcap_catalog_gpu(cat, sc->hardware.gpu), pc, &plan, NULL) != 0)
+			return -1;
+		pr[p].index = (int32_t)p;
+		snprintf(pr[p].name, NAME_LEN, "%s", pc->name);
+		snprintf(pr[p].model, NAME_LEN, "%s", pc->model);
+		snprintf(pr[p].dtype, sizeof pr[p].dtype, "%s", llmcap_dtype_name(pc->dtype));
+		pr[p].tensor_parallel_size = pc->tensor_parallel_size;
+		pr[p].replicas = pc->replicas;
+		pr[p].first_replica = first;
+		first += pc->replicas;
+		pr[p].num_blocks = plan.num_blocks;
+		pr[p].block_size = plan.block_size;
+		pr[p].max_model_len = plan.max_model_len;
+		pr[p].params = plan.params;
+		pr[p].weight_bytes_per_gpu = plan.weight_bytes_per_gpu;
+		pr[p].kv_bytes_per_gpu = plan.kv_bytes_per_gpu;
+		pr[p].kv_bytes_per_token = plan.kv_bytes_per_token;
+	}
+	hid_t s48 = string_type(NAME_LEN), s16 = string_type(16);
+	hid_t ct = H5Tcreate(H5T_COMPOUND, sizeof(struct class_row));
+	INSERT(ct, "index", struct class_row, index, H5T_NATIVE_INT32);
+	INSERT(ct, "name", struct class_row, name, s48);
+	INSERT(ct, "pool", struct class_row, pool, s48);
+	INSERT(ct, "share", struct class_row, share, H5T_NATIVE_DOUBLE);
+	INSERT(ct, "slo_ttft_p99_s", struct class_row, slo_ttft_p99_s, H5T_NATIVE_DOUBLE);
+	INSERT(ct, "slo_tpot_p99_s", struct class_row, slo_tpot_p99_s, H5T_NATIVE_DOUBLE);
+	hid_t pt = H5Tcreate(H5T_COMPOUND, sizeof(struct pool_row));
+	INSERT(pt, "index", struct pool_row, index, H5T_NATIVE_INT32);
+	INSERT(pt, "name", struct pool_row, name, s48);
+	INSERT(pt, "model", struct pool_row, model, s48);
+	INSERT(pt, "dtype", struct pool_row, dtype, s16);
+	INSERT(pt, "tensor_parallel_size", struct pool_row, tensor_parallel_size, H5T_NATIVE_INT64);
+	INSERT(pt, "replicas", struct pool_row, replicas, H5T_NATIVE_INT64);
+	INSERT(pt, "first_replica", struct pool_row, first_replica, H5T_NATIVE_INT64);
+	INSERT(pt, "num_blocks", struct pool_row, num_blocks, H5T_NATIVE_INT64);
+	INSERT(pt, "block_size", struct pool_row, block_size, H5T_NATIVE_INT64);
+	INSERT(pt, "max_model_len", struct pool_row, max_model_len, H5T_NATIVE_INT64);
+	INSERT(pt, "params", struct pool_row, params, H5T_NATIVE_DOUBLE);
+	INSERT(pt, "weight_bytes_per_gpu", struct pool_row, weight_bytes_per_gpu, H5T_NATIVE_DOUBLE);
+	INSERT(pt, "kv_bytes_per_gpu", struct pool_row, kv_bytes_per_gpu, H5T_NATIVE_DOUBLE);
+	INSERT(pt, "kv_bytes_per_token", struct pool_row, kv_bytes_per_token, H5T_NATIVE_DOUBLE);
+	int rc = write_table(h->file, "classes", ct, sc->workload.n_classes, cr) |
+		 write_table(h->file, "pools", pt, sc->n_pools, pr);
+	H5Tclose(ct);
+	H5Tclose(pt);
+	H5Tclose(s48);
+	H5Tclose(s16);
+	return rc;
+}
+
+int llmcap_h5_open(struct llmcap_h5 **out, const char *target, bool force,
+		   const struct llmcap_scenario *sc, const struct llmcap_catalog *cat,
+		   const struct llmcap_h5_info *info, struct llmcap_error *err)
+{
+	*out = NULL;
+	/* HDF5's automatic error printing is process-wide; llmcap reports errors itself. */
+	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+	if (!force && access(target, F_OK) == 0)
+		return llmcap_errorf(err, LLMCAP_EIO,
+				     "%s: exists; not overwritten (use --force, or another path)", target);
+	struct llmcap_h5 *h = calloc(1, sizeof *h);
+	if (!h)
+		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+	h->file = h->req_type = h->ts_type = h->req_table = h->ts_replicas = h->ts_pools = -1;
+	h->sc = sc;
+	if (strlen(target) >= sizeof h->target - 32) {
+		free(h);
+		return llmcap_errorf(err, LLMCAP_EINVAL, "output path too long");
+	}
+	snprintf(h->target, sizeof h->target, "%s", target);
+	/* The temporary file lives beside the target, so that rename() is atomic. */
+	const char *slash = strrchr(target, '/');
+	int dirlen = slash ? (int)(slash - target + 1) : 0;
+	snprintf(h->tmp, sizeof h->tmp, "%.*s.%s.tmp-XXXXXX", dirlen, target,
+		 slash ? slash + 1 : target);
+	int fd = mkstemp(h->tmp);
+	if (fd < 0) {
+		int e = errno;
+		free(h);
+		return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot create the output file: %s", target,
+				     strerror(e));
+	}
+	/* mkstemp creates 0600; a result file gets the usual permissions (0666 less the umask). */
+	mode_t mask = umask(0);
+	umask(mask);
+	fchmod(fd, 0666 & ~mask);
+	close(fd);
+	h->file = H5Fcreate(h->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+	if (h->file < 0)
+		goto fail;
+	char version[32];
+	snprintf(version, sizeof version, "%s", LLMCAP_VERSION);
+	char hash[32];
+	snprintf(hash, sizeof hash, "%016llx", (unsigned long long)info->catalog_hash);
+	if (attr_int(h->file, "format_version", LLMCAP_H5_FORMAT_VERSION) ||
+	    attr_string(h->file, "llmcap_version", version) ||
+	    attr_string(h->file, "scenario_yaml", info->scenario_yaml) ||
+	    attr_string(h->file, "scenario_name", sc->name) ||
+	    attr_num(h->file, "seed", H5T_NATIVE_UINT64, &sc->seed) ||
+	    attr_double(h->file, "horizon_s", (double)sc->horizon * 1e-9) ||
+	    attr_string(h->file, "command_line", info->command_line) ||
+	    attr_string(h->file, "started_at", info->started_at) ||
+	    attr_string(h->file, "performance_model", "roofline-1") ||
+	    attr_string(h->file, "catalog_hash", hash) || attr_int(h->file, "complete", 0))
+		goto fail;
+	if (write_descriptions(h, sc, cat) != 0)
+		goto fail;
+	h->req_type = request_type();
+	h->ts_type = sample_type();
+	if (sc->output.requests) {
+		h->req_buf = malloc(BUF_ROWS * sizeof *h->req_buf);
+		h->req_table = packet_table(h->file, "requests", h->req_type);
+		if (!h->req_buf || h->req_table < 0)
+			goto fail;
+		char names[256] = "";
+		for (int s = 0; s < LLMCAP_REQ_N_STATUS; s++)
+			snprintf(names + strlen(names), sizeof names - strlen(names), "%s%d=%s", s ? "," : "",
+				 s, llmcap_request_status_name(s));
+		hid_t d = H5Dopen2(h->file, "requests", H5P_DEFAULT);
+		int rc = d < 0 || attr_string(d, "status_codes", names) ||
+			 attr_string(d, "units", "arrival_s, queue_s, ttft_s, tpot_s, max_gap_s, e2e_s: "
+						 "seconds (NaN where not reached); *_tokens: tokens");
+		if (d >= 0)
+			H5Dclose(d);
+		if (rc)
+			goto fail;
+	}
+	if (sc->output.timeseries) {
+		hid_t g = H5Gcreate2(h->file, "timeseries", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+		if (g < 0)
+			goto fail;
+		int rc = attr_double(g, "interval_s", (double)sc->output.timeseries_interval * 1e-9);
+		H5Gclose(g);
+		h->rep_buf = malloc(BUF_ROWS * sizeof *h->rep_buf);
+		h->pool_buf = malloc(BUF_ROWS * sizeof *h->pool_buf);
+		h->ts_replicas = packet_table(h->file, "timeseries/replicas", h->ts_type);
+		h->ts_pools = packet_table(h->file, "timeseries/pools", h->ts_type);
+		if (rc || !h->rep_buf || !h->pool_buf || h->ts_replicas < 0 || h->ts_pools < 0)
+			goto fail;
+	}
+	*out = h;
+	return 0;
+fail:
+	llmcap_h5_abort(h);
+	return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot write HDF5 output", target);
+}
+
+/* ---- finish ---- */
+
+struct group_row {
+	char name[NAME_LEN];
+	int64_t arrived, completed, rejected, unfinished, preemptions;
+	double requests_per_s, input_tokens_per_s, output_tokens_per_s;
+	double slo_attainment, goodput_requests_per_s, goodput_tokens_per_s;
+	double lat[LLMCAP_N_LAT][LLMCAP_N_ST];
+	int8_t ttft_p99_met, tpot_p99_met;
+};
+
+static hid_t group_type(hid_t s48)
+{
+	typedef struct group_row G;
+	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(G));
+	INSERT(t, "name", G, name, s48);
+	INSERT(t, "arrived", G, arrived, H5T_NATIVE_INT64);
+	INSERT(t, "completed", G, completed, H5T_NATIVE_INT64);
+	INSERT(t, "rejected", G, rejected, H5T_NATIVE_INT64);
+	INSERT(t, "unfinished", G, unfinished, H5T_NATIVE_INT64);
+	INSERT(t, "preemptions", G, preemptions, H5T_NATIVE_INT64);
+	INSERT(t, "requests_per_s", G, requests_per_s, H5T_NATIVE_DOUBLE);
+	INSERT(t, "input_tokens_per_s", G, input_tokens_per_s, H5T_NATIVE_DOUBLE);
+	INSERT(t, "output_tokens_per_s", G, output_tokens_per_s, H5T_NATIVE_DOUBLE);
+	INSERT(t, "slo_attainment", G, slo_attainment, H5T_NATIVE_DOUBLE);
+	INSERT(t, "goodput_requests_per_s", G, goodput_requests_per_s, H5T_NATIVE_DOUBLE);
+	INSERT(t, "goodput_tokens_per_s", G, goodput_tokens_per_s, H5T_NATIVE_DOUBLE);
+	for (int l = 0; l < LLMCAP_N_LAT; l++)
+		for (int k = 0; k < LLMCAP_N_ST; k++) {
+			char name[32];
+			snprintf(name, sizeof name, "%s_%s_s", llmcap_lat_names[l], llmcap_stat_names[k]);
+			H5Tinsert(t, name, HOFFSET(G, lat) + ((size_t)l * LLMCAP_N_ST + (size_t)k) * sizeof(double),
+				  H5T_NATIVE_DOUBLE);
+		}
+	INSERT(t, "ttft_p99_met", G, ttft_p99_met, H5T_NATIVE_INT8);
+	INSERT(t, "tpot_p99_met", G, tpot_p99_met, H5T_NATIVE_INT8);
+	return t;
+}
+
+static void group_row_of(const struct llmcap_group_summary *g, struct group_row *r)
+{
+	memset(r, 0, sizeof *r);
+	snprintf(r->name, NAME_LEN, "%s", g->name);
+	r->arrived = g->arrived;
+	r->completed = g->completed;
+	r->rejected = g->rejected;
+	r->unfinished = g->unfinished;
+	r->preemptions = g->preemptions;
+	r->requests_per_s = g->requests_per_s;
+	r->input_tokens_per_s = g->input_tokens_per_s;
+	r->output_tokens_per_s = g->output_tokens_per_s;
+	r->slo_attainment = g->slo_attainment;
+	r->goodput_requests_per_s = g->goodput_requests_per_s;
+	r->goodput_tokens_per_s = g->goodput_tokens_per_s;
+	memcpy(r->lat, g->lat, sizeof r->lat);
+	r->ttft_p99_met = g->ttft_ok;
+	r->tpot_p99_met = g->tpot_ok;
+}
+
+static hid_t util_type(void)
+{
+	typedef struct llmcap_util_summary U;
+	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(U));
+	INSERT(t, "pool", U, pool, H5T_NATIVE_INT32);
+	INSERT(t, "replica", U, replica, H5T_NATIVE_INT32);
+	INSERT(t, "busy", U, busy, H5T_NATIVE_DOUBLE);
+	INSERT(t, "achieved_tflops_per_gpu", U, achieved_tflops, H5T_NATIVE_DOUBLE);
+	INSERT(t, "mfu", U, mfu, H5T_NATIVE_DOUBLE);
+	INSERT(t, "hbm_fraction", U, hbm_fraction, H5T_NATIVE_DOUBLE);
+	INSERT(t, "kv_mean", U, kv_mean, H5T_NATIVE_DOUBLE);
+	INSERT(t, "kv_peak", U, kv_peak, H5T_NATIVE_DOUBLE);
+	INSERT(t, "batch_mean", U, batch_mean, H5T_NATIVE_DOUBLE);
+	INSERT(t, "batch_peak", U, batch_peak, H5T_NATIVE_INT64);
+	INSERT(t, "steps", U, steps, H5T_NATIVE_INT64);
+	INSERT(t, "preemptions", U, preemptions, H5T_NATIVE_INT64);
+	INSERT(t, "input_tokens_per_s", U, input_tokens_per_s, H5T_NATIVE_DOUBLE);
+	INSERT(t, "output_tokens_per_s", U, output_tokens_per_s, H5T_NATIVE_DOUBLE);
+	return t;
+}
+
+static int write_summaries(struct llmcap_h5 *h, struct llmcap_results *res,
+			   const struct llmcap_summary *sum)
+{
+	hid_t g = H5Gcreate2(h->file, "summary", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+	if (g < 0)
+		return -1;
+	hid_t s48 = string_type(NAME_LEN);
+	hid_t gt = group_type(s48), ut = util_type();
+	struct group_row rows[LLMCAP_MAX_CLASSES > LLMCAP_MAX_POOLS ? LLMCAP_MAX_CLASSES : LLMCAP_MAX_POOLS];
+	int rc = 0;
+	for (size_t c = 0; c < sum->n_classes; c++)
+		group_row_of(&sum->classes[c], &rows[c]);
+	rc |= write_table(g, "classes", gt, sum->n_classes, rows);
+	for (size_t p = 0; p < sum->n_pools; p++)
+		group_row_of(&sum->pools[p], &rows[p]);
+	rc |= write_table(g, "pools", gt, sum->n_pools, rows);
+	group_row_of(&sum->overall, &rows[0]);
+	rc |= write_table(g, "overall", gt, 1, rows);
+	/* utilisation: one row per pool (replica -1), then one per replica */
+	size_t n = sum->n_pools + sum->n_replicas;
+	struct llmcap_util_summary *u = calloc(n, sizeof *u);
+	if (!u) {
+		rc = -1;
+	} else {
+		memcpy(u, sum->pool_util, sum->n_pools * sizeof *u);
+		memcpy(u + sum->n_pools, sum->replica_util, sum->n_replicas * sizeof *u);
+		rc |= write_table(g, "utilisation", ut, n, u);
+		free(u);
+	}
+	struct llmcap_cost cost;
+	llmcap_cost_compute(res->sc, res, &cost);
+	typedef struct llmcap_cost C;
+	hid_t ctype = H5Tcreate(H5T_COMPOUND, sizeof(C));
+	INSERT(ctype, "months", C, months, H5T_NATIVE_DOUBLE);
+	INSERT(ctype, "capex", C, capex, H5T_NATIVE_DOUBLE);
+	INSERT(ctype, "opex", C, opex, H5T_NATIVE_DOUBLE);
+	INSERT(ctype, "support", C, support, H5T_NATIVE_DOUBLE);
+	INSERT(ctype, "self_hosted_total", C, self_total, H5T_NATIVE_DOUBLE);
+	INSERT(ctype, "self_hosted_monthly", C, self_monthly, H5T_NATIVE_DOUBLE);
+	INSERT(ctype, "tokens_per_month", C, tokens_per_month, H5T_NATIVE_DOUBLE);
+	INSERT(ctype, "api_monthly_at_prices", C, api_monthly_at_prices, H5T_NATIVE_DOUBLE);
+	INSERT(ctype, "api_monthly", C, api_monthly, H5T_NATIVE_DOUBLE);
+	INSERT(ctype, "api_total", C, api_total, H5T_NATIVE_DOUBLE);
+	INSERT(ctype, "flat_bill", C, flat_bill, H5T_NATIVE_HBOOL);
+	INSERT(ctype, "api_price_per_1m", C, price_per_m, H5T_NATIVE_DOUBLE);
+	INSERT(ctype, "breakeven_tokens_per_month", C, breakeven_tokens_per_month, H5T_NATIVE_DOUBLE);
+	rc |= write_table(g, "cost", ctype, 1, &cost);
+	H5Tclose(ctype);
+	rc |= set_units(g, "classes", "*_s: seconds; *_per_s: per second; slo_attainment: share of arrived requests");
+	rc |= set_units(g, "pools", "*_s: seconds; *_per_s: per second");
+	rc |= set_units(g, "utilisation", "busy, mfu, hbm_fraction, kv_*: shares; achieved_tflops_per_gpu: 1e12 FLOP/s");
+	rc |= set_units(g, "cost", "USD; tokens_per_month: tokens; api_price_per_1m: USD per 1M tokens");
+	H5Tclose(gt);
+	H5Tclose(ut);
+	H5Tclose(s48);
+	H5Gclose(g);
+	return rc ? -1 : 0;
+}
+
+int llmcap_h5_finish(struct llmcap_h5 *h, struct llmcap_results *res,
+		     const struct llmcap_summary *sum, struct llmcap_error *err)
+{
+	int rc = 0;
+	if ((h->req_table >= 0 && flush_requests(h) != 0) ||
+	    (h->ts_replicas >= 0 && flush_samples(h) != 0))
+		rc = -1;
+	if (rc == 0)
+		rc = write_summaries(h, res, sum);
+	char digest[32];
+	snprintf(digest, sizeof digest, "%016llx", (unsigned long long)res->digest);
+	int64_t one = 1;
+	if (rc == 0)
+		rc = attr_string(h->file, "digest", digest);
+	if (rc == 0) {
+		hid_t a = H5Aopen(h->file, "complete", H5P_DEFAULT);
+		rc = a < 0 || H5Awrite(a, H5T_NATIVE_INT64, &one) < 0 ? -1 : 0;
+		if (a >= 0)
+			H5Aclose(a);
+	}
+	if (h->req_table >= 0)
+		H5PTclose(h->req_table);
+	if (h->ts_replicas >= 0)
+		H5PTclose(h->ts_replicas);
+	if (h->ts_pools >= 0)
+		H5PTclose(h->ts_pools);
+	h->req_table = h->ts_replicas = h->ts_pools = -1;
+	if (H5Fclose(h->file) < 0)
+		rc = -1;
+	h->file = -1;
+	if (rc == 0 && rename(h->tmp, h->target) != 0) {
+		int e = errno;
+		llmcap_errorf(err, LLMCAP_EIO, "%s: cannot rename the finished file onto it: %s",
+			      h->target, strerror(e));
+		llmcap_h5_abort(h);
+		return -LLMCAP_EIO;
+	}
+	if (rc != 0) {
+		llmcap_errorf(err, LLMCAP_EIO, "%s: cannot write HDF5 output%s%s", h->target,
+			      h->error[0] ? ": " : "", h->error);
+		llmcap_h5_abort(h);
+		return -LLMCAP_EIO;
+	}
+	H5Tclose(h->req_type);
+	H5Tclose(h->ts_type);
+	free(h->req_buf);
+	free(h->rep_buf);
+	free(h->pool_buf);
+	free(h);
+	return 0;
+}
+
+void llmcap_h5_abort(struct llmcap_h5 *h)
+{
+	if (!h)
+		return;
+	if (h->req_table >= 0)
+		H5PTclose(h->req_table);
+	if (h->ts_replicas >= 0)
+		H5PTclose(h->ts_replicas);
+	if (h->ts_pools >= 0)
+		H5PTclose(h->ts_pools);
+	if (h->file >= 0)
+		H5Fclose(h->file);
+	if (h->req_type >= 0)
+		H5Tclose(h->req_type);
+	if (h->ts_type >= 0)
+		H5Tclose(h->ts_type);
+	unlink(h->tmp);
+	free(h->req_buf);
+	free(h->rep_buf);
+	free(h->pool_buf);
+	free(h);
+}

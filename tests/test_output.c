@@ -1,0 +1,258 @@
+/* HDF5 results: written, read back with the HDF5 C API and compared with what the simulator
+ * computed; atomic replacement; refusal to overwrite. */
+#include "test_util.h"
+
+#include <dirent.h>
+#include <hdf5.h>
+#include <hdf5_hl.h>
+#include <unistd.h>
+
+#include "llmcap/output.h"
+
+static struct llmcap_catalog cat;
+static char dir[64];
+
+static int setup(void **state)
+{
+	(void)state;
+	struct llmcap_error err = {0};
+	snprintf(dir, sizeof dir, "/tmp/llmcap-h5-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+	return llmcap_catalog_load_builtin(&cat, &err);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	return system(cmd);
+}
+
+static int files_in_dir(void)
+{
+	DIR *d = opendir(dir);
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.' || (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."));
+	closedir(d);
+	return n;
+}
+
+/* Runs the reference scenario for `horizon` into path; returns the results and summary. */
+static int run_to(const char *path, bool force, const char *horizon, struct llmcap_results *res,
+		  struct llmcap_summary *sum, struct llmcap_error *err)
+{
+	static struct llmcap_scenario sc;
+	char set[64];
+	snprintf(set, sizeof set, "horizon=%s", horizon);
+	const char *sets[] = {set, "output.timeseries_interval=10min"};
+	assert_int_equal(llmcap_scenario_load(&sc, NULL, sets, 2, &cat, err), 0);
+	struct llmcap_h5 *h;
+	struct llmcap_h5_info info = {.command_line = "test", .scenario_yaml = "name: x\n",
+				      .started_at = "2026-01-01T00:00:00Z", .catalog_hash = 1};
+	int rc = llmcap_h5_open(&h, path, force, &sc, &cat, &info, err);
+	if (rc)
+		return rc;
+	struct llmcap_sink sink = {0};
+	llmcap_h5_sink(h, &sink);
+	assert_int_equal(llmcap_simulate(&sc, &cat, &sink, res, err), 0);
+	assert_int_equal(llmcap_summarize(res, sum), 0);
+	return llmcap_h5_finish(h, res, sum, err);
+}
+
+static hsize_t rows(hid_t f, const char *name)
+{
+	hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+	assert_true(d >= 0);
+	hid_t sp = H5Dget_space(d);
+	hsize_t n;
+	H5Sget_simple_extent_dims(sp, &n, NULL);
+	H5Sclose(sp);
+	H5Dclose(d);
+	return n;
+}
+
+/* Reads one double column of a compound dataset. */
+static double *column(hid_t f, const char *name, const char *field, hsize_t *n)
+{
+	*n = rows(f, name);
+	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(double));
+	H5Tinsert(t, field, 0, H5T_NATIVE_DOUBLE);
+	double *v = malloc((*n ? *n : 1) * sizeof *v);
+	hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+	assert_true(H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0);
+	H5Dclose(d);
+	H5Tclose(t);
+	return v;
+}
+
+static int64_t attr_i64(hid_t f, const char *name)
+{
+	int64_t v = -1;
+	hid_t a = H5Aopen(f, name, H5P_DEFAULT);
+	assert_true(a >= 0);
+	H5Aread(a, H5T_NATIVE_INT64, &v);
+	H5Aclose(a);
+	return v;
+}
+
+static void round_trip(void **state)
+{
+	(void)state;
+	char path[128];
+	snprintf(path, sizeof path, "%s/run.h5", dir);
+	struct llmcap_results res;
+	struct llmcap_summary sum;
+	struct llmcap_error err = {0};
+	assert_int_equal(run_to(path, false, "6h", &res, &sum, &err), 0);
+	assert_int_equal(files_in_dir(), 1); /* no temporary file left behind */
+
+	hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+	assert_true(f >= 0);
+	assert_int_equal(attr_i64(f, "format_version"), LLMCAP_H5_FORMAT_VERSION);
+	assert_int_equal(attr_i64(f, "complete"), 1);
+
+	/* one row per request that arrived */
+	int64_t arrived = 0;
+	for (size_t c = 0; c < res.n_classes; c++)
+		arrived += res.classes[c].arrived;
+	assert_int_equal(rows(f, "requests"), (hsize_t)arrived);
+
+	/* the TTFTs in the file give the percentiles the simulator reported */
+	hsize_t n;
+	double *ttft = column(f, "requests", "ttft_s", &n);
+	double *status = NULL;
+	hsize_t ns;
+	{
+		hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(int32_t));
+		H5Tinsert(t, "class", 0, H5T_NATIVE_INT32);
+		int32_t *cls = malloc(n * sizeof *cls);
+		hid_t d = H5Dopen2(f, "requests", H5P_DEFAULT);
+		assert_true(H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, cls) >= 0);
+		H5Dclose(d);
+		H5Tclose(t);
+		status = column(f, "requests", "e2e_s", &ns); /* NaN unless completed */
+		struct llmcap_quantiles q;
+		assert_true(llmcap_quantiles_init(&q, false, 0));
+		for (hsize_t i = 0; i < n; i++)
+			if (cls[i] == 1 && !isnan(status[i]))
+				assert_true(llmcap_quantiles_add(&q, ttft[i]));
+		assert_int_equal(q.count, (uint64_t)res.classes[1].completed);
+		assert_rel(llmcap_quantiles_get(&q, 0.99), sum.classes[1].lat[LLMCAP_LAT_TTFT][LLMCAP_ST_P99], 0);
+		assert_rel(llmcap_quantiles_get(&q, 0.5), sum.classes[1].lat[LLMCAP_LAT_TTFT][LLMCAP_ST_P50], 0);
+		llmcap_quantiles_free(&q);
+		free(cls);
+	}
+	free(ttft);
+	free(status);
+
+	/* summaries hold the same numbers */
+	double *p99 = column(f, "summary/classes", "ttft_p99_s", &n);
+	assert_int_equal(n, res.n_classes);
+	for (size_t c = 0; c < res.n_classes; c++)
+		assert_rel(p99[c], sum.classes[c].lat[LLMCAP_LAT_TTFT][LLMCAP_ST_P99], 0);
+	free(p99);
+	double *tco = column(f, "summary/cost", "self_hosted_total", &n);
+	assert_rel(tco[0], 273200, 0);
+	free(tco);
+	double *busy = column(f, "summary/utilisation", "busy", &n);
+	assert_int_equal(n, res.n_pools + res.n_replicas);
+	for (size_t p = 0; p < res.n_pools; p++)
+		assert_rel(busy[p], sum.pool_util[p].busy, 0);
+	free(busy);
+
+	/* time series: 6 h at 10 min = 36 samples, per replica and per pool; arrivals add up to
+	 * every request that reached a replica */
+	assert_int_equal(rows(f, "timeseries/replicas"), 36 * res.n_replicas);
+	assert_int_equal(rows(f, "timeseries/pools"), 36 * res.n_pools);
+	hsize_t nt;
+	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(int64_t));
+	H5Tinsert(t, "arrivals", 0, H5T_NATIVE_INT64);
+	nt = rows(f, "timeseries/replicas");
+	int64_t *arr = malloc(nt * sizeof *arr), total = 0;
+	hid_t d = H5Dopen2(f, "timeseries/replicas", H5P_DEFAULT);
+	assert_true(H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, arr) >= 0);
+	H5Dclose(d);
+	H5Tclose(t);
+	for (hsize_t i = 0; i < nt; i++)
+		total += arr[i];
+	int64_t rejected = res.classes[0].rejected + res.classes[1].rejected;
+	assert_int_equal(total, arrived - rejected);
+	free(arr);
+	H5Fclose(f);
+	llmcap_summary_free(&sum);
+	llmcap_results_free(&res);
+}
+
+static void existing_target_needs_force(void **state)
+{
+	(void)state;
+	char path[128];
+	snprintf(path, sizeof path, "%s/keep.h5", dir);
+	FILE *fp = fopen(path, "w");
+	fputs("precious", fp);
+	fclose(fp);
+	struct llmcap_results res;
+	struct llmcap_summary sum;
+	struct llmcap_error err = {0};
+	int before = files_in_dir();
+	assert_int_equal(run_to(path, false, "1h", &res, &sum, &err), -LLMCAP_EIO);
+	assert_contains(err.msg, "keep.h5: exists; not overwritten (use --force");
+	assert_int_equal(files_in_dir(), before);
+	assert_int_equal(run_to(path, true, "1h", &res, &sum, &err), 0);
+	hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+	assert_true(f >= 0);
+	H5Fclose(f);
+	llmcap_summary_free(&sum);
+	llmcap_results_free(&res);
+}
+
+static void unwritable_target_is_a_clear_error(void **state)
+{
+	(void)state;
+	struct llmcap_results res;
+	struct llmcap_summary sum;
+	struct llmcap_error err = {0};
+	assert_int_equal(run_to("/nonexistent-dir/x.h5", false, "1h", &res, &sum, &err), -LLMCAP_EIO);
+	assert_contains(err.msg, "/nonexistent-dir/x.h5: cannot create the output file: No such file");
+}
+
+/* An aborted run (an error or an interruption) leaves nothing behind. */
+static void abort_leaves_nothing(void **state)
+{
+	(void)state;
+	char path[128];
+	snprintf(path, sizeof path, "%s/aborted.h5", dir);
+	struct llmcap_scenario sc;
+	struct llmcap_error err = {0};
+	const char *sets[] = {"horizon=2h"};
+	assert_int_equal(llmcap_scenario_load(&sc, NULL, sets, 1, &cat, &err), 0);
+	struct llmcap_h5 *h;
+	struct llmcap_h5_info info = {.command_line = "t", .scenario_yaml = "", .started_at = "", .catalog_hash = 0};
+	int before = files_in_dir();
+	assert_int_equal(llmcap_h5_open(&h, path, false, &sc, &cat, &info, &err), 0);
+	struct llmcap_sink sink = {0};
+	llmcap_h5_sink(h, &sink);
+	volatile sig_atomic_t stop = 1;
+	sink.cancel = &stop;
+	struct llmcap_results res;
+	assert_int_equal(llmcap_simulate(&sc, &cat, &sink, &res, &err), -LLMCAP_ECANCELED);
+	llmcap_h5_abort(h);
+	assert_int_equal(files_in_dir(), before);
+	assert_int_equal(access(path, F_OK), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(round_trip),
+		cmocka_unit_test(existing_target_needs_force),
+		cmocka_unit_test(unwritable_target_is_a_clear_error),
+		cmocka_unit_test(abort_leaves_nothing),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
