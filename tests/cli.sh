@@ -86,5 +86,45 @@ expect_err "unknown option" "unknown option '--fast'" -- "$LLMCAP" run --fast
 printf 'workload: {rate: 5/s\n' >"$T/broken.yaml"
 expect_err "yaml syntax" "$T/broken.yaml:" -- "$LLMCAP" run "$T/broken.yaml"
 
+# HDF5 output: written atomically, never over an existing file without --force.
+expect_ok "output" "results written to $T/r.h5" -- "$LLMCAP" run --set horizon=2h -o "$T/r.h5"
+[ -s "$T/r.h5" ] && ok || ko "no output file"
+ls -a "$T" | grep -q 'tmp-' && ko "a temporary file was left behind" || ok
+expect_err "no overwrite" "$T/r.h5: exists; not overwritten (use --force" -- \
+	"$LLMCAP" run --set horizon=2h -o "$T/r.h5"
+expect_ok "force" "results written to $T/r.h5" -- "$LLMCAP" run --set horizon=2h -o "$T/r.h5" --force
+expect_err "bad output dir" "cannot create the output file" -- "$LLMCAP" run -o "$T/no/such/dir.h5"
+# the digest does not depend on whether output is written
+"$LLMCAP" run --set horizon=2h -o "$T/r2.h5" --no-requests --no-timeseries | grep 'run digest' >"$T/d1"
+"$LLMCAP" run --set horizon=2h | grep 'run digest' >"$T/d2"
+cmp -s "$T/d1" "$T/d2" && ok || ko "writing output changed the results"
+
+# --quiet prints nothing; --json prints one JSON object
+"$LLMCAP" run --set horizon=1h --quiet >"$T/q" 2>&1 && [ ! -s "$T/q" ] && ok || ko "--quiet printed something"
+expect_ok "json" '"self_hosted_total": 273200' -- "$LLMCAP" run --set horizon=1h --json
+if command -v /usr/bin/python3 >/dev/null 2>&1; then
+	/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["classes"][0]["name"]=="utility"' "$T/out" \
+		&& ok || ko "--json output is not valid JSON"
+fi
+
+# Interrupted runs leave no file at the target name.
+"$LLMCAP" run --set horizon=60d -o "$T/int.h5" >/dev/null 2>"$T/int.err" &
+pid=$!
+sleep 1
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+[ "$rc" -eq 130 ] && ok || ko "interrupted run exited $rc, expected 130"
+grep -qF "interrupted at simulated time" "$T/int.err" && ok || ko "no interruption message"
+[ -e "$T/int.h5" ] && ko "an interrupted run left $T/int.h5" || ok
+ls -a "$T" | grep -q 'int.h5.tmp-' && ko "an interrupted run left its temporary file" || ok
+# killed outright: the target name still never holds a partial file
+"$LLMCAP" run --set horizon=60d -o "$T/kill.h5" >/dev/null 2>&1 &
+pid=$!
+sleep 1
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+[ -e "$T/kill.h5" ] && ko "a killed run left $T/kill.h5" || ok
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""The analysis side: a result file read back with h5py/pandas through analysis/llmcap_results.py
+must hold the values the simulator printed (its --json summary of the same run), and the report
+script must produce its figures.
+usage: test_analysis.py PATH/TO/llmcap SOURCE_DIR"""
+import json
+import math
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+llmcap, src = sys.argv[1], Path(sys.argv[2])
+sys.path.insert(0, str(src / "analysis"))
+import llmcap_results as lr  # noqa: E402
+
+failures = 0
+passes = 0
+
+
+def check(cond, what):
+    global failures, passes
+    if cond:
+        passes += 1
+    else:
+        failures += 1
+        print("FAIL:", what)
+
+
+def close(a, b, rtol=1e-12):
+    if a is None or b is None:
+        return a is None and b is None
+    if isinstance(a, float) and math.isnan(a):
+        return b is None or (isinstance(b, float) and math.isnan(b))
+    return abs(a - b) <= rtol * max(abs(a), abs(b), 1e-300)
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    h5 = Path(tmp) / "run.h5"
+    args = [llmcap, "run", "--set", "horizon=4h", "--set", "workload.diurnal.peak_hour=2", "-o", str(h5), "--json"]
+    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    js = json.loads(out)
+    r = lr.load(h5)
+
+    check(r.attrs["format_version"] == 1, "format_version attribute")
+    check(r.attrs["digest"] == js["digest"], "digest attribute matches the run")
+    check("workload:" in r.scenario_yaml, "resolved scenario stored as YAML")
+    check(r.horizon_s == 4 * 3600, "horizon_s")
+
+    # per-class summaries equal what the simulator reported
+    for c in js["classes"]:
+        row = r.summary_classes.set_index("name").loc[c["name"]]
+        for key in ("arrived", "completed", "rejected", "unfinished"):
+            check(int(row[key]) == c[key], f"{c['name']}.{key}")
+        for lat in ("ttft", "tpot", "e2e", "queue"):
+            for st in ("p50", "p90", "p99", "p99.9", "mean"):
+                check(close(float(row[f"{lat}_{st}_s"]), c[f"{lat}_s"][st]), f"{c['name']} {lat} {st}")
+        check(close(float(row["slo_attainment"]), c["slo_attainment"]), f"{c['name']} slo_attainment")
+
+    # the per-request table reproduces the class percentiles (pandas uses the same linear
+    # interpolation as GSL) and counts
+    req = r.requests
+    check(len(req) == sum(c["arrived"] for c in js["classes"]), "one row per arrived request")
+    for c in js["classes"]:
+        done = req[(req["class"] == c["name"]) & (req["status"] == "completed")]
+        check(len(done) == c["completed"], f"{c['name']} completed rows")
+        if len(done):
+            check(close(done["ttft_s"].quantile(0.99), c["ttft_s"]["p99"], 1e-9), f"{c['name']} p99 TTFT from rows")
+            check(close(done["e2e_s"].median(), c["e2e_s"]["p50"], 1e-9), f"{c['name']} median E2E from rows")
+    check(set(req["status"].unique()) <= {"completed", "rejected:max_model_len", "unfinished"}, "status names")
+
+    # utilisation and cost
+    u = r.utilisation.query("replica == -1").set_index("pool")
+    for p in js["utilisation"]:
+        check(close(float(u.loc[p["pool"], "busy"]), p["busy"]), f"{p['pool']} busy")
+    check(close(float(r.cost["self_hosted_total"].iloc[0]), js["cost"]["self_hosted_total"]), "TCO")
+
+    # time series: 4 h of 60 s samples; arrivals add up
+    ts = r.timeseries_replicas
+    check(len(r.timeseries_pools) == 240 * len(r.pools), "pool time-series rows")
+    check(int(ts["arrivals"].sum()) == len(req) - int((req["status"] == "rejected:max_model_len").sum()),
+          "time-series arrivals add up")
+
+    # the report script
+    outdir = Path(tmp) / "report"
+    rc = subprocess.run([sys.executable, str(src / "analysis" / "report.py"), str(h5), str(outdir)],
+                        capture_output=True, text=True)
+    check(rc.returncode == 0, f"report.py exit {rc.returncode}: {rc.stderr}")
+    for name in ("index.html", "ttft_cdf.png", "timeseries_waiting.png", "utilisation.png"):
+        check((outdir / name).is_file() and (outdir / name).stat().st_size > 1000, f"report wrote {name}")
+
+    # a file that is not a complete result is refused with a clear message
+    bad = Path(tmp) / "bad.h5"
+    bad.write_bytes(b"not hdf5")
+    rc = subprocess.run([sys.executable, str(src / "analysis" / "report.py"), str(bad), str(outdir)],
+                        capture_output=True, text=True)
+    check(rc.returncode == 1 and "bad.h5" in rc.stderr, "report.py on a bad file")
+
+print(f"{passes} passed, {failures} failed")
+sys.exit(1 if failures else 0)
