@@ -66,7 +66,11 @@ static const char *const diurnal_names[] = {"none", "smooth", NULL};
 static const char *const arrival_names[] = {"poisson", NULL};
 static const char *const dtype_names[] = {"bf16", "fp16", "fp8", "int4-awq", NULL};
 static const char *const kv_dtype_names[] = {"auto", "fp8", NULL};
-static const char *const router_names[] = {"round-robin", "least-outstanding", "random", NULL};
+static const char *const router_names[] = {"round-robin", "least-outstanding", "random",
+					   "jsq", "least-kv", "power-of-two", "prefix-affinity", NULL};
+static const char *const sched_names[] = {"fcfs", "priority", NULL};
+static const char *const preempt_names[] = {"recompute", "swap", NULL};
+static const char *const limit_names[] = {"reject", "spill", NULL};
 static const char *const dist_names[] = {"fixed", "uniform", "lognormal", NULL};
 static const char *const percentile_names[] = {"exact", "streaming", NULL};
 
@@ -105,6 +109,31 @@ static const struct field class_fields[] = {
 	{.key = "slo_tpot_p99", .type = T_DURATION, .offset = CL(slo_tpot_p99), .def = "100ms",
 	 .doc = "target for the 99th percentile of time per output token", .min = 0, .max = HUGE_VAL,
 	 .flags = F_MIN_EXCL},
+	{.key = "priority", .type = T_INT, .offset = CL(priority), .def = "0", .min = -1000000,
+	 .max = 1000000, .flags = F_HAS_MAX,
+	 .doc = "with scheduling_policy: priority, lower values are scheduled (and kept) first"},
+	{.key = "long_prompt_tokens", .type = T_INT, .offset = CL(long_prompt_tokens), .def = "0",
+	 .min = 0, .max = 1 << 24, .flags = F_HAS_MAX,
+	 .doc = "routing rule: prompts longer than this go to long_prompt_pool (0: off)"},
+	{.key = "long_prompt_pool", .type = T_STR, .offset = CL(long_prompt_pool),
+	 .size = LLMCAP_NAME_MAX, .def = "", .doc = "pool for prompts longer than long_prompt_tokens"},
+	{.key = "shared_prefix_tokens", .type = T_INT, .offset = CL(shared_prefix_tokens), .def = "0",
+	 .min = 0, .max = 1 << 24, .flags = F_HAS_MAX,
+	 .doc = "leading prompt tokens identical across the class's requests (a system prompt); "
+		"reused from the KV cache when the pool enables prefix caching"},
+	{.key = "prefix_groups", .type = T_INT, .offset = CL(prefix_groups), .def = "1", .min = 1,
+	 .max = 1 << 20, .flags = F_HAS_MAX,
+	 .doc = "number of distinct shared prefixes; each request uses one, uniformly"},
+	{.key = "max_waiting", .type = T_INT, .offset = CL(max_waiting), .def = "0", .min = 0,
+	 .max = 1 << 30, .flags = F_HAS_MAX,
+	 .doc = "admission limit: a request finding this many requests waiting at its replica is "
+		"rejected or spilled (0: no limit)"},
+	{.key = "max_queue_time", .type = T_DURATION, .offset = CL(max_queue_time), .def = "0s",
+	 .min = 0, .max = HUGE_VAL,
+	 .doc = "admission limit: a request not scheduled within this time is rejected or spilled "
+		"(0s: no limit)"},
+	{.key = "when_limited", .type = T_ENUM, .offset = CL(when_limited), .def = "reject",
+	 .names = limit_names, .doc = "what an admission limit does: reject, or spill to the API"},
 };
 static const struct section class_section = SECTION(class_fields);
 
@@ -147,6 +176,25 @@ static const struct field hardware_fields[] = {
 };
 static const struct section hardware_section = SECTION(hardware_fields);
 
+#define SP(member) offsetof(struct llmcap_pool_cfg, spill.member)
+static const struct field spill_fields[] = {
+	{.key = "waiting_above", .type = T_INT, .offset = SP(waiting_above), .def = "0", .min = 0,
+	 .max = 1 << 30, .flags = F_HAS_MAX,
+	 .doc = "spill an arriving request when its replica has this many waiting (0: off)"},
+	{.key = "kv_above", .type = T_DOUBLE, .offset = SP(kv_above), .def = "0", .min = 0, .max = 1,
+	 .flags = F_HAS_MAX,
+	 .doc = "spill an arriving request when its replica's KV use is at least this share (0: off)"},
+	{.key = "api_ttft_median", .type = T_DURATION, .offset = SP(api_ttft_median), .def = "800ms",
+	 .min = 0, .max = HUGE_VAL, .flags = F_MIN_EXCL,
+	 .doc = "API latency model: median time to first token (lognormal)"},
+	{.key = "api_ttft_sigma", .type = T_DOUBLE, .offset = SP(api_ttft_sigma), .def = "0.5",
+	 .min = 0, .max = 5, .flags = F_HAS_MAX,
+	 .doc = "API latency model: sigma of log TTFT"},
+	{.key = "api_tpot", .type = T_DURATION, .offset = SP(api_tpot), .def = "20ms", .min = 0,
+	 .max = HUGE_VAL, .doc = "API latency model: time per output token"},
+};
+static const struct section spill_section = SECTION(spill_fields);
+
 static const struct field pool_fields[] = {
 	{.key = "model", .type = T_STR, .offset = PO(model), .size = LLMCAP_NAME_MAX,
 	 .def = "llama-3.1-8b", .doc = "model, by catalog name"},
@@ -188,7 +236,29 @@ static const struct field pool_fields[] = {
 	 .doc = "CPU time per engine step (schedule, prepare inputs, sample, process outputs: "
 		"1.2-1.5 ms at batch 8-16 in vidur's measured vLLM overheads)"},
 	{.key = "router", .type = T_ENUM, .offset = PO(router), .def = "round-robin",
-	 .names = router_names, .doc = "replica choice within the pool"},
+	 .names = router_names,
+	 .doc = "replica choice within the pool: round-robin; random; least-outstanding (fewest "
+		"requests); jsq (fewest waiting prompt tokens); least-kv (lowest KV use); power-of-two "
+		"(fewer requests of two random replicas); prefix-affinity (the replica last sent the "
+		"same shared prefix, unless it has 4+ more requests than the least loaded)"},
+	{.key = "scheduling_policy", .type = T_ENUM, .offset = PO(scheduling_policy), .def = "fcfs",
+	 .names = sched_names,
+	 .doc = "vLLM: waiting-queue order; priority orders by class priority, then arrival, and "
+		"preempts the lowest priority first"},
+	{.key = "preemption_mode", .type = T_ENUM, .offset = PO(preemption_mode),
+	 .def = "recompute", .names = preempt_names,
+	 .doc = "recompute: drop the KV blocks and redo the prefill; swap: move them to CPU memory "
+		"over swap_bandwidth (falls back to recompute when swap_space is full)"},
+	{.key = "swap_space", .type = T_BYTES, .offset = PO(swap_space), .def = "4GiB", .min = 0,
+	 .max = HUGE_VAL, .doc = "vLLM: CPU memory per GPU for swapped KV blocks"},
+	{.key = "swap_bandwidth", .type = T_DOUBLE, .offset = PO(swap_bandwidth), .def = "51e9",
+	 .min = 0, .max = HUGE_VAL, .flags = F_MIN_EXCL,
+	 .doc = "bytes/s per GPU for swapping (H100 host-to-device, nvbandwidth: 51 GB/s)"},
+	{.key = "enable_prefix_caching", .type = T_BOOL, .offset = PO(enable_prefix_caching),
+	 .def = "false",
+	 .doc = "vLLM: reuse cached KV blocks of identical prompt prefixes (evicted LRU)"},
+	{.key = "spill", .type = T_SECTION, .sub = &spill_section,
+	 .doc = "hybrid: send requests to the API when the pool is overloaded"},
 };
 static const struct section pool_section = SECTION(pool_fields);
 
@@ -1293,6 +1363,16 @@ int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_
 			return llmcap_errorf(err, LLMCAP_EINVAL,
 					     "%s: workload.classes.%s.pool: '%s' is not a pool; expected one of: %s",
 					     cl->where, cl->name, pool, names);
+		if (cl->long_prompt_tokens > 0) {
+			found = false;
+			for (size_t p = 0; p < sc->n_pools; p++)
+				found |= !strcmp(sc->pools[p].name, cl->long_prompt_pool);
+			if (!found)
+				return llmcap_errorf(err, LLMCAP_EINVAL,
+						     "%s: workload.classes.%s.long_prompt_pool: '%s' is not a pool; "
+						     "expected one of: %s",
+						     cl->where, cl->name, cl->long_prompt_pool, names);
+		}
 		if (isnan(sc->cost.api.monthly_bill)) {
 			bool priced = false;
 			for (size_t i = 0; i < sc->cost.api.n_prices; i++)

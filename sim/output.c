@@ -398,7 +398,7 @@ fail:
 
 struct group_row {
 	char name[NAME_LEN];
-	int64_t arrived, completed, rejected, unfinished, preemptions;
+	int64_t arrived, completed, rejected, spilled, unfinished, preemptions;
 	double requests_per_s, input_tokens_per_s, output_tokens_per_s;
 	double slo_attainment, goodput_requests_per_s, goodput_tokens_per_s;
 	double lat[LLMCAP_N_LAT][LLMCAP_N_ST];
@@ -413,6 +413,7 @@ static hid_t group_type(hid_t s48)
 	INSERT(t, "arrived", G, arrived, H5T_NATIVE_INT64);
 	INSERT(t, "completed", G, completed, H5T_NATIVE_INT64);
 	INSERT(t, "rejected", G, rejected, H5T_NATIVE_INT64);
+	INSERT(t, "spilled", G, spilled, H5T_NATIVE_INT64);
 	INSERT(t, "unfinished", G, unfinished, H5T_NATIVE_INT64);
 	INSERT(t, "preemptions", G, preemptions, H5T_NATIVE_INT64);
 	INSERT(t, "requests_per_s", G, requests_per_s, H5T_NATIVE_DOUBLE);
@@ -440,6 +441,7 @@ static void group_row_of(const struct llmcap_group_summary *g, struct group_row 
 	r->arrived = g->arrived;
 	r->completed = g->completed;
 	r->rejected = g->rejected;
+	r->spilled = g->spilled;
 	r->unfinished = g->unfinished;
 	r->preemptions = g->preemptions;
 	r->requests_per_s = g->requests_per_s;
@@ -469,8 +471,11 @@ static hid_t util_type(void)
 	INSERT(t, "batch_peak", U, batch_peak, H5T_NATIVE_INT64);
 	INSERT(t, "steps", U, steps, H5T_NATIVE_INT64);
 	INSERT(t, "preemptions", U, preemptions, H5T_NATIVE_INT64);
+	INSERT(t, "swaps", U, swaps, H5T_NATIVE_INT64);
 	INSERT(t, "input_tokens_per_s", U, input_tokens_per_s, H5T_NATIVE_DOUBLE);
 	INSERT(t, "output_tokens_per_s", U, output_tokens_per_s, H5T_NATIVE_DOUBLE);
+	INSERT(t, "prefix_hit_rate", U, prefix_hit_rate, H5T_NATIVE_DOUBLE);
+	INSERT(t, "prefix_block_hit_rate", U, prefix_block_hit_rate, H5T_NATIVE_DOUBLE);
 	return t;
 }
 
@@ -520,6 +525,8 @@ static int write_summaries(struct llmcap_h5 *h, struct llmcap_results *res,
 	INSERT(ctype, "flat_bill", C, flat_bill, H5T_NATIVE_HBOOL);
 	INSERT(ctype, "api_price_per_1m", C, price_per_m, H5T_NATIVE_DOUBLE);
 	INSERT(ctype, "breakeven_tokens_per_month", C, breakeven_tokens_per_month, H5T_NATIVE_DOUBLE);
+	INSERT(ctype, "spilled_api_total", C, spilled_api_total, H5T_NATIVE_DOUBLE);
+	INSERT(ctype, "hybrid_total", C, hybrid_total, H5T_NATIVE_DOUBLE);
 	rc |= write_table(g, "cost", ctype, 1, &cost);
 	H5Tclose(ctype);
 	rc |= set_units(g, "classes", "*_s: seconds; *_per_s: per second; slo_attainment: share of arrived requests");

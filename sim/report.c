@@ -25,6 +25,7 @@ static void add_counts(struct llmcap_group_summary *g, const struct llmcap_class
 	g->arrived += cs->arrived;
 	g->completed += cs->completed;
 	g->rejected += cs->rejected;
+	g->spilled += cs->spilled;
 	g->unfinished += cs->unfinished;
 	g->preemptions += cs->preemptions;
 	g->requests_per_s += (double)cs->completed / horizon_s;
@@ -84,6 +85,11 @@ static void util_of(const struct llmcap_results *res, size_t p, size_t ri,
 	u->batch_peak = r->batch_peak;
 	u->steps = r->steps;
 	u->preemptions = r->preemptions;
+	u->swaps = r->swaps_out;
+	u->prefix_hit_rate = r->prefix_query_tokens > 0 ? r->prefix_hit_tokens / r->prefix_query_tokens : NAN;
+	u->prefix_block_hit_rate = r->prefix_query_blocks > 0
+					   ? (double)r->prefix_hit_blocks / (double)r->prefix_query_blocks
+					   : NAN;
 	u->input_tokens_per_s = r->prefill_tokens / h;
 	u->output_tokens_per_s = r->output_tokens / h;
 }
@@ -130,6 +136,7 @@ int llmcap_summarize(struct llmcap_results *res, struct llmcap_summary *out)
 		double n = (double)ps->n_replicas;
 		pu->pool = (int32_t)p;
 		pu->replica = -1;
+		double q_tok = 0, h_tok = 0, q_blk = 0, h_blk = 0;
 		for (size_t i = 0; i < ps->n_replicas; i++) {
 			struct llmcap_util_summary *u = &out->replica_util[ps->first_replica + i];
 			util_of(res, p, ps->first_replica + i, u);
@@ -142,11 +149,19 @@ int llmcap_summarize(struct llmcap_results *res, struct llmcap_summary *out)
 			pu->batch_peak = u->batch_peak > pu->batch_peak ? u->batch_peak : pu->batch_peak;
 			pu->steps += u->steps;
 			pu->preemptions += u->preemptions;
+			pu->swaps += u->swaps;
+			const struct llmcap_replica_stats *rs = &res->replicas[ps->first_replica + i];
+			q_tok += rs->prefix_query_tokens;
+			h_tok += rs->prefix_hit_tokens;
+			q_blk += (double)rs->prefix_query_blocks;
+			h_blk += (double)rs->prefix_hit_blocks;
 			pu->input_tokens_per_s += u->input_tokens_per_s;
 			pu->output_tokens_per_s += u->output_tokens_per_s;
 			pu->batch_mean += u->batch_mean * (double)u->steps;
 		}
 		pu->batch_mean = pu->steps ? pu->batch_mean / (double)pu->steps : 0;
+		pu->prefix_hit_rate = q_tok > 0 ? h_tok / q_tok : NAN;
+		pu->prefix_block_hit_rate = q_blk > 0 ? h_blk / q_blk : NAN;
 	}
 	return 0;
 }
@@ -273,7 +288,7 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 
 	/* -- latency -- */
 	fprintf(out, "latency by class (completed requests)\n");
-	fprintf(out, "  %-10s %8s %6s %6s  %21s  %18s  %18s  %s\n", "class", "done", "rej", "unfin", "TTFT p50/p90/p99", "TPOT p50/p90/p99", "E2E p50/p90/p99", "SLO p99 (TTFT, TPOT)");
+	fprintf(out, "  %-10s %8s %6s %6s %6s  %21s  %18s  %18s  %s\n", "class", "done", "rej", "spill", "unfin", "TTFT p50/p90/p99", "TPOT p50/p90/p99", "E2E p50/p90/p99", "SLO p99 (TTFT, TPOT)");
 	for (size_t cl = 0; cl < res->n_classes; cl++) {
 		const struct llmcap_group_summary *g = &sum->classes[cl];
 		char t[3][16], p[3][16], e[3][16], slo_t[32], slo_p[32];
@@ -289,9 +304,20 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 		snprintf(tt, sizeof tt, "%s/%s/%s", t[0], t[1], t[2]);
 		snprintf(pp, sizeof pp, "%s/%s/%s", p[0], p[1], p[2]);
 		snprintf(ee, sizeof ee, "%s/%s/%s", e[0], e[1], e[2]);
-		fprintf(out, "  %-10s %8lld %6lld %6lld  %21s  %18s  %18s  %s %s, %s %s\n", g->name,
-			(long long)g->completed, (long long)g->rejected, (long long)g->unfinished, tt, pp,
+		fprintf(out, "  %-10s %8lld %6lld %6lld %6lld  %21s  %18s  %18s  %s %s, %s %s\n", g->name,
+			(long long)g->completed, (long long)g->rejected, (long long)g->spilled,
+			(long long)g->unfinished, tt, pp,
 			ee, slo_t, g->ttft_ok ? "met" : "MISSED", slo_p, g->tpot_ok ? "met" : "MISSED");
+	}
+	for (size_t cl = 0; cl < res->n_classes; cl++) {
+		const struct llmcap_class_stats *cs = &res->classes[cl];
+		if (cs->rejected == 0 && cs->spilled == 0)
+			continue;
+		fprintf(out, "  %-10s", sc->workload.classes[cl].name);
+		for (int st = 0; st < LLMCAP_REQ_N_STATUS; st++)
+			if ((llmcap_status_is_rejected(st) || llmcap_status_is_spilled(st)) && cs->by_status[st])
+				fprintf(out, " %s %lld;", llmcap_request_status_name(st), (long long)cs->by_status[st]);
+		fprintf(out, "\n");
 	}
 	fprintf(out, "\n");
 
@@ -306,6 +332,12 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 			sc->pools[p].name, 100 * u->busy, 100 * u->mfu, 100 * u->kv_mean, 100 * u->kv_peak,
 			u->input_tokens_per_s, u->output_tokens_per_s, (long long)u->steps,
 			(long long)u->preemptions, a);
+		if (u->swaps > 0)
+			fprintf(out, "  %-10s %lld of the preemptions swapped KV blocks to CPU memory\n", "",
+				(long long)u->swaps);
+		if (!isnan(u->prefix_hit_rate))
+			fprintf(out, "  %-10s prefix cache: %.1f%% of shared-prefix tokens (%.1f%% of blocks) found cached\n",
+				"", 100 * u->prefix_hit_rate, 100 * u->prefix_block_hit_rate);
 	}
 	fprintf(out, "\n");
 
@@ -332,6 +364,11 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 	} else {
 		fprintf(out, "  API          %s = %g x %s/month for %s tokens/month at the scenario's prices ($%.3f per 1M blended)\n",
 			d, cost.months, c_, a, cost.price_per_m);
+	}
+	if (cost.spilled_api_total > 0) {
+		fmt_usd(cost.spilled_api_total, a, sizeof a);
+		fmt_usd(cost.hybrid_total, b, sizeof b);
+		fprintf(out, "  hybrid       %s = self-hosted + %s for the requests spilled to the API\n", b, a);
 	}
 	fmt_tokens(cost.breakeven_tokens_per_month, a, sizeof a);
 	fmt_usd(cost.self_monthly, b, sizeof b);
@@ -402,10 +439,10 @@ static void json_group(FILE *out, const struct llmcap_group_summary *g, bool is_
 {
 	fputs("{\"name\": ", out);
 	json_str(out, g->name);
-	fprintf(out, ", \"arrived\": %lld, \"completed\": %lld, \"rejected\": %lld, \"unfinished\": %lld, "
-		     "\"preemptions\": %lld",
+	fprintf(out, ", \"arrived\": %lld, \"completed\": %lld, \"rejected\": %lld, \"spilled\": %lld, "
+		     "\"unfinished\": %lld, \"preemptions\": %lld",
 		(long long)g->arrived, (long long)g->completed, (long long)g->rejected,
-		(long long)g->unfinished, (long long)g->preemptions);
+		(long long)g->spilled, (long long)g->unfinished, (long long)g->preemptions);
 	const char *keys[] = {"requests_per_s", "input_tokens_per_s", "output_tokens_per_s",
 			      "goodput_requests_per_s", "goodput_tokens_per_s", "slo_attainment"};
 	double vals[] = {g->requests_per_s, g->input_tokens_per_s, g->output_tokens_per_s,
@@ -436,15 +473,18 @@ static void json_util(FILE *out, const struct llmcap_util_summary *u, const char
 	json_str(out, name);
 	fprintf(out, ", \"replica\": %d", u->replica);
 	const char *keys[] = {"busy", "achieved_tflops_per_gpu", "mfu", "hbm_fraction", "kv_mean",
-			      "kv_peak", "batch_mean", "input_tokens_per_s", "output_tokens_per_s"};
+			      "kv_peak", "batch_mean", "input_tokens_per_s", "output_tokens_per_s",
+			      "prefix_hit_rate", "prefix_block_hit_rate"};
 	double vals[] = {u->busy, u->achieved_tflops, u->mfu, u->hbm_fraction, u->kv_mean,
-			 u->kv_peak, u->batch_mean, u->input_tokens_per_s, u->output_tokens_per_s};
+			 u->kv_peak, u->batch_mean, u->input_tokens_per_s, u->output_tokens_per_s,
+			 u->prefix_hit_rate, u->prefix_block_hit_rate};
 	for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
 		fprintf(out, ", \"%s\": ", keys[i]);
 		json_num(out, vals[i]);
 	}
-	fprintf(out, ", \"batch_peak\": %lld, \"steps\": %lld, \"preemptions\": %lld}",
-		(long long)u->batch_peak, (long long)u->steps, (long long)u->preemptions);
+	fprintf(out, ", \"batch_peak\": %lld, \"steps\": %lld, \"preemptions\": %lld, \"swaps\": %lld}",
+		(long long)u->batch_peak, (long long)u->steps, (long long)u->preemptions,
+		(long long)u->swaps);
 }
 
 void llmcap_report_json(struct llmcap_results *res, const struct llmcap_summary *sum, FILE *out)
@@ -476,10 +516,12 @@ void llmcap_report_json(struct llmcap_results *res, const struct llmcap_summary 
 	fputs("],\n \"cost\": {", out);
 	const char *keys[] = {"months", "self_hosted_total", "self_hosted_monthly", "api_total",
 			      "api_monthly", "api_monthly_at_prices", "tokens_per_month",
-			      "api_price_per_1m", "breakeven_tokens_per_month"};
+			      "api_price_per_1m", "breakeven_tokens_per_month", "spilled_api_total",
+			      "hybrid_total"};
 	double vals[] = {cost.months, cost.self_total, cost.self_monthly, cost.api_total,
 			 cost.api_monthly, cost.api_monthly_at_prices, cost.tokens_per_month,
-			 cost.price_per_m, cost.breakeven_tokens_per_month};
+			 cost.price_per_m, cost.breakeven_tokens_per_month, cost.spilled_api_total,
+			 cost.hybrid_total};
 	for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
 		fprintf(out, "%s\"%s\": ", i ? ", " : "", keys[i]);
 		json_num(out, vals[i]);

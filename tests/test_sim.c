@@ -28,7 +28,7 @@ static void check_conservation(const struct llmcap_results *res)
 {
 	for (size_t c = 0; c < res->n_classes; c++) {
 		const struct llmcap_class_stats *cs = &res->classes[c];
-		assert_int_equal(cs->arrived, cs->completed + cs->rejected + cs->unfinished);
+		assert_int_equal(cs->arrived, cs->completed + cs->rejected + cs->spilled + cs->unfinished);
 		assert_int_equal(cs->ttft.count, (uint64_t)cs->completed);
 		assert_int_equal(cs->e2e.count, (uint64_t)cs->completed);
 	}
@@ -39,6 +39,67 @@ static void check_conservation(const struct llmcap_results *res)
 			assert_true(r->kv_block_time >= 0);
 			assert_true(r->busy >= 0 && r->busy <= res->horizon);
 		}
+}
+
+/* Every router, preemption mode and spill setting on an overloaded reference server with a
+ * small KV cache: every request ends exactly once, and two runs give the same digest. */
+static void conservation_every_policy(void **state)
+{
+	(void)state;
+	static const char *const routers[] = {"round-robin", "random", "least-outstanding", "jsq",
+					      "least-kv", "power-of-two", "prefix-affinity"};
+	static const char *const modes[] = {"recompute", "swap"};
+	for (size_t ro = 0; ro < sizeof routers / sizeof routers[0]; ro++)
+		for (size_t mo = 0; mo < 2; mo++)
+			for (int spill = 0; spill < 2; spill++) {
+				char r1[64], r2[64], m1[64], m2[64];
+				snprintf(r1, sizeof r1, "pools.utility.router=%s", routers[ro]);
+				snprintf(r2, sizeof r2, "pools.reasoning.router=%s", routers[ro]);
+				snprintf(m1, sizeof m1, "pools.utility.preemption_mode=%s", modes[mo]);
+				snprintf(m2, sizeof m2, "pools.reasoning.preemption_mode=%s", modes[mo]);
+				const char *sets[] = {
+					r1, r2, m1, m2, "horizon=15min", "workload.rate=400000/day",
+					"workload.diurnal.shape=none",
+					"pools.utility.num_gpu_blocks_override=200",
+					"pools.reasoning.replicas=1",
+					"pools.utility.enable_prefix_caching=true",
+					"workload.classes.utility.shared_prefix_tokens=300",
+					"workload.classes.utility.prefix_groups=3",
+					spill ? "pools.reasoning.spill.waiting_above=30" : "seed=42",
+					spill ? "workload.classes.utility.max_queue_time=2s" : "seed=42",
+					spill ? "workload.classes.utility.when_limited=spill" : "seed=42",
+					"pools.utility.swap_space=0.05GiB",
+				};
+				size_t n = sizeof sets / sizeof sets[0];
+				struct llmcap_scenario sc;
+				struct llmcap_results a, b;
+				run(&sc, sets, n, &a);
+				for (size_t c = 0; c < a.n_classes; c++) {
+					const struct llmcap_class_stats *cs = &a.classes[c];
+					assert_int_equal(cs->arrived, cs->completed + cs->rejected + cs->spilled + cs->unfinished);
+					int64_t by = 0;
+					for (int st = 0; st < LLMCAP_REQ_N_STATUS; st++)
+						by += cs->by_status[st];
+					assert_int_equal(by, cs->arrived);
+				}
+				/* tokens: what replicas emitted is what requests received */
+				double emitted = 0, received = 0;
+				for (size_t i = 0; i < a.n_replicas; i++)
+					emitted += a.replicas[i].output_tokens;
+				for (size_t c = 0; c < a.n_classes; c++)
+					received += a.classes[c].completed_output_tokens +
+						    a.classes[c].unfinished_output_tokens;
+				assert_rel(emitted, received, 0);
+				if (spill)
+					assert_true(a.classes[0].spilled + a.classes[1].spilled > 0);
+				if (mo == 1)
+					assert_true(a.replicas[0].swaps_out + a.replicas[1].swaps_out +
+							    a.replicas[2].swaps_out > 0);
+				run(&sc, sets, n, &b);
+				assert_int_equal(a.digest, b.digest);
+				llmcap_results_free(&a);
+				llmcap_results_free(&b);
+			}
 }
 
 static void conservation_reference_day(void **state)
@@ -219,6 +280,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(conservation_reference_day),
 		cmocka_unit_test(conservation_overloaded_and_rejecting),
+		cmocka_unit_test(conservation_every_policy),
 		cmocka_unit_test(preemption_keeps_every_token),
 		cmocka_unit_test(same_seed_same_bytes_other_seed_other_results),
 		cmocka_unit_test(lone_request_short_prompt),

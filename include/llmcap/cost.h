@@ -5,6 +5,8 @@
  * API = months x (monthly_bill, or the simulated monthly tokens x per-class prices).
  * The simulated volume is the demand that arrived in the horizon, scaled to a month
  * (365.25 / 12 days), input and output tokens priced separately.
+ * Hybrid = self-hosted + the tokens of spilled requests at the class prices (with a flat bill
+ * and no prices: at the bill's average price per token).
  */
 #ifndef LLMCAP_COST_H
 #define LLMCAP_COST_H
@@ -22,6 +24,8 @@ struct llmcap_cost {
 	bool flat_bill;
 	double price_per_m;          /* USD per 1M tokens, blended over the simulated mix */
 	double breakeven_tokens_per_month; /* self_monthly / price_per_m x 1e6; NAN if free */
+	double spilled_api_total;   /* requests spilled to the API, at the class prices */
+	double hybrid_total;        /* self_total + spilled_api_total */
 };
 
 void llmcap_cost_compute(const struct llmcap_scenario *sc, const struct llmcap_results *res,

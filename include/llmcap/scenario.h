@@ -36,7 +36,11 @@ enum llmcap_dtype { LLMCAP_DTYPE_BF16, LLMCAP_DTYPE_FP16, LLMCAP_DTYPE_FP8, LLMC
 enum llmcap_kv_dtype { LLMCAP_KV_AUTO, LLMCAP_KV_FP8 };
 enum llmcap_percentiles { LLMCAP_PERCENTILES_EXACT, LLMCAP_PERCENTILES_STREAMING };
 enum llmcap_router { LLMCAP_ROUTER_ROUND_ROBIN, LLMCAP_ROUTER_LEAST_OUTSTANDING,
-		     LLMCAP_ROUTER_RANDOM };
+		     LLMCAP_ROUTER_RANDOM, LLMCAP_ROUTER_JSQ, LLMCAP_ROUTER_LEAST_KV,
+		     LLMCAP_ROUTER_POWER_OF_TWO, LLMCAP_ROUTER_PREFIX_AFFINITY };
+enum llmcap_sched_policy { LLMCAP_SCHED_FCFS, LLMCAP_SCHED_PRIORITY };
+enum llmcap_preemption { LLMCAP_PREEMPT_RECOMPUTE, LLMCAP_PREEMPT_SWAP };
+enum llmcap_limit_action { LLMCAP_LIMIT_REJECT, LLMCAP_LIMIT_SPILL };
 
 struct llmcap_class_cfg {
 	char name[LLMCAP_NAME_MAX];
@@ -45,6 +49,14 @@ struct llmcap_class_cfg {
 	char pool[LLMCAP_NAME_MAX];
 	struct llmcap_dist prompt, output;
 	llmcap_time slo_ttft_p99, slo_tpot_p99;
+	int64_t priority;               /* priority scheduling: lower runs first */
+	int64_t long_prompt_tokens;     /* 0 = off; longer prompts go to long_prompt_pool */
+	char long_prompt_pool[LLMCAP_NAME_MAX];
+	int64_t shared_prefix_tokens;   /* leading prompt tokens shared with other requests */
+	int64_t prefix_groups;          /* distinct shared prefixes, picked uniformly */
+	int64_t max_waiting;            /* 0 = no limit: requests waiting at the replica */
+	llmcap_time max_queue_time;     /* 0 = no limit: time before first scheduled */
+	enum llmcap_limit_action when_limited;
 };
 
 struct llmcap_pool_cfg {
@@ -65,6 +77,18 @@ struct llmcap_pool_cfg {
 	double memory_overhead;          /* bytes per GPU outside the model and KV cache */
 	llmcap_time step_overhead;       /* CPU time per engine step */
 	enum llmcap_router router;
+	enum llmcap_sched_policy scheduling_policy;
+	enum llmcap_preemption preemption_mode;
+	double swap_space;               /* bytes of CPU memory per GPU for swapped KV blocks */
+	double swap_bandwidth;           /* bytes/s per GPU between GPU and CPU memory */
+	bool enable_prefix_caching;
+	struct {
+		int64_t waiting_above;   /* 0 = off */
+		double kv_above;         /* 0 = off: share of KV blocks in use */
+		llmcap_time api_ttft_median;
+		double api_ttft_sigma;
+		llmcap_time api_tpot;
+	} spill;
 };
 
 struct llmcap_price_cfg {

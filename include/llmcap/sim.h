@@ -20,8 +20,16 @@ enum llmcap_request_status {
 	LLMCAP_REQ_COMPLETED = 0,
 	LLMCAP_REQ_REJECTED_MAX_MODEL_LEN = 1, /* prompt + output > the pool's max_model_len */
 	LLMCAP_REQ_UNFINISHED = 2,             /* still waiting or running at the horizon */
+	LLMCAP_REQ_REJECTED_QUEUE_FULL = 3,    /* class max_waiting reached at arrival */
+	LLMCAP_REQ_REJECTED_QUEUE_TIMEOUT = 4, /* not scheduled within class max_queue_time */
+	LLMCAP_REQ_SPILLED_QUEUE_FULL = 5,     /* the same limits, with when_limited: spill */
+	LLMCAP_REQ_SPILLED_QUEUE_TIMEOUT = 6,
+	LLMCAP_REQ_SPILLED_POOL_WAITING = 7,   /* pool spill.waiting_above reached at arrival */
+	LLMCAP_REQ_SPILLED_POOL_KV = 8,        /* pool spill.kv_above reached at arrival */
 	LLMCAP_REQ_N_STATUS
 };
+bool llmcap_status_is_rejected(int status);
+bool llmcap_status_is_spilled(int status);
 const char *llmcap_request_status_name(int status);
 
 /* What happened to one request. Times in seconds; NAN where the request never got there. */
@@ -70,7 +78,10 @@ struct llmcap_sink {
 
 struct llmcap_class_stats {
 	int64_t arrived, completed, unfinished;
-	int64_t rejected;           /* prompt + output longer than the pool's max_model_len */
+	int64_t rejected;           /* all rejection reasons */
+	int64_t spilled;            /* served by the API instead */
+	int64_t by_status[LLMCAP_REQ_N_STATUS];
+	double spilled_prompt_tokens, spilled_output_tokens;
 	double prompt_tokens;       /* demand: all arrived requests */
 	double output_tokens;
 	int64_t preemptions;        /* over completed requests */
@@ -92,6 +103,11 @@ struct llmcap_replica_stats {
 	double batch_sum;           /* sequences over all steps, for the mean batch */
 	int64_t batch_peak;
 	double flops, bytes;        /* whole replica, over steps that ended in the horizon */
+	int64_t swaps_out, swaps_in;
+	llmcap_time swap_time;      /* transfer time added to steps by swapping */
+	double prefix_query_tokens; /* cacheable prompt tokens looked up at admission */
+	double prefix_hit_tokens;   /* of those, found in the cache */
+	int64_t prefix_query_blocks, prefix_hit_blocks, prefix_evictions;
 };
 
 struct llmcap_pool_stats {
@@ -122,6 +138,19 @@ int llmcap_simulate(const struct llmcap_scenario *sc, const struct llmcap_catalo
 		    struct llmcap_error *err);
 void llmcap_results_free(struct llmcap_results *res);
 
+/* A request given explicitly, for scripted scenarios (hand-computed schedules in tests). */
+struct llmcap_scripted_request {
+	llmcap_time time;     /* non-decreasing */
+	uint32_t cls;         /* index into the scenario's classes */
+	int64_t prompt, output;
+	int32_t prefix_group; /* which shared prefix of the class (0 when it has one) */
+};
+
+/* As llmcap_simulate, with these arrivals instead of the scenario's traffic generator. */
+int llmcap_simulate_script(const struct llmcap_scenario *sc, const struct llmcap_catalog *cat,
+			   const struct llmcap_sink *sink, const struct llmcap_scripted_request *reqs,
+			   size_t n, struct llmcap_results *res, struct llmcap_error *err);
+
 /* ---- summaries ---- */
 
 enum { LLMCAP_LAT_TTFT, LLMCAP_LAT_TPOT, LLMCAP_LAT_E2E, LLMCAP_LAT_QUEUE, LLMCAP_N_LAT };
@@ -133,7 +162,7 @@ extern const char *const llmcap_stat_names[LLMCAP_N_ST];  /* "p50", ... "mean" *
 /* Latency and throughput of a class, a pool (its classes together) or all traffic. */
 struct llmcap_group_summary {
 	char name[LLMCAP_NAME_MAX];
-	int64_t arrived, completed, rejected, unfinished, preemptions;
+	int64_t arrived, completed, rejected, unfinished, spilled, preemptions;
 	double requests_per_s;      /* completed / horizon */
 	double input_tokens_per_s;  /* prompt tokens of completed requests / horizon */
 	double output_tokens_per_s; /* output tokens of completed requests / horizon */
@@ -155,8 +184,10 @@ struct llmcap_util_summary {
 	double hbm_fraction;       /* bytes moved / (horizon x spec HBM bandwidth) */
 	double kv_mean, kv_peak;   /* shares of the KV blocks */
 	double batch_mean;         /* sequences per step */
-	int64_t batch_peak, steps, preemptions;
+	int64_t batch_peak, steps, preemptions, swaps;
 	double input_tokens_per_s, output_tokens_per_s;
+	double prefix_hit_rate;    /* share of cacheable prompt tokens found cached (NAN: none) */
+	double prefix_block_hit_rate;
 };
 
 struct llmcap_summary {
