@@ -70,7 +70,7 @@ expect_ok "help" 'usage: llmcap' -- "$LLMCAP" --help
 
 # Bad input: a clear message, a non-zero exit, nothing on stdout.
 printf 'name: x\nworkload:\n  rate: 5/s\n  clases: {}\n' >"$T/typo.yaml"
-expect_err "unknown key" "$T/typo.yaml:4:3: unknown key 'clases' in workload; valid keys: rate, arrival, diurnal, classes" -- \
+expect_err "unknown key" "$T/typo.yaml:4:3: unknown key 'clases' in workload; valid keys: rate, tokens_per_month, start_day, arrival, gamma_cv, mmpp, diurnal, classes" -- \
 	"$LLMCAP" run "$T/typo.yaml"
 expect_err "missing file" "$T/none.yaml: cannot open scenario file" -- "$LLMCAP" run "$T/none.yaml"
 expect_err "negative rate" "workload.rate: '-3/s' is not valid; expected a value > 0" -- \

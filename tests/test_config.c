@@ -94,7 +94,7 @@ static void unknown_key_names_place_and_valid_keys(void **state)
 	memcpy(r, "rte: ", 5);
 	assert_int_equal(load_text(text, NULL, 0, &sc, &err), -LLMCAP_EINVAL);
 	assert_contains(err.msg, "/tmp/scenario.yaml_____:3:3: unknown key 'rte' in workload");
-	assert_contains(err.msg, "valid keys: rate, arrival, diurnal, classes");
+	assert_contains(err.msg, "valid keys: rate, tokens_per_month, start_day, arrival, gamma_cv, mmpp, diurnal, classes");
 
 	/* line 8 is "  main: {model: llama-3.1-8b}" */
 	snprintf(text, sizeof text, "%s", base_yaml);
