@@ -64,6 +64,12 @@ int llmcap_traffic_generate(const struct llmcap_scenario *sc, FILE *csv, struct 
 		llmcap_traffic_free(tr);
 		return rc;
 	}
+	/* E[count] = sum over streams of rate x integral of the profile over the horizon (exact
+	 * for Poisson and MMPP started in their stationary state; a renewal process differs by
+	 * less than one request per stream) */
+	for (size_t i = 0; i < wl.n_streams; i++)
+		tr->expected_requests +=
+			wl.streams[i].rate * llmcap_profile_integral(&wl.streams[i].profile, sc->horizon);
 	if (csv)
 		fprintf(csv, "arrival_s,class,prompt_tokens,output_tokens\n");
 	llmcap_time t;
@@ -159,12 +165,12 @@ void llmcap_traffic_report(struct llmcap_traffic *tr, FILE *out)
 		(const char *[]){"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
 				 "Sunday"}[sc->workload.start_day]);
 	double rate = llmcap_scenario_mean_rate(sc);
-	llmcap_format_rate(rate, a, sizeof a);
 	if (isnan(sc->workload.rate)) {
 		fmt_tokens(sc->workload.tokens_per_month, b, sizeof b);
-		fprintf(out, "rate       %s mean (%.2f/min), from %s tokens/month at %.0f tokens/request\n",
-			a, rate * 60, b, llmcap_scenario_tokens_per_request(sc));
+		fprintf(out, "rate       %.0f/day mean (%.2f/min), from %s tokens/month at %.0f tokens/request\n",
+			rate * 86400, rate * 60, b, llmcap_scenario_tokens_per_request(sc));
 	} else {
+		llmcap_format_rate(rate, a, sizeof a);
 		fprintf(out, "rate       %s mean (%.2f/min)\n", a, rate * 60);
 	}
 	fmt_process(sc->workload.arrival, sc->workload.gamma_cv, &sc->workload.mmpp,
@@ -178,8 +184,8 @@ void llmcap_traffic_report(struct llmcap_traffic *tr, FILE *out)
 		fprintf(out, "           class %s has its own stream: %s\n", cl->name, proc);
 	}
 	double horizon_s = (double)tr->horizon * 1e-9;
-	fprintf(out, "\ngenerated  %lld requests: %.4g/s mean (%.2f/min; expected %.2f/min)\n",
-		(long long)tr->requests, tr->mean_rate, tr->mean_rate * 60, rate * 60);
+	fprintf(out, "\ngenerated  %lld requests (expected %.0f over this horizon): %.2f/min mean\n",
+		(long long)tr->requests, tr->expected_requests, tr->mean_rate * 60);
 	if (!isnan(tr->peak_minute))
 		fprintf(out, "           peak/mean over 1-minute windows %.2f", tr->peak_minute);
 	else

@@ -129,6 +129,7 @@ struct llmcap_traffic {
 	int64_t *per_minute, *per_hour; /* arrivals in each minute / hour of the horizon */
 	size_t n_minutes, n_hours;
 	/* derived by llmcap_traffic_generate */
+	double expected_requests;      /* rate x integral of the profiles over the horizon */
 	double mean_rate;              /* requests/s over the horizon */
 	double peak_minute, peak_hour; /* busiest full window / mean window (NAN: none) */
 	size_t busiest_hour;
