@@ -96,7 +96,10 @@ void llmcap_report(struct llmcap_results *res, FILE *out)
 
 	/* -- workload -- */
 	const double rate = llmcap_scenario_mean_rate(sc);
-	llmcap_format_rate(rate, a, sizeof a);
+	if (isnan(sc->workload.rate)) /* derived: no exact short form */
+		snprintf(a, sizeof a, "%.0f/day", rate * 86400);
+	else
+		llmcap_format_rate(rate, a, sizeof a);
 	fprintf(out, "workload   %s mean (%.1f/min)", a, rate * 60);
 	if (isnan(sc->workload.rate)) {
 		fmt_tokens(sc->workload.tokens_per_month, b, sizeof b);
