@@ -86,8 +86,10 @@ expect_ok "replay lengths" 'trace; expected mean' -- "$LLMCAP" workload --set ho
 expect_ok "tokens per month" 'from 7.50B tokens/month' -- "$LLMCAP" workload --set workload.tokens_per_month=7.5e9 \
 	--set workload.arrival=gamma --set workload.gamma_cv=2 --set workload.diurnal.shape=azure-code --set horizon=7d
 # an example scenario whose trace file is named relative to the scenario's folder
-(cd "$T" && expect_ok "bursty week" 'class reasoning has its own stream: mmpp' -- \
-	"$LLMCAP" workload "$SRC/models/scenarios/bursty-week.yaml" --set horizon=1d)
+cd "$T"
+expect_ok "bursty week" 'class reasoning has its own stream: mmpp' -- \
+	"$LLMCAP" workload "$SRC/models/scenarios/bursty-week.yaml" --set horizon=1d
+cd "$OLDPWD"
 expect_err "workload --out unwritable" "$T/nodir/r.csv: cannot create" -- \
 	"$LLMCAP" workload --out "$T/nodir/r.csv"
 [ -e "$T/nodir/r.csv" ] && ko "unwritable --out created a file" || ok
