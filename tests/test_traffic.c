@@ -353,6 +353,34 @@ static void mmpp_has_the_asked_mean_and_burstiness(void **state)
 	assert_true(idc > 10); /* far from Poisson's 1 */
 	free(c);
 	llmcap_workload_free(&wl);
+
+	/* with a 3x daily curve: each hour of the day, summed over 10 days, against rate x the
+	 * profile's integral; the burst variance scales with the local rate, so an hour's count
+	 * has variance E (1 + (IDC(1 h) - 1) x profile) */
+	const char *prof[] = {"horizon=10d", "workload.rate=2/s", "workload.arrival=mmpp",
+			      "workload.mmpp={burst_rate_factor: 5, mean_calm: 9min, mean_burst: 1min}"};
+	load(&sc, prof, 4);
+	assert_int_equal(llmcap_workload_init(&wl, &sc, &err), 0);
+	double hour[24] = {0};
+	while ((t = llmcap_workload_next_arrival(&wl)) < sc.horizon)
+		hour[(t % LLMCAP_DAY) / LLMCAP_HOUR]++;
+	m = 2.0;
+	l0 = m * f0, l1 = 5 * m * f0;
+	k = 2 * (l1 - l0) * (l1 - l0) * r0 * r1 / (g * g * g);
+	double idc_hour = 1 + k * (3600 - (1 - exp(-g * 3600)) / g) / (m * 3600);
+	double chi2 = 0;
+	for (int h = 0; h < 24; h++) {
+		double integral = 0;
+		for (int s = 0; s < 3600; s++)
+			integral += llmcap_workload_profile(&wl, (llmcap_time)(h * 3600 + s) * LLMCAP_SEC +
+									 LLMCAP_SEC / 2);
+		double e = m * integral * 10, v = e * (1 + (idc_hour - 1) * integral / 3600);
+		chi2 += (hour[h] - e) * (hour[h] - e) / v;
+	}
+	double p = gsl_cdf_chisq_Q(chi2, 24);
+	print_message("mmpp with a 3x daily curve: chi2 %.1f over 24 hours of the day, p = %.3f\n", chi2, p);
+	assert_true(p > P_MIN);
+	llmcap_workload_free(&wl);
 }
 
 /* The issue's acceptance number: the reference day's busiest hour carries 3.0x the mean hour,
