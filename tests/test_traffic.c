@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "llmcap/sim.h"
 #include "llmcap/workload.h"
 
 #define P_MIN 1e-3  /* a correct generator fails a test at this level once in 1,000 seeds */
@@ -1043,6 +1044,30 @@ static void workload_csv_lists_every_request(void **state)
 	llmcap_traffic_free(&tr);
 }
 
+/* `llmcap workload` shows exactly the requests `llmcap run` simulates, per-class streams too. */
+static void simulation_consumes_the_generated_requests(void **state)
+{
+	(void)state;
+	struct llmcap_scenario sc;
+	const char *sets[] = {"horizon=3h", "workload.arrival=gamma", "workload.gamma_cv=2",
+			      "workload.classes.reasoning.arrival=mmpp"};
+	load(&sc, sets, 4);
+	struct llmcap_results res;
+	struct llmcap_traffic tr;
+	struct llmcap_error err = {0};
+	assert_int_equal(llmcap_simulate(&sc, &cat, &res, &err), 0);
+	assert_int_equal(llmcap_traffic_generate(&sc, NULL, &tr, &err), 0);
+	for (size_t c = 0; c < 2; c++) {
+		assert_int_equal(res.classes[c].arrived, tr.classes[c].requests);
+		assert_rel(res.classes[c].prompt_tokens, tr.classes[c].prompt_tokens, 0);
+		assert_rel(res.classes[c].output_tokens, tr.classes[c].output_tokens, 0);
+	}
+	for (size_t h = 0; h < 3; h++)
+		assert_int_equal(res.arrivals_per_hour[h], tr.per_hour[h]);
+	llmcap_results_free(&res);
+	llmcap_traffic_free(&tr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1063,6 +1088,7 @@ int main(void)
 		cmocka_unit_test(profile_file_is_read_relative_to_the_scenario),
 		cmocka_unit_test(bad_parameters_are_clear_errors),
 		cmocka_unit_test(workload_csv_lists_every_request),
+		cmocka_unit_test(simulation_consumes_the_generated_requests),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
