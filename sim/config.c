@@ -26,6 +26,8 @@ enum ftype {
 	T_SECTION,
 	T_MAP,
 	T_DIST,
+	T_LIST, /* numbers: double array at offset, count (size_t) at count_offset */
+	T_PATH, /* a file name, made absolute against the scenario file's folder when read */
 };
 
 enum {
@@ -33,6 +35,7 @@ enum {
 	F_AUTO = 1u << 1,     /* integer: "auto" means 0 */
 	F_NULL = 1u << 2,     /* double: null means NAN */
 	F_HAS_MAX = 1u << 3,  /* max is meaningful */
+	F_PROFILE = 1u << 4,  /* path: a rate profile, read into the diurnal section at once */
 };
 
 struct section;
@@ -50,6 +53,11 @@ struct field {
 	const struct section *sub; /* sections and map entries */
 	/* maps: struct array at `offset`, element count (size_t) at count_offset */
 	size_t count_offset, elem_size, max_count;
+	/* lists: the lengths allowed besides empty (len_b = len_a when there is one) */
+	size_t len_a, len_b;
+	/* an alternative key of the same section: giving this one (not null) sets the other to
+	 * null, and a mapping may not give both */
+	const char *alt;
 };
 
 struct section {
@@ -62,8 +70,13 @@ struct section {
 
 /* ---- enums ---- */
 
-static const char *const diurnal_names[] = {"none", "smooth", NULL};
-static const char *const arrival_names[] = {"poisson", NULL};
+static const char *const diurnal_names[] = {
+	"none", "smooth", "table", "file", "azure-code", "azure-conv", "servegen-m-large",
+	"servegen-m-mid", "servegen-m-small", "servegen-deepseek-r1", "servegen-mm-image", NULL};
+static const char *const arrival_names[] = {"poisson", "gamma", "mmpp", NULL};
+static const char *const class_arrival_names[] = {"poisson", "gamma", "mmpp", "shared", NULL};
+static const char *const weekday_names[] = {"monday", "tuesday", "wednesday", "thursday",
+					     "friday", "saturday", "sunday", NULL};
 static const char *const dtype_names[] = {"bf16", "fp16", "fp8", "int4-awq", NULL};
 static const char *const kv_dtype_names[] = {"auto", "fp8", NULL};
 static const char *const router_names[] = {"round-robin", "least-outstanding", "random",
@@ -71,7 +84,8 @@ static const char *const router_names[] = {"round-robin", "least-outstanding", "
 static const char *const sched_names[] = {"fcfs", "priority", NULL};
 static const char *const preempt_names[] = {"recompute", "swap", NULL};
 static const char *const limit_names[] = {"reject", "spill", NULL};
-static const char *const dist_names[] = {"fixed", "uniform", "lognormal", NULL};
+static const char *const dist_names[] = {"fixed", "uniform", "lognormal", "normal",
+					  "geometric", "zipf", "histogram", "trace", NULL};
 static const char *const percentile_names[] = {"exact", "streaming", NULL};
 
 const char *llmcap_dtype_name(enum llmcap_dtype d)
@@ -84,12 +98,85 @@ const char *llmcap_router_name(enum llmcap_router r)
 	return router_names[r];
 }
 
+const char *llmcap_diurnal_shape_name(enum llmcap_diurnal_shape shape)
+{
+	return diurnal_names[shape];
+}
+
+const char *llmcap_arrival_name(enum llmcap_arrival_kind kind)
+{
+	return class_arrival_names[kind];
+}
+
+const char *llmcap_dist_name(enum llmcap_dist_kind k)
+{
+	return dist_names[k];
+}
+
 /* ---- the scenario schema ---- */
 
 #define SC(member) offsetof(struct llmcap_scenario, member)
 #define CL(member) offsetof(struct llmcap_class_cfg, member)
 #define PO(member) offsetof(struct llmcap_pool_cfg, member)
 #define PR(member) offsetof(struct llmcap_price_cfg, member)
+
+/* The arrival process and its daily profile: the same keys for the workload's shared stream and
+ * for a class with its own stream. Offsets are relative to the sub-structures. */
+#define DI(member) offsetof(struct llmcap_diurnal_cfg, member)
+#define MM(member) offsetof(struct llmcap_mmpp_cfg, member)
+
+static const struct field diurnal_fields[] = {
+	{.key = "shape", .type = T_ENUM, .offset = DI(shape), .def = "smooth",
+	 .names = diurnal_names,
+	 .doc = "none: constant rate; smooth: a daily curve exp(k cos(2 pi (h - peak_hour) / 24)) / I0(k), "
+		"mean exactly 1, k chosen so the peak is peak_to_mean; table: the hours list; file: a "
+		"profile file; azure-code, azure-conv: hour-of-week profiles of Azure's 2024 LLM traces; "
+		"servegen-*: hour-of-day profiles of ServeGen's 14-day aggregates (models/profiles/)"},
+	{.key = "peak_to_mean", .type = T_DOUBLE, .offset = DI(peak_to_mean),
+	 .def = "3", .doc = "smooth: busiest instant's rate divided by the mean rate", .min = 1, .max = 50,
+	 .flags = F_HAS_MAX},
+	{.key = "peak_hour", .type = T_DOUBLE, .offset = DI(peak_hour), .def = "14",
+	 .doc = "smooth: hour of day (0-24, simulated time starts at midnight) of the peak", .min = 0,
+	 .max = 24, .flags = F_HAS_MAX},
+	{.key = "hours", .type = T_LIST, .offset = DI(hours), .count_offset = DI(n_hours),
+	 .max_count = LLMCAP_HOURS_PER_WEEK, .len_a = 24, .len_b = LLMCAP_HOURS_PER_WEEK, .def = "[]",
+	 .min = 0, .max = HUGE_VAL,
+	 .doc = "table: relative rate of each hour, 24 numbers (hour of day) or 168 (hour of week, "
+		"Monday 00:00 first), >= 0; normalised to mean 1, constant within the hour"},
+	{.key = "file", .type = T_PATH, .offset = DI(file), .size = LLMCAP_PATH_MAX, .def = "",
+	 .flags = F_PROFILE,
+	 .doc = "file: a CSV of 24 or 168 rows whose last column is the rate (# comments and a header "
+		"allowed), relative to the scenario file's folder; normalised to mean 1"},
+	{.key = "days", .type = T_LIST, .offset = DI(days), .count_offset = DI(n_days), .max_count = 7,
+	 .len_a = 7, .len_b = 7, .def = "[]", .min = 0, .max = HUGE_VAL,
+	 .doc = "relative rate of each day of the week, Monday first (7 numbers >= 0, empty: none); "
+		"multiplies any shape, and the product is normalised to mean 1 over the week"},
+	{.key = "weekend_factor", .type = T_DOUBLE, .offset = DI(weekend_factor), .def = "1",
+	 .min = 0, .max = 100, .flags = F_MIN_EXCL | F_HAS_MAX,
+	 .doc = "rate on Saturday and Sunday relative to weekdays (e.g. 0.57 for -43%); like days, "
+		"renormalised to mean 1 over the week; not with days"},
+};
+static const struct section diurnal_section = SECTION(diurnal_fields);
+
+static const struct field mmpp_fields[] = {
+	{.key = "burst_rate_factor", .type = T_DOUBLE, .offset = MM(burst_rate_factor), .def = "5",
+	 .min = 1, .max = 1e6, .flags = F_HAS_MAX,
+	 .doc = "rate in a burst divided by the rate when calm"},
+	{.key = "mean_calm", .type = T_DURATION, .offset = MM(mean_calm), .def = "9min", .min = 0,
+	 .max = HUGE_VAL, .flags = F_MIN_EXCL, .doc = "mean length of a calm period (exponential)"},
+	{.key = "mean_burst", .type = T_DURATION, .offset = MM(mean_burst), .def = "1min", .min = 0,
+	 .max = HUGE_VAL, .flags = F_MIN_EXCL, .doc = "mean length of a burst (exponential)"},
+};
+static const struct section mmpp_section = SECTION(mmpp_fields);
+
+#define GAMMA_CV_DOC                                                                               \
+	"gamma: coefficient of variation of the inter-arrival times (1 = Poisson; real traces show " \
+	"1.5-4)"
+#define ARRIVAL_DOC                                                                                \
+	"poisson (non-homogeneous when the profile is not flat, generated exactly by thinning); "    \
+	"gamma: a renewal process with Gamma inter-arrival times of coefficient of variation "       \
+	"gamma_cv, in the profile's time scale; mmpp: a two-state Markov-modulated Poisson process "  \
+	"(calm/burst)"
 
 static const struct field class_fields[] = {
 	{.key = "share", .type = T_DOUBLE, .offset = CL(share), .def = "1",
@@ -100,9 +187,12 @@ static const struct field class_fields[] = {
 	{.key = "prompt", .type = T_DIST, .offset = CL(prompt),
 	 .def = "{dist: fixed, value: 1000}",
 	 .doc = "prompt length distribution, tokens: {dist: fixed, value} | {dist: uniform, min, max} "
-		"| {dist: lognormal, median, sigma, min, max}; samples are rounded and clamped to [min, max]"},
+		"| {dist: lognormal, median, sigma} or {dist: lognormal, mean, p99} | {dist: normal, mean, sd} "
+		"| {dist: geometric, mean} | {dist: zipf, exponent} | {dist: histogram, edges, weights} "
+		"| {dist: trace, file, column}, each with optional min and max (docs/traffic.md)"},
 	{.key = "output", .type = T_DIST, .offset = CL(output), .def = "{dist: fixed, value: 200}",
-	 .doc = "output length distribution, tokens (same forms as prompt)"},
+	 .doc = "output length distribution, tokens (same forms as prompt; a trace with the prompt's "
+		"file draws both from the same row)"},
 	{.key = "slo_ttft_p99", .type = T_DURATION, .offset = CL(slo_ttft_p99), .def = "2s",
 	 .doc = "target for the 99th percentile of time to first token", .min = 0, .max = HUGE_VAL,
 	 .flags = F_MIN_EXCL},
@@ -134,31 +224,43 @@ static const struct field class_fields[] = {
 		"(0s: no limit)"},
 	{.key = "when_limited", .type = T_ENUM, .offset = CL(when_limited), .def = "reject",
 	 .names = limit_names, .doc = "what an admission limit does: reject, or spill to the API"},
+	{.key = "arrival", .type = T_ENUM, .offset = CL(arrival), .def = "shared",
+	 .names = class_arrival_names,
+	 .doc = "shared: the class's requests come from the workload's stream, picked by share; "
+		"poisson, gamma, mmpp: the class has its own stream at share x the mean rate, with this "
+		"class's gamma_cv, mmpp and diurnal (their defaults are the schema's, not the workload's)"},
+	{.key = "gamma_cv", .type = T_DOUBLE, .offset = CL(gamma_cv), .def = "1", .min = 0,
+	 .max = 100, .flags = F_MIN_EXCL | F_HAS_MAX, .doc = GAMMA_CV_DOC},
+	{.key = "mmpp", .type = T_SECTION, .offset = CL(mmpp), .sub = &mmpp_section,
+	 .doc = "mmpp: the class's calm/burst process"},
+	{.key = "diurnal", .type = T_SECTION, .offset = CL(diurnal), .sub = &diurnal_section,
+	 .doc = "the class's own rate profile (with its own arrival process)"},
 };
 static const struct section class_section = SECTION(class_fields);
 
-static const struct field diurnal_fields[] = {
-	{.key = "shape", .type = T_ENUM, .offset = SC(workload.diurnal.shape), .def = "smooth",
-	 .names = diurnal_names,
-	 .doc = "none: constant rate; smooth: a daily curve exp(k cos(2 pi (h - peak_hour) / 24)) / I0(k), "
-		"mean exactly 1, k chosen so the peak is peak_to_mean"},
-	{.key = "peak_to_mean", .type = T_DOUBLE, .offset = SC(workload.diurnal.peak_to_mean),
-	 .def = "3", .doc = "busiest instant's rate divided by the mean rate", .min = 1, .max = 50,
-	 .flags = F_HAS_MAX},
-	{.key = "peak_hour", .type = T_DOUBLE, .offset = SC(workload.diurnal.peak_hour), .def = "14",
-	 .doc = "hour of day (0-24, simulated time starts at midnight) of the peak", .min = 0,
-	 .max = 24, .flags = F_HAS_MAX},
-};
-static const struct section diurnal_section = SECTION(diurnal_fields);
-
 static const struct field workload_fields[] = {
 	{.key = "rate", .type = T_RATE, .offset = SC(workload.rate), .def = "50000/day",
-	 .doc = "mean request rate over the day, all classes together (e.g. 50000/day, 35/min)",
-	 .min = 0, .max = HUGE_VAL, .flags = F_MIN_EXCL},
+	 .flags = F_MIN_EXCL | F_NULL, .alt = "tokens_per_month",
+	 .doc = "mean request rate over the period of the profile, all classes together (e.g. "
+		"50000/day, 35/min); null: derived from tokens_per_month",
+	 .min = 0, .max = HUGE_VAL},
+	{.key = "tokens_per_month", .type = T_DOUBLE, .offset = SC(workload.tokens_per_month),
+	 .def = "null", .flags = F_MIN_EXCL | F_NULL, .alt = "rate", .min = 0, .max = HUGE_VAL,
+	 .doc = "instead of rate: prompt + output tokens per month (365.25/12 days), e.g. 2.7e9; the "
+		"rate is this divided by the classes' mean tokens per request. Giving it sets rate to "
+		"null and the reverse; a file may not give both"},
+	{.key = "start_day", .type = T_ENUM, .offset = SC(workload.start_day), .def = "monday",
+	 .names = weekday_names,
+	 .doc = "weekday of simulated time 0 (midnight), for hour-of-week profiles, days and "
+		"weekend_factor"},
 	{.key = "arrival", .type = T_ENUM, .offset = SC(workload.arrival), .def = "poisson",
-	 .names = arrival_names,
-	 .doc = "arrival process: poisson (non-homogeneous when diurnal.shape is not none)"},
-	{.key = "diurnal", .type = T_SECTION, .sub = &diurnal_section, .doc = "daily rate profile"},
+	 .names = arrival_names, .doc = "arrival process of the shared stream: " ARRIVAL_DOC},
+	{.key = "gamma_cv", .type = T_DOUBLE, .offset = SC(workload.gamma_cv), .def = "1", .min = 0,
+	 .max = 100, .flags = F_MIN_EXCL | F_HAS_MAX, .doc = GAMMA_CV_DOC},
+	{.key = "mmpp", .type = T_SECTION, .offset = SC(workload.mmpp), .sub = &mmpp_section,
+	 .doc = "mmpp: the calm/burst process"},
+	{.key = "diurnal", .type = T_SECTION, .offset = SC(workload.diurnal), .sub = &diurnal_section,
+	 .doc = "rate profile: the rate at time t is the mean rate x profile(t), profile of mean 1"},
 	{.key = "classes", .type = T_MAP, .offset = SC(workload.classes),
 	 .count_offset = SC(workload.n_classes), .elem_size = sizeof(struct llmcap_class_cfg),
 	 .max_count = LLMCAP_MAX_CLASSES, .sub = &class_section,
@@ -416,12 +518,16 @@ static const char *type_expectation(const struct field *f)
 	case T_DOUBLE: return f->flags & F_NULL ? "a number or null" : "a number";
 	case T_BOOL: return "true or false";
 	case T_DURATION: return "a duration with a unit (ns, us, ms, s, min, h, d, w), e.g. 500ms";
-	case T_RATE: return "a rate with a unit, e.g. 50000/day, 35/min, 0.5/s";
+	case T_RATE:
+		return f->flags & F_NULL ? "a rate with a unit, e.g. 50000/day, 35/min, 0.5/s, or null"
+					 : "a rate with a unit, e.g. 50000/day, 35/min, 0.5/s";
 	case T_BYTES: return "a size, e.g. 80GiB, 81559MiB, 1.5GB or a number of bytes";
 	case T_ENUM: return "one of the listed names";
 	case T_SECTION: return "a mapping";
 	case T_MAP: return "a mapping of names to entries";
 	case T_DIST: return "a mapping such as {dist: lognormal, median: 600, sigma: 0.8}";
+	case T_LIST: return "a list of numbers, e.g. [1, 2.5, 3]";
+	case T_PATH: return "a file name";
 	}
 	return "a value";
 }
@@ -462,7 +568,8 @@ static int convert_scalar(const struct field *f, const char *s, void *dst, char 
 {
 	double v = 0;
 	switch (f->type) {
-	case T_STR: {
+	case T_STR:
+	case T_PATH: {
 		if (strlen(s) >= f->size) {
 			snprintf(why, wn, "a string of at most %zu characters", f->size - 1);
 			return -1;
@@ -525,6 +632,10 @@ static int convert_scalar(const struct field *f, const char *s, void *dst, char 
 			goto type_error;
 		break;
 	case T_RATE:
+		if ((f->flags & F_NULL) && is_null_text(s)) {
+			*(double *)dst = NAN;
+			return 0;
+		}
 		if (llmcap_parse_rate(s, &v) != 0)
 			goto type_error;
 		break;
@@ -559,7 +670,8 @@ range_error:
 static void format_scalar(const struct field *f, const void *src, char *buf, size_t n)
 {
 	switch (f->type) {
-	case T_STR: snprintf(buf, n, "%s", (const char *)src); return;
+	case T_STR:
+	case T_PATH: snprintf(buf, n, "%s", (const char *)src); return;
 	case T_BOOL: snprintf(buf, n, "%s", *(const bool *)src ? "true" : "false"); return;
 	case T_ENUM: snprintf(buf, n, "%s", f->names[*(const int *)src]); return;
 	case T_U64: snprintf(buf, n, "%llu", (unsigned long long)*(const uint64_t *)src); return;
@@ -576,7 +688,12 @@ static void format_scalar(const struct field *f, const void *src, char *buf, siz
 			llmcap_format_double(*(const double *)src, buf, n);
 		return;
 	case T_BYTES: llmcap_format_double(*(const double *)src, buf, n); return;
-	case T_RATE: llmcap_format_rate(*(const double *)src, buf, n); return;
+	case T_RATE:
+		if (isnan(*(const double *)src))
+			snprintf(buf, n, "null");
+		else
+			llmcap_format_rate(*(const double *)src, buf, n);
+		return;
 	case T_DURATION: llmcap_format_duration(*(const llmcap_time *)src, buf, n); return;
 	default: snprintf(buf, n, "?"); return;
 	}
@@ -587,6 +704,7 @@ static void format_scalar(const struct field *f, const void *src, char *buf, siz
 struct walk {
 	const char *origin;   /* file name, or NULL for an override */
 	const char *override; /* the --set argument */
+	const char *base_dir; /* relative file names in values are relative to it (NULL: cwd) */
 	struct llmcap_error *err;
 };
 
@@ -661,12 +779,139 @@ static int apply_scalar(const struct walk *w, const struct field *f, void *dst,
 	return 0;
 }
 
+/* Makes a file name given in a scenario absolute: a relative name is relative to the scenario
+ * file's folder (the current directory for the built-in scenario and for --set), so that a
+ * scenario and its data move together and `llmcap config` output loads from anywhere. The file
+ * must be readable now: the error points at the value. */
+static int resolve_path(const struct walk *w, struct fy_node *v, const char *path,
+			const char *name, char *out, size_t n)
+{
+	char joined[2 * LLMCAP_PATH_MAX + 2];
+	if (name[0] == '/' || !w->base_dir || !*w->base_dir)
+		snprintf(joined, sizeof joined, "%s", name);
+	else
+		snprintf(joined, sizeof joined, "%s/%s", w->base_dir, name);
+	char *real = realpath(joined, NULL);
+	FILE *f = real ? fopen(real, "rb") : NULL;
+	if (!f) {
+		int e = errno;
+		free(real);
+		return fail(w, v, "%s: cannot open '%s': %s; expected a readable file (relative names "
+			    "are relative to the scenario file's folder)", path, joined, strerror(e));
+	}
+	fclose(f);
+	if (strlen(real) >= n) {
+		free(real);
+		return fail(w, v, "%s: '%s' is longer than %zu characters", path, joined, n - 1);
+	}
+	strcpy(out, real);
+	free(real);
+	return 0;
+}
+
+/* Reads a list of numbers into `dst` (capacity f->max_count); returns the count. */
+static int apply_numbers(const struct walk *w, const struct field *f, double *dst, size_t *count,
+			 struct fy_node *val, struct fy_node *keynode, const char *path)
+{
+	if (fy_node_is_scalar(val) && is_null_text(fy_node_get_scalar0(val))) {
+		*count = 0;
+		return 0;
+	}
+	if (!fy_node_is_sequence(val))
+		return fail(w, fy_node_is_scalar(val) ? val : keynode, "%s: expected %s, got %s", path,
+			    type_expectation(f), kind_name(val));
+	int n = fy_node_sequence_item_count(val);
+	if (n < 0 || (size_t)n > f->max_count ||
+	    (n != 0 && f->len_a && (size_t)n != f->len_a && (size_t)n != f->len_b)) {
+		if (f->len_a && f->len_a != f->len_b)
+			return fail(w, keynode, "%s: %d numbers; expected %zu or %zu (or an empty list)",
+				    path, n, f->len_a, f->len_b);
+		if (f->len_a)
+			return fail(w, keynode, "%s: %d numbers; expected %zu (or an empty list)", path,
+				    n, f->len_a);
+		return fail(w, keynode, "%s: %d numbers; expected at most %zu", path, n, f->max_count);
+	}
+	const struct field elem = {.type = T_DOUBLE, .min = f->min, .max = f->max,
+				   .flags = f->flags & (F_MIN_EXCL | F_HAS_MAX)};
+	double tmp[LLMCAP_HIST_MAX + LLMCAP_HOURS_PER_WEEK];
+	assert(f->max_count <= sizeof tmp / sizeof tmp[0]);
+	for (int i = 0; i < n; i++) {
+		struct fy_node *item = fy_node_sequence_get_by_index(val, i);
+		char p[280];
+		snprintf(p, sizeof p, "%s[%d]", path, i);
+		if (apply_scalar(w, &elem, &tmp[i], item, item, p) != 0)
+			return -LLMCAP_EINVAL;
+	}
+	memcpy(dst, tmp, (size_t)n * sizeof *dst);
+	*count = (size_t)n;
+	return 0;
+}
+
+static int apply_list(const struct walk *w, const struct field *f, void *base, struct fy_node *val,
+		      struct fy_node *keynode, const char *path)
+{
+	double tmp[LLMCAP_HOURS_PER_WEEK];
+	size_t n;
+	int rc = apply_numbers(w, f, tmp, &n, val, keynode, path);
+	if (rc)
+		return rc;
+	double sum = 0;
+	for (size_t i = 0; i < n; i++)
+		sum += tmp[i];
+	if (n > 0 && !(sum > 0))
+		return fail(w, keynode, "%s: every value is 0; expected at least one positive rate", path);
+	memcpy(at(base, f->offset), tmp, n * sizeof tmp[0]);
+	*(size_t *)at(base, f->count_offset) = n;
+	return 0;
+}
+
+static char *read_text(const char *path, size_t *len, const char *what, struct llmcap_error *err);
+
+/* A file name; a rate profile's values are read at once, so that a bad file is reported at the
+ * scenario's line. */
+static int apply_path(const struct walk *w, const struct field *f, void *base, struct fy_node *val,
+		      struct fy_node *keynode, const char *path)
+{
+	char name[LLMCAP_PATH_MAX];
+	const struct field tf = {.type = T_PATH, .size = sizeof name};
+	if (apply_scalar(w, &tf, name, val, keynode, path) != 0)
+		return -LLMCAP_EINVAL;
+	char *dst = at(base, f->offset);
+	if (!*name) {
+		dst[0] = '\0';
+	} else if (resolve_path(w, val, path, name, dst, f->size) != 0) {
+		return -LLMCAP_EINVAL;
+	}
+	if (!(f->flags & F_PROFILE))
+		return 0;
+	struct llmcap_diurnal_cfg *dc = base;
+	dc->n_file_hours = 0;
+	if (!*dst)
+		return 0;
+	struct llmcap_error perr = {0};
+	size_t len;
+	char *text = read_text(dst, &len, "profile file", &perr);
+	int rc = text ? llmcap_profile_parse(text, dst, dc->file_hours, &dc->n_file_hours, &perr) : -1;
+	free(text);
+	if (rc)
+		return fail(w, val, "%s: %s", path, perr.msg);
+	return 0;
+}
+
 /* Distribution keys valid per kind, in the order they are written. */
-static const char *const dist_keys[][6] = {
+static const char *const dist_keys[][8] = {
 	[LLMCAP_DIST_FIXED] = {"dist", "value", NULL},
 	[LLMCAP_DIST_UNIFORM] = {"dist", "min", "max", NULL},
-	[LLMCAP_DIST_LOGNORMAL] = {"dist", "median", "sigma", "min", "max", NULL},
+	[LLMCAP_DIST_LOGNORMAL] = {"dist", "median", "sigma", "mean", "p99", "min", "max", NULL},
+	[LLMCAP_DIST_NORMAL] = {"dist", "mean", "sd", "min", "max", NULL},
+	[LLMCAP_DIST_GEOMETRIC] = {"dist", "mean", "min", "max", NULL},
+	[LLMCAP_DIST_ZIPF] = {"dist", "exponent", "min", "max", NULL},
+	[LLMCAP_DIST_HISTOGRAM] = {"dist", "edges", "weights", "min", "max", NULL},
+	[LLMCAP_DIST_TRACE] = {"dist", "file", "column", "min", "max", NULL},
 };
+
+/* The z-score of the 99th percentile of a standard normal. */
+#define Z99 2.3263478740408408
 
 static int apply_dist(const struct walk *w, struct llmcap_dist *d, struct fy_node *val,
 		      struct fy_node *keynode, const char *path)
@@ -687,12 +932,18 @@ static int apply_dist(const struct walk *w, struct llmcap_dist *d, struct fy_nod
 			return -LLMCAP_EINVAL;
 		if ((enum llmcap_dist_kind)kind != d->kind) {
 			fresh = true;
-			nd = (struct llmcap_dist){.kind = (enum llmcap_dist_kind)kind,
-						  .value = NAN, .median = NAN, .sigma = NAN,
-						  .min = 1, .max = 131072};
+			memset(&nd, 0, sizeof nd);
+			nd.kind = (enum llmcap_dist_kind)kind;
+			nd.value = nd.median = nd.sigma = nd.mean = nd.sd = nd.exponent = NAN;
+			nd.min = 1;
+			nd.max = 131072;
 		}
 	}
-	bool have_min = false, have_max = false;
+	bool have_min = false, have_max = false, have_edges = false, have_weights = false;
+	size_t n_edges = 0, n_weights = 0;
+	double ln_mean = NAN, ln_p99 = NAN;
+	struct fy_node *ln_node = NULL, *hist_node = NULL;
+	bool ln_classic = false;
 	void *it = NULL;
 	struct fy_node_pair *pair;
 	while ((pair = fy_node_mapping_iterate(val, &it))) {
@@ -715,24 +966,89 @@ static int apply_dist(const struct walk *w, struct llmcap_dist *d, struct fy_nod
 		}
 		char p[256];
 		join(p, sizeof p, path, key);
-		if (!strcmp(key, "value") || !strcmp(key, "median")) {
-			static const struct field pos = {.type = T_DOUBLE, .min = 0, .max = 1e9,
-							 .flags = F_MIN_EXCL | F_HAS_MAX};
+		if (!v)
+			return fail(w, k, "%s: missing value", p);
+		static const struct field pos = {.type = T_DOUBLE, .min = 0, .max = 1e9,
+						 .flags = F_MIN_EXCL | F_HAS_MAX};
+		if (!strcmp(key, "value")) {
 			double x;
 			if (apply_scalar(w, &pos, &x, v, k, p) != 0)
 				return -LLMCAP_EINVAL;
-			if (!strcmp(key, "value")) {
-				if (x != floor(x))
-					return fail(w, v, "%s: '%s' is not valid; expected a whole number of tokens", p,
-						    fy_node_get_scalar0(v));
-				nd.value = x;
-			} else {
-				nd.median = x;
-			}
+			if (x != floor(x))
+				return fail(w, v, "%s: '%s' is not valid; expected a whole number of tokens", p,
+					    fy_node_get_scalar0(v));
+			nd.value = x;
+		} else if (!strcmp(key, "median")) {
+			if (apply_scalar(w, &pos, &nd.median, v, k, p) != 0)
+				return -LLMCAP_EINVAL;
+			ln_classic = true;
 		} else if (!strcmp(key, "sigma")) {
 			static const struct field sg = {.type = T_DOUBLE, .min = 0, .max = 10,
 							.flags = F_HAS_MAX};
 			if (apply_scalar(w, &sg, &nd.sigma, v, k, p) != 0)
+				return -LLMCAP_EINVAL;
+			ln_classic = true;
+		} else if (!strcmp(key, "mean")) {
+			double x;
+			if (apply_scalar(w, &pos, &x, v, k, p) != 0)
+				return -LLMCAP_EINVAL;
+			if (nd.kind == LLMCAP_DIST_GEOMETRIC && x < 1)
+				return fail(w, v, "%s: '%s' is not valid; expected a value >= 1 (lengths start "
+					    "at 1 token)", p, fy_node_get_scalar0(v));
+			if (nd.kind == LLMCAP_DIST_LOGNORMAL) {
+				ln_mean = x;
+				ln_node = k;
+			} else {
+				nd.mean = x;
+			}
+		} else if (!strcmp(key, "p99")) {
+			if (apply_scalar(w, &pos, &ln_p99, v, k, p) != 0)
+				return -LLMCAP_EINVAL;
+			ln_node = k;
+		} else if (!strcmp(key, "sd")) {
+			static const struct field sd = {.type = T_DOUBLE, .min = 0, .max = 1e9,
+							.flags = F_HAS_MAX};
+			if (apply_scalar(w, &sd, &nd.sd, v, k, p) != 0)
+				return -LLMCAP_EINVAL;
+		} else if (!strcmp(key, "exponent")) {
+			static const struct field ex = {.type = T_DOUBLE, .min = 0, .max = 20,
+							.flags = F_MIN_EXCL | F_HAS_MAX};
+			if (apply_scalar(w, &ex, &nd.exponent, v, k, p) != 0)
+				return -LLMCAP_EINVAL;
+		} else if (!strcmp(key, "edges") || !strcmp(key, "weights")) {
+			bool edges = !strcmp(key, "edges");
+			const struct field lf = {.type = T_LIST, .min = 0, .max = edges ? 1 << 24 : HUGE_VAL,
+						 .flags = F_HAS_MAX,
+						 .max_count = edges ? LLMCAP_HIST_MAX + 1 : LLMCAP_HIST_MAX};
+			size_t n;
+			if (apply_numbers(w, &lf, edges ? nd.edges : nd.weights, &n, v, k, p) != 0)
+				return -LLMCAP_EINVAL;
+			hist_node = k;
+			if (edges) {
+				for (size_t i = 0; i < n; i++)
+					if (nd.edges[i] != floor(nd.edges[i]) || (i && nd.edges[i] <= nd.edges[i - 1]))
+						return fail(w, v, "%s: edge %zu (%g) is not valid; expected whole "
+							    "numbers of tokens in increasing order", p, i, nd.edges[i]);
+				have_edges = true;
+				n_edges = n;
+			} else {
+				have_weights = true;
+				n_weights = n;
+			}
+		} else if (!strcmp(key, "file")) {
+			char name[LLMCAP_PATH_MAX];
+			const struct field tf = {.type = T_PATH, .size = sizeof name};
+			if (apply_scalar(w, &tf, name, v, k, p) != 0)
+				return -LLMCAP_EINVAL;
+			if (!*name)
+				return fail(w, v, "%s: empty; expected a CSV file name", p);
+			if (resolve_path(w, v, p, name, nd.file, sizeof nd.file) != 0)
+				return -LLMCAP_EINVAL;
+			nd.data = NULL;
+			nd.n_data = 0;
+		} else if (!strcmp(key, "column")) {
+			const struct field cf = {.type = T_STR, .size = sizeof nd.column};
+			if (apply_scalar(w, &cf, nd.column, v, k, p) != 0)
 				return -LLMCAP_EINVAL;
 		} else { /* min, max */
 			static const struct field mm = {.type = T_INT, .min = 1, .max = 1 << 24,
@@ -748,12 +1064,61 @@ static int apply_dist(const struct walk *w, struct llmcap_dist *d, struct fy_nod
 	}
 	/* A new kind must bring its own parameters; a merge (override) keeps the old ones. */
 	struct fy_node *at_node = kn ? kn : keynode;
+	if (nd.kind == LLMCAP_DIST_LOGNORMAL && (!isnan(ln_mean) || !isnan(ln_p99))) {
+		/* mean = exp(mu + s^2 / 2) and p99 = exp(mu + z s) give s^2 / 2 - z s + ln(p99 / mean)
+		 * = 0; the smaller root is the one with p99 above the mean for any s < z. */
+		if (ln_classic)
+			return fail(w, ln_node, "%s: give median and sigma, or mean and p99, not both", path);
+		if (isnan(ln_mean) || isnan(ln_p99))
+			return fail(w, ln_node, "%s: a lognormal given by its mean needs 'mean' and 'p99'", path);
+		double r = log(ln_p99 / ln_mean);
+		if (!(r > 0))
+			return fail(w, ln_node, "%s: p99 (%g) must be above the mean (%g) for a lognormal",
+				    path, ln_p99, ln_mean);
+		if (r > Z99 * Z99 / 2)
+			return fail(w, ln_node, "%s: p99 / mean = %g; a lognormal reaches at most %.2f "
+				    "(expected a smaller p99 or a larger mean)", path, ln_p99 / ln_mean,
+				    exp(Z99 * Z99 / 2));
+		nd.sigma = Z99 - sqrt(Z99 * Z99 - 2 * r);
+		nd.median = ln_mean * exp(-nd.sigma * nd.sigma / 2);
+	}
 	if (nd.kind == LLMCAP_DIST_FIXED && isnan(nd.value))
 		return fail(w, at_node, "%s: a fixed distribution needs 'value'", path);
 	if (nd.kind == LLMCAP_DIST_UNIFORM && fresh && !(have_min && have_max))
 		return fail(w, at_node, "%s: a uniform distribution needs 'min' and 'max'", path);
 	if (nd.kind == LLMCAP_DIST_LOGNORMAL && (isnan(nd.median) || isnan(nd.sigma)))
-		return fail(w, at_node, "%s: a lognormal distribution needs 'median' and 'sigma'", path);
+		return fail(w, at_node,
+			    "%s: a lognormal distribution needs 'median' and 'sigma' (or 'mean' and 'p99')",
+			    path);
+	if (nd.kind == LLMCAP_DIST_NORMAL && (isnan(nd.mean) || isnan(nd.sd)))
+		return fail(w, at_node, "%s: a normal distribution needs 'mean' and 'sd'", path);
+	if (nd.kind == LLMCAP_DIST_GEOMETRIC && isnan(nd.mean))
+		return fail(w, at_node, "%s: a geometric distribution needs 'mean'", path);
+	if (nd.kind == LLMCAP_DIST_ZIPF && isnan(nd.exponent))
+		return fail(w, at_node, "%s: a zipf distribution needs 'exponent'", path);
+	if (nd.kind == LLMCAP_DIST_HISTOGRAM) {
+		if (fresh && !(have_edges && have_weights))
+			return fail(w, at_node, "%s: a histogram needs 'edges' and 'weights'", path);
+		if (have_edges != have_weights)
+			return fail(w, at_node, "%s: give 'edges' and 'weights' together", path);
+		if (have_weights && n_weights > 0 && n_edges != n_weights + 1)
+			return fail(w, hist_node, "%s: %zu edges and %zu weights; expected one edge more "
+				    "than weights (bin i is [edges[i], edges[i+1]))", path, n_edges, n_weights);
+		if (have_weights)
+			nd.n_bins = n_weights;
+		if (nd.n_bins == 0)
+			return fail(w, hist_node ? hist_node : at_node,
+				    "%s: empty histogram; expected at least one bin (edges: [a, b], weights: [w])",
+				    path);
+		double sum = 0;
+		for (size_t i = 0; i < nd.n_bins; i++)
+			sum += nd.weights[i];
+		if (!(sum > 0))
+			return fail(w, hist_node, "%s: every weight is 0; expected at least one positive "
+				    "weight", path);
+	}
+	if (nd.kind == LLMCAP_DIST_TRACE && (!*nd.file || !*nd.column))
+		return fail(w, at_node, "%s: a trace distribution needs 'file' and 'column'", path);
 	if (nd.min > nd.max)
 		return fail(w, at_node, "%s: min (%lld) is greater than max (%lld)", path,
 			    (long long)nd.min, (long long)nd.max);
@@ -854,14 +1219,29 @@ static int apply_section(const struct walk *w, const struct section *s, void *ba
 		int rc;
 		if (!v)
 			return fail(w, k, "%s: missing value", p);
+		struct fy_node *altv = f->alt ? fy_node_mapping_lookup_by_string(map, f->alt, FY_NT) : NULL;
+		if (altv && !(fy_node_is_scalar(altv) && is_null_text(fy_node_get_scalar0(altv))) &&
+		    !(fy_node_is_scalar(v) && is_null_text(fy_node_get_scalar0(v)))) {
+			char q[256];
+			join(q, sizeof q, path, f->alt);
+			return fail(w, k, "%s and %s are alternatives; expected one of them", p, q);
+		}
 		switch (f->type) {
-		case T_SECTION: rc = apply_section(w, f->sub, base, v, p, k); break;
+		case T_SECTION: rc = apply_section(w, f->sub, at(base, f->offset), v, p, k); break;
 		case T_MAP: rc = apply_map(w, f, base, v, k, p); break;
 		case T_DIST: rc = apply_dist(w, at(base, f->offset), v, k, p); break;
+		case T_LIST: rc = apply_list(w, f, base, v, k, p); break;
+		case T_PATH: rc = apply_path(w, f, base, v, k, p); break;
 		default: rc = apply_scalar(w, f, at(base, f->offset), v, k, p); break;
 		}
 		if (rc)
 			return rc;
+		/* Giving one of two alternatives (rate, tokens_per_month) unsets the other, so that
+		 * an override of either replaces what the file said. */
+		if (f->alt && !isnan(*(double *)at(base, f->offset)))
+			for (size_t i = 0; i < s->n; i++)
+				if (!strcmp(s->fields[i].key, f->alt))
+					*(double *)at(base, s->fields[i].offset) = NAN;
 	}
 	return 0;
 }
@@ -949,8 +1329,9 @@ static void set_field_default(const struct field *f, void *base)
 {
 	char why[256];
 	switch (f->type) {
-	case T_SECTION: set_defaults(f->sub, base); return;
+	case T_SECTION: set_defaults(f->sub, at(base, f->offset)); return;
 	case T_MAP: *(size_t *)at(base, f->count_offset) = 0; return;
+	case T_LIST: *(size_t *)at(base, f->count_offset) = 0; return;
 	case T_DIST: {
 		bool empty;
 		struct fy_document *doc =
@@ -992,7 +1373,13 @@ int llmcap_scenario_apply_yaml(struct llmcap_scenario *sc, const char *text, siz
 	struct fy_document *doc = parse_yaml(text, len, origin, NULL, &empty, err);
 	if (!doc)
 		return empty ? 0 : -LLMCAP_EINVAL;
-	struct walk w = {.origin = origin, .err = err};
+	/* File names in a scenario file are relative to its folder; the built-in scenario has
+	 * none of its own, so its names are relative to the current directory. */
+	char dir[LLMCAP_PATH_MAX] = "";
+	const char *slash = strrchr(origin, '/');
+	if (slash && strcmp(origin, LLMCAP_DEFAULT_SCENARIO_NAME) != 0)
+		snprintf(dir, sizeof dir, "%.*s", slash == origin ? 1 : (int)(slash - origin), origin);
+	struct walk w = {.origin = origin, .base_dir = dir, .err = err};
 	int rc = apply_section(&w, &scenario_section, sc, fy_document_root(doc), "", NULL);
 	fy_document_destroy(doc);
 	return rc;
@@ -1052,12 +1439,11 @@ int llmcap_scenario_apply_override(struct llmcap_scenario *sc, const char *assig
 	return rc;
 }
 
-static char *read_file(const char *path, size_t *len, struct llmcap_error *err)
+static char *read_text(const char *path, size_t *len, const char *what, struct llmcap_error *err)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f) {
-		llmcap_errorf(err, LLMCAP_EIO, "%s: cannot open scenario file: %s", path,
-			      strerror(errno));
+		llmcap_errorf(err, LLMCAP_EIO, "%s: cannot open %s: %s", path, what, strerror(errno));
 		return NULL;
 	}
 	size_t cap = 4096, n = 0;
@@ -1068,8 +1454,8 @@ static char *read_file(const char *path, size_t *len, struct llmcap_error *err)
 		if (n < cap)
 			break;
 		if (cap > ((size_t)64 << 20)) {
-			llmcap_errorf(err, LLMCAP_EINVAL, "%s: larger than 64 MiB; not a scenario file",
-				      path);
+			llmcap_errorf(err, LLMCAP_EINVAL, "%s: larger than 64 MiB; not a %s", path,
+				      what);
 			free(buf);
 			buf = NULL;
 			break;
@@ -1106,7 +1492,7 @@ int llmcap_scenario_load(struct llmcap_scenario *sc, const char *path,
 		size_t len;
 		if (err)
 			err->code = 0;
-		char *text = read_file(path, &len, err);
+		char *text = read_text(path, &len, "scenario file", err);
 		if (!text)
 			return -(err ? err->code : LLMCAP_EIO);
 		rc = llmcap_scenario_apply_yaml(sc, text, len, path, err);
@@ -1119,8 +1505,60 @@ int llmcap_scenario_load(struct llmcap_scenario *sc, const char *path,
 	for (size_t i = 0; rc == 0 && i < n_overrides; i++)
 		rc = llmcap_scenario_apply_override(sc, overrides[i], err);
 	if (rc == 0)
+		rc = llmcap_scenario_read_traces(sc, err);
+	if (rc == 0)
 		rc = llmcap_scenario_check(sc, cat, err);
+	if (rc)
+		llmcap_scenario_free(sc);
 	return rc;
+}
+
+void llmcap_scenario_free(struct llmcap_scenario *sc)
+{
+	for (size_t c = 0; c < sc->workload.n_classes; c++) {
+		struct llmcap_class_cfg *cl = &sc->workload.classes[c];
+		/* a joint pair shares one allocation, owned by the prompt: see below */
+		if (!llmcap_class_lengths_joint(cl))
+			free(cl->output.data);
+		free(cl->prompt.data);
+		cl->prompt.data = cl->output.data = NULL;
+		cl->prompt.n_data = cl->output.n_data = 0;
+	}
+}
+
+int llmcap_scenario_read_traces(struct llmcap_scenario *sc, struct llmcap_error *err)
+{
+	for (size_t c = 0; c < sc->workload.n_classes; c++) {
+		struct llmcap_class_cfg *cl = &sc->workload.classes[c];
+		struct llmcap_dist *d[2] = {&cl->prompt, &cl->output};
+		bool joint = llmcap_class_lengths_joint(cl);
+		for (int i = 0; i < 2; i++) {
+			if (d[i]->kind != LLMCAP_DIST_TRACE || d[i]->data)
+				continue;
+			const char *cols[2] = {d[i]->column, joint ? d[1]->column : NULL};
+			int32_t *data;
+			size_t n;
+			struct llmcap_error terr = {0};
+			int rc = llmcap_trace_read_columns(d[i]->file, cols, joint ? 2 : 1, &data, &n, &terr);
+			if (rc)
+				return llmcap_errorf(err, -rc, "%s: workload.classes.%s.%s: %s", cl->where,
+						     cl->name, i ? "output" : "prompt", terr.msg);
+			/* joint: one allocation, prompt column then output column */
+			d[i]->data = data;
+			d[i]->n_data = n;
+			if (joint) {
+				d[1]->data = data + n;
+				d[1]->n_data = n;
+			}
+		}
+	}
+	return 0;
+}
+
+bool llmcap_class_lengths_joint(const struct llmcap_class_cfg *cl)
+{
+	return cl->prompt.kind == LLMCAP_DIST_TRACE && cl->output.kind == LLMCAP_DIST_TRACE &&
+	       !strcmp(cl->prompt.file, cl->output.file);
 }
 
 /* ---- catalog ---- */
@@ -1169,25 +1607,64 @@ const struct llmcap_gpu_spec *llmcap_catalog_gpu(const struct llmcap_catalog *ca
 
 /* ---- writing ---- */
 
+static void write_numbers(const double *v, size_t n, char *buf, size_t len)
+{
+	size_t k = (size_t)snprintf(buf, len, "[");
+	for (size_t i = 0; i < n && k < len; i++) {
+		char x[64];
+		llmcap_format_double(v[i], x, sizeof x);
+		k += (size_t)snprintf(buf + k, len - k, "%s%s", i ? ", " : "", x);
+	}
+	if (k < len)
+		snprintf(buf + k, len - k, "]");
+}
+
+static void yaml_string(const char *s, char *buf, size_t n);
+
 static void write_dist(const struct llmcap_dist *d, char *buf, size_t n)
 {
-	char a[64], b[64];
+	char a[64], b[64], e[4096], w[4096], f[LLMCAP_PATH_MAX + 8], c[LLMCAP_NAME_MAX + 8];
+	size_t k = 0;
 	switch (d->kind) {
 	case LLMCAP_DIST_FIXED:
 		llmcap_format_double(d->value, a, sizeof a);
 		snprintf(buf, n, "{dist: fixed, value: %s}", a);
-		break;
+		return;
 	case LLMCAP_DIST_UNIFORM:
 		snprintf(buf, n, "{dist: uniform, min: %lld, max: %lld}", (long long)d->min,
 			 (long long)d->max);
-		break;
+		return;
 	case LLMCAP_DIST_LOGNORMAL:
 		llmcap_format_double(d->median, a, sizeof a);
 		llmcap_format_double(d->sigma, b, sizeof b);
-		snprintf(buf, n, "{dist: lognormal, median: %s, sigma: %s, min: %lld, max: %lld}", a, b,
-			 (long long)d->min, (long long)d->max);
+		k = (size_t)snprintf(buf, n, "{dist: lognormal, median: %s, sigma: %s", a, b);
+		break;
+	case LLMCAP_DIST_NORMAL:
+		llmcap_format_double(d->mean, a, sizeof a);
+		llmcap_format_double(d->sd, b, sizeof b);
+		k = (size_t)snprintf(buf, n, "{dist: normal, mean: %s, sd: %s", a, b);
+		break;
+	case LLMCAP_DIST_GEOMETRIC:
+		llmcap_format_double(d->mean, a, sizeof a);
+		k = (size_t)snprintf(buf, n, "{dist: geometric, mean: %s", a);
+		break;
+	case LLMCAP_DIST_ZIPF:
+		llmcap_format_double(d->exponent, a, sizeof a);
+		k = (size_t)snprintf(buf, n, "{dist: zipf, exponent: %s", a);
+		break;
+	case LLMCAP_DIST_HISTOGRAM:
+		write_numbers(d->edges, d->n_bins + 1, e, sizeof e);
+		write_numbers(d->weights, d->n_bins, w, sizeof w);
+		k = (size_t)snprintf(buf, n, "{dist: histogram, edges: %s, weights: %s", e, w);
+		break;
+	case LLMCAP_DIST_TRACE:
+		yaml_string(d->file, f, sizeof f);
+		yaml_string(d->column, c, sizeof c);
+		k = (size_t)snprintf(buf, n, "{dist: trace, file: %s, column: %s", f, c);
 		break;
 	}
+	if (k < n)
+		snprintf(buf + k, n - k, ", min: %lld, max: %lld}", (long long)d->min, (long long)d->max);
 }
 
 /* Quotes a string scalar when YAML would read it as something else. */
@@ -1218,10 +1695,10 @@ static void write_section(const struct section *s, const void *base, FILE *out, 
 {
 	for (size_t i = 0; i < s->n; i++) {
 		const struct field *f = &s->fields[i];
-		char line[1600], val[1100];
+		char line[9000], val[8192];
 		if (f->type == T_SECTION) {
 			fprintf(out, "%*s%s:\n", indent, "", f->key);
-			write_section(f->sub, base, out, indent + 2, comments);
+			write_section(f->sub, cat_(base, f->offset), out, indent + 2, comments);
 			continue;
 		}
 		if (f->type == T_MAP) {
@@ -1237,10 +1714,13 @@ static void write_section(const struct section *s, const void *base, FILE *out, 
 		}
 		if (f->type == T_DIST)
 			write_dist(cat_(base, f->offset), val, sizeof val);
-		else if (f->type == T_STR && !*(const char *)cat_(base, f->offset) && f->def &&
-			 !strcmp(f->def, "null"))
+		else if (f->type == T_LIST)
+			write_numbers(cat_(base, f->offset), *(const size_t *)cat_(base, f->count_offset),
+				      val, sizeof val);
+		else if ((f->type == T_STR || f->type == T_PATH) && !*(const char *)cat_(base, f->offset) &&
+			 f->def && !strcmp(f->def, "null"))
 			snprintf(val, sizeof val, "null");
-		else if (f->type == T_STR)
+		else if (f->type == T_STR || f->type == T_PATH)
 			yaml_string(cat_(base, f->offset), val, sizeof val);
 		else
 			format_scalar(f, cat_(base, f->offset), val, sizeof val);
@@ -1273,6 +1753,8 @@ static const char *type_name(const struct field *f)
 	case T_SECTION: return "mapping";
 	case T_MAP: return "map of entries";
 	case T_DIST: return "distribution";
+	case T_LIST: return "list of numbers";
+	case T_PATH: return "file name";
 	}
 	return "";
 }
@@ -1295,7 +1777,8 @@ static void schema_rows(const struct section *s, const char *path, FILE *out)
 				k += (size_t)snprintf(extra + k, sizeof extra - k, "%s`%s`", e ? ", " : "",
 						      f->names[e]);
 			snprintf(extra + k, sizeof extra - k, ")");
-		} else if ((f->min != 0 || f->max != 0) && f->type != T_SECTION && f->type != T_MAP) {
+		} else if ((f->min != 0 || f->max != 0) && f->type != T_SECTION && f->type != T_MAP &&
+			   f->type != T_LIST) {
 			char r[128];
 			range_text(f, r, sizeof r);
 			snprintf(extra, sizeof extra, " (%s)", r);
@@ -1322,6 +1805,25 @@ static void list_names(const char *base, size_t n, size_t stride, char *buf, siz
 		k += (size_t)snprintf(buf + k, len - k, "%s%s", i ? ", " : "", base + i * stride);
 }
 
+static int check_diurnal(const char *where, const char *what, const struct llmcap_diurnal_cfg *d,
+			 struct llmcap_error *err)
+{
+	const char *sep = *where ? ": " : "";
+	if (d->shape == LLMCAP_DIURNAL_TABLE && d->n_hours == 0)
+		return llmcap_errorf(err, LLMCAP_EINVAL,
+				     "%s%s%s.diurnal.shape: table needs %s.diurnal.hours: a list of 24 "
+				     "(hour of day) or 168 (hour of week) rates", where, sep, what, what);
+	if (d->shape == LLMCAP_DIURNAL_FILE && d->n_file_hours == 0)
+		return llmcap_errorf(err, LLMCAP_EINVAL,
+				     "%s%s%s.diurnal.shape: file needs %s.diurnal.file: a profile file "
+				     "of 24 or 168 rows", where, sep, what, what);
+	if (d->n_days > 0 && d->weekend_factor != 1.0)
+		return llmcap_errorf(err, LLMCAP_EINVAL,
+				     "%s%s%s.diurnal: days and weekend_factor both given; expected one "
+				     "of them (days sets every weekday's factor)", where, sep, what);
+	return 0;
+}
+
 int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_catalog *cat,
 			  struct llmcap_error *err)
 {
@@ -1345,6 +1847,27 @@ int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_
 		return llmcap_errorf(err, LLMCAP_EINVAL,
 				     "%s: workload.classes: shares sum to %.12g (%s); expected 1",
 				     sc->workload.classes[0].where, share_sum, shares);
+	if (isnan(sc->workload.rate) && isnan(sc->workload.tokens_per_month))
+		return llmcap_errorf(err, LLMCAP_EINVAL,
+				     "workload.rate and workload.tokens_per_month are both null; expected "
+				     "one of them, e.g. rate: 50000/day or tokens_per_month: 2.7e9");
+	int prc = check_diurnal("", "workload", &sc->workload.diurnal, err);
+	for (size_t c = 0; prc == 0 && c < sc->workload.n_classes; c++) {
+		const struct llmcap_class_cfg *cl = &sc->workload.classes[c];
+		char what[LLMCAP_NAME_MAX + 32];
+		snprintf(what, sizeof what, "workload.classes.%s", cl->name);
+		if (cl->arrival != LLMCAP_ARRIVAL_SHARED)
+			prc = check_diurnal(cl->where, what, &cl->diurnal, err);
+	}
+	if (prc)
+		return prc;
+	double mean_rate = llmcap_scenario_mean_rate(sc);
+	if (!(mean_rate > 0 && mean_rate < 1e9))
+		return llmcap_errorf(err, LLMCAP_EINVAL,
+				     "workload.tokens_per_month: %g tokens at %.6g tokens per request is "
+				     "%g requests/s; expected a rate > 0 and < 1e9/s",
+				     sc->workload.tokens_per_month, llmcap_scenario_tokens_per_request(sc),
+				     mean_rate);
 	const struct llmcap_gpu_spec *gpu = llmcap_catalog_gpu(cat, sc->hardware.gpu);
 	if (!gpu) {
 		list_names(cat->gpus[0].name, cat->n_gpus, sizeof cat->gpus[0], names, sizeof names);
@@ -1472,23 +1995,22 @@ int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_
 	return 0;
 }
 
-double llmcap_dist_mean(const struct llmcap_dist *d)
+double llmcap_scenario_tokens_per_request(const struct llmcap_scenario *sc)
 {
-	double lo = (double)d->min, hi = (double)d->max;
-	switch (d->kind) {
-	case LLMCAP_DIST_FIXED: return d->value;
-	case LLMCAP_DIST_UNIFORM: return 0.5 * (lo + hi);
-	case LLMCAP_DIST_LOGNORMAL: {
-		if (d->sigma == 0)
-			return fmin(fmax(d->median, lo), hi);
-		/* E[clamp(X, lo, hi)] for X = exp(mu + sigma Z) */
-		double mu = log(d->median), s = d->sigma;
-		double a = (log(lo) - mu) / s, b = (log(hi) - mu) / s;
-		double Phi_a = 0.5 * erfc(-a / sqrt(2)), Phi_b = 0.5 * erfc(-b / sqrt(2));
-		double mid = exp(mu + s * s / 2) *
-			     (0.5 * erfc(-(b - s) / sqrt(2)) - 0.5 * erfc(-(a - s) / sqrt(2)));
-		return lo * Phi_a + mid + hi * (1 - Phi_b);
+	double total = 0, tokens = 0;
+	for (size_t c = 0; c < sc->workload.n_classes; c++)
+		total += sc->workload.classes[c].share;
+	for (size_t c = 0; c < sc->workload.n_classes; c++) {
+		const struct llmcap_class_cfg *cl = &sc->workload.classes[c];
+		tokens += cl->share / total * (llmcap_dist_mean(&cl->prompt) + llmcap_dist_mean(&cl->output));
 	}
-	}
-	return NAN;
+	return tokens;
+}
+
+double llmcap_scenario_mean_rate(const struct llmcap_scenario *sc)
+{
+	if (!isnan(sc->workload.rate))
+		return sc->workload.rate;
+	return sc->workload.tokens_per_month /
+	       (LLMCAP_MONTH_SECONDS * llmcap_scenario_tokens_per_request(sc));
 }

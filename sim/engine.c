@@ -979,20 +979,29 @@ static void spill_or_reject(struct sim *s, struct req *r, enum llmcap_request_st
 	request_ended(s, r, st);
 }
 
-static void arrival(struct sim *s, size_t script_index)
+/* The class and lengths of a generated arrival travel in its event: 5 bits of class, 29 bits
+ * each of prompt and output tokens (lengths are validated below 2^24). */
+static uint64_t pack_arrival(size_t cls, int64_t prompt, int64_t output)
+{
+	assert(cls < 32 && prompt > 0 && prompt < (1 << 29) && output > 0 && output < (1 << 29));
+	return (uint64_t)cls << 58 | (uint64_t)prompt << 29 | (uint64_t)output;
+}
+
+static void arrival(struct sim *s, uint64_t data)
 {
 	size_t cls;
 	int64_t prompt, output;
 	int32_t group = 0;
 	if (s->script) {
-		const struct llmcap_scripted_request *q = &s->script[script_index];
+		const struct llmcap_scripted_request *q = &s->script[data];
 		cls = q->cls;
 		prompt = q->prompt;
 		output = q->output;
 		group = q->prefix_group;
 	} else {
-		cls = llmcap_workload_pick_class(&s->wl);
-		llmcap_workload_lengths(&s->wl, cls, &prompt, &output);
+		cls = (size_t)(data >> 58);
+		prompt = (int64_t)(data >> 29 & ((1u << 29) - 1));
+		output = (int64_t)(data & ((1u << 29) - 1));
 	}
 	const struct llmcap_class_cfg *cl = &s->sc->workload.classes[cls];
 	struct llmcap_class_stats *cs = &s->res->classes[cls];
@@ -1098,7 +1107,15 @@ static void schedule_next_arrival(struct sim *s)
 		index = s->script_next;
 		t = s->script[s->script_next++].time;
 	} else {
+		/* class and lengths are drawn with the time: with per-class streams the class is
+		 * the stream's, known only now */
 		t = llmcap_workload_next_arrival(&s->wl);
+		if (t >= s->sc->horizon)
+			return;
+		size_t cls = llmcap_workload_pick_class(&s->wl);
+		int64_t prompt, output;
+		llmcap_workload_lengths(&s->wl, cls, &prompt, &output);
+		index = pack_arrival(cls, prompt, output);
 	}
 	if (t < s->sc->horizon) {
 		struct llmcap_event ev = {.time = t, .kind = EV_ARRIVAL, .data = index};
@@ -1337,7 +1354,7 @@ static int run(const struct llmcap_scenario *sc, const struct llmcap_catalog *ca
 				/* the next arrival first: one at this same instant then runs before
 				 * the replica's start-of-step event */
 				schedule_next_arrival(&s);
-				arrival(&s, (size_t)ev.data);
+				arrival(&s, ev.data);
 			} else if (ev.kind == EV_KICK) {
 				s.replicas[ev.target].kicked = false;
 				try_start_step(&s, ev.target);

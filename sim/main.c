@@ -1,4 +1,5 @@
 /* The llmcap command line. */
+#include <errno.h>
 #include <gsl/gsl_errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include "llmcap/perf.h"
 #include "llmcap/scenario.h"
 #include "llmcap/sim.h"
+#include "llmcap/workload.h"
 
 #ifndef LLMCAP_VERSION
 #define LLMCAP_VERSION "dev"
@@ -30,6 +32,10 @@ static void usage(FILE *out)
 		"      --no-requests, --no-timeseries  leave those tables out of the output\n"
 		"      --quiet                         print nothing but errors\n"
 		"      --json                          print the summary as JSON\n"
+		"  workload [FILE] [--set KEY=VALUE]... [--out FILE.csv]\n"
+		"                                      generate the arrivals without the servers and\n"
+		"                                      report their statistics; --out writes the requests\n"
+		"                                      (arrival_s,class,prompt_tokens,output_tokens)\n"
 		"  config [FILE] [--set KEY=VALUE]...  print the fully resolved scenario with every default\n"
 		"  schema                              print the reference of every scenario field\n"
 		"  catalog                             list the models and GPUs llmcap knows\n"
@@ -45,9 +51,10 @@ struct args {
 	const char *output;
 	bool force, quiet, json, no_requests, no_timeseries;
 	char command_line[2048];
+	const char *out; /* workload --out */
 };
 
-static int parse_args(int argc, char **argv, struct args *a)
+static int parse_args(int argc, char **argv, struct args *a, bool allow_out)
 {
 	memset(a, 0, sizeof *a);
 	for (int i = 0; i < argc; i++) {
@@ -66,21 +73,29 @@ static int parse_args(int argc, char **argv, struct args *a)
 			a->sets[a->n_sets++] = argv[++i];
 		} else if (!strncmp(argv[i], "--set=", 6)) {
 			a->sets[a->n_sets++] = argv[i] + 6;
-		} else if (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) {
+		} else if (allow_out && (!strcmp(argv[i], "--out") || !strcmp(argv[i], "-o"))) {
+			if (i + 1 >= argc || !*argv[i + 1]) {
+				fprintf(stderr, "llmcap: %s needs a file name\n", argv[i]);
+				return -1;
+			}
+			a->out = argv[++i];
+		} else if (allow_out && !strncmp(argv[i], "--out=", 6) && argv[i][6]) {
+			a->out = argv[i] + 6;
+		} else if (!allow_out && (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output"))) {
 			if (i + 1 >= argc) {
 				fprintf(stderr, "llmcap: %s needs a file name\n", argv[i]);
 				return -1;
 			}
 			a->output = argv[++i];
-		} else if (!strcmp(argv[i], "--force")) {
+		} else if (!allow_out && !strcmp(argv[i], "--force")) {
 			a->force = true;
-		} else if (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q")) {
+		} else if (!allow_out && (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q"))) {
 			a->quiet = true;
-		} else if (!strcmp(argv[i], "--json")) {
+		} else if (!allow_out && !strcmp(argv[i], "--json")) {
 			a->json = true;
-		} else if (!strcmp(argv[i], "--no-requests")) {
+		} else if (!allow_out && !strcmp(argv[i], "--no-requests")) {
 			a->no_requests = true;
-		} else if (!strcmp(argv[i], "--no-timeseries")) {
+		} else if (!allow_out && !strcmp(argv[i], "--no-timeseries")) {
 			a->no_timeseries = true;
 		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
 			fprintf(stderr, "llmcap: unknown option '%s'\n", argv[i]);
@@ -164,12 +179,14 @@ static int cmd_run(const struct args *a)
 	struct llmcap_h5 *h5 = NULL;
 	char *yaml = NULL;
 	int rc = 2;
+	bool loaded = false;
 	if (!cat || !sc) {
 		fprintf(stderr, "llmcap: out of memory\n");
 		goto out;
 	}
 	if (load(a, cat, sc) != 0)
 		goto out;
+	loaded = true;
 	if (a->output)
 		snprintf(sc->output.path, sizeof sc->output.path, "%s", a->output);
 	if (a->no_requests)
@@ -264,6 +281,8 @@ static int cmd_run(const struct args *a)
 out:
 	llmcap_h5_abort(h5);
 	free(yaml);
+	if (sc && loaded)
+		llmcap_scenario_free(sc);
 	free(cat);
 	free(sc);
 	return rc;
@@ -293,7 +312,79 @@ static int cmd_config(const struct args *a)
 				       (long long)plan.max_model_len);
 		}
 		rc = 0;
+		llmcap_scenario_free(sc);
 	}
+	free(cat);
+	free(sc);
+	return rc;
+}
+
+/* Writes to a temporary file beside the target and renames it over the target once complete,
+ * so that a failure never leaves a half-written file under the asked name. */
+static int cmd_workload(const struct args *a)
+{
+	struct llmcap_catalog *cat = malloc(sizeof *cat);
+	struct llmcap_scenario *sc = malloc(sizeof *sc);
+	int rc = 2;
+	char *tmp = NULL;
+	FILE *csv = NULL;
+	if (!cat || !sc) {
+		fprintf(stderr, "llmcap: out of memory\n");
+		goto out;
+	}
+	if (load(a, cat, sc) != 0)
+		goto out;
+	rc = 1;
+	if (a->out) {
+		size_t n = strlen(a->out) + 16;
+		tmp = malloc(n);
+		if (!tmp) {
+			fprintf(stderr, "llmcap: out of memory\n");
+			goto out_sc;
+		}
+		snprintf(tmp, n, "%s.tmpXXXXXX", a->out);
+		int fd = mkstemp(tmp);
+		if (fd < 0 || !(csv = fdopen(fd, "w"))) {
+			fprintf(stderr, "llmcap: %s: cannot create: %s\n", a->out, strerror(errno));
+			if (fd >= 0) {
+				close(fd);
+				unlink(tmp);
+			}
+			goto out_sc;
+		}
+	}
+	struct llmcap_traffic tr;
+	struct llmcap_error err = {0};
+	if (llmcap_traffic_generate(sc, csv, &tr, &err) != 0) {
+		fprintf(stderr, "llmcap: %s\n", err.msg);
+		goto out_csv;
+	}
+	if (csv) {
+		bool bad = ferror(csv) != 0 || fflush(csv) != 0 || fsync(fileno(csv)) != 0;
+		int e = errno;
+		bad |= fclose(csv) != 0;
+		csv = NULL;
+		if (bad || rename(tmp, a->out) != 0) {
+			fprintf(stderr, "llmcap: %s: cannot write: %s\n", a->out, strerror(bad ? e : errno));
+			unlink(tmp);
+			llmcap_traffic_free(&tr);
+			goto out_sc;
+		}
+	}
+	llmcap_traffic_report(&tr, stdout);
+	if (a->out)
+		printf("\nwrote %lld requests to %s\n", (long long)tr.requests, a->out);
+	llmcap_traffic_free(&tr);
+	rc = 0;
+out_csv:
+	if (csv) {
+		fclose(csv);
+		unlink(tmp);
+	}
+out_sc:
+	llmcap_scenario_free(sc);
+out:
+	free(tmp);
 	free(cat);
 	free(sc);
 	return rc;
@@ -353,15 +444,16 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "catalog"))
 		return cmd_catalog();
-	if (strcmp(cmd, "run") != 0 && strcmp(cmd, "config") != 0) {
+	if (strcmp(cmd, "run") != 0 && strcmp(cmd, "config") != 0 && strcmp(cmd, "workload") != 0) {
 		fprintf(stderr, "llmcap: unknown command '%s'\n", cmd);
 		usage(stderr);
 		return 2;
 	}
 	struct args a;
 	int rc = 2;
-	if (parse_args(argc, argv, &a) == 0)
-		rc = !strcmp(cmd, "run") ? cmd_run(&a) : cmd_config(&a);
+	bool is_workload = !strcmp(cmd, "workload");
+	if (parse_args(argc, argv, &a, is_workload) == 0)
+		rc = is_workload ? cmd_workload(&a) : !strcmp(cmd, "run") ? cmd_run(&a) : cmd_config(&a);
 	free(a.sets);
 	return rc;
 }

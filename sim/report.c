@@ -230,11 +230,23 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 	fprintf(out, "llmcap: %s (seed %llu, horizon %s)\n\n", sc->name, (unsigned long long)sc->seed, a);
 
 	/* -- workload -- */
-	llmcap_format_rate(sc->workload.rate, a, sizeof a);
-	fprintf(out, "workload   %s mean (%.1f/min)", a, sc->workload.rate * 60);
+	const double rate = llmcap_scenario_mean_rate(sc);
+	if (isnan(sc->workload.rate)) /* derived: no exact short form */
+		snprintf(a, sizeof a, "%.0f/day", rate * 86400);
+	else
+		llmcap_format_rate(rate, a, sizeof a);
+	fprintf(out, "workload   %s mean (%.1f/min)", a, rate * 60);
+	if (isnan(sc->workload.rate)) {
+		fmt_tokens(sc->workload.tokens_per_month, b, sizeof b);
+		fprintf(out, " from %s tokens/month", b);
+	}
+	if (sc->workload.arrival != LLMCAP_ARRIVAL_POISSON)
+		fprintf(out, ", %s arrivals", llmcap_arrival_name(sc->workload.arrival));
 	if (sc->workload.diurnal.shape == LLMCAP_DIURNAL_SMOOTH)
 		fprintf(out, ", diurnal peak %gx mean at %g:00", sc->workload.diurnal.peak_to_mean,
 			sc->workload.diurnal.peak_hour);
+	else if (sc->workload.diurnal.shape != LLMCAP_DIURNAL_NONE)
+		fprintf(out, ", diurnal profile %s", llmcap_diurnal_shape_name(sc->workload.diurnal.shape));
 	fprintf(out, "\n");
 	size_t busiest = 0;
 	int64_t total_arrived = 0;
@@ -255,10 +267,13 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 		const struct llmcap_class_cfg *k = &sc->workload.classes[cl];
 		double mp = llmcap_dist_mean(&k->prompt), mo = llmcap_dist_mean(&k->output);
 		mean_tokens += k->share / share_total * (mp + mo);
-		fprintf(out, "           class %-10s %4.0f%% -> pool %-10s prompt mean %6.0f, output mean %5.0f tokens\n",
+		fprintf(out, "           class %-10s %4.0f%% -> pool %-10s prompt mean %6.0f, output mean %5.0f tokens",
 			k->name, 100 * k->share / share_total, k->pool[0] ? k->pool : k->name, mp, mo);
+		if (k->arrival != LLMCAP_ARRIVAL_SHARED)
+			fprintf(out, ", own %s stream", llmcap_arrival_name(k->arrival));
+		fprintf(out, "\n");
 	}
-	fmt_tokens(mean_tokens * sc->workload.rate * LLMCAP_MONTH_SECONDS, a, sizeof a);
+	fmt_tokens(mean_tokens * rate * LLMCAP_MONTH_SECONDS, a, sizeof a);
 	fprintf(out, "           expected %.0f tokens/request -> %s tokens/month\n\n", mean_tokens, a);
 
 	/* -- deployment -- */

@@ -68,9 +68,40 @@ expect_ok "catalog" 'llama-3.1-70b' -- "$LLMCAP" catalog
 expect_ok "schema" '| `pools.NAME.block_size` | integer' -- "$LLMCAP" schema
 expect_ok "help" 'usage: llmcap' -- "$LLMCAP" --help
 
+# The traffic alone: statistics, and the requests as CSV (written whole or not at all).
+expect_ok "workload" 'busiest hour 14:00-15:00 of day 1' -- "$LLMCAP" workload
+grep -qF 'peak/mean over 1-minute windows' "$T/out" && ok || ko "workload: no 1-minute peak/mean"
+grep -qF 'tokens/month generated' "$T/out" && ok || ko "workload: no tokens/month"
+expect_ok "workload --out" "requests to $T/req.csv" -- "$LLMCAP" workload --set horizon=6h --out "$T/req.csv"
+n=$(sed -n 's/^generated  \([0-9]*\) requests.*/\1/p' "$T/out")
+[ "$(head -1 "$T/req.csv")" = "arrival_s,class,prompt_tokens,output_tokens" ] && ok || ko "workload --out: header"
+[ "$(($(wc -l <"$T/req.csv") - 1))" = "$n" ] && ok || ko "workload --out: $n requests reported, $(wc -l <"$T/req.csv") lines written"
+ls "$T"/req.csv.tmp* >/dev/null 2>&1 && ko "workload --out left a temporary file" || ok
+"$LLMCAP" workload --set horizon=6h --out "$T/req2.csv" >/dev/null 2>&1
+cmp -s "$T/req.csv" "$T/req2.csv" && ok || ko "workload --out differs between two runs"
+# the written requests are a trace that a scenario can draw its lengths from, row by row
+expect_ok "replay lengths" 'trace; expected mean' -- "$LLMCAP" workload --set horizon=1h \
+	--set "workload.classes.utility.prompt={dist: trace, file: $T/req.csv, column: prompt_tokens}" \
+	--set "workload.classes.utility.output={dist: trace, file: $T/req.csv, column: output_tokens}"
+expect_ok "tokens per month" 'from 7.50B tokens/month' -- "$LLMCAP" workload --set workload.tokens_per_month=7.5e9 \
+	--set workload.arrival=gamma --set workload.gamma_cv=2 --set workload.diurnal.shape=azure-code --set horizon=7d
+# an example scenario whose trace file is named relative to the scenario's folder
+cd "$T"
+expect_ok "bursty week" 'class reasoning has its own stream: mmpp' -- \
+	"$LLMCAP" workload "$SRC/models/scenarios/bursty-week.yaml" --set horizon=1d
+cd "$OLDPWD"
+expect_err "workload --out unwritable" "$T/nodir/r.csv: cannot create" -- \
+	"$LLMCAP" workload --out "$T/nodir/r.csv"
+[ -e "$T/nodir/r.csv" ] && ko "unwritable --out created a file" || ok
+expect_err "--out on run" "unknown option '--out'" -- "$LLMCAP" run --out "$T/x.csv"
+expect_err "gamma cv 0" "workload.gamma_cv: '0' is not valid; expected a value > 0" -- \
+	"$LLMCAP" workload --set workload.gamma_cv=0
+expect_err "missing profile file" "workload.diurnal.file: cannot open '$T/none.csv'" -- \
+	"$LLMCAP" workload --set "workload.diurnal.file=$T/none.csv"
+
 # Bad input: a clear message, a non-zero exit, nothing on stdout.
 printf 'name: x\nworkload:\n  rate: 5/s\n  clases: {}\n' >"$T/typo.yaml"
-expect_err "unknown key" "$T/typo.yaml:4:3: unknown key 'clases' in workload; valid keys: rate, arrival, diurnal, classes" -- \
+expect_err "unknown key" "$T/typo.yaml:4:3: unknown key 'clases' in workload; valid keys: rate, tokens_per_month, start_day, arrival, gamma_cv, mmpp, diurnal, classes" -- \
 	"$LLMCAP" run "$T/typo.yaml"
 expect_err "missing file" "$T/none.yaml: cannot open scenario file" -- "$LLMCAP" run "$T/none.yaml"
 expect_err "negative rate" "workload.rate: '-3/s' is not valid; expected a value > 0" -- \

@@ -94,7 +94,7 @@ static void unknown_key_names_place_and_valid_keys(void **state)
 	memcpy(r, "rte: ", 5);
 	assert_int_equal(load_text(text, NULL, 0, &sc, &err), -LLMCAP_EINVAL);
 	assert_contains(err.msg, "/tmp/scenario.yaml_____:3:3: unknown key 'rte' in workload");
-	assert_contains(err.msg, "valid keys: rate, arrival, diurnal, classes");
+	assert_contains(err.msg, "valid keys: rate, tokens_per_month, start_day, arrival, gamma_cv, mmpp, diurnal, classes");
 
 	/* line 8 is "  main: {model: llama-3.1-8b}" */
 	snprintf(text, sizeof text, "%s", base_yaml);
@@ -251,6 +251,59 @@ static void resolved_yaml_round_trips(void **state)
 	free(t2);
 }
 
+/* The traffic forms (lists, alternatives, per-class processes, every distribution, file names)
+ * written by `llmcap config` load back to the same text. */
+static void traffic_forms_round_trip(void **state)
+{
+	(void)state;
+	struct llmcap_scenario a, b;
+	struct llmcap_error err = {0};
+	const char *sets[] = {
+		"workload.tokens_per_month=2.7e9",
+		"workload.start_day=saturday",
+		"workload.arrival=mmpp",
+		"workload.mmpp={burst_rate_factor: 3.5, mean_calm: 90s, mean_burst: 15s}",
+		"workload.diurnal={shape: table, hours: [1, 1, 1, 1, 1, 1, 2, 3, 4, 5, 6, 6, 6, 6, 5, 4, 3, "
+		"2, 2, 1, 1, 1, 1, 0.5], days: [1, 1, 1, 1, 1.2, 0.4, 0.3]}",
+		"workload.classes.chat.share=0.5",
+		"workload.classes.chat.prompt={dist: histogram, edges: [1, 100, 500], weights: [2.5, 1]}",
+		"workload.classes.chat.output={dist: lognormal, mean: 211, p99: 601}",
+		"workload.classes.batch={pool: main, share: 0.5, arrival: gamma, gamma_cv: 2.5, "
+		"diurnal: {shape: azure-conv, weekend_factor: 0.57}, prompt: {dist: trace, file: "
+		LLMCAP_SOURCE_DIR "/traces/data/azure2023_conv_first1000.csv, column: ContextTokens}, "
+		"output: {dist: zipf, exponent: 1.3, min: 2, max: 900}}",
+		"cost.api.monthly_bill=100",
+	};
+	assert_int_equal(load_text(base_yaml, sets, sizeof sets / sizeof sets[0], &a, &err), 0);
+	assert_true(isnan(a.workload.rate));
+	assert_int_equal(a.workload.diurnal.n_hours, 24);
+	assert_int_equal(a.workload.classes[1].prompt.n_data, 1000);
+	/* mean and p99 became median and sigma: mean = median e^(s^2/2) */
+	const struct llmcap_dist *o = &a.workload.classes[0].output;
+	assert_rel(o->median * exp(o->sigma * o->sigma / 2), 211, 1e-12);
+	assert_rel(o->median * exp(o->sigma * 2.3263478740408408), 601, 1e-12);
+	char *t1 = NULL, *t2 = NULL;
+	size_t n1 = 0, n2 = 0;
+	FILE *f = open_memstream(&t1, &n1);
+	llmcap_scenario_write_yaml(&a, f, true);
+	fclose(f);
+	if (load_text(t1, NULL, 0, &b, &err) != 0)
+		fail_msg("%s\n%s", err.msg, t1);
+	f = open_memstream(&t2, &n2);
+	llmcap_scenario_write_yaml(&b, f, true);
+	fclose(f);
+	assert_string_equal(t1, t2);
+	assert_contains(t1, "tokens_per_month: 2700000000");
+	assert_contains(t1, "rate: null");
+	assert_contains(t1, "days: [1, 1, 1, 1, 1.2, 0.4, 0.3]");
+	assert_contains(t1, "prompt: {dist: histogram, edges: [1, 100, 500], weights: [2.5, 1], min: 1, max: 131072}");
+	assert_contains(t1, "file: \"" LLMCAP_SOURCE_DIR "/traces/data/azure2023_conv_first1000.csv\"");
+	free(t1);
+	free(t2);
+	llmcap_scenario_free(&a);
+	llmcap_scenario_free(&b);
+}
+
 /* docs/scenario.md carries the generated field reference; it must not drift. */
 static void schema_doc_is_current(void **state)
 {
@@ -299,6 +352,7 @@ int main(void)
 		cmocka_unit_test(syntax_errors_and_missing_files),
 		cmocka_unit_test(overrides_merge_and_create),
 		cmocka_unit_test(resolved_yaml_round_trips),
+		cmocka_unit_test(traffic_forms_round_trip),
 		cmocka_unit_test(schema_doc_is_current),
 		cmocka_unit_test(dist_means),
 	};

@@ -1,69 +1,164 @@
 /* Synthetic workload generator. See include/llmcap/workload.h. */
 #include "llmcap/workload.h"
 
-#include <gsl/gsl_errno.h>
 #include <gsl/gsl_randist.h>
-#include <gsl/gsl_roots.h>
-#include <gsl/gsl_sf_bessel.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-static double kappa_residual(double k, void *params)
+static int stream_init(struct llmcap_stream *st, int cls, const char *name, double rate,
+		       enum llmcap_arrival_kind kind, double cv, const struct llmcap_mmpp_cfg *mm,
+		       const struct llmcap_diurnal_cfg *diurnal, const struct llmcap_scenario *sc,
+		       struct llmcap_error *err)
 {
-	/* exp(k) / I0(k) = 1 / I0_scaled(k) */
-	double target = *(const double *)params;
-	return -log(gsl_sf_bessel_I0_scaled(k)) - log(target);
+	char state_name[LLMCAP_NAME_MAX + 32];
+	st->kind = kind;
+	st->cls = cls;
+	st->rate = rate;
+	st->cv = cv;
+	int rc = llmcap_profile_init(&st->profile, diurnal, sc->workload.start_day, err);
+	if (rc)
+		return rc;
+	st->rng = llmcap_rng_stream(sc->seed, name);
+	if (!st->rng)
+		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory creating random streams");
+	if (kind == LLMCAP_ARRIVAL_MMPP) {
+		/* c_calm (1 - pi) + c_burst pi = 1 with c_burst = B c_calm, pi the burst share of time */
+		st->mean_s[0] = (double)mm->mean_calm * 1e-9;
+		st->mean_s[1] = (double)mm->mean_burst * 1e-9;
+		double pi = st->mean_s[1] / (st->mean_s[0] + st->mean_s[1]);
+		st->factor[0] = 1.0 / (1.0 - pi + pi * mm->burst_rate_factor);
+		st->factor[1] = st->factor[0] * mm->burst_rate_factor;
+		snprintf(state_name, sizeof state_name, "%s/state", name);
+		st->state_rng = llmcap_rng_stream(sc->seed, state_name);
+		if (!st->state_rng)
+			return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory creating random streams");
+		/* start in the stationary distribution; sojourns are memoryless */
+		st->state = gsl_rng_uniform(st->state_rng) < pi;
+		st->switch_at = (llmcap_time)llround(
+			gsl_ran_exponential(st->state_rng, st->mean_s[st->state]) * 1e9);
+	}
+	return 0;
 }
 
-double llmcap_diurnal_kappa(double peak_to_mean)
+/* Thinning: candidates at the envelope rate, kept with probability profile(t) / peak. */
+static llmcap_time next_poisson(struct llmcap_stream *st)
 {
-	if (peak_to_mean <= 1.0)
-		return 0.0;
-	/* exp(k)/I0(k) grows like sqrt(2 pi k), so k < peak^2 bounds the root. */
-	double lo = 0.0, hi = fmax(10.0, peak_to_mean * peak_to_mean);
-	gsl_function fn = {kappa_residual, &peak_to_mean};
-	gsl_root_fsolver *s = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
-	double k = 0.5 * (lo + hi);
-	if (!s)
-		return NAN;
-	gsl_root_fsolver_set(s, &fn, lo, hi);
-	for (int it = 0; it < 200; it++) {
-		gsl_root_fsolver_iterate(s);
-		k = gsl_root_fsolver_root(s);
-		lo = gsl_root_fsolver_x_lower(s);
-		hi = gsl_root_fsolver_x_upper(s);
-		if (gsl_root_test_interval(lo, hi, 0, 1e-14) == GSL_SUCCESS)
-			break;
+	double peak_rate = st->rate * st->profile.peak;
+	for (;;) {
+		double gap_s = gsl_ran_exponential(st->rng, 1.0 / peak_rate);
+		st->now += (llmcap_time)llround(gap_s * 1e9);
+		if (st->profile.kind == LLMCAP_PROFILE_FLAT)
+			return st->now;
+		double u = gsl_rng_uniform(st->rng);
+		if (u * st->profile.peak < llmcap_profile_value(&st->profile, st->now))
+			return st->now;
 	}
-	gsl_root_fsolver_free(s);
-	return k;
+}
+
+/* Renewal epochs of mean 1 / rate in operational time, mapped back through the profile's
+ * integral; with a flat profile that is the plain Gamma renewal process. */
+static llmcap_time next_gamma(struct llmcap_stream *st)
+{
+	double k = 1.0 / (st->cv * st->cv), theta = st->cv * st->cv / st->rate;
+	double gap = gsl_ran_gamma(st->rng, k, theta);
+	if (st->profile.kind == LLMCAP_PROFILE_FLAT) {
+		st->now += (llmcap_time)llround(gap * 1e9);
+		return st->now;
+	}
+	double per = llmcap_profile_period_integral(&st->profile);
+	st->rem += gap;
+	while (st->rem >= per) {
+		st->rem -= per;
+		st->periods++;
+	}
+	llmcap_time t = st->periods * st->profile.period +
+			llmcap_profile_inverse_within(&st->profile, st->rem);
+	if (t > st->now) /* the inverse is monotone up to rounding to whole nanoseconds */
+		st->now = t;
+	return st->now;
+}
+
+/* Exact thinning within each calm or burst sojourn: a candidate past the switch is dropped and
+ * the exponential restarted at the switch (memorylessness makes that exact). */
+static llmcap_time next_mmpp(struct llmcap_stream *st)
+{
+	for (;;) {
+		double env = st->rate * st->profile.peak * st->factor[st->state];
+		llmcap_time t = st->now + (llmcap_time)llround(gsl_ran_exponential(st->rng, 1.0 / env) * 1e9);
+		if (t >= st->switch_at) {
+			st->now = st->switch_at;
+			st->state ^= 1;
+			st->switch_at += (llmcap_time)llround(
+				gsl_ran_exponential(st->state_rng, st->mean_s[st->state]) * 1e9);
+			continue;
+		}
+		st->now = t;
+		if (st->profile.kind == LLMCAP_PROFILE_FLAT)
+			return t;
+		double u = gsl_rng_uniform(st->rng);
+		if (u * st->profile.peak < llmcap_profile_value(&st->profile, t))
+			return t;
+	}
+}
+
+static llmcap_time stream_next(struct llmcap_stream *st)
+{
+	switch (st->kind) {
+	case LLMCAP_ARRIVAL_GAMMA: return next_gamma(st);
+	case LLMCAP_ARRIVAL_MMPP: return next_mmpp(st);
+	default: return next_poisson(st);
+	}
 }
 
 int llmcap_workload_init(struct llmcap_workload *wl, const struct llmcap_scenario *sc,
 			 struct llmcap_error *err)
 {
 	memset(wl, 0, sizeof *wl);
-	wl->rate = sc->workload.rate;
-	wl->diurnal = sc->workload.diurnal.shape == LLMCAP_DIURNAL_SMOOTH &&
-		      sc->workload.diurnal.peak_to_mean > 1.0;
-	wl->kappa = wl->diurnal ? llmcap_diurnal_kappa(sc->workload.diurnal.peak_to_mean) : 0.0;
-	wl->peak = wl->diurnal ? 1.0 / gsl_sf_bessel_I0_scaled(wl->kappa) : 1.0;
-	wl->peak_hour = sc->workload.diurnal.peak_hour;
-	wl->arrivals = llmcap_rng_stream(sc->seed, "arrivals");
-	wl->mix = llmcap_rng_stream(sc->seed, "class-mix");
+	const double rate = llmcap_scenario_mean_rate(sc);
 	wl->n_classes = sc->workload.n_classes;
-	double total = 0;
-	for (size_t c = 0; c < wl->n_classes; c++)
-		total += sc->workload.classes[c].share;
+	double total = 0, shared = 0;
+	size_t n_own = 0;
+	for (size_t c = 0; c < wl->n_classes; c++) {
+		const struct llmcap_class_cfg *cl = &sc->workload.classes[c];
+		total += cl->share;
+		if (cl->arrival == LLMCAP_ARRIVAL_SHARED) {
+			shared += cl->share;
+			wl->shared_class[wl->n_shared++] = c;
+		} else {
+			n_own++;
+		}
+	}
+	wl->streams = calloc(n_own + 1, sizeof *wl->streams);
+	wl->mix = llmcap_rng_stream(sc->seed, "class-mix");
+	if (!wl->streams || !wl->mix)
+		goto nomem;
+	int rc = 0;
+	if (wl->n_shared)
+		rc = stream_init(&wl->streams[wl->n_streams++], -1, "arrivals",
+				 shared == total ? rate : rate * shared / total,
+				 sc->workload.arrival, sc->workload.gamma_cv, &sc->workload.mmpp,
+				 &sc->workload.diurnal, sc, err);
 	double cum = 0;
+	for (size_t i = 0; i < wl->n_shared; i++) {
+		cum += sc->workload.classes[wl->shared_class[i]].share / shared;
+		wl->cum_share[i] = cum;
+	}
+	if (wl->n_shared)
+		wl->cum_share[wl->n_shared - 1] = 1.0; /* no gap from rounding */
 	for (size_t c = 0; c < wl->n_classes; c++) {
 		const struct llmcap_class_cfg *cl = &sc->workload.classes[c];
 		char name[LLMCAP_NAME_MAX + 16];
-		cum += cl->share / total;
-		wl->cum_share[c] = cum;
+		if (rc == 0 && cl->arrival != LLMCAP_ARRIVAL_SHARED) {
+			snprintf(name, sizeof name, "arrivals/%s", cl->name);
+			rc = stream_init(&wl->streams[wl->n_streams++], (int)c, name,
+					 rate * cl->share / total, cl->arrival, cl->gamma_cv, &cl->mmpp,
+					 &cl->diurnal, sc, err);
+		}
 		wl->prompt[c] = cl->prompt;
 		wl->output[c] = cl->output;
+		wl->joint[c] = llmcap_class_lengths_joint(cl);
 		snprintf(name, sizeof name, "prompt/%s", cl->name);
 		wl->prompt_rng[c] = llmcap_rng_stream(sc->seed, name);
 		snprintf(name, sizeof name, "output/%s", cl->name);
@@ -71,10 +166,12 @@ int llmcap_workload_init(struct llmcap_workload *wl, const struct llmcap_scenari
 		if (!wl->prompt_rng[c] || !wl->output_rng[c])
 			goto nomem;
 	}
-	if (wl->n_classes)
-		wl->cum_share[wl->n_classes - 1] = 1.0; /* no gap from rounding */
-	if (!wl->arrivals || !wl->mix || isnan(wl->kappa))
-		goto nomem;
+	if (rc) {
+		llmcap_workload_free(wl);
+		return rc;
+	}
+	for (size_t i = 0; i < wl->n_streams; i++)
+		wl->streams[i].next = stream_next(&wl->streams[i]);
 	return 0;
 nomem:
 	llmcap_workload_free(wl);
@@ -83,7 +180,11 @@ nomem:
 
 void llmcap_workload_free(struct llmcap_workload *wl)
 {
-	gsl_rng_free(wl->arrivals);
+	for (size_t i = 0; wl->streams && i < wl->n_streams; i++) {
+		gsl_rng_free(wl->streams[i].rng);
+		gsl_rng_free(wl->streams[i].state_rng);
+	}
+	free(wl->streams);
 	gsl_rng_free(wl->mix);
 	for (size_t c = 0; c < wl->n_classes; c++) {
 		gsl_rng_free(wl->prompt_rng[c]);
@@ -94,60 +195,44 @@ void llmcap_workload_free(struct llmcap_workload *wl)
 
 double llmcap_workload_profile(const struct llmcap_workload *wl, llmcap_time t)
 {
-	if (!wl->diurnal)
-		return 1.0;
-	double hours = (double)(t % LLMCAP_DAY) / (double)LLMCAP_HOUR;
-	double theta = 2.0 * M_PI * (hours - wl->peak_hour) / 24.0;
-	/* exp(k cos) / I0(k) = exp(k (cos - 1)) / I0_scaled(k): no overflow for large k */
-	return exp(wl->kappa * (cos(theta) - 1.0)) / gsl_sf_bessel_I0_scaled(wl->kappa);
+	return wl->n_streams ? llmcap_profile_value(&wl->streams[0].profile, t) : 1.0;
 }
 
 llmcap_time llmcap_workload_next_arrival(struct llmcap_workload *wl)
 {
-	double peak_rate = wl->rate * wl->peak;
-	for (;;) {
-		double gap_s = gsl_ran_exponential(wl->arrivals, 1.0 / peak_rate);
-		wl->now += (llmcap_time)llround(gap_s * 1e9);
-		if (!wl->diurnal)
-			return wl->now;
-		double u = gsl_rng_uniform(wl->arrivals);
-		if (u * wl->peak < llmcap_workload_profile(wl, wl->now))
-			return wl->now;
-	}
+	size_t best = 0;
+	for (size_t i = 1; i < wl->n_streams; i++)
+		if (wl->streams[i].next < wl->streams[best].next)
+			best = i;
+	struct llmcap_stream *st = &wl->streams[best];
+	llmcap_time t = st->next;
+	st->next = stream_next(st);
+	wl->pending = best;
+	return t;
 }
 
 size_t llmcap_workload_pick_class(struct llmcap_workload *wl)
 {
+	const struct llmcap_stream *st = &wl->streams[wl->pending];
+	if (st->cls >= 0)
+		return (size_t)st->cls;
 	double u = gsl_rng_uniform(wl->mix);
 	size_t c = 0;
-	while (c + 1 < wl->n_classes && u >= wl->cum_share[c])
+	while (c + 1 < wl->n_shared && u >= wl->cum_share[c])
 		c++;
-	return c;
-}
-
-int64_t llmcap_dist_sample(const struct llmcap_dist *d, gsl_rng *r)
-{
-	double x;
-	switch (d->kind) {
-	case LLMCAP_DIST_FIXED: return (int64_t)d->value;
-	case LLMCAP_DIST_UNIFORM:
-		return d->min + (int64_t)gsl_rng_uniform_int(r, (unsigned long)(d->max - d->min + 1));
-	case LLMCAP_DIST_LOGNORMAL:
-		x = d->sigma > 0 ? gsl_ran_lognormal(r, log(d->median), d->sigma) : d->median;
-		break;
-	default: return 1;
-	}
-	double v = nearbyint(x);
-	if (v < (double)d->min)
-		return d->min;
-	if (v > (double)d->max)
-		return d->max;
-	return (int64_t)v;
+	return wl->shared_class[c];
 }
 
 void llmcap_workload_lengths(struct llmcap_workload *wl, size_t cls, int64_t *prompt,
 			     int64_t *output)
 {
+	if (wl->joint[cls] && wl->prompt[cls].n_data > 0) {
+		/* one row of the trace for both: the pair keeps the trace's correlation */
+		size_t row = gsl_rng_uniform_int(wl->prompt_rng[cls], wl->prompt[cls].n_data);
+		*prompt = llmcap_dist_clamp(&wl->prompt[cls], wl->prompt[cls].data[row]);
+		*output = llmcap_dist_clamp(&wl->output[cls], wl->output[cls].data[row]);
+		return;
+	}
 	*prompt = llmcap_dist_sample(&wl->prompt[cls], wl->prompt_rng[cls]);
 	*output = llmcap_dist_sample(&wl->output[cls], wl->output_rng[cls]);
 }

@@ -19,19 +19,85 @@
 #define LLMCAP_MAX_CLASSES 16
 #define LLMCAP_MAX_POOLS 16
 
-enum llmcap_dist_kind { LLMCAP_DIST_FIXED, LLMCAP_DIST_UNIFORM, LLMCAP_DIST_LOGNORMAL };
-
-/* A token-length distribution. Samples are rounded to integers and clamped to [min, max]. */
-struct llmcap_dist {
-	enum llmcap_dist_kind kind;
-	double value;  /* fixed */
-	double median; /* lognormal: exp(mu) */
-	double sigma;  /* lognormal: standard deviation of log-length */
-	int64_t min, max;
+enum llmcap_dist_kind {
+	LLMCAP_DIST_FIXED,
+	LLMCAP_DIST_UNIFORM,
+	LLMCAP_DIST_LOGNORMAL,
+	LLMCAP_DIST_NORMAL,    /* truncated to [min, max] */
+	LLMCAP_DIST_GEOMETRIC, /* on 1, 2, 3, ... */
+	LLMCAP_DIST_ZIPF,      /* P(k) ~ k^-exponent on [min, max] */
+	LLMCAP_DIST_HISTOGRAM, /* bins of integers [edges[i], edges[i+1]) with weights */
+	LLMCAP_DIST_TRACE,     /* a column of a CSV file, one row drawn uniformly */
 };
 
-enum llmcap_diurnal_shape { LLMCAP_DIURNAL_NONE, LLMCAP_DIURNAL_SMOOTH };
-enum llmcap_arrival_kind { LLMCAP_ARRIVAL_POISSON };
+#define LLMCAP_HIST_MAX 128
+#define LLMCAP_PATH_MAX 512
+
+/* A token-length distribution. Samples are integers: continuous forms are rounded to the
+ * nearest token, then every form is clamped to [min, max] (normal and zipf are truncated to
+ * [min, max] instead: they never put extra mass on the bounds). */
+struct llmcap_dist {
+	enum llmcap_dist_kind kind;
+	double value;    /* fixed */
+	double median;   /* lognormal: exp(mu) */
+	double sigma;    /* lognormal: standard deviation of log-length */
+	double mean, sd; /* normal: before truncation; geometric: mean (sd unused) */
+	double exponent; /* zipf */
+	size_t n_bins;   /* histogram */
+	double edges[LLMCAP_HIST_MAX + 1], weights[LLMCAP_HIST_MAX];
+	char file[LLMCAP_PATH_MAX]; /* trace: absolute path, resolved when the scenario is read */
+	char column[LLMCAP_NAME_MAX];
+	int64_t min, max;
+	/* trace: the column's values, read by llmcap_scenario_load and freed by
+	 * llmcap_scenario_free; NULL until then */
+	int32_t *data;
+	size_t n_data;
+};
+
+/* A rate profile: the rate at time t is mean x profile(t), profile of mean 1 over its period. */
+enum llmcap_diurnal_shape {
+	LLMCAP_DIURNAL_NONE,
+	LLMCAP_DIURNAL_SMOOTH,
+	LLMCAP_DIURNAL_TABLE,
+	LLMCAP_DIURNAL_FILE,
+	LLMCAP_DIURNAL_AZURE_CODE,
+	LLMCAP_DIURNAL_AZURE_CONV,
+	LLMCAP_DIURNAL_SERVEGEN_M_LARGE,
+	LLMCAP_DIURNAL_SERVEGEN_M_MID,
+	LLMCAP_DIURNAL_SERVEGEN_M_SMALL,
+	LLMCAP_DIURNAL_SERVEGEN_DEEPSEEK_R1,
+	LLMCAP_DIURNAL_SERVEGEN_MM_IMAGE,
+	LLMCAP_DIURNAL_COUNT
+};
+
+#define LLMCAP_HOURS_PER_WEEK 168
+
+struct llmcap_diurnal_cfg {
+	enum llmcap_diurnal_shape shape;
+	double peak_to_mean; /* smooth */
+	double peak_hour;    /* smooth */
+	double hours[LLMCAP_HOURS_PER_WEEK]; /* table: 24 (hour of day) or 168 (hour of week) */
+	size_t n_hours;
+	char file[LLMCAP_PATH_MAX]; /* file: absolute path, read when the scenario is read */
+	double file_hours[LLMCAP_HOURS_PER_WEEK];
+	size_t n_file_hours;
+	double days[7]; /* Monday first; empty = no day-of-week factor */
+	size_t n_days;
+	double weekend_factor; /* Saturday and Sunday rate relative to weekdays */
+};
+
+/* LLMCAP_ARRIVAL_SHARED is for classes only: the class's requests come from the workload's
+ * stream, picked by share. */
+enum llmcap_arrival_kind { LLMCAP_ARRIVAL_POISSON, LLMCAP_ARRIVAL_GAMMA, LLMCAP_ARRIVAL_MMPP,
+			   LLMCAP_ARRIVAL_SHARED };
+
+/* Two-state Markov-modulated Poisson process: calm and burst periods of exponential length;
+ * the burst rate is burst_rate_factor x the calm rate, and both are scaled so that the mean
+ * rate stays the configured one. */
+struct llmcap_mmpp_cfg {
+	double burst_rate_factor;
+	llmcap_time mean_calm, mean_burst;
+};
 enum llmcap_dtype { LLMCAP_DTYPE_BF16, LLMCAP_DTYPE_FP16, LLMCAP_DTYPE_FP8, LLMCAP_DTYPE_INT4_AWQ };
 enum llmcap_kv_dtype { LLMCAP_KV_AUTO, LLMCAP_KV_FP8 };
 enum llmcap_percentiles { LLMCAP_PERCENTILES_EXACT, LLMCAP_PERCENTILES_STREAMING };
@@ -45,7 +111,7 @@ enum llmcap_limit_action { LLMCAP_LIMIT_REJECT, LLMCAP_LIMIT_SPILL };
 struct llmcap_class_cfg {
 	char name[LLMCAP_NAME_MAX];
 	char where[160]; /* where the entry was defined, for later errors */
-	double share;    /* relative weight; normalised over classes */
+	double share;    /* share of all requests; the shares of all classes sum to 1 */
 	char pool[LLMCAP_NAME_MAX];
 	struct llmcap_dist prompt, output;
 	llmcap_time slo_ttft_p99, slo_tpot_p99;
@@ -57,6 +123,11 @@ struct llmcap_class_cfg {
 	int64_t max_waiting;            /* 0 = no limit: requests waiting at the replica */
 	llmcap_time max_queue_time;     /* 0 = no limit: time before first scheduled */
 	enum llmcap_limit_action when_limited;
+	/* SHARED, or the class's own arrival stream at share x the workload's mean rate */
+	enum llmcap_arrival_kind arrival;
+	double gamma_cv;
+	struct llmcap_mmpp_cfg mmpp;
+	struct llmcap_diurnal_cfg diurnal;
 };
 
 struct llmcap_pool_cfg {
@@ -102,13 +173,13 @@ struct llmcap_scenario {
 	uint64_t seed;
 	llmcap_time horizon;
 	struct {
-		double rate; /* requests/s, mean over the day */
-		enum llmcap_arrival_kind arrival;
-		struct {
-			enum llmcap_diurnal_shape shape;
-			double peak_to_mean;
-			double peak_hour;
-		} diurnal;
+		double rate;             /* requests/s, mean; NAN: derived from tokens_per_month */
+		double tokens_per_month; /* prompt + output tokens; NAN: derived from rate */
+		int start_day;           /* weekday of simulated time 0: 0 = Monday */
+		enum llmcap_arrival_kind arrival; /* never SHARED */
+		double gamma_cv;
+		struct llmcap_mmpp_cfg mmpp;
+		struct llmcap_diurnal_cfg diurnal;
 		struct llmcap_class_cfg classes[LLMCAP_MAX_CLASSES];
 		size_t n_classes;
 	} workload;
@@ -157,6 +228,26 @@ int llmcap_scenario_load(struct llmcap_scenario *sc, const char *path,
 			 const char *const *overrides, size_t n_overrides,
 			 const struct llmcap_catalog *cat, struct llmcap_error *err);
 
+/* Frees what llmcap_scenario_load read beside the scenario (trace columns). Safe on a scenario
+ * that holds none, and twice. */
+void llmcap_scenario_free(struct llmcap_scenario *sc);
+
+/* Reads the trace columns of every trace length distribution; called by llmcap_scenario_load
+ * after the overrides. When a class's prompt and output come from the same file, both columns
+ * are read in one pass from the same rows, so that a request keeps a trace row's pair. */
+int llmcap_scenario_read_traces(struct llmcap_scenario *sc, struct llmcap_error *err);
+
+/* Whether a class draws prompt and output from the same trace row (both are traces of the
+ * same file). */
+bool llmcap_class_lengths_joint(const struct llmcap_class_cfg *cl);
+
+/* Reads whole-number columns of a CSV file by header name: n_columns arrays of n_rows values,
+ * one allocation (column after column) that the caller frees. Accepts CRLF line ends, blank and
+ * '#' comment lines, quoted header names; rejects a missing column, a short row, a value that
+ * is not a number >= 0, and a file without rows, naming FILE:LINE. */
+int llmcap_trace_read_columns(const char *path, const char *const *columns, size_t n_columns,
+			      int32_t **data, size_t *n_rows, struct llmcap_error *err);
+
 /* Cross-field validation; called by llmcap_scenario_load. */
 int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_catalog *cat,
 			  struct llmcap_error *err);
@@ -167,8 +258,28 @@ void llmcap_scenario_write_yaml(const struct llmcap_scenario *sc, FILE *out, boo
 /* Writes the field reference (every key, type, default, meaning) as Markdown. */
 void llmcap_scenario_write_schema(FILE *out);
 
-/* Mean of a length distribution after rounding-free clamping to [min, max] (tokens). */
+/* Mean of a length distribution after clamping or truncation to [min, max] (tokens); for the
+ * continuous forms, before rounding to whole tokens (which moves it by well under a token). */
 double llmcap_dist_mean(const struct llmcap_dist *d);
+/* P(sample <= k) for a whole number of tokens k, exactly as llmcap_dist_sample draws. */
+double llmcap_dist_cdf(const struct llmcap_dist *d, int64_t k);
+const char *llmcap_dist_name(enum llmcap_dist_kind k);
+
+/* Mean prompt + output tokens of a request, over the class mix. */
+double llmcap_scenario_tokens_per_request(const struct llmcap_scenario *sc);
+/* The mean request rate (requests/s), all classes together: workload.rate, or
+ * workload.tokens_per_month converted with the length distributions' means. */
+double llmcap_scenario_mean_rate(const struct llmcap_scenario *sc);
+
+/* Reads a rate profile: '#' comment lines, an optional header, then one row per hour whose
+ * last comma-separated field is a rate >= 0; 24 rows (hour of day) or 168 (hour of week,
+ * Monday first). CRLF and blank lines are accepted. `name` labels errors ("NAME:LINE: ..."). */
+int llmcap_profile_parse(const char *text, const char *name, double *hours, size_t *n_hours,
+			 struct llmcap_error *err);
+/* The built-in profile of a shape (its CSV text), or NULL for none, smooth, table and file. */
+const char *llmcap_builtin_profile(enum llmcap_diurnal_shape shape);
+const char *llmcap_diurnal_shape_name(enum llmcap_diurnal_shape shape);
+const char *llmcap_arrival_name(enum llmcap_arrival_kind kind);
 
 const char *llmcap_dtype_name(enum llmcap_dtype d);
 const char *llmcap_router_name(enum llmcap_router r);
