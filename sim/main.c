@@ -191,6 +191,8 @@ static int cmd_run(const struct args *a)
 		uint64_t hash = llmcap_hash_bytes(LLMCAP_HASH_INIT, llmcap_builtin_models_yaml,
 						  strlen(llmcap_builtin_models_yaml));
 		hash = llmcap_hash_bytes(hash, llmcap_builtin_gpus_yaml, strlen(llmcap_builtin_gpus_yaml));
+		hash = llmcap_hash_bytes(hash, llmcap_builtin_engines_yaml,
+					 strlen(llmcap_builtin_engines_yaml));
 		struct llmcap_h5_info info = {.command_line = a->command_line,
 					      .scenario_yaml = yaml ? yaml : "",
 					      .started_at = started,

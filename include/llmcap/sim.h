@@ -92,6 +92,7 @@ struct llmcap_replica_stats {
 	double batch_sum;           /* sequences over all steps, for the mean batch */
 	int64_t batch_peak;
 	double flops, bytes;        /* whole replica, over steps that ended in the horizon */
+	int64_t perf_out_of_range;  /* steps whose time the table model clamped or extrapolated */
 };
 
 struct llmcap_pool_stats {
