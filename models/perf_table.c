@@ -224,11 +224,11 @@ int llmcap_perf_table_load(struct llmcap_perf_table **out, const char *path, con
 	}
 	size_t cells = t->nx * (t->has_context ? t->ny : 1);
 	if (n != cells) {
-		llmcap_perf_table_free(t);
 		rc = llmcap_errorf(err, LLMCAP_EINVAL,
 				   "%s: %zu rows for %zu tokens x %zu context values; expected a full "
 				   "grid of %zu rows, each (tokens, context) once (%s)",
 				   path, n, t->nx, t->has_context ? t->ny : 1, cells, where);
+		llmcap_perf_table_free(t);
 		goto done;
 	}
 	for (size_t i = 0; i < t->nx * t->ny; i++)
@@ -242,11 +242,11 @@ int llmcap_perf_table_load(struct llmcap_perf_table **out, const char *path, con
 	}
 	for (size_t i = 0; i < t->nx * t->ny; i++)
 		if (isnan(t->z[i])) {
-			llmcap_perf_table_free(t);
 			rc = llmcap_errorf(err, LLMCAP_EINVAL,
 					   "%s: tokens %g appears twice or (tokens, context) pairs do not "
 					   "form a full grid; expected each pair once (%s)",
 					   path, t->x[i % t->nx], where);
+			llmcap_perf_table_free(t);
 			goto done;
 		}
 	t->interp = gsl_interp2d_alloc(gsl_interp2d_bilinear, t->nx, t->ny);
