@@ -1,6 +1,8 @@
 /* Memory plan (KV capacity) and the roofline step-time model. See include/llmcap/perf.h. */
 #include "llmcap/perf.h"
 
+#include "perf_table.h"
+
 #include <math.h>
 #include <stdio.h>
 
@@ -9,12 +11,21 @@ void llmcap_model_params(const struct llmcap_model_spec *m, struct llmcap_param_
 	double h = (double)m->hidden_size, i = (double)m->intermediate_size;
 	double q = (double)m->num_attention_heads * (double)m->head_dim;
 	double kv = (double)m->num_key_value_heads * (double)m->head_dim;
+	double experts = m->num_experts > 0 ? (double)m->num_experts : 1;
+	double active = m->num_experts > 0 ? (double)m->experts_per_token : 1;
+	double router = m->num_experts > 0 ? h * (double)m->num_experts : 0;
 	out->embedding = (double)m->vocab_size * h;
-	/* QKV + output projection + gate/up/down + two RMSNorm weight vectors */
-	out->per_layer = h * (q + 2 * kv) + q * h + 3 * h * i + 2 * h;
+	/* QKV + output projection */
+	out->attn_per_layer = h * (q + 2 * kv) + q * h;
+	/* gate/up/down of the dense MLP or of one expert */
+	out->expert_per_layer = 3 * h * i;
+	/* + every expert, the router and two RMSNorm weight vectors */
+	out->per_layer = out->attn_per_layer + experts * out->expert_per_layer + router + 2 * h;
 	out->layers = out->per_layer * (double)m->layers;
 	out->lm_head = m->tie_word_embeddings ? 0 : (double)m->vocab_size * h;
 	out->total = out->embedding + out->layers + h + out->lm_head;
+	out->active_per_layer = out->attn_per_layer + active * out->expert_per_layer + router;
+	out->active = out->active_per_layer * (double)m->layers + (double)m->vocab_size * h;
 }
 
 double llmcap_dtype_bytes(enum llmcap_dtype d)
@@ -28,7 +39,7 @@ double llmcap_dtype_bytes(enum llmcap_dtype d)
 	return 2.0;
 }
 
-static double kv_dtype_bytes(enum llmcap_kv_dtype d)
+double llmcap_kv_dtype_bytes(enum llmcap_kv_dtype d)
 {
 	return d == LLMCAP_KV_FP8 ? 1.0 : 2.0;
 }
@@ -71,7 +82,7 @@ int llmcap_memory_plan(const struct llmcap_model_spec *m, const struct llmcap_gp
 				out->activation_bytes_per_gpu - out->overhead_bytes_per_gpu;
 	out->kv_bytes_per_token = 2.0 * (double)m->layers *
 				  (double)kv_heads_per_rank(m, p->tensor_parallel_size) *
-				  (double)m->head_dim * kv_dtype_bytes(p->kv_cache_dtype);
+				  (double)m->head_dim * llmcap_kv_dtype_bytes(p->kv_cache_dtype);
 	out->block_size = p->block_size;
 
 	double fixed = out->activation_bytes_per_gpu + out->overhead_bytes_per_gpu;
@@ -145,39 +156,101 @@ int llmcap_memory_plan(const struct llmcap_model_spec *m, const struct llmcap_gp
 	return 0;
 }
 
-void llmcap_perf_init(struct llmcap_perf *pf, const struct llmcap_model_spec *m,
-		      const struct llmcap_gpu_spec *g, const struct llmcap_pool_cfg *p)
+double llmcap_expected_experts(double experts, double per_token, double tokens)
+{
+	if (experts <= 0)
+		return 1;
+	if (tokens <= 0)
+		return 0;
+	/* each token picks per_token of the experts: an expert stays untouched with probability
+	 * (1 - k/E) per token, independently (uniform routing) */
+	return experts * (1.0 - pow(1.0 - per_token / experts, tokens));
+}
+
+static void roofline_init(struct llmcap_perf *pf, const struct llmcap_model_spec *m,
+			  const struct llmcap_gpu_spec *g, const struct llmcap_engine_spec *e,
+			  const struct llmcap_pool_cfg *p)
 {
 	struct llmcap_param_count pc;
 	llmcap_model_params(m, &pc);
 	double tp = (double)p->tensor_parallel_size;
-	double h = (double)m->hidden_size;
+	double h = (double)m->hidden_size, wb = llmcap_dtype_bytes(p->dtype);
+	double router = m->num_experts > 0 ? h * (double)m->num_experts : 0;
 	pf->tp = tp;
-	pf->linear_params = pc.layers;
-	pf->lm_head_params = (double)m->vocab_size * h;
-	/* Embedding rows are gathered, not streamed; every other weight is read once per step. */
-	pf->weight_bytes = (pc.layers + pf->lm_head_params) * llmcap_dtype_bytes(p->dtype);
+	pf->layers = (double)m->layers;
+	/* Every weight matrix is split over the TP ranks (Megatron column/row parallelism; the
+	 * experts of an MoE layer too, as vLLM's fused-MoE tensor parallelism does). */
+	pf->dense_weight_bytes = (pc.attn_per_layer + router) * wb / tp;
+	pf->expert_weight_bytes = pc.expert_per_layer * wb / tp;
+	pf->num_experts = (double)m->num_experts;
+	pf->experts_per_token = (double)m->experts_per_token;
+	pf->active_params_layer = pc.active_per_layer / tp;
+	/* Element-wise operators read and write 16-bit activations: two RMSNorms, rotary
+	 * embedding, residual adds (about 10 hidden-size vectors per token, not split by TP) and
+	 * the gated activation over the active MLP width (3 vectors, split by TP). */
+	double active_i = (double)m->intermediate_size *
+			  (m->num_experts > 0 ? (double)m->experts_per_token : 1.0);
+	pf->ew_bytes_per_token = (10.0 * h + 3.0 * active_i / tp) * 2.0;
+	pf->layer_latency = (double)g->layer_latency * 1e-9;
+	bool fp8 = p->dtype == LLMCAP_DTYPE_FP8 && g->fp8_tflops > 0;
+	/* FP8 weights and activations run on FP8 tensor cores; INT4 weight-only kernels
+	 * dequantise to 16-bit and compute there. */
+	pf->gemm_flops = (fp8 ? g->fp8_tflops : g->bf16_tflops) * 1e12 * g->gemm_efficiency;
+	pf->gemm_half_tokens = g->gemm_half_tokens;
+	pf->mem_bw = g->hbm_bandwidth * g->hbm_efficiency;
+	/* The LM head stays in 16-bit in FP8 and AWQ checkpoints (ModelOpt, AutoAWQ). */
+	pf->lm_head_params = (double)m->vocab_size * h / tp;
+	pf->lm_head_bytes = pf->lm_head_params * 2.0;
 	/* QK^T and PV: 2 FLOPs per multiply-add, 2 matmuls, over all query heads and layers. */
 	pf->attn_flops_per_pair =
 		4.0 * (double)m->num_attention_heads * (double)m->head_dim * (double)m->layers;
-	pf->kv_bytes_per_token = 2.0 * (double)m->layers * (double)m->num_key_value_heads *
-				 (double)m->head_dim * kv_dtype_bytes(p->kv_cache_dtype);
-	double peak16 = g->bf16_tflops * 1e12 * g->achieved_compute;
-	bool fp8 = p->dtype == LLMCAP_DTYPE_FP8 && g->fp8_tflops > 0;
-	pf->linear_flops_peak = fp8 ? g->fp8_tflops * 1e12 * g->achieved_compute : peak16;
-	pf->attn_flops_peak = peak16;
-	pf->mem_bw = g->hbm_bandwidth * g->achieved_memory;
+	pf->kv_bytes_per_token = 2.0 * (double)m->layers *
+				 (double)kv_heads_per_rank(m, p->tensor_parallel_size) *
+				 (double)m->head_dim * llmcap_kv_dtype_bytes(p->kv_cache_dtype);
+	pf->attn_flops_peak = g->bf16_tflops * 1e12 * g->attention_efficiency;
+	pf->kv_bw = g->hbm_bandwidth * e->attention_bw_efficiency;
 	if (p->tensor_parallel_size > 1 && g->allreduce_bandwidth > 0) {
 		/* Ring all-reduce: time = latency + size x 2 (n - 1) / n / bus bandwidth; 16-bit
-		 * activations of hidden size per token; two per layer. */
+		 * activations of hidden size per token; two per layer (after attention, after
+		 * the MLP). */
 		double per_token = h * 2.0 * 2.0 * (tp - 1.0) / tp / g->allreduce_bandwidth;
-		pf->allreduce_time_fixed = 2.0 * (double)m->layers * (double)g->allreduce_latency * 1e-9;
-		pf->allreduce_s_per_token = 2.0 * (double)m->layers * per_token;
-	} else {
-		pf->allreduce_time_fixed = 0;
-		pf->allreduce_s_per_token = 0;
+		pf->allreduce_time_fixed = 2.0 * pf->layers * (double)g->allreduce_latency * 1e-9;
+		pf->allreduce_s_per_token = 2.0 * pf->layers * per_token;
 	}
-	pf->step_overhead_s = (double)p->step_overhead * 1e-9;
+	pf->step_overhead_s = (double)(p->step_overhead >= 0 ? p->step_overhead : e->step_overhead) * 1e-9;
+	pf->seq_overhead_s = (double)e->seq_overhead * 1e-9;
+	pf->eager_s = pf->layers * (double)e->eager_layer_overhead * 1e-9;
+}
+
+int llmcap_perf_init(struct llmcap_perf *pf, const struct llmcap_model_spec *m,
+		     const struct llmcap_gpu_spec *g, const struct llmcap_engine_spec *e,
+		     const struct llmcap_pool_cfg *p, struct llmcap_error *err)
+{
+	*pf = (struct llmcap_perf){.kind = p->perf_model};
+	/* The roofline's constants also give the work (FLOPs, bytes) of every model's steps. */
+	roofline_init(pf, m, g, e, p);
+	switch (p->perf_model) {
+	case LLMCAP_PERF_ROOFLINE:
+		return 0;
+	case LLMCAP_PERF_LINEAR:
+		pf->lin_a = (double)p->linear.per_step * 1e-9;
+		pf->lin_b = p->linear.per_token_us * 1e-6;
+		pf->lin_c = p->linear.per_context_token_ns * 1e-9;
+		return 0;
+	case LLMCAP_PERF_TABLE: {
+		pf->out_of_range = p->table.out_of_range;
+		char where[256];
+		snprintf(where, sizeof where, "%s: pools.%s.table.path", p->where, p->name);
+		return llmcap_perf_table_load(&pf->table, p->table.path, where, err);
+	}
+	}
+	return 0;
+}
+
+void llmcap_perf_free(struct llmcap_perf *pf)
+{
+	llmcap_perf_table_free(pf->table);
+	pf->table = NULL;
 }
 
 static double roofline(double flops, double flops_peak, double bytes, double bw)
@@ -186,30 +259,61 @@ static double roofline(double flops, double flops_peak, double bytes, double bw)
 	return c > b ? c : b;
 }
 
+double llmcap_perf_step_seconds(const struct llmcap_perf *pf, const struct llmcap_step_shape *s,
+				struct llmcap_step_work *work, struct llmcap_step_breakdown *bd)
+{
+	double tp = pf->tp, t = (double)s->tokens, n = (double)s->samples;
+	/* Linear operators, per layer and GPU: the weights of the attention projections and of
+	 * the experts the step touches are streamed once; the GEMMs reach their efficiency only
+	 * with enough rows (T / (T + half) of it: tile waste at small T). */
+	double experts = pf->num_experts > 0
+				 ? llmcap_expected_experts(pf->num_experts, pf->experts_per_token, t)
+				 : 1.0;
+	double w_bytes = pf->dense_weight_bytes + experts * pf->expert_weight_bytes;
+	double gemm = t > 0 ? roofline(2.0 * pf->active_params_layer * (t + pf->gemm_half_tokens),
+				       pf->gemm_flops, w_bytes, pf->mem_bw)
+			    : 0;
+	double lin = pf->layers * (pf->layer_latency + gemm + pf->ew_bytes_per_token * t / pf->mem_bw);
+	/* Attention: prefill pairs are compute (FlashAttention), the KV cache read and the new
+	 * tokens' KV written are memory; each step sums both, which is exact for pure prefill or
+	 * pure decode and within the smaller term for a mix. */
+	double attn_flops = pf->attn_flops_per_pair * s->attn_pairs / tp;
+	double attn_bytes = pf->kv_bytes_per_token * (s->kv_read_tokens + t);
+	double attn = attn_flops / pf->attn_flops_peak + attn_bytes / pf->kv_bw;
+	double head = 0, head_flops = 0;
+	if (s->samples > 0) {
+		head_flops = 2.0 * pf->lm_head_params * n;
+		head = roofline(2.0 * pf->lm_head_params * (n + pf->gemm_half_tokens), pf->gemm_flops,
+				pf->lm_head_bytes, pf->mem_bw);
+	}
+	double comm = t > 0 ? pf->allreduce_time_fixed + pf->allreduce_s_per_token * t : 0;
+	double over = pf->step_overhead_s + pf->seq_overhead_s * n + (t > n ? pf->eager_s : 0);
+	double total = 0;
+	bool oor = false;
+	switch (pf->kind) {
+	case LLMCAP_PERF_ROOFLINE: total = lin + attn + head + comm + over; break;
+	case LLMCAP_PERF_LINEAR: total = pf->lin_a + pf->lin_b * t + pf->lin_c * s->kv_read_tokens; break;
+	case LLMCAP_PERF_TABLE:
+		total = llmcap_perf_table_eval(pf->table, t, s->kv_read_tokens, pf->out_of_range, &oor);
+		break;
+	}
+	if (work) {
+		work->flops = (2.0 * pf->active_params_layer * t * pf->layers + head_flops) * tp +
+			      attn_flops * tp;
+		work->bytes = (pf->layers * (w_bytes + pf->ew_bytes_per_token * t) +
+			       (s->samples > 0 ? pf->lm_head_bytes : 0)) * tp + attn_bytes * tp;
+		work->out_of_range = oor;
+	}
+	if (bd)
+		*bd = (struct llmcap_step_breakdown){
+			.linear = lin, .attention = attn, .lm_head = head, .comm = comm, .overhead = over};
+	return total;
+}
+
 llmcap_time llmcap_perf_step_time(const struct llmcap_perf *pf, const struct llmcap_step_shape *s,
 				  struct llmcap_step_work *work)
 {
-	double tp = pf->tp, t = (double)s->tokens;
-	double head_share = pf->lm_head_params / (pf->linear_params + pf->lm_head_params);
-	/* Linear layers: weights streamed once, activations negligible next to them. */
-	double lin_flops = 2.0 * pf->linear_params * t;
-	double lin_bytes = pf->weight_bytes * (1.0 - head_share);
-	double attn_flops = pf->attn_flops_per_pair * s->attn_pairs;
-	double attn_bytes = pf->kv_bytes_per_token * (s->kv_read_tokens + t);
-	double head_flops = 0, head_bytes = 0;
-	if (s->samples > 0) {
-		head_flops = 2.0 * pf->lm_head_params * (double)s->samples;
-		head_bytes = pf->weight_bytes * head_share;
-	}
-	double lin = roofline(lin_flops / tp, pf->linear_flops_peak, lin_bytes / tp, pf->mem_bw);
-	double attn = roofline(attn_flops / tp, pf->attn_flops_peak, attn_bytes / tp, pf->mem_bw);
-	double head = roofline(head_flops / tp, pf->linear_flops_peak, head_bytes / tp, pf->mem_bw);
-	double comm = t > 0 ? pf->allreduce_time_fixed + pf->allreduce_s_per_token * t : 0;
-	double total = lin + attn + head + comm + pf->step_overhead_s;
-	if (work) {
-		work->flops = lin_flops + attn_flops + head_flops;
-		work->bytes = lin_bytes + attn_bytes + head_bytes;
-	}
+	double total = llmcap_perf_step_seconds(pf, s, work, NULL);
 	llmcap_time ns = (llmcap_time)llround(total * 1e9);
 	return ns > 0 ? ns : 1;
 }

@@ -87,6 +87,8 @@ static const char *const limit_names[] = {"reject", "spill", NULL};
 static const char *const dist_names[] = {"fixed", "uniform", "lognormal", "normal",
 					  "geometric", "zipf", "histogram", "trace", NULL};
 static const char *const percentile_names[] = {"exact", "streaming", NULL};
+static const char *const perf_model_names[] = {"roofline", "linear", "table", NULL};
+static const char *const table_range_names[] = {"clamp", "extrapolate", NULL};
 
 const char *llmcap_dtype_name(enum llmcap_dtype d)
 {
@@ -296,6 +298,27 @@ static const struct field spill_fields[] = {
 	 .max = HUGE_VAL, .doc = "API latency model: time per output token"},
 };
 static const struct section spill_section = SECTION(spill_fields);
+static const struct field linear_fields[] = {
+	{.key = "per_step", .type = T_DURATION, .offset = PO(linear.per_step), .def = "5ms",
+	 .min = 0, .max = HUGE_VAL, .doc = "time of every step (a)"},
+	{.key = "per_token_us", .type = T_DOUBLE, .offset = PO(linear.per_token_us), .def = "0",
+	 .min = 0, .max = HUGE_VAL, .doc = "microseconds per new token in the step (b)"},
+	{.key = "per_context_token_ns", .type = T_DOUBLE, .offset = PO(linear.per_context_token_ns),
+	 .def = "0", .min = 0, .max = HUGE_VAL,
+	 .doc = "nanoseconds per KV-cache token read, summed over the step's sequences (c)"},
+};
+static const struct section linear_section = SECTION(linear_fields);
+
+static const struct field table_fields[] = {
+	{.key = "path", .type = T_PATH, .offset = PO(table.path), .size = LLMCAP_PATH_MAX, .def = "",
+	 .doc = "CSV with a header and columns tokens, [context,] ms (context: KV tokens read); "
+		"relative to the scenario file's folder (to the working directory in --set)"},
+	{.key = "out_of_range", .type = T_ENUM, .offset = PO(table.out_of_range), .def = "clamp",
+	 .names = table_range_names,
+	 .doc = "steps outside the table: clamp to its edge or extrapolate its edge cell linearly; "
+		"either way they are counted and reported"},
+};
+static const struct section table_section = SECTION(table_fields);
 
 static const struct field pool_fields[] = {
 	{.key = "model", .type = T_STR, .offset = PO(model), .size = LLMCAP_NAME_MAX,
@@ -333,10 +356,10 @@ static const struct field pool_fields[] = {
 	 .min = 0, .max = HUGE_VAL,
 	 .doc = "per-GPU memory outside weights, activations and KV cache (CUDA context, NCCL and "
 		"cuBLAS workspaces); an estimate"},
-	{.key = "step_overhead", .type = T_DURATION, .offset = PO(step_overhead), .def = "1500us",
-	 .min = 0, .max = HUGE_VAL,
-	 .doc = "CPU time per engine step (schedule, prepare inputs, sample, process outputs: "
-		"1.2-1.5 ms at batch 8-16 in vidur's measured vLLM overheads)"},
+	{.key = "step_overhead", .type = T_DURATION, .offset = PO(step_overhead), .def = "auto",
+	 .min = 0, .max = HUGE_VAL, .flags = F_AUTO,
+	 .doc = "fixed CPU time per engine step (schedule, prepare inputs, launch); auto: the "
+		"engine profile's fitted value (llmcap catalog)"},
 	{.key = "router", .type = T_ENUM, .offset = PO(router), .def = "round-robin",
 	 .names = router_names,
 	 .doc = "replica choice within the pool: round-robin; random; least-outstanding (fewest "
@@ -361,6 +384,19 @@ static const struct field pool_fields[] = {
 	 .doc = "vLLM: reuse cached KV blocks of identical prompt prefixes (evicted LRU)"},
 	{.key = "spill", .type = T_SECTION, .sub = &spill_section,
 	 .doc = "hybrid: send requests to the API when the pool is overloaded"},
+	{.key = "engine", .type = T_STR, .offset = PO(engine), .size = LLMCAP_NAME_MAX,
+	 .def = "vllm",
+	 .doc = "serving-engine profile, by catalog name (vllm, trtllm, sglang): per-step and "
+		"per-sequence CPU time, decode-attention efficiency"},
+	{.key = "perf_model", .type = T_ENUM, .offset = PO(perf_model), .def = "roofline",
+	 .names = perf_model_names,
+	 .doc = "step-time model: roofline (calibrated per GPU and engine; docs/models.md), linear "
+		"(pools.NAME.linear), table (measured step times, pools.NAME.table)"},
+	{.key = "linear", .type = T_SECTION, .sub = &linear_section,
+	 .doc = "perf_model linear: step = per_step + per_token x new tokens + per_context x KV "
+		"tokens read"},
+	{.key = "table", .type = T_SECTION, .sub = &table_section,
+	 .doc = "perf_model table: measured step times"},
 };
 static const struct section pool_section = SECTION(pool_fields);
 
@@ -457,9 +493,16 @@ static const struct field model_fields[] = {
 	POSINT("max_position_embeddings", max_position_embeddings, "1"),
 	{.key = "tie_word_embeddings", .type = T_BOOL, .offset = MS(tie_word_embeddings),
 	 .def = "false", .doc = ""},
+	{.key = "num_experts", .type = T_INT, .offset = MS(num_experts), .def = "0", .doc = "",
+	 .min = 0, .max = 4096, .flags = F_HAS_MAX},
+	{.key = "experts_per_token", .type = T_INT, .offset = MS(experts_per_token), .def = "0",
+	 .doc = "", .min = 0, .max = 4096, .flags = F_HAS_MAX},
 };
 static const struct section model_section = SECTION(model_fields);
 
+#define FRACTION(k, off) \
+	{.key = k, .type = T_DOUBLE, .offset = off, .def = "1", .doc = "", .min = 0, .max = 1, \
+	 .flags = F_MIN_EXCL | F_HAS_MAX}
 #define GPUNUM(k, m, t) \
 	{.key = k, .type = t, .offset = GS(m), .def = "0", .doc = "", .min = 0, .max = HUGE_VAL}
 static const struct field gpu_fields[] = {
@@ -468,17 +511,36 @@ static const struct field gpu_fields[] = {
 	GPUNUM("hbm_bandwidth", hbm_bandwidth, T_DOUBLE),
 	GPUNUM("bf16_tflops", bf16_tflops, T_DOUBLE),
 	GPUNUM("fp8_tflops", fp8_tflops, T_DOUBLE),
+	GPUNUM("int8_tflops", int8_tflops, T_DOUBLE),
+	{.key = "interconnect", .type = T_STR, .offset = GS(interconnect), .size = LLMCAP_NAME_MAX,
+	 .def = "", .doc = ""},
 	GPUNUM("nvlink_bandwidth", nvlink_bandwidth, T_DOUBLE),
 	GPUNUM("tdp_watts", tdp_watts, T_DOUBLE),
-	{.key = "achieved_compute", .type = T_DOUBLE, .offset = GS(achieved_compute), .def = "1",
-	 .doc = "", .min = 0, .max = 1, .flags = F_MIN_EXCL | F_HAS_MAX},
-	{.key = "achieved_memory", .type = T_DOUBLE, .offset = GS(achieved_memory), .def = "1",
-	 .doc = "", .min = 0, .max = 1, .flags = F_MIN_EXCL | F_HAS_MAX},
+	GPUNUM("idle_watts", idle_watts, T_DOUBLE),
+	FRACTION("gemm_efficiency", GS(gemm_efficiency)),
+	GPUNUM("gemm_half_tokens", gemm_half_tokens, T_DOUBLE),
+	FRACTION("hbm_efficiency", GS(hbm_efficiency)),
+	{.key = "layer_latency", .type = T_DURATION, .offset = GS(layer_latency), .def = "0ns",
+	 .doc = "", .min = 0, .max = HUGE_VAL},
+	FRACTION("attention_efficiency", GS(attention_efficiency)),
 	{.key = "allreduce_latency", .type = T_DURATION, .offset = GS(allreduce_latency),
 	 .def = "0ns", .doc = "", .min = 0, .max = HUGE_VAL},
 	GPUNUM("allreduce_bandwidth", allreduce_bandwidth, T_DOUBLE),
 };
 static const struct section gpu_section = SECTION(gpu_fields);
+
+#define ES(member) offsetof(struct llmcap_engine_spec, member)
+static const struct field engine_fields[] = {
+	{.key = "source", .type = T_STR, .offset = ES(source), .size = 1024, .def = "", .doc = ""},
+	{.key = "step_overhead", .type = T_DURATION, .offset = ES(step_overhead), .def = "0ns",
+	 .doc = "", .min = 0, .max = HUGE_VAL},
+	{.key = "seq_overhead", .type = T_DURATION, .offset = ES(seq_overhead), .def = "0ns",
+	 .doc = "", .min = 0, .max = HUGE_VAL},
+	FRACTION("attention_bw_efficiency", ES(attention_bw_efficiency)),
+	{.key = "eager_layer_overhead", .type = T_DURATION, .offset = ES(eager_layer_overhead),
+	 .def = "0ns", .doc = "", .min = 0, .max = HUGE_VAL},
+};
+static const struct section engine_section = SECTION(engine_fields);
 
 static const struct field catalog_models_root = {
 	.key = "models", .type = T_MAP, .offset = offsetof(struct llmcap_catalog, models),
@@ -490,6 +552,11 @@ static const struct field catalog_gpus_root = {
 	.count_offset = offsetof(struct llmcap_catalog, n_gpus),
 	.elem_size = sizeof(struct llmcap_gpu_spec), .max_count = LLMCAP_CATALOG_MAX,
 	.sub = &gpu_section};
+static const struct field catalog_engines_root = {
+	.key = "engines", .type = T_MAP, .offset = offsetof(struct llmcap_catalog, engines),
+	.count_offset = offsetof(struct llmcap_catalog, n_engines),
+	.elem_size = sizeof(struct llmcap_engine_spec), .max_count = LLMCAP_CATALOG_MAX,
+	.sub = &engine_section};
 
 /* ---- scalar conversion ---- */
 
@@ -517,7 +584,10 @@ static const char *type_expectation(const struct field *f)
 	case T_U64: return "a non-negative integer";
 	case T_DOUBLE: return f->flags & F_NULL ? "a number or null" : "a number";
 	case T_BOOL: return "true or false";
-	case T_DURATION: return "a duration with a unit (ns, us, ms, s, min, h, d, w), e.g. 500ms";
+	case T_DURATION:
+		return f->flags & F_AUTO ? "a duration with a unit (ns, us, ms, s, min, h, d, w), e.g. "
+					   "500ms, or auto"
+					 : "a duration with a unit (ns, us, ms, s, min, h, d, w), e.g. 500ms";
 	case T_RATE:
 		return f->flags & F_NULL ? "a rate with a unit, e.g. 50000/day, 35/min, 0.5/s, or null"
 					 : "a rate with a unit, e.g. 50000/day, 35/min, 0.5/s";
@@ -645,6 +715,10 @@ static int convert_scalar(const struct field *f, const char *s, void *dst, char 
 		break;
 	case T_DURATION: {
 		llmcap_time t;
+		if ((f->flags & F_AUTO) && !strcmp(s, "auto")) {
+			*(llmcap_time *)dst = -1;
+			return 0;
+		}
 		if (llmcap_parse_duration(s, &t) != 0)
 			goto type_error;
 		if (!in_range(f, (double)t))
@@ -694,7 +768,12 @@ static void format_scalar(const struct field *f, const void *src, char *buf, siz
 		else
 			llmcap_format_rate(*(const double *)src, buf, n);
 		return;
-	case T_DURATION: llmcap_format_duration(*(const llmcap_time *)src, buf, n); return;
+	case T_DURATION:
+		if ((f->flags & F_AUTO) && *(const llmcap_time *)src < 0)
+			snprintf(buf, n, "auto");
+		else
+			llmcap_format_duration(*(const llmcap_time *)src, buf, n);
+		return;
 	default: snprintf(buf, n, "?"); return;
 	}
 }
@@ -1584,6 +1663,9 @@ int llmcap_catalog_load_builtin(struct llmcap_catalog *cat, struct llmcap_error 
 	if (rc == 0)
 		rc = load_catalog_map(&catalog_gpus_root, cat, llmcap_builtin_gpus_yaml,
 				      "models/catalog/gpus.yaml", err);
+	if (rc == 0)
+		rc = load_catalog_map(&catalog_engines_root, cat, llmcap_builtin_engines_yaml,
+				      "models/catalog/engines.yaml", err);
 	return rc;
 }
 
@@ -1593,6 +1675,15 @@ const struct llmcap_model_spec *llmcap_catalog_model(const struct llmcap_catalog
 	for (size_t i = 0; i < cat->n_models; i++)
 		if (!strcmp(cat->models[i].name, name))
 			return &cat->models[i];
+	return NULL;
+}
+
+const struct llmcap_engine_spec *llmcap_catalog_engine(const struct llmcap_catalog *cat,
+						       const char *name)
+{
+	for (size_t i = 0; i < cat->n_engines; i++)
+		if (!strcmp(cat->engines[i].name, name))
+			return &cat->engines[i];
 	return NULL;
 }
 
@@ -1940,6 +2031,30 @@ int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_
 			return llmcap_errorf(err, LLMCAP_EINVAL,
 					     "%s: pools.%s.model: '%s' is not in the catalog; expected one of: %s",
 					     pl->where, pl->name, pl->model, mn);
+		}
+		if (m->num_experts > 0 &&
+		    (m->experts_per_token < 1 || m->experts_per_token > m->num_experts))
+			return llmcap_errorf(err, LLMCAP_EINVAL,
+					     "models/catalog/models.yaml: %s: experts_per_token %lld; expected "
+					     "1 to num_experts (%lld)",
+					     m->name, (long long)m->experts_per_token,
+					     (long long)m->num_experts);
+		const struct llmcap_engine_spec *eng = llmcap_catalog_engine(cat, pl->engine);
+		if (!eng) {
+			char en[512];
+			list_names(cat->engines[0].name, cat->n_engines, sizeof cat->engines[0], en,
+				   sizeof en);
+			return llmcap_errorf(err, LLMCAP_EINVAL,
+					     "%s: pools.%s.engine: '%s' is not in the catalog; expected one of: %s",
+					     pl->where, pl->name, pl->engine, en);
+		}
+		if (pl->perf_model == LLMCAP_PERF_TABLE) {
+			/* read the table now, so that a bad file stops the run before it starts */
+			struct llmcap_perf pf;
+			int trc = llmcap_perf_init(&pf, m, gpu, eng, pl, err);
+			llmcap_perf_free(&pf);
+			if (trc)
+				return trc;
 		}
 		if (m->num_attention_heads % tp != 0)
 			return llmcap_errorf(err, LLMCAP_EINVAL,

@@ -838,6 +838,7 @@ static void step_end(struct sim *s, size_t ri)
 	st->busy += s->now - rp->step_start;
 	st->flops += rp->work.flops;
 	st->bytes += rp->work.bytes;
+	st->perf_out_of_range += rp->work.out_of_range;
 	rp->busy = false;
 	kv_account(s, ri);
 	size_t keep = 0;
@@ -1218,7 +1219,13 @@ static int setup(struct sim *s, const struct llmcap_scenario *sc, const struct l
 		int rc = llmcap_memory_plan(ps->model, res->gpu, cfg, &ps->plan, err);
 		if (rc)
 			return rc;
-		llmcap_perf_init(&s->pools[p].perf, ps->model, res->gpu, cfg);
+		const struct llmcap_engine_spec *eng = llmcap_catalog_engine(cat, cfg->engine);
+		if (!eng)
+			return llmcap_errorf(err, LLMCAP_EINVAL, "pools.%s.engine: '%s' is not in the catalog",
+					     cfg->name, cfg->engine);
+		rc = llmcap_perf_init(&s->pools[p].perf, ps->model, res->gpu, eng, cfg, err);
+		if (rc)
+			return rc;
 		s->pools[p].block_bytes = ps->plan.kv_bytes_per_token * (double)cfg->block_size;
 		char name[LLMCAP_NAME_MAX + 8];
 		snprintf(name, sizeof name, "api/%s", cfg->name);
@@ -1298,6 +1305,8 @@ static void teardown(struct sim *s)
 	for (size_t i = 0; i < s->n_reqs; i++)
 		free(s->reqs[i].prefix_ent);
 	free(s->reqs);
+	for (size_t p = 0; p < LLMCAP_MAX_POOLS; p++)
+		llmcap_perf_free(&s->pools[p].perf);
 }
 
 /* Requests still waiting or running at the horizon end as unfinished, in replica order. */

@@ -38,7 +38,7 @@ static void usage(FILE *out)
 		"                                      (arrival_s,class,prompt_tokens,output_tokens)\n"
 		"  config [FILE] [--set KEY=VALUE]...  print the fully resolved scenario with every default\n"
 		"  schema                              print the reference of every scenario field\n"
-		"  catalog                             list the models and GPUs llmcap knows\n"
+		"  catalog                             list the models, GPUs and engine profiles llmcap knows\n"
 		"  version                             print the version\n"
 		"\n"
 		"KEY is a dotted path (workload.rate, pools.reasoning.dtype); VALUE is YAML.\n");
@@ -208,6 +208,8 @@ static int cmd_run(const struct args *a)
 		uint64_t hash = llmcap_hash_bytes(LLMCAP_HASH_INIT, llmcap_builtin_models_yaml,
 						  strlen(llmcap_builtin_models_yaml));
 		hash = llmcap_hash_bytes(hash, llmcap_builtin_gpus_yaml, strlen(llmcap_builtin_gpus_yaml));
+		hash = llmcap_hash_bytes(hash, llmcap_builtin_engines_yaml,
+					 strlen(llmcap_builtin_engines_yaml));
 		struct llmcap_h5_info info = {.command_line = a->command_line,
 					      .scenario_yaml = yaml ? yaml : "",
 					      .started_at = started,
@@ -417,6 +419,15 @@ static int cmd_catalog(void)
 		       cat->gpus[i].name, cat->gpus[i].memory / LLMCAP_GIB, cat->gpus[i].hbm_bandwidth / 1e12,
 		       cat->gpus[i].bf16_tflops, cat->gpus[i].fp8_tflops, cat->gpus[i].tdp_watts, "",
 		       cat->gpus[i].source);
+	printf("engines:\n");
+	for (size_t i = 0; i < cat->n_engines; i++) {
+		const struct llmcap_engine_spec *e = &cat->engines[i];
+		printf("  %-16s %.3f ms per step, %.1f us per sequence, decode attention at %.0f%% of HBM "
+		       "peak, %.0f us per layer in prefill steps\n  %-16s source: %s\n",
+		       e->name, (double)e->step_overhead * 1e-6, (double)e->seq_overhead * 1e-3,
+		       100 * e->attention_bw_efficiency, (double)e->eager_layer_overhead * 1e-3, "",
+		       e->source);
+	}
 	free(cat);
 	return 0;
 }

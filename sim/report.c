@@ -354,6 +354,19 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 			fprintf(out, "  %-10s prefix cache: %.1f%% of shared-prefix tokens (%.1f%% of blocks) found cached\n",
 				"", 100 * u->prefix_hit_rate, 100 * u->prefix_block_hit_rate);
 	}
+	for (size_t p = 0; p < res->n_pools; p++) {
+		/* the table model never goes out of range silently */
+		int64_t oor = 0, steps = 0;
+		for (size_t i = 0; i < res->pools[p].n_replicas; i++) {
+			oor += res->replicas[res->pools[p].first_replica + i].perf_out_of_range;
+			steps += res->replicas[res->pools[p].first_replica + i].steps;
+		}
+		if (oor > 0)
+			fprintf(out, "  %s: %lld of %lld steps fell outside the step-time table (%s)\n",
+				sc->pools[p].name, (long long)oor, (long long)steps,
+				sc->pools[p].table.out_of_range == LLMCAP_TABLE_CLAMP ? "clamped to its edge"
+											: "extrapolated");
+	}
 	fprintf(out, "\n");
 
 	/* -- cost -- */

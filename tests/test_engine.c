@@ -1,8 +1,7 @@
 /* The serving engine against hand-computed schedules.
  *
- * An "ideal" GPU (infinite FLOP/s and bandwidth) with a 10 ms step overhead makes every step
- * take exactly 10 ms, whatever it holds, so each schedule below can be worked out by hand.
- * Arrivals are scripted. */
+ * The linear performance model with only a per-step term makes every step take exactly 10 ms,
+ * whatever it holds, so each schedule below can be worked out by hand. Arrivals are scripted. */
 #include "test_util.h"
 
 #include "llmcap/sim.h"
@@ -15,15 +14,7 @@ static int setup(void **state)
 {
 	(void)state;
 	struct llmcap_error err = {0};
-	if (llmcap_catalog_load_builtin(&cat, &err) != 0)
-		return -1;
-	struct llmcap_gpu_spec *g = &cat.gpus[cat.n_gpus++];
-	*g = cat.gpus[0];
-	snprintf(g->name, sizeof g->name, "ideal");
-	g->hbm_bandwidth = g->bf16_tflops = g->fp8_tflops = g->allreduce_bandwidth = 1e30;
-	g->achieved_compute = g->achieved_memory = 1;
-	g->allreduce_latency = 0;
-	return 0;
+	return llmcap_catalog_load_builtin(&cat, &err);
 }
 
 /* Records of one run, by request id. */
@@ -41,8 +32,8 @@ static int on_request(void *user, const struct llmcap_request_record *r)
 	return 0;
 }
 
-/* One class "c" (and "hi" when two_classes) served by pool "p" of `replicas` 8B replicas on the
- * ideal GPU, then the given overrides. */
+/* One class "c" (and "hi" when two_classes) served by pool "p" of 8B replicas on H100s with
+ * 10 ms steps, then the given overrides. */
 static void scenario(struct llmcap_scenario *sc, const char *const *sets, size_t n, bool two_classes)
 {
 	struct llmcap_error err = {0};
@@ -50,8 +41,8 @@ static void scenario(struct llmcap_scenario *sc, const char *const *sets, size_t
 	const char *base[] = {
 		two_classes ? "workload.classes={c: {pool: p, share: 0.5}, hi: {pool: p, share: 0.5}}"
 			    : "workload.classes={c: {pool: p}}",
-		"pools={p: {model: llama-3.1-8b, step_overhead: 10ms}}",
-		"hardware={gpu: ideal, gpus_per_server: 8}",
+		"pools={p: {model: llama-3.1-8b, perf_model: linear, linear: {per_step: 10ms}}}",
+		"hardware={gpus_per_server: 8}",
 		two_classes ? "cost.api.prices={c: {input: 1, output: 1}, hi: {input: 1, output: 1}}"
 			    : "cost.api.prices={c: {input: 1, output: 1}}",
 		"horizon=1h",

@@ -6,6 +6,8 @@
 #include "llmcap/scenario.h"
 #include "llmcap/sim.h"
 
+#include <unistd.h>
+
 static struct llmcap_catalog cat;
 
 static int setup(void **state)
@@ -105,41 +107,263 @@ static void kv_capacity_70b_fp16_on_two_h100(void **state)
 	assert_true(fp8.blocks_overridden);
 }
 
-static void step_time_roofline(void **state)
+static struct llmcap_perf perf_for(const char *model, const char *gpu, const char *engine,
+				   struct llmcap_pool_cfg p)
+{
+	struct llmcap_perf pf;
+	struct llmcap_error err = {0};
+	if (llmcap_perf_init(&pf, llmcap_catalog_model(&cat, model), llmcap_catalog_gpu(&cat, gpu),
+			     llmcap_catalog_engine(&cat, engine), &p, &err) != 0)
+		fail_msg("%s", err.msg);
+	return pf;
+}
+
+/* One layer of Llama-3.1-8B by hand (H = 4096, 32 query and 8 KV heads of 128, I = 14336):
+ *   QKV 4096 x (4096 + 2 x 1024) = 25,165,824; output 4096 x 4096 = 16,777,216;
+ *   gate + up + down 3 x 4096 x 14336 = 176,160,768: 218,103,808 weights,
+ *   so 436,207,616 FLOPs per token and 436,207,616 bytes of BF16 weights per layer;
+ *   element-wise traffic (10 H + 3 I) x 2 B = 167,936 bytes per token;
+ *   KV written: 2 x 8 x 128 x 2 B = 4,096 bytes per token per layer (131,072 for 32 layers). */
+static void flops_and_bytes_llama_8b_layer(void **state)
 {
 	(void)state;
+	struct llmcap_perf pf = perf_for("llama-3.1-8b", "h100-sxm-80gb", "vllm",
+					 pool_with_defaults("llama-3.1-8b", 1));
+	assert_rel(pf.active_params_layer, 218103808.0, 0);
+	assert_rel(pf.dense_weight_bytes + pf.expert_weight_bytes, 436207616.0, 0);
+	assert_rel(pf.ew_bytes_per_token, 167936.0, 0);
+	assert_rel(pf.kv_bytes_per_token, 131072.0, 0);
+	for (int64_t t = 1; t <= 4096; t *= 16) {
+		struct llmcap_step_shape s = {.tokens = t}; /* no attention context, no sampling */
+		struct llmcap_step_work w;
+		llmcap_perf_step_seconds(&pf, &s, &w, NULL);
+		assert_rel(w.flops, 436207616.0 * (double)t * 32, 1e-12);
+		assert_rel(w.bytes, 32 * (436207616.0 + 167936.0 * (double)t) + 131072.0 * (double)t, 1e-12);
+	}
+	/* A decode at batch 1 is memory bound: the layer streams its weights at 85% of 3.35 TB/s
+	 * (gemm time 2 x 218M x (1 + 63) / (0.717 x 989.4 TFLOPS) = 39 us < 153 us). */
+	struct llmcap_step_shape one = {.tokens = 1};
+	struct llmcap_step_breakdown bd;
+	llmcap_perf_step_seconds(&pf, &one, NULL, &bd);
+	double layer = 31.2e-6 + 436207616.0 / (3.35e12 * 0.85) + 167936.0 / (3.35e12 * 0.85);
+	assert_rel(bd.linear, 32 * layer, 1e-9);
+	/* A 4096-token chunk is compute bound: 2 x 218M x (4096 + 63) FLOPs per layer. */
+	struct llmcap_step_shape big = {.tokens = 4096};
+	llmcap_perf_step_seconds(&pf, &big, NULL, &bd);
+	layer = 31.2e-6 + 2 * 218103808.0 * (4096 + 63) / (989.4e12 * 0.717) +
+		167936.0 * 4096 / (3.35e12 * 0.85);
+	assert_rel(bd.linear, 32 * layer, 1e-9);
+	/* decode attention reads the KV cache at the engine's efficiency */
+	struct llmcap_step_shape dec = {.tokens = 1, .attn_pairs = 1001, .kv_read_tokens = 1001, .samples = 1};
+	llmcap_perf_step_seconds(&pf, &dec, NULL, &bd);
+	assert_rel(bd.attention, 4.0 * 32 * 128 * 32 * 1001 / (989.4e12 * 0.331) +
+				 131072.0 * 1002 / (3.35e12 * 0.664), 1e-9);
+	/* and the engine adds its CPU time: fixed + per sampled sequence */
+	assert_rel(bd.overhead, 1.234e-3 + 68.8e-6, 1e-9);
+}
+
+/* Weights and KV bytes per token for each precision. */
+static void bytes_per_precision(void **state)
+{
+	(void)state;
+	assert_rel(llmcap_dtype_bytes(LLMCAP_DTYPE_BF16), 2, 0);
+	assert_rel(llmcap_dtype_bytes(LLMCAP_DTYPE_FP16), 2, 0);
+	assert_rel(llmcap_dtype_bytes(LLMCAP_DTYPE_FP8), 1, 0);
+	assert_rel(llmcap_dtype_bytes(LLMCAP_DTYPE_INT4_AWQ), 4.25 / 8, 0);
 	const struct llmcap_model_spec *m = llmcap_catalog_model(&cat, "llama-3.1-8b");
 	const struct llmcap_gpu_spec *g = llmcap_catalog_gpu(&cat, "h100-sxm-80gb");
 	struct llmcap_pool_cfg p = pool_with_defaults("llama-3.1-8b", 1);
-	struct llmcap_perf pf;
-	llmcap_perf_init(&pf, m, g, &p);
-	/* One decode at context 1000: memory bound; weights (all but the embedding) streamed once
-	 * at 3.35 TB/s x 0.866, plus the sequence's KV cache, plus 1.5 ms of CPU overhead. */
-	struct llmcap_step_shape one = {.tokens = 1, .attn_pairs = 1000 + 1, .kv_read_tokens = 1001,
-					.samples = 1};
-	double streamed = (8030261248.0 - 128256.0 * 4096 - 4096) * 2;
-	double expect = streamed / (3.35e12 * 0.866) + 131072.0 * 1002 / (3.35e12 * 0.866) + 1.5e-3;
-	assert_rel((double)llmcap_perf_step_time(&pf, &one, NULL) * 1e-9, expect, 1e-3);
-	/* A 4096-token prefill chunk is compute bound: 2 FLOPs per parameter per token. */
-	struct llmcap_step_shape pre = {.tokens = 4096, .attn_pairs = 4096.0 * 4097 / 2,
-					.kv_read_tokens = 4096, .samples = 1};
-	double linear = 2.0 * (8030261248.0 - 2 * 128256.0 * 4096 - 4096) * 4096 / (989.4e12 * 0.71);
-	assert_true((double)llmcap_perf_step_time(&pf, &pre, NULL) * 1e-9 > linear);
-	/* Monotone in every input */
-	llmcap_time prev = 0;
-	for (int64_t b = 1; b <= 512; b *= 2) {
-		struct llmcap_step_shape s = {.tokens = b, .attn_pairs = (double)b * 2000,
-					      .kv_read_tokens = (double)b * 2000, .samples = b};
-		llmcap_time t = llmcap_perf_step_time(&pf, &s, NULL);
-		assert_true(t >= prev);
-		prev = t;
+	struct llmcap_memory_plan plan;
+	struct llmcap_error err = {0};
+	const enum llmcap_dtype dt[] = {LLMCAP_DTYPE_BF16, LLMCAP_DTYPE_FP8, LLMCAP_DTYPE_INT4_AWQ};
+	const double wb[] = {2, 1, 4.25 / 8};
+	for (int i = 0; i < 3; i++) {
+		p.dtype = dt[i];
+		assert_int_equal(llmcap_memory_plan(m, g, &p, &plan, &err), 0);
+		assert_rel(plan.weight_bytes_per_gpu, 8030261248.0 * wb[i], 1e-12);
+		struct llmcap_perf pf = perf_for("llama-3.1-8b", "h100-sxm-80gb", "vllm", p);
+		/* weights streamed per layer scale with the precision; FP8 also doubles the peak */
+		assert_rel(pf.dense_weight_bytes + pf.expert_weight_bytes, 218103808.0 * wb[i], 1e-12);
+		assert_rel(pf.gemm_flops, (i == 1 ? 1978.9 : 989.4) * 1e12 * 0.717, 1e-12);
 	}
-	/* Tensor parallelism splits the work but adds all-reduces: 70B on TP2 is faster than
-	 * half of TP1's compute would suggest only if communication is small. */
-	struct llmcap_pool_cfg p2 = pool_with_defaults("llama-3.1-70b", 2);
-	struct llmcap_perf pf2;
-	llmcap_perf_init(&pf2, llmcap_catalog_model(&cat, "llama-3.1-70b"), g, &p2);
-	assert_rel(pf2.allreduce_time_fixed, 2 * 80 * 40e-6, 1e-12);
+	p.dtype = LLMCAP_DTYPE_BF16;
+	p.kv_cache_dtype = LLMCAP_KV_FP8;
+	assert_int_equal(llmcap_memory_plan(m, g, &p, &plan, &err), 0);
+	assert_rel(plan.kv_bytes_per_token, 65536, 0); /* 2 x 32 x 8 x 128 x 1 B */
+	/* 70B at TP 4: 8 KV heads over 4 ranks, 2 each: 2 x 80 x 2 x 128 x 2 B */
+	struct llmcap_pool_cfg p4 = pool_with_defaults("llama-3.1-70b", 4);
+	assert_int_equal(llmcap_memory_plan(llmcap_catalog_model(&cat, "llama-3.1-70b"), g, &p4, &plan, &err), 0);
+	assert_rel(plan.kv_bytes_per_token, 81920, 0);
+}
+
+/* More tokens never take less time; more TP never needs more memory per GPU. */
+static void monotonicity(void **state)
+{
+	(void)state;
+	const char *models[] = {"llama-3.1-8b", "llama-3.1-70b", "mixtral-8x7b", "qwen2.5-7b"};
+	const char *engines[] = {"vllm", "trtllm", "sglang"};
+	const enum llmcap_dtype dts[] = {LLMCAP_DTYPE_BF16, LLMCAP_DTYPE_FP8, LLMCAP_DTYPE_INT4_AWQ};
+	for (size_t mi = 0; mi < 4; mi++)
+		for (int64_t tp = 1; tp <= 4; tp *= 2)
+			for (size_t e = 0; e < 3; e++)
+				for (size_t d = 0; d < 3; d++) {
+					struct llmcap_pool_cfg p = pool_with_defaults(models[mi], tp);
+					p.dtype = dts[d];
+					struct llmcap_perf pf = perf_for(models[mi], "h100-sxm-80gb", engines[e], p);
+					for (double ctx = 0; ctx <= 8192; ctx += 4096) {
+						llmcap_time prev = 0;
+						for (int64_t t = 1; t <= 16384; t = t * 3 / 2 + 1) {
+							/* decode batch of t sequences */
+							struct llmcap_step_shape s = {
+								.tokens = t, .attn_pairs = (double)t * (ctx + 1),
+								.kv_read_tokens = (double)t * (ctx + 1), .samples = t};
+							llmcap_time x = llmcap_perf_step_time(&pf, &s, NULL);
+							assert_true(x >= prev);
+							prev = x;
+						}
+						prev = 0;
+						for (int64_t t = 1; t <= 16384; t = t * 3 / 2 + 1) {
+							/* one prefill chunk of t tokens after ctx */
+							struct llmcap_step_shape s = {
+								.tokens = t,
+								.attn_pairs = (double)t * ctx + (double)t * (t + 1) / 2,
+								.kv_read_tokens = ctx + (double)t, .samples = 1};
+							llmcap_time x = llmcap_perf_step_time(&pf, &s, NULL);
+							assert_true(x >= prev);
+							prev = x;
+						}
+					}
+				}
+	const struct llmcap_gpu_spec *g = llmcap_catalog_gpu(&cat, "h200-141gb");
+	for (size_t mi = 0; mi < 4; mi++) {
+		double prev_w = HUGE_VAL, prev_kv = HUGE_VAL;
+		for (int64_t tp = 1; tp <= 8; tp *= 2) {
+			const struct llmcap_model_spec *m = llmcap_catalog_model(&cat, models[mi]);
+			if (m->num_attention_heads % tp)
+				continue;
+			struct llmcap_pool_cfg p = pool_with_defaults(models[mi], tp);
+			struct llmcap_memory_plan plan;
+			struct llmcap_error err = {0};
+			if (llmcap_memory_plan(m, g, &p, &plan, &err) != 0)
+				continue; /* does not fit at this TP */
+			double w = plan.weight_bytes_per_gpu + plan.activation_bytes_per_gpu;
+			assert_true(w <= prev_w);
+			assert_true(plan.kv_bytes_per_token <= prev_kv);
+			prev_w = w;
+			prev_kv = plan.kv_bytes_per_token;
+		}
+	}
+	/* tensor parallelism adds two all-reduces per layer */
+	struct llmcap_perf pf2 = perf_for("llama-3.1-70b", "h100-sxm-80gb", "vllm",
+					  pool_with_defaults("llama-3.1-70b", 2));
+	assert_rel(pf2.allreduce_time_fixed, 2 * 80 * 32e-6, 1e-12);
+	assert_rel(pf2.allreduce_s_per_token, 2 * 80 * 8192 * 2 * 2 * 0.5 / 365e9, 1e-12);
+}
+
+/* Mixtral-8x7B: every expert for memory, two for compute, distinct experts for bytes. */
+static void mixture_of_experts(void **state)
+{
+	(void)state;
+	struct llmcap_param_count pc;
+	llmcap_model_params(llmcap_catalog_model(&cat, "mixtral-8x7b"), &pc);
+	assert_rel(pc.total, 46.70e9, 0.002); /* Mistral AI: 46.7B total */
+	/* and 12.9B active per token, counting the embedding table (a lookup, not a matmul) */
+	assert_rel(pc.active + pc.embedding, 12.88e9, 0.005);
+	assert_rel(llmcap_expected_experts(8, 2, 1), 2, 1e-12);
+	assert_rel(llmcap_expected_experts(8, 2, 2), 8 * (1 - 0.75 * 0.75), 1e-12);
+	assert_rel(llmcap_expected_experts(8, 2, 1000), 8, 1e-9);
+	struct llmcap_perf pf = perf_for("mixtral-8x7b", "h100-sxm-80gb", "vllm",
+					 pool_with_defaults("mixtral-8x7b", 2));
+	struct llmcap_step_shape one = {.tokens = 1}, many = {.tokens = 64};
+	struct llmcap_step_work w1, w64;
+	llmcap_perf_step_seconds(&pf, &one, &w1, NULL);
+	llmcap_perf_step_seconds(&pf, &many, &w64, NULL);
+	double expert = 3.0 * 4096 * 14336 * 2; /* bytes of one expert, one layer, whole replica */
+	double ew = (10.0 * 4096 + 3.0 * 2 * 14336 / 2) * 2 * 2; /* two ranks */
+	/* 64 tokens touch all 8 experts (1 - 0.75^64 of them), 1 token 2; plus 63 tokens of
+	 * element-wise traffic and of KV written (2 x 32 x 4 x 128 x 2 B per rank, 2 ranks) */
+	assert_rel(w64.bytes - w1.bytes, 32 * (6 * expert + 63 * ew) + 65536.0 * 63 * 2, 1e-6);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* The table model interpolates, and clamps or extrapolates out of range, counting it. */
+static void table_model(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/llmcap-table-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	write_file(path, "# measured\ntokens,context,ms\n1,0,10\n101,0,20\n1,1000,14\n101,1000,30\n");
+	struct llmcap_pool_cfg p = pool_with_defaults("llama-3.1-8b", 1);
+	p.perf_model = LLMCAP_PERF_TABLE;
+	snprintf(p.table.path, sizeof p.table.path, "%s", path);
+	struct llmcap_perf pf = perf_for("llama-3.1-8b", "h100-sxm-80gb", "vllm", p);
+	struct llmcap_step_work w;
+	struct llmcap_step_shape mid = {.tokens = 51, .kv_read_tokens = 500};
+	/* bilinear: (10 + 20 + 14 + 30) / 4 = 18.5 ms */
+	assert_int_equal(llmcap_perf_step_time(&pf, &mid, &w), 18500000);
+	assert_false(w.out_of_range);
+	struct llmcap_step_shape edge = {.tokens = 101, .kv_read_tokens = 1000};
+	assert_int_equal(llmcap_perf_step_time(&pf, &edge, &w), 30000000);
+	assert_false(w.out_of_range);
+	struct llmcap_step_shape out = {.tokens = 201, .kv_read_tokens = 1000};
+	assert_int_equal(llmcap_perf_step_time(&pf, &out, &w), 30000000); /* clamped */
+	assert_true(w.out_of_range);
+	llmcap_perf_free(&pf);
+	p.table.out_of_range = LLMCAP_TABLE_EXTRAPOLATE;
+	pf = perf_for("llama-3.1-8b", "h100-sxm-80gb", "vllm", p);
+	assert_int_equal(llmcap_perf_step_time(&pf, &out, &w), 46000000); /* 30 + 100 x 0.16 */
+	assert_true(w.out_of_range);
+	llmcap_perf_free(&pf);
+	/* one-dimensional: tokens only */
+	write_file(path, "tokens,ms\n1,5\n11,7\n");
+	p.table.out_of_range = LLMCAP_TABLE_CLAMP;
+	pf = perf_for("llama-3.1-8b", "h100-sxm-80gb", "vllm", p);
+	struct llmcap_step_shape six = {.tokens = 6, .kv_read_tokens = 1e6};
+	assert_int_equal(llmcap_perf_step_time(&pf, &six, &w), 6000000);
+	assert_false(w.out_of_range);
+	llmcap_perf_free(&pf);
+	/* errors name the file, line and column, the column and the value */
+	write_file(path, "tokens,ms\n1,5\n2,fast\n");
+	struct llmcap_perf bad;
+	struct llmcap_error err = {0};
+	assert_int_not_equal(llmcap_perf_init(&bad, llmcap_catalog_model(&cat, "llama-3.1-8b"),
+					      llmcap_catalog_gpu(&cat, "h100-sxm-80gb"),
+					      llmcap_catalog_engine(&cat, "vllm"), &p, &err), 0);
+	assert_non_null(strstr(err.msg, ":3:3: ms: 'fast' is not valid"));
+	write_file(path, "tokens,context,ms\n1,0,5\n2,0,6\n1,9,7\n");
+	assert_int_not_equal(llmcap_perf_init(&bad, llmcap_catalog_model(&cat, "llama-3.1-8b"),
+					      llmcap_catalog_gpu(&cat, "h100-sxm-80gb"),
+					      llmcap_catalog_engine(&cat, "vllm"), &p, &err), 0);
+	assert_non_null(strstr(err.msg, "full grid"));
+	unlink(path);
+	snprintf(p.table.path, sizeof p.table.path, "%s", "/nonexistent/steps.csv");
+	assert_int_not_equal(llmcap_perf_init(&bad, llmcap_catalog_model(&cat, "llama-3.1-8b"),
+					      llmcap_catalog_gpu(&cat, "h100-sxm-80gb"),
+					      llmcap_catalog_engine(&cat, "vllm"), &p, &err), 0);
+	assert_non_null(strstr(err.msg, "/nonexistent/steps.csv"));
+}
+
+/* step = a + b x tokens + c x KV tokens read, exactly. */
+static void linear_model(void **state)
+{
+	(void)state;
+	struct llmcap_pool_cfg p = pool_with_defaults("llama-3.1-8b", 1);
+	p.perf_model = LLMCAP_PERF_LINEAR;
+	p.linear.per_step = 5000000;
+	p.linear.per_token_us = 20;
+	p.linear.per_context_token_ns = 0.5;
+	struct llmcap_perf pf = perf_for("llama-3.1-8b", "h100-sxm-80gb", "vllm", p);
+	struct llmcap_step_shape s = {.tokens = 100, .attn_pairs = 1e6, .kv_read_tokens = 50000, .samples = 7};
+	assert_int_equal(llmcap_perf_step_time(&pf, &s, NULL), 5000000 + 2000000 + 25000);
 }
 
 static void cost_reference_inputs(void **state)
@@ -179,7 +403,12 @@ int main(void)
 		cmocka_unit_test(parameter_counts),
 		cmocka_unit_test(kv_capacity_8b_on_one_h100),
 		cmocka_unit_test(kv_capacity_70b_fp16_on_two_h100),
-		cmocka_unit_test(step_time_roofline),
+		cmocka_unit_test(flops_and_bytes_llama_8b_layer),
+		cmocka_unit_test(bytes_per_precision),
+		cmocka_unit_test(monotonicity),
+		cmocka_unit_test(mixture_of_experts),
+		cmocka_unit_test(table_model),
+		cmocka_unit_test(linear_model),
 		cmocka_unit_test(cost_reference_inputs),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -234,8 +234,9 @@ static void lone_request_timing(void **state, int64_t prompt, int64_t output)
 	assert_true(res.classes[0].completed > 50);
 
 	struct llmcap_perf pf;
-	llmcap_perf_init(&pf, llmcap_catalog_model(&cat, "llama-3.1-8b"),
-			 llmcap_catalog_gpu(&cat, "h100-sxm-80gb"), &sc.pools[0]);
+	assert_int_equal(llmcap_perf_init(&pf, llmcap_catalog_model(&cat, "llama-3.1-8b"),
+					  llmcap_catalog_gpu(&cat, "h100-sxm-80gb"),
+					  llmcap_catalog_engine(&cat, "vllm"), &sc.pools[0], &err), 0);
 	/* prefill in chunks of max_num_batched_tokens */
 	llmcap_time ttft = 0;
 	int64_t done = 0, budget = sc.pools[0].max_num_batched_tokens;

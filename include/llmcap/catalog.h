@@ -1,4 +1,5 @@
-/* Catalogs: LLM architectures and accelerators, loaded from YAML data under models/catalog/.
+/* Catalogs: LLM architectures, accelerators and serving-engine profiles, loaded from YAML data
+ * under models/catalog/.
  *
  * The catalog files are compiled into the program (so `llmcap` runs from any directory) and
  * are the same bytes as the files in the source tree. Every entry names its source.
@@ -23,6 +24,10 @@ struct llmcap_model_spec {
 	int64_t vocab_size;
 	int64_t max_position_embeddings; /* tokens */
 	bool tie_word_embeddings;
+	/* Mixture of experts (0 = dense): the MLP of every layer is num_experts gated experts of
+	 * intermediate_size each, experts_per_token of them active per token, plus a router. */
+	int64_t num_experts;
+	int64_t experts_per_token;
 };
 
 struct llmcap_gpu_spec {
@@ -32,12 +37,30 @@ struct llmcap_gpu_spec {
 	double hbm_bandwidth;       /* bytes/s, peak */
 	double bf16_tflops;         /* dense peak, 1e12 FLOP/s */
 	double fp8_tflops;          /* dense peak; 0 = no FP8 tensor cores */
-	double nvlink_bandwidth;    /* bytes/s per direction */
+	double int8_tflops;         /* dense peak, 1e12 OP/s */
+	char interconnect[LLMCAP_NAME_MAX];
+	double nvlink_bandwidth;    /* bytes/s per direction (GPU-to-GPU link) */
 	double tdp_watts;
-	double achieved_compute;    /* fraction of peak FLOP/s reached by large GEMMs */
-	double achieved_memory;     /* fraction of peak HBM bandwidth reached streaming weights */
+	double idle_watts;
+	/* Efficiency (fitted by bench/fit_calibration.py where data exists; see the source). */
+	double gemm_efficiency;     /* share of peak FLOP/s that large GEMMs reach */
+	double gemm_half_tokens;    /* tokens at which a GEMM reaches half of that (tile waste) */
+	double hbm_efficiency;      /* share of peak HBM bandwidth reached streaming weights */
+	llmcap_time layer_latency;  /* per layer: kernel floors of the non-attention operators */
+	double attention_efficiency; /* share of 16-bit peak reached by prefill attention */
 	llmcap_time allreduce_latency;
 	double allreduce_bandwidth; /* bytes/s bus bandwidth */
+};
+
+/* A serving engine's per-step costs that do not come from the GPU's kernels. */
+struct llmcap_engine_spec {
+	char name[LLMCAP_NAME_MAX];
+	char source[1024];
+	llmcap_time step_overhead;  /* CPU time per step: schedule, prepare inputs, launch */
+	llmcap_time seq_overhead;   /* CPU time per sequence sampled in a step */
+	double attention_bw_efficiency; /* share of peak HBM bandwidth reached reading the KV cache */
+	llmcap_time eager_layer_overhead; /* per layer, in steps that carry prefill tokens (run
+					     outside CUDA graphs) */
 };
 
 struct llmcap_catalog {
@@ -45,6 +68,8 @@ struct llmcap_catalog {
 	size_t n_models;
 	struct llmcap_gpu_spec gpus[LLMCAP_CATALOG_MAX];
 	size_t n_gpus;
+	struct llmcap_engine_spec engines[LLMCAP_CATALOG_MAX];
+	size_t n_engines;
 };
 
 /* Loads the built-in catalog. Returns 0 or a negative error code with err set. */
@@ -53,10 +78,13 @@ const struct llmcap_model_spec *llmcap_catalog_model(const struct llmcap_catalog
 						     const char *name);
 const struct llmcap_gpu_spec *llmcap_catalog_gpu(const struct llmcap_catalog *cat,
 						 const char *name);
+const struct llmcap_engine_spec *llmcap_catalog_engine(const struct llmcap_catalog *cat,
+						       const char *name);
 
 /* Built-in texts, generated at build time from the files under models/. */
 extern const char llmcap_builtin_models_yaml[];
 extern const char llmcap_builtin_gpus_yaml[];
+extern const char llmcap_builtin_engines_yaml[];
 extern const char llmcap_builtin_default_scenario[];
 #define LLMCAP_DEFAULT_SCENARIO_NAME "models/scenarios/default.yaml (built in)"
 

@@ -6,14 +6,23 @@
  *   blocks = floor(usable / (block_size x KV bytes per token per GPU))
  *   KV bytes per token (all layers) = 2 (K and V) x layers x kv_heads x head_dim x kv bytes,
  *   spread over TP ranks (each rank holds kv_heads / TP heads; heads are replicated when
- *   TP > kv_heads, as vLLM does).
+ *   TP > kv_heads, as vLLM does). Mixture-of-experts models hold every expert.
  *
- * Step time: a roofline per operator (each operator takes the longer of its compute time and
- * its memory time), summed:
- *   linear layers (QKV, output projection, gated MLP) over the step's tokens, weights read once;
- *   attention: FLOPs over (new tokens x context) pairs, bytes of the KV cache read and written;
- *   LM head for the sequences that emit a token; two all-reduces per layer when TP > 1;
- *   plus a fixed per-step CPU overhead.
+ * Step time, three models (pools.NAME.perf_model):
+ *   roofline (default): per layer, the linear operators take the longer of streaming their
+ *     weights (hbm_efficiency x HBM peak) and their FLOPs at gemm_efficiency x peak x
+ *     T / (T + gemm_half_tokens), plus element-wise traffic and a kernel floor
+ *     (layer_latency); attention adds prefill FLOPs at attention_efficiency x 16-bit peak and
+ *     the KV cache read at the engine's attention_bw_efficiency; the LM head runs for the
+ *     sequences that sample; two all-reduces per layer when TP > 1; the engine profile adds
+ *     its CPU time per step and per sampled sequence, and per layer in steps carrying
+ *     prefill tokens. MoE: active experts' FLOPs, and the weights of the distinct experts the
+ *     step's tokens touch, E (1 - (1 - k/E)^T) of them in expectation.
+ *   linear: per_step + per_token x tokens + per_context x KV tokens read (a user's quick fit,
+ *     and constant step times for queueing checks).
+ *   table: a user's measured step times (CSV) interpolated over tokens (and KV tokens read),
+ *     out-of-range queries clamped or extrapolated and counted.
+ * The step time is a function of the step's shape only (struct llmcap_step_shape).
  */
 #ifndef LLMCAP_PERF_H
 #define LLMCAP_PERF_H
@@ -24,14 +33,19 @@
 /* Parameter counts from the architecture (embedding, layers, final norm, LM head). */
 struct llmcap_param_count {
 	double embedding;  /* vocab x hidden */
-	double per_layer;  /* attention + MLP + norms */
+	double per_layer;  /* attention + MLP (all experts) + router + norms */
 	double layers;     /* per_layer x layers */
 	double lm_head;    /* 0 when tied to the embedding */
 	double total;
+	double attn_per_layer;        /* QKV and output projection */
+	double expert_per_layer;      /* one expert's (or the dense MLP's) gate, up and down */
+	double active_per_layer;      /* what one token multiplies: attention + k experts + router */
+	double active;                /* active parameters per token, whole model (with LM head) */
 };
 void llmcap_model_params(const struct llmcap_model_spec *m, struct llmcap_param_count *out);
 
 double llmcap_dtype_bytes(enum llmcap_dtype d); /* bytes per weight */
+double llmcap_kv_dtype_bytes(enum llmcap_kv_dtype d);
 
 struct llmcap_memory_plan {
 	double params;                /* total parameters */
@@ -55,24 +69,53 @@ int llmcap_memory_plan(const struct llmcap_model_spec *m, const struct llmcap_gp
 		       const struct llmcap_pool_cfg *p, struct llmcap_memory_plan *out,
 		       struct llmcap_error *err);
 
-/* Precomputed per-pool constants for the step-time model. */
+struct llmcap_perf_table; /* a loaded step-time table (table model) */
+
+/* Precomputed per-pool constants for the step-time model. Times in seconds, per GPU. */
 struct llmcap_perf {
-	double linear_params;     /* parameters of the per-layer linear operators, all layers */
-	double lm_head_params;    /* hidden x vocab */
-	double weight_bytes;      /* bytes of weights read per step (whole model) */
-	double attn_flops_per_pair; /* FLOPs per (query token, key token) pair, all layers */
-	double kv_bytes_per_token;  /* whole replica, all layers */
-	double linear_flops_peak;   /* FLOP/s per GPU for the linear layers (dtype-dependent) */
-	double attn_flops_peak;     /* FLOP/s per GPU for attention (16-bit) */
-	double mem_bw;              /* bytes/s per GPU, achieved */
-	double allreduce_time_fixed; /* s per step: 2 x layers x latency */
-	double allreduce_s_per_token; /* s per step per token: 2 x layers x bytes/bandwidth */
+	enum llmcap_perf_model kind;
 	double tp;
+	double layers;
+	/* linear operators of one layer, one GPU */
+	double dense_weight_bytes;  /* attention projections and router (read every step) */
+	double expert_weight_bytes; /* one expert's (the dense MLP's) weights */
+	double num_experts;         /* 0: dense */
+	double experts_per_token;
+	double active_params_layer; /* parameters a token multiplies in one layer, one GPU */
+	double ew_bytes_per_token;  /* element-wise traffic per token per layer (norms, act, adds) */
+	double layer_latency;       /* s per layer: kernel floors */
+	double gemm_flops;          /* FLOP/s: peak x gemm_efficiency for the weight dtype */
+	double gemm_half_tokens;
+	double mem_bw;              /* bytes/s: peak x hbm_efficiency */
+	/* LM head, one GPU */
+	double lm_head_params;
+	double lm_head_bytes;
+	/* attention, whole replica (divided by TP when used) */
+	double attn_flops_per_pair;  /* FLOPs per (query token, key token) pair, all layers */
+	double kv_bytes_per_token;   /* per GPU: one token, all layers */
+	double attn_flops_peak;      /* FLOP/s: 16-bit peak x attention_efficiency */
+	double kv_bw;                /* bytes/s: peak x the engine's attention_bw_efficiency */
+	/* communication */
+	double allreduce_time_fixed;  /* s per step: 2 x layers x latency */
+	double allreduce_s_per_token; /* s per token: 2 x layers x bytes / bus bandwidth */
+	/* engine */
 	double step_overhead_s;
+	double seq_overhead_s;
+	double eager_s;               /* per step with prefill tokens: layers x eager overhead */
+	/* linear model */
+	double lin_a, lin_b, lin_c;
+	/* table model (owned) */
+	struct llmcap_perf_table *table;
+	enum llmcap_table_range out_of_range;
 };
 
-void llmcap_perf_init(struct llmcap_perf *pf, const struct llmcap_model_spec *m,
-		      const struct llmcap_gpu_spec *g, const struct llmcap_pool_cfg *p);
+/* Prepares the model of pool p (perf_model, engine e) for model m on GPU g. The table model
+ * reads its CSV here: errors name the file, line and column. Returns 0 or a negative error
+ * code with err set (err may be NULL). Free with llmcap_perf_free. */
+int llmcap_perf_init(struct llmcap_perf *pf, const struct llmcap_model_spec *m,
+		     const struct llmcap_gpu_spec *g, const struct llmcap_engine_spec *e,
+		     const struct llmcap_pool_cfg *p, struct llmcap_error *err);
+void llmcap_perf_free(struct llmcap_perf *pf);
 
 /* What one step computes, summed over its sequences. */
 struct llmcap_step_shape {
@@ -86,10 +129,22 @@ struct llmcap_step_shape {
 struct llmcap_step_work {
 	double flops;
 	double bytes; /* HBM traffic: weights, KV cache reads and writes */
+	bool out_of_range; /* table model: the query lay outside the table */
+};
+
+/* Where one roofline step's time goes, seconds (for tests, bench/ and reports). */
+struct llmcap_step_breakdown {
+	double linear, attention, lm_head, comm, overhead;
 };
 
 /* Step time in nanoseconds (at least 1). work may be NULL. */
 llmcap_time llmcap_perf_step_time(const struct llmcap_perf *pf, const struct llmcap_step_shape *s,
 				  struct llmcap_step_work *work);
+/* The same in seconds, unrounded, with the breakdown (roofline terms; NULL allowed). */
+double llmcap_perf_step_seconds(const struct llmcap_perf *pf, const struct llmcap_step_shape *s,
+				struct llmcap_step_work *work, struct llmcap_step_breakdown *bd);
+
+/* Expected number of distinct experts that `tokens` tokens route to (k of E each). */
+double llmcap_expected_experts(double experts, double per_token, double tokens);
 
 #endif

@@ -101,6 +101,8 @@ struct llmcap_mmpp_cfg {
 enum llmcap_dtype { LLMCAP_DTYPE_BF16, LLMCAP_DTYPE_FP16, LLMCAP_DTYPE_FP8, LLMCAP_DTYPE_INT4_AWQ };
 enum llmcap_kv_dtype { LLMCAP_KV_AUTO, LLMCAP_KV_FP8 };
 enum llmcap_percentiles { LLMCAP_PERCENTILES_EXACT, LLMCAP_PERCENTILES_STREAMING };
+enum llmcap_perf_model { LLMCAP_PERF_ROOFLINE, LLMCAP_PERF_LINEAR, LLMCAP_PERF_TABLE };
+enum llmcap_table_range { LLMCAP_TABLE_CLAMP, LLMCAP_TABLE_EXTRAPOLATE };
 enum llmcap_router { LLMCAP_ROUTER_ROUND_ROBIN, LLMCAP_ROUTER_LEAST_OUTSTANDING,
 		     LLMCAP_ROUTER_RANDOM, LLMCAP_ROUTER_JSQ, LLMCAP_ROUTER_LEAST_KV,
 		     LLMCAP_ROUTER_POWER_OF_TWO, LLMCAP_ROUTER_PREFIX_AFFINITY };
@@ -146,7 +148,7 @@ struct llmcap_pool_cfg {
 	int64_t max_model_len;          /* 0 = auto */
 	int64_t num_gpu_blocks_override; /* 0 = derived */
 	double memory_overhead;          /* bytes per GPU outside the model and KV cache */
-	llmcap_time step_overhead;       /* CPU time per engine step */
+	llmcap_time step_overhead;       /* CPU time per engine step; -1 = the engine profile's */
 	enum llmcap_router router;
 	enum llmcap_sched_policy scheduling_policy;
 	enum llmcap_preemption preemption_mode;
@@ -160,6 +162,17 @@ struct llmcap_pool_cfg {
 		double api_ttft_sigma;
 		llmcap_time api_tpot;
 	} spill;
+	char engine[LLMCAP_NAME_MAX];    /* engine profile, by catalog name */
+	enum llmcap_perf_model perf_model;
+	struct {                         /* step = per_step + per_token x tokens + per_context x KV */
+		llmcap_time per_step;
+		double per_token_us;         /* microseconds per batched (new) token */
+		double per_context_token_ns; /* nanoseconds per KV-cache token read */
+	} linear;
+	struct {
+		char path[LLMCAP_PATH_MAX];  /* CSV of measured step times; absolute once loaded */
+		enum llmcap_table_range out_of_range;
+	} table;
 };
 
 struct llmcap_price_cfg {

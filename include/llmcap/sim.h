@@ -108,6 +108,7 @@ struct llmcap_replica_stats {
 	double prefix_query_tokens; /* cacheable prompt tokens looked up at admission */
 	double prefix_hit_tokens;   /* of those, found in the cache */
 	int64_t prefix_query_blocks, prefix_hit_blocks, prefix_evictions;
+	int64_t perf_out_of_range;  /* steps whose time the table model clamped or extrapolated */
 };
 
 struct llmcap_pool_stats {

@@ -1,0 +1,174 @@
+#!/usr/bin/python3
+"""Fits the performance model's few physical parameters to ../shared/calibration/.
+
+usage: /usr/bin/python3 bench/fit_calibration.py [CALIBRATION_DIR]
+
+Three independent least-squares fits (scipy.optimize.least_squares on log(predicted/measured),
+so every point weighs by its relative error):
+  1. per GPU, from vidur's per-layer non-attention operator times (vidur_profiled_layer_linear_ops.csv):
+     gemm_efficiency, hbm_efficiency, gemm_half_tokens, layer_latency;
+  2. per GPU, from vidur's all-reduce medians (vidur_allreduce_summary.csv, one node, NVSwitch):
+     allreduce_latency, allreduce_bandwidth;
+  3. per engine, from Argonne's static-batch end-to-end latencies (vLLM and TensorRT-LLM,
+     H100 and A100) and Splitwise's per-token decode times (vLLM):
+     step_overhead, seq_overhead, attention_bw_efficiency.
+It prints the values to paste into models/catalog/{gpus,engines}.yaml. The C model
+(models/perf.c) is the reference; this script mirrors its formulas, and bench/fidelity checks
+the values stored in the catalog against all the data."""
+import sys
+import numpy as np
+import pandas as pd
+from scipy.optimize import least_squares
+
+CAL = sys.argv[1] if len(sys.argv) > 1 else '../shared/calibration'
+if not CAL.endswith('/'):
+    CAL += '/'
+
+# architectures: layers, hidden, heads, kv_heads, head_dim, intermediate, vocab
+ARCH = {
+    'llama-2-7b': (32, 4096, 32, 32, 128, 11008, 32000),
+    'llama-2-70b': (80, 8192, 64, 8, 128, 28672, 32000),
+    'llama-3.1-8b': (32, 4096, 32, 8, 128, 14336, 128256),
+    'llama-3.1-70b': (80, 8192, 64, 8, 128, 28672, 128256),
+    'mistral-7b': (32, 4096, 32, 8, 128, 14336, 32000),
+}
+HF = {'meta-llama/Llama-2-7b-hf': 'llama-2-7b', 'meta-llama/Llama-2-70b-hf': 'llama-2-70b',
+      'meta-llama/Meta-Llama-3-8B': 'llama-3.1-8b', 'meta-llama/Meta-Llama-3-70B': 'llama-3.1-70b',
+      'mistralai/Mistral-7B-v0.1': 'mistral-7b', 'Llama-2-7B': 'llama-2-7b',
+      'Llama-2-70B': 'llama-2-70b', 'Llama-3-8B': 'llama-3.1-8b', 'Llama-3-70B': 'llama-3.1-70b',
+      'llama2-70b': 'llama-2-70b'}
+# peak dense 16-bit FLOP/s and HBM bytes/s (vendor specifications, as in gpus.yaml)
+PEAK = {'h100': (989.4e12, 3.35e12), 'a100': (312e12, 2.039e12), 'a100-40': (312e12, 1.555e12)}
+
+
+def layer_params(a, tp):
+    L, h, q, kv, hd, i, v = a
+    attn = h * (q * hd + 2 * kv * hd) + q * hd * h
+    return (attn + 3 * h * i) / tp, (10 * h + 3 * i / tp) * 2
+
+
+def fit_gemm():
+    v = pd.read_csv(CAL + 'vidur_profiled_layer_linear_ops.csv')
+    out = {}
+    for hw in ['H100', 'A100']:
+        d = v[v.hw == hw]
+        F = np.array([layer_params(ARCH[HF[r.model]], r.tp) for r in d.itertuples()])
+        T = d.num_tokens.values.astype(float)
+        y = d.layer_nonattn_total_ms.values * 1e-3
+        pk, bw = PEAK[hw.lower()]
+
+        def pred(x):
+            ec, em, th, fl = x
+            mem = F[:, 0] * 2 / (em * bw)
+            comp = 2 * F[:, 0] * (T + th) / (ec * pk)
+            return fl + np.maximum(mem, comp) + F[:, 1] * T / (em * bw)
+        r = least_squares(lambda x: np.log(pred(x) / y), [0.75, 0.85, 50, 2e-5],
+                          bounds=([0.1, 0.3, 0, 0], [1, 1, 5000, 1e-3]), x_scale=[0.1, 0.1, 50, 1e-5])
+        e = np.abs(pred(r.x) / y - 1)
+        out[hw] = r.x
+        print(f'# {hw} GEMM fit on {len(y)} vidur points: gemm_efficiency {r.x[0]:.3f}, '
+              f'hbm_efficiency {r.x[1]:.3f}, gemm_half_tokens {r.x[2]:.0f}, layer_latency '
+              f'{r.x[3]*1e6:.1f}us (median APE {np.median(e):.3f}, p90 {np.percentile(e, 90):.3f})')
+    return out
+
+
+def fit_allreduce():
+    d = pd.read_csv(CAL + 'vidur_allreduce_summary.csv')
+    d = d[d.topology.str.contains('DGX') & (d.devices_per_node == d.num_gpus)]
+    out = {}
+    for hw in ['H100', 'A100']:
+        x = d[d.topology.str.startswith(hw)]
+        n, s, y = x.num_gpus.values, x.size_bytes.values, x.median_ms.values * 1e-3
+
+        def pred(p):
+            return p[0] * 1e-6 + s * 2 * (n - 1) / n / (p[1] * 1e9)
+        r = least_squares(lambda p: np.log(pred(p) / y), [30, 300], bounds=([1, 10], [500, 2000]))
+        e = np.abs(pred(r.x) / y - 1)
+        out[hw] = r.x
+        print(f'# {hw} all-reduce fit on {len(y)} points: allreduce_latency {r.x[0]:.1f}us, '
+              f'allreduce_bandwidth {r.x[1]:.0f}e9 (median APE {np.median(e):.3f})')
+    return out
+
+
+class Gpu:
+    def __init__(self, key, gemm, ar, attn_eff):
+        self.pk, self.bw = PEAK[key]
+        self.ec, self.em, self.th, self.fl = gemm
+        self.lat, self.abw = ar[0] * 1e-6, ar[1] * 1e9
+        self.ea = attn_eff
+
+
+def step(g, a, tp, T, pairs, kvread, S, eng):
+    """One step's time (s): mirrors llmcap_perf_step_time for 16-bit dense models."""
+    L, h, q, kv, hd, i, v = a
+    P, ew = layer_params(a, tp)
+    mem = P * 2 / (g.em * g.bw)
+    comp = 2 * P * (T + g.th) / (g.ec * g.pk)
+    lin = L * (g.fl + np.maximum(mem, comp) + ew * T / (g.em * g.bw))
+    head = np.where(S > 0, np.maximum(v * h * 2 / tp / (g.em * g.bw),
+                                      2 * v * h * (S + g.th) / tp / (g.ec * g.pk)), 0)
+    kvb = 2 * L * max(1, kv // tp) * hd * 2
+    attn = 4 * q * hd * L * pairs / tp / (g.ea * g.pk) + kvb * (kvread + T) / (eng[2] * g.bw)
+    comm = 2 * L * (g.lat + T * h * 2 * 2 * (tp - 1) / tp / g.abw) if tp > 1 else 0
+    eager = np.where(T > S, eng[3] * L, 0)  # steps with prefill tokens run outside CUDA graphs
+    return lin + head + attn + comm + eng[0] + eng[1] * S + eager
+
+
+def static_e2e(g, a, tp, b, isl, osl, eng):
+    t = step(g, a, tp, b * isl, b * isl * (isl + 1) / 2, b * isl, b, eng)
+    j = np.arange(1, osl)
+    ctx = isl + j - 1
+    t += step(g, a, tp, b, b * (ctx + 1), b * (ctx + 1), b, eng).sum()
+    return t
+
+
+def fit_engines(gemm, ar):
+    gpus = {'H100': Gpu('h100', gemm['H100'], ar['H100'], 0.331),
+            'A100': Gpu('a100-40', gemm['A100'], ar['A100'], 0.6)}
+    a = pd.read_csv(CAL + 'argonne_llm_inference_bench_nvidia.csv')
+    a = a[a.hardware.isin(['Nvidia H100 GPU', 'Nvidia A100 GPU']) & a.model.isin(HF.keys())]
+    s = pd.read_csv(CAL + 'splitwise_perf_model_summary.csv')
+    s = s[(s.hardware == 'h100-80gb') & (s.model == 'llama2-70b')]
+    pts = []
+    for r in a.itertuples():
+        pts.append(('vLLM' if r.framework == 'vLLM' else 'TRT', 'A', r, r.e2e_latency_s))
+    for r in s.itertuples():
+        pts.append(('vLLM', 'S', r, r.per_token_decode_ms * 1e-3))
+        pts.append(('vLLM', 'P', r, r.prompt_phase_ms * 1e-3))
+
+    def resid(x):
+        out = []
+        for eng_name, kind, r, y in pts:
+            eng = x[0:4] if eng_name == 'vLLM' else x[4:8]
+            eng = (eng[0] * 1e-3, eng[1] * 1e-6, eng[2], eng[3] * 1e-6)
+            if kind == 'A':
+                g = gpus['H100' if 'H100' in r.hardware else 'A100']
+                p = static_e2e(g, ARCH[HF[r.model]], r.num_gpus, r.batch_size, r.input_len,
+                               r.output_len, eng)
+            elif kind == 'P':
+                g = gpus['H100']
+                T = r.batch_size * r.prompt_tokens
+                p = step(g, ARCH['llama-2-70b'], r.tp, T, T * (r.prompt_tokens + 1) / 2, T,
+                         r.batch_size, eng)
+            else:
+                g = gpus['H100']
+                ctx = r.prompt_tokens + r.output_tokens / 2
+                p = step(g, ARCH['llama-2-70b'], r.tp, r.batch_size, r.batch_size * ctx,
+                         r.batch_size * ctx, r.batch_size, eng)
+            out.append(np.log(p / y))
+        return np.array(out)
+    r = least_squares(resid, [1.5, 10, 0.6, 10, 1.0, 5, 0.7, 10],
+                      bounds=([0, 0, 0.1, 0, 0, 0, 0.1, 0], [10, 200, 1, 1000, 10, 200, 1, 1000]))
+    e = np.abs(np.exp(resid(r.x)) - 1)
+    for n, o in (('vllm', 0), ('trtllm', 4)):
+        print(f'# {n}: step_overhead {r.x[o]:.3f}ms, seq_overhead {r.x[o+1]:.2f}us, '
+              f'attention_bw_efficiency {r.x[o+2]:.3f}, eager_layer_overhead {r.x[o+3]:.1f}us')
+    print(f'# engine fit on {len(pts)} points: median APE {np.median(e):.3f}, '
+          f'p90 {np.percentile(e, 90):.3f}')
+    return r.x
+
+
+if __name__ == '__main__':
+    g = fit_gemm()
+    ar = fit_allreduce()
+    fit_engines(g, ar)
