@@ -87,6 +87,7 @@ static const char *const limit_names[] = {"reject", "spill", NULL};
 static const char *const dist_names[] = {"fixed", "uniform", "lognormal", "normal",
 					  "geometric", "zipf", "histogram", "trace", NULL};
 static const char *const percentile_names[] = {"exact", "streaming", NULL};
+static const char *const opex_names[] = {"flat", "power", NULL};
 static const char *const perf_model_names[] = {"roofline", "linear", "table", NULL};
 static const char *const table_range_names[] = {"clamp", "extrapolate", NULL};
 
@@ -419,6 +420,22 @@ static const struct field api_fields[] = {
 };
 static const struct section api_section = SECTION(api_fields);
 
+static const struct field power_fields[] = {
+	{.key = "pue", .type = T_DOUBLE, .offset = SC(cost.power.pue), .def = "1.3", .min = 1,
+	 .max = 5, .flags = F_HAS_MAX,
+	 .doc = "power usage effectiveness of the facility (an assumption: set yours)"},
+	{.key = "electricity", .type = T_DOUBLE, .offset = SC(cost.power.electricity), .def = "0.10",
+	 .min = 0, .max = HUGE_VAL, .doc = "USD per kWh (an assumption: set yours)"},
+	{.key = "colocation", .type = T_DOUBLE, .offset = SC(cost.power.colocation),
+	 .def = "184.06", .min = 0, .max = HUGE_VAL,
+	 .doc = "USD per kW-month of provisioned power (CBRE, North America wholesale, H2 2024)"},
+	{.key = "other_watts", .type = T_DOUBLE, .offset = SC(cost.power.other_watts), .def = "2300",
+	 .min = 0, .max = HUGE_VAL,
+	 .doc = "watts per server beyond its GPUs (DGX H100: 10.2 kW max less 8 x 700 W GPUs = "
+		"4.6 kW for 8 GPUs; 2.3 kW for a 4-GPU server)"},
+};
+static const struct section power_section = SECTION(power_fields);
+
 static const struct field cost_fields[] = {
 	{.key = "horizon_years", .type = T_DOUBLE, .offset = SC(cost.horizon_years), .def = "3",
 	 .doc = "amortisation and comparison horizon, years", .min = 0, .max = 50,
@@ -430,6 +447,23 @@ static const struct field cost_fields[] = {
 	{.key = "support_yearly", .type = T_DOUBLE, .offset = SC(cost.support_yearly),
 	 .def = "10000", .doc = "support and labour per year for the fleet, USD", .min = 0,
 	 .max = HUGE_VAL},
+	{.key = "capex_per_gpu", .type = T_DOUBLE, .offset = SC(cost.capex_per_gpu), .def = "null",
+	 .flags = F_NULL, .min = 0, .max = HUGE_VAL,
+	 .doc = "price per GPU, USD; when set, a server costs chassis + gpus_per_server x this "
+		"instead of capex (H100 SXM ~30,000: ../shared/pricing)"},
+	{.key = "chassis", .type = T_DOUBLE, .offset = SC(cost.chassis), .def = "0", .min = 0,
+	 .max = HUGE_VAL, .doc = "price of a server without its GPUs, USD (with capex_per_gpu)"},
+	{.key = "residual_fraction", .type = T_DOUBLE, .offset = SC(cost.residual_fraction),
+	 .def = "0", .min = 0, .max = 1, .flags = F_HAS_MAX,
+	 .doc = "share of the purchase price recovered by selling the hardware at the end"},
+	{.key = "cost_of_capital", .type = T_DOUBLE, .offset = SC(cost.cost_of_capital), .def = "0",
+	 .min = 0, .max = 1, .flags = F_HAS_MAX,
+	 .doc = "annual interest rate; the purchase is paid as an annuity over the horizon (0: cash)"},
+	{.key = "opex", .type = T_ENUM, .offset = SC(cost.opex), .def = "flat", .names = opex_names,
+	 .doc = "flat: opex_monthly per server; power: simulated power x PUE x electricity + "
+		"colocation per provisioned kW"},
+	{.key = "power", .type = T_SECTION, .sub = &power_section,
+	 .doc = "opex: power inputs (GPU idle and peak watts come from the GPU catalog)"},
 	{.key = "api", .type = T_SECTION, .sub = &api_section, .doc = "what the same traffic costs on an API"},
 };
 static const struct section cost_section = SECTION(cost_fields);

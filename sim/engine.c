@@ -407,6 +407,14 @@ static double span_s(llmcap_time from, llmcap_time to)
 	return from < 0 || to < 0 ? NAN : (double)(to - from) * 1e-9;
 }
 
+static struct llmcap_hour_stats *hour_of(struct sim *s, const struct req *r)
+{
+	size_t h = (size_t)(r->arrival / LLMCAP_HOUR);
+	if (h >= s->res->n_hours)
+		h = s->res->n_hours - 1;
+	return &s->res->hours[r->cls * s->res->n_hours + h];
+}
+
 /* Every request ends here exactly once: it enters the digest and, if asked, the output. */
 static void request_ended(struct sim *s, const struct req *r, enum llmcap_request_status st)
 {
@@ -415,6 +423,11 @@ static void request_ended(struct sim *s, const struct req *r, enum llmcap_reques
 			   r->prompt,       r->output};
 	s->res->digest = llmcap_hash_bytes(s->res->digest, rec, sizeof rec);
 	s->res->classes[r->cls].by_status[st]++;
+	struct llmcap_hour_stats *h = hour_of(s, r);
+	if (llmcap_status_is_spilled(st))
+		h->spilled++;
+	else if (st != LLMCAP_REQ_COMPLETED)
+		h->lost++;
 	if (!s->sink || !s->sink->request || s->sink_rc)
 		return;
 	bool spilled = llmcap_status_is_spilled(st);
@@ -437,6 +450,22 @@ static void request_ended(struct sim *s, const struct req *r, enum llmcap_reques
 		.e2e = st == LLMCAP_REQ_COMPLETED || spilled ? span_s(r->arrival, r->last_token) : NAN,
 	};
 	s->sink_rc = s->sink->request(s->sink->user, &out);
+}
+
+/* Busy time of a replica, split over the simulated hours it falls in. */
+static void add_busy(struct sim *s, size_t ri, llmcap_time from, llmcap_time to)
+{
+	double *hours = &s->res->busy_per_hour[ri * s->res->n_hours];
+	while (from < to) {
+		size_t h = (size_t)(from / LLMCAP_HOUR);
+		llmcap_time end = (llmcap_time)(h + 1) * LLMCAP_HOUR;
+		if (end > to || h + 1 >= s->res->n_hours)
+			end = to;
+		if (h >= s->res->n_hours)
+			h = s->res->n_hours - 1;
+		hours[h] += (double)(end - from) * 1e-9;
+		from = end;
+	}
 }
 
 static void kv_account(struct sim *s, size_t ri)
@@ -824,6 +853,12 @@ static void complete(struct sim *s, size_t ri, int32_t id)
 		cs->slo_met++;
 		cs->slo_met_output_tokens += r->output;
 	}
+	if (s->sc->output.percentiles == LLMCAP_PERCENTILES_EXACT) {
+		struct llmcap_hour_stats *h = hour_of(s, r);
+		if (!llmcap_quantiles_add(&h->ttft, ttft) ||
+		    (r->output > 1 && !llmcap_quantiles_add(&h->tpot, tpot)))
+			s->oom = true;
+	}
 	request_ended(s, r, LLMCAP_REQ_COMPLETED);
 	s->replicas[ri].outstanding--;
 	s->replicas[ri].completions_int++;
@@ -836,6 +871,7 @@ static void step_end(struct sim *s, size_t ri)
 	struct llmcap_replica_stats *st = &s->res->replicas[ri];
 	const struct llmcap_pool_cfg *cfg = s->pools[rp->pool].cfg;
 	st->busy += s->now - rp->step_start;
+	add_busy(s, ri, rp->step_start, s->now);
 	st->flops += rp->work.flops;
 	st->bytes += rp->work.bytes;
 	st->perf_out_of_range += rp->work.out_of_range;
@@ -1010,8 +1046,10 @@ static void arrival(struct sim *s, uint64_t data)
 	cs->prompt_tokens += (double)prompt;
 	cs->output_tokens += (double)output;
 	size_t hour = (size_t)(s->now / LLMCAP_HOUR);
-	if (hour < s->res->n_hours)
+	if (hour < s->res->n_hours) {
 		s->res->arrivals_per_hour[hour]++;
+		s->res->hours[cls * s->res->n_hours + hour].arrived++;
+	}
 
 	size_t pool = cl->long_prompt_tokens > 0 && prompt > cl->long_prompt_tokens
 			      ? s->class_long_pool[cls]
@@ -1262,7 +1300,17 @@ static int setup(struct sim *s, const struct llmcap_scenario *sc, const struct l
 	res->replicas = calloc(n_rep, sizeof *res->replicas);
 	s->replicas = calloc(n_rep, sizeof *s->replicas);
 	res->n_hours = (size_t)((sc->horizon + LLMCAP_HOUR - 1) / LLMCAP_HOUR);
-	res->arrivals_per_hour = calloc(res->n_hours ? res->n_hours : 1, sizeof *res->arrivals_per_hour);
+	if (res->n_hours == 0)
+		res->n_hours = 1;
+	res->arrivals_per_hour = calloc(res->n_hours, sizeof *res->arrivals_per_hour);
+	res->hours = calloc(res->n_hours * sc->workload.n_classes, sizeof *res->hours);
+	res->busy_per_hour = calloc(res->n_hours * (n_rep ? n_rep : 1), sizeof *res->busy_per_hour);
+	if (!res->hours || !res->busy_per_hour)
+		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+	for (size_t i = 0; i < res->n_hours * sc->workload.n_classes; i++)
+		if (!llmcap_quantiles_init(&res->hours[i].ttft, false, 0) ||
+		    !llmcap_quantiles_init(&res->hours[i].tpot, false, 0))
+			return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
 	s->routing = llmcap_rng_stream(sc->seed, "routing");
 	s->prefix_rng = llmcap_rng_stream(sc->seed, "prefix-groups");
 	if (!res->replicas || !s->replicas || !res->arrivals_per_hour || !s->routing || !s->prefix_rng)
@@ -1316,8 +1364,10 @@ static void finish_at_horizon(struct sim *s)
 	for (size_t ri = 0; ri < s->res->n_replicas; ri++) {
 		struct replica *rp = &s->replicas[ri];
 		kv_account(s, ri);
-		if (rp->busy)
+		if (rp->busy) {
 			s->res->replicas[ri].busy += s->now - rp->step_start;
+			add_busy(s, ri, rp->step_start, s->now);
+		}
 		for (size_t i = 0; i < rp->n_running; i++) {
 			const struct req *r = &s->reqs[rp->running[i]];
 			s->res->classes[r->cls].unfinished++;
@@ -1429,6 +1479,13 @@ void llmcap_results_free(struct llmcap_results *res)
 		llmcap_quantiles_free(&cs->e2e);
 		llmcap_quantiles_free(&cs->queue);
 	}
+	if (res->hours)
+		for (size_t i = 0; i < res->n_hours * res->n_classes; i++) {
+			llmcap_quantiles_free(&res->hours[i].ttft);
+			llmcap_quantiles_free(&res->hours[i].tpot);
+		}
+	free(res->hours);
+	free(res->busy_per_hour);
 	free(res->replicas);
 	free(res->arrivals_per_hour);
 	memset(res, 0, sizeof *res);

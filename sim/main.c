@@ -18,6 +18,8 @@
 #define LLMCAP_VERSION "dev"
 #endif
 
+int llmcap_cmd_breakeven(int argc, char **argv);
+
 static void usage(FILE *out)
 {
 	fprintf(out,
@@ -36,6 +38,10 @@ static void usage(FILE *out)
 		"                                      generate the arrivals without the servers and\n"
 		"                                      report their statistics; --out writes the requests\n"
 		"                                      (arrival_s,class,prompt_tokens,output_tokens)\n"
+		"  breakeven [FILE] [--set KEY=VALUE]... [--volumes V,...] [--dtypes D,...] [--jobs N]\n"
+		"            [-o FILE.h5] [--force]  the smallest fleet meeting every SLO in the busiest\n"
+		"                                      hour for each monthly token volume and precision of\n"
+		"                                      the largest model, its TCO vs the API, the break-even\n"
 		"  config [FILE] [--set KEY=VALUE]...  print the fully resolved scenario with every default\n"
 		"  schema                              print the reference of every scenario field\n"
 		"  catalog                             list the models, GPUs and engine profiles llmcap knows\n"
@@ -455,6 +461,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "catalog"))
 		return cmd_catalog();
+	if (!strcmp(cmd, "breakeven"))
+		return llmcap_cmd_breakeven(argc, argv);
 	if (strcmp(cmd, "run") != 0 && strcmp(cmd, "config") != 0 && strcmp(cmd, "workload") != 0) {
 		fprintf(stderr, "llmcap: unknown command '%s'\n", cmd);
 		usage(stderr);

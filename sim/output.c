@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "llmcap/cost.h"
+#include "llmcap/plan.h"
 
 #define BUF_ROWS 4096
 #define CHUNK_ROWS 4096
@@ -613,4 +614,99 @@ void llmcap_h5_abort(struct llmcap_h5 *h)
 	free(h->rep_buf);
 	free(h->pool_buf);
 	free(h);
+}
+
+/* ---- break-even tables ---- */
+
+struct breakeven_row {
+	double tokens_per_month;
+	char dtype[16];
+	int8_t feasible, slo_met;
+	int64_t gpus, servers, simulations;
+	int64_t replicas[LLMCAP_MAX_POOLS];
+	double self_hosted_total, api_total, self_hosted_monthly, api_monthly, self_per_1m_served;
+};
+
+int llmcap_h5_write_breakeven(const char *target, bool force, const struct llmcap_scenario *sc,
+			      const char *scenario_yaml, const struct llmcap_fleet *rows, size_t n,
+			      struct llmcap_error *err)
+{
+	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+	if (!force && access(target, F_OK) == 0)
+		return llmcap_errorf(err, LLMCAP_EIO,
+				     "%s: exists; not overwritten (use --force, or another path)", target);
+	char tmp[4200];
+	const char *slash = strrchr(target, '/');
+	int dirlen = slash ? (int)(slash - target + 1) : 0;
+	snprintf(tmp, sizeof tmp, "%.*s.%s.tmp-XXXXXX", dirlen, target, slash ? slash + 1 : target);
+	int fd = mkstemp(tmp);
+	if (fd < 0)
+		return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot create the output file: %s", target,
+				     strerror(errno));
+	mode_t mask = umask(0);
+	umask(mask);
+	fchmod(fd, 0666 & ~mask);
+	close(fd);
+	struct breakeven_row *br = calloc(n ? n : 1, sizeof *br);
+	hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+	int rc = br && f >= 0 ? 0 : -1;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		const struct llmcap_fleet *r = &rows[i];
+		br[i].tokens_per_month = r->tokens_per_month;
+		snprintf(br[i].dtype, sizeof br[i].dtype, "%s",
+			 r->dtype >= 0 ? llmcap_dtype_name((enum llmcap_dtype)r->dtype) : "scenario");
+		br[i].feasible = r->feasible;
+		br[i].slo_met = r->slo_met;
+		br[i].gpus = r->gpus;
+		br[i].servers = r->servers;
+		br[i].simulations = r->simulations;
+		memcpy(br[i].replicas, r->replicas, sizeof br[i].replicas);
+		br[i].self_hosted_total = r->cost.self_total;
+		br[i].api_total = r->cost.api_total;
+		br[i].self_hosted_monthly = r->cost.self_monthly;
+		br[i].api_monthly = r->cost.api_monthly;
+		br[i].self_per_1m_served = r->cost.self_per_1m_served;
+	}
+	if (rc == 0) {
+		typedef struct breakeven_row B;
+		hid_t s16 = string_type(16);
+		hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(B));
+		INSERT(t, "tokens_per_month", B, tokens_per_month, H5T_NATIVE_DOUBLE);
+		INSERT(t, "dtype", B, dtype, s16);
+		INSERT(t, "feasible", B, feasible, H5T_NATIVE_INT8);
+		INSERT(t, "slo_met", B, slo_met, H5T_NATIVE_INT8);
+		INSERT(t, "gpus", B, gpus, H5T_NATIVE_INT64);
+		INSERT(t, "servers", B, servers, H5T_NATIVE_INT64);
+		INSERT(t, "simulations", B, simulations, H5T_NATIVE_INT64);
+		for (size_t p = 0; p < sc->n_pools; p++) {
+			char name[LLMCAP_NAME_MAX + 16];
+			snprintf(name, sizeof name, "replicas_%s", sc->pools[p].name);
+			H5Tinsert(t, name, HOFFSET(B, replicas) + p * sizeof(int64_t), H5T_NATIVE_INT64);
+		}
+		INSERT(t, "self_hosted_total", B, self_hosted_total, H5T_NATIVE_DOUBLE);
+		INSERT(t, "api_total", B, api_total, H5T_NATIVE_DOUBLE);
+		INSERT(t, "self_hosted_monthly", B, self_hosted_monthly, H5T_NATIVE_DOUBLE);
+		INSERT(t, "api_monthly", B, api_monthly, H5T_NATIVE_DOUBLE);
+		INSERT(t, "self_per_1m_served", B, self_per_1m_served, H5T_NATIVE_DOUBLE);
+		int64_t one = 1;
+		rc = write_table(f, "breakeven", t, n, br) | set_units(f, "breakeven", "USD; tokens per month") |
+		     attr_int(f, "format_version", LLMCAP_H5_FORMAT_VERSION) |
+		     attr_string(f, "llmcap_version", LLMCAP_VERSION) |
+		     attr_string(f, "scenario_yaml", scenario_yaml ? scenario_yaml : "") |
+		     attr_string(f, "scenario_name", sc->name) |
+		     attr_double(f, "horizon_years", sc->cost.horizon_years) |
+		     attr_num(f, "complete", H5T_NATIVE_INT64, &one);
+		H5Tclose(t);
+		H5Tclose(s16);
+	}
+	if (f >= 0 && H5Fclose(f) < 0)
+		rc = -1;
+	free(br);
+	if (rc == 0 && rename(tmp, target) != 0)
+		rc = -1;
+	if (rc != 0) {
+		unlink(tmp);
+		return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot write HDF5 output", target);
+	}
+	return 0;
 }

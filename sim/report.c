@@ -94,6 +94,62 @@ static void util_of(const struct llmcap_results *res, size_t p, size_t ri,
 	u->output_tokens_per_s = r->output_tokens / h;
 }
 
+/* The busiest and quietest complete hours, and each class's service in the busiest. */
+static void peak_of(struct llmcap_results *res, struct llmcap_peak_summary *pk)
+{
+	const struct llmcap_scenario *sc = res->sc;
+	size_t full = (size_t)(res->horizon / LLMCAP_HOUR);
+	if (full > res->n_hours)
+		full = res->n_hours;
+	pk->busiest_hour = pk->trough_hour = -1;
+	pk->all_slo_met = true;
+	for (size_t h = 0; h < full; h++) {
+		if (pk->busiest_hour < 0 || res->arrivals_per_hour[h] > res->arrivals_per_hour[pk->busiest_hour])
+			pk->busiest_hour = (int64_t)h;
+		if (pk->trough_hour < 0 || res->arrivals_per_hour[h] < res->arrivals_per_hour[pk->trough_hour])
+			pk->trough_hour = (int64_t)h;
+	}
+	bool hourly = pk->busiest_hour >= 0 && sc->output.percentiles == LLMCAP_PERCENTILES_EXACT;
+	if (pk->busiest_hour >= 0) {
+		pk->busiest_rate = (double)res->arrivals_per_hour[pk->busiest_hour] / 3600.0;
+		pk->trough_rate = (double)res->arrivals_per_hour[pk->trough_hour] / 3600.0;
+	}
+	for (size_t c = 0; c < res->n_classes; c++) {
+		const struct llmcap_class_cfg *cl = &sc->workload.classes[c];
+		struct llmcap_class_stats *cs = &res->classes[c];
+		int64_t arrived, lost;
+		if (hourly) {
+			struct llmcap_hour_stats *h = &res->hours[c * res->n_hours + (size_t)pk->busiest_hour];
+			pk->ttft_p99[c] = llmcap_quantiles_get(&h->ttft, 0.99);
+			pk->tpot_p99[c] = llmcap_quantiles_get(&h->tpot, 0.99);
+			arrived = h->arrived;
+			lost = h->lost;
+		} else {
+			/* no hourly latencies (streaming percentiles, or under an hour): the whole run */
+			pk->ttft_p99[c] = llmcap_quantiles_get(&cs->ttft, 0.99);
+			pk->tpot_p99[c] = llmcap_quantiles_get(&cs->tpot, 0.99);
+			arrived = cs->arrived;
+			lost = cs->rejected + cs->unfinished;
+		}
+		pk->lost_share[c] = arrived ? (double)lost / (double)arrived : 0;
+		bool ttft_ok = arrived == 0 || (!isnan(pk->ttft_p99[c]) &&
+						pk->ttft_p99[c] <= (double)cl->slo_ttft_p99 * 1e-9);
+		bool tpot_ok = isnan(pk->tpot_p99[c]) || pk->tpot_p99[c] <= (double)cl->slo_tpot_p99 * 1e-9;
+		pk->slo_met[c] = ttft_ok && tpot_ok && pk->lost_share[c] <= 0.01;
+		pk->all_slo_met &= pk->slo_met[c];
+	}
+	if (pk->trough_hour >= 0)
+		for (size_t p = 0; p < res->n_pools; p++)
+			for (size_t i = 0; i < res->pools[p].n_replicas; i++) {
+				size_t ri = res->pools[p].first_replica + i;
+				double busy = res->busy_per_hour[ri * res->n_hours + (size_t)pk->trough_hour] / 3600.0;
+				int64_t tp = sc->pools[p].tensor_parallel_size;
+				pk->trough_gpu_load += busy * (double)tp;
+				if (busy >= 0.4)
+					pk->trough_gpus_over_40 += tp;
+			}
+}
+
 int llmcap_summarize(struct llmcap_results *res, struct llmcap_summary *out)
 {
 	const struct llmcap_scenario *sc = res->sc;
@@ -127,6 +183,7 @@ int llmcap_summarize(struct llmcap_results *res, struct llmcap_summary *out)
 	snprintf(out->overall.name, sizeof out->overall.name, "all");
 	if (merged_group(res, -1, &out->overall) != 0)
 		return -LLMCAP_ENOMEM;
+	peak_of(res, &out->peak);
 	out->replica_util = calloc(res->n_replicas ? res->n_replicas : 1, sizeof *out->replica_util);
 	if (!out->replica_util)
 		return -LLMCAP_ENOMEM;
@@ -377,8 +434,15 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 	fmt_usd(cost.capex, b, sizeof b);
 	fmt_usd(sc->cost.opex_monthly * (double)sc->hardware.servers, c_, sizeof c_);
 	fmt_usd(sc->cost.support_yearly, d, sizeof d);
+	fmt_usd(cost.opex_monthly, c_, sizeof c_);
 	fprintf(out, "  self-hosted  %s = capex %s + %g x %s/month power and colocation + %g x %s/year support\n",
 		a, b, cost.months, c_, sc->cost.horizon_years, d);
+	if (sc->cost.opex == LLMCAP_OPEX_POWER)
+		fprintf(out, "               power: %.2f kW average x PUE %g at $%g/kWh, %.1f kW provisioned at $%g/kW-month\n",
+			cost.avg_power_watts / 1e3, sc->cost.power.pue, sc->cost.power.electricity,
+			cost.provisioned_kw, sc->cost.power.colocation);
+	if (!isnan(cost.self_per_1m_served))
+		fprintf(out, "               $%.3f per 1M tokens actually served\n", cost.self_per_1m_served);
 	fmt_tokens(cost.tokens_per_month, a, sizeof a);
 	fmt_usd(cost.api_monthly_at_prices, b, sizeof b);
 	fmt_usd(cost.api_monthly, c_, sizeof c_);
@@ -404,6 +468,38 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 		fprintf(out, "  break-even   %s tokens/month (self-hosted %s/month at $%.3f per 1M), if the fleet can serve it\n",
 			a, b, cost.price_per_m);
 	fprintf(out, "\n");
+
+	/* -- the guide's go signals -- */
+	const struct llmcap_peak_summary *pk = &sum->peak;
+	if (pk->busiest_hour >= 0) {
+		fprintf(out, "busiest hour %02lld:00 of day %lld (%.1f req/min), by class: ",
+			(long long)(pk->busiest_hour % 24), (long long)(pk->busiest_hour / 24 + 1),
+			pk->busiest_rate * 60);
+		for (size_t cl = 0; cl < res->n_classes; cl++) {
+			char t1[16], t2[16];
+			fmt_time(pk->ttft_p99[cl], t1, sizeof t1);
+			fmt_time(pk->tpot_p99[cl], t2, sizeof t2);
+			fprintf(out, "%s%s p99 TTFT %s, TPOT %s%s", cl ? "; " : "", sc->workload.classes[cl].name,
+				t1, t2, pk->slo_met[cl] ? " (SLO met)" : " (SLO MISSED)");
+		}
+		fprintf(out, "\n\n");
+		fprintf(out, "the guide's go signals for owning GPUs\n");
+		fmt_tokens(cost.tokens_per_month, a, sizeof a);
+		fmt_tokens(cost.breakeven_tokens_per_month, b, sizeof b);
+		fprintf(out, "  1. volume above break-even      %s: %s tokens/month vs break-even %s\n",
+			cost.tokens_per_month >= cost.breakeven_tokens_per_month ? "yes" : "no ", a, b);
+		fprintf(out, "  2. trough needs 2 GPUs at 40%%    %s: %02lld:00 of day %lld keeps %.2f GPU-equivalents busy (%lld GPUs >= 40%%)\n",
+			pk->trough_gpu_load >= 0.8 ? "yes" : "no ", (long long)(pk->trough_hour % 24),
+			(long long)(pk->trough_hour / 24 + 1), pk->trough_gpu_load,
+			(long long)pk->trough_gpus_over_40);
+		size_t tight = 0;
+		for (size_t cl = 1; cl < res->n_classes; cl++)
+			if (sc->workload.classes[cl].slo_ttft_p99 < sc->workload.classes[tight].slo_ttft_p99)
+				tight = cl;
+		fmt_time(pk->ttft_p99[tight], a, sizeof a);
+		fprintf(out, "  3. %s p99 TTFT < 100 ms at peak %s: %s in the busiest hour\n\n",
+			sc->workload.classes[tight].name, pk->ttft_p99[tight] < 0.1 ? "yes" : "no ", a);
+	}
 
 	/* -- verdict -- */
 	bool served = true;

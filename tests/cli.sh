@@ -157,5 +157,18 @@ kill -KILL "$pid"
 wait "$pid" 2>/dev/null
 [ -e "$T/kill.h5" ] && ko "a killed run left $T/kill.h5" || ok
 
+# breakeven: the smallest fleet per volume, its cost, a table file and a plot
+expect_ok "breakeven" "break-even with the largest model in fp8" -- \
+	"$LLMCAP" breakeven --volumes 1e9,3e9 --dtypes fp8 --set horizon=2h --jobs 1 -o "$T/be.h5"
+grep -qE '^ +1\.00B +fp8 +1 +1 +3 +1 ' "$T/out" && ok || { ko "breakeven: unexpected fleet at 1B tokens/month"; cat "$T/out"; }
+[ -s "$T/be.h5" ] && ok || ko "breakeven wrote no file"
+if /usr/bin/python3 -c 'import h5py, matplotlib' 2>/dev/null; then
+	/usr/bin/python3 "$SRC/analysis/plot_breakeven.py" "$T/be.h5" "$T/be.png" >/dev/null && [ -s "$T/be.png" ] \
+		&& ok || ko "plot_breakeven.py failed"
+fi
+expect_err "breakeven volumes" "--volumes 'lots': expected tokens per month" -- "$LLMCAP" breakeven --volumes lots
+expect_err "breakeven dtypes" "--dtypes: 'fp4' is not one of" -- "$LLMCAP" breakeven --dtypes fp4
+expect_err "breakeven exists" "be.h5: exists; not overwritten" -- "$LLMCAP" breakeven -o "$T/be.h5"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -1,7 +1,11 @@
 /* Cost model: 3-year (configurable) TCO of owned servers against API prices for the same
  * token volume, and the monthly volume at which they break even.
  *
- * Self-hosted = servers x capex + months x servers x opex_monthly + years x support_yearly.
+ * Self-hosted = servers x capex + months x opex per month + years x support_yearly, where capex
+ * is the server price (or chassis + GPUs x price per GPU), paid cash or as an annuity at the
+ * cost of capital, less the residual value; opex per month is servers x opex_monthly, or
+ * power (GPU idle watts, plus up to TDP while busy, plus the rest of the server) x PUE x
+ * electricity price plus colocation per provisioned kW.
  * API = months x (monthly_bill, or the simulated monthly tokens x per-class prices).
  * The simulated volume is the demand that arrived in the horizon, scaled to a month
  * (365.25 / 12 days), input and output tokens priced separately.
@@ -17,6 +21,11 @@ struct llmcap_cost {
 	double months;
 	double capex, opex, support, self_total;        /* USD over the horizon */
 	double self_monthly;                            /* self_total / months */
+	double server_price;                            /* USD, before financing */
+	double opex_monthly;                            /* USD per month, the fleet */
+	double avg_power_watts, provisioned_kw;         /* opex: power only */
+	double served_tokens_per_month;                 /* completed requests' tokens */
+	double self_per_1m_served;                      /* self_monthly per 1M tokens served */
 	double tokens_per_month;                        /* input + output */
 	double api_monthly_at_prices;                   /* per-token prices x monthly tokens */
 	double api_monthly;                             /* what the comparison uses */

@@ -109,6 +109,7 @@ enum llmcap_router { LLMCAP_ROUTER_ROUND_ROBIN, LLMCAP_ROUTER_LEAST_OUTSTANDING,
 enum llmcap_sched_policy { LLMCAP_SCHED_FCFS, LLMCAP_SCHED_PRIORITY };
 enum llmcap_preemption { LLMCAP_PREEMPT_RECOMPUTE, LLMCAP_PREEMPT_SWAP };
 enum llmcap_limit_action { LLMCAP_LIMIT_REJECT, LLMCAP_LIMIT_SPILL };
+enum llmcap_opex_mode { LLMCAP_OPEX_FLAT, LLMCAP_OPEX_POWER };
 
 struct llmcap_class_cfg {
 	char name[LLMCAP_NAME_MAX];
@@ -208,6 +209,17 @@ struct llmcap_scenario {
 		double capex;          /* USD per server */
 		double opex_monthly;   /* USD per server per month: power and colocation */
 		double support_yearly; /* USD per year for the fleet: support and labour */
+		double capex_per_gpu;  /* USD; NAN = use capex per server */
+		double chassis;        /* USD per server on top of capex_per_gpu x GPUs */
+		double residual_fraction; /* share of capex recovered at the end of the horizon */
+		double cost_of_capital;   /* annual rate; capex paid as an annuity over the horizon */
+		enum llmcap_opex_mode opex;
+		struct {
+			double pue;
+			double electricity;      /* USD per kWh */
+			double colocation;       /* USD per kW-month of provisioned power */
+			double other_watts;      /* per server, beyond its GPUs (CPUs, fans, NICs) */
+		} power;
 		struct {
 			double monthly_bill; /* USD/month; NAN = use per-token prices */
 			struct llmcap_price_cfg prices[LLMCAP_MAX_CLASSES];

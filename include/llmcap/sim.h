@@ -118,6 +118,12 @@ struct llmcap_pool_stats {
 	double peak_flops;          /* per GPU, spec, for the pool's dtype */
 };
 
+/* One class in one simulated hour (by arrival time). */
+struct llmcap_hour_stats {
+	int64_t arrived, lost, spilled; /* lost: rejected, or unfinished at the horizon */
+	struct llmcap_quantiles ttft, tpot; /* completed requests; empty in streaming mode */
+};
+
 struct llmcap_results {
 	const struct llmcap_scenario *sc;
 	const struct llmcap_gpu_spec *gpu;
@@ -128,6 +134,8 @@ struct llmcap_results {
 	struct llmcap_replica_stats *replicas;
 	int64_t *arrivals_per_hour; /* length n_hours */
 	size_t n_hours;
+	struct llmcap_hour_stats *hours; /* [class * n_hours + hour] */
+	double *busy_per_hour;           /* [replica * n_hours + hour], seconds */
 	int64_t events;
 	uint64_t digest; /* FNV-1a over every request's outcome, in the order they ended */
 };
@@ -191,6 +199,19 @@ struct llmcap_util_summary {
 	double prefix_block_hit_rate;
 };
 
+/* The busiest and the quietest simulated hour (by arrivals; the last hour counts only when
+ * complete), and what the fleet did in them. */
+struct llmcap_peak_summary {
+	int64_t busiest_hour, trough_hour;      /* -1 when the horizon is shorter than an hour */
+	double busiest_rate, trough_rate;       /* requests/s */
+	double ttft_p99[LLMCAP_MAX_CLASSES], tpot_p99[LLMCAP_MAX_CLASSES]; /* busiest hour */
+	double lost_share[LLMCAP_MAX_CLASSES];  /* rejected or unfinished, busiest hour */
+	bool slo_met[LLMCAP_MAX_CLASSES];       /* busiest-hour p99s within the class targets */
+	bool all_slo_met;
+	double trough_gpu_load;                 /* GPU-equivalents busy in the trough hour */
+	int64_t trough_gpus_over_40;            /* GPUs at least 40% busy in the trough hour */
+};
+
 struct llmcap_summary {
 	size_t n_classes, n_pools, n_replicas;
 	struct llmcap_group_summary classes[LLMCAP_MAX_CLASSES];
@@ -198,6 +219,7 @@ struct llmcap_summary {
 	struct llmcap_group_summary overall;
 	struct llmcap_util_summary pool_util[LLMCAP_MAX_POOLS];
 	struct llmcap_util_summary *replica_util; /* n_replicas; owned */
+	struct llmcap_peak_summary peak;
 };
 
 int llmcap_summarize(struct llmcap_results *res, struct llmcap_summary *out);

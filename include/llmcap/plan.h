@@ -1,0 +1,43 @@
+/* Capacity search and the tipping point between owning GPUs and paying an API.
+ *
+ * The smallest fleet for a scenario is found by simulation: each pool gets the fewest replicas
+ * with which every class it serves meets its TTFT and TPOT p99 targets in the busiest hour
+ * (and loses at most 1% of that hour's requests). Pools are independent (a class goes to one
+ * pool), so one simulation tests a candidate count for every pool at once; the search doubles a
+ * pool's count until it passes, then bisects. It assumes more replicas never make a pool worse.
+ * Servers are the fewest of the scenario's type that hold the replicas (tensor-parallel groups
+ * stay inside a server).
+ */
+#ifndef LLMCAP_PLAN_H
+#define LLMCAP_PLAN_H
+
+#include "llmcap/cost.h"
+#include "llmcap/sim.h"
+
+#define LLMCAP_PLAN_MAX_REPLICAS 1024
+
+struct llmcap_fleet {
+	double tokens_per_month;        /* the volume simulated */
+	int dtype;                      /* of the largest model's pools; -1: as the scenario says */
+	bool feasible;                  /* false: a pool needed more than the search allows */
+	int64_t replicas[LLMCAP_MAX_POOLS];
+	int64_t gpus, servers;
+	int simulations;
+	struct llmcap_cost cost;        /* of the smallest fleet, from its own simulation */
+	double busy[LLMCAP_MAX_POOLS];  /* pool busy fraction in that simulation */
+	bool slo_met;
+};
+
+/* The smallest fleet for `base` at `tokens_per_month` (NAN: the scenario's own volume), with
+ * the pools of the largest model in `dtype` (-1: unchanged). */
+int llmcap_plan_fleet(const struct llmcap_scenario *base, const struct llmcap_catalog *cat,
+		      double tokens_per_month, int dtype, struct llmcap_fleet *out,
+		      struct llmcap_error *err);
+
+/* Monthly volume at which owning the fleets costs what the API costs, from rows sorted by
+ * volume (one dtype): linear interpolation of (self-hosted - API) between the last volume where
+ * the API is cheaper and the first where owning is. NAN when the API is cheaper throughout;
+ * the first volume when owning is cheaper throughout. Infeasible rows are skipped. */
+double llmcap_plan_breakeven(const struct llmcap_fleet *rows, size_t n);
+
+#endif

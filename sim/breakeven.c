@@ -1,0 +1,261 @@
+/* `llmcap breakeven`: for a range of monthly volumes and precisions of the largest model, the
+ * smallest fleet that meets every SLO in the busiest hour, its TCO against the API, and the
+ * volume where they cross. Points run in parallel threads (each simulation is independent and
+ * the library keeps no global state); results do not depend on the thread count. */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "llmcap/output.h"
+#include "llmcap/plan.h"
+
+int llmcap_cmd_breakeven(int argc, char **argv);
+
+struct job {
+	const struct llmcap_scenario *sc;
+	const struct llmcap_catalog *cat;
+	struct llmcap_fleet *rows;
+	struct llmcap_error *errs;
+	int *rcs;
+	const double *volumes;
+	const int *dtypes;
+	size_t n_volumes, n_dtypes;
+	size_t next;
+	pthread_mutex_t lock;
+};
+
+static void *worker(void *arg)
+{
+	struct job *j = arg;
+	for (;;) {
+		pthread_mutex_lock(&j->lock);
+		size_t i = j->next++;
+		pthread_mutex_unlock(&j->lock);
+		if (i >= j->n_volumes * j->n_dtypes)
+			return NULL;
+		size_t d = i / j->n_volumes, v = i % j->n_volumes;
+		j->rcs[i] = llmcap_plan_fleet(j->sc, j->cat, j->volumes[v], j->dtypes[d], &j->rows[i],
+					      &j->errs[i]);
+	}
+}
+
+static int parse_list(const char *s, double *out, size_t max, size_t *n)
+{
+	*n = 0;
+	char buf[1024];
+	snprintf(buf, sizeof buf, "%s", s);
+	for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+		double v;
+		if (*n == max || llmcap_parse_double(tok, &v) != 0 || !(v > 0))
+			return -1;
+		out[(*n)++] = v;
+	}
+	return *n ? 0 : -1;
+}
+
+static void usd(double v, char *buf, size_t n)
+{
+	snprintf(buf, n, "$%.0fk", v / 1e3);
+}
+
+int llmcap_cmd_breakeven(int argc, char **argv)
+{
+	const char *file = NULL, *out = NULL;
+	const char **sets = calloc((size_t)argc, sizeof *sets);
+	size_t n_sets = 0;
+	double volumes[64] = {0.5e9, 1e9, 2.7e9, 5e9, 7.5e9, 10e9, 20e9, 50e9};
+	size_t n_volumes = 8;
+	int dtypes[8];
+	size_t n_dtypes = 0;
+	bool force = false, dtypes_given = false;
+	long jobs = sysconf(_SC_NPROCESSORS_ONLN);
+	int rc = 2;
+	for (int i = 2; sets && i < argc; i++) {
+		const char *a = argv[i];
+		bool has = i + 1 < argc;
+		if ((!strcmp(a, "--set") || !strcmp(a, "-s")) && has) {
+			sets[n_sets++] = argv[++i];
+		} else if (!strcmp(a, "--volumes") && has) {
+			if (parse_list(argv[++i], volumes, 64, &n_volumes) != 0) {
+				fprintf(stderr, "llmcap: --volumes '%s': expected tokens per month, comma "
+						"separated, e.g. 1e9,2.7e9,7.5e9\n", argv[i]);
+				goto out;
+			}
+		} else if (!strcmp(a, "--dtypes") && has) {
+			dtypes_given = true;
+			char buf[256];
+			snprintf(buf, sizeof buf, "%s", argv[++i]);
+			for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
+				int d = -1;
+				for (int k = 0; k <= LLMCAP_DTYPE_INT4_AWQ; k++)
+					if (!strcmp(t, llmcap_dtype_name((enum llmcap_dtype)k)))
+						d = k;
+				if (d < 0 || n_dtypes == 8) {
+					fprintf(stderr, "llmcap: --dtypes: '%s' is not one of bf16, fp16, fp8, "
+							"int4-awq\n", t);
+					goto out;
+				}
+				dtypes[n_dtypes++] = d;
+			}
+		} else if (!strcmp(a, "--jobs") && has) {
+			char *end;
+			jobs = strtol(argv[++i], &end, 10);
+			if (*end || jobs < 1) {
+				fprintf(stderr, "llmcap: --jobs '%s': expected a positive integer\n", argv[i]);
+				goto out;
+			}
+		} else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && has) {
+			out = argv[++i];
+		} else if (!strcmp(a, "--force")) {
+			force = true;
+		} else if (a[0] == '-' && a[1]) {
+			fprintf(stderr, "llmcap: unknown or incomplete option '%s' for breakeven\n", a);
+			goto out;
+		} else if (!file) {
+			file = a;
+		} else {
+			fprintf(stderr, "llmcap: only one scenario file may be given\n");
+			goto out;
+		}
+	}
+	if (out && !force && access(out, F_OK) == 0) {
+		fprintf(stderr, "llmcap: %s: exists; not overwritten (use --force, or another path)\n", out);
+		goto out;
+	}
+	struct llmcap_catalog *cat = malloc(sizeof *cat);
+	struct llmcap_scenario *sc = malloc(sizeof *sc);
+	struct llmcap_error err = {0};
+	if (!cat || !sc || llmcap_catalog_load_builtin(cat, &err) != 0 ||
+	    llmcap_scenario_load(sc, file, sets, n_sets, cat, &err) != 0) {
+		fprintf(stderr, "llmcap: %s\n", cat && sc ? err.msg : "out of memory");
+		free(cat);
+		free(sc);
+		goto out;
+	}
+	if (sc->horizon < LLMCAP_HOUR || sc->output.percentiles != LLMCAP_PERCENTILES_EXACT) {
+		fprintf(stderr, "llmcap: breakeven judges SLOs in the busiest hour: it needs horizon >= 1h "
+				"and output.percentiles: exact\n");
+		llmcap_scenario_free(sc);
+		free(cat);
+		free(sc);
+		goto out;
+	}
+	if (!dtypes_given) {
+		/* the scenario's precision of the largest model, and the two that shrink it */
+		int own = -1;
+		double biggest = 0;
+		for (size_t p = 0; p < sc->n_pools; p++) {
+			struct llmcap_param_count pc;
+			llmcap_model_params(llmcap_catalog_model(cat, sc->pools[p].model), &pc);
+			if (pc.total > biggest) {
+				biggest = pc.total;
+				own = sc->pools[p].dtype;
+			}
+		}
+		dtypes[n_dtypes++] = own;
+		if (own != LLMCAP_DTYPE_FP8)
+			dtypes[n_dtypes++] = LLMCAP_DTYPE_FP8;
+		if (own != LLMCAP_DTYPE_INT4_AWQ)
+			dtypes[n_dtypes++] = LLMCAP_DTYPE_INT4_AWQ;
+	}
+	size_t n = n_volumes * n_dtypes;
+	struct job j = {.sc = sc, .cat = cat, .volumes = volumes, .dtypes = dtypes,
+			.n_volumes = n_volumes, .n_dtypes = n_dtypes};
+	j.rows = calloc(n, sizeof *j.rows);
+	j.errs = calloc(n, sizeof *j.errs);
+	j.rcs = calloc(n, sizeof *j.rcs);
+	pthread_mutex_init(&j.lock, NULL);
+	if (jobs > (long)n)
+		jobs = (long)n;
+	pthread_t *th = calloc((size_t)jobs, sizeof *th);
+	if (!j.rows || !j.errs || !j.rcs || !th) {
+		fprintf(stderr, "llmcap: out of memory\n");
+	} else {
+		fprintf(stderr, "llmcap: searching %zu fleets (%zu volumes x %zu precisions) on %ld threads\n",
+			n, n_volumes, n_dtypes, jobs);
+		long started = 0;
+		for (; started < jobs; started++)
+			if (pthread_create(&th[started], NULL, worker, &j) != 0)
+				break;
+		if (started == 0)
+			worker(&j);
+		for (long t = 0; t < started; t++)
+			pthread_join(th[t], NULL);
+		rc = 0;
+		for (size_t i = 0; i < n; i++)
+			if (j.rcs[i]) {
+				fprintf(stderr, "llmcap: %s\n", j.errs[i].msg);
+				rc = 1;
+			}
+	}
+	if (rc == 0) {
+		printf("llmcap breakeven: %s, smallest fleet of %lld-GPU %s servers meeting every SLO in the "
+		       "busiest hour\n\n",
+		       sc->name, (long long)sc->hardware.gpus_per_server, sc->hardware.gpu);
+		printf("  %-12s %-9s", "tokens/month", "dtype");
+		for (size_t p = 0; p < sc->n_pools; p++)
+			printf(" %10s", sc->pools[p].name);
+		printf(" %5s %7s %13s %10s %9s %s\n", "GPUs", "servers", "self-hosted", "API", "$/1M own",
+		       "cheaper");
+		for (size_t i = 0; i < n; i++) {
+			const struct llmcap_fleet *r = &j.rows[i];
+			char a[32], b[32];
+			usd(r->cost.self_total, a, sizeof a);
+			usd(r->cost.api_total, b, sizeof b);
+			printf("  %9.2fB   %-9s", r->tokens_per_month / 1e9,
+			       llmcap_dtype_name((enum llmcap_dtype)r->dtype));
+			for (size_t p = 0; p < sc->n_pools; p++)
+				printf(" %10lld", (long long)r->replicas[p]);
+			if (!r->feasible)
+				printf("  no fleet within %d replicas per pool\n", LLMCAP_PLAN_MAX_REPLICAS);
+			else
+				printf(" %5lld %7lld %13s %10s %9.3f %s\n", (long long)r->gpus,
+				       (long long)r->servers, a, b, r->cost.self_per_1m_served,
+				       r->cost.self_total <= r->cost.api_total ? "owning" : "API");
+		}
+		printf("\n  (replicas per pool; TCO over %g years; API at the scenario's prices)\n\n",
+		       sc->cost.horizon_years);
+		for (size_t d = 0; d < n_dtypes; d++) {
+			double be = llmcap_plan_breakeven(&j.rows[d * n_volumes], n_volumes);
+			const char *name = llmcap_dtype_name((enum llmcap_dtype)dtypes[d]);
+			if (isnan(be))
+				printf("  break-even with the largest model in %-8s: none up to %.1fB tokens/month "
+				       "(the API stays cheaper)\n", name, volumes[n_volumes - 1] / 1e9);
+			else
+				printf("  break-even with the largest model in %-8s: %.2fB tokens/month\n", name,
+				       be / 1e9);
+		}
+		printf("  (the guide claims ~7.5B tokens/month, halved by FP8 or INT4 weights)\n");
+		if (out) {
+			char *yaml = NULL;
+			size_t len = 0;
+			FILE *f = open_memstream(&yaml, &len);
+			if (f) {
+				llmcap_scenario_write_yaml(sc, f, false);
+				fclose(f);
+			}
+			if (llmcap_h5_write_breakeven(out, force, sc, yaml, j.rows, n, &err) != 0) {
+				fprintf(stderr, "llmcap: %s\n", err.msg);
+				rc = 1;
+			} else {
+				printf("\nresults written to %s\n", out);
+			}
+			free(yaml);
+		}
+	}
+	pthread_mutex_destroy(&j.lock);
+	free(th);
+	free(j.rows);
+	free(j.errs);
+	free(j.rcs);
+	llmcap_scenario_free(sc);
+	free(cat);
+	free(sc);
+out:
+	free(sets);
+	return rc;
+}

@@ -1,0 +1,189 @@
+/* Capacity search and break-even. See include/llmcap/plan.h. */
+#include "llmcap/plan.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Index of the largest model's pools (by parameters); they take the dtype alternatives. */
+static double pool_params(const struct llmcap_catalog *cat, const struct llmcap_pool_cfg *p)
+{
+	struct llmcap_param_count pc;
+	const struct llmcap_model_spec *m = llmcap_catalog_model(cat, p->model);
+	if (!m)
+		return 0;
+	llmcap_model_params(m, &pc);
+	return pc.total;
+}
+
+/* Servers needed for the replicas: first fit, largest tensor-parallel groups first. */
+static int64_t servers_for(const struct llmcap_scenario *sc, const int64_t *replicas)
+{
+	int64_t g = sc->hardware.gpus_per_server, servers = 0, gpus = 0;
+	for (size_t p = 0; p < sc->n_pools; p++)
+		gpus += replicas[p] * sc->pools[p].tensor_parallel_size;
+	/* sizes are powers of two no larger than a server; when they divide g, ceil(gpus / g)
+	 * servers always pack them; otherwise pack explicitly */
+	bool divides = true;
+	for (size_t p = 0; p < sc->n_pools; p++)
+		divides &= g % sc->pools[p].tensor_parallel_size == 0;
+	if (divides)
+		return gpus ? (gpus + g - 1) / g : 1;
+	int64_t free_in_last = 0;
+	for (int64_t tp = 8; tp >= 1; tp /= 2)
+		for (size_t p = 0; p < sc->n_pools; p++)
+			if (sc->pools[p].tensor_parallel_size == tp)
+				for (int64_t r = 0; r < replicas[p]; r++) {
+					if (free_in_last < tp) {
+						servers++;
+						free_in_last = g;
+					}
+					free_in_last -= tp;
+				}
+	return servers ? servers : 1;
+}
+
+/* Runs `sc` and reports, per pool, whether all its classes met their busiest-hour SLOs. */
+static int trial(struct llmcap_scenario *sc, const struct llmcap_catalog *cat, bool *pass,
+		 struct llmcap_fleet *out, struct llmcap_error *err)
+{
+	struct llmcap_results res;
+	struct llmcap_summary sum;
+	int rc = llmcap_scenario_check(sc, cat, err);
+	if (rc)
+		return rc;
+	rc = llmcap_simulate(sc, cat, NULL, &res, err);
+	if (rc)
+		return rc;
+	out->simulations++;
+	if (llmcap_summarize(&res, &sum) != 0) {
+		llmcap_results_free(&res);
+		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+	}
+	for (size_t p = 0; p < sc->n_pools; p++) {
+		pass[p] = true;
+		out->busy[p] = sum.pool_util[p].busy;
+	}
+	for (size_t c = 0; c < sc->workload.n_classes; c++) {
+		const struct llmcap_class_cfg *cl = &sc->workload.classes[c];
+		const char *pool = cl->pool[0] ? cl->pool : cl->name;
+		for (size_t p = 0; p < sc->n_pools; p++)
+			if (!strcmp(sc->pools[p].name, pool) && !sum.peak.slo_met[c])
+				pass[p] = false;
+	}
+	out->slo_met = sum.peak.all_slo_met;
+	llmcap_cost_compute(sc, &res, &out->cost);
+	llmcap_summary_free(&sum);
+	llmcap_results_free(&res);
+	return 0;
+}
+
+static void apply_fleet(struct llmcap_scenario *sc, const int64_t *replicas)
+{
+	for (size_t p = 0; p < sc->n_pools; p++)
+		sc->pools[p].replicas = replicas[p];
+	sc->hardware.servers = servers_for(sc, replicas);
+}
+
+int llmcap_plan_fleet(const struct llmcap_scenario *base, const struct llmcap_catalog *cat,
+		      double tokens_per_month, int dtype, struct llmcap_fleet *out,
+		      struct llmcap_error *err)
+{
+	struct llmcap_scenario *sc = malloc(sizeof *sc);
+	if (!sc)
+		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+	/* A shallow copy: the copy only reads what the base owns (trace columns) */
+	*sc = *base;
+	memset(out, 0, sizeof *out);
+	out->dtype = dtype;
+	if (!isnan(tokens_per_month)) {
+		sc->workload.rate = NAN;
+		sc->workload.tokens_per_month = tokens_per_month;
+	}
+	out->tokens_per_month = llmcap_scenario_mean_rate(sc) * LLMCAP_MONTH_SECONDS *
+				llmcap_scenario_tokens_per_request(sc);
+	if (dtype >= 0) {
+		double biggest = 0;
+		for (size_t p = 0; p < sc->n_pools; p++)
+			biggest = fmax(biggest, pool_params(cat, &sc->pools[p]));
+		for (size_t p = 0; p < sc->n_pools; p++)
+			if (pool_params(cat, &sc->pools[p]) == biggest)
+				sc->pools[p].dtype = (enum llmcap_dtype)dtype;
+	}
+	int64_t lo[LLMCAP_MAX_POOLS], hi[LLMCAP_MAX_POOLS], cand[LLMCAP_MAX_POOLS];
+	bool pass[LLMCAP_MAX_POOLS], done[LLMCAP_MAX_POOLS];
+	for (size_t p = 0; p < sc->n_pools; p++) {
+		lo[p] = 0; /* known to fail (zero replicas serve nothing) */
+		hi[p] = -1;
+		cand[p] = 1;
+		done[p] = false;
+	}
+	int rc = 0;
+	out->feasible = true;
+	for (;;) {
+		apply_fleet(sc, cand);
+		rc = trial(sc, cat, pass, out, err);
+		if (rc)
+			break;
+		bool all = true;
+		for (size_t p = 0; p < sc->n_pools; p++) {
+			if (done[p])
+				continue;
+			if (pass[p])
+				hi[p] = cand[p];
+			else
+				lo[p] = cand[p];
+			if (hi[p] < 0) {
+				if (cand[p] >= LLMCAP_PLAN_MAX_REPLICAS) {
+					out->feasible = false;
+					done[p] = true;
+					continue;
+				}
+				cand[p] = cand[p] * 2 > LLMCAP_PLAN_MAX_REPLICAS ? LLMCAP_PLAN_MAX_REPLICAS
+										 : cand[p] * 2;
+			} else if (hi[p] - lo[p] <= 1) {
+				cand[p] = hi[p];
+				done[p] = true;
+			} else {
+				cand[p] = (lo[p] + hi[p]) / 2;
+			}
+			all &= done[p];
+		}
+		if (all || !out->feasible)
+			break;
+	}
+	if (rc == 0 && out->feasible) {
+		/* the answer, simulated once more as a whole, gives the cost and utilisation */
+		apply_fleet(sc, cand);
+		rc = trial(sc, cat, pass, out, err);
+	}
+	if (rc == 0) {
+		for (size_t p = 0; p < sc->n_pools; p++) {
+			out->replicas[p] = cand[p];
+			out->gpus += cand[p] * sc->pools[p].tensor_parallel_size;
+		}
+		out->servers = sc->hardware.servers;
+	}
+	free(sc);
+	return rc;
+}
+
+double llmcap_plan_breakeven(const struct llmcap_fleet *rows, size_t n)
+{
+	const struct llmcap_fleet *prev = NULL;
+	for (size_t i = 0; i < n; i++) {
+		const struct llmcap_fleet *r = &rows[i];
+		if (!r->feasible)
+			continue;
+		double diff = r->cost.self_total - r->cost.api_total;
+		if (diff <= 0) {
+			if (!prev)
+				return r->tokens_per_month;
+			double d0 = prev->cost.self_total - prev->cost.api_total;
+			return prev->tokens_per_month +
+			       (r->tokens_per_month - prev->tokens_per_month) * d0 / (d0 - diff);
+		}
+		prev = r;
+	}
+	return NAN;
+}
