@@ -91,6 +91,8 @@ struct replica {
 	int64_t free_blocks;   /* neither held nor cached */
 	int64_t cpu_blocks, cpu_free;
 	int64_t outstanding;
+	int64_t queued;         /* requests here never scheduled yet */
+	llmcap_time count_last; /* when in_system_time and queued_time were last brought up */
 	int64_t waiting_tokens; /* prefill tokens still to compute of waiting requests */
 	bool busy;
 	bool kicked;            /* a start-of-step event is pending */
@@ -447,6 +449,18 @@ static void kv_account(struct sim *s, size_t ri)
 	rp->kv_last = s->now;
 }
 
+/* Brings the integrals of requests in the system and not yet scheduled up to now; called
+ * before either count changes. */
+static void count_account(struct sim *s, size_t ri)
+{
+	struct replica *rp = &s->replicas[ri];
+	struct llmcap_replica_stats *st = &s->res->replicas[ri];
+	double dt = (double)(s->now - rp->count_last);
+	st->in_system_time += (double)rp->outstanding * dt;
+	st->queued_time += (double)rp->queued * dt;
+	rp->count_last = s->now;
+}
+
 static int64_t remaining_prefill(const struct req *r)
 {
 	return (int64_t)r->prompt + r->generated - r->computed;
@@ -474,11 +488,12 @@ static void check_replica(const struct sim *s, const struct replica *rp)
 		private_blocks += r->blocks - r->n_prefix;
 		n++;
 	}
-	int64_t waiting_tokens = 0;
+	int64_t waiting_tokens = 0, queued = 0;
 	for (size_t i = 0; i < rp->waiting.len; i++) {
 		const struct req *r = &s->reqs[rp->waiting.buf[(rp->waiting.head + i) % rp->waiting.cap]];
 		assert(r->state == R_WAITING && r->blocks == 0);
 		waiting_tokens += remaining_prefill(r);
+		queued += r->first_sched < 0;
 		n++;
 	}
 	int64_t cpu = 0;
@@ -489,6 +504,7 @@ static void check_replica(const struct sim *s, const struct replica *rp)
 		n++;
 	}
 	assert(n == rp->outstanding);
+	assert(queued == rp->queued);
 	assert(waiting_tokens == rp->waiting_tokens);
 	assert(rp->free_blocks >= 0 && rp->pc.n_evictable >= 0);
 	assert(private_blocks + rp->pc.n_cached + rp->free_blocks == rp->num_blocks);
@@ -752,8 +768,11 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri)
 		}
 		r->admitted_once = true;
 		r->sched = (int32_t)want;
-		if (r->first_sched < 0)
+		if (r->first_sched < 0) {
+			count_account(s, ri);
+			rp->queued--;
 			r->first_sched = s->now;
+		}
 		budget -= want;
 		if (!push_running(s, rp, id))
 			break;
@@ -825,6 +844,7 @@ static void complete(struct sim *s, size_t ri, int32_t id)
 		cs->slo_met_output_tokens += r->output;
 	}
 	request_ended(s, r, LLMCAP_REQ_COMPLETED);
+	count_account(s, ri);
 	s->replicas[ri].outstanding--;
 	s->replicas[ri].completions_int++;
 	req_release(s, id);
@@ -1055,7 +1075,9 @@ static void arrival(struct sim *s, uint64_t data)
 		return;
 	}
 	s->reqs[id] = r;
+	count_account(s, ri);
 	rp->outstanding++;
+	rp->queued++;
 	rp->arrivals_int++;
 	enqueue_waiting(s, rp, id, false);
 	if (cl->max_queue_time > 0) {
@@ -1090,7 +1112,9 @@ static void queue_timeout(struct sim *s, int32_t id, int64_t req_id)
 			break;
 		}
 	rp->waiting_tokens -= remaining_prefill(r);
+	count_account(s, r->replica);
 	rp->outstanding--;
+	rp->queued--;
 	const struct llmcap_class_cfg *cl = &s->sc->workload.classes[r->cls];
 	spill_or_reject(s, r, cl->when_limited == LLMCAP_LIMIT_SPILL ? LLMCAP_REQ_SPILLED_QUEUE_TIMEOUT
 								      : LLMCAP_REQ_REJECTED_QUEUE_TIMEOUT);
@@ -1316,6 +1340,7 @@ static void finish_at_horizon(struct sim *s)
 	for (size_t ri = 0; ri < s->res->n_replicas; ri++) {
 		struct replica *rp = &s->replicas[ri];
 		kv_account(s, ri);
+		count_account(s, ri);
 		if (rp->busy)
 			s->res->replicas[ri].busy += s->now - rp->step_start;
 		for (size_t i = 0; i < rp->n_running; i++) {
