@@ -420,24 +420,26 @@ static void request_ended(struct sim *s, const struct req *r, enum llmcap_reques
 	if (!s->sink || !s->sink->request || s->sink_rc)
 		return;
 	bool spilled = llmcap_status_is_spilled(st);
-	struct llmcap_request_record out = {
-		.id = r->id,
-		.arrival = (double)r->arrival * 1e-9,
-		.cls = (int32_t)r->cls,
-		.pool = (int32_t)r->pool,
-		.replica = r->replica == UINT32_MAX ? -1 : (int32_t)r->replica,
-		.status = st,
-		.preemptions = (int32_t)r->preemptions,
-		.prompt_tokens = r->prompt,
-		.output_tokens = r->output,
-		.generated_tokens = r->generated,
-		.prefix_hit_tokens = r->prefix_hit,
-		.queue = span_s(r->arrival, r->first_sched),
-		.ttft = span_s(r->arrival, r->first_token),
-		.tpot = r->generated > 1 ? span_s(r->first_token, r->last_token) / (r->generated - 1) : NAN,
-		.max_gap = r->generated > 1 && !spilled ? (double)r->max_gap * 1e-9 : NAN,
-		.e2e = st == LLMCAP_REQ_COMPLETED || spilled ? span_s(r->arrival, r->last_token) : NAN,
-	};
+	/* zeroed first: the record's padding reaches output files (HDF5 writes the struct's
+	 * bytes), which must be the same for the same run */
+	struct llmcap_request_record out;
+	memset(&out, 0, sizeof out);
+	out.id = r->id;
+	out.arrival = (double)r->arrival * 1e-9;
+	out.cls = (int32_t)r->cls;
+	out.pool = (int32_t)r->pool;
+	out.replica = r->replica == UINT32_MAX ? -1 : (int32_t)r->replica;
+	out.status = st;
+	out.preemptions = (int32_t)r->preemptions;
+	out.prompt_tokens = r->prompt;
+	out.output_tokens = r->output;
+	out.generated_tokens = r->generated;
+	out.prefix_hit_tokens = r->prefix_hit;
+	out.queue = span_s(r->arrival, r->first_sched);
+	out.ttft = span_s(r->arrival, r->first_token);
+	out.tpot = r->generated > 1 ? span_s(r->first_token, r->last_token) / (r->generated - 1) : NAN;
+	out.max_gap = r->generated > 1 && !spilled ? (double)r->max_gap * 1e-9 : NAN;
+	out.e2e = st == LLMCAP_REQ_COMPLETED || spilled ? span_s(r->arrival, r->last_token) : NAN;
 	s->sink_rc = s->sink->request(s->sink->user, &out);
 }
 
