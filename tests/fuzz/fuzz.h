@@ -16,20 +16,28 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static char fuzz_path[256];
+
+static inline void fuzz_remove_file(void)
+{
+	unlink(fuzz_path);
+}
+
 /* The input as a file, for readers that take a path: one file per process, rewritten for
- * every input. */
+ * every input, removed at exit. */
 static inline const char *fuzz_file(const uint8_t *data, size_t size)
 {
-	static char path[256];
+	char *path = fuzz_path;
 	static int fd = -1;
 	if (fd < 0) {
 		const char *dir = getenv("TMPDIR");
-		snprintf(path, sizeof path, "%s/llmcap-fuzz-XXXXXX", dir && *dir ? dir : "/tmp");
+		snprintf(path, sizeof fuzz_path, "%s/llmcap-fuzz-XXXXXX", dir && *dir ? dir : "/tmp");
 		fd = mkstemp(path);
 		if (fd < 0) {
 			perror("mkstemp");
 			abort();
 		}
+		atexit(fuzz_remove_file);
 	}
 	if (ftruncate(fd, 0) != 0 || pwrite(fd, data, size, 0) != (ssize_t)size) {
 		perror(path);
