@@ -373,6 +373,39 @@ static void dist_means(void **state)
 	assert_rel(llmcap_dist_mean(&ln), 2, 1e-3);
 }
 
+static void write_temp(char *path, const char *text, size_t len)
+{
+	strcpy(path, "/tmp/llmcap-test-XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	close(fd);
+}
+
+/* Found by tests/fuzz: a first line starting with a lone 0xEF byte was taken for a byte order
+ * mark and its 3 bytes skipped, past the end of a shorter field. */
+static void trace_reader_byte_order_mark(void **state)
+{
+	(void)state;
+	char path[64];
+	const char *col[] = {"ContextTokens", "GeneratedTokens"};
+	int32_t *v = NULL;
+	size_t n = 0;
+	struct llmcap_error err = {0};
+	write_temp(path, "\xef" "n", 2);
+	assert_int_equal(llmcap_trace_read_columns(path, col, 1, &v, &n, &err), -LLMCAP_EINVAL);
+	assert_contains(err.msg, ":1: no column 'ContextTokens'");
+	unlink(path);
+	const char bom[] = "\xef\xbb\xbf" "ContextTokens,GeneratedTokens\n3,4\n";
+	write_temp(path, bom, sizeof bom - 1);
+	assert_int_equal(llmcap_trace_read_columns(path, col, 2, &v, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0], 3);
+	assert_int_equal(v[1], 4);
+	free(v);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -384,6 +417,7 @@ int main(void)
 		cmocka_unit_test(model_that_does_not_fit),
 		cmocka_unit_test(syntax_errors_and_missing_files),
 		cmocka_unit_test(fuzz_regressions),
+		cmocka_unit_test(trace_reader_byte_order_mark),
 		cmocka_unit_test(overrides_merge_and_create),
 		cmocka_unit_test(resolved_yaml_round_trips),
 		cmocka_unit_test(traffic_forms_round_trip),
