@@ -24,7 +24,15 @@
 
 #include "llmcap/sim.h"
 
+/* The sanitizer build (with -Dinvariants=true) runs some 50 times slower: fewer draws there;
+ * the normal build runs them all, on a library with the same invariant checks. */
+#ifdef LLMCAP_INVARIANTS
+#define N_RANDOM 50
+#define N_SEEDS 2
+#else
 #define N_RANDOM 200
+#define N_SEEDS 6
+#endif
 
 static struct llmcap_catalog cat;
 
@@ -275,7 +283,8 @@ static void random_scenarios_keep_every_property(void **state)
 	if (getenv("LLMCAP_TEST_VERBOSE"))
 		printf("%d scenarios: %d replicas preempted, %d classes rejected, %d spilled\n", ran,
 		       preempting, rejecting, spilling);
-	assert_true(preempting >= 20 && rejecting >= 20 && spilling >= 20);
+	assert_true(preempting >= N_RANDOM / 10 && rejecting >= N_RANDOM / 10 &&
+		    spilling >= N_RANDOM / 10);
 }
 
 /* ---- monotonicity ---- */
@@ -318,7 +327,7 @@ static void run_simple(const char *horizon, const char *const *sets, size_t n,
 static void jsq_more_replicas_never_queue_longer(void **state)
 {
 	(void)state;
-	for (int seed = 1; seed <= 6; seed++)
+	for (int seed = 1; seed <= N_SEEDS; seed++)
 		for (int rate = 0; rate < 2; rate++) {
 			double prev = INFINITY;
 			for (int n = 1; n <= 4; n++) {
@@ -350,7 +359,7 @@ static void higher_rate_never_lowers_utilisation(void **state)
 		"pools.p.linear={per_step: 10ms, per_token_us: 0, per_context_token_ns: 0}",
 		"pools.p={perf_model: roofline}",
 	};
-	for (int seed = 1; seed <= 4; seed++)
+	for (int seed = 1; seed <= (N_SEEDS < 4 ? N_SEEDS : 4); seed++)
 		for (size_t m = 0; m < 3; m++) {
 			double prev = 0;
 			for (int rate = 1; rate <= 32; rate *= 2) {
