@@ -639,15 +639,18 @@ static const char *type_expectation(const struct field *f)
 /* Describes the numeric range for messages, in the field's own unit. */
 static void range_text(const struct field *f, char *buf, size_t n)
 {
-	char lo[64], hi[64];
+	char lo[64], hi[64] = "";
+	bool has_max = (f->flags & F_HAS_MAX) != 0;
+	/* a bound that is not set may be infinite: only format the ones in the message */
 	if (f->type == T_DURATION) {
 		llmcap_format_duration((llmcap_time)f->min, lo, sizeof lo);
-		llmcap_format_duration((llmcap_time)f->max, hi, sizeof hi);
+		if (has_max)
+			llmcap_format_duration((llmcap_time)f->max, hi, sizeof hi);
 	} else {
 		llmcap_format_double(f->min, lo, sizeof lo);
-		llmcap_format_double(f->max, hi, sizeof hi);
+		if (has_max)
+			llmcap_format_double(f->max, hi, sizeof hi);
 	}
-	bool has_max = (f->flags & F_HAS_MAX) != 0;
 	const char *what = (f->type == T_INT) ? "an integer" : "a value";
 	if (has_max)
 		snprintf(buf, n, "%s %s %s and <= %s", what, (f->flags & F_MIN_EXCL) ? ">" : ">=",
@@ -1385,11 +1388,73 @@ static void diag_out(struct fy_diag *diag, void *user, const char *buf, size_t l
 	c->got = true;
 }
 
+/* Offset of the first byte that is not part of well-formed UTF-8 (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF) or is a NUL; len when the text is clean. */
+static size_t utf8_invalid_at(const unsigned char *s, size_t len)
+{
+	size_t i = 0;
+	while (i < len) {
+		unsigned c = s[i];
+		size_t n;
+		unsigned lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
+		if (c == 0)
+			return i;
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if (c >= 0xC2 && c <= 0xDF) {
+			n = 1;
+		} else if (c >= 0xE0 && c <= 0xEF) {
+			n = 2;
+			lo = c == 0xE0 ? 0xA0 : 0x80;
+			hi = c == 0xED ? 0x9F : 0xBF;
+		} else if (c >= 0xF0 && c <= 0xF4) {
+			n = 3;
+			lo = c == 0xF0 ? 0x90 : 0x80;
+			hi = c == 0xF4 ? 0x8F : 0xBF;
+		} else {
+			return i;
+		}
+		if (i + n >= len) /* truncated sequence */
+			return i;
+		for (size_t k = 1; k <= n; k++) {
+			unsigned b = s[i + k];
+			if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF))
+				return i;
+		}
+		i += n + 1;
+	}
+	return len;
+}
+
 /* Parses YAML text. On a syntax error returns NULL with err set; an empty document gives
  * *empty = true and NULL. */
 static struct fy_document *parse_yaml(const char *text, size_t len, const char *origin,
 				      const char *override, bool *empty, struct llmcap_error *err)
 {
+	/* YAML is Unicode text; libfyaml 0.8 also loops forever on some invalid bytes (a
+	 * directive name with a byte >= 0x80 that is not UTF-8: "%\xff"), so they stop here */
+	*empty = false;
+	size_t bad = utf8_invalid_at((const unsigned char *)text, len);
+	if (bad < len) {
+		int line = 1, col = 1;
+		for (size_t i = 0; i < bad; i++) {
+			if (text[i] == '\n') {
+				line++;
+				col = 1;
+			} else if (((unsigned char)text[i] & 0xC0) != 0x80) {
+				col++;
+			}
+		}
+		unsigned byte = (unsigned char)text[bad];
+		if (origin)
+			llmcap_errorf(err, LLMCAP_EINVAL, "%s:%d:%d: byte 0x%02X is not UTF-8 text; "
+				      "expected a UTF-8 YAML file", origin, line, col, byte);
+		else
+			llmcap_errorf(err, LLMCAP_EINVAL, "--set: byte 0x%02X is not UTF-8 text; "
+				      "expected a UTF-8 value", byte);
+		return NULL;
+	}
 	struct diag_capture cap = {.got = false};
 	struct fy_diag_cfg dc;
 	fy_diag_cfg_default(&dc);

@@ -91,6 +91,8 @@ struct replica {
 	int64_t free_blocks;   /* neither held nor cached */
 	int64_t cpu_blocks, cpu_free;
 	int64_t outstanding;
+	int64_t queued;         /* requests here never scheduled yet */
+	llmcap_time count_last; /* when in_system_time and queued_time were last brought up */
 	int64_t waiting_tokens; /* prefill tokens still to compute of waiting requests */
 	bool busy;
 	bool kicked;            /* a start-of-step event is pending */
@@ -431,24 +433,26 @@ static void request_ended(struct sim *s, const struct req *r, enum llmcap_reques
 	if (!s->sink || !s->sink->request || s->sink_rc)
 		return;
 	bool spilled = llmcap_status_is_spilled(st);
-	struct llmcap_request_record out = {
-		.id = r->id,
-		.arrival = (double)r->arrival * 1e-9,
-		.cls = (int32_t)r->cls,
-		.pool = (int32_t)r->pool,
-		.replica = r->replica == UINT32_MAX ? -1 : (int32_t)r->replica,
-		.status = st,
-		.preemptions = (int32_t)r->preemptions,
-		.prompt_tokens = r->prompt,
-		.output_tokens = r->output,
-		.generated_tokens = r->generated,
-		.prefix_hit_tokens = r->prefix_hit,
-		.queue = span_s(r->arrival, r->first_sched),
-		.ttft = span_s(r->arrival, r->first_token),
-		.tpot = r->generated > 1 ? span_s(r->first_token, r->last_token) / (r->generated - 1) : NAN,
-		.max_gap = r->generated > 1 && !spilled ? (double)r->max_gap * 1e-9 : NAN,
-		.e2e = st == LLMCAP_REQ_COMPLETED || spilled ? span_s(r->arrival, r->last_token) : NAN,
-	};
+	/* zeroed first: the record's padding reaches output files (HDF5 writes the struct's
+	 * bytes), which must be the same for the same run */
+	struct llmcap_request_record out;
+	memset(&out, 0, sizeof out);
+	out.id = r->id;
+	out.arrival = (double)r->arrival * 1e-9;
+	out.cls = (int32_t)r->cls;
+	out.pool = (int32_t)r->pool;
+	out.replica = r->replica == UINT32_MAX ? -1 : (int32_t)r->replica;
+	out.status = st;
+	out.preemptions = (int32_t)r->preemptions;
+	out.prompt_tokens = r->prompt;
+	out.output_tokens = r->output;
+	out.generated_tokens = r->generated;
+	out.prefix_hit_tokens = r->prefix_hit;
+	out.queue = span_s(r->arrival, r->first_sched);
+	out.ttft = span_s(r->arrival, r->first_token);
+	out.tpot = r->generated > 1 ? span_s(r->first_token, r->last_token) / (r->generated - 1) : NAN;
+	out.max_gap = r->generated > 1 && !spilled ? (double)r->max_gap * 1e-9 : NAN;
+	out.e2e = st == LLMCAP_REQ_COMPLETED || spilled ? span_s(r->arrival, r->last_token) : NAN;
 	s->sink_rc = s->sink->request(s->sink->user, &out);
 }
 
@@ -474,6 +478,18 @@ static void kv_account(struct sim *s, size_t ri)
 	struct llmcap_replica_stats *st = &s->res->replicas[ri];
 	st->kv_block_time += (double)used_blocks(rp) * (double)(s->now - rp->kv_last);
 	rp->kv_last = s->now;
+}
+
+/* Brings the integrals of requests in the system and not yet scheduled up to now; called
+ * before either count changes. */
+static void count_account(struct sim *s, size_t ri)
+{
+	struct replica *rp = &s->replicas[ri];
+	struct llmcap_replica_stats *st = &s->res->replicas[ri];
+	double dt = (double)(s->now - rp->count_last);
+	st->in_system_time += (double)rp->outstanding * dt;
+	st->queued_time += (double)rp->queued * dt;
+	rp->count_last = s->now;
 }
 
 static int64_t remaining_prefill(const struct req *r)
@@ -503,11 +519,12 @@ static void check_replica(const struct sim *s, const struct replica *rp)
 		private_blocks += r->blocks - r->n_prefix;
 		n++;
 	}
-	int64_t waiting_tokens = 0;
+	int64_t waiting_tokens = 0, queued = 0;
 	for (size_t i = 0; i < rp->waiting.len; i++) {
 		const struct req *r = &s->reqs[rp->waiting.buf[(rp->waiting.head + i) % rp->waiting.cap]];
 		assert(r->state == R_WAITING && r->blocks == 0);
 		waiting_tokens += remaining_prefill(r);
+		queued += r->first_sched < 0;
 		n++;
 	}
 	int64_t cpu = 0;
@@ -518,6 +535,7 @@ static void check_replica(const struct sim *s, const struct replica *rp)
 		n++;
 	}
 	assert(n == rp->outstanding);
+	assert(queued == rp->queued);
 	assert(waiting_tokens == rp->waiting_tokens);
 	assert(rp->free_blocks >= 0 && rp->pc.n_evictable >= 0);
 	assert(private_blocks + rp->pc.n_cached + rp->free_blocks == rp->num_blocks);
@@ -781,8 +799,11 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri)
 		}
 		r->admitted_once = true;
 		r->sched = (int32_t)want;
-		if (r->first_sched < 0)
+		if (r->first_sched < 0) {
+			count_account(s, ri);
+			rp->queued--;
 			r->first_sched = s->now;
+		}
 		budget -= want;
 		if (!push_running(s, rp, id))
 			break;
@@ -860,6 +881,7 @@ static void complete(struct sim *s, size_t ri, int32_t id)
 			s->oom = true;
 	}
 	request_ended(s, r, LLMCAP_REQ_COMPLETED);
+	count_account(s, ri);
 	s->replicas[ri].outstanding--;
 	s->replicas[ri].completions_int++;
 	req_release(s, id);
@@ -1093,7 +1115,9 @@ static void arrival(struct sim *s, uint64_t data)
 		return;
 	}
 	s->reqs[id] = r;
+	count_account(s, ri);
 	rp->outstanding++;
+	rp->queued++;
 	rp->arrivals_int++;
 	enqueue_waiting(s, rp, id, false);
 	if (cl->max_queue_time > 0) {
@@ -1128,7 +1152,9 @@ static void queue_timeout(struct sim *s, int32_t id, int64_t req_id)
 			break;
 		}
 	rp->waiting_tokens -= remaining_prefill(r);
+	count_account(s, r->replica);
 	rp->outstanding--;
+	rp->queued--;
 	const struct llmcap_class_cfg *cl = &s->sc->workload.classes[r->cls];
 	spill_or_reject(s, r, cl->when_limited == LLMCAP_LIMIT_SPILL ? LLMCAP_REQ_SPILLED_QUEUE_TIMEOUT
 								      : LLMCAP_REQ_REJECTED_QUEUE_TIMEOUT);
@@ -1364,6 +1390,7 @@ static void finish_at_horizon(struct sim *s)
 	for (size_t ri = 0; ri < s->res->n_replicas; ri++) {
 		struct replica *rp = &s->replicas[ri];
 		kv_account(s, ri);
+		count_account(s, ri);
 		if (rp->busy) {
 			s->res->replicas[ri].busy += s->now - rp->step_start;
 			add_busy(s, ri, rp->step_start, s->now);

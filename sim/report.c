@@ -92,6 +92,8 @@ static void util_of(const struct llmcap_results *res, size_t p, size_t ri,
 					   : NAN;
 	u->input_tokens_per_s = r->prefill_tokens / h;
 	u->output_tokens_per_s = r->output_tokens / h;
+	u->in_system_mean = r->in_system_time / (double)res->horizon;
+	u->queued_mean = r->queued_time / (double)res->horizon;
 }
 
 /* The busiest and quietest complete hours, and each class's service in the busiest. */
@@ -214,6 +216,8 @@ int llmcap_summarize(struct llmcap_results *res, struct llmcap_summary *out)
 			h_blk += (double)rs->prefix_hit_blocks;
 			pu->input_tokens_per_s += u->input_tokens_per_s;
 			pu->output_tokens_per_s += u->output_tokens_per_s;
+			pu->in_system_mean += u->in_system_mean;
+			pu->queued_mean += u->queued_mean;
 			pu->batch_mean += u->batch_mean * (double)u->steps;
 		}
 		pu->batch_mean = pu->steps ? pu->batch_mean / (double)pu->steps : 0;
@@ -598,10 +602,11 @@ static void json_util(FILE *out, const struct llmcap_util_summary *u, const char
 	fprintf(out, ", \"replica\": %d", u->replica);
 	const char *keys[] = {"busy", "achieved_tflops_per_gpu", "mfu", "hbm_fraction", "kv_mean",
 			      "kv_peak", "batch_mean", "input_tokens_per_s", "output_tokens_per_s",
-			      "prefix_hit_rate", "prefix_block_hit_rate"};
+			      "prefix_hit_rate", "prefix_block_hit_rate", "in_system_mean", "queued_mean"};
 	double vals[] = {u->busy, u->achieved_tflops, u->mfu, u->hbm_fraction, u->kv_mean,
 			 u->kv_peak, u->batch_mean, u->input_tokens_per_s, u->output_tokens_per_s,
-			 u->prefix_hit_rate, u->prefix_block_hit_rate};
+			 u->prefix_hit_rate, u->prefix_block_hit_rate, u->in_system_mean,
+			 u->queued_mean};
 	for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
 		fprintf(out, ", \"%s\": ", keys[i]);
 		json_num(out, vals[i]);

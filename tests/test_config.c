@@ -206,6 +206,39 @@ static void syntax_errors_and_missing_files(void **state)
 	assert_contains(err.msg, "/tmp: read error");
 }
 
+/* Found by tests/fuzz: libfyaml 0.8 loops forever on a directive name holding a byte that is
+ * not UTF-8 ("%\xff"); scenarios must be UTF-8, checked before parsing, with a location.
+ * And a duration without an upper bound (max = infinity) made the range message convert
+ * infinity to an integer (undefined behaviour, caught by UBSan). */
+static void fuzz_regressions(void **state)
+{
+	(void)state;
+	struct llmcap_scenario sc;
+	struct llmcap_error err = {0};
+	llmcap_scenario_defaults(&sc);
+	assert_int_equal(llmcap_scenario_apply_yaml(&sc, "%\xff", 2, "f.yaml", &err), -LLMCAP_EINVAL);
+	assert_contains(err.msg, "f.yaml:1:2: byte 0xFF is not UTF-8 text");
+	const char *bad[] = {"a: 1\nb: \"\xc3\"\n", "a: \xed\xa0\x80\n", "a: \xc0\xaf\n",
+			     "a: \xf4\x90\x80\x80\n", "a: x\xe2\x82"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(llmcap_scenario_apply_yaml(&sc, bad[i], strlen(bad[i]), "f.yaml", &err),
+				 -LLMCAP_EINVAL);
+		assert_contains(err.msg, "is not UTF-8 text");
+	}
+	/* a NUL inside the text is not YAML either */
+	assert_int_equal(llmcap_scenario_apply_yaml(&sc, "name: a\0b\n", 10, "f.yaml", &err),
+			 -LLMCAP_EINVAL);
+	assert_contains(err.msg, "f.yaml:1:8: byte 0x00");
+	/* well-formed multi-byte text passes */
+	const char *good = "name: \"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"\n";
+	assert_int_equal(llmcap_scenario_apply_yaml(&sc, good, strlen(good), "f.yaml", &err), 0);
+	assert_int_equal(llmcap_scenario_apply_override(&sc, "name=\xff", &err), -LLMCAP_EINVAL);
+	assert_contains(err.msg, "--set: byte 0xFF is not UTF-8 text");
+	assert_int_equal(llmcap_scenario_apply_override(&sc, "workload.mmpp.mean_calm=-1s", &err),
+			 -LLMCAP_EINVAL);
+	assert_contains(err.msg, "a value > 0ns");
+}
+
 static void overrides_merge_and_create(void **state)
 {
 	(void)state;
@@ -340,6 +373,39 @@ static void dist_means(void **state)
 	assert_rel(llmcap_dist_mean(&ln), 2, 1e-3);
 }
 
+static void write_temp(char *path, const char *text, size_t len)
+{
+	strcpy(path, "/tmp/llmcap-test-XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	close(fd);
+}
+
+/* Found by tests/fuzz: a first line starting with a lone 0xEF byte was taken for a byte order
+ * mark and its 3 bytes skipped, past the end of a shorter field. */
+static void trace_reader_byte_order_mark(void **state)
+{
+	(void)state;
+	char path[64];
+	const char *col[] = {"ContextTokens", "GeneratedTokens"};
+	int32_t *v = NULL;
+	size_t n = 0;
+	struct llmcap_error err = {0};
+	write_temp(path, "\xef" "n", 2);
+	assert_int_equal(llmcap_trace_read_columns(path, col, 1, &v, &n, &err), -LLMCAP_EINVAL);
+	assert_contains(err.msg, ":1: no column 'ContextTokens'");
+	unlink(path);
+	const char bom[] = "\xef\xbb\xbf" "ContextTokens,GeneratedTokens\n3,4\n";
+	write_temp(path, bom, sizeof bom - 1);
+	assert_int_equal(llmcap_trace_read_columns(path, col, 2, &v, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0], 3);
+	assert_int_equal(v[1], 4);
+	free(v);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -350,6 +416,8 @@ int main(void)
 		cmocka_unit_test(every_class_needs_a_price),
 		cmocka_unit_test(model_that_does_not_fit),
 		cmocka_unit_test(syntax_errors_and_missing_files),
+		cmocka_unit_test(fuzz_regressions),
+		cmocka_unit_test(trace_reader_byte_order_mark),
 		cmocka_unit_test(overrides_merge_and_create),
 		cmocka_unit_test(resolved_yaml_round_trips),
 		cmocka_unit_test(traffic_forms_round_trip),

@@ -68,7 +68,9 @@ int llmcap_trace_read_columns(const char *path, const char *const *columns, size
 		size_t nf = split(line, fields, MAXF);
 		if (!header) {
 			char names[512] = "";
-			if (lineno == 1 && (unsigned char)fields[0][0] == 0xEF) /* UTF-8 byte order mark */
+			/* a UTF-8 byte order mark; only the whole mark (a lone 0xEF byte once made
+			 * this skip past the end of the field) */
+			if (lineno == 1 && !strncmp(fields[0], "\xEF\xBB\xBF", 3))
 				fields[0] += 3;
 			for (size_t c = 0; c < n_columns; c++) {
 				idx[c] = SIZE_MAX;

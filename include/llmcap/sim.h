@@ -109,6 +109,9 @@ struct llmcap_replica_stats {
 	double prefix_hit_tokens;   /* of those, found in the cache */
 	int64_t prefix_query_blocks, prefix_hit_blocks, prefix_evictions;
 	int64_t perf_out_of_range;  /* steps whose time the table model clamped or extrapolated */
+	/* For Little's law: integrals over time of the requests at the replica (waiting, running
+	 * or swapped out) and of those not yet scheduled once, request x ns, up to the horizon */
+	double in_system_time, queued_time;
 };
 
 struct llmcap_pool_stats {
@@ -197,6 +200,9 @@ struct llmcap_util_summary {
 	double input_tokens_per_s, output_tokens_per_s;
 	double prefix_hit_rate;    /* share of cacheable prompt tokens found cached (NAN: none) */
 	double prefix_block_hit_rate;
+	/* time-averaged requests at the replica (pool: summed over replicas): in the system
+	 * (waiting, running or swapped out), and not yet scheduled (L and Lq of Little's law) */
+	double in_system_mean, queued_mean;
 };
 
 /* The busiest and the quietest simulated hour (by arrivals; the last hour counts only when
