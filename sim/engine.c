@@ -31,6 +31,8 @@
 #include "llmcap/sim.h"
 #include "llmcap/workload.h"
 
+/* The kind is also the order of events scheduled for the same time at the same time (see
+ * push_event): arrivals of an instant run before the kicks they cause. */
 enum { EV_ARRIVAL = 1, EV_STEP_END = 2, EV_SAMPLE = 3, EV_TIMEOUT = 4, EV_KICK = 5 };
 enum { R_WAITING = 1, R_RUNNING = 2, R_SWAPPED = 3 };
 
@@ -95,6 +97,8 @@ struct replica {
 	bool busy;
 	bool kicked;            /* a start-of-step event is pending */
 	llmcap_time step_start, kv_last;
+	bool plain;             /* the last schedule() preempted, swapped and admitted nothing */
+	int32_t *phase;         /* fast mode: block_size counters of a decode run's boundaries */
 	llmcap_time step_extra; /* swap transfers of the step being built */
 	struct llmcap_step_work work; /* of the step in flight */
 	struct pcache pc;
@@ -116,6 +120,17 @@ struct pool_rt {
 	size_t n_affinity;
 };
 
+/* Queue deadlines of one class, in arrival order (hence in time order: one max_queue_time per
+ * class). Entries whose request was scheduled or has ended are dropped lazily. */
+struct deadlines {
+	struct deadline {
+		llmcap_time time;
+		int64_t id;
+		int32_t slot;
+	} *buf;
+	size_t head, len, cap;
+};
+
 struct sim {
 	const struct llmcap_scenario *sc;
 	struct llmcap_results *res;
@@ -130,6 +145,10 @@ struct sim {
 	size_t class_pool[LLMCAP_MAX_CLASSES], class_long_pool[LLMCAP_MAX_CLASSES];
 	int64_t next_id;
 	llmcap_time now;
+	bool fast;                  /* engine_mode fast: decode runs advance many steps at once */
+	llmcap_time next_arrival;   /* of the pending arrival event (INT64_MAX: none) */
+	llmcap_time next_sample;    /* of the pending sample event (INT64_MAX: none) */
+	struct deadlines deadlines[LLMCAP_MAX_CLASSES];
 	bool oom;
 	int sink_rc; /* first non-zero return of a sink callback */
 	const struct llmcap_sink *sink;
@@ -499,6 +518,62 @@ static void check_replica(const struct sim *s, const struct replica *rp)
 #define CHECK_REPLICA(s, rp) ((void)0)
 #endif
 
+/* ---- events ---- */
+
+/* Every event is pushed with origin = now and a canonical tie (its kind, then its replica or
+ * request): events due at the same time then run in the order in which they were scheduled,
+ * as insertion order would have it, and events scheduled at the same instant in an order that
+ * depends on what they are rather than on how many pushes came before them. That lets the fast
+ * mode schedule a step end several steps ahead, with the origin the step-by-step mode would
+ * give it, and still have it run in its exact place (docs/performance.md). */
+static void push_event(struct sim *s, llmcap_time time, llmcap_time origin, uint32_t kind,
+		       uint32_t target, uint64_t data, uint64_t index)
+{
+	struct llmcap_event ev = {.time = time, .origin = origin,
+				  .tie = (uint64_t)kind << 56 | (index & ((UINT64_C(1) << 56) - 1)),
+				  .kind = kind, .target = target, .data = data};
+	if (llmcap_events_push(&s->events, ev) != 0)
+		s->oom = true;
+}
+
+static bool deadline_push(struct deadlines *d, llmcap_time t, int64_t id, int32_t slot)
+{
+	if (d->len == d->cap) {
+		size_t cap = d->cap ? 2 * d->cap : 64;
+		struct deadline *b = malloc(cap * sizeof *b);
+		if (!b)
+			return false;
+		for (size_t i = 0; i < d->len; i++)
+			b[i] = d->buf[(d->head + i) % d->cap];
+		free(d->buf);
+		d->buf = b;
+		d->head = 0;
+		d->cap = cap;
+	}
+	d->buf[(d->head + d->len++) % d->cap] = (struct deadline){.time = t, .id = id, .slot = slot};
+	return true;
+}
+
+/* The earliest queue timeout that can still act: its request waits, never scheduled. */
+static llmcap_time next_deadline(struct sim *s)
+{
+	llmcap_time t = INT64_MAX;
+	for (size_t c = 0; c < s->sc->workload.n_classes; c++) {
+		struct deadlines *d = &s->deadlines[c];
+		while (d->len > 0) {
+			const struct deadline *x = &d->buf[d->head];
+			const struct req *r = (size_t)x->slot < s->n_reqs ? &s->reqs[x->slot] : NULL;
+			if (r && r->state == R_WAITING && r->id == x->id && r->first_sched < 0)
+				break;
+			d->head = (d->head + 1) % d->cap;
+			d->len--;
+		}
+		if (d->len > 0 && d->buf[d->head].time < t)
+			t = d->buf[d->head].time;
+	}
+	return t;
+}
+
 /* ---- the waiting queue ---- */
 
 /* Queue position for a request under the pool's policy: FCFS appends (or, for a preempted
@@ -651,7 +726,7 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri)
 	const int64_t bs = cfg->block_size;
 	int64_t budget = cfg->max_num_batched_tokens;
 	struct llmcap_step_shape shape = {0};
-	bool preempted = false;
+	bool preempted = false, admitted = false;
 
 	kv_account(s, ri);
 	rp->step_extra = 0;
@@ -712,6 +787,7 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri)
 		r->swap_blocks = 0;
 		r->sched = (int32_t)want;
 		budget -= want;
+		admitted = true;
 		if (!push_running(s, rp, id))
 			break;
 	}
@@ -755,9 +831,11 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri)
 		if (r->first_sched < 0)
 			r->first_sched = s->now;
 		budget -= want;
+		admitted = true;
 		if (!push_running(s, rp, id))
 			break;
 	}
+	rp->plain = !preempted && !admitted;
 	int64_t used = used_blocks(rp);
 	assert(used >= 0 && used <= rp->num_blocks);
 	if (used > st->kv_peak)
@@ -786,6 +864,143 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri)
 	return shape;
 }
 
+/* ---- the fast mode ---- */
+
+/* The step just scheduled on replica ri (time now, ending at *end) may be the first of a run
+ * of decode-only steps that the step-by-step mode would take one event each. While the run
+ * lasts, each step schedules every running request for one token and changes nothing else:
+ * no request completes, waiting and swapped requests stay blocked (only fewer blocks become
+ * free), and no event that reads or changes this replica comes due. Such steps are taken here
+ * in a loop, each timed by the same model with the same operations (llmcap_perf_finish) and
+ * accounted exactly as step_end and schedule() would (same additions in the same order); only
+ * the run's last step gets an event, with the origin the step-by-step mode would give it (the
+ * end of the step before), so it runs in the same place among events due at the same time.
+ * The run stops before:
+ *   - the step in which a request completes (that step is the last, a real event);
+ *   - a step whose new KV blocks exceed the free ones (an eviction or a preemption);
+ *   - any step that would end at or after the next arrival, sample or live queue timeout, or
+ *     after the horizon: those events read this replica (routing, spill, samples) or change
+ *     it (admission, timeouts), so they must find it exactly as the step-by-step mode would.
+ * Other replicas' step ends neither read nor change this replica; their completions, and this
+ * replica's, happen only at real events, ordered by (time, origin, kind, replica). */
+static void fast_forward(struct sim *s, size_t ri, llmcap_time *end, llmcap_time *origin)
+{
+	struct replica *rp = &s->replicas[ri];
+	const struct pool_rt *pl = &s->pools[rp->pool];
+	const struct llmcap_pool_cfg *cfg = pl->cfg;
+	struct llmcap_replica_stats *st = &s->res->replicas[ri];
+	const int64_t bs = cfg->block_size;
+	const size_t n = rp->n_running;
+	if (!rp->plain || rp->step_extra != 0 || n == 0)
+		return;
+	/* the first step must be the run's shape: every running request decodes one token */
+	int64_t min_rem = INT64_MAX, ctx = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct req *r = &s->reqs[rp->running[i]];
+		if (r->sched != 1 || r->generated == 0 || r->computed != r->prompt + r->generated - 1)
+			return;
+		/* a request holding fewer prefix entries than it could registers more at a step
+		 * end if its next block's entry is missing (evicted meanwhile): not a plain step */
+		if (cfg->enable_prefix_caching && r->n_prefix < r->prefix_blocks &&
+		    rp->pc.free_ent >= 0 &&
+		    pcache_find(&rp->pc, prefix_key(r->cls, r->prefix_group, r->n_prefix)) < 0)
+			return;
+		if (r->output - r->generated < min_rem)
+			min_rem = r->output - r->generated;
+		ctx += r->computed;
+	}
+	if (min_rem < 2)
+		return;
+	llmcap_time stop = s->next_arrival < s->next_sample ? s->next_arrival : s->next_sample;
+	if (s->sc->horizon < stop)
+		stop = s->sc->horizon + 1;
+	llmcap_time t = *end; /* end of step j */
+	if (t >= stop)
+		return;
+	llmcap_time deadline = next_deadline(s);
+	if (deadline < stop)
+		stop = deadline;
+	if (t >= stop)
+		return;
+	/* A request with c tokens computed before step 1 needs a new block for step j + 1 when
+	 * c + j is a multiple of the block size: phase[m] counts those with j = m (mod bs). */
+	int32_t *phase = rp->phase;
+	for (size_t i = 0; i < n; i++)
+		phase[(bs - s->reqs[rp->running[i]].computed % bs) % bs]++;
+	struct llmcap_step_fixed fx;
+	llmcap_perf_fixed(&pl->perf, (int64_t)n, (int64_t)n, &fx);
+	const double dn = (double)n;
+	struct llmcap_step_work w = rp->work;
+	llmcap_time dt = *end - s->now, prev = s->now, gap1 = 0, max_dt = 0;
+	int64_t free_blocks = rp->free_blocks, used = used_blocks(rp), j = 1, m = 1 % bs;
+	double busy_blocks = st->kv_block_time, flops = st->flops, bytes = st->bytes;
+	double batch_sum = st->batch_sum;
+	int64_t oor = st->perf_out_of_range, kv_peak = st->kv_peak, busy = st->busy;
+	while (j < min_rem && t < stop) {
+		int64_t need = phase[m];
+		if (need > free_blocks)
+			break;
+		/* step j ends at t (step_end) */
+		busy += dt;
+		flops += w.flops;
+		bytes += w.bytes;
+		oor += w.out_of_range;
+		busy_blocks += (double)used * (double)dt;
+		if (j == 1)
+			gap1 = t;
+		else if (dt > max_dt)
+			max_dt = dt;
+		/* step j + 1 is scheduled at t (schedule) */
+		free_blocks -= need;
+		used += need;
+		if (used > kv_peak)
+			kv_peak = used;
+		batch_sum += dn;
+		ctx += (int64_t)n;
+		double a = (double)(ctx + (int64_t)n);
+		dt = llmcap_perf_round_ns(llmcap_perf_finish(&pl->perf, &fx, a, a, &w, NULL));
+		prev = t;
+		t += dt;
+		j++;
+		if (++m == bs)
+			m = 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		phase[(bs - s->reqs[rp->running[i]].computed % bs) % bs] = 0;
+	if (j == 1)
+		return;
+	const int64_t k = j - 1; /* steps taken here, each without its event */
+	for (size_t i = 0; i < n; i++) {
+		struct req *r = &s->reqs[rp->running[i]];
+		if (gap1 - r->last_token > r->max_gap)
+			r->max_gap = gap1 - r->last_token;
+		if (max_dt > r->max_gap)
+			r->max_gap = max_dt;
+		r->computed += (int32_t)k;
+		r->generated += (int32_t)k;
+		r->blocks = (int32_t)blocks_for(r->computed + 1, bs);
+		r->last_token = prev;
+	}
+	rp->free_blocks = free_blocks;
+	rp->step_start = prev;
+	rp->kv_last = prev;
+	rp->work = w;
+	st->busy = busy;
+	st->flops = flops;
+	st->bytes = bytes;
+	st->perf_out_of_range = oor;
+	st->kv_block_time = busy_blocks;
+	st->kv_peak = kv_peak;
+	st->output_tokens += (double)(k * (int64_t)n);
+	st->steps += k;
+	st->batch_sum = batch_sum;
+	s->res->events += k;
+	s->res->fast_steps += k;
+	*end = t;
+	*origin = prev;
+	CHECK_REPLICA(s, rp);
+}
+
 static void try_start_step(struct sim *s, size_t ri)
 {
 	struct replica *rp = &s->replicas[ri];
@@ -797,10 +1012,10 @@ static void try_start_step(struct sim *s, size_t ri)
 	llmcap_time dt = llmcap_perf_step_time(&s->pools[rp->pool].perf, &shape, &rp->work);
 	rp->busy = true;
 	rp->step_start = s->now;
-	struct llmcap_event ev = {.time = s->now + dt + rp->step_extra, .kind = EV_STEP_END,
-				  .target = (uint32_t)ri};
-	if (llmcap_events_push(&s->events, ev) != 0)
-		s->oom = true;
+	llmcap_time end = s->now + dt + rp->step_extra, origin = s->now;
+	if (s->fast)
+		fast_forward(s, ri, &end, &origin);
+	push_event(s, end, origin, EV_STEP_END, (uint32_t)ri, 0, ri);
 }
 
 static void complete(struct sim *s, size_t ri, int32_t id)
@@ -1059,19 +1274,17 @@ static void arrival(struct sim *s, uint64_t data)
 	rp->arrivals_int++;
 	enqueue_waiting(s, rp, id, false);
 	if (cl->max_queue_time > 0) {
-		struct llmcap_event ev = {.time = s->now + cl->max_queue_time, .kind = EV_TIMEOUT,
-					  .target = (uint32_t)id, .data = (uint64_t)r.id};
-		if (llmcap_events_push(&s->events, ev) != 0)
+		llmcap_time due = s->now + cl->max_queue_time;
+		push_event(s, due, s->now, EV_TIMEOUT, (uint32_t)id, (uint64_t)r.id, (uint64_t)r.id);
+		if (s->fast && !deadline_push(&s->deadlines[cls], due, r.id, id))
 			s->oom = true;
 	}
 	/* An idle replica starts its next step after every event of this instant, so that
 	 * requests arriving together are scheduled together (the next arrival is already in the
 	 * queue: see the event loop). */
 	if (!rp->busy && !rp->kicked) {
-		struct llmcap_event ev = {.time = s->now, .kind = EV_KICK, .target = (uint32_t)ri};
 		rp->kicked = true;
-		if (llmcap_events_push(&s->events, ev) != 0)
-			s->oom = true;
+		push_event(s, s->now, s->now, EV_KICK, (uint32_t)ri, 0, ri);
 	}
 }
 
@@ -1102,6 +1315,7 @@ static void schedule_next_arrival(struct sim *s)
 {
 	llmcap_time t;
 	uint64_t index = 0;
+	s->next_arrival = INT64_MAX;
 	if (s->script) {
 		if (s->script_next == s->script_n)
 			return;
@@ -1119,13 +1333,21 @@ static void schedule_next_arrival(struct sim *s)
 		index = pack_arrival(cls, prompt, output);
 	}
 	if (t < s->sc->horizon) {
-		struct llmcap_event ev = {.time = t, .kind = EV_ARRIVAL, .data = index};
-		if (llmcap_events_push(&s->events, ev) != 0)
-			s->oom = true;
+		push_event(s, t, s->now, EV_ARRIVAL, 0, index, 0);
+		s->next_arrival = t;
 	}
 }
 
 /* ---- set-up, loop and wrap-up ---- */
+
+static void schedule_sample(struct sim *s, llmcap_time t)
+{
+	s->next_sample = INT64_MAX;
+	if (t <= s->sc->horizon) {
+		push_event(s, t, s->now, EV_SAMPLE, 0, 0, 0);
+		s->next_sample = t;
+	}
+}
 
 /* One time-series sample per replica and per pool, for the interval ending now. */
 static void sample(struct sim *s)
@@ -1172,12 +1394,7 @@ static void sample(struct sim *s)
 		if (s->sink->sample && !s->sink_rc)
 			s->sink_rc = s->sink->sample(s->sink->user, &pool_row);
 	}
-	llmcap_time next = s->now + s->sink->sample_interval;
-	if (next <= s->sc->horizon) {
-		struct llmcap_event ev = {.time = next, .kind = EV_SAMPLE};
-		if (llmcap_events_push(&s->events, ev) != 0)
-			s->oom = true;
-	}
+	schedule_sample(s, s->now + s->sink->sample_interval);
 }
 
 static int setup(struct sim *s, const struct llmcap_scenario *sc, const struct llmcap_catalog *cat,
@@ -1198,6 +1415,8 @@ static int setup(struct sim *s, const struct llmcap_scenario *sc, const struct l
 			return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
 	}
 	s->free_list = -1;
+	s->fast = sc->engine_mode == LLMCAP_ENGINE_FAST;
+	s->next_arrival = s->next_sample = INT64_MAX;
 	res->sc = sc;
 	res->horizon = sc->horizon;
 	res->digest = LLMCAP_HASH_INIT;
@@ -1276,6 +1495,8 @@ static int setup(struct sim *s, const struct llmcap_scenario *sc, const struct l
 			rp->pc.lru_head = rp->pc.lru_tail = rp->pc.free_ent = -1;
 			if (cfg->enable_prefix_caching && !pcache_init(&rp->pc, rp->num_blocks))
 				return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+			if (s->fast && !(rp->phase = calloc((size_t)cfg->block_size, sizeof *rp->phase)))
+				return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
 			if (cfg->preemption_mode == LLMCAP_PREEMPT_SWAP)
 				rp->cpu_blocks = rp->cpu_free =
 					(int64_t)floor(cfg->swap_space / s->pools[p].block_bytes);
@@ -1300,7 +1521,10 @@ static void teardown(struct sim *s)
 			free(s->replicas[i].running);
 			free(s->replicas[i].pc.ent);
 			free(s->replicas[i].pc.bucket);
+			free(s->replicas[i].phase);
 		}
+	for (size_t c = 0; c < LLMCAP_MAX_CLASSES; c++)
+		free(s->deadlines[c].buf);
 	free(s->replicas);
 	for (size_t i = 0; i < s->n_reqs; i++)
 		free(s->reqs[i].prefix_ent);
@@ -1346,13 +1570,11 @@ static int run(const struct llmcap_scenario *sc, const struct llmcap_catalog *ca
 	s.script_n = script_n;
 	if (rc == 0) {
 		schedule_next_arrival(&s);
-		if (sink && sink->sample_interval > 0 && sink->sample_interval <= sc->horizon) {
-			struct llmcap_event first = {.time = sink->sample_interval, .kind = EV_SAMPLE};
-			if (llmcap_events_push(&s.events, first) != 0)
-				s.oom = true;
-		}
+		if (sink && sink->sample_interval > 0)
+			schedule_sample(&s, sink->sample_interval);
 		struct llmcap_event ev;
 		bool canceled = false;
+		int64_t next_check = 0x1000; /* events, counting the fast mode's steps */
 		while (!s.oom && !s.sink_rc && llmcap_events_pop(&s.events, &ev)) {
 			if (ev.time > sc->horizon)
 				break;
@@ -1374,13 +1596,16 @@ static int run(const struct llmcap_scenario *sc, const struct llmcap_catalog *ca
 			} else {
 				sample(&s);
 			}
-			if (sink && (res->events & 0xfff) == 0) {
+			if (sink && res->events >= next_check) {
 				if (sink->cancel && *sink->cancel) {
 					canceled = true;
 					break;
 				}
-				if (sink->progress && (res->events & 0xffff) == 0)
+				if (sink->progress && (next_check & 0xffff) == 0)
 					sink->progress(sink->progress_user, s.now, sc->horizon, res->events);
+				next_check += 0x1000;
+				if (next_check <= res->events)
+					next_check = (res->events | 0xfff) + 1;
 			}
 		}
 		if (canceled)

@@ -32,6 +32,8 @@ static void usage(FILE *out)
 		"      --no-requests, --no-timeseries  leave those tables out of the output\n"
 		"      --quiet                         print nothing but errors\n"
 		"      --json                          print the summary as JSON\n"
+		"      --exact-steps                   one event per step (engine_mode: exact), the\n"
+		"                                      reference the default fast mode matches exactly\n"
 		"  workload [FILE] [--set KEY=VALUE]... [--out FILE.csv]\n"
 		"                                      generate the arrivals without the servers and\n"
 		"                                      report their statistics; --out writes the requests\n"
@@ -49,7 +51,7 @@ struct args {
 	const char **sets;
 	size_t n_sets;
 	const char *output;
-	bool force, quiet, json, no_requests, no_timeseries;
+	bool force, quiet, json, no_requests, no_timeseries, exact_steps;
 	char command_line[2048];
 	const char *out; /* workload --out */
 };
@@ -97,6 +99,8 @@ static int parse_args(int argc, char **argv, struct args *a, bool allow_out)
 			a->no_requests = true;
 		} else if (!allow_out && !strcmp(argv[i], "--no-timeseries")) {
 			a->no_timeseries = true;
+		} else if (!allow_out && !strcmp(argv[i], "--exact-steps")) {
+			a->exact_steps = true;
 		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
 			fprintf(stderr, "llmcap: unknown option '%s'\n", argv[i]);
 			usage(stderr);
@@ -120,6 +124,8 @@ static int load(const struct args *a, struct llmcap_catalog *cat, struct llmcap_
 		fprintf(stderr, "llmcap: %s\n", err.msg);
 		return -1;
 	}
+	if (a->exact_steps)
+		sc->engine_mode = LLMCAP_ENGINE_EXACT;
 	return 0;
 }
 

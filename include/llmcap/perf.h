@@ -30,6 +30,8 @@
 #include "llmcap/catalog.h"
 #include "llmcap/scenario.h"
 
+#include <math.h>
+
 /* Parameter counts from the architecture (embedding, layers, final norm, LM head). */
 struct llmcap_param_count {
 	double embedding;  /* vocab x hidden */
@@ -136,6 +138,68 @@ struct llmcap_step_work {
 struct llmcap_step_breakdown {
 	double linear, attention, lm_head, comm, overhead;
 };
+
+/* The terms of a step's time and work that depend only on its token and sample counts. A run
+ * of decode-only steps keeps both counts while the context grows, so the fast engine mode
+ * prepares them once and evaluates only the context terms per step (llmcap_perf_finish).
+ * llmcap_perf_step_seconds is exactly llmcap_perf_fixed then llmcap_perf_finish, operation for
+ * operation, so the two ways give the same bits. */
+struct llmcap_step_fixed {
+	double t, n;          /* tokens, samples */
+	double lin, head, comm, over; /* roofline terms, s */
+	double lin_ab;        /* linear model: per_step + per_token x tokens */
+	double flops, bytes;  /* work of the linear operators and the LM head, whole replica */
+};
+void llmcap_perf_fixed(const struct llmcap_perf *pf, int64_t tokens, int64_t samples,
+		       struct llmcap_step_fixed *f);
+/* The table model's time (out of line: GSL interpolation). */
+double llmcap_perf_table_time(const struct llmcap_perf *pf, double tokens, double kv_read_tokens,
+			      bool *out_of_range);
+
+/* The rest of llmcap_perf_step_seconds: attention, the sum, the work. Inline because the fast
+ * engine mode calls it once per decode step. */
+static inline double llmcap_perf_finish(const struct llmcap_perf *pf,
+					const struct llmcap_step_fixed *f, double attn_pairs,
+					double kv_read_tokens, struct llmcap_step_work *work,
+					struct llmcap_step_breakdown *bd)
+{
+	double attn_flops = pf->attn_flops_per_pair * attn_pairs / pf->tp;
+	double attn_bytes = pf->kv_bytes_per_token * (kv_read_tokens + f->t);
+	double attn = attn_flops / pf->attn_flops_peak + attn_bytes / pf->kv_bw;
+	double total = 0;
+	bool oor = false;
+	switch (pf->kind) {
+	case LLMCAP_PERF_ROOFLINE: total = f->lin + attn + f->head + f->comm + f->over; break;
+	case LLMCAP_PERF_LINEAR: total = f->lin_ab + pf->lin_c * kv_read_tokens; break;
+	case LLMCAP_PERF_TABLE: total = llmcap_perf_table_time(pf, f->t, kv_read_tokens, &oor); break;
+	}
+	if (work) {
+		work->flops = f->flops + attn_flops * pf->tp;
+		work->bytes = f->bytes + attn_bytes * pf->tp;
+		work->out_of_range = oor;
+	}
+	if (bd)
+		*bd = (struct llmcap_step_breakdown){.linear = f->lin, .attention = attn,
+						     .lm_head = f->head, .comm = f->comm,
+						     .overhead = f->over};
+	return total;
+}
+
+/* Seconds to whole nanoseconds, half away from zero (llround), at least 1: inline for the
+ * fast mode's per-step loop, exactly llround's result for every value a step can take. */
+static inline llmcap_time llmcap_perf_round_ns(double seconds)
+{
+	double x = seconds * 1e9;
+	llmcap_time ns;
+	if (x >= 0 && x < 0x1p52) {
+		/* truncation and the fraction are exact below 2^52 */
+		ns = (llmcap_time)x;
+		ns += x - (double)ns >= 0.5;
+	} else {
+		ns = (llmcap_time)llround(x);
+	}
+	return ns > 0 ? ns : 1;
+}
 
 /* Step time in nanoseconds (at least 1). work may be NULL. */
 llmcap_time llmcap_perf_step_time(const struct llmcap_perf *pf, const struct llmcap_step_shape *s,

@@ -128,7 +128,8 @@ struct llmcap_results {
 	struct llmcap_replica_stats *replicas;
 	int64_t *arrivals_per_hour; /* length n_hours */
 	size_t n_hours;
-	int64_t events;
+	int64_t events;  /* events processed, counting each step (the same in both engine modes) */
+	int64_t fast_steps; /* of those, steps the fast mode took without an event of their own */
 	uint64_t digest; /* FNV-1a over every request's outcome, in the order they ended */
 };
 
