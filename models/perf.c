@@ -314,3 +314,25 @@ llmcap_time llmcap_perf_step_time(const struct llmcap_perf *pf, const struct llm
 {
 	return llmcap_perf_round_ns(llmcap_perf_step_seconds(pf, s, work, NULL));
 }
+
+void llmcap_step_timer_init(struct llmcap_step_timer *tm, const struct llmcap_perf *pf,
+			    int64_t tokens, int64_t samples)
+{
+	*tm = (struct llmcap_step_timer){.pf = pf};
+	const struct llmcap_step_fixed *f = &tm->f;
+	llmcap_perf_fixed(pf, tokens, samples, &tm->f);
+	int e;
+	tm->tp_pow2 = pf->tp > 0 && frexp(pf->tp, &e) == 0.5;
+	tm->inv_tp = 1.0 / pf->tp;
+	/* the step time in ns, linear in A and R: each constant within a few roundings */
+	tm->k_ns = (f->lin + f->head + f->comm + f->over + pf->kv_bytes_per_token * f->t / pf->kv_bw) * 1e9;
+	tm->s_a_ns = pf->attn_flops_per_pair / pf->tp / pf->attn_flops_peak * 1e9;
+	tm->s_r_ns = pf->kv_bytes_per_token / pf->kv_bw * 1e9;
+	tm->s_ns = tm->s_a_ns + tm->s_r_ns;
+	/* the error bound needs every term non-negative (no cancellation) and finite */
+	tm->screen = pf->kind == LLMCAP_PERF_ROOFLINE && f->lin >= 0 && f->head >= 0 &&
+		     f->comm >= 0 && f->over >= 0 && f->t >= 0 && pf->attn_flops_per_pair >= 0 &&
+		     pf->kv_bytes_per_token >= 0 && pf->tp > 0 && pf->attn_flops_peak > 0 &&
+		     pf->kv_bw > 0 && isfinite(tm->k_ns) && isfinite(tm->s_a_ns) &&
+		     isfinite(tm->s_r_ns) && isfinite(tm->s_ns);
+}

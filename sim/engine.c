@@ -131,6 +131,17 @@ struct deadlines {
 	size_t head, len, cap;
 };
 
+struct pending_arrival {
+	llmcap_time time;
+	uint64_t index; /* the arrival event's data */
+	uint32_t pool;
+};
+
+struct arrivals_ahead {
+	struct pending_arrival *buf;
+	size_t head, len, cap;
+};
+
 struct sim {
 	const struct llmcap_scenario *sc;
 	struct llmcap_results *res;
@@ -147,6 +158,9 @@ struct sim {
 	llmcap_time now;
 	bool fast;                  /* engine_mode fast: decode runs advance many steps at once */
 	llmcap_time next_arrival;   /* of the pending arrival event (INT64_MAX: none) */
+	size_t next_arrival_pool;
+	struct arrivals_ahead ahead; /* drawn, not yet scheduled */
+	bool arrivals_done;         /* none left before the horizon */
 	llmcap_time next_sample;    /* of the pending sample event (INT64_MAX: none) */
 	struct deadlines deadlines[LLMCAP_MAX_CLASSES];
 	bool oom;
@@ -318,7 +332,19 @@ static void pcache_evict_one(struct replica *rp)
 
 static int64_t blocks_for(int64_t tokens, int64_t block_size)
 {
+	/* block sizes are powers of two in practice: a shift instead of a division per request
+	 * per step (tokens >= 0) */
+	if ((block_size & (block_size - 1)) == 0)
+		return (tokens + block_size - 1) >> __builtin_ctzll((unsigned long long)block_size);
 	return (tokens + block_size - 1) / block_size;
+}
+
+/* The step (mod bs) at which a request with c tokens computed before a run's first step needs
+ * its next block: c + j a multiple of bs. */
+static int64_t boundary_phase(int64_t c, int64_t bs)
+{
+	int64_t r = (bs & (bs - 1)) == 0 ? c & (bs - 1) : c % bs;
+	return r == 0 ? 0 : bs - r;
 }
 
 /* Blocks an allocation may use: free ones, and cached ones nobody references. */
@@ -604,6 +630,7 @@ static void enqueue_waiting(struct sim *s, struct replica *rp, int32_t id, bool 
 }
 
 static void spill_or_reject(struct sim *s, struct req *r, enum llmcap_request_status st);
+static llmcap_time next_arrival_to(struct sim *s, size_t p);
 
 /* ---- the scheduler ---- */
 
@@ -866,6 +893,54 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri)
 
 /* ---- the fast mode ---- */
 
+/* A run in progress: step j is scheduled and ends at t after dt; the replica's clock, blocks and
+ * the statistics that step_end and schedule() accumulate per step. */
+struct run {
+	llmcap_time t, dt, prev, max_dt; /* prev: end of step j - 1; max_dt: over steps 2..j-1 */
+	int64_t j, free_blocks, used, busy, oor;
+	double kv_block_time, flops, bytes;
+	struct llmcap_step_work w;
+};
+
+/* The loop of fast_forward: ends steps and schedules the next ones while the run may go on.
+ * a is the next step's attention pairs (= KV tokens read): the contexts plus one per sequence.
+ * Kept apart so that its state lives in registers. */
+static __attribute__((noinline)) void decode_run(struct run *restrict r, const struct llmcap_step_timer *tm,
+		       const int32_t *phase, int64_t bs, double a, double dn, int64_t min_rem,
+		       llmcap_time stop)
+{
+	llmcap_time t = r->t, dt = r->dt, prev = r->prev, max_dt = 0, busy = r->busy;
+	int64_t j = r->j, free_blocks = r->free_blocks, used = r->used, oor = r->oor, m = 1 % bs;
+	double kvt = r->kv_block_time, flops = r->flops, bytes = r->bytes;
+	struct llmcap_step_work w = r->w;
+	while (j < min_rem && t < stop) {
+		int64_t need = phase[m];
+		if (need > free_blocks)
+			break;
+		/* step j ends at t, as step_end accounts it */
+		busy += dt;
+		flops += w.flops;
+		bytes += w.bytes;
+		oor += w.out_of_range;
+		kvt += (double)used * (double)dt;
+		if (j > 1 && dt > max_dt)
+			max_dt = dt;
+		/* step j + 1 is scheduled at t, as schedule() does it */
+		free_blocks -= need;
+		used += need;
+		a += dn; /* whole numbers below 2^53: exact */
+		dt = llmcap_step_timer_decode_ns(tm, a, &w);
+		prev = t;
+		t += dt;
+		j++;
+		if (++m == bs)
+			m = 0;
+	}
+	*r = (struct run){.t = t, .dt = dt, .prev = prev, .max_dt = max_dt, .j = j,
+			  .free_blocks = free_blocks, .used = used, .busy = busy, .oor = oor,
+			  .kv_block_time = kvt, .flops = flops, .bytes = bytes, .w = w};
+}
+
 /* The step just scheduled on replica ri (time now, ending at *end) may be the first of a run
  * of decode-only steps that the step-by-step mode would take one event each. While the run
  * lasts, each step schedules every running request for one token and changes nothing else:
@@ -911,7 +986,8 @@ static void fast_forward(struct sim *s, size_t ri, llmcap_time *end, llmcap_time
 	}
 	if (min_rem < 2)
 		return;
-	llmcap_time stop = s->next_arrival < s->next_sample ? s->next_arrival : s->next_sample;
+	llmcap_time to_pool = next_arrival_to(s, rp->pool);
+	llmcap_time stop = to_pool < s->next_sample ? to_pool : s->next_sample;
 	if (s->sc->horizon < stop)
 		stop = s->sc->horizon + 1;
 	llmcap_time t = *end; /* end of step j */
@@ -926,47 +1002,19 @@ static void fast_forward(struct sim *s, size_t ri, llmcap_time *end, llmcap_time
 	 * c + j is a multiple of the block size: phase[m] counts those with j = m (mod bs). */
 	int32_t *phase = rp->phase;
 	for (size_t i = 0; i < n; i++)
-		phase[(bs - s->reqs[rp->running[i]].computed % bs) % bs]++;
-	struct llmcap_step_fixed fx;
-	llmcap_perf_fixed(&pl->perf, (int64_t)n, (int64_t)n, &fx);
-	const double dn = (double)n;
-	struct llmcap_step_work w = rp->work;
-	llmcap_time dt = *end - s->now, prev = s->now, gap1 = 0, max_dt = 0;
-	int64_t free_blocks = rp->free_blocks, used = used_blocks(rp), j = 1, m = 1 % bs;
-	double busy_blocks = st->kv_block_time, flops = st->flops, bytes = st->bytes;
-	double batch_sum = st->batch_sum;
-	int64_t oor = st->perf_out_of_range, kv_peak = st->kv_peak, busy = st->busy;
-	while (j < min_rem && t < stop) {
-		int64_t need = phase[m];
-		if (need > free_blocks)
-			break;
-		/* step j ends at t (step_end) */
-		busy += dt;
-		flops += w.flops;
-		bytes += w.bytes;
-		oor += w.out_of_range;
-		busy_blocks += (double)used * (double)dt;
-		if (j == 1)
-			gap1 = t;
-		else if (dt > max_dt)
-			max_dt = dt;
-		/* step j + 1 is scheduled at t (schedule) */
-		free_blocks -= need;
-		used += need;
-		if (used > kv_peak)
-			kv_peak = used;
-		batch_sum += dn;
-		ctx += (int64_t)n;
-		double a = (double)(ctx + (int64_t)n);
-		dt = llmcap_perf_round_ns(llmcap_perf_finish(&pl->perf, &fx, a, a, &w, NULL));
-		prev = t;
-		t += dt;
-		j++;
-		if (++m == bs)
-			m = 0;
-	}
+		phase[boundary_phase(s->reqs[rp->running[i]].computed, bs)]++;
+	struct llmcap_step_timer tm;
+	llmcap_step_timer_init(&tm, &pl->perf, (int64_t)n, (int64_t)n);
+	struct run run = {.t = t, .dt = *end - s->now, .prev = s->now, .j = 1,
+			.free_blocks = rp->free_blocks, .used = used_blocks(rp), .busy = st->busy,
+			.oor = st->perf_out_of_range, .kv_block_time = st->kv_block_time,
+			.flops = st->flops, .bytes = st->bytes, .w = rp->work};
+	decode_run(&run, &tm, phase, bs, (double)(ctx + (int64_t)n), (double)n, min_rem, stop);
+	const int64_t j = run.j;
+	const llmcap_time gap1 = t, max_dt = run.max_dt, prev = run.prev;
+	t = run.t;
 	for (size_t i = 0; i < n; i++)
-		phase[(bs - s->reqs[rp->running[i]].computed % bs) % bs] = 0;
+		phase[boundary_phase(s->reqs[rp->running[i]].computed, bs)] = 0;
 	if (j == 1)
 		return;
 	const int64_t k = j - 1; /* steps taken here, each without its event */
@@ -981,19 +1029,22 @@ static void fast_forward(struct sim *s, size_t ri, llmcap_time *end, llmcap_time
 		r->blocks = (int32_t)blocks_for(r->computed + 1, bs);
 		r->last_token = prev;
 	}
-	rp->free_blocks = free_blocks;
+	rp->free_blocks = run.free_blocks;
 	rp->step_start = prev;
 	rp->kv_last = prev;
-	rp->work = w;
-	st->busy = busy;
-	st->flops = flops;
-	st->bytes = bytes;
-	st->perf_out_of_range = oor;
-	st->kv_block_time = busy_blocks;
-	st->kv_peak = kv_peak;
+	rp->work = run.w;
+	st->busy = run.busy;
+	st->flops = run.flops;
+	st->bytes = run.bytes;
+	st->perf_out_of_range = run.oor;
+	st->kv_block_time = run.kv_block_time;
+	/* blocks in use only grow during the run; sums of whole numbers below 2^53 are exact in
+	 * any order */
+	if (run.used > st->kv_peak)
+		st->kv_peak = run.used;
 	st->output_tokens += (double)(k * (int64_t)n);
 	st->steps += k;
-	st->batch_sum = batch_sum;
+	st->batch_sum += (double)(k * (int64_t)n);
 	s->res->events += k;
 	s->res->fast_steps += k;
 	*end = t;
@@ -1311,31 +1362,104 @@ static void queue_timeout(struct sim *s, int32_t id, int64_t req_id)
 	CHECK_REPLICA(s, rp);
 }
 
+static size_t pool_of(const struct sim *s, size_t cls, int64_t prompt)
+{
+	const struct llmcap_class_cfg *cl = &s->sc->workload.classes[cls];
+	return cl->long_prompt_tokens > 0 && prompt > cl->long_prompt_tokens ? s->class_long_pool[cls]
+									       : s->class_pool[cls];
+}
+
+/* Draws the next arrival before the horizon into *a; false when there is none. */
+static bool draw_arrival(struct sim *s, struct pending_arrival *a)
+{
+	if (s->arrivals_done)
+		return false;
+	if (s->script) {
+		if (s->script_next == s->script_n || s->script[s->script_next].time >= s->sc->horizon) {
+			s->arrivals_done = true;
+			return false;
+		}
+		const struct llmcap_scripted_request *q = &s->script[s->script_next];
+		*a = (struct pending_arrival){.time = q->time, .index = s->script_next,
+					      .pool = (uint32_t)pool_of(s, q->cls, q->prompt)};
+		s->script_next++;
+		return true;
+	}
+	/* class and lengths are drawn with the time: with per-class streams the class is the
+	 * stream's, known only now */
+	llmcap_time t = llmcap_workload_next_arrival(&s->wl);
+	if (t >= s->sc->horizon) {
+		s->arrivals_done = true;
+		return false;
+	}
+	size_t cls = llmcap_workload_pick_class(&s->wl);
+	int64_t prompt, output;
+	llmcap_workload_lengths(&s->wl, cls, &prompt, &output);
+	*a = (struct pending_arrival){.time = t, .index = pack_arrival(cls, prompt, output),
+				      .pool = (uint32_t)pool_of(s, cls, prompt)};
+	return true;
+}
+
+/* Arrivals drawn ahead of their events (the fast mode looks ahead for the next arrival to a
+ * pool). Every stream is drawn in the same order whenever it is drawn, so drawing early
+ * changes nothing. */
+static bool ahead_push(struct sim *s)
+{
+	struct arrivals_ahead *q = &s->ahead;
+	struct pending_arrival a;
+	if (!draw_arrival(s, &a))
+		return false;
+	if (q->len == q->cap) {
+		size_t cap = q->cap ? 2 * q->cap : 64;
+		struct pending_arrival *b = malloc(cap * sizeof *b);
+		if (!b) {
+			s->oom = true;
+			return false;
+		}
+		for (size_t i = 0; i < q->len; i++)
+			b[i] = q->buf[(q->head + i) % q->cap];
+		free(q->buf);
+		q->buf = b;
+		q->head = 0;
+		q->cap = cap;
+	}
+	q->buf[(q->head + q->len++) % q->cap] = a;
+	return true;
+}
+
 static void schedule_next_arrival(struct sim *s)
 {
-	llmcap_time t;
-	uint64_t index = 0;
+	struct pending_arrival a;
 	s->next_arrival = INT64_MAX;
-	if (s->script) {
-		if (s->script_next == s->script_n)
-			return;
-		index = s->script_next;
-		t = s->script[s->script_next++].time;
-	} else {
-		/* class and lengths are drawn with the time: with per-class streams the class is
-		 * the stream's, known only now */
-		t = llmcap_workload_next_arrival(&s->wl);
-		if (t >= s->sc->horizon)
-			return;
-		size_t cls = llmcap_workload_pick_class(&s->wl);
-		int64_t prompt, output;
-		llmcap_workload_lengths(&s->wl, cls, &prompt, &output);
-		index = pack_arrival(cls, prompt, output);
+	if (s->ahead.len > 0) {
+		a = s->ahead.buf[s->ahead.head];
+		s->ahead.head = (s->ahead.head + 1) % s->ahead.cap;
+		s->ahead.len--;
+	} else if (!draw_arrival(s, &a)) {
+		return;
 	}
-	if (t < s->sc->horizon) {
-		push_event(s, t, s->now, EV_ARRIVAL, 0, index, 0);
-		s->next_arrival = t;
+	push_event(s, a.time, s->now, EV_ARRIVAL, 0, a.index, 0);
+	s->next_arrival = a.time;
+	s->next_arrival_pool = a.pool;
+}
+
+/* No arrival reaches pool p before the returned time (the next one that does, or the last one
+ * drawn ahead when none of up to 64 does). */
+static llmcap_time next_arrival_to(struct sim *s, size_t p)
+{
+	if (s->next_arrival == INT64_MAX || s->next_arrival_pool == p)
+		return s->next_arrival;
+	struct arrivals_ahead *q = &s->ahead;
+	llmcap_time last = s->next_arrival;
+	for (size_t i = 0; i < 64; i++) {
+		if (i == q->len && !ahead_push(s))
+			return s->arrivals_done ? INT64_MAX : last;
+		const struct pending_arrival *a = &q->buf[(q->head + i) % q->cap];
+		if (a->pool == p)
+			return a->time;
+		last = a->time;
 	}
+	return last;
 }
 
 /* ---- set-up, loop and wrap-up ---- */
@@ -1525,6 +1649,7 @@ static void teardown(struct sim *s)
 		}
 	for (size_t c = 0; c < LLMCAP_MAX_CLASSES; c++)
 		free(s->deadlines[c].buf);
+	free(s->ahead.buf);
 	free(s->replicas);
 	for (size_t i = 0; i < s->n_reqs; i++)
 		free(s->reqs[i].prefix_ent);

@@ -281,8 +281,9 @@ static int cmd_run(const struct args *a)
 	fflush(stdout);
 	/* Wall-clock figures go to stderr so that stdout stays byte-identical across runs. */
 	if (!a->quiet)
-		fprintf(stderr, "llmcap: simulated %.1f h, %lld events in %.2f s wall time\n",
-			(double)sc->horizon / (double)LLMCAP_HOUR, (long long)res.events, wall);
+		fprintf(stderr, "llmcap: simulated %.1f h, %lld events (%lld of them steps taken in "
+			"runs) in %.2f s wall time\n", (double)sc->horizon / (double)LLMCAP_HOUR,
+			(long long)res.events, (long long)res.fast_steps, wall);
 	llmcap_summary_free(&sum);
 	llmcap_results_free(&res);
 	rc = 0;

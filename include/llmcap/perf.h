@@ -31,6 +31,7 @@
 #include "llmcap/scenario.h"
 
 #include <math.h>
+#include <string.h>
 
 /* Parameter counts from the architecture (embedding, layers, final norm, LM head). */
 struct llmcap_param_count {
@@ -199,6 +200,82 @@ static inline llmcap_time llmcap_perf_round_ns(double seconds)
 		ns = (llmcap_time)llround(x);
 	}
 	return ns > 0 ? ns : 1;
+}
+
+/* Times a sequence of steps that share their token and sample counts (a run of decodes), in
+ * the fast engine mode's per-step loop. Its results are llmcap_perf_step_time's, bit for bit.
+ * For the roofline, a screen first evaluates the step time in nanoseconds as k + A s_a + R s_r
+ * (A attention pairs, R KV tokens read; the constants folded at init, no division). Every term
+ * is non-negative, so the screen and llmcap_perf_finish's chain of roundings each lie within
+ * 10 units in the last place of the exact real value: within 2^-48 x of each other. Where the
+ * screen is further than 2^-40 x from a half nanosecond, both round to the same nanosecond and
+ * the screen's rounding is returned; otherwise (about once in 10^5 steps) the full evaluation
+ * runs. The work (FLOPs, bytes) is computed with llmcap_perf_finish's own operations (division
+ * by a power-of-two TP is exact and done as a multiplication). */
+struct llmcap_step_timer {
+	const struct llmcap_perf *pf;
+	struct llmcap_step_fixed f;
+	bool screen;          /* roofline with non-negative terms: screen without divisions */
+	bool tp_pow2;
+	double inv_tp;
+	double k_ns, s_a_ns, s_r_ns; /* the screen: ns = k + A s_a + R s_r */
+	double s_ns;                 /* s_a + s_r, for steps with A = R (decodes) */
+};
+void llmcap_step_timer_init(struct llmcap_step_timer *tm, const struct llmcap_perf *pf,
+			    int64_t tokens, int64_t samples);
+
+static inline llmcap_time llmcap_step_timer_ns(const struct llmcap_step_timer *tm,
+					       double attn_pairs, double kv_read_tokens,
+					       struct llmcap_step_work *work)
+{
+	const struct llmcap_perf *pf = tm->pf;
+	const struct llmcap_step_fixed *f = &tm->f;
+	if (!tm->screen)
+		return llmcap_perf_round_ns(llmcap_perf_finish(pf, f, attn_pairs, kv_read_tokens, work,
+							       NULL));
+	/* the work exactly as llmcap_perf_finish computes it */
+	double af = pf->attn_flops_per_pair * attn_pairs;
+	double attn_flops = tm->tp_pow2 ? af * tm->inv_tp : af / pf->tp;
+	double attn_bytes = pf->kv_bytes_per_token * (kv_read_tokens + f->t);
+	work->flops = f->flops + attn_flops * pf->tp;
+	work->bytes = f->bytes + attn_bytes * pf->tp;
+	work->out_of_range = false;
+	double x = tm->k_ns + attn_pairs * tm->s_a_ns + kv_read_tokens * tm->s_r_ns;
+	if (x >= 1 && x < 0x1p52) {
+		llmcap_time ns = (llmcap_time)x;
+		double frac = x - (double)ns;
+		if (fabs(frac - 0.5) > x * 0x1p-40)
+			return ns + (frac > 0.5);
+	}
+	return llmcap_perf_round_ns(llmcap_perf_finish(pf, f, attn_pairs, kv_read_tokens, work, NULL));
+}
+
+/* The same for a step whose attention pairs equal its KV tokens read (every sequence adds one
+ * token: a decode step), A = R = a. The screen rounds with the 1.5 x 2^52 constant (its low
+ * mantissa bits then hold the nearest integer); ties, and anything near one, take the full
+ * evaluation like the general form. */
+static inline llmcap_time llmcap_step_timer_decode_ns(const struct llmcap_step_timer *tm, double a,
+						      struct llmcap_step_work *work)
+{
+	const struct llmcap_perf *pf = tm->pf;
+	const struct llmcap_step_fixed *f = &tm->f;
+	if (tm->screen && tm->tp_pow2) {
+		/* (x / 2^k) 2^k is x: the work of llmcap_perf_finish without its division */
+		work->flops = f->flops + pf->attn_flops_per_pair * a;
+		work->bytes = f->bytes + pf->kv_bytes_per_token * (a + f->t) * pf->tp;
+		work->out_of_range = false;
+		const double magic = 0x1.8p52;
+		double x = tm->k_ns + a * tm->s_ns;
+		double y = x + magic;
+		double d = x - (y - magic);
+		if (__builtin_expect(x >= 1 && x < 0x1p50 && 0.5 - fabs(d) > x * 0x1p-40, 1)) {
+			uint64_t yb, mb;
+			memcpy(&yb, &y, sizeof yb);
+			memcpy(&mb, &magic, sizeof mb);
+			return (llmcap_time)(yb - mb);
+		}
+	}
+	return llmcap_perf_round_ns(llmcap_perf_finish(pf, f, a, a, work, NULL));
 }
 
 /* Step time in nanoseconds (at least 1). work may be NULL. */
