@@ -243,6 +243,10 @@ static void stressed_every_policy(void **state)
 					limits ? "pools.utility.spill.kv_above=0.9" : "workload.classes.utility.priority=1",
 					mo ? "pools.utility.swap_space=0.05GiB" : "pools.utility.enable_chunked_prefill=false",
 					"hardware.gpus_per_server=8",
+					/* some utility requests go to the other pool: the fast mode's look
+					 * ahead for arrivals to a pool must route them as arrival() does */
+					"workload.classes.utility.long_prompt_tokens=1500",
+					"workload.classes.utility.long_prompt_pool=reasoning",
 				};
 				struct llmcap_scenario sc;
 				load(&sc, sets, sizeof sets / sizeof sets[0]);
