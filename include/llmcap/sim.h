@@ -134,7 +134,9 @@ struct llmcap_results {
 };
 
 /* Runs the scenario (already checked by llmcap_scenario_load). sink may be NULL. Results must be
- * freed. Returns -LLMCAP_ECANCELED when *sink->cancel was set. */
+ * freed. Returns -LLMCAP_ECANCELED when *sink->cancel was set. sc->engine_mode chooses how
+ * replicas advance (fast: runs of decode steps at once; exact: one event per step); everything
+ * this reports and streams is identical in both (docs/performance.md), fast_steps aside. */
 int llmcap_simulate(const struct llmcap_scenario *sc, const struct llmcap_catalog *cat,
 		    const struct llmcap_sink *sink, struct llmcap_results *res,
 		    struct llmcap_error *err);
