@@ -10,6 +10,8 @@
 
 #include "llmcap/sim.h"
 
+#include <unistd.h>
+
 static struct llmcap_catalog cat;
 
 static int setup(void **state)
@@ -294,6 +296,37 @@ static void randomized_with_ties(void **state)
 	}
 }
 
+/* The table model (GSL interpolation, no screen), with contexts beyond the table counted as
+ * out of range: per step, in both modes. */
+static void table_model(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/llmcap-fast-table-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	assert_non_null(f);
+	fputs("tokens,context,ms\n1,0,6\n64,0,9\n512,0,30\n1,20000,11\n64,20000,15\n512,20000,41\n", f);
+	fclose(f);
+	for (int extrapolate = 0; extrapolate < 2; extrapolate++) {
+		char table[160];
+		snprintf(table, sizeof table, "pools.p.table={path: %s, out_of_range: %s}", path,
+			 extrapolate ? "extrapolate" : "clamp");
+		const char *sets[] = {
+			"workload.classes={a: {pool: p, prompt: {dist: uniform, min: 100, max: 3000}, "
+			"output: {dist: geometric, mean: 150, max: 2000}}}",
+			"pools={p: {model: llama-3.1-8b, perf_model: table, replicas: 2}}", table,
+			"hardware.gpus_per_server=8", "workload.rate=4/s", "workload.diurnal.shape=none",
+			"horizon=5min", "cost.api.prices={a: {input: 1, output: 1}}",
+		};
+		struct llmcap_scenario sc;
+		load_bare(&sc, sets, sizeof sets / sizeof sets[0]);
+		fast_equals_exact(&sc, 7 * LLMCAP_SEC);
+		llmcap_scenario_free(&sc);
+	}
+	unlink(path);
+}
+
 /* Scripted arrivals on a 10 ms grid with constant 10 ms steps: every step of every replica
  * ends on the grid, replicas run in lockstep, arrivals come due exactly at step ends, and
  * requests complete at the same nanosecond on several replicas. The order of those events
@@ -388,6 +421,7 @@ int main(void)
 		cmocka_unit_test(stressed_every_policy),
 		cmocka_unit_test(randomized_with_ties),
 		cmocka_unit_test(scripted_lockstep),
+		cmocka_unit_test(table_model),
 		cmocka_unit_test(month_at_reduced_rate),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
