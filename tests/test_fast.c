@@ -225,7 +225,7 @@ static void stressed_every_policy(void **state)
 				snprintf(m2, sizeof m2, "pools.reasoning.preemption_mode=%s", modes[mo]);
 				snprintf(seed, sizeof seed, "seed=%zu", 100 + ro * 4 + mo * 2 + (size_t)limits);
 				const char *sets[] = {
-					r1, r2, m1, m2, seed, "horizon=20min", "workload.rate=300000/day",
+					r1, r2, m1, m2, seed, "horizon=15min", "workload.rate=300000/day",
 					"workload.diurnal.shape=none",
 					"pools.utility.num_gpu_blocks_override=300",
 					"pools.reasoning.replicas=2",
