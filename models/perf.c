@@ -259,10 +259,10 @@ static double roofline(double flops, double flops_peak, double bytes, double bw)
 	return c > b ? c : b;
 }
 
-double llmcap_perf_step_seconds(const struct llmcap_perf *pf, const struct llmcap_step_shape *s,
-				struct llmcap_step_work *work, struct llmcap_step_breakdown *bd)
+void llmcap_perf_fixed(const struct llmcap_perf *pf, int64_t tokens, int64_t samples,
+		       struct llmcap_step_fixed *f)
 {
-	double tp = pf->tp, t = (double)s->tokens, n = (double)s->samples;
+	double tp = pf->tp, t = (double)tokens, n = (double)samples;
 	/* Linear operators, per layer and GPU: the weights of the attention projections and of
 	 * the experts the step touches are streamed once; the GEMMs reach their efficiency only
 	 * with enough rows (T / (T + half) of it: tile waste at small T). */
@@ -273,47 +273,66 @@ double llmcap_perf_step_seconds(const struct llmcap_perf *pf, const struct llmca
 	double gemm = t > 0 ? roofline(2.0 * pf->active_params_layer * (t + pf->gemm_half_tokens),
 				       pf->gemm_flops, w_bytes, pf->mem_bw)
 			    : 0;
-	double lin = pf->layers * (pf->layer_latency + gemm + pf->ew_bytes_per_token * t / pf->mem_bw);
-	/* Attention: prefill pairs are compute (FlashAttention), the KV cache read and the new
-	 * tokens' KV written are memory; each step sums both, which is exact for pure prefill or
-	 * pure decode and within the smaller term for a mix. */
-	double attn_flops = pf->attn_flops_per_pair * s->attn_pairs / tp;
-	double attn_bytes = pf->kv_bytes_per_token * (s->kv_read_tokens + t);
-	double attn = attn_flops / pf->attn_flops_peak + attn_bytes / pf->kv_bw;
-	double head = 0, head_flops = 0;
-	if (s->samples > 0) {
+	f->t = t;
+	f->n = n;
+	f->lin = pf->layers * (pf->layer_latency + gemm + pf->ew_bytes_per_token * t / pf->mem_bw);
+	/* Attention (llmcap_perf_finish): prefill pairs are compute (FlashAttention), the KV
+	 * cache read and the new tokens' KV written are memory; each step sums both, which is
+	 * exact for pure prefill or pure decode and within the smaller term for a mix. */
+	double head_flops = 0;
+	f->head = 0;
+	if (samples > 0) {
 		head_flops = 2.0 * pf->lm_head_params * n;
-		head = roofline(2.0 * pf->lm_head_params * (n + pf->gemm_half_tokens), pf->gemm_flops,
-				pf->lm_head_bytes, pf->mem_bw);
+		f->head = roofline(2.0 * pf->lm_head_params * (n + pf->gemm_half_tokens), pf->gemm_flops,
+				   pf->lm_head_bytes, pf->mem_bw);
 	}
-	double comm = t > 0 ? pf->allreduce_time_fixed + pf->allreduce_s_per_token * t : 0;
-	double over = pf->step_overhead_s + pf->seq_overhead_s * n + (t > n ? pf->eager_s : 0);
-	double total = 0;
-	bool oor = false;
-	switch (pf->kind) {
-	case LLMCAP_PERF_ROOFLINE: total = lin + attn + head + comm + over; break;
-	case LLMCAP_PERF_LINEAR: total = pf->lin_a + pf->lin_b * t + pf->lin_c * s->kv_read_tokens; break;
-	case LLMCAP_PERF_TABLE:
-		total = llmcap_perf_table_eval(pf->table, t, s->kv_read_tokens, pf->out_of_range, &oor);
-		break;
-	}
-	if (work) {
-		work->flops = (2.0 * pf->active_params_layer * t * pf->layers + head_flops) * tp +
-			      attn_flops * tp;
-		work->bytes = (pf->layers * (w_bytes + pf->ew_bytes_per_token * t) +
-			       (s->samples > 0 ? pf->lm_head_bytes : 0)) * tp + attn_bytes * tp;
-		work->out_of_range = oor;
-	}
-	if (bd)
-		*bd = (struct llmcap_step_breakdown){
-			.linear = lin, .attention = attn, .lm_head = head, .comm = comm, .overhead = over};
-	return total;
+	f->comm = t > 0 ? pf->allreduce_time_fixed + pf->allreduce_s_per_token * t : 0;
+	f->over = pf->step_overhead_s + pf->seq_overhead_s * n + (t > n ? pf->eager_s : 0);
+	f->lin_ab = pf->lin_a + pf->lin_b * t;
+	f->flops = (2.0 * pf->active_params_layer * t * pf->layers + head_flops) * tp;
+	f->bytes = (pf->layers * (w_bytes + pf->ew_bytes_per_token * t) +
+		    (samples > 0 ? pf->lm_head_bytes : 0)) * tp;
+}
+
+double llmcap_perf_table_time(const struct llmcap_perf *pf, double tokens, double kv_read_tokens,
+			      bool *out_of_range)
+{
+	return llmcap_perf_table_eval(pf->table, tokens, kv_read_tokens, pf->out_of_range,
+				      out_of_range);
+}
+
+double llmcap_perf_step_seconds(const struct llmcap_perf *pf, const struct llmcap_step_shape *s,
+				struct llmcap_step_work *work, struct llmcap_step_breakdown *bd)
+{
+	struct llmcap_step_fixed f;
+	llmcap_perf_fixed(pf, s->tokens, s->samples, &f);
+	return llmcap_perf_finish(pf, &f, s->attn_pairs, s->kv_read_tokens, work, bd);
 }
 
 llmcap_time llmcap_perf_step_time(const struct llmcap_perf *pf, const struct llmcap_step_shape *s,
 				  struct llmcap_step_work *work)
 {
-	double total = llmcap_perf_step_seconds(pf, s, work, NULL);
-	llmcap_time ns = (llmcap_time)llround(total * 1e9);
-	return ns > 0 ? ns : 1;
+	return llmcap_perf_round_ns(llmcap_perf_step_seconds(pf, s, work, NULL));
+}
+
+void llmcap_step_timer_init(struct llmcap_step_timer *tm, const struct llmcap_perf *pf,
+			    int64_t tokens, int64_t samples)
+{
+	*tm = (struct llmcap_step_timer){.pf = pf};
+	const struct llmcap_step_fixed *f = &tm->f;
+	llmcap_perf_fixed(pf, tokens, samples, &tm->f);
+	int e;
+	tm->tp_pow2 = pf->tp > 0 && frexp(pf->tp, &e) == 0.5;
+	tm->inv_tp = 1.0 / pf->tp;
+	/* the step time in ns, linear in A and R: each constant within a few roundings */
+	tm->k_ns = (f->lin + f->head + f->comm + f->over + pf->kv_bytes_per_token * f->t / pf->kv_bw) * 1e9;
+	tm->s_a_ns = pf->attn_flops_per_pair / pf->tp / pf->attn_flops_peak * 1e9;
+	tm->s_r_ns = pf->kv_bytes_per_token / pf->kv_bw * 1e9;
+	tm->s_ns = tm->s_a_ns + tm->s_r_ns;
+	/* the error bound needs every term non-negative (no cancellation) and finite */
+	tm->screen = pf->kind == LLMCAP_PERF_ROOFLINE && f->lin >= 0 && f->head >= 0 &&
+		     f->comm >= 0 && f->over >= 0 && f->t >= 0 && pf->attn_flops_per_pair >= 0 &&
+		     pf->kv_bytes_per_token >= 0 && pf->tp > 0 && pf->attn_flops_peak > 0 &&
+		     pf->kv_bw > 0 && isfinite(tm->k_ns) && isfinite(tm->s_a_ns) &&
+		     isfinite(tm->s_r_ns) && isfinite(tm->s_ns);
 }

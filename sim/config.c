@@ -89,6 +89,7 @@ static const char *const dist_names[] = {"fixed", "uniform", "lognormal", "norma
 static const char *const percentile_names[] = {"exact", "streaming", NULL};
 static const char *const opex_names[] = {"flat", "power", NULL};
 static const char *const perf_model_names[] = {"roofline", "linear", "table", NULL};
+static const char *const engine_mode_names[] = {"fast", "exact", NULL};
 static const char *const table_range_names[] = {"clamp", "extrapolate", NULL};
 
 const char *llmcap_dtype_name(enum llmcap_dtype d)
@@ -496,6 +497,10 @@ static const struct field scenario_fields[] = {
 	{.key = "horizon", .type = T_DURATION, .offset = SC(horizon), .def = "1d",
 	 .doc = "simulated time (arrivals stop there; requests still in flight are reported unfinished)",
 	 .min = 0, .max = 3660.0 * 86400e9, .flags = F_MIN_EXCL | F_HAS_MAX},
+	{.key = "engine_mode", .type = T_ENUM, .offset = SC(engine_mode), .def = "fast",
+	 .names = engine_mode_names,
+	 .doc = "fast: runs of decode-only steps advance in one go, results identical to exact; "
+		"exact: one event per step, the reference (`llmcap run --exact-steps`)"},
 	{.key = "workload", .type = T_SECTION, .sub = &workload_section, .doc = "the traffic"},
 	{.key = "hardware", .type = T_SECTION, .sub = &hardware_section, .doc = "the fleet"},
 	{.key = "pools", .type = T_MAP, .offset = SC(pools), .count_offset = SC(n_pools),

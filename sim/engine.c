@@ -31,6 +31,8 @@
 #include "llmcap/sim.h"
 #include "llmcap/workload.h"
 
+/* The kind is also the order of events scheduled for the same time at the same time (see
+ * push_event): arrivals of an instant run before the kicks they cause. */
 enum { EV_ARRIVAL = 1, EV_STEP_END = 2, EV_SAMPLE = 3, EV_TIMEOUT = 4, EV_KICK = 5 };
 enum { R_WAITING = 1, R_RUNNING = 2, R_SWAPPED = 3 };
 
@@ -97,6 +99,8 @@ struct replica {
 	bool busy;
 	bool kicked;            /* a start-of-step event is pending */
 	llmcap_time step_start, kv_last;
+	bool plain;             /* the last schedule() preempted, swapped and admitted nothing */
+	int32_t *phase;         /* fast mode: block_size counters of a decode run's boundaries */
 	llmcap_time step_extra; /* swap transfers of the step being built */
 	struct llmcap_step_work work; /* of the step in flight */
 	struct pcache pc;
@@ -118,6 +122,28 @@ struct pool_rt {
 	size_t n_affinity;
 };
 
+/* Queue deadlines of one class, in arrival order (hence in time order: one max_queue_time per
+ * class). Entries whose request was scheduled or has ended are dropped lazily. */
+struct deadlines {
+	struct deadline {
+		llmcap_time time;
+		int64_t id;
+		int32_t slot;
+	} *buf;
+	size_t head, len, cap;
+};
+
+struct pending_arrival {
+	llmcap_time time;
+	uint64_t index; /* the arrival event's data */
+	uint32_t pool;
+};
+
+struct arrivals_ahead {
+	struct pending_arrival *buf;
+	size_t head, len, cap;
+};
+
 struct sim {
 	const struct llmcap_scenario *sc;
 	struct llmcap_results *res;
@@ -132,6 +158,13 @@ struct sim {
 	size_t class_pool[LLMCAP_MAX_CLASSES], class_long_pool[LLMCAP_MAX_CLASSES];
 	int64_t next_id;
 	llmcap_time now;
+	bool fast;                  /* engine_mode fast: decode runs advance many steps at once */
+	llmcap_time next_arrival;   /* of the pending arrival event (INT64_MAX: none) */
+	size_t next_arrival_pool;
+	struct arrivals_ahead ahead; /* drawn, not yet scheduled */
+	bool arrivals_done;         /* none left before the horizon */
+	llmcap_time next_sample;    /* of the pending sample event (INT64_MAX: none) */
+	struct deadlines deadlines[LLMCAP_MAX_CLASSES];
 	bool oom;
 	int sink_rc; /* first non-zero return of a sink callback */
 	const struct llmcap_sink *sink;
@@ -301,7 +334,19 @@ static void pcache_evict_one(struct replica *rp)
 
 static int64_t blocks_for(int64_t tokens, int64_t block_size)
 {
+	/* block sizes are powers of two in practice: a shift instead of a division per request
+	 * per step (tokens >= 0) */
+	if ((block_size & (block_size - 1)) == 0)
+		return (tokens + block_size - 1) >> __builtin_ctzll((unsigned long long)block_size);
 	return (tokens + block_size - 1) / block_size;
+}
+
+/* The step (mod bs) at which a request with c tokens computed before a run's first step needs
+ * its next block: c + j a multiple of bs. */
+static int64_t boundary_phase(int64_t c, int64_t bs)
+{
+	int64_t r = (bs & (bs - 1)) == 0 ? c & (bs - 1) : c % bs;
+	return r == 0 ? 0 : bs - r;
 }
 
 /* Blocks an allocation may use: free ones, and cached ones nobody references. */
@@ -459,7 +504,7 @@ static void request_ended(struct sim *s, const struct req *r, enum llmcap_reques
 /* Busy time of a replica, split over the simulated hours it falls in. */
 static void add_busy(struct sim *s, size_t ri, llmcap_time from, llmcap_time to)
 {
-	double *hours = &s->res->busy_per_hour[ri * s->res->n_hours];
+	llmcap_time *hours = &s->res->busy_per_hour[ri * s->res->n_hours];
 	while (from < to) {
 		size_t h = (size_t)(from / LLMCAP_HOUR);
 		llmcap_time end = (llmcap_time)(h + 1) * LLMCAP_HOUR;
@@ -467,7 +512,7 @@ static void add_busy(struct sim *s, size_t ri, llmcap_time from, llmcap_time to)
 			end = to;
 		if (h >= s->res->n_hours)
 			h = s->res->n_hours - 1;
-		hours[h] += (double)(end - from) * 1e-9;
+		hours[h] += end - from;
 		from = end;
 	}
 }
@@ -546,6 +591,62 @@ static void check_replica(const struct sim *s, const struct replica *rp)
 #define CHECK_REPLICA(s, rp) ((void)0)
 #endif
 
+/* ---- events ---- */
+
+/* Every event is pushed with origin = now and a canonical tie (its kind, then its replica or
+ * request): events due at the same time then run in the order in which they were scheduled,
+ * as insertion order would have it, and events scheduled at the same instant in an order that
+ * depends on what they are rather than on how many pushes came before them. That lets the fast
+ * mode schedule a step end several steps ahead, with the origin the step-by-step mode would
+ * give it, and still have it run in its exact place (docs/performance.md). */
+static void push_event(struct sim *s, llmcap_time time, llmcap_time origin, uint32_t kind,
+		       uint32_t target, uint64_t data, uint64_t index)
+{
+	struct llmcap_event ev = {.time = time, .origin = origin,
+				  .tie = (uint64_t)kind << 56 | (index & ((UINT64_C(1) << 56) - 1)),
+				  .kind = kind, .target = target, .data = data};
+	if (llmcap_events_push(&s->events, ev) != 0)
+		s->oom = true;
+}
+
+static bool deadline_push(struct deadlines *d, llmcap_time t, int64_t id, int32_t slot)
+{
+	if (d->len == d->cap) {
+		size_t cap = d->cap ? 2 * d->cap : 64;
+		struct deadline *b = malloc(cap * sizeof *b);
+		if (!b)
+			return false;
+		for (size_t i = 0; i < d->len; i++)
+			b[i] = d->buf[(d->head + i) % d->cap];
+		free(d->buf);
+		d->buf = b;
+		d->head = 0;
+		d->cap = cap;
+	}
+	d->buf[(d->head + d->len++) % d->cap] = (struct deadline){.time = t, .id = id, .slot = slot};
+	return true;
+}
+
+/* The earliest queue timeout that can still act: its request waits, never scheduled. */
+static llmcap_time next_deadline(struct sim *s)
+{
+	llmcap_time t = INT64_MAX;
+	for (size_t c = 0; c < s->sc->workload.n_classes; c++) {
+		struct deadlines *d = &s->deadlines[c];
+		while (d->len > 0) {
+			const struct deadline *x = &d->buf[d->head];
+			const struct req *r = (size_t)x->slot < s->n_reqs ? &s->reqs[x->slot] : NULL;
+			if (r && r->state == R_WAITING && r->id == x->id && r->first_sched < 0)
+				break;
+			d->head = (d->head + 1) % d->cap;
+			d->len--;
+		}
+		if (d->len > 0 && d->buf[d->head].time < t)
+			t = d->buf[d->head].time;
+	}
+	return t;
+}
+
 /* ---- the waiting queue ---- */
 
 /* Queue position for a request under the pool's policy: FCFS appends (or, for a preempted
@@ -576,6 +677,7 @@ static void enqueue_waiting(struct sim *s, struct replica *rp, int32_t id, bool 
 }
 
 static void spill_or_reject(struct sim *s, struct req *r, enum llmcap_request_status st);
+static llmcap_time next_arrival_to(struct sim *s, size_t p);
 
 /* ---- the scheduler ---- */
 
@@ -698,7 +800,7 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri)
 	const int64_t bs = cfg->block_size;
 	int64_t budget = cfg->max_num_batched_tokens;
 	struct llmcap_step_shape shape = {0};
-	bool preempted = false;
+	bool preempted = false, admitted = false;
 
 	kv_account(s, ri);
 	rp->step_extra = 0;
@@ -759,6 +861,7 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri)
 		r->swap_blocks = 0;
 		r->sched = (int32_t)want;
 		budget -= want;
+		admitted = true;
 		if (!push_running(s, rp, id))
 			break;
 	}
@@ -805,9 +908,11 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri)
 			r->first_sched = s->now;
 		}
 		budget -= want;
+		admitted = true;
 		if (!push_running(s, rp, id))
 			break;
 	}
+	rp->plain = !preempted && !admitted;
 	int64_t used = used_blocks(rp);
 	assert(used >= 0 && used <= rp->num_blocks);
 	if (used > st->kv_peak)
@@ -836,6 +941,169 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri)
 	return shape;
 }
 
+/* ---- the fast mode ---- */
+
+/* A run in progress: step j is scheduled and ends at t after dt; the replica's clock, blocks and
+ * the statistics that step_end and schedule() accumulate per step. */
+struct run {
+	llmcap_time t, dt, prev, max_dt; /* prev: end of step j - 1; max_dt: over steps 2..j-1 */
+	int64_t j, free_blocks, used, busy, oor;
+	double kv_block_time, flops, bytes;
+	struct llmcap_step_work w;
+};
+
+/* The loop of fast_forward: ends steps and schedules the next ones while the run may go on.
+ * a is the next step's attention pairs (= KV tokens read): the contexts plus one per sequence.
+ * Kept apart (not inlined) so that its state lives in registers and profiles show it alone. */
+static __attribute__((noinline)) void decode_run(struct run *restrict r,
+						 const struct llmcap_step_timer *tm,
+						 const int32_t *phase, int64_t bs, double a,
+						 double dn, int64_t min_rem, llmcap_time stop)
+{
+	llmcap_time t = r->t, dt = r->dt, prev = r->prev, max_dt = 0, busy = r->busy;
+	int64_t j = r->j, free_blocks = r->free_blocks, used = r->used, oor = r->oor, m = 1 % bs;
+	double kvt = r->kv_block_time, flops = r->flops, bytes = r->bytes;
+	struct llmcap_step_work w = r->w;
+	while (j < min_rem && t < stop) {
+		int64_t need = phase[m];
+		if (need > free_blocks)
+			break;
+		/* step j ends at t, as step_end accounts it */
+		busy += dt;
+		flops += w.flops;
+		bytes += w.bytes;
+		oor += w.out_of_range;
+		kvt += (double)used * (double)dt;
+		if (j > 1 && dt > max_dt)
+			max_dt = dt;
+		/* step j + 1 is scheduled at t, as schedule() does it */
+		free_blocks -= need;
+		used += need;
+		a += dn; /* whole numbers below 2^53: exact */
+		dt = llmcap_step_timer_decode_ns(tm, a, &w);
+		prev = t;
+		t += dt;
+		j++;
+		if (++m == bs)
+			m = 0;
+	}
+	*r = (struct run){.t = t, .dt = dt, .prev = prev, .max_dt = max_dt, .j = j,
+			  .free_blocks = free_blocks, .used = used, .busy = busy, .oor = oor,
+			  .kv_block_time = kvt, .flops = flops, .bytes = bytes, .w = w};
+}
+
+/* The step just scheduled on replica ri (time now, ending at *end) may be the first of a run
+ * of decode-only steps that the step-by-step mode would take one event each. While the run
+ * lasts, each step schedules every running request for one token and changes nothing else:
+ * no request completes, waiting and swapped requests stay blocked (only fewer blocks become
+ * free), and no event that reads or changes this replica comes due. Such steps are taken here
+ * in a loop, each timed by the same model with the same operations (llmcap_perf_finish) and
+ * accounted exactly as step_end and schedule() would (same additions in the same order); only
+ * the run's last step gets an event, with the origin the step-by-step mode would give it (the
+ * end of the step before), so it runs in the same place among events due at the same time.
+ * The run stops before:
+ *   - the step in which a request completes (that step is the last, a real event);
+ *   - a step whose new KV blocks exceed the free ones (an eviction or a preemption);
+ *   - any step that would end at or after the next arrival, sample or live queue timeout, or
+ *     after the horizon: those events read this replica (routing, spill, samples) or change
+ *     it (admission, timeouts), so they must find it exactly as the step-by-step mode would.
+ * Other replicas' step ends neither read nor change this replica; their completions, and this
+ * replica's, happen only at real events, ordered by (time, origin, kind, replica). */
+static void fast_forward(struct sim *s, size_t ri, llmcap_time *end, llmcap_time *origin)
+{
+	struct replica *rp = &s->replicas[ri];
+	const struct pool_rt *pl = &s->pools[rp->pool];
+	const struct llmcap_pool_cfg *cfg = pl->cfg;
+	struct llmcap_replica_stats *st = &s->res->replicas[ri];
+	const int64_t bs = cfg->block_size;
+	const size_t n = rp->n_running;
+	if (!rp->plain || rp->step_extra != 0 || n == 0)
+		return;
+	/* the first step must be the run's shape: every running request decodes one token */
+	int64_t min_rem = INT64_MAX, ctx = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct req *r = &s->reqs[rp->running[i]];
+		if (r->sched != 1 || r->generated == 0 || r->computed != r->prompt + r->generated - 1)
+			return;
+		/* a request holding fewer prefix entries than it could registers more at a step
+		 * end if its next block's entry is missing (evicted meanwhile): not a plain step */
+		if (cfg->enable_prefix_caching && r->n_prefix < r->prefix_blocks &&
+		    rp->pc.free_ent >= 0 &&
+		    pcache_find(&rp->pc, prefix_key(r->cls, r->prefix_group, r->n_prefix)) < 0)
+			return;
+		if (r->output - r->generated < min_rem)
+			min_rem = r->output - r->generated;
+		ctx += r->computed;
+	}
+	if (min_rem < 2)
+		return;
+	llmcap_time to_pool = next_arrival_to(s, rp->pool);
+	llmcap_time stop = to_pool < s->next_sample ? to_pool : s->next_sample;
+	if (s->sc->horizon < stop)
+		stop = s->sc->horizon + 1;
+	llmcap_time t = *end; /* end of step j */
+	if (t >= stop)
+		return;
+	llmcap_time deadline = next_deadline(s);
+	if (deadline < stop)
+		stop = deadline;
+	if (t >= stop)
+		return;
+	/* A request with c tokens computed before step 1 needs a new block for step j + 1 when
+	 * c + j is a multiple of the block size: phase[m] counts those with j = m (mod bs). */
+	int32_t *phase = rp->phase;
+	for (size_t i = 0; i < n; i++)
+		phase[boundary_phase(s->reqs[rp->running[i]].computed, bs)]++;
+	struct llmcap_step_timer tm;
+	llmcap_step_timer_init(&tm, &pl->perf, (int64_t)n, (int64_t)n);
+	struct run run = {.t = t, .dt = *end - s->now, .prev = s->now, .j = 1,
+			.free_blocks = rp->free_blocks, .used = used_blocks(rp), .busy = st->busy,
+			.oor = st->perf_out_of_range, .kv_block_time = st->kv_block_time,
+			.flops = st->flops, .bytes = st->bytes, .w = rp->work};
+	decode_run(&run, &tm, phase, bs, (double)(ctx + (int64_t)n), (double)n, min_rem, stop);
+	const int64_t j = run.j;
+	const llmcap_time gap1 = t, max_dt = run.max_dt, prev = run.prev;
+	t = run.t;
+	for (size_t i = 0; i < n; i++)
+		phase[boundary_phase(s->reqs[rp->running[i]].computed, bs)] = 0;
+	if (j == 1)
+		return;
+	const int64_t k = j - 1; /* steps taken here, each without its event */
+	for (size_t i = 0; i < n; i++) {
+		struct req *r = &s->reqs[rp->running[i]];
+		if (gap1 - r->last_token > r->max_gap)
+			r->max_gap = gap1 - r->last_token;
+		if (max_dt > r->max_gap)
+			r->max_gap = max_dt;
+		r->computed += (int32_t)k;
+		r->generated += (int32_t)k;
+		r->blocks = (int32_t)blocks_for(r->computed + 1, bs);
+		r->last_token = prev;
+	}
+	rp->free_blocks = run.free_blocks;
+	add_busy(s, ri, s->now, prev); /* the k steps ran back to back from now */
+	rp->step_start = prev;
+	rp->kv_last = prev;
+	rp->work = run.w;
+	st->busy = run.busy;
+	st->flops = run.flops;
+	st->bytes = run.bytes;
+	st->perf_out_of_range = run.oor;
+	st->kv_block_time = run.kv_block_time;
+	/* blocks in use only grow during the run; sums of whole numbers below 2^53 are exact in
+	 * any order */
+	if (run.used > st->kv_peak)
+		st->kv_peak = run.used;
+	st->output_tokens += (double)(k * (int64_t)n);
+	st->steps += k;
+	st->batch_sum += (double)(k * (int64_t)n);
+	s->res->events += k;
+	s->res->fast_steps += k;
+	*end = t;
+	*origin = prev;
+	CHECK_REPLICA(s, rp);
+}
+
 static void try_start_step(struct sim *s, size_t ri)
 {
 	struct replica *rp = &s->replicas[ri];
@@ -847,10 +1115,10 @@ static void try_start_step(struct sim *s, size_t ri)
 	llmcap_time dt = llmcap_perf_step_time(&s->pools[rp->pool].perf, &shape, &rp->work);
 	rp->busy = true;
 	rp->step_start = s->now;
-	struct llmcap_event ev = {.time = s->now + dt + rp->step_extra, .kind = EV_STEP_END,
-				  .target = (uint32_t)ri};
-	if (llmcap_events_push(&s->events, ev) != 0)
-		s->oom = true;
+	llmcap_time end = s->now + dt + rp->step_extra, origin = s->now;
+	if (s->fast)
+		fast_forward(s, ri, &end, &origin);
+	push_event(s, end, origin, EV_STEP_END, (uint32_t)ri, 0, ri);
 }
 
 static void complete(struct sim *s, size_t ri, int32_t id)
@@ -1121,19 +1389,17 @@ static void arrival(struct sim *s, uint64_t data)
 	rp->arrivals_int++;
 	enqueue_waiting(s, rp, id, false);
 	if (cl->max_queue_time > 0) {
-		struct llmcap_event ev = {.time = s->now + cl->max_queue_time, .kind = EV_TIMEOUT,
-					  .target = (uint32_t)id, .data = (uint64_t)r.id};
-		if (llmcap_events_push(&s->events, ev) != 0)
+		llmcap_time due = s->now + cl->max_queue_time;
+		push_event(s, due, s->now, EV_TIMEOUT, (uint32_t)id, (uint64_t)r.id, (uint64_t)r.id);
+		if (s->fast && !deadline_push(&s->deadlines[cls], due, r.id, id))
 			s->oom = true;
 	}
 	/* An idle replica starts its next step after every event of this instant, so that
 	 * requests arriving together are scheduled together (the next arrival is already in the
 	 * queue: see the event loop). */
 	if (!rp->busy && !rp->kicked) {
-		struct llmcap_event ev = {.time = s->now, .kind = EV_KICK, .target = (uint32_t)ri};
 		rp->kicked = true;
-		if (llmcap_events_push(&s->events, ev) != 0)
-			s->oom = true;
+		push_event(s, s->now, s->now, EV_KICK, (uint32_t)ri, 0, ri);
 	}
 }
 
@@ -1162,34 +1428,116 @@ static void queue_timeout(struct sim *s, int32_t id, int64_t req_id)
 	CHECK_REPLICA(s, rp);
 }
 
+static size_t pool_of(const struct sim *s, size_t cls, int64_t prompt)
+{
+	const struct llmcap_class_cfg *cl = &s->sc->workload.classes[cls];
+	return cl->long_prompt_tokens > 0 && prompt > cl->long_prompt_tokens ? s->class_long_pool[cls]
+									       : s->class_pool[cls];
+}
+
+/* Draws the next arrival before the horizon into *a; false when there is none. */
+static bool draw_arrival(struct sim *s, struct pending_arrival *a)
+{
+	if (s->arrivals_done)
+		return false;
+	if (s->script) {
+		if (s->script_next == s->script_n || s->script[s->script_next].time >= s->sc->horizon) {
+			s->arrivals_done = true;
+			return false;
+		}
+		const struct llmcap_scripted_request *q = &s->script[s->script_next];
+		*a = (struct pending_arrival){.time = q->time, .index = s->script_next,
+					      .pool = (uint32_t)pool_of(s, q->cls, q->prompt)};
+		s->script_next++;
+		return true;
+	}
+	/* class and lengths are drawn with the time: with per-class streams the class is the
+	 * stream's, known only now */
+	llmcap_time t = llmcap_workload_next_arrival(&s->wl);
+	if (t >= s->sc->horizon) {
+		s->arrivals_done = true;
+		return false;
+	}
+	size_t cls = llmcap_workload_pick_class(&s->wl);
+	int64_t prompt, output;
+	llmcap_workload_lengths(&s->wl, cls, &prompt, &output);
+	*a = (struct pending_arrival){.time = t, .index = pack_arrival(cls, prompt, output),
+				      .pool = (uint32_t)pool_of(s, cls, prompt)};
+	return true;
+}
+
+/* Arrivals drawn ahead of their events (the fast mode looks ahead for the next arrival to a
+ * pool). Every stream is drawn in the same order whenever it is drawn, so drawing early
+ * changes nothing. */
+static bool ahead_push(struct sim *s)
+{
+	struct arrivals_ahead *q = &s->ahead;
+	struct pending_arrival a;
+	if (!draw_arrival(s, &a))
+		return false;
+	if (q->len == q->cap) {
+		size_t cap = q->cap ? 2 * q->cap : 64;
+		struct pending_arrival *b = malloc(cap * sizeof *b);
+		if (!b) {
+			s->oom = true;
+			return false;
+		}
+		for (size_t i = 0; i < q->len; i++)
+			b[i] = q->buf[(q->head + i) % q->cap];
+		free(q->buf);
+		q->buf = b;
+		q->head = 0;
+		q->cap = cap;
+	}
+	q->buf[(q->head + q->len++) % q->cap] = a;
+	return true;
+}
+
 static void schedule_next_arrival(struct sim *s)
 {
-	llmcap_time t;
-	uint64_t index = 0;
-	if (s->script) {
-		if (s->script_next == s->script_n)
-			return;
-		index = s->script_next;
-		t = s->script[s->script_next++].time;
-	} else {
-		/* class and lengths are drawn with the time: with per-class streams the class is
-		 * the stream's, known only now */
-		t = llmcap_workload_next_arrival(&s->wl);
-		if (t >= s->sc->horizon)
-			return;
-		size_t cls = llmcap_workload_pick_class(&s->wl);
-		int64_t prompt, output;
-		llmcap_workload_lengths(&s->wl, cls, &prompt, &output);
-		index = pack_arrival(cls, prompt, output);
+	struct pending_arrival a;
+	s->next_arrival = INT64_MAX;
+	if (s->ahead.len > 0) {
+		a = s->ahead.buf[s->ahead.head];
+		s->ahead.head = (s->ahead.head + 1) % s->ahead.cap;
+		s->ahead.len--;
+	} else if (!draw_arrival(s, &a)) {
+		return;
 	}
-	if (t < s->sc->horizon) {
-		struct llmcap_event ev = {.time = t, .kind = EV_ARRIVAL, .data = index};
-		if (llmcap_events_push(&s->events, ev) != 0)
-			s->oom = true;
+	push_event(s, a.time, s->now, EV_ARRIVAL, 0, a.index, 0);
+	s->next_arrival = a.time;
+	s->next_arrival_pool = a.pool;
+}
+
+/* No arrival reaches pool p before the returned time (the next one that does, or the last one
+ * drawn ahead when none of up to 64 does). */
+static llmcap_time next_arrival_to(struct sim *s, size_t p)
+{
+	if (s->next_arrival == INT64_MAX || s->next_arrival_pool == p)
+		return s->next_arrival;
+	struct arrivals_ahead *q = &s->ahead;
+	llmcap_time last = s->next_arrival;
+	for (size_t i = 0; i < 64; i++) {
+		if (i == q->len && !ahead_push(s))
+			return s->arrivals_done ? INT64_MAX : last;
+		const struct pending_arrival *a = &q->buf[(q->head + i) % q->cap];
+		if (a->pool == p)
+			return a->time;
+		last = a->time;
 	}
+	return last;
 }
 
 /* ---- set-up, loop and wrap-up ---- */
+
+static void schedule_sample(struct sim *s, llmcap_time t)
+{
+	s->next_sample = INT64_MAX;
+	if (t <= s->sc->horizon) {
+		push_event(s, t, s->now, EV_SAMPLE, 0, 0, 0);
+		s->next_sample = t;
+	}
+}
 
 /* One time-series sample per replica and per pool, for the interval ending now. */
 static void sample(struct sim *s)
@@ -1236,12 +1584,7 @@ static void sample(struct sim *s)
 		if (s->sink->sample && !s->sink_rc)
 			s->sink_rc = s->sink->sample(s->sink->user, &pool_row);
 	}
-	llmcap_time next = s->now + s->sink->sample_interval;
-	if (next <= s->sc->horizon) {
-		struct llmcap_event ev = {.time = next, .kind = EV_SAMPLE};
-		if (llmcap_events_push(&s->events, ev) != 0)
-			s->oom = true;
-	}
+	schedule_sample(s, s->now + s->sink->sample_interval);
 }
 
 static int setup(struct sim *s, const struct llmcap_scenario *sc, const struct llmcap_catalog *cat,
@@ -1262,6 +1605,8 @@ static int setup(struct sim *s, const struct llmcap_scenario *sc, const struct l
 			return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
 	}
 	s->free_list = -1;
+	s->fast = sc->engine_mode == LLMCAP_ENGINE_FAST;
+	s->next_arrival = s->next_sample = INT64_MAX;
 	res->sc = sc;
 	res->horizon = sc->horizon;
 	res->digest = LLMCAP_HASH_INIT;
@@ -1350,6 +1695,8 @@ static int setup(struct sim *s, const struct llmcap_scenario *sc, const struct l
 			rp->pc.lru_head = rp->pc.lru_tail = rp->pc.free_ent = -1;
 			if (cfg->enable_prefix_caching && !pcache_init(&rp->pc, rp->num_blocks))
 				return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+			if (s->fast && !(rp->phase = calloc((size_t)cfg->block_size, sizeof *rp->phase)))
+				return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
 			if (cfg->preemption_mode == LLMCAP_PREEMPT_SWAP)
 				rp->cpu_blocks = rp->cpu_free =
 					(int64_t)floor(cfg->swap_space / s->pools[p].block_bytes);
@@ -1374,7 +1721,11 @@ static void teardown(struct sim *s)
 			free(s->replicas[i].running);
 			free(s->replicas[i].pc.ent);
 			free(s->replicas[i].pc.bucket);
+			free(s->replicas[i].phase);
 		}
+	for (size_t c = 0; c < LLMCAP_MAX_CLASSES; c++)
+		free(s->deadlines[c].buf);
+	free(s->ahead.buf);
 	free(s->replicas);
 	for (size_t i = 0; i < s->n_reqs; i++)
 		free(s->reqs[i].prefix_ent);
@@ -1423,13 +1774,11 @@ static int run(const struct llmcap_scenario *sc, const struct llmcap_catalog *ca
 	s.script_n = script_n;
 	if (rc == 0) {
 		schedule_next_arrival(&s);
-		if (sink && sink->sample_interval > 0 && sink->sample_interval <= sc->horizon) {
-			struct llmcap_event first = {.time = sink->sample_interval, .kind = EV_SAMPLE};
-			if (llmcap_events_push(&s.events, first) != 0)
-				s.oom = true;
-		}
+		if (sink && sink->sample_interval > 0)
+			schedule_sample(&s, sink->sample_interval);
 		struct llmcap_event ev;
 		bool canceled = false;
+		int64_t next_check = 0x1000; /* events, counting the fast mode's steps */
 		while (!s.oom && !s.sink_rc && llmcap_events_pop(&s.events, &ev)) {
 			if (ev.time > sc->horizon)
 				break;
@@ -1451,13 +1800,16 @@ static int run(const struct llmcap_scenario *sc, const struct llmcap_catalog *ca
 			} else {
 				sample(&s);
 			}
-			if (sink && (res->events & 0xfff) == 0) {
+			if (sink && res->events >= next_check) {
 				if (sink->cancel && *sink->cancel) {
 					canceled = true;
 					break;
 				}
-				if (sink->progress && (res->events & 0xffff) == 0)
+				if (sink->progress && (next_check & 0xffff) == 0)
 					sink->progress(sink->progress_user, s.now, sc->horizon, res->events);
+				next_check += 0x1000;
+				if (next_check <= res->events)
+					next_check = (res->events | 0xfff) + 1;
 			}
 		}
 		if (canceled)

@@ -1,11 +1,17 @@
-/* Binary min-heap keyed by (time, seq). See include/llmcap/event.h for the ordering contract. */
+/* Binary min-heap keyed by (time, origin, tie, seq): see include/llmcap/event.h. */
 #include "llmcap/event.h"
 
 #include <stdlib.h>
 
 static bool before(const struct llmcap_event *a, const struct llmcap_event *b)
 {
-	return a->time < b->time || (a->time == b->time && a->seq < b->seq);
+	if (a->time != b->time)
+		return a->time < b->time;
+	if (a->origin != b->origin)
+		return a->origin < b->origin;
+	if (a->tie != b->tie)
+		return a->tie < b->tie;
+	return a->seq < b->seq;
 }
 
 void llmcap_events_init(struct llmcap_events *q)

@@ -71,6 +71,64 @@ bool llmcap_quantiles_add(struct llmcap_quantiles *q, double x)
 	return true;
 }
 
+/* Orders doubles by their bits (sign flipped, negatives inverted): an LSD radix sort in four
+ * 16-bit passes. GSL's heapsort took a fifth of a month's run; this is linear. The order of
+ * equal values cannot show in a quantile. Falls back to gsl_sort without memory. */
+static uint64_t key_of(double x)
+{
+	uint64_t u;
+	memcpy(&u, &x, sizeof u);
+	return u >> 63 ? ~u : u | UINT64_C(1) << 63;
+}
+
+static double value_of(uint64_t k)
+{
+	uint64_t u = k >> 63 ? k & ~(UINT64_C(1) << 63) : ~k;
+	double x;
+	memcpy(&x, &u, sizeof x);
+	return x;
+}
+
+static void sort_doubles(double *v, size_t n)
+{
+	if (n < 256) {
+		gsl_sort(v, 1, n);
+		return;
+	}
+	uint64_t *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+	size_t *count = malloc(65536 * sizeof *count);
+	if (!a || !b || !count) {
+		free(a);
+		free(b);
+		free(count);
+		gsl_sort(v, 1, n);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		a[i] = key_of(v[i]);
+	for (int shift = 0; shift < 64; shift += 16) {
+		memset(count, 0, 65536 * sizeof *count);
+		for (size_t i = 0; i < n; i++)
+			count[a[i] >> shift & 0xffff]++;
+		size_t pos = 0;
+		for (size_t d = 0; d < 65536; d++) {
+			size_t c = count[d];
+			count[d] = pos;
+			pos += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			b[count[a[i] >> shift & 0xffff]++] = a[i];
+		uint64_t *t = a;
+		a = b;
+		b = t;
+	}
+	for (size_t i = 0; i < n; i++)
+		v[i] = value_of(a[i]);
+	free(a);
+	free(b);
+	free(count);
+}
+
 bool llmcap_quantiles_merge(struct llmcap_quantiles *dst, const struct llmcap_quantiles *src)
 {
 	if (dst->streaming != src->streaming || dst->n_buckets != src->n_buckets)
@@ -85,9 +143,36 @@ bool llmcap_quantiles_merge(struct llmcap_quantiles *dst, const struct llmcap_qu
 		dst->max = src->max > dst->max ? src->max : dst->max;
 		return true;
 	}
-	for (size_t i = 0; i < src->n; i++)
-		if (!llmcap_quantiles_add(dst, src->v[i]))
-			return false;
+	if (!(dst->sorted || dst->n == 0) || !src->sorted) {
+		for (size_t i = 0; i < src->n; i++)
+			if (!llmcap_quantiles_add(dst, src->v[i]))
+				return false;
+		return true;
+	}
+	/* both sorted: merge in linear time, and keep the sums in the order adding would */
+	size_t cap = dst->n + src->n + 1;
+	double *nv = malloc(cap * sizeof *nv);
+	if (!nv)
+		return false;
+	for (size_t i = 0; i < src->n; i++) {
+		double x = src->v[i];
+		dst->count++;
+		dst->sum += x;
+		dst->min = x < dst->min ? x : dst->min;
+		dst->max = x > dst->max ? x : dst->max;
+	}
+	size_t i = 0, j = 0, k = 0;
+	while (i < dst->n && j < src->n)
+		nv[k++] = src->v[j] < dst->v[i] ? src->v[j++] : dst->v[i++];
+	while (i < dst->n)
+		nv[k++] = dst->v[i++];
+	while (j < src->n)
+		nv[k++] = src->v[j++];
+	free(dst->v);
+	dst->v = nv;
+	dst->n = k;
+	dst->cap = cap;
+	dst->sorted = true;
 	return true;
 }
 
@@ -97,7 +182,7 @@ double llmcap_quantiles_get(struct llmcap_quantiles *q, double p)
 		return NAN;
 	if (!q->streaming) {
 		if (!q->sorted) {
-			gsl_sort(q->v, 1, q->n);
+			sort_doubles(q->v, q->n);
 			q->sorted = true;
 		}
 		return gsl_stats_quantile_from_sorted_data(q->v, 1, q->n, p);

@@ -144,7 +144,8 @@ static void peak_of(struct llmcap_results *res, struct llmcap_peak_summary *pk)
 		for (size_t p = 0; p < res->n_pools; p++)
 			for (size_t i = 0; i < res->pools[p].n_replicas; i++) {
 				size_t ri = res->pools[p].first_replica + i;
-				double busy = res->busy_per_hour[ri * res->n_hours + (size_t)pk->trough_hour] / 3600.0;
+				double busy = (double)res->busy_per_hour[ri * res->n_hours + (size_t)pk->trough_hour] /
+					      (double)LLMCAP_HOUR;
 				int64_t tp = sc->pools[p].tensor_parallel_size;
 				pk->trough_gpu_load += busy * (double)tp;
 				if (busy >= 0.4)

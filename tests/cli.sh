@@ -129,6 +129,13 @@ expect_err "bad output dir" "cannot create the output file" -- "$LLMCAP" run -o 
 "$LLMCAP" run --set horizon=2h -o "$T/r2.h5" --no-requests --no-timeseries | grep 'run digest' >"$T/d1"
 "$LLMCAP" run --set horizon=2h | grep 'run digest' >"$T/d2"
 cmp -s "$T/d1" "$T/d2" && ok || ko "writing output changed the results"
+# the step-by-step reference prints the same bytes as the default fast mode
+"$LLMCAP" run --set horizon=3h >"$T/fast" 2>/dev/null
+"$LLMCAP" run --set horizon=3h --exact-steps >"$T/exact" 2>/dev/null
+cmp -s "$T/fast" "$T/exact" && ok || ko "--exact-steps changed the report"
+"$LLMCAP" run --set horizon=3h --set engine_mode=exact --json >"$T/exact.json" 2>/dev/null
+"$LLMCAP" run --set horizon=3h --json >"$T/fast.json" 2>/dev/null
+cmp -s "$T/fast.json" "$T/exact.json" && ok || ko "engine_mode: exact changed the JSON summary"
 
 # --quiet prints nothing; --json prints one JSON object
 "$LLMCAP" run --set horizon=1h --quiet >"$T/q" 2>&1 && [ ! -s "$T/q" ] && ok || ko "--quiet printed something"

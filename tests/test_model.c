@@ -366,6 +366,84 @@ static void linear_model(void **state)
 	assert_int_equal(llmcap_perf_step_time(&pf, &s, NULL), 5000000 + 2000000 + 25000);
 }
 
+/* The fast mode's step timer gives llmcap_perf_step_time's nanoseconds bit for bit, with the
+ * same work, for every catalog model, GPU and engine, TP 1, 2, 3 (not a power of two) and 8,
+ * over batch sizes and contexts of decode steps and a general form of mixed steps; and its
+ * screen decides nearly all of them without the full evaluation. */
+static void step_timer_is_exact(void **state)
+{
+	(void)state;
+	uint64_t x = 99;
+	int64_t checked = 0;
+	for (size_t mi = 0; mi < cat.n_models; mi++)
+		for (size_t gi = 0; gi < cat.n_gpus; gi++)
+			for (size_t ei = 0; ei < cat.n_engines; ei++)
+				for (int64_t tp = 1; tp <= 8; tp = tp == 1 ? 2 : tp == 2 ? 3 : tp == 3 ? 8 : 9) {
+					struct llmcap_pool_cfg p = pool_with_defaults(cat.models[mi].name, tp);
+					struct llmcap_perf pf = perf_for(cat.models[mi].name, cat.gpus[gi].name,
+									 cat.engines[ei].name, p);
+					for (int k = 0; k < 40; k++) {
+						x = x * 6364136223846793005u + 1442695040888963407u;
+						int64_t n = 1 + (int64_t)(x >> 56);
+						double ctx = (double)((x >> 20) % 4000000);
+						struct llmcap_step_timer tm;
+						llmcap_step_timer_init(&tm, &pf, n, n);
+						struct llmcap_step_shape sh = {.tokens = n, .samples = n,
+									       .attn_pairs = ctx + (double)n,
+									       .kv_read_tokens = ctx + (double)n};
+						for (int j = 0; j < 50; j++) {
+							struct llmcap_step_work we, wd, wg;
+							llmcap_time e = llmcap_perf_step_time(&pf, &sh, &we);
+							llmcap_time d = llmcap_step_timer_decode_ns(&tm, sh.attn_pairs, &wd);
+							llmcap_time g = llmcap_step_timer_ns(&tm, sh.attn_pairs, sh.kv_read_tokens, &wg);
+							assert_int_equal(d, e);
+							assert_int_equal(g, e);
+							assert_memory_equal(&wd.flops, &we.flops, sizeof we.flops);
+							assert_memory_equal(&wd.bytes, &we.bytes, sizeof we.bytes);
+							assert_memory_equal(&wg.flops, &we.flops, sizeof we.flops);
+							assert_memory_equal(&wg.bytes, &we.bytes, sizeof we.bytes);
+							sh.attn_pairs += (double)n;
+							sh.kv_read_tokens += (double)n;
+							checked++;
+						}
+						/* a mixed step (prefill chunk and decodes): the general form */
+						struct llmcap_step_shape mix = {.tokens = n + 500, .samples = n,
+										.attn_pairs = ctx + 500.0 * 501 / 2,
+										.kv_read_tokens = ctx + 500 + (double)n};
+						struct llmcap_step_work we, wg;
+						llmcap_step_timer_init(&tm, &pf, mix.tokens, mix.samples);
+						assert_int_equal(llmcap_step_timer_ns(&tm, mix.attn_pairs, mix.kv_read_tokens, &wg),
+								 llmcap_perf_step_time(&pf, &mix, &we));
+						assert_memory_equal(&wg.flops, &we.flops, sizeof we.flops);
+						assert_memory_equal(&wg.bytes, &we.bytes, sizeof we.bytes);
+					}
+					llmcap_perf_free(&pf);
+				}
+	assert_true(checked > 100000);
+}
+
+/* Seconds to nanoseconds as llround does, inline. */
+static void round_ns_is_llround(void **state)
+{
+	(void)state;
+	static const double xs[] = {1e-9, 0.49e-9, 0.5e-9, 1.5e-9, 2.5e-9, 0.0123456789, 1234.5e-9,
+				    1e3, 4503599.6e-9};
+	for (size_t i = 0; i < sizeof xs / sizeof xs[0]; i++) {
+		llmcap_time want = llround(xs[i] * 1e9);
+		assert_int_equal(llmcap_perf_round_ns(xs[i]), want > 0 ? want : 1);
+	}
+	uint64_t x = 5;
+	for (int i = 0; i < 100000; i++) {
+		x = x * 6364136223846793005u + 1442695040888963407u;
+		double s = (double)(x >> 11) * 0x1p-53 * 10.0; /* up to 10 s */
+		llmcap_time want = llround(s * 1e9);
+		assert_int_equal(llmcap_perf_round_ns(s), want > 0 ? want : 1);
+		/* and exactly half-way values */
+		double h = (double)(x >> 40) + 0.5;
+		assert_int_equal(llmcap_perf_round_ns(h * 1e-9), llround(h * 1e-9 * 1e9) > 0 ? llround(h * 1e-9 * 1e9) : 1);
+	}
+}
+
 static void cost_reference_inputs(void **state)
 {
 	(void)state;
@@ -409,6 +487,8 @@ int main(void)
 		cmocka_unit_test(mixture_of_experts),
 		cmocka_unit_test(table_model),
 		cmocka_unit_test(linear_model),
+		cmocka_unit_test(step_timer_is_exact),
+		cmocka_unit_test(round_ns_is_llround),
 		cmocka_unit_test(cost_reference_inputs),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -1,9 +1,18 @@
-/* The event queue: a binary min-heap of events ordered by (time, sequence number).
+/* The event queue: a binary min-heap of events ordered by (time, origin, tie, sequence number).
  *
- * Ordering contract: events run in increasing time; events at the same time run in the order
- * they were pushed (the sequence number is a per-queue insertion counter). The order is
- * therefore total and every run is reproducible bit for bit. Payloads are inline (indices, not
- * pointers) and there is no allocation per event beyond amortised growth of the array.
+ * Ordering contract: events run in increasing time; events at the same time run in increasing
+ * origin (the caller's time of the cause that scheduled the event), then increasing tie (a
+ * caller-defined key), then in the order they were pushed (the sequence number is a per-queue
+ * insertion counter). Callers that leave origin and tie at 0 get plain insertion order among
+ * equal times. The order is total and every run is reproducible bit for bit. Payloads are
+ * inline (indices, not pointers) and there is no allocation per event beyond amortised growth
+ * of the array.
+ *
+ * Why origin and tie: a simulation that pushes every event with origin = its current time gets
+ * exactly insertion order wherever origins differ (a later push never has an earlier origin),
+ * and a canonical order (tie) where they do not. Such an order depends only on *when* an event
+ * was scheduled, not on how many other events were pushed before it, so an event can be
+ * scheduled ahead of time (with the origin it would have had) and still run in its place.
  */
 #ifndef LLMCAP_EVENT_H
 #define LLMCAP_EVENT_H
@@ -12,6 +21,8 @@
 
 struct llmcap_event {
 	llmcap_time time;
+	llmcap_time origin; /* caller-defined: when the event was caused (see above) */
+	uint64_t tie;  /* caller-defined order among equal (time, origin) */
 	uint64_t seq;  /* insertion order, assigned by llmcap_events_push */
 	uint32_t kind; /* caller-defined */
 	uint32_t target; /* caller-defined index, e.g. a replica */

@@ -30,6 +30,9 @@
 #include "llmcap/catalog.h"
 #include "llmcap/scenario.h"
 
+#include <math.h>
+#include <string.h>
+
 /* Parameter counts from the architecture (embedding, layers, final norm, LM head). */
 struct llmcap_param_count {
 	double embedding;  /* vocab x hidden */
@@ -136,6 +139,144 @@ struct llmcap_step_work {
 struct llmcap_step_breakdown {
 	double linear, attention, lm_head, comm, overhead;
 };
+
+/* The terms of a step's time and work that depend only on its token and sample counts. A run
+ * of decode-only steps keeps both counts while the context grows, so the fast engine mode
+ * prepares them once and evaluates only the context terms per step (llmcap_perf_finish).
+ * llmcap_perf_step_seconds is exactly llmcap_perf_fixed then llmcap_perf_finish, operation for
+ * operation, so the two ways give the same bits. */
+struct llmcap_step_fixed {
+	double t, n;          /* tokens, samples */
+	double lin, head, comm, over; /* roofline terms, s */
+	double lin_ab;        /* linear model: per_step + per_token x tokens */
+	double flops, bytes;  /* work of the linear operators and the LM head, whole replica */
+};
+void llmcap_perf_fixed(const struct llmcap_perf *pf, int64_t tokens, int64_t samples,
+		       struct llmcap_step_fixed *f);
+/* The table model's time (out of line: GSL interpolation). */
+double llmcap_perf_table_time(const struct llmcap_perf *pf, double tokens, double kv_read_tokens,
+			      bool *out_of_range);
+
+/* The rest of llmcap_perf_step_seconds: attention, the sum, the work. Inline because the fast
+ * engine mode calls it once per decode step. */
+static inline double llmcap_perf_finish(const struct llmcap_perf *pf,
+					const struct llmcap_step_fixed *f, double attn_pairs,
+					double kv_read_tokens, struct llmcap_step_work *work,
+					struct llmcap_step_breakdown *bd)
+{
+	double attn_flops = pf->attn_flops_per_pair * attn_pairs / pf->tp;
+	double attn_bytes = pf->kv_bytes_per_token * (kv_read_tokens + f->t);
+	double attn = attn_flops / pf->attn_flops_peak + attn_bytes / pf->kv_bw;
+	double total = 0;
+	bool oor = false;
+	switch (pf->kind) {
+	case LLMCAP_PERF_ROOFLINE: total = f->lin + attn + f->head + f->comm + f->over; break;
+	case LLMCAP_PERF_LINEAR: total = f->lin_ab + pf->lin_c * kv_read_tokens; break;
+	case LLMCAP_PERF_TABLE: total = llmcap_perf_table_time(pf, f->t, kv_read_tokens, &oor); break;
+	}
+	if (work) {
+		work->flops = f->flops + attn_flops * pf->tp;
+		work->bytes = f->bytes + attn_bytes * pf->tp;
+		work->out_of_range = oor;
+	}
+	if (bd)
+		*bd = (struct llmcap_step_breakdown){.linear = f->lin, .attention = attn,
+						     .lm_head = f->head, .comm = f->comm,
+						     .overhead = f->over};
+	return total;
+}
+
+/* Seconds to whole nanoseconds, half away from zero (llround), at least 1: inline for the
+ * fast mode's per-step loop, exactly llround's result for every value a step can take. */
+static inline llmcap_time llmcap_perf_round_ns(double seconds)
+{
+	double x = seconds * 1e9;
+	llmcap_time ns;
+	if (x >= 0 && x < 0x1p52) {
+		/* truncation and the fraction are exact below 2^52 */
+		ns = (llmcap_time)x;
+		ns += x - (double)ns >= 0.5;
+	} else {
+		ns = (llmcap_time)llround(x);
+	}
+	return ns > 0 ? ns : 1;
+}
+
+/* Times a sequence of steps that share their token and sample counts (a run of decodes), in
+ * the fast engine mode's per-step loop. Its results are llmcap_perf_step_time's, bit for bit.
+ * For the roofline, a screen first evaluates the step time in nanoseconds as k + A s_a + R s_r
+ * (A attention pairs, R KV tokens read; the constants folded at init, no division). Every term
+ * is non-negative, so the screen and llmcap_perf_finish's chain of roundings each lie within
+ * 10 units in the last place of the exact real value: within 2^-48 x of each other. Where the
+ * screen is further than 2^-40 x from a half nanosecond, both round to the same nanosecond and
+ * the screen's rounding is returned; otherwise (about once in 10^5 steps) the full evaluation
+ * runs. The work (FLOPs, bytes) is computed with llmcap_perf_finish's own operations (division
+ * by a power-of-two TP is exact and done as a multiplication). */
+struct llmcap_step_timer {
+	const struct llmcap_perf *pf;
+	struct llmcap_step_fixed f;
+	bool screen;          /* roofline with non-negative terms: screen without divisions */
+	bool tp_pow2;
+	double inv_tp;
+	double k_ns, s_a_ns, s_r_ns; /* the screen: ns = k + A s_a + R s_r */
+	double s_ns;                 /* s_a + s_r, for steps with A = R (decodes) */
+};
+void llmcap_step_timer_init(struct llmcap_step_timer *tm, const struct llmcap_perf *pf,
+			    int64_t tokens, int64_t samples);
+
+static inline llmcap_time llmcap_step_timer_ns(const struct llmcap_step_timer *tm,
+					       double attn_pairs, double kv_read_tokens,
+					       struct llmcap_step_work *work)
+{
+	const struct llmcap_perf *pf = tm->pf;
+	const struct llmcap_step_fixed *f = &tm->f;
+	if (!tm->screen)
+		return llmcap_perf_round_ns(llmcap_perf_finish(pf, f, attn_pairs, kv_read_tokens, work,
+							       NULL));
+	/* the work exactly as llmcap_perf_finish computes it */
+	double af = pf->attn_flops_per_pair * attn_pairs;
+	double attn_flops = tm->tp_pow2 ? af * tm->inv_tp : af / pf->tp;
+	double attn_bytes = pf->kv_bytes_per_token * (kv_read_tokens + f->t);
+	work->flops = f->flops + attn_flops * pf->tp;
+	work->bytes = f->bytes + attn_bytes * pf->tp;
+	work->out_of_range = false;
+	double x = tm->k_ns + attn_pairs * tm->s_a_ns + kv_read_tokens * tm->s_r_ns;
+	if (x >= 1 && x < 0x1p52) {
+		llmcap_time ns = (llmcap_time)x;
+		double frac = x - (double)ns;
+		if (fabs(frac - 0.5) > x * 0x1p-40)
+			return ns + (frac > 0.5);
+	}
+	return llmcap_perf_round_ns(llmcap_perf_finish(pf, f, attn_pairs, kv_read_tokens, work, NULL));
+}
+
+/* The same for a step whose attention pairs equal its KV tokens read (every sequence adds one
+ * token: a decode step), A = R = a. The screen rounds with the 1.5 x 2^52 constant (its low
+ * mantissa bits then hold the nearest integer); ties, and anything near one, take the full
+ * evaluation like the general form. */
+static inline llmcap_time llmcap_step_timer_decode_ns(const struct llmcap_step_timer *tm, double a,
+						      struct llmcap_step_work *work)
+{
+	const struct llmcap_perf *pf = tm->pf;
+	const struct llmcap_step_fixed *f = &tm->f;
+	if (tm->screen && tm->tp_pow2) {
+		/* (x / 2^k) 2^k is x: the work of llmcap_perf_finish without its division */
+		work->flops = f->flops + pf->attn_flops_per_pair * a;
+		work->bytes = f->bytes + pf->kv_bytes_per_token * (a + f->t) * pf->tp;
+		work->out_of_range = false;
+		const double magic = 0x1.8p52;
+		double x = tm->k_ns + a * tm->s_ns;
+		double y = x + magic;
+		double d = x - (y - magic);
+		if (__builtin_expect(x >= 1 && x < 0x1p50 && 0.5 - fabs(d) > x * 0x1p-40, 1)) {
+			uint64_t yb, mb;
+			memcpy(&yb, &y, sizeof yb);
+			memcpy(&mb, &magic, sizeof mb);
+			return (llmcap_time)(yb - mb);
+		}
+	}
+	return llmcap_perf_round_ns(llmcap_perf_finish(pf, f, a, a, work, NULL));
+}
 
 /* Step time in nanoseconds (at least 1). work may be NULL. */
 llmcap_time llmcap_perf_step_time(const struct llmcap_perf *pf, const struct llmcap_step_shape *s,

@@ -182,10 +182,15 @@ struct llmcap_price_cfg {
 	double input, output; /* USD per 1M tokens */
 };
 
+/* How the engine advances replicas: fast takes runs of decode-only steps in one go, with results
+ * identical to exact, which takes one event per step (the reference; docs/performance.md). */
+enum llmcap_engine_mode { LLMCAP_ENGINE_FAST = 0, LLMCAP_ENGINE_EXACT = 1 };
+
 struct llmcap_scenario {
 	char name[128];
 	uint64_t seed;
 	llmcap_time horizon;
+	enum llmcap_engine_mode engine_mode;
 	struct {
 		double rate;             /* requests/s, mean; NAN: derived from tokens_per_month */
 		double tokens_per_month; /* prompt + output tokens; NAN: derived from rate */

@@ -138,13 +138,17 @@ struct llmcap_results {
 	int64_t *arrivals_per_hour; /* length n_hours */
 	size_t n_hours;
 	struct llmcap_hour_stats *hours; /* [class * n_hours + hour] */
-	double *busy_per_hour;           /* [replica * n_hours + hour], seconds */
-	int64_t events;
+	llmcap_time *busy_per_hour;      /* [replica * n_hours + hour]; integer ns, so that sums
+					  * do not depend on how steps are grouped */
+	int64_t events;  /* events processed, counting each step (the same in both engine modes) */
+	int64_t fast_steps; /* of those, steps the fast mode took without an event of their own */
 	uint64_t digest; /* FNV-1a over every request's outcome, in the order they ended */
 };
 
 /* Runs the scenario (already checked by llmcap_scenario_load). sink may be NULL. Results must be
- * freed. Returns -LLMCAP_ECANCELED when *sink->cancel was set. */
+ * freed. Returns -LLMCAP_ECANCELED when *sink->cancel was set. sc->engine_mode chooses how
+ * replicas advance (fast: runs of decode steps at once; exact: one event per step); everything
+ * this reports and streams is identical in both (docs/performance.md), fast_steps aside. */
 int llmcap_simulate(const struct llmcap_scenario *sc, const struct llmcap_catalog *cat,
 		    const struct llmcap_sink *sink, struct llmcap_results *res,
 		    struct llmcap_error *err);
