@@ -15,6 +15,7 @@
 #include "llmcap/metrics.h"
 #include "llmcap/perf.h"
 #include "llmcap/scenario.h"
+#include "llmcap/trace.h"
 
 enum llmcap_request_status {
 	LLMCAP_REQ_COMPLETED = 0,
@@ -130,6 +131,8 @@ struct llmcap_results {
 	size_t n_hours;
 	int64_t events;
 	uint64_t digest; /* FNV-1a over every request's outcome, in the order they ended */
+	bool has_trace;  /* the shared classes replayed workload.trace */
+	struct llmcap_replay_stats trace;
 };
 
 /* Runs the scenario (already checked by llmcap_scenario_load). sink may be NULL. Results must be
@@ -145,6 +148,10 @@ struct llmcap_scripted_request {
 	uint32_t cls;         /* index into the scenario's classes */
 	int64_t prompt, output;
 	int32_t prefix_group; /* which shared prefix of the class (0 when it has one) */
+	/* prefix hash ids, one per workload.trace.hash_block_tokens prompt tokens (as in a
+	 * Mooncake trace); they replace the class's shared prefix; NULL: none */
+	const uint64_t *hash_ids;
+	size_t n_hash_ids;
 };
 
 /* As llmcap_simulate, with these arrivals instead of the scenario's traffic generator. */
