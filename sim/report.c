@@ -280,14 +280,32 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 		const struct llmcap_class_cfg *k = &sc->workload.classes[cl];
 		double mp = llmcap_dist_mean(&k->prompt), mo = llmcap_dist_mean(&k->output);
 		mean_tokens += k->share / share_total * (mp + mo);
+		if (res->has_trace && k->arrival == LLMCAP_ARRIVAL_SHARED) {
+			/* lengths are the trace's: report what arrived */
+			const struct llmcap_class_stats *cs = &res->classes[cl];
+			double n = cs->arrived > 0 ? (double)cs->arrived : NAN;
+			fprintf(out, "           class %-10s trace -> pool %-10s prompt mean %6.0f, output mean "
+				"%5.0f tokens over %lld requests\n", k->name, k->pool[0] ? k->pool : k->name,
+				cs->prompt_tokens / n, cs->output_tokens / n, (long long)cs->arrived);
+			continue;
+		}
 		fprintf(out, "           class %-10s %4.0f%% -> pool %-10s prompt mean %6.0f, output mean %5.0f tokens",
 			k->name, 100 * k->share / share_total, k->pool[0] ? k->pool : k->name, mp, mo);
 		if (k->arrival != LLMCAP_ARRIVAL_SHARED)
 			fprintf(out, ", own %s stream", llmcap_arrival_name(k->arrival));
 		fprintf(out, "\n");
 	}
-	fmt_tokens(mean_tokens * rate * LLMCAP_MONTH_SECONDS, a, sizeof a);
-	fprintf(out, "           expected %.0f tokens/request -> %s tokens/month\n\n", mean_tokens, a);
+	if (res->has_trace) {
+		double tokens = 0;
+		for (size_t cl = 0; cl < res->n_classes; cl++)
+			tokens += res->classes[cl].prompt_tokens + res->classes[cl].output_tokens;
+		fmt_tokens(tokens / horizon_s * LLMCAP_MONTH_SECONDS, a, sizeof a);
+		fprintf(out, "           arrived %.0f tokens/request -> %s tokens/month\n\n",
+			total_arrived ? tokens / (double)total_arrived : 0.0, a);
+	} else {
+		fmt_tokens(mean_tokens * rate * LLMCAP_MONTH_SECONDS, a, sizeof a);
+		fprintf(out, "           expected %.0f tokens/request -> %s tokens/month\n\n", mean_tokens, a);
+	}
 
 	/* -- deployment -- */
 	int64_t gpus_used = 0;

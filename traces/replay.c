@@ -249,11 +249,10 @@ static void counts_line(const struct llmcap_trace_counts *c, FILE *out)
 
 void llmcap_replay_report(const struct llmcap_replay_stats *st, FILE *out)
 {
-	char per[64];
-	llmcap_format_duration(st->period, per, sizeof per);
-	fprintf(out, "trace      %s (%s): %lld rows in the window (%lld outside), one copy lasts %s "
+	fprintf(out, "trace      %s (%s): %lld rows in the window (%lld outside), one copy lasts %.1f s "
 		"of trace time at %.3f/s\n", st->file, llmcap_trace_format_name(st->format),
-		(long long)st->window_rows, (long long)st->outside, per, st->trace_rate);
+		(long long)st->window_rows, (long long)st->outside, (double)st->period * 1e-9,
+		st->trace_rate);
 	fprintf(out, "           replayed %lld requests over %lld cop%s at speedup %.6g (%.3f/s)\n",
 		(long long)st->replayed, (long long)st->copies, st->copies == 1 ? "y" : "ies",
 		st->speedup, st->trace_rate * st->speedup);
