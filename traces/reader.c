@@ -298,6 +298,7 @@ static int header(struct llmcap_trace_reader *r, struct llmcap_error *err)
 			memmove(r->line, r->line + 3, r->line_len - 2); /* UTF-8 byte order mark */
 		if (!blank_or_comment(r->line))
 			break;
+		r->counts.blank++;
 	}
 	if (got < 0)
 		return llmcap_errorf(err, LLMCAP_EIO, "%s: read error: %s", r->path, strerror(errno));
