@@ -19,7 +19,8 @@
  * cached by (class, prefix group, block index); a request admitted with computed == 0 reuses the
  * longest run of cached leading blocks (at most num_tokens - 1 tokens, as vLLM caps it), which
  * skips their prefill. Unreferenced cached blocks stay allocatable and are evicted least recently
- * freed first.
+ * freed first. A request with trace hash ids (a Mooncake row) keys its blocks by the chained ids
+ * instead (block_key), so that requests of any class share the blocks whose tokens agree.
  */
 #include <assert.h>
 #include <gsl/gsl_randist.h>
