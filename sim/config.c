@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "llmcap/perf.h"
+#include "llmcap/trace.h"
 
 enum ftype {
 	T_STR,
@@ -91,6 +92,12 @@ static const char *const opex_names[] = {"flat", "power", NULL};
 static const char *const perf_model_names[] = {"roofline", "linear", "table", NULL};
 static const char *const engine_mode_names[] = {"fast", "exact", NULL};
 static const char *const table_range_names[] = {"clamp", "extrapolate", NULL};
+static const char *const trace_format_names[] = {"auto", "azure", "burstgpt", "mooncake", "csv",
+						 "llmcap", NULL};
+static const char *const time_unit_names[] = {"s", "ms", "us", "ns", "datetime", NULL};
+static const char *const bad_rows_names[] = {"fail", "skip", NULL};
+static const char *const fill_names[] = {"none", "loop", NULL};
+static const char *const assign_names[] = {"share", "column", "rule", NULL};
 
 const char *llmcap_dtype_name(enum llmcap_dtype d)
 {
@@ -242,6 +249,88 @@ static const struct field class_fields[] = {
 };
 static const struct section class_section = SECTION(class_fields);
 
+#define TR(member) offsetof(struct llmcap_trace_cfg, member)
+#define TM(member) offsetof(struct llmcap_trace_model_cfg, member)
+
+static const struct field trace_model_fields[] = {
+	{.key = "class", .type = T_STR, .offset = TM(cls), .size = LLMCAP_NAME_MAX, .def = "",
+	 .doc = "the class (with arrival: shared) that rows with this class column value go to"},
+};
+static const struct section trace_model_section = SECTION(trace_model_fields);
+
+static const struct field trace_fields[] = {
+	{.key = "file", .type = T_PATH, .offset = TR(file), .size = LLMCAP_PATH_MAX, .def = "",
+	 .doc = "a production trace replayed as the arrivals of the classes with arrival: shared "
+		"(relative to the scenario file's folder; empty: synthetic traffic); read streamed "
+		"(docs/traces.md)"},
+	{.key = "format", .type = T_ENUM, .offset = TR(format), .def = "auto",
+	 .names = trace_format_names,
+	 .doc = "auto: detected from the header; azure (TIMESTAMP,ContextTokens,GeneratedTokens), "
+		"burstgpt (columns by name, 0 response tokens = failed, not replayed), mooncake (JSON "
+		"lines, prefix hash_ids), csv (the *_column keys), llmcap (llmcap workload --out)"},
+	{.key = "time_column", .type = T_STR, .offset = TR(time_column), .size = LLMCAP_NAME_MAX,
+	 .def = "timestamp", .doc = "csv: the arrival time column"},
+	{.key = "time_unit", .type = T_ENUM, .offset = TR(time_unit), .def = "s",
+	 .names = time_unit_names,
+	 .doc = "csv: the time column's unit, or datetime (YYYY-MM-DD HH:MM:SS[.fraction][Z|+HH:MM])"},
+	{.key = "prompt_column", .type = T_STR, .offset = TR(prompt_column), .size = LLMCAP_NAME_MAX,
+	 .def = "prompt_tokens", .doc = "csv: the prompt tokens column"},
+	{.key = "output_column", .type = T_STR, .offset = TR(output_column), .size = LLMCAP_NAME_MAX,
+	 .def = "output_tokens", .doc = "csv: the output tokens column"},
+	{.key = "class_column", .type = T_STR, .offset = TR(class_column), .size = LLMCAP_NAME_MAX,
+	 .def = "",
+	 .doc = "the class/model column for assign: column (empty: Model for burstgpt, class for "
+		"llmcap; csv needs one)"},
+	{.key = "start", .type = T_DURATION, .offset = TR(start), .def = "0s", .min = 0,
+	 .max = HUGE_VAL, .doc = "window start, trace time after the first row"},
+	{.key = "end", .type = T_DURATION, .offset = TR(end), .def = "0s", .min = 0, .max = HUGE_VAL,
+	 .doc = "window end, trace time after the first row (0s: the file's end)"},
+	{.key = "speedup", .type = T_DOUBLE, .offset = TR(speedup), .def = "1", .min = 0,
+	 .max = 1e6, .flags = F_MIN_EXCL | F_HAS_MAX | F_NULL, .alt = "rate",
+	 .doc = "trace time runs this many times faster in simulated time (2: twice the rate); "
+		"null: from rate"},
+	{.key = "rate", .type = T_RATE, .offset = TR(rate), .def = "null", .min = 0,
+	 .max = HUGE_VAL, .flags = F_MIN_EXCL | F_NULL, .alt = "speedup",
+	 .doc = "instead of speedup: the mean rate to replay the window at (e.g. 20/s); the speedup "
+		"is this over the window's own rate"},
+	{.key = "fill", .type = T_ENUM, .offset = TR(fill), .def = "none", .names = fill_names,
+	 .doc = "none: arrivals end with the window; loop: copies of the window back to back until "
+		"the horizon (one copy lasts end - start, or up to the last row plus one mean gap)"},
+	{.key = "assign", .type = T_ENUM, .offset = TR(assign), .def = "share", .names = assign_names,
+	 .doc = "class of each row: share (a seeded random split by the shared classes' shares); "
+		"column (the class column through models, else a class of that name, else class); "
+		"rule (prompts longer than long_prompt_tokens go to long_prompt_class, others to class)"},
+	{.key = "models", .type = T_MAP, .offset = TR(models), .count_offset = TR(n_models),
+	 .elem_size = sizeof(struct llmcap_trace_model_cfg), .max_count = LLMCAP_TRACE_MODELS_MAX,
+	 .sub = &trace_model_section,
+	 .doc = "assign column: class column values (e.g. ChatGPT, GPT-4) and their classes"},
+	{.key = "class", .type = T_STR, .offset = TR(cls), .size = LLMCAP_NAME_MAX, .def = "",
+	 .doc = "rule: the class of prompts up to long_prompt_tokens (empty: the first shared "
+		"class); column: the class of values with no mapping (empty: such rows are bad rows)"},
+	{.key = "long_prompt_tokens", .type = T_INT, .offset = TR(long_prompt_tokens), .def = "0",
+	 .min = 0, .max = 1 << 24, .flags = F_HAS_MAX, .doc = "rule: the prompt length threshold"},
+	{.key = "long_prompt_class", .type = T_STR, .offset = TR(long_prompt_class),
+	 .size = LLMCAP_NAME_MAX, .def = "", .doc = "rule: the class of longer prompts"},
+	{.key = "max_prompt", .type = T_INT, .offset = TR(max_prompt), .def = "0", .min = 0,
+	 .max = 1 << 24, .flags = F_HAS_MAX,
+	 .doc = "cap on replayed prompt tokens (0: none); capped rows are counted"},
+	{.key = "max_output", .type = T_INT, .offset = TR(max_output), .def = "0", .min = 0,
+	 .max = 1 << 24, .flags = F_HAS_MAX,
+	 .doc = "cap on replayed output tokens (0: none); capped rows are counted"},
+	{.key = "bad_rows", .type = T_ENUM, .offset = TR(bad_rows), .def = "fail",
+	 .names = bad_rows_names,
+	 .doc = "fail: the first bad row (missing field, non-numeric or negative value, time going "
+		"backwards, bad JSON, invalid UTF-8, a line over 1 MiB, a truncated last line) stops "
+		"with FILE:LINE and the reason, before the simulation; skip: skip them, counted by "
+		"reason in the summary"},
+	{.key = "hash_block_tokens", .type = T_INT, .offset = TR(hash_block_tokens), .def = "512",
+	 .min = 1, .max = 1 << 20, .flags = F_HAS_MAX,
+	 .doc = "mooncake: prompt tokens per hash id (512 in Mooncake's traces); with "
+		"enable_prefix_caching, engine blocks whose tokens lie in identical hash-id prefixes "
+		"are shared"},
+};
+static const struct section trace_section = SECTION(trace_fields);
+
 static const struct field workload_fields[] = {
 	{.key = "rate", .type = T_RATE, .offset = SC(workload.rate), .def = "50000/day",
 	 .flags = F_MIN_EXCL | F_NULL, .alt = "tokens_per_month",
@@ -269,6 +358,8 @@ static const struct field workload_fields[] = {
 	 .count_offset = SC(workload.n_classes), .elem_size = sizeof(struct llmcap_class_cfg),
 	 .max_count = LLMCAP_MAX_CLASSES, .sub = &class_section,
 	 .doc = "request classes by name (at least one)"},
+	{.key = "trace", .type = T_SECTION, .offset = SC(workload.trace), .sub = &trace_section,
+	 .doc = "replay a production trace (docs/traces.md)"},
 };
 static const struct section workload_section = SECTION(workload_fields);
 
@@ -1302,6 +1393,8 @@ static int apply_map(const struct walk *w, const struct field *f, void *base,
 				snprintf(((struct llmcap_pool_cfg *)(void *)entry)->where, 160, "%s", loc);
 			else if (f->sub == &price_section)
 				snprintf(((struct llmcap_price_cfg *)(void *)entry)->where, 160, "%s", loc);
+			else if (f->sub == &trace_model_section)
+				snprintf(((struct llmcap_trace_model_cfg *)(void *)entry)->where, 160, "%s", loc);
 		}
 		if (fy_node_is_scalar(v) && is_null_text(fy_node_get_scalar0(v)))
 			continue; /* "name: ~" declares an entry with all defaults */
@@ -2019,6 +2112,82 @@ static int check_diurnal(const char *where, const char *what, const struct llmca
 	return 0;
 }
 
+/* A class that takes trace rows: one with arrival: shared. */
+static int check_trace_class(const struct llmcap_scenario *sc, const char *key, const char *name,
+			     const char *where, struct llmcap_error *err)
+{
+	char names[512] = "";
+	for (size_t c = 0; c < sc->workload.n_classes; c++) {
+		const struct llmcap_class_cfg *cl = &sc->workload.classes[c];
+		if (cl->arrival != LLMCAP_ARRIVAL_SHARED)
+			continue;
+		if (!strcmp(cl->name, name))
+			return 0;
+		snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", *names ? ", " : "",
+			 cl->name);
+	}
+	return llmcap_errorf(err, LLMCAP_EINVAL,
+			     "%s%s%s: '%s' is not a class with arrival: shared; expected one of: %s",
+			     where, *where ? ": " : "", key, name, names);
+}
+
+static int check_trace(const struct llmcap_scenario *sc, struct llmcap_error *err)
+{
+	const struct llmcap_trace_cfg *t = &sc->workload.trace;
+	size_t shared = 0;
+	for (size_t c = 0; c < sc->workload.n_classes; c++)
+		shared += sc->workload.classes[c].arrival == LLMCAP_ARRIVAL_SHARED;
+	if (shared == 0)
+		return llmcap_errorf(err, LLMCAP_EINVAL,
+				     "workload.trace.file: no class takes the trace's rows; expected at "
+				     "least one class with arrival: shared (classes with their own "
+				     "arrival stay synthetic)");
+	if (isnan(t->speedup) && isnan(t->rate))
+		return llmcap_errorf(err, LLMCAP_EINVAL,
+				     "workload.trace.speedup and workload.trace.rate are both null; "
+				     "expected one of them");
+	if (t->end > 0 && t->end <= t->start)
+		return llmcap_errorf(err, LLMCAP_EINVAL,
+				     "workload.trace.end (%.9g s) is not after start (%.9g s); expected "
+				     "end > start, or 0s for the file's end",
+				     (double)t->end * 1e-9, (double)t->start * 1e-9);
+	int rc = 0;
+	if (t->cls[0])
+		rc = check_trace_class(sc, "workload.trace.class", t->cls, "", err);
+	if (rc == 0 && t->assign == LLMCAP_ASSIGN_RULE) {
+		if (t->long_prompt_tokens <= 0)
+			return llmcap_errorf(err, LLMCAP_EINVAL,
+					     "workload.trace.assign: rule needs workload.trace.long_prompt_tokens "
+					     "> 0 and workload.trace.long_prompt_class");
+		rc = check_trace_class(sc, "workload.trace.long_prompt_class", t->long_prompt_class, "",
+				       err);
+	}
+	for (size_t i = 0; rc == 0 && t->assign == LLMCAP_ASSIGN_COLUMN && i < t->n_models; i++) {
+		char key[LLMCAP_NAME_MAX + 48];
+		snprintf(key, sizeof key, "workload.trace.models.%s.class", t->models[i].name);
+		rc = check_trace_class(sc, key, t->models[i].cls, t->models[i].where, err);
+	}
+	if (rc)
+		return rc;
+	/* the header now, so that an unknown format or a missing column stops the run early */
+	struct llmcap_trace_reader rd;
+	struct llmcap_error terr = {0};
+	rc = llmcap_trace_open(&rd, t->file, t, &terr);
+	if (rc)
+		return llmcap_errorf(err, -rc, "workload.trace.file: %s", terr.msg);
+	bool no_class = t->assign == LLMCAP_ASSIGN_COLUMN && rd.col_class < 0 &&
+			rd.fmt != LLMCAP_TRACE_MOONCAKE;
+	bool mooncake_column = t->assign == LLMCAP_ASSIGN_COLUMN && rd.fmt == LLMCAP_TRACE_MOONCAKE;
+	enum llmcap_trace_format fmt = rd.fmt;
+	llmcap_trace_close(&rd);
+	if (no_class || mooncake_column)
+		return llmcap_errorf(err, LLMCAP_EINVAL,
+				     "workload.trace.assign: column, but %s (%s) has no class column; "
+				     "expected workload.trace.class_column naming one, or assign: share "
+				     "or rule", t->file, llmcap_trace_format_name(fmt));
+	return 0;
+}
+
 int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_catalog *cat,
 			  struct llmcap_error *err)
 {
@@ -2113,6 +2282,11 @@ int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_
 					     "%s: cost.api.prices.%s: there is no class '%s'",
 					     sc->cost.api.prices[i].where, sc->cost.api.prices[i].name,
 					     sc->cost.api.prices[i].name);
+	}
+	if (sc->workload.trace.file[0]) {
+		int trc = check_trace(sc, err);
+		if (trc)
+			return trc;
 	}
 	int64_t gpus_needed = 0;
 	for (size_t p = 0; p < sc->n_pools; p++) {

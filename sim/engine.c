@@ -19,7 +19,8 @@
  * cached by (class, prefix group, block index); a request admitted with computed == 0 reuses the
  * longest run of cached leading blocks (at most num_tokens - 1 tokens, as vLLM caps it), which
  * skips their prefill. Unreferenced cached blocks stay allocatable and are evicted least recently
- * freed first.
+ * freed first. A request with trace hash ids (a Mooncake row) keys its blocks by the chained ids
+ * instead (block_key), so that requests of any class share the blocks whose tokens agree.
  */
 #include <assert.h>
 #include <gsl/gsl_randist.h>
@@ -51,6 +52,8 @@ struct req {
 	int32_t *prefix_ent;       /* their entry ids */
 	int32_t prefix_blocks;     /* cacheable leading blocks (full blocks of the shared prefix) */
 	int32_t prefix_group;
+	int32_t n_chain;           /* trace hash ids: chained (prefix) hashes of each trace block */
+	uint64_t *chain;
 	int32_t swap_blocks;       /* blocks held in CPU memory while swapped out */
 	int64_t priority;
 	uint32_t cls, pool, replica;
@@ -137,6 +140,8 @@ struct pending_arrival {
 	llmcap_time time;
 	uint64_t index; /* the arrival event's data */
 	uint32_t pool;
+	uint64_t *ids;  /* a trace's prefix hash ids (owned), or NULL */
+	size_t n_ids;
 };
 
 struct arrivals_ahead {
@@ -170,6 +175,13 @@ struct sim {
 	const struct llmcap_sink *sink;
 	const struct llmcap_scripted_request *script; /* instead of the generator, if set */
 	size_t script_n, script_next;
+	/* hash ids of the arrival scheduled ahead and of the one being handled (two buffers,
+	 * since the next arrival is drawn before the current one is handled) */
+	uint64_t *ids[2];
+	size_t n_ids[2], cap_ids[2];
+	int ids_pending;
+	int64_t hash_block_tokens;
+	bool trace_failed;
 };
 
 /* ---- small containers ---- */
@@ -248,6 +260,8 @@ static void req_release(struct sim *s, int32_t i)
 {
 	free(s->reqs[i].prefix_ent);
 	s->reqs[i].prefix_ent = NULL;
+	free(s->reqs[i].chain);
+	s->reqs[i].chain = NULL;
 	s->reqs[i].state = 0;
 	s->reqs[i].next_free = s->free_list;
 	s->free_list = i;
@@ -259,6 +273,21 @@ static uint64_t prefix_key(uint32_t cls, int32_t group, int32_t block)
 {
 	uint64_t k[3] = {cls, (uint64_t)(uint32_t)group, (uint64_t)(uint32_t)block};
 	return llmcap_hash_bytes(LLMCAP_HASH_INIT, k, sizeof k);
+}
+
+/* The cache key of a request's block: by (class, prefix group, index) for a class's shared
+ * prefix; for a request with trace hash ids, by the chained hash of every trace block up to the
+ * one holding the block's last token, and the block's index. Two requests then share a block
+ * exactly when their ids agree over all the tokens up to its end, whatever block_size is. */
+static uint64_t block_key(const struct sim *s, const struct req *r, int32_t block)
+{
+	if (!r->chain)
+		return prefix_key(r->cls, r->prefix_group, block);
+	int64_t bs = s->pools[r->pool].cfg->block_size;
+	int64_t k = ((int64_t)(block + 1) * bs - 1) / s->hash_block_tokens;
+	assert(k >= 0 && k < r->n_chain);
+	uint64_t x[2] = {r->chain[k], (uint64_t)(uint32_t)block};
+	return llmcap_hash_bytes(UINT64_C(0x51afd7ed558ccd), x, sizeof x);
 }
 
 static bool pcache_init(struct pcache *pc, int64_t num_blocks)
@@ -395,7 +424,7 @@ static void register_prefix(struct sim *s, struct replica *rp, struct req *r)
 	if (full > r->prefix_blocks)
 		full = r->prefix_blocks;
 	while (r->n_prefix < full) {
-		uint64_t key = prefix_key(r->cls, r->prefix_group, r->n_prefix);
+		uint64_t key = block_key(s, r, r->n_prefix);
 		if (pcache_find(&rp->pc, key) >= 0 || rp->pc.free_ent < 0)
 			return; /* a duplicate stays private, as does anything after it */
 		int32_t e = rp->pc.free_ent;
@@ -759,7 +788,7 @@ static int32_t prefix_lookup(const struct sim *s, const struct replica *rp, cons
 	int32_t hits = 0;
 	*revived = 0;
 	while (hits < n) {
-		int32_t e = pcache_find(&rp->pc, prefix_key(r->cls, r->prefix_group, hits));
+		int32_t e = pcache_find(&rp->pc, block_key(s, r, hits));
 		if (e < 0)
 			break;
 		*revived += rp->pc.ent[e].ref == 0;
@@ -778,7 +807,7 @@ static bool hold_prefix(struct sim *s, struct replica *rp, struct req *r, int32_
 		r->prefix_cap = hits;
 	}
 	for (int32_t i = 0; i < hits; i++) {
-		int32_t e = pcache_find(&rp->pc, prefix_key(r->cls, r->prefix_group, i));
+		int32_t e = pcache_find(&rp->pc, block_key(s, r, i));
 		if (rp->pc.ent[e].ref++ == 0) {
 			lru_unlink(&rp->pc, e);
 			rp->pc.n_evictable--;
@@ -1260,7 +1289,8 @@ static size_t route(struct sim *s, size_t pool, const struct req *r)
 		size_t least = least_loaded(s, pool, LLMCAP_ROUTER_LEAST_OUTSTANDING);
 		if (r->prefix_blocks == 0 || !pl->affinity)
 			return least;
-		size_t slot = prefix_key(r->cls, r->prefix_group, -1) % pl->n_affinity;
+		size_t slot = (r->chain ? r->chain[0] : prefix_key(r->cls, r->prefix_group, -1)) %
+			      pl->n_affinity;
 		int32_t last = pl->affinity[slot];
 		/* stay with the replica that has the prefix unless it is clearly busier */
 		size_t pick = last >= 0 && s->replicas[last].outstanding <=
@@ -1314,18 +1344,36 @@ static uint64_t pack_arrival(size_t cls, int64_t prompt, int64_t output)
 	return (uint64_t)cls << 58 | (uint64_t)prompt << 29 | (uint64_t)output;
 }
 
-static void arrival(struct sim *s, uint64_t data)
+/* Chains trace hash ids: link k hashes ids 0..k, so equal links mean equal prefixes. */
+static uint64_t *chain_ids(const uint64_t *ids, size_t n)
+{
+	uint64_t *c = malloc(n * sizeof *c);
+	if (!c)
+		return NULL;
+	uint64_t h = UINT64_C(0x7f4a7c159e3779b9);
+	for (size_t i = 0; i < n; i++)
+		c[i] = h = llmcap_hash_bytes(h, &ids[i], sizeof ids[i]);
+	return c;
+}
+
+static void arrival(struct sim *s, uint64_t data, int ids_slot)
 {
 	size_t cls;
 	int64_t prompt, output;
 	int32_t group = 0;
+	const uint64_t *ids = NULL;
+	size_t n_ids = 0;
 	if (s->script) {
 		const struct llmcap_scripted_request *q = &s->script[data];
 		cls = q->cls;
 		prompt = q->prompt;
 		output = q->output;
 		group = q->prefix_group;
+		ids = q->hash_ids;
+		n_ids = q->n_hash_ids;
 	} else {
+		ids = s->ids[ids_slot];
+		n_ids = s->n_ids[ids_slot];
 		cls = (size_t)(data >> 58);
 		prompt = (int64_t)(data >> 29 & ((1u << 29) - 1));
 		output = (int64_t)(data & ((1u << 29) - 1));
@@ -1360,25 +1408,42 @@ static void arrival(struct sim *s, uint64_t data)
 		spill_or_reject(s, &r, LLMCAP_REQ_REJECTED_MAX_MODEL_LEN);
 		return;
 	}
+	if (n_ids > 0) {
+		/* full engine blocks of the prompt covered by the trace's hash ids */
+		int64_t covered = (int64_t)n_ids * s->hash_block_tokens;
+		if (covered > prompt)
+			covered = prompt;
+		r.chain = chain_ids(ids, n_ids);
+		if (!r.chain) {
+			s->oom = true;
+			return;
+		}
+		r.n_chain = (int32_t)n_ids;
+		r.prefix_blocks = (int32_t)(covered / pl->cfg->block_size);
+	}
 	size_t ri = route(s, pool, &r);
 	struct replica *rp = &s->replicas[ri];
 	r.replica = (uint32_t)ri;
 	const bool spill = cl->when_limited == LLMCAP_LIMIT_SPILL;
 	if (pl->cfg->spill.waiting_above > 0 && (int64_t)rp->waiting.len >= pl->cfg->spill.waiting_above) {
 		spill_or_reject(s, &r, LLMCAP_REQ_SPILLED_POOL_WAITING);
+		free(r.chain);
 		return;
 	}
 	if (pl->cfg->spill.kv_above > 0 &&
 	    (double)used_blocks(rp) >= pl->cfg->spill.kv_above * (double)rp->num_blocks) {
 		spill_or_reject(s, &r, LLMCAP_REQ_SPILLED_POOL_KV);
+		free(r.chain);
 		return;
 	}
 	if (cl->max_waiting > 0 && (int64_t)rp->waiting.len >= cl->max_waiting) {
 		spill_or_reject(s, &r, spill ? LLMCAP_REQ_SPILLED_QUEUE_FULL : LLMCAP_REQ_REJECTED_QUEUE_FULL);
+		free(r.chain);
 		return;
 	}
 	int32_t id = req_alloc(s);
 	if (id < 0) {
+		free(r.chain);
 		s->oom = true;
 		return;
 	}
@@ -1454,7 +1519,9 @@ static bool draw_arrival(struct sim *s, struct pending_arrival *a)
 	/* class and lengths are drawn with the time: with per-class streams the class is the
 	 * stream's, known only now */
 	llmcap_time t = llmcap_workload_next_arrival(&s->wl);
-	if (t >= s->sc->horizon) {
+	if (llmcap_workload_error(&s->wl, NULL))
+		s->trace_failed = true;
+	if (t >= s->sc->horizon || s->trace_failed) {
 		s->arrivals_done = true;
 		return false;
 	}
@@ -1463,6 +1530,17 @@ static bool draw_arrival(struct sim *s, struct pending_arrival *a)
 	llmcap_workload_lengths(&s->wl, cls, &prompt, &output);
 	*a = (struct pending_arrival){.time = t, .index = pack_arrival(cls, prompt, output),
 				      .pool = (uint32_t)pool_of(s, cls, prompt)};
+	const uint64_t *ids;
+	size_t n = llmcap_workload_hash_ids(&s->wl, &ids);
+	if (n > 0) {
+		a->ids = malloc(n * sizeof *a->ids);
+		if (!a->ids) {
+			s->oom = true;
+			return false;
+		}
+		memcpy(a->ids, ids, n * sizeof *ids);
+		a->n_ids = n;
+	}
 	return true;
 }
 
@@ -1503,6 +1581,13 @@ static void schedule_next_arrival(struct sim *s)
 		s->ahead.len--;
 	} else if (!draw_arrival(s, &a)) {
 		return;
+	}
+	/* the arrival's hash ids (a trace's prefix blocks) go with its event */
+	{
+		int b = s->ids_pending;
+		free(s->ids[b]);
+		s->ids[b] = a.ids;
+		s->n_ids[b] = s->cap_ids[b] = a.n_ids;
 	}
 	push_event(s, a.time, s->now, EV_ARRIVAL, 0, a.index, 0);
 	s->next_arrival = a.time;
@@ -1595,6 +1680,7 @@ static int setup(struct sim *s, const struct llmcap_scenario *sc, const struct l
 	s->sc = sc;
 	s->res = res;
 	s->sink = sink;
+	s->hash_block_tokens = sc->workload.trace.hash_block_tokens;
 	bool streaming = sc->output.percentiles == LLMCAP_PERCENTILES_STREAMING;
 	for (size_t c = 0; c < sc->workload.n_classes; c++) {
 		struct llmcap_class_stats *cs = &res->classes[c];
@@ -1710,6 +1796,8 @@ static void teardown(struct sim *s)
 	llmcap_events_free(&s->events);
 	gsl_rng_free(s->routing);
 	gsl_rng_free(s->prefix_rng);
+	free(s->ids[0]);
+	free(s->ids[1]);
 	for (size_t p = 0; p < LLMCAP_MAX_POOLS; p++) {
 		gsl_rng_free(s->pools[p].api);
 		free(s->pools[p].affinity);
@@ -1725,10 +1813,14 @@ static void teardown(struct sim *s)
 		}
 	for (size_t c = 0; c < LLMCAP_MAX_CLASSES; c++)
 		free(s->deadlines[c].buf);
+	for (size_t i = 0; i < s->ahead.len; i++)
+		free(s->ahead.buf[(s->ahead.head + i) % s->ahead.cap].ids);
 	free(s->ahead.buf);
 	free(s->replicas);
-	for (size_t i = 0; i < s->n_reqs; i++)
+	for (size_t i = 0; i < s->n_reqs; i++) {
 		free(s->reqs[i].prefix_ent);
+		free(s->reqs[i].chain);
+	}
 	free(s->reqs);
 	for (size_t p = 0; p < LLMCAP_MAX_POOLS; p++)
 		llmcap_perf_free(&s->pools[p].perf);
@@ -1779,7 +1871,7 @@ static int run(const struct llmcap_scenario *sc, const struct llmcap_catalog *ca
 		struct llmcap_event ev;
 		bool canceled = false;
 		int64_t next_check = 0x1000; /* events, counting the fast mode's steps */
-		while (!s.oom && !s.sink_rc && llmcap_events_pop(&s.events, &ev)) {
+		while (!s.oom && !s.sink_rc && !s.trace_failed && llmcap_events_pop(&s.events, &ev)) {
 			if (ev.time > sc->horizon)
 				break;
 			assert(ev.time >= s.now && "simulated time went backwards");
@@ -1788,8 +1880,10 @@ static int run(const struct llmcap_scenario *sc, const struct llmcap_catalog *ca
 			if (ev.kind == EV_ARRIVAL) {
 				/* the next arrival first: one at this same instant then runs before
 				 * the replica's start-of-step event */
+				int cur = s.ids_pending;
+				s.ids_pending ^= 1;
 				schedule_next_arrival(&s);
-				arrival(&s, ev.data);
+				arrival(&s, ev.data, cur);
 			} else if (ev.kind == EV_KICK) {
 				s.replicas[ev.target].kicked = false;
 				try_start_step(&s, ev.target);
@@ -1815,10 +1909,16 @@ static int run(const struct llmcap_scenario *sc, const struct llmcap_catalog *ca
 		if (canceled)
 			rc = llmcap_errorf(err, LLMCAP_ECANCELED, "interrupted at simulated time %.0f s",
 					   (double)s.now * 1e-9);
+		else if (s.trace_failed)
+			rc = llmcap_workload_error(&s.wl, err);
 		else if (s.oom)
 			rc = llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory during the simulation");
 		else if (s.sink_rc == 0)
 			finish_at_horizon(&s);
+		if (s.wl.replay) {
+			res->has_trace = true;
+			res->trace = *llmcap_replay_stats(s.wl.replay);
+		}
 		if (rc == 0 && s.sink_rc)
 			rc = llmcap_errorf(err, -s.sink_rc > 0 ? -s.sink_rc : LLMCAP_EIO,
 					   "writing the output failed");

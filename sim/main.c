@@ -12,6 +12,7 @@
 #include "llmcap/perf.h"
 #include "llmcap/scenario.h"
 #include "llmcap/sim.h"
+#include "llmcap/trace.h"
 #include "llmcap/workload.h"
 
 #ifndef LLMCAP_VERSION
@@ -44,6 +45,11 @@ static void usage(FILE *out)
 		"            [-o FILE.h5] [--force]  the smallest fleet meeting every SLO in the busiest\n"
 		"                                      hour for each monthly token volume and precision of\n"
 		"                                      the largest model, its TCO vs the API, the break-even\n"
+		"  trace stats FILE [--format F] [--bad-rows skip] [--set workload.trace.KEY=VALUE]...\n"
+		"                                      a trace's rows, span, mean rate, peak/mean over\n"
+		"                                      1-minute and 1-hour windows, prompt/output mean,\n"
+		"                                      p50, p90, p99 and tokens/month (docs/traces.md);\n"
+		"                                      F: auto azure burstgpt mooncake csv llmcap\n"
 		"  config [FILE] [--set KEY=VALUE]...  print the fully resolved scenario with every default\n"
 		"  schema                              print the reference of every scenario field\n"
 		"  catalog                             list the models, GPUs and engine profiles llmcap knows\n"
@@ -405,6 +411,70 @@ out:
 	return rc;
 }
 
+/* `llmcap trace stats FILE`: the options are workload.trace keys, validated as in a scenario. */
+static int cmd_trace(int argc, char **argv)
+{
+	if (argc < 4 || strcmp(argv[2], "stats") != 0) {
+		fprintf(stderr, "llmcap: usage: llmcap trace stats FILE [--format F] [--bad-rows skip] "
+			"[--set workload.trace.KEY=VALUE]...\n");
+		return 2;
+	}
+	struct llmcap_scenario *sc = malloc(sizeof *sc);
+	if (!sc) {
+		fprintf(stderr, "llmcap: out of memory\n");
+		return 2;
+	}
+	llmcap_scenario_defaults(sc);
+	struct llmcap_error err = {0};
+	const char *file = NULL;
+	int rc = 2;
+	for (int i = 3; i < argc; i++) {
+		char set[600];
+		const char *key = !strcmp(argv[i], "--format") ? "format"
+				  : !strcmp(argv[i], "--bad-rows") ? "bad_rows" : NULL;
+		if (key || !strcmp(argv[i], "--set")) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "llmcap: %s needs a value\n", argv[i]);
+				goto out;
+			}
+			if (key)
+				snprintf(set, sizeof set, "workload.trace.%s=%s", key, argv[++i]);
+			else if (strncmp(argv[++i], "workload.trace.", 15) != 0) {
+				fprintf(stderr, "llmcap: --set '%s': expected a workload.trace key\n", argv[i]);
+				goto out;
+			} else
+				snprintf(set, sizeof set, "%s", argv[i]);
+			if (llmcap_scenario_apply_override(sc, set, &err) != 0) {
+				fprintf(stderr, "llmcap: %s\n", err.msg);
+				goto out;
+			}
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			fprintf(stderr, "llmcap: unknown option '%s'\n", argv[i]);
+			goto out;
+		} else if (!file) {
+			file = argv[i];
+		} else {
+			fprintf(stderr, "llmcap: only one trace file may be given ('%s', '%s')\n", file, argv[i]);
+			goto out;
+		}
+	}
+	if (!file) {
+		fprintf(stderr, "llmcap: trace stats needs a FILE\n");
+		goto out;
+	}
+	struct llmcap_trace_stats st;
+	if (llmcap_trace_stats(file, &sc->workload.trace, &st, &err) != 0) {
+		fprintf(stderr, "llmcap: %s\n", err.msg);
+		rc = 1;
+		goto out;
+	}
+	llmcap_trace_stats_report(&st, stdout);
+	rc = 0;
+out:
+	free(sc);
+	return rc;
+}
+
 static int cmd_catalog(void)
 {
 	struct llmcap_catalog *cat = malloc(sizeof *cat);
@@ -470,6 +540,8 @@ int main(int argc, char **argv)
 		return cmd_catalog();
 	if (!strcmp(cmd, "breakeven"))
 		return llmcap_cmd_breakeven(argc, argv);
+	if (!strcmp(cmd, "trace"))
+		return cmd_trace(argc, argv);
 	if (strcmp(cmd, "run") != 0 && strcmp(cmd, "config") != 0 && strcmp(cmd, "workload") != 0) {
 		fprintf(stderr, "llmcap: unknown command '%s'\n", cmd);
 		usage(stderr);

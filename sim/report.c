@@ -293,23 +293,36 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 
 	/* -- workload -- */
 	const double rate = llmcap_scenario_mean_rate(sc);
+	bool synthetic = !res->has_trace;
+	if (res->has_trace) {
+		llmcap_replay_report(&res->trace, out);
+		for (size_t cl = 0; cl < res->n_classes; cl++)
+			synthetic |= sc->workload.classes[cl].arrival != LLMCAP_ARRIVAL_SHARED;
+	}
 	if (isnan(sc->workload.rate)) /* derived: no exact short form */
 		snprintf(a, sizeof a, "%.0f/day", rate * 86400);
 	else
 		llmcap_format_rate(rate, a, sizeof a);
-	fprintf(out, "workload   %s mean (%.1f/min)", a, rate * 60);
+	if (synthetic)
+		fprintf(out, "%s %s mean (%.1f/min)", res->has_trace ? "synthetic " : "workload  ", a,
+			rate * 60);
+	if (synthetic && res->has_trace)
+		fprintf(out, " x share, for the classes with their own arrival stream");
 	if (isnan(sc->workload.rate)) {
 		fmt_tokens(sc->workload.tokens_per_month, b, sizeof b);
 		fprintf(out, " from %s tokens/month", b);
 	}
-	if (sc->workload.arrival != LLMCAP_ARRIVAL_POISSON)
+	if (!res->has_trace && sc->workload.arrival != LLMCAP_ARRIVAL_POISSON)
 		fprintf(out, ", %s arrivals", llmcap_arrival_name(sc->workload.arrival));
-	if (sc->workload.diurnal.shape == LLMCAP_DIURNAL_SMOOTH)
+	if (res->has_trace)
+		;
+	else if (sc->workload.diurnal.shape == LLMCAP_DIURNAL_SMOOTH)
 		fprintf(out, ", diurnal peak %gx mean at %g:00", sc->workload.diurnal.peak_to_mean,
 			sc->workload.diurnal.peak_hour);
 	else if (sc->workload.diurnal.shape != LLMCAP_DIURNAL_NONE)
 		fprintf(out, ", diurnal profile %s", llmcap_diurnal_shape_name(sc->workload.diurnal.shape));
-	fprintf(out, "\n");
+	if (synthetic)
+		fprintf(out, "\n");
 	size_t busiest = 0;
 	int64_t total_arrived = 0;
 	for (size_t h = 0; h < res->n_hours; h++)
@@ -329,14 +342,32 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 		const struct llmcap_class_cfg *k = &sc->workload.classes[cl];
 		double mp = llmcap_dist_mean(&k->prompt), mo = llmcap_dist_mean(&k->output);
 		mean_tokens += k->share / share_total * (mp + mo);
+		if (res->has_trace && k->arrival == LLMCAP_ARRIVAL_SHARED) {
+			/* lengths are the trace's: report what arrived */
+			const struct llmcap_class_stats *cs = &res->classes[cl];
+			double n = cs->arrived > 0 ? (double)cs->arrived : NAN;
+			fprintf(out, "           class %-10s trace -> pool %-10s prompt mean %6.0f, output mean "
+				"%5.0f tokens over %lld requests\n", k->name, k->pool[0] ? k->pool : k->name,
+				cs->prompt_tokens / n, cs->output_tokens / n, (long long)cs->arrived);
+			continue;
+		}
 		fprintf(out, "           class %-10s %4.0f%% -> pool %-10s prompt mean %6.0f, output mean %5.0f tokens",
 			k->name, 100 * k->share / share_total, k->pool[0] ? k->pool : k->name, mp, mo);
 		if (k->arrival != LLMCAP_ARRIVAL_SHARED)
 			fprintf(out, ", own %s stream", llmcap_arrival_name(k->arrival));
 		fprintf(out, "\n");
 	}
-	fmt_tokens(mean_tokens * rate * LLMCAP_MONTH_SECONDS, a, sizeof a);
-	fprintf(out, "           expected %.0f tokens/request -> %s tokens/month\n\n", mean_tokens, a);
+	if (res->has_trace) {
+		double tokens = 0;
+		for (size_t cl = 0; cl < res->n_classes; cl++)
+			tokens += res->classes[cl].prompt_tokens + res->classes[cl].output_tokens;
+		fmt_tokens(tokens / horizon_s * LLMCAP_MONTH_SECONDS, a, sizeof a);
+		fprintf(out, "           arrived %.0f tokens/request -> %s tokens/month\n\n",
+			total_arrived ? tokens / (double)total_arrived : 0.0, a);
+	} else {
+		fmt_tokens(mean_tokens * rate * LLMCAP_MONTH_SECONDS, a, sizeof a);
+		fprintf(out, "           expected %.0f tokens/request -> %s tokens/month\n\n", mean_tokens, a);
+	}
 
 	/* -- deployment -- */
 	int64_t gpus_used = 0;
@@ -626,7 +657,26 @@ void llmcap_report_json(struct llmcap_results *res, const struct llmcap_summary 
 	json_str(out, sc->name);
 	fprintf(out, ", \"seed\": %llu, \"horizon_s\": ", (unsigned long long)sc->seed);
 	json_num(out, (double)res->horizon * 1e-9);
-	fprintf(out, ", \"digest\": \"%016llx\",\n \"classes\": [", (unsigned long long)res->digest);
+	fprintf(out, ", \"digest\": \"%016llx\",", (unsigned long long)res->digest);
+	if (res->has_trace) {
+		const struct llmcap_replay_stats *t = &res->trace;
+		fputs("\n \"trace\": {\"file\": ", out);
+		json_str(out, t->file);
+		fputs(", \"format\": ", out);
+		json_str(out, llmcap_trace_format_name(t->format));
+		fprintf(out, ", \"window_rows\": %lld, \"replayed\": %lld, \"copies\": %lld, "
+			"\"failed\": %lld, \"blank\": %lld, \"raised\": %lld, \"capped\": %lld, "
+			"\"speedup\": ", (long long)t->window_rows, (long long)t->replayed,
+			(long long)t->copies, (long long)t->counts.failed, (long long)t->counts.blank,
+			(long long)t->counts.raised, (long long)t->counts.capped);
+		json_num(out, t->speedup);
+		fputs(", \"bad_rows\": {", out);
+		for (int i = 0; i < LLMCAP_BAD_N; i++)
+			fprintf(out, "%s\"%s\": %lld", i ? ", " : "", llmcap_bad_row_name(i),
+				(long long)t->counts.bad[i]);
+		fputs("}},", out);
+	}
+	fputs("\n \"classes\": [", out);
 	for (size_t c = 0; c < sum->n_classes; c++) {
 		fputs(c ? ",\n  " : "\n  ", out);
 		json_group(out, &sum->classes[c], true);

@@ -99,6 +99,36 @@ expect_err "gamma cv 0" "workload.gamma_cv: '0' is not valid; expected a value >
 expect_err "missing profile file" "workload.diurnal.file: cannot open '$T/none.csv'" -- \
 	"$LLMCAP" workload --set "workload.diurnal.file=$T/none.csv"
 
+# Traces: statistics, formats, bad rows, replay (docs/traces.md).
+expect_ok "trace stats" 'rows       19366' -- "$LLMCAP" trace stats "$SRC/traces/data/azure2023_conv.csv"
+for want in 'peak/mean  over 1-minute windows' 'prompt       1154.7     1020     2734     4142' 'tokens/month at this rate'; do
+	grep -qF -- "$want" "$T/out" && ok || ko "trace stats output lacks '$want'"
+done
+expect_ok "trace stats burstgpt" '17 failed requests (0 response tokens)' -- \
+	"$LLMCAP" trace stats "$SRC/traces/data/burstgpt_1_first400rows.csv"
+expect_ok "trace stats mooncake" '(mooncake)' -- "$LLMCAP" trace stats "$SRC/traces/data/mooncake_conversation_first2000.jsonl"
+printf 'a,b\n1,2\n' >"$T/unknown.csv"
+expect_err "trace unknown format" "$T/unknown.csv:1: header 'a,b' is not a known trace format; expected one of: azure" -- \
+	"$LLMCAP" trace stats "$T/unknown.csv"
+expect_err "trace stats usage" "usage: llmcap trace stats FILE" -- "$LLMCAP" trace
+printf 'TIMESTAMP,ContextTokens,GeneratedTokens\n2024-01-01 00:00:01,5,5\n2024-01-01 00:00:02,x,5\n' >"$T/badrow.csv"
+expect_err "trace bad row" "$T/badrow.csv:3: bad row (non-numeric value)" -- \
+	"$LLMCAP" run --set "workload.trace.file=$T/badrow.csv"
+expect_ok "trace bad row skipped" 'not replayed: 1 bad rows (not-a-number 1)' -- \
+	"$LLMCAP" run --set "workload.trace.file=$T/badrow.csv" --set workload.trace.bad_rows=skip --set horizon=10min
+expect_ok "trace stats skip" 'not-a-number 1' -- "$LLMCAP" trace stats "$T/badrow.csv" --bad-rows skip
+expect_err "trace format name" "workload.trace.format: 'parquet' is not valid; expected one of: auto azure" -- \
+	"$LLMCAP" trace stats "$T/badrow.csv" --format parquet
+# the shipped replay scenarios run and give the same digest twice (their first 5 minutes, to stay
+# fast under the sanitizers)
+for s in replay-azure-code replay-burstgpt replay-mooncake replay-azure-conv; do
+	expect_ok "$s" 'replayed ' -- "$LLMCAP" run "$SRC/models/scenarios/$s.yaml" --set horizon=5min
+	grep 'run digest' "$T/out" >"$T/$s.d1"
+	"$LLMCAP" run "$SRC/models/scenarios/$s.yaml" --set horizon=5min 2>/dev/null | grep 'run digest' >"$T/$s.d2"
+	[ -s "$T/$s.d1" ] && cmp -s "$T/$s.d1" "$T/$s.d2" && ok || ko "$s: two runs differ"
+done
+expect_ok "workload on a trace" 'utility          19366' -- "$LLMCAP" workload "$SRC/models/scenarios/replay-azure-conv.yaml"
+
 # Bad input: a clear message, a non-zero exit, nothing on stdout.
 printf 'name: x\nworkload:\n  rate: 5/s\n  clases: {}\n' >"$T/typo.yaml"
 expect_err "unknown key" "$T/typo.yaml:4:3: unknown key 'clases' in workload; valid keys: rate, tokens_per_month, start_day, arrival, gamma_cv, mmpp, diurnal, classes" -- \

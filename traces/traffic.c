@@ -67,9 +67,19 @@ int llmcap_traffic_generate(const struct llmcap_scenario *sc, FILE *csv, struct 
 	/* E[count] = sum over streams of rate x integral of the profile over the horizon (exact
 	 * for Poisson and MMPP started in their stationary state; a renewal process differs by
 	 * less than one request per stream) */
-	for (size_t i = 0; i < wl.n_streams; i++)
+	for (size_t i = 0; i < wl.n_streams; i++) {
+		if (wl.streams[i].trace) {
+			/* a replay without loop ends with its window */
+			const struct llmcap_replay_stats *rs = llmcap_replay_stats(wl.replay);
+			double copies = (double)sc->horizon * rs->speedup / (double)rs->period;
+			if (sc->workload.trace.fill == LLMCAP_FILL_NONE && copies > 1)
+				copies = 1;
+			tr->expected_requests += copies * (double)rs->window_rows;
+			continue;
+		}
 		tr->expected_requests +=
 			wl.streams[i].rate * llmcap_profile_integral(&wl.streams[i].profile, sc->horizon);
+	}
 	if (csv)
 		fprintf(csv, "arrival_s,class,prompt_tokens,output_tokens\n");
 	llmcap_time t;
@@ -91,7 +101,16 @@ int llmcap_traffic_generate(const struct llmcap_scenario *sc, FILE *csv, struct 
 				(long long)(t % LLMCAP_SEC), sc->workload.classes[cls].name,
 				(long long)prompt, (long long)output);
 	}
+	rc = llmcap_workload_error(&wl, err);
+	if (wl.replay) {
+		tr->has_trace = true;
+		tr->trace = *llmcap_replay_stats(wl.replay);
+	}
 	llmcap_workload_free(&wl);
+	if (rc) {
+		llmcap_traffic_free(tr);
+		return rc;
+	}
 
 	double horizon_s = (double)sc->horizon * 1e-9;
 	tr->mean_rate = (double)tr->requests / horizon_s;
@@ -165,7 +184,11 @@ void llmcap_traffic_report(struct llmcap_traffic *tr, FILE *out)
 		(const char *[]){"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
 				 "Sunday"}[sc->workload.start_day]);
 	double rate = llmcap_scenario_mean_rate(sc);
-	if (isnan(sc->workload.rate)) {
+	if (tr->has_trace) {
+		/* the rate applies to the classes with their own streams only */
+		llmcap_format_rate(rate, a, sizeof a);
+		fprintf(out, "rate       %s mean x share for classes with their own stream\n", a);
+	} else if (isnan(sc->workload.rate)) {
 		fmt_tokens(sc->workload.tokens_per_month, b, sizeof b);
 		fprintf(out, "rate       %.0f/day mean (%.2f/min), from %s tokens/month at %.0f tokens/request\n",
 			rate * 86400, rate * 60, b, llmcap_scenario_tokens_per_request(sc));
@@ -175,7 +198,10 @@ void llmcap_traffic_report(struct llmcap_traffic *tr, FILE *out)
 	}
 	fmt_process(sc->workload.arrival, sc->workload.gamma_cv, &sc->workload.mmpp,
 		    &sc->workload.diurnal, proc, sizeof proc);
-	fprintf(out, "arrivals   %s\n", proc);
+	if (tr->has_trace)
+		llmcap_replay_report(&tr->trace, out);
+	else
+		fprintf(out, "arrivals   %s\n", proc);
 	for (size_t c = 0; c < tr->n_classes; c++) {
 		const struct llmcap_class_cfg *cl = &sc->workload.classes[c];
 		if (cl->arrival == LLMCAP_ARRIVAL_SHARED)
@@ -223,15 +249,23 @@ void llmcap_traffic_report(struct llmcap_traffic *tr, FILE *out)
 					tr->requests ? 100.0 * (double)tc->requests / (double)tr->requests : 0.0);
 			else
 				fprintf(out, "  %-12s %9s %6s  ", "", "", "");
-			fprintf(out, "%-8s %7.0f %7.0f %7.0f %7.0f %8.1f  (%s; expected mean %.1f)\n",
-				which ? "output" : "prompt", q[0], q[1], q[2], q[3], mean,
-				llmcap_dist_name(d->kind), llmcap_dist_mean(d));
+			if (tr->has_trace && cl->arrival == LLMCAP_ARRIVAL_SHARED)
+				fprintf(out, "%-8s %7.0f %7.0f %7.0f %7.0f %8.1f  (trace rows)\n",
+					which ? "output" : "prompt", q[0], q[1], q[2], q[3], mean);
+			else
+				fprintf(out, "%-8s %7.0f %7.0f %7.0f %7.0f %8.1f  (%s; expected mean %.1f)\n",
+					which ? "output" : "prompt", q[0], q[1], q[2], q[3], mean,
+					llmcap_dist_name(d->kind), llmcap_dist_mean(d));
 		}
 		tokens += tc->prompt_tokens + tc->output_tokens;
 	}
 	fmt_tokens(tr->tokens_per_month, a, sizeof a);
 	fmt_tokens(rate * llmcap_scenario_tokens_per_request(sc) * LLMCAP_MONTH_SECONDS, b, sizeof b);
-	fprintf(out, "\ntokens     %.0f tokens/request -> %s tokens/month generated (%s expected)\n",
-		tr->requests ? tokens / (double)tr->requests : 0.0, a, b);
+	if (tr->has_trace)
+		fprintf(out, "\ntokens     %.0f tokens/request -> %s tokens/month generated\n",
+			tr->requests ? tokens / (double)tr->requests : 0.0, a);
+	else
+		fprintf(out, "\ntokens     %.0f tokens/request -> %s tokens/month generated (%s expected)\n",
+			tr->requests ? tokens / (double)tr->requests : 0.0, a, b);
 	(void)horizon_s;
 }

@@ -112,6 +112,33 @@ static llmcap_time stream_next(struct llmcap_stream *st)
 	}
 }
 
+/* Draws the trace's next row ahead into row_next (with its own copy of the hash ids). */
+static llmcap_time trace_next(struct llmcap_workload *wl)
+{
+	struct llmcap_replay_row row;
+	int got = wl->trace_rc ? 0 : llmcap_replay_next(wl->replay, &row, &wl->trace_err);
+	if (got <= 0) {
+		if (got < 0)
+			wl->trace_rc = got;
+		return INT64_MAX;
+	}
+	int b = wl->ids_next;
+	if (row.n_hash_ids > wl->ids_cap[b]) {
+		uint64_t *n = realloc(wl->ids[b], row.n_hash_ids * sizeof *n);
+		if (!n) {
+			wl->trace_rc = llmcap_errorf(&wl->trace_err, LLMCAP_ENOMEM, "out of memory");
+			return INT64_MAX;
+		}
+		wl->ids[b] = n;
+		wl->ids_cap[b] = row.n_hash_ids;
+	}
+	if (row.n_hash_ids)
+		memcpy(wl->ids[b], row.hash_ids, row.n_hash_ids * sizeof *wl->ids[b]);
+	row.hash_ids = wl->ids[b];
+	wl->row_next = row;
+	return row.t;
+}
+
 int llmcap_workload_init(struct llmcap_workload *wl, const struct llmcap_scenario *sc,
 			 struct llmcap_error *err)
 {
@@ -135,7 +162,18 @@ int llmcap_workload_init(struct llmcap_workload *wl, const struct llmcap_scenari
 	if (!wl->streams || !wl->mix)
 		goto nomem;
 	int rc = 0;
-	if (wl->n_shared)
+	if (wl->n_shared && sc->workload.trace.file[0]) {
+		/* the shared classes' arrivals come from the trace; own streams stay synthetic and
+		 * are merged with it in time order */
+		struct llmcap_stream *st = &wl->streams[wl->n_streams++];
+		st->trace = true;
+		st->cls = -1;
+		rc = llmcap_replay_open(&wl->replay, sc, err);
+		if (rc == 0) {
+			const struct llmcap_replay_stats *rs = llmcap_replay_stats(wl->replay);
+			st->rate = rs->trace_rate * rs->speedup;
+		}
+	} else if (wl->n_shared)
 		rc = stream_init(&wl->streams[wl->n_streams++], -1, "arrivals",
 				 shared == total ? rate : rate * shared / total,
 				 sc->workload.arrival, sc->workload.gamma_cv, &sc->workload.mmpp,
@@ -171,7 +209,7 @@ int llmcap_workload_init(struct llmcap_workload *wl, const struct llmcap_scenari
 		return rc;
 	}
 	for (size_t i = 0; i < wl->n_streams; i++)
-		wl->streams[i].next = stream_next(&wl->streams[i]);
+		wl->streams[i].next = wl->streams[i].trace ? trace_next(wl) : stream_next(&wl->streams[i]);
 	return 0;
 nomem:
 	llmcap_workload_free(wl);
@@ -186,6 +224,9 @@ void llmcap_workload_free(struct llmcap_workload *wl)
 	}
 	free(wl->streams);
 	gsl_rng_free(wl->mix);
+	llmcap_replay_close(wl->replay);
+	free(wl->ids[0]);
+	free(wl->ids[1]);
 	for (size_t c = 0; c < wl->n_classes; c++) {
 		gsl_rng_free(wl->prompt_rng[c]);
 		gsl_rng_free(wl->output_rng[c]);
@@ -206,9 +247,33 @@ llmcap_time llmcap_workload_next_arrival(struct llmcap_workload *wl)
 			best = i;
 	struct llmcap_stream *st = &wl->streams[best];
 	llmcap_time t = st->next;
-	st->next = stream_next(st);
+	if (st->trace) {
+		/* the returned row keeps its buffer; the next row is drawn into the other one */
+		wl->row_cur = wl->row_next;
+		wl->ids_next ^= 1;
+		st->next = trace_next(wl);
+	} else {
+		st->next = stream_next(st);
+	}
 	wl->pending = best;
 	return t;
+}
+
+size_t llmcap_workload_hash_ids(const struct llmcap_workload *wl, const uint64_t **ids)
+{
+	if (!wl->n_streams || !wl->streams[wl->pending].trace || !wl->row_cur.n_hash_ids) {
+		*ids = NULL;
+		return 0;
+	}
+	*ids = wl->row_cur.hash_ids;
+	return wl->row_cur.n_hash_ids;
+}
+
+int llmcap_workload_error(const struct llmcap_workload *wl, struct llmcap_error *err)
+{
+	if (wl->trace_rc && err)
+		*err = wl->trace_err;
+	return wl->trace_rc;
 }
 
 size_t llmcap_workload_pick_class(struct llmcap_workload *wl)
@@ -216,6 +281,8 @@ size_t llmcap_workload_pick_class(struct llmcap_workload *wl)
 	const struct llmcap_stream *st = &wl->streams[wl->pending];
 	if (st->cls >= 0)
 		return (size_t)st->cls;
+	if (st->trace && wl->row_cur.cls >= 0)
+		return (size_t)wl->row_cur.cls; /* assign: column or rule */
 	double u = gsl_rng_uniform(wl->mix);
 	size_t c = 0;
 	while (c + 1 < wl->n_shared && u >= wl->cum_share[c])
@@ -226,6 +293,11 @@ size_t llmcap_workload_pick_class(struct llmcap_workload *wl)
 void llmcap_workload_lengths(struct llmcap_workload *wl, size_t cls, int64_t *prompt,
 			     int64_t *output)
 {
+	if (wl->n_streams && wl->streams[wl->pending].trace) {
+		*prompt = wl->row_cur.prompt;
+		*output = wl->row_cur.output;
+		return;
+	}
 	if (wl->joint[cls] && wl->prompt[cls].n_data > 0) {
 		/* one row of the trace for both: the pair keeps the trace's correlation */
 		size_t row = gsl_rng_uniform_int(wl->prompt_rng[cls], wl->prompt[cls].n_data);

@@ -111,6 +111,45 @@ enum llmcap_preemption { LLMCAP_PREEMPT_RECOMPUTE, LLMCAP_PREEMPT_SWAP };
 enum llmcap_limit_action { LLMCAP_LIMIT_REJECT, LLMCAP_LIMIT_SPILL };
 enum llmcap_opex_mode { LLMCAP_OPEX_FLAT, LLMCAP_OPEX_POWER };
 
+/* Trace replay (docs/traces.md): a production trace as the workload's shared stream. */
+enum llmcap_trace_format { LLMCAP_TRACE_AUTO, LLMCAP_TRACE_AZURE, LLMCAP_TRACE_BURSTGPT,
+			   LLMCAP_TRACE_MOONCAKE, LLMCAP_TRACE_CSV, LLMCAP_TRACE_LLMCAP };
+enum llmcap_time_unit { LLMCAP_UNIT_S, LLMCAP_UNIT_MS, LLMCAP_UNIT_US, LLMCAP_UNIT_NS,
+			LLMCAP_UNIT_DATETIME };
+enum llmcap_bad_rows { LLMCAP_BAD_ROWS_FAIL, LLMCAP_BAD_ROWS_SKIP };
+enum llmcap_trace_fill { LLMCAP_FILL_NONE, LLMCAP_FILL_LOOP };
+enum llmcap_trace_assign { LLMCAP_ASSIGN_SHARE, LLMCAP_ASSIGN_COLUMN, LLMCAP_ASSIGN_RULE };
+
+#define LLMCAP_TRACE_MODELS_MAX 32
+
+/* A value of the trace's class/model column and the class it goes to. */
+struct llmcap_trace_model_cfg {
+	char name[LLMCAP_NAME_MAX]; /* the column's value */
+	char where[160];
+	char cls[LLMCAP_NAME_MAX];
+};
+
+struct llmcap_trace_cfg {
+	char file[LLMCAP_PATH_MAX]; /* absolute once read; "" = no trace */
+	enum llmcap_trace_format format;
+	char time_column[LLMCAP_NAME_MAX], prompt_column[LLMCAP_NAME_MAX];
+	char output_column[LLMCAP_NAME_MAX], class_column[LLMCAP_NAME_MAX];
+	enum llmcap_time_unit time_unit;
+	llmcap_time start, end;     /* window, relative to the first row; end 0 = the file's end */
+	double speedup;             /* NAN: derived from rate */
+	double rate;                /* target mean requests/s; NAN: use speedup */
+	enum llmcap_trace_fill fill;
+	enum llmcap_trace_assign assign;
+	struct llmcap_trace_model_cfg models[LLMCAP_TRACE_MODELS_MAX];
+	size_t n_models;
+	char cls[LLMCAP_NAME_MAX];  /* rule: the class of short prompts; column: unmapped values */
+	int64_t long_prompt_tokens; /* rule */
+	char long_prompt_class[LLMCAP_NAME_MAX];
+	int64_t max_prompt, max_output; /* caps, 0 = none */
+	enum llmcap_bad_rows bad_rows;
+	int64_t hash_block_tokens;  /* mooncake: prompt tokens per hash id */
+};
+
 struct llmcap_class_cfg {
 	char name[LLMCAP_NAME_MAX];
 	char where[160]; /* where the entry was defined, for later errors */
@@ -201,6 +240,7 @@ struct llmcap_scenario {
 		struct llmcap_diurnal_cfg diurnal;
 		struct llmcap_class_cfg classes[LLMCAP_MAX_CLASSES];
 		size_t n_classes;
+		struct llmcap_trace_cfg trace;
 	} workload;
 	struct {
 		int64_t servers;

@@ -15,6 +15,7 @@
 #include "llmcap/metrics.h"
 #include "llmcap/perf.h"
 #include "llmcap/scenario.h"
+#include "llmcap/trace.h"
 
 enum llmcap_request_status {
 	LLMCAP_REQ_COMPLETED = 0,
@@ -143,6 +144,8 @@ struct llmcap_results {
 	int64_t events;  /* events processed, counting each step (the same in both engine modes) */
 	int64_t fast_steps; /* of those, steps the fast mode took without an event of their own */
 	uint64_t digest; /* FNV-1a over every request's outcome, in the order they ended */
+	bool has_trace;  /* the shared classes replayed workload.trace */
+	struct llmcap_replay_stats trace;
 };
 
 /* Runs the scenario (already checked by llmcap_scenario_load). sink may be NULL. Results must be
@@ -160,6 +163,10 @@ struct llmcap_scripted_request {
 	uint32_t cls;         /* index into the scenario's classes */
 	int64_t prompt, output;
 	int32_t prefix_group; /* which shared prefix of the class (0 when it has one) */
+	/* prefix hash ids, one per workload.trace.hash_block_tokens prompt tokens (as in a
+	 * Mooncake trace); they replace the class's shared prefix; NULL: none */
+	const uint64_t *hash_ids;
+	size_t n_hash_ids;
 };
 
 /* As llmcap_simulate, with these arrivals instead of the scenario's traffic generator. */

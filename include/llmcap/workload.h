@@ -27,6 +27,7 @@
 #define LLMCAP_WORKLOAD_H
 
 #include "llmcap/scenario.h"
+#include "llmcap/trace.h"
 
 #define LLMCAP_PROFILE_KNOTS 1441 /* the smooth curve's integral at every minute of a day */
 
@@ -78,6 +79,7 @@ struct llmcap_stream {
 	llmcap_time next;  /* the next arrival, drawn ahead for the merge */
 	gsl_rng *rng, *state_rng;
 	struct llmcap_profile profile;
+	bool trace;        /* the shared stream replays workload.trace instead */
 };
 
 struct llmcap_workload {
@@ -91,6 +93,15 @@ struct llmcap_workload {
 	struct llmcap_dist prompt[LLMCAP_MAX_CLASSES], output[LLMCAP_MAX_CLASSES];
 	bool joint[LLMCAP_MAX_CLASSES];
 	gsl_rng *prompt_rng[LLMCAP_MAX_CLASSES], *output_rng[LLMCAP_MAX_CLASSES];
+	/* trace replay: the row drawn ahead (time = the stream's next) and the row last returned;
+	 * each owns one of two hash-id buffers, swapped as rows move on */
+	struct llmcap_replay *replay;
+	struct llmcap_replay_row row_next, row_cur;
+	uint64_t *ids[2];
+	size_t ids_cap[2];
+	int ids_next;
+	int trace_rc;                  /* a read error met while drawing ahead */
+	struct llmcap_error trace_err;
 };
 
 /* The scenario must outlive the workload (trace columns are shared, not copied). */
@@ -104,7 +115,12 @@ double llmcap_workload_profile(const struct llmcap_workload *wl, llmcap_time t);
 llmcap_time llmcap_workload_next_arrival(struct llmcap_workload *wl);
 /* The class of the arrival last drawn: the own stream's class, or a draw from the class mix. */
 size_t llmcap_workload_pick_class(struct llmcap_workload *wl);
-/* Draws prompt and output lengths (tokens, >= 1) for a class. */
+/* The prefix hash ids of the arrival last drawn (a Mooncake trace row); 0 when none. Valid until
+ * the next arrival is drawn. */
+size_t llmcap_workload_hash_ids(const struct llmcap_workload *wl, const uint64_t **ids);
+/* Non-zero (a negative error code, with *err set) when the trace failed while drawing. */
+int llmcap_workload_error(const struct llmcap_workload *wl, struct llmcap_error *err);
+/* Draws prompt and output lengths (tokens, >= 1) for a class: a trace arrival's own lengths. */
 void llmcap_workload_lengths(struct llmcap_workload *wl, size_t cls, int64_t *prompt,
 			     int64_t *output);
 int64_t llmcap_dist_sample(const struct llmcap_dist *d, gsl_rng *r);
@@ -134,6 +150,8 @@ struct llmcap_traffic {
 	double peak_minute, peak_hour; /* busiest full window / mean window (NAN: none) */
 	size_t busiest_hour;
 	double tokens_per_month;
+	bool has_trace;
+	struct llmcap_replay_stats trace;
 };
 
 /* Generates the scenario's arrivals up to its horizon exactly as `llmcap run` draws them, and

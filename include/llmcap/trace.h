@@ -1,0 +1,171 @@
+/* Production traces: streamed readers, replay into simulated time, and `llmcap trace stats`.
+ *
+ * Formats (docs/traces.md):
+ *   azure     TIMESTAMP,ContextTokens,GeneratedTokens (Azure LLM inference 2023 and 2024);
+ *             timestamps "2023-11-16 18:17:03.9799600" or "2024-05-10 00:00:00.009930+00:00",
+ *             0 to 9 fractional digits, an optional Z or +HH:MM / -HH:MM suffix
+ *   burstgpt  BurstGPT v1-v3, columns by name: Timestamp (s), Model, Request tokens,
+ *             Response tokens, Log Type...; a row with 0 response tokens is a failed request:
+ *             counted and reported, not replayed
+ *   mooncake  JSON lines: timestamp (ms), input_length, output_length, hash_ids (one id per
+ *             hash_block_tokens-token prompt block; equal ids = the same prefix)
+ *   csv       any CSV with a header, columns named by the scenario (time in s, ms, us, ns or
+ *             as a date-time)
+ *   llmcap    `llmcap workload --out`: arrival_s,class,prompt_tokens,output_tokens
+ * The format is detected from the first line when not given.
+ *
+ * Memory: a reader holds one line (at most LLMCAP_TRACE_MAX_LINE bytes; a longer line is a
+ * bad row whose rest is read and dropped), its hash ids and a 64 KiB read buffer, whatever
+ * the file's size. Times are int64 nanoseconds: date-times since the Unix epoch, numbers as
+ * given. Rows must come in non-decreasing time (equal times are fine).
+ */
+#ifndef LLMCAP_TRACE_H
+#define LLMCAP_TRACE_H
+
+#include <stdio.h>
+
+#include "llmcap/scenario.h"
+
+#define LLMCAP_TRACE_MAX_LINE (1 << 20)
+#define LLMCAP_TRACE_MAX_TOKENS (1 << 24)
+
+/* Why a row was not replayed. One table so that names, messages and counters agree. */
+#define LLMCAP_BAD_ROW_MAP(XX)                                                        \
+	XX(MISSING_FIELD, "missing-field", "missing field")                          \
+	XX(NOT_A_NUMBER, "not-a-number", "non-numeric value")                        \
+	XX(NEGATIVE, "negative", "negative value")                                   \
+	XX(TOO_LARGE, "too-large", "value too large")                                \
+	XX(BAD_TIMESTAMP, "bad-timestamp", "unreadable timestamp")                   \
+	XX(BACKWARDS, "backwards", "timestamp going backwards")                      \
+	XX(BAD_JSON, "bad-json", "malformed JSON")                                   \
+	XX(TRUNCATED, "truncated", "truncated last line")                            \
+	XX(INVALID_UTF8, "invalid-utf8", "invalid UTF-8")                            \
+	XX(LINE_TOO_LONG, "line-too-long", "line longer than 1 MiB")                 \
+	XX(UNMAPPED_CLASS, "unmapped-class", "class column value with no class")
+
+enum llmcap_bad_row {
+#define XX(id, name, msg) LLMCAP_BAD_##id,
+	LLMCAP_BAD_ROW_MAP(XX)
+#undef XX
+	LLMCAP_BAD_N
+};
+const char *llmcap_bad_row_name(int reason);
+
+/* What a pass over a trace met, besides the rows it returned. */
+struct llmcap_trace_counts {
+	int64_t rows;            /* returned */
+	int64_t bad[LLMCAP_BAD_N]; /* skipped, by reason (bad_rows: skip) */
+	int64_t blank;           /* blank and '#' comment lines, skipped */
+	int64_t failed;          /* BurstGPT failed requests (0 response tokens), not replayed */
+	int64_t failed_prompt_tokens;
+	int64_t raised;          /* rows with 0 prompt or output tokens, replayed with 1 */
+	int64_t capped;          /* rows shortened to max_prompt / max_output */
+};
+
+/* One row. Strings and hash ids stay valid until the next read. */
+struct llmcap_trace_row {
+	llmcap_time t;           /* ns: since the Unix epoch for date-times, else as in the file */
+	int64_t prompt, output;  /* tokens, as in the file (>= 0) */
+	const char *cls;         /* the class/model column's text ("" without one) */
+	const uint64_t *hash_ids;
+	size_t n_hash_ids;
+	long line;
+};
+
+struct llmcap_trace_reader {
+	FILE *f;
+	char path[LLMCAP_PATH_MAX];
+	enum llmcap_trace_format fmt;
+	const struct llmcap_trace_cfg *cfg;
+	bool skip_bad;           /* bad_rows: skip (else the first bad row is an error) */
+	char *io;                /* read buffer */
+	size_t io_len, io_pos;
+	bool io_eof;
+	char *line;              /* the current line, NUL-terminated */
+	size_t line_len;
+	long lineno;
+	int col_time, col_prompt, col_output, col_class, n_cols;
+	enum llmcap_time_unit unit;
+	uint64_t *hash;
+	size_t n_hash, cap_hash;
+	llmcap_time last_t;
+	bool have_last;
+	struct llmcap_trace_counts counts;
+};
+
+/* Opens a trace and reads its header (detecting the format when cfg->format is auto).
+ * cfg supplies the format, the csv column mapping and the bad-row policy; it must outlive
+ * the reader. */
+int llmcap_trace_open(struct llmcap_trace_reader *r, const char *path,
+		      const struct llmcap_trace_cfg *cfg, struct llmcap_error *err);
+/* The next row: 1, or 0 at the end, or a negative error code with err naming FILE:LINE and
+ * the reason (a bad row under bad_rows: fail, or a read error). */
+int llmcap_trace_next(struct llmcap_trace_reader *r, struct llmcap_trace_row *row,
+		      struct llmcap_error *err);
+/* Back to the first row (for looping), keeping the counts. */
+int llmcap_trace_rewind(struct llmcap_trace_reader *r, struct llmcap_error *err);
+void llmcap_trace_close(struct llmcap_trace_reader *r);
+const char *llmcap_trace_format_name(enum llmcap_trace_format f);
+
+/* "2023-11-16 18:17:03.9799600", "2024-05-10T00:00:00.009930+00:00", "... Z": ns since the
+ * Unix epoch (UTC), exactly. Returns 0 or -LLMCAP_EINVAL. */
+int llmcap_parse_datetime(const char *s, llmcap_time *out);
+/* A decimal number of `unit` ns ("1.5" s, "27482" ms), exactly to the nanosecond. */
+int llmcap_parse_time_number(const char *s, llmcap_time unit, llmcap_time *out);
+
+/* ---- replay: a trace as the workload's shared arrival stream ---- */
+
+struct llmcap_replay_stats {
+	char file[LLMCAP_PATH_MAX];
+	enum llmcap_trace_format format;
+	struct llmcap_trace_counts counts; /* one pass over the whole file */
+	int64_t window_rows;     /* rows inside [start, end) */
+	int64_t outside;         /* rows outside the window */
+	llmcap_time period;      /* trace time of one copy of the window */
+	double speedup;
+	double trace_rate;       /* requests/s of the window, before scaling */
+	int64_t replayed;        /* rows handed to the simulation */
+	int64_t copies;          /* passes started over the window (loop) */
+};
+
+struct llmcap_replay;
+
+/* Opens the scenario's trace and makes a first pass over it (bad rows, the window, the rate for
+ * a target rate). `cls_of` maps a class column value to a class index, -1 when none. */
+int llmcap_replay_open(struct llmcap_replay **out, const struct llmcap_scenario *sc,
+		       struct llmcap_error *err);
+void llmcap_replay_close(struct llmcap_replay *rp);
+/* The next row in simulated time: 1 (time, class or -1 for "by share", capped lengths >= 1,
+ * hash ids), 0 when the replay is over, or a negative error code. */
+struct llmcap_replay_row {
+	llmcap_time t;
+	int cls;
+	int64_t prompt, output;
+	const uint64_t *hash_ids;
+	size_t n_hash_ids;
+};
+int llmcap_replay_next(struct llmcap_replay *rp, struct llmcap_replay_row *row,
+		       struct llmcap_error *err);
+const struct llmcap_replay_stats *llmcap_replay_stats(const struct llmcap_replay *rp);
+/* One line per item, for the run and workload summaries. */
+void llmcap_replay_report(const struct llmcap_replay_stats *st, FILE *out);
+
+/* ---- `llmcap trace stats FILE` ---- */
+
+struct llmcap_trace_stats {
+	char file[LLMCAP_PATH_MAX];
+	enum llmcap_trace_format format;
+	struct llmcap_trace_counts counts;
+	llmcap_time first, last;
+	double span_s, mean_rate; /* rows / span */
+	double peak_minute, peak_hour; /* busiest full window / mean per window; NAN: none */
+	double prompt_mean, prompt_q[3], output_mean, output_q[3]; /* p50, p90, p99 */
+	double tokens_per_month;
+	int64_t prompt_tokens, output_tokens;
+};
+
+int llmcap_trace_stats(const char *path, const struct llmcap_trace_cfg *cfg,
+		       struct llmcap_trace_stats *st, struct llmcap_error *err);
+void llmcap_trace_stats_report(const struct llmcap_trace_stats *st, FILE *out);
+
+#endif

@@ -1,0 +1,443 @@
+/* Trace replay into simulated time, and `llmcap trace stats`. See include/llmcap/trace.h and
+ * docs/traces.md. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "llmcap/trace.h"
+
+struct llmcap_replay {
+	const struct llmcap_scenario *sc;
+	const struct llmcap_trace_cfg *cfg;
+	struct llmcap_trace_reader rd;
+	llmcap_time base, stop;  /* the window in trace time: [base, stop) */
+	int64_t copy;
+	bool done;
+	int model_cls[LLMCAP_TRACE_MODELS_MAX];
+	int default_cls, long_cls;
+	struct llmcap_replay_stats st;
+};
+
+static int class_index(const struct llmcap_scenario *sc, const char *name)
+{
+	for (size_t c = 0; c < sc->workload.n_classes; c++)
+		if (!strcmp(sc->workload.classes[c].name, name))
+			return (int)c;
+	return -1;
+}
+
+/* The row's class: -1 for "by share", -2 when the class column names no class. */
+static int row_class(const struct llmcap_replay *rp, const struct llmcap_trace_row *row)
+{
+	const struct llmcap_trace_cfg *cfg = rp->cfg;
+	switch (cfg->assign) {
+	case LLMCAP_ASSIGN_RULE:
+		return row->prompt > cfg->long_prompt_tokens ? rp->long_cls : rp->default_cls;
+	case LLMCAP_ASSIGN_COLUMN:
+		for (size_t i = 0; i < cfg->n_models; i++)
+			if (!strcmp(cfg->models[i].name, row->cls))
+				return rp->model_cls[i];
+		{
+			int c = class_index(rp->sc, row->cls);
+			if (c >= 0 && rp->sc->workload.classes[c].arrival == LLMCAP_ARRIVAL_SHARED)
+				return c;
+		}
+		return rp->default_cls >= 0 ? rp->default_cls : -2;
+	default:
+		return -1;
+	}
+}
+
+/* Lengths as replayed: at least 1 token each (a server emits at least one), within the caps. */
+static void lengths(const struct llmcap_trace_cfg *cfg, const struct llmcap_trace_row *row,
+		    int64_t *prompt, int64_t *output, bool *raised, bool *capped)
+{
+	*prompt = row->prompt > 0 ? row->prompt : 1;
+	*output = row->output > 0 ? row->output : 1;
+	*raised = row->prompt == 0 || row->output == 0;
+	*capped = false;
+	if (cfg->max_prompt > 0 && *prompt > cfg->max_prompt) {
+		*prompt = cfg->max_prompt;
+		*capped = true;
+	}
+	if (cfg->max_output > 0 && *output > cfg->max_output) {
+		*output = cfg->max_output;
+		*capped = true;
+	}
+}
+
+int llmcap_replay_open(struct llmcap_replay **out, const struct llmcap_scenario *sc,
+		       struct llmcap_error *err)
+{
+	const struct llmcap_trace_cfg *cfg = &sc->workload.trace;
+	struct llmcap_replay *rp = calloc(1, sizeof *rp);
+	if (!rp)
+		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+	rp->sc = sc;
+	rp->cfg = cfg;
+	rp->default_cls = cfg->cls[0] ? class_index(sc, cfg->cls) : -1;
+	rp->long_cls = class_index(sc, cfg->long_prompt_class);
+	if (cfg->assign == LLMCAP_ASSIGN_RULE && rp->default_cls < 0)
+		for (size_t c = 0; c < sc->workload.n_classes && rp->default_cls < 0; c++)
+			if (sc->workload.classes[c].arrival == LLMCAP_ARRIVAL_SHARED)
+				rp->default_cls = (int)c;
+	for (size_t i = 0; i < cfg->n_models; i++)
+		rp->model_cls[i] = class_index(sc, cfg->models[i].cls);
+	int rc = llmcap_trace_open(&rp->rd, cfg->file, cfg, err);
+	if (rc) {
+		free(rp);
+		return rc;
+	}
+	struct llmcap_replay_stats *st = &rp->st;
+	snprintf(st->file, sizeof st->file, "%s", cfg->file);
+	st->format = rp->rd.fmt;
+
+	/* First pass: every bad row is met (and, by default, stops here, before any simulation),
+	 * and the window's rows and rate are known. */
+	struct llmcap_trace_row row;
+	bool first = true;
+	llmcap_time first_in = 0, last_in = 0;
+	int64_t unmapped = 0;
+	rp->stop = INT64_MAX;
+	while ((rc = llmcap_trace_next(&rp->rd, &row, err)) > 0) {
+		if (first) {
+			rp->base = row.t + cfg->start;
+			if (cfg->end > 0)
+				rp->stop = row.t + cfg->end;
+			first = false;
+		}
+		if (row.t < rp->base || row.t >= rp->stop) {
+			st->outside++;
+			continue;
+		}
+		if (row_class(rp, &row) == -2) {
+			if (cfg->bad_rows == LLMCAP_BAD_ROWS_FAIL) {
+				rc = llmcap_errorf(err, LLMCAP_EINVAL,
+						   "%s:%ld: bad row (class column value with no class): '%s' is "
+						   "neither in workload.trace.models nor a class with arrival: "
+						   "shared; expected a mapping (workload.trace.models.NAME.class), "
+						   "workload.trace.class for the rest, or bad_rows: skip",
+						   cfg->file, row.line, row.cls);
+				break;
+			}
+			unmapped++;
+			continue;
+		}
+		int64_t p, o;
+		bool raised, capped;
+		lengths(cfg, &row, &p, &o, &raised, &capped);
+		st->counts.raised += raised;
+		st->counts.capped += capped;
+		if (st->window_rows == 0)
+			first_in = row.t;
+		last_in = row.t;
+		st->window_rows++;
+	}
+	if (rc < 0) {
+		llmcap_replay_close(rp);
+		return rc;
+	}
+	int64_t raised = st->counts.raised, capped = st->counts.capped;
+	st->counts = rp->rd.counts;
+	st->counts.rows -= unmapped;
+	st->counts.bad[LLMCAP_BAD_UNMAPPED_CLASS] = unmapped;
+	st->counts.raised = raised;
+	st->counts.capped = capped;
+	if (st->window_rows == 0) {
+		llmcap_replay_close(rp);
+		return llmcap_errorf(err, LLMCAP_EINVAL,
+				     "%s: no rows to replay%s; expected at least one row inside "
+				     "workload.trace.start and end", cfg->file,
+				     first ? " (the file has none)" : " in the window");
+	}
+	/* One copy of the window lasts end - start; without an end, up to its last row plus one
+	 * mean gap, so that looped copies keep the trace's rate across the seam. */
+	if (cfg->end > 0) {
+		st->period = cfg->end - cfg->start;
+	} else {
+		llmcap_time gap = st->window_rows > 1 ? (last_in - first_in) / (st->window_rows - 1) : 0;
+		st->period = last_in - rp->base + (gap > 0 ? gap : LLMCAP_SEC);
+	}
+	st->trace_rate = (double)st->window_rows / ((double)st->period * 1e-9);
+	st->speedup = isnan(cfg->rate) ? cfg->speedup : cfg->rate / st->trace_rate;
+	rc = llmcap_trace_rewind(&rp->rd, err);
+	if (rc) {
+		llmcap_replay_close(rp);
+		return rc;
+	}
+	st->copies = 1;
+	*out = rp;
+	return 0;
+}
+
+void llmcap_replay_close(struct llmcap_replay *rp)
+{
+	if (!rp)
+		return;
+	llmcap_trace_close(&rp->rd);
+	free(rp);
+}
+
+const struct llmcap_replay_stats *llmcap_replay_stats(const struct llmcap_replay *rp)
+{
+	return &rp->st;
+}
+
+int llmcap_replay_next(struct llmcap_replay *rp, struct llmcap_replay_row *out,
+		       struct llmcap_error *err)
+{
+	struct llmcap_trace_row row;
+	while (!rp->done) {
+		int got = llmcap_trace_next(&rp->rd, &row, err);
+		if (got < 0)
+			return got;
+		if (got == 0 || row.t >= rp->stop) {
+			if (rp->cfg->fill != LLMCAP_FILL_LOOP) {
+				rp->done = true;
+				break;
+			}
+			int rc = llmcap_trace_rewind(&rp->rd, err);
+			if (rc)
+				return rc;
+			rp->copy++;
+			rp->st.copies++;
+			continue;
+		}
+		if (row.t < rp->base)
+			continue;
+		int cls = row_class(rp, &row);
+		if (cls == -2)
+			continue; /* counted by the first pass */
+		bool raised, capped;
+		lengths(rp->cfg, &row, &out->prompt, &out->output, &raised, &capped);
+		llmcap_time offset = rp->copy * rp->st.period + (row.t - rp->base);
+		out->t = rp->st.speedup == 1.0 ? offset
+					       : (llmcap_time)llround((double)offset / rp->st.speedup);
+		out->cls = cls;
+		out->hash_ids = row.hash_ids;
+		out->n_hash_ids = row.n_hash_ids;
+		rp->st.replayed++;
+		return 1;
+	}
+	return 0;
+}
+
+static void counts_line(const struct llmcap_trace_counts *c, FILE *out)
+{
+	int64_t nbad = 0;
+	for (int i = 0; i < LLMCAP_BAD_N; i++)
+		nbad += c->bad[i];
+	fprintf(out, "           not replayed: %lld bad rows", (long long)nbad);
+	if (nbad) {
+		fprintf(out, " (");
+		bool first = true;
+		for (int i = 0; i < LLMCAP_BAD_N; i++)
+			if (c->bad[i]) {
+				fprintf(out, "%s%s %lld", first ? "" : ", ", llmcap_bad_row_name(i),
+					(long long)c->bad[i]);
+				first = false;
+			}
+		fprintf(out, ")");
+	}
+	fprintf(out, ", %lld failed requests (0 response tokens)", (long long)c->failed);
+	fprintf(out, "; %lld blank or comment lines skipped\n", (long long)c->blank);
+	if (c->raised || c->capped)
+		fprintf(out, "           %lld rows with 0 prompt or output tokens replayed with 1, "
+			"%lld shortened to the length caps\n", (long long)c->raised, (long long)c->capped);
+}
+
+void llmcap_replay_report(const struct llmcap_replay_stats *st, FILE *out)
+{
+	fprintf(out, "trace      %s (%s): %lld rows in the window (%lld outside), one copy lasts %.1f s "
+		"of trace time at %.3f/s\n", st->file, llmcap_trace_format_name(st->format),
+		(long long)st->window_rows, (long long)st->outside, (double)st->period * 1e-9,
+		st->trace_rate);
+	fprintf(out, "           replayed %lld requests over %lld cop%s at speedup %.6g (%.3f/s)\n",
+		(long long)st->replayed, (long long)st->copies, st->copies == 1 ? "y" : "ies",
+		st->speedup, st->trace_rate * st->speedup);
+	counts_line(&st->counts, out);
+}
+
+/* ---- statistics ---- */
+
+/* Exact counts of token lengths (0 to 2^24) in lazily allocated chunks of 4,096 values:
+ * memory follows the lengths that occur, not the rows. */
+#define CHUNK 4096
+#define N_CHUNKS (LLMCAP_TRACE_MAX_TOKENS / CHUNK + 1)
+
+struct hist {
+	uint32_t *chunk[N_CHUNKS];
+	uint64_t in_chunk[N_CHUNKS];
+	uint64_t n;
+};
+
+static bool hist_add(struct hist *h, int64_t v)
+{
+	size_t c = (size_t)v / CHUNK;
+	if (!h->chunk[c] && !(h->chunk[c] = calloc(CHUNK, sizeof *h->chunk[c])))
+		return false;
+	h->chunk[c][v % CHUNK]++;
+	h->in_chunk[c]++;
+	h->n++;
+	return true;
+}
+
+/* The k-th smallest value (from 0). */
+static double hist_kth(const struct hist *h, uint64_t k)
+{
+	for (size_t c = 0; c < N_CHUNKS; c++) {
+		if (k >= h->in_chunk[c]) {
+			k -= h->in_chunk[c];
+			continue;
+		}
+		for (size_t i = 0; i < CHUNK; i++) {
+			if (k < h->chunk[c][i])
+				return (double)(c * CHUNK + i);
+			k -= h->chunk[c][i];
+		}
+	}
+	return NAN;
+}
+
+/* As gsl_stats_quantile_from_sorted_data: interpolated between the order statistics around
+ * rank p (n - 1). */
+static double hist_quantile(const struct hist *h, double p)
+{
+	if (h->n == 0)
+		return NAN;
+	double idx = p * (double)(h->n - 1);
+	uint64_t lo = (uint64_t)floor(idx);
+	double frac = idx - (double)lo;
+	double a = hist_kth(h, lo);
+	if (lo + 1 >= h->n || frac == 0)
+		return a;
+	return a + frac * (hist_kth(h, lo + 1) - a);
+}
+
+static void hist_free(struct hist *h)
+{
+	for (size_t c = 0; c < N_CHUNKS; c++)
+		free(h->chunk[c]);
+}
+
+/* The busiest complete window: windows start at the first row; the one holding the last row
+ * is not complete. */
+struct peak {
+	llmcap_time width;
+	int64_t idx, count, best;
+	bool any;
+};
+
+static void peak_add(struct peak *pk, llmcap_time offset)
+{
+	int64_t w = offset / pk->width;
+	if (w != pk->idx) {
+		if (pk->count > pk->best)
+			pk->best = pk->count;
+		pk->idx = w;
+		pk->count = 0;
+		pk->any = true;
+	}
+	pk->count++;
+}
+
+int llmcap_trace_stats(const char *path, const struct llmcap_trace_cfg *cfg,
+		       struct llmcap_trace_stats *st, struct llmcap_error *err)
+{
+	memset(st, 0, sizeof *st);
+	struct llmcap_trace_reader rd;
+	int rc = llmcap_trace_open(&rd, path, cfg, err);
+	if (rc)
+		return rc;
+	snprintf(st->file, sizeof st->file, "%s", path);
+	st->format = rd.fmt;
+	struct hist *hp = calloc(1, sizeof *hp), *ho = calloc(1, sizeof *ho);
+	struct peak pm = {.width = LLMCAP_MIN}, ph = {.width = LLMCAP_HOUR};
+	struct llmcap_trace_row row;
+	if (!hp || !ho) {
+		rc = llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+		goto out;
+	}
+	while ((rc = llmcap_trace_next(&rd, &row, err)) > 0) {
+		if (rd.counts.rows == 1)
+			st->first = row.t;
+		st->last = row.t;
+		peak_add(&pm, row.t - st->first);
+		peak_add(&ph, row.t - st->first);
+		st->prompt_tokens += row.prompt;
+		st->output_tokens += row.output;
+		if (!hist_add(hp, row.prompt) || !hist_add(ho, row.output)) {
+			rc = llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+			break;
+		}
+	}
+	if (rc < 0)
+		goto out;
+	rc = 0;
+	st->counts = rd.counts;
+	int64_t n = st->counts.rows;
+	st->span_s = (double)(st->last - st->first) * 1e-9;
+	st->mean_rate = n > 1 && st->span_s > 0 ? (double)n / st->span_s : NAN;
+	st->peak_minute = pm.any && pm.best > 0 ? (double)pm.best / (st->mean_rate * 60) : NAN;
+	st->peak_hour = ph.any && ph.best > 0 ? (double)ph.best / (st->mean_rate * 3600) : NAN;
+	st->prompt_mean = n ? (double)st->prompt_tokens / (double)n : NAN;
+	st->output_mean = n ? (double)st->output_tokens / (double)n : NAN;
+	static const double qs[3] = {0.5, 0.9, 0.99};
+	for (int i = 0; i < 3; i++) {
+		st->prompt_q[i] = hist_quantile(hp, qs[i]);
+		st->output_q[i] = hist_quantile(ho, qs[i]);
+	}
+	st->tokens_per_month = st->span_s > 0 ? (double)(st->prompt_tokens + st->output_tokens) /
+							st->span_s * LLMCAP_MONTH_SECONDS
+					      : NAN;
+out:
+	if (hp)
+		hist_free(hp);
+	if (ho)
+		hist_free(ho);
+	free(hp);
+	free(ho);
+	llmcap_trace_close(&rd);
+	return rc;
+}
+
+static void fmt_big(double v, char *buf, size_t n)
+{
+	if (v >= 1e9)
+		snprintf(buf, n, "%.2fB", v / 1e9);
+	else if (v >= 1e6)
+		snprintf(buf, n, "%.1fM", v / 1e6);
+	else
+		snprintf(buf, n, "%.0f", v);
+}
+
+void llmcap_trace_stats_report(const struct llmcap_trace_stats *st, FILE *out)
+{
+	char a[64];
+	fprintf(out, "llmcap trace stats: %s (%s)\n\n", st->file, llmcap_trace_format_name(st->format));
+	fprintf(out, "rows       %lld\n", (long long)st->counts.rows);
+	counts_line(&st->counts, out);
+	fprintf(out, "span       %.3f s (%.2f h), first row at %lld.%09lld s\n", st->span_s,
+		st->span_s / 3600,
+		(long long)(st->first / LLMCAP_SEC), (long long)(st->first % LLMCAP_SEC));
+	fprintf(out, "rate       %.4f/s mean (%.2f/min, %.0f/day)\n", st->mean_rate, st->mean_rate * 60,
+		st->mean_rate * 86400);
+	fprintf(out, "peak/mean  ");
+	if (isnan(st->peak_minute))
+		fprintf(out, "over 1-minute windows - (no complete minute)");
+	else
+		fprintf(out, "over 1-minute windows %.2f", st->peak_minute);
+	if (isnan(st->peak_hour))
+		fprintf(out, ", over 1-hour windows - (no complete hour)\n");
+	else
+		fprintf(out, ", over 1-hour windows %.2f\n", st->peak_hour);
+	fprintf(out, "\n  %-8s %10s %8s %8s %8s\n", "tokens", "mean", "p50", "p90", "p99");
+	fprintf(out, "  %-8s %10.1f %8.0f %8.0f %8.0f\n", "prompt", st->prompt_mean, st->prompt_q[0],
+		st->prompt_q[1], st->prompt_q[2]);
+	fprintf(out, "  %-8s %10.1f %8.0f %8.0f %8.0f\n", "output", st->output_mean, st->output_q[0],
+		st->output_q[1], st->output_q[2]);
+	fmt_big(st->tokens_per_month, a, sizeof a);
+	fprintf(out, "\ntokens     %lld prompt + %lld output -> %s tokens/month at this rate\n",
+		(long long)st->prompt_tokens, (long long)st->output_tokens, a);
+}
