@@ -746,8 +746,15 @@ static int sweep_type(const struct llmcap_sweep *sw, bool points, struct row_lay
 		rc |= H5Tinsert(t, "seed", l->off_seed, H5T_NATIVE_UINT64) < 0;
 		rc |= H5Tinsert(t, "replicate", l->off_replicate, H5T_NATIVE_INT64) < 0;
 	}
-	for (size_t a = 0; a < sw->n_axes; a++)
-		rc |= H5Tinsert(t, sw->axes[a].key, l->off_axes + a * LLMCAP_SWEEP_VALUE_MAX, sv) < 0;
+	for (size_t a = 0; a < sw->n_axes; a++) {
+		/* a varied key names its column, unless it is a fixed column's name (seed) */
+		const char *k = sw->axes[a].key;
+		char name[LLMCAP_SWEEP_KEY_MAX + 8];
+		bool clash = !strcmp(k, "point") || !strcmp(k, "seed") || !strcmp(k, "replicate") ||
+			     !strcmp(k, "n_seeds") || !strcmp(k, "digest");
+		snprintf(name, sizeof name, "%s%s", clash ? "vary." : "", k);
+		rc |= H5Tinsert(t, name, l->off_axes + a * LLMCAP_SWEEP_VALUE_MAX, sv) < 0;
+	}
 	for (size_t m = 0; m < sw->n_metrics; m++) {
 		if (!points) {
 			rc |= H5Tinsert(t, sw->metric_names[m], l->off_metrics + 8 * m, H5T_NATIVE_DOUBLE) < 0;

@@ -21,10 +21,13 @@ int llmcap_cmd_maxrate(int argc, char **argv);
  * a nearly full cache mean capacity, not speed, ran out); then, for a busy pool, whether its steps
  * were nearer the compute or the HBM roofline; a pool that meets its SLOs only with idle time to
  * spare is limited by queueing (the tail of the wait, or the latency of a single step). */
-static const char *pool_limit(const struct llmcap_util_summary *u)
+static const char *pool_limit(const struct llmcap_util_summary *u, const struct llmcap_pool_cfg *p)
 {
 	if (u->preemptions > 0 || u->kv_peak >= 0.95)
 		return "KV capacity";
+	/* only the roofline model knows which roof a step is under */
+	if (u->busy >= 0.6 && p->perf_model != LLMCAP_PERF_ROOFLINE)
+		return "step time (busy)";
 	if (u->busy >= 0.6)
 		return u->hbm_fraction >= u->mfu ? "HBM bandwidth" : "compute";
 	return "queueing";
@@ -262,11 +265,11 @@ int llmcap_cmd_plan(int argc, char **argv)
 			       "  MFU %.2f  HBM %.2f  limited by %s\n", sc->pools[p].name,
 			       (long long)c->fleet.replicas[p], c->fleet.replicas[p] == 1 ? " " : "s",
 			       u->busy, u->kv_mean, u->kv_peak, (long long)u->preemptions, u->mfu,
-			       u->hbm_fraction, pool_limit(u));
+			       u->hbm_fraction, pool_limit(u, &sc->pools[p]));
 		}
 	}
 	printf("\n  (limits: KV capacity = preemptions or >= 95%% of KV blocks in use; compute/HBM "
-	       "bandwidth = busy >= 60%%, by the nearer roofline; queueing = SLOs met only with idle "
+	       "bandwidth = busy >= 60%%, by the nearer roofline (step time with the linear and table models); queueing = SLOs met only with idle "
 	       "time to spare)\n");
 	rc = 0;
 out_sw:

@@ -37,11 +37,12 @@ static int add_value(struct llmcap_sweep_axis *ax, size_t *cap, const char *v, s
 	return 0;
 }
 
-static int add_number(struct llmcap_sweep_axis *ax, size_t *cap, double v, struct llmcap_error *err)
+static int add_number(struct llmcap_sweep_axis *ax, size_t *cap, double v, const char *unit,
+		      struct llmcap_error *err)
 {
 	char buf[LLMCAP_SWEEP_VALUE_MAX];
 	/* 15 significant digits: 0.1 + 2 x 0.1 prints as 0.3, and the text is what gets applied */
-	int n = snprintf(buf, sizeof buf, "%.15g", v);
+	int n = snprintf(buf, sizeof buf, "%.15g%s", v, unit);
 	return add_value(ax, cap, buf, (size_t)n, err);
 }
 
@@ -77,9 +78,18 @@ int llmcap_sweep_parse_axis(const char *arg, struct llmcap_sweep_axis *ax, struc
 		const char *p = is_log ? s + 4 : s;
 		double x[3];
 		int k = 0;
+		const char *unit = "";
 		for (; k < 3; k++) {
 			const char *c = strchr(p, ':');
 			size_t len = c ? (size_t)(c - p) : strlen(p);
+			if (k == 2 && !c) {
+				/* a unit after the last number applies to every value: 1:10:1/s */
+				char *end;
+				strtod(p, &end);
+				if (end != p && *end && strlen(end) < 16)
+					unit = end;
+				len = (size_t)(end - p);
+			}
 			if (parse_num(p, len, &x[k]) != 0 || (k < 2) != (c != NULL))
 				break;
 			p = c ? c + 1 : p + len;
@@ -87,7 +97,8 @@ int llmcap_sweep_parse_axis(const char *arg, struct llmcap_sweep_axis *ax, struc
 		if (k != 3)
 			rc = llmcap_errorf(err, LLMCAP_EUSAGE,
 					   "--vary %s=%s: a range is START:STOP:STEP or log:START:STOP:COUNT "
-					   "with plain numbers (units belong in a list: 1/s,2/s)", ax->key, s);
+					   "with plain numbers and an optional unit at the end (10:200:10/s)",
+					   ax->key, s);
 		else if (is_log) {
 			double n = x[2];
 			if (!(x[0] > 0 && x[1] > 0 && n >= 2 && n == floor(n) && n <= LLMCAP_SWEEP_MAX_VALUES))
@@ -97,7 +108,7 @@ int llmcap_sweep_parse_axis(const char *arg, struct llmcap_sweep_axis *ax, struc
 			for (int i = 0; rc == 0 && i < (int)n; i++) {
 				double v = i == (int)n - 1 ? x[1]
 							   : x[0] * pow(x[1] / x[0], (double)i / (n - 1));
-				rc = add_number(ax, &cap, v, err);
+				rc = add_number(ax, &cap, v, unit, err);
 			}
 		} else {
 			double span = (x[1] - x[0]) / x[2];
@@ -107,7 +118,7 @@ int llmcap_sweep_parse_axis(const char *arg, struct llmcap_sweep_axis *ax, struc
 						   "and give at most %d values", ax->key, s, LLMCAP_SWEEP_MAX_VALUES);
 			/* start + i x step, never accumulated, so the values do not drift */
 			for (long i = 0; rc == 0 && (double)i <= span + 1e-9; i++)
-				rc = add_number(ax, &cap, x[0] + (double)i * x[2], err);
+				rc = add_number(ax, &cap, x[0] + (double)i * x[2], unit, err);
 		}
 	} else {
 		for (const char *p = s;;) {

@@ -228,7 +228,7 @@ static void usage_sweep(void)
 	fprintf(stderr,
 		"usage: llmcap sweep [FILE] --vary KEY=SPEC... [--zip] [--seeds N] [--jobs N]\n"
 		"                    [--set KEY=VALUE]... -o OUT.h5 [--force] [--resume] [--quiet]\n"
-		"  SPEC: a list 1/s,2/s,4/s | a range START:STOP:STEP | log:START:STOP:COUNT\n");
+		"  SPEC: a list 1/s,2/s,4/s | a range START:STOP:STEP[UNIT] | log:START:STOP:COUNT[UNIT]\n");
 }
 
 int llmcap_cmd_sweep(int argc, char **argv)
