@@ -195,13 +195,14 @@ expect_err "sweep bad value" "max_num_seqs" -- "$LLMCAP" sweep "$MD1" --vary poo
 expect_err "sweep zip" "zipped axes need as many values" -- \
 	"$LLMCAP" sweep "$MD1" --zip --vary seed=1,2 --vary horizon=1s -o "$T/x.h5"
 # killed outright (SIGKILL) after a few runs: the journal keeps them, --resume finishes the rest
-SWK="--vary workload.rate=20:40:2/s --seeds 12 --set horizon=1min"
+SWK="--vary workload.rate=30:40:10/s --seeds 6 --set horizon=20min"
 "$LLMCAP" sweep "$MD1" $SWK --jobs 2 -o "$T/full.h5" >/dev/null 2>&1
 "$LLMCAP" sweep "$MD1" $SWK --jobs 1 -o "$T/k.h5" >/dev/null 2>&1 &
 pid=$!
 i=0
-while [ "$(stat -c %s "$T/k.h5.partial" 2>/dev/null || echo 0)" -lt 2000 ] && [ $i -lt 600 ]; do
-	sleep 0.05; i=$((i + 1))
+# header 32 bytes, a record (3 + 31 metrics) x 8: kill once two runs are in
+while [ "$(stat -c %s "$T/k.h5.partial" 2>/dev/null || echo 0)" -lt 576 ] && [ $i -lt 3000 ]; do
+	sleep 0.02; i=$((i + 1))
 done
 kill -KILL "$pid"
 wait "$pid" 2>/dev/null
@@ -209,7 +210,7 @@ wait "$pid" 2>/dev/null
 expect_err "sweep journal left" "continue it with --resume" -- "$LLMCAP" sweep "$MD1" $SWK -o "$T/k.h5"
 "$LLMCAP" sweep "$MD1" $SWK --jobs 2 --resume -o "$T/k.h5" >/dev/null 2>"$T/resume.err" && ok \
 	|| { ko "sweep --resume failed"; cat "$T/resume.err"; }
-grep -qE '= 132 runs \(([1-9][0-9]*) already done\)' "$T/resume.err" && ok \
+grep -qE '= 12 runs \(([1-9][0-9]*) already done\)' "$T/resume.err" && ok \
 	|| { ko "resume redid every run"; cat "$T/resume.err"; }
 table "$T/full.h5" >"$T/full.txt"
 table "$T/k.h5" >"$T/k.txt"
@@ -225,7 +226,7 @@ grep -qF 'limited by step time (busy)' "$T/out" && ok || ko "plan gives no limit
 # maxrate: one replica of 8 slots at 101 steps of 10 ms a request serves at most 7.92 requests/s;
 # the p99 TTFT target of 3 s holds below that, at a load of roughly 0.85-0.95
 expect_ok "maxrate" "95% confidence over 2 seeds" -- \
-	"$LLMCAP" maxrate "$SRC/tests/data/plan-linear.yaml" --seeds 2 --tolerance 0.05 --jobs 2
+	"$LLMCAP" maxrate "$SRC/tests/data/plan-linear.yaml" --seeds 2 --tolerance 0.1 --jobs 2
 awk '/max rate/ { r = $3 } END { exit !(r > 6.5 && r < 7.92) }' "$T/out" && ok || { ko "maxrate out of range"; cat "$T/out"; }
 
 echo "$pass passed, $fail failed"
