@@ -223,11 +223,11 @@ expect_ok "plan" "best #1 pools.p.max_num_seqs=16: 1 GPUs on 1 server" -- \
 grep -qE '#2 pools.p.max_num_seqs=8: 2 GPUs on 1 server' "$T/out" && ok || { ko "plan: 8 slots need 2 replicas"; cat "$T/out"; }
 grep -qF 'limited by step time (busy)' "$T/out" && ok || ko "plan gives no limit"
 
-# maxrate: one replica of 8 slots at 101 steps of 10 ms a request serves at most 7.92 requests/s;
-# the p99 TTFT target of 3 s holds below that, at a load of roughly 0.85-0.95
+# maxrate: one replica of 8 slots at 11 steps of 100 ms a request serves at most 7.27 requests/s;
+# the p99 TTFT target of 3 s holds below that (bisected to 10% from 12/s: 6 passes at 0.83)
 expect_ok "maxrate" "95% confidence over 2 seeds" -- \
 	"$LLMCAP" maxrate "$SRC/tests/data/plan-linear.yaml" --seeds 2 --tolerance 0.1 --jobs 2
-awk '/max rate/ { r = $3 } END { exit !(r > 6.5 && r < 7.92) }' "$T/out" && ok || { ko "maxrate out of range"; cat "$T/out"; }
+awk '/max rate/ { r = $3 } END { exit !(r >= 6 && r < 7.28) }' "$T/out" && ok || { ko "maxrate out of range"; cat "$T/out"; }
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
