@@ -20,6 +20,9 @@
 #endif
 
 int llmcap_cmd_breakeven(int argc, char **argv);
+int llmcap_cmd_sweep(int argc, char **argv);
+int llmcap_cmd_plan(int argc, char **argv);
+int llmcap_cmd_maxrate(int argc, char **argv);
 
 static void usage(FILE *out)
 {
@@ -50,6 +53,17 @@ static void usage(FILE *out)
 		"                                      1-minute and 1-hour windows, prompt/output mean,\n"
 		"                                      p50, p90, p99 and tokens/month (docs/traces.md);\n"
 		"                                      F: auto azure burstgpt mooncake csv llmcap\n"
+		"  sweep [FILE] --vary KEY=SPEC... [--zip] [--seeds N] [--jobs N] -o OUT.h5\n"
+		"        [--force] [--resume]          run every point (SPEC: a list 1/s,2/s, a range\n"
+		"                                      10:200:10/s or log:1e3:1e5:5/day) with N seeds; one row\n"
+		"                                      per run and mean +- 95%% CI per point (docs/sweeps.md)\n"
+		"  plan [FILE] [--vary KEY=LIST]... [--jobs N]\n"
+		"                                      the smallest fleet meeting every SLO in the busiest\n"
+		"                                      hour, per candidate (e.g. pools.reasoning.dtype=bf16,fp8),\n"
+		"                                      ranked by cost, with what limits each pool\n"
+		"  maxrate [FILE] [--seeds N] [--tolerance F] [--jobs N]\n"
+		"                                      the highest mean rate at which every SLO holds in the\n"
+		"                                      busiest hour, per seed, with its mean and 95%% CI\n"
 		"  config [FILE] [--set KEY=VALUE]...  print the fully resolved scenario with every default\n"
 		"  schema                              print the reference of every scenario field\n"
 		"  catalog                             list the models, GPUs and engine profiles llmcap knows\n"
@@ -542,6 +556,12 @@ int main(int argc, char **argv)
 		return llmcap_cmd_breakeven(argc, argv);
 	if (!strcmp(cmd, "trace"))
 		return cmd_trace(argc, argv);
+	if (!strcmp(cmd, "sweep"))
+		return llmcap_cmd_sweep(argc, argv);
+	if (!strcmp(cmd, "plan"))
+		return llmcap_cmd_plan(argc, argv);
+	if (!strcmp(cmd, "maxrate"))
+		return llmcap_cmd_maxrate(argc, argv);
 	if (strcmp(cmd, "run") != 0 && strcmp(cmd, "config") != 0 && strcmp(cmd, "workload") != 0) {
 		fprintf(stderr, "llmcap: unknown command '%s'\n", cmd);
 		usage(stderr);

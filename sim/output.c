@@ -13,6 +13,7 @@
 
 #include "llmcap/cost.h"
 #include "llmcap/plan.h"
+#include "llmcap/sweep.h"
 
 #define BUF_ROWS 4096
 #define CHUNK_ROWS 4096
@@ -706,6 +707,177 @@ int llmcap_h5_write_breakeven(const char *target, bool force, const struct llmca
 	if (f >= 0 && H5Fclose(f) < 0)
 		rc = -1;
 	free(br);
+	if (rc == 0 && rename(tmp, target) != 0)
+		rc = -1;
+	if (rc != 0) {
+		unlink(tmp);
+		return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot write HDF5 output", target);
+	}
+	return 0;
+}
+
+/* ---- sweep tables ---- */
+
+/* A compound type built at run time: one field per varied key and per metric. Fields are
+ * placed in order, each aligned to 8 bytes, in a row of `size` bytes. */
+struct row_layout {
+	size_t size, off_point, off_seed, off_replicate, off_n, off_digest;
+	size_t off_axes, off_metrics;
+};
+
+static int sweep_type(const struct llmcap_sweep *sw, bool points, struct row_layout *l, hid_t *out)
+{
+	size_t off = 0;
+	l->off_point = off;
+	off += 8;
+	l->off_seed = l->off_replicate = l->off_n = off;
+	off += points ? 8 : 16; /* n_seeds, or seed + replicate */
+	if (!points)
+		l->off_replicate = l->off_seed + 8;
+	l->off_axes = off;
+	off += sw->n_axes * LLMCAP_SWEEP_VALUE_MAX;
+	l->off_metrics = off;
+	off += sw->n_metrics * 8 * (points ? 2 : 1);
+	l->off_digest = off;
+	off += points ? 0 : 24;
+	l->size = off;
+	hid_t t = H5Tcreate(H5T_COMPOUND, l->size);
+	hid_t sv = string_type(LLMCAP_SWEEP_VALUE_MAX), s17 = string_type(17);
+	int rc = H5Tinsert(t, "point", l->off_point, H5T_NATIVE_INT64) < 0;
+	if (points) {
+		rc |= H5Tinsert(t, "n_seeds", l->off_n, H5T_NATIVE_INT64) < 0;
+	} else {
+		rc |= H5Tinsert(t, "seed", l->off_seed, H5T_NATIVE_UINT64) < 0;
+		rc |= H5Tinsert(t, "replicate", l->off_replicate, H5T_NATIVE_INT64) < 0;
+	}
+	for (size_t a = 0; a < sw->n_axes; a++) {
+		/* a varied key names its column, unless it is a fixed column's name (seed) */
+		const char *k = sw->axes[a].key;
+		char name[LLMCAP_SWEEP_KEY_MAX + 8];
+		bool clash = !strcmp(k, "point") || !strcmp(k, "seed") || !strcmp(k, "replicate") ||
+			     !strcmp(k, "n_seeds") || !strcmp(k, "digest");
+		snprintf(name, sizeof name, "%s%s", clash ? "vary." : "", k);
+		rc |= H5Tinsert(t, name, l->off_axes + a * LLMCAP_SWEEP_VALUE_MAX, sv) < 0;
+	}
+	for (size_t m = 0; m < sw->n_metrics; m++) {
+		if (!points) {
+			rc |= H5Tinsert(t, sw->metric_names[m], l->off_metrics + 8 * m, H5T_NATIVE_DOUBLE) < 0;
+			continue;
+		}
+		char name[LLMCAP_SWEEP_METRIC_MAX + 8];
+		snprintf(name, sizeof name, "%s_mean", sw->metric_names[m]);
+		rc |= H5Tinsert(t, name, l->off_metrics + 16 * m, H5T_NATIVE_DOUBLE) < 0;
+		snprintf(name, sizeof name, "%s_ci95", sw->metric_names[m]);
+		rc |= H5Tinsert(t, name, l->off_metrics + 16 * m + 8, H5T_NATIVE_DOUBLE) < 0;
+	}
+	if (!points)
+		rc |= H5Tinsert(t, "digest", l->off_digest, s17) < 0;
+	H5Tclose(sv);
+	H5Tclose(s17);
+	if (rc) {
+		H5Tclose(t);
+		return -1;
+	}
+	*out = t;
+	return 0;
+}
+
+static void put(char *row, size_t off, const void *v, size_t n)
+{
+	memcpy(row + off, v, n);
+}
+
+int llmcap_h5_write_sweep(const char *target, bool force, const struct llmcap_sweep *sw,
+			  const double *metrics, const uint64_t *digests, const char *command_line,
+			  struct llmcap_error *err)
+{
+	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+	if (!force && access(target, F_OK) == 0)
+		return llmcap_errorf(err, LLMCAP_EIO,
+				     "%s: exists; not overwritten (use --force, or another path)", target);
+	char tmp[4200];
+	const char *slash = strrchr(target, '/');
+	int dirlen = slash ? (int)(slash - target + 1) : 0;
+	snprintf(tmp, sizeof tmp, "%.*s.%s.tmp-XXXXXX", dirlen, target, slash ? slash + 1 : target);
+	int fd = mkstemp(tmp);
+	if (fd < 0)
+		return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot create the output file: %s", target,
+				     strerror(errno));
+	mode_t mask = umask(0);
+	umask(mask);
+	fchmod(fd, 0666 & ~mask);
+	close(fd);
+	size_t tasks = llmcap_sweep_tasks(sw), seeds = (size_t)sw->seeds;
+	struct row_layout rl, pl;
+	hid_t rt = -1, pt = -1;
+	int rc = sweep_type(sw, false, &rl, &rt) | sweep_type(sw, true, &pl, &pt);
+	char *runs = rc ? NULL : calloc(tasks ? tasks : 1, rl.size);
+	char *pts = rc ? NULL : calloc(sw->n_points ? sw->n_points : 1, pl.size);
+	double *col = calloc(seeds, sizeof *col);
+	hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+	if (!runs || !pts || !col || f < 0)
+		rc = -1;
+	for (size_t p = 0; rc == 0 && p < sw->n_points; p++) {
+		char *prow = pts + p * pl.size;
+		int64_t ip = (int64_t)p, ns = sw->seeds;
+		put(prow, pl.off_point, &ip, 8);
+		put(prow, pl.off_n, &ns, 8);
+		for (size_t a = 0; a < sw->n_axes; a++)
+			put(prow, pl.off_axes + a * LLMCAP_SWEEP_VALUE_MAX,
+			    sw->axes[a].values[llmcap_sweep_value_index(sw, p, a)], LLMCAP_SWEEP_VALUE_MAX);
+		for (size_t k = 0; k < seeds; k++) {
+			size_t t = p * seeds + k;
+			char *row = runs + t * rl.size;
+			int64_t ik = (int64_t)k;
+			put(row, rl.off_point, &ip, 8);
+			put(row, rl.off_replicate, &ik, 8);
+			uint64_t seed = sw->point_seed[p] + k;
+			put(row, rl.off_seed, &seed, 8);
+			put(row, rl.off_axes, prow + pl.off_axes, sw->n_axes * LLMCAP_SWEEP_VALUE_MAX);
+			put(row, rl.off_metrics, &metrics[t * sw->n_metrics], sw->n_metrics * 8);
+			char d[24];
+			snprintf(d, sizeof d, "%016llx", (unsigned long long)digests[t]);
+			put(row, rl.off_digest, d, 17);
+		}
+		for (size_t m = 0; m < sw->n_metrics; m++) {
+			double mc[2];
+			size_t used;
+			llmcap_mean_ci95(&metrics[p * seeds * sw->n_metrics + m], seeds, sw->n_metrics,
+					 &mc[0], &mc[1], &used);
+			put(prow, pl.off_metrics + 16 * m, mc, 16);
+		}
+	}
+	if (rc == 0) {
+		int64_t one = 1;
+		uint64_t hash = sw->hash;
+		rc = write_table(f, "runs", rt, tasks, runs) | write_table(f, "points", pt, sw->n_points, pts) |
+		     set_units(f, "runs", "*_s: seconds; busy, kv_*, mfu, hbm_fraction, slo_attainment: "
+					  "shares; *_total: USD over the cost horizon; counts as doubles") |
+		     set_units(f, "points", "as /runs; *_mean: mean over seeds; *_ci95: half-width of "
+					    "the 95% Student-t confidence interval (NaN with one seed)") |
+		     attr_int(f, "format_version", LLMCAP_H5_FORMAT_VERSION) |
+		     attr_string(f, "kind", "sweep") |
+		     attr_string(f, "llmcap_version", LLMCAP_VERSION) |
+		     attr_string(f, "scenario_yaml", sw->base_yaml ? sw->base_yaml : "") |
+		     attr_int(f, "seeds", sw->seeds) | attr_int(f, "zip", sw->zip) |
+		     attr_num(f, "sweep_hash", H5T_NATIVE_UINT64, &hash) |
+		     attr_string(f, "command_line", command_line ? command_line : "") |
+		     attr_num(f, "complete", H5T_NATIVE_INT64, &one);
+		for (size_t a = 0; a < sw->n_axes; a++) {
+			char name[LLMCAP_SWEEP_KEY_MAX + 16];
+			snprintf(name, sizeof name, "vary:%s", sw->axes[a].key);
+			rc |= attr_string(f, name, sw->axes[a].spec);
+		}
+	}
+	if (rt >= 0)
+		H5Tclose(rt);
+	if (pt >= 0)
+		H5Tclose(pt);
+	if (f >= 0 && H5Fclose(f) < 0)
+		rc = -1;
+	free(runs);
+	free(pts);
+	free(col);
 	if (rc == 0 && rename(tmp, target) != 0)
 		rc = -1;
 	if (rc != 0) {

@@ -1,0 +1,110 @@
+/* Sweeps: one scenario, many points (overrides), several seeds each.
+ *
+ * A point is the base scenario (file + --set overrides) with one value per axis applied as a
+ * further override, exactly as `--set KEY=VALUE` would; several axes form a Cartesian product
+ * (the last axis varies fastest) or, zipped, advance together. Task t = point x seeds + k runs
+ * the point with seed = (the point's own seed) + k: every random stream is seeded from a hash of
+ * (seed, stream name), so adjacent seeds give unrelated streams.
+ *
+ * Each task yields a fixed vector of summary metrics (named from the base scenario's classes
+ * and pools) and the run digest. Tasks are independent; whoever runs them (threads, MPI ranks)
+ * stores the results by task index, so the output never depends on completion order.
+ */
+#ifndef LLMCAP_SWEEP_H
+#define LLMCAP_SWEEP_H
+
+#include <signal.h>
+
+#include "llmcap/sim.h"
+
+#define LLMCAP_SWEEP_MAX_AXES 16
+#define LLMCAP_SWEEP_MAX_VALUES 100000
+#define LLMCAP_SWEEP_KEY_MAX 128
+#define LLMCAP_SWEEP_VALUE_MAX 64
+#define LLMCAP_SWEEP_METRIC_MAX 96
+
+struct llmcap_sweep_axis {
+	char key[LLMCAP_SWEEP_KEY_MAX];       /* dotted path, as for --set */
+	char spec[256];                       /* as given, for the file's attributes */
+	char (*values)[LLMCAP_SWEEP_VALUE_MAX]; /* YAML scalars */
+	size_t n;
+};
+
+struct llmcap_sweep {
+	const char *file;                     /* NULL: the built-in reference scenario */
+	const char *const *sets;
+	size_t n_sets;
+	struct llmcap_sweep_axis axes[LLMCAP_SWEEP_MAX_AXES];
+	size_t n_axes;
+	bool zip;
+	size_t n_points;
+	int64_t seeds;                        /* replications per point, >= 1 */
+	size_t n_metrics;
+	char (*metric_names)[LLMCAP_SWEEP_METRIC_MAX];
+	uint64_t *point_seed;                 /* each point's scenario seed (replicate k adds k) */
+	char *base_yaml;                      /* the base scenario, resolved */
+	uint64_t hash;                        /* of everything that decides the results */
+};
+
+/* Parses "KEY=SPEC" into an axis: SPEC is a list "a,b,c" (each a YAML scalar, kept as text), a
+ * range "start:stop:step" (stop included when reached within 1e-9 of a step) or
+ * "log:start:stop:n" (n values, geometric). */
+int llmcap_sweep_parse_axis(const char *arg, struct llmcap_sweep_axis *ax, struct llmcap_error *err);
+
+/* Sets up a sweep from parsed axes (moved into sw): counts the points, loads every point's
+ * scenario once to check it (nothing runs until every point is valid) and names the metrics.
+ * Free with llmcap_sweep_free. */
+int llmcap_sweep_init(struct llmcap_sweep *sw, const char *file, const char *const *sets,
+		      size_t n_sets, const struct llmcap_sweep_axis *axes, size_t n_axes, bool zip,
+		      int64_t seeds, const struct llmcap_catalog *cat, struct llmcap_error *err);
+void llmcap_sweep_free(struct llmcap_sweep *sw);
+
+static inline size_t llmcap_sweep_tasks(const struct llmcap_sweep *sw)
+{
+	return sw->n_points * (size_t)sw->seeds;
+}
+
+/* The value index of axis a at point p. */
+size_t llmcap_sweep_value_index(const struct llmcap_sweep *sw, size_t point, size_t axis);
+
+/* Loads the scenario of a task (its point's overrides, then seed + k). */
+int llmcap_sweep_scenario(const struct llmcap_sweep *sw, size_t task, const struct llmcap_catalog *cat,
+			  struct llmcap_scenario *sc, struct llmcap_error *err);
+
+/* Runs one task: metrics (n_metrics doubles, NAN where undefined) and the run digest.
+ * Thread-safe. Returns -LLMCAP_ECANCELED when *cancel was set. */
+int llmcap_sweep_run_task(const struct llmcap_sweep *sw, size_t task, const struct llmcap_catalog *cat,
+			  const volatile sig_atomic_t *cancel, double *metrics, uint64_t *digest,
+			  struct llmcap_error *err);
+
+/* The summary metrics of one simulation, in the order of llmcap_sweep's metric_names (the
+ * scenario must have the base's classes and pools). */
+void llmcap_sweep_metrics(const struct llmcap_scenario *sc, struct llmcap_results *res,
+			  const struct llmcap_summary *sum, double *metrics);
+
+/* Mean and 95% confidence half-width (Student t, n - 1 degrees of freedom) of the finite values
+ * among x[0], x[stride], ...; n_used gets their count. Half-width NAN below two values. */
+void llmcap_mean_ci95(const double *x, size_t n, size_t stride, double *mean, double *half,
+		      size_t *n_used);
+
+/* ---- the journal: completed tasks, appended as they finish, for --resume ----
+ * A header (magic, the sweep's hash, task and metric counts) then one record per task: index,
+ * digest, metrics, and an FNV-1a checksum of the record; a torn last record is dropped. */
+struct llmcap_sweep_journal;
+/* Opens (resume: reads and keeps the records of the same sweep, marking done[] and filling
+ * metrics/digests; otherwise: starts empty, replacing an older journal). */
+int llmcap_sweep_journal_open(struct llmcap_sweep_journal **out, const char *path,
+			      const struct llmcap_sweep *sw, bool resume, bool *done, double *metrics,
+			      uint64_t *digests, size_t *n_done, struct llmcap_error *err);
+int llmcap_sweep_journal_append(struct llmcap_sweep_journal *j, size_t task, uint64_t digest,
+				const double *metrics, struct llmcap_error *err);
+/* Closes; remove: delete the file (the sweep's result is safely written). */
+void llmcap_sweep_journal_close(struct llmcap_sweep_journal *j, bool remove);
+
+/* Writes /runs (one row per task) and /points (mean and ci95 per metric and point), with the
+ * sweep's definition as attributes, atomically (temp + rename). */
+int llmcap_h5_write_sweep(const char *target, bool force, const struct llmcap_sweep *sw,
+			  const double *metrics, const uint64_t *digests, const char *command_line,
+			  struct llmcap_error *err);
+
+#endif

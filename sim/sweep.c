@@ -1,0 +1,602 @@
+/* Sweep points, seeds, metrics, confidence intervals and the resume journal. See
+ * include/llmcap/sweep.h. */
+#include "llmcap/sweep.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gsl/gsl_cdf.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "llmcap/cost.h"
+
+/* ---- axes ---- */
+
+static int add_value(struct llmcap_sweep_axis *ax, size_t *cap, const char *v, size_t len,
+		     struct llmcap_error *err)
+{
+	if (len == 0 || len >= LLMCAP_SWEEP_VALUE_MAX)
+		return llmcap_errorf(err, LLMCAP_EUSAGE, "--vary %s: value '%.*s' is %s", ax->key, (int)len,
+				     v, len ? "too long (63 characters at most)" : "empty");
+	if (ax->n == LLMCAP_SWEEP_MAX_VALUES)
+		return llmcap_errorf(err, LLMCAP_EUSAGE, "--vary %s: more than %d values", ax->key,
+				     LLMCAP_SWEEP_MAX_VALUES);
+	if (ax->n == *cap) {
+		size_t nc = *cap ? 2 * *cap : 16;
+		void *p = realloc(ax->values, nc * sizeof *ax->values);
+		if (!p)
+			return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+		ax->values = p;
+		*cap = nc;
+	}
+	snprintf(ax->values[ax->n++], LLMCAP_SWEEP_VALUE_MAX, "%.*s", (int)len, v);
+	return 0;
+}
+
+static int add_number(struct llmcap_sweep_axis *ax, size_t *cap, double v, const char *unit,
+		      struct llmcap_error *err)
+{
+	char buf[LLMCAP_SWEEP_VALUE_MAX];
+	/* 15 significant digits: 0.1 + 2 x 0.1 prints as 0.3, and the text is what gets applied */
+	int n = snprintf(buf, sizeof buf, "%.15g%s", v, unit);
+	return add_value(ax, cap, buf, (size_t)n, err);
+}
+
+static int parse_num(const char *s, size_t len, double *out)
+{
+	char buf[64];
+	if (len == 0 || len >= sizeof buf)
+		return -1;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	char *end;
+	errno = 0;
+	*out = strtod(buf, &end);
+	return *end || errno || !isfinite(*out) ? -1 : 0;
+}
+
+int llmcap_sweep_parse_axis(const char *arg, struct llmcap_sweep_axis *ax, struct llmcap_error *err)
+{
+	memset(ax, 0, sizeof *ax);
+	const char *eq = strchr(arg, '=');
+	if (!eq || eq == arg || !eq[1] || (size_t)(eq - arg) >= sizeof ax->key)
+		return llmcap_errorf(err, LLMCAP_EUSAGE,
+				     "--vary '%s': expected KEY=SPEC, e.g. workload.rate=1/s,2/s,4/s, "
+				     "workload.rate=1:10:1 or workload.rate=log:1:100:5", arg);
+	snprintf(ax->key, sizeof ax->key, "%.*s", (int)(eq - arg), arg);
+	snprintf(ax->spec, sizeof ax->spec, "%s", eq + 1);
+	const char *s = eq + 1;
+	size_t cap = 0;
+	int rc = 0;
+	bool is_log = !strncmp(s, "log:", 4);
+	if (is_log || (strchr(s, ':') && !strchr(s, ','))) {
+		/* a range: three numbers separated by ':' after the optional "log:" */
+		const char *p = is_log ? s + 4 : s;
+		double x[3];
+		int k = 0;
+		const char *unit = "";
+		for (; k < 3; k++) {
+			const char *c = strchr(p, ':');
+			size_t len = c ? (size_t)(c - p) : strlen(p);
+			if (k == 2 && !c) {
+				/* a unit after the last number applies to every value: 1:10:1/s */
+				char *end;
+				strtod(p, &end);
+				if (end != p && *end && strlen(end) < 16)
+					unit = end;
+				len = (size_t)(end - p);
+			}
+			if (parse_num(p, len, &x[k]) != 0 || (k < 2) != (c != NULL))
+				break;
+			p = c ? c + 1 : p + len;
+		}
+		if (k != 3)
+			rc = llmcap_errorf(err, LLMCAP_EUSAGE,
+					   "--vary %s=%s: a range is START:STOP:STEP or log:START:STOP:COUNT "
+					   "with plain numbers and an optional unit at the end (10:200:10/s)",
+					   ax->key, s);
+		else if (is_log) {
+			double n = x[2];
+			if (!(x[0] > 0 && x[1] > 0 && n >= 2 && n == floor(n) && n <= LLMCAP_SWEEP_MAX_VALUES))
+				rc = llmcap_errorf(err, LLMCAP_EUSAGE,
+						   "--vary %s=%s: log ranges need START, STOP > 0 and an integer "
+						   "COUNT >= 2", ax->key, s);
+			for (int i = 0; rc == 0 && i < (int)n; i++) {
+				double v = i == (int)n - 1 ? x[1]
+							   : x[0] * pow(x[1] / x[0], (double)i / (n - 1));
+				rc = add_number(ax, &cap, v, unit, err);
+			}
+		} else {
+			double span = (x[1] - x[0]) / x[2];
+			if (!(x[2] != 0) || span < -1e-9 || span > LLMCAP_SWEEP_MAX_VALUES)
+				rc = llmcap_errorf(err, LLMCAP_EUSAGE,
+						   "--vary %s=%s: STEP must be non-zero, of STOP - START's sign, "
+						   "and give at most %d values", ax->key, s, LLMCAP_SWEEP_MAX_VALUES);
+			/* start + i x step, never accumulated, so the values do not drift */
+			for (long i = 0; rc == 0 && (double)i <= span + 1e-9; i++)
+				rc = add_number(ax, &cap, x[0] + (double)i * x[2], unit, err);
+		}
+	} else {
+		for (const char *p = s;;) {
+			const char *c = strchr(p, ',');
+			size_t len = c ? (size_t)(c - p) : strlen(p);
+			while (len && (*p == ' ')) {
+				p++;
+				len--;
+			}
+			while (len && p[len - 1] == ' ')
+				len--;
+			if ((rc = add_value(ax, &cap, p, len, err)) != 0 || !c)
+				break;
+			p = c + 1;
+		}
+	}
+	if (rc) {
+		free(ax->values);
+		ax->values = NULL;
+		ax->n = 0;
+	}
+	return rc;
+}
+
+/* ---- points ---- */
+
+size_t llmcap_sweep_value_index(const struct llmcap_sweep *sw, size_t point, size_t axis)
+{
+	if (sw->zip)
+		return point;
+	/* mixed radix, the last axis fastest */
+	for (size_t a = sw->n_axes; a-- > axis + 1;)
+		point /= sw->axes[a].n;
+	return point % sw->axes[axis].n;
+}
+
+static int load_point(const struct llmcap_sweep *sw, size_t point, const struct llmcap_catalog *cat,
+		      struct llmcap_scenario *sc, struct llmcap_error *err)
+{
+	size_t n = sw->n_sets + sw->n_axes;
+	const char **ov = calloc(n ? n : 1, sizeof *ov);
+	char (*buf)[LLMCAP_SWEEP_KEY_MAX + LLMCAP_SWEEP_VALUE_MAX + 2] =
+		calloc(sw->n_axes ? sw->n_axes : 1, sizeof *buf);
+	if (!ov || !buf) {
+		free(ov);
+		free(buf);
+		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < sw->n_sets; i++)
+		ov[i] = sw->sets[i];
+	for (size_t a = 0; a < sw->n_axes; a++) {
+		snprintf(buf[a], sizeof buf[a], "%s=%s", sw->axes[a].key,
+			 sw->axes[a].values[llmcap_sweep_value_index(sw, point, a)]);
+		ov[sw->n_sets + a] = buf[a];
+	}
+	int rc = llmcap_scenario_load(sc, sw->file, ov, n, cat, err);
+	free(ov);
+	free(buf);
+	return rc;
+}
+
+int llmcap_sweep_scenario(const struct llmcap_sweep *sw, size_t task, const struct llmcap_catalog *cat,
+			  struct llmcap_scenario *sc, struct llmcap_error *err)
+{
+	int rc = load_point(sw, task / (size_t)sw->seeds, cat, sc, err);
+	if (rc == 0)
+		sc->seed += (uint64_t)(task % (size_t)sw->seeds);
+	return rc;
+}
+
+/* ---- metrics ---- */
+
+static const char *const class_metrics[] = {
+	"completed", "rejected", "unfinished", "spilled",
+	"ttft_p50_s", "ttft_p90_s", "ttft_p99_s", "ttft_mean_s",
+	"tpot_p50_s", "tpot_p90_s", "tpot_p99_s",
+	"e2e_p50_s", "e2e_p90_s", "e2e_p99_s", "queue_mean_s",
+	"slo_attainment", "peak_ttft_p99_s", "peak_tpot_p99_s", "peak_slo_met",
+};
+#define N_CLASS_METRICS (sizeof class_metrics / sizeof class_metrics[0])
+static const char *const pool_metrics[] = {
+	"busy", "kv_mean", "kv_peak", "preemptions", "mfu", "hbm_fraction",
+};
+#define N_POOL_METRICS (sizeof pool_metrics / sizeof pool_metrics[0])
+static const char *const run_metrics[] = {
+	"all_slo_met", "tokens_per_month", "self_hosted_total", "api_total", "hybrid_total",
+	"self_per_1m_served",
+};
+#define N_RUN_METRICS (sizeof run_metrics / sizeof run_metrics[0])
+
+void llmcap_sweep_metrics(const struct llmcap_scenario *sc, struct llmcap_results *res,
+			  const struct llmcap_summary *sum, double *m)
+{
+	size_t k = 0;
+	for (size_t c = 0; c < sum->n_classes; c++) {
+		const struct llmcap_group_summary *g = &sum->classes[c];
+		m[k++] = (double)g->completed;
+		m[k++] = (double)g->rejected;
+		m[k++] = (double)g->unfinished;
+		m[k++] = (double)g->spilled;
+		m[k++] = g->lat[LLMCAP_LAT_TTFT][LLMCAP_ST_P50];
+		m[k++] = g->lat[LLMCAP_LAT_TTFT][LLMCAP_ST_P90];
+		m[k++] = g->lat[LLMCAP_LAT_TTFT][LLMCAP_ST_P99];
+		m[k++] = g->lat[LLMCAP_LAT_TTFT][LLMCAP_ST_MEAN];
+		m[k++] = g->lat[LLMCAP_LAT_TPOT][LLMCAP_ST_P50];
+		m[k++] = g->lat[LLMCAP_LAT_TPOT][LLMCAP_ST_P90];
+		m[k++] = g->lat[LLMCAP_LAT_TPOT][LLMCAP_ST_P99];
+		m[k++] = g->lat[LLMCAP_LAT_E2E][LLMCAP_ST_P50];
+		m[k++] = g->lat[LLMCAP_LAT_E2E][LLMCAP_ST_P90];
+		m[k++] = g->lat[LLMCAP_LAT_E2E][LLMCAP_ST_P99];
+		m[k++] = g->lat[LLMCAP_LAT_QUEUE][LLMCAP_ST_MEAN];
+		m[k++] = g->slo_attainment;
+		bool hour = sum->peak.busiest_hour >= 0;
+		m[k++] = hour ? sum->peak.ttft_p99[c] : NAN;
+		m[k++] = hour ? sum->peak.tpot_p99[c] : NAN;
+		m[k++] = hour ? (double)sum->peak.slo_met[c] : NAN;
+	}
+	for (size_t p = 0; p < sum->n_pools; p++) {
+		const struct llmcap_util_summary *u = &sum->pool_util[p];
+		m[k++] = u->busy;
+		m[k++] = u->kv_mean;
+		m[k++] = u->kv_peak;
+		m[k++] = (double)u->preemptions;
+		m[k++] = u->mfu;
+		m[k++] = u->hbm_fraction;
+	}
+	struct llmcap_cost cost;
+	llmcap_cost_compute(sc, res, &cost);
+	m[k++] = sum->peak.busiest_hour >= 0 ? (double)sum->peak.all_slo_met : NAN;
+	m[k++] = cost.tokens_per_month;
+	m[k++] = cost.self_total;
+	m[k++] = cost.api_total;
+	m[k++] = cost.hybrid_total;
+	m[k++] = cost.self_per_1m_served;
+}
+
+static int name_metrics(struct llmcap_sweep *sw, const struct llmcap_scenario *sc,
+			struct llmcap_error *err)
+{
+	size_t nc = sc->workload.n_classes, np = sc->n_pools;
+	sw->n_metrics = nc * N_CLASS_METRICS + np * N_POOL_METRICS + N_RUN_METRICS;
+	sw->metric_names = calloc(sw->n_metrics, sizeof *sw->metric_names);
+	if (!sw->metric_names)
+		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+	size_t k = 0;
+	for (size_t c = 0; c < nc; c++)
+		for (size_t i = 0; i < N_CLASS_METRICS; i++)
+			snprintf(sw->metric_names[k++], LLMCAP_SWEEP_METRIC_MAX, "%s_%s",
+				 sc->workload.classes[c].name, class_metrics[i]);
+	for (size_t p = 0; p < np; p++)
+		for (size_t i = 0; i < N_POOL_METRICS; i++)
+			snprintf(sw->metric_names[k++], LLMCAP_SWEEP_METRIC_MAX, "%s_%s", sc->pools[p].name,
+				 pool_metrics[i]);
+	for (size_t i = 0; i < N_RUN_METRICS; i++)
+		snprintf(sw->metric_names[k++], LLMCAP_SWEEP_METRIC_MAX, "%s", run_metrics[i]);
+	/* a class and a pool may share a name; their suffixes differ, but check anyway */
+	for (size_t i = 0; i < k; i++)
+		for (size_t j = i + 1; j < k; j++)
+			if (!strcmp(sw->metric_names[i], sw->metric_names[j]))
+				return llmcap_errorf(err, LLMCAP_EINVAL,
+						     "sweep: two metrics would be named '%s'; rename a class "
+						     "or pool", sw->metric_names[i]);
+	return 0;
+}
+
+/* Points must keep the base's classes and pools (same names, same order): the table has one
+ * column per class and pool metric. */
+static int same_shape(const struct llmcap_scenario *a, const struct llmcap_scenario *b)
+{
+	if (a->workload.n_classes != b->workload.n_classes || a->n_pools != b->n_pools)
+		return 0;
+	for (size_t c = 0; c < a->workload.n_classes; c++)
+		if (strcmp(a->workload.classes[c].name, b->workload.classes[c].name))
+			return 0;
+	for (size_t p = 0; p < a->n_pools; p++)
+		if (strcmp(a->pools[p].name, b->pools[p].name))
+			return 0;
+	return 1;
+}
+
+void llmcap_sweep_free(struct llmcap_sweep *sw)
+{
+	for (size_t a = 0; a < sw->n_axes; a++)
+		free(sw->axes[a].values);
+	free(sw->metric_names);
+	free(sw->point_seed);
+	free(sw->base_yaml);
+	memset(sw, 0, sizeof *sw);
+}
+
+int llmcap_sweep_init(struct llmcap_sweep *sw, const char *file, const char *const *sets,
+		      size_t n_sets, const struct llmcap_sweep_axis *axes, size_t n_axes, bool zip,
+		      int64_t seeds, const struct llmcap_catalog *cat, struct llmcap_error *err)
+{
+	memset(sw, 0, sizeof *sw);
+	if (n_axes > LLMCAP_SWEEP_MAX_AXES)
+		return llmcap_errorf(err, LLMCAP_EUSAGE, "sweep: at most %d --vary", LLMCAP_SWEEP_MAX_AXES);
+	if (seeds < 1 || seeds > 1000000)
+		return llmcap_errorf(err, LLMCAP_EUSAGE, "sweep: --seeds must be between 1 and 1000000");
+	sw->file = file;
+	sw->sets = sets;
+	sw->n_sets = n_sets;
+	sw->zip = zip;
+	sw->seeds = seeds;
+	sw->n_axes = n_axes;
+	memcpy(sw->axes, axes, n_axes * sizeof *axes);
+	sw->n_points = 1;
+	for (size_t a = 0; a < n_axes; a++) {
+		if (zip) {
+			if (a > 0 && axes[a].n != axes[0].n) {
+				llmcap_errorf(err, LLMCAP_EUSAGE,
+					      "sweep --zip: --vary %s has %zu values but %s has %zu; zipped "
+					      "axes need as many values each", axes[a].key, axes[a].n,
+					      axes[0].key, axes[0].n);
+				goto fail;
+			}
+			sw->n_points = axes[0].n;
+		} else {
+			if (sw->n_points > SIZE_MAX / 2 / axes[a].n / (size_t)seeds) {
+				llmcap_errorf(err, LLMCAP_EUSAGE, "sweep: too many points");
+				goto fail;
+			}
+			sw->n_points *= axes[a].n;
+		}
+	}
+	struct llmcap_scenario *sc = malloc(sizeof *sc), *base = malloc(sizeof *base);
+	int rc = sc && base ? 0 : llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = llmcap_scenario_load(base, file, sets, n_sets, cat, err);
+	if (rc == 0 && !(sw->point_seed = calloc(sw->n_points, sizeof *sw->point_seed))) {
+		llmcap_scenario_free(base);
+		rc = llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+	}
+	if (rc == 0) {
+		rc = name_metrics(sw, base, err);
+		char *text = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&text, &len);
+		if (f) {
+			llmcap_scenario_write_yaml(base, f, false);
+			fclose(f);
+		}
+		sw->base_yaml = text;
+		llmcap_scenario_free(base);
+		/* every point once, so that a typo fails now and not after hours */
+		for (size_t p = 0; rc == 0 && p < sw->n_points; p++) {
+			rc = load_point(sw, p, cat, sc, err);
+			if (rc == 0) {
+				sw->point_seed[p] = sc->seed;
+				if (!same_shape(base, sc))
+					rc = llmcap_errorf(err, LLMCAP_EUSAGE,
+							   "sweep: point %zu changes the scenario's classes or "
+							   "pools; a sweep keeps them (vary their settings instead)", p);
+				llmcap_scenario_free(sc);
+			}
+		}
+	}
+	free(sc);
+	free(base);
+	if (rc)
+		goto fail_rc;
+	/* what decides the results: the resolved base, the axes, the seeds, the metric layout */
+	uint64_t h = llmcap_hash_bytes(LLMCAP_HASH_INIT, LLMCAP_VERSION, strlen(LLMCAP_VERSION));
+	h = llmcap_hash_bytes(h, sw->base_yaml ? sw->base_yaml : "", sw->base_yaml ? strlen(sw->base_yaml) : 0);
+	for (size_t a = 0; a < n_axes; a++) {
+		h = llmcap_hash_bytes(h, sw->axes[a].key, strlen(sw->axes[a].key) + 1);
+		h = llmcap_hash_bytes(h, sw->axes[a].values, sw->axes[a].n * sizeof *sw->axes[a].values);
+	}
+	uint64_t misc[3] = {(uint64_t)seeds, zip, sw->n_metrics};
+	h = llmcap_hash_bytes(h, misc, sizeof misc);
+	h = llmcap_hash_bytes(h, sw->metric_names, sw->n_metrics * sizeof *sw->metric_names);
+	sw->hash = h;
+	return 0;
+fail:
+	rc = -LLMCAP_EUSAGE;
+fail_rc:
+	free(sw->point_seed);
+	sw->point_seed = NULL;
+	free(sw->metric_names);
+	free(sw->base_yaml);
+	sw->metric_names = NULL;
+	sw->base_yaml = NULL;
+	sw->n_axes = 0; /* the caller still owns the axes' values */
+	return rc;
+}
+
+int llmcap_sweep_run_task(const struct llmcap_sweep *sw, size_t task, const struct llmcap_catalog *cat,
+			  const volatile sig_atomic_t *cancel, double *metrics, uint64_t *digest,
+			  struct llmcap_error *err)
+{
+	struct llmcap_scenario *sc = malloc(sizeof *sc);
+	if (!sc)
+		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+	int rc = llmcap_sweep_scenario(sw, task, cat, sc, err);
+	if (rc) {
+		free(sc);
+		return rc;
+	}
+	struct llmcap_sink sink = {.cancel = cancel};
+	struct llmcap_results res;
+	rc = llmcap_simulate(sc, cat, &sink, &res, err);
+	if (rc == 0) {
+		struct llmcap_summary sum;
+		if (llmcap_summarize(&res, &sum) != 0) {
+			rc = llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+		} else {
+			llmcap_sweep_metrics(sc, &res, &sum, metrics);
+			*digest = res.digest;
+			llmcap_summary_free(&sum);
+		}
+		llmcap_results_free(&res);
+	}
+	llmcap_scenario_free(sc);
+	free(sc);
+	return rc;
+}
+
+void llmcap_mean_ci95(const double *x, size_t n, size_t stride, double *mean, double *half,
+		      size_t *n_used)
+{
+	/* two passes, in index order: the same inputs always give the same bits */
+	double sum = 0;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (isfinite(x[i * stride])) {
+			sum += x[i * stride];
+			k++;
+		}
+	*n_used = k;
+	*mean = k ? sum / (double)k : NAN;
+	*half = NAN;
+	if (k < 2)
+		return;
+	double ss = 0;
+	for (size_t i = 0; i < n; i++)
+		if (isfinite(x[i * stride])) {
+			double d = x[i * stride] - *mean;
+			ss += d * d;
+		}
+	double sd = sqrt(ss / (double)(k - 1));
+	*half = gsl_cdf_tdist_Pinv(0.975, (double)(k - 1)) * sd / sqrt((double)k);
+}
+
+/* ---- journal ---- */
+
+#define JOURNAL_MAGIC "LLMCAPJ1"
+
+struct journal_header {
+	char magic[8];
+	uint64_t hash, tasks, metrics;
+};
+
+struct llmcap_sweep_journal {
+	int fd;
+	char path[4096];
+	size_t n_metrics;
+	uint64_t *rec; /* 2 + n_metrics + 1 words */
+};
+
+static size_t rec_words(size_t n_metrics)
+{
+	return 3 + n_metrics;
+}
+
+static int write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int llmcap_sweep_journal_open(struct llmcap_sweep_journal **out, const char *path,
+			      const struct llmcap_sweep *sw, bool resume, bool *done, double *metrics,
+			      uint64_t *digests, size_t *n_done, struct llmcap_error *err)
+{
+	*out = NULL;
+	*n_done = 0;
+	struct llmcap_sweep_journal *j = calloc(1, sizeof *j);
+	size_t words = rec_words(sw->n_metrics);
+	if (!j || !(j->rec = calloc(words, sizeof *j->rec))) {
+		free(j);
+		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+	}
+	snprintf(j->path, sizeof j->path, "%s", path);
+	j->n_metrics = sw->n_metrics;
+	struct journal_header want = {.hash = sw->hash, .tasks = llmcap_sweep_tasks(sw),
+				      .metrics = sw->n_metrics};
+	memcpy(want.magic, JOURNAL_MAGIC, 8);
+	j->fd = open(path, O_RDWR | O_CREAT | (resume ? 0 : O_TRUNC) | O_CLOEXEC, 0666);
+	if (j->fd < 0) {
+		int e = errno;
+		free(j->rec);
+		free(j);
+		return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot open the sweep journal: %s", path,
+				     strerror(e));
+	}
+	struct journal_header have;
+	ssize_t got = resume ? read(j->fd, &have, sizeof have) : 0;
+	off_t good = sizeof want;
+	if (got == (ssize_t)sizeof have) {
+		if (memcmp(&have, &want, sizeof want) != 0) {
+			close(j->fd);
+			free(j->rec);
+			free(j);
+			return llmcap_errorf(err, LLMCAP_EUSAGE,
+					     "%s: this journal belongs to another sweep (other scenario, "
+					     "axes, seeds or llmcap version); remove it or drop --resume", path);
+		}
+		/* records until the end or the first torn/corrupt one */
+		size_t bytes = words * sizeof *j->rec;
+		for (;;) {
+			ssize_t r = read(j->fd, j->rec, bytes);
+			if (r != (ssize_t)bytes)
+				break;
+			uint64_t sum = llmcap_hash_bytes(LLMCAP_HASH_INIT, j->rec, bytes - 8);
+			uint64_t task = j->rec[0];
+			if (sum != j->rec[words - 1] || task >= want.tasks)
+				break;
+			if (!done[task]) {
+				done[task] = true;
+				(*n_done)++;
+			}
+			digests[task] = j->rec[1];
+			memcpy(&metrics[task * sw->n_metrics], &j->rec[2], sw->n_metrics * sizeof(double));
+			good += (off_t)bytes;
+		}
+	} else {
+		/* new, empty or shorter than a header: start over */
+		if (ftruncate(j->fd, 0) != 0 || lseek(j->fd, 0, SEEK_SET) != 0 ||
+		    write_all(j->fd, &want, sizeof want) != 0) {
+			close(j->fd);
+			free(j->rec);
+			free(j);
+			return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot write the sweep journal", path);
+		}
+	}
+	/* drop a torn tail so that new records follow the last whole one */
+	if (ftruncate(j->fd, good) != 0 || lseek(j->fd, good, SEEK_SET) != good) {
+		close(j->fd);
+		free(j->rec);
+		free(j);
+		return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot truncate the sweep journal", path);
+	}
+	*out = j;
+	return 0;
+}
+
+int llmcap_sweep_journal_append(struct llmcap_sweep_journal *j, size_t task, uint64_t digest,
+				const double *metrics, struct llmcap_error *err)
+{
+	size_t words = rec_words(j->n_metrics);
+	j->rec[0] = task;
+	j->rec[1] = digest;
+	memcpy(&j->rec[2], metrics, j->n_metrics * sizeof(double));
+	j->rec[words - 1] = llmcap_hash_bytes(LLMCAP_HASH_INIT, j->rec, (words - 1) * sizeof *j->rec);
+	/* one write(2) per record, no stdio buffer: a killed process loses at most the task it
+	 * was running, and the kernel keeps what was written */
+	if (write_all(j->fd, j->rec, words * sizeof *j->rec) != 0)
+		return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot append to the sweep journal: %s",
+				     j->path, strerror(errno));
+	return 0;
+}
+
+void llmcap_sweep_journal_close(struct llmcap_sweep_journal *j, bool remove)
+{
+	if (!j)
+		return;
+	close(j->fd);
+	if (remove)
+		unlink(j->path);
+	free(j->rec);
+	free(j);
+}

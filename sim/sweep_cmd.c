@@ -1,0 +1,432 @@
+/* `llmcap sweep`: every (point, seed) of a sweep on all cores (threads) or, in the MPI build
+ * launched under mpirun, on every rank; results stored by task index, so the file is the same
+ * bytes whatever ran them and in whatever order. Completed tasks go to a journal (OUT.partial)
+ * as they finish; --resume skips them. See docs/sweeps.md. */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifdef LLMCAP_MPI
+#include <mpi.h>
+#endif
+
+#include "llmcap/sweep.h"
+
+int llmcap_cmd_sweep(int argc, char **argv);
+
+/* Set by SIGINT/SIGTERM; the simulations poll it. A signal handler can only talk through such
+ * a flag: the one piece of process state here. */
+static volatile sig_atomic_t sweep_interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	sweep_interrupted = 1;
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+struct progress {
+	bool on, shown;
+	double start, last;
+	size_t total, skipped; /* skipped: done before this run (--resume) */
+};
+
+/* "done/total, rate, ETA" on stderr, at most four times a second, only on a terminal. */
+static void progress_show(struct progress *p, size_t done, bool final)
+{
+	if (!p->on)
+		return;
+	double t = now_s();
+	if (!final && t - p->last < 0.25)
+		return;
+	p->last = t;
+	double rate = (double)(done - p->skipped) / fmax(t - p->start, 1e-9);
+	double eta = rate > 0 ? (double)(p->total - done) / rate : 0;
+	fprintf(stderr, "\r  sweep: %zu/%zu runs (%.0f%%), %.2f runs/s, ETA %.0f s   ", done, p->total,
+		100.0 * (double)done / (double)p->total, rate, eta);
+	p->shown = true;
+}
+
+struct pool {
+	const struct llmcap_sweep *sw;
+	const struct llmcap_catalog *cat;
+	double *metrics;
+	uint64_t *digests;
+	bool *done;
+	size_t n_done, next;
+	struct llmcap_sweep_journal *journal;
+	struct progress prog;
+	int rc;                 /* first failure, by task index */
+	size_t rc_task;
+	struct llmcap_error err;
+	bool stop;
+	pthread_mutex_t lock;
+};
+
+static void fail(struct pool *p, size_t task, int rc, const struct llmcap_error *e)
+{
+	if (p->rc == 0 || task < p->rc_task) {
+		p->rc = rc;
+		p->rc_task = task;
+		p->err = *e;
+	}
+	p->stop = true;
+}
+
+static void *worker(void *arg)
+{
+	struct pool *p = arg;
+	size_t tasks = llmcap_sweep_tasks(p->sw);
+	struct llmcap_error err;
+	for (;;) {
+		pthread_mutex_lock(&p->lock);
+		while (p->next < tasks && p->done[p->next])
+			p->next++;
+		size_t t = p->next++;
+		bool stop = p->stop || t >= tasks || sweep_interrupted;
+		pthread_mutex_unlock(&p->lock);
+		if (stop)
+			return NULL;
+		memset(&err, 0, sizeof err);
+		/* each task writes only its own row: no lock needed for the results themselves */
+		uint64_t digest = 0;
+		int rc = llmcap_sweep_run_task(p->sw, t, p->cat, &sweep_interrupted,
+					       &p->metrics[t * p->sw->n_metrics], &digest, &err);
+		pthread_mutex_lock(&p->lock);
+		if (rc == 0) {
+			p->digests[t] = digest;
+			rc = llmcap_sweep_journal_append(p->journal, t, digest,
+							 &p->metrics[t * p->sw->n_metrics], &err);
+		}
+		if (rc == 0) {
+			p->done[t] = true;
+			p->n_done++;
+			progress_show(&p->prog, p->n_done, false);
+		} else if (rc != -LLMCAP_ECANCELED) {
+			fail(p, t, rc, &err);
+		}
+		pthread_mutex_unlock(&p->lock);
+	}
+}
+
+static int run_threads(struct pool *p, long jobs)
+{
+	size_t left = llmcap_sweep_tasks(p->sw) - p->n_done;
+	if (jobs > (long)left)
+		jobs = left ? (long)left : 1;
+	pthread_t *th = calloc((size_t)jobs, sizeof *th);
+	if (!th)
+		return llmcap_errorf(&p->err, LLMCAP_ENOMEM, "out of memory");
+	long started = 0;
+	for (; started < jobs; started++)
+		if (pthread_create(&th[started], NULL, worker, p) != 0)
+			break;
+	if (started == 0)
+		worker(p);
+	for (long t = 0; t < started; t++)
+		pthread_join(th[t], NULL);
+	free(th);
+	return p->rc;
+}
+
+#ifdef LLMCAP_MPI
+/* Rank 0 hands out task indices one at a time (dynamic balancing: points take different
+ * times) and collects [task, digest, status, metrics...] records; it alone writes files. */
+enum { TAG_TASK = 1, TAG_RESULT = 2 };
+
+static int mpi_master(struct pool *p, int size)
+{
+	size_t tasks = llmcap_sweep_tasks(p->sw), n = p->sw->n_metrics;
+	size_t words = 3 + n;
+	uint64_t *rec = malloc(words * sizeof *rec);
+	if (!rec)
+		return llmcap_errorf(&p->err, LLMCAP_ENOMEM, "out of memory");
+	int busy = 0;
+	size_t next = 0;
+	/* first one task per worker, then one more per result */
+	for (int r = 1; r < size; r++) {
+		while (next < tasks && p->done[next])
+			next++;
+		int64_t t = next < tasks && !sweep_interrupted ? (int64_t)next++ : -1;
+		MPI_Send(&t, 1, MPI_INT64_T, r, TAG_TASK, MPI_COMM_WORLD);
+		busy += t >= 0;
+	}
+	while (busy > 0) {
+		MPI_Status st;
+		MPI_Recv(rec, (int)(words * sizeof *rec), MPI_BYTE, MPI_ANY_SOURCE, TAG_RESULT,
+			 MPI_COMM_WORLD, &st);
+		busy--;
+		size_t t = rec[0];
+		int rc = (int)(int64_t)rec[2];
+		if (rc == 0 && t < tasks) {
+			memcpy(&p->metrics[t * n], &rec[3], n * sizeof(double));
+			p->digests[t] = rec[1];
+			struct llmcap_error err = {0};
+			rc = llmcap_sweep_journal_append(p->journal, t, rec[1], (const double *)&rec[3], &err);
+			if (rc == 0) {
+				p->done[t] = true;
+				p->n_done++;
+				progress_show(&p->prog, p->n_done, false);
+			} else {
+				fail(p, t, rc, &err);
+			}
+		} else if (rc != -LLMCAP_ECANCELED) {
+			struct llmcap_error err = {0};
+			llmcap_errorf(&err, -rc, "task %zu failed on rank %d (its message is on its stderr)",
+				      t, st.MPI_SOURCE);
+			fail(p, t, rc, &err);
+		}
+		while (next < tasks && p->done[next])
+			next++;
+		int64_t nt = next < tasks && !p->stop && !sweep_interrupted ? (int64_t)next++ : -1;
+		MPI_Send(&nt, 1, MPI_INT64_T, st.MPI_SOURCE, TAG_TASK, MPI_COMM_WORLD);
+		busy += nt >= 0;
+	}
+	free(rec);
+	return p->rc;
+}
+
+static void mpi_worker(const struct llmcap_sweep *sw, const struct llmcap_catalog *cat)
+{
+	size_t n = sw->n_metrics, words = 3 + n;
+	uint64_t *rec = calloc(words, sizeof *rec);
+	for (;;) {
+		int64_t t;
+		MPI_Recv(&t, 1, MPI_INT64_T, 0, TAG_TASK, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+		if (t < 0)
+			break;
+		struct llmcap_error err = {0};
+		int rc = rec ? llmcap_sweep_run_task(sw, (size_t)t, cat, &sweep_interrupted,
+						     (double *)&rec[3], &rec[1], &err)
+			     : -LLMCAP_ENOMEM;
+		if (rc != 0 && rc != -LLMCAP_ECANCELED)
+			fprintf(stderr, "llmcap: task %lld: %s\n", (long long)t, err.msg);
+		uint64_t head[3] = {(uint64_t)t, rec ? rec[1] : 0, (uint64_t)(int64_t)rc};
+		if (rec) {
+			memcpy(rec, head, sizeof head);
+			MPI_Send(rec, (int)(words * sizeof *rec), MPI_BYTE, 0, TAG_RESULT, MPI_COMM_WORLD);
+		}
+	}
+	free(rec);
+}
+#endif
+
+static void usage_sweep(void)
+{
+	fprintf(stderr,
+		"usage: llmcap sweep [FILE] --vary KEY=SPEC... [--zip] [--seeds N] [--jobs N]\n"
+		"                    [--set KEY=VALUE]... -o OUT.h5 [--force] [--resume] [--quiet]\n"
+		"  SPEC: a list 1/s,2/s,4/s | a range START:STOP:STEP[UNIT] | log:START:STOP:COUNT[UNIT]\n");
+}
+
+int llmcap_cmd_sweep(int argc, char **argv)
+{
+	const char *file = NULL, *out = NULL;
+	const char **sets = calloc((size_t)argc, sizeof *sets);
+	struct llmcap_sweep_axis axes[LLMCAP_SWEEP_MAX_AXES];
+	size_t n_sets = 0, n_axes = 0;
+	bool zip = false, force = false, resume = false, quiet = false;
+	long jobs = sysconf(_SC_NPROCESSORS_ONLN), seeds = 1;
+	int rc = 2, rank = 0, size = 1;
+	struct llmcap_error err = {0};
+	char cmdline[4096] = "";
+	for (int i = 0; i < argc; i++) {
+		size_t k = strlen(cmdline);
+		snprintf(cmdline + k, sizeof cmdline - k, "%s%s", i ? " " : "", argv[i]);
+	}
+#ifdef LLMCAP_MPI
+	MPI_Init(&argc, &argv);
+	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+	MPI_Comm_size(MPI_COMM_WORLD, &size);
+#endif
+	for (int i = 2; sets && i < argc; i++) {
+		const char *a = argv[i];
+		bool has = i + 1 < argc;
+		char *end;
+		if ((!strcmp(a, "--set") || !strcmp(a, "-s")) && has) {
+			sets[n_sets++] = argv[++i];
+		} else if (!strcmp(a, "--vary") && has) {
+			if (n_axes == LLMCAP_SWEEP_MAX_AXES) {
+				fprintf(stderr, "llmcap: at most %d --vary\n", LLMCAP_SWEEP_MAX_AXES);
+				goto out;
+			}
+			if (llmcap_sweep_parse_axis(argv[++i], &axes[n_axes], &err) != 0) {
+				fprintf(stderr, "llmcap: %s\n", err.msg);
+				goto out;
+			}
+			n_axes++;
+		} else if (!strcmp(a, "--zip")) {
+			zip = true;
+		} else if ((!strcmp(a, "--seeds") || !strcmp(a, "--jobs")) && has) {
+			long v = strtol(argv[++i], &end, 10);
+			if (*end || v < 1 || v > 1000000) {
+				fprintf(stderr, "llmcap: %s '%s': expected a positive integer\n", a, argv[i]);
+				goto out;
+			}
+			*(!strcmp(a, "--seeds") ? &seeds : &jobs) = v;
+		} else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && has) {
+			out = argv[++i];
+		} else if (!strcmp(a, "--force")) {
+			force = true;
+		} else if (!strcmp(a, "--resume")) {
+			resume = true;
+		} else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
+			quiet = true;
+		} else if (a[0] == '-' && a[1]) {
+			fprintf(stderr, "llmcap: unknown or incomplete option '%s' for sweep\n", a);
+			usage_sweep();
+			goto out;
+		} else if (!file) {
+			file = a;
+		} else {
+			fprintf(stderr, "llmcap: only one scenario file may be given\n");
+			goto out;
+		}
+	}
+	if (!sets || !out || !n_axes) {
+		fprintf(stderr, "llmcap: sweep needs %s\n",
+			!sets ? "memory" : !out ? "-o OUT.h5" : "at least one --vary KEY=SPEC");
+		usage_sweep();
+		goto out;
+	}
+	char journal_path[4200];
+	snprintf(journal_path, sizeof journal_path, "%s.partial", out);
+	/* checks that only the writer needs: existing output, a journal left by an interrupted run */
+	int pre = 0;
+	if (rank == 0) {
+		if (!force && access(out, F_OK) == 0) {
+			fprintf(stderr, "llmcap: %s: exists; not overwritten (use --force, or another path)\n", out);
+			pre = 1;
+		} else if (!resume && !force && access(journal_path, F_OK) == 0) {
+			fprintf(stderr, "llmcap: %s: an interrupted sweep's journal; continue it with --resume "
+					"or start over with --force\n", journal_path);
+			pre = 1;
+		}
+	}
+	struct llmcap_catalog *cat = malloc(sizeof *cat);
+	struct llmcap_sweep sw;
+	int init = !cat || llmcap_catalog_load_builtin(cat, &err) != 0 ||
+		   llmcap_sweep_init(&sw, file, sets, n_sets, axes, n_axes, zip, seeds, cat, &err) != 0;
+	if (init) {
+		if (rank == 0 || size == 1)
+			fprintf(stderr, "llmcap: %s\n", cat ? err.msg : "out of memory");
+	} else {
+		n_axes = 0; /* the sweep owns the axes now */
+	}
+	int bad = init || pre;
+#ifdef LLMCAP_MPI
+	/* every rank goes on, or none does (a rank alone in MPI_Recv would wait forever) */
+	MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+#endif
+	if (bad) {
+		if (!init)
+			llmcap_sweep_free(&sw);
+		free(cat);
+		goto out;
+	}
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+#ifdef LLMCAP_MPI
+	if (rank != 0) {
+		mpi_worker(&sw, cat);
+		llmcap_sweep_free(&sw);
+		free(cat);
+		rc = 0;
+		goto out;
+	}
+#endif
+	size_t tasks = llmcap_sweep_tasks(&sw);
+	struct pool p = {.sw = &sw, .cat = cat};
+	p.metrics = calloc(tasks * sw.n_metrics, sizeof *p.metrics);
+	p.digests = calloc(tasks, sizeof *p.digests);
+	p.done = calloc(tasks, sizeof *p.done);
+	pthread_mutex_init(&p.lock, NULL);
+	rc = 1;
+	if (!p.metrics || !p.digests || !p.done) {
+		fprintf(stderr, "llmcap: out of memory for %zu runs x %zu metrics\n", tasks, sw.n_metrics);
+	} else if (llmcap_sweep_journal_open(&p.journal, journal_path, &sw, resume, p.done, p.metrics,
+					     p.digests, &p.n_done, &err) != 0) {
+		fprintf(stderr, "llmcap: %s\n", err.msg);
+	}
+	if (!p.journal) {
+#ifdef LLMCAP_MPI
+		/* release the workers waiting for their first task */
+		for (int r = 1; r < size; r++) {
+			int64_t stop = -1;
+			MPI_Send(&stop, 1, MPI_INT64_T, r, TAG_TASK, MPI_COMM_WORLD);
+		}
+#endif
+	} else {
+		if (!quiet)
+			fprintf(stderr, "llmcap: sweep of %zu points x %ld seeds = %zu runs (%zu already done) "
+					"on %ld %s\n", sw.n_points, seeds, tasks, p.n_done,
+				size > 1 ? (long)size - 1 : jobs,
+				size > 1 ? "MPI worker ranks" : "threads");
+		p.prog = (struct progress){.on = !quiet && isatty(STDERR_FILENO), .start = now_s(),
+					   .total = tasks, .skipped = p.n_done};
+		double t0 = now_s();
+		size_t before = p.n_done;
+		int run_rc;
+#ifdef LLMCAP_MPI
+		if (size > 1)
+			run_rc = mpi_master(&p, size);
+		else
+#endif
+			run_rc = run_threads(&p, jobs);
+		double wall = now_s() - t0;
+		if (p.prog.shown)
+			fprintf(stderr, "\r%*s\r", 79, "");
+		if (run_rc != 0) {
+			fprintf(stderr, "llmcap: %s\nllmcap: %zu of %zu runs done are kept in %s; fix the "
+					"cause and continue with --resume\n", p.err.msg, p.n_done, tasks, journal_path);
+			llmcap_sweep_journal_close(p.journal, false);
+		} else if (p.n_done < tasks) {
+			fprintf(stderr, "llmcap: interrupted; %zu of %zu runs done are kept in %s; continue "
+					"with --resume\n", p.n_done, tasks, journal_path);
+			llmcap_sweep_journal_close(p.journal, false);
+			rc = 130;
+		} else if (llmcap_h5_write_sweep(out, force || resume, &sw, p.metrics, p.digests, cmdline,
+						 &err) != 0) {
+			fprintf(stderr, "llmcap: %s (the runs are kept in %s)\n", err.msg, journal_path);
+			llmcap_sweep_journal_close(p.journal, false);
+		} else {
+			llmcap_sweep_journal_close(p.journal, true);
+			if (!quiet) {
+				fprintf(stderr, "llmcap: %zu runs in %.2f s wall time (%.2f runs/s)\n",
+					p.n_done - before, wall, (double)(p.n_done - before) / fmax(wall, 1e-9));
+				printf("sweep: %zu points x %ld seeds written to %s (/runs, /points)\n",
+				       sw.n_points, seeds, out);
+			}
+			rc = 0;
+		}
+	}
+	pthread_mutex_destroy(&p.lock);
+	free(p.metrics);
+	free(p.digests);
+	free(p.done);
+	llmcap_sweep_free(&sw);
+	free(cat);
+out:
+	for (size_t a = 0; a < n_axes; a++)
+		free(axes[a].values);
+	free(sets);
+#ifdef LLMCAP_MPI
+	MPI_Finalize();
+#endif
+	return rc;
+}
