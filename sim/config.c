@@ -498,6 +498,9 @@ static const struct field price_fields[] = {
 	 .doc = "USD per 1M input tokens", .min = 0, .max = HUGE_VAL},
 	{.key = "output", .type = T_DOUBLE, .offset = PR(output), .def = "0",
 	 .doc = "USD per 1M output tokens", .min = 0, .max = HUGE_VAL},
+	{.key = "from", .type = T_STR, .offset = PR(from), .size = LLMCAP_NAME_MAX, .def = "",
+	 .doc = "take input and output from the price catalog (llmcap catalog lists it, with sources "
+		"and date), e.g. groq-llama-3.1-8b"},
 };
 static const struct section price_section = SECTION(price_fields);
 
@@ -585,6 +588,11 @@ static const struct field scenario_fields[] = {
 	 .doc = "label printed with the results"},
 	{.key = "seed", .type = T_U64, .offset = SC(seed), .def = "42",
 	 .doc = "seed of every random stream; same scenario + seed = same results"},
+	{.key = "max_in_flight", .type = T_INT, .offset = SC(max_in_flight), .def = "2000000",
+	 .min = 1, .max = 1e9, .flags = F_HAS_MAX,
+	 .doc = "most requests waiting or running in the whole fleet at once; an overloaded fleet "
+		"turns further arrivals away (counted as rejected:queue_full, and the summary says it "
+		"is overloaded), which bounds memory"},
 	{.key = "horizon", .type = T_DURATION, .offset = SC(horizon), .def = "1d",
 	 .doc = "simulated time (arrivals stop there; requests still in flight are reported unfinished)",
 	 .min = 0, .max = 3660.0 * 86400e9, .flags = F_MIN_EXCL | F_HAS_MAX},
@@ -682,6 +690,21 @@ static const struct field catalog_gpus_root = {
 	.count_offset = offsetof(struct llmcap_catalog, n_gpus),
 	.elem_size = sizeof(struct llmcap_gpu_spec), .max_count = LLMCAP_CATALOG_MAX,
 	.sub = &gpu_section};
+#define PS(member) offsetof(struct llmcap_price_spec, member)
+static const struct field price_spec_fields[] = {
+	{.key = "source", .type = T_STR, .offset = PS(source), .size = 512, .def = "", .doc = ""},
+	{.key = "input", .type = T_DOUBLE, .offset = PS(input), .def = "0", .doc = "", .min = 0,
+	 .max = HUGE_VAL},
+	{.key = "output", .type = T_DOUBLE, .offset = PS(output), .def = "0", .doc = "", .min = 0,
+	 .max = HUGE_VAL},
+};
+static const struct section price_spec_section = SECTION(price_spec_fields);
+static const struct field catalog_prices_root = {
+	.key = "prices", .type = T_MAP, .offset = offsetof(struct llmcap_catalog, prices),
+	.count_offset = offsetof(struct llmcap_catalog, n_prices),
+	.elem_size = sizeof(struct llmcap_price_spec), .max_count = LLMCAP_CATALOG_MAX,
+	.sub = &price_spec_section};
+
 static const struct field catalog_engines_root = {
 	.key = "engines", .type = T_MAP, .offset = offsetof(struct llmcap_catalog, engines),
 	.count_offset = offsetof(struct llmcap_catalog, n_engines),
@@ -1782,6 +1805,26 @@ int llmcap_scenario_load(struct llmcap_scenario *sc, const char *path,
 		rc = llmcap_scenario_apply_override(sc, overrides[i], err);
 	if (rc == 0)
 		rc = llmcap_scenario_read_traces(sc, err);
+	/* prices taken from the catalog */
+	for (size_t i = 0; rc == 0 && i < sc->cost.api.n_prices; i++) {
+		struct llmcap_price_cfg *pc = &sc->cost.api.prices[i];
+		if (!pc->from[0])
+			continue;
+		const struct llmcap_price_spec *ps = llmcap_catalog_price(cat, pc->from);
+		if (!ps) {
+			char names[1024] = "";
+			for (size_t k = 0; k < cat->n_prices; k++)
+				snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+					 k ? ", " : "", cat->prices[k].name);
+			rc = llmcap_errorf(err, LLMCAP_EINVAL,
+					   "%s: cost.api.prices.%s.from: '%s' is not in the price catalog; "
+					   "expected one of: %s",
+					   pc->where, pc->name, pc->from, names);
+			break;
+		}
+		pc->input = ps->input;
+		pc->output = ps->output;
+	}
 	if (rc == 0)
 		rc = llmcap_scenario_check(sc, cat, err);
 	if (rc)
@@ -1863,7 +1906,19 @@ int llmcap_catalog_load_builtin(struct llmcap_catalog *cat, struct llmcap_error 
 	if (rc == 0)
 		rc = load_catalog_map(&catalog_engines_root, cat, llmcap_builtin_engines_yaml,
 				      "models/catalog/engines.yaml", err);
+	if (rc == 0)
+		rc = load_catalog_map(&catalog_prices_root, cat, llmcap_builtin_prices_yaml,
+				      "models/catalog/prices.yaml", err);
 	return rc;
+}
+
+const struct llmcap_price_spec *llmcap_catalog_price(const struct llmcap_catalog *cat,
+						     const char *name)
+{
+	for (size_t i = 0; i < cat->n_prices; i++)
+		if (!strcmp(cat->prices[i].name, name))
+			return &cat->prices[i];
+	return NULL;
 }
 
 const struct llmcap_model_spec *llmcap_catalog_model(const struct llmcap_catalog *cat,
@@ -2232,6 +2287,14 @@ int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_
 				     "%g requests/s; expected a rate > 0 and < 1e9/s",
 				     sc->workload.tokens_per_month, llmcap_scenario_tokens_per_request(sc),
 				     mean_rate);
+	/* A scenario asking for more requests than any run could process is refused up front
+	 * rather than left to run for days (a rate of 1e12/s, say). */
+	double expected = llmcap_scenario_mean_rate(sc) * (double)sc->horizon * 1e-9;
+	if (isfinite(expected) && expected > 2e9)
+		return llmcap_errorf(err, LLMCAP_EINVAL,
+				     "workload: %.3g requests expected over the horizon (mean rate x "
+				     "horizon); expected at most 2e9: lower the rate or shorten the horizon",
+				     expected);
 	const struct llmcap_gpu_spec *gpu = llmcap_catalog_gpu(cat, sc->hardware.gpu);
 	if (!gpu) {
 		list_names(cat->gpus[0].name, cat->n_gpus, sizeof cat->gpus[0], names, sizeof names);

@@ -162,6 +162,7 @@ struct sim {
 	struct pool_rt pools[LLMCAP_MAX_POOLS];
 	size_t class_pool[LLMCAP_MAX_CLASSES], class_long_pool[LLMCAP_MAX_CLASSES];
 	int64_t next_id;
+	int64_t in_flight; /* requests waiting, running or swapped, fleet-wide */
 	llmcap_time now;
 	bool fast;                  /* engine_mode fast: decode runs advance many steps at once */
 	llmcap_time next_arrival;   /* of the pending arrival event (INT64_MAX: none) */
@@ -1180,6 +1181,7 @@ static void complete(struct sim *s, size_t ri, int32_t id)
 	request_ended(s, r, LLMCAP_REQ_COMPLETED);
 	count_account(s, ri);
 	s->replicas[ri].outstanding--;
+	s->in_flight--;
 	s->replicas[ri].completions_int++;
 	req_release(s, id);
 }
@@ -1441,6 +1443,15 @@ static void arrival(struct sim *s, uint64_t data, int ids_slot)
 		free(r.chain);
 		return;
 	}
+	if (s->in_flight >= s->sc->max_in_flight) {
+		/* An overloaded fleet's queues would grow without bound: past the cap, arrivals are
+		 * turned away (counted, and the summary says the fleet is overloaded). */
+		s->res->overload_rejected++;
+		spill_or_reject(s, &r, LLMCAP_REQ_REJECTED_QUEUE_FULL);
+		free(r.chain);
+		return;
+	}
+	s->in_flight++;
 	int32_t id = req_alloc(s);
 	if (id < 0) {
 		free(r.chain);
@@ -1485,6 +1496,7 @@ static void queue_timeout(struct sim *s, int32_t id, int64_t req_id)
 	rp->waiting_tokens -= remaining_prefill(r);
 	count_account(s, r->replica);
 	rp->outstanding--;
+	s->in_flight--;
 	rp->queued--;
 	const struct llmcap_class_cfg *cl = &s->sc->workload.classes[r->cls];
 	spill_or_reject(s, r, cl->when_limited == LLMCAP_LIMIT_SPILL ? LLMCAP_REQ_SPILLED_QUEUE_TIMEOUT

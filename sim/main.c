@@ -509,6 +509,10 @@ static int cmd_catalog(void)
 		       (long long)cat->models[i].num_key_value_heads,
 		       (long long)cat->models[i].max_position_embeddings, "", cat->models[i].source);
 	}
+	printf("api prices (USD per 1M tokens; use with cost.api.prices.CLASS.from: NAME):\n");
+	for (size_t i = 0; i < cat->n_prices; i++)
+		printf("  %-26s input %6.3f, output %6.3f  (%s)\n", cat->prices[i].name,
+		       cat->prices[i].input, cat->prices[i].output, cat->prices[i].source);
 	printf("gpus:\n");
 	for (size_t i = 0; i < cat->n_gpus; i++)
 		printf("  %-16s %.1f GiB, %.2f TB/s, %.1f TFLOPS bf16, %.1f TFLOPS fp8, %.0f W\n"

@@ -480,6 +480,7 @@ static hid_t util_type(void)
 	INSERT(t, "swaps", U, swaps, H5T_NATIVE_INT64);
 	INSERT(t, "input_tokens_per_s", U, input_tokens_per_s, H5T_NATIVE_DOUBLE);
 	INSERT(t, "output_tokens_per_s", U, output_tokens_per_s, H5T_NATIVE_DOUBLE);
+	INSERT(t, "energy_kwh", U, energy_kwh, H5T_NATIVE_DOUBLE);
 	INSERT(t, "prefix_hit_rate", U, prefix_hit_rate, H5T_NATIVE_DOUBLE);
 	INSERT(t, "prefix_block_hit_rate", U, prefix_block_hit_rate, H5T_NATIVE_DOUBLE);
 	return t;

@@ -76,6 +76,9 @@ static void util_of(const struct llmcap_results *res, size_t p, size_t ri,
 	u->pool = (int32_t)p;
 	u->replica = (int32_t)ri;
 	u->busy = (double)r->busy / (double)res->horizon;
+	/* the same power model as the cost's power opex: an upper bound while busy */
+	u->energy_kwh = tp * (res->gpu->idle_watts + u->busy * (res->gpu->tdp_watts - res->gpu->idle_watts)) *
+			h / 3.6e6;
 	u->achieved_tflops = r->flops / tp / h / 1e12;
 	u->mfu = r->flops / tp / h / ps->peak_flops;
 	u->hbm_fraction = r->bytes / tp / h / res->gpu->hbm_bandwidth;
@@ -210,6 +213,7 @@ int llmcap_summarize(struct llmcap_results *res, struct llmcap_summary *out)
 			pu->steps += u->steps;
 			pu->preemptions += u->preemptions;
 			pu->swaps += u->swaps;
+			pu->energy_kwh += u->energy_kwh;
 			const struct llmcap_replica_stats *rs = &res->replicas[ps->first_replica + i];
 			q_tok += rs->prefix_query_tokens;
 			h_tok += rs->prefix_hit_tokens;
@@ -395,6 +399,27 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 		(long long)sc->pools[0].block_size);
 
 	/* -- latency -- */
+	/* An overloaded fleet: requests left waiting (or turned away at max_in_flight) are the
+	 * result; percentiles of the few that completed would understate the wait. */
+	bool overloaded = res->overload_rejected > 0;
+	for (size_t cl = 0; cl < res->n_classes; cl++)
+		overloaded |= res->classes[cl].unfinished * 20 > res->classes[cl].arrived;
+	if (overloaded) {
+		fprintf(out, "OVERLOADED: the fleet does not keep up with this traffic");
+		if (res->overload_rejected > 0)
+			fprintf(out, "; %lld arrivals were turned away at max_in_flight (%lld requests in the fleet)",
+				(long long)res->overload_rejected, (long long)sc->max_in_flight);
+		fprintf(out, "\n");
+		for (size_t cl = 0; cl < res->n_classes; cl++) {
+			const struct llmcap_class_stats *cs = &res->classes[cl];
+			if (cs->unfinished * 20 > cs->arrived)
+				fprintf(out, "  %s: %lld of %lld requests (%.0f%%) still unfinished at the horizon; "
+					     "its percentiles are not shown\n",
+					sc->workload.classes[cl].name, (long long)cs->unfinished,
+					(long long)cs->arrived, 100.0 * (double)cs->unfinished / (double)cs->arrived);
+		}
+		fprintf(out, "\n");
+	}
 	fprintf(out, "latency by class (completed requests)\n");
 	fprintf(out, "  %-10s %8s %6s %6s %6s  %21s  %18s  %18s  %s\n", "class", "done", "rej", "spill", "unfin", "TTFT p50/p90/p99", "TPOT p50/p90/p99", "E2E p50/p90/p99", "SLO p99 (TTFT, TPOT)");
 	for (size_t cl = 0; cl < res->n_classes; cl++) {
@@ -412,6 +437,11 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 		snprintf(tt, sizeof tt, "%s/%s/%s", t[0], t[1], t[2]);
 		snprintf(pp, sizeof pp, "%s/%s/%s", p[0], p[1], p[2]);
 		snprintf(ee, sizeof ee, "%s/%s/%s", e[0], e[1], e[2]);
+		if (res->classes[cl].unfinished * 20 > res->classes[cl].arrived) {
+			snprintf(tt, sizeof tt, "overloaded");
+			snprintf(pp, sizeof pp, "overloaded");
+			snprintf(ee, sizeof ee, "overloaded");
+		}
 		fprintf(out, "  %-10s %8lld %6lld %6lld %6lld  %21s  %18s  %18s  %s %s, %s %s\n", g->name,
 			(long long)g->completed, (long long)g->rejected, (long long)g->spilled,
 			(long long)g->unfinished, tt, pp,
@@ -634,11 +664,12 @@ static void json_util(FILE *out, const struct llmcap_util_summary *u, const char
 	fprintf(out, ", \"replica\": %d", u->replica);
 	const char *keys[] = {"busy", "achieved_tflops_per_gpu", "mfu", "hbm_fraction", "kv_mean",
 			      "kv_peak", "batch_mean", "input_tokens_per_s", "output_tokens_per_s",
-			      "prefix_hit_rate", "prefix_block_hit_rate", "in_system_mean", "queued_mean"};
+			      "prefix_hit_rate", "prefix_block_hit_rate", "in_system_mean", "queued_mean",
+			      "energy_kwh"};
 	double vals[] = {u->busy, u->achieved_tflops, u->mfu, u->hbm_fraction, u->kv_mean,
 			 u->kv_peak, u->batch_mean, u->input_tokens_per_s, u->output_tokens_per_s,
 			 u->prefix_hit_rate, u->prefix_block_hit_rate, u->in_system_mean,
-			 u->queued_mean};
+			 u->queued_mean, u->energy_kwh};
 	for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
 		fprintf(out, ", \"%s\": ", keys[i]);
 		json_num(out, vals[i]);

@@ -266,5 +266,9 @@ expect_ok "maxrate" "95% confidence over 2 seeds" -- \
 	"$LLMCAP" maxrate "$SRC/tests/data/plan-linear.yaml" --seeds 2 --tolerance 0.1 --jobs 2
 awk '/max rate/ { r = $3 } END { exit !(r >= 6 && r < 7.28) }' "$T/out" && ok || { ko "maxrate out of range"; cat "$T/out"; }
 
+# an invalid scenario writes no output file
+expect_err "invalid, no file" "workload.rate: '-1/s' is not valid" -- "$LLMCAP" run --set workload.rate=-1/s -o "$T/never.h5"
+[ -e "$T/never.h5" ] && ko "an invalid scenario left $T/never.h5" || ok
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

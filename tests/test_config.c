@@ -165,6 +165,53 @@ static void every_class_needs_a_price(void **state)
 	assert_int_equal(load_text(base_yaml, bill, 3, &sc, &err), 0);
 }
 
+/* Absurd values are refused with the key and what was expected, never overflowed or run. */
+static void absurd_values(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *set;
+		const char *expect;
+	} cases[] = {
+		{"workload.rate=1e12/s", "expected a rate > 0 and < 1e9/s"},
+		{"workload.rate=1e5/s", "requests expected over the horizon"},
+		{"hardware.servers=1e9", "hardware.servers: '1e9' is not valid; expected an integer >= 1 and <= 100000"},
+		{"workload.classes.chat.prompt={dist: fixed, value: 1099511627776}", "expected a value > 0 and <= 1000000000"},
+		{"workload.classes.chat.prompt={dist: uniform, min: 1, max: 1099511627776}", "expected an integer >= 1 and <= 16777216"},
+		{"workload.rate=nan/s", "expected a rate with a unit"},
+		{"cost.capex=inf", "expected a number"},
+		{"cost.capex=.nan", "expected a number"},
+		{"horizon=36500d", "horizon: '36500d' is not valid; expected a value > 0ns and <= 3660d"},
+		{"horizon=1e30s", "expected a duration with a unit"},
+		{"pools.main.replicas=1e12", "pools.main.replicas: '1e12' is not valid"},
+		{"seed=99999999999999999999999", "seed: '99999999999999999999999' is not valid"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct llmcap_scenario sc;
+		struct llmcap_error err = {0};
+		const char *sets[] = {cases[i].set};
+		if (load_text(base_yaml, sets, 1, &sc, &err) == 0)
+			fail_msg("--set %s was accepted", cases[i].set);
+		assert_contains(err.msg, cases[i].expect);
+	}
+}
+
+static void prices_from_the_catalog(void **state)
+{
+	(void)state;
+	struct llmcap_scenario sc;
+	struct llmcap_error err = {0};
+	const char *sets[] = {"cost.api.prices.chat.from=groq-llama-3.1-8b"};
+	assert_int_equal(load_text(base_yaml, sets, 1, &sc, &err), 0);
+	/* ../shared/pricing/api_list_prices.csv: groq/llama-3.1-8b-instant, $0.05 in, $0.08 out */
+	assert_rel(sc.cost.api.prices[0].input, 0.05, 0);
+	assert_rel(sc.cost.api.prices[0].output, 0.08, 0);
+	const char *bad[] = {"cost.api.prices.chat.from=acme-llm"};
+	assert_int_equal(load_text(base_yaml, bad, 1, &sc, &err), -LLMCAP_EINVAL);
+	assert_contains(err.msg, "cost.api.prices.chat.from: 'acme-llm' is not in the price catalog; "
+				 "expected one of: together-llama-3.1-8b");
+}
+
 static void model_that_does_not_fit(void **state)
 {
 	(void)state;
@@ -414,6 +461,8 @@ int main(void)
 		cmocka_unit_test(unknown_key_names_place_and_valid_keys),
 		cmocka_unit_test(wrong_types_and_ranges),
 		cmocka_unit_test(every_class_needs_a_price),
+		cmocka_unit_test(absurd_values),
+		cmocka_unit_test(prices_from_the_catalog),
 		cmocka_unit_test(model_that_does_not_fit),
 		cmocka_unit_test(syntax_errors_and_missing_files),
 		cmocka_unit_test(fuzz_regressions),

@@ -102,6 +102,34 @@ static void conservation_every_policy(void **state)
 			}
 }
 
+/* Far above capacity, the fleet turns arrivals away at max_in_flight: memory stays bounded,
+ * every request still ends once, and the summary says the fleet is overloaded. */
+static void overload_is_bounded_and_said(void **state)
+{
+	(void)state;
+	struct llmcap_scenario sc;
+	struct llmcap_results res;
+	const char *sets[] = {"workload.rate=200/s", "horizon=10min", "workload.diurnal.shape=none",
+			      "max_in_flight=3000"};
+	run(&sc, sets, 4, &res);
+	check_conservation(&res);
+	assert_true(res.overload_rejected > 0);
+	int64_t unfinished = res.classes[0].unfinished + res.classes[1].unfinished;
+	assert_true(unfinished <= 3000);
+	char *text = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&text, &n);
+	struct llmcap_summary sum;
+	assert_int_equal(llmcap_summarize(&res, &sum), 0);
+	llmcap_report(&res, &sum, f);
+	fclose(f);
+	assert_non_null(strstr(text, "OVERLOADED: the fleet does not keep up"));
+	assert_non_null(strstr(text, "arrivals were turned away at max_in_flight"));
+	free(text);
+	llmcap_summary_free(&sum);
+	llmcap_results_free(&res);
+}
+
 static void conservation_reference_day(void **state)
 {
 	(void)state;
@@ -282,6 +310,7 @@ int main(void)
 		cmocka_unit_test(conservation_reference_day),
 		cmocka_unit_test(conservation_overloaded_and_rejecting),
 		cmocka_unit_test(conservation_every_policy),
+		cmocka_unit_test(overload_is_bounded_and_said),
 		cmocka_unit_test(preemption_keeps_every_token),
 		cmocka_unit_test(same_seed_same_bytes_other_seed_other_results),
 		cmocka_unit_test(lone_request_short_prompt),

@@ -63,6 +63,13 @@ struct llmcap_engine_spec {
 					     outside CUDA graphs) */
 };
 
+/* An API list price (models/catalog/prices.yaml, from ../shared/pricing with its date). */
+struct llmcap_price_spec {
+	char name[LLMCAP_NAME_MAX];
+	char source[512];
+	double input, output; /* USD per 1M tokens */
+};
+
 struct llmcap_catalog {
 	struct llmcap_model_spec models[LLMCAP_CATALOG_MAX];
 	size_t n_models;
@@ -70,6 +77,8 @@ struct llmcap_catalog {
 	size_t n_gpus;
 	struct llmcap_engine_spec engines[LLMCAP_CATALOG_MAX];
 	size_t n_engines;
+	struct llmcap_price_spec prices[LLMCAP_CATALOG_MAX];
+	size_t n_prices;
 };
 
 /* Loads the built-in catalog. Returns 0 or a negative error code with err set. */
@@ -85,6 +94,9 @@ const struct llmcap_engine_spec *llmcap_catalog_engine(const struct llmcap_catal
 extern const char llmcap_builtin_models_yaml[];
 extern const char llmcap_builtin_gpus_yaml[];
 extern const char llmcap_builtin_engines_yaml[];
+extern const char llmcap_builtin_prices_yaml[];
+const struct llmcap_price_spec *llmcap_catalog_price(const struct llmcap_catalog *cat,
+						     const char *name);
 extern const char llmcap_builtin_default_scenario[];
 #define LLMCAP_DEFAULT_SCENARIO_NAME "models/scenarios/default.yaml (built in)"
 

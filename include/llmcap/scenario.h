@@ -219,6 +219,7 @@ struct llmcap_price_cfg {
 	char name[LLMCAP_NAME_MAX]; /* class name */
 	char where[160];
 	double input, output; /* USD per 1M tokens */
+	char from[LLMCAP_NAME_MAX]; /* a price catalog entry that sets both, or "" */
 };
 
 /* How the engine advances replicas: fast takes runs of decode-only steps in one go, with results
@@ -229,6 +230,7 @@ struct llmcap_scenario {
 	char name[128];
 	uint64_t seed;
 	llmcap_time horizon;
+	int64_t max_in_flight; /* requests in the fleet at once; more are rejected as overload */
 	enum llmcap_engine_mode engine_mode;
 	struct {
 		double rate;             /* requests/s, mean; NAN: derived from tokens_per_month */

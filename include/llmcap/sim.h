@@ -141,6 +141,7 @@ struct llmcap_results {
 	struct llmcap_hour_stats *hours; /* [class * n_hours + hour] */
 	llmcap_time *busy_per_hour;      /* [replica * n_hours + hour]; integer ns, so that sums
 					  * do not depend on how steps are grouped */
+	int64_t overload_rejected; /* arrivals turned away at the max_in_flight cap */
 	int64_t events;  /* events processed, counting each step (the same in both engine modes) */
 	int64_t fast_steps; /* of those, steps the fast mode took without an event of their own */
 	uint64_t digest; /* FNV-1a over every request's outcome, in the order they ended */
@@ -209,6 +210,7 @@ struct llmcap_util_summary {
 	double batch_mean;         /* sequences per step */
 	int64_t batch_peak, steps, preemptions, swaps;
 	double input_tokens_per_s, output_tokens_per_s;
+	double energy_kwh;         /* GPUs at idle power, plus up to TDP while busy (catalog watts) */
 	double prefix_hit_rate;    /* share of cacheable prompt tokens found cached (NAN: none) */
 	double prefix_block_hit_rate;
 	/* time-averaged requests at the replica (pool: summed over replicas): in the system
