@@ -303,6 +303,30 @@ static int write_descriptions(struct llmcap_h5 *h, const struct llmcap_scenario 
 	return rc;
 }
 
+/* Creates an empty temporary file beside `target` (so that the final rename() is atomic), with
+ * the permissions a new file would get (mkstemp makes it 0600), and writes its name into tmp.
+ * Refuses an existing target unless force. */
+static int temp_beside(const char *target, bool force, char *tmp, size_t n,
+		       struct llmcap_error *err)
+{
+	if (!force && access(target, F_OK) == 0)
+		return llmcap_errorf(err, LLMCAP_EIO,
+				     "%s: exists; not overwritten (use --force, or another path)", target);
+	const char *slash = strrchr(target, '/');
+	int dirlen = slash ? (int)(slash - target + 1) : 0;
+	if ((size_t)snprintf(tmp, n, "%.*s.%s.tmp-XXXXXX", dirlen, target, slash ? slash + 1 : target) >= n)
+		return llmcap_errorf(err, LLMCAP_EINVAL, "%s: output path too long", target);
+	int fd = mkstemp(tmp);
+	if (fd < 0)
+		return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot create the output file: %s", target,
+				     strerror(errno));
+	mode_t mask = umask(0);
+	umask(mask);
+	fchmod(fd, 0666 & ~mask);
+	close(fd);
+	return 0;
+}
+
 int llmcap_h5_open(struct llmcap_h5 **out, const char *target, bool force,
 		   const struct llmcap_scenario *sc, const struct llmcap_catalog *cat,
 		   const struct llmcap_h5_info *info, struct llmcap_error *err)
@@ -310,9 +334,6 @@ int llmcap_h5_open(struct llmcap_h5 **out, const char *target, bool force,
 	*out = NULL;
 	/* HDF5's automatic error printing is process-wide; llmcap reports errors itself. */
 	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-	if (!force && access(target, F_OK) == 0)
-		return llmcap_errorf(err, LLMCAP_EIO,
-				     "%s: exists; not overwritten (use --force, or another path)", target);
 	struct llmcap_h5 *h = calloc(1, sizeof *h);
 	if (!h)
 		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
@@ -323,23 +344,11 @@ int llmcap_h5_open(struct llmcap_h5 **out, const char *target, bool force,
 		return llmcap_errorf(err, LLMCAP_EINVAL, "output path too long");
 	}
 	snprintf(h->target, sizeof h->target, "%s", target);
-	/* The temporary file lives beside the target, so that rename() is atomic. */
-	const char *slash = strrchr(target, '/');
-	int dirlen = slash ? (int)(slash - target + 1) : 0;
-	snprintf(h->tmp, sizeof h->tmp, "%.*s.%s.tmp-XXXXXX", dirlen, target,
-		 slash ? slash + 1 : target);
-	int fd = mkstemp(h->tmp);
-	if (fd < 0) {
-		int e = errno;
+	int trc = temp_beside(target, force, h->tmp, sizeof h->tmp, err);
+	if (trc) {
 		free(h);
-		return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot create the output file: %s", target,
-				     strerror(e));
+		return trc;
 	}
-	/* mkstemp creates 0600; a result file gets the usual permissions (0666 less the umask). */
-	mode_t mask = umask(0);
-	umask(mask);
-	fchmod(fd, 0666 & ~mask);
-	close(fd);
 	h->file = H5Fcreate(h->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
 	if (h->file < 0)
 		goto fail;
@@ -638,21 +647,10 @@ int llmcap_h5_write_breakeven(const char *target, bool force, const struct llmca
 			      struct llmcap_error *err)
 {
 	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-	if (!force && access(target, F_OK) == 0)
-		return llmcap_errorf(err, LLMCAP_EIO,
-				     "%s: exists; not overwritten (use --force, or another path)", target);
 	char tmp[4200];
-	const char *slash = strrchr(target, '/');
-	int dirlen = slash ? (int)(slash - target + 1) : 0;
-	snprintf(tmp, sizeof tmp, "%.*s.%s.tmp-XXXXXX", dirlen, target, slash ? slash + 1 : target);
-	int fd = mkstemp(tmp);
-	if (fd < 0)
-		return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot create the output file: %s", target,
-				     strerror(errno));
-	mode_t mask = umask(0);
-	umask(mask);
-	fchmod(fd, 0666 & ~mask);
-	close(fd);
+	int trc = temp_beside(target, force, tmp, sizeof tmp, err);
+	if (trc)
+		return trc;
 	struct breakeven_row *br = calloc(n ? n : 1, sizeof *br);
 	hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
 	int rc = br && f >= 0 ? 0 : -1;
@@ -793,21 +791,10 @@ int llmcap_h5_write_sweep(const char *target, bool force, const struct llmcap_sw
 			  struct llmcap_error *err)
 {
 	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-	if (!force && access(target, F_OK) == 0)
-		return llmcap_errorf(err, LLMCAP_EIO,
-				     "%s: exists; not overwritten (use --force, or another path)", target);
 	char tmp[4200];
-	const char *slash = strrchr(target, '/');
-	int dirlen = slash ? (int)(slash - target + 1) : 0;
-	snprintf(tmp, sizeof tmp, "%.*s.%s.tmp-XXXXXX", dirlen, target, slash ? slash + 1 : target);
-	int fd = mkstemp(tmp);
-	if (fd < 0)
-		return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot create the output file: %s", target,
-				     strerror(errno));
-	mode_t mask = umask(0);
-	umask(mask);
-	fchmod(fd, 0666 & ~mask);
-	close(fd);
+	int trc = temp_beside(target, force, tmp, sizeof tmp, err);
+	if (trc)
+		return trc;
 	size_t tasks = llmcap_sweep_tasks(sw), seeds = (size_t)sw->seeds;
 	struct row_layout rl, pl;
 	hid_t rt = -1, pt = -1;
