@@ -243,35 +243,6 @@ static bool valid_utf8(const unsigned char *s, size_t n)
 	return true;
 }
 
-/* Splits a CSV line in place at commas; quotes around a field are removed (fields holding
- * commas are not supported: none of the known traces has them). */
-static size_t split(char *line, char **fields, size_t max)
-{
-	size_t n = 0;
-	char *p = line;
-	for (;;) {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		char *start = p;
-		char *comma = strchr(p, ',');
-		char *e = comma ? comma : p + strlen(p);
-		while (e > start && (e[-1] == ' ' || e[-1] == '\t'))
-			e--;
-		if (e - start >= 2 && *start == '"' && e[-1] == '"') {
-			start++;
-			e--;
-		}
-		*e = '\0';
-		if (n < max)
-			fields[n] = start;
-		n++;
-		if (!comma)
-			break;
-		p = comma + 1;
-	}
-	return n;
-}
-
 /* ---- opening and the header ---- */
 
 static int find_col(char **fields, size_t nf, const char *name)
@@ -325,7 +296,7 @@ static int header(struct llmcap_trace_reader *r, struct llmcap_error *err)
 	char copy[4096];
 	snprintf(copy, sizeof copy, "%s", r->line);
 	char *fields[MAXF];
-	size_t nf = split(r->line, fields, MAXF);
+	size_t nf = llmcap_csv_split(r->line, fields, MAXF);
 	r->n_cols = (int)(nf < MAXF ? nf : MAXF);
 	int c_ts = find_col(fields, nf, "TIMESTAMP"), c_ctx = find_col(fields, nf, "ContextTokens"),
 	    c_gen = find_col(fields, nf, "GeneratedTokens");
@@ -489,7 +460,7 @@ static int timestamp(const struct llmcap_trace_reader *r, const char *s, llmcap_
 static int csv_row(struct llmcap_trace_reader *r, struct llmcap_trace_row *row, struct bad *b)
 {
 	char *fields[MAXF];
-	size_t nf = split(r->line, fields, MAXF);
+	size_t nf = llmcap_csv_split(r->line, fields, MAXF);
 	int need = r->col_time;
 	if (r->col_prompt > need)
 		need = r->col_prompt;

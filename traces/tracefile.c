@@ -7,9 +7,7 @@
 
 #include "llmcap/scenario.h"
 
-/* Splits a CSV line in place at commas (no embedded commas in the columns we read; quotes
- * around a field are removed). Returns the number of fields. */
-static size_t split(char *line, char **fields, size_t max)
+size_t llmcap_csv_split(char *line, char **fields, size_t max)
 {
 	size_t n = 0;
 	char *p = line;
@@ -65,7 +63,7 @@ int llmcap_trace_read_columns(const char *path, const char *const *columns, size
 			s++;
 		if (!*s || *s == '#')
 			continue;
-		size_t nf = split(line, fields, MAXF);
+		size_t nf = llmcap_csv_split(line, fields, MAXF);
 		if (!header) {
 			char names[512] = "";
 			/* a UTF-8 byte order mark; only the whole mark (a lone 0xEF byte once made

@@ -317,6 +317,11 @@ bool llmcap_class_lengths_joint(const struct llmcap_class_cfg *cl);
  * one allocation (column after column) that the caller frees. Accepts CRLF line ends, blank and
  * '#' comment lines, quoted header names; rejects a missing column, a short row, a value that
  * is not a number >= 0, and a file without rows, naming FILE:LINE. */
+/* Splits a CSV line in place at commas, trimming blanks and removing quotes around a field
+ * (fields holding commas are not supported: none of the known traces has them). Stores at most
+ * `max` field pointers; returns the number of fields found. Shared by every CSV reader. */
+size_t llmcap_csv_split(char *line, char **fields, size_t max);
+
 int llmcap_trace_read_columns(const char *path, const char *const *columns, size_t n_columns,
 			      int32_t **data, size_t *n_rows, struct llmcap_error *err);
 
