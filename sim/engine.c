@@ -984,7 +984,9 @@ struct run {
 
 /* The loop of fast_forward: ends steps and schedules the next ones while the run may go on.
  * a is the next step's attention pairs (= KV tokens read): the contexts plus one per sequence.
- * Kept apart (not inlined) so that its state lives in registers and profiles show it alone. */
+ * Kept apart (not inlined) so that its state lives in registers and profiles show it alone.
+ * This general form times each step with llmcap_step_timer_decode_ns (any model);
+ * decode_run_screened below is the same loop for the common case. */
 static __attribute__((noinline)) void decode_run(struct run *restrict r,
 						 const struct llmcap_step_timer *tm,
 						 const int32_t *phase, int64_t bs, double a,
@@ -1020,6 +1022,69 @@ static __attribute__((noinline)) void decode_run(struct run *restrict r,
 	*r = (struct run){.t = t, .dt = dt, .prev = prev, .max_dt = max_dt, .j = j,
 			  .free_blocks = free_blocks, .used = used, .busy = busy, .oor = oor,
 			  .kv_block_time = kvt, .flops = flops, .bytes = bytes, .w = w};
+}
+
+/* decode_run for a screened roofline step timer with a power-of-two TP (tm->screen and
+ * tm->tp_pow2: every catalog model): llmcap_step_timer_decode_ns's fast path written out with
+ * its constants in registers, the same operations in the same order, so the same step times
+ * to the bit; the rare step whose screen is not conclusive takes the timer's full evaluation.
+ * The work (FLOPs and bytes) of the steps taken is not summed here: the caller adds it in
+ * closed form (run_work), which is why r->flops and r->bytes come back untouched. */
+static __attribute__((noinline)) void decode_run_screened(struct run *restrict r,
+							  const struct llmcap_step_timer *tm,
+							  const int32_t *phase, int64_t bs, double a,
+							  double dn, int64_t min_rem, llmcap_time stop,
+							  double x_hi)
+{
+	const double k = tm->k_ns, sl = tm->s_ns, magic = 0x1.8p52;
+	/* The screen's range (1 <= x < 2^50) holds for every step of the run: x grows with a,
+	 * and the caller checked the first and the largest a the run can reach. Its margin,
+	 * x 2^-40, is taken at that largest x: a wider margin, so only more (rare) full
+	 * evaluations. */
+	const double lim = 0.5 - x_hi * 0x1p-40;
+	uint64_t magic_bits;
+	memcpy(&magic_bits, &magic, sizeof magic_bits);
+	llmcap_time t = r->t, dt = r->dt, prev = r->prev, max_dt = 0;
+	int64_t j = r->j, free_blocks = r->free_blocks, used = r->used, m = 1 % bs;
+	double kvt = r->kv_block_time;
+	while (j < min_rem && t < stop) {
+		int64_t need = phase[m];
+		if (need > free_blocks)
+			break;
+		/* step j ends at t, as step_end accounts it */
+		kvt += (double)used * (double)dt;
+		if (j > 1 && dt > max_dt)
+			max_dt = dt;
+		/* step j + 1 is scheduled at t, as schedule() does it */
+		free_blocks -= need;
+		used += need;
+		a += dn; /* whole numbers below 2^53: exact */
+		double x = k + a * sl;
+		double y = x + magic;
+		double d = x - (y - magic);
+		if (__builtin_expect(fabs(d) < lim, 1)) {
+			uint64_t yb;
+			memcpy(&yb, &y, sizeof yb);
+			dt = (llmcap_time)(yb - magic_bits);
+		} else {
+			struct llmcap_step_work w;
+			dt = llmcap_step_timer_decode_ns(tm, a, &w);
+		}
+		prev = t;
+		t += dt;
+		j++;
+		if (++m == bs)
+			m = 0;
+	}
+	r->busy += prev - r->prev; /* the steps 1..j-1 ran back to back */
+	r->t = t;
+	r->dt = dt;
+	r->prev = prev;
+	r->max_dt = max_dt;
+	r->j = j;
+	r->free_blocks = free_blocks;
+	r->used = used;
+	r->kv_block_time = kvt;
 }
 
 /* The step just scheduled on replica ri (time now, ending at *end) may be the first of a run
@@ -1090,8 +1155,32 @@ static void fast_forward(struct sim *s, size_t ri, llmcap_time *end, llmcap_time
 			.free_blocks = rp->free_blocks, .used = used_blocks(rp), .busy = st->busy,
 			.oor = st->perf_out_of_range, .kv_block_time = st->kv_block_time,
 			.flops = st->flops, .bytes = st->bytes, .w = rp->work};
-	decode_run(&run, &tm, phase, bs, (double)(ctx + (int64_t)n), (double)n, min_rem, stop);
+	/* the screened loop's range: the step times of the run's second and last possible steps */
+	const double x_lo = tm.k_ns + (double)(ctx + 2 * (int64_t)n) * tm.s_ns,
+		     x_hi = (tm.k_ns + (double)(ctx + min_rem * (int64_t)n) * tm.s_ns) * (1 + 0x1p-40);
+	const bool screened = tm.screen && tm.tp_pow2 && x_lo >= 2 && x_hi < 0x1p49;
+	if (screened)
+		decode_run_screened(&run, &tm, phase, bs, (double)(ctx + (int64_t)n), (double)n,
+				    min_rem, stop, x_hi);
+	else
+		decode_run(&run, &tm, phase, bs, (double)(ctx + (int64_t)n), (double)n, min_rem,
+			   stop);
 	const int64_t j = run.j;
+	if (screened && j > 1) {
+		/* The work of steps 1..j-1 in closed form: step i reads a_i = ctx + i n KV tokens
+		 * and does F + C a_i FLOPs (the same for bytes), so the sum is
+		 * (j - 1 - 1) F + C (a_2 + ... + a_{j-1}) plus step 1's own work. Whole numbers are
+		 * exact; the sums' rounding differs from the step-by-step mode's by a few units in
+		 * the last place per run (docs/performance.md). Step j's work, which step_end adds,
+		 * is the timer's. */
+		const struct llmcap_perf *pf = &pl->perf;
+		const int64_t q = j - 2, nn = (int64_t)n;
+		const double sum_a = (double)(q * ctx + nn * ((j - 1) * j / 2 - 1));
+		run.flops += run.w.flops + ((double)q * tm.f.flops + pf->attn_flops_per_pair * sum_a);
+		run.bytes += run.w.bytes + ((double)q * tm.f.bytes +
+					    pf->kv_bytes_per_token * pf->tp * (sum_a + (double)q * tm.f.t));
+		llmcap_step_timer_decode_ns(&tm, (double)(ctx + j * nn), &run.w);
+	}
 	const llmcap_time gap1 = t, max_dt = run.max_dt, prev = run.prev;
 	t = run.t;
 	for (size_t i = 0; i < n; i++)
