@@ -986,7 +986,7 @@ struct run {
  * a is the next step's attention pairs (= KV tokens read): the contexts plus one per sequence.
  * Kept apart (not inlined) so that its state lives in registers and profiles show it alone.
  * This general form times each step with llmcap_step_timer_decode_ns (any model);
- * decode_run_screened below is the same loop for the common case. */
+ * decode_run_fixed below is the same loop for the common case. */
 static __attribute__((noinline)) void decode_run(struct run *restrict r,
 						 const struct llmcap_step_timer *tm,
 						 const int32_t *phase, int64_t bs, double a,
@@ -1025,25 +1025,29 @@ static __attribute__((noinline)) void decode_run(struct run *restrict r,
 }
 
 /* decode_run for a screened roofline step timer with a power-of-two TP (tm->screen and
- * tm->tp_pow2: every catalog model): llmcap_step_timer_decode_ns's fast path written out with
- * its constants in registers, the same operations in the same order, so the same step times
- * to the bit; the rare step whose screen is not conclusive takes the timer's full evaluation.
- * The work (FLOPs and bytes) of the steps taken is not summed here: the caller adds it in
- * closed form (run_work), which is why r->flops and r->bytes come back untouched. */
-static __attribute__((noinline)) void decode_run_screened(struct run *restrict r,
-							  const struct llmcap_step_timer *tm,
-							  const int32_t *phase, int64_t bs, double a,
-							  double dn, int64_t min_rem, llmcap_time stop,
-							  double x_hi)
+ * tm->tp_pow2: every catalog model), in fixed point. The screen's step time in ns is linear in
+ * the step's attention pairs, x = k + a s, and a grows by n a step, so x is kept as an integer
+ * X = x 2^fb (fb fraction bits) that grows by D = n s 2^fb: one integer addition a step, and
+ * the step's time is the rounded X, (X + 2^(fb-1)) >> fb. X drifts from the real x by at most
+ * one unit a step (D's rounding) plus its start's rounding; where the fraction lies within
+ * eps units of a half nanosecond (eps covers that drift and the screen's own 2^-40 x margin)
+ * the step takes the timer's full evaluation instead, so every step time is the model's, to
+ * the bit. The work (FLOPs and bytes) is not summed here: the caller adds it in closed form. */
+struct fixed_timer {
+	int64_t x, d, eps; /* X of the next step (plus half a ns), its growth, the margin */
+	int fb;
+};
+
+static __attribute__((noinline)) void decode_run_fixed(struct run *restrict r,
+						       const struct llmcap_step_timer *tm,
+						       const int32_t *phase, int64_t bs, double a,
+						       double dn, int64_t min_rem, llmcap_time stop,
+						       struct fixed_timer ft)
 {
-	const double k = tm->k_ns, sl = tm->s_ns, magic = 0x1.8p52;
-	/* The screen's range (1 <= x < 2^50) holds for every step of the run: x grows with a,
-	 * and the caller checked the first and the largest a the run can reach. Its margin,
-	 * x 2^-40, is taken at that largest x: a wider margin, so only more (rare) full
-	 * evaluations. */
-	const double lim = 0.5 - x_hi * 0x1p-40;
-	uint64_t magic_bits;
-	memcpy(&magic_bits, &magic, sizeof magic_bits);
+	const int fb = ft.fb;
+	const uint64_t mask = ((uint64_t)1 << fb) - 1, span = ((uint64_t)1 << fb) - 2 * (uint64_t)ft.eps;
+	const int64_t d = ft.d, eps = ft.eps;
+	int64_t x = ft.x;
 	llmcap_time t = r->t, dt = r->dt, prev = r->prev, max_dt = 0;
 	int64_t j = r->j, free_blocks = r->free_blocks, used = r->used, m = 1 % bs;
 	double kvt = r->kv_block_time;
@@ -1059,17 +1063,13 @@ static __attribute__((noinline)) void decode_run_screened(struct run *restrict r
 		free_blocks -= need;
 		used += need;
 		a += dn; /* whole numbers below 2^53: exact */
-		double x = k + a * sl;
-		double y = x + magic;
-		double d = x - (y - magic);
-		if (__builtin_expect(fabs(d) < lim, 1)) {
-			uint64_t yb;
-			memcpy(&yb, &y, sizeof yb);
-			dt = (llmcap_time)(yb - magic_bits);
+		if (__builtin_expect(((uint64_t)x & mask) - (uint64_t)eps < span, 1)) {
+			dt = x >> fb;
 		} else {
 			struct llmcap_step_work w;
 			dt = llmcap_step_timer_decode_ns(tm, a, &w);
 		}
+		x += d;
 		prev = t;
 		t += dt;
 		j++;
@@ -1085,6 +1085,33 @@ static __attribute__((noinline)) void decode_run_screened(struct run *restrict r
 	r->free_blocks = free_blocks;
 	r->used = used;
 	r->kv_block_time = kvt;
+}
+
+/* Sets up decode_run_fixed for a run whose step 2 has a2 attention pairs, growing by n a step,
+ * for at most steps more steps; false where the fixed point does not fit (then the caller takes
+ * decode_run). */
+static bool fixed_timer_init(struct fixed_timer *ft, const struct llmcap_step_timer *tm,
+			     double a2, double n, int64_t steps)
+{
+	if (!tm->screen || !tm->tp_pow2)
+		return false;
+	const double x2 = fma(a2, tm->s_ns, tm->k_ns);
+	const double x_hi = fma(a2 + n * (double)steps, tm->s_ns, tm->k_ns);
+	if (!(x2 >= 2 && x_hi < 0x1p40) || steps > ((int64_t)1 << 40))
+		return false;
+	int e;
+	frexp(x_hi, &e); /* x_hi < 2^e */
+	ft->fb = 61 - e; /* X < 2^61 */
+	const double scale = ldexp(1, ft->fb);
+	/* units: the screen's margin at the largest x, the drift over the run, and the roundings
+	 * of the start and of D */
+	const double eps = ceil(x_hi * 0x1p-40 * scale) + (double)steps + 4;
+	if (eps * 16 > scale)
+		return false;
+	ft->eps = (int64_t)eps;
+	ft->x = (int64_t)(x2 * scale) + ((int64_t)1 << (ft->fb - 1));
+	ft->d = (int64_t)(n * tm->s_ns * scale);
+	return true;
 }
 
 /* The step just scheduled on replica ri (time now, ending at *end) may be the first of a run
@@ -1155,13 +1182,12 @@ static void fast_forward(struct sim *s, size_t ri, llmcap_time *end, llmcap_time
 			.free_blocks = rp->free_blocks, .used = used_blocks(rp), .busy = st->busy,
 			.oor = st->perf_out_of_range, .kv_block_time = st->kv_block_time,
 			.flops = st->flops, .bytes = st->bytes, .w = rp->work};
-	/* the screened loop's range: the step times of the run's second and last possible steps */
-	const double x_lo = tm.k_ns + (double)(ctx + 2 * (int64_t)n) * tm.s_ns,
-		     x_hi = (tm.k_ns + (double)(ctx + min_rem * (int64_t)n) * tm.s_ns) * (1 + 0x1p-40);
-	const bool screened = tm.screen && tm.tp_pow2 && x_lo >= 2 && x_hi < 0x1p49;
+	struct fixed_timer ft;
+	const bool screened = fixed_timer_init(&ft, &tm, (double)(ctx + 2 * (int64_t)n), (double)n,
+					       min_rem);
 	if (screened)
-		decode_run_screened(&run, &tm, phase, bs, (double)(ctx + (int64_t)n), (double)n,
-				    min_rem, stop, x_hi);
+		decode_run_fixed(&run, &tm, phase, bs, (double)(ctx + (int64_t)n), (double)n, min_rem,
+				 stop, ft);
 	else
 		decode_run(&run, &tm, phase, bs, (double)(ctx + (int64_t)n), (double)n, min_rem,
 			   stop);
