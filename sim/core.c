@@ -237,6 +237,15 @@ uint64_t llmcap_hash_bytes(uint64_t h, const void *data, size_t n)
 	return h;
 }
 
+uint64_t llmcap_hash_words(uint64_t h, const uint64_t *w, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		h = (h ^ w[i]) * UINT64_C(0x9e3779b97f4a7c15);
+		h ^= h >> 29;
+	}
+	return h;
+}
+
 /* splitmix64 finaliser: spreads the hashed (seed, name) over all bits. */
 static uint64_t mix64(uint64_t z)
 {

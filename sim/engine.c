@@ -106,6 +106,10 @@ struct replica {
 	int32_t *phase;         /* fast mode: block_size counters of a decode run's boundaries */
 	llmcap_time step_extra; /* swap transfers of the step being built */
 	struct llmcap_step_work work; /* of the step in flight */
+	/* fast mode: the step timer of steps with tm_n tokens and as many samples (decodes),
+	 * kept while the batch size stays (-1: none yet) */
+	struct llmcap_step_timer tm;
+	int64_t tm_n;
 	struct pcache pc;
 	/* time-series state: cumulative values at the previous sample, and interval counts */
 	llmcap_time busy_prev;
@@ -495,10 +499,12 @@ static struct llmcap_hour_stats *hour_of(struct sim *s, const struct req *r)
 /* Every request ends here exactly once: it enters the digest and, if asked, the output. */
 static void request_ended(struct sim *s, const struct req *r, enum llmcap_request_status st)
 {
-	int64_t rec[10] = {r->id,           st,           r->cls,         r->replica,
-			   r->arrival,      r->first_token, r->last_token, r->preemptions,
-			   r->prompt,       r->output};
-	s->res->digest = llmcap_hash_bytes(s->res->digest, rec, sizeof rec);
+	const uint64_t rec[10] = {(uint64_t)r->id,          (uint64_t)st,
+				  (uint64_t)r->cls,         (uint64_t)r->replica,
+				  (uint64_t)r->arrival,     (uint64_t)r->first_token,
+				  (uint64_t)r->last_token,  (uint64_t)r->preemptions,
+				  (uint64_t)r->prompt,      (uint64_t)r->output};
+	s->res->digest = llmcap_hash_words(s->res->digest, rec, 10);
 	s->res->classes[r->cls].by_status[st]++;
 	struct llmcap_hour_stats *h = hour_of(s, r);
 	if (llmcap_status_is_spilled(st))
@@ -1176,8 +1182,9 @@ static void fast_forward(struct sim *s, size_t ri, llmcap_time *end, llmcap_time
 	int32_t *phase = rp->phase;
 	for (size_t i = 0; i < n; i++)
 		phase[boundary_phase(s->reqs[rp->running[i]].computed, bs)]++;
-	struct llmcap_step_timer tm;
-	llmcap_step_timer_init(&tm, &pl->perf, (int64_t)n, (int64_t)n);
+	/* the first step of the run was timed with the replica's timer for n decodes */
+	assert(rp->tm_n == (int64_t)n);
+	const struct llmcap_step_timer tm = rp->tm;
 	struct run run = {.t = t, .dt = *end - s->now, .prev = s->now, .j = 1,
 			.free_blocks = rp->free_blocks, .used = used_blocks(rp), .busy = st->busy,
 			.oor = st->perf_out_of_range, .kv_block_time = st->kv_block_time,
@@ -1257,7 +1264,22 @@ static void try_start_step(struct sim *s, size_t ri)
 	struct llmcap_step_shape shape = schedule(s, ri);
 	if (shape.tokens == 0)
 		return;
-	llmcap_time dt = llmcap_perf_step_time(&s->pools[rp->pool].perf, &shape, &rp->work);
+	const struct llmcap_perf *pf = &s->pools[rp->pool].perf;
+	llmcap_time dt;
+	if (s->fast && shape.tokens == shape.samples) {
+		/* a step of decodes (and last prompt tokens): the timer gives the model's time to
+		 * the bit (llmcap_step_timer_ns), and a run of decodes that starts here reuses it */
+		if (rp->tm_n != shape.tokens) {
+			llmcap_step_timer_init(&rp->tm, pf, shape.tokens, shape.samples);
+			rp->tm_n = shape.tokens;
+		}
+		dt = shape.attn_pairs == shape.kv_read_tokens
+			     ? llmcap_step_timer_decode_ns(&rp->tm, shape.attn_pairs, &rp->work)
+			     : llmcap_step_timer_ns(&rp->tm, shape.attn_pairs, shape.kv_read_tokens,
+						    &rp->work);
+	} else {
+		dt = llmcap_perf_step_time(pf, &shape, &rp->work);
+	}
 	rp->busy = true;
 	rp->step_start = s->now;
 	llmcap_time end = s->now + dt + rp->step_extra, origin = s->now;
@@ -1908,6 +1930,7 @@ static int setup(struct sim *s, const struct llmcap_scenario *sc, const struct l
 			rp->pc.lru_head = rp->pc.lru_tail = rp->pc.free_ent = -1;
 			if (cfg->enable_prefix_caching && !pcache_init(&rp->pc, rp->num_blocks))
 				return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+			rp->tm_n = -1;
 			if (s->fast && !(rp->phase = calloc((size_t)cfg->block_size, sizeof *rp->phase)))
 				return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
 			if (cfg->preemption_mode == LLMCAP_PREEMPT_SWAP)

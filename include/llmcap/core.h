@@ -81,8 +81,11 @@ void llmcap_format_double(double v, char *buf, size_t n);
  * so that changing how one source draws never shifts another source's draws. */
 gsl_rng *llmcap_rng_stream(uint64_t seed, const char *stream_name);
 
-/* 64-bit FNV-1a, used for run digests and stream seeds. */
+/* 64-bit FNV-1a, used for stream seeds and sweep identities. */
 uint64_t llmcap_hash_bytes(uint64_t h, const void *data, size_t n);
+/* A word at a time (a multiply and a shift per 64-bit word): the run digest, which hashes
+ * every request's record. */
+uint64_t llmcap_hash_words(uint64_t h, const uint64_t *w, size_t n);
 #define LLMCAP_HASH_INIT UINT64_C(1469598103934665603)
 
 #endif
