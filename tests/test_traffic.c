@@ -845,6 +845,48 @@ static void profiles_have_mean_one_and_invert_exactly(void **state)
 }
 
 /* A profile file: relative to the scenario file's folder, # comments, header, CRLF. */
+/* The thinning's squeeze: the bounds of each quarter hour hold every value in it, as
+ * computed (samples every 997 ms and both ends of every segment), and are tight enough to
+ * decide almost every candidate (their gap, over the period, is a few percent of the peak). */
+static void profile_bounds_hold_every_value(void **state)
+{
+	(void)state;
+	static const char *const shapes[] = {
+		"workload.diurnal.shape=smooth", "workload.diurnal.weekend_factor=0.5",
+		"workload.diurnal={shape: smooth, peak_to_mean: 12, peak_hour: 0.1}",
+		"workload.diurnal={shape: smooth, peak_to_mean: 1.2, peak_hour: 23.9}",
+		"workload.diurnal.shape=azure-conv",
+	};
+	for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+		struct llmcap_scenario sc;
+		const char *sets[] = {shapes[i], "workload.start_day=friday"};
+		load(&sc, sets, 2);
+		struct llmcap_profile p;
+		struct llmcap_error err = {0};
+		assert_int_equal(llmcap_profile_init(&p, &sc.workload.diurnal, sc.workload.start_day, &err), 0);
+		double gap = 0;
+		int64_t n_seg = p.period / LLMCAP_PROFILE_SEGMENT;
+		for (int64_t g = 0; g < n_seg; g++) {
+			double lo, hi;
+			llmcap_profile_bounds(&p, g, &lo, &hi);
+			assert_true(lo >= 0 && lo <= hi);
+			gap += (hi - lo) / p.peak;
+			const llmcap_time a = g * LLMCAP_PROFILE_SEGMENT, b = a + LLMCAP_PROFILE_SEGMENT - 1;
+			for (llmcap_time t = a; t <= b; t += 997 * LLMCAP_MS) {
+				double v = llmcap_profile_value(&p, t);
+				if (!(v >= lo && v <= hi))
+					fail_msg("%s: value %.17g at %lld ns outside [%.17g, %.17g]", shapes[i], v,
+						 (long long)t, lo, hi);
+			}
+			double vb = llmcap_profile_value(&p, b);
+			assert_true(vb >= lo && vb <= hi);
+		}
+		/* the share of candidates that still need the profile itself */
+		assert_true(gap / (double)n_seg < 0.05);
+		llmcap_scenario_free(&sc);
+	}
+}
+
 static void profile_file_is_read_relative_to_the_scenario(void **state)
 {
 	(void)state;
@@ -1085,6 +1127,7 @@ int main(void)
 		cmocka_unit_test(joint_trace_rows_keep_their_pairs),
 		cmocka_unit_test(tokens_per_month_sets_the_rate),
 		cmocka_unit_test(profiles_have_mean_one_and_invert_exactly),
+		cmocka_unit_test(profile_bounds_hold_every_value),
 		cmocka_unit_test(profile_file_is_read_relative_to_the_scenario),
 		cmocka_unit_test(bad_parameters_are_clear_errors),
 		cmocka_unit_test(workload_csv_lists_every_request),

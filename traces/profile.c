@@ -324,6 +324,40 @@ double llmcap_profile_value(const struct llmcap_profile *p, llmcap_time t)
 	return 1.0;
 }
 
+void llmcap_profile_bounds(const struct llmcap_profile *p, int64_t seg, double *lo, double *hi)
+{
+	const llmcap_time a = seg * LLMCAP_PROFILE_SEGMENT, b = a + LLMCAP_PROFILE_SEGMENT - 1;
+	if (p->kind != LLMCAP_PROFILE_SMOOTH) {
+		/* flat, or constant within each hour (a segment lies within one) */
+		*lo = *hi = llmcap_profile_value(p, a);
+		return;
+	}
+	/* The daily curve is monotone between its peak and its trough (12 h apart): over
+	 * [a, b] it lies between its values at the ends and at a peak or trough inside. */
+	double va = smooth_at(p, a), vb = smooth_at(p, b);
+	double l = fmin(va, vb), h = fmax(va, vb);
+	const double ha = (double)(a % LLMCAP_DAY) / (double)LLMCAP_HOUR,
+		     hb = (double)(b % LLMCAP_DAY) / (double)LLMCAP_HOUR;
+	for (int k = -1; k <= 2; k++) {
+		double x = p->peak_hour + 12.0 * k; /* k even: a peak, odd: a trough */
+		if (x >= ha && x <= hb) {
+			double v = exp(p->kappa * ((k % 2 ? -1.0 : 1.0) - 1.0)) / p->i0s;
+			l = fmin(l, v);
+			h = fmax(h, v);
+		}
+	}
+	if (p->weekly) {
+		double d = p->day[(a / LLMCAP_DAY) % 7];
+		l *= d;
+		h *= d;
+	}
+	/* the values as computed (cos, exp and the products each within an ulp or so, the
+	 * exponent's error growing with kappa) stay within this margin of the real curve */
+	const double margin = 1e-9 * (1.0 + p->kappa);
+	*lo = l * (1.0 - margin);
+	*hi = h * (1.0 + margin);
+}
+
 double llmcap_profile_period_integral(const struct llmcap_profile *p)
 {
 	switch (p->kind) {

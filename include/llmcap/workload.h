@@ -54,6 +54,10 @@ int llmcap_profile_init(struct llmcap_profile *p, const struct llmcap_diurnal_cf
 			int start_day, struct llmcap_error *err);
 /* Rate multiplier at simulated time t. */
 double llmcap_profile_value(const struct llmcap_profile *p, llmcap_time t);
+/* Bounds lo <= llmcap_profile_value(p, t) <= hi, as computed, for every t of segment seg (of
+ * LLMCAP_PROFILE_SEGMENT ns): the thinning's squeeze. */
+#define LLMCAP_PROFILE_SEGMENT (LLMCAP_HOUR / 4)
+void llmcap_profile_bounds(const struct llmcap_profile *p, int64_t seg, double *lo, double *hi);
 /* Integral of the profile from 0 to t, in seconds (t seconds when flat). */
 double llmcap_profile_integral(const struct llmcap_profile *p, llmcap_time t);
 /* The same within one period (t in [0, period)), and over a whole period. */
@@ -79,6 +83,10 @@ struct llmcap_stream {
 	llmcap_time next;  /* the next arrival, drawn ahead for the merge */
 	gsl_rng *rng, *state_rng;
 	struct llmcap_profile profile;
+	/* thinning: bounds of the profile over the segment of time holding the last candidate
+	 * (llmcap_profile_bounds), which decide most candidates without evaluating it */
+	int64_t seg;
+	double seg_lo, seg_hi;
 	bool trace;        /* the shared stream replays workload.trace instead */
 };
 
