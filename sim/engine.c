@@ -1147,24 +1147,7 @@ static void fast_forward(struct sim *s, size_t ri, llmcap_time *end, llmcap_time
 	const size_t n = rp->n_running;
 	if (!rp->plain || rp->step_extra != 0 || n == 0)
 		return;
-	/* the first step must be the run's shape: every running request decodes one token */
-	int64_t min_rem = INT64_MAX, ctx = 0;
-	for (size_t i = 0; i < n; i++) {
-		const struct req *r = &s->reqs[rp->running[i]];
-		if (r->sched != 1 || r->generated == 0 || r->computed != r->prompt + r->generated - 1)
-			return;
-		/* a request holding fewer prefix entries than it could registers more at a step
-		 * end if its next block's entry is missing (evicted meanwhile): not a plain step */
-		if (cfg->enable_prefix_caching && r->n_prefix < r->prefix_blocks &&
-		    rp->pc.free_ent >= 0 &&
-		    pcache_find(&rp->pc, prefix_key(r->cls, r->prefix_group, r->n_prefix)) < 0)
-			return;
-		if (r->output - r->generated < min_rem)
-			min_rem = r->output - r->generated;
-		ctx += r->computed;
-	}
-	if (min_rem < 2)
-		return;
+	/* when the run must stop at the latest: cheap, and most often it ends the attempt */
 	llmcap_time to_pool = next_arrival_to(s, rp->pool);
 	llmcap_time stop = to_pool < s->next_sample ? to_pool : s->next_sample;
 	if (s->sc->horizon < stop)
@@ -1177,11 +1160,33 @@ static void fast_forward(struct sim *s, size_t ri, llmcap_time *end, llmcap_time
 		stop = deadline;
 	if (t >= stop)
 		return;
-	/* A request with c tokens computed before step 1 needs a new block for step j + 1 when
-	 * c + j is a multiple of the block size: phase[m] counts those with j = m (mod bs). */
+	/* The first step must be the run's shape: every running request decodes one token.
+	 * A request with c tokens computed before step 1 needs a new block for step j + 1 when
+	 * c + j is a multiple of the block size: phase[m] counts those with j = m (mod bs),
+	 * counted in the same pass (and cleared if no run starts). */
 	int32_t *phase = rp->phase;
-	for (size_t i = 0; i < n; i++)
-		phase[boundary_phase(s->reqs[rp->running[i]].computed, bs)]++;
+	int64_t min_rem = INT64_MAX, ctx = 0;
+	size_t seen = 0;
+	for (; seen < n; seen++) {
+		const struct req *r = &s->reqs[rp->running[seen]];
+		if (r->sched != 1 || r->generated == 0 || r->computed != r->prompt + r->generated - 1)
+			break;
+		/* a request holding fewer prefix entries than it could registers more at a step
+		 * end if its next block's entry is missing (evicted meanwhile): not a plain step */
+		if (cfg->enable_prefix_caching && r->n_prefix < r->prefix_blocks &&
+		    rp->pc.free_ent >= 0 &&
+		    pcache_find(&rp->pc, prefix_key(r->cls, r->prefix_group, r->n_prefix)) < 0)
+			break;
+		if (r->output - r->generated < min_rem)
+			min_rem = r->output - r->generated;
+		ctx += r->computed;
+		phase[boundary_phase(r->computed, bs)]++;
+	}
+	if (seen < n || min_rem < 2) {
+		for (size_t i = 0; i < seen; i++)
+			phase[boundary_phase(s->reqs[rp->running[i]].computed, bs)] = 0;
+		return;
+	}
 	/* the first step of the run was timed with the replica's timer for n decodes */
 	assert(rp->tm_n == (int64_t)n);
 	const struct llmcap_step_timer tm = rp->tm;
@@ -1216,13 +1221,15 @@ static void fast_forward(struct sim *s, size_t ri, llmcap_time *end, llmcap_time
 	}
 	const llmcap_time gap1 = t, max_dt = run.max_dt, prev = run.prev;
 	t = run.t;
-	for (size_t i = 0; i < n; i++)
-		phase[boundary_phase(s->reqs[rp->running[i]].computed, bs)] = 0;
-	if (j == 1)
+	if (j == 1) {
+		for (size_t i = 0; i < n; i++)
+			phase[boundary_phase(s->reqs[rp->running[i]].computed, bs)] = 0;
 		return;
+	}
 	const int64_t k = j - 1; /* steps taken here, each without its event */
 	for (size_t i = 0; i < n; i++) {
 		struct req *r = &s->reqs[rp->running[i]];
+		phase[boundary_phase(r->computed, bs)] = 0;
 		if (gap1 - r->last_token > r->max_gap)
 			r->max_gap = gap1 - r->last_token;
 		if (max_dt > r->max_gap)
