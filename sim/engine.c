@@ -87,6 +87,31 @@ struct pcache {
 	int64_t n_cached, n_evictable;
 };
 
+/* A run in progress: step j is scheduled and ends at t after dt; the replica's clock, blocks and
+ * the statistics that step_end and schedule() accumulate per step. */
+struct run {
+	llmcap_time t, dt, prev, max_dt; /* prev: end of step j - 1; max_dt: over steps 2..j-1 */
+	int64_t j, free_blocks, used, busy, oor;
+	double kv_block_time, flops, bytes;
+	struct llmcap_step_work w;
+};
+
+/* The fixed-point step timer of a run (decode_run_fixed). */
+struct fixed_timer {
+	int64_t x, d, eps; /* X of the next step (plus half a ns), its growth, the margin */
+	int fb;
+};
+
+/* A run of decode steps taken by the fast mode, with what applying it needs (run_apply). */
+struct pending_run {
+	struct run run;
+	struct fixed_timer ft;
+	int64_t ctx, min_rem;     /* contexts before step 1; the fewest tokens left to emit */
+	llmcap_time start, gap1;  /* step 1's start and end */
+	int64_t pops;             /* the run's steps that ended as events (run_resume) */
+	bool screened;            /* timed by decode_run_fixed */
+};
+
 struct replica {
 	size_t pool;
 	struct deque waiting, swapped;
@@ -110,6 +135,10 @@ struct replica {
 	 * kept while the batch size stays (-1: none yet) */
 	struct llmcap_step_timer tm;
 	int64_t tm_n;
+	/* fast mode: a run whose steps are taken but not applied yet (deferred), and whether an
+	 * arrival or a timeout reached the replica since (touched) */
+	struct pending_run pr;
+	bool deferred, touched;
 	struct pcache pc;
 	/* time-series state: cumulative values at the previous sample, and interval counts */
 	llmcap_time busy_prev;
@@ -979,17 +1008,8 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri)
 
 /* ---- the fast mode ---- */
 
-/* A run in progress: step j is scheduled and ends at t after dt; the replica's clock, blocks and
- * the statistics that step_end and schedule() accumulate per step. */
-struct run {
-	llmcap_time t, dt, prev, max_dt; /* prev: end of step j - 1; max_dt: over steps 2..j-1 */
-	int64_t j, free_blocks, used, busy, oor;
-	double kv_block_time, flops, bytes;
-	struct llmcap_step_work w;
-};
-
 /* The loop of fast_forward: ends steps and schedules the next ones while the run may go on.
- * a is the next step's attention pairs (= KV tokens read): the contexts plus one per sequence.
+ * a is step j's attention pairs (= KV tokens read): the contexts plus j per sequence.
  * Kept apart (not inlined) so that its state lives in registers and profiles show it alone.
  * This general form times each step with llmcap_step_timer_decode_ns (any model);
  * decode_run_fixed below is the same loop for the common case. */
@@ -998,8 +1018,8 @@ static __attribute__((noinline)) void decode_run(struct run *restrict r,
 						 const int32_t *phase, int64_t bs, double a,
 						 double dn, int64_t min_rem, llmcap_time stop)
 {
-	llmcap_time t = r->t, dt = r->dt, prev = r->prev, max_dt = 0, busy = r->busy;
-	int64_t j = r->j, free_blocks = r->free_blocks, used = r->used, oor = r->oor, m = 1 % bs;
+	llmcap_time t = r->t, dt = r->dt, prev = r->prev, max_dt = r->max_dt, busy = r->busy;
+	int64_t j = r->j, free_blocks = r->free_blocks, used = r->used, oor = r->oor, m = j % bs;
 	double kvt = r->kv_block_time, flops = r->flops, bytes = r->bytes;
 	struct llmcap_step_work w = r->w;
 	while (j < min_rem && t < stop) {
@@ -1039,23 +1059,18 @@ static __attribute__((noinline)) void decode_run(struct run *restrict r,
  * eps units of a half nanosecond (eps covers that drift and the screen's own 2^-40 x margin)
  * the step takes the timer's full evaluation instead, so every step time is the model's, to
  * the bit. The work (FLOPs and bytes) is not summed here: the caller adds it in closed form. */
-struct fixed_timer {
-	int64_t x, d, eps; /* X of the next step (plus half a ns), its growth, the margin */
-	int fb;
-};
-
 static __attribute__((noinline)) void decode_run_fixed(struct run *restrict r,
 						       const struct llmcap_step_timer *tm,
 						       const int32_t *phase, int64_t bs, double a,
 						       double dn, int64_t min_rem, llmcap_time stop,
-						       struct fixed_timer ft)
+						       struct fixed_timer *ft)
 {
-	const int fb = ft.fb;
-	const uint64_t mask = ((uint64_t)1 << fb) - 1, span = ((uint64_t)1 << fb) - 2 * (uint64_t)ft.eps;
-	const int64_t d = ft.d, eps = ft.eps;
-	int64_t x = ft.x;
-	llmcap_time t = r->t, dt = r->dt, prev = r->prev, max_dt = 0;
-	int64_t j = r->j, free_blocks = r->free_blocks, used = r->used, m = 1 % bs;
+	const int fb = ft->fb;
+	const uint64_t mask = ((uint64_t)1 << fb) - 1, span = ((uint64_t)1 << fb) - 2 * (uint64_t)ft->eps;
+	const int64_t d = ft->d, eps = ft->eps;
+	int64_t x = ft->x;
+	llmcap_time t = r->t, dt = r->dt, prev = r->prev, max_dt = r->max_dt;
+	int64_t j = r->j, free_blocks = r->free_blocks, used = r->used, m = j % bs;
 	double kvt = r->kv_block_time;
 	while (j < min_rem && t < stop) {
 		int64_t need = phase[m];
@@ -1082,7 +1097,8 @@ static __attribute__((noinline)) void decode_run_fixed(struct run *restrict r,
 		if (++m == bs)
 			m = 0;
 	}
-	r->busy += prev - r->prev; /* the steps 1..j-1 ran back to back */
+	ft->x = x;
+	r->busy += prev - r->prev; /* the steps ended here ran back to back */
 	r->t = t;
 	r->dt = dt;
 	r->prev = prev;
@@ -1120,6 +1136,99 @@ static bool fixed_timer_init(struct fixed_timer *ft, const struct llmcap_step_ti
 	return true;
 }
 
+/* The time by which a run of replica rp must have stopped: its steps must end before the next
+ * arrival to its pool, the next time-series sample, the next queue timeout that can still act,
+ * and after the horizon. */
+static llmcap_time run_stop(struct sim *s, const struct replica *rp)
+{
+	llmcap_time to_pool = next_arrival_to(s, rp->pool);
+	llmcap_time stop = to_pool < s->next_sample ? to_pool : s->next_sample;
+	if (s->sc->horizon < stop)
+		stop = s->sc->horizon + 1;
+	llmcap_time deadline = next_deadline(s);
+	return deadline < stop ? deadline : stop;
+}
+
+/* Takes the run's steps from the loop's state until stop (or a completion or a block shortage). */
+static void run_loop(struct sim *s, struct replica *rp, llmcap_time stop)
+{
+	struct pending_run *pr = &rp->pr;
+	const int64_t bs = s->pools[rp->pool].cfg->block_size, n = (int64_t)rp->n_running;
+	const double a = (double)(pr->ctx + pr->run.j * n); /* step j's attention pairs */
+	if (pr->screened)
+		decode_run_fixed(&pr->run, &rp->tm, rp->phase, bs, a, (double)n, pr->min_rem, stop,
+				 &pr->ft);
+	else
+		decode_run(&pr->run, &rp->tm, rp->phase, bs, a, (double)n, pr->min_rem, stop);
+}
+
+/* Applies the steps 1..j-1 of the replica's run (step j is in flight: step_end ends it) exactly
+ * as step_end and schedule() would have, one step at a time. */
+static void run_apply(struct sim *s, size_t ri)
+{
+	struct replica *rp = &s->replicas[ri];
+	struct pending_run *pr = &rp->pr;
+	struct run run = pr->run;
+	const struct pool_rt *pl = &s->pools[rp->pool];
+	struct llmcap_replica_stats *st = &s->res->replicas[ri];
+	const int64_t bs = pl->cfg->block_size;
+	const size_t n = rp->n_running;
+	const int64_t j = run.j, ctx = pr->ctx;
+	const llmcap_time gap1 = pr->gap1, max_dt = run.max_dt, prev = run.prev;
+	int32_t *phase = rp->phase;
+	rp->deferred = false;
+	if (pr->screened) {
+		/* The work of steps 1..j-1 in closed form: step i reads a_i = ctx + i n KV tokens
+		 * and does F + C a_i FLOPs (the same for bytes), so the sum is
+		 * (j - 1 - 1) F + C (a_2 + ... + a_{j-1}) plus step 1's own work. Whole numbers are
+		 * exact; the sums' rounding differs from the step-by-step mode's by a few units in
+		 * the last place per run (docs/performance.md). Step j's work, which step_end adds,
+		 * is the timer's. */
+		const struct llmcap_perf *pf = &pl->perf;
+		const int64_t q = j - 2, nn = (int64_t)n;
+		const double sum_a = (double)(q * ctx + nn * ((j - 1) * j / 2 - 1));
+		run.flops += run.w.flops + ((double)q * rp->tm.f.flops + pf->attn_flops_per_pair * sum_a);
+		run.bytes += run.w.bytes + ((double)q * rp->tm.f.bytes +
+					    pf->kv_bytes_per_token * pf->tp * (sum_a + (double)q * rp->tm.f.t));
+		llmcap_step_timer_decode_ns(&rp->tm, (double)(ctx + j * nn), &run.w);
+	}
+	const int64_t k = j - 1; /* steps taken by the run */
+	for (size_t i = 0; i < n; i++) {
+		struct req *r = &s->reqs[rp->running[i]];
+		phase[boundary_phase(r->computed, bs)] = 0;
+		if (gap1 - r->last_token > r->max_gap)
+			r->max_gap = gap1 - r->last_token;
+		if (max_dt > r->max_gap)
+			r->max_gap = max_dt;
+		r->computed += (int32_t)k;
+		r->generated += (int32_t)k;
+		r->blocks = (int32_t)blocks_for(r->computed + 1, bs);
+		r->last_token = prev;
+	}
+	rp->free_blocks = run.free_blocks;
+	add_busy(s, ri, pr->start, prev); /* the k steps ran back to back */
+	rp->step_start = prev;
+	rp->kv_last = prev;
+	rp->work = run.w;
+	st->busy = run.busy;
+	st->flops = run.flops;
+	st->bytes = run.bytes;
+	st->perf_out_of_range = run.oor;
+	st->kv_block_time = run.kv_block_time;
+	/* blocks in use only grow during the run; sums of whole numbers below 2^53 are exact in
+	 * any order */
+	if (run.used > st->kv_peak)
+		st->kv_peak = run.used;
+	st->output_tokens += (double)(k * (int64_t)n);
+	st->steps += k;
+	st->batch_sum += (double)(k * (int64_t)n);
+	/* every step is an event in the step-by-step mode; those the run ended as events were
+	 * counted then */
+	s->res->events += k - pr->pops;
+	s->res->fast_steps += k - pr->pops;
+	CHECK_REPLICA(s, rp);
+}
+
 /* The step just scheduled on replica ri (time now, ending at *end) may be the first of a run
  * of decode-only steps that the step-by-step mode would take one event each. While the run
  * lasts, each step schedules every running request for one token and changes nothing else:
@@ -1148,16 +1257,8 @@ static void fast_forward(struct sim *s, size_t ri, llmcap_time *end, llmcap_time
 	if (!rp->plain || rp->step_extra != 0 || n == 0)
 		return;
 	/* when the run must stop at the latest: cheap, and most often it ends the attempt */
-	llmcap_time to_pool = next_arrival_to(s, rp->pool);
-	llmcap_time stop = to_pool < s->next_sample ? to_pool : s->next_sample;
-	if (s->sc->horizon < stop)
-		stop = s->sc->horizon + 1;
-	llmcap_time t = *end; /* end of step j */
-	if (t >= stop)
-		return;
-	llmcap_time deadline = next_deadline(s);
-	if (deadline < stop)
-		stop = deadline;
+	llmcap_time t = *end; /* end of step 1 */
+	const llmcap_time stop = run_stop(s, rp);
 	if (t >= stop)
 		return;
 	/* The first step must be the run's shape: every running request decodes one token.
@@ -1189,78 +1290,53 @@ static void fast_forward(struct sim *s, size_t ri, llmcap_time *end, llmcap_time
 	}
 	/* the first step of the run was timed with the replica's timer for n decodes */
 	assert(rp->tm_n == (int64_t)n);
-	const struct llmcap_step_timer tm = rp->tm;
-	struct run run = {.t = t, .dt = *end - s->now, .prev = s->now, .j = 1,
+	struct pending_run *pr = &rp->pr;
+	*pr = (struct pending_run){
+		.run = {.t = t, .dt = *end - s->now, .prev = s->now, .j = 1,
 			.free_blocks = rp->free_blocks, .used = used_blocks(rp), .busy = st->busy,
 			.oor = st->perf_out_of_range, .kv_block_time = st->kv_block_time,
-			.flops = st->flops, .bytes = st->bytes, .w = rp->work};
-	struct fixed_timer ft;
-	const bool screened = fixed_timer_init(&ft, &tm, (double)(ctx + 2 * (int64_t)n), (double)n,
-					       min_rem);
-	if (screened)
-		decode_run_fixed(&run, &tm, phase, bs, (double)(ctx + (int64_t)n), (double)n, min_rem,
-				 stop, ft);
-	else
-		decode_run(&run, &tm, phase, bs, (double)(ctx + (int64_t)n), (double)n, min_rem,
-			   stop);
-	const int64_t j = run.j;
-	if (screened && j > 1) {
-		/* The work of steps 1..j-1 in closed form: step i reads a_i = ctx + i n KV tokens
-		 * and does F + C a_i FLOPs (the same for bytes), so the sum is
-		 * (j - 1 - 1) F + C (a_2 + ... + a_{j-1}) plus step 1's own work. Whole numbers are
-		 * exact; the sums' rounding differs from the step-by-step mode's by a few units in
-		 * the last place per run (docs/performance.md). Step j's work, which step_end adds,
-		 * is the timer's. */
-		const struct llmcap_perf *pf = &pl->perf;
-		const int64_t q = j - 2, nn = (int64_t)n;
-		const double sum_a = (double)(q * ctx + nn * ((j - 1) * j / 2 - 1));
-		run.flops += run.w.flops + ((double)q * tm.f.flops + pf->attn_flops_per_pair * sum_a);
-		run.bytes += run.w.bytes + ((double)q * tm.f.bytes +
-					    pf->kv_bytes_per_token * pf->tp * (sum_a + (double)q * tm.f.t));
-		llmcap_step_timer_decode_ns(&tm, (double)(ctx + j * nn), &run.w);
-	}
-	const llmcap_time gap1 = t, max_dt = run.max_dt, prev = run.prev;
-	t = run.t;
-	if (j == 1) {
+			.flops = st->flops, .bytes = st->bytes, .w = rp->work},
+		.ctx = ctx, .min_rem = min_rem, .start = s->now, .gap1 = t};
+	pr->screened = fixed_timer_init(&pr->ft, &rp->tm, (double)(ctx + 2 * (int64_t)n),
+					(double)n, min_rem);
+	run_loop(s, rp, stop);
+	if (pr->run.j == 1) {
 		for (size_t i = 0; i < n; i++)
 			phase[boundary_phase(s->reqs[rp->running[i]].computed, bs)] = 0;
 		return;
 	}
-	const int64_t k = j - 1; /* steps taken here, each without its event */
-	for (size_t i = 0; i < n; i++) {
-		struct req *r = &s->reqs[rp->running[i]];
-		phase[boundary_phase(r->computed, bs)] = 0;
-		if (gap1 - r->last_token > r->max_gap)
-			r->max_gap = gap1 - r->last_token;
-		if (max_dt > r->max_gap)
-			r->max_gap = max_dt;
-		r->computed += (int32_t)k;
-		r->generated += (int32_t)k;
-		r->blocks = (int32_t)blocks_for(r->computed + 1, bs);
-		r->last_token = prev;
+	*end = pr->run.t;
+	*origin = pr->run.prev;
+	if (cfg->router != LLMCAP_ROUTER_LEAST_KV && !(cfg->spill.kv_above > 0)) {
+		/* applied later (run_apply): nothing reads what the steps change meanwhile */
+		rp->deferred = true;
+		rp->touched = false;
+	} else {
+		run_apply(s, ri);
 	}
-	rp->free_blocks = run.free_blocks;
-	add_busy(s, ri, s->now, prev); /* the k steps ran back to back from now */
-	rp->step_start = prev;
-	rp->kv_last = prev;
-	rp->work = run.w;
-	st->busy = run.busy;
-	st->flops = run.flops;
-	st->bytes = run.bytes;
-	st->perf_out_of_range = run.oor;
-	st->kv_block_time = run.kv_block_time;
-	/* blocks in use only grow during the run; sums of whole numbers below 2^53 are exact in
-	 * any order */
-	if (run.used > st->kv_peak)
-		st->kv_peak = run.used;
-	st->output_tokens += (double)(k * (int64_t)n);
-	st->steps += k;
-	st->batch_sum += (double)(k * (int64_t)n);
-	s->res->events += k;
-	s->res->fast_steps += k;
-	*end = t;
-	*origin = prev;
-	CHECK_REPLICA(s, rp);
+}
+
+/* The run of replica ri ends its last step now (its step-end event). Where nothing has reached
+ * the replica since the run began (no arrival joined it, no timeout left it) and the run
+ * stopped only for the time, the next step is the same decode step again: the run goes on
+ * from the loop's state (the step that ends now is taken as one of the run's steps), with a
+ * new event for its new last step. Returns false where the step must end as usual. */
+static bool run_resume(struct sim *s, size_t ri)
+{
+	struct replica *rp = &s->replicas[ri];
+	struct pending_run *pr = &rp->pr;
+	if (rp->touched || pr->run.j >= pr->min_rem)
+		return false;
+	llmcap_time stop = run_stop(s, rp);
+	const int64_t j0 = pr->run.j;
+	if (pr->run.t >= stop)
+		return false;
+	run_loop(s, rp, stop);
+	if (pr->run.j == j0)
+		return false;
+	pr->pops++; /* the step that ended now was an event */
+	push_event(s, pr->run.t, pr->run.prev, EV_STEP_END, (uint32_t)ri, 0, ri);
+	return true;
 }
 
 static void try_start_step(struct sim *s, size_t ri)
@@ -1333,6 +1409,11 @@ static void complete(struct sim *s, size_t ri, int32_t id)
 static void step_end(struct sim *s, size_t ri)
 {
 	struct replica *rp = &s->replicas[ri];
+	if (rp->deferred) {
+		if (run_resume(s, ri))
+			return;
+		run_apply(s, ri);
+	}
 	struct llmcap_replica_stats *st = &s->res->replicas[ri];
 	const struct llmcap_pool_cfg *cfg = s->pools[rp->pool].cfg;
 	st->busy += s->now - rp->step_start;
@@ -1608,6 +1689,7 @@ static void arrival(struct sim *s, uint64_t data, int ids_slot)
 	rp->queued++;
 	rp->arrivals_int++;
 	enqueue_waiting(s, rp, id, false);
+	rp->touched = true; /* a run in progress must end at its next step end */
 	if (cl->max_queue_time > 0) {
 		llmcap_time due = s->now + cl->max_queue_time;
 		push_event(s, due, s->now, EV_TIMEOUT, (uint32_t)id, (uint64_t)r.id, (uint64_t)r.id);
@@ -1632,6 +1714,7 @@ static void queue_timeout(struct sim *s, int32_t id, int64_t req_id)
 	if (r->state != R_WAITING || r->id != req_id || r->first_sched >= 0)
 		return; /* scheduled, finished, or the slot was reused */
 	struct replica *rp = &s->replicas[r->replica];
+	rp->touched = true;
 	for (size_t i = 0; i < rp->waiting.len; i++)
 		if (*deque_at(&rp->waiting, i) == id) {
 			deque_remove_at(&rp->waiting, i);
@@ -1784,6 +1867,10 @@ static void schedule_sample(struct sim *s, llmcap_time t)
 static void sample(struct sim *s)
 {
 	const double interval = (double)s->sink->sample_interval * 1e-9;
+	/* runs stop before a sample: their steps all ended, and are applied to be read */
+	for (size_t ri = 0; ri < s->res->n_replicas; ri++)
+		if (s->replicas[ri].deferred)
+			run_apply(s, ri);
 	for (size_t p = 0; p < s->res->n_pools && !s->sink_rc; p++) {
 		const struct llmcap_pool_stats *ps = &s->res->pools[p];
 		struct llmcap_sample_row pool_row = {.time = (double)s->now * 1e-9, .pool = (int32_t)p,
@@ -1989,6 +2076,8 @@ static void finish_at_horizon(struct sim *s)
 	s->now = s->sc->horizon;
 	for (size_t ri = 0; ri < s->res->n_replicas; ri++) {
 		struct replica *rp = &s->replicas[ri];
+		if (rp->deferred) /* its steps end by the horizon, the last one after it */
+			run_apply(s, ri);
 		kv_account(s, ri);
 		count_account(s, ri);
 		if (rp->busy) {
