@@ -38,19 +38,21 @@ enum { EV_ARRIVAL = 1, EV_STEP_END = 2, EV_SAMPLE = 3, EV_TIMEOUT = 4, EV_KICK =
 enum { R_WAITING = 1, R_RUNNING = 2, R_SWAPPED = 3 };
 
 struct req {
-	llmcap_time arrival, first_sched, first_token, last_token;
-	llmcap_time max_gap;       /* longest wait between consecutive tokens */
-	int64_t id;
+	/* what the scheduler reads for every running request at every step first, together */
 	int32_t prompt, output;    /* tokens */
 	int32_t computed;          /* tokens whose KV is in the cache */
 	int32_t generated;         /* output tokens emitted */
 	int32_t blocks;            /* GPU KV blocks held, shared prefix blocks included */
 	int32_t sched;             /* tokens scheduled in the step in flight */
-	int32_t prefix_hit;        /* tokens reused from the prefix cache at first admission */
 	int32_t n_prefix;          /* leading blocks held as prefix-cache entries */
+	int32_t prefix_blocks;     /* cacheable leading blocks (full blocks of the shared prefix) */
+	llmcap_time last_token;
+	llmcap_time max_gap;       /* longest wait between consecutive tokens */
+	llmcap_time arrival, first_sched, first_token;
+	int64_t id;
+	int32_t prefix_hit;        /* tokens reused from the prefix cache at first admission */
 	int32_t prefix_cap;        /* capacity of prefix_ent */
 	int32_t *prefix_ent;       /* their entry ids */
-	int32_t prefix_blocks;     /* cacheable leading blocks (full blocks of the shared prefix) */
 	int32_t prefix_group;
 	int32_t n_chain;           /* trace hash ids: chained (prefix) hashes of each trace block */
 	uint64_t *chain;
