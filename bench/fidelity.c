@@ -1,7 +1,8 @@
 /* bench/fidelity: how far the step-time model is from published measurements.
  *
- * usage: fidelity [CALIBRATION_DIR] [--worst N] [--points]
- *   CALIBRATION_DIR defaults to the shared data beside the source tree (../shared/calibration).
+ * usage: fidelity [CALIBRATION_DIR] [--data DIR] [--worst N] [--points]
+ *   CALIBRATION_DIR defaults to the shared data beside the source tree (../shared/calibration);
+ *   --data names this project's own measurements (default: bench/data in the source tree).
  * Prints, per dataset, the number of points, the median and 90th percentile of the absolute
  * percentage error (all points, and the issue's target subset: H100/H200 with 7-8B and 70B
  * models), and the worst points. See docs/models.md for the method and the current numbers. */
@@ -10,22 +11,27 @@
 
 #include "fidelity.h"
 
+#ifndef LLMCAP_BENCH_DATA_DIR
+#define LLMCAP_BENCH_DATA_DIR "bench/data"
+#endif
 #ifndef LLMCAP_CALIBRATION_DIR
 #define LLMCAP_CALIBRATION_DIR "../shared/calibration"
 #endif
 
 int main(int argc, char **argv)
 {
-	const char *dir = LLMCAP_CALIBRATION_DIR;
+	const char *dir = LLMCAP_CALIBRATION_DIR, *data = LLMCAP_BENCH_DATA_DIR;
 	int worst = 3;
 	bool points = false;
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--worst") && i + 1 < argc)
+		if (!strcmp(argv[i], "--data") && i + 1 < argc)
+			data = argv[++i];
+		else if (!strcmp(argv[i], "--worst") && i + 1 < argc)
 			worst = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--points"))
 			points = true;
 		else if (argv[i][0] == '-') {
-			fprintf(stderr, "usage: %s [CALIBRATION_DIR] [--worst N] [--points]\n", argv[0]);
+			fprintf(stderr, "usage: %s [CALIBRATION_DIR] [--data DIR] [--worst N] [--points]\n", argv[0]);
 			return 2;
 		} else
 			dir = argv[i];
@@ -38,14 +44,14 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	struct fid_report rep;
-	if (llmcap_fidelity_run(dir, cat, &rep) != 0) {
+	if (llmcap_fidelity_run(dir, data, cat, &rep) != 0) {
 		llmcap_fidelity_free(&rep);
 		free(cat);
 		return 1;
 	}
-	printf("fidelity of the roofline step-time model against %s\n"
+	printf("fidelity of the roofline step-time model against %s and %s\n"
 	       "APE = |predicted / measured - 1|; target subset = H100/H200 with 7-8B and 70B models\n\n",
-	       dir);
+	       dir, data);
 	printf("| dataset | what | n | median APE | p90 APE | target n | target median | target p90 |\n"
 	       "|---|---|---|---|---|---|---|---|\n");
 	for (size_t i = 0; i < rep.n_sets; i++) {

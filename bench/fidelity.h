@@ -30,8 +30,10 @@ struct fid_report {
 	size_t n_sets;
 };
 
-/* Runs every comparison. Returns 0, or -1 with a message on stderr when a file is missing. */
-int llmcap_fidelity_run(const char *caldir, const struct llmcap_catalog *cat,
+/* Runs every comparison: the published data in caldir (../shared/calibration) and, unless
+ * datadir is NULL, this project's own measurements there (bench/data). Returns 0, or -1 with a
+ * message on stderr when a file is missing. */
+int llmcap_fidelity_run(const char *caldir, const char *datadir, const struct llmcap_catalog *cat,
 			struct fid_report *rep);
 void llmcap_fidelity_free(struct fid_report *rep);
 

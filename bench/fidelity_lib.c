@@ -191,6 +191,7 @@ static bool target_class(const char *gpu, const char *model)
 
 struct rig {
 	const struct llmcap_model_spec *m;
+	struct llmcap_model_spec spec; /* a modified copy, where m points to it */
 	const struct llmcap_gpu_spec *g;
 	struct llmcap_pool_cfg p;
 	struct llmcap_perf pf;
@@ -438,6 +439,128 @@ static int trtllm_static(const char *dir, const struct llmcap_catalog *cat, stru
 	return 0;
 }
 
+/* ---- this project's H100 measurements (bench/data/h100_steps.csv, bench/gpu_steps.py) ---- */
+
+/* The model for `layers` layers of a catalog model (the 70B rows time a 4-layer stack). */
+static bool rig_init_layers(struct rig *r, const struct llmcap_catalog *cat, const char *model,
+			    enum llmcap_dtype dtype, int64_t layers)
+{
+	struct llmcap_scenario sc;
+	llmcap_scenario_defaults(&sc);
+	struct llmcap_error err = {0};
+	const struct llmcap_model_spec *m = llmcap_catalog_model(cat, model);
+	const struct llmcap_engine_spec *e = llmcap_catalog_engine(cat, "vllm");
+	r->g = llmcap_catalog_gpu(cat, "h100-sxm-80gb");
+	if (!m || !e || !r->g || llmcap_scenario_apply_override(&sc, "pools.p={}", &err) != 0)
+		return false;
+	r->spec = *m;
+	r->spec.layers = layers;
+	r->m = &r->spec;
+	r->p = sc.pools[0];
+	r->p.dtype = dtype;
+	if (llmcap_perf_init(&r->pf, r->m, r->g, e, &r->p, &err) != 0)
+		return false;
+	/* kernel-only: no engine CPU costs; decode attention at vLLM's kernel efficiency */
+	r->pf.step_overhead_s = r->pf.seq_overhead_s = r->pf.eager_s = 0;
+	return true;
+}
+
+/* One layer's four projections (qkv, o, gate_up, down) summed per M, against the model's
+ * per-layer GEMM term: roofline(2 P (M + gemm_half_tokens) / (peak x gemm_efficiency),
+ * weights / (HBM x hbm_efficiency)), without the layer's kernel floor and element-wise part. */
+static int torch_gemm(const char *dir, const struct llmcap_catalog *cat, struct fid_report *rep)
+{
+	struct csv c;
+	if (csv_read(dir, "h100_steps.csv", &c))
+		return -1;
+	struct fid_dataset *d = new_set(rep, "h100-gemm", "h100_steps.csv",
+					"one layer's 4 projection GEMMs, kernel-only, ms (bench/gpu_steps.py)",
+					false);
+	static const char *const models[] = {"llama-3.1-8b", "llama-3.1-70b"};
+	static const char *const ops[] = {"qkv", "o", "gate_up", "down"};
+	for (int mi = 0; mi < 2; mi++)
+		for (int fp8 = 0; fp8 < 2; fp8++) {
+			struct rig r;
+			if (!rig_init_layers(&r, cat, models[mi],
+					     fp8 ? LLMCAP_DTYPE_FP8 : LLMCAP_DTYPE_BF16, 1)) {
+				d->skipped++;
+				continue;
+			}
+			/* M values in file order, from the first projection's rows */
+			for (size_t i = 0; i < c.nrow; i++) {
+				char want[96];
+				snprintf(want, sizeof want, "%s:%s", models[mi], ops[0]);
+				if (strcmp(col(&c, c.rows[i], "section"), fp8 ? "gemm_fp8" : "gemm_bf16") ||
+				    strcmp(col(&c, c.rows[i], "shape"), want))
+					continue;
+				double m = num(&c, c.rows[i], "m"), sum = 0;
+				int found = 0;
+				for (size_t j = 0; j < c.nrow; j++) {
+					char **row = c.rows[j];
+					const char *sh = col(&c, row, "shape");
+					size_t ml = strlen(models[mi]);
+					if (strcmp(col(&c, row, "section"), fp8 ? "gemm_fp8" : "gemm_bf16") ||
+					    strncmp(sh, models[mi], ml) || sh[ml] != ':' || num(&c, row, "m") != m)
+						continue;
+					for (int o = 0; o < 4; o++)
+						if (!strcmp(sh + ml + 1, ops[o]) && isfinite(num(&c, row, "median_ms"))) {
+							sum += num(&c, row, "median_ms");
+							found++;
+						}
+				}
+				if (found != 4) {
+					d->skipped++;
+					continue;
+				}
+				struct llmcap_step_fixed f;
+				llmcap_perf_fixed(&r.pf, (int64_t)m, 0, &f);
+				double gemm = f.lin / r.pf.layers - r.pf.layer_latency -
+					      r.pf.ew_bytes_per_token * m / r.pf.mem_bw;
+				char label[160];
+				snprintf(label, sizeof label, "%s %s M=%g", models[mi], fp8 ? "fp8" : "bf16", m);
+				add(d, label, sum, gemm * 1e3, true);
+			}
+		}
+	csv_free(&c);
+	return 0;
+}
+
+/* Whole steps of the PyTorch reference: the model's GPU terms only (engine CPU costs 0). */
+static int torch_steps(const char *dir, const struct llmcap_catalog *cat, struct fid_report *rep)
+{
+	struct csv c;
+	if (csv_read(dir, "h100_steps.csv", &c))
+		return -1;
+	struct fid_dataset *d = new_set(rep, "h100-torch-steps", "h100_steps.csv",
+					"PyTorch Llama decode/prefill steps, kernel-only, ms (bench/gpu_steps.py)",
+					false);
+	for (size_t i = 0; i < c.nrow; i++) {
+		char **row = c.rows[i];
+		const char *sec = col(&c, row, "section");
+		bool decode = strstr(sec, "decode") == sec, prefill = strstr(sec, "prefill") == sec;
+		if (!decode && !prefill)
+			continue;
+		const char *shape = col(&c, row, "shape");
+		struct rig r;
+		if (!rig_init_layers(&r, cat, shape, LLMCAP_DTYPE_BF16, (int64_t)num(&c, row, "layers"))) {
+			d->skipped++;
+			continue;
+		}
+		double ns = num(&c, row, "nseq"), kv = num(&c, row, "kv_len");
+		double samples = num(&c, row, "lm_head") > 0 ? ns : 0, pred;
+		if (decode) /* each sequence's new token attends kv_len keys (its own included) */
+			pred = step_s(&r, ns, ns * kv, ns * kv, samples);
+		else /* ns sequences of kv_len new tokens, empty cache */
+			pred = step_s(&r, ns * kv, ns * kv * (kv + 1) / 2, ns * kv, samples);
+		char label[160];
+		snprintf(label, sizeof label, "%s x%g layers %s b%g kv%g", shape, num(&c, row, "layers"),
+			 decode ? "decode" : "prefill", ns, kv);
+		add(d, label, num(&c, row, "median_ms"), pred * 1e3, true);
+	}
+	csv_free(&c);
+	return 0;
+}
+
 /* All requests at t = 0, fixed lengths, in-flight batching (see the header comment). */
 static double max_throughput(struct rig *r, double isl_d, double osl_d, int n_req)
 {
@@ -569,7 +692,7 @@ static int trtllm_throughput(const char *dir, const struct llmcap_catalog *cat,
 	return 0;
 }
 
-int llmcap_fidelity_run(const char *caldir, const struct llmcap_catalog *cat,
+int llmcap_fidelity_run(const char *caldir, const char *datadir, const struct llmcap_catalog *cat,
 			struct fid_report *rep)
 {
 	memset(rep, 0, sizeof *rep);
@@ -578,6 +701,8 @@ int llmcap_fidelity_run(const char *caldir, const struct llmcap_catalog *cat,
 	for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
 		if (sets[i](caldir, cat, rep) != 0)
 			return -1;
+	if (datadir && (torch_gemm(datadir, cat, rep) != 0 || torch_steps(datadir, cat, rep) != 0))
+		return -1;
 	return 0;
 }
 

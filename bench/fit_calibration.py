@@ -12,6 +12,10 @@ so every point weighs by its relative error):
   3. per engine, from Argonne's static-batch end-to-end latencies (vLLM and TensorRT-LLM,
      H100 and A100) and Splitwise's per-token decode times (vLLM):
      step_overhead, seq_overhead, attention_bw_efficiency.
+  4. a check, not stored in the catalog: this project's own H100 measurements
+     (bench/data/h100_steps.csv, bench/gpu_steps.py): the GEMM curve fitted to the kernel-only
+     projection GEMMs alone and jointly with vidur's layers, and the PyTorch reference's
+     per-layer kernel floor and attention efficiencies from its whole decode/prefill steps.
 It prints the values to paste into models/catalog/{gpus,engines}.yaml. The C model
 (models/perf.c) is the reference; this script mirrors its formulas, and bench/fidelity checks
 the values stored in the catalog against all the data."""
@@ -168,7 +172,85 @@ def fit_engines(gemm, ar):
     return r.x
 
 
+def check_h100_steps(gemm, path):
+    """Fits 4: what the kernel-only H100 measurements say about the GPU parameters."""
+    d = pd.read_csv(path)
+    g = d[d.section.isin(['gemm_bf16', 'gemm_fp8'])].copy()
+    g = g[~g['shape'].astype(str).str.endswith('lm_head')]
+    g['model'] = g['shape'].str.split(':').str[0]
+    s = g.groupby(['section', 'model', 'm']).agg(ms=('median_ms', 'sum'),
+                                                   n=('n', 'count')).reset_index()
+    s = s[s.n == 4]
+    P = s.model.map(lambda m: layer_params(ARCH[m], 1)[0]).values
+    fp8 = (s.section == 'gemm_fp8').values
+    pk = np.where(fp8, 2 * PEAK['h100'][0], PEAK['h100'][0])  # FP8 peak: twice BF16's
+    wb = np.where(fp8, 1, 2)
+    T, y, bw = s.m.values.astype(float), s.ms.values * 1e-3, PEAK['h100'][1]
+
+    def gemms(ec, em, th, floor):
+        return floor + np.maximum(P * wb / (em * bw), 2 * P * (T + th) / (ec * pk))
+
+    def show(name, e):
+        return f'{name}: median APE {np.median(e):.3f}, p90 {np.percentile(e, 90):.3f}'
+    ec, em, th, fl = gemm['H100']
+    e = np.abs(gemms(ec, em, th, 0) / y - 1)
+    print(f'# H100 kernel-only GEMMs ({len(y)} layer sums of qkv+o+gate_up+down, BF16 and FP8): '
+          + show('catalog (vidur) curve', e))
+    r = least_squares(lambda x: np.log(gemms(*x) / y), [0.75, 0.85, 50, 1e-5],
+                      bounds=([0.1, 0.3, 0, 0], [1, 1, 5000, 1e-3]), x_scale=[0.1, 0.1, 50, 1e-5])
+    e = np.abs(gemms(*r.x) / y - 1)
+    print(f'#   alone: gemm_efficiency {r.x[0]:.3f}, hbm_efficiency {r.x[1]:.3f}, gemm_half_tokens '
+          f'{r.x[2]:.0f}, floor of 4 GEMMs {r.x[3]*1e6:.1f}us; ' + show('fit', e))
+    v = pd.read_csv(CAL + 'vidur_profiled_layer_linear_ops.csv')
+    v = v[v.hw == 'H100']
+    Fv = np.array([layer_params(ARCH[HF[m]], tp) for m, tp in zip(v.model, v.tp)])
+    Tv, yv = v.num_tokens.values.astype(float), v.layer_nonattn_total_ms.values * 1e-3
+
+    def layers(ec, em, th, fl):
+        return fl + np.maximum(Fv[:, 0] * 2 / (em * bw), 2 * Fv[:, 0] * (Tv + th) /
+                               (ec * PEAK['h100'][0])) + Fv[:, 1] * Tv / (em * bw)
+    r = least_squares(lambda x: np.concatenate([np.log(layers(*x[:4]) / yv),
+                                                np.log(gemms(*x[:3], x[4]) / y)]),
+                      [0.72, 0.85, 60, 3e-5, 1e-5], bounds=([0.1, 0.3, 0, 0, 0], [1, 1, 5000, 1e-3, 1e-3]),
+                      x_scale=[0.1, 0.1, 50, 1e-5, 1e-5])
+    print(f'#   jointly with vidur H100: gemm_efficiency {r.x[0]:.3f}, hbm_efficiency {r.x[1]:.3f}, '
+          f'gemm_half_tokens {r.x[2]:.0f}, layer_latency {r.x[3]*1e6:.1f}us, GEMM floor '
+          f'{r.x[4]*1e6:.1f}us; ' + show('vidur', np.abs(layers(*r.x[:4]) / yv - 1)) + '; '
+          + show('GEMMs', np.abs(gemms(*r.x[:3], r.x[4]) / y - 1)))
+    # whole steps: GEMM curve, HBM and FlashAttention's prefill efficiency from the catalog; fit
+    # the implementation's per-layer kernel floor, its decode-attention bandwidth share and its
+    # element-wise traffic as a multiple of the model's (unfused rotary, SiLU x up, copies)
+    st = d[d.section.str.startswith('decode') | d.section.str.startswith('prefill')]
+    dec = st.section.str.startswith('decode').values
+    ns, kv, nl = st.nseq.values, st.kv_len.values, st.layers.values
+    head = st.lm_head.values > 0
+    arch = [ARCH[m] for m in st['shape']]
+    ys = st.median_ms.values * 1e-3
+
+    def steps(x):
+        fl, abw, ewm = x
+        out = []
+        for i, a in enumerate(arch):
+            a = (int(nl[i]),) + a[1:]
+            T = ns[i] if dec[i] else ns[i] * kv[i]
+            pairs = ns[i] * kv[i] if dec[i] else ns[i] * kv[i] * (kv[i] + 1) / 2
+            S = ns[i] if head[i] else 0
+            gg = Gpu('h100', (ec, em, th, fl), (1, 1), 0.331)
+            ew = (ewm - 1) * layer_params(a, 1)[1] * T * a[0] / (em * bw)
+            out.append(step(gg, a, 1, T, pairs, ns[i] * kv[i], S, (0, 0, abw, 0)) + ew)
+        return np.array(out)
+    e = np.abs(steps([fl, 0.664, 1]) / ys - 1)
+    print(f'# H100 PyTorch reference steps ({len(ys)}: 8B decode/prefill, 70B x4 layers): '
+          + show('catalog GPU terms, vllm attention, no CPU costs', e))
+    r = least_squares(lambda x: np.log(steps(x) / ys), [5e-5, 0.8, 1.5],
+                      bounds=([0, 0.1, 0.5], [1e-3, 1, 10]), x_scale=[1e-5, 0.1, 0.5])
+    e = np.abs(steps(r.x) / ys - 1)
+    print(f'#   fitted: per-layer kernel floor {r.x[0]*1e6:.1f}us, decode attention {r.x[1]:.3f} of '
+          f'HBM, element-wise traffic {r.x[2]:.2f}x the model\'s; ' + show('fit', e))
+
+
 if __name__ == '__main__':
     g = fit_gemm()
     ar = fit_allreduce()
     fit_engines(g, ar)
+    check_h100_steps(g, __file__.rsplit('/', 1)[0] + '/data/h100_steps.csv')

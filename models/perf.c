@@ -8,24 +8,53 @@
 
 void llmcap_model_params(const struct llmcap_model_spec *m, struct llmcap_param_count *out)
 {
+	*out = (struct llmcap_param_count){0};
 	double h = (double)m->hidden_size, i = (double)m->intermediate_size;
-	double q = (double)m->num_attention_heads * (double)m->head_dim;
-	double kv = (double)m->num_key_value_heads * (double)m->head_dim;
-	double experts = m->num_experts > 0 ? (double)m->num_experts : 1;
-	double active = m->num_experts > 0 ? (double)m->experts_per_token : 1;
+	double moe_i = m->moe_intermediate_size > 0 ? (double)m->moe_intermediate_size : i;
+	double nh = (double)m->num_attention_heads;
+	double experts = m->num_experts > 0 ? (double)(m->num_experts + m->num_shared_experts) : 1;
+	double active = m->num_experts > 0 ? (double)(m->experts_per_token + m->num_shared_experts) : 1;
 	double router = m->num_experts > 0 ? h * (double)m->num_experts : 0;
+	/* two RMSNorm weight vectors per layer */
+	double norms = 2 * h;
 	out->embedding = (double)m->vocab_size * h;
-	/* QKV + output projection */
-	out->attn_per_layer = h * (q + 2 * kv) + q * h;
+	if (m->kv_lora_rank > 0) {
+		/* Multi-head latent attention (DeepSeek-V2 section 2.1; HF modeling_deepseek.py):
+		 * q_a (h x q_lora) and q_b (q_lora x heads (nope + rope)), or one q_proj without a
+		 * q_lora_rank; kv_a (h x (kv_lora + rope)); kv_b (kv_lora x heads (nope + v));
+		 * o (heads v x h); RMSNorms over the two latents. vLLM replicates the two
+		 * down-projections (q_a, kv_a) on every TP rank and shards the rest. */
+		double c = (double)m->kv_lora_rank, qc = (double)m->q_lora_rank;
+		double nope = (double)m->qk_nope_head_dim, rope = (double)m->qk_rope_head_dim;
+		double v = (double)m->v_head_dim;
+		double q_a = qc > 0 ? h * qc : 0;
+		double q_b = (qc > 0 ? qc : h) * nh * (nope + rope);
+		double kv_a = h * (c + rope);
+		out->attn_replicated = q_a + kv_a;
+		out->attn_per_layer = q_a + q_b + kv_a + c * nh * (nope + v) + nh * v * h;
+		norms += c + qc;
+	} else {
+		double q = nh * (double)m->head_dim;
+		double kv = (double)m->num_key_value_heads * (double)m->head_dim;
+		/* QKV + output projection */
+		out->attn_per_layer = h * (q + 2 * kv) + q * h;
+	}
 	/* gate/up/down of the dense MLP or of one expert */
-	out->expert_per_layer = 3 * h * i;
-	/* + every expert, the router and two RMSNorm weight vectors */
-	out->per_layer = out->attn_per_layer + experts * out->expert_per_layer + router + 2 * h;
-	out->layers = out->per_layer * (double)m->layers;
+	out->expert_per_layer = 3 * h * moe_i;
+	/* + every expert (routed and shared), the router and the norms */
+	out->per_layer = out->attn_per_layer + experts * out->expert_per_layer + router + norms;
+	out->active_per_layer = out->attn_per_layer + active * out->expert_per_layer + router;
+	/* the dense first layers of a DeepSeek-style MoE model */
+	out->first_layers = m->num_experts > 0 ? (double)m->first_dense_layers : 0;
+	out->first_active = out->attn_per_layer + 3 * h * i;
+	out->first_per_layer = out->first_active + norms;
+	double main_layers = (double)m->layers - out->first_layers;
+	out->layers = out->per_layer * main_layers + out->first_per_layer * out->first_layers;
+	out->replicated = out->attn_replicated * (double)m->layers;
 	out->lm_head = m->tie_word_embeddings ? 0 : (double)m->vocab_size * h;
 	out->total = out->embedding + out->layers + h + out->lm_head;
-	out->active_per_layer = out->attn_per_layer + active * out->expert_per_layer + router;
-	out->active = out->active_per_layer * (double)m->layers + (double)m->vocab_size * h;
+	out->active = out->active_per_layer * main_layers + out->first_active * out->first_layers +
+		      (double)m->vocab_size * h;
 }
 
 double llmcap_dtype_bytes(enum llmcap_dtype d)
@@ -48,6 +77,18 @@ static int64_t kv_heads_per_rank(const struct llmcap_model_spec *m, int64_t tp)
 {
 	int64_t h = m->num_key_value_heads / tp;
 	return h < 1 ? 1 : h; /* vLLM replicates KV heads when TP exceeds their number */
+}
+
+/* KV-cache bytes of one token, all layers, one GPU. Multi-head latent attention caches one
+ * latent (kv_lora_rank + qk_rope_head_dim) per token and layer for all heads, which every TP
+ * rank holds in full (as vLLM does); otherwise K and V of the rank's KV heads. */
+static double kv_bytes_per_token(const struct llmcap_model_spec *m, const struct llmcap_pool_cfg *p)
+{
+	double b = llmcap_kv_dtype_bytes(p->kv_cache_dtype);
+	if (m->kv_lora_rank > 0)
+		return (double)m->layers * (double)(m->kv_lora_rank + m->qk_rope_head_dim) * b;
+	return 2.0 * (double)m->layers * (double)kv_heads_per_rank(m, p->tensor_parallel_size) *
+	       (double)m->head_dim * b;
 }
 
 static double activation_bytes(const struct llmcap_model_spec *m, const struct llmcap_pool_cfg *p)
@@ -74,15 +115,15 @@ int llmcap_memory_plan(const struct llmcap_model_spec *m, const struct llmcap_gp
 	double tp = (double)p->tensor_parallel_size;
 	*out = (struct llmcap_memory_plan){0};
 	out->params = pc.total;
-	out->weight_bytes_per_gpu = pc.total * llmcap_dtype_bytes(p->dtype) / tp;
+	/* everything is sharded over the TP ranks but MLA's replicated down-projections */
+	out->weight_bytes_per_gpu = ((pc.total - pc.replicated) / tp + pc.replicated) *
+				    llmcap_dtype_bytes(p->dtype);
 	out->budget_bytes_per_gpu = g->memory * p->gpu_memory_utilization;
 	out->activation_bytes_per_gpu = activation_bytes(m, p);
 	out->overhead_bytes_per_gpu = p->memory_overhead;
 	out->kv_bytes_per_gpu = out->budget_bytes_per_gpu - out->weight_bytes_per_gpu -
 				out->activation_bytes_per_gpu - out->overhead_bytes_per_gpu;
-	out->kv_bytes_per_token = 2.0 * (double)m->layers *
-				  (double)kv_heads_per_rank(m, p->tensor_parallel_size) *
-				  (double)m->head_dim * llmcap_kv_dtype_bytes(p->kv_cache_dtype);
+	out->kv_bytes_per_token = kv_bytes_per_token(m, p);
 	out->block_size = p->block_size;
 
 	double fixed = out->activation_bytes_per_gpu + out->overhead_bytes_per_gpu;
@@ -90,7 +131,8 @@ int llmcap_memory_plan(const struct llmcap_model_spec *m, const struct llmcap_gp
 		/* Name the smallest tensor-parallel degree that would leave room. */
 		char hint[160] = "a smaller dtype (fp8, int4-awq) or a larger GPU";
 		for (int t = (int)p->tensor_parallel_size * 2; t <= 8; t *= 2)
-			if (pc.total * llmcap_dtype_bytes(p->dtype) / t + fixed <
+			if (((pc.total - pc.replicated) / t + pc.replicated) * llmcap_dtype_bytes(p->dtype) +
+				    fixed <
 			    out->budget_bytes_per_gpu) {
 				snprintf(hint, sizeof hint, "tensor_parallel_size >= %d, or %s", t,
 					 "a smaller dtype (fp8, int4-awq)");
@@ -179,18 +221,29 @@ static void roofline_init(struct llmcap_perf *pf, const struct llmcap_model_spec
 	pf->tp = tp;
 	pf->layers = (double)m->layers;
 	/* Every weight matrix is split over the TP ranks (Megatron column/row parallelism; the
-	 * experts of an MoE layer too, as vLLM's fused-MoE tensor parallelism does). */
-	pf->dense_weight_bytes = (pc.attn_per_layer + router) * wb / tp;
+	 * experts of an MoE layer too, as vLLM's fused-MoE tensor parallelism does), except MLA's
+	 * replicated down-projections. Shared experts are read every step, like attention. */
+	double repl = pc.attn_replicated, sharded_attn = pc.attn_per_layer - repl;
+	double shared = (double)m->num_shared_experts * pc.expert_per_layer;
+	pf->dense_weight_bytes = ((sharded_attn + router + shared) / tp + repl) * wb;
 	pf->expert_weight_bytes = pc.expert_per_layer * wb / tp;
 	pf->num_experts = (double)m->num_experts;
 	pf->experts_per_token = (double)m->experts_per_token;
-	pf->active_params_layer = pc.active_per_layer / tp;
+	pf->active_params_layer = (pc.active_per_layer - repl) / tp + repl;
 	/* Element-wise operators read and write 16-bit activations: two RMSNorms, rotary
 	 * embedding, residual adds (about 10 hidden-size vectors per token, not split by TP) and
 	 * the gated activation over the active MLP width (3 vectors, split by TP). */
-	double active_i = (double)m->intermediate_size *
-			  (m->num_experts > 0 ? (double)m->experts_per_token : 1.0);
+	double moe_i = m->moe_intermediate_size > 0 ? (double)m->moe_intermediate_size
+						    : (double)m->intermediate_size;
+	double active_i = m->num_experts > 0
+				  ? moe_i * (double)(m->experts_per_token + m->num_shared_experts)
+				  : (double)m->intermediate_size;
 	pf->ew_bytes_per_token = (10.0 * h + 3.0 * active_i / tp) * 2.0;
+	/* dense first layers (DeepSeek's first_k_dense_replace): attention + a dense MLP */
+	pf->first_layers = pc.first_layers;
+	pf->first_params = (pc.first_active - repl) / tp + repl;
+	pf->first_weight_bytes = pf->first_params * wb;
+	pf->first_ew_bytes_per_token = (10.0 * h + 3.0 * (double)m->intermediate_size / tp) * 2.0;
 	pf->layer_latency = (double)g->layer_latency * 1e-9;
 	bool fp8 = p->dtype == LLMCAP_DTYPE_FP8 && g->fp8_tflops > 0;
 	/* FP8 weights and activations run on FP8 tensor cores; INT4 weight-only kernels
@@ -201,12 +254,19 @@ static void roofline_init(struct llmcap_perf *pf, const struct llmcap_model_spec
 	/* The LM head stays in 16-bit in FP8 and AWQ checkpoints (ModelOpt, AutoAWQ). */
 	pf->lm_head_params = (double)m->vocab_size * h / tp;
 	pf->lm_head_bytes = pf->lm_head_params * 2.0;
-	/* QK^T and PV: 2 FLOPs per multiply-add, 2 matmuls, over all query heads and layers. */
-	pf->attn_flops_per_pair =
-		4.0 * (double)m->num_attention_heads * (double)m->head_dim * (double)m->layers;
-	pf->kv_bytes_per_token = 2.0 * (double)m->layers *
-				 (double)kv_heads_per_rank(m, p->tensor_parallel_size) *
-				 (double)m->head_dim * llmcap_kv_dtype_bytes(p->kv_cache_dtype);
+	/* QK^T and PV: 2 FLOPs per multiply-add, 2 matmuls, over all query heads and layers. MLA
+	 * in the form engines run prefill in (keys of nope + rope, values of v_head_dim per head,
+	 * up-projected from the latent by kv_b, whose FLOPs are in the linear term); decode runs
+	 * the absorbed form, 2 heads (2 kv_lora + rope) per pair, but stays bound by reading the
+	 * latent (docs/models.md). */
+	if (m->kv_lora_rank > 0)
+		pf->attn_flops_per_pair = 2.0 * (double)m->num_attention_heads *
+					  (double)(m->qk_nope_head_dim + m->qk_rope_head_dim +
+						   m->v_head_dim) * (double)m->layers;
+	else
+		pf->attn_flops_per_pair =
+			4.0 * (double)m->num_attention_heads * (double)m->head_dim * (double)m->layers;
+	pf->kv_bytes_per_token = kv_bytes_per_token(m, p);
 	pf->attn_flops_peak = g->bf16_tflops * 1e12 * g->attention_efficiency;
 	pf->kv_bw = g->hbm_bandwidth * e->attention_bw_efficiency;
 	if (p->tensor_parallel_size > 1 && g->allreduce_bandwidth > 0) {
@@ -275,7 +335,20 @@ void llmcap_perf_fixed(const struct llmcap_perf *pf, int64_t tokens, int64_t sam
 			    : 0;
 	f->t = t;
 	f->n = n;
-	f->lin = pf->layers * (pf->layer_latency + gemm + pf->ew_bytes_per_token * t / pf->mem_bw);
+	f->lin = (pf->layers - pf->first_layers) *
+		 (pf->layer_latency + gemm + pf->ew_bytes_per_token * t / pf->mem_bw);
+	double first_flops = 0, first_bytes = 0;
+	if (pf->first_layers > 0) {
+		double g1 = t > 0 ? roofline(2.0 * pf->first_params * (t + pf->gemm_half_tokens),
+					     pf->gemm_flops, pf->first_weight_bytes, pf->mem_bw)
+				  : 0;
+		f->lin += pf->first_layers * (pf->layer_latency + g1 +
+					      pf->first_ew_bytes_per_token * t / pf->mem_bw);
+		first_flops = pf->first_layers * (2.0 * pf->first_params * t -
+						  2.0 * pf->active_params_layer * t);
+		first_bytes = pf->first_layers * (pf->first_weight_bytes - w_bytes +
+						  (pf->first_ew_bytes_per_token - pf->ew_bytes_per_token) * t);
+	}
 	/* Attention (llmcap_perf_finish): prefill pairs are compute (FlashAttention), the KV
 	 * cache read and the new tokens' KV written are memory; each step sums both, which is
 	 * exact for pure prefill or pure decode and within the smaller term for a mix. */
@@ -289,8 +362,8 @@ void llmcap_perf_fixed(const struct llmcap_perf *pf, int64_t tokens, int64_t sam
 	f->comm = t > 0 ? pf->allreduce_time_fixed + pf->allreduce_s_per_token * t : 0;
 	f->over = pf->step_overhead_s + pf->seq_overhead_s * n + (t > n ? pf->eager_s : 0);
 	f->lin_ab = pf->lin_a + pf->lin_b * t;
-	f->flops = (2.0 * pf->active_params_layer * t * pf->layers + head_flops) * tp;
-	f->bytes = (pf->layers * (w_bytes + pf->ew_bytes_per_token * t) +
+	f->flops = (2.0 * pf->active_params_layer * t * pf->layers + first_flops + head_flops) * tp;
+	f->bytes = (pf->layers * (w_bytes + pf->ew_bytes_per_token * t) + first_bytes +
 		    (samples > 0 ? pf->lm_head_bytes : 0)) * tp;
 }
 

@@ -635,6 +635,18 @@ static const struct field model_fields[] = {
 	 .min = 0, .max = 4096, .flags = F_HAS_MAX},
 	{.key = "experts_per_token", .type = T_INT, .offset = MS(experts_per_token), .def = "0",
 	 .doc = "", .min = 0, .max = 4096, .flags = F_HAS_MAX},
+#define ZINT(k, m) \
+	{.key = k, .type = T_INT, .offset = MS(m), .def = "0", .doc = "", .min = 0, .max = 1 << 30, \
+	 .flags = F_HAS_MAX}
+	ZINT("moe_intermediate_size", moe_intermediate_size),
+	ZINT("num_shared_experts", num_shared_experts),
+	ZINT("first_dense_layers", first_dense_layers),
+	ZINT("kv_lora_rank", kv_lora_rank),
+	ZINT("q_lora_rank", q_lora_rank),
+	ZINT("qk_nope_head_dim", qk_nope_head_dim),
+	ZINT("qk_rope_head_dim", qk_rope_head_dim),
+	ZINT("v_head_dim", v_head_dim),
+#undef ZINT
 };
 static const struct section model_section = SECTION(model_fields);
 
@@ -2380,6 +2392,22 @@ int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_
 					     "1 to num_experts (%lld)",
 					     m->name, (long long)m->experts_per_token,
 					     (long long)m->num_experts);
+		if (m->first_dense_layers >= m->layers ||
+		    (m->num_experts == 0 && (m->first_dense_layers || m->num_shared_experts ||
+					     m->moe_intermediate_size)))
+			return llmcap_errorf(err, LLMCAP_EINVAL,
+					     "models/catalog/models.yaml: %s: first_dense_layers %lld, "
+					     "num_shared_experts %lld, moe_intermediate_size %lld; expected them "
+					     "only with num_experts > 0, and fewer dense layers than layers (%lld)",
+					     m->name, (long long)m->first_dense_layers,
+					     (long long)m->num_shared_experts, (long long)m->moe_intermediate_size,
+					     (long long)m->layers);
+		if (m->kv_lora_rank > 0 &&
+		    (m->qk_nope_head_dim < 1 || m->qk_rope_head_dim < 1 || m->v_head_dim < 1))
+			return llmcap_errorf(err, LLMCAP_EINVAL,
+					     "models/catalog/models.yaml: %s: kv_lora_rank %lld needs "
+					     "qk_nope_head_dim, qk_rope_head_dim and v_head_dim >= 1",
+					     m->name, (long long)m->kv_lora_rank);
 		const struct llmcap_engine_spec *eng = llmcap_catalog_engine(cat, pl->engine);
 		if (!eng) {
 			char en[512];

@@ -501,13 +501,24 @@ static int cmd_catalog(void)
 	printf("models:\n");
 	for (size_t i = 0; i < cat->n_models; i++) {
 		struct llmcap_param_count pc;
-		llmcap_model_params(&cat->models[i], &pc);
-		printf("  %-16s %6.2fB params, %lld layers, hidden %lld, %lld/%lld heads (q/kv), context %lld\n"
+		const struct llmcap_model_spec *m = &cat->models[i];
+		llmcap_model_params(m, &pc);
+		char attn[64], moe[96] = "";
+		if (m->kv_lora_rank > 0)
+			snprintf(attn, sizeof attn, "%lld heads, MLA latent %lld+%lld",
+				 (long long)m->num_attention_heads, (long long)m->kv_lora_rank,
+				 (long long)m->qk_rope_head_dim);
+		else
+			snprintf(attn, sizeof attn, "%lld/%lld heads (q/kv)",
+				 (long long)m->num_attention_heads, (long long)m->num_key_value_heads);
+		if (m->num_experts > 0)
+			snprintf(moe, sizeof moe, ", %lld experts (top-%lld%s), %.2fB active",
+				 (long long)m->num_experts, (long long)m->experts_per_token,
+				 m->num_shared_experts > 0 ? " + shared" : "", pc.active / 1e9);
+		printf("  %-16s %6.2fB params, %lld layers, hidden %lld, %s%s, context %lld\n"
 		       "  %-16s source: %s\n",
-		       cat->models[i].name, pc.total / 1e9, (long long)cat->models[i].layers,
-		       (long long)cat->models[i].hidden_size, (long long)cat->models[i].num_attention_heads,
-		       (long long)cat->models[i].num_key_value_heads,
-		       (long long)cat->models[i].max_position_embeddings, "", cat->models[i].source);
+		       m->name, pc.total / 1e9, (long long)m->layers, (long long)m->hidden_size, attn, moe,
+		       (long long)m->max_position_embeddings, "", m->source);
 	}
 	printf("api prices (USD per 1M tokens; use with cost.api.prices.CLASS.from: NAME):\n");
 	for (size_t i = 0; i < cat->n_prices; i++)

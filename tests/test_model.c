@@ -285,6 +285,103 @@ static void mixture_of_experts(void **state)
 	assert_rel(w64.bytes - w1.bytes, 32 * (6 * expert + 63 * ew) + 65536.0 * 63 * 2, 1e-6);
 }
 
+/* DeepSeek-V3 (config.json: H 7168, 61 layers of which 3 dense, 128 heads, MLA with kv_lora 512,
+ * q_lora 1536, nope 128, rope 64, v 128; dense MLP 18432; 256 routed experts of 2048, top-8, and
+ * 1 shared; vocab 129280), by hand:
+ *   attention GEMMs: q_a 7168x1536 = 11,010,048; q_b 1536x128x192 = 37,748,736;
+ *     kv_a 7168x576 = 4,128,768; kv_b 512x128x256 = 16,777,216; o 128x128x7168 = 117,440,512:
+ *     187,105,280, of which q_a + kv_a = 15,138,816 replicated on every TP rank;
+ *   norms 2x7168 + 512 + 1536 = 16,384; one expert 3x7168x2048 = 44,040,192;
+ *   router 256x7168 = 1,835,008; dense MLP 3x7168x18432 = 396,361,728;
+ *   MoE layer = 187,105,280 + 257 experts + router + norms = 11,507,286,016;
+ *   dense layer = 187,105,280 + 396,361,728 + 16,384 = 583,483,392;
+ *   total = 58 MoE + 3 dense layers + 2 x 129280x7168 (embedding, LM head) + 7168
+ *         = 671,026,404,352 (DeepSeek: 671B);
+ *   active: MoE layer 187,105,280 + 9 experts + router = 585,302,016; dense layer 583,467,008;
+ *     58 x 585,302,016 + 3 x 583,467,008 + LM head 926,679,040 = 36,624,596,992 (DeepSeek: 37B);
+ *   KV cache: one latent of 512 + 64 per token and layer: 61 x 576 x 2 B = 70,272 B in BF16,
+ *     35,136 B in FP8, on every TP rank;
+ *   attention FLOPs per (query, key) pair, prefill form: 2 x 128 x (128 + 64 + 128) x 61
+ *     = 4,997,120. */
+static void deepseek_mla_moe(void **state)
+{
+	(void)state;
+	const struct llmcap_model_spec *v3 = llmcap_catalog_model(&cat, "deepseek-v3");
+	const struct llmcap_model_spec *lite = llmcap_catalog_model(&cat, "deepseek-v2-lite");
+	assert_non_null(v3);
+	assert_non_null(lite);
+	struct llmcap_param_count pc;
+	llmcap_model_params(v3, &pc);
+	assert_rel(pc.attn_per_layer, 187105280.0, 0);
+	assert_rel(pc.attn_replicated, 15138816.0, 0);
+	assert_rel(pc.per_layer, 11507286016.0, 0);
+	assert_rel(pc.first_per_layer, 583483392.0, 0);
+	assert_rel(pc.total, 671026404352.0, 0);
+	assert_rel(pc.total, 671e9, 0.001);
+	assert_rel(pc.active, 36624596992.0, 0);
+	assert_rel(pc.active, 37e9, 0.015);
+	/* DeepSeek-V2-Lite: 13,762,560 attention weights (q 2048x16x192 without q_lora), 1 dense
+	 * layer of 10944, 26 MoE layers of 64 + 2 experts of 1408: 15.7B, 2.4B active */
+	llmcap_model_params(lite, &pc);
+	assert_rel(pc.attn_per_layer, 2048.0 * 16 * 192 + 2048 * 576 + 512 * 16 * 256 + 16 * 128 * 2048, 0);
+	assert_rel(pc.total, 15706484224.0, 0);
+	assert_rel(pc.total, 15.7e9, 0.001);
+	assert_rel(pc.active, 2451308544.0, 0);
+	assert_rel(pc.active, 2.4e9, 0.025);
+
+	/* KV bytes per token per precision, and the latent on every rank */
+	const struct llmcap_gpu_spec *h200 = llmcap_catalog_gpu(&cat, "h200-141gb");
+	struct llmcap_pool_cfg p = pool_with_defaults("deepseek-v3", 8);
+	p.dtype = LLMCAP_DTYPE_FP8;
+	struct llmcap_memory_plan plan;
+	struct llmcap_error err = {0};
+	assert_int_equal(llmcap_memory_plan(v3, h200, &p, &plan, &err), 0);
+	assert_rel(plan.kv_bytes_per_token, 70272, 0);
+	/* weights per GPU: everything / 8 but the replicated down-projections, FP8 */
+	assert_rel(plan.weight_bytes_per_gpu,
+		   (671026404352.0 - 61 * 15138816.0) / 8 + 61 * 15138816.0, 1e-12);
+	p.kv_cache_dtype = LLMCAP_KV_FP8;
+	assert_int_equal(llmcap_memory_plan(v3, h200, &p, &plan, &err), 0);
+	assert_rel(plan.kv_bytes_per_token, 35136, 0);
+	/* 8 x H100 80GB cannot hold V3 in FP8 (84.7 GB of weights per GPU) */
+	assert_int_equal(llmcap_memory_plan(v3, llmcap_catalog_gpu(&cat, "h100-sxm-80gb"), &p, &plan,
+					    &err), -LLMCAP_ECAPACITY);
+	struct llmcap_pool_cfg pl = pool_with_defaults("deepseek-v2-lite", 1);
+	assert_int_equal(llmcap_memory_plan(lite, llmcap_catalog_gpu(&cat, "h100-sxm-80gb"), &pl,
+					    &plan, &err), 0);
+	assert_rel(plan.kv_bytes_per_token, 27 * 576 * 2, 0);
+
+	/* FLOPs and weight bytes of a layer, TP 1, FP8 weights */
+	struct llmcap_pool_cfg p1 = pool_with_defaults("deepseek-v3", 1);
+	p1.dtype = LLMCAP_DTYPE_FP8;
+	struct llmcap_perf pf = perf_for("deepseek-v3", "h200-141gb", "vllm", p1);
+	assert_rel(pf.active_params_layer, 585302016.0, 0);
+	assert_rel(pf.first_params, 583467008.0, 0);
+	assert_rel(pf.first_layers, 3, 0);
+	/* read every step: attention, router, the shared expert; then each routed expert */
+	assert_rel(pf.dense_weight_bytes, 187105280.0 + 1835008 + 44040192, 0);
+	assert_rel(pf.expert_weight_bytes, 44040192.0, 0);
+	assert_rel(pf.attn_flops_per_pair, 4997120.0, 0);
+	for (int64_t t = 1; t <= 4096; t *= 64) {
+		struct llmcap_step_shape s = {.tokens = t};
+		struct llmcap_step_work w;
+		llmcap_perf_step_seconds(&pf, &s, &w, NULL);
+		assert_rel(w.flops, 2.0 * (double)t * (58 * 585302016.0 + 3 * 583467008.0), 1e-12);
+	}
+	/* at TP 8 each rank multiplies its shard and the whole replicated part */
+	struct llmcap_perf pf8 = perf_for("deepseek-v3", "h200-141gb", "vllm", p);
+	assert_rel(pf8.active_params_layer, (585302016.0 - 15138816) / 8 + 15138816, 1e-12);
+	assert_rel(pf8.kv_bytes_per_token, 35136, 0);
+	/* a decode step reads 1 + the expected distinct routed experts per MoE layer */
+	struct llmcap_step_shape one = {.tokens = 1}, many = {.tokens = 64};
+	struct llmcap_step_work w1, w64;
+	llmcap_perf_step_seconds(&pf, &one, &w1, NULL);
+	llmcap_perf_step_seconds(&pf, &many, &w64, NULL);
+	double distinct = llmcap_expected_experts(256, 8, 64) - 8;
+	double ew = 63 * (58 * (10.0 * 7168 + 3 * 2048 * 9) + 3 * (10.0 * 7168 + 3 * 18432)) * 2;
+	assert_rel(w64.bytes - w1.bytes, 58 * distinct * 44040192.0 + ew + 63 * 70272.0, 1e-9);
+}
+
 static void write_file(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
@@ -485,6 +582,7 @@ int main(void)
 		cmocka_unit_test(bytes_per_precision),
 		cmocka_unit_test(monotonicity),
 		cmocka_unit_test(mixture_of_experts),
+		cmocka_unit_test(deepseek_mla_moe),
 		cmocka_unit_test(table_model),
 		cmocka_unit_test(linear_model),
 		cmocka_unit_test(step_timer_is_exact),

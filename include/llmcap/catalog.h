@@ -28,6 +28,20 @@ struct llmcap_model_spec {
 	 * intermediate_size each, experts_per_token of them active per token, plus a router. */
 	int64_t num_experts;
 	int64_t experts_per_token;
+	/* DeepSeek-style MoE (0 = none): experts of moe_intermediate_size (0: intermediate_size),
+	 * num_shared_experts that every token uses besides its experts_per_token routed ones,
+	 * and first_dense_layers layers with a dense MLP of intermediate_size before the MoE ones. */
+	int64_t moe_intermediate_size;
+	int64_t num_shared_experts;
+	int64_t first_dense_layers;
+	/* Multi-head latent attention (kv_lora_rank 0 = none; DeepSeek-V2/V3): keys and values are
+	 * cached as one latent of kv_lora_rank + qk_rope_head_dim per token and layer, shared by
+	 * all heads; queries go through a q_lora_rank bottleneck (0: a full projection). */
+	int64_t kv_lora_rank;
+	int64_t q_lora_rank;
+	int64_t qk_nope_head_dim;
+	int64_t qk_rope_head_dim;
+	int64_t v_head_dim;
 };
 
 struct llmcap_gpu_spec {

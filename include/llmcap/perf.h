@@ -33,16 +33,24 @@
 #include <math.h>
 #include <string.h>
 
-/* Parameter counts from the architecture (embedding, layers, final norm, LM head). */
+/* Parameter counts from the architecture (embedding, layers, final norm, LM head). A model's
+ * "main" layers are all its layers, except the first_dense_layers of a DeepSeek-style MoE
+ * model, which have a dense MLP instead of experts. */
 struct llmcap_param_count {
 	double embedding;  /* vocab x hidden */
-	double per_layer;  /* attention + MLP (all experts) + router + norms */
-	double layers;     /* per_layer x layers */
+	double per_layer;  /* a main layer: attention + MLP (all experts) + router + norms */
+	double layers;     /* all layers: main and dense first ones */
 	double lm_head;    /* 0 when tied to the embedding */
 	double total;
-	double attn_per_layer;        /* QKV and output projection */
+	double attn_per_layer;        /* attention projections (QKV and output, or MLA's five) */
+	double attn_replicated;       /* of which every TP rank holds in full (MLA's down-projections) */
 	double expert_per_layer;      /* one expert's (or the dense MLP's) gate, up and down */
-	double active_per_layer;      /* what one token multiplies: attention + k experts + router */
+	double active_per_layer;      /* what one token multiplies in a main layer: attention +
+					 shared and k routed experts + router */
+	double first_layers;          /* number of dense first layers (0 unless first_dense_layers) */
+	double first_per_layer;       /* one of them, with norms */
+	double first_active;          /* what one token multiplies there: attention + dense MLP */
+	double replicated;            /* parameters every TP rank holds in full */
 	double active;                /* active parameters per token, whole model (with LM head) */
 };
 void llmcap_model_params(const struct llmcap_model_spec *m, struct llmcap_param_count *out);
@@ -86,6 +94,11 @@ struct llmcap_perf {
 	double experts_per_token;
 	double active_params_layer; /* parameters a token multiplies in one layer, one GPU */
 	double ew_bytes_per_token;  /* element-wise traffic per token per layer (norms, act, adds) */
+	/* the dense first layers of a DeepSeek-style MoE model (first_layers 0: none) */
+	double first_layers;
+	double first_weight_bytes;  /* read every step */
+	double first_params;        /* parameters a token multiplies, one GPU */
+	double first_ew_bytes_per_token;
 	double layer_latency;       /* s per layer: kernel floors */
 	double gemm_flops;          /* FLOP/s: peak x gemm_efficiency for the weight dtype */
 	double gemm_half_tokens;
