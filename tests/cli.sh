@@ -237,8 +237,9 @@ SWK="--vary workload.rate=30:40:10/s --seeds 6 --set horizon=20min"
 "$LLMCAP" sweep "$MD1" $SWK --jobs 1 -o "$T/k.h5" >/dev/null 2>&1 &
 pid=$!
 i=0
-# header 32 bytes, a record (3 + 31 metrics) x 8: kill once two runs are in
-while [ "$(stat -c %s "$T/k.h5.partial" 2>/dev/null || echo 0)" -lt 576 ] && [ $i -lt 3000 ]; do
+# header 32 bytes, a record (task, digest, series length, 31 metrics, checksum) x 8: kill once
+# two runs are in
+while [ "$(stat -c %s "$T/k.h5.partial" 2>/dev/null || echo 0)" -lt 592 ] && [ $i -lt 3000 ]; do
 	sleep 0.02; i=$((i + 1))
 done
 kill -KILL "$pid"

@@ -17,6 +17,12 @@ static int setup(void **state)
 	return llmcap_catalog_load_builtin(&cat, &err);
 }
 
+/* command-line options: zip, seeds; nothing else (the scenario's sweep section is not read
+ * for these) */
+#define OPT(z, n)                                                                                 \
+	(&(struct llmcap_sweep_options){.seeds = (n), .zip = (z), .batch_means = 0, .warmup = -1,  \
+					.timeseries = 0})
+
 static void axis(const char *arg, struct llmcap_sweep_axis *ax)
 {
 	struct llmcap_error err = {0};
@@ -78,7 +84,7 @@ static void points_and_validation(void **state)
 	axis("pools.p.max_num_seqs=1,2", &ax[1]);
 	struct llmcap_sweep sw;
 	struct llmcap_error err = {0};
-	if (llmcap_sweep_init(&sw, md1(), NULL, 0, ax, 2, false, 3, &cat, &err) != 0)
+	if (llmcap_sweep_init(&sw, md1(), NULL, 0, ax, 2, OPT(0, 3), &cat, &err) != 0)
 		fail_msg("%s", err.msg);
 	assert_int_equal(sw.n_points, 6);
 	assert_int_equal(llmcap_sweep_tasks(&sw), 18);
@@ -98,20 +104,19 @@ static void points_and_validation(void **state)
 	/* zip: as many values each; a bad value anywhere fails before any run */
 	axis("workload.rate=10/s,20/s", &ax[0]);
 	axis("pools.p.max_num_seqs=1,2", &ax[1]);
-	assert_int_equal(llmcap_sweep_init(&sw, md1(), NULL, 0, ax, 2, true, 1, &cat, &err), 0);
+	assert_int_equal(llmcap_sweep_init(&sw, md1(), NULL, 0, ax, 2, OPT(1, 1), &cat, &err), 0);
 	assert_int_equal(sw.n_points, 2);
 	assert_int_equal(llmcap_sweep_value_index(&sw, 1, 1), 1);
 	llmcap_sweep_free(&sw);
 	axis("workload.rate=10/s,20/s", &ax[0]);
 	axis("pools.p.max_num_seqs=1,2,4", &ax[1]);
-	assert_int_not_equal(llmcap_sweep_init(&sw, md1(), NULL, 0, ax, 2, true, 1, &cat, &err), 0);
+	assert_int_not_equal(llmcap_sweep_init(&sw, md1(), NULL, 0, ax, 2, OPT(1, 1), &cat, &err), 0);
 	assert_non_null(strstr(err.msg, "--zip"));
-	free(ax[0].values);
-	free(ax[1].values);
+	/* llmcap_sweep_init takes the axes' values, failing or not */
+	assert_null(ax[0].values);
 	axis("pools.p.max_num_seqs=1,0", &ax[0]);
-	assert_int_not_equal(llmcap_sweep_init(&sw, md1(), NULL, 0, ax, 1, false, 1, &cat, &err), 0);
+	assert_int_not_equal(llmcap_sweep_init(&sw, md1(), NULL, 0, ax, 1, OPT(0, 1), &cat, &err), 0);
 	assert_non_null(strstr(err.msg, "max_num_seqs"));
-	free(ax[0].values);
 }
 
 static void mean_ci95_by_hand(void **state)
@@ -152,7 +157,7 @@ static void *run_worker(void *arg)
 		struct llmcap_error err = {0};
 		uint64_t digest;
 		if (llmcap_sweep_run_task(r->sw, t, &cat, NULL, &r->metrics[t * r->sw->n_metrics], &digest,
-					  &err) != 0)
+					  NULL, &err) != 0)
 			r->rc = -1;
 	}
 }
@@ -172,7 +177,7 @@ static void ci_covers_md1_mean_wait(void **state)
 	const char *sets[] = {"horizon=20s"};
 	struct llmcap_sweep sw;
 	struct llmcap_error err = {0};
-	if (llmcap_sweep_init(&sw, md1(), sets, 1, &ax, 1, false, SEEDS, &cat, &err) != 0)
+	if (llmcap_sweep_init(&sw, md1(), sets, 1, &ax, 1, OPT(0, SEEDS), &cat, &err) != 0)
 		fail_msg("%s", err.msg);
 	assert_int_equal(sw.n_points, SWEEPS);
 	size_t m = 0;
@@ -218,7 +223,7 @@ static void journal_resume(void **state)
 	axis("workload.rate=10/s,20/s", &ax);
 	struct llmcap_sweep sw;
 	struct llmcap_error err = {0};
-	assert_int_equal(llmcap_sweep_init(&sw, md1(), NULL, 0, &ax, 1, false, 2, &cat, &err), 0);
+	assert_int_equal(llmcap_sweep_init(&sw, md1(), NULL, 0, &ax, 1, OPT(0, 2), &cat, &err), 0);
 	size_t n = sw.n_metrics, tasks = llmcap_sweep_tasks(&sw);
 	char path[] = "/tmp/llmcap-journal-XXXXXX";
 	int fd = mkstemp(path);
@@ -234,8 +239,8 @@ static void journal_resume(void **state)
 	for (size_t i = 0; i < n; i++)
 		row[i] = (double)i + 0.25;
 	row[1] = NAN;
-	assert_int_equal(llmcap_sweep_journal_append(j, 3, 0xabcdef, row, &err), 0);
-	assert_int_equal(llmcap_sweep_journal_append(j, 1, 0x123, row, &err), 0);
+	assert_int_equal(llmcap_sweep_journal_append(j, 3, 0xabcdef, row, NULL, &err), 0);
+	assert_int_equal(llmcap_sweep_journal_append(j, 1, 0x123, row, NULL, &err), 0);
 	llmcap_sweep_journal_close(j, false);
 	/* a torn record: half of one more */
 	FILE *f = fopen(path, "ab");
@@ -248,7 +253,7 @@ static void journal_resume(void **state)
 	assert_int_equal(dig[3], 0xabcdef);
 	assert_memory_equal(&met[3 * n], row, n * sizeof *row);
 	/* appends follow the last whole record */
-	assert_int_equal(llmcap_sweep_journal_append(j, 0, 7, row, &err), 0);
+	assert_int_equal(llmcap_sweep_journal_append(j, 0, 7, row, NULL, &err), 0);
 	llmcap_sweep_journal_close(j, false);
 	memset(done, 0, sizeof done);
 	assert_int_equal(llmcap_sweep_journal_open(&j, path, &sw, true, done, met, dig, &n_done, &err), 0);
@@ -257,7 +262,7 @@ static void journal_resume(void **state)
 	llmcap_sweep_free(&sw);
 	/* another sweep (other seeds) must not take these records */
 	axis("workload.rate=10/s,20/s", &ax);
-	assert_int_equal(llmcap_sweep_init(&sw, md1(), NULL, 0, &ax, 1, false, 3, &cat, &err), 0);
+	assert_int_equal(llmcap_sweep_init(&sw, md1(), NULL, 0, &ax, 1, OPT(0, 3), &cat, &err), 0);
 	bool done6[6] = {0};
 	double *met6 = calloc(6 * n, sizeof *met6);
 	uint64_t dig6[6];
