@@ -1537,7 +1537,8 @@ static int apply_specmap(const struct walk *w, const struct field *f, void *base
 				const char *t = fy_node_is_scalar(item) ? fy_node_get_scalar0(item) : NULL;
 				if (!t || !*t || strchr(t, ',') || strlen(t) >= LLMCAP_SWEEP_VALUE_MAX ||
 				    (!is_vary && t[0] == '@'))
-					return fail(w, item ? item : k, "%s[%d]: expected a value of 1 to %d "
+					return fail(w, item && fy_node_is_scalar(item) ? item : k,
+						    "%s[%d]: expected a value of 1 to %d "
 						    "characters without commas%s, got %s", p, i,
 						    LLMCAP_SWEEP_VALUE_MAX - 1,
 						    is_vary ? "" : " (a set cannot name another set)",
@@ -1547,7 +1548,7 @@ static int apply_specmap(const struct walk *w, const struct field *f, void *base
 				len += (size_t)snprintf(spec + len, sizeof spec - len, "%s%s", i ? "," : "", t);
 			}
 		} else {
-			return fail(w, v, "%s: expected a list or a SPEC, got %s", p, kind_name(v));
+			return fail(w, k, "%s: expected a list or a SPEC, got %s", p, kind_name(v));
 		}
 		if (is_vary) {
 			/* the same parser as --vary: a bad range is reported here, at its line */
