@@ -34,7 +34,9 @@ static int add_value(struct llmcap_sweep_axis *ax, size_t *cap, const char *v, s
 		ax->values = p;
 		*cap = nc;
 	}
-	snprintf(ax->values[ax->n++], LLMCAP_SWEEP_VALUE_MAX, "%.*s", (int)len, v);
+	/* zeroed whole: the values' bytes enter the sweep's hash and the file's string columns */
+	memset(ax->values[ax->n], 0, LLMCAP_SWEEP_VALUE_MAX);
+	memcpy(ax->values[ax->n++], v, len);
 	return 0;
 }
 
