@@ -37,6 +37,14 @@ struct llmcap_batch {
 	double *scratch;         /* k values of one metric */
 };
 
+void llmcap_batch_format(llmcap_time t, char *buf, size_t n)
+{
+	/* a whole unit when there is one (40s, 2min), else seconds to 4 digits (10.91s) */
+	llmcap_format_duration(t, buf, n);
+	if (strlen(buf) > 2 && !strcmp(buf + strlen(buf) - 2, "ns") && t >= 1000000)
+		snprintf(buf, n, "%.4gs", (double)t * 1e-9);
+}
+
 int llmcap_batch_init(struct llmcap_batch **out, const struct llmcap_scenario *sc, int64_t k,
 		      llmcap_time warmup, struct llmcap_error *err)
 {
@@ -46,14 +54,14 @@ int llmcap_batch_init(struct llmcap_batch **out, const struct llmcap_scenario *s
 				     (long long)k, LLMCAP_BATCH_MAX);
 	llmcap_time w = warmup < 0 ? sc->horizon / (k + 1) : warmup;
 	char h[32], ws[32], ls[32], is[32];
-	llmcap_format_duration(sc->horizon, h, sizeof h);
-	llmcap_format_duration(w, ws, sizeof ws);
+	llmcap_batch_format(sc->horizon, h, sizeof h);
+	llmcap_batch_format(w, ws, sizeof ws);
 	if (w >= sc->horizon)
 		return llmcap_errorf(err, LLMCAP_EUSAGE, "--warmup %s: leaves nothing of the %s horizon "
 				     "for the batches", ws, h);
 	llmcap_time len = (sc->horizon - w) / k;
-	llmcap_format_duration(len, ls, sizeof ls);
-	llmcap_format_duration(sc->output.timeseries_interval, is, sizeof is);
+	llmcap_batch_format(len, ls, sizeof ls);
+	llmcap_batch_format(sc->output.timeseries_interval, is, sizeof is);
 	if (len < sc->output.timeseries_interval)
 		return llmcap_errorf(err, LLMCAP_EUSAGE,
 				     "--batch-means %lld: batches of %s (horizon %s, warm-up %s) are "

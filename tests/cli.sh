@@ -315,6 +315,18 @@ grep -qF 'GROUP "point_000001"' "$T/tfull.txt" && grep -qF 'DATASET "replicate_5
 	|| ko "no per-run time series in the sweep file"
 [ -s "$T/tfull.txt" ] && cmp -s "$T/tfull.txt" "$T/tk.txt" && ok || ko "a resumed time-series sweep differs"
 
+# llmcap run --batch-means: a table beside the report; the run itself is unchanged
+expect_ok "run batch means" "batch means: 4 batches of 25s after a warm-up of 25s" -- \
+	"$LLMCAP" run "$MD1" --set horizon=125s --set output.timeseries_interval=1s --batch-means 4
+grep -qE '^  c_queue_mean_s +[0-9.e-]+ \+- [0-9.e-]+' "$T/out" && ok || { ko "run --batch-means: no queue line"; cat "$T/out"; }
+grep 'run digest' "$T/out" >"$T/bm_d1"
+"$LLMCAP" run "$MD1" --set horizon=125s --set output.timeseries_interval=1s | grep 'run digest' >"$T/bm_d2"
+[ -s "$T/bm_d1" ] && cmp -s "$T/bm_d1" "$T/bm_d2" && ok || ko "--batch-means changed the run"
+expect_err "run batch means json" "--batch-means prints a table beside the text report" -- \
+	"$LLMCAP" run "$MD1" --batch-means 4 --json
+expect_err "run batch too short" "batches of 10.91s (horizon 2min, warm-up 10.91s) are shorter" -- \
+	"$LLMCAP" run "$MD1" --batch-means 10
+
 # plan: the hand-computed smallest fleets (tests/data/plan-linear.yaml), ranked by cost then GPUs
 expect_ok "plan" "best #1 pools.p.max_num_seqs=16: 1 GPUs on 1 server" -- \
 	"$LLMCAP" plan "$SRC/tests/data/plan-linear.yaml" --vary pools.p.max_num_seqs=8,16 --jobs 2
