@@ -145,7 +145,7 @@ class Sweep:
 
     path: Path
     attrs: dict
-    keys: list
+    keys: list  # the varied keys' column names, in axis order (the last varied fastest)
     runs: pd.DataFrame
     points: pd.DataFrame
     timeseries: pd.DataFrame | None
@@ -169,9 +169,11 @@ def load_sweep(path, timeseries=True) -> Sweep:
                              f"this loader reads {FORMAT_VERSION}")
         if attrs.get("complete") != 1:
             raise ValueError(f"{path}: the sweep did not complete")
-        keys = [k[len("vary:"):] for k in f.attrs if k.startswith("vary:")]
         runs = _table(f, "runs")
         points = _table(f, "points")
+        # the varied keys' columns, in axis order: the text columns after point and n_seeds
+        # (a varied `seed` is the column `vary.seed`)
+        keys = [c for c in points.columns[2:] if points[c].dtype == object]
         ts = None
         if timeseries and "timeseries" in f:
             pool_names = _pool_names(attrs.get("scenario_yaml", ""))

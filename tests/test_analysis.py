@@ -99,12 +99,13 @@ with tempfile.TemporaryDirectory() as tmp:
     # a sweep file: tables and per-run time series in DataFrames
     sw = Path(tmp) / "sweep.h5"
     args = [llmcap, "sweep", str(src / "tests" / "data" / "md1.yaml"), "--vary", "workload.rate=20/s,40/s",
+            "--vary", "pools.p.engine=vllm",
             "--seeds", "2", "--set", "horizon=30s", "--set", "output.timeseries_interval=5s",
             "--timeseries", "--batch-means", "2", "-o", str(sw), "-q"]
     rc = subprocess.run(args, capture_output=True, text=True)
     check(rc.returncode == 0, f"sweep exit {rc.returncode}: {rc.stderr}")
     s = lr.load_sweep(sw)
-    check(s.keys == ["workload.rate"], f"sweep keys {s.keys}")
+    check(s.keys == ["workload.rate", "pools.p.engine"], f"sweep keys in axis order: {s.keys}")
     check(len(s.runs) == 4 and len(s.points) == 2, "sweep rows")
     check(list(s.points["workload.rate"]) == ["20/s", "40/s"], "varied values as text")
     check("c_queue_mean_s_bm_ci95" in s.runs.columns, "batch-means columns")
