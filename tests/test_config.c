@@ -414,6 +414,26 @@ static void sweep_section(void **state)
 	assert_string_equal(sc.sweep.sets[0].spec, "h100-sxm-80gb,h200-141gb");
 	assert_contains(sc.sweep.vary[0].where, ":15:5");
 	assert_int_equal(sc.sweep.warmup, -1);
+	/* llmcap config writes the section back in a form that loads to the same sweep */
+	char *yaml = NULL;
+	size_t ylen = 0;
+	FILE *mf = open_memstream(&yaml, &ylen);
+	llmcap_scenario_write_yaml(&sc, mf, true);
+	fclose(mf);
+	struct llmcap_scenario back;
+	if (load_text(yaml, NULL, 0, &back, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(back.sweep.seeds, 5);
+	assert_int_equal(back.sweep.n_vary, 2);
+	assert_int_equal(back.sweep.n_sets, 1);
+	for (size_t i = 0; i < 2; i++) {
+		assert_string_equal(back.sweep.vary[i].name, sc.sweep.vary[i].name);
+		assert_string_equal(back.sweep.vary[i].spec, sc.sweep.vary[i].spec);
+	}
+	assert_string_equal(back.sweep.sets[0].spec, sc.sweep.sets[0].spec);
+	assert_contains(yaml, "    big: [h100-sxm-80gb, h200-141gb]\n");
+	free(yaml);
+	llmcap_scenario_free(&back);
 	llmcap_scenario_free(&sc);
 
 	static const struct {
