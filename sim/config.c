@@ -1539,10 +1539,10 @@ static int apply_specmap(const struct walk *w, const struct field *f, void *base
 				    (!is_vary && t[0] == '@'))
 					return fail(w, item && fy_node_is_scalar(item) ? item : k,
 						    "%s[%d]: expected a value of 1 to %d "
-						    "characters without commas%s, got %s", p, i,
+						    "characters without commas%s, got %s%.80s%s", p, i,
 						    LLMCAP_SWEEP_VALUE_MAX - 1,
 						    is_vary ? "" : " (a set cannot name another set)",
-						    t ? "'" : kind_name(item));
+						    t ? "'" : kind_name(item), t ? t : "", t ? "'" : "");
 				if (len + strlen(t) + 2 > sizeof spec)
 					return fail(w, k, "%s: the list is too long (1023 characters at most)", p);
 				len += (size_t)snprintf(spec + len, sizeof spec - len, "%s%s", i ? "," : "", t);
