@@ -1548,7 +1548,11 @@ static int apply_specmap(const struct walk *w, const struct field *f, void *base
 				len += (size_t)snprintf(spec + len, sizeof spec - len, "%s%s", i ? "," : "", t);
 			}
 		} else {
-			return fail(w, k, "%s: expected a list or a SPEC, got %s", p, kind_name(v));
+			return fail(w, k, "%s: expected a list or a SPEC, got %s%s", p, kind_name(v),
+				    is_vary && fy_node_is_mapping(v)
+					    ? " (a varied key is one dotted name: sweep.vary: {workload.rate: "
+					      "SPEC}; on the command line, --vary KEY=SPEC)"
+					    : "");
 		}
 		if (is_vary) {
 			/* the same parser as --vary: a bad range is reported here, at its line */
