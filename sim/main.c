@@ -298,6 +298,10 @@ static int cmd_run(const struct args *a)
 		sc->output.timeseries = false;
 
 	struct llmcap_error err = {0};
+	if (a->warmup >= 0 && !a->batch_means) {
+		fprintf(stderr, "llmcap: --warmup is the warm-up of --batch-means K, which is not given\n");
+		goto out;
+	}
 	if (a->batch_means) {
 		if (a->json) {
 			fprintf(stderr, "llmcap: --batch-means prints a table beside the text report, not "

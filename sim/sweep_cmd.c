@@ -385,9 +385,11 @@ int llmcap_cmd_sweep(int argc, char **argv)
 		init = llmcap_sweep_init(&sw, file, sets, n_sets, axes, n_axes, &opt, cat, &err) != 0;
 		n_axes = 0; /* the sweep took the axes' values */
 	}
-	if (!init && sw.n_axes == 0) {
-		llmcap_errorf(&err, LLMCAP_EUSAGE, "sweep needs at least one --vary KEY=SPEC, or a "
-			      "sweep.vary section in the scenario");
+	if (!init && (sw.n_axes == 0 || (opt.warmup != LLMCAP_SWEEP_UNSET && !sw.batch_means))) {
+		llmcap_errorf(&err, LLMCAP_EUSAGE, "%s", sw.n_axes == 0
+			      ? "sweep needs at least one --vary KEY=SPEC, or a sweep.vary section in the "
+				"scenario"
+			      : "--warmup is the warm-up of --batch-means K (or sweep.batch_means), which is off");
 		llmcap_sweep_free(&sw);
 		init = 1;
 	}

@@ -324,6 +324,10 @@ grep 'run digest' "$T/out" >"$T/bm_d1"
 [ -s "$T/bm_d1" ] && cmp -s "$T/bm_d1" "$T/bm_d2" && ok || ko "--batch-means changed the run"
 expect_err "run batch means json" "--batch-means prints a table beside the text report" -- \
 	"$LLMCAP" run "$MD1" --batch-means 4 --json
+expect_err "warmup alone" "--warmup is the warm-up of --batch-means K, which is not given" -- \
+	"$LLMCAP" run "$MD1" --warmup 10s
+expect_err "sweep warmup alone" "--warmup is the warm-up of --batch-means K (or sweep.batch_means), which is off" -- \
+	"$LLMCAP" sweep "$MD1" --vary seed=1,2 --warmup 10s -o "$T/x.h5"
 expect_err "run batch too short" "batches of 10.91s (horizon 2min, warm-up 10.91s) are shorter" -- \
 	"$LLMCAP" run "$MD1" --batch-means 10
 
