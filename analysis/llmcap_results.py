@@ -5,6 +5,10 @@
     r.summary_classes[["ttft_p99_s", "slo_attainment"]]
     r.timeseries_pools.query("pool == 'reasoning'").plot(x="time_h", y="waiting")
 
+    s = lr.load_sweep("sweep.h5")          # llmcap sweep's file
+    s.points[["workload.rate", "utility_ttft_p99_s_mean", "utility_ttft_p99_s_ci95"]]
+    s.timeseries.query("point == 3").plot(x="time_h", y="busy")   # with --timeseries
+
 Only h5py and pandas (Debian's python3-h5py, python3-pandas). The layout is documented in
 docs/hdf5-layout.md; this module reads format version 1.
 """
@@ -131,3 +135,76 @@ def sweep_table(paths, key_from_attrs=None) -> pd.DataFrame:
         for _, c in r.summary_classes.iterrows():
             rows.append({**per_run, **{f"{k}": v for k, v in c.items()}})
     return pd.DataFrame(rows)
+
+
+@dataclasses.dataclass
+class Sweep:
+    """An `llmcap sweep` file: /runs (one row per point and seed) and /points (mean and 95%
+    interval per metric), the varied keys as text columns; with --timeseries, every run's pool
+    time series in one DataFrame with point, replicate, seed and the varied values as columns."""
+
+    path: Path
+    attrs: dict
+    keys: list  # the varied keys' column names, in axis order (the last varied fastest)
+    runs: pd.DataFrame
+    points: pd.DataFrame
+    timeseries: pd.DataFrame | None
+
+    @property
+    def scenario_yaml(self) -> str:
+        return self.attrs["scenario_yaml"]
+
+
+def load_sweep(path, timeseries=True) -> Sweep:
+    """Reads a complete sweep file (docs/sweeps.md, docs/hdf5-layout.md). Pool indices in the
+    time series become pool names (from the base scenario's pools, in order). Raises ValueError
+    for an incomplete, newer or non-sweep file."""
+    path = Path(path)
+    with h5py.File(path, "r") as f:
+        attrs = {k: _attr(v) for k, v in f.attrs.items()}
+        if attrs.get("kind") != "sweep":
+            raise ValueError(f"{path}: not a sweep file (kind {attrs.get('kind')!r})")
+        if attrs.get("format_version") != FORMAT_VERSION:
+            raise ValueError(f"{path}: format version {attrs.get('format_version')}, "
+                             f"this loader reads {FORMAT_VERSION}")
+        if attrs.get("complete") != 1:
+            raise ValueError(f"{path}: the sweep did not complete")
+        runs = _table(f, "runs")
+        points = _table(f, "points")
+        # the varied keys' columns, in axis order: the text columns after point and n_seeds
+        # (a varied `seed` is the column `vary.seed`)
+        keys = [c for c in points.columns[2:] if points[c].dtype == object]
+        ts = None
+        if timeseries and "timeseries" in f:
+            pool_names = _pool_names(attrs.get("scenario_yaml", ""))
+            parts = []
+            for gname in sorted(f["timeseries"]):
+                g = f["timeseries"][gname]
+                values = {k: _attr(v) for k, v in g.attrs.items() if k != "point"}
+                for dname in sorted(g, key=lambda n: int(n.rsplit("_", 1)[1])):
+                    d = _decode(pd.DataFrame(g[dname][:]))
+                    d.insert(0, "point", int(_attr(g.attrs["point"])))
+                    d.insert(1, "replicate", int(dname.rsplit("_", 1)[1]))
+                    d.insert(2, "seed", int(_attr(g[dname].attrs["seed"])))
+                    for k, v in values.items():
+                        d[k] = v
+                    parts.append(d)
+            if parts:
+                ts = pd.concat(parts, ignore_index=True)
+                if pool_names:
+                    ts["pool"] = ts["pool"].map(dict(enumerate(pool_names)))
+                ts["time_h"] = ts["time_s"] / 3600.0
+        return Sweep(path=path, attrs=attrs, keys=keys, runs=runs, points=points, timeseries=ts)
+
+
+def _pool_names(scenario_yaml: str) -> list:
+    """The pool names of a resolved scenario, in order (as llmcap writes it: 'pools:' at the
+    top level, then one 2-space-indented 'NAME:' line per pool)."""
+    names, inside = [], False
+    for line in scenario_yaml.splitlines():
+        if not line.startswith(" "):
+            inside = line.startswith("pools:")
+            continue
+        if inside and line.startswith("  ") and not line.startswith("   ") and line.rstrip().endswith(":"):
+            names.append(line.strip()[:-1].strip('"'))
+    return names

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "llmcap/perf.h"
+#include "llmcap/sweep.h"
 #include "llmcap/trace.h"
 
 enum ftype {
@@ -29,6 +30,8 @@ enum ftype {
 	T_DIST,
 	T_LIST, /* numbers: double array at offset, count (size_t) at count_offset */
 	T_PATH, /* a file name, made absolute against the scenario file's folder when read */
+	T_SPECMAP, /* names (key paths) to a scalar or a list of scalars: struct llmcap_sweep_entry
+		    * array at offset, count at count_offset */
 };
 
 enum {
@@ -59,6 +62,8 @@ struct field {
 	/* an alternative key of the same section: giving this one (not null) sets the other to
 	 * null, and a mapping may not give both */
 	const char *alt;
+	/* strings naming a catalog entry: "gpus", "models", "engines" or "prices" */
+	const char *catalog;
 };
 
 struct section {
@@ -367,7 +372,8 @@ static const struct field hardware_fields[] = {
 	{.key = "servers", .type = T_INT, .offset = SC(hardware.servers), .def = "1",
 	 .doc = "number of servers", .min = 1, .max = 100000, .flags = F_HAS_MAX},
 	{.key = "gpu", .type = T_STR, .offset = SC(hardware.gpu), .size = LLMCAP_NAME_MAX,
-	 .def = "h100-sxm-80gb", .doc = "accelerator, by catalog name (llmcap catalog lists them)"},
+	 .def = "h100-sxm-80gb", .doc = "accelerator, by catalog name (llmcap catalog lists them)",
+	 .catalog = "gpus"},
 	{.key = "gpus_per_server", .type = T_INT, .offset = SC(hardware.gpus_per_server), .def = "8",
 	 .doc = "GPUs in each server", .min = 1, .max = 64, .flags = F_HAS_MAX},
 };
@@ -415,7 +421,7 @@ static const struct section table_section = SECTION(table_fields);
 
 static const struct field pool_fields[] = {
 	{.key = "model", .type = T_STR, .offset = PO(model), .size = LLMCAP_NAME_MAX,
-	 .def = "llama-3.1-8b", .doc = "model, by catalog name"},
+	 .def = "llama-3.1-8b", .doc = "model, by catalog name", .catalog = "models"},
 	{.key = "dtype", .type = T_ENUM, .offset = PO(dtype), .def = "bf16", .names = dtype_names,
 	 .doc = "weight precision: bf16 | fp16 (2 bytes), fp8 (1 byte, FP8 tensor cores), "
 		"int4-awq (4.25 bits incl. scales, 16-bit compute)"},
@@ -480,7 +486,7 @@ static const struct field pool_fields[] = {
 	{.key = "engine", .type = T_STR, .offset = PO(engine), .size = LLMCAP_NAME_MAX,
 	 .def = "vllm",
 	 .doc = "serving-engine profile, by catalog name (vllm, trtllm, sglang): per-step and "
-		"per-sequence CPU time, decode-attention efficiency"},
+		"per-sequence CPU time, decode-attention efficiency", .catalog = "engines"},
 	{.key = "perf_model", .type = T_ENUM, .offset = PO(perf_model), .def = "roofline",
 	 .names = perf_model_names,
 	 .doc = "step-time model: roofline (calibrated per GPU and engine; docs/models.md), linear "
@@ -500,7 +506,7 @@ static const struct field price_fields[] = {
 	 .doc = "USD per 1M output tokens", .min = 0, .max = HUGE_VAL},
 	{.key = "from", .type = T_STR, .offset = PR(from), .size = LLMCAP_NAME_MAX, .def = "",
 	 .doc = "take input and output from the price catalog (llmcap catalog lists it, with sources "
-		"and date), e.g. groq-llama-3.1-8b"},
+		"and date), e.g. groq-llama-3.1-8b", .catalog = "prices"},
 };
 static const struct section price_section = SECTION(price_fields);
 
@@ -583,6 +589,34 @@ static const struct field output_fields[] = {
 };
 static const struct section output_section = SECTION(output_fields);
 
+#define SW(member) offsetof(struct llmcap_scenario, sweep.member)
+static const struct field sweep_fields[] = {
+	{.key = "vary", .type = T_SPECMAP, .offset = SW(vary), .count_offset = SW(n_vary),
+	 .max_count = LLMCAP_SWEEP_FILE_MAX, .size = LLMCAP_SWEEP_SPEC_MAX,
+	 .doc = "`llmcap sweep`: key path to SPEC, as `--vary KEY=SPEC` (a list `[a, b]` or "
+		"`a,b`, a range `10:200:10/s`, `log:1e3:1e5:5/day`, a named set `@gpus`); in order, "
+		"the last varying fastest; `--vary` replaces a key given here or adds one"},
+	{.key = "sets", .type = T_SPECMAP, .offset = SW(sets), .count_offset = SW(n_sets),
+	 .max_count = LLMCAP_SWEEP_FILE_MAX, .size = LLMCAP_SWEEP_SPEC_MAX,
+	 .doc = "named sets of values, as lists, that a SPEC uses as `@NAME` (besides the built-in "
+		"`@gpus`, `@models`, `@engines`, `@prices` and `@all`)"},
+	{.key = "zip", .type = T_BOOL, .offset = SW(zip), .def = "false",
+	 .doc = "vary the keys together instead of their Cartesian product (`--zip`)"},
+	{.key = "seeds", .type = T_INT, .offset = SW(seeds), .def = "1", .min = 1, .max = 1000000,
+	 .flags = F_HAS_MAX, .doc = "runs per point, with seeds seed, seed + 1, ... (`--seeds`)"},
+	{.key = "batch_means", .type = T_INT, .offset = SW(batch_means), .def = "0", .min = 0,
+	 .max = 1000, .flags = F_HAS_MAX,
+	 .doc = "split each run after the warm-up into this many batches and add batch-means "
+		"intervals (0: off; `--batch-means`)"},
+	{.key = "warmup", .type = T_DURATION, .offset = SW(warmup), .def = "auto", .min = 0,
+	 .max = HUGE_VAL, .flags = F_AUTO,
+	 .doc = "simulated time left out before the first batch (auto: one batch's length; "
+		"`--warmup`)"},
+	{.key = "timeseries", .type = T_BOOL, .offset = SW(timeseries), .def = "false",
+	 .doc = "store each run's pool time series in the sweep file (`--timeseries`)"},
+};
+static const struct section sweep_section = SECTION(sweep_fields);
+
 static const struct field scenario_fields[] = {
 	{.key = "name", .type = T_STR, .offset = SC(name), .size = 128, .def = "unnamed",
 	 .doc = "label printed with the results"},
@@ -607,6 +641,8 @@ static const struct field scenario_fields[] = {
 	 .sub = &pool_section, .doc = "pools of identical replicas, by name (at least one)"},
 	{.key = "cost", .type = T_SECTION, .sub = &cost_section, .doc = "owned hardware vs API"},
 	{.key = "output", .type = T_SECTION, .sub = &output_section, .doc = "what a run writes"},
+	{.key = "sweep", .type = T_SECTION, .sub = &sweep_section,
+	 .doc = "what `llmcap sweep` varies (docs/sweeps.md); a run ignores it"},
 };
 static const struct section scenario_section = SECTION(scenario_fields);
 
@@ -763,6 +799,7 @@ static const char *type_expectation(const struct field *f)
 	case T_DIST: return "a mapping such as {dist: lognormal, median: 600, sigma: 0.8}";
 	case T_LIST: return "a list of numbers, e.g. [1, 2.5, 3]";
 	case T_PATH: return "a file name";
+	case T_SPECMAP: return "a mapping of keys to a list or a SPEC such as 10:200:10/s";
 	}
 	return "a value";
 }
@@ -1440,6 +1477,119 @@ static int apply_map(const struct walk *w, const struct field *f, void *base,
 	return 0;
 }
 
+/* sweep.vary and sweep.sets: each entry is a key path (or a set name) and a scalar SPEC or a
+ * list of scalars, stored as text joined with commas (as `--vary` takes them). A vary SPEC is
+ * parsed now, so that a bad one is reported at its line; named sets are resolved by the sweep,
+ * which has the catalog. An entry given again replaces the earlier one in its place; null
+ * removes it. */
+static const char *const reserved_sets[] = {"gpus", "models", "engines", "prices", "all", NULL};
+
+static int apply_specmap(const struct walk *w, const struct field *f, void *base,
+			 struct fy_node *val, struct fy_node *keynode, const char *path)
+{
+	if (!fy_node_is_mapping(val))
+		return fail(w, fy_node_is_scalar(val) ? val : keynode, "%s: expected %s, got %s", path,
+			    type_expectation(f), kind_name(val));
+	bool is_vary = !strcmp(f->key, "vary");
+	struct llmcap_sweep_entry *arr = at(base, f->offset);
+	size_t *count = at(base, f->count_offset);
+	void *it = NULL;
+	struct fy_node_pair *pair;
+	while ((pair = fy_node_mapping_iterate(val, &it))) {
+		struct fy_node *k = fy_node_pair_key(pair), *v = fy_node_pair_value(pair);
+		const char *name = fy_node_is_scalar(k) ? fy_node_get_scalar0(k) : NULL;
+		if (!name)
+			return fail(w, keynode, "%s: entry names must be plain names", path);
+		size_t nl = strlen(name);
+		if (nl == 0 || nl >= sizeof arr->name)
+			return fail(w, k, "%s: '%s' must have 1 to %zu characters", path, name,
+				    sizeof arr->name - 1);
+		for (const char *c = name; *c; c++)
+			if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+			      (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' ||
+			      (*c == '.' && is_vary)))
+				return fail(w, k, "%s: '%s' may only hold letters, digits, '-', '_'%s", path,
+					    name, is_vary ? " and '.' (a key path such as workload.rate)" : "");
+		for (int r = 0; !is_vary && reserved_sets[r]; r++)
+			if (!strcmp(name, reserved_sets[r]))
+				return fail(w, k, "%s: '%s' is a built-in set (@gpus, @models, @engines, "
+					    "@prices, @all); choose another name", path, name);
+		char p[400];
+		snprintf(p, sizeof p, "%s.%s", path, name);
+		size_t idx = *count;
+		for (size_t i = 0; i < *count; i++)
+			if (!strcmp(arr[i].name, name))
+				idx = i;
+		if (!v || (fy_node_is_scalar(v) && is_null_text(fy_node_get_scalar0(v)))) {
+			if (idx < *count) {
+				memmove(&arr[idx], &arr[idx + 1], (*count - idx - 1) * sizeof *arr);
+				(*count)--;
+			}
+			continue;
+		}
+		char spec[LLMCAP_SWEEP_SPEC_MAX];
+		size_t len = 0;
+		if (fy_node_is_scalar(v)) {
+			const char *t = fy_node_get_scalar0(v);
+			if (!t)
+				return llmcap_errorf(w->err, LLMCAP_ENOMEM, "out of memory");
+			if (!*t || strlen(t) >= sizeof spec)
+				return fail(w, v, "%s: '%s' is %s", p, t,
+					    *t ? "too long (1023 characters at most)" : "empty");
+			if (!is_vary)
+				return fail(w, v, "%s: expected a list of values, e.g. [h100-sxm-80gb, "
+					    "h200-141gb], got a scalar", p);
+			len = (size_t)snprintf(spec, sizeof spec, "%s", t);
+		} else if (fy_node_is_sequence(v)) {
+			int n = fy_node_sequence_item_count(v);
+			if (n <= 0)
+				return fail(w, k, "%s: an empty list; expected at least one value", p);
+			for (int i = 0; i < n; i++) {
+				struct fy_node *item = fy_node_sequence_get_by_index(v, i);
+				const char *t = fy_node_is_scalar(item) ? fy_node_get_scalar0(item) : NULL;
+				if (!t || !*t || strchr(t, ',') || strlen(t) >= LLMCAP_SWEEP_VALUE_MAX ||
+				    (!is_vary && t[0] == '@'))
+					return fail(w, item && fy_node_is_scalar(item) ? item : k,
+						    "%s[%d]: expected a value of 1 to %d "
+						    "characters without commas%s, got %s%.80s%s", p, i,
+						    LLMCAP_SWEEP_VALUE_MAX - 1,
+						    is_vary ? "" : " (a set cannot name another set)",
+						    t ? "'" : kind_name(item), t ? t : "", t ? "'" : "");
+				if (len + strlen(t) + 2 > sizeof spec)
+					return fail(w, k, "%s: the list is too long (1023 characters at most)", p);
+				len += (size_t)snprintf(spec + len, sizeof spec - len, "%s%s", i ? "," : "", t);
+			}
+		} else {
+			return fail(w, k, "%s: expected a list or a SPEC, got %s%s", p, kind_name(v),
+				    is_vary && fy_node_is_mapping(v)
+					    ? " (a varied key is one dotted name: sweep.vary: {workload.rate: "
+					      "SPEC}; on the command line, --vary KEY=SPEC)"
+					    : "");
+		}
+		if (is_vary) {
+			/* the same parser as --vary: a bad range is reported here, at its line */
+			char arg[sizeof arr->name + sizeof spec + 2];
+			snprintf(arg, sizeof arg, "%s=%s", name, spec);
+			struct llmcap_sweep_axis ax;
+			struct llmcap_error perr = {0};
+			if (llmcap_sweep_parse_axis(arg, &ax, &perr) != 0)
+				return fail(w, fy_node_is_scalar(v) ? v : k, "%s: %s", p, perr.msg);
+			free(ax.values);
+		}
+		if (idx == *count) {
+			if (*count == f->max_count)
+				return fail(w, k, "%s: too many entries; at most %zu", path, f->max_count);
+			(*count)++;
+		}
+		struct llmcap_sweep_entry *e = &arr[idx];
+		memset(e, 0, sizeof *e);
+		snprintf(e->name, sizeof e->name, "%s", name);
+		snprintf(e->spec, sizeof e->spec, "%s", spec);
+		where(w, k, e->where, sizeof e->where);
+	}
+	return 0;
+}
+
 static int apply_section(const struct walk *w, const struct section *s, void *base,
 			 struct fy_node *map, const char *path, struct fy_node *keynode)
 {
@@ -1481,6 +1631,7 @@ static int apply_section(const struct walk *w, const struct section *s, void *ba
 		case T_DIST: rc = apply_dist(w, at(base, f->offset), v, k, p); break;
 		case T_LIST: rc = apply_list(w, f, base, v, k, p); break;
 		case T_PATH: rc = apply_path(w, f, base, v, k, p); break;
+		case T_SPECMAP: rc = apply_specmap(w, f, base, v, k, p); break;
 		default: rc = apply_scalar(w, f, at(base, f->offset), v, k, p); break;
 		}
 		if (rc)
@@ -1643,6 +1794,7 @@ static void set_field_default(const struct field *f, void *base)
 	case T_SECTION: set_defaults(f->sub, at(base, f->offset)); return;
 	case T_MAP: *(size_t *)at(base, f->count_offset) = 0; return;
 	case T_LIST: *(size_t *)at(base, f->count_offset) = 0; return;
+	case T_SPECMAP: *(size_t *)at(base, f->count_offset) = 0; return;
 	case T_DIST: {
 		bool empty;
 		struct fy_document *doc =
@@ -2067,6 +2219,34 @@ static void write_section(const struct section *s, const void *base, FILE *out, 
 			}
 			continue;
 		}
+		if (f->type == T_SPECMAP) {
+			size_t count = *(const size_t *)cat_(base, f->count_offset);
+			fprintf(out, "%*s%s:%s\n", indent, "", f->key, count ? "" : " {}");
+			for (size_t e = 0; e < count; e++) {
+				const struct llmcap_sweep_entry *en =
+					(const struct llmcap_sweep_entry *)cat_(base, f->offset) + e;
+				char name[300];
+				yaml_string(en->name, name, sizeof name);
+				if (!strcmp(f->key, "sets")) {
+					/* a set is a list: write it as one, each value quoted as needed */
+					size_t k = (size_t)snprintf(val, sizeof val, "[");
+					for (const char *p = en->spec; p && k < sizeof val;) {
+						const char *c = strchr(p, ',');
+						char item[LLMCAP_SWEEP_VALUE_MAX], q[2 * LLMCAP_SWEEP_VALUE_MAX + 4];
+						snprintf(item, sizeof item, "%.*s", c ? (int)(c - p) : (int)strlen(p), p);
+						yaml_string(item, q, sizeof q);
+						k += (size_t)snprintf(val + k, sizeof val - k, "%s%s", p == en->spec ? "" : ", ", q);
+						p = c ? c + 1 : NULL;
+					}
+					if (k < sizeof val)
+						snprintf(val + k, sizeof val - k, "]");
+				} else {
+					yaml_string(en->spec, val, sizeof val);
+				}
+				fprintf(out, "%*s%s: %s\n", indent + 2, "", name, val);
+			}
+			continue;
+		}
 		if (f->type == T_DIST)
 			write_dist(cat_(base, f->offset), val, sizeof val);
 		else if (f->type == T_LIST)
@@ -2110,6 +2290,7 @@ static const char *type_name(const struct field *f)
 	case T_DIST: return "distribution";
 	case T_LIST: return "list of numbers";
 	case T_PATH: return "file name";
+	case T_SPECMAP: return "map of lists or SPECs";
 	}
 	return "";
 }
@@ -2120,11 +2301,11 @@ static void schema_rows(const struct section *s, const char *path, FILE *out)
 		const struct field *f = &s->fields[i];
 		char p[256], def[256] = "", extra[256] = "";
 		join(p, sizeof p, path, f->key);
-		if (f->type == T_MAP)
+		if (f->type == T_MAP || f->type == T_SPECMAP)
 			strcat(p, ".NAME");
 		if (f->def)
 			snprintf(def, sizeof def, "`%s`", f->def[0] ? f->def : "\"\"");
-		else if (f->type == T_MAP)
+		else if (f->type == T_MAP || f->type == T_SPECMAP)
 			snprintf(def, sizeof def, "empty");
 		if (f->type == T_ENUM) {
 			size_t k = (size_t)snprintf(extra, sizeof extra, " (");
@@ -2148,6 +2329,75 @@ void llmcap_scenario_write_schema(FILE *out)
 {
 	fprintf(out, "| key | type | default | meaning |\n|---|---|---|---|\n");
 	schema_rows(&scenario_section, "", out);
+}
+
+/* ---- the values of a key ---- */
+
+int llmcap_schema_key_values(const char *key, const struct llmcap_catalog *cat,
+			     const char **names, size_t max)
+{
+	const struct section *s = &scenario_section;
+	const struct field *f = NULL;
+	const char *p = key;
+	bool want_name = false;
+	while (*p) {
+		const char *dot = strchr(p, '.');
+		size_t len = dot ? (size_t)(dot - p) : strlen(p);
+		if (len == 0)
+			return -1;
+		if (want_name) {
+			/* an entry name of a map (pools.NAME.dtype): any name */
+			want_name = false;
+		} else {
+			if (f && f->type != T_SECTION && f->type != T_MAP)
+				return -1;
+			const struct field *found = NULL;
+			for (size_t i = 0; i < s->n; i++)
+				if (strlen(s->fields[i].key) == len && !strncmp(s->fields[i].key, p, len))
+					found = &s->fields[i];
+			if (!found)
+				return -1;
+			f = found;
+			if (f->type == T_SECTION || f->type == T_MAP) {
+				s = f->sub;
+				want_name = f->type == T_MAP;
+			}
+		}
+		p += len;
+		if (*p)
+			p++;
+		else if (key[strlen(key) - 1] == '.')
+			return -1;
+	}
+	if (!f || want_name || f->type == T_SECTION || f->type == T_MAP)
+		return -1;
+	size_t n = 0;
+	if (f->type == T_ENUM) {
+		for (; f->names[n]; n++)
+			if (n < max)
+				names[n] = f->names[n];
+	} else if (f->type == T_BOOL) {
+		static const char *const bools[] = {"false", "true"};
+		for (; n < 2; n++)
+			if (n < max)
+				names[n] = bools[n];
+	} else if (f->catalog && cat) {
+		const char *base = NULL;
+		size_t count = 0, stride = 0;
+		if (!strcmp(f->catalog, "gpus")) {
+			base = cat->gpus[0].name, count = cat->n_gpus, stride = sizeof cat->gpus[0];
+		} else if (!strcmp(f->catalog, "models")) {
+			base = cat->models[0].name, count = cat->n_models, stride = sizeof cat->models[0];
+		} else if (!strcmp(f->catalog, "engines")) {
+			base = cat->engines[0].name, count = cat->n_engines, stride = sizeof cat->engines[0];
+		} else if (!strcmp(f->catalog, "prices")) {
+			base = cat->prices[0].name, count = cat->n_prices, stride = sizeof cat->prices[0];
+		}
+		for (; n < count; n++)
+			if (n < max)
+				names[n] = base + n * stride;
+	}
+	return (int)(n < max ? n : max);
 }
 
 /* ---- cross-field checks ---- */

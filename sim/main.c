@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "llmcap/batch.h"
 #include "llmcap/output.h"
 #include "llmcap/perf.h"
 #include "llmcap/scenario.h"
@@ -40,6 +41,9 @@ static void usage(FILE *out)
 		"      --json                          print the summary as JSON\n"
 		"      --exact-steps                   one event per step (engine_mode: exact), the\n"
 		"                                      reference the default fast mode matches exactly\n"
+		"      --batch-means K [--warmup D]    after a warm-up (auto: one batch), split the run\n"
+		"                                      into K batches and print each class and pool\n"
+		"                                      metric's mean and 95%% interval over them\n"
 		"  workload [FILE] [--set KEY=VALUE]... [--out FILE.csv]\n"
 		"                                      generate the arrivals without the servers and\n"
 		"                                      report their statistics; --out writes the requests\n"
@@ -54,9 +58,12 @@ static void usage(FILE *out)
 		"                                      p50, p90, p99 and tokens/month (docs/traces.md);\n"
 		"                                      F: auto azure burstgpt mooncake csv llmcap\n"
 		"  sweep [FILE] --vary KEY=SPEC... [--zip] [--seeds N] [--jobs N] -o OUT.h5\n"
-		"        [--force] [--resume]          run every point (SPEC: a list 1/s,2/s, a range\n"
-		"                                      10:200:10/s or log:1e3:1e5:5/day) with N seeds; one row\n"
-		"                                      per run and mean +- 95%% CI per point (docs/sweeps.md)\n"
+		"        [--force] [--resume] [--timeseries] [--batch-means K] [--warmup D]\n"
+		"                                      run every point (SPEC: a list 1/s,2/s, a range\n"
+		"                                      10:200:10/s, log:1e3:1e5:5/day or a named set @gpus,\n"
+		"                                      @all, @NAME) with N seeds; one row per run and\n"
+		"                                      mean +- 95%% CI per point; the scenario's sweep\n"
+		"                                      section can declare it (docs/sweeps.md)\n"
 		"  plan [FILE] [--vary KEY=LIST]... [--jobs N]\n"
 		"                                      the smallest fleet meeting every SLO in the busiest\n"
 		"                                      hour, per candidate (e.g. pools.reasoning.dtype=bf16,fp8),\n"
@@ -78,6 +85,8 @@ struct args {
 	size_t n_sets;
 	const char *output;
 	bool force, quiet, json, no_requests, no_timeseries, exact_steps;
+	int64_t batch_means;  /* run: batches for batch-means intervals, 0 = off */
+	llmcap_time warmup;   /* run: -1 = auto */
 	char command_line[2048];
 	const char *out; /* workload --out */
 };
@@ -85,6 +94,7 @@ struct args {
 static int parse_args(int argc, char **argv, struct args *a, bool allow_out)
 {
 	memset(a, 0, sizeof *a);
+	a->warmup = -1;
 	for (int i = 0; i < argc; i++) {
 		size_t k = strlen(a->command_line);
 		snprintf(a->command_line + k, sizeof a->command_line - k, "%s%s", i ? " " : "", argv[i]);
@@ -127,6 +137,24 @@ static int parse_args(int argc, char **argv, struct args *a, bool allow_out)
 			a->no_timeseries = true;
 		} else if (!allow_out && !strcmp(argv[i], "--exact-steps")) {
 			a->exact_steps = true;
+		} else if (!allow_out && !strcmp(argv[i], "--batch-means") && i + 1 < argc) {
+			char *end;
+			long v = strtol(argv[++i], &end, 10);
+			if (*end || v < 2 || v > LLMCAP_BATCH_MAX) {
+				fprintf(stderr, "llmcap: --batch-means '%s': expected a number of batches from 2 "
+						"to %d\n", argv[i], LLMCAP_BATCH_MAX);
+				return -1;
+			}
+			a->batch_means = v;
+		} else if (!allow_out && !strcmp(argv[i], "--warmup") && i + 1 < argc) {
+			i++;
+			if (!strcmp(argv[i], "auto")) {
+				a->warmup = -1;
+			} else if (llmcap_parse_duration(argv[i], &a->warmup) != 0 || a->warmup < 0) {
+				fprintf(stderr, "llmcap: --warmup '%s': expected a duration with a unit, e.g. "
+						"10min, or auto\n", argv[i]);
+				return -1;
+			}
 		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
 			fprintf(stderr, "llmcap: unknown option '%s'\n", argv[i]);
 			usage(stderr);
@@ -203,12 +231,55 @@ static char *resolved_yaml(const struct llmcap_scenario *sc)
 	return text;
 }
 
+/* A sink that feeds the batch means and passes everything on to the output file's sink. */
+struct run_sink {
+	struct llmcap_sink inner;
+	struct llmcap_batch *batch;
+};
+
+static int run_request(void *user, const struct llmcap_request_record *r)
+{
+	struct run_sink *rs = user;
+	int rc = rs->inner.request ? rs->inner.request(rs->inner.user, r) : 0;
+	return rc ? rc : llmcap_batch_request(rs->batch, r);
+}
+
+static int run_sample(void *user, const struct llmcap_sample_row *row)
+{
+	struct run_sink *rs = user;
+	llmcap_batch_sample(rs->batch, row);
+	return rs->inner.sample ? rs->inner.sample(rs->inner.user, row) : 0;
+}
+
+/* The batch-means table: per class and pool metric, mean and 95% half-width over the batches. */
+static int print_batch_means(const struct llmcap_scenario *sc, struct llmcap_batch *b, FILE *out)
+{
+	size_t n = llmcap_batch_n_metrics(sc->workload.n_classes, sc->n_pools);
+	double *v = calloc(2 * n, sizeof *v);
+	if (!v)
+		return -1;
+	llmcap_batch_means(b, v);
+	char w[32], l[32];
+	llmcap_batch_format(llmcap_batch_warmup(b), w, sizeof w);
+	llmcap_batch_format(llmcap_batch_length(b), l, sizeof l);
+	fprintf(out, "\nbatch means: %lld batches of %s after a warm-up of %s (mean over the batches "
+		"+- 95%% Student-t half-width, docs/sweeps.md)\n", (long long)sc->sweep.batch_means, l, w);
+	for (size_t i = 0; i < n; i++) {
+		char name[96];
+		llmcap_batch_metric_name(sc, i, name, sizeof name);
+		fprintf(out, "  %-36s %14.6g +- %-12.4g\n", name, v[2 * i], v[2 * i + 1]);
+	}
+	free(v);
+	return 0;
+}
+
 static int cmd_run(const struct args *a)
 {
 	struct llmcap_catalog *cat = malloc(sizeof *cat);
 	struct llmcap_scenario *sc = malloc(sizeof *sc);
 	struct llmcap_results res;
 	struct llmcap_h5 *h5 = NULL;
+	struct llmcap_batch *batch = NULL;
 	char *yaml = NULL;
 	int rc = 2;
 	bool loaded = false;
@@ -227,7 +298,24 @@ static int cmd_run(const struct args *a)
 		sc->output.timeseries = false;
 
 	struct llmcap_error err = {0};
+	if (a->warmup >= 0 && !a->batch_means) {
+		fprintf(stderr, "llmcap: --warmup is the warm-up of --batch-means K, which is not given\n");
+		goto out;
+	}
+	if (a->batch_means) {
+		if (a->json) {
+			fprintf(stderr, "llmcap: --batch-means prints a table beside the text report, not "
+					"in --json (llmcap sweep --batch-means stores it in a file)\n");
+			goto out;
+		}
+		sc->sweep.batch_means = a->batch_means;
+		if (llmcap_batch_init(&batch, sc, a->batch_means, a->warmup, &err) != 0) {
+			fprintf(stderr, "llmcap: %s\n", err.msg);
+			goto out;
+		}
+	}
 	struct llmcap_sink sink = {0};
+	struct run_sink rs = {0};
 	struct progress prog;
 	clock_gettime(CLOCK_MONOTONIC, &prog.start);
 	prog.shown = false;
@@ -251,6 +339,15 @@ static int cmd_run(const struct args *a)
 			goto out;
 		}
 		llmcap_h5_sink(h5, &sink);
+	}
+	if (batch) {
+		/* the batches need the pools' samples: at the output's interval, with or without a file */
+		rs.inner = sink;
+		rs.batch = batch;
+		sink.user = &rs;
+		sink.request = run_request;
+		sink.sample = run_sample;
+		sink.sample_interval = sc->output.timeseries_interval;
 	}
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
@@ -303,6 +400,8 @@ static int cmd_run(const struct args *a)
 			(unsigned long long)res.digest);
 		if (sc->output.path[0])
 			fprintf(stdout, "results written to %s\n", sc->output.path);
+		if (batch && print_batch_means(sc, batch, stdout) != 0)
+			fprintf(stderr, "llmcap: out of memory for the batch means\n");
 	}
 	fflush(stdout);
 	/* Wall-clock figures go to stderr so that stdout stays byte-identical across runs. */
@@ -315,6 +414,7 @@ static int cmd_run(const struct args *a)
 	rc = 0;
 out:
 	llmcap_h5_abort(h5);
+	llmcap_batch_free(batch);
 	free(yaml);
 	if (sc && loaded)
 		llmcap_scenario_free(sc);

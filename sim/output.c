@@ -786,8 +786,56 @@ static void put(char *row, size_t off, const void *v, size_t n)
 	memcpy(row + off, v, n);
 }
 
+/* /timeseries/point_NNNNNN/replicate_K: each run's pool rows, in the layout of a run's
+ * /timeseries/pools; the point's group carries its varied values as attributes. */
+static int write_sweep_series(hid_t f, const struct llmcap_sweep *sw,
+			      struct llmcap_sweep_journal *journal, struct llmcap_error *err)
+{
+	hid_t top = H5Gcreate2(f, "timeseries", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+	if (top < 0)
+		return -1;
+	int rc = attr_double(top, "interval_s", (double)sw->ts_interval * 1e-9);
+	hid_t st = sample_type();
+	struct llmcap_sweep_series ts = {0};
+	size_t seeds = (size_t)sw->seeds;
+	for (size_t p = 0; rc == 0 && p < sw->n_points; p++) {
+		char name[64];
+		snprintf(name, sizeof name, "point_%06zu", p);
+		hid_t g = H5Gcreate2(top, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+		if (g < 0) {
+			rc = -1;
+			break;
+		}
+		rc = attr_int(g, "point", (int64_t)p);
+		for (size_t a = 0; rc == 0 && a < sw->n_axes; a++)
+			rc = attr_string(g, sw->axes[a].key,
+					 sw->axes[a].values[llmcap_sweep_value_index(sw, p, a)]);
+		for (size_t k = 0; rc == 0 && k < seeds; k++) {
+			snprintf(name, sizeof name, "replicate_%zu", k);
+			if (llmcap_sweep_journal_series(journal, p * seeds + k, &ts, err) != 0) {
+				rc = -2;
+				break;
+			}
+			rc = write_table(g, name, st, ts.n, ts.rows);
+			if (rc == 0) {
+				hid_t d = H5Dopen2(g, name, H5P_DEFAULT);
+				uint64_t seed = sw->point_seed[p] + k;
+				rc = d < 0 ? -1 : attr_num(d, "seed", H5T_NATIVE_UINT64, &seed);
+				if (d >= 0)
+					H5Dclose(d);
+			}
+		}
+		H5Gclose(g);
+	}
+	free(ts.rows);
+	H5Tclose(st);
+	H5Gclose(top);
+	return rc;
+}
+
 int llmcap_h5_write_sweep(const char *target, bool force, const struct llmcap_sweep *sw,
-			  const double *metrics, const uint64_t *digests, const char *command_line,
+			  const double *metrics, const uint64_t *digests,
+			  struct llmcap_sweep_journal *journal, const char *command_line,
 			  struct llmcap_error *err)
 {
 	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -848,6 +896,8 @@ int llmcap_h5_write_sweep(const char *target, bool force, const struct llmcap_sw
 		     attr_string(f, "llmcap_version", LLMCAP_VERSION) |
 		     attr_string(f, "scenario_yaml", sw->base_yaml ? sw->base_yaml : "") |
 		     attr_int(f, "seeds", sw->seeds) | attr_int(f, "zip", sw->zip) |
+		     attr_int(f, "batch_means", sw->batch_means) |
+		     attr_double(f, "warmup_s", sw->warmup < 0 ? NAN : (double)sw->warmup * 1e-9) |
 		     attr_num(f, "sweep_hash", H5T_NATIVE_UINT64, &hash) |
 		     attr_string(f, "command_line", command_line ? command_line : "") |
 		     attr_num(f, "complete", H5T_NATIVE_INT64, &one);
@@ -856,6 +906,11 @@ int llmcap_h5_write_sweep(const char *target, bool force, const struct llmcap_sw
 			snprintf(name, sizeof name, "vary:%s", sw->axes[a].key);
 			rc |= attr_string(f, name, sw->axes[a].spec);
 		}
+	}
+	int series_rc = 0;
+	if (rc == 0 && sw->timeseries) {
+		series_rc = journal ? write_sweep_series(f, sw, journal, err) : -1;
+		rc = series_rc != 0;
 	}
 	if (rt >= 0)
 		H5Tclose(rt);
@@ -870,6 +925,8 @@ int llmcap_h5_write_sweep(const char *target, bool force, const struct llmcap_sw
 		rc = -1;
 	if (rc != 0) {
 		unlink(tmp);
+		if (series_rc == -2)
+			return -err->code;
 		return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot write HDF5 output", target);
 	}
 	return 0;

@@ -196,15 +196,22 @@ int llmcap_cmd_plan(int argc, char **argv)
 		goto out;
 	}
 	llmcap_scenario_free(sc);
-	if (needs_busiest_hour(sc, "plan") != 0 ||
-	    llmcap_sweep_init(&sw, a.file, a.sets, a.n_sets, a.axes, a.n_axes, false, 1, cat, &err) != 0) {
+	/* the candidates are the --vary values alone: a scenario's sweep section is not read */
+	struct llmcap_sweep_options opt = {.seeds = 1, .zip = 0, .batch_means = 0, .warmup = -1,
+					   .timeseries = 0, .no_file_axes = true};
+	int bad = needs_busiest_hour(sc, "plan") != 0;
+	if (!bad) {
+		bad = llmcap_sweep_init(&sw, a.file, a.sets, a.n_sets, a.axes, a.n_axes, &opt, cat,
+					&err) != 0;
+		a.n_axes = 0; /* taken by llmcap_sweep_init */
+	}
+	if (bad) {
 		if (err.msg[0])
 			fprintf(stderr, "llmcap: %s\n", err.msg);
 		free(cat);
 		free(sc);
 		goto out;
 	}
-	a.n_axes = 0; /* owned by sw */
 	size_t n = sw.n_points;
 	struct plan_job j = {.sw = &sw, .cat = cat, .c = calloc(n, sizeof *j.c)};
 	size_t *order = calloc(n, sizeof *order);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "llmcap/batch.h"
 #include "llmcap/cost.h"
 
 /* ---- axes ---- */
@@ -33,7 +34,9 @@ static int add_value(struct llmcap_sweep_axis *ax, size_t *cap, const char *v, s
 		ax->values = p;
 		*cap = nc;
 	}
-	snprintf(ax->values[ax->n++], LLMCAP_SWEEP_VALUE_MAX, "%.*s", (int)len, v);
+	/* zeroed whole: the values' bytes enter the sweep's hash and the file's string columns */
+	memset(ax->values[ax->n], 0, LLMCAP_SWEEP_VALUE_MAX);
+	memcpy(ax->values[ax->n++], v, len);
 	return 0;
 }
 
@@ -259,7 +262,9 @@ static int name_metrics(struct llmcap_sweep *sw, const struct llmcap_scenario *s
 			struct llmcap_error *err)
 {
 	size_t nc = sc->workload.n_classes, np = sc->n_pools;
-	sw->n_metrics = nc * N_CLASS_METRICS + np * N_POOL_METRICS + N_RUN_METRICS;
+	sw->n_summary_metrics = nc * N_CLASS_METRICS + np * N_POOL_METRICS + N_RUN_METRICS;
+	size_t nb = sw->batch_means ? llmcap_batch_n_metrics(nc, np) : 0;
+	sw->n_metrics = sw->n_summary_metrics + 2 * nb;
 	sw->metric_names = calloc(sw->n_metrics, sizeof *sw->metric_names);
 	if (!sw->metric_names)
 		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
@@ -274,6 +279,12 @@ static int name_metrics(struct llmcap_sweep *sw, const struct llmcap_scenario *s
 				 pool_metrics[i]);
 	for (size_t i = 0; i < N_RUN_METRICS; i++)
 		snprintf(sw->metric_names[k++], LLMCAP_SWEEP_METRIC_MAX, "%s", run_metrics[i]);
+	for (size_t i = 0; i < nb; i++) {
+		char name[LLMCAP_SWEEP_METRIC_MAX];
+		llmcap_batch_metric_name(sc, i, name, sizeof name);
+		snprintf(sw->metric_names[k++], LLMCAP_SWEEP_METRIC_MAX, "%.80s_bm_mean", name);
+		snprintf(sw->metric_names[k++], LLMCAP_SWEEP_METRIC_MAX, "%.80s_bm_ci95", name);
+	}
 	/* a class and a pool may share a name; their suffixes differ, but check anyway */
 	for (size_t i = 0; i < k; i++)
 		for (size_t j = i + 1; j < k; j++)
@@ -309,49 +320,189 @@ void llmcap_sweep_free(struct llmcap_sweep *sw)
 	memset(sw, 0, sizeof *sw);
 }
 
+/* "--vary KEY=SPEC" or "FILE:LINE:COLUMN: sweep.vary.KEY", for messages about an axis */
+static void axis_origin(const struct llmcap_sweep_axis *ax, char *buf, size_t n)
+{
+	if (ax->where[0])
+		snprintf(buf, n, "%s: sweep.vary.%s", ax->where, ax->key);
+	else
+		snprintf(buf, n, "--vary %s=%s", ax->key, ax->spec);
+}
+
+/* Replaces every "@NAME" value of an axis by the set's values, in place. */
+static int expand_sets(struct llmcap_sweep_axis *ax, const struct llmcap_scenario *base,
+		       const struct llmcap_catalog *cat, struct llmcap_error *err)
+{
+	bool any = false;
+	for (size_t i = 0; i < ax->n; i++)
+		any |= ax->values[i][0] == '@';
+	if (!any)
+		return 0;
+	struct llmcap_sweep_axis out = {0};
+	snprintf(out.key, sizeof out.key, "%s", ax->key);
+	size_t cap = 0;
+	char where[LLMCAP_SWEEP_SPEC_MAX + 400];
+	axis_origin(ax, where, sizeof where);
+	int rc = 0;
+	enum { MAXN = 4 * LLMCAP_CATALOG_MAX };
+	const char **names = malloc(MAXN * sizeof *names);
+	if (!names)
+		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+	for (size_t i = 0; rc == 0 && i < ax->n; i++) {
+		const char *v = ax->values[i];
+		if (v[0] != '@') {
+			rc = add_value(&out, &cap, v, strlen(v), err);
+			continue;
+		}
+		const char *set = v + 1;
+		int n = -2;
+		const char *user = NULL;
+		if (!strcmp(set, "all")) {
+			n = llmcap_schema_key_values(ax->key, cat, names, MAXN);
+			if (n < 0)
+				rc = llmcap_errorf(err, LLMCAP_EUSAGE, "%s: '%s' is not a key of the scenario "
+						   "(llmcap schema lists them)", where, ax->key);
+			else if (n == 0)
+				rc = llmcap_errorf(err, LLMCAP_EUSAGE,
+						   "%s: @all needs a key with a fixed set of values (a name such "
+						   "as a dtype or router, true/false, or a catalog entry such as "
+						   "hardware.gpu); %s takes open values: give a list or a range",
+						   where, ax->key);
+		} else if (!strcmp(set, "gpus") || !strcmp(set, "models") || !strcmp(set, "engines") ||
+			   !strcmp(set, "prices")) {
+			const char *key = !strcmp(set, "gpus")      ? "hardware.gpu"
+					  : !strcmp(set, "models")  ? "pools.x.model"
+					  : !strcmp(set, "engines") ? "pools.x.engine"
+								    : "cost.api.prices.x.from";
+			n = llmcap_schema_key_values(key, cat, names, MAXN);
+		} else {
+			for (size_t k = 0; k < base->sweep.n_sets; k++)
+				if (!strcmp(base->sweep.sets[k].name, set))
+					user = base->sweep.sets[k].spec;
+			if (!user) {
+				char known[1024] = "";
+				for (size_t k = 0; k < base->sweep.n_sets; k++)
+					snprintf(known + strlen(known), sizeof known - strlen(known), ", @%s",
+						 base->sweep.sets[k].name);
+				rc = llmcap_errorf(err, LLMCAP_EUSAGE,
+						   "%s: no set named '@%s'; expected @gpus, @models, @engines, "
+						   "@prices, @all%s (a scenario declares its own under sweep.sets)",
+						   where, set, known);
+			}
+		}
+		for (int k = 0; rc == 0 && k < n; k++)
+			rc = add_value(&out, &cap, names[k], strlen(names[k]), err);
+		for (const char *p = user; rc == 0 && p;) {
+			const char *c = strchr(p, ',');
+			size_t len = c ? (size_t)(c - p) : strlen(p);
+			rc = add_value(&out, &cap, p, len, err);
+			p = c ? c + 1 : NULL;
+		}
+	}
+	free(names);
+	if (rc) {
+		free(out.values);
+		return rc;
+	}
+	free(ax->values);
+	ax->values = out.values;
+	ax->n = out.n;
+	return 0;
+}
+
+/* The file's axes, then the command line's: one of the same key takes the file axis's place. */
+static int merge_axes(struct llmcap_sweep *sw, const struct llmcap_scenario *base, bool no_file,
+		      struct llmcap_sweep_axis *axes, size_t n_axes, struct llmcap_error *err)
+{
+	for (size_t i = 0; i < base->sweep.n_vary && !no_file; i++) {
+		const struct llmcap_sweep_entry *e = &base->sweep.vary[i];
+		char arg[sizeof e->name + sizeof e->spec + 2];
+		snprintf(arg, sizeof arg, "%s=%s", e->name, e->spec);
+		struct llmcap_sweep_axis *ax = &sw->axes[sw->n_axes];
+		if (llmcap_sweep_parse_axis(arg, ax, err) != 0)
+			return -err->code;
+		snprintf(ax->where, sizeof ax->where, "%s", e->where);
+		sw->n_axes++;
+	}
+	size_t n_file = sw->n_axes;
+	for (size_t a = 0; a < n_axes; a++) {
+		for (size_t b = 0; b < a; b++)
+			if (!strcmp(axes[b].key, axes[a].key))
+				return llmcap_errorf(err, LLMCAP_EUSAGE, "--vary %s is given twice",
+						     axes[a].key);
+		size_t slot = sw->n_axes;
+		for (size_t i = 0; i < n_file; i++)
+			if (!strcmp(sw->axes[i].key, axes[a].key))
+				slot = i;
+		if (slot == sw->n_axes && sw->n_axes == LLMCAP_SWEEP_MAX_AXES)
+			return llmcap_errorf(err, LLMCAP_EUSAGE, "sweep: at most %d varied keys",
+					     LLMCAP_SWEEP_MAX_AXES);
+		if (slot == sw->n_axes)
+			sw->n_axes++;
+		else
+			free(sw->axes[slot].values);
+		sw->axes[slot] = axes[a];
+		axes[a].values = NULL;
+	}
+	return 0;
+}
+
 int llmcap_sweep_init(struct llmcap_sweep *sw, const char *file, const char *const *sets,
-		      size_t n_sets, const struct llmcap_sweep_axis *axes, size_t n_axes, bool zip,
-		      int64_t seeds, const struct llmcap_catalog *cat, struct llmcap_error *err)
+		      size_t n_sets, struct llmcap_sweep_axis *axes, size_t n_axes,
+		      const struct llmcap_sweep_options *opt, const struct llmcap_catalog *cat,
+		      struct llmcap_error *err)
 {
 	memset(sw, 0, sizeof *sw);
-	if (n_axes > LLMCAP_SWEEP_MAX_AXES)
-		return llmcap_errorf(err, LLMCAP_EUSAGE, "sweep: at most %d --vary", LLMCAP_SWEEP_MAX_AXES);
-	if (seeds < 1 || seeds > 1000000)
-		return llmcap_errorf(err, LLMCAP_EUSAGE, "sweep: --seeds must be between 1 and 1000000");
+	const struct llmcap_sweep_options from_file = LLMCAP_SWEEP_OPTIONS_FROM_FILE;
+	if (!opt)
+		opt = &from_file;
 	sw->file = file;
 	sw->sets = sets;
 	sw->n_sets = n_sets;
-	sw->zip = zip;
-	sw->seeds = seeds;
-	sw->n_axes = n_axes;
-	memcpy(sw->axes, axes, n_axes * sizeof *axes);
-	sw->n_points = 1;
-	for (size_t a = 0; a < n_axes; a++) {
-		if (zip) {
-			if (a > 0 && axes[a].n != axes[0].n) {
-				llmcap_errorf(err, LLMCAP_EUSAGE,
-					      "sweep --zip: --vary %s has %zu values but %s has %zu; zipped "
-					      "axes need as many values each", axes[a].key, axes[a].n,
-					      axes[0].key, axes[0].n);
-				goto fail;
-			}
-			sw->n_points = axes[0].n;
-		} else {
-			if (sw->n_points > SIZE_MAX / 2 / axes[a].n / (size_t)seeds) {
-				llmcap_errorf(err, LLMCAP_EUSAGE, "sweep: too many points");
-				goto fail;
-			}
-			sw->n_points *= axes[a].n;
-		}
-	}
 	struct llmcap_scenario *sc = malloc(sizeof *sc), *base = malloc(sizeof *base);
 	int rc = sc && base ? 0 : llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+	bool base_loaded = false;
+	if (rc == 0 && n_axes > LLMCAP_SWEEP_MAX_AXES)
+		rc = llmcap_errorf(err, LLMCAP_EUSAGE, "sweep: at most %d --vary", LLMCAP_SWEEP_MAX_AXES);
+	if (rc == 0 && opt->seeds != 0 && (opt->seeds < 1 || opt->seeds > 1000000))
+		rc = llmcap_errorf(err, LLMCAP_EUSAGE, "sweep: --seeds must be between 1 and 1000000");
 	if (rc == 0)
-		rc = llmcap_scenario_load(base, file, sets, n_sets, cat, err);
-	if (rc == 0 && !(sw->point_seed = calloc(sw->n_points, sizeof *sw->point_seed))) {
-		llmcap_scenario_free(base);
-		rc = llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+		base_loaded = (rc = llmcap_scenario_load(base, file, sets, n_sets, cat, err)) == 0;
+	if (rc == 0)
+		rc = merge_axes(sw, base, opt->no_file_axes, axes, n_axes, err);
+	for (size_t a = 0; rc == 0 && a < sw->n_axes; a++)
+		rc = expand_sets(&sw->axes[a], base, cat, err);
+	if (rc == 0) {
+		sw->seeds = opt->seeds ? opt->seeds : base->sweep.seeds;
+		sw->zip = opt->zip >= 0 ? opt->zip : base->sweep.zip;
+		sw->batch_means = opt->batch_means >= 0 ? opt->batch_means : base->sweep.batch_means;
+		sw->warmup = opt->warmup != LLMCAP_SWEEP_UNSET ? opt->warmup : base->sweep.warmup;
+		sw->timeseries = opt->timeseries >= 0 ? opt->timeseries : base->sweep.timeseries;
+		sw->ts_interval = base->output.timeseries_interval;
+		sw->n_points = 1;
 	}
+	for (size_t a = 0; rc == 0 && a < sw->n_axes; a++) {
+		if (sw->zip) {
+			if (a > 0 && sw->axes[a].n != sw->axes[0].n)
+				rc = llmcap_errorf(err, LLMCAP_EUSAGE,
+						   "sweep --zip: --vary %s has %zu values but %s has %zu; "
+						   "zipped axes need as many values each", sw->axes[a].key,
+						   sw->axes[a].n, sw->axes[0].key, sw->axes[0].n);
+			sw->n_points = sw->axes[0].n;
+		} else if (sw->n_points > SIZE_MAX / 2 / sw->axes[a].n / (size_t)sw->seeds) {
+			rc = llmcap_errorf(err, LLMCAP_EUSAGE, "sweep: too many points");
+		} else {
+			sw->n_points *= sw->axes[a].n;
+		}
+	}
+	if (rc == 0 && sw->batch_means != 0) {
+		/* checked on the base; every point is checked again below */
+		struct llmcap_batch *b;
+		rc = llmcap_batch_init(&b, base, sw->batch_means, sw->warmup, err);
+		llmcap_batch_free(rc == 0 ? b : NULL);
+	}
+	if (rc == 0 && !(sw->point_seed = calloc(sw->n_points, sizeof *sw->point_seed)))
+		rc = llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
 	if (rc == 0) {
 		rc = name_metrics(sw, base, err);
 		char *text = NULL;
@@ -362,7 +513,6 @@ int llmcap_sweep_init(struct llmcap_sweep *sw, const char *file, const char *con
 			fclose(f);
 		}
 		sw->base_yaml = text;
-		llmcap_scenario_free(base);
 		/* every point once, so that a typo fails now and not after hours */
 		for (size_t p = 0; rc == 0 && p < sw->n_points; p++) {
 			rc = load_point(sw, p, cat, sc, err);
@@ -372,42 +522,83 @@ int llmcap_sweep_init(struct llmcap_sweep *sw, const char *file, const char *con
 					rc = llmcap_errorf(err, LLMCAP_EUSAGE,
 							   "sweep: point %zu changes the scenario's classes or "
 							   "pools; a sweep keeps them (vary their settings instead)", p);
+				if (rc == 0 && sw->batch_means) {
+					struct llmcap_batch *b;
+					rc = llmcap_batch_init(&b, sc, sw->batch_means, sw->warmup, err);
+					if (rc == 0)
+						llmcap_batch_free(b);
+					else
+						snprintf(err->msg + strlen(err->msg), sizeof err->msg - strlen(err->msg),
+							 " (at point %zu)", p);
+				}
 				llmcap_scenario_free(sc);
 			}
 		}
 	}
+	if (base_loaded)
+		llmcap_scenario_free(base);
 	free(sc);
 	free(base);
-	if (rc)
-		goto fail_rc;
+	for (size_t a = 0; a < n_axes; a++) {
+		free(axes[a].values); /* those not moved into sw */
+		axes[a].values = NULL;
+	}
+	if (rc) {
+		llmcap_sweep_free(sw);
+		return rc;
+	}
 	/* what decides the results: the resolved base, the axes, the seeds, the metric layout */
 	uint64_t h = llmcap_hash_bytes(LLMCAP_HASH_INIT, LLMCAP_VERSION, strlen(LLMCAP_VERSION));
 	h = llmcap_hash_bytes(h, sw->base_yaml ? sw->base_yaml : "", sw->base_yaml ? strlen(sw->base_yaml) : 0);
-	for (size_t a = 0; a < n_axes; a++) {
+	for (size_t a = 0; a < sw->n_axes; a++) {
 		h = llmcap_hash_bytes(h, sw->axes[a].key, strlen(sw->axes[a].key) + 1);
 		h = llmcap_hash_bytes(h, sw->axes[a].values, sw->axes[a].n * sizeof *sw->axes[a].values);
 	}
-	uint64_t misc[3] = {(uint64_t)seeds, zip, sw->n_metrics};
+	uint64_t misc[6] = {(uint64_t)sw->seeds, sw->zip, sw->n_metrics, (uint64_t)sw->batch_means,
+			    (uint64_t)sw->warmup, sw->timeseries};
 	h = llmcap_hash_bytes(h, misc, sizeof misc);
 	h = llmcap_hash_bytes(h, sw->metric_names, sw->n_metrics * sizeof *sw->metric_names);
 	sw->hash = h;
 	return 0;
-fail:
-	rc = -LLMCAP_EUSAGE;
-fail_rc:
-	free(sw->point_seed);
-	sw->point_seed = NULL;
-	free(sw->metric_names);
-	free(sw->base_yaml);
-	sw->metric_names = NULL;
-	sw->base_yaml = NULL;
-	sw->n_axes = 0; /* the caller still owns the axes' values */
-	return rc;
+}
+
+struct task_sink {
+	struct llmcap_batch *batch;
+	struct llmcap_sweep_series *ts;
+	bool oom;
+};
+
+static int task_request(void *user, const struct llmcap_request_record *r)
+{
+	struct task_sink *t = user;
+	return t->batch ? llmcap_batch_request(t->batch, r) : 0;
+}
+
+static int task_sample(void *user, const struct llmcap_sample_row *row)
+{
+	struct task_sink *t = user;
+	if (row->replica >= 0)
+		return 0;
+	if (t->batch)
+		llmcap_batch_sample(t->batch, row);
+	struct llmcap_sweep_series *ts = t->ts;
+	if (!ts)
+		return 0;
+	if (ts->n == ts->cap) {
+		size_t nc = ts->cap ? 2 * ts->cap : 1024;
+		void *p = realloc(ts->rows, nc * sizeof *ts->rows);
+		if (!p)
+			return -LLMCAP_ENOMEM;
+		ts->rows = p;
+		ts->cap = nc;
+	}
+	ts->rows[ts->n++] = *row;
+	return 0;
 }
 
 int llmcap_sweep_run_task(const struct llmcap_sweep *sw, size_t task, const struct llmcap_catalog *cat,
 			  const volatile sig_atomic_t *cancel, double *metrics, uint64_t *digest,
-			  struct llmcap_error *err)
+			  struct llmcap_sweep_series *ts, struct llmcap_error *err)
 {
 	struct llmcap_scenario *sc = malloc(sizeof *sc);
 	if (!sc)
@@ -417,20 +608,34 @@ int llmcap_sweep_run_task(const struct llmcap_sweep *sw, size_t task, const stru
 		free(sc);
 		return rc;
 	}
-	struct llmcap_sink sink = {.cancel = cancel};
+	struct task_sink ts_user = {.ts = sw->timeseries ? ts : NULL};
+	if (ts)
+		ts->n = 0;
+	if (sw->batch_means)
+		rc = llmcap_batch_init(&ts_user.batch, sc, sw->batch_means, sw->warmup, err);
+	struct llmcap_sink sink = {.cancel = cancel, .user = &ts_user};
+	if (ts_user.batch || ts_user.ts) {
+		sink.request = ts_user.batch ? task_request : NULL;
+		sink.sample = task_sample;
+		sink.sample_interval = sc->output.timeseries_interval;
+	}
 	struct llmcap_results res;
-	rc = llmcap_simulate(sc, cat, &sink, &res, err);
+	if (rc == 0)
+		rc = llmcap_simulate(sc, cat, &sink, &res, err);
 	if (rc == 0) {
 		struct llmcap_summary sum;
 		if (llmcap_summarize(&res, &sum) != 0) {
 			rc = llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
 		} else {
 			llmcap_sweep_metrics(sc, &res, &sum, metrics);
+			if (ts_user.batch)
+				llmcap_batch_means(ts_user.batch, &metrics[sw->n_summary_metrics]);
 			*digest = res.digest;
 			llmcap_summary_free(&sum);
 		}
 		llmcap_results_free(&res);
 	}
+	llmcap_batch_free(ts_user.batch);
 	llmcap_scenario_free(sc);
 	free(sc);
 	return rc;
@@ -464,7 +669,11 @@ void llmcap_mean_ci95(const double *x, size_t n, size_t stride, double *mean, do
 
 /* ---- journal ---- */
 
-#define JOURNAL_MAGIC "LLMCAPJ1"
+#define JOURNAL_MAGIC "LLMCAPJ2"
+#define ROW_WORDS (sizeof(struct llmcap_sample_row) / 8)
+_Static_assert(sizeof(struct llmcap_sample_row) % 8 == 0, "sample rows are whole words");
+/* at most this many time-series words in one record: a bound for a corrupt length */
+#define MAX_EXTRA_WORDS ((uint64_t)1 << 32)
 
 struct journal_header {
 	char magic[8];
@@ -474,13 +683,16 @@ struct journal_header {
 struct llmcap_sweep_journal {
 	int fd;
 	char path[4096];
-	size_t n_metrics;
-	uint64_t *rec; /* 2 + n_metrics + 1 words */
+	size_t n_metrics, tasks;
+	uint64_t *rec;      /* the fixed part: 3 + n_metrics words */
+	off_t *ts_off;      /* per task: where its time-series words start, 0 = none */
+	uint64_t *ts_words; /* per task: how many */
+	off_t end;          /* where the next record goes */
 };
 
-static size_t rec_words(size_t n_metrics)
+static size_t fixed_words(size_t n_metrics)
 {
-	return 3 + n_metrics;
+	return 3 + n_metrics; /* task, digest, extra words, metrics */
 }
 
 static int write_all(int fd, const void *buf, size_t n)
@@ -498,6 +710,58 @@ static int write_all(int fd, const void *buf, size_t n)
 	return 0;
 }
 
+static int read_all(int fd, void *buf, size_t n)
+{
+	char *p = buf;
+	while (n) {
+		ssize_t r = read(fd, p, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+static void journal_free(struct llmcap_sweep_journal *j)
+{
+	if (j->fd >= 0)
+		close(j->fd);
+	free(j->rec);
+	free(j->ts_off);
+	free(j->ts_words);
+	free(j);
+}
+
+/* Reads one record at the current position; 0 when whole and its checksum holds. */
+static int read_record(struct llmcap_sweep_journal *j, uint64_t *task, uint64_t *extra,
+		       off_t *extra_at)
+{
+	size_t fw = fixed_words(j->n_metrics);
+	if (read_all(j->fd, j->rec, fw * 8) != 0)
+		return -1;
+	uint64_t sum = llmcap_hash_bytes(LLMCAP_HASH_INIT, j->rec, fw * 8);
+	*task = j->rec[0];
+	*extra = j->rec[2];
+	if (*task >= j->tasks || *extra > MAX_EXTRA_WORDS || *extra % ROW_WORDS)
+		return -1;
+	*extra_at = lseek(j->fd, 0, SEEK_CUR);
+	uint64_t buf[512];
+	for (uint64_t left = *extra; left;) {
+		size_t n = left < 512 ? (size_t)left : 512;
+		if (read_all(j->fd, buf, n * 8) != 0)
+			return -1;
+		sum = llmcap_hash_bytes(sum, buf, n * 8);
+		left -= n;
+	}
+	uint64_t check;
+	if (read_all(j->fd, &check, 8) != 0 || check != sum)
+		return -1;
+	return 0;
+}
+
 int llmcap_sweep_journal_open(struct llmcap_sweep_journal **out, const char *path,
 			      const struct llmcap_sweep *sw, bool resume, bool *done, double *metrics,
 			      uint64_t *digests, size_t *n_done, struct llmcap_error *err)
@@ -505,88 +769,132 @@ int llmcap_sweep_journal_open(struct llmcap_sweep_journal **out, const char *pat
 	*out = NULL;
 	*n_done = 0;
 	struct llmcap_sweep_journal *j = calloc(1, sizeof *j);
-	size_t words = rec_words(sw->n_metrics);
-	if (!j || !(j->rec = calloc(words, sizeof *j->rec))) {
-		free(j);
+	if (!j)
+		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+	j->fd = -1;
+	j->n_metrics = sw->n_metrics;
+	j->tasks = llmcap_sweep_tasks(sw);
+	j->rec = calloc(fixed_words(sw->n_metrics), sizeof *j->rec);
+	j->ts_off = calloc(j->tasks, sizeof *j->ts_off);
+	j->ts_words = calloc(j->tasks, sizeof *j->ts_words);
+	if (!j->rec || !j->ts_off || !j->ts_words) {
+		journal_free(j);
 		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
 	}
 	snprintf(j->path, sizeof j->path, "%s", path);
-	j->n_metrics = sw->n_metrics;
-	struct journal_header want = {.hash = sw->hash, .tasks = llmcap_sweep_tasks(sw),
-				      .metrics = sw->n_metrics};
+	struct journal_header want = {.hash = sw->hash, .tasks = j->tasks, .metrics = sw->n_metrics};
 	memcpy(want.magic, JOURNAL_MAGIC, 8);
 	j->fd = open(path, O_RDWR | O_CREAT | (resume ? 0 : O_TRUNC) | O_CLOEXEC, 0666);
 	if (j->fd < 0) {
 		int e = errno;
-		free(j->rec);
-		free(j);
+		journal_free(j);
 		return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot open the sweep journal: %s", path,
 				     strerror(e));
 	}
 	struct journal_header have;
-	ssize_t got = resume ? read(j->fd, &have, sizeof have) : 0;
+	bool whole = resume && read_all(j->fd, &have, sizeof have) == 0;
 	off_t good = sizeof want;
-	if (got == (ssize_t)sizeof have) {
+	if (whole) {
 		if (memcmp(&have, &want, sizeof want) != 0) {
-			close(j->fd);
-			free(j->rec);
-			free(j);
+			journal_free(j);
 			return llmcap_errorf(err, LLMCAP_EUSAGE,
 					     "%s: this journal belongs to another sweep (other scenario, "
 					     "axes, seeds or llmcap version); remove it or drop --resume", path);
 		}
 		/* records until the end or the first torn/corrupt one */
-		size_t bytes = words * sizeof *j->rec;
 		for (;;) {
-			ssize_t r = read(j->fd, j->rec, bytes);
-			if (r != (ssize_t)bytes)
-				break;
-			uint64_t sum = llmcap_hash_bytes(LLMCAP_HASH_INIT, j->rec, bytes - 8);
-			uint64_t task = j->rec[0];
-			if (sum != j->rec[words - 1] || task >= want.tasks)
+			uint64_t task, extra;
+			off_t extra_at;
+			if (read_record(j, &task, &extra, &extra_at) != 0)
 				break;
 			if (!done[task]) {
 				done[task] = true;
 				(*n_done)++;
 			}
 			digests[task] = j->rec[1];
-			memcpy(&metrics[task * sw->n_metrics], &j->rec[2], sw->n_metrics * sizeof(double));
-			good += (off_t)bytes;
+			memcpy(&metrics[task * sw->n_metrics], &j->rec[3], sw->n_metrics * sizeof(double));
+			j->ts_off[task] = extra ? extra_at : 0;
+			j->ts_words[task] = extra;
+			good = lseek(j->fd, 0, SEEK_CUR);
 		}
 	} else {
 		/* new, empty or shorter than a header: start over */
 		if (ftruncate(j->fd, 0) != 0 || lseek(j->fd, 0, SEEK_SET) != 0 ||
 		    write_all(j->fd, &want, sizeof want) != 0) {
-			close(j->fd);
-			free(j->rec);
-			free(j);
+			journal_free(j);
 			return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot write the sweep journal", path);
 		}
 	}
 	/* drop a torn tail so that new records follow the last whole one */
 	if (ftruncate(j->fd, good) != 0 || lseek(j->fd, good, SEEK_SET) != good) {
-		close(j->fd);
-		free(j->rec);
-		free(j);
+		journal_free(j);
 		return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot truncate the sweep journal", path);
 	}
+	j->end = good;
 	*out = j;
 	return 0;
 }
 
 int llmcap_sweep_journal_append(struct llmcap_sweep_journal *j, size_t task, uint64_t digest,
-				const double *metrics, struct llmcap_error *err)
+				const double *metrics, const struct llmcap_sweep_series *ts,
+				struct llmcap_error *err)
 {
-	size_t words = rec_words(j->n_metrics);
+	size_t fw = fixed_words(j->n_metrics);
+	size_t n_rows = ts ? ts->n : 0, extra = n_rows * ROW_WORDS;
 	j->rec[0] = task;
 	j->rec[1] = digest;
-	memcpy(&j->rec[2], metrics, j->n_metrics * sizeof(double));
-	j->rec[words - 1] = llmcap_hash_bytes(LLMCAP_HASH_INIT, j->rec, (words - 1) * sizeof *j->rec);
+	j->rec[2] = extra;
+	memcpy(&j->rec[3], metrics, j->n_metrics * sizeof(double));
+	size_t bytes = (fw + extra + 1) * 8;
+	char *buf = malloc(bytes);
+	if (!buf)
+		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+	memcpy(buf, j->rec, fw * 8);
+	if (extra)
+		memcpy(buf + fw * 8, ts->rows, extra * 8);
+	uint64_t sum = llmcap_hash_bytes(LLMCAP_HASH_INIT, buf, bytes - 8);
+	memcpy(buf + bytes - 8, &sum, 8);
 	/* one write(2) per record, no stdio buffer: a killed process loses at most the task it
 	 * was running, and the kernel keeps what was written */
-	if (write_all(j->fd, j->rec, words * sizeof *j->rec) != 0)
+	int rc = write_all(j->fd, buf, bytes);
+	free(buf);
+	if (rc != 0)
 		return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot append to the sweep journal: %s",
 				     j->path, strerror(errno));
+	if (task < j->tasks) {
+		j->ts_off[task] = extra ? j->end + (off_t)(fw * 8) : 0;
+		j->ts_words[task] = extra;
+	}
+	j->end += (off_t)bytes;
+	return 0;
+}
+
+int llmcap_sweep_journal_series(struct llmcap_sweep_journal *j, size_t task,
+				struct llmcap_sweep_series *ts, struct llmcap_error *err)
+{
+	ts->n = 0;
+	if (task >= j->tasks || !j->ts_words[task])
+		return 0;
+	size_t n = (size_t)(j->ts_words[task] / ROW_WORDS);
+	if (n > ts->cap) {
+		void *p = realloc(ts->rows, n * sizeof *ts->rows);
+		if (!p)
+			return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+		ts->rows = p;
+		ts->cap = n;
+	}
+	size_t bytes = n * sizeof *ts->rows;
+	char *p = (char *)ts->rows;
+	for (size_t done = 0; done < bytes;) {
+		ssize_t r = pread(j->fd, p + done, bytes - done, j->ts_off[task] + (off_t)done);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot read the time series of run %zu",
+					     j->path, task);
+		done += (size_t)r;
+	}
+	ts->n = n;
 	return 0;
 }
 
@@ -594,9 +902,7 @@ void llmcap_sweep_journal_close(struct llmcap_sweep_journal *j, bool remove)
 {
 	if (!j)
 		return;
-	close(j->fd);
 	if (remove)
 		unlink(j->path);
-	free(j->rec);
-	free(j);
+	journal_free(j);
 }

@@ -90,6 +90,7 @@ static void *worker(void *arg)
 	struct pool *p = arg;
 	size_t tasks = llmcap_sweep_tasks(p->sw);
 	struct llmcap_error err;
+	struct llmcap_sweep_series ts = {0};
 	for (;;) {
 		pthread_mutex_lock(&p->lock);
 		while (p->next < tasks && p->done[p->next])
@@ -97,18 +98,20 @@ static void *worker(void *arg)
 		size_t t = p->next++;
 		bool stop = p->stop || t >= tasks || sweep_interrupted;
 		pthread_mutex_unlock(&p->lock);
-		if (stop)
+		if (stop) {
+			free(ts.rows);
 			return NULL;
+		}
 		memset(&err, 0, sizeof err);
 		/* each task writes only its own row: no lock needed for the results themselves */
 		uint64_t digest = 0;
 		int rc = llmcap_sweep_run_task(p->sw, t, p->cat, &sweep_interrupted,
-					       &p->metrics[t * p->sw->n_metrics], &digest, &err);
+					       &p->metrics[t * p->sw->n_metrics], &digest, &ts, &err);
 		pthread_mutex_lock(&p->lock);
 		if (rc == 0) {
 			p->digests[t] = digest;
 			rc = llmcap_sweep_journal_append(p->journal, t, digest,
-							 &p->metrics[t * p->sw->n_metrics], &err);
+							 &p->metrics[t * p->sw->n_metrics], &ts, &err);
 		}
 		if (rc == 0) {
 			p->done[t] = true;
@@ -143,14 +146,15 @@ static int run_threads(struct pool *p, long jobs)
 
 #ifdef LLMCAP_MPI
 /* Rank 0 hands out task indices one at a time (dynamic balancing: points take different
- * times) and collects [task, digest, status, metrics...] records; it alone writes files. */
+ * times) and collects [task, digest, status, metrics..., time-series rows...] records (the
+ * rows only with --timeseries: the message's length says how many); it alone writes files. */
 enum { TAG_TASK = 1, TAG_RESULT = 2 };
 
 static int mpi_master(struct pool *p, int size)
 {
 	size_t tasks = llmcap_sweep_tasks(p->sw), n = p->sw->n_metrics;
-	size_t words = 3 + n;
-	uint64_t *rec = malloc(words * sizeof *rec);
+	size_t words = 3 + n, cap = words;
+	uint64_t *rec = malloc(cap * sizeof *rec);
 	if (!rec)
 		return llmcap_errorf(&p->err, LLMCAP_ENOMEM, "out of memory");
 	int busy = 0;
@@ -165,16 +169,32 @@ static int mpi_master(struct pool *p, int size)
 	}
 	while (busy > 0) {
 		MPI_Status st;
-		MPI_Recv(rec, (int)(words * sizeof *rec), MPI_BYTE, MPI_ANY_SOURCE, TAG_RESULT,
-			 MPI_COMM_WORLD, &st);
+		int bytes = 0;
+		MPI_Probe(MPI_ANY_SOURCE, TAG_RESULT, MPI_COMM_WORLD, &st);
+		MPI_Get_count(&st, MPI_BYTE, &bytes);
+		size_t got = bytes > 0 ? (size_t)bytes / sizeof *rec : 0;
+		if (got > cap) {
+			uint64_t *nr = realloc(rec, got * sizeof *rec);
+			if (!nr) {
+				free(rec);
+				return llmcap_errorf(&p->err, LLMCAP_ENOMEM, "out of memory");
+			}
+			rec = nr;
+			cap = got;
+		}
+		MPI_Recv(rec, bytes, MPI_BYTE, st.MPI_SOURCE, TAG_RESULT, MPI_COMM_WORLD, &st);
 		busy--;
 		size_t t = rec[0];
-		int rc = (int)(int64_t)rec[2];
+		int rc = got >= words ? (int)(int64_t)rec[2] : -LLMCAP_EIO;
 		if (rc == 0 && t < tasks) {
 			memcpy(&p->metrics[t * n], &rec[3], n * sizeof(double));
 			p->digests[t] = rec[1];
 			struct llmcap_error err = {0};
-			rc = llmcap_sweep_journal_append(p->journal, t, rec[1], (const double *)&rec[3], &err);
+			struct llmcap_sweep_series ts = {
+				.rows = (struct llmcap_sample_row *)(void *)&rec[words],
+				.n = (got - words) * sizeof *rec / sizeof(struct llmcap_sample_row)};
+			rc = llmcap_sweep_journal_append(p->journal, t, rec[1], (const double *)&rec[3], &ts,
+							 &err);
 			if (rc == 0) {
 				p->done[t] = true;
 				p->n_done++;
@@ -200,8 +220,9 @@ static int mpi_master(struct pool *p, int size)
 
 static void mpi_worker(const struct llmcap_sweep *sw, const struct llmcap_catalog *cat)
 {
-	size_t n = sw->n_metrics, words = 3 + n;
-	uint64_t *rec = calloc(words, sizeof *rec);
+	size_t n = sw->n_metrics, words = 3 + n, cap = words;
+	uint64_t *rec = calloc(cap, sizeof *rec);
+	struct llmcap_sweep_series ts = {0};
 	for (;;) {
 		int64_t t;
 		MPI_Recv(&t, 1, MPI_INT64_T, 0, TAG_TASK, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
@@ -209,16 +230,31 @@ static void mpi_worker(const struct llmcap_sweep *sw, const struct llmcap_catalo
 			break;
 		struct llmcap_error err = {0};
 		int rc = rec ? llmcap_sweep_run_task(sw, (size_t)t, cat, &sweep_interrupted,
-						     (double *)&rec[3], &rec[1], &err)
+						     (double *)&rec[3], &rec[1], &ts, &err)
 			     : -LLMCAP_ENOMEM;
+		size_t extra = rc == 0 ? ts.n * sizeof *ts.rows / sizeof *rec : 0;
+		if (rc == 0 && words + extra > cap) {
+			uint64_t *nr = realloc(rec, (words + extra) * sizeof *rec);
+			if (nr) {
+				rec = nr;
+				cap = words + extra;
+			} else {
+				rc = llmcap_errorf(&err, LLMCAP_ENOMEM, "out of memory");
+				extra = 0;
+			}
+		}
 		if (rc != 0 && rc != -LLMCAP_ECANCELED)
 			fprintf(stderr, "llmcap: task %lld: %s\n", (long long)t, err.msg);
 		uint64_t head[3] = {(uint64_t)t, rec ? rec[1] : 0, (uint64_t)(int64_t)rc};
 		if (rec) {
 			memcpy(rec, head, sizeof head);
-			MPI_Send(rec, (int)(words * sizeof *rec), MPI_BYTE, 0, TAG_RESULT, MPI_COMM_WORLD);
+			if (extra)
+				memcpy(&rec[words], ts.rows, extra * sizeof *rec);
+			MPI_Send(rec, (int)((words + extra) * sizeof *rec), MPI_BYTE, 0, TAG_RESULT,
+				 MPI_COMM_WORLD);
 		}
 	}
+	free(ts.rows);
 	free(rec);
 }
 #endif
@@ -227,8 +263,12 @@ static void usage_sweep(void)
 {
 	fprintf(stderr,
 		"usage: llmcap sweep [FILE] --vary KEY=SPEC... [--zip] [--seeds N] [--jobs N]\n"
+		"                    [--batch-means K] [--warmup DURATION] [--timeseries]\n"
 		"                    [--set KEY=VALUE]... -o OUT.h5 [--force] [--resume] [--quiet]\n"
-		"  SPEC: a list 1/s,2/s,4/s | a range START:STOP:STEP[UNIT] | log:START:STOP:COUNT[UNIT]\n");
+		"  SPEC: a list 1/s,2/s,4/s | a range START:STOP:STEP[UNIT] | log:START:STOP:COUNT[UNIT]\n"
+		"        | a named set @gpus @models @engines @prices @all, or @NAME of sweep.sets\n"
+		"  --vary, --zip, --seeds, --batch-means, --warmup and --timeseries may also be given\n"
+		"  in the scenario's sweep section; the command line overrides or adds to it\n");
 }
 
 int llmcap_cmd_sweep(int argc, char **argv)
@@ -237,8 +277,9 @@ int llmcap_cmd_sweep(int argc, char **argv)
 	const char **sets = calloc((size_t)argc, sizeof *sets);
 	struct llmcap_sweep_axis axes[LLMCAP_SWEEP_MAX_AXES];
 	size_t n_sets = 0, n_axes = 0;
-	bool zip = false, force = false, resume = false, quiet = false;
-	long jobs = sysconf(_SC_NPROCESSORS_ONLN), seeds = 1;
+	bool force = false, resume = false, quiet = false;
+	struct llmcap_sweep_options opt = LLMCAP_SWEEP_OPTIONS_FROM_FILE;
+	long jobs = sysconf(_SC_NPROCESSORS_ONLN), seeds = 0;
 	int rc = 2, rank = 0, size = 1;
 	struct llmcap_error err = {0};
 	char cmdline[4096] = "";
@@ -268,7 +309,9 @@ int llmcap_cmd_sweep(int argc, char **argv)
 			}
 			n_axes++;
 		} else if (!strcmp(a, "--zip")) {
-			zip = true;
+			opt.zip = 1;
+		} else if (!strcmp(a, "--timeseries")) {
+			opt.timeseries = 1;
 		} else if ((!strcmp(a, "--seeds") || !strcmp(a, "--jobs")) && has) {
 			long v = strtol(argv[++i], &end, 10);
 			if (*end || v < 1 || v > 1000000) {
@@ -276,6 +319,26 @@ int llmcap_cmd_sweep(int argc, char **argv)
 				goto out;
 			}
 			*(!strcmp(a, "--seeds") ? &seeds : &jobs) = v;
+		} else if (!strcmp(a, "--batch-means") && has) {
+			long v = strtol(argv[++i], &end, 10);
+			if (*end || v < 0 || v == 1 || v > 1000) {
+				fprintf(stderr, "llmcap: --batch-means '%s': expected a number of batches from "
+						"2 to 1000 (0: off)\n", argv[i]);
+				goto out;
+			}
+			opt.batch_means = v;
+		} else if (!strcmp(a, "--warmup") && has) {
+			llmcap_time w;
+			i++;
+			if (!strcmp(argv[i], "auto")) {
+				opt.warmup = -1;
+			} else if (llmcap_parse_duration(argv[i], &w) != 0 || w < 0) {
+				fprintf(stderr, "llmcap: --warmup '%s': expected a duration with a unit, e.g. "
+						"10min, or auto\n", argv[i]);
+				goto out;
+			} else {
+				opt.warmup = w;
+			}
 		} else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && has) {
 			out = argv[++i];
 		} else if (!strcmp(a, "--force")) {
@@ -295,9 +358,9 @@ int llmcap_cmd_sweep(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (!sets || !out || !n_axes) {
-		fprintf(stderr, "llmcap: sweep needs %s\n",
-			!sets ? "memory" : !out ? "-o OUT.h5" : "at least one --vary KEY=SPEC");
+	opt.seeds = seeds;
+	if (!sets || !out) {
+		fprintf(stderr, "llmcap: sweep needs %s\n", !sets ? "memory" : "-o OUT.h5");
 		usage_sweep();
 		goto out;
 	}
@@ -317,14 +380,21 @@ int llmcap_cmd_sweep(int argc, char **argv)
 	}
 	struct llmcap_catalog *cat = malloc(sizeof *cat);
 	struct llmcap_sweep sw;
-	int init = !cat || llmcap_catalog_load_builtin(cat, &err) != 0 ||
-		   llmcap_sweep_init(&sw, file, sets, n_sets, axes, n_axes, zip, seeds, cat, &err) != 0;
-	if (init) {
-		if (rank == 0 || size == 1)
-			fprintf(stderr, "llmcap: %s\n", cat ? err.msg : "out of memory");
-	} else {
-		n_axes = 0; /* the sweep owns the axes now */
+	int init = !cat || llmcap_catalog_load_builtin(cat, &err) != 0;
+	if (!init) {
+		init = llmcap_sweep_init(&sw, file, sets, n_sets, axes, n_axes, &opt, cat, &err) != 0;
+		n_axes = 0; /* the sweep took the axes' values */
 	}
+	if (!init && (sw.n_axes == 0 || (opt.warmup != LLMCAP_SWEEP_UNSET && !sw.batch_means))) {
+		llmcap_errorf(&err, LLMCAP_EUSAGE, "%s", sw.n_axes == 0
+			      ? "sweep needs at least one --vary KEY=SPEC, or a sweep.vary section in the "
+				"scenario"
+			      : "--warmup is the warm-up of --batch-means K (or sweep.batch_means), which is off");
+		llmcap_sweep_free(&sw);
+		init = 1;
+	}
+	if (init && (rank == 0 || size == 1))
+		fprintf(stderr, "llmcap: %s\n", cat ? err.msg : "out of memory");
 	int bad = init || pre;
 #ifdef LLMCAP_MPI
 	/* every rank goes on, or none does (a rank alone in MPI_Recv would wait forever) */
@@ -374,7 +444,7 @@ int llmcap_cmd_sweep(int argc, char **argv)
 	} else {
 		if (!quiet)
 			fprintf(stderr, "llmcap: sweep of %zu points x %ld seeds = %zu runs (%zu already done) "
-					"on %ld %s\n", sw.n_points, seeds, tasks, p.n_done,
+					"on %ld %s\n", sw.n_points, (long)sw.seeds, tasks, p.n_done,
 				size > 1 ? (long)size - 1 : jobs,
 				size > 1 ? "MPI worker ranks" : "threads");
 		p.prog = (struct progress){.on = !quiet && isatty(STDERR_FILENO), .start = now_s(),
@@ -400,8 +470,8 @@ int llmcap_cmd_sweep(int argc, char **argv)
 					"with --resume\n", p.n_done, tasks, journal_path);
 			llmcap_sweep_journal_close(p.journal, false);
 			rc = 130;
-		} else if (llmcap_h5_write_sweep(out, force || resume, &sw, p.metrics, p.digests, cmdline,
-						 &err) != 0) {
+		} else if (llmcap_h5_write_sweep(out, force || resume, &sw, p.metrics, p.digests, p.journal,
+						 cmdline, &err) != 0) {
 			fprintf(stderr, "llmcap: %s (the runs are kept in %s)\n", err.msg, journal_path);
 			llmcap_sweep_journal_close(p.journal, false);
 		} else {
@@ -409,8 +479,8 @@ int llmcap_cmd_sweep(int argc, char **argv)
 			if (!quiet) {
 				fprintf(stderr, "llmcap: %zu runs in %.2f s wall time (%.2f runs/s)\n",
 					p.n_done - before, wall, (double)(p.n_done - before) / fmax(wall, 1e-9));
-				printf("sweep: %zu points x %ld seeds written to %s (/runs, /points)\n",
-				       sw.n_points, seeds, out);
+				printf("sweep: %zu points x %ld seeds written to %s (/runs, /points%s)\n",
+				       sw.n_points, (long)sw.seeds, out, sw.timeseries ? ", /timeseries" : "");
 			}
 			rc = 0;
 		}

@@ -237,8 +237,9 @@ SWK="--vary workload.rate=30:40:10/s --seeds 6 --set horizon=20min"
 "$LLMCAP" sweep "$MD1" $SWK --jobs 1 -o "$T/k.h5" >/dev/null 2>&1 &
 pid=$!
 i=0
-# header 32 bytes, a record (3 + 31 metrics) x 8: kill once two runs are in
-while [ "$(stat -c %s "$T/k.h5.partial" 2>/dev/null || echo 0)" -lt 576 ] && [ $i -lt 3000 ]; do
+# header 32 bytes, a record (task, digest, series length, 31 metrics, checksum) x 8: kill once
+# two runs are in
+while [ "$(stat -c %s "$T/k.h5.partial" 2>/dev/null || echo 0)" -lt 592 ] && [ $i -lt 3000 ]; do
 	sleep 0.02; i=$((i + 1))
 done
 kill -KILL "$pid"
@@ -253,6 +254,82 @@ table "$T/full.h5" >"$T/full.txt"
 table "$T/k.h5" >"$T/k.txt"
 [ -s "$T/full.txt" ] && cmp -s "$T/full.txt" "$T/k.txt" && ok || ko "a resumed sweep differs from an uninterrupted one"
 [ -e "$T/k.h5.partial" ] && ko "a resumed sweep left its journal" || ok
+
+# a sweep declared in the scenario file gives the same table as the same sweep on the command
+# line; command-line options override it or add to it
+{ cat "$MD1"; printf 'sweep:\n  seeds: 3\n  sets:\n    slots: [1, 2]\n  vary:\n    workload.rate: 20:40:10/s\n    pools.p.max_num_seqs: "@slots"\n'; } >"$T/swfile.yaml"
+expect_ok "sweep from file" "sweep: 6 points x 3 seeds written to" -- \
+	"$LLMCAP" sweep "$T/swfile.yaml" --set horizon=30s --jobs 2 -o "$T/swf.h5"
+table "$T/swf.h5" >"$T/swf.txt"
+[ -s "$T/swf.txt" ] && cmp -s "$T/sw1.txt" "$T/swf.txt" && ok || ko "a sweep from the file differs from the same sweep on the command line"
+expect_ok "sweep file override" "sweep: 3 points x 1 seeds written to" -- \
+	"$LLMCAP" sweep "$T/swfile.yaml" --set horizon=30s --seeds 1 --vary pools.p.max_num_seqs=4 -o "$T/swo.h5"
+expect_ok "sweep file add" "sweep: 42 points x 1 seeds" -- \
+	"$LLMCAP" sweep "$T/swfile.yaml" --set horizon=30s --seeds 1 --vary pools.p.router=@all -o "$T/swa.h5"
+# bad input in the file: its place, and no output
+{ cat "$MD1"; printf 'sweep:\n  vary:\n    pools.p.dtype: "@fast"\n'; } >"$T/swbad1.yaml"
+expect_err "sweep unknown set" "$T/swbad1.yaml:29:5: sweep.vary.pools.p.dtype: no set named '@fast'" -- \
+	"$LLMCAP" sweep "$T/swbad1.yaml" -o "$T/x.h5"
+{ cat "$MD1"; printf 'sweep:\n  vary:\n    workload.rate: 1:x:2\n'; } >"$T/swbad2.yaml"
+expect_err "sweep bad range in file" "$T/swbad2.yaml:29:20: sweep.vary.workload.rate: --vary workload.rate=1:x:2: a range" -- \
+	"$LLMCAP" sweep "$T/swbad2.yaml" -o "$T/x.h5"
+{ cat "$MD1"; printf 'sweep:\n  seeds: many\n'; } >"$T/swbad3.yaml"
+expect_err "sweep seeds in file" "$T/swbad3.yaml:28:10: sweep.seeds: 'many' is not valid" -- \
+	"$LLMCAP" sweep "$T/swbad3.yaml" -o "$T/x.h5"
+expect_err "sweep no axes" "sweep needs at least one --vary KEY=SPEC, or a sweep.vary section" -- \
+	"$LLMCAP" sweep "$MD1" -o "$T/x.h5"
+[ -e "$T/x.h5" ] || [ -e "$T/x.h5.partial" ] && ko "a refused sweep left a file" || ok
+# a scenario's sweep section changes nothing in a run
+"$LLMCAP" run "$MD1" --set horizon=30s | grep 'run digest' >"$T/d_md1"
+"$LLMCAP" run "$T/swfile.yaml" --set horizon=30s | grep 'run digest' >"$T/d_swf"
+[ -s "$T/d_md1" ] && cmp -s "$T/d_md1" "$T/d_swf" && ok || ko "the sweep section changed a run"
+# batch means: options checked before anything runs
+expect_err "batch means 1" "--batch-means '1': expected a number of batches from 2" -- \
+	"$LLMCAP" sweep "$MD1" --vary seed=1,2 --batch-means 1 -o "$T/x.h5"
+expect_err "batch too short" "are shorter than output.timeseries_interval" -- \
+	"$LLMCAP" sweep "$MD1" --vary seed=1,2 --batch-means 10 -o "$T/x.h5"
+expect_err "warmup too long" "--warmup 3min: leaves nothing of the 2min horizon" -- \
+	"$LLMCAP" sweep "$MD1" --vary seed=1,2 --batch-means 2 --warmup 3min -o "$T/x.h5"
+# per-run time series, killed mid-sweep and resumed: the same file as an uninterrupted sweep
+SWT="--vary workload.rate=30:40:10/s --seeds 6 --set horizon=20min --timeseries --batch-means 4"
+fulltable() { h5dump -d /runs -d /points -g /timeseries "$1" | tail -n +2; }
+"$LLMCAP" sweep "$MD1" $SWT --jobs 2 -o "$T/tfull.h5" >/dev/null 2>&1
+"$LLMCAP" sweep "$MD1" $SWT --jobs 1 -o "$T/tk.h5" >/dev/null 2>&1 &
+pid=$!
+i=0
+# a record with 20 samples: (35 + 1 words) x 8 + 20 x 80 bytes = 1888 (+ 8 batch-means pairs):
+# kill once two are in
+while [ "$(stat -c %s "$T/tk.h5.partial" 2>/dev/null || echo 0)" -lt 4200 ] && [ $i -lt 3000 ]; do
+	sleep 0.02; i=$((i + 1))
+done
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+[ -e "$T/tk.h5" ] && ko "time-series sweep finished before it was killed: make it longer" || ok
+"$LLMCAP" sweep "$MD1" $SWT --jobs 2 --resume -o "$T/tk.h5" >/dev/null 2>"$T/tresume.err" && ok \
+	|| { ko "time-series sweep --resume failed"; cat "$T/tresume.err"; }
+grep -qE '= 12 runs \(([1-9][0-9]*) already done\)' "$T/tresume.err" && ok \
+	|| { ko "time-series resume redid every run"; cat "$T/tresume.err"; }
+fulltable "$T/tfull.h5" >"$T/tfull.txt"
+fulltable "$T/tk.h5" >"$T/tk.txt"
+grep -qF 'GROUP "point_000001"' "$T/tfull.txt" && grep -qF 'DATASET "replicate_5"' "$T/tfull.txt" && ok \
+	|| ko "no per-run time series in the sweep file"
+[ -s "$T/tfull.txt" ] && cmp -s "$T/tfull.txt" "$T/tk.txt" && ok || ko "a resumed time-series sweep differs"
+
+# llmcap run --batch-means: a table beside the report; the run itself is unchanged
+expect_ok "run batch means" "batch means: 4 batches of 25s after a warm-up of 25s" -- \
+	"$LLMCAP" run "$MD1" --set horizon=125s --set output.timeseries_interval=1s --batch-means 4
+grep -qE '^  c_queue_mean_s +[0-9.e-]+ \+- [0-9.e-]+' "$T/out" && ok || { ko "run --batch-means: no queue line"; cat "$T/out"; }
+grep 'run digest' "$T/out" >"$T/bm_d1"
+"$LLMCAP" run "$MD1" --set horizon=125s --set output.timeseries_interval=1s | grep 'run digest' >"$T/bm_d2"
+[ -s "$T/bm_d1" ] && cmp -s "$T/bm_d1" "$T/bm_d2" && ok || ko "--batch-means changed the run"
+expect_err "run batch means json" "--batch-means prints a table beside the text report" -- \
+	"$LLMCAP" run "$MD1" --batch-means 4 --json
+expect_err "warmup alone" "--warmup is the warm-up of --batch-means K, which is not given" -- \
+	"$LLMCAP" run "$MD1" --warmup 10s
+expect_err "sweep warmup alone" "--warmup is the warm-up of --batch-means K (or sweep.batch_means), which is off" -- \
+	"$LLMCAP" sweep "$MD1" --vary seed=1,2 --warmup 10s -o "$T/x.h5"
+expect_err "run batch too short" "batches of 10.91s (horizon 2min, warm-up 10.91s) are shorter" -- \
+	"$LLMCAP" run "$MD1" --batch-means 10
 
 # plan: the hand-computed smallest fleets (tests/data/plan-linear.yaml), ranked by cost then GPUs
 expect_ok "plan" "best #1 pools.p.max_num_seqs=16: 1 GPUs on 1 server" -- \

@@ -1,5 +1,7 @@
 #!/bin/sh
-# llmcap-mpi under mpirun writes the same sweep table as the threaded program, bit for bit.
+# llmcap-mpi under mpirun (-n 2, and -n 3 and -n 4 oversubscribed) writes the same sweep table
+# as the threaded program, bit for bit, with per-run time series too; an MPI sweep killed
+# mid-way resumes under mpirun to the same file.
 # usage: mpi.sh PATH/TO/llmcap PATH/TO/llmcap-mpi SOURCE_DIR
 # Compared: the /runs and /points datasets as h5dump prints them; the root attribute
 # command_line differs (it names the program and its options) and is left out.
@@ -22,7 +24,7 @@ table() { h5dump -d /runs -d /points "$1" | tail -n +2; }
 SW="$SRC/tests/data/md1.yaml --vary workload.rate=20:40:10/s --vary pools.p.max_num_seqs=1,2 --seeds 3 --set horizon=30s"
 "$LLMCAP" sweep $SW --jobs 2 -o "$T/serial.h5" -q || { echo "FAIL: serial sweep"; exit 1; }
 table "$T/serial.h5" >"$T/serial.txt"
-for n in 2 3; do
+for n in 2 3 4; do
 	if env "$MPI_ENV" mpirun -x ASAN_OPTIONS -n $n --oversubscribe "$LLMCAP_MPI" sweep $SW -o "$T/mpi$n.h5" >"$T/mpi$n.log" 2>&1; then
 		table "$T/mpi$n.h5" >"$T/mpi$n.txt"
 		if [ -s "$T/serial.txt" ] && cmp -s "$T/serial.txt" "$T/mpi$n.txt"; then
@@ -34,6 +36,47 @@ for n in 2 3; do
 		echo "FAIL: mpirun -n $n exited $?"; cat "$T/mpi$n.log"; fail=1
 	fi
 done
+# per-run time series (variable-length messages) and batch means: the same file under MPI
+SWT="$SRC/tests/data/md1.yaml --vary workload.rate=20:40:20/s --seeds 2 --set horizon=2min --set output.timeseries_interval=10s --timeseries --batch-means 3"
+full() { h5dump -d /runs -d /points -g /timeseries "$1" | tail -n +2; }
+"$LLMCAP" sweep $SWT --jobs 2 -o "$T/ts.h5" -q || { echo "FAIL: serial time-series sweep"; exit 1; }
+full "$T/ts.h5" >"$T/ts.txt"
+if env "$MPI_ENV" mpirun -x ASAN_OPTIONS -n 3 --oversubscribe "$LLMCAP_MPI" sweep $SWT -o "$T/tsm.h5" >"$T/tsm.log" 2>&1 \
+	&& full "$T/tsm.h5" >"$T/tsm.txt" && grep -qF 'DATASET "replicate_1"' "$T/ts.txt" && cmp -s "$T/ts.txt" "$T/tsm.txt"; then
+	echo "ok: mpirun -n 3 gives the threaded time series"
+else
+	echo "FAIL: mpirun -n 3 time series differ from the threaded sweep"; cat "$T/tsm.log"; fail=1
+fi
+# killed mid-sweep (mpirun gets SIGTERM and ends every rank), then resumed under mpirun: the
+# same table as an uninterrupted run, without redoing the runs the journal kept
+SWK="$SRC/tests/data/md1.yaml --vary workload.rate=30:40:10/s --seeds 10 --set horizon=2h --timeseries"
+"$LLMCAP" sweep $SWK --jobs 2 -o "$T/kfull.h5" -q || { echo "FAIL: serial sweep to resume against"; exit 1; }
+env "$MPI_ENV" mpirun -x ASAN_OPTIONS -n 2 --oversubscribe "$LLMCAP_MPI" sweep $SWK -o "$T/k.h5" >"$T/k.log" 2>&1 &
+pid=$!
+i=0
+# header 32 bytes; a record (36 words + 120 samples of 80 bytes) 9888 bytes: two are in
+while [ "$(stat -c %s "$T/k.h5.partial" 2>/dev/null || echo 0)" -lt 19808 ] && [ $i -lt 3000 ]; do
+	sleep 0.02; i=$((i + 1))
+done
+kill -TERM "$pid"
+wait "$pid" 2>/dev/null
+if [ -e "$T/k.h5" ]; then
+	echo "FAIL: the MPI sweep finished before it was killed: make it longer"; fail=1
+elif [ ! -s "$T/k.h5.partial" ]; then
+	echo "FAIL: the killed MPI sweep left no journal"; cat "$T/k.log"; fail=1
+elif env "$MPI_ENV" mpirun -x ASAN_OPTIONS -n 2 --oversubscribe "$LLMCAP_MPI" sweep $SWK --resume -o "$T/k.h5" >"$T/kr.log" 2>&1; then
+	full "$T/kfull.h5" >"$T/kfull.txt"
+	full "$T/k.h5" >"$T/k.txt"
+	if ! grep -qE '= 20 runs \(([1-9][0-9]*) already done\)' "$T/kr.log"; then
+		echo "FAIL: the MPI resume redid every run"; cat "$T/kr.log"; fail=1
+	elif [ -s "$T/kfull.txt" ] && cmp -s "$T/kfull.txt" "$T/k.txt" && [ ! -e "$T/k.h5.partial" ]; then
+		echo "ok: mpirun -n 2 killed mid-sweep and resumed gives the uninterrupted file"
+	else
+		echo "FAIL: the resumed MPI sweep differs from the uninterrupted one"; fail=1
+	fi
+else
+	echo "FAIL: mpirun --resume exited $?"; cat "$T/kr.log"; fail=1
+fi
 # an error before any run stops every rank (none waits forever)
 if env "$MPI_ENV" mpirun -x ASAN_OPTIONS -n 2 --oversubscribe "$LLMCAP_MPI" sweep $SW -o "$T/serial.h5" >"$T/err.log" 2>&1; then
 	echo "FAIL: mpirun sweep overwrote an existing file"; fail=1

@@ -96,5 +96,36 @@ with tempfile.TemporaryDirectory() as tmp:
                         capture_output=True, text=True)
     check(rc.returncode == 1 and "bad.h5" in rc.stderr, "report.py on a bad file")
 
+    # a sweep file: tables and per-run time series in DataFrames
+    sw = Path(tmp) / "sweep.h5"
+    args = [llmcap, "sweep", str(src / "tests" / "data" / "md1.yaml"), "--vary", "workload.rate=20/s,40/s",
+            "--vary", "pools.p.engine=vllm",
+            "--seeds", "2", "--set", "horizon=30s", "--set", "output.timeseries_interval=5s",
+            "--timeseries", "--batch-means", "2", "-o", str(sw), "-q"]
+    rc = subprocess.run(args, capture_output=True, text=True)
+    check(rc.returncode == 0, f"sweep exit {rc.returncode}: {rc.stderr}")
+    s = lr.load_sweep(sw)
+    check(s.keys == ["workload.rate", "pools.p.engine"], f"sweep keys in axis order: {s.keys}")
+    check(len(s.runs) == 4 and len(s.points) == 2, "sweep rows")
+    check(list(s.points["workload.rate"]) == ["20/s", "40/s"], "varied values as text")
+    check("c_queue_mean_s_bm_ci95" in s.runs.columns, "batch-means columns")
+    ts = s.timeseries
+    check(ts is not None and len(ts) == 4 * 6, "6 samples of 5 s per run")
+    if ts is not None:
+        check(set(ts["pool"]) == {"p"}, "pool names in the time series")
+        check(list(ts.groupby(["point", "replicate"]).size()) == [6] * 4, "rows per run")
+        check(list(ts.drop_duplicates("point")["workload.rate"]) == ["20/s", "40/s"], "point values")
+        # the arrivals of each run's series add up to what /runs counts
+        arr = ts.groupby(["point", "replicate"])["arrivals"].sum().to_numpy()
+        done = (s.runs["c_completed"] + s.runs["c_rejected"] + s.runs["c_unfinished"]
+                + s.runs["c_spilled"]).to_numpy()
+        check((arr == done).all(), f"time-series arrivals {arr} vs /runs {done}")
+        check(list(ts.query("point == 1 and replicate == 1")["seed"].unique()) == [2], "seed column")
+    try:
+        lr.load_sweep(h5)
+        check(False, "load_sweep on a run file")
+    except ValueError as e:
+        check("not a sweep file" in str(e), "load_sweep message")
+
 print(f"{passes} passed, {failures} failed")
 sys.exit(1 if failures else 0)

@@ -384,6 +384,90 @@ static void traffic_forms_round_trip(void **state)
 	llmcap_scenario_free(&b);
 }
 
+/* The sweep section: vary SPECs and sets as lists or text, kept in order, replaced in place by
+ * a later entry of the same key, removed by null; bad input names FILE:LINE:COLUMN. */
+static void sweep_section(void **state)
+{
+	(void)state;
+	char text[2048];
+	snprintf(text, sizeof text, "%s%s", base_yaml,
+		 "sweep:\n"
+		 "  seeds: 3\n"
+		 "  vary:\n"
+		 "    workload.rate: log:1:100:3/s\n"
+		 "    pools.main.dtype: [bf16, fp8]\n"
+		 "    hardware.gpu: \"@big\"\n"
+		 "  sets:\n"
+		 "    big: [h100-sxm-80gb, h200-141gb]\n");
+	struct llmcap_scenario sc;
+	struct llmcap_error err = {0};
+	const char *over[] = {"sweep.seeds=5", "sweep.vary={pools.main.dtype: [fp8, int4-awq]}",
+			      "sweep.vary={hardware.gpu: null}"};
+	if (load_text(text, over, 3, &sc, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(sc.sweep.seeds, 5);
+	assert_int_equal(sc.sweep.n_vary, 2);
+	assert_string_equal(sc.sweep.vary[0].name, "workload.rate");
+	assert_string_equal(sc.sweep.vary[0].spec, "log:1:100:3/s");
+	assert_string_equal(sc.sweep.vary[1].spec, "fp8,int4-awq");
+	assert_int_equal(sc.sweep.n_sets, 1);
+	assert_string_equal(sc.sweep.sets[0].spec, "h100-sxm-80gb,h200-141gb");
+	assert_contains(sc.sweep.vary[0].where, ":15:5");
+	assert_int_equal(sc.sweep.warmup, -1);
+	/* llmcap config writes the section back in a form that loads to the same sweep */
+	char *yaml = NULL;
+	size_t ylen = 0;
+	FILE *mf = open_memstream(&yaml, &ylen);
+	llmcap_scenario_write_yaml(&sc, mf, true);
+	fclose(mf);
+	struct llmcap_scenario back;
+	if (load_text(yaml, NULL, 0, &back, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(back.sweep.seeds, 5);
+	assert_int_equal(back.sweep.n_vary, 2);
+	assert_int_equal(back.sweep.n_sets, 1);
+	for (size_t i = 0; i < 2; i++) {
+		assert_string_equal(back.sweep.vary[i].name, sc.sweep.vary[i].name);
+		assert_string_equal(back.sweep.vary[i].spec, sc.sweep.vary[i].spec);
+	}
+	assert_string_equal(back.sweep.sets[0].spec, sc.sweep.sets[0].spec);
+	assert_contains(yaml, "    big: [h100-sxm-80gb, h200-141gb]\n");
+	free(yaml);
+	llmcap_scenario_free(&back);
+	llmcap_scenario_free(&sc);
+
+	static const struct {
+		const char *yaml, *expect;
+	} bad[] = {
+		{"sweep:\n  vary:\n    workload.rate: 1:x:2\n",
+		 ":14:20: sweep.vary.workload.rate: --vary workload.rate=1:x:2: a range is START:STOP:STEP"},
+		{"sweep:\n  vary:\n    workload.rate: []\n", ":14:5: sweep.vary.workload.rate: an empty list"},
+		{"sweep:\n  vary:\n    workload.rate: [1/s, {a: 1}]\n",
+		 ":14:5: sweep.vary.workload.rate[1]: expected a value of 1 to 63 characters without commas, got a mapping"},
+		{"sweep:\n  vary:\n    workload.rate: {a: 1}\n",
+		 ":14:5: sweep.vary.workload.rate: expected a list or a SPEC, got a mapping"},
+		{"sweep:\n  vary: [workload.rate]\n", ":13:3: sweep.vary: expected a mapping of keys"},
+		{"sweep:\n  vary:\n    work/load: 1,2\n", ":14:5: sweep.vary: 'work/load' may only hold"},
+		{"sweep:\n  sets:\n    gpus: [a, b]\n", ":14:5: sweep.sets: 'gpus' is a built-in set"},
+		{"sweep:\n  sets:\n    a.b: [a, b]\n", ":14:5: sweep.sets: 'a.b' may only hold letters"},
+		{"sweep:\n  sets:\n    mine: a,b\n", ":14:11: sweep.sets.mine: expected a list of values"},
+		{"sweep:\n  sets:\n    mine: [a, \"@b\"]\n", "a set cannot name another set), got '@b'"},
+		{"sweep:\n  vary:\n    x: [\"a,b\"]\n", ":14:10: sweep.vary.x[0]: expected a value of 1 to 63 characters without commas, got 'a,b'"},
+		{"sweep:\n  seeds: 0\n", ":13:10: sweep.seeds: '0' is not valid; expected an integer >= 1"},
+		{"sweep:\n  batch_means: 1001\n", "sweep.batch_means: '1001' is not valid"},
+		{"sweep:\n  warmup: 5\n", ":13:11: sweep.warmup: '5' is not valid; expected a duration"},
+		{"sweep:\n  zap: true\n", ":13:3: unknown key 'zap' in sweep; valid keys: vary, sets, zip"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(text, sizeof text, "%s%s", base_yaml, bad[i].yaml);
+		memset(&err, 0, sizeof err);
+		if (load_text(text, NULL, 0, &sc, &err) == 0)
+			fail_msg("accepted: %s", bad[i].yaml);
+		assert_contains(err.msg, "/tmp/scenario.yaml_____");
+		assert_contains(err.msg, bad[i].expect);
+	}
+}
+
 /* docs/scenario.md carries the generated field reference; it must not drift. */
 static void schema_doc_is_current(void **state)
 {
@@ -471,6 +555,7 @@ int main(void)
 		cmocka_unit_test(resolved_yaml_round_trips),
 		cmocka_unit_test(traffic_forms_round_trip),
 		cmocka_unit_test(schema_doc_is_current),
+		cmocka_unit_test(sweep_section),
 		cmocka_unit_test(dist_means),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -222,6 +222,18 @@ struct llmcap_price_cfg {
 	char from[LLMCAP_NAME_MAX]; /* a price catalog entry that sets both, or "" */
 };
 
+/* A sweep declared in the scenario file (docs/sweeps.md): `sweep.vary` maps a key path to a
+ * SPEC exactly as `--vary KEY=SPEC` takes it (a list given as YAML is joined with commas), and
+ * `sweep.sets` maps a set name to a list of values that a SPEC names as `@NAME`. A scenario's
+ * sweep section changes nothing in a run; `llmcap sweep` reads it. */
+#define LLMCAP_SWEEP_SPEC_MAX 1024
+#define LLMCAP_SWEEP_FILE_MAX 16
+struct llmcap_sweep_entry {
+	char name[128];                   /* a key path (vary) or a set name (sets) */
+	char where[160];                  /* FILE:LINE:COLUMN of the entry, for later errors */
+	char spec[LLMCAP_SWEEP_SPEC_MAX]; /* vary: the SPEC; sets: the values, comma-separated */
+};
+
 /* How the engine advances replicas: fast takes runs of decode-only steps in one go, with results
  * identical to exact, which takes one event per step (the reference; docs/performance.md). */
 enum llmcap_engine_mode { LLMCAP_ENGINE_FAST = 0, LLMCAP_ENGINE_EXACT = 1 };
@@ -281,6 +293,17 @@ struct llmcap_scenario {
 		enum llmcap_percentiles percentiles;
 		double percentile_error; /* streaming: relative error bound */
 	} output;
+	struct {
+		struct llmcap_sweep_entry vary[LLMCAP_SWEEP_FILE_MAX];
+		size_t n_vary;
+		struct llmcap_sweep_entry sets[LLMCAP_SWEEP_FILE_MAX];
+		size_t n_sets;
+		bool zip;
+		int64_t seeds;
+		int64_t batch_means;     /* batches per run for batch-means intervals; 0 = off */
+		llmcap_time warmup;      /* before the first batch; -1 = auto (one batch's length) */
+		bool timeseries;         /* per-run pool time series in the sweep file */
+	} sweep;
 };
 
 /* Sets every field to its schema default (maps empty). */
@@ -357,6 +380,14 @@ int llmcap_profile_parse(const char *text, const char *name, double *hours, size
 const char *llmcap_builtin_profile(enum llmcap_diurnal_shape shape);
 const char *llmcap_diurnal_shape_name(enum llmcap_diurnal_shape shape);
 const char *llmcap_arrival_name(enum llmcap_arrival_kind kind);
+
+/* The closed set of values a key path accepts (for `--vary KEY=@all`): an enum's names, false
+ * and true for a boolean, or the entry names of the catalog a key refers to (hardware.gpu,
+ * pools.NAME.model, pools.NAME.engine, cost.api.prices.NAME.from). Stores at most `max` pointers
+ * (into static tables or the catalog) and returns their count; 0 when the key takes open values
+ * (numbers, free text); -1 when the path is not a key of the schema. */
+int llmcap_schema_key_values(const char *key, const struct llmcap_catalog *cat,
+			     const char **names, size_t max);
 
 const char *llmcap_dtype_name(enum llmcap_dtype d);
 const char *llmcap_router_name(enum llmcap_router r);

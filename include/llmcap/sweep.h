@@ -25,9 +25,31 @@
 
 struct llmcap_sweep_axis {
 	char key[LLMCAP_SWEEP_KEY_MAX];       /* dotted path, as for --set */
-	char spec[256];                       /* as given, for the file's attributes */
-	char (*values)[LLMCAP_SWEEP_VALUE_MAX]; /* YAML scalars */
+	char spec[LLMCAP_SWEEP_SPEC_MAX];     /* as given, for the file's attributes */
+	char (*values)[LLMCAP_SWEEP_VALUE_MAX]; /* YAML scalars; "@NAME" until llmcap_sweep_init
+						 * expands named sets */
 	size_t n;
+	char where[160];                      /* FILE:LINE:COLUMN of a sweep.vary entry; "" for
+					       * --vary */
+};
+
+/* What the command line says; the rest comes from the scenario's sweep section. */
+struct llmcap_sweep_options {
+	int64_t seeds;        /* 0: sweep.seeds */
+	int zip;              /* -1: sweep.zip; 0, 1 */
+	int64_t batch_means;  /* -1: sweep.batch_means; 0: off; else K >= 2 */
+	llmcap_time warmup;   /* LLMCAP_SWEEP_UNSET: sweep.warmup; -1: auto */
+	int timeseries;       /* -1: sweep.timeseries; 0, 1 */
+	bool no_file_axes;    /* leave sweep.vary out (plan: candidates come from --vary only) */
+};
+#define LLMCAP_SWEEP_UNSET INT64_MIN
+#define LLMCAP_SWEEP_OPTIONS_FROM_FILE                                                            \
+	{.seeds = 0, .zip = -1, .batch_means = -1, .warmup = LLMCAP_SWEEP_UNSET, .timeseries = -1}
+
+/* A run's pool time series (rows with replica = -1), for --timeseries. */
+struct llmcap_sweep_series {
+	struct llmcap_sample_row *rows;
+	size_t n, cap;
 };
 
 struct llmcap_sweep {
@@ -39,6 +61,11 @@ struct llmcap_sweep {
 	bool zip;
 	size_t n_points;
 	int64_t seeds;                        /* replications per point, >= 1 */
+	int64_t batch_means;                  /* batches per run, 0 = off */
+	llmcap_time warmup;                   /* -1: auto */
+	bool timeseries;                      /* keep each run's pool time series */
+	llmcap_time ts_interval;              /* their sampling interval (the base scenario's) */
+	size_t n_summary_metrics;             /* the first metrics; batch-means pairs follow */
 	size_t n_metrics;
 	char (*metric_names)[LLMCAP_SWEEP_METRIC_MAX];
 	uint64_t *point_seed;                 /* each point's scenario seed (replicate k adds k) */
@@ -51,12 +78,16 @@ struct llmcap_sweep {
  * "log:start:stop:n" (n values, geometric). */
 int llmcap_sweep_parse_axis(const char *arg, struct llmcap_sweep_axis *ax, struct llmcap_error *err);
 
-/* Sets up a sweep from parsed axes (moved into sw): counts the points, loads every point's
- * scenario once to check it (nothing runs until every point is valid) and names the metrics.
- * Free with llmcap_sweep_free. */
+/* Sets up a sweep: the axes of the scenario's sweep.vary, then the given (command-line) axes,
+ * each replacing a file axis of the same key in its place or added after them; named sets
+ * (@gpus, @models, @engines, @prices, @all, @NAME of sweep.sets) expanded; options from opt
+ * where set, else from the scenario (opt NULL: all from the scenario). Counts the points, loads
+ * every point's scenario once to check it (nothing runs until every point is valid) and names
+ * the metrics. Takes the given axes' values in every case. Free with llmcap_sweep_free. */
 int llmcap_sweep_init(struct llmcap_sweep *sw, const char *file, const char *const *sets,
-		      size_t n_sets, const struct llmcap_sweep_axis *axes, size_t n_axes, bool zip,
-		      int64_t seeds, const struct llmcap_catalog *cat, struct llmcap_error *err);
+		      size_t n_sets, struct llmcap_sweep_axis *axes, size_t n_axes,
+		      const struct llmcap_sweep_options *opt, const struct llmcap_catalog *cat,
+		      struct llmcap_error *err);
 void llmcap_sweep_free(struct llmcap_sweep *sw);
 
 static inline size_t llmcap_sweep_tasks(const struct llmcap_sweep *sw)
@@ -71,11 +102,12 @@ size_t llmcap_sweep_value_index(const struct llmcap_sweep *sw, size_t point, siz
 int llmcap_sweep_scenario(const struct llmcap_sweep *sw, size_t task, const struct llmcap_catalog *cat,
 			  struct llmcap_scenario *sc, struct llmcap_error *err);
 
-/* Runs one task: metrics (n_metrics doubles, NAN where undefined) and the run digest.
- * Thread-safe. Returns -LLMCAP_ECANCELED when *cancel was set. */
+/* Runs one task: metrics (n_metrics doubles, NAN where undefined) and the run digest; with
+ * sw->timeseries and ts not NULL, the pool time series into ts (emptied first, grown as
+ * needed). Thread-safe. Returns -LLMCAP_ECANCELED when *cancel was set. */
 int llmcap_sweep_run_task(const struct llmcap_sweep *sw, size_t task, const struct llmcap_catalog *cat,
 			  const volatile sig_atomic_t *cancel, double *metrics, uint64_t *digest,
-			  struct llmcap_error *err);
+			  struct llmcap_sweep_series *ts, struct llmcap_error *err);
 
 /* The summary metrics of one simulation, in the order of llmcap_sweep's metric_names (the
  * scenario must have the base's classes and pools). */
@@ -89,7 +121,8 @@ void llmcap_mean_ci95(const double *x, size_t n, size_t stride, double *mean, do
 
 /* ---- the journal: completed tasks, appended as they finish, for --resume ----
  * A header (magic, the sweep's hash, task and metric counts) then one record per task: index,
- * digest, metrics, and an FNV-1a checksum of the record; a torn last record is dropped. */
+ * digest, the number of time-series words, metrics, the time-series rows (80 bytes each), and
+ * an FNV-1a checksum of the record; a torn last record is dropped. */
 struct llmcap_sweep_journal;
 /* Opens (resume: reads and keeps the records of the same sweep, marking done[] and filling
  * metrics/digests; otherwise: starts empty, replacing an older journal). */
@@ -97,14 +130,20 @@ int llmcap_sweep_journal_open(struct llmcap_sweep_journal **out, const char *pat
 			      const struct llmcap_sweep *sw, bool resume, bool *done, double *metrics,
 			      uint64_t *digests, size_t *n_done, struct llmcap_error *err);
 int llmcap_sweep_journal_append(struct llmcap_sweep_journal *j, size_t task, uint64_t digest,
-				const double *metrics, struct llmcap_error *err);
+				const double *metrics, const struct llmcap_sweep_series *ts,
+				struct llmcap_error *err);
+/* Reads back the time series a record of the task holds (ts->n = 0 when none). */
+int llmcap_sweep_journal_series(struct llmcap_sweep_journal *j, size_t task,
+				struct llmcap_sweep_series *ts, struct llmcap_error *err);
 /* Closes; remove: delete the file (the sweep's result is safely written). */
 void llmcap_sweep_journal_close(struct llmcap_sweep_journal *j, bool remove);
 
 /* Writes /runs (one row per task) and /points (mean and ci95 per metric and point), with the
- * sweep's definition as attributes, atomically (temp + rename). */
+ * sweep's definition as attributes, and with sw->timeseries each run's pool time series (read
+ * from the journal) under /timeseries, atomically (temp + rename). */
 int llmcap_h5_write_sweep(const char *target, bool force, const struct llmcap_sweep *sw,
-			  const double *metrics, const uint64_t *digests, const char *command_line,
+			  const double *metrics, const uint64_t *digests,
+			  struct llmcap_sweep_journal *journal, const char *command_line,
 			  struct llmcap_error *err);
 
 #endif
