@@ -123,13 +123,16 @@ static int attr_int(hid_t loc, const char *name, int64_t v)
 
 /* ---- tables ---- */
 
-static hid_t packet_table(hid_t loc, const char *name, hid_t type)
+static hid_t packet_table(hid_t loc, const char *name, hid_t type, int64_t level)
 {
 	hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-	/* byte shuffle then deflate 1: the per-request table of a month is ~180 MB raw, and
-	 * deflate 4 alone took half of a month's run; shuffled, level 1 compresses as well */
-	H5Pset_shuffle(dcpl);
-	H5Pset_deflate(dcpl, 1);
+	/* byte shuffle then deflate (output.compression, default 1): the per-request table of a
+	 * month is ~180 MB raw, and deflate 4 alone took half of a month's run; shuffled, level 1
+	 * compresses as well. Level 0 skips both: zlib is then out of the run's time. */
+	if (level > 0) {
+		H5Pset_shuffle(dcpl);
+		H5Pset_deflate(dcpl, (unsigned)level);
+	}
 	hid_t t = H5PTcreate(loc, name, type, CHUNK_ROWS, dcpl);
 	H5Pclose(dcpl);
 	return t;
@@ -373,7 +376,7 @@ int llmcap_h5_open(struct llmcap_h5 **out, const char *target, bool force,
 	h->ts_type = sample_type();
 	if (sc->output.requests) {
 		h->req_buf = malloc(BUF_ROWS * sizeof *h->req_buf);
-		h->req_table = packet_table(h->file, "requests", h->req_type);
+		h->req_table = packet_table(h->file, "requests", h->req_type, sc->output.compression);
 		if (!h->req_buf || h->req_table < 0)
 			goto fail;
 		char names[256] = "";
@@ -397,8 +400,10 @@ int llmcap_h5_open(struct llmcap_h5 **out, const char *target, bool force,
 		H5Gclose(g);
 		h->rep_buf = malloc(BUF_ROWS * sizeof *h->rep_buf);
 		h->pool_buf = malloc(BUF_ROWS * sizeof *h->pool_buf);
-		h->ts_replicas = packet_table(h->file, "timeseries/replicas", h->ts_type);
-		h->ts_pools = packet_table(h->file, "timeseries/pools", h->ts_type);
+		h->ts_replicas = packet_table(h->file, "timeseries/replicas", h->ts_type,
+					      sc->output.compression);
+		h->ts_pools = packet_table(h->file, "timeseries/pools", h->ts_type,
+					   sc->output.compression);
 		if (rc || !h->rep_buf || !h->pool_buf || h->ts_replicas < 0 || h->ts_pools < 0)
 			goto fail;
 	}

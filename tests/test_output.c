@@ -43,14 +43,14 @@ static int files_in_dir(void)
 }
 
 /* Runs the reference scenario for `horizon` into path; returns the results and summary. */
-static int run_to(const char *path, bool force, const char *horizon, struct llmcap_results *res,
-		  struct llmcap_summary *sum, struct llmcap_error *err)
+static int run_to_with(const char *path, bool force, const char *horizon, const char *extra,
+		       struct llmcap_results *res, struct llmcap_summary *sum, struct llmcap_error *err)
 {
 	static struct llmcap_scenario sc;
 	char set[64];
 	snprintf(set, sizeof set, "horizon=%s", horizon);
-	const char *sets[] = {set, "output.timeseries_interval=10min"};
-	assert_int_equal(llmcap_scenario_load(&sc, NULL, sets, 2, &cat, err), 0);
+	const char *sets[] = {set, "output.timeseries_interval=10min", extra};
+	assert_int_equal(llmcap_scenario_load(&sc, NULL, sets, extra ? 3 : 2, &cat, err), 0);
 	struct llmcap_h5 *h;
 	struct llmcap_h5_info info = {.command_line = "test", .scenario_yaml = "name: x\n",
 				      .started_at = "2026-01-01T00:00:00Z", .catalog_hash = 1};
@@ -62,6 +62,12 @@ static int run_to(const char *path, bool force, const char *horizon, struct llmc
 	assert_int_equal(llmcap_simulate(&sc, &cat, &sink, res, err), 0);
 	assert_int_equal(llmcap_summarize(res, sum), 0);
 	return llmcap_h5_finish(h, res, sum, err);
+}
+
+static int run_to(const char *path, bool force, const char *horizon, struct llmcap_results *res,
+		  struct llmcap_summary *sum, struct llmcap_error *err)
+{
+	return run_to_with(path, force, horizon, NULL, res, sum, err);
 }
 
 static hsize_t rows(hid_t f, const char *name)
@@ -188,6 +194,50 @@ static void round_trip(void **state)
 	llmcap_results_free(&res);
 }
 
+/* output.compression: level 0 stores the streamed tables without filters, a level > 0 with
+ * the byte shuffle and deflate; the rows read back are the same either way. */
+static int filters_of(hid_t f, const char *name)
+{
+	hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+	hid_t p = H5Dget_create_plist(d);
+	int n = H5Pget_nfilters(p);
+	H5Pclose(p);
+	H5Dclose(d);
+	return n;
+}
+
+static void compression_levels(void **state)
+{
+	(void)state;
+	char p0[128], p6[128];
+	snprintf(p0, sizeof p0, "%s/c0.h5", dir);
+	snprintf(p6, sizeof p6, "%s/c6.h5", dir);
+	struct llmcap_results res;
+	struct llmcap_summary sum;
+	struct llmcap_error err = {0};
+	assert_int_equal(run_to_with(p0, false, "2h", "output.compression=0", &res, &sum, &err), 0);
+	llmcap_summary_free(&sum);
+	llmcap_results_free(&res);
+	assert_int_equal(run_to_with(p6, false, "2h", "output.compression=6", &res, &sum, &err), 0);
+	llmcap_summary_free(&sum);
+	llmcap_results_free(&res);
+	hid_t f0 = H5Fopen(p0, H5F_ACC_RDONLY, H5P_DEFAULT), f6 = H5Fopen(p6, H5F_ACC_RDONLY, H5P_DEFAULT);
+	assert_true(f0 >= 0 && f6 >= 0);
+	assert_int_equal(filters_of(f0, "requests"), 0);
+	assert_int_equal(filters_of(f0, "timeseries/pools"), 0);
+	assert_int_equal(filters_of(f6, "requests"), 2);
+	hsize_t n0, n6;
+	double *a = column(f0, "requests", "e2e_s", &n0), *b = column(f6, "requests", "e2e_s", &n6);
+	assert_true(n0 > 100 && n0 == n6);
+	assert_memory_equal(a, b, n0 * sizeof *a);
+	free(a);
+	free(b);
+	H5Fclose(f0);
+	H5Fclose(f6);
+	unlink(p0);
+	unlink(p6);
+}
+
 static void existing_target_needs_force(void **state)
 {
 	(void)state;
@@ -250,6 +300,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(round_trip),
+		cmocka_unit_test(compression_levels),
 		cmocka_unit_test(existing_target_needs_force),
 		cmocka_unit_test(unwritable_target_is_a_clear_error),
 		cmocka_unit_test(abort_leaves_nothing),

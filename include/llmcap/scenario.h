@@ -292,6 +292,7 @@ struct llmcap_scenario {
 		llmcap_time timeseries_interval;
 		enum llmcap_percentiles percentiles;
 		double percentile_error; /* streaming: relative error bound */
+		int64_t compression;     /* deflate level of the streamed tables, 0: none */
 	} output;
 	struct {
 		struct llmcap_sweep_entry vary[LLMCAP_SWEEP_FILE_MAX];
