@@ -5,8 +5,9 @@
 #
 #   bench/speed.sh [LLMCAP] [RUNS]
 #     LLMCAP  the program (default build/llmcap)
-#     RUNS    which rows: quick (1 day), month (adds 30 days; the default), year (adds 90 and
-#             365 days in fast mode with streaming percentiles and output to a file)
+#     RUNS    which rows: quick (1 day), month (adds 30 days, the Azure conversation trace
+#             replayed 100 times and a 24-replica fleet; the default), year (adds 90 and 365
+#             days in fast mode with streaming percentiles and output to a file)
 # Needs GNU time (/usr/bin/time). Timings are of one run each: run it on an idle machine, and
 # read the CPU column (user + system) where other work shares the cores.
 set -eu
@@ -40,10 +41,19 @@ same "1 day, fast" "1 day, exact steps"
 [ "$RUNS" = quick ] && exit 0
 row "30 days, fast" --set horizon=30d
 row "30 days, fast, -o" --set horizon=30d -o "$TMP/r.h5" --force
+row "30 days, fast, -o, output.compression 0" --set horizon=30d -o "$TMP/r.h5" --force --set output.compression=0
 row "30 days, fast, streaming percentiles" --set horizon=30d --set output.percentiles=streaming
 row "30 days, fast, streaming, -o" --set horizon=30d --set output.percentiles=streaming -o "$TMP/r.h5" --force
 row "30 days, exact steps" --set horizon=30d --exact-steps
 same "30 days, fast" "30 days, exact steps"
+HERE=$(dirname "$0")
+row "Azure conv trace x100 (1.94M requests), fast" "$HERE/azure-conv-100x.yaml"
+FLEET="--set workload.rate=400000/day --set pools.utility.replicas=16 --set pools.reasoning.replicas=8 --set pools.reasoning.dtype=fp8 --set pools.reasoning.tensor_parallel_size=1 --set hardware.gpus_per_server=8 --set hardware.servers=4"
+# shellcheck disable=SC2086
+row "24 replicas, 8x the rate, 2 days, fast" --set horizon=2d $FLEET
+# shellcheck disable=SC2086
+row "24 replicas, 8x the rate, 2 days, exact steps" --set horizon=2d $FLEET --exact-steps
+same "24 replicas, 8x the rate, 2 days, fast" "24 replicas, 8x the rate, 2 days, exact steps"
 [ "$RUNS" = month ] && exit 0
 row "90 days, fast, streaming, -o" --set horizon=90d --set output.percentiles=streaming -o "$TMP/r.h5" --force
 row "365 days, fast, streaming, -o" --set horizon=365d --set output.percentiles=streaming -o "$TMP/r.h5" --force
