@@ -755,6 +755,55 @@ static void hash_ids_share_prefix_blocks(void **state)
 	free(sc);
 }
 
+/* fill: loop replays the first copy's rows from memory: every later copy must be the first one
+ * again, shifted by the copy's length, with the same classes, lengths and hash ids (Mooncake's
+ * sample, with ids; a window that starts past the file's first rows; a speedup). */
+static void looped_copies_repeat_the_window(void **state)
+{
+	(void)state;
+	struct llmcap_scenario *sc = malloc(sizeof *sc);
+	const char *sets[] = {"workload.trace.format=mooncake", "workload.trace.fill=loop",
+			      "workload.trace.start=30s", "workload.trace.speedup=1", "horizon=10h"};
+	for (int sp = 0; sp < 2; sp++) {
+		sets[3] = sp ? "workload.trace.speedup=3" : "workload.trace.speedup=1";
+		scenario(sc, DATA "mooncake_conversation_first2000.jsonl", sets, 5);
+		struct llmcap_replay *rp;
+		struct llmcap_error err = {0};
+		assert_int_equal(llmcap_replay_open(&rp, sc, &err), 0);
+		const struct llmcap_replay_stats *st = llmcap_replay_stats(rp);
+		const size_t n = (size_t)st->window_rows;
+		struct llmcap_replay_row *first = calloc(n, sizeof *first);
+		uint64_t **ids = calloc(n, sizeof *ids);
+		for (int copy = 0; copy < 4; copy++)
+			for (size_t i = 0; i < n; i++) {
+				struct llmcap_replay_row r;
+				assert_int_equal(llmcap_replay_next(rp, &r, &err), 1);
+				if (copy == 0) {
+					first[i] = r;
+					ids[i] = malloc((r.n_hash_ids + 1) * sizeof **ids);
+					memcpy(ids[i], r.hash_ids, r.n_hash_ids * sizeof **ids);
+					continue;
+				}
+				llmcap_time shift = (llmcap_time)llround((double)(copy * st->period) / st->speedup);
+				assert_true(llabs(r.t - (first[i].t + shift)) <= 1);
+				assert_int_equal(r.cls, first[i].cls);
+				assert_int_equal(r.prompt, first[i].prompt);
+				assert_int_equal(r.output, first[i].output);
+				assert_int_equal(r.n_hash_ids, first[i].n_hash_ids);
+				assert_true(r.n_hash_ids > 0);
+				assert_memory_equal(r.hash_ids, ids[i], r.n_hash_ids * sizeof **ids);
+			}
+		assert_int_equal(st->copies, 4);
+		assert_int_equal(st->replayed, 4 * (int64_t)n);
+		for (size_t i = 0; i < n; i++)
+			free(ids[i]);
+		free(ids);
+		free(first);
+		llmcap_replay_close(rp);
+	}
+	free(sc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -772,6 +821,7 @@ int main(void)
 		cmocka_unit_test(replay_rejects_bad_scenarios),
 		cmocka_unit_test(replay_conserves_every_request),
 		cmocka_unit_test(hash_ids_share_prefix_blocks),
+		cmocka_unit_test(looped_copies_repeat_the_window),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

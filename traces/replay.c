@@ -7,6 +7,18 @@
 
 #include "llmcap/trace.h"
 
+/* A row of the window as replayed (fill: loop keeps the first copy's rows in memory). */
+struct cached_row {
+	llmcap_time t; /* trace time */
+	int64_t prompt, output;
+	int cls;
+	size_t ids, n_ids; /* offset and count in cache_ids */
+};
+
+/* The parsed window kept for fill: loop, at most this many bytes: past it, later copies are
+ * read and parsed again (bounded memory whatever the window). */
+#define CACHE_MAX_BYTES ((size_t)64 << 20)
+
 struct llmcap_replay {
 	const struct llmcap_scenario *sc;
 	const struct llmcap_trace_cfg *cfg;
@@ -14,6 +26,13 @@ struct llmcap_replay {
 	llmcap_time base, stop;  /* the window in trace time: [base, stop) */
 	int64_t copy;
 	bool done;
+	/* fill: loop: the first copy's rows, recorded while caching and replayed once cached */
+	struct cached_row *cache;
+	size_t n_cache, cap_cache;
+	uint64_t *cache_ids;
+	size_t n_cache_ids, cap_cache_ids;
+	bool caching, cached;
+	size_t cursor;
 	int model_cls[LLMCAP_TRACE_MODELS_MAX];
 	int default_cls, long_cls;
 	struct llmcap_replay_stats st;
@@ -167,6 +186,7 @@ int llmcap_replay_open(struct llmcap_replay **out, const struct llmcap_scenario 
 		return rc;
 	}
 	st->copies = 1;
+	rp->caching = cfg->fill == LLMCAP_FILL_LOOP;
 	*out = rp;
 	return 0;
 }
@@ -176,7 +196,67 @@ void llmcap_replay_close(struct llmcap_replay *rp)
 	if (!rp)
 		return;
 	llmcap_trace_close(&rp->rd);
+	free(rp->cache);
+	free(rp->cache_ids);
 	free(rp);
+}
+
+static void cache_drop(struct llmcap_replay *rp)
+{
+	free(rp->cache);
+	free(rp->cache_ids);
+	rp->cache = NULL;
+	rp->cache_ids = NULL;
+	rp->n_cache = rp->cap_cache = rp->n_cache_ids = rp->cap_cache_ids = 0;
+	rp->caching = false;
+}
+
+/* Records a replayed row of the first copy; gives up the cache (without error: the copies are
+ * then read again) when it would pass CACHE_MAX_BYTES or memory runs out. */
+static void cache_add(struct llmcap_replay *rp, llmcap_time t, const struct llmcap_replay_row *out)
+{
+	size_t bytes = (rp->n_cache + 1) * sizeof *rp->cache +
+		       (rp->n_cache_ids + out->n_hash_ids) * sizeof *rp->cache_ids;
+	if (bytes > CACHE_MAX_BYTES) {
+		cache_drop(rp);
+		return;
+	}
+	if (rp->n_cache == rp->cap_cache) {
+		size_t cap = rp->cap_cache ? 2 * rp->cap_cache : 1024;
+		struct cached_row *c = realloc(rp->cache, cap * sizeof *c);
+		if (!c) {
+			cache_drop(rp);
+			return;
+		}
+		rp->cache = c;
+		rp->cap_cache = cap;
+	}
+	if (rp->n_cache_ids + out->n_hash_ids > rp->cap_cache_ids) {
+		size_t cap = rp->cap_cache_ids ? 2 * rp->cap_cache_ids : 1024;
+		while (cap < rp->n_cache_ids + out->n_hash_ids)
+			cap *= 2;
+		uint64_t *c = realloc(rp->cache_ids, cap * sizeof *c);
+		if (!c) {
+			cache_drop(rp);
+			return;
+		}
+		rp->cache_ids = c;
+		rp->cap_cache_ids = cap;
+	}
+	if (out->n_hash_ids)
+		memcpy(rp->cache_ids + rp->n_cache_ids, out->hash_ids,
+		       out->n_hash_ids * sizeof *rp->cache_ids);
+	rp->cache[rp->n_cache++] = (struct cached_row){.t = t, .prompt = out->prompt,
+						      .output = out->output, .cls = out->cls,
+						      .ids = rp->n_cache_ids, .n_ids = out->n_hash_ids};
+	rp->n_cache_ids += out->n_hash_ids;
+}
+
+/* A row's time in simulated time: its copy's start plus its offset in the window. */
+static llmcap_time replay_time(const struct llmcap_replay *rp, llmcap_time t)
+{
+	llmcap_time offset = rp->copy * rp->st.period + (t - rp->base);
+	return rp->st.speedup == 1.0 ? offset : (llmcap_time)llround((double)offset / rp->st.speedup);
 }
 
 const struct llmcap_replay_stats *llmcap_replay_stats(const struct llmcap_replay *rp)
@@ -188,6 +268,21 @@ int llmcap_replay_next(struct llmcap_replay *rp, struct llmcap_replay_row *out,
 		       struct llmcap_error *err)
 {
 	struct llmcap_trace_row row;
+	if (rp->cached) {
+		/* fill: loop, a later copy: the first copy's rows again, without parsing */
+		if (rp->cursor == rp->n_cache) {
+			rp->cursor = 0;
+			rp->copy++;
+			rp->st.copies++;
+		}
+		const struct cached_row *c = &rp->cache[rp->cursor++];
+		*out = (struct llmcap_replay_row){.t = replay_time(rp, c->t), .cls = c->cls,
+						  .prompt = c->prompt, .output = c->output,
+						  .hash_ids = c->n_ids ? rp->cache_ids + c->ids : NULL,
+						  .n_hash_ids = c->n_ids};
+		rp->st.replayed++;
+		return 1;
+	}
 	while (!rp->done) {
 		int got = llmcap_trace_next(&rp->rd, &row, err);
 		if (got < 0)
@@ -197,6 +292,14 @@ int llmcap_replay_next(struct llmcap_replay *rp, struct llmcap_replay_row *out,
 				rp->done = true;
 				break;
 			}
+			if (rp->caching && rp->n_cache > 0) {
+				/* the whole first copy is in memory: replay the next ones from it */
+				rp->caching = false;
+				rp->cached = true;
+				rp->cursor = rp->n_cache; /* the next row starts the next copy */
+				return llmcap_replay_next(rp, out, err);
+			}
+			cache_drop(rp);
 			int rc = llmcap_trace_rewind(&rp->rd, err);
 			if (rc)
 				return rc;
@@ -211,12 +314,12 @@ int llmcap_replay_next(struct llmcap_replay *rp, struct llmcap_replay_row *out,
 			continue; /* counted by the first pass */
 		bool raised, capped;
 		lengths(rp->cfg, &row, &out->prompt, &out->output, &raised, &capped);
-		llmcap_time offset = rp->copy * rp->st.period + (row.t - rp->base);
-		out->t = rp->st.speedup == 1.0 ? offset
-					       : (llmcap_time)llround((double)offset / rp->st.speedup);
+		out->t = replay_time(rp, row.t);
 		out->cls = cls;
 		out->hash_ids = row.hash_ids;
 		out->n_hash_ids = row.n_hash_ids;
+		if (rp->caching)
+			cache_add(rp, row.t, out);
 		rp->st.replayed++;
 		return 1;
 	}
