@@ -883,8 +883,10 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri)
 		for (;;) {
 			int64_t need = blocks_for(r->computed + want, bs) - r->blocks;
 			if (need <= allocatable(rp)) {
-				take_blocks(s, ri, need);
-				r->blocks += (int32_t)need;
+				if (need != 0) { /* most decode steps need none */
+					take_blocks(s, ri, need);
+					r->blocks += (int32_t)need;
+				}
 				break;
 			}
 			size_t vi = victim_index(s, rp);
@@ -985,19 +987,23 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri)
 	if (used > st->kv_peak)
 		st->kv_peak = used;
 
-	int64_t seqs = 0;
+	/* whole numbers far below 2^53 (n <= budget, ctx <= max_model_len, at most max_num_seqs
+	 * of them): summed exactly as integers, then converted once, as double sums would give */
+	int64_t seqs = 0, pairs = 0, kv_read = 0;
 	for (size_t i = 0; i < rp->n_running; i++) {
 		const struct req *r = &s->reqs[rp->running[i]];
 		if (r->sched == 0)
 			continue;
-		double n = r->sched, ctx = r->computed;
+		int64_t n = r->sched, ctx = r->computed;
 		seqs++;
-		shape.tokens += r->sched;
-		shape.attn_pairs += n * ctx + n * (n + 1) / 2;
-		shape.kv_read_tokens += ctx + n;
+		shape.tokens += n;
+		pairs += n * ctx + n * (n + 1) / 2;
+		kv_read += ctx + n;
 		if (r->computed + r->sched == r->prompt + r->generated)
 			shape.samples++;
 	}
+	shape.attn_pairs = (double)pairs;
+	shape.kv_read_tokens = (double)kv_read;
 	if (shape.tokens > 0) {
 		st->steps++;
 		st->batch_sum += (double)seqs;
