@@ -1696,8 +1696,16 @@ static void arrival(struct sim *s, uint64_t data, int ids_slot)
 	rp->outstanding++;
 	rp->queued++;
 	rp->arrivals_int++;
+	/* A run in progress must end at its next step end, unless the request cannot change its
+	 * steps: in first-come-first-served order it joins behind a waiting request that the
+	 * run's steps could not admit (the run began with a plain step, and its steps only take
+	 * blocks), or behind swapped-out requests, which come back first. An overloaded replica
+	 * then keeps its runs across the arrivals that queue behind. */
+	const bool behind = rp->deferred && (rp->waiting.len > 0 || rp->swapped.len > 0) &&
+			    pl->cfg->scheduling_policy == LLMCAP_SCHED_FCFS;
 	enqueue_waiting(s, rp, id, false);
-	rp->touched = true; /* a run in progress must end at its next step end */
+	if (!behind)
+		rp->touched = true;
 	if (cl->max_queue_time > 0) {
 		llmcap_time due = s->now + cl->max_queue_time;
 		push_event(s, due, s->now, EV_TIMEOUT, (uint32_t)id, (uint64_t)r.id, (uint64_t)r.id);
