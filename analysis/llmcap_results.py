@@ -196,7 +196,7 @@ def load_sweep(path, timeseries=True) -> Sweep:
             parts = []
             for gname in sorted(f["timeseries"]):
                 g = f["timeseries"][gname]
-                values = {k: _attr(v) for k, v in g.attrs.items() if k != "point"}
+                values = {k: _attr(v) for k, v in g.attrs.items() if k not in ("point", "valid")}
                 for dname in sorted(g, key=lambda n: int(n.rsplit("_", 1)[1])):
                     d = _decode(pd.DataFrame(g[dname][:]))
                     d.insert(0, "point", int(_attr(g.attrs["point"])))

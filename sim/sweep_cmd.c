@@ -502,11 +502,13 @@ int llmcap_cmd_sweep(int argc, char **argv)
 			fprintf(stderr, "\r%*s\r", 79, "");
 		if (run_rc != 0) {
 			fprintf(stderr, "llmcap: %s\nllmcap: %zu of %zu runs done are kept in %s; fix the "
-					"cause and continue with --resume\n", p.err.msg, p.n_done, tasks, journal_path);
+					"cause and continue with --resume\n", p.err.msg, p.n_done - n_skipped_runs,
+				tasks - n_skipped_runs, journal_path);
 			llmcap_sweep_journal_close(p.journal, false);
 		} else if (p.n_done < tasks) {
 			fprintf(stderr, "llmcap: interrupted; %zu of %zu runs done are kept in %s; continue "
-					"with --resume\n", p.n_done, tasks, journal_path);
+					"with --resume\n", p.n_done - n_skipped_runs, tasks - n_skipped_runs,
+				journal_path);
 			llmcap_sweep_journal_close(p.journal, false);
 			rc = 130;
 		} else if (llmcap_h5_write_sweep(out, force || resume, &sw, p.metrics, p.digests, p.journal,
