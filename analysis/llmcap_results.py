@@ -64,6 +64,11 @@ class Results:
         return self.attrs["scenario_yaml"]
 
     @property
+    def invalid(self) -> pd.DataFrame:
+        """The points that were not run (--skip-invalid): point, the varied values, error."""
+        return self.points.loc[self.points["valid"] == 0, ["point", *self.keys, "error"]]
+
+    @property
     def horizon_s(self) -> float:
         return float(self.attrs["horizon_s"])
 
@@ -141,7 +146,9 @@ def sweep_table(paths, key_from_attrs=None) -> pd.DataFrame:
 class Sweep:
     """An `llmcap sweep` file: /runs (one row per point and seed) and /points (mean and 95%
     interval per metric), the varied keys as text columns; with --timeseries, every run's pool
-    time series in one DataFrame with point, replicate, seed and the varied values as columns."""
+    time series in one DataFrame with point, replicate, seed and the varied values as columns.
+    Both tables have `valid` (0 for a point --skip-invalid did not run: its metrics are NaN)
+    and `error` (why); `s.runs.query("valid == 1")` keeps the runs that ran."""
 
     path: Path
     attrs: dict
@@ -153,6 +160,11 @@ class Sweep:
     @property
     def scenario_yaml(self) -> str:
         return self.attrs["scenario_yaml"]
+
+    @property
+    def invalid(self) -> pd.DataFrame:
+        """The points that were not run (--skip-invalid): point, the varied values, error."""
+        return self.points.loc[self.points["valid"] == 0, ["point", *self.keys, "error"]]
 
 
 def load_sweep(path, timeseries=True) -> Sweep:
@@ -173,14 +185,18 @@ def load_sweep(path, timeseries=True) -> Sweep:
         points = _table(f, "points")
         # the varied keys' columns, in axis order: the text columns after point and n_seeds
         # (a varied `seed` is the column `vary.seed`)
-        keys = [c for c in points.columns[2:] if points[c].dtype == object]
+        # (the text column `error` after the metrics is no key)
+        for t in (runs, points):
+            if "valid" not in t.columns:  # written before --skip-invalid: every point ran
+                t["valid"], t["error"] = 1, ""
+        keys = [c for c in points.columns[2:] if points[c].dtype == object and c != "error"]
         ts = None
         if timeseries and "timeseries" in f:
             pool_names = _pool_names(attrs.get("scenario_yaml", ""))
             parts = []
             for gname in sorted(f["timeseries"]):
                 g = f["timeseries"][gname]
-                values = {k: _attr(v) for k, v in g.attrs.items() if k != "point"}
+                values = {k: _attr(v) for k, v in g.attrs.items() if k not in ("point", "valid")}
                 for dname in sorted(g, key=lambda n: int(n.rsplit("_", 1)[1])):
                     d = _decode(pd.DataFrame(g[dname][:]))
                     d.insert(0, "point", int(_attr(g.attrs["point"])))

@@ -619,6 +619,10 @@ static const struct field sweep_fields[] = {
 		"`--warmup`)"},
 	{.key = "timeseries", .type = T_BOOL, .offset = SW(timeseries), .def = "false",
 	 .doc = "store each run's pool time series in the sweep file (`--timeseries`)"},
+	{.key = "skip_invalid", .type = T_BOOL, .offset = SW(skip_invalid), .def = "false",
+	 .doc = "run the points whose scenario is valid and keep the others' rows with NaN "
+		"metrics, `valid` 0 and the reason in `error`, instead of refusing the sweep "
+		"(`--skip-invalid`)"},
 };
 static const struct section sweep_section = SECTION(sweep_fields);
 
@@ -1950,9 +1954,9 @@ static char *read_text(const char *path, size_t *len, const char *what, struct l
 	return buf;
 }
 
-int llmcap_scenario_load(struct llmcap_scenario *sc, const char *path,
+static int scenario_load(struct llmcap_scenario *sc, const char *path,
 			 const char *const *overrides, size_t n_overrides,
-			 const struct llmcap_catalog *cat, struct llmcap_error *err)
+			 const struct llmcap_catalog *cat, bool check, struct llmcap_error *err)
 {
 	llmcap_scenario_defaults(sc);
 	int rc;
@@ -1994,11 +1998,25 @@ int llmcap_scenario_load(struct llmcap_scenario *sc, const char *path,
 		pc->input = ps->input;
 		pc->output = ps->output;
 	}
-	if (rc == 0)
+	if (rc == 0 && check)
 		rc = llmcap_scenario_check(sc, cat, err);
 	if (rc)
 		llmcap_scenario_free(sc);
 	return rc;
+}
+
+int llmcap_scenario_load(struct llmcap_scenario *sc, const char *path,
+			 const char *const *overrides, size_t n_overrides,
+			 const struct llmcap_catalog *cat, struct llmcap_error *err)
+{
+	return scenario_load(sc, path, overrides, n_overrides, cat, true, err);
+}
+
+int llmcap_scenario_load_unchecked(struct llmcap_scenario *sc, const char *path,
+				   const char *const *overrides, size_t n_overrides,
+				   const struct llmcap_catalog *cat, struct llmcap_error *err)
+{
+	return scenario_load(sc, path, overrides, n_overrides, cat, false, err);
 }
 
 void llmcap_scenario_free(struct llmcap_scenario *sc)

@@ -726,8 +726,18 @@ int llmcap_h5_write_breakeven(const char *target, bool force, const struct llmca
  * placed in order, each aligned to 8 bytes, in a row of `size` bytes. */
 struct row_layout {
 	size_t size, off_point, off_seed, off_replicate, off_n, off_digest;
-	size_t off_axes, off_metrics;
+	size_t off_axes, off_metrics, off_valid, off_error, error_size;
 };
+
+/* The width of the error column: the longest message of an invalid point, NUL included. */
+static size_t sweep_error_size(const struct llmcap_sweep *sw)
+{
+	size_t n = 1;
+	for (size_t p = 0; sw->point_error && p < sw->n_points; p++)
+		if (sw->point_error[p] && strlen(sw->point_error[p]) + 1 > n)
+			n = strlen(sw->point_error[p]) + 1;
+	return n;
+}
 
 static int sweep_type(const struct llmcap_sweep *sw, bool points, struct row_layout *l, hid_t *out)
 {
@@ -744,6 +754,11 @@ static int sweep_type(const struct llmcap_sweep *sw, bool points, struct row_lay
 	off += sw->n_metrics * 8 * (points ? 2 : 1);
 	l->off_digest = off;
 	off += points ? 0 : 24;
+	l->off_valid = off;
+	off += 8;
+	l->off_error = off;
+	l->error_size = sweep_error_size(sw);
+	off += (l->error_size + 7) / 8 * 8;
 	l->size = off;
 	hid_t t = H5Tcreate(H5T_COMPOUND, l->size);
 	hid_t sv = string_type(LLMCAP_SWEEP_VALUE_MAX), s17 = string_type(17);
@@ -759,7 +774,8 @@ static int sweep_type(const struct llmcap_sweep *sw, bool points, struct row_lay
 		const char *k = sw->axes[a].key;
 		char name[LLMCAP_SWEEP_KEY_MAX + 8];
 		bool clash = !strcmp(k, "point") || !strcmp(k, "seed") || !strcmp(k, "replicate") ||
-			     !strcmp(k, "n_seeds") || !strcmp(k, "digest");
+			     !strcmp(k, "n_seeds") || !strcmp(k, "digest") || !strcmp(k, "valid") ||
+			     !strcmp(k, "error");
 		snprintf(name, sizeof name, "%s%s", clash ? "vary." : "", k);
 		rc |= H5Tinsert(t, name, l->off_axes + a * LLMCAP_SWEEP_VALUE_MAX, sv) < 0;
 	}
@@ -776,6 +792,10 @@ static int sweep_type(const struct llmcap_sweep *sw, bool points, struct row_lay
 	}
 	if (!points)
 		rc |= H5Tinsert(t, "digest", l->off_digest, s17) < 0;
+	hid_t se = string_type(l->error_size);
+	rc |= H5Tinsert(t, "valid", l->off_valid, H5T_NATIVE_INT64) < 0;
+	rc |= H5Tinsert(t, "error", l->off_error, se) < 0;
+	H5Tclose(se);
 	H5Tclose(sv);
 	H5Tclose(s17);
 	if (rc) {
@@ -811,7 +831,8 @@ static int write_sweep_series(hid_t f, const struct llmcap_sweep *sw,
 			rc = -1;
 			break;
 		}
-		rc = attr_int(g, "point", (int64_t)p);
+		rc = attr_int(g, "point", (int64_t)p) |
+		     attr_int(g, "valid", llmcap_sweep_point_valid(sw, p));
 		for (size_t a = 0; rc == 0 && a < sw->n_axes; a++)
 			rc = attr_string(g, sw->axes[a].key,
 					 sw->axes[a].values[llmcap_sweep_value_index(sw, p, a)]);
@@ -861,8 +882,13 @@ int llmcap_h5_write_sweep(const char *target, bool force, const struct llmcap_sw
 	for (size_t p = 0; rc == 0 && p < sw->n_points; p++) {
 		char *prow = pts + p * pl.size;
 		int64_t ip = (int64_t)p, ns = sw->seeds;
+		bool valid = llmcap_sweep_point_valid(sw, p);
+		int64_t iv = valid;
+		const char *why = valid ? "" : sw->point_error[p];
 		put(prow, pl.off_point, &ip, 8);
 		put(prow, pl.off_n, &ns, 8);
+		put(prow, pl.off_valid, &iv, 8);
+		put(prow, pl.off_error, why, strlen(why));
 		for (size_t a = 0; a < sw->n_axes; a++)
 			put(prow, pl.off_axes + a * LLMCAP_SWEEP_VALUE_MAX,
 			    sw->axes[a].values[llmcap_sweep_value_index(sw, p, a)], LLMCAP_SWEEP_VALUE_MAX);
@@ -875,16 +901,27 @@ int llmcap_h5_write_sweep(const char *target, bool force, const struct llmcap_sw
 			uint64_t seed = sw->point_seed[p] + k;
 			put(row, rl.off_seed, &seed, 8);
 			put(row, rl.off_axes, prow + pl.off_axes, sw->n_axes * LLMCAP_SWEEP_VALUE_MAX);
-			put(row, rl.off_metrics, &metrics[t * sw->n_metrics], sw->n_metrics * 8);
-			char d[24];
-			snprintf(d, sizeof d, "%016llx", (unsigned long long)digests[t]);
+			put(row, rl.off_valid, &iv, 8);
+			put(row, rl.off_error, why, strlen(why));
+			char d[24] = "";
+			if (valid) {
+				put(row, rl.off_metrics, &metrics[t * sw->n_metrics], sw->n_metrics * 8);
+				snprintf(d, sizeof d, "%016llx", (unsigned long long)digests[t]);
+			} else {
+				/* never run: no metrics, no digest */
+				for (size_t m = 0; m < sw->n_metrics; m++) {
+					double nan = NAN;
+					put(row, rl.off_metrics + 8 * m, &nan, 8);
+				}
+			}
 			put(row, rl.off_digest, d, 17);
 		}
 		for (size_t m = 0; m < sw->n_metrics; m++) {
-			double mc[2];
+			double mc[2] = {NAN, NAN};
 			size_t used;
-			llmcap_mean_ci95(&metrics[p * seeds * sw->n_metrics + m], seeds, sw->n_metrics,
-					 &mc[0], &mc[1], &used);
+			if (valid)
+				llmcap_mean_ci95(&metrics[p * seeds * sw->n_metrics + m], seeds, sw->n_metrics,
+						 &mc[0], &mc[1], &used);
 			put(prow, pl.off_metrics + 16 * m, mc, 16);
 		}
 	}
@@ -902,6 +939,8 @@ int llmcap_h5_write_sweep(const char *target, bool force, const struct llmcap_sw
 		     attr_string(f, "scenario_yaml", sw->base_yaml ? sw->base_yaml : "") |
 		     attr_int(f, "seeds", sw->seeds) | attr_int(f, "zip", sw->zip) |
 		     attr_int(f, "batch_means", sw->batch_means) |
+		     attr_int(f, "skip_invalid", sw->skip_invalid) |
+		     attr_int(f, "n_invalid", (int64_t)sw->n_invalid) |
 		     attr_double(f, "warmup_s", sw->warmup < 0 ? NAN : (double)sw->warmup * 1e-9) |
 		     attr_num(f, "sweep_hash", H5T_NATIVE_UINT64, &hash) |
 		     attr_string(f, "command_line", command_line ? command_line : "") |

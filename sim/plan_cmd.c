@@ -92,7 +92,9 @@ static void *plan_worker(void *arg)
 		pthread_mutex_unlock(&j->lock);
 		if (i >= j->sw->n_points)
 			return NULL;
-		j->c[i].rc = plan_one(j->sw, i, j->cat, &j->c[i]);
+		/* an invalid candidate (--skip-invalid) is not planned: listed last, with its reason */
+		if (llmcap_sweep_point_valid(j->sw, i))
+			j->c[i].rc = plan_one(j->sw, i, j->cat, &j->c[i]);
 	}
 }
 
@@ -121,6 +123,7 @@ struct common_args {
 	size_t n_axes;
 	long jobs, seeds;
 	double tolerance;
+	bool skip_invalid;
 };
 
 /* Options shared by plan and maxrate; returns 1 when argv[*i] was one of them, -1 on error. */
@@ -139,6 +142,8 @@ static int common_option(int argc, char **argv, int *i, struct common_args *a, b
 			return -1;
 		}
 		a->n_axes++;
+	} else if (vary && !strcmp(s, "--skip-invalid")) {
+		a->skip_invalid = true;
 	} else if ((!strcmp(s, "--jobs") || (!vary && !strcmp(s, "--seeds"))) && has) {
 		long v = strtol(argv[++*i], &end, 10);
 		if (*end || v < 1 || v > 100000) {
@@ -188,8 +193,11 @@ int llmcap_cmd_plan(int argc, char **argv)
 	struct llmcap_scenario *sc = malloc(sizeof *sc);
 	struct llmcap_sweep sw;
 	struct llmcap_error err = {0};
+	/* with --skip-invalid the scenario as given need not fit: its candidates are checked
+	 * (llmcap_sweep_init) */
 	if (!a.sets || !cat || !sc || llmcap_catalog_load_builtin(cat, &err) != 0 ||
-	    llmcap_scenario_load(sc, a.file, a.sets, a.n_sets, cat, &err) != 0) {
+	    (a.skip_invalid ? llmcap_scenario_load_unchecked : llmcap_scenario_load)(
+		    sc, a.file, a.sets, a.n_sets, cat, &err) != 0) {
 		fprintf(stderr, "llmcap: %s\n", cat && sc && a.sets ? err.msg : "out of memory");
 		free(cat);
 		free(sc);
@@ -198,7 +206,8 @@ int llmcap_cmd_plan(int argc, char **argv)
 	llmcap_scenario_free(sc);
 	/* the candidates are the --vary values alone: a scenario's sweep section is not read */
 	struct llmcap_sweep_options opt = {.seeds = 1, .zip = 0, .batch_means = 0, .warmup = -1,
-					   .timeseries = 0, .no_file_axes = true};
+					   .timeseries = 0, .no_file_axes = true,
+					   .skip_invalid = a.skip_invalid};
 	int bad = needs_busiest_hour(sc, "plan") != 0;
 	if (!bad) {
 		bad = llmcap_sweep_init(&sw, a.file, a.sets, a.n_sets, a.axes, a.n_axes, &opt, cat,
@@ -221,8 +230,11 @@ int llmcap_cmd_plan(int argc, char **argv)
 		goto out_sw;
 	}
 	pthread_mutex_init(&j.lock, NULL);
-	fprintf(stderr, "llmcap: planning %zu candidate%s on up to %ld threads\n", n, n == 1 ? "" : "s",
-		a.jobs);
+	fprintf(stderr, "llmcap: planning %zu candidate%s on up to %ld threads\n", n - sw.n_invalid,
+		n - sw.n_invalid == 1 ? "" : "s", a.jobs);
+	if (sw.n_invalid)
+		fprintf(stderr, "llmcap: %zu of %zu candidates skipped (--skip-invalid): their scenario is "
+				"invalid (listed last, with the reason)\n", sw.n_invalid, n);
 	run_parallel(plan_worker, &j, a.jobs, n);
 	pthread_mutex_destroy(&j.lock);
 	for (size_t i = 0; i < n; i++)
@@ -230,13 +242,17 @@ int llmcap_cmd_plan(int argc, char **argv)
 			fprintf(stderr, "llmcap: candidate %zu: %s\n", i, j.c[i].err.msg);
 			goto out_sw;
 		}
-	/* rank: feasible first, then total cost, then GPUs, then the order given (a stable sort) */
+	/* rank: valid first, then feasible, then total cost, then GPUs, then the order given (a
+	 * stable sort) */
 	for (size_t i = 0; i < n; i++)
 		order[i] = i;
 	for (size_t i = 1; i < n; i++)
 		for (size_t k = i; k > 0; k--) {
 			const struct llmcap_fleet *x = &j.c[order[k - 1]].fleet, *y = &j.c[order[k]].fleet;
-			bool swap = x->feasible != y->feasible ? y->feasible
+			bool xv = llmcap_sweep_point_valid(&sw, order[k - 1]),
+			     yv = llmcap_sweep_point_valid(&sw, order[k]);
+			bool swap = xv != yv ? yv
+				    : x->feasible != y->feasible ? y->feasible
 				    : x->cost.self_total != y->cost.self_total
 					? y->cost.self_total < x->cost.self_total
 					: y->gpus < x->gpus;
@@ -248,7 +264,7 @@ int llmcap_cmd_plan(int argc, char **argv)
 		}
 	printf("llmcap plan: %s, smallest fleet of %lld-GPU %s servers meeting every SLO in the busiest "
 	       "hour, %.2fB tokens/month\n\n", sc->name, (long long)sc->hardware.gpus_per_server,
-	       sc->hardware.gpu, j.c[0].fleet.tokens_per_month / 1e9);
+	       sc->hardware.gpu, j.c[order[0]].fleet.tokens_per_month / 1e9);
 	for (size_t r = 0; r < n; r++) {
 		size_t i = order[r];
 		const struct candidate *c = &j.c[i];
@@ -258,6 +274,10 @@ int llmcap_cmd_plan(int argc, char **argv)
 			       sw.axes[ax].values[llmcap_sweep_value_index(&sw, i, ax)]);
 		if (!sw.n_axes)
 			printf(" (the scenario as given)");
+		if (!llmcap_sweep_point_valid(&sw, i)) {
+			printf(": not runnable: %s\n", sw.point_error[i]);
+			continue;
+		}
 		if (!c->fleet.feasible) {
 			printf(": no fleet within %d replicas per pool\n", LLMCAP_PLAN_MAX_REPLICAS);
 			continue;

@@ -314,10 +314,34 @@ void llmcap_sweep_free(struct llmcap_sweep *sw)
 {
 	for (size_t a = 0; a < sw->n_axes; a++)
 		free(sw->axes[a].values);
+	for (size_t p = 0; sw->point_error && p < sw->n_points; p++)
+		free(sw->point_error[p]);
+	free(sw->point_error);
 	free(sw->metric_names);
 	free(sw->point_seed);
 	free(sw->base_yaml);
 	memset(sw, 0, sizeof *sw);
+}
+
+void llmcap_sweep_point_label(const struct llmcap_sweep *sw, size_t point, char *buf, size_t n)
+{
+	size_t k = 0;
+	if (n)
+		buf[0] = '\0';
+	for (size_t a = 0; a < sw->n_axes && k < n; a++) {
+		int w = snprintf(buf + k, n - k, "%s%s=%s", a ? ", " : "", sw->axes[a].key,
+				 sw->axes[a].values[llmcap_sweep_value_index(sw, point, a)]);
+		if (w < 0)
+			break;
+		k += (size_t)w;
+	}
+}
+
+/* Whether a point's failure to load is the point's own (its values are invalid or do not fit),
+ * which --skip-invalid may skip, rather than the machine's (memory, files). */
+static bool point_invalid(int rc)
+{
+	return rc == -LLMCAP_EINVAL || rc == -LLMCAP_ECAPACITY;
 }
 
 /* "--vary KEY=SPEC" or "FILE:LINE:COLUMN: sweep.vary.KEY", for messages about an axis */
@@ -466,8 +490,20 @@ int llmcap_sweep_init(struct llmcap_sweep *sw, const char *file, const char *con
 		rc = llmcap_errorf(err, LLMCAP_EUSAGE, "sweep: at most %d --vary", LLMCAP_SWEEP_MAX_AXES);
 	if (rc == 0 && opt->seeds != 0 && (opt->seeds < 1 || opt->seeds > 1000000))
 		rc = llmcap_errorf(err, LLMCAP_EUSAGE, "sweep: --seeds must be between 1 and 1000000");
+	/* the base unchecked: with skip_invalid its own values may not fit while its points do */
+	bool base_valid = false;
 	if (rc == 0)
-		base_loaded = (rc = llmcap_scenario_load(base, file, sets, n_sets, cat, err)) == 0;
+		base_loaded = (rc = llmcap_scenario_load_unchecked(base, file, sets, n_sets, cat, err)) == 0;
+	if (rc == 0) {
+		sw->skip_invalid = opt->skip_invalid >= 0 ? opt->skip_invalid : base->sweep.skip_invalid;
+		struct llmcap_error berr = {0};
+		int brc = llmcap_scenario_check(base, cat, &berr);
+		base_valid = brc == 0;
+		if (brc && !(sw->skip_invalid && point_invalid(brc))) {
+			*err = berr;
+			rc = brc;
+		}
+	}
 	if (rc == 0)
 		rc = merge_axes(sw, base, opt->no_file_axes, axes, n_axes, err);
 	for (size_t a = 0; rc == 0 && a < sw->n_axes; a++)
@@ -495,13 +531,14 @@ int llmcap_sweep_init(struct llmcap_sweep *sw, const char *file, const char *con
 			sw->n_points *= sw->axes[a].n;
 		}
 	}
-	if (rc == 0 && sw->batch_means != 0) {
+	if (rc == 0 && sw->batch_means != 0 && base_valid) {
 		/* checked on the base; every point is checked again below */
 		struct llmcap_batch *b;
 		rc = llmcap_batch_init(&b, base, sw->batch_means, sw->warmup, err);
 		llmcap_batch_free(rc == 0 ? b : NULL);
 	}
-	if (rc == 0 && !(sw->point_seed = calloc(sw->n_points, sizeof *sw->point_seed)))
+	if (rc == 0 && (!(sw->point_seed = calloc(sw->n_points, sizeof *sw->point_seed)) ||
+			!(sw->point_error = calloc(sw->n_points, sizeof *sw->point_error))))
 		rc = llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
 	if (rc == 0) {
 		rc = name_metrics(sw, base, err);
@@ -515,8 +552,9 @@ int llmcap_sweep_init(struct llmcap_sweep *sw, const char *file, const char *con
 		sw->base_yaml = text;
 		/* every point once, so that a typo fails now and not after hours */
 		for (size_t p = 0; rc == 0 && p < sw->n_points; p++) {
-			rc = load_point(sw, p, cat, sc, err);
-			if (rc == 0) {
+			struct llmcap_error perr = {0};
+			int prc = load_point(sw, p, cat, sc, &perr);
+			if (prc == 0) {
 				sw->point_seed[p] = sc->seed;
 				if (!same_shape(base, sc))
 					rc = llmcap_errorf(err, LLMCAP_EUSAGE,
@@ -524,15 +562,37 @@ int llmcap_sweep_init(struct llmcap_sweep *sw, const char *file, const char *con
 							   "pools; a sweep keeps them (vary their settings instead)", p);
 				if (rc == 0 && sw->batch_means) {
 					struct llmcap_batch *b;
-					rc = llmcap_batch_init(&b, sc, sw->batch_means, sw->warmup, err);
-					if (rc == 0)
+					prc = llmcap_batch_init(&b, sc, sw->batch_means, sw->warmup, &perr);
+					if (prc == 0)
 						llmcap_batch_free(b);
-					else
-						snprintf(err->msg + strlen(err->msg), sizeof err->msg - strlen(err->msg),
-							 " (at point %zu)", p);
 				}
 				llmcap_scenario_free(sc);
 			}
+			if (rc || prc == 0)
+				continue;
+			if (sw->skip_invalid && point_invalid(prc)) {
+				sw->point_seed[p] = base->seed;
+				if (!(sw->point_error[p] = strdup(perr.msg)))
+					rc = llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+				sw->n_invalid++;
+				continue;
+			}
+			/* the point's own message, then which point it is */
+			char label[512];
+			llmcap_sweep_point_label(sw, p, label, sizeof label);
+			*err = perr;
+			rc = prc;
+			size_t k = strlen(err->msg);
+			snprintf(err->msg + k, sizeof err->msg - k, " (at point %zu: %s%s)", p, label,
+				 point_invalid(prc) ? "; --skip-invalid runs the valid points and marks the "
+						      "others" : "");
+		}
+		if (rc == 0 && sw->n_invalid == sw->n_points) {
+			char label[512], first[sizeof err->msg];
+			llmcap_sweep_point_label(sw, 0, label, sizeof label);
+			snprintf(first, sizeof first, "%s", sw->point_error[0]);
+			rc = llmcap_errorf(err, LLMCAP_EINVAL, "sweep: none of the %zu points is valid; "
+					   "point 0 (%s): %s", sw->n_points, label, first);
 		}
 	}
 	if (base_loaded)
@@ -603,7 +663,10 @@ int llmcap_sweep_run_task(const struct llmcap_sweep *sw, size_t task, const stru
 	struct llmcap_scenario *sc = malloc(sizeof *sc);
 	if (!sc)
 		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
-	int rc = llmcap_sweep_scenario(sw, task, cat, sc, err);
+	size_t point = task / (size_t)sw->seeds;
+	int rc = llmcap_sweep_point_valid(sw, point)
+			 ? llmcap_sweep_scenario(sw, task, cat, sc, err)
+			 : llmcap_errorf(err, LLMCAP_EINVAL, "%s", sw->point_error[point]);
 	if (rc) {
 		free(sc);
 		return rc;

@@ -259,16 +259,40 @@ static void mpi_worker(const struct llmcap_sweep *sw, const struct llmcap_catalo
 }
 #endif
 
+/* The points --skip-invalid leaves out: how many, and the first few with their reasons. */
+static void report_invalid(const struct llmcap_sweep *sw)
+{
+	enum { SHOWN = 3 };
+	if (!sw->n_invalid)
+		return;
+	fprintf(stderr, "llmcap: %zu of %zu points skipped (--skip-invalid): their scenario is "
+			"invalid\n", sw->n_invalid, sw->n_points);
+	size_t shown = 0;
+	for (size_t p = 0; p < sw->n_points && shown < SHOWN; p++) {
+		if (llmcap_sweep_point_valid(sw, p))
+			continue;
+		char label[512];
+		llmcap_sweep_point_label(sw, p, label, sizeof label);
+		fprintf(stderr, "  point %zu (%s): %s\n", p, label, sw->point_error[p]);
+		shown++;
+	}
+	if (sw->n_invalid > shown)
+		fprintf(stderr, "  ... and %zu more (the file's error column has every reason)\n",
+			sw->n_invalid - shown);
+}
+
 static void usage_sweep(void)
 {
 	fprintf(stderr,
 		"usage: llmcap sweep [FILE] --vary KEY=SPEC... [--zip] [--seeds N] [--jobs N]\n"
-		"                    [--batch-means K] [--warmup DURATION] [--timeseries]\n"
+		"                    [--batch-means K] [--warmup DURATION] [--timeseries] [--skip-invalid]\n"
 		"                    [--set KEY=VALUE]... -o OUT.h5 [--force] [--resume] [--quiet]\n"
 		"  SPEC: a list 1/s,2/s,4/s | a range START:STOP:STEP[UNIT] | log:START:STOP:COUNT[UNIT]\n"
 		"        | a named set @gpus @models @engines @prices @all, or @NAME of sweep.sets\n"
-		"  --vary, --zip, --seeds, --batch-means, --warmup and --timeseries may also be given\n"
-		"  in the scenario's sweep section; the command line overrides or adds to it\n");
+		"  --skip-invalid: run the valid points; an invalid one (a model that does not fit)\n"
+		"        keeps its rows with NaN metrics, valid = 0 and the reason in error\n"
+		"  --vary, --zip, --seeds, --batch-means, --warmup, --timeseries and --skip-invalid may\n"
+		"  also be given in the scenario's sweep section; the command line overrides or adds to it\n");
 }
 
 int llmcap_cmd_sweep(int argc, char **argv)
@@ -312,6 +336,8 @@ int llmcap_cmd_sweep(int argc, char **argv)
 			opt.zip = 1;
 		} else if (!strcmp(a, "--timeseries")) {
 			opt.timeseries = 1;
+		} else if (!strcmp(a, "--skip-invalid")) {
+			opt.skip_invalid = 1;
 		} else if ((!strcmp(a, "--seeds") || !strcmp(a, "--jobs")) && has) {
 			long v = strtol(argv[++i], &end, 10);
 			if (*end || v < 1 || v > 1000000) {
@@ -433,6 +459,17 @@ int llmcap_cmd_sweep(int argc, char **argv)
 					     p.digests, &p.n_done, &err) != 0) {
 		fprintf(stderr, "llmcap: %s\n", err.msg);
 	}
+	/* an invalid point's runs are done before anything runs: never run, never journaled; the
+	 * file gets NaN metrics and the point's message for them */
+	size_t n_skipped_runs = 0;
+	for (size_t t = 0; p.journal && t < tasks; t++)
+		if (!llmcap_sweep_point_valid(&sw, t / (size_t)sw.seeds) && !p.done[t]) {
+			for (size_t m = 0; m < sw.n_metrics; m++)
+				p.metrics[t * sw.n_metrics + m] = NAN;
+			p.done[t] = true;
+			p.n_done++;
+			n_skipped_runs++;
+		}
 	if (!p.journal) {
 #ifdef LLMCAP_MPI
 		/* release the workers waiting for their first task */
@@ -442,11 +479,13 @@ int llmcap_cmd_sweep(int argc, char **argv)
 		}
 #endif
 	} else {
-		if (!quiet)
+		if (!quiet) {
 			fprintf(stderr, "llmcap: sweep of %zu points x %ld seeds = %zu runs (%zu already done) "
-					"on %ld %s\n", sw.n_points, (long)sw.seeds, tasks, p.n_done,
-				size > 1 ? (long)size - 1 : jobs,
+					"on %ld %s\n", sw.n_points, (long)sw.seeds, tasks,
+				p.n_done - n_skipped_runs, size > 1 ? (long)size - 1 : jobs,
 				size > 1 ? "MPI worker ranks" : "threads");
+			report_invalid(&sw);
+		}
 		p.prog = (struct progress){.on = !quiet && isatty(STDERR_FILENO), .start = now_s(),
 					   .total = tasks, .skipped = p.n_done};
 		double t0 = now_s();
@@ -463,11 +502,13 @@ int llmcap_cmd_sweep(int argc, char **argv)
 			fprintf(stderr, "\r%*s\r", 79, "");
 		if (run_rc != 0) {
 			fprintf(stderr, "llmcap: %s\nllmcap: %zu of %zu runs done are kept in %s; fix the "
-					"cause and continue with --resume\n", p.err.msg, p.n_done, tasks, journal_path);
+					"cause and continue with --resume\n", p.err.msg, p.n_done - n_skipped_runs,
+				tasks - n_skipped_runs, journal_path);
 			llmcap_sweep_journal_close(p.journal, false);
 		} else if (p.n_done < tasks) {
 			fprintf(stderr, "llmcap: interrupted; %zu of %zu runs done are kept in %s; continue "
-					"with --resume\n", p.n_done, tasks, journal_path);
+					"with --resume\n", p.n_done - n_skipped_runs, tasks - n_skipped_runs,
+				journal_path);
 			llmcap_sweep_journal_close(p.journal, false);
 			rc = 130;
 		} else if (llmcap_h5_write_sweep(out, force || resume, &sw, p.metrics, p.digests, p.journal,
@@ -481,6 +522,10 @@ int llmcap_cmd_sweep(int argc, char **argv)
 					p.n_done - before, wall, (double)(p.n_done - before) / fmax(wall, 1e-9));
 				printf("sweep: %zu points x %ld seeds written to %s (/runs, /points%s)\n",
 				       sw.n_points, (long)sw.seeds, out, sw.timeseries ? ", /timeseries" : "");
+				if (sw.n_invalid)
+					printf("sweep: %zu of %zu points not runnable (invalid scenario), %zu run; "
+					       "their rows have valid = 0, NaN metrics and the reason in error\n",
+					       sw.n_invalid, sw.n_points, sw.n_points - sw.n_invalid);
 			}
 			rc = 0;
 		}

@@ -255,6 +255,63 @@ table "$T/k.h5" >"$T/k.txt"
 [ -s "$T/full.txt" ] && cmp -s "$T/full.txt" "$T/k.txt" && ok || ko "a resumed sweep differs from an uninterrupted one"
 [ -e "$T/k.h5.partial" ] && ko "a resumed sweep left its journal" || ok
 
+# --skip-invalid: a model that does not fit its GPU (405B in bf16 on one H100) is not run and is
+# marked with its reason; the valid points run; the same table with 1 and 2 threads, and after a
+# kill and --resume. Without the flag the sweep refuses with the point's message.
+SWI="--vary pools.p.model=llama-3.1-8b,llama-3.1-405b,mistral-7b --seeds 2 --set horizon=30s"
+expect_err "sweep invalid point" "md1.yaml:19:3: pools.p.model: 'llama-3.1-405b' (405.85B parameters) in bf16 needs 756.0 GiB of weights per GPU" -- \
+	"$LLMCAP" sweep "$MD1" $SWI -o "$T/x.h5"
+grep -qF "(at point 1: pools.p.model=llama-3.1-405b; --skip-invalid runs the valid points" "$T/err" && ok \
+	|| { ko "sweep: the refusal does not name the point"; cat "$T/err"; }
+[ -e "$T/x.h5" ] && ko "a refused sweep wrote its file" || ok
+expect_ok "sweep skip-invalid jobs 1" "sweep: 1 of 3 points not runnable (invalid scenario), 2 run" -- \
+	"$LLMCAP" sweep "$MD1" $SWI --skip-invalid --jobs 1 -o "$T/si1.h5"
+grep -qF "1 of 3 points skipped (--skip-invalid)" "$T/err" \
+	&& grep -qF "point 1 (pools.p.model=llama-3.1-405b): $MD1:19:3: pools.p.model: 'llama-3.1-405b'" "$T/err" && ok \
+	|| { ko "sweep --skip-invalid does not report the skipped point"; cat "$T/err"; }
+expect_ok "sweep skip-invalid jobs 2" "1 of 3 points not runnable" -- \
+	"$LLMCAP" sweep "$MD1" $SWI --skip-invalid --jobs 2 -o "$T/si2.h5"
+table "$T/si1.h5" >"$T/si1.txt"
+table "$T/si2.h5" >"$T/si2.txt"
+[ -s "$T/si1.txt" ] && cmp -s "$T/si1.txt" "$T/si2.txt" && ok || ko "sweep --skip-invalid: --jobs 1 and --jobs 2 differ"
+{ cat "$MD1"; printf 'sweep:\n  skip_invalid: true\n'; } >"$T/siyaml.yaml"
+expect_ok "sweep.skip_invalid in the scenario" "sweep: 1 of 3 points not runnable" -- \
+	"$LLMCAP" sweep "$T/siyaml.yaml" $SWI --jobs 2 -o "$T/si3.h5"
+if /usr/bin/python3 -c 'import h5py, pandas' 2>/dev/null; then
+	/usr/bin/python3 -c 'import sys, math, h5py, pandas as pd
+f = h5py.File(sys.argv[1]); r = pd.DataFrame(f["runs"][:]); p = pd.DataFrame(f["points"][:])
+assert len(r) == 6 and len(p) == 3, (len(r), len(p))
+assert list(r.valid) == [1, 1, 0, 0, 1, 1] and list(p.valid) == [1, 0, 1]
+bad = r[r.valid == 0]
+assert bad.c_completed.isna().all() and bad.c_ttft_p99_s.isna().all()
+assert (r[r.valid == 1].c_completed > 0).all()
+assert all(b"does not fit" in e or b"756.0 GiB" in e for e in bad.error), list(bad.error)
+assert (r[r.valid == 1].error == b"").all() and (bad.digest == b"").all()
+assert math.isnan(p.c_completed_mean[1]) and f.attrs["n_invalid"] == 1' "$T/si1.h5" \
+		&& ok || ko "sweep --skip-invalid rows: valid, NaN metrics, error"
+fi
+# killed after a run, resumed: the invalid point is neither journaled nor rerun
+SWIK="--vary pools.p.model=llama-3.1-405b,llama-3.1-8b --seeds 6 --set horizon=20min --set workload.rate=30/s --skip-invalid"
+"$LLMCAP" sweep "$MD1" $SWIK --jobs 2 -o "$T/sifull.h5" >/dev/null 2>&1
+"$LLMCAP" sweep "$MD1" $SWIK --jobs 1 -o "$T/sik.h5" >/dev/null 2>&1 &
+pid=$!
+i=0
+while [ "$(stat -c %s "$T/sik.h5.partial" 2>/dev/null || echo 0)" -lt 592 ] && [ $i -lt 3000 ]; do
+	sleep 0.02; i=$((i + 1))
+done
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+[ -e "$T/sik.h5" ] && ko "sweep --skip-invalid finished before it was killed: make it longer" || ok
+"$LLMCAP" sweep "$MD1" $SWIK --jobs 2 --resume -o "$T/sik.h5" >/dev/null 2>"$T/siresume.err" && ok \
+	|| { ko "sweep --skip-invalid --resume failed"; cat "$T/siresume.err"; }
+grep -qE '= 12 runs \(([1-9][0-9]*) already done\)' "$T/siresume.err" && ! grep -qE '\(([6-9]|1[0-9]) already done\)' "$T/siresume.err" && ok \
+	|| { ko "sweep --skip-invalid resume: wrong count of runs already done"; cat "$T/siresume.err"; }
+table "$T/sifull.h5" >"$T/sifull.txt"
+table "$T/sik.h5" >"$T/sik.txt"
+[ -s "$T/sifull.txt" ] && cmp -s "$T/sifull.txt" "$T/sik.txt" && ok || ko "a resumed --skip-invalid sweep differs from an uninterrupted one"
+expect_err "sweep no valid point" "sweep: none of the 2 points is valid" -- \
+	"$LLMCAP" sweep "$MD1" --vary pools.p.model=llama-3.1-405b,deepseek-v3 --skip-invalid -o "$T/x.h5"
+
 # a sweep declared in the scenario file gives the same table as the same sweep on the command
 # line; command-line options override it or add to it
 { cat "$MD1"; printf 'sweep:\n  seeds: 3\n  sets:\n    slots: [1, 2]\n  vary:\n    workload.rate: 20:40:10/s\n    pools.p.max_num_seqs: "@slots"\n'; } >"$T/swfile.yaml"
@@ -336,6 +393,14 @@ expect_ok "plan" "best #1 pools.p.max_num_seqs=16: 1 GPUs on 1 server" -- \
 	"$LLMCAP" plan "$SRC/tests/data/plan-linear.yaml" --vary pools.p.max_num_seqs=8,16 --jobs 2
 grep -qE '#2 pools.p.max_num_seqs=8: 2 GPUs on 1 server' "$T/out" && ok || { ko "plan: 8 slots need 2 replicas"; cat "$T/out"; }
 grep -qF 'limited by step time (busy)' "$T/out" && ok || ko "plan gives no limit"
+# plan --skip-invalid: a candidate that does not fit is listed last with its reason
+expect_ok "plan skip-invalid" "best #1 pools.p.max_num_seqs=16 pools.p.model=llama-3.1-8b: 1 GPUs on 1 server" -- \
+	"$LLMCAP" plan "$SRC/tests/data/plan-linear.yaml" --vary pools.p.max_num_seqs=8,16 \
+	--vary pools.p.model=llama-3.1-405b,llama-3.1-8b --skip-invalid --jobs 2
+grep -qF "#4 pools.p.max_num_seqs=16 pools.p.model=llama-3.1-405b: not runnable: $SRC/tests/data/plan-linear.yaml:23:3: pools.p.model: 'llama-3.1-405b'" "$T/out" && ok \
+	|| { ko "plan --skip-invalid does not list the invalid candidate last"; cat "$T/out"; }
+expect_err "plan invalid" "(at point 1: pools.p.model=llama-3.1-405b; --skip-invalid" -- \
+	"$LLMCAP" plan "$SRC/tests/data/plan-linear.yaml" --vary pools.p.model=llama-3.1-8b,llama-3.1-405b
 
 # maxrate: one replica of 8 slots at 11 steps of 100 ms a request serves at most 7.27 requests/s;
 # the p99 TTFT target of 3 s holds below that (bisected to 10% from 12/s: 6 passes at 0.83)

@@ -1,7 +1,7 @@
 #!/bin/sh
 # llmcap-mpi under mpirun (-n 2, and -n 3 and -n 4 oversubscribed) writes the same sweep table
-# as the threaded program, bit for bit, with per-run time series too; an MPI sweep killed
-# mid-way resumes under mpirun to the same file.
+# as the threaded program, bit for bit, with per-run time series too and with --skip-invalid;
+# an MPI sweep killed mid-way resumes under mpirun to the same file.
 # usage: mpi.sh PATH/TO/llmcap PATH/TO/llmcap-mpi SOURCE_DIR
 # Compared: the /runs and /points datasets as h5dump prints them; the root attribute
 # command_line differs (it names the program and its options) and is left out.
@@ -46,6 +46,18 @@ if env "$MPI_ENV" mpirun -x ASAN_OPTIONS -n 3 --oversubscribe "$LLMCAP_MPI" swee
 	echo "ok: mpirun -n 3 gives the threaded time series"
 else
 	echo "FAIL: mpirun -n 3 time series differ from the threaded sweep"; cat "$T/tsm.log"; fail=1
+fi
+# --skip-invalid: every rank finds the same invalid point (a model that does not fit); rank 0
+# hands out only the valid points' runs and writes the threaded program's file
+SWI="$SRC/tests/data/md1.yaml --vary pools.p.model=llama-3.1-8b,llama-3.1-405b,mistral-7b --seeds 2 --set horizon=30s --skip-invalid"
+"$LLMCAP" sweep $SWI --jobs 2 -o "$T/si.h5" -q || { echo "FAIL: serial --skip-invalid sweep"; exit 1; }
+table "$T/si.h5" >"$T/si.txt"
+if env "$MPI_ENV" mpirun -x ASAN_OPTIONS -n 3 --oversubscribe "$LLMCAP_MPI" sweep $SWI -o "$T/sim.h5" >"$T/sim.log" 2>&1 \
+	&& table "$T/sim.h5" >"$T/sim.txt" && grep -qF "756.0 GiB" "$T/si.txt" && cmp -s "$T/si.txt" "$T/sim.txt" \
+	&& grep -qF "1 of 3 points not runnable" "$T/sim.log"; then
+	echo "ok: mpirun -n 3 --skip-invalid gives the threaded table"
+else
+	echo "FAIL: mpirun -n 3 --skip-invalid differs from the threaded sweep"; cat "$T/sim.log"; fail=1
 fi
 # killed mid-sweep (mpirun gets SIGTERM and ends every rank), then resumed under mpirun: the
 # same table as an uninterrupted run, without redoing the runs the journal kept

@@ -121,6 +121,20 @@ with tempfile.TemporaryDirectory() as tmp:
                 + s.runs["c_spilled"]).to_numpy()
         check((arr == done).all(), f"time-series arrivals {arr} vs /runs {done}")
         check(list(ts.query("point == 1 and replicate == 1")["seed"].unique()) == [2], "seed column")
+    check(list(s.runs["valid"]) == [1] * 4 and list(s.runs["error"]) == [""] * 4, "valid runs")
+    # --skip-invalid: the point that does not fit keeps its rows, NaN metrics, valid 0, its reason
+    swi = Path(tmp) / "sweep-skip.h5"
+    rc = subprocess.run([llmcap, "sweep", str(src / "tests" / "data" / "md1.yaml"), "--vary",
+                         "pools.p.model=llama-3.1-405b,llama-3.1-8b", "--set", "horizon=10s",
+                         "--skip-invalid", "-o", str(swi), "-q"], capture_output=True, text=True)
+    check(rc.returncode == 0, f"sweep --skip-invalid exit {rc.returncode}: {rc.stderr}")
+    si = lr.load_sweep(swi)
+    check(si.keys == ["pools.p.model"], f"the error column is no key: {si.keys}")
+    check(list(si.runs["valid"]) == [0, 1], "valid column")
+    check(si.runs["c_completed"].isna().tolist() == [True, False], "NaN metrics of the invalid run")
+    inv = si.invalid
+    check(list(inv["pools.p.model"]) == ["llama-3.1-405b"] and "756.0 GiB" in inv["error"].iloc[0],
+          f"Sweep.invalid: {inv.to_dict('list')}")
     try:
         lr.load_sweep(h5)
         check(False, "load_sweep on a run file")

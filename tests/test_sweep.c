@@ -3,6 +3,7 @@
 #include "test_util.h"
 
 #include <gsl/gsl_cdf.h>
+#include <hdf5.h>
 #include <pthread.h>
 #include <unistd.h>
 
@@ -401,6 +402,130 @@ static void journal_resume(void **state)
 	free(row);
 }
 
+/* One field of every row of a compound dataset (a fixed-size string or an int64/double). */
+static void read_field(hid_t f, const char *name, const char *field, hid_t type, size_t size,
+		       void *out)
+{
+	hid_t t = H5Tcreate(H5T_COMPOUND, size);
+	H5Tinsert(t, field, 0, type);
+	hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+	assert_true(d >= 0);
+	assert_true(H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) >= 0);
+	H5Dclose(d);
+	H5Tclose(t);
+}
+
+/* --skip-invalid: a model that does not fit its GPU is marked, not run, and written with NaN
+ * metrics, valid = 0 and its message; without it the sweep refuses, naming the point. */
+static void skip_invalid_points(void **state)
+{
+	(void)state;
+	const char *sets[] = {"horizon=10s"};
+	struct llmcap_sweep_axis ax;
+	struct llmcap_sweep sw;
+	struct llmcap_error err = {0};
+	const char *models = "pools.p.model=llama-3.1-8b,llama-3.1-405b,mistral-7b";
+	/* refused: the point's own message, then which point */
+	axis(models, &ax);
+	assert_int_equal(llmcap_sweep_init(&sw, md1(), sets, 1, &ax, 1, OPT(0, 2), &cat, &err),
+			 -LLMCAP_ECAPACITY);
+	assert_non_null(strstr(err.msg, "md1.yaml:19:3: pools.p.model: 'llama-3.1-405b' (405.85B "
+					"parameters) in bf16 needs 756.0 GiB of weights per GPU"));
+	assert_non_null(strstr(err.msg, "(at point 1: pools.p.model=llama-3.1-405b; --skip-invalid"));
+
+	/* skipped: the same message, kept per point */
+	axis(models, &ax);
+	struct llmcap_sweep_options opt = *OPT(0, 2);
+	opt.skip_invalid = 1;
+	if (llmcap_sweep_init(&sw, md1(), sets, 1, &ax, 1, &opt, &cat, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_true(sw.skip_invalid);
+	assert_int_equal(sw.n_points, 3);
+	assert_int_equal(sw.n_invalid, 1);
+	assert_true(llmcap_sweep_point_valid(&sw, 0) && !llmcap_sweep_point_valid(&sw, 1) &&
+		    llmcap_sweep_point_valid(&sw, 2));
+	assert_non_null(strstr(sw.point_error[1], "needs 756.0 GiB of weights per GPU"));
+	assert_null(strstr(sw.point_error[1], "at point"));
+	char label[128];
+	llmcap_sweep_point_label(&sw, 1, label, sizeof label);
+	assert_string_equal(label, "pools.p.model=llama-3.1-405b");
+	size_t tasks = llmcap_sweep_tasks(&sw), n = sw.n_metrics;
+	double *met = calloc(tasks * n, sizeof *met);
+	uint64_t dig[6] = {0};
+	for (size_t t = 0; t < tasks; t++) {
+		int rc = llmcap_sweep_run_task(&sw, t, &cat, NULL, &met[t * n], &dig[t], NULL, &err);
+		if (t / 2 == 1) {
+			/* never run: the point's message */
+			assert_int_equal(rc, -LLMCAP_EINVAL);
+			assert_string_equal(err.msg, sw.point_error[1]);
+			met[t * n] = 12345; /* whatever the caller left there, the file has NaN */
+		} else if (rc != 0) {
+			fail_msg("task %zu: %s", t, err.msg);
+		}
+	}
+	char path[] = "/tmp/llmcap-skip-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	if (llmcap_h5_write_sweep(path, true, &sw, met, dig, NULL, "test", &err) != 0)
+		fail_msg("%s", err.msg);
+	hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+	assert_true(f >= 0);
+	int64_t valid[6], pvalid[3];
+	double completed[6], pmean[3];
+	size_t esz = strlen(sw.point_error[1]) + 1;
+	hid_t st = H5Tcopy(H5T_C_S1);
+	H5Tset_size(st, esz);
+	char *errs = calloc(6, esz), *digests = calloc(6, 17);
+	read_field(f, "runs", "valid", H5T_NATIVE_INT64, 8, valid);
+	read_field(f, "runs", "c_completed", H5T_NATIVE_DOUBLE, 8, completed);
+	read_field(f, "runs", "error", st, esz, errs);
+	H5Tset_size(st, 17);
+	read_field(f, "runs", "digest", st, 17, digests);
+	read_field(f, "points", "valid", H5T_NATIVE_INT64, 8, pvalid);
+	read_field(f, "points", "c_completed_mean", H5T_NATIVE_DOUBLE, 8, pmean);
+	for (size_t t = 0; t < tasks; t++) {
+		bool ok = t / 2 != 1;
+		assert_int_equal(valid[t], ok);
+		assert_true(ok ? completed[t] == met[t * n] && completed[t] > 0 : isnan(completed[t]));
+		assert_string_equal(errs + t * esz, ok ? "" : sw.point_error[1]);
+		assert_int_equal(strlen(digests + t * 17), ok ? 16 : 0);
+	}
+	assert_true(pvalid[0] == 1 && pvalid[1] == 0 && pvalid[2] == 1);
+	assert_true(isnan(pmean[1]) && pmean[0] > 0);
+	H5Tclose(st);
+	H5Fclose(f);
+	unlink(path);
+	free(errs);
+	free(digests);
+	free(met);
+	llmcap_sweep_free(&sw);
+
+	/* from the scenario (sweep.skip_invalid); a base that does not fit itself is no error when
+	 * its points may */
+	const char *sets2[] = {"horizon=10s", "sweep.skip_invalid=true", "pools.p.model=mixtral-8x7b"};
+	axis("hardware.gpu=h100-sxm-80gb,h200-141gb", &ax);
+	const struct llmcap_sweep_options from_file = LLMCAP_SWEEP_OPTIONS_FROM_FILE;
+	if (llmcap_sweep_init(&sw, md1(), sets2, 3, &ax, 1, &from_file, &cat, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(sw.n_invalid, 1);
+	assert_true(!llmcap_sweep_point_valid(&sw, 0) && llmcap_sweep_point_valid(&sw, 1));
+	llmcap_sweep_free(&sw);
+	/* ... but without it the base's own message stops the sweep, as before */
+	const char *sets3[] = {"horizon=10s", "pools.p.model=mixtral-8x7b"};
+	axis("hardware.gpu=h100-sxm-80gb,h200-141gb", &ax);
+	assert_int_equal(llmcap_sweep_init(&sw, md1(), sets3, 2, &ax, 1, OPT(0, 1), &cat, &err),
+			 -LLMCAP_ECAPACITY);
+	assert_non_null(strstr(err.msg, "'mixtral-8x7b' (46.70B parameters) in bf16 needs"));
+	/* no valid point at all, or a typo in the key (every point fails): an error either way */
+	axis("pools.p.modle=llama-3.1-8b,mistral-7b", &ax);
+	assert_int_equal(llmcap_sweep_init(&sw, md1(), sets, 1, &ax, 1, &opt, &cat, &err),
+			 -LLMCAP_EINVAL);
+	assert_non_null(strstr(err.msg, "sweep: none of the 2 points is valid; point 0 "
+					"(pools.p.modle=llama-3.1-8b): "));
+	assert_non_null(strstr(err.msg, "unknown key 'modle'"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -411,6 +536,7 @@ int main(void)
 		cmocka_unit_test(named_sets_and_file_axes),
 		cmocka_unit_test(batch_means_cover_md1_mean_wait),
 		cmocka_unit_test(journal_resume),
+		cmocka_unit_test(skip_invalid_points),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -304,6 +304,7 @@ struct llmcap_scenario {
 		int64_t batch_means;     /* batches per run for batch-means intervals; 0 = off */
 		llmcap_time warmup;      /* before the first batch; -1 = auto (one batch's length) */
 		bool timeseries;         /* per-run pool time series in the sweep file */
+		bool skip_invalid;       /* run the valid points, mark the others */
 	} sweep;
 };
 
@@ -323,6 +324,12 @@ int llmcap_scenario_apply_override(struct llmcap_scenario *sc, const char *assig
 int llmcap_scenario_load(struct llmcap_scenario *sc, const char *path,
 			 const char *const *overrides, size_t n_overrides,
 			 const struct llmcap_catalog *cat, struct llmcap_error *err);
+
+/* The same without llmcap_scenario_check: every key parsed and typed, the cross-references not
+ * checked (a sweep's base, whose own values may not fit while its points do). */
+int llmcap_scenario_load_unchecked(struct llmcap_scenario *sc, const char *path,
+				   const char *const *overrides, size_t n_overrides,
+				   const struct llmcap_catalog *cat, struct llmcap_error *err);
 
 /* Frees what llmcap_scenario_load read beside the scenario (trace columns). Safe on a scenario
  * that holds none, and twice. */

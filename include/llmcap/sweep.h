@@ -41,10 +41,13 @@ struct llmcap_sweep_options {
 	llmcap_time warmup;   /* LLMCAP_SWEEP_UNSET: sweep.warmup; -1: auto */
 	int timeseries;       /* -1: sweep.timeseries; 0, 1 */
 	bool no_file_axes;    /* leave sweep.vary out (plan: candidates come from --vary only) */
+	int skip_invalid;     /* -1: sweep.skip_invalid; 0: an invalid point is an error; 1: it is
+			       * marked and not run */
 };
 #define LLMCAP_SWEEP_UNSET INT64_MIN
 #define LLMCAP_SWEEP_OPTIONS_FROM_FILE                                                            \
-	{.seeds = 0, .zip = -1, .batch_means = -1, .warmup = LLMCAP_SWEEP_UNSET, .timeseries = -1}
+	{.seeds = 0, .zip = -1, .batch_means = -1, .warmup = LLMCAP_SWEEP_UNSET, .timeseries = -1, \
+	 .skip_invalid = -1}
 
 /* A run's pool time series (rows with replica = -1), for --timeseries. */
 struct llmcap_sweep_series {
@@ -68,7 +71,11 @@ struct llmcap_sweep {
 	size_t n_summary_metrics;             /* the first metrics; batch-means pairs follow */
 	size_t n_metrics;
 	char (*metric_names)[LLMCAP_SWEEP_METRIC_MAX];
-	uint64_t *point_seed;                 /* each point's scenario seed (replicate k adds k) */
+	uint64_t *point_seed;                 /* each point's scenario seed (replicate k adds k; the
+					       * base's for an invalid point) */
+	bool skip_invalid;                    /* invalid points are marked, not an error */
+	size_t n_invalid;                     /* points whose scenario is invalid (not run) */
+	char **point_error;                   /* per point: NULL, or why its scenario is invalid */
 	char *base_yaml;                      /* the base scenario, resolved */
 	uint64_t hash;                        /* of everything that decides the results */
 };
@@ -82,8 +89,11 @@ int llmcap_sweep_parse_axis(const char *arg, struct llmcap_sweep_axis *ax, struc
  * each replacing a file axis of the same key in its place or added after them; named sets
  * (@gpus, @models, @engines, @prices, @all, @NAME of sweep.sets) expanded; options from opt
  * where set, else from the scenario (opt NULL: all from the scenario). Counts the points, loads
- * every point's scenario once to check it (nothing runs until every point is valid) and names
- * the metrics. Takes the given axes' values in every case. Free with llmcap_sweep_free. */
+ * every point's scenario once to check it and names the metrics. A point whose scenario does
+ * not load or check (invalid input, does not fit its hardware) is an error naming the point,
+ * or with skip_invalid is kept in point_error and counted in n_invalid (its tasks are never
+ * run); a sweep with no valid point is an error either way, as is a point that changes the
+ * classes or pools. Takes the given axes' values in every case. Free with llmcap_sweep_free. */
 int llmcap_sweep_init(struct llmcap_sweep *sw, const char *file, const char *const *sets,
 		      size_t n_sets, struct llmcap_sweep_axis *axes, size_t n_axes,
 		      const struct llmcap_sweep_options *opt, const struct llmcap_catalog *cat,
@@ -95,14 +105,23 @@ static inline size_t llmcap_sweep_tasks(const struct llmcap_sweep *sw)
 	return sw->n_points * (size_t)sw->seeds;
 }
 
+static inline bool llmcap_sweep_point_valid(const struct llmcap_sweep *sw, size_t point)
+{
+	return !sw->point_error || !sw->point_error[point];
+}
+
 /* The value index of axis a at point p. */
 size_t llmcap_sweep_value_index(const struct llmcap_sweep *sw, size_t point, size_t axis);
+
+/* "KEY=VALUE, KEY=VALUE" of a point's varied values, for messages (cut to n). */
+void llmcap_sweep_point_label(const struct llmcap_sweep *sw, size_t point, char *buf, size_t n);
 
 /* Loads the scenario of a task (its point's overrides, then seed + k). */
 int llmcap_sweep_scenario(const struct llmcap_sweep *sw, size_t task, const struct llmcap_catalog *cat,
 			  struct llmcap_scenario *sc, struct llmcap_error *err);
 
-/* Runs one task: metrics (n_metrics doubles, NAN where undefined) and the run digest; with
+/* Runs one task: metrics (n_metrics doubles, NAN where undefined) and the run digest; a task
+ * of an invalid point is not run: -LLMCAP_EINVAL with the point's message. With
  * sw->timeseries and ts not NULL, the pool time series into ts (emptied first, grown as
  * needed). Thread-safe. Returns -LLMCAP_ECANCELED when *cancel was set. */
 int llmcap_sweep_run_task(const struct llmcap_sweep *sw, size_t task, const struct llmcap_catalog *cat,
@@ -138,8 +157,9 @@ int llmcap_sweep_journal_series(struct llmcap_sweep_journal *j, size_t task,
 /* Closes; remove: delete the file (the sweep's result is safely written). */
 void llmcap_sweep_journal_close(struct llmcap_sweep_journal *j, bool remove);
 
-/* Writes /runs (one row per task) and /points (mean and ci95 per metric and point), with the
- * sweep's definition as attributes, and with sw->timeseries each run's pool time series (read
+/* Writes /runs (one row per task) and /points (mean and ci95 per metric and point), each row
+ * with `valid` (0 for an invalid point, whose metrics are NaN) and `error` (its message), with
+ * the sweep's definition as attributes, and with sw->timeseries each run's pool time series (read
  * from the journal) under /timeseries, atomically (temp + rename). */
 int llmcap_h5_write_sweep(const char *target, bool force, const struct llmcap_sweep *sw,
 			  const double *metrics, const uint64_t *digests,
