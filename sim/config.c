@@ -641,8 +641,9 @@ static const struct field scenario_fields[] = {
 	 .min = 0, .max = 3660.0 * 86400e9, .flags = F_MIN_EXCL | F_HAS_MAX},
 	{.key = "engine_mode", .type = T_ENUM, .offset = SC(engine_mode), .def = "fast",
 	 .names = engine_mode_names,
-	 .doc = "fast: runs of decode-only steps advance in one go, results identical to exact; "
-		"exact: one event per step, the reference (`llmcap run --exact-steps`)"},
+	 .doc = "fast: runs of decode-only steps advance in one go, results identical to exact "
+		"(FLOPs and bytes moved to a relative 1e-12); exact: one event per step, the "
+		"reference (`llmcap run --exact-steps`)"},
 	{.key = "workload", .type = T_SECTION, .sub = &workload_section, .doc = "the traffic"},
 	{.key = "hardware", .type = T_SECTION, .sub = &hardware_section, .doc = "the fleet"},
 	{.key = "pools", .type = T_MAP, .offset = SC(pools), .count_offset = SC(n_pools),
