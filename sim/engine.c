@@ -858,6 +858,23 @@ static bool hold_prefix(struct sim *s, struct replica *rp, struct req *r, int32_
 }
 
 /* Builds the next step; returns its shape (tokens == 0: nothing to do). */
+/* A step's shape, summed as requests are scheduled (and taken out again when a scheduled one is
+ * preempted): whole numbers far below 2^53 (n <= budget, ctx <= max_model_len, at most
+ * max_num_seqs of them), summed exactly as integers and converted once at the end. */
+struct shape_sum {
+	int64_t tokens, pairs, kv_read, samples, seqs;
+};
+
+static inline void shape_add(struct shape_sum *a, const struct req *r, int64_t sign)
+{
+	const int64_t n = r->sched, ctx = r->computed;
+	a->tokens += sign * n;
+	a->pairs += sign * (n * ctx + n * (n + 1) / 2);
+	a->kv_read += sign * (ctx + n);
+	a->samples += sign * (ctx + n == (int64_t)r->prompt + r->generated);
+	a->seqs += sign;
+}
+
 static struct llmcap_step_shape schedule(struct sim *s, size_t ri)
 {
 	struct replica *rp = &s->replicas[ri];
@@ -867,6 +884,7 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri)
 	const int64_t bs = cfg->block_size;
 	int64_t budget = cfg->max_num_batched_tokens;
 	struct llmcap_step_shape shape = {0};
+	struct shape_sum sum = {0};
 	bool preempted = false, admitted = false;
 
 	kv_account(s, ri);
@@ -894,6 +912,7 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri)
 			if (vi < i) {
 				/* already scheduled in this step: its tokens go back to the budget */
 				budget += s->reqs[victim].sched;
+				shape_add(&sum, &s->reqs[victim], -1);
 				i--;
 			}
 			preempt(s, ri, vi);
@@ -907,6 +926,7 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri)
 			break;
 		r->sched = (int32_t)want;
 		budget -= want;
+		shape_add(&sum, r, 1);
 	}
 	/* swapped requests come back before any new admission */
 	while (!preempted && rp->swapped.len > 0 && budget > 0 &&
@@ -931,6 +951,7 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri)
 		r->sched = (int32_t)want;
 		budget -= want;
 		admitted = true;
+		shape_add(&sum, r, 1);
 		if (!push_running(s, rp, id))
 			break;
 	}
@@ -978,6 +999,7 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri)
 		}
 		budget -= want;
 		admitted = true;
+		shape_add(&sum, r, 1);
 		if (!push_running(s, rp, id))
 			break;
 	}
@@ -987,23 +1009,11 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri)
 	if (used > st->kv_peak)
 		st->kv_peak = used;
 
-	/* whole numbers far below 2^53 (n <= budget, ctx <= max_model_len, at most max_num_seqs
-	 * of them): summed exactly as integers, then converted once, as double sums would give */
-	int64_t seqs = 0, pairs = 0, kv_read = 0;
-	for (size_t i = 0; i < rp->n_running; i++) {
-		const struct req *r = &s->reqs[rp->running[i]];
-		if (r->sched == 0)
-			continue;
-		int64_t n = r->sched, ctx = r->computed;
-		seqs++;
-		shape.tokens += n;
-		pairs += n * ctx + n * (n + 1) / 2;
-		kv_read += ctx + n;
-		if (r->computed + r->sched == r->prompt + r->generated)
-			shape.samples++;
-	}
-	shape.attn_pairs = (double)pairs;
-	shape.kv_read_tokens = (double)kv_read;
+	shape.tokens = sum.tokens;
+	shape.attn_pairs = (double)sum.pairs;
+	shape.kv_read_tokens = (double)sum.kv_read;
+	shape.samples = sum.samples;
+	const int64_t seqs = sum.seqs;
 	if (shape.tokens > 0) {
 		st->steps++;
 		st->batch_sum += (double)seqs;
