@@ -112,6 +112,11 @@ void llmcap_batch_free(struct llmcap_batch *b)
 	free(b);
 }
 
+int64_t llmcap_batch_count(const struct llmcap_batch *b)
+{
+	return (int64_t)b->k;
+}
+
 llmcap_time llmcap_batch_warmup(const struct llmcap_batch *b)
 {
 	return b->warmup;

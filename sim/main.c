@@ -44,6 +44,8 @@ static void usage(FILE *out)
 		"      --batch-means K [--warmup D]    after a warm-up (auto: one batch), split the run\n"
 		"                                      into K batches and print each class and pool\n"
 		"                                      metric's mean and 95%% interval over them\n"
+		"                                      (also in --json, and in -o FILE as\n"
+		"                                      /summary/batch_means)\n"
 		"  workload [FILE] [--set KEY=VALUE]... [--out FILE.csv]\n"
 		"                                      generate the arrivals without the servers and\n"
 		"                                      report their statistics; --out writes the requests\n"
@@ -306,11 +308,6 @@ static int cmd_run(const struct args *a)
 		goto out;
 	}
 	if (a->batch_means) {
-		if (a->json) {
-			fprintf(stderr, "llmcap: --batch-means prints a table beside the text report, not "
-					"in --json (llmcap sweep --batch-means stores it in a file)\n");
-			goto out;
-		}
 		sc->sweep.batch_means = a->batch_means;
 		if (llmcap_batch_init(&batch, sc, a->batch_means, a->warmup, &err) != 0) {
 			fprintf(stderr, "llmcap: %s\n", err.msg);
@@ -342,6 +339,8 @@ static int cmd_run(const struct args *a)
 			goto out;
 		}
 		llmcap_h5_sink(h5, &sink);
+		if (batch)
+			llmcap_h5_batch_means(h5, batch);
 	}
 	if (batch) {
 		/* the batches need the pools' samples: at the output's interval, with or without a file */
@@ -396,7 +395,13 @@ static int cmd_run(const struct args *a)
 		}
 	}
 	if (a->json) {
-		llmcap_report_json(&res, &sum, stdout);
+		if (llmcap_report_json_batch(&res, &sum, batch, stdout) != 0) {
+			fprintf(stderr, "llmcap: out of memory for the batch means\n");
+			llmcap_summary_free(&sum);
+			llmcap_results_free(&res);
+			rc = 1;
+			goto out;
+		}
 	} else if (!a->quiet) {
 		llmcap_report(&res, &sum, stdout);
 		fprintf(stdout, "\nrun digest %016llx (same scenario and seed give the same digest)\n",

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "llmcap/batch.h"
 #include "llmcap/cost.h"
 #include "llmcap/plan.h"
 #include "llmcap/sweep.h"
@@ -29,6 +30,7 @@ struct llmcap_h5 {
 	struct llmcap_sample_row *rep_buf, *pool_buf;
 	size_t rep_n, pool_n;
 	const struct llmcap_scenario *sc;
+	struct llmcap_batch *batch; /* batch means to write at finish, or NULL */
 	char error[512];
 };
 
@@ -500,6 +502,59 @@ static hid_t util_type(void)
 	return t;
 }
 
+void llmcap_h5_batch_means(struct llmcap_h5 *h, struct llmcap_batch *b)
+{
+	h->batch = b;
+}
+
+/* /summary/batch_means: one row per metric (llmcap_batch_metric_name order), the run's
+ * batching as attributes. */
+struct batch_row {
+	char name[96];
+	double mean, ci95_half_width;
+};
+
+static int write_batch_means(hid_t g, const struct llmcap_scenario *sc, struct llmcap_batch *b)
+{
+	size_t n = llmcap_batch_n_metrics(sc->workload.n_classes, sc->n_pools);
+	double *v = calloc(2 * n + 1, sizeof *v);
+	struct batch_row *rows = calloc(n + 1, sizeof *rows);
+	if (!v || !rows) {
+		free(v);
+		free(rows);
+		return -1;
+	}
+	llmcap_batch_means(b, v);
+	for (size_t i = 0; i < n; i++) {
+		llmcap_batch_metric_name(sc, i, rows[i].name, sizeof rows[i].name);
+		rows[i].mean = v[2 * i];
+		rows[i].ci95_half_width = v[2 * i + 1];
+	}
+	typedef struct batch_row B;
+	hid_t s96 = string_type(sizeof rows[0].name);
+	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(B));
+	INSERT(t, "name", B, name, s96);
+	INSERT(t, "mean", B, mean, H5T_NATIVE_DOUBLE);
+	INSERT(t, "ci95_half_width", B, ci95_half_width, H5T_NATIVE_DOUBLE);
+	int rc = write_table(g, "batch_means", t, n, rows);
+	H5Tclose(t);
+	H5Tclose(s96);
+	free(v);
+	free(rows);
+	if (rc == 0)
+		rc = set_units(g, "batch_means", "as the metric's name says (*_s: seconds; counts per "
+			       "batch; slo_attainment, busy, kv_mean: shares); ci95_half_width: "
+			       "Student-t 95% half-width over the batches, NaN below two");
+	hid_t d = rc == 0 ? H5Dopen2(g, "batch_means", H5P_DEFAULT) : -1;
+	if (d < 0)
+		return -1;
+	rc |= attr_int(d, "batches", llmcap_batch_count(b));
+	rc |= attr_double(d, "batch_length_s", (double)llmcap_batch_length(b) * 1e-9);
+	rc |= attr_double(d, "warmup_s", (double)llmcap_batch_warmup(b) * 1e-9);
+	H5Dclose(d);
+	return rc ? -1 : 0;
+}
+
 static int write_summaries(struct llmcap_h5 *h, struct llmcap_results *res,
 			   const struct llmcap_summary *sum)
 {
@@ -550,6 +605,8 @@ static int write_summaries(struct llmcap_h5 *h, struct llmcap_results *res,
 	INSERT(ctype, "hybrid_total", C, hybrid_total, H5T_NATIVE_DOUBLE);
 	rc |= write_table(g, "cost", ctype, 1, &cost);
 	H5Tclose(ctype);
+	if (h->batch)
+		rc |= write_batch_means(g, res->sc, h->batch);
 	rc |= set_units(g, "classes", "*_s: seconds; *_per_s: per second; slo_attainment: share of arrived requests");
 	rc |= set_units(g, "pools", "*_s: seconds; *_per_s: per second");
 	rc |= set_units(g, "utilisation", "busy, mfu, hbm_fraction, kv_*: shares; achieved_tflops_per_gpu: 1e12 FLOP/s");

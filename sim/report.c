@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "llmcap/batch.h"
 #include "llmcap/cost.h"
 #include "llmcap/sim.h"
 
@@ -681,7 +682,21 @@ static void json_util(FILE *out, const struct llmcap_util_summary *u, const char
 
 void llmcap_report_json(struct llmcap_results *res, const struct llmcap_summary *sum, FILE *out)
 {
+	llmcap_report_json_batch(res, sum, NULL, out);
+}
+
+int llmcap_report_json_batch(struct llmcap_results *res, const struct llmcap_summary *sum,
+			     struct llmcap_batch *b, FILE *out)
+{
 	const struct llmcap_scenario *sc = res->sc;
+	size_t nbm = b ? llmcap_batch_n_metrics(sc->workload.n_classes, sc->n_pools) : 0;
+	double *bm = NULL;
+	if (b) {
+		bm = calloc(2 * nbm + 1, sizeof *bm);
+		if (!bm)
+			return -LLMCAP_ENOMEM;
+		llmcap_batch_means(b, bm);
+	}
 	struct llmcap_cost cost;
 	llmcap_cost_compute(sc, res, &cost);
 	fputs("{\"scenario\": ", out);
@@ -737,5 +752,28 @@ void llmcap_report_json(struct llmcap_results *res, const struct llmcap_summary 
 		fprintf(out, "%s\"%s\": ", i ? ", " : "", keys[i]);
 		json_num(out, vals[i]);
 	}
-	fprintf(out, ", \"flat_bill\": %s}}\n", cost.flat_bill ? "true" : "false");
+	fprintf(out, ", \"flat_bill\": %s}", cost.flat_bill ? "true" : "false");
+	if (b) {
+		fprintf(out, ",\n \"batch_means\": {\"batches\": %lld, \"batch_length_s\": ",
+			(long long)llmcap_batch_count(b));
+		json_num(out, (double)llmcap_batch_length(b) * 1e-9);
+		fputs(", \"warmup_s\": ", out);
+		json_num(out, (double)llmcap_batch_warmup(b) * 1e-9);
+		fputs(", \"metrics\": [", out);
+		for (size_t i = 0; i < nbm; i++) {
+			char name[96];
+			llmcap_batch_metric_name(sc, i, name, sizeof name);
+			fputs(i ? ",\n  {\"name\": " : "\n  {\"name\": ", out);
+			json_str(out, name);
+			fputs(", \"mean\": ", out);
+			json_num(out, bm[2 * i]);
+			fputs(", \"ci95_half_width\": ", out);
+			json_num(out, bm[2 * i + 1]);
+			fputc('}', out);
+		}
+		fputs("]}", out);
+	}
+	fputs("}\n", out);
+	free(bm);
+	return 0;
 }

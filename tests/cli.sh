@@ -379,8 +379,25 @@ grep -qE '^  c_queue_mean_s +[0-9.e-]+ \+- [0-9.e-]+' "$T/out" && ok || { ko "ru
 grep 'run digest' "$T/out" >"$T/bm_d1"
 "$LLMCAP" run "$MD1" --set horizon=125s --set output.timeseries_interval=1s | grep 'run digest' >"$T/bm_d2"
 [ -s "$T/bm_d1" ] && cmp -s "$T/bm_d1" "$T/bm_d2" && ok || ko "--batch-means changed the run"
-expect_err "run batch means json" "--batch-means prints a table beside the text report" -- \
-	"$LLMCAP" run "$MD1" --batch-means 4 --json
+# --json: the same JSON with a last key "batch_means"; -o FILE: /summary/batch_means
+expect_ok "run batch means json" '"batch_means": {"batches": 4, "batch_length_s": 25, "warmup_s": 25' -- \
+	"$LLMCAP" run "$MD1" --set horizon=125s --set output.timeseries_interval=1s --batch-means 4 --json
+mv "$T/out" "$T/bm.json"
+"$LLMCAP" run "$MD1" --set horizon=125s --set output.timeseries_interval=1s --json >"$T/nobm.json" 2>/dev/null
+/usr/bin/python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1])); base = json.load(open(sys.argv[2]))
+bm = d.pop("batch_means")
+assert d == base and list(d) == list(base), "keys other than batch_means changed"
+names = [m["name"] for m in bm["metrics"]]
+assert len(names) == 18 and names[0] == "c_completed" and names[-1] == "p_kv_mean", names
+q = bm["metrics"][names.index("c_queue_mean_s")]
+assert 0 < q["mean"] < 0.05 and q["ci95_half_width"] > 0, q
+' "$T/bm.json" "$T/nobm.json" && ok || ko "run --batch-means --json: not valid JSON with a batch_means object"
+"$LLMCAP" run "$MD1" --set horizon=125s --set output.timeseries_interval=1s --batch-means 4 -q -o "$T/bm.h5" \
+	&& h5dump -d /summary/batch_means "$T/bm.h5" >"$T/bm.txt" 2>&1 \
+	&& grep -qF '"c_queue_mean_s"' "$T/bm.txt" && grep -qF 'ATTRIBUTE "batches"' "$T/bm.txt" && ok \
+	|| ko "run --batch-means -o: no /summary/batch_means"
 expect_err "warmup alone" "--warmup is the warm-up of --batch-means K, which is not given" -- \
 	"$LLMCAP" run "$MD1" --warmup 10s
 expect_err "sweep warmup alone" "--warmup is the warm-up of --batch-means K (or sweep.batch_means), which is off" -- \

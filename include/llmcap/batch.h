@@ -28,6 +28,8 @@ void llmcap_batch_free(struct llmcap_batch *b);
 /* A duration for messages: "40s", "2min", or seconds to 4 digits ("10.91s"). */
 void llmcap_batch_format(llmcap_time t, char *buf, size_t n);
 
+/* The number of batches K. */
+int64_t llmcap_batch_count(const struct llmcap_batch *b);
 /* The warm-up and batch length actually used (ns). */
 llmcap_time llmcap_batch_warmup(const struct llmcap_batch *b);
 llmcap_time llmcap_batch_length(const struct llmcap_batch *b);

@@ -27,6 +27,10 @@ int llmcap_h5_open(struct llmcap_h5 **out, const char *target, bool force,
 		   const struct llmcap_h5_info *info, struct llmcap_error *err);
 /* Fills a sink whose callbacks append to the file (as the scenario's output section asks). */
 void llmcap_h5_sink(struct llmcap_h5 *h, struct llmcap_sink *sink);
+struct llmcap_batch;
+/* Adds /summary/batch_means (llmcap run --batch-means) to what finish writes; b is read at
+ * finish and must live until then. */
+void llmcap_h5_batch_means(struct llmcap_h5 *h, struct llmcap_batch *b);
 /* Writes the summaries, closes and renames onto the target; frees h in every case. */
 int llmcap_h5_finish(struct llmcap_h5 *h, struct llmcap_results *res,
 		     const struct llmcap_summary *sum, struct llmcap_error *err);

@@ -248,5 +248,11 @@ void llmcap_summary_free(struct llmcap_summary *s);
 void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum, FILE *out);
 /* The same summary as one JSON object. */
 void llmcap_report_json(struct llmcap_results *res, const struct llmcap_summary *sum, FILE *out);
+struct llmcap_batch;
+/* The same, with a last key "batch_means" when b is not NULL (llmcap run --batch-means):
+ * {"batches", "batch_length_s", "warmup_s", "metrics": [{"name", "mean", "ci95_half_width"},
+ * ...]}, non-finite numbers as null. Returns 0, or -LLMCAP_ENOMEM (nothing written). */
+int llmcap_report_json_batch(struct llmcap_results *res, const struct llmcap_summary *sum,
+			     struct llmcap_batch *b, FILE *out);
 
 #endif
