@@ -7,6 +7,7 @@
 #include <hdf5_hl.h>
 #include <unistd.h>
 
+#include "llmcap/batch.h"
 #include "llmcap/output.h"
 
 static struct llmcap_catalog cat;
@@ -296,10 +297,122 @@ static void abort_leaves_nothing(void **state)
 	assert_int_equal(access(path, F_OK), -1);
 }
 
+/* Feeds two batch-means accumulators and the file's sink, as llmcap run --batch-means does. */
+struct bm_sink {
+	struct llmcap_sink inner;
+	struct llmcap_batch *a, *b;
+};
+
+static int bm_request(void *user, const struct llmcap_request_record *r)
+{
+	struct bm_sink *s = user;
+	int rc = s->inner.request ? s->inner.request(s->inner.user, r) : 0;
+	if (rc == 0)
+		rc = llmcap_batch_request(s->a, r);
+	return rc ? rc : llmcap_batch_request(s->b, r);
+}
+
+static int bm_sample(void *user, const struct llmcap_sample_row *row)
+{
+	struct bm_sink *s = user;
+	llmcap_batch_sample(s->a, row);
+	llmcap_batch_sample(s->b, row);
+	return s->inner.sample ? s->inner.sample(s->inner.user, row) : 0;
+}
+
+/* /summary/batch_means holds what llmcap_batch_means computes for the same run. */
+static void batch_means_table(void **state)
+{
+	(void)state;
+	static struct llmcap_scenario sc;
+	struct llmcap_error err = {0};
+	char path[128];
+	snprintf(path, sizeof path, "%s/bm.h5", dir);
+	const char *sets[] = {"horizon=5h", "output.timeseries_interval=10min"};
+	assert_int_equal(llmcap_scenario_load(&sc, NULL, sets, 2, &cat, &err), 0);
+	struct llmcap_batch *written, *ref;
+	assert_int_equal(llmcap_batch_init(&written, &sc, 4, -1, &err), 0);
+	assert_int_equal(llmcap_batch_init(&ref, &sc, 4, -1, &err), 0);
+	int before = files_in_dir();
+	struct llmcap_h5 *h;
+	struct llmcap_h5_info info = {.command_line = "test", .scenario_yaml = "name: x\n",
+				      .started_at = "2026-01-01T00:00:00Z", .catalog_hash = 1};
+	assert_int_equal(llmcap_h5_open(&h, path, false, &sc, &cat, &info, &err), 0);
+	struct bm_sink bs = {.a = written, .b = ref};
+	llmcap_h5_sink(h, &bs.inner);
+	llmcap_h5_batch_means(h, written);
+	struct llmcap_sink sink = bs.inner;
+	sink.user = &bs;
+	sink.request = bm_request;
+	sink.sample = bm_sample;
+	sink.sample_interval = sc.output.timeseries_interval;
+	struct llmcap_results res;
+	struct llmcap_summary sum;
+	assert_int_equal(llmcap_simulate(&sc, &cat, &sink, &res, &err), 0);
+	assert_int_equal(llmcap_summarize(&res, &sum), 0);
+	assert_int_equal(llmcap_h5_finish(h, &res, &sum, &err), 0);
+	assert_int_equal(files_in_dir(), before + 1); /* no temporary file left behind */
+
+	size_t n = llmcap_batch_n_metrics(sc.workload.n_classes, sc.n_pools);
+	double *want = calloc(2 * n, sizeof *want);
+	assert_non_null(want);
+	llmcap_batch_means(ref, want);
+
+	hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+	assert_true(f >= 0);
+	hsize_t nr;
+	double *mean = column(f, "summary/batch_means", "mean", &nr);
+	assert_int_equal(nr, n);
+	double *ci = column(f, "summary/batch_means", "ci95_half_width", &nr);
+	int finite_ci = 0;
+	for (size_t i = 0; i < n; i++) {
+		assert_true(isnan(want[2 * i]) ? isnan(mean[i]) : mean[i] == want[2 * i]);
+		assert_true(isnan(want[2 * i + 1]) ? isnan(ci[i]) : ci[i] == want[2 * i + 1]);
+		finite_ci += isfinite(ci[i]) && ci[i] > 0;
+	}
+	assert_true(finite_ci > 0);
+	/* names in llmcap_batch_metric_name order */
+	hid_t s96 = H5Tcopy(H5T_C_S1);
+	H5Tset_size(s96, 96);
+	hid_t nt = H5Tcreate(H5T_COMPOUND, 96);
+	H5Tinsert(nt, "name", 0, s96);
+	char(*names)[96] = calloc(n, sizeof *names);
+	hid_t d = H5Dopen2(f, "summary/batch_means", H5P_DEFAULT);
+	assert_true(H5Dread(d, nt, H5S_ALL, H5S_ALL, H5P_DEFAULT, names) >= 0);
+	for (size_t i = 0; i < n; i++) {
+		char name[96];
+		llmcap_batch_metric_name(&sc, i, name, sizeof name);
+		assert_string_equal(names[i], name);
+	}
+	assert_int_equal(attr_i64(d, "batches"), 4);
+	double len = 0, warm = 0;
+	hid_t a = H5Aopen(d, "batch_length_s", H5P_DEFAULT);
+	H5Aread(a, H5T_NATIVE_DOUBLE, &len);
+	H5Aclose(a);
+	a = H5Aopen(d, "warmup_s", H5P_DEFAULT);
+	H5Aread(a, H5T_NATIVE_DOUBLE, &warm);
+	H5Aclose(a);
+	assert_true(len == 3600.0 && warm == 3600.0); /* 5 h in K + 1 parts, auto warm-up */
+	H5Dclose(d);
+	H5Tclose(nt);
+	H5Tclose(s96);
+	H5Fclose(f);
+	free(names);
+	free(mean);
+	free(ci);
+	free(want);
+	llmcap_batch_free(written);
+	llmcap_batch_free(ref);
+	llmcap_summary_free(&sum);
+	llmcap_results_free(&res);
+	llmcap_scenario_free(&sc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(round_trip),
+		cmocka_unit_test(batch_means_table),
 		cmocka_unit_test(compression_levels),
 		cmocka_unit_test(existing_target_needs_force),
 		cmocka_unit_test(unwritable_target_is_a_clear_error),
