@@ -58,6 +58,9 @@ class Results:
     requests: pd.DataFrame | None
     timeseries_replicas: pd.DataFrame | None
     timeseries_pools: pd.DataFrame | None
+    # llmcap run --batch-means K: one row per class and pool metric (name, mean, ci95_half_width);
+    # .attrs holds batches, batch_length_s, warmup_s. None for a run without batch means.
+    batch_means: pd.DataFrame | None = None
 
     @property
     def scenario_yaml(self) -> str:
@@ -104,6 +107,9 @@ def load(path) -> Results:
             series[which] = ts
         util = _table(f, "summary/utilisation")
         util["pool"] = util["pool"].map(pool_names)
+        bm = _table(f, "summary/batch_means")
+        if bm is not None:
+            bm.attrs = {k: _attr(v) for k, v in f["summary/batch_means"].attrs.items() if k != "units"}
         return Results(
             path=path,
             attrs=attrs,
@@ -117,6 +123,7 @@ def load(path) -> Results:
             requests=requests,
             timeseries_replicas=series["replicas"],
             timeseries_pools=series["pools"],
+            batch_means=bm,
         )
 
 

@@ -81,6 +81,26 @@ with tempfile.TemporaryDirectory() as tmp:
     check(int(ts["arrivals"].sum()) == len(req) - int((req["status"] == "rejected:max_model_len").sum()),
           "time-series arrivals add up")
 
+    check(r.batch_means is None, "no batch_means table without --batch-means")
+
+    # llmcap run --batch-means: /summary/batch_means equals the run's --json batch_means object
+    bmf = Path(tmp) / "bm.h5"
+    args = [llmcap, "run", str(src / "tests" / "data" / "md1.yaml"), "--set", "horizon=125s",
+            "--set", "output.timeseries_interval=1s", "--batch-means", "4", "-o", str(bmf), "--json"]
+    bjs = json.loads(subprocess.run(args, capture_output=True, text=True, check=True).stdout)["batch_means"]
+    bm = lr.load(bmf).batch_means
+    check(bm is not None and list(bm["name"]) == [m["name"] for m in bjs["metrics"]], "batch_means names")
+    if bm is not None:
+        check(bm.attrs.get("batches") == 4 and bm.attrs.get("batch_length_s") == 25.0
+              and bm.attrs.get("warmup_s") == 25.0, f"batch_means attributes {bm.attrs}")
+        nan = float("nan")  # JSON writes NaN (no TPOT of 1-token outputs) as null
+        for (_, row), m in zip(bm.iterrows(), bjs["metrics"]):
+            for key in ("mean", "ci95_half_width"):
+                want = nan if m[key] is None else m[key]
+                check(close(float(row[key]), want), f"batch {key} {m['name']}: {row[key]} vs {m[key]}")
+        q = bm.set_index("name").loc["c_queue_mean_s"]
+        check(0 < q["mean"] < 0.05 and q["ci95_half_width"] > 0, f"M/D/1 queueing mean {q.to_dict()}")
+
     # the report script
     outdir = Path(tmp) / "report"
     rc = subprocess.run([sys.executable, str(src / "analysis" / "report.py"), str(h5), str(outdir)],
