@@ -857,7 +857,6 @@ static bool hold_prefix(struct sim *s, struct replica *rp, struct req *r, int32_
 	return true;
 }
 
-/* Builds the next step; returns its shape (tokens == 0: nothing to do). */
 /* A step's shape, summed as requests are scheduled (and taken out again when a scheduled one is
  * preempted): whole numbers far below 2^53 (n <= budget, ctx <= max_model_len, at most
  * max_num_seqs of them), summed exactly as integers and converted once at the end. */
@@ -875,6 +874,7 @@ static inline void shape_add(struct shape_sum *a, const struct req *r, int64_t s
 	a->seqs += sign;
 }
 
+/* Builds the next step; returns its shape (tokens == 0: nothing to do). */
 static struct llmcap_step_shape schedule(struct sim *s, size_t ri)
 {
 	struct replica *rp = &s->replicas[ri];
@@ -1025,6 +1025,16 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri)
 }
 
 /* ---- the fast mode ---- */
+
+/* Whether an arrival to this pool reads its replicas' KV use (the least-kv router, spill on KV
+ * use), which a run's steps change. Every other reading of a replica by route() and arrival()
+ * (request counts, queue lengths, waiting tokens) is left unchanged by a run, which is what lets
+ * runs be applied when they end (fast_forward, run_resume): a router or limit that reads
+ * anything else a run changes must be added here. */
+static bool arrivals_read_kv(const struct llmcap_pool_cfg *cfg)
+{
+	return cfg->router == LLMCAP_ROUTER_LEAST_KV || cfg->spill.kv_above > 0;
+}
 
 /* The loop of fast_forward: ends steps and schedules the next ones while the run may go on.
  * a is step j's attention pairs (= KV tokens read): the contexts plus j per sequence.
@@ -1213,7 +1223,6 @@ static void run_apply(struct sim *s, size_t ri)
 	const int64_t k = j - 1; /* steps taken by the run */
 	for (size_t i = 0; i < n; i++) {
 		struct req *r = &s->reqs[rp->running[i]];
-		phase[boundary_phase(r->computed, bs)] = 0;
 		if (gap1 - r->last_token > r->max_gap)
 			r->max_gap = gap1 - r->last_token;
 		if (max_dt > r->max_gap)
@@ -1223,6 +1232,7 @@ static void run_apply(struct sim *s, size_t ri)
 		r->blocks = (int32_t)blocks_for(r->computed + 1, bs);
 		r->last_token = prev;
 	}
+	memset(phase, 0, (size_t)bs * sizeof *phase);
 	rp->free_blocks = run.free_blocks;
 	add_busy(s, ri, pr->start, prev); /* the k steps ran back to back */
 	rp->step_start = prev;
@@ -1252,11 +1262,13 @@ static void run_apply(struct sim *s, size_t ri)
  * lasts, each step schedules every running request for one token and changes nothing else:
  * no request completes, waiting and swapped requests stay blocked (only fewer blocks become
  * free), and no event that reads or changes this replica comes due. Such steps are taken here
- * in a loop, each timed by the same model with the same operations (llmcap_perf_finish) and
- * accounted exactly as step_end and schedule() would (same additions in the same order); only
- * the run's last step gets an event, with the origin the step-by-step mode would give it (the
- * end of the step before), so it runs in the same place among events due at the same time.
- * The run stops before:
+ * in a loop, each timed by the same model to the bit and accounted as step_end and schedule()
+ * would (run_apply: the same sums in the same order, but the work, summed in closed form);
+ * only the run's last step gets an event, with the origin the step-by-step mode would give it
+ * (the end of the step before), so it runs in the same place among events due at the same
+ * time. Unless arrivals to the pool read KV use, the run is applied when it ends (its
+ * requests and statistics are not read meanwhile), and run_resume continues it past an
+ * arrival that did not reach this replica. The run stops before:
  *   - the step in which a request completes (that step is the last, a real event);
  *   - a step whose new KV blocks exceed the free ones (an eviction or a preemption);
  *   - any step that would end at or after the next arrival, sample or live queue timeout, or
@@ -1282,7 +1294,7 @@ static void fast_forward(struct sim *s, size_t ri, llmcap_time *end, llmcap_time
 	/* The first step must be the run's shape: every running request decodes one token.
 	 * A request with c tokens computed before step 1 needs a new block for step j + 1 when
 	 * c + j is a multiple of the block size: phase[m] counts those with j = m (mod bs),
-	 * counted in the same pass (and cleared if no run starts). */
+	 * counted in the same pass (and cleared when no run starts, or when it is applied). */
 	int32_t *phase = rp->phase;
 	int64_t min_rem = INT64_MAX, ctx = 0;
 	size_t seen = 0;
@@ -1302,8 +1314,7 @@ static void fast_forward(struct sim *s, size_t ri, llmcap_time *end, llmcap_time
 		phase[boundary_phase(r->computed, bs)]++;
 	}
 	if (seen < n || min_rem < 2) {
-		for (size_t i = 0; i < seen; i++)
-			phase[boundary_phase(s->reqs[rp->running[i]].computed, bs)] = 0;
+		memset(phase, 0, (size_t)bs * sizeof *phase);
 		return;
 	}
 	/* the first step of the run was timed with the replica's timer for n decodes */
@@ -1319,13 +1330,12 @@ static void fast_forward(struct sim *s, size_t ri, llmcap_time *end, llmcap_time
 					(double)n, min_rem);
 	run_loop(s, rp, stop);
 	if (pr->run.j == 1) {
-		for (size_t i = 0; i < n; i++)
-			phase[boundary_phase(s->reqs[rp->running[i]].computed, bs)] = 0;
+		memset(phase, 0, (size_t)bs * sizeof *phase);
 		return;
 	}
 	*end = pr->run.t;
 	*origin = pr->run.prev;
-	if (cfg->router != LLMCAP_ROUTER_LEAST_KV && !(cfg->spill.kv_above > 0)) {
+	if (!arrivals_read_kv(cfg)) {
 		/* applied later (run_apply): nothing reads what the steps change meanwhile */
 		rp->deferred = true;
 		rp->touched = false;
