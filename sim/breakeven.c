@@ -4,7 +4,6 @@
  * the library keeps no global state); results do not depend on the thread count. */
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,23 +23,15 @@ struct job {
 	const double *volumes;
 	const int *dtypes;
 	size_t n_volumes, n_dtypes;
-	size_t next;
-	pthread_mutex_t lock;
 };
 
-static void *worker(void *arg)
+/* One (precision, volume) point; each writes only its own slots. */
+static void plan_point(void *ctx, size_t i)
 {
-	struct job *j = arg;
-	for (;;) {
-		pthread_mutex_lock(&j->lock);
-		size_t i = j->next++;
-		pthread_mutex_unlock(&j->lock);
-		if (i >= j->n_volumes * j->n_dtypes)
-			return NULL;
-		size_t d = i / j->n_volumes, v = i % j->n_volumes;
-		j->rcs[i] = llmcap_plan_fleet(j->sc, j->cat, j->volumes[v], j->dtypes[d], &j->rows[i],
-					      &j->errs[i]);
-	}
+	struct job *j = ctx;
+	size_t d = i / j->n_volumes, v = i % j->n_volumes;
+	j->rcs[i] = llmcap_plan_fleet(j->sc, j->cat, j->volumes[v], j->dtypes[d], &j->rows[i],
+				      &j->errs[i]);
 }
 
 static int parse_list(const char *s, double *out, size_t max, size_t *n)
@@ -168,23 +159,14 @@ int llmcap_cmd_breakeven(int argc, char **argv)
 	j.rows = calloc(n, sizeof *j.rows);
 	j.errs = calloc(n, sizeof *j.errs);
 	j.rcs = calloc(n, sizeof *j.rcs);
-	pthread_mutex_init(&j.lock, NULL);
 	if (jobs > (long)n)
 		jobs = (long)n;
-	pthread_t *th = calloc((size_t)jobs, sizeof *th);
-	if (!j.rows || !j.errs || !j.rcs || !th) {
+	if (!j.rows || !j.errs || !j.rcs) {
 		fprintf(stderr, "llmcap: out of memory\n");
 	} else {
 		fprintf(stderr, "llmcap: searching %zu fleets (%zu volumes x %zu precisions) on %ld threads\n",
 			n, n_volumes, n_dtypes, jobs);
-		long started = 0;
-		for (; started < jobs; started++)
-			if (pthread_create(&th[started], NULL, worker, &j) != 0)
-				break;
-		if (started == 0)
-			worker(&j);
-		for (long t = 0; t < started; t++)
-			pthread_join(th[t], NULL);
+		llmcap_parallel_for(n, jobs, plan_point, &j);
 		rc = 0;
 		for (size_t i = 0; i < n; i++)
 			if (j.rcs[i]) {
@@ -247,8 +229,6 @@ int llmcap_cmd_breakeven(int argc, char **argv)
 			free(yaml);
 		}
 	}
-	pthread_mutex_destroy(&j.lock);
-	free(th);
 	free(j.rows);
 	free(j.errs);
 	free(j.rcs);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,6 +236,60 @@ uint64_t llmcap_hash_bytes(uint64_t h, const void *data, size_t n)
 		h *= UINT64_C(1099511628211);
 	}
 	return h;
+}
+
+void llmcap_run_threads(void *(*fn)(void *), void *arg, long threads)
+{
+	pthread_t *th = threads > 0 ? calloc((size_t)threads, sizeof *th) : NULL;
+	long started = 0;
+	for (; th && started < threads; started++)
+		if (pthread_create(&th[started], NULL, fn, arg) != 0)
+			break;
+	if (started == 0)
+		fn(arg);
+	for (long t = 0; t < started; t++)
+		pthread_join(th[t], NULL);
+	free(th);
+}
+
+struct parallel_for {
+	void (*fn)(void *ctx, size_t i);
+	void *ctx;
+	size_t next, n;
+	pthread_mutex_t lock;
+};
+
+static void *parallel_for_worker(void *arg)
+{
+	struct parallel_for *p = arg;
+	for (;;) {
+		pthread_mutex_lock(&p->lock);
+		size_t i = p->next++;
+		pthread_mutex_unlock(&p->lock);
+		if (i >= p->n)
+			return NULL;
+		p->fn(p->ctx, i);
+	}
+}
+
+void llmcap_parallel_for(size_t n, long threads, void (*fn)(void *ctx, size_t i), void *ctx)
+{
+	struct parallel_for p = {.fn = fn, .ctx = ctx, .n = n};
+	pthread_mutex_init(&p.lock, NULL);
+	if (threads > (long)n)
+		threads = n ? (long)n : 1;
+	llmcap_run_threads(parallel_for_worker, &p, threads);
+	pthread_mutex_destroy(&p.lock);
+}
+
+void llmcap_format_count(double v, char *buf, size_t n)
+{
+	if (v >= 1e9)
+		snprintf(buf, n, "%.2fB", v / 1e9);
+	else if (v >= 1e6)
+		snprintf(buf, n, "%.1fM", v / 1e6);
+	else
+		snprintf(buf, n, "%.0f", v);
 }
 
 uint64_t llmcap_hash_words(uint64_t h, const uint64_t *w, size_t n)

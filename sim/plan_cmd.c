@@ -4,7 +4,6 @@
  * run in parallel threads; results are stored by index, so they never depend on the thread count.
  */
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,8 +43,6 @@ struct plan_job {
 	const struct llmcap_sweep *sw;
 	const struct llmcap_catalog *cat;
 	struct candidate *c;
-	size_t next;
-	pthread_mutex_t lock;
 };
 
 static int plan_one(const struct llmcap_sweep *sw, size_t point, const struct llmcap_catalog *cat,
@@ -83,36 +80,12 @@ static int plan_one(const struct llmcap_sweep *sw, size_t point, const struct ll
 	return rc;
 }
 
-static void *plan_worker(void *arg)
+/* One candidate; an invalid one (--skip-invalid) is not planned: listed last, with its reason. */
+static void plan_candidate(void *ctx, size_t i)
 {
-	struct plan_job *j = arg;
-	for (;;) {
-		pthread_mutex_lock(&j->lock);
-		size_t i = j->next++;
-		pthread_mutex_unlock(&j->lock);
-		if (i >= j->sw->n_points)
-			return NULL;
-		/* an invalid candidate (--skip-invalid) is not planned: listed last, with its reason */
-		if (llmcap_sweep_point_valid(j->sw, i))
-			j->c[i].rc = plan_one(j->sw, i, j->cat, &j->c[i]);
-	}
-}
-
-/* Runs fn over n items on up to `jobs` threads (the caller's thread when none starts). */
-static void run_parallel(void *(*fn)(void *), void *arg, long jobs, size_t n)
-{
-	if (jobs > (long)n)
-		jobs = n ? (long)n : 1;
-	pthread_t *th = calloc((size_t)jobs, sizeof *th);
-	long started = 0;
-	for (; th && started < jobs; started++)
-		if (pthread_create(&th[started], NULL, fn, arg) != 0)
-			break;
-	if (started == 0)
-		fn(arg);
-	for (long t = 0; t < started; t++)
-		pthread_join(th[t], NULL);
-	free(th);
+	struct plan_job *j = ctx;
+	if (llmcap_sweep_point_valid(j->sw, i))
+		j->c[i].rc = plan_one(j->sw, i, j->cat, &j->c[i]);
 }
 
 struct common_args {
@@ -229,14 +202,12 @@ int llmcap_cmd_plan(int argc, char **argv)
 		fprintf(stderr, "llmcap: out of memory\n");
 		goto out_sw;
 	}
-	pthread_mutex_init(&j.lock, NULL);
 	fprintf(stderr, "llmcap: planning %zu candidate%s on up to %ld threads\n", n - sw.n_invalid,
 		n - sw.n_invalid == 1 ? "" : "s", a.jobs);
 	if (sw.n_invalid)
 		fprintf(stderr, "llmcap: %zu of %zu candidates skipped (--skip-invalid): their scenario is "
 				"invalid (listed last, with the reason)\n", sw.n_invalid, n);
-	run_parallel(plan_worker, &j, a.jobs, n);
-	pthread_mutex_destroy(&j.lock);
+	llmcap_parallel_for(n, a.jobs, plan_candidate, &j);
 	for (size_t i = 0; i < n; i++)
 		if (j.c[i].rc) {
 			fprintf(stderr, "llmcap: candidate %zu: %s\n", i, j.c[i].err.msg);
@@ -322,8 +293,7 @@ struct rate_job {
 	int *sims;
 	int *rcs;
 	struct llmcap_error *errs;
-	size_t next, n;
-	pthread_mutex_t lock;
+	size_t n;
 };
 
 /* Whether every class met its busiest-hour SLOs at this mean rate (requests/s). */
@@ -397,17 +367,10 @@ static int max_rate(const struct rate_job *j, size_t k)
 	return rc;
 }
 
-static void *rate_worker(void *arg)
+static void rate_seed(void *ctx, size_t k)
 {
-	struct rate_job *j = arg;
-	for (;;) {
-		pthread_mutex_lock(&j->lock);
-		size_t k = j->next++;
-		pthread_mutex_unlock(&j->lock);
-		if (k >= j->n)
-			return NULL;
-		j->rcs[k] = max_rate(j, k);
-	}
+	struct rate_job *j = ctx;
+	j->rcs[k] = max_rate(j, k);
 }
 
 int llmcap_cmd_maxrate(int argc, char **argv)
@@ -442,10 +405,8 @@ int llmcap_cmd_maxrate(int argc, char **argv)
 	j.errs = calloc(n, sizeof *j.errs);
 	rc = 1;
 	if (j.best && j.sims && j.rcs && j.errs) {
-		pthread_mutex_init(&j.lock, NULL);
 		fprintf(stderr, "llmcap: bisecting the rate for %zu seeds on up to %ld threads\n", n, a.jobs);
-		run_parallel(rate_worker, &j, a.jobs, n);
-		pthread_mutex_destroy(&j.lock);
+		llmcap_parallel_for(n, a.jobs, rate_seed, &j);
 		rc = 0;
 		for (size_t k = 0; k < n; k++)
 			if (j.rcs[k]) {

@@ -277,16 +277,6 @@ static void fmt_usd(double v, char *buf, size_t n)
 	buf[k] = '\0';
 }
 
-static void fmt_tokens(double v, char *buf, size_t n)
-{
-	if (v >= 1e9)
-		snprintf(buf, n, "%.2fB", v / 1e9);
-	else if (v >= 1e6)
-		snprintf(buf, n, "%.1fM", v / 1e6);
-	else
-		snprintf(buf, n, "%.0f", v);
-}
-
 void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum, FILE *out)
 {
 	const struct llmcap_scenario *sc = res->sc;
@@ -314,7 +304,7 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 	if (synthetic && res->has_trace)
 		fprintf(out, " x share, for the classes with their own arrival stream");
 	if (isnan(sc->workload.rate)) {
-		fmt_tokens(sc->workload.tokens_per_month, b, sizeof b);
+		llmcap_format_count(sc->workload.tokens_per_month, b, sizeof b);
 		fprintf(out, " from %s tokens/month", b);
 	}
 	if (!res->has_trace && sc->workload.arrival != LLMCAP_ARRIVAL_POISSON)
@@ -366,11 +356,11 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 		double tokens = 0;
 		for (size_t cl = 0; cl < res->n_classes; cl++)
 			tokens += res->classes[cl].prompt_tokens + res->classes[cl].output_tokens;
-		fmt_tokens(tokens / horizon_s * LLMCAP_MONTH_SECONDS, a, sizeof a);
+		llmcap_format_count(tokens / horizon_s * LLMCAP_MONTH_SECONDS, a, sizeof a);
 		fprintf(out, "           arrived %.0f tokens/request -> %s tokens/month\n\n",
 			total_arrived ? tokens / (double)total_arrived : 0.0, a);
 	} else {
-		fmt_tokens(mean_tokens * rate * LLMCAP_MONTH_SECONDS, a, sizeof a);
+		llmcap_format_count(mean_tokens * rate * LLMCAP_MONTH_SECONDS, a, sizeof a);
 		fprintf(out, "           expected %.0f tokens/request -> %s tokens/month\n\n", mean_tokens, a);
 	}
 
@@ -510,7 +500,7 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 			cost.provisioned_kw, sc->cost.power.colocation);
 	if (!isnan(cost.self_per_1m_served))
 		fprintf(out, "               $%.3f per 1M tokens actually served\n", cost.self_per_1m_served);
-	fmt_tokens(cost.tokens_per_month, a, sizeof a);
+	llmcap_format_count(cost.tokens_per_month, a, sizeof a);
 	fmt_usd(cost.api_monthly_at_prices, b, sizeof b);
 	fmt_usd(cost.api_monthly, c_, sizeof c_);
 	fmt_usd(cost.api_total, d, sizeof d);
@@ -529,7 +519,7 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 		fmt_usd(cost.hybrid_total, b, sizeof b);
 		fprintf(out, "  hybrid       %s = self-hosted + %s for the requests spilled to the API\n", b, a);
 	}
-	fmt_tokens(cost.breakeven_tokens_per_month, a, sizeof a);
+	llmcap_format_count(cost.breakeven_tokens_per_month, a, sizeof a);
 	fmt_usd(cost.self_monthly, b, sizeof b);
 	if (!isnan(cost.breakeven_tokens_per_month))
 		fprintf(out, "  break-even   %s tokens/month (self-hosted %s/month at $%.3f per 1M), if the fleet can serve it\n",
@@ -551,8 +541,8 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 		}
 		fprintf(out, "\n\n");
 		fprintf(out, "the guide's go signals for owning GPUs\n");
-		fmt_tokens(cost.tokens_per_month, a, sizeof a);
-		fmt_tokens(cost.breakeven_tokens_per_month, b, sizeof b);
+		llmcap_format_count(cost.tokens_per_month, a, sizeof a);
+		llmcap_format_count(cost.breakeven_tokens_per_month, b, sizeof b);
 		fprintf(out, "  1. volume above break-even      %s: %s tokens/month vs break-even %s\n",
 			cost.tokens_per_month >= cost.breakeven_tokens_per_month ? "yes" : "no ", a, b);
 		fprintf(out, "  2. trough needs 2 GPUs at 40%%    %s: %02lld:00 of day %lld keeps %.2f GPU-equivalents busy (%lld GPUs >= 40%%)\n",

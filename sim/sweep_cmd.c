@@ -129,18 +129,7 @@ static int run_threads(struct pool *p, long jobs)
 	size_t left = llmcap_sweep_tasks(p->sw) - p->n_done;
 	if (jobs > (long)left)
 		jobs = left ? (long)left : 1;
-	pthread_t *th = calloc((size_t)jobs, sizeof *th);
-	if (!th)
-		return llmcap_errorf(&p->err, LLMCAP_ENOMEM, "out of memory");
-	long started = 0;
-	for (; started < jobs; started++)
-		if (pthread_create(&th[started], NULL, worker, p) != 0)
-			break;
-	if (started == 0)
-		worker(p);
-	for (long t = 0; t < started; t++)
-		pthread_join(th[t], NULL);
-	free(th);
+	llmcap_run_threads(worker, p, jobs);
 	return p->rc;
 }
 

@@ -505,16 +505,6 @@ out:
 	return rc;
 }
 
-static void fmt_big(double v, char *buf, size_t n)
-{
-	if (v >= 1e9)
-		snprintf(buf, n, "%.2fB", v / 1e9);
-	else if (v >= 1e6)
-		snprintf(buf, n, "%.1fM", v / 1e6);
-	else
-		snprintf(buf, n, "%.0f", v);
-}
-
 void llmcap_trace_stats_report(const struct llmcap_trace_stats *st, FILE *out)
 {
 	char a[64];
@@ -540,7 +530,7 @@ void llmcap_trace_stats_report(const struct llmcap_trace_stats *st, FILE *out)
 		st->prompt_q[1], st->prompt_q[2]);
 	fprintf(out, "  %-8s %10.1f %8.0f %8.0f %8.0f\n", "output", st->output_mean, st->output_q[0],
 		st->output_q[1], st->output_q[2]);
-	fmt_big(st->tokens_per_month, a, sizeof a);
+	llmcap_format_count(st->tokens_per_month, a, sizeof a);
 	fprintf(out, "\ntokens     %lld prompt + %lld output -> %s tokens/month at this rate\n",
 		(long long)st->prompt_tokens, (long long)st->output_tokens, a);
 }

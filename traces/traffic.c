@@ -136,16 +136,6 @@ void llmcap_traffic_free(struct llmcap_traffic *tr)
 	memset(tr, 0, sizeof *tr);
 }
 
-static void fmt_tokens(double v, char *buf, size_t n)
-{
-	if (v >= 1e9)
-		snprintf(buf, n, "%.2fB", v / 1e9);
-	else if (v >= 1e6)
-		snprintf(buf, n, "%.1fM", v / 1e6);
-	else
-		snprintf(buf, n, "%.0f", v);
-}
-
 static void fmt_process(enum llmcap_arrival_kind kind, double cv, const struct llmcap_mmpp_cfg *mm,
 			const struct llmcap_diurnal_cfg *d, char *buf, size_t n)
 {
@@ -189,7 +179,7 @@ void llmcap_traffic_report(struct llmcap_traffic *tr, FILE *out)
 		llmcap_format_rate(rate, a, sizeof a);
 		fprintf(out, "rate       %s mean x share for classes with their own stream\n", a);
 	} else if (isnan(sc->workload.rate)) {
-		fmt_tokens(sc->workload.tokens_per_month, b, sizeof b);
+		llmcap_format_count(sc->workload.tokens_per_month, b, sizeof b);
 		fprintf(out, "rate       %.0f/day mean (%.2f/min), from %s tokens/month at %.0f tokens/request\n",
 			rate * 86400, rate * 60, b, llmcap_scenario_tokens_per_request(sc));
 	} else {
@@ -259,8 +249,8 @@ void llmcap_traffic_report(struct llmcap_traffic *tr, FILE *out)
 		}
 		tokens += tc->prompt_tokens + tc->output_tokens;
 	}
-	fmt_tokens(tr->tokens_per_month, a, sizeof a);
-	fmt_tokens(rate * llmcap_scenario_tokens_per_request(sc) * LLMCAP_MONTH_SECONDS, b, sizeof b);
+	llmcap_format_count(tr->tokens_per_month, a, sizeof a);
+	llmcap_format_count(rate * llmcap_scenario_tokens_per_request(sc) * LLMCAP_MONTH_SECONDS, b, sizeof b);
 	if (tr->has_trace)
 		fprintf(out, "\ntokens     %.0f tokens/request -> %s tokens/month generated\n",
 			tr->requests ? tokens / (double)tr->requests : 0.0, a);

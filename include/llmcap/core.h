@@ -81,6 +81,16 @@ void llmcap_format_double(double v, char *buf, size_t n);
  * so that changing how one source draws never shifts another source's draws. */
 gsl_rng *llmcap_rng_stream(uint64_t seed, const char *stream_name);
 
+/* Runs fn(arg) on `threads` threads at once and waits for them all; where no thread can be
+ * started, the caller's thread runs it once. fn takes its work from arg itself. */
+void llmcap_run_threads(void *(*fn)(void *), void *arg, long threads);
+/* Calls fn(ctx, i) once for each i in [0, n) on up to `threads` threads, handing out indices
+ * as threads become free (items take different times). */
+void llmcap_parallel_for(size_t n, long threads, void (*fn)(void *ctx, size_t i), void *ctx);
+
+/* A count for reports: 2.70B, 19.9M, or the whole number below a million. */
+void llmcap_format_count(double v, char *buf, size_t n);
+
 /* 64-bit FNV-1a, used for stream seeds and sweep identities. */
 uint64_t llmcap_hash_bytes(uint64_t h, const void *data, size_t n);
 /* A word at a time (a multiply and a shift per 64-bit word): the run digest, which hashes
