@@ -176,6 +176,8 @@ static void absurd_values(void **state)
 		{"workload.rate=1e12/s", "expected a rate > 0 and < 1e9/s"},
 		{"workload.rate=1e5/s", "requests expected over the horizon"},
 		{"hardware.servers=1e9", "hardware.servers: '1e9' is not valid; expected an integer >= 1 and <= 100000"},
+		{"output.compression=10", "output.compression: '10' is not valid; expected an integer >= 0 and <= 9"},
+		{"output.compression=-1", "output.compression: '-1' is not valid; expected an integer >= 0 and <= 9"},
 		{"workload.classes.chat.prompt={dist: fixed, value: 1099511627776}", "expected a value > 0 and <= 1000000000"},
 		{"workload.classes.chat.prompt={dist: uniform, min: 1, max: 1099511627776}", "expected an integer >= 1 and <= 16777216"},
 		{"workload.rate=nan/s", "expected a rate with a unit"},
