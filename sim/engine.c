@@ -37,6 +37,11 @@
 enum { EV_ARRIVAL = 1, EV_STEP_END = 2, EV_SAMPLE = 3, EV_TIMEOUT = 4, EV_KICK = 5 };
 enum { R_WAITING = 1, R_RUNNING = 2, R_SWAPPED = 3 };
 
+/* The KV block-time integral (blocks x ns) is summed exactly, in 128 bits, and converted to the
+ * reported double once, at the horizon: a sum of whole numbers has the same value in any order
+ * and grouping, so the fast mode may add a run's steps in closed form. */
+__extension__ typedef unsigned __int128 u128;
+
 struct req {
 	/* what the scheduler reads for every running request at every step first, together */
 	int32_t prompt, output;    /* tokens */
@@ -94,7 +99,8 @@ struct pcache {
 struct run {
 	llmcap_time t, dt, prev, max_dt; /* prev: end of step j - 1; max_dt: over steps 2..j-1 */
 	int64_t j, free_blocks, used, busy, oor;
-	double kv_block_time, flops, bytes;
+	u128 kvt;
+	double flops, bytes;
 	struct llmcap_step_work w;
 };
 
@@ -129,6 +135,7 @@ struct replica {
 	bool busy;
 	bool kicked;            /* a start-of-step event is pending */
 	llmcap_time step_start, kv_last;
+	u128 kvt;               /* the KV block-time integral up to kv_last (blocks x ns) */
 	bool plain;             /* the last schedule() preempted, swapped and admitted nothing */
 	int32_t *phase;         /* fast mode: block_size counters of a decode run's boundaries */
 	llmcap_time step_extra; /* swap transfers of the step being built */
@@ -587,8 +594,7 @@ static void add_busy(struct sim *s, size_t ri, llmcap_time from, llmcap_time to)
 static void kv_account(struct sim *s, size_t ri)
 {
 	struct replica *rp = &s->replicas[ri];
-	struct llmcap_replica_stats *st = &s->res->replicas[ri];
-	st->kv_block_time += (double)used_blocks(rp) * (double)(s->now - rp->kv_last);
+	rp->kvt += (u128)used_blocks(rp) * (u128)(s->now - rp->kv_last);
 	rp->kv_last = s->now;
 }
 
@@ -1048,7 +1054,8 @@ static __attribute__((noinline)) void decode_run(struct run *restrict r,
 {
 	llmcap_time t = r->t, dt = r->dt, prev = r->prev, max_dt = r->max_dt, busy = r->busy;
 	int64_t j = r->j, free_blocks = r->free_blocks, used = r->used, oor = r->oor, m = j % bs;
-	double kvt = r->kv_block_time, flops = r->flops, bytes = r->bytes;
+	double flops = r->flops, bytes = r->bytes;
+	u128 kvt = r->kvt;
 	struct llmcap_step_work w = r->w;
 	while (j < min_rem && t < stop) {
 		int64_t need = phase[m];
@@ -1059,7 +1066,7 @@ static __attribute__((noinline)) void decode_run(struct run *restrict r,
 		flops += w.flops;
 		bytes += w.bytes;
 		oor += w.out_of_range;
-		kvt += (double)used * (double)dt;
+		kvt += (u128)used * (u128)dt;
 		if (j > 1 && dt > max_dt)
 			max_dt = dt;
 		/* step j + 1 is scheduled at t, as schedule() does it */
@@ -1075,7 +1082,7 @@ static __attribute__((noinline)) void decode_run(struct run *restrict r,
 	}
 	*r = (struct run){.t = t, .dt = dt, .prev = prev, .max_dt = max_dt, .j = j,
 			  .free_blocks = free_blocks, .used = used, .busy = busy, .oor = oor,
-			  .kv_block_time = kvt, .flops = flops, .bytes = bytes, .w = w};
+			  .kvt = kvt, .flops = flops, .bytes = bytes, .w = w};
 }
 
 /* decode_run for a screened roofline step timer with a power-of-two TP (tm->screen and
@@ -1099,13 +1106,13 @@ static __attribute__((noinline)) void decode_run_fixed(struct run *restrict r,
 	int64_t x = ft->x;
 	llmcap_time t = r->t, dt = r->dt, prev = r->prev, max_dt = r->max_dt;
 	int64_t j = r->j, free_blocks = r->free_blocks, used = r->used, m = j % bs;
-	double kvt = r->kv_block_time;
+	u128 kvt = r->kvt;
 	while (j < min_rem && t < stop) {
 		int64_t need = phase[m];
 		if (need > free_blocks)
 			break;
 		/* step j ends at t, as step_end accounts it */
-		kvt += (double)used * (double)dt;
+		kvt += (u128)used * (u128)dt;
 		if (j > 1 && dt > max_dt)
 			max_dt = dt;
 		/* step j + 1 is scheduled at t, as schedule() does it */
@@ -1134,7 +1141,7 @@ static __attribute__((noinline)) void decode_run_fixed(struct run *restrict r,
 	r->j = j;
 	r->free_blocks = free_blocks;
 	r->used = used;
-	r->kv_block_time = kvt;
+	r->kvt = kvt;
 }
 
 /* Sets up decode_run_fixed for a run whose step 2 has a2 attention pairs, growing by n a step,
@@ -1242,7 +1249,7 @@ static void run_apply(struct sim *s, size_t ri)
 	st->flops = run.flops;
 	st->bytes = run.bytes;
 	st->perf_out_of_range = run.oor;
-	st->kv_block_time = run.kv_block_time;
+	rp->kvt = run.kvt;
 	/* blocks in use only grow during the run; sums of whole numbers below 2^53 are exact in
 	 * any order */
 	if (run.used > st->kv_peak)
@@ -1323,7 +1330,7 @@ static void fast_forward(struct sim *s, size_t ri, llmcap_time *end, llmcap_time
 	*pr = (struct pending_run){
 		.run = {.t = t, .dt = *end - s->now, .prev = s->now, .j = 1,
 			.free_blocks = rp->free_blocks, .used = used_blocks(rp), .busy = st->busy,
-			.oor = st->perf_out_of_range, .kv_block_time = st->kv_block_time,
+			.oor = st->perf_out_of_range, .kvt = rp->kvt,
 			.flops = st->flops, .bytes = st->bytes, .w = rp->work},
 		.ctx = ctx, .min_rem = min_rem, .start = s->now, .gap1 = t};
 	pr->screened = fixed_timer_init(&pr->ft, &rp->tm, (double)(ctx + 2 * (int64_t)n),
@@ -2115,6 +2122,7 @@ static void finish_at_horizon(struct sim *s)
 		if (rp->deferred) /* its steps end by the horizon, the last one after it */
 			run_apply(s, ri);
 		kv_account(s, ri);
+		s->res->replicas[ri].kv_block_time = (double)rp->kvt;
 		count_account(s, ri);
 		if (rp->busy) {
 			s->res->replicas[ri].busy += s->now - rp->step_start;
