@@ -104,10 +104,11 @@ struct run {
 	struct llmcap_step_work w;
 };
 
-/* The fixed-point step timer of a run (decode_run_fixed). */
+/* The fixed-point step timer of a run (decode_run_fixed): X - eps + 2^(fb-1), X of the next
+ * step, as its integer part and its fb-bit fraction in the top bits of a second word; the
+ * growth D a step, likewise; and the margin's complement span = 2^fb - 2 eps, likewise. */
 struct fixed_timer {
-	int64_t x, d, eps; /* X of the next step (plus half a ns), its growth, the margin */
-	int fb;
+	uint64_t xi, xf, di, df, span;
 };
 
 /* A run of decode steps taken by the fast mode, with what applying it needs (run_apply). */
@@ -1093,53 +1094,67 @@ static __attribute__((noinline)) void decode_run(struct run *restrict r,
  * one unit a step (D's rounding) plus its start's rounding; where the fraction lies within
  * eps units of a half nanosecond (eps covers that drift and the screen's own 2^-40 x margin)
  * the step takes the timer's full evaluation instead, so every step time is the model's, to
- * the bit. The work (FLOPs and bytes) is not summed here: the caller adds it in closed form. */
+ * the bit. The work (FLOPs and bytes) is not summed here: the caller adds it in closed form.
+ *
+ * The loop keeps X - eps (plus the half) as an integer part (the step time in ns, where the
+ * fraction is clear of the margin) and its fraction in the top bits of a second word, so a
+ * step is an add with carry and the margin test one comparison (struct fixed_timer). It counts
+ * the steps left down, keeps the blocks in use only (free = cap - used) and the previous step's
+ * end as t - dt, so that its state stays in registers. Step 1's time may enter max_dt: it is
+ * never longer than any request's gap to step 1's end (gap1 - last_token), which run_apply
+ * takes as well. */
+/* A step of decode_run_fixed near a half nanosecond: the timer's full evaluation. Step j reads
+ * ctx + j n KV tokens (whole numbers below 2^53). Out of line, so that the loop keeps no
+ * running value of it. */
+static __attribute__((noinline, cold)) llmcap_time fixed_fallback(const struct llmcap_step_timer *tm,
+								  int64_t ctx, int64_t n, int64_t j)
+{
+	struct llmcap_step_work w;
+	return llmcap_step_timer_decode_ns(tm, (double)(ctx + j * n), &w);
+}
+
 static __attribute__((noinline)) void decode_run_fixed(struct run *restrict r,
 						       const struct llmcap_step_timer *tm,
-						       const int32_t *phase, int64_t bs, double a,
-						       double dn, int64_t min_rem, llmcap_time stop,
-						       struct fixed_timer *ft)
+						       const int32_t *phase, int64_t bs,
+						       int64_t ctx, int64_t n, int64_t min_rem,
+						       llmcap_time stop, struct fixed_timer *ft)
 {
-	const int fb = ft->fb;
-	const uint64_t mask = ((uint64_t)1 << fb) - 1, span = ((uint64_t)1 << fb) - 2 * (uint64_t)ft->eps;
-	const int64_t d = ft->d, eps = ft->eps;
-	int64_t x = ft->x;
-	llmcap_time t = r->t, dt = r->dt, prev = r->prev, max_dt = r->max_dt;
-	int64_t j = r->j, free_blocks = r->free_blocks, used = r->used, m = j % bs;
+	const uint64_t di = ft->di, df = ft->df, span = ft->span;
+	uint64_t xi = ft->xi, xf = ft->xf;
+	llmcap_time t = r->t, dt = r->dt, max_dt = r->max_dt;
+	const int64_t j0 = r->j, cap = r->free_blocks + r->used;
+	int64_t left = min_rem - j0, used = r->used, m = j0 % bs;
 	u128 kvt = r->kvt;
-	while (j < min_rem && t < stop) {
+	while (left > 0 && t < stop) {
 		int64_t need = phase[m];
-		if (need > free_blocks)
+		if (need > cap - used)
 			break;
 		/* step j ends at t, as step_end accounts it */
 		kvt += (u128)used * (u128)dt;
-		if (j > 1 && dt > max_dt)
-			max_dt = dt;
+		max_dt = dt > max_dt ? dt : max_dt;
 		/* step j + 1 is scheduled at t, as schedule() does it */
-		free_blocks -= need;
 		used += need;
-		a += dn; /* whole numbers below 2^53: exact */
-		if (__builtin_expect(((uint64_t)x & mask) - (uint64_t)eps < span, 1)) {
-			dt = x >> fb;
+		if (__builtin_expect(xf < span, 1)) {
+			dt = (llmcap_time)xi;
 		} else {
-			struct llmcap_step_work w;
-			dt = llmcap_step_timer_decode_ns(tm, a, &w);
+			dt = fixed_fallback(tm, ctx, n, min_rem - left + 1);
 		}
-		x += d;
-		prev = t;
+		xi += di + __builtin_add_overflow(xf, df, &xf);
 		t += dt;
-		j++;
+		left--;
 		if (++m == bs)
 			m = 0;
 	}
-	ft->x = x;
-	r->busy += prev - r->prev; /* the steps ended here ran back to back */
+	const llmcap_time prev = t - dt; /* steps run back to back */
+	ft->xi = xi;
+	ft->xf = xf;
+	r->busy += prev - r->prev;
 	r->t = t;
 	r->dt = dt;
 	r->prev = prev;
 	r->max_dt = max_dt;
-	r->j = j;
-	r->free_blocks = free_blocks;
+	r->j = min_rem - left;
+	r->free_blocks = cap - used;
 	r->used = used;
 	r->kvt = kvt;
 }
@@ -1158,16 +1173,22 @@ static bool fixed_timer_init(struct fixed_timer *ft, const struct llmcap_step_ti
 		return false;
 	int e;
 	frexp(x_hi, &e); /* x_hi < 2^e */
-	ft->fb = 61 - e; /* X < 2^61 */
-	const double scale = ldexp(1, ft->fb);
+	const int fb = 61 - e; /* X < 2^61 */
+	const double scale = ldexp(1, fb);
 	/* units: the screen's margin at the largest x, the drift over the run, and the roundings
 	 * of the start and of D */
 	const double eps = ceil(x_hi * 0x1p-40 * scale) + (double)steps + 4;
 	if (eps * 16 > scale)
 		return false;
-	ft->eps = (int64_t)eps;
-	ft->x = (int64_t)(x2 * scale) + ((int64_t)1 << (ft->fb - 1));
-	ft->d = (int64_t)(n * tm->s_ns * scale);
+	/* X - eps: its fraction lies in [0, span) exactly when X's lies in [eps, 2^fb - eps), and
+	 * then both have the same integer part */
+	const uint64_t x = (uint64_t)(x2 * scale) + ((uint64_t)1 << (fb - 1)) - (uint64_t)eps;
+	const uint64_t d = (uint64_t)(n * tm->s_ns * scale), mask = ((uint64_t)1 << fb) - 1;
+	ft->xi = x >> fb;
+	ft->xf = (x & mask) << (64 - fb);
+	ft->di = d >> fb;
+	ft->df = (d & mask) << (64 - fb);
+	ft->span = (((uint64_t)1 << fb) - 2 * (uint64_t)eps) << (64 - fb);
 	return true;
 }
 
@@ -1189,12 +1210,13 @@ static void run_loop(struct sim *s, struct replica *rp, llmcap_time stop)
 {
 	struct pending_run *pr = &rp->pr;
 	const int64_t bs = s->pools[rp->pool].cfg->block_size, n = (int64_t)rp->n_running;
-	const double a = (double)(pr->ctx + pr->run.j * n); /* step j's attention pairs */
-	if (pr->screened)
-		decode_run_fixed(&pr->run, &rp->tm, rp->phase, bs, a, (double)n, pr->min_rem, stop,
+	if (pr->screened) {
+		decode_run_fixed(&pr->run, &rp->tm, rp->phase, bs, pr->ctx, n, pr->min_rem, stop,
 				 &pr->ft);
-	else
+	} else {
+		const double a = (double)(pr->ctx + pr->run.j * n); /* step j's attention pairs */
 		decode_run(&pr->run, &rp->tm, rp->phase, bs, a, (double)n, pr->min_rem, stop);
+	}
 }
 
 /* Applies the steps 1..j-1 of the replica's run (step j is in flight: step_end ends it) exactly
