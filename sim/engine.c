@@ -143,8 +143,9 @@ struct replica {
 	struct llmcap_step_work work; /* of the step in flight */
 	/* fast mode: the step timer of steps with tm_n tokens and as many samples (decodes),
 	 * kept while the batch size stays (-1: none yet) */
-	struct llmcap_step_timer tm;
+	const struct llmcap_step_timer *tm;
 	int64_t tm_n;
+	struct llmcap_step_timer tm_own; /* for batches beyond the pool's table */
 	/* fast mode: a run whose steps are taken but not applied yet (deferred), and whether an
 	 * arrival or a timeout reached the replica since (touched) */
 	struct pending_run pr;
@@ -161,6 +162,11 @@ struct pool_rt {
 	const struct llmcap_pool_cfg *cfg;
 	int64_t max_model_len;
 	double block_bytes; /* one block's KV bytes on one GPU */
+	/* fast mode: step timers of decode steps of n sequences (n < n_timers), built when first
+	 * needed (timer_ok) and shared by the pool's replicas */
+	struct llmcap_step_timer *timers;
+	uint8_t *timer_ok;
+	int64_t n_timers;
 	size_t rr_next;
 	gsl_rng *api;       /* API latency draws for spilled requests */
 	/* prefix-affinity: the replica last sent each (class, group), by a hash of it */
@@ -1171,13 +1177,17 @@ static bool fixed_timer_init(struct fixed_timer *ft, const struct llmcap_step_ti
 	const double x_hi = fma(a2 + n * (double)steps, tm->s_ns, tm->k_ns);
 	if (!(x2 >= 2 && x_hi < 0x1p40) || steps > ((int64_t)1 << 40))
 		return false;
-	int e;
-	frexp(x_hi, &e); /* x_hi < 2^e */
+	/* x_hi < 2^e, read from its exponent bits (x_hi >= 2 is a normal number) */
+	uint64_t bits;
+	memcpy(&bits, &x_hi, sizeof bits);
+	const int e = (int)(bits >> 52 & 0x7ff) - 1022;
 	const int fb = 61 - e; /* X < 2^61 */
-	const double scale = ldexp(1, fb);
-	/* units: the screen's margin at the largest x, the drift over the run, and the roundings
-	 * of the start and of D */
-	const double eps = ceil(x_hi * 0x1p-40 * scale) + (double)steps + 4;
+	bits = (uint64_t)(1023 + fb) << 52;
+	double scale;
+	memcpy(&scale, &bits, sizeof scale); /* 2^fb */
+	/* units: the screen's margin at the largest x (rounded up), the drift over the run, and the
+	 * roundings of the start and of D */
+	const double eps = (double)((int64_t)(x_hi * 0x1p-40 * scale) + 1) + (double)steps + 4;
 	if (eps * 16 > scale)
 		return false;
 	/* X - eps: its fraction lies in [0, span) exactly when X's lies in [eps, 2^fb - eps), and
@@ -1211,11 +1221,11 @@ static void run_loop(struct sim *s, struct replica *rp, llmcap_time stop)
 	struct pending_run *pr = &rp->pr;
 	const int64_t bs = s->pools[rp->pool].cfg->block_size, n = (int64_t)rp->n_running;
 	if (pr->screened) {
-		decode_run_fixed(&pr->run, &rp->tm, rp->phase, bs, pr->ctx, n, pr->min_rem, stop,
+		decode_run_fixed(&pr->run, rp->tm, rp->phase, bs, pr->ctx, n, pr->min_rem, stop,
 				 &pr->ft);
 	} else {
 		const double a = (double)(pr->ctx + pr->run.j * n); /* step j's attention pairs */
-		decode_run(&pr->run, &rp->tm, rp->phase, bs, a, (double)n, pr->min_rem, stop);
+		decode_run(&pr->run, rp->tm, rp->phase, bs, a, (double)n, pr->min_rem, stop);
 	}
 }
 
@@ -1244,10 +1254,10 @@ static void run_apply(struct sim *s, size_t ri)
 		const struct llmcap_perf *pf = &pl->perf;
 		const int64_t q = j - 2, nn = (int64_t)n;
 		const double sum_a = (double)(q * ctx + nn * ((j - 1) * j / 2 - 1));
-		run.flops += run.w.flops + ((double)q * rp->tm.f.flops + pf->attn_flops_per_pair * sum_a);
-		run.bytes += run.w.bytes + ((double)q * rp->tm.f.bytes +
-					    pf->kv_bytes_per_token * pf->tp * (sum_a + (double)q * rp->tm.f.t));
-		llmcap_step_timer_decode_ns(&rp->tm, (double)(ctx + j * nn), &run.w);
+		run.flops += run.w.flops + ((double)q * rp->tm->f.flops + pf->attn_flops_per_pair * sum_a);
+		run.bytes += run.w.bytes + ((double)q * rp->tm->f.bytes +
+					    pf->kv_bytes_per_token * pf->tp * (sum_a + (double)q * rp->tm->f.t));
+		llmcap_step_timer_decode_ns(rp->tm, (double)(ctx + j * nn), &run.w);
 	}
 	const int64_t k = j - 1; /* steps taken by the run */
 	for (size_t i = 0; i < n; i++) {
@@ -1355,7 +1365,7 @@ static void fast_forward(struct sim *s, size_t ri, llmcap_time *end, llmcap_time
 			.oor = st->perf_out_of_range, .kvt = rp->kvt,
 			.flops = st->flops, .bytes = st->bytes, .w = rp->work},
 		.ctx = ctx, .min_rem = min_rem, .start = s->now, .gap1 = t};
-	pr->screened = fixed_timer_init(&pr->ft, &rp->tm, (double)(ctx + 2 * (int64_t)n),
+	pr->screened = fixed_timer_init(&pr->ft, rp->tm, (double)(ctx + 2 * (int64_t)n),
 					(double)n, min_rem);
 	run_loop(s, rp, stop);
 	if (pr->run.j == 1) {
@@ -1396,6 +1406,21 @@ static bool run_resume(struct sim *s, size_t ri)
 	return true;
 }
 
+/* The step timer of a decode step of n sequences (n tokens, n samples). */
+static const struct llmcap_step_timer *decode_timer(struct sim *s, struct replica *rp, int64_t n)
+{
+	struct pool_rt *pl = &s->pools[rp->pool];
+	if (n >= pl->n_timers) {
+		llmcap_step_timer_init(&rp->tm_own, &pl->perf, n, n);
+		return &rp->tm_own;
+	}
+	if (!pl->timer_ok[n]) {
+		llmcap_step_timer_init(&pl->timers[n], &pl->perf, n, n);
+		pl->timer_ok[n] = 1;
+	}
+	return &pl->timers[n];
+}
+
 static void try_start_step(struct sim *s, size_t ri)
 {
 	struct replica *rp = &s->replicas[ri];
@@ -1410,12 +1435,12 @@ static void try_start_step(struct sim *s, size_t ri)
 		/* a step of decodes (and last prompt tokens): the timer gives the model's time to
 		 * the bit (llmcap_step_timer_ns), and a run of decodes that starts here reuses it */
 		if (rp->tm_n != shape.tokens) {
-			llmcap_step_timer_init(&rp->tm, pf, shape.tokens, shape.samples);
+			rp->tm = decode_timer(s, rp, shape.tokens);
 			rp->tm_n = shape.tokens;
 		}
 		dt = shape.attn_pairs == shape.kv_read_tokens
-			     ? llmcap_step_timer_decode_ns(&rp->tm, shape.attn_pairs, &rp->work)
-			     : llmcap_step_timer_ns(&rp->tm, shape.attn_pairs, shape.kv_read_tokens,
+			     ? llmcap_step_timer_decode_ns(rp->tm, shape.attn_pairs, &rp->work)
+			     : llmcap_step_timer_ns(rp->tm, shape.attn_pairs, shape.kv_read_tokens,
 						    &rp->work);
 	} else {
 		dt = llmcap_perf_step_time(pf, &shape, &rp->work);
@@ -2030,6 +2055,14 @@ static int setup(struct sim *s, const struct llmcap_scenario *sc, const struct l
 		if (rc)
 			return rc;
 		s->pools[p].block_bytes = ps->plan.kv_bytes_per_token * (double)cfg->block_size;
+		if (s->fast) {
+			/* decode batches up to 1024 (128 bytes a timer) */
+			s->pools[p].n_timers = (cfg->max_num_seqs < 1024 ? cfg->max_num_seqs : 1024) + 1;
+			s->pools[p].timers = malloc((size_t)s->pools[p].n_timers * sizeof *s->pools[p].timers);
+			s->pools[p].timer_ok = calloc((size_t)s->pools[p].n_timers, 1);
+			if (!s->pools[p].timers || !s->pools[p].timer_ok)
+				return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+		}
 		char name[LLMCAP_NAME_MAX + 8];
 		snprintf(name, sizeof name, "api/%s", cfg->name);
 		s->pools[p].api = llmcap_rng_stream(sc->seed, name);
@@ -2110,6 +2143,8 @@ static void teardown(struct sim *s)
 	for (size_t p = 0; p < LLMCAP_MAX_POOLS; p++) {
 		gsl_rng_free(s->pools[p].api);
 		free(s->pools[p].affinity);
+		free(s->pools[p].timers);
+		free(s->pools[p].timer_ok);
 	}
 	if (s->replicas)
 		for (size_t i = 0; i < s->res->n_replicas; i++) {
