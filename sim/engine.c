@@ -162,6 +162,7 @@ struct pool_rt {
 	const struct llmcap_pool_cfg *cfg;
 	int64_t max_model_len;
 	double block_bytes; /* one block's KV bytes on one GPU */
+	int bs_shift;       /* log2(block_size) if a power of two, else -1 */
 	/* fast mode: step timers of decode steps of n sequences (n < n_timers), built when first
 	 * needed (timer_ok) and shared by the pool's replicas */
 	struct llmcap_step_timer *timers;
@@ -410,6 +411,12 @@ static void pcache_evict_one(struct replica *rp)
 }
 
 /* ---- blocks ---- */
+
+/* blocks_for with the pool's bs_shift: log2 of a power-of-two block size, else -1 */
+static inline int64_t blocks_sh(int64_t tokens, int64_t block_size, int shift)
+{
+	return shift >= 0 ? (tokens + block_size - 1) >> shift : (tokens + block_size - 1) / block_size;
+}
 
 static int64_t blocks_for(int64_t tokens, int64_t block_size)
 {
@@ -881,10 +888,20 @@ static inline void shape_add(struct shape_sum *a, const struct req *r, int64_t s
 {
 	const int64_t n = r->sched, ctx = r->computed;
 	a->tokens += sign * n;
-	a->pairs += sign * (n * ctx + n * (n + 1) / 2);
+	a->pairs += sign * (n * ctx + (int64_t)((uint64_t)(n * (n + 1)) >> 1));
 	a->kv_read += sign * (ctx + n);
 	a->samples += sign * (ctx + n == (int64_t)r->prompt + r->generated);
 	a->seqs += sign;
+}
+
+/* shape_add(a, r, 1) for a request scheduled for n of its rem remaining tokens */
+static inline void shape_add_one(struct shape_sum *a, int64_t ctx, int64_t n, int64_t rem)
+{
+	a->tokens += n;
+	a->pairs += n * ctx + (int64_t)((uint64_t)(n * (n + 1)) >> 1);
+	a->kv_read += ctx + n;
+	a->samples += n == rem;
+	a->seqs++;
 }
 
 /* Builds the next step; returns its shape (tokens == 0: nothing to do). */
@@ -895,6 +912,7 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri)
 	const struct llmcap_pool_cfg *cfg = pl->cfg;
 	struct llmcap_replica_stats *st = &s->res->replicas[ri];
 	const int64_t bs = cfg->block_size;
+	const int bs_shift = pl->bs_shift;
 	int64_t budget = cfg->max_num_batched_tokens;
 	struct llmcap_step_shape shape = {0};
 	struct shape_sum sum = {0};
@@ -905,14 +923,13 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri)
 	for (size_t i = 0; i < rp->n_running && budget > 0; i++) {
 		int32_t id = rp->running[i];
 		struct req *r = &s->reqs[id];
-		int64_t want = remaining_prefill(r);
-		if (want > budget)
-			want = budget;
-		if (want == 0)
+		const int64_t rem = remaining_prefill(r);
+		if (rem == 0)
 			continue;
+		const int64_t want = rem < budget ? rem : budget;
 		bool self_preempted = false;
 		for (;;) {
-			int64_t need = blocks_for(r->computed + want, bs) - r->blocks;
+			int64_t need = blocks_sh(r->computed + want, bs, bs_shift) - r->blocks;
 			if (need <= allocatable(rp)) {
 				if (need != 0) { /* most decode steps need none */
 					take_blocks(s, ri, need);
@@ -939,7 +956,7 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri)
 			break;
 		r->sched = (int32_t)want;
 		budget -= want;
-		shape_add(&sum, r, 1);
+		shape_add_one(&sum, r->computed, want, rem);
 	}
 	/* swapped requests come back before any new admission */
 	while (!preempted && rp->swapped.len > 0 && budget > 0 &&
@@ -2055,6 +2072,9 @@ static int setup(struct sim *s, const struct llmcap_scenario *sc, const struct l
 		if (rc)
 			return rc;
 		s->pools[p].block_bytes = ps->plan.kv_bytes_per_token * (double)cfg->block_size;
+		s->pools[p].bs_shift = (cfg->block_size & (cfg->block_size - 1)) == 0
+					       ? __builtin_ctzll((unsigned long long)cfg->block_size)
+					       : -1;
 		if (s->fast) {
 			/* decode batches up to 1024 (128 bytes a timer) */
 			s->pools[p].n_timers = (cfg->max_num_seqs < 1024 ? cfg->max_num_seqs : 1024) + 1;
