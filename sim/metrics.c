@@ -78,7 +78,8 @@ static uint64_t key_of(double x)
 {
 	uint64_t u;
 	memcpy(&u, &x, sizeof u);
-	return u >> 63 ? ~u : u | UINT64_C(1) << 63;
+	/* branch-free: all ones for a negative value, the sign bit alone otherwise */
+	return u ^ ((uint64_t)-(int64_t)(u >> 63) | UINT64_C(1) << 63);
 }
 
 static double value_of(uint64_t k)
