@@ -78,7 +78,8 @@ static uint64_t key_of(double x)
 {
 	uint64_t u;
 	memcpy(&u, &x, sizeof u);
-	return u >> 63 ? ~u : u | UINT64_C(1) << 63;
+	/* branch-free: all ones for a negative value, the sign bit alone otherwise */
+	return u ^ ((uint64_t)-(int64_t)(u >> 63) | UINT64_C(1) << 63);
 }
 
 static double value_of(uint64_t k)
@@ -129,77 +130,350 @@ static void sort_doubles(double *v, size_t n)
 	free(count);
 }
 
-bool llmcap_quantiles_merge(struct llmcap_quantiles *dst, const struct llmcap_quantiles *src)
+/* Radix select: the order statistics a quantile needs, without sorting. Keys are the doubles'
+ * bits made unsigned-ordered (key_of). A histogram of the top 16 bits puts each wanted rank in
+ * one bucket; only those buckets' keys are gathered, and the next 16 bits split them, until a
+ * subset is small enough to sort. Latencies occupy a few hundred top buckets, so the gathered
+ * keys are a small share of the samples except for narrow distributions (TPOT), whose one
+ * bucket the next levels split. The source doubles are never reordered. */
+#define SELECT_SMALL 256
+#define DIGITS 65536
+
+static int cmp_key(const void *a, const void *b)
 {
-	if (dst->streaming != src->streaming || dst->n_buckets != src->n_buckets)
-		return false;
-	if (dst->streaming) {
-		for (size_t i = 0; i < dst->n_buckets; i++)
-			dst->bucket[i] += src->bucket[i];
-		dst->zeros += src->zeros;
-		dst->count += src->count;
-		dst->sum += src->sum;
-		dst->min = src->min < dst->min ? src->min : dst->min;
-		dst->max = src->max > dst->max ? src->max : dst->max;
-		return true;
-	}
-	if (!(dst->sorted || dst->n == 0) || !src->sorted) {
-		for (size_t i = 0; i < src->n; i++)
-			if (!llmcap_quantiles_add(dst, src->v[i]))
-				return false;
-		return true;
-	}
-	/* both sorted: merge in linear time, and keep the sums in the order adding would */
-	size_t cap = dst->n + src->n + 1;
-	double *nv = malloc(cap * sizeof *nv);
-	if (!nv)
-		return false;
-	for (size_t i = 0; i < src->n; i++) {
-		double x = src->v[i];
-		dst->count++;
-		dst->sum += x;
-		dst->min = x < dst->min ? x : dst->min;
-		dst->max = x > dst->max ? x : dst->max;
-	}
-	size_t i = 0, j = 0, k = 0;
-	while (i < dst->n && j < src->n)
-		nv[k++] = src->v[j] < dst->v[i] ? src->v[j++] : dst->v[i++];
-	while (i < dst->n)
-		nv[k++] = dst->v[i++];
-	while (j < src->n)
-		nv[k++] = src->v[j++];
-	free(dst->v);
-	dst->v = nv;
-	dst->n = k;
-	dst->cap = cap;
-	dst->sorted = true;
-	return true;
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
 }
 
-double llmcap_quantiles_get(struct llmcap_quantiles *q, double p)
+/* A run of the wanted ranks that fall in one bucket: its keys are gathered at off. */
+struct sel_bucket {
+	size_t digit, base, size, off, fill, r0, nr;
+};
+
+/* Groups the ascending ranks by the bucket of count[] holding them; returns how many buckets. */
+static size_t target_buckets(const uint32_t *count, const size_t *ranks, size_t nr,
+			     struct sel_bucket *tb)
 {
-	if (q->count == 0)
-		return NAN;
-	if (!q->streaming) {
-		if (!q->sorted) {
-			sort_doubles(q->v, q->n);
-			q->sorted = true;
+	size_t nb = 0, cum = 0, d = 0;
+	for (size_t i = 0; i < nr; i++) {
+		while (cum + count[d] <= ranks[i])
+			cum += count[d++];
+		if (nb && tb[nb - 1].digit == d) {
+			tb[nb - 1].nr++;
+			continue;
 		}
-		return gsl_stats_quantile_from_sorted_data(q->v, 1, q->n, p);
+		tb[nb] = (struct sel_bucket){.digit = d, .base = cum, .size = count[d], .r0 = i, .nr = 1};
+		nb++;
 	}
-	/* the order statistic at rank floor(p (n - 1)), 0-based */
-	uint64_t rank = (uint64_t)floor(p * (double)(q->count - 1));
-	if (rank < q->zeros)
+	size_t off = 0;
+	for (size_t b = 0; b < nb; b++) {
+		tb[b].off = off;
+		off += tb[b].size;
+	}
+	return nb;
+}
+
+/* Finds the keys at ranks[0..nr) (ascending, distinct) among the m keys of a, whose bits above
+ * shift + 8 are all equal; a may be reordered. Below the top 16 bits the subsets are far
+ * smaller than the samples, so 8-bit digits: 256 counters on the stack, nothing to clear. */
+static bool select_keys(uint64_t *a, size_t m, int shift, const size_t *ranks, size_t nr,
+			uint64_t *out)
+{
+	if (shift < 0) { /* every bit seen: the keys are equal */
+		for (size_t i = 0; i < nr; i++)
+			out[i] = a[0];
+		return true;
+	}
+	if (m <= SELECT_SMALL) {
+		qsort(a, m, sizeof *a, cmp_key);
+		for (size_t i = 0; i < nr; i++)
+			out[i] = a[ranks[i]];
+		return true;
+	}
+	uint32_t count[256] = {0};
+	for (size_t i = 0; i < m; i++)
+		count[a[i] >> shift & 0xff]++;
+	struct sel_bucket tb[2 * LLMCAP_QUANTILES_MAX_P];
+	size_t nb = target_buckets(count, ranks, nr, tb);
+	if (nb == 1 && tb[0].size == m) /* one bucket holds them all: split it in place */
+		return select_keys(a, m, shift - 8, ranks, nr, out);
+	size_t total = tb[nb - 1].off + tb[nb - 1].size;
+	uint64_t *g = malloc(total * sizeof *g);
+	if (!g)
+		return false;
+	uint8_t slot[256] = {0};
+	for (size_t b = 0; b < nb; b++)
+		slot[tb[b].digit] = (uint8_t)(b + 1);
+	for (size_t i = 0; i < m; i++) {
+		unsigned s = slot[a[i] >> shift & 0xff];
+		if (s) {
+			struct sel_bucket *t = &tb[s - 1];
+			g[t->off + t->fill++] = a[i];
+		}
+	}
+	bool ok = true;
+	size_t rel[2 * LLMCAP_QUANTILES_MAX_P];
+	for (size_t b = 0; ok && b < nb; b++) {
+		for (size_t i = 0; i < tb[b].nr; i++)
+			rel[i] = ranks[tb[b].r0 + i] - tb[b].base;
+		ok = select_keys(g + tb[b].off, tb[b].size, shift - 8, rel, tb[b].nr, out + tb[b].r0);
+	}
+	free(g);
+	return ok;
+}
+
+/* Keys of the union's ranks[0..nr) (ascending, distinct), n samples in all; false without memory. */
+static bool select_union(const struct llmcap_quantiles *const *qs, size_t nq, size_t n,
+			 const size_t *ranks, size_t nr, uint64_t *out)
+{
+	if (n <= SELECT_SMALL) {
+		uint64_t small[SELECT_SMALL];
+		size_t m = 0;
+		for (size_t j = 0; j < nq; j++)
+			for (size_t i = 0; i < qs[j]->n; i++)
+				small[m++] = key_of(qs[j]->v[i]);
+		return select_keys(small, m, 0, ranks, nr, out);
+	}
+	if (n > UINT32_MAX) /* 32-bit counters; 32 GiB of samples is not a simulation's */
+		return false;
+	uint32_t *count = calloc(DIGITS, sizeof *count);
+	if (!count)
+		return false;
+	for (size_t j = 0; j < nq; j++)
+		for (size_t i = 0; i < qs[j]->n; i++)
+			count[key_of(qs[j]->v[i]) >> 48]++;
+	struct sel_bucket tb[2 * LLMCAP_QUANTILES_MAX_P];
+	size_t nb = target_buckets(count, ranks, nr, tb);
+	size_t total = tb[nb - 1].off + tb[nb - 1].size;
+	uint64_t *g = malloc(total * sizeof *g);
+	if (!g) {
+		free(count);
+		return false;
+	}
+	memset(count, 0, DIGITS * sizeof *count);
+	for (size_t b = 0; b < nb; b++)
+		count[tb[b].digit] = (uint32_t)(b + 1);
+	for (size_t j = 0; j < nq; j++)
+		for (size_t i = 0; i < qs[j]->n; i++) {
+			uint64_t k = key_of(qs[j]->v[i]);
+			size_t s = count[k >> 48];
+			if (s) {
+				struct sel_bucket *t = &tb[s - 1];
+				g[t->off + t->fill++] = k;
+			}
+		}
+	bool ok = true;
+	size_t rel[2 * LLMCAP_QUANTILES_MAX_P];
+	for (size_t b = 0; ok && b < nb; b++) {
+		for (size_t i = 0; i < tb[b].nr; i++)
+			rel[i] = ranks[tb[b].r0 + i] - tb[b].base;
+		ok = select_keys(g + tb[b].off, tb[b].size, 40, rel, tb[b].nr, out + tb[b].r0);
+	}
+	free(g);
+	free(count);
+	return ok;
+}
+
+/* How many of a sorted collector's samples have keys at most k. */
+static size_t count_at_most(const struct llmcap_quantiles *q, uint64_t k)
+{
+	size_t lo = 0, hi = q->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (key_of(q->v[mid]) <= k)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The key at rank r of the union of sorted collectors: the least key with more than r samples
+ * at or below it, found by halving the key space (64 steps of nq binary searches), so a union
+ * of collectors the mean has sorted costs no pass over their samples. The radix sort orders by
+ * key; a collector under 256 samples, which gsl_sort ordered by value, could differ from key
+ * order only between -0 and +0, which a latency never is. */
+static uint64_t sorted_union_key(const struct llmcap_quantiles *const *qs, size_t nq, size_t r)
+{
+	uint64_t lo = 0, hi = UINT64_MAX;
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		size_t c = 0;
+		for (size_t j = 0; j < nq; j++)
+			c += count_at_most(qs[j], mid);
+		if (c > r)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+/* GSL's gsl_stats_quantile_from_sorted_data, given the order statistics it reads: the same
+ * operations in the same order, so the same bits. */
+static size_t gsl_lhs(double f, size_t n)
+{
+	const double index = f * (double)(n - 1);
+	return (size_t)(int)index;
+}
+
+static double gsl_quantile(double f, size_t n, double lo, double hi)
+{
+	const double index = f * (double)(n - 1);
+	const size_t lhs = (size_t)(int)index;
+	const double delta = index - (double)lhs;
+	if (lhs == n - 1)
+		return lo;
+	return (1 - delta) * lo + delta * hi;
+}
+
+static double streaming_get(const struct llmcap_quantiles *const *qs, size_t nq, uint64_t count,
+			    double p)
+{
+	/* the order statistic at rank floor(p (n - 1)), 0-based, of the summed histograms */
+	const struct llmcap_quantiles *q = qs[0];
+	uint64_t rank = (uint64_t)floor(p * (double)(count - 1)), seen = 0;
+	double max = -INFINITY;
+	for (size_t j = 0; j < nq; j++) {
+		seen += qs[j]->zeros;
+		max = qs[j]->max > max ? qs[j]->max : max;
+	}
+	if (rank < seen)
 		return 0.0;
-	uint64_t seen = q->zeros;
 	for (size_t i = 0; i < q->n_buckets; i++) {
-		seen += q->bucket[i];
+		for (size_t j = 0; j < nq; j++)
+			seen += qs[j]->bucket[i];
 		if (seen > rank) {
 			double upper = HIST_MIN * exp(q->log_gamma * (double)i);
 			return 2.0 * upper / (exp(q->log_gamma) + 1.0);
 		}
 	}
-	return q->max;
+	return max;
+}
+
+/* Up to LLMCAP_QUANTILES_MAX_P probabilities of one union. */
+static bool get_chunk(const struct llmcap_quantiles *const *qs, size_t nq, size_t n,
+		      const double *p, size_t np, double *out)
+{
+	size_t ranks[2 * LLMCAP_QUANTILES_MAX_P], nr = 0;
+	for (size_t k = 0; k < np; k++) {
+		size_t lhs = gsl_lhs(p[k], n);
+		for (size_t r = lhs; r <= lhs + 1 && r < n; r++) {
+			size_t i = nr;
+			while (i > 0 && ranks[i - 1] > r) /* insertion, keeping them ascending */
+				i--;
+			if (i > 0 && ranks[i - 1] == r)
+				continue;
+			memmove(&ranks[i + 1], &ranks[i], (nr - i) * sizeof *ranks);
+			ranks[i] = r;
+			nr++;
+		}
+	}
+	double val[2 * LLMCAP_QUANTILES_MAX_P];
+	bool sorted = true;
+	for (size_t j = 0; j < nq; j++)
+		sorted &= qs[j]->sorted || qs[j]->n == 0;
+	if (nq == 1 && qs[0]->sorted) {
+		for (size_t i = 0; i < nr; i++)
+			val[i] = qs[0]->v[ranks[i]];
+	} else if (sorted) {
+		for (size_t i = 0; i < nr; i++)
+			val[i] = value_of(sorted_union_key(qs, nq, ranks[i]));
+	} else {
+		uint64_t key[2 * LLMCAP_QUANTILES_MAX_P];
+		if (!select_union(qs, nq, n, ranks, nr, key))
+			return false;
+		for (size_t i = 0; i < nr; i++)
+			val[i] = value_of(key[i]);
+	}
+	for (size_t k = 0; k < np; k++) {
+		size_t lhs = gsl_lhs(p[k], n), i = 0;
+		while (ranks[i] != lhs)
+			i++;
+		out[k] = gsl_quantile(p[k], n, val[i], lhs + 1 < n ? val[i + 1] : 0.0);
+	}
+	return true;
+}
+
+bool llmcap_quantiles_get_many(const struct llmcap_quantiles *const *qs, size_t nq, const double *p,
+			       size_t np, double *out)
+{
+	for (size_t k = 0; k < np; k++)
+		out[k] = NAN;
+	uint64_t count = 0;
+	size_t n = 0;
+	for (size_t j = 0; j < nq; j++) {
+		if (qs[j]->streaming != qs[0]->streaming || qs[j]->n_buckets != qs[0]->n_buckets ||
+		    qs[j]->log_gamma != qs[0]->log_gamma)
+			return false;
+		count += qs[j]->count;
+		n += qs[j]->n;
+	}
+	if (count == 0)
+		return true;
+	for (size_t k = 0; k < np; k++)
+		if (!(p[k] >= 0 && p[k] <= 1))
+			return false;
+	if (qs[0]->streaming) {
+		for (size_t k = 0; k < np; k++)
+			out[k] = streaming_get(qs, nq, count, p[k]);
+		return true;
+	}
+	if (n == 0) { /* every sample's memory was refused: GSL's answer for no data */
+		for (size_t k = 0; k < np; k++)
+			out[k] = 0.0;
+		return true;
+	}
+	for (size_t k = 0; k < np; k += LLMCAP_QUANTILES_MAX_P) {
+		size_t c = np - k < LLMCAP_QUANTILES_MAX_P ? np - k : LLMCAP_QUANTILES_MAX_P;
+		if (!get_chunk(qs, nq, n, p + k, c, out + k)) {
+			for (size_t i = 0; i < np; i++)
+				out[i] = NAN;
+			return false;
+		}
+	}
+	return true;
+}
+
+double llmcap_quantiles_get(struct llmcap_quantiles *q, double p)
+{
+	const struct llmcap_quantiles *qs[1] = {q};
+	double x;
+	if (llmcap_quantiles_get_many(qs, 1, &p, 1, &x) || q->streaming || !(p >= 0 && p <= 1))
+		return x;
+	/* no memory for the selection: sort in place, which needs none */
+	if (!q->sorted) {
+		gsl_sort(q->v, 1, q->n);
+		q->sorted = true;
+	}
+	return gsl_stats_quantile_from_sorted_data(q->v, 1, q->n, p);
+}
+
+/* The merge this replaces added each collector's samples in the order they were stored, and the
+ * summary had sorted them all by then: the sum runs in ascending order within each collector.
+ * Sorting here keeps those bits; the quantiles do not need it. */
+double llmcap_quantiles_mean_many(struct llmcap_quantiles *const *qs, size_t nq)
+{
+	uint64_t count = 0;
+	double sum = 0;
+	for (size_t j = 0; j < nq; j++) {
+		struct llmcap_quantiles *q = qs[j];
+		if (q->streaming != qs[0]->streaming)
+			return NAN;
+		if (q->streaming) {
+			sum += q->sum;
+			count += q->count;
+			continue;
+		}
+		if (!q->sorted) {
+			sort_doubles(q->v, q->n);
+			q->sorted = true;
+		}
+		for (size_t i = 0; i < q->n; i++)
+			sum += q->v[i];
+		count += q->n;
+	}
+	return count ? sum / (double)count : NAN;
 }
 
 double llmcap_quantiles_mean(const struct llmcap_quantiles *q)

@@ -5,6 +5,7 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
 
 #include "llmcap/metrics.h"
 
@@ -61,21 +62,160 @@ static void streaming_within_its_bound(void **state)
 		for (size_t i = 0; i < n; i++)
 			sum += x[i];
 		assert_rel(llmcap_quantiles_mean(&q), sum / (double)n, 1e-9);
-		/* merging two halves gives the same answers as one collector */
-		struct llmcap_quantiles h1, h2;
+		/* two halves taken as a union give the bits of one collector holding both, which
+		 * is what merging them gave */
+		struct llmcap_quantiles h1, h2, e;
 		assert_true(llmcap_quantiles_init(&h1, true, alphas[a]));
 		assert_true(llmcap_quantiles_init(&h2, true, alphas[a]));
+		assert_true(llmcap_quantiles_init(&e, true, alphas[a]));
 		for (size_t i = 0; i < n; i++)
 			assert_true(llmcap_quantiles_add(i % 2 ? &h1 : &h2, x[i]));
-		assert_true(llmcap_quantiles_merge(&h1, &h2));
-		for (size_t k = 0; k < sizeof probes / sizeof probes[0]; k++)
-			assert_rel(llmcap_quantiles_get(&h1, probes[k]), llmcap_quantiles_get(&q, probes[k]), 0);
+		const struct llmcap_quantiles *u[] = {&h1, &e, &h2};
+		size_t np = sizeof probes / sizeof probes[0];
+		double got[sizeof probes / sizeof probes[0]], want[sizeof probes / sizeof probes[0]];
+		assert_true(llmcap_quantiles_get_many(u, 3, probes, np, got));
+		for (size_t k = 0; k < np; k++)
+			want[k] = llmcap_quantiles_get(&q, probes[k]);
+		assert_memory_equal(got, want, sizeof got);
+		struct llmcap_quantiles *um[] = {&h1, &h2};
+		assert_rel(llmcap_quantiles_mean_many(um, 2), (h1.sum + h2.sum) / (double)n, 0);
 		llmcap_quantiles_free(&h1);
 		llmcap_quantiles_free(&h2);
+		llmcap_quantiles_free(&e);
 		llmcap_quantiles_free(&q);
 	}
 	free(x);
 	gsl_rng_free(r);
+}
+
+/* Exact quantiles of unions, bit for bit against an independent reference: copy, gsl_sort,
+ * gsl_stats_quantile_from_sorted_data. The shapes are the selection's hard cases: sizes around
+ * its 256-sample and small-subset thresholds, heavy ties (whole buckets of equal keys), a
+ * narrow distribution (every sample in one top bucket), 13 decades, and negative values. */
+enum shape { UNIFORM, TIES, ZEROS, NARROW, WIDE, SIGNED, N_SHAPES };
+
+static double draw(gsl_rng *r, enum shape s)
+{
+	static const double three[] = {0.25, 1.5, 7.0};
+	switch (s) {
+	case UNIFORM: return gsl_rng_uniform(r);
+	case TIES: return three[gsl_rng_uniform_int(r, 3)];
+	case ZEROS: return gsl_rng_uniform(r) < 0.7 ? 0.0 : (double)gsl_rng_uniform_int(r, 5) * 0.125;
+	case NARROW: return 7.7e-3 * (1 + 1e-6 * gsl_rng_uniform(r));
+	case WIDE: return exp(log(1e-9) + gsl_rng_uniform(r) * (log(1e4) - log(1e-9)));
+	default: return (gsl_rng_uniform(r) - 0.3) * exp(20 * gsl_rng_uniform(r) - 10);
+	}
+}
+
+static const double exact_p[] = {0, 0.5, 0.9, 0.95, 0.99, 0.999, 1};
+#define N_EXACT_P (sizeof exact_p / sizeof exact_p[0])
+
+/* The union's quantiles and mean against the reference; the collectors are left unsorted. */
+static void check_union(struct llmcap_quantiles *const *qs, size_t nq)
+{
+	size_t n = 0;
+	for (size_t j = 0; j < nq; j++)
+		n += qs[j]->n;
+	double *all = malloc((n ? n : 1) * sizeof *all), sum = 0;
+	assert_non_null(all);
+	size_t k = 0;
+	for (size_t j = 0; j < nq; j++) {
+		/* the merge's sum: each collector's samples in ascending order, in turn */
+		double *one = all + k;
+		memcpy(one, qs[j]->v, qs[j]->n * sizeof *one);
+		gsl_sort(one, 1, qs[j]->n);
+		for (size_t i = 0; i < qs[j]->n; i++)
+			sum += one[i];
+		k += qs[j]->n;
+	}
+	gsl_sort(all, 1, n);
+	double want[N_EXACT_P], got[N_EXACT_P];
+	for (size_t i = 0; i < N_EXACT_P; i++)
+		want[i] = n ? gsl_stats_quantile_from_sorted_data(all, 1, n, exact_p[i]) : NAN;
+	assert_true(llmcap_quantiles_get_many((const struct llmcap_quantiles *const *)qs, nq, exact_p,
+					      N_EXACT_P, got));
+	for (size_t j = 0; j < nq; j++)
+		assert_false(qs[j]->sorted);
+	for (size_t i = 0; i < N_EXACT_P; i++)
+		if (memcmp(&got[i], &want[i], sizeof got[i]) != 0)
+			fail_msg("n=%zu in %zu, p=%g: %a, reference %a", n, nq, exact_p[i], got[i],
+				 want[i]);
+	if (nq == 1)
+		for (size_t i = 0; i < N_EXACT_P; i++) {
+			double one = llmcap_quantiles_get(qs[0], exact_p[i]);
+			assert_memory_equal(&one, &want[i], sizeof one);
+		}
+	/* the mean sorts the collectors; the quantiles then read them, with the same bits */
+	double mean = llmcap_quantiles_mean_many(qs, nq), want_mean = n ? sum / (double)n : NAN;
+	assert_memory_equal(&mean, &want_mean, sizeof mean);
+	assert_true(llmcap_quantiles_get_many((const struct llmcap_quantiles *const *)qs, nq, exact_p,
+					      N_EXACT_P, got));
+	assert_memory_equal(got, want, sizeof got);
+	free(all);
+}
+
+static void exact_union_is_bit_identical(void **state)
+{
+	(void)state;
+	static const size_t sizes[] = {0, 1, 2, 3, 255, 256, 257, 1000, 100000};
+	gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+	gsl_rng_set(r, 5);
+	for (int s = 0; s < N_SHAPES; s++) {
+		/* one collector of each size */
+		for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+			struct llmcap_quantiles q, *qp = &q;
+			assert_true(llmcap_quantiles_init(&q, false, 0));
+			for (size_t i = 0; i < sizes[z]; i++)
+				assert_true(llmcap_quantiles_add(&q, draw(r, (enum shape)s)));
+			check_union(&qp, 1);
+			llmcap_quantiles_free(&q);
+		}
+		/* unions of 1 to 4 collectors of different sizes, empty ones among them */
+		for (int t = 0; t < 12; t++) {
+			struct llmcap_quantiles q[4], *qp[4];
+			size_t nq = 1 + (size_t)t % 4;
+			for (size_t j = 0; j < nq; j++) {
+				assert_true(llmcap_quantiles_init(&q[j], false, 0));
+				qp[j] = &q[j];
+				size_t m = sizes[gsl_rng_uniform_int(r, sizeof sizes / sizeof sizes[0])];
+				if (m == 100000 && t % 3)
+					m = 20000;
+				for (size_t i = 0; i < m; i++)
+					assert_true(llmcap_quantiles_add(&q[j], draw(r, (enum shape)s)));
+			}
+			check_union(qp, nq);
+			for (size_t j = 0; j < nq; j++)
+				llmcap_quantiles_free(&q[j]);
+		}
+	}
+	gsl_rng_free(r);
+}
+
+/* More probabilities than one selection takes, unsorted and repeated; p outside [0, 1] and mixed
+ * modes are refused. */
+static void exact_many_probabilities(void **state)
+{
+	(void)state;
+	struct llmcap_quantiles q, s;
+	assert_true(llmcap_quantiles_init(&q, false, 0));
+	assert_true(llmcap_quantiles_init(&s, true, 0.01));
+	for (int i = 0; i < 5000; i++)
+		assert_true(llmcap_quantiles_add(&q, (double)((i * 617) % 5000) * 1e-3));
+	double p[40], got[40];
+	for (int k = 0; k < 40; k++)
+		p[k] = (double)((k * 7) % 40) / 39.0;
+	const struct llmcap_quantiles *qs[] = {&q}, *mixed[] = {&q, &s};
+	assert_true(llmcap_quantiles_get_many(qs, 1, p, 40, got));
+	for (int k = 0; k < 40; k++) {
+		double one = llmcap_quantiles_get(&q, p[k]);
+		assert_memory_equal(&got[k], &one, sizeof one);
+	}
+	double bad = 1.5;
+	assert_false(llmcap_quantiles_get_many(qs, 1, &bad, 1, got));
+	assert_true(isnan(got[0]));
+	assert_false(llmcap_quantiles_get_many(mixed, 2, p, 1, got));
+	llmcap_quantiles_free(&q);
+	llmcap_quantiles_free(&s);
 }
 
 static void streaming_memory_is_bounded(void **state)
@@ -100,6 +240,8 @@ int main(void)
 		cmocka_unit_test(exact_matches_sorted_reference),
 		cmocka_unit_test(streaming_within_its_bound),
 		cmocka_unit_test(streaming_memory_is_bounded),
+		cmocka_unit_test(exact_union_is_bit_identical),
+		cmocka_unit_test(exact_many_probabilities),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -36,10 +36,21 @@ struct llmcap_quantiles {
 bool llmcap_quantiles_init(struct llmcap_quantiles *q, bool streaming, double rel_err);
 void llmcap_quantiles_free(struct llmcap_quantiles *q);
 bool llmcap_quantiles_add(struct llmcap_quantiles *q, double x);
-/* Adds all of src's samples into dst (same mode and rel_err). */
-bool llmcap_quantiles_merge(struct llmcap_quantiles *dst, const struct llmcap_quantiles *src);
-/* Quantile p in [0, 1]; NAN when empty. Exact mode sorts its samples (once). */
+/* Quantile p in [0, 1]; NAN when empty. Exact mode selects the order statistics it needs
+ * (radix select) without reordering the samples, or reads them when they are sorted. */
 double llmcap_quantiles_get(struct llmcap_quantiles *q, double p);
+/* Most probabilities one selection pass looks for; more are taken in turns. */
+#define LLMCAP_QUANTILES_MAX_P 16
+/* Quantiles p[0..np) of the union of the nq collectors (same mode, and the same rel_err when
+ * streaming), the bits llmcap_quantiles_get would give for one collector holding all their
+ * samples; NAN when the union is empty. False (all NAN) on allocation failure, mixed modes or a
+ * p outside [0, 1]. */
+bool llmcap_quantiles_get_many(const struct llmcap_quantiles *const *qs, size_t nq, const double *p,
+			       size_t np, double *out);
+/* The union's mean as merging the collectors into one used to give: exact mode sums each
+ * collector's samples in ascending order (sorting them, once), streaming mode the collectors'
+ * sums. NAN when empty or the modes differ. */
+double llmcap_quantiles_mean_many(struct llmcap_quantiles *const *qs, size_t nq);
 double llmcap_quantiles_mean(const struct llmcap_quantiles *q);
 
 #endif
