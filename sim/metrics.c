@@ -71,9 +71,8 @@ bool llmcap_quantiles_add(struct llmcap_quantiles *q, double x)
 	return true;
 }
 
-/* Orders doubles by their bits (sign flipped, negatives inverted): an LSD radix sort in four
- * 16-bit passes. GSL's heapsort took a fifth of a month's run; this is linear. The order of
- * equal values cannot show in a quantile. Falls back to gsl_sort without memory. */
+/* Doubles' bits made unsigned-ordered (sign flipped, negatives inverted): the keys of the radix
+ * select below. */
 static uint64_t key_of(double x)
 {
 	uint64_t u;
@@ -88,46 +87,6 @@ static double value_of(uint64_t k)
 	double x;
 	memcpy(&x, &u, sizeof x);
 	return x;
-}
-
-static void sort_doubles(double *v, size_t n)
-{
-	if (n < 256) {
-		gsl_sort(v, 1, n);
-		return;
-	}
-	uint64_t *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
-	size_t *count = malloc(65536 * sizeof *count);
-	if (!a || !b || !count) {
-		free(a);
-		free(b);
-		free(count);
-		gsl_sort(v, 1, n);
-		return;
-	}
-	for (size_t i = 0; i < n; i++)
-		a[i] = key_of(v[i]);
-	for (int shift = 0; shift < 64; shift += 16) {
-		memset(count, 0, 65536 * sizeof *count);
-		for (size_t i = 0; i < n; i++)
-			count[a[i] >> shift & 0xffff]++;
-		size_t pos = 0;
-		for (size_t d = 0; d < 65536; d++) {
-			size_t c = count[d];
-			count[d] = pos;
-			pos += c;
-		}
-		for (size_t i = 0; i < n; i++)
-			b[count[a[i] >> shift & 0xffff]++] = a[i];
-		uint64_t *t = a;
-		a = b;
-		b = t;
-	}
-	for (size_t i = 0; i < n; i++)
-		v[i] = value_of(a[i]);
-	free(a);
-	free(b);
-	free(count);
 }
 
 /* Radix select: the order statistics a quantile needs, without sorting. Keys are the doubles'
@@ -449,29 +408,17 @@ double llmcap_quantiles_get(struct llmcap_quantiles *q, double p)
 	return gsl_stats_quantile_from_sorted_data(q->v, 1, q->n, p);
 }
 
-/* The merge this replaces added each collector's samples in the order they were stored, and the
- * summary had sorted them all by then: the sum runs in ascending order within each collector.
- * Sorting here keeps those bits; the quantiles do not need it. */
-double llmcap_quantiles_mean_many(struct llmcap_quantiles *const *qs, size_t nq)
+/* The union's mean from each collector's own sum (in the order its samples were added), the
+ * collectors in turn. */
+double llmcap_quantiles_mean_many(const struct llmcap_quantiles *const *qs, size_t nq)
 {
 	uint64_t count = 0;
 	double sum = 0;
 	for (size_t j = 0; j < nq; j++) {
-		struct llmcap_quantiles *q = qs[j];
-		if (q->streaming != qs[0]->streaming)
+		if (qs[j]->streaming != qs[0]->streaming)
 			return NAN;
-		if (q->streaming) {
-			sum += q->sum;
-			count += q->count;
-			continue;
-		}
-		if (!q->sorted) {
-			sort_doubles(q->v, q->n);
-			q->sorted = true;
-		}
-		for (size_t i = 0; i < q->n; i++)
-			sum += q->v[i];
-		count += q->n;
+		sum += qs[j]->sum;
+		count += qs[j]->count;
 	}
 	return count ? sum / (double)count : NAN;
 }

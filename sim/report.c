@@ -11,11 +11,9 @@ const char *const llmcap_lat_names[LLMCAP_N_LAT] = {"ttft", "tpot", "e2e", "queu
 const char *const llmcap_stat_names[LLMCAP_N_ST] = {"p50", "p90", "p95", "p99", "p99.9", "mean"};
 static const double stat_q[LLMCAP_N_ST - 1] = {0.5, 0.9, 0.95, 0.99, 0.999};
 
-/* The latencies of the union of nq classes' collectors (cs[0..nq)); false without memory.
- * merged: a pool or the overall group, whose mean keeps the bits of the merge this replaced
- * (which summed sorted samples), even for one class. */
+/* The latencies of the union of nq classes' collectors (cs[0..nq)); false without memory. */
 static bool fill_latency(struct llmcap_group_summary *g, struct llmcap_class_stats *const *cs,
-			 size_t nq, bool merged)
+			 size_t nq)
 {
 	for (int l = 0; l < LLMCAP_N_LAT; l++) {
 		struct llmcap_quantiles *q[LLMCAP_MAX_CLASSES];
@@ -24,9 +22,7 @@ static bool fill_latency(struct llmcap_group_summary *g, struct llmcap_class_sta
 			       : l == LLMCAP_LAT_TPOT ? &cs[c]->tpot
 			       : l == LLMCAP_LAT_E2E  ? &cs[c]->e2e
 						      : &cs[c]->queue;
-		/* the mean first: for a union it sorts the collectors, which the quantiles then read */
-		g->lat[l][LLMCAP_ST_MEAN] = merged ? llmcap_quantiles_mean_many(q, nq)
-						   : llmcap_quantiles_mean(q[0]);
+		g->lat[l][LLMCAP_ST_MEAN] = llmcap_quantiles_mean_many((const struct llmcap_quantiles *const *)q, nq);
 		if (llmcap_quantiles_get_many((const struct llmcap_quantiles *const *)q, nq, stat_q,
 					      LLMCAP_N_ST - 1, g->lat[l]))
 			continue;
@@ -54,13 +50,15 @@ static void add_counts(struct llmcap_group_summary *g, const struct llmcap_class
 	g->goodput_tokens_per_s += cs->slo_met_output_tokens / horizon_s;
 }
 
-/* Pools and the overall group: the quantiles of their classes' collectors taken together. */
-static int merged_group(struct llmcap_results *res, int pool, struct llmcap_group_summary *g)
+/* Pools and the overall group: the quantiles of their classes' collectors taken together (a
+ * group of one class has that class's latencies, out of the summary's classes). */
+static int merged_group(struct llmcap_results *res, int pool, struct llmcap_group_summary *g,
+			const struct llmcap_group_summary *classes)
 {
 	const struct llmcap_scenario *sc = res->sc;
 	double horizon_s = (double)res->horizon * 1e-9;
 	struct llmcap_class_stats *cs[LLMCAP_MAX_CLASSES];
-	size_t nq = 0;
+	size_t nq = 0, last = 0;
 	for (size_t c = 0; c < res->n_classes; c++) {
 		const struct llmcap_class_cfg *cl = &sc->workload.classes[c];
 		const char *cp = cl->pool[0] ? cl->pool : cl->name;
@@ -68,9 +66,14 @@ static int merged_group(struct llmcap_results *res, int pool, struct llmcap_grou
 			continue;
 		add_counts(g, &res->classes[c], horizon_s);
 		cs[nq++] = &res->classes[c];
+		last = c;
 	}
 	g->slo_attainment = NAN;
-	return fill_latency(g, cs, nq, true) ? 0 : -LLMCAP_ENOMEM;
+	if (nq == 1) {
+		memcpy(g->lat, classes[last].lat, sizeof g->lat);
+		return 0;
+	}
+	return fill_latency(g, cs, nq) ? 0 : -LLMCAP_ENOMEM;
 }
 
 static void util_of(const struct llmcap_results *res, size_t p, size_t ri,
@@ -170,23 +173,13 @@ int llmcap_summarize(struct llmcap_results *res, struct llmcap_summary *out)
 	out->n_classes = res->n_classes;
 	out->n_pools = res->n_pools;
 	out->n_replicas = res->n_replicas;
-	/* pools and the overall group first: their means sort the classes' collectors (exact mode),
-	 * whose own quantiles are then read rather than selected */
-	for (size_t p = 0; p < res->n_pools; p++) {
-		snprintf(out->pools[p].name, sizeof out->pools[p].name, "%s", sc->pools[p].name);
-		if (merged_group(res, (int)p, &out->pools[p]) != 0)
-			return -LLMCAP_ENOMEM;
-	}
-	snprintf(out->overall.name, sizeof out->overall.name, "all");
-	if (merged_group(res, -1, &out->overall) != 0)
-		return -LLMCAP_ENOMEM;
 	for (size_t c = 0; c < res->n_classes; c++) {
 		struct llmcap_class_stats *cs = &res->classes[c];
 		struct llmcap_group_summary *g = &out->classes[c];
 		const struct llmcap_class_cfg *cl = &sc->workload.classes[c];
 		snprintf(g->name, sizeof g->name, "%s", cl->name);
 		add_counts(g, cs, horizon_s);
-		if (!fill_latency(g, &cs, 1, false))
+		if (!fill_latency(g, &cs, 1))
 			return -LLMCAP_ENOMEM;
 		g->slo_attainment = cs->arrived ? (double)cs->slo_met / (double)cs->arrived : NAN;
 		/* Unfinished requests have waited at least as long as the horizon allowed: more than
@@ -197,6 +190,14 @@ int llmcap_summarize(struct llmcap_results *res, struct llmcap_summary *out)
 		g->tpot_ok = isnan(g->lat[LLMCAP_LAT_TPOT][LLMCAP_ST_P99]) ||
 			     g->lat[LLMCAP_LAT_TPOT][LLMCAP_ST_P99] <= (double)cl->slo_tpot_p99 * 1e-9;
 	}
+	for (size_t p = 0; p < res->n_pools; p++) {
+		snprintf(out->pools[p].name, sizeof out->pools[p].name, "%s", sc->pools[p].name);
+		if (merged_group(res, (int)p, &out->pools[p], out->classes) != 0)
+			return -LLMCAP_ENOMEM;
+	}
+	snprintf(out->overall.name, sizeof out->overall.name, "all");
+	if (merged_group(res, -1, &out->overall, out->classes) != 0)
+		return -LLMCAP_ENOMEM;
 	peak_of(res, &out->peak);
 	out->replica_util = calloc(res->n_replicas ? res->n_replicas : 1, sizeof *out->replica_util);
 	if (!out->replica_util)

@@ -47,10 +47,9 @@ double llmcap_quantiles_get(struct llmcap_quantiles *q, double p);
  * p outside [0, 1]. */
 bool llmcap_quantiles_get_many(const struct llmcap_quantiles *const *qs, size_t nq, const double *p,
 			       size_t np, double *out);
-/* The union's mean as merging the collectors into one used to give: exact mode sums each
- * collector's samples in ascending order (sorting them, once), streaming mode the collectors'
- * sums. NAN when empty or the modes differ. */
-double llmcap_quantiles_mean_many(struct llmcap_quantiles *const *qs, size_t nq);
+/* The union's mean: the collectors' sums added in turn, over their counts. NAN when empty or
+ * the modes differ. */
+double llmcap_quantiles_mean_many(const struct llmcap_quantiles *const *qs, size_t nq);
 double llmcap_quantiles_mean(const struct llmcap_quantiles *q);
 
 #endif
