@@ -904,8 +904,28 @@ static inline void shape_add_one(struct shape_sum *a, int64_t ctx, int64_t n, in
 	a->seqs++;
 }
 
-/* Builds the next step; returns its shape (tokens == 0: nothing to do). */
-static struct llmcap_step_shape schedule(struct sim *s, size_t ri)
+/* The first part of schedule() (running requests in order) as far as step_end took it in its
+ * own pass over the batch (step_end: the same operations in the same order, stopped where a
+ * request's blocks are not free without evicting, so that schedule() goes on from there), and
+ * what fast_forward needs to know of the requests it scheduled. */
+struct sched_start {
+	size_t next;        /* running requests before it are scheduled */
+	int64_t budget;
+	struct shape_sum sum;
+	bool decodes;       /* all of them decode one token (and emitted one before) */
+	bool complete;      /* next reached the end of the batch, with the budget left over */
+	int64_t min_rem, ctx; /* the fewest tokens left to emit, the contexts' sum */
+};
+
+static void sched_start_init(struct sched_start *ss, const struct llmcap_pool_cfg *cfg)
+{
+	*ss = (struct sched_start){.budget = cfg->max_num_batched_tokens, .decodes = true,
+				   .min_rem = INT64_MAX};
+}
+
+/* Builds the next step; returns its shape (tokens == 0: nothing to do). ss: where the running
+ * requests' loop starts (sched_start_init: at the first). */
+static struct llmcap_step_shape schedule(struct sim *s, size_t ri, struct sched_start *ss)
 {
 	struct replica *rp = &s->replicas[ri];
 	const struct pool_rt *pl = &s->pools[rp->pool];
@@ -913,14 +933,15 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri)
 	struct llmcap_replica_stats *st = &s->res->replicas[ri];
 	const int64_t bs = cfg->block_size;
 	const int bs_shift = pl->bs_shift;
-	int64_t budget = cfg->max_num_batched_tokens;
+	int64_t budget = ss->budget;
 	struct llmcap_step_shape shape = {0};
-	struct shape_sum sum = {0};
+	struct shape_sum sum = ss->sum;
 	bool preempted = false, admitted = false;
 
 	kv_account(s, ri);
 	rp->step_extra = 0;
-	for (size_t i = 0; i < rp->n_running && budget > 0; i++) {
+	ss->complete = ss->next >= rp->n_running;
+	for (size_t i = ss->next; i < rp->n_running && budget > 0; i++) {
 		int32_t id = rp->running[i];
 		struct req *r = &s->reqs[id];
 		const int64_t rem = remaining_prefill(r);
@@ -1246,9 +1267,31 @@ static void run_loop(struct sim *s, struct replica *rp, llmcap_time stop)
 	}
 }
 
+/* What applying a run does to each of its requests: k more tokens, blocks for them, the last
+ * token at prev, and the longest gap (step 1's end less the token before, the run's longest
+ * step). */
+struct run_req {
+	llmcap_time gap1, max_dt, prev;
+	int64_t k, bs;
+	int bs_shift;
+};
+
+static inline void run_apply_req(struct req *r, const struct run_req *a)
+{
+	if (a->gap1 - r->last_token > r->max_gap)
+		r->max_gap = a->gap1 - r->last_token;
+	if (a->max_dt > r->max_gap)
+		r->max_gap = a->max_dt;
+	r->computed += (int32_t)a->k;
+	r->generated += (int32_t)a->k;
+	r->blocks = (int32_t)blocks_sh(r->computed + 1, a->bs, a->bs_shift);
+	r->last_token = a->prev;
+}
+
 /* Applies the steps 1..j-1 of the replica's run (step j is in flight: step_end ends it) exactly
- * as step_end and schedule() would have, one step at a time. */
-static void run_apply(struct sim *s, size_t ri)
+ * as step_end and schedule() would have, one step at a time: the replica's state and statistics
+ * here, each request's by run_apply_req (after, or within the caller's own pass). */
+static struct run_req run_apply_stats(struct sim *s, size_t ri)
 {
 	struct replica *rp = &s->replicas[ri];
 	struct pending_run *pr = &rp->pr;
@@ -1277,17 +1320,6 @@ static void run_apply(struct sim *s, size_t ri)
 		llmcap_step_timer_decode_ns(rp->tm, (double)(ctx + j * nn), &run.w);
 	}
 	const int64_t k = j - 1; /* steps taken by the run */
-	for (size_t i = 0; i < n; i++) {
-		struct req *r = &s->reqs[rp->running[i]];
-		if (gap1 - r->last_token > r->max_gap)
-			r->max_gap = gap1 - r->last_token;
-		if (max_dt > r->max_gap)
-			r->max_gap = max_dt;
-		r->computed += (int32_t)k;
-		r->generated += (int32_t)k;
-		r->blocks = (int32_t)blocks_for(r->computed + 1, bs);
-		r->last_token = prev;
-	}
 	memset(phase, 0, (size_t)bs * sizeof *phase);
 	rp->free_blocks = run.free_blocks;
 	add_busy(s, ri, pr->start, prev); /* the k steps ran back to back */
@@ -1310,6 +1342,16 @@ static void run_apply(struct sim *s, size_t ri)
 	 * counted then */
 	s->res->events += k - pr->pops;
 	s->res->fast_steps += k - pr->pops;
+	return (struct run_req){.gap1 = gap1, .max_dt = max_dt, .prev = prev, .k = k, .bs = bs,
+				.bs_shift = pl->bs_shift};
+}
+
+static void run_apply(struct sim *s, size_t ri)
+{
+	struct replica *rp = &s->replicas[ri];
+	const struct run_req a = run_apply_stats(s, ri);
+	for (size_t i = 0; i < rp->n_running; i++)
+		run_apply_req(&s->reqs[rp->running[i]], &a);
 	CHECK_REPLICA(s, rp);
 }
 
@@ -1332,7 +1374,8 @@ static void run_apply(struct sim *s, size_t ri)
  *     it (admission, timeouts), so they must find it exactly as the step-by-step mode would.
  * Other replicas' step ends neither read nor change this replica; their completions, and this
  * replica's, happen only at real events, ordered by (time, origin, kind, replica). */
-static void fast_forward(struct sim *s, size_t ri, llmcap_time *end, llmcap_time *origin)
+static void fast_forward(struct sim *s, size_t ri, llmcap_time *end, llmcap_time *origin,
+			 const struct sched_start *ss)
 {
 	struct replica *rp = &s->replicas[ri];
 	const struct pool_rt *pl = &s->pools[rp->pool];
@@ -1354,6 +1397,15 @@ static void fast_forward(struct sim *s, size_t ri, llmcap_time *end, llmcap_time
 	int32_t *phase = rp->phase;
 	int64_t min_rem = INT64_MAX, ctx = 0;
 	size_t seen = 0;
+	if (ss->complete && !cfg->enable_prefix_caching) {
+		/* step_end's pass saw every request: only the boundaries are left to count */
+		if (!ss->decodes || ss->min_rem < 2)
+			return;
+		for (; seen < n; seen++)
+			phase[boundary_phase(s->reqs[rp->running[seen]].computed, bs)]++;
+		min_rem = ss->min_rem;
+		ctx = ss->ctx;
+	}
 	for (; seen < n; seen++) {
 		const struct req *r = &s->reqs[rp->running[seen]];
 		if (r->sched != 1 || r->generated == 0 || r->computed != r->prompt + r->generated - 1)
@@ -1438,12 +1490,17 @@ static const struct llmcap_step_timer *decode_timer(struct sim *s, struct replic
 	return &pl->timers[n];
 }
 
-static void try_start_step(struct sim *s, size_t ri)
+static void try_start_step(struct sim *s, size_t ri, struct sched_start *ss)
 {
 	struct replica *rp = &s->replicas[ri];
 	if (rp->busy)
 		return;
-	struct llmcap_step_shape shape = schedule(s, ri);
+	struct sched_start fresh;
+	if (!ss) {
+		sched_start_init(&fresh, s->pools[rp->pool].cfg);
+		ss = &fresh;
+	}
+	struct llmcap_step_shape shape = schedule(s, ri, ss);
 	if (shape.tokens == 0)
 		return;
 	const struct llmcap_perf *pf = &s->pools[rp->pool].perf;
@@ -1466,7 +1523,7 @@ static void try_start_step(struct sim *s, size_t ri)
 	rp->step_start = s->now;
 	llmcap_time end = s->now + dt + rp->step_extra, origin = s->now;
 	if (s->fast)
-		fast_forward(s, ri, &end, &origin);
+		fast_forward(s, ri, &end, &origin, ss);
 	push_event(s, end, origin, EV_STEP_END, (uint32_t)ri, 0, ri);
 }
 
@@ -1505,16 +1562,27 @@ static void complete(struct sim *s, size_t ri, int32_t id)
 	req_release(s, id);
 }
 
+/* Ends the step in flight on replica ri, and starts the next. One pass over the batch applies
+ * a deferred run's steps (run_apply_req), ends the step for each request, and begins the next
+ * step's schedule() for those that stay: the same operations in the same order as the three
+ * passes would do them, as long as each request's new blocks are free (no eviction, no
+ * preemption: a completion later in the batch could only have freed more). Where they are not,
+ * or the budget is spent, schedule() goes on from that request (struct sched_start). */
 static void step_end(struct sim *s, size_t ri)
 {
 	struct replica *rp = &s->replicas[ri];
-	if (rp->deferred) {
+	struct run_req ra;
+	const bool applying = rp->deferred;
+	if (applying) {
 		if (run_resume(s, ri))
 			return;
-		run_apply(s, ri);
+		ra = run_apply_stats(s, ri);
 	}
 	struct llmcap_replica_stats *st = &s->res->replicas[ri];
-	const struct llmcap_pool_cfg *cfg = s->pools[rp->pool].cfg;
+	const struct pool_rt *pl = &s->pools[rp->pool];
+	const struct llmcap_pool_cfg *cfg = pl->cfg;
+	const int64_t bs = cfg->block_size;
+	const int bs_shift = pl->bs_shift;
 	st->busy += s->now - rp->step_start;
 	add_busy(s, ri, rp->step_start, s->now);
 	st->flops += rp->work.flops;
@@ -1522,40 +1590,83 @@ static void step_end(struct sim *s, size_t ri)
 	st->perf_out_of_range += rp->work.out_of_range;
 	rp->busy = false;
 	kv_account(s, ri);
+	struct sched_start ss;
+	sched_start_init(&ss, cfg);
+	bool fusing = true;
 	size_t keep = 0;
-	for (size_t i = 0; i < rp->n_running; i++) {
-		int32_t id = rp->running[i];
-		struct req *r = &s->reqs[id];
-		bool done = false;
-		if (r->sched > 0) {
-			int64_t num_tokens = (int64_t)r->prompt + r->generated;
-			bool decode = r->generated > 0 && r->computed == num_tokens - 1;
-			if (!decode) /* a prompt chunk, or a recomputation after preemption */
-				st->prefill_tokens += r->sched;
-			r->computed += r->sched;
+	/* whole numbers, added to the statistics once (exact in any order) */
+	int64_t prefill_tokens = 0, output_tokens = 0;
+	struct req *const reqs = s->reqs;
+	int32_t *const running = rp->running;
+	const size_t n = rp->n_running;
+	for (size_t i = 0; i < n; i++) {
+		const int32_t id = running[i];
+		struct req *r = &reqs[id];
+		if (applying)
+			run_apply_req(r, &ra);
+		/* the request's fields in locals, stored back once */
+		int32_t computed = r->computed, generated = r->generated, sched = r->sched;
+		const int32_t prompt = r->prompt;
+		if (sched > 0) {
+			const int32_t num_tokens = prompt + generated;
+			if (!(generated > 0 && computed == num_tokens - 1))
+				prefill_tokens += sched; /* a prompt chunk, or a recomputation */
+			computed += sched;
+			sched = 0;
+			r->computed = computed;
 			r->sched = 0;
 			if (cfg->enable_prefix_caching && r->n_prefix < r->prefix_blocks)
 				register_prefix(s, rp, r);
-			if (r->computed == num_tokens) {
-				r->generated++;
-				st->output_tokens += 1;
-				if (r->generated == 1)
+			if (computed == num_tokens) {
+				r->generated = ++generated;
+				output_tokens++;
+				if (generated == 1)
 					r->first_token = s->now;
 				else if (s->now - r->last_token > r->max_gap)
 					r->max_gap = s->now - r->last_token;
 				r->last_token = s->now;
-				if (r->generated == r->output) {
+				if (generated == r->output) {
 					release_blocks(rp, r);
 					complete(s, ri, id);
-					done = true;
+					continue;
 				}
 			}
 		}
-		if (!done)
-			rp->running[keep++] = id;
+		running[keep++] = id;
+		if (!fusing)
+			continue;
+		/* schedule()'s loop over the running requests, for this one */
+		const int64_t rem = (int64_t)prompt + generated - computed;
+		if (rem == 0) {
+			ss.next = keep;
+			ss.decodes = false;
+			continue;
+		}
+		const int64_t want = rem < ss.budget ? rem : ss.budget;
+		const int64_t need = blocks_sh(computed + want, bs, bs_shift) - r->blocks;
+		if (need > rp->free_blocks) {
+			fusing = false; /* schedule() takes it from here */
+			continue;
+		}
+		if (need != 0) {
+			rp->free_blocks -= need;
+			r->blocks += (int32_t)need;
+		}
+		r->sched = (int32_t)want;
+		ss.budget -= want;
+		shape_add_one(&ss.sum, computed, want, rem);
+		ss.decodes &= want == 1 && rem == 1 && generated > 0;
+		if (r->output - generated < ss.min_rem)
+			ss.min_rem = r->output - generated;
+		ss.ctx += computed;
+		ss.next = keep;
+		if (ss.budget == 0)
+			fusing = false; /* schedule()'s loop ends here */
 	}
+	st->prefill_tokens += (double)prefill_tokens;
+	st->output_tokens += (double)output_tokens;
 	rp->n_running = keep;
-	try_start_step(s, ri);
+	try_start_step(s, ri, &ss);
 }
 
 /* ---- routing ---- */
@@ -2253,7 +2364,7 @@ static int run(const struct llmcap_scenario *sc, const struct llmcap_catalog *ca
 				arrival(&s, ev.data, cur);
 			} else if (ev.kind == EV_KICK) {
 				s.replicas[ev.target].kicked = false;
-				try_start_step(&s, ev.target);
+				try_start_step(&s, ev.target, NULL);
 			} else if (ev.kind == EV_STEP_END) {
 				step_end(&s, ev.target);
 			} else if (ev.kind == EV_TIMEOUT) {
