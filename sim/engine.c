@@ -1590,10 +1590,11 @@ static void step_end(struct sim *s, size_t ri)
 	st->perf_out_of_range += rp->work.out_of_range;
 	rp->busy = false;
 	kv_account(s, ri);
-	struct sched_start ss;
-	sched_start_init(&ss, cfg);
-	bool fusing = true;
-	size_t keep = 0;
+	/* schedule()'s running loop state in locals (struct sched_start after the loop) */
+	bool fusing = true, decodes = true;
+	size_t keep = 0, next = 0;
+	int64_t budget = cfg->max_num_batched_tokens, min_rem = INT64_MAX, ctx = 0;
+	struct shape_sum sum = {0};
 	/* whole numbers, added to the statistics once (exact in any order) */
 	int64_t prefill_tokens = 0, output_tokens = 0;
 	struct req *const reqs = s->reqs;
@@ -1638,11 +1639,11 @@ static void step_end(struct sim *s, size_t ri)
 		/* schedule()'s loop over the running requests, for this one */
 		const int64_t rem = (int64_t)prompt + generated - computed;
 		if (rem == 0) {
-			ss.next = keep;
-			ss.decodes = false;
+			next = keep;
+			decodes = false;
 			continue;
 		}
-		const int64_t want = rem < ss.budget ? rem : ss.budget;
+		const int64_t want = rem < budget ? rem : budget;
 		const int64_t need = blocks_sh(computed + want, bs, bs_shift) - r->blocks;
 		if (need > rp->free_blocks) {
 			fusing = false; /* schedule() takes it from here */
@@ -1653,18 +1654,20 @@ static void step_end(struct sim *s, size_t ri)
 			r->blocks += (int32_t)need;
 		}
 		r->sched = (int32_t)want;
-		ss.budget -= want;
-		shape_add_one(&ss.sum, computed, want, rem);
-		ss.decodes &= want == 1 && rem == 1 && generated > 0;
-		if (r->output - generated < ss.min_rem)
-			ss.min_rem = r->output - generated;
-		ss.ctx += computed;
-		ss.next = keep;
-		if (ss.budget == 0)
+		budget -= want;
+		shape_add_one(&sum, computed, want, rem);
+		decodes &= (rem == 1) & (generated > 0); /* rem == 1: want == 1 (budget > 0) */
+		if (r->output - generated < min_rem)
+			min_rem = r->output - generated;
+		ctx += computed;
+		next = keep;
+		if (budget == 0)
 			fusing = false; /* schedule()'s loop ends here */
 	}
 	st->prefill_tokens += (double)prefill_tokens;
 	st->output_tokens += (double)output_tokens;
+	struct sched_start ss = {.next = next, .budget = budget, .sum = sum, .decodes = decodes,
+				 .min_rem = min_rem, .ctx = ctx};
 	rp->n_running = keep;
 	try_start_step(s, ri, &ss);
 }
