@@ -119,6 +119,7 @@ struct pending_run {
 	llmcap_time start, gap1;  /* step 1's start and end */
 	int64_t pops;             /* the run's steps that ended as events (run_resume) */
 	bool screened;            /* timed by decode_run_fixed */
+	bool sparse;              /* with the replica's zeros */
 };
 
 struct replica {
@@ -139,6 +140,7 @@ struct replica {
 	u128 kvt;               /* the KV block-time integral up to kv_last (blocks x ns) */
 	bool plain;             /* the last schedule() preempted, swapped and admitted nothing */
 	int32_t *phase;         /* fast mode: block_size counters of a decode run's boundaries */
+	int32_t *zeros;         /* fast mode: phase's zeros from each index to the next non-zero */
 	llmcap_time step_extra; /* swap transfers of the step being built */
 	struct llmcap_step_work work; /* of the step in flight */
 	/* fast mode: the step timer of steps with tm_n tokens and as many samples (decodes),
@@ -1092,6 +1094,16 @@ static bool arrivals_read_kv(const struct llmcap_pool_cfg *cfg)
  * Kept apart (not inlined) so that its state lives in registers and profiles show it alone.
  * This general form times each step with llmcap_step_timer_decode_ns (any model);
  * decode_run_fixed below is the same loop for the common case. */
+/* zeros[m]: how many of phase[m], phase[m + 1], ... (cyclically) are 0 before a non-zero one
+ * (there is one: every running request crosses a block boundary once in bs steps). */
+static void count_zeros(int32_t *zeros, const int32_t *phase, int64_t bs)
+{
+	int32_t z = 0;
+	for (int pass = 0; pass < 2; pass++) /* the second pass carries the wrap-around */
+		for (int64_t m = bs - 1; m >= 0; m--)
+			zeros[m] = z = phase[m] ? 0 : z + 1;
+}
+
 static __attribute__((noinline)) void decode_run(struct run *restrict r,
 						 const struct llmcap_step_timer *tm,
 						 const int32_t *phase, int64_t bs, double a,
@@ -1157,6 +1169,25 @@ static __attribute__((noinline, cold)) llmcap_time fixed_fallback(const struct l
 	return llmcap_step_timer_decode_ns(tm, (double)(ctx + j * n), &w);
 }
 
+/* Stores the loop state of decode_run_fixed and decode_run_sparse. */
+static inline void fixed_end(struct run *restrict r, struct fixed_timer *ft, uint64_t xi, uint64_t xf,
+			     llmcap_time t, llmcap_time dt, llmcap_time max_dt, int64_t j,
+			     int64_t free_blocks, int64_t used, u128 kvt)
+{
+	const llmcap_time prev = t - dt; /* steps run back to back */
+	ft->xi = xi;
+	ft->xf = xf;
+	r->busy += prev - r->prev;
+	r->t = t;
+	r->dt = dt;
+	r->prev = prev;
+	r->max_dt = max_dt;
+	r->j = j;
+	r->free_blocks = free_blocks;
+	r->used = used;
+	r->kvt = kvt;
+}
+
 static __attribute__((noinline)) void decode_run_fixed(struct run *restrict r,
 						       const struct llmcap_step_timer *tm,
 						       const int32_t *phase, int64_t bs,
@@ -1170,7 +1201,7 @@ static __attribute__((noinline)) void decode_run_fixed(struct run *restrict r,
 	int64_t left = min_rem - j0, used = r->used, m = j0 % bs;
 	u128 kvt = r->kvt;
 	while (left > 0 && t < stop) {
-		int64_t need = phase[m];
+		const int64_t need = phase[m];
 		if (need > cap - used)
 			break;
 		/* step j ends at t, as step_end accounts it */
@@ -1178,29 +1209,75 @@ static __attribute__((noinline)) void decode_run_fixed(struct run *restrict r,
 		max_dt = dt > max_dt ? dt : max_dt;
 		/* step j + 1 is scheduled at t, as schedule() does it */
 		used += need;
-		if (__builtin_expect(xf < span, 1)) {
+		if (__builtin_expect(xf < span, 1))
 			dt = (llmcap_time)xi;
-		} else {
+		else
 			dt = fixed_fallback(tm, ctx, n, min_rem - left + 1);
-		}
 		xi += di + __builtin_add_overflow(xf, df, &xf);
 		t += dt;
 		left--;
 		if (++m == bs)
 			m = 0;
 	}
-	const llmcap_time prev = t - dt; /* steps run back to back */
-	ft->xi = xi;
-	ft->xf = xf;
-	r->busy += prev - r->prev;
-	r->t = t;
-	r->dt = dt;
-	r->prev = prev;
-	r->max_dt = max_dt;
-	r->j = min_rem - left;
-	r->free_blocks = cap - used;
-	r->used = used;
-	r->kvt = kvt;
+	fixed_end(r, ft, xi, xf, t, dt, max_dt, min_rem - left, cap - used, used, kvt);
+}
+
+/* decode_run_fixed where few steps take blocks (at most a quarter: small batches): between two
+ * such steps (zeros[m] steps, count_zeros) the loop has no block test and sums the block time
+ * once, used x those steps' total time (from the end of the step before the first to the end
+ * of the step before the last: they run back to back). The steps that take blocks are
+ * decode_run_fixed's, repeated here so that each loop stays tight. */
+static __attribute__((noinline)) void decode_run_sparse(struct run *restrict r,
+							const struct llmcap_step_timer *tm,
+							const int32_t *phase, const int32_t *zeros,
+							int64_t bs, int64_t ctx, int64_t n,
+							int64_t min_rem, llmcap_time stop,
+							struct fixed_timer *ft)
+{
+	const uint64_t di = ft->di, df = ft->df, span = ft->span;
+	uint64_t xi = ft->xi, xf = ft->xf;
+	llmcap_time t = r->t, dt = r->dt, max_dt = r->max_dt;
+	const int64_t j0 = r->j, cap = r->free_blocks + r->used;
+	int64_t left = min_rem - j0, used = r->used, m = j0 % bs;
+	u128 kvt = r->kvt;
+	while (left > 0 && t < stop) {
+		const int64_t need = phase[m];
+		if (need != 0) {
+			if (need > cap - used)
+				break;
+			kvt += (u128)used * (u128)dt;
+			max_dt = dt > max_dt ? dt : max_dt;
+			used += need;
+			if (__builtin_expect(xf < span, 1))
+				dt = (llmcap_time)xi;
+			else
+				dt = fixed_fallback(tm, ctx, n, min_rem - left + 1);
+			xi += di + __builtin_add_overflow(xf, df, &xf);
+			t += dt;
+			left--;
+			if (++m == bs)
+				m = 0;
+			continue;
+		}
+		const llmcap_time prev0 = t - dt;
+		const int64_t k0 = zeros[m] < left ? zeros[m] : left;
+		int64_t k = k0;
+		do {
+			max_dt = dt > max_dt ? dt : max_dt;
+			if (__builtin_expect(xf < span, 1))
+				dt = (llmcap_time)xi;
+			else
+				dt = fixed_fallback(tm, ctx, n, min_rem - left + 1);
+			xi += di + __builtin_add_overflow(xf, df, &xf);
+			t += dt;
+			left--;
+		} while (--k > 0 && t < stop);
+		kvt += (u128)used * (u128)(t - dt - prev0);
+		m += k0 - k;
+		if (m >= bs)
+			m -= bs;
+	}
+	fixed_end(r, ft, xi, xf, t, dt, max_dt, min_rem - left, cap - used, used, kvt);
 }
 
 /* Sets up decode_run_fixed for a run whose step 2 has a2 attention pairs, growing by n a step,
@@ -1258,7 +1335,10 @@ static void run_loop(struct sim *s, struct replica *rp, llmcap_time stop)
 {
 	struct pending_run *pr = &rp->pr;
 	const int64_t bs = s->pools[rp->pool].cfg->block_size, n = (int64_t)rp->n_running;
-	if (pr->screened) {
+	if (pr->screened && pr->sparse) {
+		decode_run_sparse(&pr->run, rp->tm, rp->phase, rp->zeros, bs, pr->ctx, n,
+				  pr->min_rem, stop, &pr->ft);
+	} else if (pr->screened) {
 		decode_run_fixed(&pr->run, rp->tm, rp->phase, bs, pr->ctx, n, pr->min_rem, stop,
 				 &pr->ft);
 	} else {
@@ -1436,6 +1516,11 @@ static void fast_forward(struct sim *s, size_t ri, llmcap_time *end, llmcap_time
 		.ctx = ctx, .min_rem = min_rem, .start = s->now, .gap1 = t};
 	pr->screened = fixed_timer_init(&pr->ft, rp->tm, (double)(ctx + 2 * (int64_t)n),
 					(double)n, min_rem);
+	/* stretches without block boundaries pay where they are long: a quarter of the steps or
+	 * fewer take blocks */
+	pr->sparse = pr->screened && 4 * (int64_t)n <= bs;
+	if (pr->sparse)
+		count_zeros(rp->zeros, phase, bs);
 	run_loop(s, rp, stop);
 	if (pr->run.j == 1) {
 		memset(phase, 0, (size_t)bs * sizeof *phase);
@@ -2257,7 +2342,8 @@ static int setup(struct sim *s, const struct llmcap_scenario *sc, const struct l
 			if (cfg->enable_prefix_caching && !pcache_init(&rp->pc, rp->num_blocks))
 				return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
 			rp->tm_n = -1;
-			if (s->fast && !(rp->phase = calloc((size_t)cfg->block_size, sizeof *rp->phase)))
+			if (s->fast && (!(rp->phase = calloc((size_t)cfg->block_size, sizeof *rp->phase)) ||
+					!(rp->zeros = calloc((size_t)cfg->block_size, sizeof *rp->zeros))))
 				return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
 			if (cfg->preemption_mode == LLMCAP_PREEMPT_SWAP)
 				rp->cpu_blocks = rp->cpu_free =
@@ -2288,6 +2374,7 @@ static void teardown(struct sim *s)
 			free(s->replicas[i].pc.ent);
 			free(s->replicas[i].pc.bucket);
 			free(s->replicas[i].phase);
+			free(s->replicas[i].zeros);
 		}
 	for (size_t c = 0; c < LLMCAP_MAX_CLASSES; c++)
 		free(s->deadlines[c].buf);
