@@ -119,7 +119,8 @@ struct pending_run {
 	llmcap_time start, gap1;  /* step 1's start and end */
 	int64_t pops;             /* the run's steps that ended as events (run_resume) */
 	bool screened;            /* timed by decode_run_fixed */
-	bool sparse;              /* with the replica's zeros */
+	bool sparse;              /* by decode_run_sparse */
+	uint64_t marks;           /* sparse: bits m and m + bs set where phase[m] > 0 */
 };
 
 struct replica {
@@ -140,7 +141,6 @@ struct replica {
 	u128 kvt;               /* the KV block-time integral up to kv_last (blocks x ns) */
 	bool plain;             /* the last schedule() preempted, swapped and admitted nothing */
 	int32_t *phase;         /* fast mode: block_size counters of a decode run's boundaries */
-	int32_t *zeros;         /* fast mode: phase's zeros from each index to the next non-zero */
 	llmcap_time step_extra; /* swap transfers of the step being built */
 	struct llmcap_step_work work; /* of the step in flight */
 	/* fast mode: the step timer of steps with tm_n tokens and as many samples (decodes),
@@ -1094,16 +1094,6 @@ static bool arrivals_read_kv(const struct llmcap_pool_cfg *cfg)
  * Kept apart (not inlined) so that its state lives in registers and profiles show it alone.
  * This general form times each step with llmcap_step_timer_decode_ns (any model);
  * decode_run_fixed below is the same loop for the common case. */
-/* zeros[m]: how many of phase[m], phase[m + 1], ... (cyclically) are 0 before a non-zero one
- * (there is one: every running request crosses a block boundary once in bs steps). */
-static void count_zeros(int32_t *zeros, const int32_t *phase, int64_t bs)
-{
-	int32_t z = 0;
-	for (int pass = 0; pass < 2; pass++) /* the second pass carries the wrap-around */
-		for (int64_t m = bs - 1; m >= 0; m--)
-			zeros[m] = z = phase[m] ? 0 : z + 1;
-}
-
 static __attribute__((noinline)) void decode_run(struct run *restrict r,
 						 const struct llmcap_step_timer *tm,
 						 const int32_t *phase, int64_t bs, double a,
@@ -1222,14 +1212,15 @@ static __attribute__((noinline)) void decode_run_fixed(struct run *restrict r,
 	fixed_end(r, ft, xi, xf, t, dt, max_dt, min_rem - left, cap - used, used, kvt);
 }
 
-/* decode_run_fixed where few steps take blocks (at most a quarter: small batches): between two
- * such steps (zeros[m] steps, count_zeros) the loop has no block test and sums the block time
+/* decode_run_fixed where few steps take blocks (at most a quarter: small batches, and a block
+ * size of at most 32): between two such steps (the run's marks give how many) the loop has no
+ * block test and sums the block time
  * once, used x those steps' total time (from the end of the step before the first to the end
  * of the step before the last: they run back to back). The steps that take blocks are
  * decode_run_fixed's, repeated here so that each loop stays tight. */
 static __attribute__((noinline)) void decode_run_sparse(struct run *restrict r,
 							const struct llmcap_step_timer *tm,
-							const int32_t *phase, const int32_t *zeros,
+							const int32_t *phase, uint64_t marks,
 							int64_t bs, int64_t ctx, int64_t n,
 							int64_t min_rem, llmcap_time stop,
 							struct fixed_timer *ft)
@@ -1241,8 +1232,10 @@ static __attribute__((noinline)) void decode_run_sparse(struct run *restrict r,
 	int64_t left = min_rem - j0, used = r->used, m = j0 % bs;
 	u128 kvt = r->kvt;
 	while (left > 0 && t < stop) {
-		const int64_t need = phase[m];
-		if (need != 0) {
+		/* steps to the next that takes blocks (marks has bit m + bs, so it is found) */
+		const int64_t z = __builtin_ctzll(marks >> m);
+		if (z == 0) {
+			const int64_t need = phase[m];
 			if (need > cap - used)
 				break;
 			kvt += (u128)used * (u128)dt;
@@ -1260,7 +1253,7 @@ static __attribute__((noinline)) void decode_run_sparse(struct run *restrict r,
 			continue;
 		}
 		const llmcap_time prev0 = t - dt;
-		const int64_t k0 = zeros[m] < left ? zeros[m] : left;
+		const int64_t k0 = z < left ? z : left;
 		int64_t k = k0;
 		do {
 			max_dt = dt > max_dt ? dt : max_dt;
@@ -1336,7 +1329,7 @@ static void run_loop(struct sim *s, struct replica *rp, llmcap_time stop)
 	struct pending_run *pr = &rp->pr;
 	const int64_t bs = s->pools[rp->pool].cfg->block_size, n = (int64_t)rp->n_running;
 	if (pr->screened && pr->sparse) {
-		decode_run_sparse(&pr->run, rp->tm, rp->phase, rp->zeros, bs, pr->ctx, n,
+		decode_run_sparse(&pr->run, rp->tm, rp->phase, pr->marks, bs, pr->ctx, n,
 				  pr->min_rem, stop, &pr->ft);
 	} else if (pr->screened) {
 		decode_run_fixed(&pr->run, rp->tm, rp->phase, bs, pr->ctx, n, pr->min_rem, stop,
@@ -1476,13 +1469,17 @@ static void fast_forward(struct sim *s, size_t ri, llmcap_time *end, llmcap_time
 	 * counted in the same pass (and cleared when no run starts, or when it is applied). */
 	int32_t *phase = rp->phase;
 	int64_t min_rem = INT64_MAX, ctx = 0;
+	uint64_t marks = 0; /* bit m: phase[m] > 0 (bs <= 32 only) */
 	size_t seen = 0;
 	if (ss->complete && !cfg->enable_prefix_caching) {
 		/* step_end's pass saw every request: only the boundaries are left to count */
 		if (!ss->decodes || ss->min_rem < 2)
 			return;
-		for (; seen < n; seen++)
-			phase[boundary_phase(s->reqs[rp->running[seen]].computed, bs)]++;
+		for (; seen < n; seen++) {
+			const int64_t m = boundary_phase(s->reqs[rp->running[seen]].computed, bs);
+			phase[m]++;
+			marks |= (uint64_t)1 << (m & 63);
+		}
 		min_rem = ss->min_rem;
 		ctx = ss->ctx;
 	}
@@ -1499,7 +1496,9 @@ static void fast_forward(struct sim *s, size_t ri, llmcap_time *end, llmcap_time
 		if (r->output - r->generated < min_rem)
 			min_rem = r->output - r->generated;
 		ctx += r->computed;
-		phase[boundary_phase(r->computed, bs)]++;
+		const int64_t m = boundary_phase(r->computed, bs);
+		phase[m]++;
+		marks |= (uint64_t)1 << (m & 63);
 	}
 	if (seen < n || min_rem < 2) {
 		memset(phase, 0, (size_t)bs * sizeof *phase);
@@ -1517,10 +1516,9 @@ static void fast_forward(struct sim *s, size_t ri, llmcap_time *end, llmcap_time
 	pr->screened = fixed_timer_init(&pr->ft, rp->tm, (double)(ctx + 2 * (int64_t)n),
 					(double)n, min_rem);
 	/* stretches without block boundaries pay where they are long: a quarter of the steps or
-	 * fewer take blocks */
-	pr->sparse = pr->screened && 4 * (int64_t)n <= bs;
-	if (pr->sparse)
-		count_zeros(rp->zeros, phase, bs);
+	 * fewer take blocks; the marks twice over, so that a shift finds the next one cyclically */
+	pr->sparse = pr->screened && bs <= 32 && 4 * (int64_t)n <= bs;
+	pr->marks = marks | marks << bs;
 	run_loop(s, rp, stop);
 	if (pr->run.j == 1) {
 		memset(phase, 0, (size_t)bs * sizeof *phase);
@@ -2342,8 +2340,7 @@ static int setup(struct sim *s, const struct llmcap_scenario *sc, const struct l
 			if (cfg->enable_prefix_caching && !pcache_init(&rp->pc, rp->num_blocks))
 				return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
 			rp->tm_n = -1;
-			if (s->fast && (!(rp->phase = calloc((size_t)cfg->block_size, sizeof *rp->phase)) ||
-					!(rp->zeros = calloc((size_t)cfg->block_size, sizeof *rp->zeros))))
+			if (s->fast && !(rp->phase = calloc((size_t)cfg->block_size, sizeof *rp->phase)))
 				return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
 			if (cfg->preemption_mode == LLMCAP_PREEMPT_SWAP)
 				rp->cpu_blocks = rp->cpu_free =
@@ -2374,7 +2371,6 @@ static void teardown(struct sim *s)
 			free(s->replicas[i].pc.ent);
 			free(s->replicas[i].pc.bucket);
 			free(s->replicas[i].phase);
-			free(s->replicas[i].zeros);
 		}
 	for (size_t c = 0; c < LLMCAP_MAX_CLASSES; c++)
 		free(s->deadlines[c].buf);
