@@ -67,7 +67,7 @@ static llmcap_time next_poisson(struct llmcap_stream *st)
 	double peak_rate = st->rate * st->profile.peak;
 	for (;;) {
 		double gap_s = gsl_ran_exponential(st->rng, 1.0 / peak_rate);
-		st->now += (llmcap_time)llround(gap_s * 1e9);
+		st->now += llmcap_round_time(gap_s * 1e9);
 		if (st->profile.kind == LLMCAP_PROFILE_FLAT)
 			return st->now;
 		if (keep(st, st->now, gsl_rng_uniform(st->rng)))
@@ -82,7 +82,7 @@ static llmcap_time next_gamma(struct llmcap_stream *st)
 	double k = 1.0 / (st->cv * st->cv), theta = st->cv * st->cv / st->rate;
 	double gap = gsl_ran_gamma(st->rng, k, theta);
 	if (st->profile.kind == LLMCAP_PROFILE_FLAT) {
-		st->now += (llmcap_time)llround(gap * 1e9);
+		st->now += llmcap_round_time(gap * 1e9);
 		return st->now;
 	}
 	double per = llmcap_profile_period_integral(&st->profile);

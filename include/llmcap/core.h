@@ -10,6 +10,7 @@
 #ifndef LLMCAP_CORE_H
 #define LLMCAP_CORE_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,6 +18,17 @@
 #include <gsl/gsl_rng.h>
 
 typedef int64_t llmcap_time;
+
+/* llround(x) as a time: inline for values in [0, 2^52), where truncation and the fraction are
+ * exact (the same result, without the libm call), llround's own call otherwise. */
+static inline llmcap_time llmcap_round_time(double x)
+{
+	if (x >= 0 && x < 0x1p52) {
+		llmcap_time t = (llmcap_time)x;
+		return t + (x - (double)t >= 0.5);
+	}
+	return (llmcap_time)llround(x);
+}
 
 #define LLMCAP_NS ((llmcap_time)1)
 #define LLMCAP_US ((llmcap_time)1000)

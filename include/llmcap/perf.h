@@ -203,15 +203,7 @@ static inline double llmcap_perf_finish(const struct llmcap_perf *pf,
  * fast mode's per-step loop, exactly llround's result for every value a step can take. */
 static inline llmcap_time llmcap_perf_round_ns(double seconds)
 {
-	double x = seconds * 1e9;
-	llmcap_time ns;
-	if (x >= 0 && x < 0x1p52) {
-		/* truncation and the fraction are exact below 2^52 */
-		ns = (llmcap_time)x;
-		ns += x - (double)ns >= 0.5;
-	} else {
-		ns = (llmcap_time)llround(x);
-	}
+	const llmcap_time ns = llmcap_round_time(seconds * 1e9);
 	return ns > 0 ? ns : 1;
 }
 
