@@ -1259,13 +1259,13 @@ static __attribute__((noinline)) void decode_run_sparse(struct run *restrict r,
 			max_dt = dt > max_dt ? dt : max_dt;
 			if (__builtin_expect(xf < span, 1))
 				dt = (llmcap_time)xi;
-			else
-				dt = fixed_fallback(tm, ctx, n, min_rem - left + 1);
+			else /* the step scheduled is j + 1 = min_rem - left + (k0 - k) + 1 */
+				dt = fixed_fallback(tm, ctx, n, min_rem - left + k0 - k + 1);
 			xi += di + __builtin_add_overflow(xf, df, &xf);
 			t += dt;
-			left--;
 		} while (--k > 0 && t < stop);
 		kvt += (u128)used * (u128)(t - dt - prev0);
+		left -= k0 - k;
 		m += k0 - k;
 		if (m >= bs)
 			m -= bs;
