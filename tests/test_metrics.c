@@ -126,7 +126,8 @@ static void check_union(struct llmcap_quantiles *const *qs, size_t nq)
 		for (size_t i = 0; i < qs[j]->n; i++)
 			one += qs[j]->v[i];
 		sum += one;
-		memcpy(all + k, qs[j]->v, qs[j]->n * sizeof *all);
+		if (qs[j]->n) /* an empty collector has no array */
+			memcpy(all + k, qs[j]->v, qs[j]->n * sizeof *all);
 		k += qs[j]->n;
 	}
 	gsl_sort(all, 1, n);
