@@ -118,6 +118,7 @@ struct pending_run {
 	int64_t ctx, min_rem;     /* contexts before step 1; the fewest tokens left to emit */
 	llmcap_time start, gap1;  /* step 1's start and end */
 	int64_t pops;             /* the run's steps that ended as events (run_resume) */
+	int64_t prefill1;         /* prompt tokens computed by step 1 */
 	bool screened;            /* timed by decode_run_fixed */
 	bool sparse;              /* by decode_run_sparse */
 	uint64_t marks;           /* sparse: bits m and m + bs set where phase[m] > 0 */
@@ -140,6 +141,7 @@ struct replica {
 	llmcap_time step_start, kv_last;
 	u128 kvt;               /* the KV block-time integral up to kv_last (blocks x ns) */
 	bool plain;             /* the last schedule() preempted, swapped and admitted nothing */
+	bool preempted;         /* the last schedule() preempted */
 	int32_t *phase;         /* fast mode: block_size counters of a decode run's boundaries */
 	llmcap_time step_extra; /* swap transfers of the step being built */
 	struct llmcap_step_work work; /* of the step in flight */
@@ -1057,6 +1059,7 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri, struct sched_
 			break;
 	}
 	rp->plain = !preempted && !admitted;
+	rp->preempted = preempted;
 	int64_t used = used_blocks(rp);
 	assert(used >= 0 && used <= rp->num_blocks);
 	if (used > st->kv_peak)
@@ -1146,9 +1149,8 @@ static __attribute__((noinline)) void decode_run(struct run *restrict r,
  * fraction is clear of the margin) and its fraction in the top bits of a second word, so a
  * step is an add with carry and the margin test one comparison (struct fixed_timer). It counts
  * the steps left down, keeps the blocks in use only (free = cap - used) and the previous step's
- * end as t - dt, so that its state stays in registers. Step 1's time may enter max_dt: it is
- * never longer than any request's gap to step 1's end (gap1 - last_token), which run_apply
- * takes as well. */
+ * end as t - dt, so that its state stays in registers. max_dt takes each step's time as the
+ * step ends (md: 0 for step 1, whose gap run_apply takes from gap1). */
 /* A step of decode_run_fixed near a half nanosecond: the timer's full evaluation. Step j reads
  * ctx + j n KV tokens (whole numbers below 2^53). Out of line, so that the loop keeps no
  * running value of it. */
@@ -1189,6 +1191,7 @@ static __attribute__((noinline)) void decode_run_fixed(struct run *restrict r,
 	llmcap_time t = r->t, dt = r->dt, max_dt = r->max_dt;
 	const int64_t j0 = r->j, cap = r->free_blocks + r->used;
 	int64_t left = min_rem - j0, used = r->used, m = j0 % bs;
+	llmcap_time md = j0 > 1 ? dt : 0;
 	u128 kvt = r->kvt;
 	while (left > 0 && t < stop) {
 		const int64_t need = phase[m];
@@ -1196,13 +1199,14 @@ static __attribute__((noinline)) void decode_run_fixed(struct run *restrict r,
 			break;
 		/* step j ends at t, as step_end accounts it */
 		kvt += (u128)used * (u128)dt;
-		max_dt = dt > max_dt ? dt : max_dt;
+		max_dt = md > max_dt ? md : max_dt;
 		/* step j + 1 is scheduled at t, as schedule() does it */
 		used += need;
 		if (__builtin_expect(xf < span, 1))
 			dt = (llmcap_time)xi;
 		else
 			dt = fixed_fallback(tm, ctx, n, min_rem - left + 1);
+		md = dt;
 		xi += di + __builtin_add_overflow(xf, df, &xf);
 		t += dt;
 		left--;
@@ -1230,6 +1234,7 @@ static __attribute__((noinline)) void decode_run_sparse(struct run *restrict r,
 	llmcap_time t = r->t, dt = r->dt, max_dt = r->max_dt;
 	const int64_t j0 = r->j, cap = r->free_blocks + r->used;
 	int64_t left = min_rem - j0, used = r->used, m = j0 % bs;
+	llmcap_time md = j0 > 1 ? dt : 0; /* as in decode_run_fixed */
 	u128 kvt = r->kvt;
 	while (left > 0 && t < stop) {
 		/* steps to the next that takes blocks (marks has bit m + bs, so it is found) */
@@ -1239,12 +1244,13 @@ static __attribute__((noinline)) void decode_run_sparse(struct run *restrict r,
 			if (need > cap - used)
 				break;
 			kvt += (u128)used * (u128)dt;
-			max_dt = dt > max_dt ? dt : max_dt;
+			max_dt = md > max_dt ? md : max_dt;
 			used += need;
 			if (__builtin_expect(xf < span, 1))
 				dt = (llmcap_time)xi;
 			else
 				dt = fixed_fallback(tm, ctx, n, min_rem - left + 1);
+			md = dt;
 			xi += di + __builtin_add_overflow(xf, df, &xf);
 			t += dt;
 			left--;
@@ -1256,11 +1262,12 @@ static __attribute__((noinline)) void decode_run_sparse(struct run *restrict r,
 		const int64_t k0 = z < left ? z : left;
 		int64_t k = k0;
 		do {
-			max_dt = dt > max_dt ? dt : max_dt;
+			max_dt = md > max_dt ? md : max_dt;
 			if (__builtin_expect(xf < span, 1))
 				dt = (llmcap_time)xi;
 			else /* the step scheduled is j + 1 = min_rem - left + (k0 - k) + 1 */
 				dt = fixed_fallback(tm, ctx, n, min_rem - left + k0 - k + 1);
+			md = dt;
 			xi += di + __builtin_add_overflow(xf, df, &xf);
 			t += dt;
 		} while (--k > 0 && t < stop);
@@ -1351,12 +1358,17 @@ struct run_req {
 
 static inline void run_apply_req(struct req *r, const struct run_req *a)
 {
-	if (a->gap1 - r->last_token > r->max_gap)
+	/* step 1 computed the request's sched tokens, the last of its prompt or one decode, and
+	 * emitted a token at its end (gap1): the first, or one after a gap */
+	if (r->generated == 0)
+		r->first_token = a->gap1;
+	else if (a->gap1 - r->last_token > r->max_gap)
 		r->max_gap = a->gap1 - r->last_token;
 	if (a->max_dt > r->max_gap)
 		r->max_gap = a->max_dt;
-	r->computed += (int32_t)a->k;
+	r->computed += r->sched + (int32_t)a->k - 1;
 	r->generated += (int32_t)a->k;
+	r->sched = 1;
 	r->blocks = (int32_t)blocks_sh(r->computed + 1, a->bs, a->bs_shift);
 	r->last_token = a->prev;
 }
@@ -1409,6 +1421,7 @@ static struct run_req run_apply_stats(struct sim *s, size_t ri)
 	if (run.used > st->kv_peak)
 		st->kv_peak = run.used;
 	st->output_tokens += (double)(k * (int64_t)n);
+	st->prefill_tokens += (double)pr->prefill1;
 	st->steps += k;
 	st->batch_sum += (double)(k * (int64_t)n);
 	/* every step is an event in the step-by-step mode; those the run ended as events were
@@ -1426,6 +1439,21 @@ static void run_apply(struct sim *s, size_t ri)
 	for (size_t i = 0; i < rp->n_running; i++)
 		run_apply_req(&s->reqs[rp->running[i]], &a);
 	CHECK_REPLICA(s, rp);
+}
+
+/* The step timer of a decode step of n sequences (n tokens, n samples). */
+static const struct llmcap_step_timer *decode_timer(struct sim *s, struct replica *rp, int64_t n)
+{
+	struct pool_rt *pl = &s->pools[rp->pool];
+	if (n >= pl->n_timers) {
+		llmcap_step_timer_init(&rp->tm_own, &pl->perf, n, n);
+		return &rp->tm_own;
+	}
+	if (!pl->timer_ok[n]) {
+		llmcap_step_timer_init(&pl->timers[n], &pl->perf, n, n);
+		pl->timer_ok[n] = 1;
+	}
+	return &pl->timers[n];
 }
 
 /* The step just scheduled on replica ri (time now, ending at *end) may be the first of a run
@@ -1456,24 +1484,33 @@ static void fast_forward(struct sim *s, size_t ri, llmcap_time *end, llmcap_time
 	struct llmcap_replica_stats *st = &s->res->replicas[ri];
 	const int64_t bs = cfg->block_size;
 	const size_t n = rp->n_running;
-	if (!rp->plain || rp->step_extra != 0 || n == 0)
+	if (rp->preempted || rp->step_extra != 0 || n == 0)
+		return;
+	/* A step that admitted requests may begin a run too, when nothing is left to admit (the
+	 * later steps' smaller token budget would admit what this one could not) and no prefix
+	 * entry is registered at its end. */
+	if (!rp->plain &&
+	    (rp->waiting.len > 0 || rp->swapped.len > 0 || cfg->enable_prefix_caching))
 		return;
 	/* when the run must stop at the latest: cheap, and most often it ends the attempt */
 	llmcap_time t = *end; /* end of step 1 */
 	const llmcap_time stop = run_stop(s, rp);
 	if (t >= stop)
 		return;
-	/* The first step must be the run's shape: every running request decodes one token.
-	 * A request with c tokens computed before step 1 needs a new block for step j + 1 when
-	 * c + j is a multiple of the block size: phase[m] counts those with j = m (mod bs),
-	 * counted in the same pass (and cleared when no run starts, or when it is applied). */
+	/* In step 1 every running request computes the rest of its tokens (a decode, or the
+	 * last of its prompt) and emits a token at its end; from step 2 on each decodes one.
+	 * A request with c computed tokens after step j - 1 + ... : with c = computed + sched - 1
+	 * (computed before step 1), it has c + j computed after step j, and needs a new block
+	 * for step j + 1 when c + j is a multiple of the block size: phase[m] counts those with
+	 * j = m (mod bs), counted in the same pass (and cleared when no run starts, or when it
+	 * is applied). */
 	int32_t *phase = rp->phase;
-	int64_t min_rem = INT64_MAX, ctx = 0;
+	int64_t min_rem = INT64_MAX, ctx = 0, prefill1 = 0;
 	uint64_t marks = 0; /* bit m: phase[m] > 0 (bs <= 32 only) */
 	size_t seen = 0;
-	if (ss->complete && !cfg->enable_prefix_caching) {
-		/* step_end's pass saw every request: only the boundaries are left to count */
-		if (!ss->decodes || ss->min_rem < 2)
+	if (rp->plain && ss->complete && ss->decodes && !cfg->enable_prefix_caching) {
+		/* step_end's pass saw every request decode: only the boundaries are left to count */
+		if (ss->min_rem < 2)
 			return;
 		for (; seen < n; seen++) {
 			const int64_t m = boundary_phase(s->reqs[rp->running[seen]].computed, bs);
@@ -1485,7 +1522,7 @@ static void fast_forward(struct sim *s, size_t ri, llmcap_time *end, llmcap_time
 	}
 	for (; seen < n; seen++) {
 		const struct req *r = &s->reqs[rp->running[seen]];
-		if (r->sched != 1 || r->generated == 0 || r->computed != r->prompt + r->generated - 1)
+		if (r->computed + r->sched != r->prompt + r->generated)
 			break;
 		/* a request holding fewer prefix entries than it could registers more at a step
 		 * end if its next block's entry is missing (evicted meanwhile): not a plain step */
@@ -1495,8 +1532,11 @@ static void fast_forward(struct sim *s, size_t ri, llmcap_time *end, llmcap_time
 			break;
 		if (r->output - r->generated < min_rem)
 			min_rem = r->output - r->generated;
-		ctx += r->computed;
-		const int64_t m = boundary_phase(r->computed, bs);
+		const int64_t c = (int64_t)r->computed + r->sched - 1;
+		if (r->sched != 1 || r->generated == 0) /* not a decode: step_end counts a prompt */
+			prefill1 += r->sched;
+		ctx += c;
+		const int64_t m = boundary_phase(c, bs);
 		phase[m]++;
 		marks |= (uint64_t)1 << (m & 63);
 	}
@@ -1504,15 +1544,18 @@ static void fast_forward(struct sim *s, size_t ri, llmcap_time *end, llmcap_time
 		memset(phase, 0, (size_t)bs * sizeof *phase);
 		return;
 	}
-	/* the first step of the run was timed with the replica's timer for n decodes */
-	assert(rp->tm_n == (int64_t)n);
+	/* steps 2.. are n decodes (step 1 was timed by its own shape) */
+	if (rp->tm_n != (int64_t)n) {
+		rp->tm = decode_timer(s, rp, (int64_t)n);
+		rp->tm_n = (int64_t)n;
+	}
 	struct pending_run *pr = &rp->pr;
 	*pr = (struct pending_run){
 		.run = {.t = t, .dt = *end - s->now, .prev = s->now, .j = 1,
 			.free_blocks = rp->free_blocks, .used = used_blocks(rp), .busy = st->busy,
 			.oor = st->perf_out_of_range, .kvt = rp->kvt,
 			.flops = st->flops, .bytes = st->bytes, .w = rp->work},
-		.ctx = ctx, .min_rem = min_rem, .start = s->now, .gap1 = t};
+		.ctx = ctx, .min_rem = min_rem, .start = s->now, .gap1 = t, .prefill1 = prefill1};
 	pr->screened = fixed_timer_init(&pr->ft, rp->tm, (double)(ctx + 2 * (int64_t)n),
 					(double)n, min_rem);
 	/* stretches without block boundaries pay where they are long: a quarter of the steps or
@@ -1556,21 +1599,6 @@ static bool run_resume(struct sim *s, size_t ri)
 	pr->pops++; /* the step that ended now was an event */
 	push_event(s, pr->run.t, pr->run.prev, EV_STEP_END, (uint32_t)ri, 0, ri);
 	return true;
-}
-
-/* The step timer of a decode step of n sequences (n tokens, n samples). */
-static const struct llmcap_step_timer *decode_timer(struct sim *s, struct replica *rp, int64_t n)
-{
-	struct pool_rt *pl = &s->pools[rp->pool];
-	if (n >= pl->n_timers) {
-		llmcap_step_timer_init(&rp->tm_own, &pl->perf, n, n);
-		return &rp->tm_own;
-	}
-	if (!pl->timer_ok[n]) {
-		llmcap_step_timer_init(&pl->timers[n], &pl->perf, n, n);
-		pl->timer_ok[n] = 1;
-	}
-	return &pl->timers[n];
 }
 
 static void try_start_step(struct sim *s, size_t ri, struct sched_start *ss)
@@ -1654,7 +1682,7 @@ static void complete(struct sim *s, size_t ri, int32_t id)
 static void step_end(struct sim *s, size_t ri)
 {
 	struct replica *rp = &s->replicas[ri];
-	struct run_req ra;
+	struct run_req ra = {0};
 	const bool applying = rp->deferred;
 	if (applying) {
 		if (run_resume(s, ri))
