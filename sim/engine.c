@@ -1135,22 +1135,6 @@ static __attribute__((noinline)) void decode_run(struct run *restrict r,
 			  .kvt = kvt, .flops = flops, .bytes = bytes, .w = w};
 }
 
-/* decode_run for a screened roofline step timer with a power-of-two TP (tm->screen and
- * tm->tp_pow2: every catalog model), in fixed point. The screen's step time in ns is linear in
- * the step's attention pairs, x = k + a s, and a grows by n a step, so x is kept as an integer
- * X = x 2^fb (fb fraction bits) that grows by D = n s 2^fb: one integer addition a step, and
- * the step's time is the rounded X, (X + 2^(fb-1)) >> fb. X drifts from the real x by at most
- * one unit a step (D's rounding) plus its start's rounding; where the fraction lies within
- * eps units of a half nanosecond (eps covers that drift and the screen's own 2^-40 x margin)
- * the step takes the timer's full evaluation instead, so every step time is the model's, to
- * the bit. The work (FLOPs and bytes) is not summed here: the caller adds it in closed form.
- *
- * The loop keeps X - eps (plus the half) as an integer part (the step time in ns, where the
- * fraction is clear of the margin) and its fraction in the top bits of a second word, so a
- * step is an add with carry and the margin test one comparison (struct fixed_timer). It counts
- * the steps left down, keeps the blocks in use only (free = cap - used) and the previous step's
- * end as t - dt, so that its state stays in registers. max_dt takes each step's time as the
- * step ends (md: 0 for step 1, whose gap run_apply takes from gap1). */
 /* A step of decode_run_fixed near a half nanosecond: the timer's full evaluation. Step j reads
  * ctx + j n KV tokens (whole numbers below 2^53). Out of line, so that the loop keeps no
  * running value of it. */
@@ -1180,6 +1164,22 @@ static inline void fixed_end(struct run *restrict r, struct fixed_timer *ft, uin
 	r->kvt = kvt;
 }
 
+/* decode_run for a screened roofline step timer with a power-of-two TP (tm->screen and
+ * tm->tp_pow2: every catalog model), in fixed point. The screen's step time in ns is linear in
+ * the step's attention pairs, x = k + a s, and a grows by n a step, so x is kept as an integer
+ * X = x 2^fb (fb fraction bits) that grows by D = n s 2^fb: one integer addition a step, and
+ * the step's time is the rounded X, (X + 2^(fb-1)) >> fb. X drifts from the real x by at most
+ * one unit a step (D's rounding) plus its start's rounding; where the fraction lies within
+ * eps units of a half nanosecond (eps covers that drift and the screen's own 2^-40 x margin)
+ * the step takes the timer's full evaluation instead, so every step time is the model's, to
+ * the bit. The work (FLOPs and bytes) is not summed here: the caller adds it in closed form.
+ *
+ * The loop keeps X - eps (plus the half) as an integer part (the step time in ns, where the
+ * fraction is clear of the margin) and its fraction in the top bits of a second word, so a
+ * step is an add with carry and the margin test one comparison (struct fixed_timer). It counts
+ * the steps left down, keeps the blocks in use only (free = cap - used) and the previous step's
+ * end as t - dt, so that its state stays in registers. max_dt takes each step's time as the
+ * step ends (md: 0 for step 1, whose gap run_apply takes from gap1). */
 static __attribute__((noinline)) void decode_run_fixed(struct run *restrict r,
 						       const struct llmcap_step_timer *tm,
 						       const int32_t *phase, int64_t bs,
@@ -1218,10 +1218,9 @@ static __attribute__((noinline)) void decode_run_fixed(struct run *restrict r,
 
 /* decode_run_fixed where few steps take blocks (at most a quarter: small batches, and a block
  * size of at most 32): between two such steps (the run's marks give how many) the loop has no
- * block test and sums the block time
- * once, used x those steps' total time (from the end of the step before the first to the end
- * of the step before the last: they run back to back). The steps that take blocks are
- * decode_run_fixed's, repeated here so that each loop stays tight. */
+ * block test and sums the block time once, used x those steps' total time (from the end of the
+ * step before the first to the end of the step before the last: they run back to back). The
+ * steps that take blocks are decode_run_fixed's, repeated here so that each loop stays tight. */
 static __attribute__((noinline)) void decode_run_sparse(struct run *restrict r,
 							const struct llmcap_step_timer *tm,
 							const int32_t *phase, uint64_t marks,
@@ -1457,8 +1456,9 @@ static const struct llmcap_step_timer *decode_timer(struct sim *s, struct replic
 }
 
 /* The step just scheduled on replica ri (time now, ending at *end) may be the first of a run
- * of decode-only steps that the step-by-step mode would take one event each. While the run
- * lasts, each step schedules every running request for one token and changes nothing else:
+ * of steps that the step-by-step mode would take one event each: in it every running request
+ * decodes or ends its prompt, and from the next on each decodes. While the run lasts, each
+ * step schedules every running request for one token and changes nothing else:
  * no request completes, waiting and swapped requests stay blocked (only fewer blocks become
  * free), and no event that reads or changes this replica comes due. Such steps are taken here
  * in a loop, each timed by the same model to the bit and accounted as step_end and schedule()
@@ -1499,11 +1499,10 @@ static void fast_forward(struct sim *s, size_t ri, llmcap_time *end, llmcap_time
 		return;
 	/* In step 1 every running request computes the rest of its tokens (a decode, or the
 	 * last of its prompt) and emits a token at its end; from step 2 on each decodes one.
-	 * A request with c computed tokens after step j - 1 + ... : with c = computed + sched - 1
-	 * (computed before step 1), it has c + j computed after step j, and needs a new block
-	 * for step j + 1 when c + j is a multiple of the block size: phase[m] counts those with
-	 * j = m (mod bs), counted in the same pass (and cleared when no run starts, or when it
-	 * is applied). */
+	 * With c = computed + sched - 1 (computed and sched of step 1), a request has c + j
+	 * tokens computed after step j, and needs a new block for step j + 1 when c + j is a
+	 * multiple of the block size: phase[m] counts those with j = m (mod bs), counted in the
+	 * same pass (and cleared when no run starts, or when it is applied). */
 	int32_t *phase = rp->phase;
 	int64_t min_rem = INT64_MAX, ctx = 0, prefill1 = 0;
 	uint64_t marks = 0; /* bit m: phase[m] > 0 (bs <= 32 only) */
