@@ -2029,10 +2029,17 @@ static void arrival(struct sim *s, uint64_t data, int ids_slot)
 	}
 	/* An idle replica starts its next step after every event of this instant, so that
 	 * requests arriving together are scheduled together (the next arrival is already in the
-	 * queue: see the event loop). */
+	 * queue: see the event loop). Where no other event is due at this instant, the start-of-step
+	 * event would be the next one popped: it runs here, counted as the event it is. */
 	if (!rp->busy && !rp->kicked) {
-		rp->kicked = true;
-		push_event(s, s->now, s->now, EV_KICK, (uint32_t)ri, 0, ri);
+		const struct llmcap_event *next = llmcap_events_peek(&s->events);
+		if (!next || next->time > s->now) {
+			s->res->events++;
+			try_start_step(s, ri, NULL);
+		} else {
+			rp->kicked = true;
+			push_event(s, s->now, s->now, EV_KICK, (uint32_t)ri, 0, ri);
+		}
 	}
 }
 
