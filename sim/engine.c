@@ -916,14 +916,30 @@ struct sched_start {
 	size_t next;        /* running requests before it are scheduled */
 	int64_t budget;
 	struct shape_sum sum;
-	bool decodes;       /* all of them decode one token (and emitted one before) */
 	bool complete;      /* next reached the end of the batch, with the budget left over */
-	int64_t min_rem, ctx; /* the fewest tokens left to emit, the contexts' sum */
+	/* of the requests scheduled by step_end's pass and by admission (fast_forward): */
+	bool finishing;     /* each computes the rest of its tokens (a decode, a prompt's end) */
+	int64_t min_rem;    /* the fewest tokens left to emit */
+	int64_t ctx;        /* the sum of computed + sched - 1 */
+	int64_t prefill;    /* prompt tokens computed (what step_end counts as such) */
 };
+
+/* Notes a scheduled request in ss: sched tokens of the rem it had left. */
+static inline void sched_note(struct sched_start *ss, const struct req *r, int64_t sched,
+			      int64_t rem)
+{
+	ss->finishing &= sched == rem;
+	if (r->output - r->generated < ss->min_rem)
+		ss->min_rem = r->output - r->generated;
+	ss->ctx += r->computed + sched - 1;
+	/* step_end counts a step of a request that is not a decode as prompt tokens */
+	if (!(r->generated > 0 && rem == 1))
+		ss->prefill += sched;
+}
 
 static void sched_start_init(struct sched_start *ss, const struct llmcap_pool_cfg *cfg)
 {
-	*ss = (struct sched_start){.budget = cfg->max_num_batched_tokens, .decodes = true,
+	*ss = (struct sched_start){.budget = cfg->max_num_batched_tokens, .finishing = true,
 				   .min_rem = INT64_MAX};
 }
 
@@ -1007,6 +1023,7 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri, struct sched_
 		budget -= want;
 		admitted = true;
 		shape_add(&sum, r, 1);
+		sched_note(ss, r, want, (int64_t)r->prompt + r->generated - r->computed);
 		if (!push_running(s, rp, id))
 			break;
 	}
@@ -1055,6 +1072,7 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri, struct sched_
 		budget -= want;
 		admitted = true;
 		shape_add(&sum, r, 1);
+		sched_note(ss, r, want, (int64_t)r->prompt + r->generated - r->computed);
 		if (!push_running(s, rp, id))
 			break;
 	}
@@ -1507,17 +1525,20 @@ static void fast_forward(struct sim *s, size_t ri, llmcap_time *end, llmcap_time
 	int64_t min_rem = INT64_MAX, ctx = 0, prefill1 = 0;
 	uint64_t marks = 0; /* bit m: phase[m] > 0 (bs <= 32 only) */
 	size_t seen = 0;
-	if (rp->plain && ss->complete && ss->decodes && !cfg->enable_prefix_caching) {
-		/* step_end's pass saw every request decode: only the boundaries are left to count */
-		if (ss->min_rem < 2)
+	if (ss->complete && !cfg->enable_prefix_caching) {
+		/* step_end's pass and the admissions saw every request: only the boundaries are
+		 * left to count */
+		if (!ss->finishing || ss->min_rem < 2)
 			return;
 		for (; seen < n; seen++) {
-			const int64_t m = boundary_phase(s->reqs[rp->running[seen]].computed, bs);
+			const struct req *r = &s->reqs[rp->running[seen]];
+			const int64_t m = boundary_phase((int64_t)r->computed + r->sched - 1, bs);
 			phase[m]++;
 			marks |= (uint64_t)1 << (m & 63);
 		}
 		min_rem = ss->min_rem;
 		ctx = ss->ctx;
+		prefill1 = ss->prefill;
 	}
 	for (; seen < n; seen++) {
 		const struct req *r = &s->reqs[rp->running[seen]];
@@ -1701,9 +1722,9 @@ static void step_end(struct sim *s, size_t ri)
 	rp->busy = false;
 	kv_account(s, ri);
 	/* schedule()'s running loop state in locals (struct sched_start after the loop) */
-	bool fusing = true, decodes = true;
+	bool fusing = true, finishing = true;
 	size_t keep = 0, next = 0;
-	int64_t budget = cfg->max_num_batched_tokens, min_rem = INT64_MAX, ctx = 0;
+	int64_t budget = cfg->max_num_batched_tokens, min_rem = INT64_MAX, ctx = 0, prefill1 = 0;
 	struct shape_sum sum = {0};
 	/* whole numbers, added to the statistics once (exact in any order) */
 	int64_t prefill_tokens = 0, output_tokens = 0;
@@ -1750,7 +1771,7 @@ static void step_end(struct sim *s, size_t ri)
 		const int64_t rem = (int64_t)prompt + generated - computed;
 		if (rem == 0) {
 			next = keep;
-			decodes = false;
+			finishing = false;
 			continue;
 		}
 		const int64_t want = rem < budget ? rem : budget;
@@ -1766,18 +1787,21 @@ static void step_end(struct sim *s, size_t ri)
 		r->sched = (int32_t)want;
 		budget -= want;
 		shape_add_one(&sum, computed, want, rem);
-		decodes &= (rem == 1) & (generated > 0); /* rem == 1: want == 1 (budget > 0) */
+		/* sched_note, in locals */
+		finishing &= want == rem;
 		if (r->output - generated < min_rem)
 			min_rem = r->output - generated;
-		ctx += computed;
+		ctx += computed + want - 1;
+		if (!((generated > 0) & (rem == 1)))
+			prefill1 += want;
 		next = keep;
 		if (budget == 0)
 			fusing = false; /* schedule()'s loop ends here */
 	}
 	st->prefill_tokens += (double)prefill_tokens;
 	st->output_tokens += (double)output_tokens;
-	struct sched_start ss = {.next = next, .budget = budget, .sum = sum, .decodes = decodes,
-				 .min_rem = min_rem, .ctx = ctx};
+	struct sched_start ss = {.next = next, .budget = budget, .sum = sum, .finishing = finishing,
+				 .min_rem = min_rem, .ctx = ctx, .prefill = prefill1};
 	rp->n_running = keep;
 	try_start_step(s, ri, &ss);
 }
