@@ -2037,9 +2037,10 @@ static void arrival(struct sim *s, uint64_t data, int ids_slot)
 	rp->arrivals_int++;
 	/* A run in progress must end at its next step end, unless the request cannot change its
 	 * steps: in first-come-first-served order it joins behind a waiting request that the
-	 * run's steps could not admit (the run began with a plain step, and its steps only take
-	 * blocks), or behind swapped-out requests, which come back first. An overloaded replica
-	 * then keeps its runs across the arrivals that queue behind. */
+	 * run's steps could not admit (a run that began with requests waiting began with a plain
+	 * step, and its steps only take blocks; one that began with none waiting was touched by
+	 * the arrival that queued first), or behind swapped-out requests, which come back first.
+	 * An overloaded replica then keeps its runs across the arrivals that queue behind. */
 	const bool behind = rp->deferred && (rp->waiting.len > 0 || rp->swapped.len > 0) &&
 			    pl->cfg->scheduling_policy == LLMCAP_SCHED_FCFS;
 	enqueue_waiting(s, rp, id, false);
