@@ -690,13 +690,24 @@ static void check_replica(const struct sim *s, const struct replica *rp)
  * depends on what they are rather than on how many pushes came before them. That lets the fast
  * mode schedule a step end several steps ahead, with the origin the step-by-step mode would
  * give it, and still have it run in its exact place (docs/performance.md). */
+static struct llmcap_event make_event(llmcap_time time, llmcap_time origin, uint32_t kind,
+				      uint32_t target, uint64_t data, uint64_t index)
+{
+	return (struct llmcap_event){.time = time, .origin = origin,
+				     .tie = (uint64_t)kind << 56 | (index & ((UINT64_C(1) << 56) - 1)),
+				     .kind = kind, .target = target, .data = data};
+}
+
+/* A replica's step end (its index is the tie among equal times and origins). */
+static struct llmcap_event step_end_event(llmcap_time time, llmcap_time origin, size_t ri)
+{
+	return make_event(time, origin, EV_STEP_END, (uint32_t)ri, 0, ri);
+}
+
 static void push_event(struct sim *s, llmcap_time time, llmcap_time origin, uint32_t kind,
 		       uint32_t target, uint64_t data, uint64_t index)
 {
-	struct llmcap_event ev = {.time = time, .origin = origin,
-				  .tie = (uint64_t)kind << 56 | (index & ((UINT64_C(1) << 56) - 1)),
-				  .kind = kind, .target = target, .data = data};
-	if (llmcap_events_push(&s->events, ev) != 0)
+	if (llmcap_events_push(&s->events, make_event(time, origin, kind, target, data, index)) != 0)
 		s->oom = true;
 }
 
@@ -1598,11 +1609,13 @@ static void fast_forward(struct sim *s, size_t ri, llmcap_time *end, llmcap_time
 	}
 }
 
-/* The run of replica ri ends its last step now (its step-end event). Where nothing has reached
- * the replica since the run began (no arrival joined it, no timeout left it) and the run
- * stopped only for the time, the next step is the same decode step again: the run goes on
- * from the loop's state (the step that ends now is taken as one of the run's steps), with a
- * new event for its new last step. Returns false where the step must end as usual. */
+/* The run of replica ri ends its last step now (its step-end event, the earliest in the queue,
+ * not popped yet). Where nothing has reached the replica since the run began (no arrival joined
+ * it, no timeout left it) and the run stopped only for the time, the next step is the same
+ * decode step again: the run goes on from the loop's state (the step that ends now is taken as
+ * one of the run's steps), and its new last step's event replaces the one at the top of the
+ * queue (one sift instead of a pop and a push). Returns false, with nothing changed, where the
+ * step must end as usual. */
 static bool run_resume(struct sim *s, size_t ri)
 {
 	struct replica *rp = &s->replicas[ri];
@@ -1617,7 +1630,7 @@ static bool run_resume(struct sim *s, size_t ri)
 	if (pr->run.j == j0)
 		return false;
 	pr->pops++; /* the step that ended now was an event */
-	push_event(s, pr->run.t, pr->run.prev, EV_STEP_END, (uint32_t)ri, 0, ri);
+	llmcap_events_replace_top(&s->events, step_end_event(pr->run.t, pr->run.prev, ri));
 	return true;
 }
 
@@ -1703,12 +1716,9 @@ static void step_end(struct sim *s, size_t ri)
 {
 	struct replica *rp = &s->replicas[ri];
 	struct run_req ra = {0};
-	const bool applying = rp->deferred;
-	if (applying) {
-		if (run_resume(s, ri))
-			return;
+	const bool applying = rp->deferred; /* run_resume did not go on with it */
+	if (applying)
 		ra = run_apply_stats(s, ri);
-	}
 	struct llmcap_replica_stats *st = &s->res->replicas[ri];
 	const struct pool_rt *pl = &s->pools[rp->pool];
 	const struct llmcap_pool_cfg *cfg = pl->cfg;
@@ -2479,6 +2489,28 @@ static void finish_at_horizon(struct sim *s)
 	}
 }
 
+/* Handles an event popped from the queue. */
+static void dispatch(struct sim *s, const struct llmcap_event *ev)
+{
+	if (ev->kind == EV_ARRIVAL) {
+		/* the next arrival first: one at this same instant then runs before the replica's
+		 * start-of-step event */
+		int cur = s->ids_pending;
+		s->ids_pending ^= 1;
+		schedule_next_arrival(s);
+		arrival(s, ev->data, cur);
+	} else if (ev->kind == EV_KICK) {
+		s->replicas[ev->target].kicked = false;
+		try_start_step(s, ev->target, NULL);
+	} else if (ev->kind == EV_STEP_END) {
+		step_end(s, ev->target);
+	} else if (ev->kind == EV_TIMEOUT) {
+		queue_timeout(s, (int32_t)ev->target, (int64_t)ev->data);
+	} else {
+		sample(s);
+	}
+}
+
 static int run(const struct llmcap_scenario *sc, const struct llmcap_catalog *cat,
 	       const struct llmcap_sink *sink, const struct llmcap_scripted_request *script,
 	       size_t script_n, struct llmcap_results *res, struct llmcap_error *err)
@@ -2494,28 +2526,19 @@ static int run(const struct llmcap_scenario *sc, const struct llmcap_catalog *ca
 		struct llmcap_event ev;
 		bool canceled = false;
 		int64_t next_check = 0x1000; /* events, counting the fast mode's steps */
-		while (!s.oom && !s.sink_rc && !s.trace_failed && llmcap_events_pop(&s.events, &ev)) {
+		const struct llmcap_event *top;
+		while (!s.oom && !s.sink_rc && !s.trace_failed && (top = llmcap_events_peek(&s.events))) {
+			ev = *top;
 			if (ev.time > sc->horizon)
 				break;
 			assert(ev.time >= s.now && "simulated time went backwards");
 			s.now = ev.time;
 			res->events++;
-			if (ev.kind == EV_ARRIVAL) {
-				/* the next arrival first: one at this same instant then runs before
-				 * the replica's start-of-step event */
-				int cur = s.ids_pending;
-				s.ids_pending ^= 1;
-				schedule_next_arrival(&s);
-				arrival(&s, ev.data, cur);
-			} else if (ev.kind == EV_KICK) {
-				s.replicas[ev.target].kicked = false;
-				try_start_step(&s, ev.target, NULL);
-			} else if (ev.kind == EV_STEP_END) {
-				step_end(&s, ev.target);
-			} else if (ev.kind == EV_TIMEOUT) {
-				queue_timeout(&s, (int32_t)ev.target, (int64_t)ev.data);
-			} else {
-				sample(&s);
+			/* a run that goes on past its step end replaces the event in place */
+			if (!(ev.kind == EV_STEP_END && s.replicas[ev.target].deferred &&
+			      run_resume(&s, ev.target))) {
+				llmcap_events_pop(&s.events, &ev);
+				dispatch(&s, &ev);
 			}
 			if (sink && res->events >= next_check) {
 				if (sink->cancel && *sink->cancel) {

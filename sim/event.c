@@ -73,6 +73,24 @@ bool llmcap_events_pop(struct llmcap_events *q, struct llmcap_event *out)
 	return true;
 }
 
+void llmcap_events_replace_top(struct llmcap_events *q, struct llmcap_event ev)
+{
+	ev.seq = q->next_seq++;
+	size_t i = 0, n = q->len;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= n)
+			break;
+		if (c + 1 < n && before(&q->heap[c + 1], &q->heap[c]))
+			c++;
+		if (!before(&q->heap[c], &ev))
+			break;
+		q->heap[i] = q->heap[c];
+		i = c;
+	}
+	q->heap[i] = ev;
+}
+
 const struct llmcap_event *llmcap_events_peek(const struct llmcap_events *q)
 {
 	return q->len ? &q->heap[0] : NULL;

@@ -41,6 +41,9 @@ void llmcap_events_free(struct llmcap_events *q);
 int llmcap_events_push(struct llmcap_events *q, struct llmcap_event ev);
 /* Removes the earliest event into *out; returns false when the queue is empty. */
 bool llmcap_events_pop(struct llmcap_events *q, struct llmcap_event *out);
+/* Pops the earliest event and pushes ev in one sift (the queue must not be empty): the order is
+ * the same as a pop then a push. ev's seq field is overwritten. */
+void llmcap_events_replace_top(struct llmcap_events *q, struct llmcap_event ev);
 /* The earliest event without removing it, or NULL. */
 const struct llmcap_event *llmcap_events_peek(const struct llmcap_events *q);
 
