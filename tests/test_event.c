@@ -64,6 +64,56 @@ static void random_times_come_out_sorted(void **state)
 	llmcap_events_free(&q);
 }
 
+/* Replacing the top is a pop then a push: two queues fed the same random operations, one
+ * replacing where the other pops and pushes, pop the same events in the same order. */
+static void replace_top_is_pop_then_push(void **state)
+{
+	(void)state;
+	struct llmcap_events a, b;
+	llmcap_events_init(&a);
+	llmcap_events_init(&b);
+	gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+	gsl_rng_set(r, 11);
+	llmcap_time now = 0;
+	size_t replaced = 0;
+	for (int round = 0; round < 20000; round++) {
+		double u = gsl_rng_uniform(r);
+		/* equal times, origins and ties are frequent, so that seq decides */
+		struct llmcap_event ev = {.time = now + (llmcap_time)gsl_rng_uniform_int(r, 50),
+					  .origin = (llmcap_time)gsl_rng_uniform_int(r, 3),
+					  .tie = gsl_rng_uniform_int(r, 3), .data = (uint64_t)round};
+		if (u < 0.4 || a.len == 0) {
+			assert_int_equal(llmcap_events_push(&a, ev), 0);
+			assert_int_equal(llmcap_events_push(&b, ev), 0);
+		} else if (u < 0.7) {
+			struct llmcap_event x, y;
+			assert_true(llmcap_events_pop(&a, &x));
+			assert_true(llmcap_events_pop(&b, &y));
+			assert_memory_equal(&x, &y, sizeof x);
+			now = x.time;
+		} else {
+			struct llmcap_event x;
+			now = llmcap_events_peek(&a)->time;
+			ev.time += now;
+			assert_true(llmcap_events_pop(&a, &x));
+			assert_int_equal(llmcap_events_push(&a, ev), 0);
+			llmcap_events_replace_top(&b, ev);
+			replaced++;
+		}
+		assert_int_equal(a.len, b.len);
+	}
+	struct llmcap_event x, y;
+	while (llmcap_events_pop(&a, &x)) {
+		assert_true(llmcap_events_pop(&b, &y));
+		assert_memory_equal(&x, &y, sizeof x);
+	}
+	assert_int_equal(b.len, 0);
+	assert_true(replaced > 1000);
+	gsl_rng_free(r);
+	llmcap_events_free(&a);
+	llmcap_events_free(&b);
+}
+
 static void empty_queue(void **state)
 {
 	(void)state;
@@ -80,6 +130,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(ties_pop_in_insertion_order),
 		cmocka_unit_test(random_times_come_out_sorted),
+		cmocka_unit_test(replace_top_is_pop_then_push),
 		cmocka_unit_test(empty_queue),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
