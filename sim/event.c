@@ -50,32 +50,9 @@ int llmcap_events_push(struct llmcap_events *q, struct llmcap_event ev)
 	return 0;
 }
 
-bool llmcap_events_pop(struct llmcap_events *q, struct llmcap_event *out)
+/* Puts ev at the root's place and sifts it down among the len events of the heap. */
+static void sift_down(struct llmcap_events *q, struct llmcap_event ev)
 {
-	if (q->len == 0)
-		return false;
-	*out = q->heap[0];
-	struct llmcap_event last = q->heap[--q->len];
-	size_t i = 0, n = q->len;
-	for (;;) {
-		size_t c = 2 * i + 1;
-		if (c >= n)
-			break;
-		if (c + 1 < n && before(&q->heap[c + 1], &q->heap[c]))
-			c++;
-		if (!before(&q->heap[c], &last))
-			break;
-		q->heap[i] = q->heap[c];
-		i = c;
-	}
-	if (n > 0)
-		q->heap[i] = last;
-	return true;
-}
-
-void llmcap_events_replace_top(struct llmcap_events *q, struct llmcap_event ev)
-{
-	ev.seq = q->next_seq++;
 	size_t i = 0, n = q->len;
 	for (;;) {
 		size_t c = 2 * i + 1;
@@ -89,6 +66,23 @@ void llmcap_events_replace_top(struct llmcap_events *q, struct llmcap_event ev)
 		i = c;
 	}
 	q->heap[i] = ev;
+}
+
+bool llmcap_events_pop(struct llmcap_events *q, struct llmcap_event *out)
+{
+	if (q->len == 0)
+		return false;
+	*out = q->heap[0];
+	struct llmcap_event last = q->heap[--q->len];
+	if (q->len > 0)
+		sift_down(q, last);
+	return true;
+}
+
+void llmcap_events_replace_top(struct llmcap_events *q, struct llmcap_event ev)
+{
+	ev.seq = q->next_seq++;
+	sift_down(q, ev);
 }
 
 const struct llmcap_event *llmcap_events_peek(const struct llmcap_events *q)
