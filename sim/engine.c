@@ -1174,23 +1174,64 @@ static __attribute__((noinline, cold)) llmcap_time fixed_fallback(const struct l
 	return llmcap_step_timer_decode_ns(tm, (double)(ctx + j * n), &w);
 }
 
-/* Stores the loop state of decode_run_fixed and decode_run_sparse. */
-static inline void fixed_end(struct run *restrict r, struct fixed_timer *ft, uint64_t xi, uint64_t xf,
-			     llmcap_time t, llmcap_time dt, llmcap_time max_dt, int64_t j,
-			     int64_t free_blocks, int64_t used, u128 kvt)
+/* The state of decode_run_fixed's and decode_run_sparse's loops, in locals (the loops keep it in
+ * registers): X - eps as two words, step j's end and time, md (what enters max_dt as step j
+ * ends), the steps left, the blocks in use, the step's phase, the block-time integral. */
+struct fixed_loop {
+	uint64_t xi, xf;
+	llmcap_time t, dt, md, max_dt;
+	int64_t left, used, m;
+	u128 kvt;
+};
+
+static inline struct fixed_loop fixed_begin(const struct run *r, const struct fixed_timer *ft,
+					     int64_t bs, int64_t min_rem)
 {
-	const llmcap_time prev = t - dt; /* steps run back to back */
-	ft->xi = xi;
-	ft->xf = xf;
+	return (struct fixed_loop){.xi = ft->xi, .xf = ft->xf, .t = r->t, .dt = r->dt,
+				   .md = r->j > 1 ? r->dt : 0, .max_dt = r->max_dt,
+				   .left = min_rem - r->j, .used = r->used, .m = r->j % bs,
+				   .kvt = r->kvt};
+}
+
+/* Ends step j (its block time and, as it ends, its time into max_dt), takes the need blocks of
+ * step j + 1 and times it, as step_end and schedule() would. */
+static inline __attribute__((always_inline)) void fixed_step(struct fixed_loop *L,
+							      const struct llmcap_step_timer *tm,
+							      const struct fixed_timer *ft,
+							      int64_t need, int64_t bs, int64_t ctx,
+							      int64_t n, int64_t min_rem)
+{
+	L->kvt += (u128)L->used * (u128)L->dt;
+	L->max_dt = L->md > L->max_dt ? L->md : L->max_dt;
+	L->used += need;
+	if (__builtin_expect(L->xf < ft->span, 1))
+		L->dt = (llmcap_time)L->xi;
+	else
+		L->dt = fixed_fallback(tm, ctx, n, min_rem - L->left + 1);
+	L->md = L->dt;
+	L->xi += ft->di + __builtin_add_overflow(L->xf, ft->df, &L->xf);
+	L->t += L->dt;
+	L->left--;
+	if (++L->m == bs)
+		L->m = 0;
+}
+
+/* Stores the loop state back (the steps ran back to back: the previous end is t - dt). */
+static inline void fixed_end(struct run *restrict r, struct fixed_timer *ft,
+			     const struct fixed_loop *L, int64_t min_rem, int64_t cap)
+{
+	const llmcap_time prev = L->t - L->dt;
+	ft->xi = L->xi;
+	ft->xf = L->xf;
 	r->busy += prev - r->prev;
-	r->t = t;
-	r->dt = dt;
+	r->t = L->t;
+	r->dt = L->dt;
 	r->prev = prev;
-	r->max_dt = max_dt;
-	r->j = j;
-	r->free_blocks = free_blocks;
-	r->used = used;
-	r->kvt = kvt;
+	r->max_dt = L->max_dt;
+	r->j = min_rem - L->left;
+	r->free_blocks = cap - L->used;
+	r->used = L->used;
+	r->kvt = L->kvt;
 }
 
 /* decode_run for a screened roofline step timer with a power-of-two TP (tm->screen and
@@ -1215,41 +1256,22 @@ static __attribute__((noinline)) void decode_run_fixed(struct run *restrict r,
 						       int64_t ctx, int64_t n, int64_t min_rem,
 						       llmcap_time stop, struct fixed_timer *ft)
 {
-	const uint64_t di = ft->di, df = ft->df, span = ft->span;
-	uint64_t xi = ft->xi, xf = ft->xf;
-	llmcap_time t = r->t, dt = r->dt, max_dt = r->max_dt;
-	const int64_t j0 = r->j, cap = r->free_blocks + r->used;
-	int64_t left = min_rem - j0, used = r->used, m = j0 % bs;
-	llmcap_time md = j0 > 1 ? dt : 0;
-	u128 kvt = r->kvt;
-	while (left > 0 && t < stop) {
-		const int64_t need = phase[m];
-		if (need > cap - used)
+	const int64_t cap = r->free_blocks + r->used;
+	struct fixed_loop L = fixed_begin(r, ft, bs, min_rem);
+	while (L.left > 0 && L.t < stop) {
+		const int64_t need = phase[L.m];
+		if (need > cap - L.used)
 			break;
-		/* step j ends at t, as step_end accounts it */
-		kvt += (u128)used * (u128)dt;
-		max_dt = md > max_dt ? md : max_dt;
-		/* step j + 1 is scheduled at t, as schedule() does it */
-		used += need;
-		if (__builtin_expect(xf < span, 1))
-			dt = (llmcap_time)xi;
-		else
-			dt = fixed_fallback(tm, ctx, n, min_rem - left + 1);
-		md = dt;
-		xi += di + __builtin_add_overflow(xf, df, &xf);
-		t += dt;
-		left--;
-		if (++m == bs)
-			m = 0;
+		fixed_step(&L, tm, ft, need, bs, ctx, n, min_rem);
 	}
-	fixed_end(r, ft, xi, xf, t, dt, max_dt, min_rem - left, cap - used, used, kvt);
+	fixed_end(r, ft, &L, min_rem, cap);
 }
 
 /* decode_run_fixed where few steps take blocks (at most a quarter: small batches, and a block
  * size of at most 32): between two such steps (the run's marks give how many) the loop has no
  * block test and sums the block time once, used x those steps' total time (from the end of the
  * step before the first to the end of the step before the last: they run back to back). The
- * steps that take blocks are decode_run_fixed's, repeated here so that each loop stays tight. */
+ * steps that take blocks are decode_run_fixed's (fixed_step). */
 static __attribute__((noinline)) void decode_run_sparse(struct run *restrict r,
 							const struct llmcap_step_timer *tm,
 							const int32_t *phase, uint64_t marks,
@@ -1257,55 +1279,39 @@ static __attribute__((noinline)) void decode_run_sparse(struct run *restrict r,
 							int64_t min_rem, llmcap_time stop,
 							struct fixed_timer *ft)
 {
+	const int64_t cap = r->free_blocks + r->used;
+	struct fixed_loop L = fixed_begin(r, ft, bs, min_rem);
 	const uint64_t di = ft->di, df = ft->df, span = ft->span;
-	uint64_t xi = ft->xi, xf = ft->xf;
-	llmcap_time t = r->t, dt = r->dt, max_dt = r->max_dt;
-	const int64_t j0 = r->j, cap = r->free_blocks + r->used;
-	int64_t left = min_rem - j0, used = r->used, m = j0 % bs;
-	llmcap_time md = j0 > 1 ? dt : 0; /* as in decode_run_fixed */
-	u128 kvt = r->kvt;
-	while (left > 0 && t < stop) {
+	while (L.left > 0 && L.t < stop) {
 		/* steps to the next that takes blocks (marks has bit m + bs, so it is found) */
-		const int64_t z = __builtin_ctzll(marks >> m);
+		const int64_t z = __builtin_ctzll(marks >> L.m);
 		if (z == 0) {
-			const int64_t need = phase[m];
-			if (need > cap - used)
+			const int64_t need = phase[L.m];
+			if (need > cap - L.used)
 				break;
-			kvt += (u128)used * (u128)dt;
-			max_dt = md > max_dt ? md : max_dt;
-			used += need;
-			if (__builtin_expect(xf < span, 1))
-				dt = (llmcap_time)xi;
-			else
-				dt = fixed_fallback(tm, ctx, n, min_rem - left + 1);
-			md = dt;
-			xi += di + __builtin_add_overflow(xf, df, &xf);
-			t += dt;
-			left--;
-			if (++m == bs)
-				m = 0;
+			fixed_step(&L, tm, ft, need, bs, ctx, n, min_rem);
 			continue;
 		}
-		const llmcap_time prev0 = t - dt;
-		const int64_t k0 = z < left ? z : left;
+		const llmcap_time prev0 = L.t - L.dt;
+		const int64_t k0 = z < L.left ? z : L.left;
 		int64_t k = k0;
 		do {
-			max_dt = md > max_dt ? md : max_dt;
-			if (__builtin_expect(xf < span, 1))
-				dt = (llmcap_time)xi;
+			L.max_dt = L.md > L.max_dt ? L.md : L.max_dt;
+			if (__builtin_expect(L.xf < span, 1))
+				L.dt = (llmcap_time)L.xi;
 			else /* the step scheduled is j + 1 = min_rem - left + (k0 - k) + 1 */
-				dt = fixed_fallback(tm, ctx, n, min_rem - left + k0 - k + 1);
-			md = dt;
-			xi += di + __builtin_add_overflow(xf, df, &xf);
-			t += dt;
-		} while (--k > 0 && t < stop);
-		kvt += (u128)used * (u128)(t - dt - prev0);
-		left -= k0 - k;
-		m += k0 - k;
-		if (m >= bs)
-			m -= bs;
+				L.dt = fixed_fallback(tm, ctx, n, min_rem - L.left + k0 - k + 1);
+			L.md = L.dt;
+			L.xi += di + __builtin_add_overflow(L.xf, df, &L.xf);
+			L.t += L.dt;
+		} while (--k > 0 && L.t < stop);
+		L.kvt += (u128)L.used * (u128)(L.t - L.dt - prev0);
+		L.left -= k0 - k;
+		L.m += k0 - k;
+		if (L.m >= bs)
+			L.m -= bs;
 	}
-	fixed_end(r, ft, xi, xf, t, dt, max_dt, min_rem - left, cap - used, used, kvt);
+	fixed_end(r, ft, &L, min_rem, cap);
 }
 
 /* Sets up decode_run_fixed for a run whose step 2 has a2 attention pairs, growing by n a step,
