@@ -416,19 +416,11 @@ static void pcache_evict_one(struct replica *rp)
 
 /* ---- blocks ---- */
 
-/* blocks_for with the pool's bs_shift: log2 of a power-of-two block size, else -1 */
-static inline int64_t blocks_sh(int64_t tokens, int64_t block_size, int shift)
+/* Blocks for tokens (>= 0); shift: the pool's bs_shift, log2 of a power-of-two block size (as
+ * block sizes are in practice: a shift instead of a division per request per step), else -1. */
+static inline int64_t blocks_for(int64_t tokens, int64_t block_size, int shift)
 {
 	return shift >= 0 ? (tokens + block_size - 1) >> shift : (tokens + block_size - 1) / block_size;
-}
-
-static int64_t blocks_for(int64_t tokens, int64_t block_size)
-{
-	/* block sizes are powers of two in practice: a shift instead of a division per request
-	 * per step (tokens >= 0) */
-	if ((block_size & (block_size - 1)) == 0)
-		return (tokens + block_size - 1) >> __builtin_ctzll((unsigned long long)block_size);
-	return (tokens + block_size - 1) / block_size;
 }
 
 /* The step (mod bs) at which a request with c tokens computed before a run's first step needs
@@ -437,6 +429,15 @@ static int64_t boundary_phase(int64_t c, int64_t bs)
 {
 	int64_t r = (bs & (bs - 1)) == 0 ? c & (bs - 1) : c % bs;
 	return r == 0 ? 0 : bs - r;
+}
+
+/* Counts a run's request with c tokens computed after its first step but one in its phase, and
+ * marks the phase (bit m of marks: phase[m] > 0; meaningful for bs <= 64). */
+static inline void mark_boundary(int32_t *phase, uint64_t *marks, int64_t c, int64_t bs)
+{
+	const int64_t m = boundary_phase(c, bs);
+	phase[m]++;
+	*marks |= (uint64_t)1 << (m & 63);
 }
 
 /* Blocks an allocation may use: free ones, and cached ones nobody references. */
@@ -981,7 +982,7 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri, struct sched_
 		const int64_t want = rem < budget ? rem : budget;
 		bool self_preempted = false;
 		for (;;) {
-			int64_t need = blocks_sh(r->computed + want, bs, bs_shift) - r->blocks;
+			int64_t need = blocks_for(r->computed + want, bs, bs_shift) - r->blocks;
 			if (need <= allocatable(rp)) {
 				if (need != 0) { /* most decode steps need none */
 					take_blocks(s, ri, need);
@@ -1018,7 +1019,7 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri, struct sched_
 		int64_t want = remaining_prefill(r);
 		if (want > budget)
 			want = budget;
-		int64_t need = blocks_for(r->computed + want, bs);
+		int64_t need = blocks_for(r->computed + want, bs, bs_shift);
 		if (need > allocatable(rp))
 			break;
 		deque_pop_front(&rp->swapped);
@@ -1052,7 +1053,7 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri, struct sched_
 			break;
 		if (want > budget)
 			want = budget;
-		int64_t need = blocks_for(computed + want, bs) - hits;
+		int64_t need = blocks_for(computed + want, bs, bs_shift) - hits;
 		if (need + revived > allocatable(rp))
 			break;
 		deque_pop_front(&rp->waiting);
@@ -1403,7 +1404,7 @@ static inline void run_apply_req(struct req *r, const struct run_req *a)
 	r->computed += r->sched + (int32_t)a->k - 1;
 	r->generated += (int32_t)a->k;
 	r->sched = 1;
-	r->blocks = (int32_t)blocks_sh(r->computed + 1, a->bs, a->bs_shift);
+	r->blocks = (int32_t)blocks_for(r->computed + 1, a->bs, a->bs_shift);
 	r->last_token = a->prev;
 }
 
@@ -1549,9 +1550,7 @@ static void fast_forward(struct sim *s, size_t ri, llmcap_time *end, llmcap_time
 			return;
 		for (; seen < n; seen++) {
 			const struct req *r = &s->reqs[rp->running[seen]];
-			const int64_t m = boundary_phase((int64_t)r->computed + r->sched - 1, bs);
-			phase[m]++;
-			marks |= (uint64_t)1 << (m & 63);
+			mark_boundary(phase, &marks, (int64_t)r->computed + r->sched - 1, bs);
 		}
 		min_rem = ss->min_rem;
 		ctx = ss->ctx;
@@ -1573,9 +1572,7 @@ static void fast_forward(struct sim *s, size_t ri, llmcap_time *end, llmcap_time
 		if (r->sched != 1 || r->generated == 0) /* not a decode: step_end counts a prompt */
 			prefill1 += r->sched;
 		ctx += c;
-		const int64_t m = boundary_phase(c, bs);
-		phase[m]++;
-		marks |= (uint64_t)1 << (m & 63);
+		mark_boundary(phase, &marks, c, bs);
 	}
 	if (seen < n || min_rem < 2) {
 		memset(phase, 0, (size_t)bs * sizeof *phase);
@@ -1791,7 +1788,7 @@ static void step_end(struct sim *s, size_t ri)
 			continue;
 		}
 		const int64_t want = rem < budget ? rem : budget;
-		const int64_t need = blocks_sh(computed + want, bs, bs_shift) - r->blocks;
+		const int64_t need = blocks_for(computed + want, bs, bs_shift) - r->blocks;
 		if (need > rp->free_blocks) {
 			fusing = false; /* schedule() takes it from here */
 			continue;
