@@ -945,7 +945,7 @@ static inline void sched_note(struct sched_start *ss, const struct req *r, int64
 		ss->min_rem = r->output - r->generated;
 	ss->ctx += r->computed + sched - 1;
 	/* step_end counts a step of a request that is not a decode as prompt tokens */
-	if (!(r->generated > 0 && rem == 1))
+	if (!((r->generated > 0) & (rem == 1)))
 		ss->prefill += sched;
 }
 
@@ -1735,10 +1735,10 @@ static void step_end(struct sim *s, size_t ri)
 	rp->busy = false;
 	kv_account(s, ri);
 	/* schedule()'s running loop state in locals (struct sched_start after the loop) */
-	bool fusing = true, finishing = true;
-	size_t keep = 0, next = 0;
-	int64_t budget = cfg->max_num_batched_tokens, min_rem = INT64_MAX, ctx = 0, prefill1 = 0;
-	struct shape_sum sum = {0};
+	bool fusing = true;
+	size_t keep = 0;
+	struct sched_start acc; /* its address stays here, so that it can live in registers */
+	sched_start_init(&acc, cfg);
 	/* whole numbers, added to the statistics once (exact in any order) */
 	int64_t prefill_tokens = 0, output_tokens = 0;
 	struct req *const reqs = s->reqs;
@@ -1783,11 +1783,11 @@ static void step_end(struct sim *s, size_t ri)
 		/* schedule()'s loop over the running requests, for this one */
 		const int64_t rem = (int64_t)prompt + generated - computed;
 		if (rem == 0) {
-			next = keep;
-			finishing = false;
+			acc.next = keep;
+			acc.finishing = false;
 			continue;
 		}
-		const int64_t want = rem < budget ? rem : budget;
+		const int64_t want = rem < acc.budget ? rem : acc.budget;
 		const int64_t need = blocks_for(computed + want, bs, bs_shift) - r->blocks;
 		if (need > rp->free_blocks) {
 			fusing = false; /* schedule() takes it from here */
@@ -1798,23 +1798,16 @@ static void step_end(struct sim *s, size_t ri)
 			r->blocks += (int32_t)need;
 		}
 		r->sched = (int32_t)want;
-		budget -= want;
-		shape_add_one(&sum, computed, want, rem);
-		/* sched_note, in locals */
-		finishing &= want == rem;
-		if (r->output - generated < min_rem)
-			min_rem = r->output - generated;
-		ctx += computed + want - 1;
-		if (!((generated > 0) & (rem == 1)))
-			prefill1 += want;
-		next = keep;
-		if (budget == 0)
+		acc.budget -= want;
+		shape_add_one(&acc.sum, computed, want, rem);
+		sched_note(&acc, r, want, rem);
+		acc.next = keep;
+		if (acc.budget == 0)
 			fusing = false; /* schedule()'s loop ends here */
 	}
 	st->prefill_tokens += (double)prefill_tokens;
 	st->output_tokens += (double)output_tokens;
-	struct sched_start ss = {.next = next, .budget = budget, .sum = sum, .finishing = finishing,
-				 .min_rem = min_rem, .ctx = ctx, .prefill = prefill1};
+	struct sched_start ss = acc;
 	rp->n_running = keep;
 	try_start_step(s, ri, &ss);
 }
