@@ -67,11 +67,6 @@ class Results:
         return self.attrs["scenario_yaml"]
 
     @property
-    def invalid(self) -> pd.DataFrame:
-        """The points that were not run (--skip-invalid): point, the varied values, error."""
-        return self.points.loc[self.points["valid"] == 0, ["point", *self.keys, "error"]]
-
-    @property
     def horizon_s(self) -> float:
         return float(self.attrs["horizon_s"])
 
