@@ -309,11 +309,49 @@ static uint64_t mix64(uint64_t z)
 	return z ^ (z >> 31);
 }
 
+/* MT19937's recurrence over the whole state: word k becomes word k + 397 (mod 624, already
+ * renewed where k + 397 wrapped) xor the twist of word k's top bit and word k + 1's other
+ * bits. */
+void llmcap_mt_refill(struct llmcap_mt *m)
+{
+	enum { N = 624, M = 397 };
+	uint32_t *x = m->mt;
+	for (int k = 0; k < N; k++) {
+		const uint32_t y = (x[k] & 0x80000000u) | (x[k + 1 < N ? k + 1 : 0] & 0x7fffffffu);
+		x[k] = x[k + M < N ? k + M : k + M - N] ^ (y >> 1) ^ ((y & 1u) ? 0x9908b0dfu : 0u);
+	}
+	m->next = 0;
+}
+
+/* init_genrand: seed 0 is GSL's "default seed", 4357 */
+static void mt_set(void *state, unsigned long seed)
+{
+	struct llmcap_mt *m = state;
+	m->mt[0] = (uint32_t)(seed ? seed : 4357);
+	for (uint32_t i = 1; i < 624; i++)
+		m->mt[i] = 1812433253u * (m->mt[i - 1] ^ m->mt[i - 1] >> 30) + i;
+	m->next = 624;
+}
+
+static unsigned long mt_get(void *state)
+{
+	return llmcap_mt_next(state);
+}
+
+static double mt_get_double(void *state)
+{
+	return (double)llmcap_mt_next(state) / 4294967296.0;
+}
+
+const gsl_rng_type llmcap_mt19937 = {.name = "llmcap-mt19937", .max = 0xffffffffUL, .min = 0,
+				     .size = sizeof(struct llmcap_mt), .set = mt_set,
+				     .get = mt_get, .get_double = mt_get_double};
+
 gsl_rng *llmcap_rng_stream(uint64_t seed, const char *stream_name)
 {
 	uint64_t h = llmcap_hash_bytes(LLMCAP_HASH_INIT, &seed, sizeof seed);
 	h = llmcap_hash_bytes(h, stream_name, strlen(stream_name));
-	gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+	gsl_rng *r = gsl_rng_alloc(&llmcap_mt19937);
 	if (!r)
 		return NULL;
 	/* mt19937 takes a 32-bit seed; 0 means "default seed" to GSL, so avoid it. */

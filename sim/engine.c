@@ -1855,12 +1855,12 @@ static size_t route(struct sim *s, size_t pool, const struct req *r)
 	size_t n = ps->n_replicas, base = ps->first_replica;
 	switch (pl->cfg->router) {
 	case LLMCAP_ROUTER_ROUND_ROBIN: return base + pl->rr_next++ % n;
-	case LLMCAP_ROUTER_RANDOM: return base + (size_t)gsl_rng_uniform_int(s->routing, n);
+	case LLMCAP_ROUTER_RANDOM: return base + (size_t)llmcap_rng_uniform_int(s->routing, n);
 	case LLMCAP_ROUTER_POWER_OF_TWO: {
 		if (n == 1)
 			return base;
-		size_t a = (size_t)gsl_rng_uniform_int(s->routing, n);
-		size_t b = (size_t)gsl_rng_uniform_int(s->routing, n - 1);
+		size_t a = (size_t)llmcap_rng_uniform_int(s->routing, n);
+		size_t b = (size_t)llmcap_rng_uniform_int(s->routing, n - 1);
 		if (b >= a)
 			b++;
 		return base + (s->replicas[base + b].outstanding < s->replicas[base + a].outstanding ? b : a);
@@ -1898,7 +1898,7 @@ static void spill_or_reject(struct sim *s, struct req *r, enum llmcap_request_st
 		const struct pool_rt *pl = &s->pools[r->pool];
 		double ttft = (double)pl->cfg->spill.api_ttft_median * 1e-9;
 		if (pl->cfg->spill.api_ttft_sigma > 0)
-			ttft = gsl_ran_lognormal(pl->api, log(ttft), pl->cfg->spill.api_ttft_sigma);
+			ttft = llmcap_ran_lognormal(pl->api, log(ttft), pl->cfg->spill.api_ttft_sigma);
 		double tpot = (double)pl->cfg->spill.api_tpot * 1e-9;
 		r->first_token = s->now + (llmcap_time)llround(ttft * 1e9);
 		r->last_token = r->first_token + (llmcap_time)llround(tpot * 1e9 * (r->output - 1));
@@ -1974,7 +1974,7 @@ static void arrival(struct sim *s, uint64_t data, int ids_slot)
 			      : s->class_pool[cls];
 	const struct pool_rt *pl = &s->pools[pool];
 	if (!s->script && cl->shared_prefix_tokens > 0 && cl->prefix_groups > 1)
-		group = (int32_t)gsl_rng_uniform_int(s->prefix_rng, (unsigned long)cl->prefix_groups);
+		group = (int32_t)llmcap_rng_uniform_int(s->prefix_rng, (unsigned long)cl->prefix_groups);
 	int64_t shared = cl->shared_prefix_tokens < prompt ? cl->shared_prefix_tokens : prompt;
 	struct req r = {.arrival = s->now, .first_sched = -1, .first_token = -1, .last_token = -1,
 			.id = s->next_id++, .prompt = (int32_t)prompt, .output = (int32_t)output,

@@ -57,7 +57,7 @@ static int64_t zipf_sample(int64_t a, int64_t b, double s, gsl_rng *r)
 	double lo = zipf_H((double)a + 0.5, s) - zipf_h((double)a, s);
 	double hi = zipf_H((double)b + 0.5, s);
 	for (;;) {
-		double u = hi + gsl_rng_uniform(r) * (lo - hi);
+		double u = hi + llmcap_rng_uniform(r) * (lo - hi);
 		double x = zipf_Hinv(u, s);
 		int64_t k = (int64_t)(x + 0.5);
 		if (k < a)
@@ -100,7 +100,7 @@ static double normal_sample(const struct llmcap_dist *d, gsl_rng *r)
 	if (d->sd == 0)
 		return d->mean;
 	double a = ((double)d->min - d->mean) / d->sd, b = ((double)d->max - d->mean) / d->sd;
-	double u = gsl_rng_uniform(r), z;
+	double u = llmcap_rng_uniform(r), z;
 	if (a > 0) /* both bounds in the upper tail: invert Q there */
 		z = gsl_cdf_ugaussian_Qinv(gsl_cdf_ugaussian_Q(a) - u * normal_mass(a, b));
 	else
@@ -129,9 +129,9 @@ int64_t llmcap_dist_sample(const struct llmcap_dist *d, gsl_rng *r)
 	switch (d->kind) {
 	case LLMCAP_DIST_FIXED: return (int64_t)d->value;
 	case LLMCAP_DIST_UNIFORM:
-		return d->min + (int64_t)gsl_rng_uniform_int(r, (unsigned long)(d->max - d->min + 1));
+		return d->min + (int64_t)llmcap_rng_uniform_int(r, (unsigned long)(d->max - d->min + 1));
 	case LLMCAP_DIST_LOGNORMAL:
-		x = d->sigma > 0 ? gsl_ran_lognormal(r, log(d->median), d->sigma) : d->median;
+		x = d->sigma > 0 ? llmcap_ran_lognormal(r, log(d->median), d->sigma) : d->median;
 		return clamp(d, nearbyint(x));
 	case LLMCAP_DIST_NORMAL: return clamp(d, nearbyint(normal_sample(d, r)));
 	case LLMCAP_DIST_GEOMETRIC: return clamp(d, (double)gsl_ran_geometric(r, 1.0 / d->mean));
@@ -140,19 +140,19 @@ int64_t llmcap_dist_sample(const struct llmcap_dist *d, gsl_rng *r)
 		double total = 0;
 		for (size_t i = 0; i < d->n_bins; i++)
 			total += d->weights[i];
-		double u = gsl_rng_uniform(r) * total, cum = 0;
+		double u = llmcap_rng_uniform(r) * total, cum = 0;
 		size_t i = 0;
 		while (i + 1 < d->n_bins && (cum += d->weights[i]) <= u)
 			i++;
 		while (d->weights[i] == 0) /* u landed on a boundary next to empty bins */
 			i = i > 0 ? i - 1 : i + 1;
 		int64_t lo = (int64_t)d->edges[i], width = (int64_t)d->edges[i + 1] - lo;
-		return clamp(d, (double)(lo + (int64_t)gsl_rng_uniform_int(r, (unsigned long)width)));
+		return clamp(d, (double)(lo + (int64_t)llmcap_rng_uniform_int(r, (unsigned long)width)));
 	}
 	case LLMCAP_DIST_TRACE:
 		if (d->n_data == 0)
 			return d->min;
-		return clamp(d, d->data[gsl_rng_uniform_int(r, d->n_data)]);
+		return clamp(d, d->data[llmcap_rng_uniform_int(r, d->n_data)]);
 	}
 	return 1;
 }

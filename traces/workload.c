@@ -36,9 +36,9 @@ static int stream_init(struct llmcap_stream *st, int cls, const char *name, doub
 		if (!st->state_rng)
 			return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory creating random streams");
 		/* start in the stationary distribution; sojourns are memoryless */
-		st->state = gsl_rng_uniform(st->state_rng) < pi;
+		st->state = llmcap_rng_uniform(st->state_rng) < pi;
 		st->switch_at = (llmcap_time)llround(
-			gsl_ran_exponential(st->state_rng, st->mean_s[st->state]) * 1e9);
+			llmcap_ran_exponential(st->state_rng, st->mean_s[st->state]) * 1e9);
 	}
 	return 0;
 }
@@ -66,11 +66,11 @@ static llmcap_time next_poisson(struct llmcap_stream *st)
 {
 	double peak_rate = st->rate * st->profile.peak;
 	for (;;) {
-		double gap_s = gsl_ran_exponential(st->rng, 1.0 / peak_rate);
+		double gap_s = llmcap_ran_exponential(st->rng, 1.0 / peak_rate);
 		st->now += llmcap_round_time(gap_s * 1e9);
 		if (st->profile.kind == LLMCAP_PROFILE_FLAT)
 			return st->now;
-		if (keep(st, st->now, gsl_rng_uniform(st->rng)))
+		if (keep(st, st->now, llmcap_rng_uniform(st->rng)))
 			return st->now;
 	}
 }
@@ -104,18 +104,18 @@ static llmcap_time next_mmpp(struct llmcap_stream *st)
 {
 	for (;;) {
 		double env = st->rate * st->profile.peak * st->factor[st->state];
-		llmcap_time t = st->now + (llmcap_time)llround(gsl_ran_exponential(st->rng, 1.0 / env) * 1e9);
+		llmcap_time t = st->now + (llmcap_time)llround(llmcap_ran_exponential(st->rng, 1.0 / env) * 1e9);
 		if (t >= st->switch_at) {
 			st->now = st->switch_at;
 			st->state ^= 1;
 			st->switch_at += (llmcap_time)llround(
-				gsl_ran_exponential(st->state_rng, st->mean_s[st->state]) * 1e9);
+				llmcap_ran_exponential(st->state_rng, st->mean_s[st->state]) * 1e9);
 			continue;
 		}
 		st->now = t;
 		if (st->profile.kind == LLMCAP_PROFILE_FLAT)
 			return t;
-		if (keep(st, t, gsl_rng_uniform(st->rng)))
+		if (keep(st, t, llmcap_rng_uniform(st->rng)))
 			return t;
 	}
 }
@@ -300,7 +300,7 @@ size_t llmcap_workload_pick_class(struct llmcap_workload *wl)
 		return (size_t)st->cls;
 	if (st->trace && wl->row_cur.cls >= 0)
 		return (size_t)wl->row_cur.cls; /* assign: column or rule */
-	double u = gsl_rng_uniform(wl->mix);
+	double u = llmcap_rng_uniform(wl->mix);
 	size_t c = 0;
 	while (c + 1 < wl->n_shared && u >= wl->cum_share[c])
 		c++;
@@ -317,7 +317,7 @@ void llmcap_workload_lengths(struct llmcap_workload *wl, size_t cls, int64_t *pr
 	}
 	if (wl->joint[cls] && wl->prompt[cls].n_data > 0) {
 		/* one row of the trace for both: the pair keeps the trace's correlation */
-		size_t row = gsl_rng_uniform_int(wl->prompt_rng[cls], wl->prompt[cls].n_data);
+		size_t row = llmcap_rng_uniform_int(wl->prompt_rng[cls], wl->prompt[cls].n_data);
 		*prompt = llmcap_dist_clamp(&wl->prompt[cls], wl->prompt[cls].data[row]);
 		*output = llmcap_dist_clamp(&wl->output[cls], wl->output[cls].data[row]);
 		return;

@@ -93,6 +93,71 @@ void llmcap_format_double(double v, char *buf, size_t n);
  * so that changing how one source draws never shifts another source's draws. */
 gsl_rng *llmcap_rng_stream(uint64_t seed, const char *stream_name);
 
+/* The streams' generator: MT19937 (Matsumoto and Nishimura 1998), seeded as in their 2002
+ * init_genrand, as a GSL generator type, so that GSL's distributions draw from it. Its output
+ * is the same sequence as GSL's own gsl_rng_mt19937 for the same seed (tests/test_units.c
+ * compares them word for word), so the streams did not change when it replaced it. The draws
+ * below inline it where the traffic generator draws millions of times (GSL reaches a
+ * generator through two function pointers a draw). */
+struct llmcap_mt {
+	uint32_t mt[624];
+	uint32_t next; /* the next word of mt to temper; 624: draw a new block */
+};
+extern const gsl_rng_type llmcap_mt19937;
+void llmcap_mt_refill(struct llmcap_mt *m);
+
+static inline uint32_t llmcap_mt_next(struct llmcap_mt *m)
+{
+	if (__builtin_expect(m->next >= 624, 0))
+		llmcap_mt_refill(m);
+	uint32_t y = m->mt[m->next++];
+	y ^= y >> 11;
+	y ^= y << 7 & 0x9d2c5680u;
+	y ^= y << 15 & 0xefc60000u;
+	return y ^ y >> 18;
+}
+
+/* gsl_rng_uniform(r): [0, 1), a word over 2^32; GSL's own call for other generator types. */
+static inline double llmcap_rng_uniform(const gsl_rng *r)
+{
+	if (__builtin_expect(r->type == &llmcap_mt19937, 1))
+		return (double)llmcap_mt_next(r->state) / 4294967296.0;
+	return gsl_rng_uniform(r);
+}
+
+/* gsl_rng_uniform_int(r, n) for 0 < n <= 2^32 - 1: [0, n), by division with rejection. */
+static inline unsigned long llmcap_rng_uniform_int(const gsl_rng *r, unsigned long n)
+{
+	if (r->type != &llmcap_mt19937 || n == 0 || n > 0xffffffffUL)
+		return gsl_rng_uniform_int(r, n);
+	const unsigned long scale = 0xffffffffUL / n;
+	unsigned long k;
+	do
+		k = llmcap_mt_next(r->state) / scale;
+	while (k >= n);
+	return k;
+}
+
+/* gsl_ran_exponential(r, mu), the same operations (the same bits). */
+static inline double llmcap_ran_exponential(const gsl_rng *r, double mu)
+{
+	return -mu * log1p(-llmcap_rng_uniform(r));
+}
+
+/* gsl_ran_lognormal(r, zeta, sigma): exp of a normal from the polar Box-Muller method, the
+ * same operations in the same order as GSL's (the same bits). */
+static inline double llmcap_ran_lognormal(const gsl_rng *r, double zeta, double sigma)
+{
+	double u, v, r2;
+	do {
+		u = -1 + 2 * llmcap_rng_uniform(r);
+		v = -1 + 2 * llmcap_rng_uniform(r);
+		r2 = u * u + v * v;
+	} while (r2 > 1.0 || r2 == 0);
+	const double normal = u * sqrt(-2.0 * log(r2) / r2);
+	return exp(normal * sigma + zeta);
+}
+
 /* Runs fn(arg) on `threads` threads at once and waits for them all; where no thread can be
  * started, the caller's thread runs it once. fn takes its work from arg itself. */
 void llmcap_run_threads(void *(*fn)(void *), void *arg, long threads);
