@@ -312,14 +312,22 @@ static uint64_t mix64(uint64_t z)
 /* MT19937's recurrence over the whole state: word k becomes word k + 397 (mod 624, already
  * renewed where k + 397 wrapped) xor the twist of word k's top bit and word k + 1's other
  * bits. */
+static inline uint32_t mt_twist(uint32_t hi, uint32_t lo)
+{
+	const uint32_t y = (hi & 0x80000000u) | (lo & 0x7fffffffu);
+	return (y >> 1) ^ (-(y & 1u) & 0x9908b0dfu);
+}
+
 void llmcap_mt_refill(struct llmcap_mt *m)
 {
 	enum { N = 624, M = 397 };
 	uint32_t *x = m->mt;
-	for (int k = 0; k < N; k++) {
-		const uint32_t y = (x[k] & 0x80000000u) | (x[k + 1 < N ? k + 1 : 0] & 0x7fffffffu);
-		x[k] = x[k + M < N ? k + M : k + M - N] ^ (y >> 1) ^ ((y & 1u) ? 0x9908b0dfu : 0u);
-	}
+	int k = 0;
+	for (; k < N - M; k++)
+		x[k] = x[k + M] ^ mt_twist(x[k], x[k + 1]);
+	for (; k < N - 1; k++)
+		x[k] = x[k + M - N] ^ mt_twist(x[k], x[k + 1]);
+	x[N - 1] = x[M - 1] ^ mt_twist(x[N - 1], x[0]);
 	m->next = 0;
 }
 
