@@ -121,6 +121,7 @@ struct pending_run {
 	int64_t prefill1;         /* prompt tokens computed by step 1 */
 	bool screened;            /* timed by decode_run_fixed */
 	bool sparse;              /* by decode_run_sparse */
+	bool ample;               /* by decode_run_ample: its blocks cannot run out */
 	uint64_t marks;           /* sparse: bits m and m + bs set where phase[m] > 0 */
 };
 
@@ -1235,6 +1236,94 @@ static inline void fixed_end(struct run *restrict r, struct fixed_timer *ft,
 	r->kvt = L->kvt;
 }
 
+/* Steps j + 1 .. j + 8 of a run whose blocks cannot run out: as fixed_step eight times,
+ * without block tests, with the phases read at fixed offsets from step j's (the phases twice
+ * over: block sizes of at least 8), and without a branch that depends on the data but the
+ * margin test, which almost never fails (the varying lengths of the stretches between block
+ * boundaries cost decode_run_sparse a misprediction each). Without a step near a
+ * half nanosecond the step times are the integer parts, which never decrease (di >= 0), so the
+ * longest of the steps that end is md or the seventh. The block time of the eight steps that
+ * end fits 64 bits (fewer than 2^21 blocks, steps shorter than 2^40 ns). Returns false, with
+ * nothing changed, where a step lies near a half nanosecond or the eighth ends at or after
+ * stop. */
+static inline __attribute__((always_inline)) bool fixed_chunk(struct fixed_loop *L,
+							       const int32_t *phase, int64_t bs,
+							       const struct fixed_timer *ft,
+							       llmcap_time stop)
+{
+	uint64_t xi = L->xi, xf = L->xf, kv = 0;
+	const uint64_t di = ft->di, df = ft->df, span = ft->span;
+	const int32_t *p = phase + L->m;
+	llmcap_time t = L->t, dt = L->dt, pen = 0;
+	int64_t used = L->used;
+#pragma GCC unroll 8
+	for (int i = 0; i < 8; i++) {
+		if (__builtin_expect(xf >= span, 0))
+			return false;
+		kv += (uint64_t)used * (uint64_t)dt; /* the step that ends */
+		used += p[i];                          /* the next step's blocks */
+		pen = dt;
+		dt = (llmcap_time)xi;
+		xi += di + __builtin_add_overflow(xf, df, &xf);
+		t += dt;
+	}
+	if (__builtin_expect(t >= stop, 0))
+		return false;
+	if (L->md > L->max_dt)
+		L->max_dt = L->md;
+	if (pen > L->max_dt)
+		L->max_dt = pen;
+	L->md = dt;
+	L->xi = xi;
+	L->xf = xf;
+	L->t = t;
+	L->dt = dt;
+	L->kvt += kv;
+	L->used = used;
+	L->m = (L->m + 8) & (bs - 1);
+	L->left -= 8;
+	return true;
+}
+
+/* decode_run_fixed where the free blocks cover every step to min_rem (each sequence takes at
+ * most min_rem / bs + 1 blocks), the block size is a power of two of at least 8, and the block
+ * time of eight steps fits 64 bits: eight steps at a time (fixed_chunk); where a chunk cannot
+ * be taken (a step near a half nanosecond, or stop within it), the next eight one at a time. */
+static __attribute__((noinline)) void decode_run_ample(struct run *restrict r,
+						       const struct llmcap_step_timer *tm,
+						       const int32_t *phase, int64_t bs,
+						       int64_t ctx, int64_t n, int64_t min_rem,
+						       llmcap_time stop, struct fixed_timer *ft)
+{
+	const int64_t cap = r->free_blocks + r->used;
+	struct fixed_loop L = fixed_begin(r, ft, bs, min_rem);
+	while (L.left > 0 && L.t < stop) {
+		if (L.left >= 8 && fixed_chunk(&L, phase, bs, ft, stop))
+			continue;
+		/* up to eight steps one at a time, as fixed_step (with the chunk's block time) */
+		const int32_t *p = phase + L.m;
+		const int64_t k = L.left < 8 ? L.left : 8;
+		uint64_t kv = 0;
+		int64_t i = 0;
+		for (; i < k && L.t < stop; i++) {
+			kv += (uint64_t)L.used * (uint64_t)L.dt;
+			L.max_dt = L.md > L.max_dt ? L.md : L.max_dt;
+			L.used += p[i];
+			if (__builtin_expect(L.xf < ft->span, 1))
+				L.dt = (llmcap_time)L.xi;
+			else
+				L.dt = fixed_fallback(tm, ctx, n, min_rem - L.left + i + 1);
+			L.md = L.dt;
+			L.xi += ft->di + __builtin_add_overflow(L.xf, ft->df, &L.xf);
+			L.t += L.dt;
+		}
+		L.kvt += kv;
+		L.left -= i;
+		L.m = (L.m + i) & (bs - 1);
+	}
+	fixed_end(r, ft, &L, min_rem, cap);
+}
+
 /* decode_run for a screened roofline step timer with a power-of-two TP (tm->screen and
  * tm->tp_pow2: every catalog model), in fixed point. The screen's step time in ns is linear in
  * the step's attention pairs, x = k + a s, and a grows by n a step, so x is kept as an integer
@@ -1370,7 +1459,10 @@ static void run_loop(struct sim *s, struct replica *rp, llmcap_time stop)
 {
 	struct pending_run *pr = &rp->pr;
 	const int64_t bs = s->pools[rp->pool].cfg->block_size, n = (int64_t)rp->n_running;
-	if (pr->screened && pr->sparse) {
+	if (pr->ample) {
+		decode_run_ample(&pr->run, rp->tm, rp->phase, bs, pr->ctx, n, pr->min_rem, stop,
+				 &pr->ft);
+	} else if (pr->screened && pr->sparse) {
 		decode_run_sparse(&pr->run, rp->tm, rp->phase, pr->marks, bs, pr->ctx, n,
 				  pr->min_rem, stop, &pr->ft);
 	} else if (pr->screened) {
@@ -1596,6 +1688,10 @@ static void fast_forward(struct sim *s, size_t ri, llmcap_time *end, llmcap_time
 	 * fewer take blocks; the marks twice over, so that a shift finds the next one cyclically */
 	pr->sparse = pr->screened && bs <= 32 && 4 * (int64_t)n <= bs;
 	pr->marks = marks | marks << bs;
+	pr->ample = pr->screened && pl->bs_shift >= 3 && rp->num_blocks < (1 << 21) &&
+		    rp->free_blocks >= (int64_t)n * (min_rem / bs + 1);
+	if (pr->ample) /* twice over, for fixed_chunk */
+		memcpy(phase + bs, phase, (size_t)bs * sizeof *phase);
 	run_loop(s, rp, stop);
 	if (pr->run.j == 1) {
 		memset(phase, 0, (size_t)bs * sizeof *phase);
@@ -2405,7 +2501,7 @@ static int setup(struct sim *s, const struct llmcap_scenario *sc, const struct l
 			if (cfg->enable_prefix_caching && !pcache_init(&rp->pc, rp->num_blocks))
 				return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
 			rp->tm_n = -1;
-			if (s->fast && !(rp->phase = calloc((size_t)cfg->block_size, sizeof *rp->phase)))
+			if (s->fast && !(rp->phase = calloc(2 * (size_t)cfg->block_size, sizeof *rp->phase)))
 				return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
 			if (cfg->preemption_mode == LLMCAP_PREEMPT_SWAP)
 				rp->cpu_blocks = rp->cpu_free =
