@@ -952,8 +952,15 @@ static inline void sched_note(struct sched_start *ss, const struct req *r, int64
 
 static void sched_start_init(struct sched_start *ss, const struct llmcap_pool_cfg *cfg)
 {
-	*ss = (struct sched_start){.budget = cfg->max_num_batched_tokens, .finishing = true,
-				   .min_rem = INT64_MAX};
+	/* field by field (a compound literal clears the struct with rep stos first) */
+	ss->next = 0;
+	ss->budget = cfg->max_num_batched_tokens;
+	ss->sum = (struct shape_sum){0, 0, 0, 0, 0};
+	ss->complete = false;
+	ss->finishing = true;
+	ss->min_rem = INT64_MAX;
+	ss->ctx = 0;
+	ss->prefill = 0;
 }
 
 /* Builds the next step; returns its shape (tokens == 0: nothing to do). ss: where the running
@@ -1676,12 +1683,17 @@ static void fast_forward(struct sim *s, size_t ri, llmcap_time *end, llmcap_time
 		rp->tm_n = (int64_t)n;
 	}
 	struct pending_run *pr = &rp->pr;
-	*pr = (struct pending_run){
-		.run = {.t = t, .dt = *end - s->now, .prev = s->now, .j = 1,
-			.free_blocks = rp->free_blocks, .used = used_blocks(rp), .busy = st->busy,
-			.oor = st->perf_out_of_range, .kvt = rp->kvt,
-			.flops = st->flops, .bytes = st->bytes, .w = rp->work},
-		.ctx = ctx, .min_rem = min_rem, .start = s->now, .gap1 = t, .prefill1 = prefill1};
+	/* field by field: a compound literal would clear the whole struct first (rep stos) */
+	pr->run = (struct run){.t = t, .dt = *end - s->now, .prev = s->now, .max_dt = 0, .j = 1,
+			       .free_blocks = rp->free_blocks, .used = used_blocks(rp),
+			       .busy = st->busy, .oor = st->perf_out_of_range, .kvt = rp->kvt,
+			       .flops = st->flops, .bytes = st->bytes, .w = rp->work};
+	pr->ctx = ctx;
+	pr->min_rem = min_rem;
+	pr->start = s->now;
+	pr->gap1 = t;
+	pr->pops = 0;
+	pr->prefill1 = prefill1;
 	pr->screened = fixed_timer_init(&pr->ft, rp->tm, (double)(ctx + 2 * (int64_t)n),
 					(double)n, min_rem);
 	/* stretches without block boundaries pay where they are long: a quarter of the steps or
@@ -2258,20 +2270,20 @@ static bool ahead_push(struct sim *s)
 	if (!draw_arrival(s, &a))
 		return false;
 	if (q->len == q->cap) {
-		size_t cap = q->cap ? 2 * q->cap : 64;
+		size_t cap = q->cap ? 2 * q->cap : 64; /* a power of two: indices wrap with a mask */
 		struct pending_arrival *b = malloc(cap * sizeof *b);
 		if (!b) {
 			s->oom = true;
 			return false;
 		}
 		for (size_t i = 0; i < q->len; i++)
-			b[i] = q->buf[(q->head + i) % q->cap];
+			b[i] = q->buf[(q->head + i) & (q->cap - 1)];
 		free(q->buf);
 		q->buf = b;
 		q->head = 0;
 		q->cap = cap;
 	}
-	q->buf[(q->head + q->len++) % q->cap] = a;
+	q->buf[(q->head + q->len++) & (q->cap - 1)] = a;
 	return true;
 }
 
@@ -2281,7 +2293,7 @@ static void schedule_next_arrival(struct sim *s)
 	s->next_arrival = INT64_MAX;
 	if (s->ahead.len > 0) {
 		a = s->ahead.buf[s->ahead.head];
-		s->ahead.head = (s->ahead.head + 1) % s->ahead.cap;
+		s->ahead.head = (s->ahead.head + 1) & (s->ahead.cap - 1);
 		s->ahead.len--;
 	} else if (!draw_arrival(s, &a)) {
 		return;
@@ -2309,7 +2321,7 @@ static llmcap_time next_arrival_to(struct sim *s, size_t p)
 	for (size_t i = 0; i < 64; i++) {
 		if (i == q->len && !ahead_push(s))
 			return s->arrivals_done ? INT64_MAX : last;
-		const struct pending_arrival *a = &q->buf[(q->head + i) % q->cap];
+		const struct pending_arrival *a = &q->buf[(q->head + i) & (q->cap - 1)];
 		if (a->pool == p)
 			return a->time;
 		last = a->time;
