@@ -244,12 +244,12 @@ struct sim {
 
 static bool deque_grow(struct deque *d)
 {
-	size_t cap = d->cap ? 2 * d->cap : 16;
+	size_t cap = d->cap ? 2 * d->cap : 16; /* a power of two: indices wrap with a mask */
 	int32_t *b = malloc(cap * sizeof *b);
 	if (!b)
 		return false;
 	for (size_t i = 0; i < d->len; i++)
-		b[i] = d->buf[(d->head + i) % d->cap];
+		b[i] = d->buf[(d->head + i) & (d->cap - 1)];
 	free(d->buf);
 	d->buf = b;
 	d->head = 0;
@@ -259,14 +259,14 @@ static bool deque_grow(struct deque *d)
 
 static int32_t *deque_at(struct deque *d, size_t i)
 {
-	return &d->buf[(d->head + i) % d->cap];
+	return &d->buf[(d->head + i) & (d->cap - 1)];
 }
 
 static bool deque_push_back(struct deque *d, int32_t v)
 {
 	if (d->len == d->cap && !deque_grow(d))
 		return false;
-	d->buf[(d->head + d->len++) % d->cap] = v;
+	d->buf[(d->head + d->len++) & (d->cap - 1)] = v;
 	return true;
 }
 
@@ -274,7 +274,7 @@ static bool deque_push_front(struct deque *d, int32_t v)
 {
 	if (d->len == d->cap && !deque_grow(d))
 		return false;
-	d->head = (d->head + d->cap - 1) % d->cap;
+	d->head = (d->head + d->cap - 1) & (d->cap - 1);
 	d->buf[d->head] = v;
 	d->len++;
 	return true;
@@ -282,7 +282,7 @@ static bool deque_push_front(struct deque *d, int32_t v)
 
 static void deque_pop_front(struct deque *d)
 {
-	d->head = (d->head + 1) % d->cap;
+	d->head = (d->head + 1) & (d->cap - 1);
 	d->len--;
 }
 
@@ -659,7 +659,7 @@ static void check_replica(const struct sim *s, const struct replica *rp)
 	}
 	int64_t waiting_tokens = 0, queued = 0;
 	for (size_t i = 0; i < rp->waiting.len; i++) {
-		const struct req *r = &s->reqs[rp->waiting.buf[(rp->waiting.head + i) % rp->waiting.cap]];
+		const struct req *r = &s->reqs[rp->waiting.buf[(rp->waiting.head + i) & (rp->waiting.cap - 1)]];
 		assert(r->state == R_WAITING && r->blocks == 0);
 		waiting_tokens += remaining_prefill(r);
 		queued += r->first_sched < 0;
@@ -667,7 +667,7 @@ static void check_replica(const struct sim *s, const struct replica *rp)
 	}
 	int64_t cpu = 0;
 	for (size_t i = 0; i < rp->swapped.len; i++) {
-		const struct req *r = &s->reqs[rp->swapped.buf[(rp->swapped.head + i) % rp->swapped.cap]];
+		const struct req *r = &s->reqs[rp->swapped.buf[(rp->swapped.head + i) & (rp->swapped.cap - 1)]];
 		assert(r->state == R_SWAPPED && r->blocks == 0);
 		cpu += r->swap_blocks;
 		n++;
@@ -716,18 +716,18 @@ static void push_event(struct sim *s, llmcap_time time, llmcap_time origin, uint
 static bool deadline_push(struct deadlines *d, llmcap_time t, int64_t id, int32_t slot)
 {
 	if (d->len == d->cap) {
-		size_t cap = d->cap ? 2 * d->cap : 64;
+		size_t cap = d->cap ? 2 * d->cap : 64; /* a power of two, as the deque's */
 		struct deadline *b = malloc(cap * sizeof *b);
 		if (!b)
 			return false;
 		for (size_t i = 0; i < d->len; i++)
-			b[i] = d->buf[(d->head + i) % d->cap];
+			b[i] = d->buf[(d->head + i) & (d->cap - 1)];
 		free(d->buf);
 		d->buf = b;
 		d->head = 0;
 		d->cap = cap;
 	}
-	d->buf[(d->head + d->len++) % d->cap] = (struct deadline){.time = t, .id = id, .slot = slot};
+	d->buf[(d->head + d->len++) & (d->cap - 1)] = (struct deadline){.time = t, .id = id, .slot = slot};
 	return true;
 }
 
@@ -742,7 +742,7 @@ static llmcap_time next_deadline(struct sim *s)
 			const struct req *r = (size_t)x->slot < s->n_reqs ? &s->reqs[x->slot] : NULL;
 			if (r && r->state == R_WAITING && r->id == x->id && r->first_sched < 0)
 				break;
-			d->head = (d->head + 1) % d->cap;
+			d->head = (d->head + 1) & (d->cap - 1);
 			d->len--;
 		}
 		if (d->len > 0 && d->buf[d->head].time < t)
@@ -2548,7 +2548,7 @@ static void teardown(struct sim *s)
 	for (size_t c = 0; c < LLMCAP_MAX_CLASSES; c++)
 		free(s->deadlines[c].buf);
 	for (size_t i = 0; i < s->ahead.len; i++)
-		free(s->ahead.buf[(s->ahead.head + i) % s->ahead.cap].ids);
+		free(s->ahead.buf[(s->ahead.head + i) & (s->ahead.cap - 1)].ids);
 	free(s->ahead.buf);
 	free(s->replicas);
 	for (size_t i = 0; i < s->n_reqs; i++) {
