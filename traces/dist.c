@@ -125,13 +125,18 @@ static int64_t clamp(const struct llmcap_dist *d, double v)
 
 int64_t llmcap_dist_sample(const struct llmcap_dist *d, gsl_rng *r)
 {
+	return llmcap_dist_sample_ln(d, r, d->kind == LLMCAP_DIST_LOGNORMAL ? log(d->median) : 0);
+}
+
+int64_t llmcap_dist_sample_ln(const struct llmcap_dist *d, gsl_rng *r, double log_median)
+{
 	double x;
 	switch (d->kind) {
 	case LLMCAP_DIST_FIXED: return (int64_t)d->value;
 	case LLMCAP_DIST_UNIFORM:
 		return d->min + (int64_t)llmcap_rng_uniform_int(r, (unsigned long)(d->max - d->min + 1));
 	case LLMCAP_DIST_LOGNORMAL:
-		x = d->sigma > 0 ? llmcap_ran_lognormal(r, log(d->median), d->sigma) : d->median;
+		x = d->sigma > 0 ? llmcap_ran_lognormal(r, log_median, d->sigma) : d->median;
 		return clamp(d, nearbyint(x));
 	case LLMCAP_DIST_NORMAL: return clamp(d, nearbyint(normal_sample(d, r)));
 	case LLMCAP_DIST_GEOMETRIC: return clamp(d, (double)gsl_ran_geometric(r, 1.0 / d->mean));

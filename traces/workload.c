@@ -213,6 +213,8 @@ int llmcap_workload_init(struct llmcap_workload *wl, const struct llmcap_scenari
 		}
 		wl->prompt[c] = cl->prompt;
 		wl->output[c] = cl->output;
+		wl->prompt_ln[c] = cl->prompt.kind == LLMCAP_DIST_LOGNORMAL ? log(cl->prompt.median) : 0;
+		wl->output_ln[c] = cl->output.kind == LLMCAP_DIST_LOGNORMAL ? log(cl->output.median) : 0;
 		wl->joint[c] = llmcap_class_lengths_joint(cl);
 		snprintf(name, sizeof name, "prompt/%s", cl->name);
 		wl->prompt_rng[c] = llmcap_rng_stream(sc->seed, name);
@@ -322,6 +324,6 @@ void llmcap_workload_lengths(struct llmcap_workload *wl, size_t cls, int64_t *pr
 		*output = llmcap_dist_clamp(&wl->output[cls], wl->output[cls].data[row]);
 		return;
 	}
-	*prompt = llmcap_dist_sample(&wl->prompt[cls], wl->prompt_rng[cls]);
-	*output = llmcap_dist_sample(&wl->output[cls], wl->output_rng[cls]);
+	*prompt = llmcap_dist_sample_ln(&wl->prompt[cls], wl->prompt_rng[cls], wl->prompt_ln[cls]);
+	*output = llmcap_dist_sample_ln(&wl->output[cls], wl->output_rng[cls], wl->output_ln[cls]);
 }

@@ -99,6 +99,7 @@ struct llmcap_workload {
 	size_t shared_class[LLMCAP_MAX_CLASSES];
 	double cum_share[LLMCAP_MAX_CLASSES]; /* over the shared classes */
 	struct llmcap_dist prompt[LLMCAP_MAX_CLASSES], output[LLMCAP_MAX_CLASSES];
+	double prompt_ln[LLMCAP_MAX_CLASSES], output_ln[LLMCAP_MAX_CLASSES]; /* log(median) */
 	bool joint[LLMCAP_MAX_CLASSES];
 	gsl_rng *prompt_rng[LLMCAP_MAX_CLASSES], *output_rng[LLMCAP_MAX_CLASSES];
 	/* trace replay: the row drawn ahead (time = the stream's next) and the row last returned;
@@ -132,6 +133,9 @@ int llmcap_workload_error(const struct llmcap_workload *wl, struct llmcap_error 
 void llmcap_workload_lengths(struct llmcap_workload *wl, size_t cls, int64_t *prompt,
 			     int64_t *output);
 int64_t llmcap_dist_sample(const struct llmcap_dist *d, gsl_rng *r);
+/* llmcap_dist_sample with a lognormal's log(median) given (the caller computes it once, not at
+ * every draw); other kinds ignore it. */
+int64_t llmcap_dist_sample_ln(const struct llmcap_dist *d, gsl_rng *r, double log_median);
 /* A value clamped to the distribution's [min, max]. */
 int64_t llmcap_dist_clamp(const struct llmcap_dist *d, int64_t v);
 
