@@ -221,6 +221,10 @@ struct sim {
 	llmcap_time now;
 	bool fast;                  /* engine_mode fast: decode runs advance many steps at once */
 	llmcap_time next_arrival;   /* of the pending arrival event (INT64_MAX: none) */
+	/* The pending arrival event, kept beside the queue (a push and a pop an arrival fewer):
+	 * the event loop takes it where it runs before the queue's top. */
+	struct llmcap_event arrival_ev;
+	bool arrival_due;
 	size_t next_arrival_pool;
 	struct arrivals_ahead ahead; /* drawn, not yet scheduled */
 	bool arrivals_done;         /* none left before the horizon */
@@ -2182,7 +2186,7 @@ static void arrival(struct sim *s, uint64_t data, int ids_slot)
 	 * event would be the next one popped: it runs here, counted as the event it is. */
 	if (!rp->busy && !rp->kicked) {
 		const struct llmcap_event *next = llmcap_events_peek(&s->events);
-		if (!next || next->time > s->now) {
+		if ((!next || next->time > s->now) && !(s->arrival_due && s->arrival_ev.time <= s->now)) {
 			s->res->events++;
 			try_start_step(s, ri, NULL);
 		} else {
@@ -2301,6 +2305,7 @@ static void schedule_next_arrival(struct sim *s)
 {
 	struct pending_arrival a;
 	s->next_arrival = INT64_MAX;
+	s->arrival_due = false;
 	if (s->ahead.len > 0) {
 		a = s->ahead.buf[s->ahead.head];
 		s->ahead.head = (s->ahead.head + 1) & (s->ahead.cap - 1);
@@ -2315,7 +2320,9 @@ static void schedule_next_arrival(struct sim *s)
 		s->ids[b] = a.ids;
 		s->n_ids[b] = s->cap_ids[b] = a.n_ids;
 	}
-	push_event(s, a.time, s->now, EV_ARRIVAL, 0, a.index, 0);
+	s->arrival_ev = make_event(a.time, s->now, EV_ARRIVAL, 0, a.index, 0);
+	llmcap_events_number(&s->events, &s->arrival_ev);
+	s->arrival_due = true;
 	s->next_arrival = a.time;
 	s->next_arrival_pool = a.pool;
 }
@@ -2641,16 +2648,23 @@ static int run(const struct llmcap_scenario *sc, const struct llmcap_catalog *ca
 		bool canceled = false;
 		int64_t next_check = 0x1000; /* events, counting the fast mode's steps */
 		const struct llmcap_event *top;
-		while (!s.oom && !s.sink_rc && !s.trace_failed && (top = llmcap_events_peek(&s.events))) {
-			ev = *top;
+		while (!s.oom && !s.sink_rc && !s.trace_failed) {
+			top = llmcap_events_peek(&s.events);
+			const bool arr = s.arrival_due && (!top || llmcap_event_before(&s.arrival_ev, top));
+			if (!arr && !top)
+				break;
+			ev = arr ? s.arrival_ev : *top;
 			if (ev.time > sc->horizon)
 				break;
 			assert(ev.time >= s.now && "simulated time went backwards");
 			s.now = ev.time;
 			res->events++;
 			/* a run that goes on past its step end replaces the event in place */
-			if (!(ev.kind == EV_STEP_END && s.replicas[ev.target].deferred &&
-			      run_resume(&s, ev.target))) {
+			if (arr) {
+				s.arrival_due = false;
+				dispatch(&s, &ev);
+			} else if (!(ev.kind == EV_STEP_END && s.replicas[ev.target].deferred &&
+				     run_resume(&s, ev.target))) {
 				llmcap_events_pop(&s.events, &ev);
 				dispatch(&s, &ev);
 			}

@@ -3,16 +3,6 @@
 
 #include <stdlib.h>
 
-static bool before(const struct llmcap_event *a, const struct llmcap_event *b)
-{
-	if (a->time != b->time)
-		return a->time < b->time;
-	if (a->origin != b->origin)
-		return a->origin < b->origin;
-	if (a->tie != b->tie)
-		return a->tie < b->tie;
-	return a->seq < b->seq;
-}
 
 void llmcap_events_init(struct llmcap_events *q)
 {
@@ -41,7 +31,7 @@ int llmcap_events_push(struct llmcap_events *q, struct llmcap_event ev)
 	size_t i = q->len++;
 	while (i > 0) {
 		size_t parent = (i - 1) / 2;
-		if (!before(&ev, &q->heap[parent]))
+		if (!llmcap_event_before(&ev, &q->heap[parent]))
 			break;
 		q->heap[i] = q->heap[parent];
 		i = parent;
@@ -58,9 +48,9 @@ static void sift_down(struct llmcap_events *q, struct llmcap_event ev)
 		size_t c = 2 * i + 1;
 		if (c >= n)
 			break;
-		if (c + 1 < n && before(&q->heap[c + 1], &q->heap[c]))
+		if (c + 1 < n && llmcap_event_before(&q->heap[c + 1], &q->heap[c]))
 			c++;
-		if (!before(&q->heap[c], &ev))
+		if (!llmcap_event_before(&q->heap[c], &ev))
 			break;
 		q->heap[i] = q->heap[c];
 		i = c;
@@ -88,4 +78,9 @@ void llmcap_events_replace_top(struct llmcap_events *q, struct llmcap_event ev)
 const struct llmcap_event *llmcap_events_peek(const struct llmcap_events *q)
 {
 	return q->len ? &q->heap[0] : NULL;
+}
+
+void llmcap_events_number(struct llmcap_events *q, struct llmcap_event *ev)
+{
+	ev->seq = q->next_seq++;
 }

@@ -114,6 +114,52 @@ static void replace_top_is_pop_then_push(void **state)
 	llmcap_events_free(&b);
 }
 
+/* An event kept beside the queue and numbered (llmcap_events_number) takes its turn among the
+ * queue's events exactly where it would have, pushed: equal keys at every level, so that the
+ * sequence number decides. */
+static void numbered_event_runs_in_its_place(void **state)
+{
+	(void)state;
+	struct llmcap_events a, b;
+	llmcap_events_init(&a);
+	llmcap_events_init(&b);
+	gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+	assert_non_null(r);
+	for (int round = 0; round < 200; round++) {
+		const unsigned long n = 1 + gsl_rng_uniform_int(r, 20), at = gsl_rng_uniform_int(r, n + 1);
+		struct llmcap_event side = {0};
+		for (unsigned long i = 0; i <= n; i++) {
+			struct llmcap_event ev = {.time = (llmcap_time)gsl_rng_uniform_int(r, 3),
+						  .origin = (llmcap_time)gsl_rng_uniform_int(r, 2),
+						  .tie = gsl_rng_uniform_int(r, 2), .data = i};
+			assert_int_equal(llmcap_events_push(&a, ev), 0); /* a: everything pushed */
+			if (i == at) {
+				side = ev;
+				llmcap_events_number(&b, &side); /* b: this one beside the queue */
+			} else {
+				assert_int_equal(llmcap_events_push(&b, ev), 0);
+			}
+		}
+		bool pending = true;
+		struct llmcap_event x, y;
+		while (llmcap_events_pop(&a, &x)) {
+			const struct llmcap_event *top = llmcap_events_peek(&b);
+			if (pending && (!top || llmcap_event_before(&side, top))) {
+				y = side;
+				pending = false;
+			} else {
+				assert_true(llmcap_events_pop(&b, &y));
+			}
+			assert_int_equal(x.data, y.data);
+		}
+		assert_false(pending);
+		assert_null(llmcap_events_peek(&b));
+	}
+	gsl_rng_free(r);
+	llmcap_events_free(&a);
+	llmcap_events_free(&b);
+}
+
 static void empty_queue(void **state)
 {
 	(void)state;
@@ -131,6 +177,7 @@ int main(void)
 		cmocka_unit_test(ties_pop_in_insertion_order),
 		cmocka_unit_test(random_times_come_out_sorted),
 		cmocka_unit_test(replace_top_is_pop_then_push),
+		cmocka_unit_test(numbered_event_runs_in_its_place),
 		cmocka_unit_test(empty_queue),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

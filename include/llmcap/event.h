@@ -46,5 +46,20 @@ bool llmcap_events_pop(struct llmcap_events *q, struct llmcap_event *out);
 void llmcap_events_replace_top(struct llmcap_events *q, struct llmcap_event ev);
 /* The earliest event without removing it, or NULL. */
 const struct llmcap_event *llmcap_events_peek(const struct llmcap_events *q);
+/* Gives ev the sequence number a push would, for an event the caller keeps outside the queue
+ * and compares with its top (llmcap_event_before): the order is the same as if pushed. */
+void llmcap_events_number(struct llmcap_events *q, struct llmcap_event *ev);
+
+/* Whether a runs before b. */
+static inline bool llmcap_event_before(const struct llmcap_event *a, const struct llmcap_event *b)
+{
+	if (a->time != b->time)
+		return a->time < b->time;
+	if (a->origin != b->origin)
+		return a->origin < b->origin;
+	if (a->tie != b->tie)
+		return a->tie < b->tie;
+	return a->seq < b->seq;
+}
 
 #endif
