@@ -2181,9 +2181,9 @@ static void arrival(struct sim *s, uint64_t data, int ids_slot)
 			s->oom = true;
 	}
 	/* An idle replica starts its next step after every event of this instant, so that
-	 * requests arriving together are scheduled together (the next arrival is already in the
-	 * queue: see the event loop). Where no other event is due at this instant, the start-of-step
-	 * event would be the next one popped: it runs here, counted as the event it is. */
+	 * requests arriving together are scheduled together (the next arrival is already pending,
+	 * beside the queue: see dispatch). Where no other event is due at this instant, the
+	 * start-of-step event would be the next one run: it runs here, counted as the event it is. */
 	if (!rp->busy && !rp->kicked) {
 		const struct llmcap_event *next = llmcap_events_peek(&s->events);
 		if ((!next || next->time > s->now) && !(s->arrival_due && s->arrival_ev.time <= s->now)) {
