@@ -3,7 +3,6 @@
 
 #include <stdlib.h>
 
-
 void llmcap_events_init(struct llmcap_events *q)
 {
 	q->heap = NULL;
