@@ -385,7 +385,9 @@ static void mmpp_has_the_asked_mean_and_burstiness(void **state)
 }
 
 /* The issue's acceptance number: the reference day's busiest hour carries 3.0x the mean hour,
- * within a few percent; and within 4.5 standard errors of the exact expectation. */
+ * within a few percent; and within 4.5 standard errors of the exact expectation. The profile
+ * peaks at 14:00, so 13:00-14:00 and 14:00-15:00 carry the same expected traffic: either may
+ * be the busiest. */
 static void reference_day_peak_hour_is_three_times_the_mean(void **state)
 {
 	(void)state;
@@ -397,16 +399,18 @@ static void reference_day_peak_hour_is_three_times_the_mean(void **state)
 	print_message("reference day: %lld requests, peak hour / mean hour %.4f (hour %zu), peak "
 		      "minute / mean minute %.3f\n", (long long)tr.requests, tr.peak_hour,
 		      tr.busiest_hour, tr.peak_minute);
-	assert_int_equal(tr.busiest_hour, 14);
+	const size_t h = tr.busiest_hour;
+	assert_true(h == 13 || h == 14);
 	assert_true(fabs(tr.peak_hour - 3.0) < 0.03 * 3.0);
-	/* E[count in 14:00-15:00] = rate x integral of the profile over that hour */
+	/* E[count in that hour] = rate x integral of the profile over it */
 	struct llmcap_workload wl;
 	assert_int_equal(llmcap_workload_init(&wl, &sc, &err), 0);
 	double e = 0;
 	for (int s = 0; s < 3600; s++)
-		e += llmcap_workload_profile(&wl, 14 * LLMCAP_HOUR + (llmcap_time)s * LLMCAP_SEC + LLMCAP_SEC / 2);
+		e += llmcap_workload_profile(&wl, (llmcap_time)h * LLMCAP_HOUR + (llmcap_time)s * LLMCAP_SEC +
+						      LLMCAP_SEC / 2);
 	e *= sc.workload.rate;
-	assert_true(fabs((double)tr.per_hour[14] - e) < N_SE * sqrt(e));
+	assert_true(fabs((double)tr.per_hour[h] - e) < N_SE * sqrt(e));
 	/* mean-hour count: 50,000 / 24 within Poisson error */
 	assert_true(fabs((double)tr.requests - 50000) < N_SE * sqrt(50000));
 	llmcap_workload_free(&wl);

@@ -43,35 +43,64 @@ static int stream_init(struct llmcap_stream *st, int cls, const char *name, doub
 	return 0;
 }
 
-/* Whether thinning keeps a candidate at t: u peak < profile(t). Bounds of the profile over
- * t's quarter hour decide almost every candidate without evaluating the profile (cos, exp);
- * the decision is the same either way. */
-static bool keep(struct llmcap_stream *st, llmcap_time t, double u)
+/* Thinning against a piecewise-constant envelope (Lewis and Shedler): within each quarter
+ * hour (LLMCAP_PROFILE_SEGMENT) candidates come at the rate times the profile's upper bound
+ * there (llmcap_profile_bounds), and each is kept with probability profile(t) / bound; a
+ * candidate at or past the segment's end is dropped and the exponential restarted at the end
+ * (memorylessness makes that exact). The bounds are close over a quarter hour, so an arrival
+ * takes ~1.03 candidates, where an envelope at the day's peak took ~3 at 3x peaks; the lower
+ * bound decides almost every candidate without evaluating the profile (cos, exp).
+ * seg_end: sets the current segment's bounds and returns its end. */
+static llmcap_time seg_end(struct llmcap_stream *st)
 {
-	int64_t seg = t / LLMCAP_PROFILE_SEGMENT;
+	int64_t seg = st->now / LLMCAP_PROFILE_SEGMENT;
 	if (seg != st->seg) {
 		st->seg = seg;
 		llmcap_profile_bounds(&st->profile, seg, &st->seg_lo, &st->seg_hi);
 	}
-	double y = u * st->profile.peak;
-	if (y < st->seg_lo)
-		return true;
-	if (y >= st->seg_hi)
-		return false;
-	return y < llmcap_profile_value(&st->profile, t);
+	return (seg + 1) * LLMCAP_PROFILE_SEGMENT;
 }
 
-/* Thinning: candidates at the envelope rate, kept with probability profile(t) / peak. */
+/* Whether the candidate at t (in the current segment) is kept, u uniform on [0, 1). */
+static bool keep(struct llmcap_stream *st, llmcap_time t, double u)
+{
+	double y = u * st->seg_hi;
+	return y < st->seg_lo || y < llmcap_profile_value(&st->profile, t);
+}
+
+/* The candidate a gap of gap_s seconds after now, or -1 where it reaches lim. */
+static llmcap_time candidate(llmcap_time now, double gap_s, llmcap_time lim)
+{
+	double ns = gap_s * 1e9;
+	if (!(ns < (double)(lim - now)))
+		return -1;
+	llmcap_time t = now + llmcap_round_time(ns);
+	return t < lim ? t : -1;
+}
+
+/* A Poisson stream at rate x profile(t): thinning within each segment (above). */
 static llmcap_time next_poisson(struct llmcap_stream *st)
 {
-	double peak_rate = st->rate * st->profile.peak;
-	for (;;) {
-		double gap_s = llmcap_ran_exponential(st->rng, 1.0 / peak_rate);
+	if (st->profile.kind == LLMCAP_PROFILE_FLAT) {
+		double gap_s = llmcap_ran_exponential(st->rng, 1.0 / (st->rate * st->profile.peak));
 		st->now += llmcap_round_time(gap_s * 1e9);
-		if (st->profile.kind == LLMCAP_PROFILE_FLAT)
-			return st->now;
-		if (keep(st, st->now, llmcap_rng_uniform(st->rng)))
-			return st->now;
+		return st->now;
+	}
+	for (;;) {
+		llmcap_time end = seg_end(st);
+		if (!(st->seg_hi > 0)) { /* no traffic in this segment */
+			st->now = end;
+			continue;
+		}
+		double gap_s = llmcap_ran_exponential(st->rng, 1.0 / (st->rate * st->seg_hi));
+		llmcap_time t = candidate(st->now, gap_s, end);
+		if (t < 0) {
+			st->now = end;
+			continue;
+		}
+		st->now = t;
+		if (keep(st, t, llmcap_rng_uniform(st->rng)))
+			return t;
 	}
 }
 
@@ -98,24 +127,32 @@ static llmcap_time next_gamma(struct llmcap_stream *st)
 	return st->now;
 }
 
-/* Exact thinning within each calm or burst sojourn: a candidate past the switch is dropped and
- * the exponential restarted at the switch (memorylessness makes that exact). */
+/* Thinning within each calm or burst sojourn and each segment of the profile: a candidate at
+ * or past the switch or the segment's end is dropped and the exponential restarted there
+ * (memorylessness makes that exact). */
 static llmcap_time next_mmpp(struct llmcap_stream *st)
 {
+	const bool flat = st->profile.kind == LLMCAP_PROFILE_FLAT;
 	for (;;) {
-		double env = st->rate * st->profile.peak * st->factor[st->state];
-		llmcap_time t = st->now + (llmcap_time)llround(llmcap_ran_exponential(st->rng, 1.0 / env) * 1e9);
-		if (t >= st->switch_at) {
-			st->now = st->switch_at;
-			st->state ^= 1;
-			st->switch_at += (llmcap_time)llround(
-				llmcap_ran_exponential(st->state_rng, st->mean_s[st->state]) * 1e9);
+		llmcap_time end = flat ? INT64_MAX : seg_end(st);
+		double hi = flat ? st->profile.peak : st->seg_hi;
+		llmcap_time lim = end < st->switch_at ? end : st->switch_at;
+		llmcap_time t = -1;
+		if (hi > 0) {
+			double env = st->rate * hi * st->factor[st->state];
+			t = candidate(st->now, llmcap_ran_exponential(st->rng, 1.0 / env), lim);
+		}
+		if (t < 0) {
+			st->now = lim;
+			if (lim == st->switch_at) {
+				st->state ^= 1;
+				st->switch_at += (llmcap_time)llround(
+					llmcap_ran_exponential(st->state_rng, st->mean_s[st->state]) * 1e9);
+			}
 			continue;
 		}
 		st->now = t;
-		if (st->profile.kind == LLMCAP_PROFILE_FLAT)
-			return t;
-		if (keep(st, t, llmcap_rng_uniform(st->rng)))
+		if (flat || keep(st, t, llmcap_rng_uniform(st->rng)))
 			return t;
 	}
 }

@@ -5,7 +5,8 @@
  * share x the mean rate). Streams are merged in time order; equal times go to the stream listed
  * first (shared, then classes in scenario order), so the merge is deterministic. Processes:
  *   poisson  rate mean x profile(t), generated exactly by thinning (Lewis & Shedler):
- *            candidates at the peak rate, each kept with probability profile(t) / peak;
+ *            within each quarter hour, candidates at the rate x the profile's upper bound
+ *            there, each kept with probability profile(t) / bound;
  *   gamma    a renewal process whose inter-arrival times are Gamma with mean 1 and the given
  *            coefficient of variation in operational time L(t) = integral of mean x profile:
  *            arrivals at L^-1 of the renewal epochs (exact time rescaling, by inversion);
@@ -37,7 +38,7 @@ enum llmcap_profile_kind { LLMCAP_PROFILE_FLAT, LLMCAP_PROFILE_SMOOTH, LLMCAP_PR
 struct llmcap_profile {
 	enum llmcap_profile_kind kind;
 	llmcap_time period; /* a day or a week */
-	double peak;        /* maximum of the profile: the thinning envelope */
+	double peak;        /* maximum of the profile */
 	/* smooth */
 	double kappa, i0s, peak_hour;
 	bool weekly;
