@@ -307,6 +307,19 @@ static void moe_int4_fp8_kv(void **state)
 	llmcap_scenario_free(&sc);
 }
 
+/* Blocks of 64 and 128 tokens (vLLM allows up to 128 on GPUs): the runs' boundary marks, a bit
+ * per phase, cover 64 phases at most (the sanitizer suite checks the shifts). */
+static void large_blocks(void **state)
+{
+	(void)state;
+	const char *sets[] = {"horizon=2h", "pools.utility.block_size=64",
+			      "pools.reasoning.block_size=128"};
+	struct llmcap_scenario sc;
+	load(&sc, sets, sizeof sets / sizeof sets[0]);
+	fast_equals_exact(&sc, 60 * LLMCAP_SEC);
+	llmcap_scenario_free(&sc);
+}
+
 /* Constant 10 ms steps: replicas end steps at the same nanosecond all the time, so the order of
  * simultaneous events (completions in the digest, arrivals at a step end) is exercised. Random
  * small scenarios over many seeds, with and without chunked prefill and prefix caching. */
@@ -473,6 +486,7 @@ int main(void)
 		cmocka_unit_test(scripted_lockstep),
 		cmocka_unit_test(table_model),
 		cmocka_unit_test(moe_int4_fp8_kv),
+		cmocka_unit_test(large_blocks),
 		cmocka_unit_test(month_at_reduced_rate),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
