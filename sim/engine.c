@@ -785,7 +785,7 @@ static void enqueue_waiting(struct sim *s, struct replica *rp, int32_t id, bool 
 }
 
 static void spill_or_reject(struct sim *s, struct req *r, enum llmcap_request_status st);
-static llmcap_time next_arrival_to(struct sim *s, size_t p);
+static llmcap_time next_arrival_to(struct sim *s, size_t p, int64_t skip);
 
 /* ---- the scheduler ---- */
 
@@ -1458,12 +1458,44 @@ static bool fixed_timer_init(struct fixed_timer *ft, const struct llmcap_step_ti
 	return true;
 }
 
+/* How many of the next arrivals to its pool cannot join replica rp while a run of its steps lasts
+ * (its request counts and queues stay as they are), or -1 where none reaches its steps:
+ *  - in first-come-first-served order with requests waiting or swapped out (then the run began
+ *    with a plain step, and its steps admit nothing), every arrival queues behind them and
+ *    leaves the run as it is (arrival(): behind);
+ *  - round-robin sends the arrivals before its turn elsewhere;
+ *  - least-outstanding sends each arrival to a replica with the fewest requests, and this one
+ *    keeps its count: while another has fewer it is not chosen, and each arrival raises one
+ *    count by one (completions and timeouts only lower them), so the first
+ *    sum over the others of max(0, its count - theirs) arrivals go elsewhere.
+ * Arrivals that are turned away or spilled count as arrivals here, which only stops runs
+ * sooner. Other routers: 0 (a run stops at the next arrival to its pool). */
+static int64_t arrivals_elsewhere(const struct sim *s, const struct replica *rp)
+{
+	const struct pool_rt *pl = &s->pools[rp->pool];
+	if (pl->cfg->scheduling_policy == LLMCAP_SCHED_FCFS &&
+	    (rp->waiting.len > 0 || rp->swapped.len > 0))
+		return -1;
+	const struct llmcap_pool_stats *ps = &s->res->pools[rp->pool];
+	const size_t n = ps->n_replicas, base = ps->first_replica;
+	if (pl->cfg->router == LLMCAP_ROUTER_ROUND_ROBIN)
+		return (int64_t)(((size_t)(rp - s->replicas) - base + n - pl->rr_next % n) % n);
+	if (pl->cfg->router != LLMCAP_ROUTER_LEAST_OUTSTANDING)
+		return 0;
+	int64_t k = 0;
+	for (size_t i = base; i < base + n; i++)
+		if (s->replicas[i].outstanding < rp->outstanding)
+			k += rp->outstanding - s->replicas[i].outstanding;
+	return k;
+}
+
 /* The time by which a run of replica rp must have stopped: its steps must end before the next
- * arrival to its pool, the next time-series sample, the next queue timeout that can still act,
- * and after the horizon. */
+ * arrival to its pool that may join it, the next time-series sample, the next queue timeout
+ * that can still act, and after the horizon. */
 static llmcap_time run_stop(struct sim *s, const struct replica *rp)
 {
-	llmcap_time to_pool = next_arrival_to(s, rp->pool);
+	const int64_t skip = arrivals_read_kv(s->pools[rp->pool].cfg) ? 0 : arrivals_elsewhere(s, rp);
+	llmcap_time to_pool = skip < 0 ? INT64_MAX : next_arrival_to(s, rp->pool, skip);
 	llmcap_time stop = to_pool < s->next_sample ? to_pool : s->next_sample;
 	if (s->sc->horizon < stop)
 		stop = s->sc->horizon + 1;
@@ -1615,9 +1647,10 @@ static const struct llmcap_step_timer *decode_timer(struct sim *s, struct replic
  * arrival that did not reach this replica. The run stops before:
  *   - the step in which a request completes (that step is the last, a real event);
  *   - a step whose new KV blocks exceed the free ones (an eviction or a preemption);
- *   - any step that would end at or after the next arrival, sample or live queue timeout, or
- *     after the horizon: those events read this replica (routing, spill, samples) or change
- *     it (admission, timeouts), so they must find it exactly as the step-by-step mode would.
+ *   - any step that would end at or after the next arrival that may join it
+ *     (arrivals_elsewhere), sample or live queue timeout, or after the horizon: those events
+ *     read this replica (routing, spill, samples) or change it (admission, timeouts), so they
+ *     must find it exactly as the step-by-step mode would.
  * Other replicas' step ends neither read nor change this replica; their completions, and this
  * replica's, happen only at real events, ordered by (time, origin, kind, replica). */
 static void fast_forward(struct sim *s, size_t ri, llmcap_time *end, llmcap_time *origin,
@@ -2333,11 +2366,11 @@ static void schedule_next_arrival(struct sim *s)
 	s->next_arrival_pool = a.pool;
 }
 
-/* No arrival reaches pool p before the returned time (the next one that does, or the last one
- * drawn ahead when none of up to 64 does). */
-static llmcap_time next_arrival_to(struct sim *s, size_t p)
+/* No arrival reaches pool p before the returned time but the first skip ones (the next one
+ * after those, or the last one drawn ahead where none of up to 64 is). */
+static llmcap_time next_arrival_to(struct sim *s, size_t p, int64_t skip)
 {
-	if (s->next_arrival == INT64_MAX || s->next_arrival_pool == p)
+	if (s->next_arrival == INT64_MAX || (s->next_arrival_pool == p && skip-- == 0))
 		return s->next_arrival;
 	struct arrivals_ahead *q = &s->ahead;
 	llmcap_time last = s->next_arrival;
@@ -2345,7 +2378,7 @@ static llmcap_time next_arrival_to(struct sim *s, size_t p)
 		if (i == q->len && !ahead_push(s))
 			return s->arrivals_done ? INT64_MAX : last;
 		const struct pending_arrival *a = &q->buf[(q->head + i) & (q->cap - 1)];
-		if (a->pool == p)
+		if (a->pool == p && skip-- == 0)
 			return a->time;
 		last = a->time;
 	}
