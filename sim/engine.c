@@ -1467,7 +1467,9 @@ static bool fixed_timer_init(struct fixed_timer *ft, const struct llmcap_step_ti
  *  - least-outstanding sends each arrival to a replica with the fewest requests, and this one
  *    keeps its count: while another has fewer it is not chosen, and each arrival raises one
  *    count by one (completions and timeouts only lower them), so the first
- *    sum over the others of max(0, its count - theirs) arrivals go elsewhere.
+ *    sum over the others of max(0, its count - theirs) arrivals go elsewhere; where that is
+ *    none, the next arrival still goes elsewhere when another with as many requests comes
+ *    first in its scan (ties go to the first from rr_next, which only routing moves).
  * Arrivals that are turned away or spilled count as arrivals here, which only stops runs
  * sooner. Other routers: 0 (a run stops at the next arrival to its pool). */
 static int64_t arrivals_elsewhere(const struct sim *s, const struct replica *rp)
@@ -1482,11 +1484,15 @@ static int64_t arrivals_elsewhere(const struct sim *s, const struct replica *rp)
 		return (int64_t)(((size_t)(rp - s->replicas) - base + n - pl->rr_next % n) % n);
 	if (pl->cfg->router != LLMCAP_ROUTER_LEAST_OUTSTANDING)
 		return 0;
+	const size_t start = pl->rr_next % n, me = ((size_t)(rp - s->replicas) - base + n - start) % n;
 	int64_t k = 0;
-	for (size_t i = base; i < base + n; i++)
-		if (s->replicas[i].outstanding < rp->outstanding)
-			k += rp->outstanding - s->replicas[i].outstanding;
-	return k;
+	bool tie_lost = false;
+	for (size_t i = 0; i < n; i++) { /* without branches on the counts, which vary */
+		const int64_t d = rp->outstanding - s->replicas[base + (start + i) % n].outstanding;
+		k += d > 0 ? d : 0;
+		tie_lost |= (d == 0) & (i < me);
+	}
+	return k > 0 ? k : tie_lost;
 }
 
 /* The time by which a run of replica rp must have stopped: its steps must end before the next
