@@ -1480,6 +1480,8 @@ static int64_t arrivals_elsewhere(const struct sim *s, const struct replica *rp)
 		return -1;
 	const struct llmcap_pool_stats *ps = &s->res->pools[rp->pool];
 	const size_t n = ps->n_replicas, base = ps->first_replica;
+	if (n == 1) /* every arrival that is not turned away joins it */
+		return 0;
 	if (pl->cfg->router == LLMCAP_ROUTER_ROUND_ROBIN)
 		return (int64_t)(((size_t)(rp - s->replicas) - base + n - pl->rr_next % n) % n);
 	if (pl->cfg->router != LLMCAP_ROUTER_LEAST_OUTSTANDING)
