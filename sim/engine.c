@@ -1750,7 +1750,7 @@ static void fast_forward(struct sim *s, size_t ri, llmcap_time *end, llmcap_time
 	/* stretches without block boundaries pay where they are long: a quarter of the steps or
 	 * fewer take blocks; the marks twice over, so that a shift finds the next one cyclically */
 	pr->sparse = pr->screened && bs <= 32 && 4 * (int64_t)n <= bs;
-	pr->marks = bs < 64 ? marks | marks << bs : marks; /* a shift by 64 is undefined */
+	pr->marks = pr->sparse ? marks | marks << bs : 0; /* the sparse loop's alone (bs <= 32) */
 	pr->ample = pr->screened && pl->bs_shift >= 3 && rp->num_blocks < (1 << 21) &&
 		    rp->free_blocks >= (int64_t)n * (min_rem / bs + 1);
 	if (pr->ample) /* twice over, for fixed_chunk */
