@@ -25,7 +25,7 @@ struct llmcap_h5 {
 	char target[4096], tmp[4096];
 	hid_t file;
 	hid_t req_type, ts_type;
-	hid_t req_dset;              /* the per-request table (write_requests), or -1 */
+	hid_t req_dset;              /* the per-request table (request_dataset), or -1 */
 	hid_t ts_replicas, ts_pools; /* packet tables, or -1 */
 	struct llmcap_request_record *req_buf;
 	size_t req_n;
@@ -147,9 +147,10 @@ static hid_t packet_table(hid_t loc, const char *name, hid_t type, int64_t level
 	return t;
 }
 
-/* The per-request table: chunks of CHUNK_ROWS rows, growing. With output.compression > 0 it
- * declares HDF5's byte shuffle and deflate filters, as packet_table does, but flush_requests
- * shuffles and compresses each chunk itself, with libdeflate, and writes it as it is
+/* The per-request table: chunks of CHUNK_ROWS rows, growing, which flush_requests writes as
+ * they are stored. With output.compression > 0 it declares HDF5's byte shuffle and deflate
+ * filters, as packet_table does, but flush_requests shuffles and compresses each chunk itself,
+ * with libdeflate, and writes it as it is
  * (H5Dwrite_chunk): the same zlib stream that HDF5's deflate filter reads back, 2-3x faster
  * than zlib at the same level and size. zlib took ~3 s of a month's run with per-request
  * output, ~55 MB/s over the shuffled records (docs/performance.md). */
@@ -226,37 +227,28 @@ static int set_units(hid_t loc, const char *name, const char *units)
 	return rc;
 }
 
-/* Appends the buffered rows to the per-request table: a whole chunk, but at the end (every
- * flush but the last has BUF_ROWS = CHUNK_ROWS rows, so rows start at a chunk's start).
- * Compressed, the chunk is padded with zeros to its full size, as HDF5 stores a partial last
- * chunk, and written raw; otherwise the rows are written through the dataset. */
+/* Appends the buffered rows to the per-request table as one chunk, written as it is stored
+ * (H5Dwrite_chunk): every flush but the last has BUF_ROWS = CHUNK_ROWS rows, so rows start at
+ * a chunk's start, and the last is padded with zeros to a whole chunk, as HDF5 stores a partial
+ * one. Compressed, the chunk is shuffled and deflated first. */
 static int flush_requests(struct llmcap_h5 *h)
 {
 	const size_t n = h->req_n, rec = sizeof *h->req_buf;
 	if (n == 0)
 		return 0;
-	hsize_t start[1] = {h->req_rows}, count[1] = {n}, size[1] = {h->req_rows + n};
-	int rc = H5Dset_extent(h->req_dset, size) < 0 ? -1 : 0;
-	if (rc == 0 && h->zc) {
-		memset(h->req_buf + n, 0, (CHUNK_ROWS - n) * rec);
+	hsize_t start[1] = {h->req_rows}, size[1] = {h->req_rows + n};
+	memset(h->req_buf + n, 0, (CHUNK_ROWS - n) * rec);
+	const void *chunk = h->req_buf;
+	size_t bytes = CHUNK_ROWS * rec;
+	if (h->zc) {
 		shuffle_bytes(h->shuffled, (const unsigned char *)h->req_buf, rec, CHUNK_ROWS);
-		size_t z = libdeflate_zlib_compress(h->zc, h->shuffled, CHUNK_ROWS * rec, h->deflated,
-						    h->deflated_cap);
-		rc = z == 0 || H5Dwrite_chunk(h->req_dset, H5P_DEFAULT, 0, start, z, h->deflated) < 0
-			     ? -1
-			     : 0;
-	} else if (rc == 0) {
-		hid_t fs = H5Dget_space(h->req_dset), ms = H5Screate_simple(1, count, NULL);
-		rc = fs < 0 || ms < 0 ||
-			     H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
-			     H5Dwrite(h->req_dset, h->req_type, ms, fs, H5P_DEFAULT, h->req_buf) < 0
-			     ? -1
-			     : 0;
-		if (fs >= 0)
-			H5Sclose(fs);
-		if (ms >= 0)
-			H5Sclose(ms);
+		bytes = libdeflate_zlib_compress(h->zc, h->shuffled, bytes, h->deflated, h->deflated_cap);
+		chunk = h->deflated;
 	}
+	int rc = bytes == 0 || H5Dset_extent(h->req_dset, size) < 0 ||
+			 H5Dwrite_chunk(h->req_dset, H5P_DEFAULT, 0, start, bytes, chunk) < 0
+		 ? -1
+		 : 0;
 	if (rc != 0) {
 		snprintf(h->error, sizeof h->error, "%.400s: cannot append to /requests", h->target);
 		return -LLMCAP_EIO;
