@@ -173,7 +173,7 @@ struct pool_rt {
 	struct llmcap_step_timer *timers;
 	uint8_t *timer_ok;
 	int64_t n_timers;
-	size_t rr_next;
+	size_t rr_next;     /* round-robin's next replica, where least-loaded scans from (< n) */
 	gsl_rng *api;       /* API latency draws for spilled requests */
 	/* prefix-affinity: the replica last sent each (class, group), by a hash of it */
 	int32_t *affinity;
@@ -1482,17 +1482,21 @@ static int64_t arrivals_elsewhere(const struct sim *s, const struct replica *rp)
 	const size_t n = ps->n_replicas, base = ps->first_replica;
 	if (n == 1) /* every arrival that is not turned away joins it */
 		return 0;
+	/* the replica's place in the scan that starts at rr_next (below n: no divisions) */
+	const size_t start = pl->rr_next, at = (size_t)(rp - s->replicas) - base,
+		     me = at >= start ? at - start : at + n - start;
 	if (pl->cfg->router == LLMCAP_ROUTER_ROUND_ROBIN)
-		return (int64_t)(((size_t)(rp - s->replicas) - base + n - pl->rr_next % n) % n);
+		return (int64_t)me;
 	if (pl->cfg->router != LLMCAP_ROUTER_LEAST_OUTSTANDING)
 		return 0;
-	const size_t start = pl->rr_next % n, me = ((size_t)(rp - s->replicas) - base + n - start) % n;
 	int64_t k = 0;
 	bool tie_lost = false;
-	for (size_t i = 0; i < n; i++) { /* without branches on the counts, which vary */
-		const int64_t d = rp->outstanding - s->replicas[base + (start + i) % n].outstanding;
+	const struct replica *first = s->replicas + base;
+	for (size_t i = 0, j = start; i < n; i++) { /* without branches on the counts, which vary */
+		const int64_t d = rp->outstanding - first[j].outstanding;
 		k += d > 0 ? d : 0;
 		tie_lost |= (d == 0) & (i < me);
+		j = j + 1 < n ? j + 1 : 0;
 	}
 	return k > 0 ? k : tie_lost;
 }
@@ -1868,6 +1872,61 @@ static void complete(struct sim *s, size_t ri, int32_t id)
 	req_release(s, id);
 }
 
+/* step_end's pass for the step a run ends, where the batch's next step fits: every request
+ * decoded one token in it (run_apply_req leaves each with sched = 1), and each that stays
+ * decodes one more, its new block (at most one) free and its token within the budget. The same
+ * stores as step_end's general pass, whose branches for this batch are known: its sums are of
+ * whole numbers, added here once (exact in any order). Returns the requests kept. */
+static size_t end_decodes(struct sim *s, size_t ri, const struct run_req *ra, struct sched_start *acc)
+{
+	struct replica *rp = &s->replicas[ri];
+	const struct pool_rt *pl = &s->pools[rp->pool];
+	const int64_t bs = pl->cfg->block_size;
+	const int bs_shift = pl->bs_shift;
+	const llmcap_time now = s->now;
+	struct req *const reqs = s->reqs;
+	int32_t *const running = rp->running;
+	const size_t n = rp->n_running;
+	size_t keep = 0;
+	int64_t ctx = 0, min_rem = acc->min_rem, took = 0;
+	for (size_t i = 0; i < n; i++) {
+		const int32_t id = running[i];
+		struct req *r = &reqs[id];
+		run_apply_req(r, ra);
+		const int32_t computed = r->computed + 1, generated = r->generated + 1;
+		r->computed = computed;
+		r->generated = generated;
+		if (now - r->last_token > r->max_gap) /* generated > 1: a gap */
+			r->max_gap = now - r->last_token;
+		r->last_token = now;
+		if (generated == r->output) {
+			r->sched = 0;
+			release_blocks(rp, r);
+			complete(s, ri, id);
+			continue;
+		}
+		running[keep++] = id;
+		const int64_t need = blocks_for((int64_t)computed + 1, bs, bs_shift) - r->blocks;
+		r->blocks += (int32_t)need;
+		took += need;
+		ctx += computed;
+		if (r->output - generated < min_rem)
+			min_rem = r->output - generated;
+	}
+	const int64_t k = (int64_t)keep;
+	rp->free_blocks -= took;
+	acc->budget -= k;
+	acc->sum.tokens += k;
+	acc->sum.pairs += ctx + k;
+	acc->sum.kv_read += ctx + k;
+	acc->sum.samples += k;
+	acc->sum.seqs += k;
+	acc->min_rem = min_rem;
+	acc->ctx += ctx;
+	acc->next = keep;
+	return keep;
+}
+
 /* Ends the step in flight on replica ri, and starts the next. One pass over the batch applies
  * a deferred run's steps (run_apply_req), ends the step for each request, and begins the next
  * step's schedule() for those that stay: the same operations in the same order as the three
@@ -1903,7 +1962,13 @@ static void step_end(struct sim *s, size_t ri)
 	struct req *const reqs = s->reqs;
 	int32_t *const running = rp->running;
 	const size_t n = rp->n_running;
-	for (size_t i = 0; i < n; i++) {
+	const bool decodes = applying && !cfg->enable_prefix_caching &&
+			     acc.budget >= (int64_t)n && rp->free_blocks >= (int64_t)n;
+	if (decodes) {
+		keep = end_decodes(s, ri, &ra, &acc);
+		output_tokens = (int64_t)n;
+	}
+	for (size_t i = 0; i < n && !decodes; i++) {
 		const int32_t id = running[i];
 		struct req *r = &reqs[id];
 		if (applying)
@@ -1991,17 +2056,17 @@ static size_t least_loaded(struct sim *s, size_t pool, enum llmcap_router how)
 	const struct llmcap_pool_stats *ps = &s->res->pools[pool];
 	struct pool_rt *pl = &s->pools[pool];
 	size_t n = ps->n_replicas, base = ps->first_replica;
-	size_t start = pl->rr_next % n, best = base + start;
+	size_t best = base + pl->rr_next;
 	double best_score = load_score(s, &s->replicas[best], how);
-	for (size_t k = 1; k < n; k++) {
-		size_t i = base + (start + k) % n;
-		double sc = load_score(s, &s->replicas[i], how);
+	for (size_t k = 1, j = pl->rr_next; k < n; k++) {
+		j = j + 1 < n ? j + 1 : 0;
+		double sc = load_score(s, &s->replicas[base + j], how);
 		if (sc < best_score) {
-			best = i;
+			best = base + j;
 			best_score = sc;
 		}
 	}
-	pl->rr_next = best - base + 1;
+	pl->rr_next = best - base + 1 < n ? best - base + 1 : 0;
 	return best;
 }
 
@@ -2013,7 +2078,11 @@ static size_t route(struct sim *s, size_t pool, const struct req *r)
 	struct pool_rt *pl = &s->pools[pool];
 	size_t n = ps->n_replicas, base = ps->first_replica;
 	switch (pl->cfg->router) {
-	case LLMCAP_ROUTER_ROUND_ROBIN: return base + pl->rr_next++ % n;
+	case LLMCAP_ROUTER_ROUND_ROBIN: {
+		const size_t i = pl->rr_next;
+		pl->rr_next = i + 1 < n ? i + 1 : 0;
+		return base + i;
+	}
 	case LLMCAP_ROUTER_RANDOM: return base + (size_t)llmcap_rng_uniform_int(s->routing, n);
 	case LLMCAP_ROUTER_POWER_OF_TWO: {
 		if (n == 1)

@@ -45,7 +45,7 @@ static size_t bucket_of(const struct llmcap_quantiles *q, double x)
 	return (size_t)i;
 }
 
-bool llmcap_quantiles_add(struct llmcap_quantiles *q, double x)
+bool llmcap_quantiles_add_slow(struct llmcap_quantiles *q, double x)
 {
 	q->count++;
 	q->sum += x;

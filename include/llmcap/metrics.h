@@ -35,7 +35,21 @@ struct llmcap_quantiles {
 /* rel_err is used in streaming mode only (0 < rel_err < 1). Returns false on allocation failure. */
 bool llmcap_quantiles_init(struct llmcap_quantiles *q, bool streaming, double rel_err);
 void llmcap_quantiles_free(struct llmcap_quantiles *q);
-bool llmcap_quantiles_add(struct llmcap_quantiles *q, double x);
+/* Adds a sample; false without memory. Inline for an exact collector with room (a simulation
+ * adds six samples a completed request); the rest out of line. */
+bool llmcap_quantiles_add_slow(struct llmcap_quantiles *q, double x);
+static inline bool llmcap_quantiles_add(struct llmcap_quantiles *q, double x)
+{
+	if (q->streaming || q->n == q->cap)
+		return llmcap_quantiles_add_slow(q, x);
+	q->count++;
+	q->sum += x;
+	q->min = x < q->min ? x : q->min;
+	q->max = x > q->max ? x : q->max;
+	q->v[q->n++] = x;
+	q->sorted = false;
+	return true;
+}
 /* Quantile p in [0, 1]; NAN when empty. Exact mode selects the order statistics it needs
  * (radix select) without reordering the samples, or reads them when they are sorted. */
 double llmcap_quantiles_get(struct llmcap_quantiles *q, double p);
