@@ -1590,7 +1590,7 @@ static struct run_req run_apply_stats(struct sim *s, size_t ri)
 		run.flops += run.w.flops + ((double)q * rp->tm->f.flops + pf->attn_flops_per_pair * sum_a);
 		run.bytes += run.w.bytes + ((double)q * rp->tm->f.bytes +
 					    pf->kv_bytes_per_token * pf->tp * (sum_a + (double)q * rp->tm->f.t));
-		llmcap_step_timer_decode_ns(rp->tm, (double)(ctx + j * nn), &run.w);
+		llmcap_step_timer_decode_work(rp->tm, (double)(ctx + j * nn), &run.w);
 	}
 	const int64_t k = j - 1; /* steps taken by the run */
 	memset(phase, 0, (size_t)bs * sizeof *phase);

@@ -259,16 +259,24 @@ static inline llmcap_time llmcap_step_timer_ns(const struct llmcap_step_timer *t
  * token: a decode step), A = R = a. The screen rounds with the 1.5 x 2^52 constant (its low
  * mantissa bits then hold the nearest integer); ties, and anything near one, take the full
  * evaluation like the general form. */
+/* The work of a decode step with a attention pairs, for a screened timer with a power-of-two TP
+ * ((x / 2^k) 2^k is x: llmcap_perf_finish's work without its division). */
+static inline void llmcap_step_timer_decode_work(const struct llmcap_step_timer *tm, double a,
+						 struct llmcap_step_work *work)
+{
+	const struct llmcap_perf *pf = tm->pf;
+	work->flops = tm->f.flops + pf->attn_flops_per_pair * a;
+	work->bytes = tm->f.bytes + pf->kv_bytes_per_token * (a + tm->f.t) * pf->tp;
+	work->out_of_range = false;
+}
+
 static inline llmcap_time llmcap_step_timer_decode_ns(const struct llmcap_step_timer *tm, double a,
 						      struct llmcap_step_work *work)
 {
 	const struct llmcap_perf *pf = tm->pf;
 	const struct llmcap_step_fixed *f = &tm->f;
 	if (tm->screen && tm->tp_pow2) {
-		/* (x / 2^k) 2^k is x: the work of llmcap_perf_finish without its division */
-		work->flops = f->flops + pf->attn_flops_per_pair * a;
-		work->bytes = f->bytes + pf->kv_bytes_per_token * (a + f->t) * pf->tp;
-		work->out_of_range = false;
+		llmcap_step_timer_decode_work(tm, a, work);
 		const double magic = 0x1.8p52;
 		double x = tm->k_ns + a * tm->s_ns;
 		double y = x + magic;
