@@ -1590,7 +1590,11 @@ static struct run_req run_apply_stats(struct sim *s, size_t ri)
 		run.flops += run.w.flops + ((double)q * rp->tm->f.flops + pf->attn_flops_per_pair * sum_a);
 		run.bytes += run.w.bytes + ((double)q * rp->tm->f.bytes +
 					    pf->kv_bytes_per_token * pf->tp * (sum_a + (double)q * rp->tm->f.t));
-		llmcap_step_timer_decode_work(rp->tm, (double)(ctx + j * nn), &run.w);
+		/* into the replica's own (a copy of the local struct just written field by field
+		 * would stall on store forwarding) */
+		llmcap_step_timer_decode_work(rp->tm, (double)(ctx + j * nn), &rp->work);
+	} else {
+		rp->work = run.w;
 	}
 	const int64_t k = j - 1; /* steps taken by the run */
 	memset(phase, 0, (size_t)bs * sizeof *phase);
@@ -1598,7 +1602,6 @@ static struct run_req run_apply_stats(struct sim *s, size_t ri)
 	add_busy(s, ri, pr->start, prev); /* the k steps ran back to back */
 	rp->step_start = prev;
 	rp->kv_last = prev;
-	rp->work = run.w;
 	st->busy = run.busy;
 	st->flops = run.flops;
 	st->bytes = run.bytes;
@@ -2204,26 +2207,34 @@ static void arrival(struct sim *s, uint64_t data, int ids_slot)
 	if (!s->script && cl->shared_prefix_tokens > 0 && cl->prefix_groups > 1)
 		group = (int32_t)llmcap_rng_uniform_int(s->prefix_rng, (unsigned long)cl->prefix_groups);
 	int64_t shared = cl->shared_prefix_tokens < prompt ? cl->shared_prefix_tokens : prompt;
-	/* copied from a cleared request: GCC clears a struct this size with rep stos, whose
-	 * start-up costs more than the 144 bytes, and copies it with vector moves */
+	/* Built in its slot, from a cleared request: GCC clears a struct this size with rep stos,
+	 * whose start-up costs more than the 144 bytes, and a copy of a request just written field
+	 * by field would stall on store forwarding. A request turned away gives its slot back. */
 	static const struct req cleared;
-	struct req r = cleared;
-	r.arrival = s->now;
-	r.first_sched = r.first_token = r.last_token = -1;
-	r.id = s->next_id++;
-	r.prompt = (int32_t)prompt;
-	r.output = (int32_t)output;
-	r.cls = (uint32_t)cls;
-	r.pool = (uint32_t)pool;
-	r.replica = UINT32_MAX;
-	r.priority = cl->priority;
-	r.prefix_group = group;
-	r.prefix_blocks = (int32_t)(shared / pl->cfg->block_size);
+	const int32_t id = req_alloc(s);
+	if (id < 0) {
+		s->oom = true;
+		return;
+	}
+	struct req *r = &s->reqs[id];
+	*r = cleared;
+	r->arrival = s->now;
+	r->first_sched = r->first_token = r->last_token = -1;
+	r->id = s->next_id++;
+	r->prompt = (int32_t)prompt;
+	r->output = (int32_t)output;
+	r->cls = (uint32_t)cls;
+	r->pool = (uint32_t)pool;
+	r->replica = UINT32_MAX;
+	r->priority = cl->priority;
+	r->prefix_group = group;
+	r->prefix_blocks = (int32_t)(shared / pl->cfg->block_size);
 	if (prompt + output > pl->max_model_len) {
 		/* vLLM's server refuses a request whose prompt plus requested tokens exceed
 		 * max_model_len. max_model_len never exceeds the KV cache, so every admitted
 		 * request fits alone. */
-		spill_or_reject(s, &r, LLMCAP_REQ_REJECTED_MAX_MODEL_LEN);
+		spill_or_reject(s, r, LLMCAP_REQ_REJECTED_MAX_MODEL_LEN);
+		req_release(s, id);
 		return;
 	}
 	if (n_ids > 0) {
@@ -2231,50 +2242,44 @@ static void arrival(struct sim *s, uint64_t data, int ids_slot)
 		int64_t covered = (int64_t)n_ids * s->hash_block_tokens;
 		if (covered > prompt)
 			covered = prompt;
-		r.chain = chain_ids(ids, n_ids);
-		if (!r.chain) {
+		r->chain = chain_ids(ids, n_ids);
+		if (!r->chain) {
+			req_release(s, id);
 			s->oom = true;
 			return;
 		}
-		r.n_chain = (int32_t)n_ids;
-		r.prefix_blocks = (int32_t)(covered / pl->cfg->block_size);
+		r->n_chain = (int32_t)n_ids;
+		r->prefix_blocks = (int32_t)(covered / pl->cfg->block_size);
 	}
-	size_t ri = route(s, pool, &r);
+	size_t ri = route(s, pool, r);
 	struct replica *rp = &s->replicas[ri];
-	r.replica = (uint32_t)ri;
+	r->replica = (uint32_t)ri;
 	const bool spill = cl->when_limited == LLMCAP_LIMIT_SPILL;
 	if (pl->cfg->spill.waiting_above > 0 && (int64_t)rp->waiting.len >= pl->cfg->spill.waiting_above) {
-		spill_or_reject(s, &r, LLMCAP_REQ_SPILLED_POOL_WAITING);
-		free(r.chain);
+		spill_or_reject(s, r, LLMCAP_REQ_SPILLED_POOL_WAITING);
+		req_release(s, id);
 		return;
 	}
 	if (pl->cfg->spill.kv_above > 0 &&
 	    (double)used_blocks(rp) >= pl->cfg->spill.kv_above * (double)rp->num_blocks) {
-		spill_or_reject(s, &r, LLMCAP_REQ_SPILLED_POOL_KV);
-		free(r.chain);
+		spill_or_reject(s, r, LLMCAP_REQ_SPILLED_POOL_KV);
+		req_release(s, id);
 		return;
 	}
 	if (cl->max_waiting > 0 && (int64_t)rp->waiting.len >= cl->max_waiting) {
-		spill_or_reject(s, &r, spill ? LLMCAP_REQ_SPILLED_QUEUE_FULL : LLMCAP_REQ_REJECTED_QUEUE_FULL);
-		free(r.chain);
+		spill_or_reject(s, r, spill ? LLMCAP_REQ_SPILLED_QUEUE_FULL : LLMCAP_REQ_REJECTED_QUEUE_FULL);
+		req_release(s, id);
 		return;
 	}
 	if (s->in_flight >= s->sc->max_in_flight) {
 		/* An overloaded fleet's queues would grow without bound: past the cap, arrivals are
 		 * turned away (counted, and the summary says the fleet is overloaded). */
 		s->res->overload_rejected++;
-		spill_or_reject(s, &r, LLMCAP_REQ_REJECTED_QUEUE_FULL);
-		free(r.chain);
+		spill_or_reject(s, r, LLMCAP_REQ_REJECTED_QUEUE_FULL);
+		req_release(s, id);
 		return;
 	}
 	s->in_flight++;
-	int32_t id = req_alloc(s);
-	if (id < 0) {
-		free(r.chain);
-		s->oom = true;
-		return;
-	}
-	s->reqs[id] = r;
 	count_account(s, ri);
 	rp->outstanding++;
 	rp->queued++;
@@ -2292,8 +2297,8 @@ static void arrival(struct sim *s, uint64_t data, int ids_slot)
 		rp->touched = true;
 	if (cl->max_queue_time > 0) {
 		llmcap_time due = s->now + cl->max_queue_time;
-		push_event(s, due, s->now, EV_TIMEOUT, (uint32_t)id, (uint64_t)r.id, (uint64_t)r.id);
-		if (s->fast && !deadline_push(&s->deadlines[cls], due, r.id, id))
+		push_event(s, due, s->now, EV_TIMEOUT, (uint32_t)id, (uint64_t)r->id, (uint64_t)r->id);
+		if (s->fast && !deadline_push(&s->deadlines[cls], due, r->id, id))
 			s->oom = true;
 	}
 	/* An idle replica starts its next step after every event of this instant, so that
@@ -2396,8 +2401,7 @@ static bool draw_arrival(struct sim *s, struct pending_arrival *a)
 static bool ahead_push(struct sim *s)
 {
 	struct arrivals_ahead *q = &s->ahead;
-	struct pending_arrival a;
-	if (!draw_arrival(s, &a))
+	if (s->arrivals_done)
 		return false;
 	if (q->len == q->cap) {
 		size_t cap = q->cap ? 2 * q->cap : 64; /* a power of two: indices wrap with a mask */
@@ -2413,7 +2417,11 @@ static bool ahead_push(struct sim *s)
 		q->head = 0;
 		q->cap = cap;
 	}
-	q->buf[(q->head + q->len++) & (q->cap - 1)] = a;
+	/* drawn in place: a copy of the arrival just written field by field would stall on
+	 * store forwarding */
+	if (!draw_arrival(s, &q->buf[(q->head + q->len) & (q->cap - 1)]))
+		return false;
+	q->len++;
 	return true;
 }
 
@@ -2436,8 +2444,16 @@ static void schedule_next_arrival(struct sim *s)
 		s->ids[b] = a.ids;
 		s->n_ids[b] = s->cap_ids[b] = a.n_ids;
 	}
-	s->arrival_ev = make_event(a.time, s->now, EV_ARRIVAL, 0, a.index, 0);
-	llmcap_events_number(&s->events, &s->arrival_ev);
+	/* make_event's fields, stored one by one (a struct built aside and copied in would stall
+	 * on store forwarding) */
+	struct llmcap_event *ev = &s->arrival_ev;
+	ev->time = a.time;
+	ev->origin = s->now;
+	ev->tie = (uint64_t)EV_ARRIVAL << 56;
+	ev->kind = EV_ARRIVAL;
+	ev->target = 0;
+	ev->data = a.index;
+	llmcap_events_number(&s->events, ev);
 	s->arrival_due = true;
 	s->next_arrival = a.time;
 	s->next_arrival_pool = a.pool;

@@ -16,26 +16,14 @@ void llmcap_events_free(struct llmcap_events *q)
 	llmcap_events_init(q);
 }
 
-int llmcap_events_push(struct llmcap_events *q, struct llmcap_event ev)
+int llmcap_events_grow(struct llmcap_events *q)
 {
-	if (q->len == q->cap) {
-		size_t cap = q->cap ? 2 * q->cap : 64;
-		struct llmcap_event *h = realloc(q->heap, cap * sizeof *h);
-		if (!h)
-			return -LLMCAP_ENOMEM;
-		q->heap = h;
-		q->cap = cap;
-	}
-	ev.seq = q->next_seq++;
-	size_t i = q->len++;
-	while (i > 0) {
-		size_t parent = (i - 1) / 2;
-		if (!llmcap_event_before(&ev, &q->heap[parent]))
-			break;
-		q->heap[i] = q->heap[parent];
-		i = parent;
-	}
-	q->heap[i] = ev;
+	size_t cap = q->cap ? 2 * q->cap : 64;
+	struct llmcap_event *h = realloc(q->heap, cap * sizeof *h);
+	if (!h)
+		return -LLMCAP_ENOMEM;
+	q->heap = h;
+	q->cap = cap;
 	return 0;
 }
 

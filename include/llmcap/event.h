@@ -37,8 +37,8 @@ struct llmcap_events {
 
 void llmcap_events_init(struct llmcap_events *q);
 void llmcap_events_free(struct llmcap_events *q);
-/* Returns 0, or -LLMCAP_ENOMEM. The event's seq field is overwritten. */
-int llmcap_events_push(struct llmcap_events *q, struct llmcap_event ev);
+/* Room for one more event; -LLMCAP_ENOMEM without memory. */
+int llmcap_events_grow(struct llmcap_events *q);
 /* Removes the earliest event into *out; returns false when the queue is empty. */
 bool llmcap_events_pop(struct llmcap_events *q, struct llmcap_event *out);
 /* Pops the earliest event and pushes ev in one sift (the queue must not be empty): the order is
@@ -60,6 +60,26 @@ static inline bool llmcap_event_before(const struct llmcap_event *a, const struc
 	if (a->tie != b->tie)
 		return a->tie < b->tie;
 	return a->seq < b->seq;
+}
+
+/* Returns 0, or -LLMCAP_ENOMEM. The event's seq field is overwritten. Inline, so that an event
+ * built by the caller field by field is stored into the heap the same way (a copy of it through
+ * memory, as an argument, would stall on store forwarding). */
+static inline int llmcap_events_push(struct llmcap_events *q, struct llmcap_event ev)
+{
+	if (q->len == q->cap && llmcap_events_grow(q) != 0)
+		return -LLMCAP_ENOMEM;
+	ev.seq = q->next_seq++;
+	size_t i = q->len++;
+	while (i > 0) {
+		size_t parent = (i - 1) / 2;
+		if (!llmcap_event_before(&ev, &q->heap[parent]))
+			break;
+		q->heap[i] = q->heap[parent];
+		i = parent;
+	}
+	q->heap[i] = ev;
+	return 0;
 }
 
 #endif
