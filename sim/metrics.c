@@ -181,7 +181,49 @@ static bool select_keys(uint64_t *a, size_t m, int shift, const size_t *ranks, s
 	return ok;
 }
 
-/* Keys of the union's ranks[0..nr) (ascending, distinct), n samples in all; false without memory. */
+/* The first digit of the union's keys: (key - kmin) >> *shift, below DIGITS, from the
+ * collectors' least and greatest values, so that a narrow distribution (TPOT: its keys share
+ * their top 16 bits) spreads over the digits as a wide one does. Left as they are where the
+ * values give no such bound (none, or NaN). */
+static void first_digit(const struct llmcap_quantiles *const *qs, size_t nq, uint64_t *kmin,
+			int *shift)
+{
+	uint64_t lo = UINT64_MAX, hi = 0;
+	for (size_t j = 0; j < nq; j++) {
+		if (qs[j]->n == 0)
+			continue;
+		if (isnan(qs[j]->min) || isnan(qs[j]->max))
+			return;
+		const uint64_t a = key_of(qs[j]->min), b = key_of(qs[j]->max);
+		lo = a < lo ? a : lo;
+		hi = b > hi ? b : hi;
+	}
+	if (lo > hi)
+		return;
+	int sh = 0;
+	while ((hi - lo) >> sh >= DIGITS)
+		sh++;
+	*kmin = lo;
+	*shift = sh;
+}
+
+/* Counts the union's keys by their first digit, (key - kmin) >> shift; false, the counts
+ * partial, at a key whose digit is DIGITS or more. */
+static bool count_digits(const struct llmcap_quantiles *const *qs, size_t nq, uint32_t *count,
+			 uint64_t kmin, int shift)
+{
+	for (size_t j = 0; j < nq; j++)
+		for (size_t i = 0; i < qs[j]->n; i++) {
+			const uint64_t d = (key_of(qs[j]->v[i]) - kmin) >> shift;
+			if (__builtin_expect(d >= DIGITS, 0))
+				return false;
+			count[d]++;
+		}
+	return true;
+}
+
+/* Keys of the union's ranks[0..nr) (ascending, distinct), n samples in all; false without memory.
+ * The keys are taken less kmin (first_digit) through the levels, and given back whole. */
 static bool select_union(const struct llmcap_quantiles *const *qs, size_t nq, size_t n,
 			 const size_t *ranks, size_t nr, uint64_t *out)
 {
@@ -195,12 +237,18 @@ static bool select_union(const struct llmcap_quantiles *const *qs, size_t nq, si
 	}
 	if (n > UINT32_MAX) /* 32-bit counters; 32 GiB of samples is not a simulation's */
 		return false;
+	uint64_t kmin = 0;
+	int shift = 48; /* without bounds: the top 16 bits */
+	first_digit(qs, nq, &kmin, &shift);
 	uint32_t *count = calloc(DIGITS, sizeof *count);
 	if (!count)
 		return false;
-	for (size_t j = 0; j < nq; j++)
-		for (size_t i = 0; i < qs[j]->n; i++)
-			count[key_of(qs[j]->v[i]) >> 48]++;
+	if (!count_digits(qs, nq, count, kmin, shift)) { /* a value out of the bounds: a NaN */
+		memset(count, 0, DIGITS * sizeof *count);
+		kmin = 0;
+		shift = 48;
+		count_digits(qs, nq, count, kmin, shift);
+	}
 	struct sel_bucket tb[2 * LLMCAP_QUANTILES_MAX_P];
 	size_t nb = target_buckets(count, ranks, nr, tb);
 	size_t total = tb[nb - 1].off + tb[nb - 1].size;
@@ -214,8 +262,8 @@ static bool select_union(const struct llmcap_quantiles *const *qs, size_t nq, si
 		count[tb[b].digit] = (uint32_t)(b + 1);
 	for (size_t j = 0; j < nq; j++)
 		for (size_t i = 0; i < qs[j]->n; i++) {
-			uint64_t k = key_of(qs[j]->v[i]);
-			size_t s = count[k >> 48];
+			const uint64_t k = key_of(qs[j]->v[i]) - kmin;
+			size_t s = count[k >> shift];
 			if (s) {
 				struct sel_bucket *t = &tb[s - 1];
 				g[t->off + t->fill++] = k;
@@ -223,11 +271,17 @@ static bool select_union(const struct llmcap_quantiles *const *qs, size_t nq, si
 		}
 	bool ok = true;
 	size_t rel[2 * LLMCAP_QUANTILES_MAX_P];
+	/* a bucket's keys share their bits from shift up; below, 8-bit digits (from bit 0 where
+	 * fewer than 8 bits are left: the bits above are equal) */
+	const int next = shift >= 8 ? shift - 8 : 0;
 	for (size_t b = 0; ok && b < nb; b++) {
 		for (size_t i = 0; i < tb[b].nr; i++)
 			rel[i] = ranks[tb[b].r0 + i] - tb[b].base;
-		ok = select_keys(g + tb[b].off, tb[b].size, 40, rel, tb[b].nr, out + tb[b].r0);
+		ok = select_keys(g + tb[b].off, tb[b].size, shift > 0 ? next : -1, rel, tb[b].nr,
+				 out + tb[b].r0);
 	}
+	for (size_t i = 0; ok && i < nr; i++)
+		out[i] += kmin;
 	free(g);
 	free(count);
 	return ok;

@@ -199,6 +199,33 @@ static void exact_union_is_bit_identical(void **state)
 	gsl_rng_free(r);
 }
 
+/* The selection's first digit spans the keys from the collector's least value to its greatest;
+ * a -0 added after +0 lies below the least (the comparisons see them equal), so the selection
+ * must fall back to the keys' top bits (without it, the count index overflows: the sanitizer
+ * suite reports it). The upper quantiles lie away from the zeros, where the order of -0 and +0
+ * cannot matter. */
+static void key_outside_the_bounds(void **state)
+{
+	(void)state;
+	struct llmcap_quantiles q, *qp = &q;
+	assert_true(llmcap_quantiles_init(&q, false, 0));
+	double all[1000];
+	for (int i = 0; i < 1000; i++) {
+		all[i] = i < 600 ? 0.0 : i == 600 ? -0.0 : 1 + (double)((i * 617) % 1000) * 1e-3;
+		assert_true(llmcap_quantiles_add(&q, all[i]));
+	}
+	assert_true(signbit(q.min) == 0); /* the least is +0: the -0 lies outside */
+	gsl_sort(all, 1, 1000);
+	static const double p[] = {0.9, 0.99, 1};
+	double got[3];
+	assert_true(llmcap_quantiles_get_many((const struct llmcap_quantiles *const *)&qp, 1, p, 3, got));
+	for (int k = 0; k < 3; k++) {
+		double want = gsl_stats_quantile_from_sorted_data(all, 1, 1000, p[k]);
+		assert_memory_equal(&got[k], &want, sizeof want);
+	}
+	llmcap_quantiles_free(&q);
+}
+
 /* More probabilities than one selection takes, unsorted and repeated; p outside [0, 1] and mixed
  * modes are refused. */
 static void exact_many_probabilities(void **state)
@@ -249,6 +276,7 @@ int main(void)
 		cmocka_unit_test(streaming_within_its_bound),
 		cmocka_unit_test(streaming_memory_is_bounded),
 		cmocka_unit_test(exact_union_is_bit_identical),
+		cmocka_unit_test(key_outside_the_bounds),
 		cmocka_unit_test(exact_many_probabilities),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
