@@ -143,6 +143,8 @@ struct replica {
 	u128 kvt;               /* the KV block-time integral up to kv_last (blocks x ns) */
 	bool plain;             /* the last schedule() preempted, swapped and admitted nothing */
 	bool preempted;         /* the last schedule() preempted */
+	bool blocked;           /* the last schedule() left the request at the head of the swapped
+				 * or waiting queue for want of blocks or of a sequence slot */
 	int32_t *phase;         /* fast mode: block_size counters of a decode run's boundaries */
 	llmcap_time step_extra; /* swap transfers of the step being built */
 	struct llmcap_step_work work; /* of the step in flight */
@@ -980,7 +982,7 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri, struct sched_
 	int64_t budget = ss->budget;
 	struct llmcap_step_shape shape = {0};
 	struct shape_sum sum = ss->sum;
-	bool preempted = false, admitted = false;
+	bool preempted = false, admitted = false, blocked = false;
 
 	kv_account(s, ri);
 	rp->step_extra = 0;
@@ -1032,8 +1034,10 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri, struct sched_
 		if (want > budget)
 			want = budget;
 		int64_t need = blocks_for(r->computed + want, bs, bs_shift);
-		if (need > allocatable(rp))
+		if (need > allocatable(rp)) {
+			blocked = true;
 			break;
+		}
 		deque_pop_front(&rp->swapped);
 		take_blocks(s, ri, need);
 		r->blocks = (int32_t)need;
@@ -1066,8 +1070,10 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri, struct sched_
 		if (want > budget)
 			want = budget;
 		int64_t need = blocks_for(computed + want, bs, bs_shift) - hits;
-		if (need + revived > allocatable(rp))
+		if (need + revived > allocatable(rp)) {
+			blocked = true;
 			break;
+		}
 		deque_pop_front(&rp->waiting);
 		rp->waiting_tokens -= remaining_prefill(r);
 		if (hits > 0 && !hold_prefix(s, rp, r, hits)) {
@@ -1101,6 +1107,7 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri, struct sched_
 			break;
 	}
 	rp->plain = !preempted && !admitted;
+	rp->blocked = blocked || (int64_t)rp->n_running >= cfg->max_num_seqs;
 	rp->preempted = preempted;
 	int64_t used = used_blocks(rp);
 	assert(used >= 0 && used <= rp->num_blocks);
@@ -1461,7 +1468,8 @@ static bool fixed_timer_init(struct fixed_timer *ft, const struct llmcap_step_ti
 /* How many of the next arrivals to its pool cannot join replica rp while a run of its steps lasts
  * (its request counts and queues stay as they are), or -1 where none reaches its steps:
  *  - in first-come-first-served order with requests waiting or swapped out (then the run began
- *    with a plain step, and its steps admit nothing), every arrival queues behind them and
+ *    with a plain step or one that left their head refused for blocks or a sequence slot, and
+ *    its steps admit nothing), every arrival queues behind them and
  *    leaves the run as it is (arrival(): behind);
  *  - round-robin sends the arrivals before its turn elsewhere;
  *  - least-outstanding sends each arrival to a replica with the fewest requests, and this one
@@ -1679,11 +1687,15 @@ static void fast_forward(struct sim *s, size_t ri, llmcap_time *end, llmcap_time
 	const size_t n = rp->n_running;
 	if (rp->preempted || rp->step_extra != 0 || n == 0)
 		return;
-	/* A step that admitted requests may begin a run too, when nothing is left to admit (the
-	 * later steps' smaller token budget would admit what this one could not) and no prefix
-	 * entry is registered at its end. */
-	if (!rp->plain &&
-	    (rp->waiting.len > 0 || rp->swapped.len > 0 || cfg->enable_prefix_caching))
+	/* A step that admitted requests may begin a run too, when no prefix entry is registered at
+	 * its end and nothing left in the queues could be admitted at a later step: the queues are
+	 * empty, or their head was refused for want of blocks or of a sequence slot (blocked). A
+	 * later step of the run leaves more of the token budget (its requests decode one token
+	 * each, where each admitted one computed its prompt, at least one token) and so wants at
+	 * least as many blocks for that head, while blocks are only taken and the sequences stay;
+	 * a head refused for the budget, though, might fit then. */
+	if (!rp->plain && (((rp->waiting.len > 0 || rp->swapped.len > 0) && !rp->blocked) ||
+			   cfg->enable_prefix_caching))
 		return;
 	/* when the run must stop at the latest: cheap, and most often it ends the attempt */
 	llmcap_time t = *end; /* end of step 1 */
@@ -2287,8 +2299,9 @@ static void arrival(struct sim *s, uint64_t data, int ids_slot)
 	/* A run in progress must end at its next step end, unless the request cannot change its
 	 * steps: in first-come-first-served order it joins behind a waiting request that the
 	 * run's steps could not admit (a run that began with requests waiting began with a plain
-	 * step, and its steps only take blocks; one that began with none waiting was touched by
-	 * the arrival that queued first), or behind swapped-out requests, which come back first.
+	 * step, or with one that left the head refused for blocks or a sequence slot, and its
+	 * steps only take blocks; one that began with none waiting was touched by the arrival
+	 * that queued first), or behind swapped-out requests, which come back first.
 	 * An overloaded replica then keeps its runs across the arrivals that queue behind. */
 	const bool behind = rp->deferred && (rp->waiting.len > 0 || rp->swapped.len > 0) &&
 			    pl->cfg->scheduling_policy == LLMCAP_SCHED_FCFS;

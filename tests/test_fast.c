@@ -451,6 +451,64 @@ static void scripted_lockstep(void **state)
 	}
 }
 
+/* A run may begin at a step that admitted requests while others wait only where the head of
+ * the queue was refused for want of blocks (or of a sequence slot), which a run's steps do
+ * not give back; where the admissions spent the token budget, the next step (whose decodes
+ * leave most of it) admits the head. One replica decodes a long request on a 10 ms grid; at
+ * 95 ms a request whose prompt is about the 64-token budget less that decode arrives with a
+ * short one behind it, with blocks to spare or with none left for the short one (24 blocks:
+ * 20 for the first request, 4 for the second). Both modes must agree in every record; they
+ * part where the fast mode counts a spent budget as a lasting refusal (checked). */
+static void admission_that_spends_the_budget(void **state)
+{
+	(void)state;
+	for (int run = 0; run < 8; run++) {
+		const int64_t first = 61 + run % 4; /* 63: the budget spent to the token */
+		struct llmcap_scripted_request q[] = {
+			{.time = 0, .cls = 0, .prompt = 300, .output = 80},
+			{.time = 95 * LLMCAP_MS, .cls = 0, .prompt = first, .output = 40},
+			{.time = 95 * LLMCAP_MS, .cls = 0, .prompt = 10, .output = 30},
+			{.time = 2505 * LLMCAP_MS, .cls = 0, .prompt = 30, .output = 20},
+		};
+		const char *sets[] = {"workload.classes={c: {pool: p}}",
+				      "pools={p: {model: llama-3.1-8b, perf_model: linear, "
+				      "linear: {per_step: 10ms}, replicas: 1, max_model_len: 384, "
+				      "max_num_batched_tokens: 64, block_size: 16}}",
+				      "hardware.gpus_per_server=8", "horizon=1h",
+				      "cost.api.prices={c: {input: 1, output: 1}}",
+				      run < 4 ? "pools.p.num_gpu_blocks_override=400"
+					      : "pools.p.num_gpu_blocks_override=24"};
+		struct llmcap_scenario sc;
+		load_bare(&sc, sets, sizeof sets / sizeof sets[0]);
+		struct capture cf, ce;
+		struct llmcap_results f, e;
+		struct llmcap_error err = {0};
+		struct llmcap_sink sf = {.user = &cf, .request = on_request};
+		struct llmcap_sink se = {.user = &ce, .request = on_request};
+		memset(&cf, 0, sizeof cf);
+		memset(&ce, 0, sizeof ce);
+		const size_t n = sizeof q / sizeof q[0];
+		sc.engine_mode = LLMCAP_ENGINE_FAST;
+		assert_int_equal(llmcap_simulate_script(&sc, &cat, &sf, q, n, &f, &err), 0);
+		sc.engine_mode = LLMCAP_ENGINE_EXACT;
+		assert_int_equal(llmcap_simulate_script(&sc, &cat, &se, q, n, &e, &err), 0);
+		assert_true(f.fast_steps > 0);
+		assert_int_equal(cf.n_rec, n);
+		assert_int_equal(ce.n_rec, n);
+		for (size_t i = 0; i < n; i++)
+			if (!same_record(&cf.rec[i], &ce.rec[i]))
+				fail_msg("run %d: record %zu (id %lld) differs: queue %.9f vs %.9f s", run, i,
+					 (long long)ce.rec[i].id, cf.rec[i].queue, ce.rec[i].queue);
+		assert_int_equal(f.digest, e.digest);
+		assert_int_equal(f.events, e.events);
+		llmcap_results_free(&f);
+		llmcap_results_free(&e);
+		capture_free(&cf);
+		capture_free(&ce);
+		llmcap_scenario_free(&sc);
+	}
+}
+
 /* A month of the reference traffic at a tenth of the rate, fast mode only: every request ends
  * once (a correctness run; bench/speed times the full month). */
 static void month_at_reduced_rate(void **state)
@@ -484,6 +542,7 @@ int main(void)
 		cmocka_unit_test(stressed_every_policy),
 		cmocka_unit_test(randomized_with_ties),
 		cmocka_unit_test(scripted_lockstep),
+		cmocka_unit_test(admission_that_spends_the_budget),
 		cmocka_unit_test(table_model),
 		cmocka_unit_test(moe_int4_fp8_kv),
 		cmocka_unit_test(large_blocks),
