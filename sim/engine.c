@@ -1892,7 +1892,8 @@ static void complete(struct sim *s, size_t ri, int32_t id)
  * decodes one more, its new block (at most one) free and its token within the budget. The same
  * stores as step_end's general pass, whose branches for this batch are known: its sums are of
  * whole numbers, added here once (exact in any order). Returns the requests kept. */
-static size_t end_decodes(struct sim *s, size_t ri, const struct run_req *ra, struct sched_start *acc)
+static size_t end_decodes(struct sim *s, size_t ri, const struct run_req *ra,
+			  struct sched_start *acc)
 {
 	struct replica *rp = &s->replicas[ri];
 	const struct pool_rt *pl = &s->pools[rp->pool];
