@@ -78,30 +78,37 @@ static llmcap_time candidate(llmcap_time now, double gap_s, llmcap_time lim)
 	return t < lim ? t : -1;
 }
 
-/* A Poisson stream at rate x profile(t): thinning within each segment (above). */
-static llmcap_time next_poisson(struct llmcap_stream *st)
+/* The next arrival before lim of a Poisson stream at rate x factor x profile(t), by thinning
+ * within each segment (above); -1, with now at lim, where none comes before it. A flat
+ * profile is its own envelope. */
+static llmcap_time thin(struct llmcap_stream *st, double factor, llmcap_time lim)
 {
-	if (st->profile.kind == LLMCAP_PROFILE_FLAT) {
-		double gap_s = llmcap_ran_exponential(st->rng, 1.0 / (st->rate * st->profile.peak));
-		st->now += llmcap_round_time(gap_s * 1e9);
-		return st->now;
-	}
+	const bool flat = st->profile.kind == LLMCAP_PROFILE_FLAT;
 	for (;;) {
-		llmcap_time end = seg_end(st);
-		if (!(st->seg_hi > 0)) { /* no traffic in this segment */
-			st->now = end;
-			continue;
+		const llmcap_time end = flat ? INT64_MAX : seg_end(st);
+		const double hi = flat ? st->profile.peak : st->seg_hi;
+		const llmcap_time until = end < lim ? end : lim;
+		llmcap_time t = -1; /* none where the segment has no traffic */
+		if (hi > 0) {
+			const double gap_s = llmcap_ran_exponential(st->rng, 1.0 / (st->rate * hi * factor));
+			t = candidate(st->now, gap_s, until);
 		}
-		double gap_s = llmcap_ran_exponential(st->rng, 1.0 / (st->rate * st->seg_hi));
-		llmcap_time t = candidate(st->now, gap_s, end);
 		if (t < 0) {
-			st->now = end;
+			st->now = until;
+			if (until == lim)
+				return -1;
 			continue;
 		}
 		st->now = t;
-		if (keep(st, t, llmcap_rng_uniform(st->rng)))
+		if (flat || keep(st, t, llmcap_rng_uniform(st->rng)))
 			return t;
 	}
+}
+
+static llmcap_time next_poisson(struct llmcap_stream *st)
+{
+	const llmcap_time t = thin(st, 1.0, INT64_MAX);
+	return t < 0 ? INT64_MAX : t;
 }
 
 /* Renewal epochs of mean 1 / rate in operational time, mapped back through the profile's
@@ -127,33 +134,17 @@ static llmcap_time next_gamma(struct llmcap_stream *st)
 	return st->now;
 }
 
-/* Thinning within each calm or burst sojourn and each segment of the profile: a candidate at
- * or past the switch or the segment's end is dropped and the exponential restarted there
- * (memorylessness makes that exact). */
+/* Thinning within each calm or burst sojourn (and each segment of the profile): at the switch
+ * the state changes and the next sojourn is drawn. */
 static llmcap_time next_mmpp(struct llmcap_stream *st)
 {
-	const bool flat = st->profile.kind == LLMCAP_PROFILE_FLAT;
 	for (;;) {
-		llmcap_time end = flat ? INT64_MAX : seg_end(st);
-		double hi = flat ? st->profile.peak : st->seg_hi;
-		llmcap_time lim = end < st->switch_at ? end : st->switch_at;
-		llmcap_time t = -1;
-		if (hi > 0) {
-			double env = st->rate * hi * st->factor[st->state];
-			t = candidate(st->now, llmcap_ran_exponential(st->rng, 1.0 / env), lim);
-		}
-		if (t < 0) {
-			st->now = lim;
-			if (lim == st->switch_at) {
-				st->state ^= 1;
-				st->switch_at += (llmcap_time)llround(
-					llmcap_ran_exponential(st->state_rng, st->mean_s[st->state]) * 1e9);
-			}
-			continue;
-		}
-		st->now = t;
-		if (flat || keep(st, t, llmcap_rng_uniform(st->rng)))
+		const llmcap_time t = thin(st, st->factor[st->state], st->switch_at);
+		if (t >= 0)
 			return t;
+		st->state ^= 1;
+		st->switch_at += (llmcap_time)llround(
+			llmcap_ran_exponential(st->state_rng, st->mean_s[st->state]) * 1e9);
 	}
 }
 
