@@ -698,12 +698,24 @@ static void check_replica(const struct sim *s, const struct replica *rp)
  * depends on what they are rather than on how many pushes came before them. That lets the fast
  * mode schedule a step end several steps ahead, with the origin the step-by-step mode would
  * give it, and still have it run in its exact place (docs/performance.md). */
+static void set_event(struct llmcap_event *ev, llmcap_time time, llmcap_time origin,
+		      uint32_t kind, uint32_t target, uint64_t data, uint64_t index)
+{
+	ev->time = time;
+	ev->origin = origin;
+	ev->tie = (uint64_t)kind << 56 | (index & ((UINT64_C(1) << 56) - 1));
+	ev->seq = 0;
+	ev->kind = kind;
+	ev->target = target;
+	ev->data = data;
+}
+
 static struct llmcap_event make_event(llmcap_time time, llmcap_time origin, uint32_t kind,
 				      uint32_t target, uint64_t data, uint64_t index)
 {
-	return (struct llmcap_event){.time = time, .origin = origin,
-				     .tie = (uint64_t)kind << 56 | (index & ((UINT64_C(1) << 56) - 1)),
-				     .kind = kind, .target = target, .data = data};
+	struct llmcap_event ev;
+	set_event(&ev, time, origin, kind, target, data, index);
+	return ev;
 }
 
 /* A replica's step end (its index is the tie among equal times and origins). */
@@ -2458,16 +2470,9 @@ static void schedule_next_arrival(struct sim *s)
 		s->ids[b] = a.ids;
 		s->n_ids[b] = s->cap_ids[b] = a.n_ids;
 	}
-	/* make_event's fields, stored one by one (a struct built aside and copied in would stall
-	 * on store forwarding) */
-	struct llmcap_event *ev = &s->arrival_ev;
-	ev->time = a.time;
-	ev->origin = s->now;
-	ev->tie = (uint64_t)EV_ARRIVAL << 56;
-	ev->kind = EV_ARRIVAL;
-	ev->target = 0;
-	ev->data = a.index;
-	llmcap_events_number(&s->events, ev);
+	/* set in place (a struct built aside and copied in would stall on store forwarding) */
+	set_event(&s->arrival_ev, a.time, s->now, EV_ARRIVAL, 0, a.index, 0);
+	llmcap_events_number(&s->events, &s->arrival_ev);
 	s->arrival_due = true;
 	s->next_arrival = a.time;
 	s->next_arrival_pool = a.pool;

@@ -45,12 +45,8 @@ static size_t bucket_of(const struct llmcap_quantiles *q, double x)
 	return (size_t)i;
 }
 
-bool llmcap_quantiles_add_slow(struct llmcap_quantiles *q, double x)
+bool llmcap_quantiles_store(struct llmcap_quantiles *q, double x)
 {
-	q->count++;
-	q->sum += x;
-	q->min = x < q->min ? x : q->min;
-	q->max = x > q->max ? x : q->max;
 	if (q->streaming) {
 		if (x < HIST_MIN)
 			q->zeros++;

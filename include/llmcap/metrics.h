@@ -35,17 +35,19 @@ struct llmcap_quantiles {
 /* rel_err is used in streaming mode only (0 < rel_err < 1). Returns false on allocation failure. */
 bool llmcap_quantiles_init(struct llmcap_quantiles *q, bool streaming, double rel_err);
 void llmcap_quantiles_free(struct llmcap_quantiles *q);
+/* Stores a sample llmcap_quantiles_add has counted: in its bucket, or in an exact collector
+ * without room, which it grows (false without memory). */
+bool llmcap_quantiles_store(struct llmcap_quantiles *q, double x);
 /* Adds a sample; false without memory. Inline for an exact collector with room (a simulation
- * adds six samples a completed request); the rest out of line. */
-bool llmcap_quantiles_add_slow(struct llmcap_quantiles *q, double x);
+ * adds six samples a completed request). */
 static inline bool llmcap_quantiles_add(struct llmcap_quantiles *q, double x)
 {
-	if (q->streaming || q->n == q->cap)
-		return llmcap_quantiles_add_slow(q, x);
 	q->count++;
 	q->sum += x;
 	q->min = x < q->min ? x : q->min;
 	q->max = x > q->max ? x : q->max;
+	if (q->streaming || q->n == q->cap)
+		return llmcap_quantiles_store(q, x);
 	q->v[q->n++] = x;
 	q->sorted = false;
 	return true;

@@ -255,10 +255,6 @@ static inline llmcap_time llmcap_step_timer_ns(const struct llmcap_step_timer *t
 	return llmcap_perf_round_ns(llmcap_perf_finish(pf, f, attn_pairs, kv_read_tokens, work, NULL));
 }
 
-/* The same for a step whose attention pairs equal its KV tokens read (every sequence adds one
- * token: a decode step), A = R = a. The screen rounds with the 1.5 x 2^52 constant (its low
- * mantissa bits then hold the nearest integer); ties, and anything near one, take the full
- * evaluation like the general form. */
 /* The work of a decode step with a attention pairs, for a screened timer with a power-of-two TP
  * ((x / 2^k) 2^k is x: llmcap_perf_finish's work without its division). */
 static inline void llmcap_step_timer_decode_work(const struct llmcap_step_timer *tm, double a,
@@ -270,6 +266,10 @@ static inline void llmcap_step_timer_decode_work(const struct llmcap_step_timer 
 	work->out_of_range = false;
 }
 
+/* llmcap_step_timer_ns for a step whose attention pairs equal its KV tokens read (every
+ * sequence adds one token: a decode step), A = R = a. The screen rounds with the 1.5 x 2^52
+ * constant (its low mantissa bits then hold the nearest integer); ties, and anything near one,
+ * take the full evaluation like the general form. */
 static inline llmcap_time llmcap_step_timer_decode_ns(const struct llmcap_step_timer *tm, double a,
 						      struct llmcap_step_work *work)
 {
