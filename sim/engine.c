@@ -552,12 +552,17 @@ static double span_s(llmcap_time from, llmcap_time to)
 	return from < 0 || to < 0 ? NAN : (double)(to - from) * 1e-9;
 }
 
-static struct llmcap_hour_stats *hour_of(struct sim *s, const struct req *r)
+/* The hour of a request's arrival (the last hour for one past the horizon's last whole hour):
+ * its latencies' tag, and its place in the class's hourly counts. */
+static uint32_t hour_index(const struct sim *s, const struct req *r)
 {
 	size_t h = (size_t)(r->arrival / LLMCAP_HOUR);
-	if (h >= s->res->n_hours)
-		h = s->res->n_hours - 1;
-	return &s->res->hours[r->cls * s->res->n_hours + h];
+	return (uint32_t)(h < s->res->n_hours ? h : s->res->n_hours - 1);
+}
+
+static struct llmcap_hour_stats *hour_of(struct sim *s, const struct req *r)
+{
+	return &s->res->hours[r->cls * s->res->n_hours + hour_index(s, r)];
 }
 
 /* Every request ends here exactly once: it enters the digest and, if asked, the output. */
@@ -1874,22 +1879,18 @@ static void complete(struct sim *s, size_t ri, int32_t id)
 	cs->completed_output_tokens += r->output;
 	double ttft = span_s(r->arrival, r->first_token);
 	double tpot = r->output > 1 ? span_s(r->first_token, r->last_token) / (r->output - 1) : NAN;
-	bool ok = llmcap_quantiles_add(&cs->ttft, ttft) &&
+	/* TTFT and TPOT tagged with the arrival's hour (kept in exact mode): the busiest hour's */
+	const uint32_t hour = hour_index(s, r);
+	bool ok = llmcap_quantiles_add_tagged(&cs->ttft, ttft, hour) &&
 		  llmcap_quantiles_add(&cs->e2e, span_s(r->arrival, r->last_token)) &&
 		  llmcap_quantiles_add(&cs->queue, span_s(r->arrival, r->first_sched));
 	if (ok && r->output > 1)
-		ok = llmcap_quantiles_add(&cs->tpot, tpot);
+		ok = llmcap_quantiles_add_tagged(&cs->tpot, tpot, hour);
 	if (!ok)
 		s->oom = true;
 	if (meets_slo(s, r, ttft, tpot)) {
 		cs->slo_met++;
 		cs->slo_met_output_tokens += r->output;
-	}
-	if (s->sc->output.percentiles == LLMCAP_PERCENTILES_EXACT) {
-		struct llmcap_hour_stats *h = hour_of(s, r);
-		if (!llmcap_quantiles_add(&h->ttft, ttft) ||
-		    (r->output > 1 && !llmcap_quantiles_add(&h->tpot, tpot)))
-			s->oom = true;
 	}
 	request_ended(s, r, LLMCAP_REQ_COMPLETED);
 	count_account(s, ri);
@@ -2575,7 +2576,8 @@ static int setup(struct sim *s, const struct llmcap_scenario *sc, const struct l
 		if (!llmcap_quantiles_init(&cs->ttft, streaming, sc->output.percentile_error) ||
 		    !llmcap_quantiles_init(&cs->tpot, streaming, sc->output.percentile_error) ||
 		    !llmcap_quantiles_init(&cs->e2e, streaming, sc->output.percentile_error) ||
-		    !llmcap_quantiles_init(&cs->queue, streaming, sc->output.percentile_error))
+		    !llmcap_quantiles_init(&cs->queue, streaming, sc->output.percentile_error) ||
+		    (!streaming && (!llmcap_quantiles_tag(&cs->ttft) || !llmcap_quantiles_tag(&cs->tpot))))
 			return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
 	}
 	s->free_list = -1;
@@ -2663,10 +2665,6 @@ static int setup(struct sim *s, const struct llmcap_scenario *sc, const struct l
 	res->busy_per_hour = calloc(res->n_hours * (n_rep ? n_rep : 1), sizeof *res->busy_per_hour);
 	if (!res->hours || !res->busy_per_hour)
 		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
-	for (size_t i = 0; i < res->n_hours * sc->workload.n_classes; i++)
-		if (!llmcap_quantiles_init(&res->hours[i].ttft, false, 0) ||
-		    !llmcap_quantiles_init(&res->hours[i].tpot, false, 0))
-			return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
 	s->routing = llmcap_rng_stream(sc->seed, "routing");
 	s->prefix_rng = llmcap_rng_stream(sc->seed, "prefix-groups");
 	if (!res->replicas || !s->replicas || !res->arrivals_per_hour || !s->routing || !s->prefix_rng)
@@ -2883,11 +2881,6 @@ void llmcap_results_free(struct llmcap_results *res)
 		llmcap_quantiles_free(&cs->e2e);
 		llmcap_quantiles_free(&cs->queue);
 	}
-	if (res->hours)
-		for (size_t i = 0; i < res->n_hours * res->n_classes; i++) {
-			llmcap_quantiles_free(&res->hours[i].ttft);
-			llmcap_quantiles_free(&res->hours[i].tpot);
-		}
 	free(res->hours);
 	free(res->busy_per_hour);
 	free(res->replicas);

@@ -28,9 +28,18 @@ bool llmcap_quantiles_init(struct llmcap_quantiles *q, bool streaming, double re
 	return q->bucket != NULL;
 }
 
+bool llmcap_quantiles_tag(struct llmcap_quantiles *q)
+{
+	if (q->streaming || q->n > 0 || q->tag)
+		return false;
+	q->tag = malloc((q->cap ? q->cap : 1) * sizeof *q->tag);
+	return q->tag != NULL;
+}
+
 void llmcap_quantiles_free(struct llmcap_quantiles *q)
 {
 	free(q->v);
+	free(q->tag);
 	free(q->bucket);
 	memset(q, 0, sizeof *q);
 }
@@ -45,7 +54,7 @@ static size_t bucket_of(const struct llmcap_quantiles *q, double x)
 	return (size_t)i;
 }
 
-bool llmcap_quantiles_store(struct llmcap_quantiles *q, double x)
+bool llmcap_quantiles_store(struct llmcap_quantiles *q, double x, uint32_t tag)
 {
 	if (q->streaming) {
 		if (x < HIST_MIN)
@@ -60,8 +69,16 @@ bool llmcap_quantiles_store(struct llmcap_quantiles *q, double x)
 		if (!nv)
 			return false;
 		q->v = nv;
+		if (q->tag) {
+			uint32_t *nt = realloc(q->tag, cap * sizeof *nt);
+			if (!nt)
+				return false;
+			q->tag = nt;
+		}
 		q->cap = cap;
 	}
+	if (q->tag)
+		q->tag[q->n] = tag;
 	q->v[q->n++] = x;
 	q->sorted = false;
 	return true;
@@ -450,12 +467,43 @@ double llmcap_quantiles_get(struct llmcap_quantiles *q, double p)
 	double x;
 	if (llmcap_quantiles_get_many(qs, 1, &p, 1, &x) || q->streaming || !(p >= 0 && p <= 1))
 		return x;
-	/* no memory for the selection: sort in place, which needs none */
+	/* no memory for the selection: sort in place, which needs none (the tags, which it would
+	 * scramble, go) */
 	if (!q->sorted) {
 		gsl_sort(q->v, 1, q->n);
 		q->sorted = true;
+		free(q->tag);
+		q->tag = NULL;
 	}
 	return gsl_stats_quantile_from_sorted_data(q->v, 1, q->n, p);
+}
+
+double llmcap_quantiles_get_tagged(const struct llmcap_quantiles *q, double p, uint32_t tag)
+{
+	if (q->streaming || !q->tag)
+		return NAN;
+	size_t m = 0;
+	for (size_t i = 0; i < q->n; i++)
+		m += q->tag[i] == tag;
+	if (m == 0)
+		return NAN;
+	struct llmcap_quantiles one;
+	llmcap_quantiles_init(&one, false, 0);
+	one.v = malloc(m * sizeof *one.v);
+	if (!one.v)
+		return NAN;
+	one.cap = m;
+	for (size_t i = 0; i < q->n; i++)
+		if (q->tag[i] == tag) {
+			const double x = q->v[i];
+			one.v[one.n++] = x;
+			one.min = x < one.min ? x : one.min;
+			one.max = x > one.max ? x : one.max;
+		}
+	one.count = m;
+	const double x = llmcap_quantiles_get(&one, p);
+	llmcap_quantiles_free(&one);
+	return x;
 }
 
 /* The union's mean from each collector's own sum (in the order its samples were added), the

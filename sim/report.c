@@ -133,9 +133,10 @@ static void peak_of(struct llmcap_results *res, struct llmcap_peak_summary *pk)
 		struct llmcap_class_stats *cs = &res->classes[c];
 		int64_t arrived, lost;
 		if (hourly) {
-			struct llmcap_hour_stats *h = &res->hours[c * res->n_hours + (size_t)pk->busiest_hour];
-			pk->ttft_p99[c] = llmcap_quantiles_get(&h->ttft, 0.99);
-			pk->tpot_p99[c] = llmcap_quantiles_get(&h->tpot, 0.99);
+			const uint32_t hour = (uint32_t)pk->busiest_hour;
+			struct llmcap_hour_stats *h = &res->hours[c * res->n_hours + hour];
+			pk->ttft_p99[c] = llmcap_quantiles_get_tagged(&cs->ttft, 0.99, hour);
+			pk->tpot_p99[c] = llmcap_quantiles_get_tagged(&cs->tpot, 0.99, hour);
 			arrived = h->arrived;
 			lost = h->lost;
 		} else {

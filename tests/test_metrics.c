@@ -226,6 +226,60 @@ static void key_outside_the_bounds(void **state)
 	llmcap_quantiles_free(&q);
 }
 
+/* A tagged collector's quantiles of one tag are those of a collector holding that tag's
+ * samples alone, to the bit: over 24 tags (hours) with uneven shares, through the collector's
+ * growth (the tags must move with the samples), with samples added untagged (tag 0) among
+ * them. A tag without samples, an untagged collector and a streaming one give NAN. */
+static void tagged_quantiles_are_the_tags_own(void **state)
+{
+	(void)state;
+	enum { TAGS = 24, N = 50000 };
+	gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+	gsl_rng_set(r, 7);
+	struct llmcap_quantiles all, one[TAGS], untagged;
+	assert_true(llmcap_quantiles_init(&all, false, 0));
+	assert_true(llmcap_quantiles_tag(&all));
+	assert_false(llmcap_quantiles_tag(&all)); /* once */
+	assert_true(llmcap_quantiles_init(&untagged, false, 0));
+	for (int t = 0; t < TAGS; t++)
+		assert_true(llmcap_quantiles_init(&one[t], false, 0));
+	for (int i = 0; i < N; i++) {
+		/* tags 0..22 in turn, tag 23 never; heavy tails */
+		const uint32_t t = (uint32_t)gsl_rng_uniform_int(r, TAGS - 1);
+		const double x = gsl_ran_lognormal(r, -3 + 0.1 * t, 1.5);
+		if (t == 0 && i % 2)
+			assert_true(llmcap_quantiles_add(&all, x));
+		else
+			assert_true(llmcap_quantiles_add_tagged(&all, x, t));
+		assert_true(llmcap_quantiles_add(&one[t], x));
+		assert_true(llmcap_quantiles_add(&untagged, x));
+	}
+	for (int t = 0; t < TAGS; t++)
+		for (size_t k = 0; k < sizeof probes / sizeof probes[0]; k++) {
+			const double want = llmcap_quantiles_get(&one[t], probes[k]);
+			const double got = llmcap_quantiles_get_tagged(&all, probes[k], (uint32_t)t);
+			if (t == TAGS - 1)
+				assert_true(isnan(got) && isnan(want));
+			else
+				assert_memory_equal(&got, &want, sizeof want);
+		}
+	assert_true(isnan(llmcap_quantiles_get_tagged(&untagged, 0.5, 0)));
+	struct llmcap_quantiles st;
+	assert_true(llmcap_quantiles_init(&st, true, 0.01));
+	assert_false(llmcap_quantiles_tag(&st));
+	assert_true(llmcap_quantiles_add_tagged(&st, 1.0, 3));
+	assert_true(isnan(llmcap_quantiles_get_tagged(&st, 0.5, 3)));
+	/* the whole is unchanged by the tags */
+	const double a = llmcap_quantiles_get(&all, 0.99), b = llmcap_quantiles_get(&untagged, 0.99);
+	assert_memory_equal(&a, &b, sizeof a);
+	llmcap_quantiles_free(&st);
+	llmcap_quantiles_free(&all);
+	llmcap_quantiles_free(&untagged);
+	for (int t = 0; t < TAGS; t++)
+		llmcap_quantiles_free(&one[t]);
+	gsl_rng_free(r);
+}
+
 /* More probabilities than one selection takes, unsorted and repeated; p outside [0, 1] and mixed
  * modes are refused. */
 static void exact_many_probabilities(void **state)
@@ -277,6 +331,7 @@ int main(void)
 		cmocka_unit_test(streaming_memory_is_bounded),
 		cmocka_unit_test(exact_union_is_bit_identical),
 		cmocka_unit_test(key_outside_the_bounds),
+		cmocka_unit_test(tagged_quantiles_are_the_tags_own),
 		cmocka_unit_test(exact_many_probabilities),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -144,6 +144,71 @@ static void conservation_reference_day(void **state)
 	llmcap_results_free(&res);
 }
 
+/* The busiest hour's p99 TTFT and TPOT (the summary's, from latencies tagged with their
+ * request's arrival hour) are those of the completed requests that arrived in that hour, taken
+ * from the per-request records: the reference scenario over two days, both classes (the
+ * reasoning pool's requests complete hours after they arrive, out of arrival order). */
+struct hour_recs {
+	struct llmcap_request_record *r;
+	size_t n, cap;
+};
+
+static int keep_rec(void *user, const struct llmcap_request_record *r)
+{
+	struct hour_recs *h = user;
+	if (h->n == h->cap) {
+		h->cap = h->cap ? 2 * h->cap : 4096;
+		h->r = realloc(h->r, h->cap * sizeof *h->r);
+		assert_non_null(h->r);
+	}
+	h->r[h->n++] = *r;
+	return 0;
+}
+
+static void busiest_hour_from_the_records(void **state)
+{
+	(void)state;
+	struct llmcap_scenario sc;
+	struct llmcap_results res;
+	struct llmcap_error err = {0};
+	const char *sets[] = {"horizon=2d"};
+	if (llmcap_scenario_load(&sc, NULL, sets, 1, &cat, &err) != 0)
+		fail_msg("%s", err.msg);
+	struct hour_recs h = {0};
+	struct llmcap_sink sink = {.user = &h, .request = keep_rec};
+	if (llmcap_simulate(&sc, &cat, &sink, &res, &err) != 0)
+		fail_msg("%s", err.msg);
+	struct llmcap_summary sum;
+	assert_int_equal(llmcap_summarize(&res, &sum), 0);
+	const int64_t hour = sum.peak.busiest_hour;
+	assert_true(hour >= 0);
+	for (size_t c = 0; c < res.n_classes; c++) {
+		struct llmcap_quantiles ttft, tpot;
+		assert_true(llmcap_quantiles_init(&ttft, false, 0));
+		assert_true(llmcap_quantiles_init(&tpot, false, 0));
+		for (size_t i = 0; i < h.n; i++) {
+			const struct llmcap_request_record *r = &h.r[i];
+			const int64_t ns = llround(r->arrival * 1e9);
+			if (r->cls != (int32_t)c || r->status != LLMCAP_REQ_COMPLETED ||
+			    ns / LLMCAP_HOUR != hour)
+				continue;
+			assert_true(llmcap_quantiles_add(&ttft, r->ttft));
+			if (r->output_tokens > 1)
+				assert_true(llmcap_quantiles_add(&tpot, r->tpot));
+		}
+		assert_true(ttft.n > 100);
+		const double want_ttft = llmcap_quantiles_get(&ttft, 0.99),
+			     want_tpot = llmcap_quantiles_get(&tpot, 0.99);
+		assert_memory_equal(&sum.peak.ttft_p99[c], &want_ttft, sizeof want_ttft);
+		assert_memory_equal(&sum.peak.tpot_p99[c], &want_tpot, sizeof want_tpot);
+		llmcap_quantiles_free(&ttft);
+		llmcap_quantiles_free(&tpot);
+	}
+	llmcap_summary_free(&sum);
+	free(h.r);
+	llmcap_results_free(&res);
+}
+
 static void conservation_overloaded_and_rejecting(void **state)
 {
 	(void)state;
@@ -308,6 +373,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(conservation_reference_day),
+		cmocka_unit_test(busiest_hour_from_the_records),
 		cmocka_unit_test(conservation_overloaded_and_rejecting),
 		cmocka_unit_test(conservation_every_policy),
 		cmocka_unit_test(overload_is_bounded_and_said),

@@ -20,6 +20,7 @@ struct llmcap_quantiles {
 	double rel_err;    /* streaming: a */
 	/* exact */
 	double *v;
+	uint32_t *tag; /* each sample's tag, where llmcap_quantiles_tag asked for them */
 	size_t n, cap;
 	bool sorted;
 	/* streaming */
@@ -35,22 +36,36 @@ struct llmcap_quantiles {
 /* rel_err is used in streaming mode only (0 < rel_err < 1). Returns false on allocation failure. */
 bool llmcap_quantiles_init(struct llmcap_quantiles *q, bool streaming, double rel_err);
 void llmcap_quantiles_free(struct llmcap_quantiles *q);
-/* Stores a sample llmcap_quantiles_add has counted: in its bucket, or in an exact collector
- * without room, which it grows (false without memory). */
-bool llmcap_quantiles_store(struct llmcap_quantiles *q, double x);
-/* Adds a sample; false without memory. Inline for an exact collector with room (a simulation
- * adds six samples a completed request). */
-static inline bool llmcap_quantiles_add(struct llmcap_quantiles *q, double x)
+/* Keeps a tag with each sample of an empty exact collector from now on
+ * (llmcap_quantiles_add_tagged), so that the samples of one tag have quantiles of their own
+ * (llmcap_quantiles_get_tagged): a simulation tags its latencies with the hour of the request's
+ * arrival, 4 bytes a sample, instead of keeping a collector per class and hour. False without
+ * memory, in streaming mode or with samples already in. */
+bool llmcap_quantiles_tag(struct llmcap_quantiles *q);
+/* Stores a sample llmcap_quantiles_add_tagged has counted: in its bucket, or in an exact
+ * collector without room, which it grows (false without memory). */
+bool llmcap_quantiles_store(struct llmcap_quantiles *q, double x, uint32_t tag);
+/* Adds a sample with its tag (kept where the collector keeps tags); false without memory.
+ * Inline for an exact collector with room (a simulation adds four to six samples a completed
+ * request). */
+static inline bool llmcap_quantiles_add_tagged(struct llmcap_quantiles *q, double x, uint32_t tag)
 {
 	q->count++;
 	q->sum += x;
 	q->min = x < q->min ? x : q->min;
 	q->max = x > q->max ? x : q->max;
 	if (q->streaming || q->n == q->cap)
-		return llmcap_quantiles_store(q, x);
+		return llmcap_quantiles_store(q, x, tag);
+	if (q->tag)
+		q->tag[q->n] = tag;
 	q->v[q->n++] = x;
 	q->sorted = false;
 	return true;
+}
+/* Adds a sample (tag 0 where the collector keeps tags); false without memory. */
+static inline bool llmcap_quantiles_add(struct llmcap_quantiles *q, double x)
+{
+	return llmcap_quantiles_add_tagged(q, x, 0);
 }
 /* Quantile p in [0, 1]; NAN when empty. Exact mode selects the order statistics it needs
  * (radix select) without reordering the samples, or reads them when they are sorted. */
@@ -63,6 +78,11 @@ double llmcap_quantiles_get(struct llmcap_quantiles *q, double p);
  * p outside [0, 1]. */
 bool llmcap_quantiles_get_many(const struct llmcap_quantiles *const *qs, size_t nq, const double *p,
 			       size_t np, double *out);
+/* Quantile p of the samples tagged tag, the bits llmcap_quantiles_get gives for a collector
+ * holding those samples alone; NAN where there are none, where the collector keeps no tags (or
+ * lost them: a selection without memory sorts the samples in place and drops them) or without
+ * memory. */
+double llmcap_quantiles_get_tagged(const struct llmcap_quantiles *q, double p, uint32_t tag);
 /* The union's mean: the collectors' sums added in turn, over their counts. NAN when empty or
  * the modes differ. */
 double llmcap_quantiles_mean_many(const struct llmcap_quantiles *const *qs, size_t nq);

@@ -122,10 +122,11 @@ struct llmcap_pool_stats {
 	double peak_flops;          /* per GPU, spec, for the pool's dtype */
 };
 
-/* One class in one simulated hour (by arrival time). */
+/* One class in one simulated hour (by arrival time). Its completed requests' latencies are the
+ * class's TTFT and TPOT samples tagged with the hour (llmcap_quantiles_get_tagged; exact mode
+ * only). */
 struct llmcap_hour_stats {
 	int64_t arrived, lost, spilled; /* lost: rejected, or unfinished at the horizon */
-	struct llmcap_quantiles ttft, tpot; /* completed requests; empty in streaming mode */
 };
 
 struct llmcap_results {
