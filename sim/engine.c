@@ -1283,6 +1283,27 @@ static inline void fixed_end(struct run *restrict r, struct fixed_timer *ft,
 	r->kvt = L->kvt;
 }
 
+/* A chunk's eight steps taken (fixed_chunk, fixed_chunk_one): the loop state from the new
+ * fixed point xi, xf, the eighth step's end t and time dt, and pen the seventh's time; the
+ * longest step that ended is md or the seventh. */
+static inline __attribute__((always_inline)) void chunk_taken(struct fixed_loop *L, uint64_t xi,
+							       uint64_t xf, llmcap_time t,
+							       llmcap_time dt, llmcap_time pen,
+							       int64_t bs)
+{
+	if (L->md > L->max_dt)
+		L->max_dt = L->md;
+	if (pen > L->max_dt)
+		L->max_dt = pen;
+	L->md = dt;
+	L->xi = xi;
+	L->xf = xf;
+	L->t = t;
+	L->dt = dt;
+	L->m = (L->m + 8) & (bs - 1);
+	L->left -= 8;
+}
+
 /* Steps j + 1 .. j + 8 of a run whose blocks cannot run out: as fixed_step eight times,
  * without block tests, with the phases read at fixed offsets from step j's (the phases twice
  * over: block sizes of at least 8), and without a branch that depends on the data but the
@@ -1316,19 +1337,9 @@ static inline __attribute__((always_inline)) bool fixed_chunk(struct fixed_loop 
 	}
 	if (__builtin_expect(t >= stop, 0))
 		return false;
-	if (L->md > L->max_dt)
-		L->max_dt = L->md;
-	if (pen > L->max_dt)
-		L->max_dt = pen;
-	L->md = dt;
-	L->xi = xi;
-	L->xf = xf;
-	L->t = t;
-	L->dt = dt;
 	L->kvt += kv;
 	L->used = used;
-	L->m = (L->m + 8) & (bs - 1);
-	L->left -= 8;
+	chunk_taken(L, xi, xf, t, dt, pen, bs);
 	return true;
 }
 
@@ -1361,17 +1372,7 @@ static inline __attribute__((always_inline)) bool fixed_chunk_one(struct fixed_l
 	const uint64_t hit = b < 8, t7 = (uint64_t)(t - dt);
 	L->kvt += (uint64_t)L->used * (t7 - (uint64_t)(L->t - L->dt)) + hit * (t7 - (uint64_t)te[b & 7]);
 	L->used += (int64_t)hit;
-	if (L->md > L->max_dt)
-		L->max_dt = L->md;
-	if (pen > L->max_dt)
-		L->max_dt = pen;
-	L->md = dt;
-	L->xi = xi;
-	L->xf = xf;
-	L->t = t;
-	L->dt = dt;
-	L->m = (L->m + 8) & (bs - 1);
-	L->left -= 8;
+	chunk_taken(L, xi, xf, t, dt, pen, bs);
 	return true;
 }
 
