@@ -1991,29 +1991,42 @@ static size_t end_decodes(struct sim *s, size_t ri, const struct run_req *ra,
 	const size_t n = rp->n_running;
 	size_t keep = 0;
 	int64_t ctx = 0, min_rem = acc->min_rem, took = 0;
+	const int32_t kr = (int32_t)ra->k; /* the run's steps */
 	for (size_t i = 0; i < n; i++) {
 		const int32_t id = running[i];
 		struct req *r = &reqs[id];
-		run_apply_req(r, ra);
-		const int32_t computed = r->computed + 1, generated = r->generated + 1;
+		/* run_apply_req, then this step's end, in locals (the stores to running[] could
+		 * alias the request's fields: each would be read back): the same values */
+		const int32_t generated = r->generated + kr + 1, output = r->output;
+		const int32_t computed = r->computed + r->sched + kr; /* after the run, and one */
+		llmcap_time max_gap = r->max_gap;
+		if (generated == kr + 1)
+			r->first_token = ra->gap1;
+		else if (ra->gap1 - r->last_token > max_gap)
+			max_gap = ra->gap1 - r->last_token;
+		if (ra->max_dt > max_gap)
+			max_gap = ra->max_dt;
+		if (now - ra->prev > max_gap) /* generated > 1: a gap */
+			max_gap = now - ra->prev;
 		r->computed = computed;
 		r->generated = generated;
-		if (now - r->last_token > r->max_gap) /* generated > 1: a gap */
-			r->max_gap = now - r->last_token;
+		r->max_gap = max_gap;
 		r->last_token = now;
-		if (generated == r->output) {
+		if (generated == output) {
 			r->sched = 0;
+			r->blocks = (int32_t)blocks_for(computed, bs, bs_shift);
 			release_blocks(rp, r);
 			complete(s, ri, id);
 			continue;
 		}
+		r->sched = 1;
+		const int32_t blocks = (int32_t)blocks_for((int64_t)computed + 1, bs, bs_shift);
+		took += blocks - blocks_for(computed, bs, bs_shift);
+		r->blocks = blocks;
 		running[keep++] = id;
-		const int64_t need = blocks_for((int64_t)computed + 1, bs, bs_shift) - r->blocks;
-		r->blocks += (int32_t)need;
-		took += need;
 		ctx += computed;
-		if (r->output - generated < min_rem)
-			min_rem = r->output - generated;
+		if (output - generated < min_rem)
+			min_rem = output - generated;
 	}
 	const int64_t k = (int64_t)keep;
 	rp->free_blocks -= took;
