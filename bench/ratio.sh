@@ -1,7 +1,8 @@
 #!/bin/sh
 # The fast mode against --exact-steps on the reference month, as issue 10 states its target
 # ("at least 20x"), in one of two ways (docs/performance.md: this VM's speed drifts between a
-# fast and a slow phase within seconds, and the slow phase slows the fast mode more):
+# fast and a slow phase within seconds, which a long exact run averages over and a short fast
+# run may not):
 #   shared (default): each exact run on CPU 0 while fast runs follow one another on the same CPU
 #     for as long as it lasts, its CPU time divided by their mean. The kernel gives the two
 #     processes the CPU in turns of a few milliseconds, so that both run through the same
