@@ -1283,6 +1283,19 @@ static inline void fixed_end(struct run *restrict r, struct fixed_timer *ft,
 	r->kvt = L->kvt;
 }
 
+/* A chunk's next step (fixed_chunk, fixed_chunk_one), clear of the margin: its time is the
+ * fixed point's integer part, the fixed point advances, and the step before becomes pen. */
+static inline __attribute__((always_inline)) void chunk_next(uint64_t *xi, uint64_t *xf,
+							      llmcap_time *dt, llmcap_time *pen,
+							      llmcap_time *t, uint64_t di,
+							      uint64_t df)
+{
+	*pen = *dt;
+	*dt = (llmcap_time)*xi;
+	*xi += di + __builtin_add_overflow(*xf, df, xf);
+	*t += *dt;
+}
+
 /* A chunk's eight steps taken (fixed_chunk, fixed_chunk_one): the loop state from the new
  * fixed point xi, xf, the eighth step's end t and time dt, and pen the seventh's time; the
  * longest step that ended is md or the seventh. */
@@ -1330,10 +1343,7 @@ static inline __attribute__((always_inline)) bool fixed_chunk(struct fixed_loop 
 			return false;
 		kv += (uint64_t)used * (uint64_t)dt; /* the step that ends */
 		used += p[i];                          /* the next step's blocks */
-		pen = dt;
-		dt = (llmcap_time)xi;
-		xi += di + __builtin_add_overflow(xf, df, &xf);
-		t += dt;
+		chunk_next(&xi, &xf, &dt, &pen, &t, di, df);
 	}
 	if (__builtin_expect(t >= stop, 0))
 		return false;
@@ -1361,10 +1371,7 @@ static inline __attribute__((always_inline)) bool fixed_chunk_one(struct fixed_l
 		if (__builtin_expect(xf >= span, 0))
 			return false;
 		te[i] = t; /* the step that ends */
-		pen = dt;
-		dt = (llmcap_time)xi;
-		xi += di + __builtin_add_overflow(xf, df, &xf);
-		t += dt;
+		chunk_next(&xi, &xf, &dt, &pen, &t, di, df);
 	}
 	if (__builtin_expect(t >= stop, 0))
 		return false;
@@ -1640,16 +1647,23 @@ struct run_req {
 	int bs_shift;
 };
 
-static inline void run_apply_req(struct req *r, const struct run_req *a)
+/* A request's first token (set where the run emitted it) and its longest gap once the run is
+ * applied: step 1 computed the request's sched tokens, the last of its prompt or one decode,
+ * and emitted a token at its end (gap1), the first or one after a gap; then the run's longest
+ * step. */
+static inline llmcap_time run_first_and_gap(struct req *r, const struct run_req *a)
 {
-	/* step 1 computed the request's sched tokens, the last of its prompt or one decode, and
-	 * emitted a token at its end (gap1): the first, or one after a gap */
+	llmcap_time gap = r->max_gap;
 	if (r->generated == 0)
 		r->first_token = a->gap1;
-	else if (a->gap1 - r->last_token > r->max_gap)
-		r->max_gap = a->gap1 - r->last_token;
-	if (a->max_dt > r->max_gap)
-		r->max_gap = a->max_dt;
+	else if (a->gap1 - r->last_token > gap)
+		gap = a->gap1 - r->last_token;
+	return a->max_dt > gap ? a->max_dt : gap;
+}
+
+static inline void run_apply_req(struct req *r, const struct run_req *a)
+{
+	r->max_gap = run_first_and_gap(r, a);
 	r->computed += r->sched + (int32_t)a->k - 1;
 	r->generated += (int32_t)a->k;
 	r->sched = 1;
@@ -1999,13 +2013,7 @@ static size_t end_decodes(struct sim *s, size_t ri, const struct run_req *ra,
 		 * alias the request's fields: each would be read back): the same values */
 		const int32_t generated = r->generated + kr + 1, output = r->output;
 		const int32_t computed = r->computed + r->sched + kr; /* after the run, and one */
-		llmcap_time max_gap = r->max_gap;
-		if (generated == kr + 1)
-			r->first_token = ra->gap1;
-		else if (ra->gap1 - r->last_token > max_gap)
-			max_gap = ra->gap1 - r->last_token;
-		if (ra->max_dt > max_gap)
-			max_gap = ra->max_dt;
+		llmcap_time max_gap = run_first_and_gap(r, ra);
 		if (now - ra->prev > max_gap) /* generated > 1: a gap */
 			max_gap = now - ra->prev;
 		r->computed = computed;
