@@ -8,7 +8,7 @@
  * recompute and swap, prefix caching, spill, admission limits and queue timeouts, priority
  * scheduling, every router, chunked prefill on and off), randomized over seeds, and step times
  * that tie across replicas (constant steps) to exercise the order of simultaneous events. */
-#include "test_util.h"
+#include "test_records.h"
 
 #include "llmcap/sim.h"
 
@@ -34,12 +34,7 @@ struct capture {
 static int on_request(void *user, const struct llmcap_request_record *r)
 {
 	struct capture *c = user;
-	if (c->n_rec == c->cap_rec) {
-		c->cap_rec = c->cap_rec ? 2 * c->cap_rec : 1024;
-		c->rec = realloc(c->rec, c->cap_rec * sizeof *c->rec);
-		assert_non_null(c->rec);
-	}
-	c->rec[c->n_rec++] = *r;
+	test_append_record(&c->rec, &c->n_rec, &c->cap_rec, r);
 	return 0;
 }
 

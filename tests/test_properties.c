@@ -18,7 +18,7 @@
  * Then monotonicity, checked empirically over several seeds (docs/validation.md):
  *   - JSQ: more replicas never increase the mean queueing delay of the same seeded run;
  *   - a higher rate never lowers the busy fraction. */
-#include "test_util.h"
+#include "test_records.h"
 
 #include <gsl/gsl_rng.h>
 
@@ -55,12 +55,7 @@ struct rec_set {
 static int keep(void *user, const struct llmcap_request_record *r)
 {
 	struct rec_set *s = user;
-	if (s->n == s->cap) {
-		s->cap = s->cap ? 2 * s->cap : 1024;
-		s->r = realloc(s->r, s->cap * sizeof *s->r);
-		assert_non_null(s->r);
-	}
-	s->r[s->n++] = *r;
+	test_append_record(&s->r, &s->n, &s->cap, r);
 	if (r->id > s->max_id)
 		s->max_id = r->id;
 	uint64_t h = llmcap_hash_bytes(LLMCAP_HASH_INIT, r, sizeof *r);

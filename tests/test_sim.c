@@ -1,6 +1,6 @@
 /* End-to-end simulations: conservation, determinism, and the engine's step arithmetic
  * checked against the performance model by hand. */
-#include "test_util.h"
+#include "test_records.h"
 
 #include "llmcap/sim.h"
 
@@ -156,12 +156,7 @@ struct hour_recs {
 static int keep_rec(void *user, const struct llmcap_request_record *r)
 {
 	struct hour_recs *h = user;
-	if (h->n == h->cap) {
-		h->cap = h->cap ? 2 * h->cap : 4096;
-		h->r = realloc(h->r, h->cap * sizeof *h->r);
-		assert_non_null(h->r);
-	}
-	h->r[h->n++] = *r;
+	test_append_record(&h->r, &h->n, &h->cap, r);
 	return 0;
 }
 
