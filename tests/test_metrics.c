@@ -7,7 +7,7 @@
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 
-#include "llmcap/metrics.h"
+#include "llmcap/quantiles.h"
 
 static const double probes[] = {0, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 1};
 

@@ -12,7 +12,7 @@
 #include <signal.h>
 #include <stdio.h>
 
-#include "llmcap/metrics.h"
+#include "llmcap/quantiles.h"
 #include "llmcap/perf.h"
 #include "llmcap/scenario.h"
 #include "llmcap/trace.h"

@@ -1,5 +1,5 @@
-/* Exact and streaming quantiles. See include/llmcap/metrics.h for the error bound. */
-#include "llmcap/metrics.h"
+/* Exact and streaming quantiles. See include/llmcap/quantiles.h for the error bound. */
+#include "llmcap/quantiles.h"
 
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>

@@ -8,8 +8,8 @@
  * quantile (the one at rank floor(q (n - 1)), or the next when interpolation crosses a bucket).
  * Values below 1 ns count as 0. Memory: about log(1e17) / log(g) counters, 3.9k for a = 0.01.
  */
-#ifndef LLMCAP_METRICS_H
-#define LLMCAP_METRICS_H
+#ifndef LLMCAP_QUANTILES_H
+#define LLMCAP_QUANTILES_H
 
 #include <stdbool.h>
 #include <stddef.h>
