@@ -21,7 +21,7 @@ static double capex_total(const struct llmcap_scenario *sc, double price)
 	return paid - sc->cost.residual_fraction * price;
 }
 
-void llmcap_cost_compute(const struct llmcap_scenario *sc, const struct llmcap_results *res,
+void llmcap_cost_compute(const struct llmcap_scenario *sc, const struct llmcap_usage *use,
 			 struct llmcap_cost *out)
 {
 	const double years = sc->cost.horizon_years, servers = (double)sc->hardware.servers;
@@ -29,18 +29,12 @@ void llmcap_cost_compute(const struct llmcap_scenario *sc, const struct llmcap_r
 	out->months = years * 12.0;
 	out->server_price = server_price(sc);
 	out->capex = servers * capex_total(sc, out->server_price);
-	if (sc->cost.opex == LLMCAP_OPEX_POWER && res->gpu) {
+	if (sc->cost.opex == LLMCAP_OPEX_POWER && use->gpu) {
 		/* Every GPU draws its idle power, plus up to its TDP while its replica executes a
 		 * step (an upper bound: decode steps draw less than prefill); GPUs no pool uses
 		 * idle. Colocation is billed on provisioned power: every GPU at TDP plus the rest. */
-		const struct llmcap_gpu_spec *g = res->gpu;
-		double gpus = servers * (double)sc->hardware.gpus_per_server, busy_gpus = 0;
-		for (size_t p = 0; p < res->n_pools; p++)
-			for (size_t i = 0; i < res->pools[p].n_replicas; i++) {
-				const struct llmcap_replica_stats *r = &res->replicas[res->pools[p].first_replica + i];
-				busy_gpus += (double)r->busy / (double)res->horizon *
-					     (double)sc->pools[p].tensor_parallel_size;
-			}
+		const struct llmcap_gpu_spec *g = use->gpu;
+		double gpus = servers * (double)sc->hardware.gpus_per_server, busy_gpus = use->busy_gpus;
 		out->avg_power_watts = gpus * g->idle_watts + busy_gpus * (g->tdp_watts - g->idle_watts) +
 				       servers * sc->cost.power.other_watts;
 		out->provisioned_kw = (gpus * g->tdp_watts + servers * sc->cost.power.other_watts) / 1e3;
@@ -56,10 +50,10 @@ void llmcap_cost_compute(const struct llmcap_scenario *sc, const struct llmcap_r
 	out->self_total = out->capex + out->opex + out->support;
 	out->self_monthly = out->self_total / out->months;
 
-	double scale = LLMCAP_MONTH_SECONDS / ((double)res->horizon * 1e-9);
+	double scale = LLMCAP_MONTH_SECONDS / ((double)use->horizon * 1e-9);
 	double usd = 0, tokens = 0, spill_usd = 0, spill_tokens = 0, served = 0;
-	for (size_t c = 0; c < res->n_classes; c++) {
-		const struct llmcap_class_stats *cs = &res->classes[c];
+	for (size_t c = 0; c < use->n_classes; c++) {
+		const struct llmcap_usage_class *cs = &use->classes[c];
 		const char *name = sc->workload.classes[c].name;
 		tokens += (cs->prompt_tokens + cs->output_tokens) * scale;
 		served += (cs->completed_prompt_tokens + cs->completed_output_tokens) * scale;

@@ -10,6 +10,7 @@
  * that tie across replicas (constant steps) to exercise the order of simultaneous events. */
 #include "test_records.h"
 
+#include "llmcap/report.h"
 #include "llmcap/sim.h"
 
 #include <unistd.h>

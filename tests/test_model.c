@@ -547,17 +547,14 @@ static void cost_reference_inputs(void **state)
 	struct llmcap_scenario sc;
 	struct llmcap_error err = {0};
 	assert_int_equal(llmcap_scenario_load(&sc, NULL, NULL, 0, &cat, &err), 0);
-	struct llmcap_results res;
-	memset(&res, 0, sizeof res);
-	res.horizon = LLMCAP_DAY;
-	res.n_classes = 2;
 	/* one day: 1e8 utility tokens (in 8e7, out 2e7) and 5e7 reasoning tokens */
-	res.classes[0].prompt_tokens = 8e7;
-	res.classes[0].output_tokens = 2e7;
-	res.classes[1].prompt_tokens = 4e7;
-	res.classes[1].output_tokens = 1e7;
+	struct llmcap_usage use = {.horizon = LLMCAP_DAY, .n_classes = 2};
+	use.classes[0].prompt_tokens = 8e7;
+	use.classes[0].output_tokens = 2e7;
+	use.classes[1].prompt_tokens = 4e7;
+	use.classes[1].output_tokens = 1e7;
 	struct llmcap_cost c;
-	llmcap_cost_compute(&sc, &res, &c);
+	llmcap_cost_compute(&sc, &use, &c);
 	assert_rel(c.self_total, 155000 + 36 * 2450 + 3 * 10000, 1e-15);
 	assert_rel(c.self_total, 273200, 1e-15);
 	double days = 365.25 / 12;
@@ -567,7 +564,7 @@ static void cost_reference_inputs(void **state)
 	assert_rel(c.breakeven_tokens_per_month, 273200.0 / 36 / (c.api_monthly / c.tokens_per_month), 1e-12);
 	/* a flat bill replaces the per-token prices, which stay visible for comparison */
 	sc.cost.api.monthly_bill = 3750;
-	llmcap_cost_compute(&sc, &res, &c);
+	llmcap_cost_compute(&sc, &use, &c);
 	assert_rel(c.api_total, 135000, 1e-15);
 	assert_rel(c.api_monthly_at_prices, (1e8 * 0.10 + 5e7 * 0.75) / 1e6 * days, 1e-12);
 }

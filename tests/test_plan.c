@@ -121,7 +121,7 @@ static void owned_cost_arithmetic(void **state)
 	struct llmcap_results res;
 	assert_int_equal(llmcap_simulate(&sc, &cat, NULL, &res, &err), 0);
 	struct llmcap_cost c;
-	llmcap_cost_compute(&sc, &res, &c);
+	llmcap_results_cost(&res, &c);
 	double price = 20000 + 8 * 30000.0; /* chassis + 8 GPUs */
 	assert_rel(c.server_price, price, 1e-15);
 	/* annuity at 8% over 3 years, less 10% back at the end */

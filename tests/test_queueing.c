@@ -25,6 +25,7 @@
 #include <gsl/gsl_linalg.h>
 #include <gsl/gsl_sf_gamma.h>
 
+#include "llmcap/report.h"
 #include "llmcap/sim.h"
 
 #define N_BATCHES 20

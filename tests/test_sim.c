@@ -2,6 +2,7 @@
  * checked against the performance model by hand. */
 #include "test_records.h"
 
+#include "llmcap/report.h"
 #include "llmcap/sim.h"
 
 static struct llmcap_catalog cat;

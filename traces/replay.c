@@ -326,42 +326,6 @@ int llmcap_replay_next(struct llmcap_replay *rp, struct llmcap_replay_row *out,
 	return 0;
 }
 
-static void counts_line(const struct llmcap_trace_counts *c, FILE *out)
-{
-	int64_t nbad = 0;
-	for (int i = 0; i < LLMCAP_BAD_N; i++)
-		nbad += c->bad[i];
-	fprintf(out, "           not replayed: %lld bad rows", (long long)nbad);
-	if (nbad) {
-		fprintf(out, " (");
-		bool first = true;
-		for (int i = 0; i < LLMCAP_BAD_N; i++)
-			if (c->bad[i]) {
-				fprintf(out, "%s%s %lld", first ? "" : ", ", llmcap_bad_row_name(i),
-					(long long)c->bad[i]);
-				first = false;
-			}
-		fprintf(out, ")");
-	}
-	fprintf(out, ", %lld failed requests (0 response tokens)", (long long)c->failed);
-	fprintf(out, "; %lld blank or comment lines skipped\n", (long long)c->blank);
-	if (c->raised || c->capped)
-		fprintf(out, "           %lld rows with 0 prompt or output tokens replayed with 1, "
-			"%lld shortened to the length caps\n", (long long)c->raised, (long long)c->capped);
-}
-
-void llmcap_replay_report(const struct llmcap_replay_stats *st, FILE *out)
-{
-	fprintf(out, "trace      %s (%s): %lld rows in the window (%lld outside), one copy lasts %.1f s "
-		"of trace time at %.3f/s\n", st->file, llmcap_trace_format_name(st->format),
-		(long long)st->window_rows, (long long)st->outside, (double)st->period * 1e-9,
-		st->trace_rate);
-	fprintf(out, "           replayed %lld requests over %lld cop%s at speedup %.6g (%.3f/s)\n",
-		(long long)st->replayed, (long long)st->copies, st->copies == 1 ? "y" : "ies",
-		st->speedup, st->trace_rate * st->speedup);
-	counts_line(&st->counts, out);
-}
-
 /* ---- statistics ---- */
 
 /* Exact counts of token lengths (0 to 2^24) in lazily allocated chunks of 4,096 values:
@@ -503,34 +467,4 @@ out:
 	free(ho);
 	llmcap_trace_close(&rd);
 	return rc;
-}
-
-void llmcap_trace_stats_report(const struct llmcap_trace_stats *st, FILE *out)
-{
-	char a[64];
-	fprintf(out, "llmcap trace stats: %s (%s)\n\n", st->file, llmcap_trace_format_name(st->format));
-	fprintf(out, "rows       %lld\n", (long long)st->counts.rows);
-	counts_line(&st->counts, out);
-	fprintf(out, "span       %.3f s (%.2f h), first row at %lld.%09lld s\n", st->span_s,
-		st->span_s / 3600,
-		(long long)(st->first / LLMCAP_SEC), (long long)(st->first % LLMCAP_SEC));
-	fprintf(out, "rate       %.4f/s mean (%.2f/min, %.0f/day)\n", st->mean_rate, st->mean_rate * 60,
-		st->mean_rate * 86400);
-	fprintf(out, "peak/mean  ");
-	if (isnan(st->peak_minute))
-		fprintf(out, "over 1-minute windows - (no complete minute)");
-	else
-		fprintf(out, "over 1-minute windows %.2f", st->peak_minute);
-	if (isnan(st->peak_hour))
-		fprintf(out, ", over 1-hour windows - (no complete hour)\n");
-	else
-		fprintf(out, ", over 1-hour windows %.2f\n", st->peak_hour);
-	fprintf(out, "\n  %-8s %10s %8s %8s %8s\n", "tokens", "mean", "p50", "p90", "p99");
-	fprintf(out, "  %-8s %10.1f %8.0f %8.0f %8.0f\n", "prompt", st->prompt_mean, st->prompt_q[0],
-		st->prompt_q[1], st->prompt_q[2]);
-	fprintf(out, "  %-8s %10.1f %8.0f %8.0f %8.0f\n", "output", st->output_mean, st->output_q[0],
-		st->output_q[1], st->output_q[2]);
-	llmcap_format_count(st->tokens_per_month, a, sizeof a);
-	fprintf(out, "\ntokens     %lld prompt + %lld output -> %s tokens/month at this rate\n",
-		(long long)st->prompt_tokens, (long long)st->output_tokens, a);
 }

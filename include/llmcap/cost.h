@@ -15,7 +15,27 @@
 #ifndef LLMCAP_COST_H
 #define LLMCAP_COST_H
 
-#include "llmcap/sim.h"
+#include "llmcap/scenario.h"
+
+/* What a fleet used over a simulated horizon, the cost model's only input besides the scenario
+ * (sim/results/usage.c fills it from a simulation's results). Token counts are over the
+ * horizon, not per month: the cost model scales them, class by class, as it always has (the
+ * same operations in the same order, so that costs keep their bits). */
+struct llmcap_usage_class {
+	double prompt_tokens, output_tokens;                     /* demand: every arrival */
+	double completed_prompt_tokens, completed_output_tokens; /* served */
+	double spilled_prompt_tokens, spilled_output_tokens;     /* sent to the API */
+};
+
+struct llmcap_usage {
+	llmcap_time horizon;               /* ns, > 0 */
+	const struct llmcap_gpu_spec *gpu; /* the fleet's GPU; NULL: no power model */
+	/* mean GPUs executing steps over the horizon: each replica's busy share x its GPUs,
+	 * summed pool by pool, replica by replica */
+	double busy_gpus;
+	size_t n_classes;                  /* the scenario's classes, in its order */
+	struct llmcap_usage_class classes[LLMCAP_MAX_CLASSES];
+};
 
 struct llmcap_cost {
 	double months;
@@ -37,7 +57,7 @@ struct llmcap_cost {
 	double hybrid_total;        /* self_total + spilled_api_total */
 };
 
-void llmcap_cost_compute(const struct llmcap_scenario *sc, const struct llmcap_results *res,
+void llmcap_cost_compute(const struct llmcap_scenario *sc, const struct llmcap_usage *use,
 			 struct llmcap_cost *out);
 
 #endif

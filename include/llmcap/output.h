@@ -8,7 +8,7 @@
 #ifndef LLMCAP_OUTPUT_H
 #define LLMCAP_OUTPUT_H
 
-#include "llmcap/sim.h"
+#include "llmcap/report.h"
 
 #define LLMCAP_H5_FORMAT_VERSION 1
 

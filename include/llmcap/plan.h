@@ -11,8 +11,7 @@
 #ifndef LLMCAP_PLAN_H
 #define LLMCAP_PLAN_H
 
-#include "llmcap/cost.h"
-#include "llmcap/sim.h"
+#include "llmcap/report.h"
 
 #define LLMCAP_PLAN_MAX_REPLICAS 1024
 

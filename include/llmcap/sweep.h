@@ -15,7 +15,8 @@
 
 #include <signal.h>
 
-#include "llmcap/sim.h"
+#include "llmcap/report.h"
+#include "llmcap/stats.h"
 
 #define LLMCAP_SWEEP_MAX_AXES 16
 #define LLMCAP_SWEEP_MAX_VALUES 100000
@@ -132,11 +133,6 @@ int llmcap_sweep_run_task(const struct llmcap_sweep *sw, size_t task, const stru
  * scenario must have the base's classes and pools). */
 void llmcap_sweep_metrics(const struct llmcap_scenario *sc, struct llmcap_results *res,
 			  const struct llmcap_summary *sum, double *metrics);
-
-/* Mean and 95% confidence half-width (Student t, n - 1 degrees of freedom) of the finite values
- * among x[0], x[stride], ...; n_used gets their count. Half-width NAN below two values. */
-void llmcap_mean_ci95(const double *x, size_t n, size_t stride, double *mean, double *half,
-		      size_t *n_used);
 
 /* ---- the journal: completed tasks, appended as they finish, for --resume ----
  * A header (magic, the sweep's hash, task and metric counts) then one record per task: index,

@@ -147,8 +147,6 @@ struct llmcap_replay_row {
 int llmcap_replay_next(struct llmcap_replay *rp, struct llmcap_replay_row *row,
 		       struct llmcap_error *err);
 const struct llmcap_replay_stats *llmcap_replay_stats(const struct llmcap_replay *rp);
-/* One line per item, for the run and workload summaries. */
-void llmcap_replay_report(const struct llmcap_replay_stats *st, FILE *out);
 
 /* ---- `llmcap trace stats FILE` ---- */
 
@@ -166,6 +164,5 @@ struct llmcap_trace_stats {
 
 int llmcap_trace_stats(const char *path, const struct llmcap_trace_cfg *cfg,
 		       struct llmcap_trace_stats *st, struct llmcap_error *err);
-void llmcap_trace_stats_report(const struct llmcap_trace_stats *st, FILE *out);
 
 #endif

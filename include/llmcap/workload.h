@@ -173,8 +173,5 @@ struct llmcap_traffic {
 int llmcap_traffic_generate(const struct llmcap_scenario *sc, FILE *csv, struct llmcap_traffic *tr,
 			    struct llmcap_error *err);
 void llmcap_traffic_free(struct llmcap_traffic *tr);
-/* Writes the summary: requests per class, mean rate, peak-to-mean ratios over 1-minute and
- * 1-hour windows, the busiest hour, length percentiles per class and tokens per month. */
-void llmcap_traffic_report(struct llmcap_traffic *tr, FILE *out);
 
 #endif

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "llmcap/sweep.h"
+#include "llmcap/stats.h"
 
 enum { N_CLASS = 16, N_POOL = 2 };
 static const char *const class_names[N_CLASS] = {

@@ -660,7 +660,7 @@ static int write_summaries(struct llmcap_h5 *h, struct llmcap_results *res,
 		free(u);
 	}
 	struct llmcap_cost cost;
-	llmcap_cost_compute(res->sc, res, &cost);
+	llmcap_results_cost(res, &cost);
 	typedef struct llmcap_cost C;
 	hid_t ctype = H5Tcreate(H5T_COMPOUND, sizeof(C));
 	INSERT(ctype, "months", C, months, H5T_NATIVE_DOUBLE);

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "llmcap/report.h"
 #include "llmcap/batch.h"
 #include "llmcap/cost.h"
 #include "llmcap/sim.h"
@@ -494,7 +495,7 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 
 	/* -- cost -- */
 	struct llmcap_cost cost;
-	llmcap_cost_compute(sc, res, &cost);
+	llmcap_results_cost(res, &cost);
 	fprintf(out, "cost over %g years (%g months)\n", sc->cost.horizon_years, cost.months);
 	fmt_usd(cost.self_total, a, sizeof a);
 	fmt_usd(cost.capex, b, sizeof b);
@@ -697,7 +698,7 @@ int llmcap_report_json_batch(struct llmcap_results *res, const struct llmcap_sum
 		llmcap_batch_means(b, bm);
 	}
 	struct llmcap_cost cost;
-	llmcap_cost_compute(sc, res, &cost);
+	llmcap_results_cost(res, &cost);
 	fputs("{\"scenario\": ", out);
 	json_str(out, sc->name);
 	fprintf(out, ", \"seed\": %llu, \"horizon_s\": ", (unsigned long long)sc->seed);

@@ -72,7 +72,7 @@ static int trial(struct llmcap_scenario *sc, const struct llmcap_catalog *cat, b
 				pass[p] = false;
 	}
 	out->slo_met = sum.peak.all_slo_met;
-	llmcap_cost_compute(sc, &res, &out->cost);
+	llmcap_results_cost(&res, &out->cost);
 	llmcap_summary_free(&sum);
 	llmcap_results_free(&res);
 	return 0;

@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <gsl/gsl_cdf.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -249,7 +248,7 @@ void llmcap_sweep_metrics(const struct llmcap_scenario *sc, struct llmcap_result
 		m[k++] = u->hbm_fraction;
 	}
 	struct llmcap_cost cost;
-	llmcap_cost_compute(sc, res, &cost);
+	llmcap_results_cost(res, &cost);
 	m[k++] = sum->peak.busiest_hour >= 0 ? (double)sum->peak.all_slo_met : NAN;
 	m[k++] = cost.tokens_per_month;
 	m[k++] = cost.self_total;
@@ -702,32 +701,6 @@ int llmcap_sweep_run_task(const struct llmcap_sweep *sw, size_t task, const stru
 	llmcap_scenario_free(sc);
 	free(sc);
 	return rc;
-}
-
-void llmcap_mean_ci95(const double *x, size_t n, size_t stride, double *mean, double *half,
-		      size_t *n_used)
-{
-	/* two passes, in index order: the same inputs always give the same bits */
-	double sum = 0;
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++)
-		if (isfinite(x[i * stride])) {
-			sum += x[i * stride];
-			k++;
-		}
-	*n_used = k;
-	*mean = k ? sum / (double)k : NAN;
-	*half = NAN;
-	if (k < 2)
-		return;
-	double ss = 0;
-	for (size_t i = 0; i < n; i++)
-		if (isfinite(x[i * stride])) {
-			double d = x[i * stride] - *mean;
-			ss += d * d;
-		}
-	double sd = sqrt(ss / (double)(k - 1));
-	*half = gsl_cdf_tdist_Pinv(0.975, (double)(k - 1)) * sd / sqrt((double)k);
 }
 
 /* ---- journal ---- */

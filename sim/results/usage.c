@@ -1,0 +1,41 @@
+/* A simulation's usage for the cost model. See include/llmcap/report.h.
+ *
+ * The cost model (models/cost.c) sits below the engine and takes this plain struct, so that any
+ * source of usage (a simulation, a rented fleet's hours, a test) can be priced. */
+#include "llmcap/report.h"
+
+#include <string.h>
+
+void llmcap_results_usage(const struct llmcap_results *res, struct llmcap_usage *out)
+{
+	const struct llmcap_scenario *sc = res->sc;
+	memset(out, 0, sizeof *out);
+	out->horizon = res->horizon;
+	out->gpu = res->gpu;
+	/* summed in the order the cost model always used: pool by pool, replica by replica */
+	for (size_t p = 0; p < res->n_pools; p++)
+		for (size_t i = 0; i < res->pools[p].n_replicas; i++) {
+			const struct llmcap_replica_stats *r = &res->replicas[res->pools[p].first_replica + i];
+			out->busy_gpus += (double)r->busy / (double)res->horizon *
+					  (double)sc->pools[p].tensor_parallel_size;
+		}
+	out->n_classes = res->n_classes;
+	for (size_t c = 0; c < res->n_classes; c++) {
+		const struct llmcap_class_stats *cs = &res->classes[c];
+		out->classes[c] = (struct llmcap_usage_class){
+			.prompt_tokens = cs->prompt_tokens,
+			.output_tokens = cs->output_tokens,
+			.completed_prompt_tokens = cs->completed_prompt_tokens,
+			.completed_output_tokens = cs->completed_output_tokens,
+			.spilled_prompt_tokens = cs->spilled_prompt_tokens,
+			.spilled_output_tokens = cs->spilled_output_tokens,
+		};
+	}
+}
+
+void llmcap_results_cost(const struct llmcap_results *res, struct llmcap_cost *out)
+{
+	struct llmcap_usage use;
+	llmcap_results_usage(res, &use);
+	llmcap_cost_compute(res->sc, &use, out);
+}
