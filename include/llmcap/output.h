@@ -39,11 +39,4 @@ void llmcap_h5_abort(struct llmcap_h5 *h);
 /* The error a sink callback met, if any ("" otherwise). */
 const char *llmcap_h5_error(const struct llmcap_h5 *h);
 
-struct llmcap_fleet;
-/* Writes a break-even table (one row per volume and dtype) to its own file, atomically, with
- * the resolved scenario as an attribute. */
-int llmcap_h5_write_breakeven(const char *target, bool force, const struct llmcap_scenario *sc,
-			      const char *scenario_yaml, const struct llmcap_fleet *rows, size_t n,
-			      struct llmcap_error *err);
-
 #endif

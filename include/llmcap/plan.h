@@ -39,4 +39,10 @@ int llmcap_plan_fleet(const struct llmcap_scenario *base, const struct llmcap_ca
  * the first volume when owning is cheaper throughout. Infeasible rows are skipped. */
 double llmcap_plan_breakeven(const struct llmcap_fleet *rows, size_t n);
 
+/* Writes a break-even table (one row per volume and dtype) to its own file, atomically, with
+ * the resolved scenario as an attribute. */
+int llmcap_h5_write_breakeven(const char *target, bool force, const struct llmcap_scenario *sc,
+			      const char *scenario_yaml, const struct llmcap_fleet *rows, size_t n,
+			      struct llmcap_error *err);
+
 #endif

@@ -14,11 +14,10 @@
 
 #include "llmcap/batch.h"
 #include "llmcap/cost.h"
-#include "llmcap/plan.h"
-#include "llmcap/sweep.h"
+#include "llmcap/h5.h"
 
 #define BUF_ROWS 4096
-#define CHUNK_ROWS 4096 /* = BUF_ROWS: each flush of the per-request table is one chunk */
+#define CHUNK_ROWS LLMCAP_H5_CHUNK_ROWS /* = BUF_ROWS: each flush of the per-request table is one chunk */
 #define NAME_LEN LLMCAP_NAME_MAX
 
 struct llmcap_h5 {
@@ -43,7 +42,7 @@ struct llmcap_h5 {
 
 /* ---- types ---- */
 
-#define INSERT(t, name, type, member, htype) H5Tinsert(t, name, HOFFSET(type, member), htype)
+#define INSERT LLMCAP_H5_INSERT
 
 static hid_t request_type(void)
 {
@@ -68,67 +67,13 @@ static hid_t request_type(void)
 	return t;
 }
 
-static hid_t sample_type(void)
-{
-	typedef struct llmcap_sample_row S;
-	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(S));
-	INSERT(t, "time_s", S, time, H5T_NATIVE_DOUBLE);
-	INSERT(t, "pool", S, pool, H5T_NATIVE_INT32);
-	INSERT(t, "replica", S, replica, H5T_NATIVE_INT32);
-	INSERT(t, "arrivals", S, arrivals, H5T_NATIVE_INT64);
-	INSERT(t, "completions", S, completions, H5T_NATIVE_INT64);
-	INSERT(t, "waiting", S, waiting, H5T_NATIVE_INT64);
-	INSERT(t, "running", S, running, H5T_NATIVE_INT64);
-	INSERT(t, "kv_occupancy", S, kv_occupancy, H5T_NATIVE_DOUBLE);
-	INSERT(t, "busy", S, busy, H5T_NATIVE_DOUBLE);
-	INSERT(t, "input_tokens_per_s", S, input_tokens_per_s, H5T_NATIVE_DOUBLE);
-	INSERT(t, "output_tokens_per_s", S, output_tokens_per_s, H5T_NATIVE_DOUBLE);
-	return t;
-}
 
-static hid_t string_type(size_t n)
-{
-	hid_t t = H5Tcopy(H5T_C_S1);
-	H5Tset_size(t, n);
-	H5Tset_strpad(t, H5T_STR_NULLTERM);
-	return t;
-}
 
 /* ---- attributes ---- */
 
-static int attr_string(hid_t loc, const char *name, const char *value)
-{
-	hid_t t = string_type(strlen(value) + 1);
-	hid_t sp = H5Screate(H5S_SCALAR);
-	hid_t a = H5Acreate2(loc, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
-	herr_t rc = a < 0 ? -1 : H5Awrite(a, t, value);
-	if (a >= 0)
-		H5Aclose(a);
-	H5Sclose(sp);
-	H5Tclose(t);
-	return rc < 0 ? -1 : 0;
-}
 
-static int attr_num(hid_t loc, const char *name, hid_t type, const void *value)
-{
-	hid_t sp = H5Screate(H5S_SCALAR);
-	hid_t a = H5Acreate2(loc, name, type, sp, H5P_DEFAULT, H5P_DEFAULT);
-	herr_t rc = a < 0 ? -1 : H5Awrite(a, type, value);
-	if (a >= 0)
-		H5Aclose(a);
-	H5Sclose(sp);
-	return rc < 0 ? -1 : 0;
-}
 
-static int attr_double(hid_t loc, const char *name, double v)
-{
-	return attr_num(loc, name, H5T_NATIVE_DOUBLE, &v);
-}
 
-static int attr_int(hid_t loc, const char *name, int64_t v)
-{
-	return attr_num(loc, name, H5T_NATIVE_INT64, &v);
-}
 
 /* ---- tables ---- */
 
@@ -197,35 +142,7 @@ static void shuffle_bytes(unsigned char *restrict dst, const unsigned char *rest
 	}
 }
 
-/* A whole table written at once: chunked and compressed, readable with pandas. */
-static int write_table(hid_t loc, const char *name, hid_t type, size_t n, const void *rows)
-{
-	hsize_t dims[1] = {n}, maxdims[1] = {H5S_UNLIMITED}, chunk[1] = {n ? n : 1};
-	if (chunk[0] > CHUNK_ROWS)
-		chunk[0] = CHUNK_ROWS;
-	hid_t sp = H5Screate_simple(1, dims, maxdims);
-	hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-	H5Pset_chunk(dcpl, 1, chunk);
-	H5Pset_shuffle(dcpl);
-	H5Pset_deflate(dcpl, 1);
-	hid_t d = H5Dcreate2(loc, name, type, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-	herr_t rc = d < 0 ? -1 : n ? H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) : 0;
-	if (d >= 0)
-		H5Dclose(d);
-	H5Pclose(dcpl);
-	H5Sclose(sp);
-	return rc < 0 ? -1 : 0;
-}
 
-static int set_units(hid_t loc, const char *name, const char *units)
-{
-	hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
-	if (d < 0)
-		return -1;
-	int rc = attr_string(d, "units", units);
-	H5Dclose(d);
-	return rc;
-}
 
 /* Appends the buffered rows to the per-request table as one chunk, written as it is stored
  * (H5Dwrite_chunk): every flush but the last has BUF_ROWS = CHUNK_ROWS rows, so rows start at
@@ -354,7 +271,7 @@ static int write_descriptions(struct llmcap_h5 *h, const struct llmcap_scenario 
 		pr[p].kv_bytes_per_gpu = plan.kv_bytes_per_gpu;
 		pr[p].kv_bytes_per_token = plan.kv_bytes_per_token;
 	}
-	hid_t s48 = string_type(NAME_LEN), s16 = string_type(16);
+	hid_t s48 = llmcap_h5_string_type(NAME_LEN), s16 = llmcap_h5_string_type(16);
 	hid_t ct = H5Tcreate(H5T_COMPOUND, sizeof(struct class_row));
 	INSERT(ct, "index", struct class_row, index, H5T_NATIVE_INT32);
 	INSERT(ct, "name", struct class_row, name, s48);
@@ -377,8 +294,8 @@ static int write_descriptions(struct llmcap_h5 *h, const struct llmcap_scenario 
 	INSERT(pt, "weight_bytes_per_gpu", struct pool_row, weight_bytes_per_gpu, H5T_NATIVE_DOUBLE);
 	INSERT(pt, "kv_bytes_per_gpu", struct pool_row, kv_bytes_per_gpu, H5T_NATIVE_DOUBLE);
 	INSERT(pt, "kv_bytes_per_token", struct pool_row, kv_bytes_per_token, H5T_NATIVE_DOUBLE);
-	int rc = write_table(h->file, "classes", ct, sc->workload.n_classes, cr) |
-		 write_table(h->file, "pools", pt, sc->n_pools, pr);
+	int rc = llmcap_h5_write_table(h->file, "classes", ct, sc->workload.n_classes, cr) |
+		 llmcap_h5_write_table(h->file, "pools", pt, sc->n_pools, pr);
 	H5Tclose(ct);
 	H5Tclose(pt);
 	H5Tclose(s48);
@@ -386,29 +303,6 @@ static int write_descriptions(struct llmcap_h5 *h, const struct llmcap_scenario 
 	return rc;
 }
 
-/* Creates an empty temporary file beside `target` (so that the final rename() is atomic), with
- * the permissions a new file would get (mkstemp makes it 0600), and writes its name into tmp.
- * Refuses an existing target unless force. */
-static int temp_beside(const char *target, bool force, char *tmp, size_t n,
-		       struct llmcap_error *err)
-{
-	if (!force && access(target, F_OK) == 0)
-		return llmcap_errorf(err, LLMCAP_EIO,
-				     "%s: exists; not overwritten (use --force, or another path)", target);
-	const char *slash = strrchr(target, '/');
-	int dirlen = slash ? (int)(slash - target + 1) : 0;
-	if ((size_t)snprintf(tmp, n, "%.*s.%s.tmp-XXXXXX", dirlen, target, slash ? slash + 1 : target) >= n)
-		return llmcap_errorf(err, LLMCAP_EINVAL, "%s: output path too long", target);
-	int fd = mkstemp(tmp);
-	if (fd < 0)
-		return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot create the output file: %s", target,
-				     strerror(errno));
-	mode_t mask = umask(0);
-	umask(mask);
-	fchmod(fd, 0666 & ~mask);
-	close(fd);
-	return 0;
-}
 
 int llmcap_h5_open(struct llmcap_h5 **out, const char *target, bool force,
 		   const struct llmcap_scenario *sc, const struct llmcap_catalog *cat,
@@ -427,7 +321,7 @@ int llmcap_h5_open(struct llmcap_h5 **out, const char *target, bool force,
 		return llmcap_errorf(err, LLMCAP_EINVAL, "output path too long");
 	}
 	snprintf(h->target, sizeof h->target, "%s", target);
-	int trc = temp_beside(target, force, h->tmp, sizeof h->tmp, err);
+	int trc = llmcap_h5_temp_beside(target, force, h->tmp, sizeof h->tmp, err);
 	if (trc) {
 		free(h);
 		return trc;
@@ -439,21 +333,21 @@ int llmcap_h5_open(struct llmcap_h5 **out, const char *target, bool force,
 	snprintf(version, sizeof version, "%s", LLMCAP_VERSION);
 	char hash[32];
 	snprintf(hash, sizeof hash, "%016llx", (unsigned long long)info->catalog_hash);
-	if (attr_int(h->file, "format_version", LLMCAP_H5_FORMAT_VERSION) ||
-	    attr_string(h->file, "llmcap_version", version) ||
-	    attr_string(h->file, "scenario_yaml", info->scenario_yaml) ||
-	    attr_string(h->file, "scenario_name", sc->name) ||
-	    attr_num(h->file, "seed", H5T_NATIVE_UINT64, &sc->seed) ||
-	    attr_double(h->file, "horizon_s", (double)sc->horizon * 1e-9) ||
-	    attr_string(h->file, "command_line", info->command_line) ||
-	    attr_string(h->file, "started_at", info->started_at) ||
-	    attr_string(h->file, "performance_model", "roofline-1") ||
-	    attr_string(h->file, "catalog_hash", hash) || attr_int(h->file, "complete", 0))
+	if (llmcap_h5_attr_int(h->file, "format_version", LLMCAP_H5_FORMAT_VERSION) ||
+	    llmcap_h5_attr_string(h->file, "llmcap_version", version) ||
+	    llmcap_h5_attr_string(h->file, "scenario_yaml", info->scenario_yaml) ||
+	    llmcap_h5_attr_string(h->file, "scenario_name", sc->name) ||
+	    llmcap_h5_attr_num(h->file, "seed", H5T_NATIVE_UINT64, &sc->seed) ||
+	    llmcap_h5_attr_double(h->file, "horizon_s", (double)sc->horizon * 1e-9) ||
+	    llmcap_h5_attr_string(h->file, "command_line", info->command_line) ||
+	    llmcap_h5_attr_string(h->file, "started_at", info->started_at) ||
+	    llmcap_h5_attr_string(h->file, "performance_model", "roofline-1") ||
+	    llmcap_h5_attr_string(h->file, "catalog_hash", hash) || llmcap_h5_attr_int(h->file, "complete", 0))
 		goto fail;
 	if (write_descriptions(h, sc, cat) != 0)
 		goto fail;
 	h->req_type = request_type();
-	h->ts_type = sample_type();
+	h->ts_type = llmcap_h5_sample_type();
 	if (sc->output.requests) {
 		h->req_buf = malloc(BUF_ROWS * sizeof *h->req_buf);
 		h->req_dset = request_dataset(h, h->file, sc->output.compression);
@@ -463,8 +357,8 @@ int llmcap_h5_open(struct llmcap_h5 **out, const char *target, bool force,
 		for (int s = 0; s < LLMCAP_REQ_N_STATUS; s++)
 			snprintf(names + strlen(names), sizeof names - strlen(names), "%s%d=%s", s ? "," : "",
 				 s, llmcap_request_status_name(s));
-		if (attr_string(h->req_dset, "status_codes", names) ||
-		    attr_string(h->req_dset, "units", "arrival_s, queue_s, ttft_s, tpot_s, max_gap_s, "
+		if (llmcap_h5_attr_string(h->req_dset, "status_codes", names) ||
+		    llmcap_h5_attr_string(h->req_dset, "units", "arrival_s, queue_s, ttft_s, tpot_s, max_gap_s, "
 						      "e2e_s: seconds (NaN where not reached); "
 						      "*_tokens: tokens"))
 			goto fail;
@@ -473,7 +367,7 @@ int llmcap_h5_open(struct llmcap_h5 **out, const char *target, bool force,
 		hid_t g = H5Gcreate2(h->file, "timeseries", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
 		if (g < 0)
 			goto fail;
-		int rc = attr_double(g, "interval_s", (double)sc->output.timeseries_interval * 1e-9);
+		int rc = llmcap_h5_attr_double(g, "interval_s", (double)sc->output.timeseries_interval * 1e-9);
 		H5Gclose(g);
 		h->rep_buf = malloc(BUF_ROWS * sizeof *h->rep_buf);
 		h->pool_buf = malloc(BUF_ROWS * sizeof *h->pool_buf);
@@ -606,26 +500,26 @@ static int write_batch_means(hid_t g, const struct llmcap_scenario *sc, struct l
 		rows[i].ci95_half_width = v[2 * i + 1];
 	}
 	typedef struct batch_row B;
-	hid_t s96 = string_type(sizeof rows[0].name);
+	hid_t s96 = llmcap_h5_string_type(sizeof rows[0].name);
 	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(B));
 	INSERT(t, "name", B, name, s96);
 	INSERT(t, "mean", B, mean, H5T_NATIVE_DOUBLE);
 	INSERT(t, "ci95_half_width", B, ci95_half_width, H5T_NATIVE_DOUBLE);
-	int rc = write_table(g, "batch_means", t, n, rows);
+	int rc = llmcap_h5_write_table(g, "batch_means", t, n, rows);
 	H5Tclose(t);
 	H5Tclose(s96);
 	free(v);
 	free(rows);
 	if (rc == 0)
-		rc = set_units(g, "batch_means", "as the metric's name says (*_s: seconds; counts per "
+		rc = llmcap_h5_set_units(g, "batch_means", "as the metric's name says (*_s: seconds; counts per "
 			       "batch; slo_attainment, busy, kv_mean: shares); ci95_half_width: "
 			       "Student-t 95% half-width over the batches, NaN below two");
 	hid_t d = rc == 0 ? H5Dopen2(g, "batch_means", H5P_DEFAULT) : -1;
 	if (d < 0)
 		return -1;
-	rc |= attr_int(d, "batches", llmcap_batch_count(b));
-	rc |= attr_double(d, "batch_length_s", (double)llmcap_batch_length(b) * 1e-9);
-	rc |= attr_double(d, "warmup_s", (double)llmcap_batch_warmup(b) * 1e-9);
+	rc |= llmcap_h5_attr_int(d, "batches", llmcap_batch_count(b));
+	rc |= llmcap_h5_attr_double(d, "batch_length_s", (double)llmcap_batch_length(b) * 1e-9);
+	rc |= llmcap_h5_attr_double(d, "warmup_s", (double)llmcap_batch_warmup(b) * 1e-9);
 	H5Dclose(d);
 	return rc ? -1 : 0;
 }
@@ -636,18 +530,18 @@ static int write_summaries(struct llmcap_h5 *h, struct llmcap_results *res,
 	hid_t g = H5Gcreate2(h->file, "summary", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
 	if (g < 0)
 		return -1;
-	hid_t s48 = string_type(NAME_LEN);
+	hid_t s48 = llmcap_h5_string_type(NAME_LEN);
 	hid_t gt = group_type(s48), ut = util_type();
 	struct group_row rows[LLMCAP_MAX_CLASSES > LLMCAP_MAX_POOLS ? LLMCAP_MAX_CLASSES : LLMCAP_MAX_POOLS];
 	int rc = 0;
 	for (size_t c = 0; c < sum->n_classes; c++)
 		group_row_of(&sum->classes[c], &rows[c]);
-	rc |= write_table(g, "classes", gt, sum->n_classes, rows);
+	rc |= llmcap_h5_write_table(g, "classes", gt, sum->n_classes, rows);
 	for (size_t p = 0; p < sum->n_pools; p++)
 		group_row_of(&sum->pools[p], &rows[p]);
-	rc |= write_table(g, "pools", gt, sum->n_pools, rows);
+	rc |= llmcap_h5_write_table(g, "pools", gt, sum->n_pools, rows);
 	group_row_of(&sum->overall, &rows[0]);
-	rc |= write_table(g, "overall", gt, 1, rows);
+	rc |= llmcap_h5_write_table(g, "overall", gt, 1, rows);
 	/* utilisation: one row per pool (replica -1), then one per replica */
 	size_t n = sum->n_pools + sum->n_replicas;
 	struct llmcap_util_summary *u = calloc(n, sizeof *u);
@@ -656,7 +550,7 @@ static int write_summaries(struct llmcap_h5 *h, struct llmcap_results *res,
 	} else {
 		memcpy(u, sum->pool_util, sum->n_pools * sizeof *u);
 		memcpy(u + sum->n_pools, sum->replica_util, sum->n_replicas * sizeof *u);
-		rc |= write_table(g, "utilisation", ut, n, u);
+		rc |= llmcap_h5_write_table(g, "utilisation", ut, n, u);
 		free(u);
 	}
 	struct llmcap_cost cost;
@@ -678,14 +572,14 @@ static int write_summaries(struct llmcap_h5 *h, struct llmcap_results *res,
 	INSERT(ctype, "breakeven_tokens_per_month", C, breakeven_tokens_per_month, H5T_NATIVE_DOUBLE);
 	INSERT(ctype, "spilled_api_total", C, spilled_api_total, H5T_NATIVE_DOUBLE);
 	INSERT(ctype, "hybrid_total", C, hybrid_total, H5T_NATIVE_DOUBLE);
-	rc |= write_table(g, "cost", ctype, 1, &cost);
+	rc |= llmcap_h5_write_table(g, "cost", ctype, 1, &cost);
 	H5Tclose(ctype);
 	if (h->batch)
 		rc |= write_batch_means(g, res->sc, h->batch);
-	rc |= set_units(g, "classes", "*_s: seconds; *_per_s: per second; slo_attainment: share of arrived requests");
-	rc |= set_units(g, "pools", "*_s: seconds; *_per_s: per second");
-	rc |= set_units(g, "utilisation", "busy, mfu, hbm_fraction, kv_*: shares; achieved_tflops_per_gpu: 1e12 FLOP/s");
-	rc |= set_units(g, "cost", "USD; tokens_per_month: tokens; api_price_per_1m: USD per 1M tokens");
+	rc |= llmcap_h5_set_units(g, "classes", "*_s: seconds; *_per_s: per second; slo_attainment: share of arrived requests");
+	rc |= llmcap_h5_set_units(g, "pools", "*_s: seconds; *_per_s: per second");
+	rc |= llmcap_h5_set_units(g, "utilisation", "busy, mfu, hbm_fraction, kv_*: shares; achieved_tflops_per_gpu: 1e12 FLOP/s");
+	rc |= llmcap_h5_set_units(g, "cost", "USD; tokens_per_month: tokens; api_price_per_1m: USD per 1M tokens");
 	H5Tclose(gt);
 	H5Tclose(ut);
 	H5Tclose(s48);
@@ -717,7 +611,7 @@ int llmcap_h5_finish(struct llmcap_h5 *h, struct llmcap_results *res,
 	snprintf(digest, sizeof digest, "%016llx", (unsigned long long)res->digest);
 	int64_t one = 1;
 	if (rc == 0)
-		rc = attr_string(h->file, "digest", digest);
+		rc = llmcap_h5_attr_string(h->file, "digest", digest);
 	if (rc == 0) {
 		hid_t a = H5Aopen(h->file, "complete", H5P_DEFAULT);
 		rc = a < 0 || H5Awrite(a, H5T_NATIVE_INT64, &one) < 0 ? -1 : 0;
@@ -771,344 +665,4 @@ void llmcap_h5_abort(struct llmcap_h5 *h)
 		H5Tclose(h->ts_type);
 	unlink(h->tmp);
 	free_h5(h);
-}
-
-/* ---- break-even tables ---- */
-
-struct breakeven_row {
-	double tokens_per_month;
-	char dtype[16];
-	int8_t feasible, slo_met;
-	int64_t gpus, servers, simulations;
-	int64_t replicas[LLMCAP_MAX_POOLS];
-	double self_hosted_total, api_total, self_hosted_monthly, api_monthly, self_per_1m_served;
-};
-
-int llmcap_h5_write_breakeven(const char *target, bool force, const struct llmcap_scenario *sc,
-			      const char *scenario_yaml, const struct llmcap_fleet *rows, size_t n,
-			      struct llmcap_error *err)
-{
-	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-	char tmp[4200];
-	int trc = temp_beside(target, force, tmp, sizeof tmp, err);
-	if (trc)
-		return trc;
-	struct breakeven_row *br = calloc(n ? n : 1, sizeof *br);
-	hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-	int rc = br && f >= 0 ? 0 : -1;
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		const struct llmcap_fleet *r = &rows[i];
-		br[i].tokens_per_month = r->tokens_per_month;
-		snprintf(br[i].dtype, sizeof br[i].dtype, "%s",
-			 r->dtype >= 0 ? llmcap_dtype_name((enum llmcap_dtype)r->dtype) : "scenario");
-		br[i].feasible = r->feasible;
-		br[i].slo_met = r->slo_met;
-		br[i].gpus = r->gpus;
-		br[i].servers = r->servers;
-		br[i].simulations = r->simulations;
-		memcpy(br[i].replicas, r->replicas, sizeof br[i].replicas);
-		br[i].self_hosted_total = r->cost.self_total;
-		br[i].api_total = r->cost.api_total;
-		br[i].self_hosted_monthly = r->cost.self_monthly;
-		br[i].api_monthly = r->cost.api_monthly;
-		br[i].self_per_1m_served = r->cost.self_per_1m_served;
-	}
-	if (rc == 0) {
-		typedef struct breakeven_row B;
-		hid_t s16 = string_type(16);
-		hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(B));
-		INSERT(t, "tokens_per_month", B, tokens_per_month, H5T_NATIVE_DOUBLE);
-		INSERT(t, "dtype", B, dtype, s16);
-		INSERT(t, "feasible", B, feasible, H5T_NATIVE_INT8);
-		INSERT(t, "slo_met", B, slo_met, H5T_NATIVE_INT8);
-		INSERT(t, "gpus", B, gpus, H5T_NATIVE_INT64);
-		INSERT(t, "servers", B, servers, H5T_NATIVE_INT64);
-		INSERT(t, "simulations", B, simulations, H5T_NATIVE_INT64);
-		for (size_t p = 0; p < sc->n_pools; p++) {
-			char name[LLMCAP_NAME_MAX + 16];
-			snprintf(name, sizeof name, "replicas_%s", sc->pools[p].name);
-			H5Tinsert(t, name, HOFFSET(B, replicas) + p * sizeof(int64_t), H5T_NATIVE_INT64);
-		}
-		INSERT(t, "self_hosted_total", B, self_hosted_total, H5T_NATIVE_DOUBLE);
-		INSERT(t, "api_total", B, api_total, H5T_NATIVE_DOUBLE);
-		INSERT(t, "self_hosted_monthly", B, self_hosted_monthly, H5T_NATIVE_DOUBLE);
-		INSERT(t, "api_monthly", B, api_monthly, H5T_NATIVE_DOUBLE);
-		INSERT(t, "self_per_1m_served", B, self_per_1m_served, H5T_NATIVE_DOUBLE);
-		int64_t one = 1;
-		rc = write_table(f, "breakeven", t, n, br) | set_units(f, "breakeven", "USD; tokens per month") |
-		     attr_int(f, "format_version", LLMCAP_H5_FORMAT_VERSION) |
-		     attr_string(f, "llmcap_version", LLMCAP_VERSION) |
-		     attr_string(f, "scenario_yaml", scenario_yaml ? scenario_yaml : "") |
-		     attr_string(f, "scenario_name", sc->name) |
-		     attr_double(f, "horizon_years", sc->cost.horizon_years) |
-		     attr_num(f, "complete", H5T_NATIVE_INT64, &one);
-		H5Tclose(t);
-		H5Tclose(s16);
-	}
-	if (f >= 0 && H5Fclose(f) < 0)
-		rc = -1;
-	free(br);
-	if (rc == 0 && rename(tmp, target) != 0)
-		rc = -1;
-	if (rc != 0) {
-		unlink(tmp);
-		return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot write HDF5 output", target);
-	}
-	return 0;
-}
-
-/* ---- sweep tables ---- */
-
-/* A compound type built at run time: one field per varied key and per metric. Fields are
- * placed in order, each aligned to 8 bytes, in a row of `size` bytes. */
-struct row_layout {
-	size_t size, off_point, off_seed, off_replicate, off_n, off_digest;
-	size_t off_axes, off_metrics, off_valid, off_error, error_size;
-};
-
-/* The width of the error column: the longest message of an invalid point, NUL included. */
-static size_t sweep_error_size(const struct llmcap_sweep *sw)
-{
-	size_t n = 1;
-	for (size_t p = 0; sw->point_error && p < sw->n_points; p++)
-		if (sw->point_error[p] && strlen(sw->point_error[p]) + 1 > n)
-			n = strlen(sw->point_error[p]) + 1;
-	return n;
-}
-
-static int sweep_type(const struct llmcap_sweep *sw, bool points, struct row_layout *l, hid_t *out)
-{
-	size_t off = 0;
-	l->off_point = off;
-	off += 8;
-	l->off_seed = l->off_replicate = l->off_n = off;
-	off += points ? 8 : 16; /* n_seeds, or seed + replicate */
-	if (!points)
-		l->off_replicate = l->off_seed + 8;
-	l->off_axes = off;
-	off += sw->n_axes * LLMCAP_SWEEP_VALUE_MAX;
-	l->off_metrics = off;
-	off += sw->n_metrics * 8 * (points ? 2 : 1);
-	l->off_digest = off;
-	off += points ? 0 : 24;
-	l->off_valid = off;
-	off += 8;
-	l->off_error = off;
-	l->error_size = sweep_error_size(sw);
-	off += (l->error_size + 7) / 8 * 8;
-	l->size = off;
-	hid_t t = H5Tcreate(H5T_COMPOUND, l->size);
-	hid_t sv = string_type(LLMCAP_SWEEP_VALUE_MAX), s17 = string_type(17);
-	int rc = H5Tinsert(t, "point", l->off_point, H5T_NATIVE_INT64) < 0;
-	if (points) {
-		rc |= H5Tinsert(t, "n_seeds", l->off_n, H5T_NATIVE_INT64) < 0;
-	} else {
-		rc |= H5Tinsert(t, "seed", l->off_seed, H5T_NATIVE_UINT64) < 0;
-		rc |= H5Tinsert(t, "replicate", l->off_replicate, H5T_NATIVE_INT64) < 0;
-	}
-	for (size_t a = 0; a < sw->n_axes; a++) {
-		/* a varied key names its column, unless it is a fixed column's name (seed) */
-		const char *k = sw->axes[a].key;
-		char name[LLMCAP_SWEEP_KEY_MAX + 8];
-		bool clash = !strcmp(k, "point") || !strcmp(k, "seed") || !strcmp(k, "replicate") ||
-			     !strcmp(k, "n_seeds") || !strcmp(k, "digest") || !strcmp(k, "valid") ||
-			     !strcmp(k, "error");
-		snprintf(name, sizeof name, "%s%s", clash ? "vary." : "", k);
-		rc |= H5Tinsert(t, name, l->off_axes + a * LLMCAP_SWEEP_VALUE_MAX, sv) < 0;
-	}
-	for (size_t m = 0; m < sw->n_metrics; m++) {
-		if (!points) {
-			rc |= H5Tinsert(t, sw->metric_names[m], l->off_metrics + 8 * m, H5T_NATIVE_DOUBLE) < 0;
-			continue;
-		}
-		char name[LLMCAP_SWEEP_METRIC_MAX + 8];
-		snprintf(name, sizeof name, "%s_mean", sw->metric_names[m]);
-		rc |= H5Tinsert(t, name, l->off_metrics + 16 * m, H5T_NATIVE_DOUBLE) < 0;
-		snprintf(name, sizeof name, "%s_ci95", sw->metric_names[m]);
-		rc |= H5Tinsert(t, name, l->off_metrics + 16 * m + 8, H5T_NATIVE_DOUBLE) < 0;
-	}
-	if (!points)
-		rc |= H5Tinsert(t, "digest", l->off_digest, s17) < 0;
-	hid_t se = string_type(l->error_size);
-	rc |= H5Tinsert(t, "valid", l->off_valid, H5T_NATIVE_INT64) < 0;
-	rc |= H5Tinsert(t, "error", l->off_error, se) < 0;
-	H5Tclose(se);
-	H5Tclose(sv);
-	H5Tclose(s17);
-	if (rc) {
-		H5Tclose(t);
-		return -1;
-	}
-	*out = t;
-	return 0;
-}
-
-static void put(char *row, size_t off, const void *v, size_t n)
-{
-	memcpy(row + off, v, n);
-}
-
-/* /timeseries/point_NNNNNN/replicate_K: each run's pool rows, in the layout of a run's
- * /timeseries/pools; the point's group carries its varied values as attributes. */
-static int write_sweep_series(hid_t f, const struct llmcap_sweep *sw,
-			      struct llmcap_sweep_journal *journal, struct llmcap_error *err)
-{
-	hid_t top = H5Gcreate2(f, "timeseries", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-	if (top < 0)
-		return -1;
-	int rc = attr_double(top, "interval_s", (double)sw->ts_interval * 1e-9);
-	hid_t st = sample_type();
-	struct llmcap_sweep_series ts = {0};
-	size_t seeds = (size_t)sw->seeds;
-	for (size_t p = 0; rc == 0 && p < sw->n_points; p++) {
-		char name[64];
-		snprintf(name, sizeof name, "point_%06zu", p);
-		hid_t g = H5Gcreate2(top, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-		if (g < 0) {
-			rc = -1;
-			break;
-		}
-		rc = attr_int(g, "point", (int64_t)p) |
-		     attr_int(g, "valid", llmcap_sweep_point_valid(sw, p));
-		for (size_t a = 0; rc == 0 && a < sw->n_axes; a++)
-			rc = attr_string(g, sw->axes[a].key,
-					 sw->axes[a].values[llmcap_sweep_value_index(sw, p, a)]);
-		for (size_t k = 0; rc == 0 && k < seeds; k++) {
-			snprintf(name, sizeof name, "replicate_%zu", k);
-			if (llmcap_sweep_journal_series(journal, p * seeds + k, &ts, err) != 0) {
-				rc = -2;
-				break;
-			}
-			rc = write_table(g, name, st, ts.n, ts.rows);
-			if (rc == 0) {
-				hid_t d = H5Dopen2(g, name, H5P_DEFAULT);
-				uint64_t seed = sw->point_seed[p] + k;
-				rc = d < 0 ? -1 : attr_num(d, "seed", H5T_NATIVE_UINT64, &seed);
-				if (d >= 0)
-					H5Dclose(d);
-			}
-		}
-		H5Gclose(g);
-	}
-	free(ts.rows);
-	H5Tclose(st);
-	H5Gclose(top);
-	return rc;
-}
-
-int llmcap_h5_write_sweep(const char *target, bool force, const struct llmcap_sweep *sw,
-			  const double *metrics, const uint64_t *digests,
-			  struct llmcap_sweep_journal *journal, const char *command_line,
-			  struct llmcap_error *err)
-{
-	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-	char tmp[4200];
-	int trc = temp_beside(target, force, tmp, sizeof tmp, err);
-	if (trc)
-		return trc;
-	size_t tasks = llmcap_sweep_tasks(sw), seeds = (size_t)sw->seeds;
-	struct row_layout rl, pl;
-	hid_t rt = -1, pt = -1;
-	int rc = sweep_type(sw, false, &rl, &rt) | sweep_type(sw, true, &pl, &pt);
-	char *runs = rc ? NULL : calloc(tasks ? tasks : 1, rl.size);
-	char *pts = rc ? NULL : calloc(sw->n_points ? sw->n_points : 1, pl.size);
-	double *col = calloc(seeds, sizeof *col);
-	hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-	if (!runs || !pts || !col || f < 0)
-		rc = -1;
-	for (size_t p = 0; rc == 0 && p < sw->n_points; p++) {
-		char *prow = pts + p * pl.size;
-		int64_t ip = (int64_t)p, ns = sw->seeds;
-		bool valid = llmcap_sweep_point_valid(sw, p);
-		int64_t iv = valid;
-		const char *why = valid ? "" : sw->point_error[p];
-		put(prow, pl.off_point, &ip, 8);
-		put(prow, pl.off_n, &ns, 8);
-		put(prow, pl.off_valid, &iv, 8);
-		put(prow, pl.off_error, why, strlen(why));
-		for (size_t a = 0; a < sw->n_axes; a++)
-			put(prow, pl.off_axes + a * LLMCAP_SWEEP_VALUE_MAX,
-			    sw->axes[a].values[llmcap_sweep_value_index(sw, p, a)], LLMCAP_SWEEP_VALUE_MAX);
-		for (size_t k = 0; k < seeds; k++) {
-			size_t t = p * seeds + k;
-			char *row = runs + t * rl.size;
-			int64_t ik = (int64_t)k;
-			put(row, rl.off_point, &ip, 8);
-			put(row, rl.off_replicate, &ik, 8);
-			uint64_t seed = sw->point_seed[p] + k;
-			put(row, rl.off_seed, &seed, 8);
-			put(row, rl.off_axes, prow + pl.off_axes, sw->n_axes * LLMCAP_SWEEP_VALUE_MAX);
-			put(row, rl.off_valid, &iv, 8);
-			put(row, rl.off_error, why, strlen(why));
-			char d[24] = "";
-			if (valid) {
-				put(row, rl.off_metrics, &metrics[t * sw->n_metrics], sw->n_metrics * 8);
-				snprintf(d, sizeof d, "%016llx", (unsigned long long)digests[t]);
-			} else {
-				/* never run: no metrics, no digest */
-				for (size_t m = 0; m < sw->n_metrics; m++) {
-					double nan = NAN;
-					put(row, rl.off_metrics + 8 * m, &nan, 8);
-				}
-			}
-			put(row, rl.off_digest, d, 17);
-		}
-		for (size_t m = 0; m < sw->n_metrics; m++) {
-			double mc[2] = {NAN, NAN};
-			size_t used;
-			if (valid)
-				llmcap_mean_ci95(&metrics[p * seeds * sw->n_metrics + m], seeds, sw->n_metrics,
-						 &mc[0], &mc[1], &used);
-			put(prow, pl.off_metrics + 16 * m, mc, 16);
-		}
-	}
-	if (rc == 0) {
-		int64_t one = 1;
-		uint64_t hash = sw->hash;
-		rc = write_table(f, "runs", rt, tasks, runs) | write_table(f, "points", pt, sw->n_points, pts) |
-		     set_units(f, "runs", "*_s: seconds; busy, kv_*, mfu, hbm_fraction, slo_attainment: "
-					  "shares; *_total: USD over the cost horizon; counts as doubles") |
-		     set_units(f, "points", "as /runs; *_mean: mean over seeds; *_ci95: half-width of "
-					    "the 95% Student-t confidence interval (NaN with one seed)") |
-		     attr_int(f, "format_version", LLMCAP_H5_FORMAT_VERSION) |
-		     attr_string(f, "kind", "sweep") |
-		     attr_string(f, "llmcap_version", LLMCAP_VERSION) |
-		     attr_string(f, "scenario_yaml", sw->base_yaml ? sw->base_yaml : "") |
-		     attr_int(f, "seeds", sw->seeds) | attr_int(f, "zip", sw->zip) |
-		     attr_int(f, "batch_means", sw->batch_means) |
-		     attr_int(f, "skip_invalid", sw->skip_invalid) |
-		     attr_int(f, "n_invalid", (int64_t)sw->n_invalid) |
-		     attr_double(f, "warmup_s", sw->warmup < 0 ? NAN : (double)sw->warmup * 1e-9) |
-		     attr_num(f, "sweep_hash", H5T_NATIVE_UINT64, &hash) |
-		     attr_string(f, "command_line", command_line ? command_line : "") |
-		     attr_num(f, "complete", H5T_NATIVE_INT64, &one);
-		for (size_t a = 0; a < sw->n_axes; a++) {
-			char name[LLMCAP_SWEEP_KEY_MAX + 16];
-			snprintf(name, sizeof name, "vary:%s", sw->axes[a].key);
-			rc |= attr_string(f, name, sw->axes[a].spec);
-		}
-	}
-	int series_rc = 0;
-	if (rc == 0 && sw->timeseries) {
-		series_rc = journal ? write_sweep_series(f, sw, journal, err) : -1;
-		rc = series_rc != 0;
-	}
-	if (rt >= 0)
-		H5Tclose(rt);
-	if (pt >= 0)
-		H5Tclose(pt);
-	if (f >= 0 && H5Fclose(f) < 0)
-		rc = -1;
-	free(runs);
-	free(pts);
-	free(col);
-	if (rc == 0 && rename(tmp, target) != 0)
-		rc = -1;
-	if (rc != 0) {
-		unlink(tmp);
-		if (series_rc == -2)
-			return -err->code;
-		return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot write HDF5 output", target);
-	}
-	return 0;
 }
