@@ -34,11 +34,56 @@ const char *llmcap_trace_format_name(enum llmcap_trace_format f)
 	return names[f];
 }
 
-#define KNOWN_FORMATS                                                                        \
-	"azure (TIMESTAMP,ContextTokens,GeneratedTokens), burstgpt (Timestamp,Model,Request "    \
-	"tokens,Response tokens,...), mooncake (JSON lines with timestamp, input_length, "       \
-	"output_length, hash_ids), llmcap (arrival_s,class,prompt_tokens,output_tokens), or csv " \
-	"(any header, with workload.trace.format: csv and its *_column keys)"
+/* ---- formats ----
+ * One row a format, indexed by enum llmcap_trace_format: how automatic detection knows it, its
+ * columns and time unit, how its rows are read. Adding a format is an enumerator and its name
+ * in spec.h's list and a row here (docs/architecture.md). */
+struct format {
+	const char *help;  /* for "expected one of" */
+	bool json;         /* JSON lines without a header (json_row), detected by a leading '{' */
+	/* header names of the time, prompt and output columns; NULL: the scenario's *_column
+	 * keys (csv). A format with all three is detected by them, in the table's order. */
+	const char *time, *prompt, *output;
+	/* the class column: NULL none; "" only workload.trace.class_column; otherwise the default
+	 * name, optional unless the scenario names it */
+	const char *cls;
+	int unit;          /* enum llmcap_time_unit; -1: workload.trace.time_unit */
+	bool zero_output_failed; /* a row with 0 output tokens logs a failed request: never ran */
+};
+
+static const struct format formats[] = {
+	[LLMCAP_TRACE_AZURE] = {"azure (TIMESTAMP,ContextTokens,GeneratedTokens)", false, "TIMESTAMP",
+				"ContextTokens", "GeneratedTokens", NULL, LLMCAP_UNIT_DATETIME, false},
+	[LLMCAP_TRACE_BURSTGPT] = {"burstgpt (Timestamp,Model,Request tokens,Response tokens,...)",
+				   false, "Timestamp", "Request tokens", "Response tokens", "Model",
+				   LLMCAP_UNIT_S, true},
+	[LLMCAP_TRACE_MOONCAKE] = {"mooncake (JSON lines with timestamp, input_length, output_length, "
+				   "hash_ids)", true, NULL, NULL, NULL, NULL, -1, false}, /* json_row reads its times */
+	[LLMCAP_TRACE_CSV] = {"csv (any header, with workload.trace.format: csv and its *_column keys)",
+			      false, NULL, NULL, NULL, "", -1, false},
+	[LLMCAP_TRACE_LLMCAP] = {"llmcap (arrival_s,class,prompt_tokens,output_tokens)", false,
+				 "arrival_s", "prompt_tokens", "output_tokens", "class", LLMCAP_UNIT_S,
+				 false},
+};
+#define N_FORMATS (sizeof formats / sizeof formats[0])
+_Static_assert(N_FORMATS == LLMCAP_TRACE_LLMCAP + 1, "a row for every trace format");
+
+/* "A, B, ..., or Z": the formats that name their own columns, then the generic csv. */
+static const char *known_formats(char *buf, size_t n)
+{
+	size_t k = 0, listed = 0, total = N_FORMATS - 1; /* AUTO has no row */
+	for (int generic = 0; generic < 2; generic++)
+		for (size_t i = 1; i < N_FORMATS; i++) {
+			const struct format *f = &formats[i];
+			if ((f->time || f->json) == (generic == 1))
+				continue;
+			listed++;
+			const char *sep = listed == 1 ? "" : listed == total ? ", or " : ", ";
+			if (k < n)
+				k += (size_t)snprintf(buf + k, n - k, "%s%s", sep, f->help);
+		}
+	return buf;
+}
 
 /* ---- time ---- */
 
@@ -262,6 +307,7 @@ static bool blank_or_comment(const char *s)
 
 static int header(struct llmcap_trace_reader *r, struct llmcap_error *err)
 {
+	char known[512];
 	bool too_long, unterminated;
 	int got;
 	while ((got = read_line(r, &too_long, &unterminated)) > 0) {
@@ -275,7 +321,7 @@ static int header(struct llmcap_trace_reader *r, struct llmcap_error *err)
 		return llmcap_errorf(err, LLMCAP_EIO, "%s: read error: %s", r->path, strerror(errno));
 	if (got == 0)
 		return llmcap_errorf(err, LLMCAP_EINVAL, "%s: empty; expected a trace: %s", r->path,
-				     KNOWN_FORMATS);
+				     known_formats(known, sizeof known));
 	if (too_long)
 		return llmcap_errorf(err, LLMCAP_EINVAL, "%s:%ld: first line longer than 1 MiB; "
 				     "expected a header or a JSON object", r->path, r->lineno);
@@ -283,7 +329,7 @@ static int header(struct llmcap_trace_reader *r, struct llmcap_error *err)
 	while (*s == ' ' || *s == '\t')
 		s++;
 	const struct llmcap_trace_cfg *cfg = r->cfg;
-	if (r->fmt == LLMCAP_TRACE_MOONCAKE || (r->fmt == LLMCAP_TRACE_AUTO && *s == '{')) {
+	if (formats[r->fmt].json || (r->fmt == LLMCAP_TRACE_AUTO && *s == '{')) {
 		r->fmt = LLMCAP_TRACE_MOONCAKE;
 		/* no header: the first line is a row; read it again */
 		if (fseek(r->f, 0, SEEK_SET) != 0)
@@ -298,58 +344,38 @@ static int header(struct llmcap_trace_reader *r, struct llmcap_error *err)
 	char *fields[MAXF];
 	size_t nf = llmcap_csv_split(r->line, fields, MAXF);
 	r->n_cols = (int)(nf < MAXF ? nf : MAXF);
-	int c_ts = find_col(fields, nf, "TIMESTAMP"), c_ctx = find_col(fields, nf, "ContextTokens"),
-	    c_gen = find_col(fields, nf, "GeneratedTokens");
-	int c_req = find_col(fields, nf, "Request tokens"), c_resp = find_col(fields, nf, "Response tokens");
-	int c_arr = find_col(fields, nf, "arrival_s"), c_pt = find_col(fields, nf, "prompt_tokens"),
-	    c_ot = find_col(fields, nf, "output_tokens");
-	if (r->fmt == LLMCAP_TRACE_AUTO) {
-		if (c_ts >= 0 && c_ctx >= 0 && c_gen >= 0)
-			r->fmt = LLMCAP_TRACE_AZURE;
-		else if (c_ts >= 0 && c_req >= 0 && c_resp >= 0)
-			r->fmt = LLMCAP_TRACE_BURSTGPT;
-		else if (c_arr >= 0 && c_pt >= 0 && c_ot >= 0)
-			r->fmt = LLMCAP_TRACE_LLMCAP;
-		else
-			return llmcap_errorf(err, LLMCAP_EINVAL,
-					     "%s:%ld: header '%.200s' is not a known trace format; expected "
-					     "one of: %s", r->path, r->lineno, copy, KNOWN_FORMATS);
+	for (size_t i = 1; r->fmt == LLMCAP_TRACE_AUTO && i < N_FORMATS; i++) {
+		const struct format *f = &formats[i];
+		if (f->time && find_col(fields, nf, f->time) >= 0 &&
+		    find_col(fields, nf, f->prompt) >= 0 && find_col(fields, nf, f->output) >= 0)
+			r->fmt = (enum llmcap_trace_format)i;
 	}
-	const char *want[4] = {NULL, NULL, NULL, NULL}; /* time, prompt, output, class */
-	r->col_class = -1;
-	switch (r->fmt) {
-	case LLMCAP_TRACE_AZURE:
-		want[0] = "TIMESTAMP", want[1] = "ContextTokens", want[2] = "GeneratedTokens";
-		r->unit = LLMCAP_UNIT_DATETIME;
-		break;
-	case LLMCAP_TRACE_BURSTGPT:
-		want[0] = "Timestamp", want[1] = "Request tokens", want[2] = "Response tokens";
-		want[3] = cfg->class_column[0] ? cfg->class_column : "Model";
-		r->unit = LLMCAP_UNIT_S;
-		break;
-	case LLMCAP_TRACE_LLMCAP:
-		want[0] = "arrival_s", want[1] = "prompt_tokens", want[2] = "output_tokens";
-		want[3] = cfg->class_column[0] ? cfg->class_column : "class";
-		r->unit = LLMCAP_UNIT_S;
-		break;
-	default: /* csv */
+	if (r->fmt == LLMCAP_TRACE_AUTO)
+		return llmcap_errorf(err, LLMCAP_EINVAL,
+				     "%s:%ld: header '%.200s' is not a known trace format; expected "
+				     "one of: %s", r->path, r->lineno, copy,
+				     known_formats(known, sizeof known));
+	const struct format *f = &formats[r->fmt];
+	const char *want[4] = {f->time, f->prompt, f->output, NULL}; /* time, prompt, output, class */
+	if (!f->time)
 		want[0] = cfg->time_column, want[1] = cfg->prompt_column, want[2] = cfg->output_column;
-		want[3] = cfg->class_column[0] ? cfg->class_column : NULL;
-		r->unit = cfg->time_unit;
-		break;
-	}
+	if (f->cls)
+		want[3] = cfg->class_column[0] ? cfg->class_column : *f->cls ? f->cls : NULL;
+	r->unit = f->unit >= 0 ? (enum llmcap_time_unit)f->unit : cfg->time_unit;
+	r->col_class = -1;
 	int *cols[4] = {&r->col_time, &r->col_prompt, &r->col_output, &r->col_class};
 	for (int i = 0; i < 4; i++) {
 		if (!want[i])
 			continue;
 		*cols[i] = find_col(fields, nf, want[i]);
-		/* BurstGPT's Model column is optional unless classes come from it */
-		if (*cols[i] < 0 && !(i == 3 && !cfg->class_column[0] && r->fmt != LLMCAP_TRACE_CSV))
+		/* a format's default class column (BurstGPT's Model) is optional unless classes come
+		 * from it */
+		if (*cols[i] < 0 && !(i == 3 && !cfg->class_column[0]))
 			return llmcap_errorf(err, LLMCAP_EINVAL,
 					     "%s:%ld: no column '%s' in the header '%.200s'; expected the %s "
 					     "format's columns%s", r->path, r->lineno, want[i], copy,
 					     llmcap_trace_format_name(r->fmt),
-					     r->fmt == LLMCAP_TRACE_CSV ? " (workload.trace.*_column)" : "");
+					     f->time ? "" : " (workload.trace.*_column)");
 	}
 	return 0;
 }
@@ -707,7 +733,7 @@ int llmcap_trace_next(struct llmcap_trace_reader *r, struct llmcap_trace_row *ro
 		else if (blank_or_comment(r->line)) {
 			r->counts.blank++;
 			continue;
-		} else if (r->fmt == LLMCAP_TRACE_MOONCAKE ? json_row(r, row, &b) : csv_row(r, row, &b)) {
+		} else if (formats[r->fmt].json ? json_row(r, row, &b) : csv_row(r, row, &b)) {
 			/* a last line cut short reads as a broken row: say why */
 			if (unterminated)
 				bad(&b, LLMCAP_BAD_TRUNCATED, "the file ends inside this row (%s)", b.detail);
@@ -726,7 +752,7 @@ int llmcap_trace_next(struct llmcap_trace_reader *r, struct llmcap_trace_row *ro
 			r->counts.bad[b.reason]++;
 			continue;
 		}
-		if (r->fmt == LLMCAP_TRACE_BURSTGPT && row->output == 0) {
+		if (formats[r->fmt].zero_output_failed && row->output == 0) {
 			/* BurstGPT logs a failed request with 0 response tokens: it never ran */
 			r->counts.failed++;
 			r->counts.failed_prompt_tokens += row->prompt;
