@@ -254,7 +254,7 @@ out:
 
 static const struct llmcap_opt breakeven_opts[] = {
 	{O_SET, 's', "set", "KEY=VALUE", "override a scenario field; repeatable", NULL},
-	{O_VOLUMES, 0, "volumes", "V,...", "the monthly token volumes, comma separated (at most 64)",
+	{O_VOLUMES, 0, "volumes", "V,...", "the monthly token volumes, comma separated, at most 64",
 	 "0.5e9,1e9,2.7e9,5e9,7.5e9,10e9,20e9,50e9"},
 	{O_DTYPES, 0, "dtypes", "D,...",
 	 "the precisions of the largest model: bf16, fp16, fp8, int4-awq, comma separated",

@@ -55,6 +55,10 @@ int llmcap_args_next(struct llmcap_args *a)
 	const struct llmcap_opt *o = lookup(a->cmd, s, len);
 	if (!o)
 		return fail(a, "unknown option");
+	if (eq) {
+		snprintf(a->spelled, sizeof a->spelled, "%.*s", (int)len, s);
+		a->name = a->spelled;
+	}
 	if (!o->arg) {
 		if (eq)
 			return fail(a, "a value given to the flag");
@@ -62,8 +66,6 @@ int llmcap_args_next(struct llmcap_args *a)
 		return o->id;
 	}
 	if (eq) {
-		snprintf(a->spelled, sizeof a->spelled, "%.*s", (int)len, s);
-		a->name = a->spelled;
 		a->value = eq + 1;
 	} else if (a->i < a->argc) {
 		a->value = a->argv[a->i++];

@@ -297,7 +297,7 @@ static const struct llmcap_opt run_opts[] = {
 	 "after the warm-up, split the run into K batches (2 to " LLMCAP_CLI_STR(LLMCAP_BATCH_MAX)
 	 ") and print each class and pool metric's mean and 95% interval over them (also in --json, "
 	 "and in -o FILE as /summary/batch_means)", "off"},
-	{O_WARMUP, 0, "warmup", "D", "the warm-up of --batch-means, a duration (10min) or auto",
+	{O_WARMUP, 0, "warmup", "D", "the warm-up of --batch-means, a duration such as 10min, or auto",
 	 "auto: one batch"},
 };
 

@@ -13,10 +13,10 @@ enum { O_FORMAT = 1, O_BAD_ROWS, O_SET };
 
 static const struct llmcap_opt trace_opts[] = {
 	{O_FORMAT, 0, "format", "F",
-	 "the trace's format: auto azure burstgpt mooncake csv llmcap (workload.trace.format)", "auto"},
+	 "the trace's format, as workload.trace.format: auto azure burstgpt mooncake csv llmcap", "auto"},
 	{O_BAD_ROWS, 0, "bad-rows", "MODE",
-	 "what a bad row does: fail stops at it, skip counts it and leaves it out "
-	 "(workload.trace.bad_rows)", "fail"},
+	 "what a bad row does, as workload.trace.bad_rows: fail stops at it, skip counts it "
+	 "and leaves it out", "fail"},
 	{O_SET, 's', "set", "workload.trace.KEY=VALUE", "set another workload.trace key; repeatable",
 	 NULL},
 };

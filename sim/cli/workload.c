@@ -95,7 +95,8 @@ enum { O_SET = 1, O_OUT };
 static const struct llmcap_opt workload_opts[] = {
 	{O_SET, 's', "set", "KEY=VALUE", "override a scenario field; repeatable", NULL},
 	{O_OUT, 'o', "out", "FILE.csv",
-	 "write the requests (arrival_s,class,prompt_tokens,output_tokens), whole or not at all",
+	 "write the requests as CSV with the columns arrival_s,class,prompt_tokens,output_tokens, "
+	 "whole or not at all",
 	 "none"},
 };
 
