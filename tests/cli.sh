@@ -433,5 +433,54 @@ awk '/max rate/ { r = $3 } END { exit !(r >= 6 && r < 7.28) }' "$T/out" && ok ||
 expect_err "invalid, no file" "workload.rate: '-1/s' is not valid" -- "$LLMCAP" run --set workload.rate=-1/s -o "$T/never.h5"
 [ -e "$T/never.h5" ] && ko "an invalid scenario left $T/never.h5" || ok
 
+# Help: every command's --help, -h and `help CMD` print the same text on stdout, exit 0; it lists
+# the command's options with their defaults (all printed from the one command table)
+CMDS="run workload breakeven trace sweep plan maxrate config schema catalog version help"
+for c in $CMDS; do
+	expect_ok "$c --help" "usage: llmcap $c" -- "$LLMCAP" $c --help
+	[ -s "$T/err" ] && ko "$c --help wrote to stderr" || ok
+	grep -qF -- '-h, --help' "$T/out" && ok || ko "$c --help does not list --help"
+	"$LLMCAP" $c -h >"$T/h2" 2>/dev/null && cmp -s "$T/out" "$T/h2" && ok || ko "$c -h differs from $c --help"
+	"$LLMCAP" help $c >"$T/h3" 2>/dev/null && cmp -s "$T/out" "$T/h3" && ok || ko "help $c differs from $c --help"
+	# the global usage lists it (the same table)
+	"$LLMCAP" help | grep -qE "^  $c +[a-z]" && ok || ko "llmcap help does not list $c"
+done
+# help_default CMD OPTION-ERE DEFAULT: CMD's help gives OPTION with "(default: DEFAULT)"
+help_default() {
+	"$LLMCAP" help "$1" | tr '\n' ' ' | tr -s ' ' | grep -oE -- "$2 [^(]*\(default: [^)]*\)" \
+		| grep -qF -- "(default: $3)" && ok || ko "help $1: $2 lacks its default '$3'"
+}
+help_default run '--warmup D' 'auto: one batch'
+help_default workload '-o, --out FILE[.]csv' 'none'
+help_default breakeven '--volumes V,[.]{3}' '0.5e9,1e9,2.7e9,5e9,7.5e9,10e9,20e9,50e9'
+help_default trace '--bad-rows MODE' 'fail'
+help_default sweep '--jobs N' 'the number of CPUs'
+help_default plan '--jobs N' 'the number of CPUs'
+help_default maxrate '--jobs N' 'the number of CPUs'
+expect_ok "sweep --help lists --set" '-s, --set KEY=VALUE' -- "$LLMCAP" sweep --help
+expect_ok "plan --help lists --set" '-s, --set KEY=VALUE' -- "$LLMCAP" plan --help
+expect_ok "config --help lists --set" '-s, --set KEY=VALUE' -- "$LLMCAP" config --help
+expect_ok "schema --help is help" 'usage: llmcap schema' -- "$LLMCAP" schema --help
+grep -qF '| `' "$T/out" && ko "schema --help printed the schema" || ok
+expect_ok "llmcap help" 'usage: llmcap COMMAND' -- "$LLMCAP" help
+expect_ok "llmcap -h" 'usage: llmcap COMMAND' -- "$LLMCAP" -h
+expect_err "help of no command" "unknown command 'fly'" -- "$LLMCAP" help fly
+# an unknown option: exit 2, named, pointing at the command's help instead of the global usage
+for c in $CMDS; do
+	"$LLMCAP" $c --bogus >"$T/out" 2>"$T/err"
+	rc=$?
+	[ "$rc" -eq 2 ] && ok || ko "$c --bogus exited $rc, expected 2"
+	grep -qF -- "unknown option '--bogus' for $c; see llmcap $c --help" "$T/err" && ok \
+		|| { ko "$c --bogus: no message naming the option"; cat "$T/err"; }
+	grep -qF 'commands:' "$T/err" && ko "$c --bogus printed the global usage" || ok
+done
+expect_err "missing value" "-o needs FILE.h5; see llmcap run --help" -- "$LLMCAP" run -o
+expect_err "value to a flag" "a value given to the flag '--force' for run" -- "$LLMCAP" run --force=yes
+expect_ok "--set=KEY=VALUE" 'llmcap: reference-4xh100 (seed 42, horizon 2h)' -- "$LLMCAP" run --set=horizon=2h
+expect_err "no arguments" "schema takes no arguments ('x')" -- "$LLMCAP" schema x
+# docs/cli.md is the program's own reference: regenerate it with `llmcap help --markdown`
+"$LLMCAP" help --markdown >"$T/cli.md" && cmp -s "$T/cli.md" "$SRC/docs/cli.md" && ok \
+	|| { ko "docs/cli.md differs from 'llmcap help --markdown' (regenerate it)"; diff "$SRC/docs/cli.md" "$T/cli.md" | head; }
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

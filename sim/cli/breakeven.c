@@ -3,6 +3,7 @@
  * volume where they cross. Points run in parallel threads (each simulation is independent and
  * the library keeps no global state); results do not depend on the thread count. */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,10 @@
 #include "llmcap/output.h"
 #include "llmcap/plan.h"
 
-int llmcap_cmd_breakeven(int argc, char **argv);
+#include "cli.h"
+
+
+enum { O_SET = 1, O_VOLUMES, O_DTYPES, O_JOBS, O_OUTPUT, O_FORCE };
 
 struct job {
 	const struct llmcap_scenario *sc;
@@ -48,12 +52,31 @@ static int parse_list(const char *s, double *out, size_t max, size_t *n)
 	return *n ? 0 : -1;
 }
 
+/* A comma-separated list of precision names; -1 (printed) on a name not known, or too many. */
+static int parse_dtypes(const char *s, int dtypes[8], size_t *n_dtypes)
+{
+	char buf[256];
+	snprintf(buf, sizeof buf, "%s", s);
+	for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
+		int d = -1;
+		for (int k = 0; k <= LLMCAP_DTYPE_INT4_AWQ; k++)
+			if (!strcmp(t, llmcap_dtype_name((enum llmcap_dtype)k)))
+				d = k;
+		if (d < 0 || *n_dtypes == 8) {
+			fprintf(stderr, "llmcap: --dtypes: '%s' is not one of bf16, fp16, fp8, int4-awq\n", t);
+			return -1;
+		}
+		dtypes[(*n_dtypes)++] = d;
+	}
+	return 0;
+}
+
 static void usd(double v, char *buf, size_t n)
 {
 	snprintf(buf, n, "$%.0fk", v / 1e3);
 }
 
-int llmcap_cmd_breakeven(int argc, char **argv)
+static int breakeven_main(const struct llmcap_cmd *cmd, int argc, char **argv)
 {
 	const char *file = NULL, *out = NULL;
 	const char **sets = calloc((size_t)argc, sizeof *sets);
@@ -65,53 +88,44 @@ int llmcap_cmd_breakeven(int argc, char **argv)
 	bool force = false, dtypes_given = false;
 	long jobs = sysconf(_SC_NPROCESSORS_ONLN);
 	int rc = 2;
-	for (int i = 2; sets && i < argc; i++) {
-		const char *a = argv[i];
-		bool has = i + 1 < argc;
-		if ((!strcmp(a, "--set") || !strcmp(a, "-s")) && has) {
-			sets[n_sets++] = argv[++i];
-		} else if (!strcmp(a, "--volumes") && has) {
-			if (parse_list(argv[++i], volumes, 64, &n_volumes) != 0) {
-				fprintf(stderr, "llmcap: --volumes '%s': expected tokens per month, comma "
-						"separated, e.g. 1e9,2.7e9,7.5e9\n", argv[i]);
-				goto out;
-			}
-		} else if (!strcmp(a, "--dtypes") && has) {
-			dtypes_given = true;
-			char buf[256];
-			snprintf(buf, sizeof buf, "%s", argv[++i]);
-			for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
-				int d = -1;
-				for (int k = 0; k <= LLMCAP_DTYPE_INT4_AWQ; k++)
-					if (!strcmp(t, llmcap_dtype_name((enum llmcap_dtype)k)))
-						d = k;
-				if (d < 0 || n_dtypes == 8) {
-					fprintf(stderr, "llmcap: --dtypes: '%s' is not one of bf16, fp16, fp8, "
-							"int4-awq\n", t);
-					goto out;
-				}
-				dtypes[n_dtypes++] = d;
-			}
-		} else if (!strcmp(a, "--jobs") && has) {
-			char *end;
-			jobs = strtol(argv[++i], &end, 10);
-			if (*end || jobs < 1) {
-				fprintf(stderr, "llmcap: --jobs '%s': expected a positive integer\n", argv[i]);
-				goto out;
-			}
-		} else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && has) {
-			out = argv[++i];
-		} else if (!strcmp(a, "--force")) {
-			force = true;
-		} else if (a[0] == '-' && a[1]) {
-			fprintf(stderr, "llmcap: unknown or incomplete option '%s' for breakeven\n", a);
+	struct llmcap_args ap;
+	llmcap_args_init(&ap, cmd, argc, argv, 2);
+	for (int id; sets && (id = llmcap_args_next(&ap)) != LLMCAP_ARGS_END;) {
+		const char *v = ap.value;
+		if (id == LLMCAP_ARGS_STOP) {
+			rc = ap.status;
 			goto out;
+		} else if (id == O_SET) {
+			sets[n_sets++] = v;
+		} else if (id == O_VOLUMES) {
+			if (parse_list(v, volumes, 64, &n_volumes) != 0) {
+				fprintf(stderr, "llmcap: --volumes '%s': expected tokens per month, comma "
+						"separated, e.g. 1e9,2.7e9,7.5e9\n", v);
+				goto out;
+			}
+		} else if (id == O_DTYPES) {
+			dtypes_given = true;
+			if (parse_dtypes(v, dtypes, &n_dtypes) != 0)
+				goto out;
+		} else if (id == O_JOBS) {
+			if (llmcap_cli_long(v, 1, LONG_MAX, &jobs) != 0) {
+				fprintf(stderr, "llmcap: --jobs '%s': expected a positive integer\n", v);
+				goto out;
+			}
+		} else if (id == O_OUTPUT) {
+			out = v;
+		} else if (id == O_FORCE) {
+			force = true;
 		} else if (!file) {
-			file = a;
+			file = v;
 		} else {
 			fprintf(stderr, "llmcap: only one scenario file may be given\n");
 			goto out;
 		}
+	}
+	if (!sets) {
+		fprintf(stderr, "llmcap: out of memory\n");
+		goto out;
 	}
 	if (out && !force && access(out, F_OK) == 0) {
 		fprintf(stderr, "llmcap: %s: exists; not overwritten (use --force, or another path)\n", out);
@@ -127,9 +141,7 @@ int llmcap_cmd_breakeven(int argc, char **argv)
 		free(sc);
 		goto out;
 	}
-	if (sc->horizon < LLMCAP_HOUR || sc->output.percentiles != LLMCAP_PERCENTILES_EXACT) {
-		fprintf(stderr, "llmcap: breakeven judges SLOs in the busiest hour: it needs horizon >= 1h "
-				"and output.percentiles: exact\n");
+	if (llmcap_cli_needs_busiest_hour(sc, "breakeven") != 0) {
 		llmcap_scenario_free(sc);
 		free(cat);
 		free(sc);
@@ -239,3 +251,26 @@ out:
 	free(sets);
 	return rc;
 }
+
+static const struct llmcap_opt breakeven_opts[] = {
+	{O_SET, 's', "set", "KEY=VALUE", "override a scenario field; repeatable", NULL},
+	{O_VOLUMES, 0, "volumes", "V,...", "the monthly token volumes, comma separated, at most 64",
+	 "0.5e9,1e9,2.7e9,5e9,7.5e9,10e9,20e9,50e9"},
+	{O_DTYPES, 0, "dtypes", "D,...",
+	 "the precisions of the largest model: bf16, fp16, fp8, int4-awq, comma separated",
+	 "the scenario's, fp8 and int4-awq"},
+	{O_JOBS, 0, "jobs", "N", "threads planning fleets at once", "the number of CPUs"},
+	{O_OUTPUT, 'o', "output", "FILE.h5", "write the table as HDF5", "none"},
+	{O_FORCE, 0, "force", NULL, "overwrite an existing output file", NULL},
+};
+
+const struct llmcap_cmd llmcap_cli_breakeven = {
+	.name = "breakeven",
+	.synopsis = "[FILE] [--set KEY=VALUE]... [--volumes V,...] [--dtypes D,...] [--jobs N] "
+		    "[-o FILE.h5] [--force]",
+	.summary = "the smallest fleet meeting every SLO in the busiest hour for each monthly token "
+		   "volume and precision of the largest model, its TCO vs the API, the break-even",
+	.opts = breakeven_opts,
+	.n_opts = sizeof breakeven_opts / sizeof *breakeven_opts,
+	.run = breakeven_main,
+};

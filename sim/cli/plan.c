@@ -1,8 +1,6 @@
 /* `llmcap plan`: the smallest fleet for the scenario's own volume, per candidate configuration,
- * ranked by cost, with what limits each pool. `llmcap maxrate`: the highest mean arrival rate at
- * which every class meets its SLOs in the busiest hour, bisected per seed. Candidates and seeds
- * run in parallel threads; results are stored by index, so they never depend on the thread count.
- */
+ * ranked by cost, with what limits each pool. Candidates run in parallel threads; results are
+ * stored by index, so they never depend on the thread count. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,8 +10,8 @@
 #include "llmcap/plan.h"
 #include "llmcap/sweep.h"
 
-int llmcap_cmd_plan(int argc, char **argv);
-int llmcap_cmd_maxrate(int argc, char **argv);
+#include "cli.h"
+
 
 /* What limits a pool at its smallest fleet. The count is minimal, so one replica fewer misses an
  * SLO: whichever resource is nearest its end is what forced the count. KV first (preemptions or
@@ -88,80 +86,67 @@ static void plan_candidate(void *ctx, size_t i)
 		j->c[i].rc = plan_one(j->sw, i, j->cat, &j->c[i]);
 }
 
-struct common_args {
+enum { O_SET = 1, O_VARY, O_JOBS, O_SKIP_INVALID };
+
+struct args {
 	const char *file;
 	const char **sets;
 	size_t n_sets;
 	struct llmcap_sweep_axis axes[LLMCAP_SWEEP_MAX_AXES];
 	size_t n_axes;
-	long jobs, seeds;
-	double tolerance;
+	long jobs;
 	bool skip_invalid;
 };
 
-/* Options shared by plan and maxrate; returns 1 when argv[*i] was one of them, -1 on error. */
-static int common_option(int argc, char **argv, int *i, struct common_args *a, bool vary)
+/* One option or the scenario file; -1 (printed) when it is not valid. */
+static int plan_option(const struct llmcap_args *p, int id, struct args *a)
 {
-	const char *s = argv[*i];
-	bool has = *i + 1 < argc;
 	struct llmcap_error err = {0};
-	char *end;
-	if ((!strcmp(s, "--set") || !strcmp(s, "-s")) && has) {
-		a->sets[a->n_sets++] = argv[++*i];
-	} else if (vary && !strcmp(s, "--vary") && has) {
+	switch (id) {
+	case O_SET:
+		a->sets[a->n_sets++] = p->value;
+		return 0;
+	case O_VARY:
 		if (a->n_axes == LLMCAP_SWEEP_MAX_AXES ||
-		    llmcap_sweep_parse_axis(argv[++*i], &a->axes[a->n_axes], &err) != 0) {
+		    llmcap_sweep_parse_axis(p->value, &a->axes[a->n_axes], &err) != 0) {
 			fprintf(stderr, "llmcap: %s\n", err.msg[0] ? err.msg : "too many --vary");
 			return -1;
 		}
 		a->n_axes++;
-	} else if (vary && !strcmp(s, "--skip-invalid")) {
+		return 0;
+	case O_SKIP_INVALID:
 		a->skip_invalid = true;
-	} else if ((!strcmp(s, "--jobs") || (!vary && !strcmp(s, "--seeds"))) && has) {
-		long v = strtol(argv[++*i], &end, 10);
-		if (*end || v < 1 || v > 100000) {
-			fprintf(stderr, "llmcap: %s '%s': expected a positive integer\n", s, argv[*i]);
+		return 0;
+	case O_JOBS:
+		if (llmcap_cli_long(p->value, 1, 100000, &a->jobs) != 0) {
+			fprintf(stderr, "llmcap: %s '%s': expected a positive integer\n", p->name, p->value);
 			return -1;
 		}
-		*(!strcmp(s, "--jobs") ? &a->jobs : &a->seeds) = v;
-	} else if (!vary && !strcmp(s, "--tolerance") && has) {
-		double v = strtod(argv[++*i], &end);
-		if (*end || !(v > 0 && v < 1)) {
-			fprintf(stderr, "llmcap: --tolerance '%s': expected a share between 0 and 1\n",
-				argv[*i]);
-			return -1;
-		}
-		a->tolerance = v;
-	} else if (s[0] == '-' && s[1]) {
-		fprintf(stderr, "llmcap: unknown or incomplete option '%s' for %s\n", s, argv[1]);
-		return -1;
-	} else if (!a->file) {
-		a->file = s;
-	} else {
+		return 0;
+	}
+	if (a->file) {
 		fprintf(stderr, "llmcap: only one scenario file may be given\n");
 		return -1;
 	}
-	return 1;
-}
-
-static int needs_busiest_hour(const struct llmcap_scenario *sc, const char *cmd)
-{
-	if (sc->horizon < LLMCAP_HOUR || sc->output.percentiles != LLMCAP_PERCENTILES_EXACT) {
-		fprintf(stderr, "llmcap: %s judges SLOs in the busiest hour: it needs horizon >= 1h and "
-				"output.percentiles: exact\n", cmd);
-		return -1;
-	}
+	a->file = p->value;
 	return 0;
 }
 
-int llmcap_cmd_plan(int argc, char **argv)
+static int plan_main(const struct llmcap_cmd *cmd, int argc, char **argv)
 {
-	struct common_args a = {.jobs = sysconf(_SC_NPROCESSORS_ONLN), .seeds = 1};
+	struct args a = {.jobs = sysconf(_SC_NPROCESSORS_ONLN)};
 	a.sets = calloc((size_t)argc, sizeof *a.sets);
 	int rc = 2;
-	for (int i = 2; a.sets && i < argc; i++)
-		if (common_option(argc, argv, &i, &a, true) < 0)
+	struct llmcap_args ap;
+	llmcap_args_init(&ap, cmd, argc, argv, 2);
+	for (int id; a.sets && (id = llmcap_args_next(&ap)) != LLMCAP_ARGS_END;) {
+		if (id == LLMCAP_ARGS_STOP) {
+			rc = ap.status;
 			goto out;
+		}
+		if (plan_option(&ap, id, &a) != 0)
+			goto out;
+	}
 	struct llmcap_catalog *cat = malloc(sizeof *cat);
 	struct llmcap_scenario *sc = malloc(sizeof *sc);
 	struct llmcap_sweep sw;
@@ -181,7 +166,7 @@ int llmcap_cmd_plan(int argc, char **argv)
 	struct llmcap_sweep_options opt = {.seeds = 1, .zip = 0, .batch_means = 0, .warmup = -1,
 					   .timeseries = 0, .no_file_axes = true,
 					   .skip_invalid = a.skip_invalid};
-	int bad = needs_busiest_hour(sc, "plan") != 0;
+	int bad = llmcap_cli_needs_busiest_hour(sc, "plan") != 0;
 	if (!bad) {
 		bad = llmcap_sweep_init(&sw, a.file, a.sets, a.n_sets, a.axes, a.n_axes, &opt, cat,
 					&err) != 0;
@@ -283,171 +268,23 @@ out:
 	return rc;
 }
 
-/* ---- maxrate ---- */
 
-struct rate_job {
-	const struct llmcap_scenario *base;
-	const struct llmcap_catalog *cat;
-	double tolerance;
-	double *best;      /* per seed: highest rate that passed */
-	int *sims;
-	int *rcs;
-	struct llmcap_error *errs;
-	size_t n;
+static const struct llmcap_opt plan_opts[] = {
+	{O_SET, 's', "set", "KEY=VALUE", "override a scenario field; repeatable", NULL},
+	{O_VARY, 0, "vary", "KEY=LIST",
+	 "a candidate axis (e.g. pools.reasoning.dtype=bf16,fp8); repeatable: every combination is "
+	 "a candidate", "none: the scenario as given"},
+	{O_JOBS, 0, "jobs", "N", "threads planning candidates at once", "the number of CPUs"},
+	{O_SKIP_INVALID, 0, "skip-invalid", NULL,
+	 "plan the valid candidates and list the invalid ones last, with the reason", NULL},
 };
 
-/* Whether every class met its busiest-hour SLOs at this mean rate (requests/s). */
-static int slo_holds(struct llmcap_scenario *sc, const struct llmcap_catalog *cat, double rate,
-		     bool *ok, struct llmcap_error *err)
-{
-	sc->workload.rate = rate;
-	sc->workload.tokens_per_month = NAN;
-	int rc = llmcap_scenario_check(sc, cat, err);
-	struct llmcap_results res;
-	if (rc == 0)
-		rc = llmcap_simulate(sc, cat, NULL, &res, err);
-	if (rc)
-		return rc;
-	struct llmcap_summary sum;
-	if (llmcap_summarize(&res, &sum) != 0) {
-		llmcap_results_free(&res);
-		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
-	}
-	*ok = sum.peak.all_slo_met;
-	llmcap_summary_free(&sum);
-	llmcap_results_free(&res);
-	return 0;
-}
-
-/* Brackets by doubling or halving from the scenario's rate, then bisects until the bracket is
- * within the tolerance (relative); the answer is the bracket's passing end. */
-static int max_rate(const struct rate_job *j, size_t k)
-{
-	struct llmcap_scenario *sc = malloc(sizeof *sc);
-	if (!sc)
-		return llmcap_errorf(&j->errs[k], LLMCAP_ENOMEM, "out of memory");
-	*sc = *j->base; /* shallow: reads only what the base owns */
-	sc->seed = j->base->seed + k;
-	struct llmcap_error *err = &j->errs[k];
-	double r0 = llmcap_scenario_mean_rate(sc), lo = 0, hi = 0;
-	bool ok;
-	int rc = slo_holds(sc, j->cat, r0, &ok, err);
-	j->sims[k]++;
-	if (rc == 0 && ok) {
-		lo = r0;
-		for (int i = 0; rc == 0 && i < 40; i++) {
-			rc = slo_holds(sc, j->cat, lo * 2, &ok, err);
-			j->sims[k]++;
-			if (!ok) {
-				hi = lo * 2;
-				break;
-			}
-			lo *= 2;
-		}
-	} else if (rc == 0) {
-		hi = r0;
-		for (int i = 0; rc == 0 && i < 40; i++) {
-			rc = slo_holds(sc, j->cat, hi / 2, &ok, err);
-			j->sims[k]++;
-			if (ok) {
-				lo = hi / 2;
-				break;
-			}
-			hi /= 2;
-		}
-	}
-	while (rc == 0 && lo > 0 && hi > 0 && hi - lo > j->tolerance * lo) {
-		double mid = 0.5 * (lo + hi);
-		rc = slo_holds(sc, j->cat, mid, &ok, err);
-		j->sims[k]++;
-		*(ok ? &lo : &hi) = mid;
-	}
-	j->best[k] = hi > 0 ? lo : INFINITY; /* never failed within 2^40 x the rate */
-	free(sc);
-	return rc;
-}
-
-static void rate_seed(void *ctx, size_t k)
-{
-	struct rate_job *j = ctx;
-	j->rcs[k] = max_rate(j, k);
-}
-
-int llmcap_cmd_maxrate(int argc, char **argv)
-{
-	struct common_args a = {.jobs = sysconf(_SC_NPROCESSORS_ONLN), .seeds = 5, .tolerance = 0.02};
-	a.sets = calloc((size_t)argc, sizeof *a.sets);
-	int rc = 2;
-	for (int i = 2; a.sets && i < argc; i++)
-		if (common_option(argc, argv, &i, &a, false) < 0)
-			goto out;
-	struct llmcap_catalog *cat = malloc(sizeof *cat);
-	struct llmcap_scenario *sc = malloc(sizeof *sc);
-	struct llmcap_error err = {0};
-	if (!a.sets || !cat || !sc || llmcap_catalog_load_builtin(cat, &err) != 0 ||
-	    llmcap_scenario_load(sc, a.file, a.sets, a.n_sets, cat, &err) != 0) {
-		fprintf(stderr, "llmcap: %s\n", cat && sc && a.sets ? err.msg : "out of memory");
-		free(cat);
-		free(sc);
-		goto out;
-	}
-	if (needs_busiest_hour(sc, "maxrate") != 0) {
-		llmcap_scenario_free(sc);
-		free(cat);
-		free(sc);
-		goto out;
-	}
-	size_t n = (size_t)a.seeds;
-	struct rate_job j = {.base = sc, .cat = cat, .tolerance = a.tolerance, .n = n};
-	j.best = calloc(n, sizeof *j.best);
-	j.sims = calloc(n, sizeof *j.sims);
-	j.rcs = calloc(n, sizeof *j.rcs);
-	j.errs = calloc(n, sizeof *j.errs);
-	rc = 1;
-	if (j.best && j.sims && j.rcs && j.errs) {
-		fprintf(stderr, "llmcap: bisecting the rate for %zu seeds on up to %ld threads\n", n, a.jobs);
-		llmcap_parallel_for(n, a.jobs, rate_seed, &j);
-		rc = 0;
-		for (size_t k = 0; k < n; k++)
-			if (j.rcs[k]) {
-				fprintf(stderr, "llmcap: seed %llu: %s\n",
-					(unsigned long long)(sc->seed + k), j.errs[k].msg);
-				rc = 1;
-			}
-	} else {
-		fprintf(stderr, "llmcap: out of memory\n");
-	}
-	if (rc == 0) {
-		printf("llmcap maxrate: %s, highest mean rate at which every class meets its SLOs in the "
-		       "busiest hour (diurnal shape kept; bisected to %.1f%%)\n\n", sc->name,
-		       100 * a.tolerance);
-		int sims = 0;
-		for (size_t k = 0; k < n; k++) {
-			printf("  seed %-6llu %10.4f requests/s  (%8.0f/day)  %d simulations\n",
-			       (unsigned long long)(sc->seed + k), j.best[k], j.best[k] * 86400, j.sims[k]);
-			sims += j.sims[k];
-		}
-		double mean, half;
-		size_t used;
-		llmcap_mean_ci95(j.best, n, 1, &mean, &half, &used);
-		if (isnan(half))
-			printf("\n  max rate %.4f requests/s (%.0f/day); one seed gives no confidence "
-			       "interval (--seeds N)\n", mean, mean * 86400);
-		else
-			printf("\n  max rate %.4f +- %.4f requests/s (%.0f +- %.0f/day), 95%% confidence over "
-			       "%zu seeds (Student t); %d simulations\n", mean, half, mean * 86400,
-			       half * 86400, used, sims);
-	}
-	free(j.best);
-	free(j.sims);
-	free(j.rcs);
-	free(j.errs);
-	llmcap_scenario_free(sc);
-	free(cat);
-	free(sc);
-out:
-	for (size_t i = 0; i < a.n_axes; i++)
-		free(a.axes[i].values);
-	free(a.sets);
-	return rc;
-}
+const struct llmcap_cmd llmcap_cli_plan = {
+	.name = "plan",
+	.synopsis = "[FILE] [--set KEY=VALUE]... [--vary KEY=LIST]... [--jobs N] [--skip-invalid]",
+	.summary = "the smallest fleet meeting every SLO in the busiest hour, per candidate (e.g. "
+		   "pools.reasoning.dtype=bf16,fp8), ranked by cost, with what limits each pool",
+	.opts = plan_opts,
+	.n_opts = sizeof plan_opts / sizeof *plan_opts,
+	.run = plan_main,
+};

@@ -18,7 +18,8 @@
 
 #include "llmcap/sweep.h"
 
-int llmcap_cmd_sweep(int argc, char **argv);
+#include "cli.h"
+
 
 /* Set by SIGINT/SIGTERM; the simulations poll it. A signal handler can only talk through such
  * a flag: the one piece of process state here. */
@@ -270,29 +271,115 @@ static void report_invalid(const struct llmcap_sweep *sw)
 			sw->n_invalid - shown);
 }
 
-static void usage_sweep(void)
+enum { O_SET = 1, O_VARY, O_ZIP, O_SEEDS, O_JOBS, O_BATCH_MEANS, O_WARMUP, O_TIMESERIES,
+       O_SKIP_INVALID, O_OUTPUT, O_FORCE, O_RESUME, O_QUIET };
+
+struct args {
+	const char *file, *out;
+	const char **sets;
+	size_t n_sets, n_axes;
+	struct llmcap_sweep_axis axes[LLMCAP_SWEEP_MAX_AXES];
+	bool force, resume, quiet;
+	struct llmcap_sweep_options opt;
+	long jobs, seeds;
+};
+
+/* The options that set struct llmcap_sweep_options; -1 (printed) when the value is not valid. */
+static int sweep_setting(const struct llmcap_args *p, int id, struct args *a)
 {
-	fprintf(stderr,
-		"usage: llmcap sweep [FILE] --vary KEY=SPEC... [--zip] [--seeds N] [--jobs N]\n"
-		"                    [--batch-means K] [--warmup DURATION] [--timeseries] [--skip-invalid]\n"
-		"                    [--set KEY=VALUE]... -o OUT.h5 [--force] [--resume] [--quiet]\n"
-		"  SPEC: a list 1/s,2/s,4/s | a range START:STOP:STEP[UNIT] | log:START:STOP:COUNT[UNIT]\n"
-		"        | a named set @gpus @models @engines @prices @all, or @NAME of sweep.sets\n"
-		"  --skip-invalid: run the valid points; an invalid one (a model that does not fit)\n"
-		"        keeps its rows with NaN metrics, valid = 0 and the reason in error\n"
-		"  --vary, --zip, --seeds, --batch-means, --warmup, --timeseries and --skip-invalid may\n"
-		"  also be given in the scenario's sweep section; the command line overrides or adds to it\n");
+	const char *v = p->value;
+	long k;
+	llmcap_time w;
+	switch (id) {
+	case O_ZIP: a->opt.zip = 1; return 0;
+	case O_TIMESERIES: a->opt.timeseries = 1; return 0;
+	case O_SKIP_INVALID: a->opt.skip_invalid = 1; return 0;
+	case O_BATCH_MEANS:
+		if (llmcap_cli_long(v, 0, 1000, &k) != 0 || k == 1) {
+			fprintf(stderr, "llmcap: --batch-means '%s': expected a number of batches from "
+					"2 to 1000 (0: off)\n", v);
+			return -1;
+		}
+		a->opt.batch_means = k;
+		return 0;
+	}
+	/* O_WARMUP */
+	if (!strcmp(v, "auto")) {
+		a->opt.warmup = -1;
+	} else if (llmcap_parse_duration(v, &w) != 0 || w < 0) {
+		fprintf(stderr, "llmcap: --warmup '%s': expected a duration with a unit, e.g. "
+				"10min, or auto\n", v);
+		return -1;
+	} else {
+		a->opt.warmup = w;
+	}
+	return 0;
 }
 
-int llmcap_cmd_sweep(int argc, char **argv)
+/* One option or the scenario file; -1 (printed) when it is not valid. */
+static int sweep_option(const struct llmcap_args *p, int id, struct args *a)
 {
-	const char *file = NULL, *out = NULL;
+	const char *v = p->value;
+	struct llmcap_error err = {0};
+	switch (id) {
+	case O_SET: a->sets[a->n_sets++] = v; return 0;
+	case O_OUTPUT: a->out = v; return 0;
+	case O_FORCE: a->force = true; return 0;
+	case O_RESUME: a->resume = true; return 0;
+	case O_QUIET: a->quiet = true; return 0;
+	case O_VARY:
+		if (a->n_axes == LLMCAP_SWEEP_MAX_AXES) {
+			fprintf(stderr, "llmcap: at most %d --vary\n", LLMCAP_SWEEP_MAX_AXES);
+			return -1;
+		}
+		if (llmcap_sweep_parse_axis(v, &a->axes[a->n_axes], &err) != 0) {
+			fprintf(stderr, "llmcap: %s\n", err.msg);
+			return -1;
+		}
+		a->n_axes++;
+		return 0;
+	case O_SEEDS:
+	case O_JOBS:
+		if (llmcap_cli_long(v, 1, 1000000, id == O_SEEDS ? &a->seeds : &a->jobs) != 0) {
+			fprintf(stderr, "llmcap: %s '%s': expected a positive integer\n", p->name, v);
+			return -1;
+		}
+		return 0;
+	case LLMCAP_ARG_POSITIONAL:
+		if (a->file) {
+			fprintf(stderr, "llmcap: only one scenario file may be given\n");
+			return -1;
+		}
+		a->file = v;
+		return 0;
+	}
+	return sweep_setting(p, id, a);
+}
+
+/* Returns 0 to run, or the exit status (help printed: 0; bad arguments: 2) + 1. */
+static int parse(const struct llmcap_cmd *cmd, int argc, char **argv, struct args *a)
+{
+	struct llmcap_args p;
+	llmcap_args_init(&p, cmd, argc, argv, 2);
+	for (int id; (id = llmcap_args_next(&p)) != LLMCAP_ARGS_END;) {
+		if (id == LLMCAP_ARGS_STOP)
+			return p.status + 1;
+		if (sweep_option(&p, id, a) != 0)
+			return 2 + 1;
+	}
+	a->opt.seeds = a->seeds;
+	if (!a->out) {
+		fprintf(stderr, "llmcap: sweep needs -o OUT.h5; see llmcap sweep --help\n");
+		return 2 + 1;
+	}
+	return 0;
+}
+
+static int sweep_main(const struct llmcap_cmd *cmd, int argc, char **argv)
+{
 	const char **sets = calloc((size_t)argc, sizeof *sets);
 	struct llmcap_sweep_axis axes[LLMCAP_SWEEP_MAX_AXES];
-	size_t n_sets = 0, n_axes = 0;
-	bool force = false, resume = false, quiet = false;
-	struct llmcap_sweep_options opt = LLMCAP_SWEEP_OPTIONS_FROM_FILE;
-	long jobs = sysconf(_SC_NPROCESSORS_ONLN), seeds = 0;
+	size_t n_axes = 0;
 	int rc = 2, rank = 0, size = 1;
 	struct llmcap_error err = {0};
 	char cmdline[4096] = "";
@@ -305,80 +392,24 @@ int llmcap_cmd_sweep(int argc, char **argv)
 	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
 	MPI_Comm_size(MPI_COMM_WORLD, &size);
 #endif
-	for (int i = 2; sets && i < argc; i++) {
-		const char *a = argv[i];
-		bool has = i + 1 < argc;
-		char *end;
-		if ((!strcmp(a, "--set") || !strcmp(a, "-s")) && has) {
-			sets[n_sets++] = argv[++i];
-		} else if (!strcmp(a, "--vary") && has) {
-			if (n_axes == LLMCAP_SWEEP_MAX_AXES) {
-				fprintf(stderr, "llmcap: at most %d --vary\n", LLMCAP_SWEEP_MAX_AXES);
-				goto out;
-			}
-			if (llmcap_sweep_parse_axis(argv[++i], &axes[n_axes], &err) != 0) {
-				fprintf(stderr, "llmcap: %s\n", err.msg);
-				goto out;
-			}
-			n_axes++;
-		} else if (!strcmp(a, "--zip")) {
-			opt.zip = 1;
-		} else if (!strcmp(a, "--timeseries")) {
-			opt.timeseries = 1;
-		} else if (!strcmp(a, "--skip-invalid")) {
-			opt.skip_invalid = 1;
-		} else if ((!strcmp(a, "--seeds") || !strcmp(a, "--jobs")) && has) {
-			long v = strtol(argv[++i], &end, 10);
-			if (*end || v < 1 || v > 1000000) {
-				fprintf(stderr, "llmcap: %s '%s': expected a positive integer\n", a, argv[i]);
-				goto out;
-			}
-			*(!strcmp(a, "--seeds") ? &seeds : &jobs) = v;
-		} else if (!strcmp(a, "--batch-means") && has) {
-			long v = strtol(argv[++i], &end, 10);
-			if (*end || v < 0 || v == 1 || v > 1000) {
-				fprintf(stderr, "llmcap: --batch-means '%s': expected a number of batches from "
-						"2 to 1000 (0: off)\n", argv[i]);
-				goto out;
-			}
-			opt.batch_means = v;
-		} else if (!strcmp(a, "--warmup") && has) {
-			llmcap_time w;
-			i++;
-			if (!strcmp(argv[i], "auto")) {
-				opt.warmup = -1;
-			} else if (llmcap_parse_duration(argv[i], &w) != 0 || w < 0) {
-				fprintf(stderr, "llmcap: --warmup '%s': expected a duration with a unit, e.g. "
-						"10min, or auto\n", argv[i]);
-				goto out;
-			} else {
-				opt.warmup = w;
-			}
-		} else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && has) {
-			out = argv[++i];
-		} else if (!strcmp(a, "--force")) {
-			force = true;
-		} else if (!strcmp(a, "--resume")) {
-			resume = true;
-		} else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
-			quiet = true;
-		} else if (a[0] == '-' && a[1]) {
-			fprintf(stderr, "llmcap: unknown or incomplete option '%s' for sweep\n", a);
-			usage_sweep();
-			goto out;
-		} else if (!file) {
-			file = a;
-		} else {
-			fprintf(stderr, "llmcap: only one scenario file may be given\n");
-			goto out;
-		}
-	}
-	opt.seeds = seeds;
-	if (!sets || !out) {
-		fprintf(stderr, "llmcap: sweep needs %s\n", !sets ? "memory" : "-o OUT.h5");
-		usage_sweep();
+	if (!sets) {
+		fprintf(stderr, "llmcap: sweep needs memory\n");
 		goto out;
 	}
+	struct args args = {.sets = sets, .opt = LLMCAP_SWEEP_OPTIONS_FROM_FILE,
+			 .jobs = sysconf(_SC_NPROCESSORS_ONLN)};
+	int parsed = parse(cmd, argc, argv, &args);
+	n_axes = args.n_axes;
+	memcpy(axes, args.axes, sizeof axes);
+	if (parsed) {
+		rc = parsed - 1;
+		goto out;
+	}
+	const char *file = args.file, *out = args.out;
+	bool force = args.force, resume = args.resume, quiet = args.quiet;
+	struct llmcap_sweep_options opt = args.opt;
+	long jobs = args.jobs;
+	size_t n_sets = args.n_sets;
 	char journal_path[4200];
 	snprintf(journal_path, sizeof journal_path, "%s.partial", out);
 	/* checks that only the writer needs: existing output, a journal left by an interrupted run */
@@ -534,3 +565,45 @@ out:
 #endif
 	return rc;
 }
+
+static const struct llmcap_opt sweep_opts[] = {
+	{O_SET, 's', "set", "KEY=VALUE", "override a scenario field; repeatable", NULL},
+	{O_VARY, 0, "vary", "KEY=SPEC",
+	 "an axis; repeatable. SPEC: a list 1/s,2/s,4/s | a range START:STOP:STEP[UNIT] | "
+	 "log:START:STOP:COUNT[UNIT] | a named set @gpus @models @engines @prices @all, or @NAME of "
+	 "sweep.sets", "the scenario's sweep.vary"},
+	{O_ZIP, 0, "zip", NULL, "pair the axes' values instead of taking every combination", NULL},
+	{O_SEEDS, 0, "seeds", "N", "runs per point, seeds 1 to N", "the scenario's sweep.seeds, or 1"},
+	{O_JOBS, 0, "jobs", "N", "threads running at once; under mpirun, the ranks instead",
+	 "the number of CPUs"},
+	{O_BATCH_MEANS, 0, "batch-means", "K",
+	 "per run, split what follows the warm-up into K batches (2 to 1000; 0: off) for a "
+	 "confidence interval of each metric", "the scenario's sweep.batch_means, or off"},
+	{O_WARMUP, 0, "warmup", "D", "the warm-up of --batch-means, a duration such as 10min, or auto",
+	 "auto: one batch"},
+	{O_TIMESERIES, 0, "timeseries", NULL, "keep each run's time series in /timeseries", NULL},
+	{O_SKIP_INVALID, 0, "skip-invalid", NULL,
+	 "run the valid points; an invalid one (a model that does not fit) keeps its rows with NaN "
+	 "metrics, valid = 0 and the reason in error", NULL},
+	{O_OUTPUT, 'o', "output", "OUT.h5", "the HDF5 file to write (required); OUT.h5.partial "
+	 "journals the runs done", NULL},
+	{O_FORCE, 0, "force", NULL, "overwrite an existing output file and its journal", NULL},
+	{O_RESUME, 0, "resume", NULL, "continue an interrupted sweep from its journal", NULL},
+	{O_QUIET, 'q', "quiet", NULL, "print nothing but errors", NULL},
+};
+
+const struct llmcap_cmd llmcap_cli_sweep = {
+	.name = "sweep",
+	.synopsis = "[FILE] --vary KEY=SPEC... [--set KEY=VALUE]... [--zip] [--seeds N] [--jobs N] "
+		    "-o OUT.h5 [--force] [--resume] [--timeseries] [--batch-means K] [--warmup D] "
+		    "[--skip-invalid] [--quiet]",
+	.summary = "run every point of a sweep with N seeds: one row per run and mean +- 95% CI per "
+		   "point (docs/sweeps.md)",
+	.details = "--vary, --zip, --seeds, --batch-means, --warmup, --timeseries and --skip-invalid "
+		   "may also be given in the scenario's sweep section; the command line overrides or "
+		   "adds to it. In llmcap-mpi under mpirun, rank 0 hands out the runs and writes the "
+		   "file.",
+	.opts = sweep_opts,
+	.n_opts = sizeof sweep_opts / sizeof *sweep_opts,
+	.run = sweep_main,
+};

@@ -1,0 +1,74 @@
+/* `llmcap catalog`: the models, API prices, GPUs and engine profiles built into llmcap. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "llmcap/catalog.h"
+#include "llmcap/perf.h"
+
+#include "cli.h"
+
+static int catalog_main(const struct llmcap_cmd *cmd, int argc, char **argv)
+{
+	int rc = llmcap_cli_no_arguments(cmd, argc, argv);
+	if (rc >= 0)
+		return rc;
+	struct llmcap_catalog *cat = malloc(sizeof *cat);
+	struct llmcap_error err = {0};
+	if (!cat || llmcap_catalog_load_builtin(cat, &err) != 0) {
+		fprintf(stderr, "llmcap: %s\n", cat ? err.msg : "out of memory");
+		free(cat);
+		return 2;
+	}
+	printf("models:\n");
+	for (size_t i = 0; i < cat->n_models; i++) {
+		struct llmcap_param_count pc;
+		const struct llmcap_model_spec *m = &cat->models[i];
+		llmcap_model_params(m, &pc);
+		char attn[64], moe[96] = "";
+		if (m->kv_lora_rank > 0)
+			snprintf(attn, sizeof attn, "%lld heads, MLA latent %lld+%lld",
+				 (long long)m->num_attention_heads, (long long)m->kv_lora_rank,
+				 (long long)m->qk_rope_head_dim);
+		else
+			snprintf(attn, sizeof attn, "%lld/%lld heads (q/kv)",
+				 (long long)m->num_attention_heads, (long long)m->num_key_value_heads);
+		if (m->num_experts > 0)
+			snprintf(moe, sizeof moe, ", %lld experts (top-%lld%s), %.2fB active",
+				 (long long)m->num_experts, (long long)m->experts_per_token,
+				 m->num_shared_experts > 0 ? " + shared" : "", pc.active / 1e9);
+		printf("  %-16s %6.2fB params, %lld layers, hidden %lld, %s%s, context %lld\n"
+		       "  %-16s source: %s\n",
+		       m->name, pc.total / 1e9, (long long)m->layers, (long long)m->hidden_size, attn, moe,
+		       (long long)m->max_position_embeddings, "", m->source);
+	}
+	printf("api prices (USD per 1M tokens; use with cost.api.prices.CLASS.from: NAME):\n");
+	for (size_t i = 0; i < cat->n_prices; i++)
+		printf("  %-26s input %6.3f, output %6.3f  (%s)\n", cat->prices[i].name,
+		       cat->prices[i].input, cat->prices[i].output, cat->prices[i].source);
+	printf("gpus:\n");
+	for (size_t i = 0; i < cat->n_gpus; i++)
+		printf("  %-16s %.1f GiB, %.2f TB/s, %.1f TFLOPS bf16, %.1f TFLOPS fp8, %.0f W\n"
+		       "  %-16s source: %s\n",
+		       cat->gpus[i].name, cat->gpus[i].memory / LLMCAP_GIB, cat->gpus[i].hbm_bandwidth / 1e12,
+		       cat->gpus[i].bf16_tflops, cat->gpus[i].fp8_tflops, cat->gpus[i].tdp_watts, "",
+		       cat->gpus[i].source);
+	printf("engines:\n");
+	for (size_t i = 0; i < cat->n_engines; i++) {
+		const struct llmcap_engine_spec *e = &cat->engines[i];
+		printf("  %-16s %.3f ms per step, %.1f us per sequence, decode attention at %.0f%% of HBM "
+		       "peak, %.0f us per layer in prefill steps\n  %-16s source: %s\n",
+		       e->name, (double)e->step_overhead * 1e-6, (double)e->seq_overhead * 1e-3,
+		       100 * e->attention_bw_efficiency, (double)e->eager_layer_overhead * 1e-3, "",
+		       e->source);
+	}
+	free(cat);
+	return 0;
+}
+
+
+const struct llmcap_cmd llmcap_cli_catalog = {
+	.name = "catalog",
+	.synopsis = "",
+	.summary = "list the models, GPUs and engine profiles llmcap knows",
+	.run = catalog_main,
+};

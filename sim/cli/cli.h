@@ -1,0 +1,105 @@
+/* The command line's private header: the command table, the one option parser every command
+ * uses, and the help printed from the table (so usage, `CMD --help` and docs/cli.md are one
+ * text). Nothing here is part of the library's API. */
+#ifndef LLMCAP_CLI_H
+#define LLMCAP_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "llmcap/scenario.h"
+
+#ifndef LLMCAP_VERSION
+#define LLMCAP_VERSION "dev"
+#endif
+
+/* A number macro as a string literal, for help texts that quote a limit. */
+#define LLMCAP_CLI_STR_(x) #x
+#define LLMCAP_CLI_STR(x) LLMCAP_CLI_STR_(x)
+
+/* One option of one command. Spelled --NAME (and -S when short is set); a value option takes
+ * the next argument or --NAME=VALUE. */
+struct llmcap_opt {
+	int id;           /* > 0, returned by llmcap_args_next; unique within the command */
+	char short_name;  /* 0: none */
+	const char *name; /* the long name, without "--" */
+	const char *arg;  /* the value's placeholder (FILE.h5, KEY=VALUE); NULL: a flag */
+	const char *help; /* what it does, one sentence or two; NULL: accepted but listed in no help
+			   * (help --markdown, which only makes docs/cli.md) */
+	const char *def;  /* the default, as the help shows it; NULL: none (flags: off) */
+};
+
+struct llmcap_cmd {
+	const char *name;
+	const char *synopsis; /* the positional arguments and the shape of the options */
+	const char *summary;  /* one line for the global usage */
+	const char *details;  /* more for `llmcap help CMD`; NULL: none */
+	const struct llmcap_opt *opts;
+	size_t n_opts;
+	int (*run)(const struct llmcap_cmd *cmd, int argc, char **argv); /* returns the exit status */
+};
+
+/* Every command, in the order the usage lists them; NULL-terminated (main.c). */
+extern const struct llmcap_cmd *const llmcap_cli_commands[];
+/* The command of that name; NULL: none. */
+const struct llmcap_cmd *llmcap_cli_find(const char *name);
+
+/* ---- the option parser: an iterator over argv[first..argc) ---- */
+
+enum {
+	LLMCAP_ARG_POSITIONAL = 0, /* value holds a non-option argument */
+	LLMCAP_ARGS_END = -1,      /* every argument read */
+	LLMCAP_ARGS_STOP = -2      /* help printed (status 0) or an error printed (status 2) */
+};
+
+struct llmcap_args {
+	const struct llmcap_cmd *cmd;
+	int argc;
+	char **argv;
+	int i;             /* the next argument to read */
+	const char *name;  /* the option as written (-o, --output; --jobs of --jobs=4), for messages */
+	const char *value; /* the option's value or the positional argument */
+	int status;        /* after LLMCAP_ARGS_STOP: the exit status */
+	char spelled[48];  /* name, when it is the part of an argument before its '=' */
+};
+
+void llmcap_args_init(struct llmcap_args *a, const struct llmcap_cmd *cmd, int argc, char **argv,
+		      int first);
+/* The next option's id, LLMCAP_ARG_POSITIONAL, LLMCAP_ARGS_END or LLMCAP_ARGS_STOP. --help and
+ * -h print the command's help; an unknown option, a missing value or a value given to a flag
+ * print one error line naming the option and pointing at `llmcap CMD --help`. "-" alone is a
+ * positional argument. */
+int llmcap_args_next(struct llmcap_args *a);
+
+/* Parses a whole number in [lo, hi]; 0 on success, -1 (nothing printed) otherwise. */
+int llmcap_cli_long(const char *s, long lo, long hi, long *out);
+
+/* ---- help, from the table (help.c) ---- */
+
+void llmcap_cli_usage(FILE *out);
+void llmcap_cli_help(const struct llmcap_cmd *cmd, FILE *out);
+void llmcap_cli_markdown(FILE *out);
+
+/* ---- shared by the commands ---- */
+
+/* The busiest-hour commands (plan, maxrate, breakeven) need a full hour and exact percentiles;
+ * prints why and returns -1 otherwise. */
+int llmcap_cli_needs_busiest_hour(const struct llmcap_scenario *sc, const char *cmd);
+
+/* For a command that takes no arguments: reads them (for --help); returns the exit status when
+ * the command must stop (help: 0, anything else given: 2), -1 to go on. */
+int llmcap_cli_no_arguments(const struct llmcap_cmd *cmd, int argc, char **argv);
+
+/* Loads the built-in catalog and the scenario (FILE, or the built-in one when NULL, with the
+ * --set overrides); prints the error and returns -1 on failure. */
+int llmcap_cli_load(struct llmcap_catalog *cat, struct llmcap_scenario *sc, const char *file,
+		    const char **sets, size_t n_sets);
+
+/* The command definitions, each in its own file. */
+extern const struct llmcap_cmd llmcap_cli_run, llmcap_cli_config, llmcap_cli_workload,
+	llmcap_cli_trace, llmcap_cli_breakeven, llmcap_cli_sweep, llmcap_cli_plan,
+	llmcap_cli_maxrate, llmcap_cli_catalog, llmcap_cli_schema, llmcap_cli_version,
+	llmcap_cli_help_cmd;
+
+#endif

@@ -1,0 +1,99 @@
+/* `llmcap config`: the fully resolved scenario, every default written out, and what the
+ * hardware implies per pool as comments. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "llmcap/perf.h"
+#include "llmcap/scenario.h"
+
+#include "cli.h"
+
+struct args {
+	const char *file;
+	const char **sets;
+	size_t n_sets;
+	bool exact_steps;
+	const char *out;
+};
+
+static int cmd_config(const struct args *a)
+{
+	struct llmcap_catalog *cat = malloc(sizeof *cat);
+	struct llmcap_scenario *sc = malloc(sizeof *sc);
+	int rc = 2;
+	if (cat && sc && llmcap_cli_load(cat, sc, a->file, a->sets, a->n_sets) == 0) {
+		if (a->exact_steps)
+			sc->engine_mode = LLMCAP_ENGINE_EXACT;
+		printf("# fully resolved scenario: %s%s\n", a->file ? a->file : LLMCAP_DEFAULT_SCENARIO_NAME,
+		       a->n_sets ? " with --set overrides" : "");
+		llmcap_scenario_write_yaml(sc, stdout, true);
+		/* What the defaults and the hardware imply, as comments. */
+		printf("# derived per pool (KV capacity as vLLM derives it):\n");
+		for (size_t p = 0; p < sc->n_pools; p++) {
+			struct llmcap_memory_plan plan;
+			const struct llmcap_model_spec *m = llmcap_catalog_model(cat, sc->pools[p].model);
+			const struct llmcap_gpu_spec *g = llmcap_catalog_gpu(cat, sc->hardware.gpu);
+			if (llmcap_memory_plan(m, g, &sc->pools[p], &plan, NULL) == 0)
+				printf("#   %s: %.2fB params, %.2f GiB weights/GPU, %.2f GiB KV cache/GPU, "
+				       "%lld blocks x %lld tokens, max_model_len %lld\n",
+				       sc->pools[p].name, plan.params / 1e9,
+				       plan.weight_bytes_per_gpu / LLMCAP_GIB, plan.kv_bytes_per_gpu / LLMCAP_GIB,
+				       (long long)plan.num_blocks, (long long)plan.block_size,
+				       (long long)plan.max_model_len);
+		}
+		rc = 0;
+		llmcap_scenario_free(sc);
+	}
+	free(cat);
+	free(sc);
+	return rc;
+}
+
+enum { O_SET = 1, O_EXACT_STEPS };
+
+static const struct llmcap_opt config_opts[] = {
+	{O_SET, 's', "set", "KEY=VALUE", "override a scenario field; repeatable", NULL},
+	{O_EXACT_STEPS, 0, "exact-steps", NULL, "resolve with engine_mode: exact, as run --exact-steps",
+	 NULL},
+};
+
+static int config_main(const struct llmcap_cmd *cmd, int argc, char **argv)
+{
+	struct args a = {.sets = calloc((size_t)argc, sizeof *a.sets)};
+	struct llmcap_args p;
+	int rc = 2;
+	if (!a.sets) {
+		fprintf(stderr, "llmcap: out of memory\n");
+		return rc;
+	}
+	llmcap_args_init(&p, cmd, argc, argv, 2);
+	for (int id; (id = llmcap_args_next(&p)) != LLMCAP_ARGS_END;) {
+		if (id == LLMCAP_ARGS_STOP) {
+			rc = p.status;
+			goto out;
+		} else if (id == O_SET) {
+			a.sets[a.n_sets++] = p.value;
+		} else if (id == O_EXACT_STEPS) {
+			a.exact_steps = true;
+		} else if (!a.file) {
+			a.file = p.value;
+		} else {
+			fprintf(stderr, "llmcap: only one scenario file may be given ('%s', '%s')\n", a.file,
+				p.value);
+			goto out;
+		}
+	}
+	rc = cmd_config(&a);
+out:
+	free(a.sets);
+	return rc;
+}
+
+const struct llmcap_cmd llmcap_cli_config = {
+	.name = "config",
+	.synopsis = "[FILE] [--set KEY=VALUE]...",
+	.summary = "print the fully resolved scenario with every default",
+	.opts = config_opts,
+	.n_opts = sizeof config_opts / sizeof *config_opts,
+	.run = config_main,
+};

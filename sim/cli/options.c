@@ -1,0 +1,125 @@
+/* The one option parser of every command: table-driven (struct llmcap_opt), so that what a
+ * command accepts and what its help lists cannot differ. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+void llmcap_args_init(struct llmcap_args *a, const struct llmcap_cmd *cmd, int argc, char **argv,
+		      int first)
+{
+	*a = (struct llmcap_args){.cmd = cmd, .argc = argc, .argv = argv, .i = first};
+}
+
+static int stop(struct llmcap_args *a, int status)
+{
+	a->status = status;
+	return LLMCAP_ARGS_STOP;
+}
+
+static int fail(struct llmcap_args *a, const char *what)
+{
+	fprintf(stderr, "llmcap: %s '%s' for %s; see llmcap %s --help\n", what, a->name, a->cmd->name,
+		a->cmd->name);
+	return stop(a, 2);
+}
+
+/* The option spelled s (up to len characters: the part before a '='); NULL: none. */
+static const struct llmcap_opt *lookup(const struct llmcap_cmd *cmd, const char *s, size_t len)
+{
+	for (size_t k = 0; k < cmd->n_opts; k++) {
+		const struct llmcap_opt *o = &cmd->opts[k];
+		if (s[1] == '-' ? strlen(o->name) == len - 2 && !strncmp(o->name, s + 2, len - 2)
+				: len == 2 && o->short_name && o->short_name == s[1])
+			return o;
+	}
+	return NULL;
+}
+
+int llmcap_args_next(struct llmcap_args *a)
+{
+	if (a->i >= a->argc)
+		return LLMCAP_ARGS_END;
+	const char *s = a->argv[a->i++];
+	a->name = s;
+	a->value = s;
+	if (s[0] != '-' || s[1] == '\0')
+		return LLMCAP_ARG_POSITIONAL;
+	if (!strcmp(s, "--help") || !strcmp(s, "-h")) {
+		llmcap_cli_help(a->cmd, stdout);
+		return stop(a, 0);
+	}
+	const char *eq = s[1] == '-' ? strchr(s, '=') : NULL;
+	size_t len = eq ? (size_t)(eq - s) : strlen(s);
+	const struct llmcap_opt *o = lookup(a->cmd, s, len);
+	if (!o)
+		return fail(a, "unknown option");
+	if (eq) {
+		snprintf(a->spelled, sizeof a->spelled, "%.*s", (int)len, s);
+		a->name = a->spelled;
+	}
+	if (!o->arg) {
+		if (eq)
+			return fail(a, "a value given to the flag");
+		a->value = NULL;
+		return o->id;
+	}
+	if (eq) {
+		a->value = eq + 1;
+	} else if (a->i < a->argc) {
+		a->value = a->argv[a->i++];
+	} else {
+		fprintf(stderr, "llmcap: %s needs %s; see llmcap %s --help\n", s, o->arg, a->cmd->name);
+		return stop(a, 2);
+	}
+	return o->id;
+}
+
+int llmcap_cli_long(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (end == s || *end || errno || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int llmcap_cli_needs_busiest_hour(const struct llmcap_scenario *sc, const char *cmd)
+{
+	if (sc->horizon < LLMCAP_HOUR || sc->output.percentiles != LLMCAP_PERCENTILES_EXACT) {
+		fprintf(stderr, "llmcap: %s judges SLOs in the busiest hour: it needs horizon >= 1h and "
+				"output.percentiles: exact\n", cmd);
+		return -1;
+	}
+	return 0;
+}
+
+int llmcap_cli_load(struct llmcap_catalog *cat, struct llmcap_scenario *sc, const char *file,
+		    const char **sets, size_t n_sets)
+{
+	struct llmcap_error err = {0};
+	if (llmcap_catalog_load_builtin(cat, &err) != 0 ||
+	    llmcap_scenario_load(sc, file, sets, n_sets, cat, &err) != 0) {
+		fprintf(stderr, "llmcap: %s\n", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+int llmcap_cli_no_arguments(const struct llmcap_cmd *cmd, int argc, char **argv)
+{
+	struct llmcap_args p;
+	llmcap_args_init(&p, cmd, argc, argv, 2);
+	int id = llmcap_args_next(&p);
+	if (id == LLMCAP_ARGS_STOP)
+		return p.status;
+	if (id == LLMCAP_ARG_POSITIONAL) {
+		fprintf(stderr, "llmcap: %s takes no arguments ('%s'); see llmcap %s --help\n", cmd->name,
+			p.value, cmd->name);
+		return 2;
+	}
+	return -1;
+}

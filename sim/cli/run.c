@@ -1,0 +1,388 @@
+/* `llmcap run`: simulate a scenario, print the report (terminal or JSON) with progress on a
+ * terminal, optionally write the HDF5 result and batch-means intervals. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "llmcap/batch.h"
+#include "llmcap/output.h"
+#include "llmcap/perf.h"
+#include "llmcap/scenario.h"
+#include "llmcap/sim.h"
+
+#include "cli.h"
+
+struct args {
+	const char *file;
+	const char **sets;
+	size_t n_sets;
+	const char *output;
+	bool force, quiet, json, no_requests, no_timeseries, exact_steps;
+	int64_t batch_means;  /* batches for batch-means intervals, 0 = off */
+	llmcap_time warmup;   /* -1 = auto */
+	char command_line[2048];
+};
+
+static int load(const struct args *a, struct llmcap_catalog *cat, struct llmcap_scenario *sc)
+{
+	if (llmcap_cli_load(cat, sc, a->file, a->sets, a->n_sets) != 0)
+		return -1;
+	if (a->exact_steps)
+		sc->engine_mode = LLMCAP_ENGINE_EXACT;
+	return 0;
+}
+
+/* Set by SIGINT/SIGTERM; the simulation polls it and stops, and the partial output is removed.
+ * A signal handler can only talk through such a flag: the one piece of process state here. */
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+struct progress {
+	struct timespec start;
+	bool shown;
+};
+
+static double since(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0->tv_nsec);
+}
+
+/* A progress line on stderr, only when it is a terminal and the run takes over a second. */
+static void show_progress(void *user, llmcap_time now, llmcap_time horizon, int64_t events)
+{
+	struct progress *p = user;
+	double wall = since(&p->start);
+	if (wall < 1.0)
+		return;
+	double done = (double)now / (double)horizon;
+	fprintf(stderr, "\r  simulated %.1f of %.1f h (%.0f%%), %.1fM events, ETA %.0f s   ",
+		(double)now / (double)LLMCAP_HOUR, (double)horizon / (double)LLMCAP_HOUR, 100 * done,
+		(double)events / 1e6, done > 0 ? wall * (1 - done) / done : 0.0);
+	p->shown = true;
+}
+
+static char *resolved_yaml(const struct llmcap_scenario *sc)
+{
+	char *text = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&text, &n);
+	if (!f)
+		return NULL;
+	llmcap_scenario_write_yaml(sc, f, false);
+	fclose(f);
+	return text;
+}
+
+/* A sink that feeds the batch means and passes everything on to the output file's sink. */
+struct run_sink {
+	struct llmcap_sink inner;
+	struct llmcap_batch *batch;
+};
+
+static int run_request(void *user, const struct llmcap_request_record *r)
+{
+	struct run_sink *rs = user;
+	int rc = rs->inner.request ? rs->inner.request(rs->inner.user, r) : 0;
+	return rc ? rc : llmcap_batch_request(rs->batch, r);
+}
+
+static int run_sample(void *user, const struct llmcap_sample_row *row)
+{
+	struct run_sink *rs = user;
+	llmcap_batch_sample(rs->batch, row);
+	return rs->inner.sample ? rs->inner.sample(rs->inner.user, row) : 0;
+}
+
+/* The batch-means table: per class and pool metric, mean and 95% half-width over the batches. */
+static int print_batch_means(const struct llmcap_scenario *sc, struct llmcap_batch *b, FILE *out)
+{
+	size_t n = llmcap_batch_n_metrics(sc->workload.n_classes, sc->n_pools);
+	double *v = calloc(2 * n, sizeof *v);
+	if (!v)
+		return -1;
+	llmcap_batch_means(b, v);
+	char w[32], l[32];
+	llmcap_batch_format(llmcap_batch_warmup(b), w, sizeof w);
+	llmcap_batch_format(llmcap_batch_length(b), l, sizeof l);
+	fprintf(out, "\nbatch means: %lld batches of %s after a warm-up of %s (mean over the batches "
+		"+- 95%% Student-t half-width, docs/sweeps.md)\n", (long long)sc->sweep.batch_means, l, w);
+	for (size_t i = 0; i < n; i++) {
+		char name[96];
+		llmcap_batch_metric_name(sc, i, name, sizeof name);
+		fprintf(out, "  %-36s %14.6g +- %-12.4g\n", name, v[2 * i], v[2 * i + 1]);
+	}
+	free(v);
+	return 0;
+}
+
+static int cmd_run(const struct args *a)
+{
+	struct llmcap_catalog *cat = malloc(sizeof *cat);
+	struct llmcap_scenario *sc = malloc(sizeof *sc);
+	struct llmcap_results res;
+	struct llmcap_h5 *h5 = NULL;
+	struct llmcap_batch *batch = NULL;
+	char *yaml = NULL;
+	int rc = 2;
+	bool loaded = false;
+	if (!cat || !sc) {
+		fprintf(stderr, "llmcap: out of memory\n");
+		goto out;
+	}
+	if (load(a, cat, sc) != 0)
+		goto out;
+	loaded = true;
+	if (a->output)
+		snprintf(sc->output.path, sizeof sc->output.path, "%s", a->output);
+	if (a->no_requests)
+		sc->output.requests = false;
+	if (a->no_timeseries)
+		sc->output.timeseries = false;
+
+	struct llmcap_error err = {0};
+	if (a->warmup >= 0 && !a->batch_means) {
+		fprintf(stderr, "llmcap: --warmup is the warm-up of --batch-means K, which is not given\n");
+		goto out;
+	}
+	if (a->batch_means) {
+		sc->sweep.batch_means = a->batch_means;
+		if (llmcap_batch_init(&batch, sc, a->batch_means, a->warmup, &err) != 0) {
+			fprintf(stderr, "llmcap: %s\n", err.msg);
+			goto out;
+		}
+	}
+	struct llmcap_sink sink = {0};
+	struct run_sink rs = {0};
+	struct progress prog;
+	clock_gettime(CLOCK_MONOTONIC, &prog.start);
+	prog.shown = false;
+	if (sc->output.path[0]) {
+		yaml = resolved_yaml(sc);
+		char started[32];
+		time_t now = time(NULL);
+		struct tm tm;
+		strftime(started, sizeof started, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+		uint64_t hash = llmcap_hash_bytes(LLMCAP_HASH_INIT, llmcap_builtin_models_yaml,
+						  strlen(llmcap_builtin_models_yaml));
+		hash = llmcap_hash_bytes(hash, llmcap_builtin_gpus_yaml, strlen(llmcap_builtin_gpus_yaml));
+		hash = llmcap_hash_bytes(hash, llmcap_builtin_engines_yaml,
+					 strlen(llmcap_builtin_engines_yaml));
+		struct llmcap_h5_info info = {.command_line = a->command_line,
+					      .scenario_yaml = yaml ? yaml : "",
+					      .started_at = started,
+					      .catalog_hash = hash};
+		if (llmcap_h5_open(&h5, sc->output.path, a->force, sc, cat, &info, &err) != 0) {
+			fprintf(stderr, "llmcap: %s\n", err.msg);
+			goto out;
+		}
+		llmcap_h5_sink(h5, &sink);
+		if (batch)
+			llmcap_h5_batch_means(h5, batch);
+	}
+	if (batch) {
+		/* the batches need the pools' samples: at the output's interval, with or without a file */
+		rs.inner = sink;
+		rs.batch = batch;
+		sink.user = &rs;
+		sink.request = run_request;
+		sink.sample = run_sample;
+		sink.sample_interval = sc->output.timeseries_interval;
+	}
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sink.cancel = &interrupted;
+	if (isatty(STDERR_FILENO) && !a->quiet) {
+		sink.progress_user = &prog;
+		sink.progress = show_progress;
+	}
+	int sim_rc = llmcap_simulate(sc, cat, &sink, &res, &err);
+	if (prog.shown)
+		fprintf(stderr, "\r%*s\r", 79, "");
+	if (sim_rc != 0) {
+		const char *why = h5 && llmcap_h5_error(h5)[0] ? llmcap_h5_error(h5) : err.msg;
+		llmcap_h5_abort(h5);
+		h5 = NULL;
+		fprintf(stderr, "llmcap: %s%s\n", why,
+			sim_rc == -LLMCAP_ECANCELED ? "; no output written" : "");
+		rc = sim_rc == -LLMCAP_ECANCELED ? 130 : 1;
+		goto out;
+	}
+	double wall = since(&prog.start);
+	struct llmcap_summary sum;
+	if (llmcap_summarize(&res, &sum) != 0) {
+		fprintf(stderr, "llmcap: out of memory summarising\n");
+		llmcap_h5_abort(h5);
+		h5 = NULL;
+		llmcap_results_free(&res);
+		rc = 1;
+		goto out;
+	}
+	if (h5) {
+		int hrc = llmcap_h5_finish(h5, &res, &sum, &err);
+		h5 = NULL;
+		if (hrc != 0) {
+			fprintf(stderr, "llmcap: %s\n", err.msg);
+			llmcap_summary_free(&sum);
+			llmcap_results_free(&res);
+			rc = 1;
+			goto out;
+		}
+	}
+	if (a->json) {
+		if (llmcap_report_json_batch(&res, &sum, batch, stdout) != 0) {
+			fprintf(stderr, "llmcap: out of memory for the batch means\n");
+			llmcap_summary_free(&sum);
+			llmcap_results_free(&res);
+			rc = 1;
+			goto out;
+		}
+	} else if (!a->quiet) {
+		llmcap_report(&res, &sum, stdout);
+		fprintf(stdout, "\nrun digest %016llx (same scenario and seed give the same digest)\n",
+			(unsigned long long)res.digest);
+		if (sc->output.path[0])
+			fprintf(stdout, "results written to %s\n", sc->output.path);
+		if (batch && print_batch_means(sc, batch, stdout) != 0)
+			fprintf(stderr, "llmcap: out of memory for the batch means\n");
+	}
+	fflush(stdout);
+	/* Wall-clock figures go to stderr so that stdout stays byte-identical across runs. */
+	if (!a->quiet)
+		fprintf(stderr, "llmcap: simulated %.1f h, %lld events (%lld of them steps taken in "
+			"runs) in %.2f s wall time\n", (double)sc->horizon / (double)LLMCAP_HOUR,
+			(long long)res.events, (long long)res.fast_steps, wall);
+	llmcap_summary_free(&sum);
+	llmcap_results_free(&res);
+	rc = 0;
+out:
+	llmcap_h5_abort(h5);
+	llmcap_batch_free(batch);
+	free(yaml);
+	if (sc && loaded)
+		llmcap_scenario_free(sc);
+	free(cat);
+	free(sc);
+	return rc;
+}
+
+enum { O_SET = 1, O_OUTPUT, O_FORCE, O_NO_REQUESTS, O_NO_TIMESERIES, O_QUIET, O_JSON,
+       O_EXACT_STEPS, O_BATCH_MEANS, O_WARMUP };
+
+static const struct llmcap_opt run_opts[] = {
+	{O_SET, 's', "set", "KEY=VALUE", "override a scenario field; repeatable", NULL},
+	{O_OUTPUT, 'o', "output", "FILE.h5", "write the HDF5 result (docs/hdf5-layout.md)",
+	 "the scenario's output.path; none: no file"},
+	{O_FORCE, 0, "force", NULL, "overwrite an existing output file", NULL},
+	{O_NO_REQUESTS, 0, "no-requests", NULL, "leave the per-request table out of the output", NULL},
+	{O_NO_TIMESERIES, 0, "no-timeseries", NULL, "leave the time series out of the output", NULL},
+	{O_QUIET, 'q', "quiet", NULL, "print nothing but errors", NULL},
+	{O_JSON, 0, "json", NULL, "print the summary as JSON", NULL},
+	{O_EXACT_STEPS, 0, "exact-steps", NULL,
+	 "one event per step (engine_mode: exact), the reference the default fast mode matches "
+	 "exactly", NULL},
+	{O_BATCH_MEANS, 0, "batch-means", "K",
+	 "after the warm-up, split the run into K batches (2 to " LLMCAP_CLI_STR(LLMCAP_BATCH_MAX)
+	 ") and print each class and pool metric's mean and 95% interval over them (also in --json, "
+	 "and in -o FILE as /summary/batch_means)", "off"},
+	{O_WARMUP, 0, "warmup", "D", "the warm-up of --batch-means, a duration such as 10min, or auto",
+	 "auto: one batch"},
+};
+
+static int run_option(struct llmcap_args *p, int id, struct args *a)
+{
+	const char *v = p->value;
+	long k;
+	switch (id) {
+	case O_SET: a->sets[a->n_sets++] = v; break;
+	case O_OUTPUT: a->output = v; break;
+	case O_FORCE: a->force = true; break;
+	case O_NO_REQUESTS: a->no_requests = true; break;
+	case O_NO_TIMESERIES: a->no_timeseries = true; break;
+	case O_QUIET: a->quiet = true; break;
+	case O_JSON: a->json = true; break;
+	case O_EXACT_STEPS: a->exact_steps = true; break;
+	case O_BATCH_MEANS:
+		if (llmcap_cli_long(v, 2, LLMCAP_BATCH_MAX, &k) != 0) {
+			fprintf(stderr, "llmcap: --batch-means '%s': expected a number of batches from 2 "
+					"to %d\n", v, LLMCAP_BATCH_MAX);
+			return -1;
+		}
+		a->batch_means = k;
+		break;
+	case O_WARMUP:
+		if (!strcmp(v, "auto")) {
+			a->warmup = -1;
+		} else if (llmcap_parse_duration(v, &a->warmup) != 0 || a->warmup < 0) {
+			fprintf(stderr, "llmcap: --warmup '%s': expected a duration with a unit, e.g. "
+					"10min, or auto\n", v);
+			return -1;
+		}
+		break;
+	}
+	return 0;
+}
+
+/* Returns 0 to run, or the exit status (help printed: 0; bad arguments: 2) + 1. */
+static int parse(const struct llmcap_cmd *cmd, int argc, char **argv, struct args *a)
+{
+	memset(a, 0, sizeof *a);
+	a->warmup = -1;
+	for (int i = 0; i < argc; i++) {
+		size_t k = strlen(a->command_line);
+		snprintf(a->command_line + k, sizeof a->command_line - k, "%s%s", i ? " " : "", argv[i]);
+	}
+	a->sets = calloc((size_t)argc, sizeof *a->sets);
+	if (!a->sets) {
+		fprintf(stderr, "llmcap: out of memory\n");
+		return 2 + 1;
+	}
+	struct llmcap_args p;
+	llmcap_args_init(&p, cmd, argc, argv, 2);
+	for (int id; (id = llmcap_args_next(&p)) != LLMCAP_ARGS_END;) {
+		if (id == LLMCAP_ARGS_STOP)
+			return p.status + 1;
+		if (id != LLMCAP_ARG_POSITIONAL) {
+			if (run_option(&p, id, a) != 0)
+				return 2 + 1;
+		} else if (!a->file) {
+			a->file = p.value;
+		} else {
+			fprintf(stderr, "llmcap: only one scenario file may be given ('%s', '%s')\n",
+				a->file, p.value);
+			return 2 + 1;
+		}
+	}
+	return 0;
+}
+
+static int run_main(const struct llmcap_cmd *cmd, int argc, char **argv)
+{
+	struct args a;
+	int rc = parse(cmd, argc, argv, &a);
+	rc = rc ? rc - 1 : cmd_run(&a);
+	free(a.sets);
+	return rc;
+}
+
+const struct llmcap_cmd llmcap_cli_run = {
+	.name = "run",
+	.synopsis = "[FILE] [OPTIONS]",
+	.summary = "simulate a scenario (no FILE: the built-in reference scenario, "
+		   "models/scenarios/default.yaml) and print its report",
+	.opts = run_opts,
+	.n_opts = sizeof run_opts / sizeof *run_opts,
+	.run = run_main,
+};
