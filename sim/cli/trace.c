@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "llmcap/report.h"
 #include "llmcap/scenario.h"
 #include "llmcap/trace.h"
 

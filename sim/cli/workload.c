@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "llmcap/report.h"
 #include "llmcap/scenario.h"
 #include "llmcap/workload.h"
 
