@@ -45,4 +45,13 @@ int llmcap_h5_write_breakeven(const char *target, bool force, const struct llmca
 			      const char *scenario_yaml, const struct llmcap_fleet *rows, size_t n,
 			      struct llmcap_error *err);
 
+/* The highest mean arrival rate (requests/s) at which every class meets its busiest-hour SLOs,
+ * for one seed of the scenario (checked by llmcap_scenario_load): bracketed by doubling or
+ * halving from the scenario's rate, then bisected until the bracket is within `tolerance`
+ * (relative). *best gets the bracket's passing end, INFINITY when no rate up to 2^40 x the
+ * scenario's failed; *sims is incremented once per simulation. The base is not modified. */
+int llmcap_max_rate(const struct llmcap_scenario *base, uint64_t seed,
+		    const struct llmcap_catalog *cat, double tolerance, double *best, int *sims,
+		    struct llmcap_error *err);
+
 #endif

@@ -65,75 +65,10 @@ struct rate_job {
 	size_t n;
 };
 
-/* Whether every class met its busiest-hour SLOs at this mean rate (requests/s). */
-static int slo_holds(struct llmcap_scenario *sc, const struct llmcap_catalog *cat, double rate,
-		     bool *ok, struct llmcap_error *err)
-{
-	sc->workload.rate = rate;
-	sc->workload.tokens_per_month = NAN;
-	int rc = llmcap_scenario_check(sc, cat, err);
-	struct llmcap_results res;
-	if (rc == 0)
-		rc = llmcap_simulate(sc, cat, NULL, &res, err);
-	if (rc)
-		return rc;
-	struct llmcap_summary sum;
-	if (llmcap_summarize(&res, &sum) != 0) {
-		llmcap_results_free(&res);
-		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
-	}
-	*ok = sum.peak.all_slo_met;
-	llmcap_summary_free(&sum);
-	llmcap_results_free(&res);
-	return 0;
-}
-
-/* Brackets by doubling or halving from the scenario's rate, then bisects until the bracket is
- * within the tolerance (relative); the answer is the bracket's passing end. */
 static int max_rate(const struct rate_job *j, size_t k)
 {
-	struct llmcap_scenario *sc = malloc(sizeof *sc);
-	if (!sc)
-		return llmcap_errorf(&j->errs[k], LLMCAP_ENOMEM, "out of memory");
-	*sc = *j->base; /* shallow: reads only what the base owns */
-	sc->seed = j->base->seed + k;
-	struct llmcap_error *err = &j->errs[k];
-	double r0 = llmcap_scenario_mean_rate(sc), lo = 0, hi = 0;
-	bool ok;
-	int rc = slo_holds(sc, j->cat, r0, &ok, err);
-	j->sims[k]++;
-	if (rc == 0 && ok) {
-		lo = r0;
-		for (int i = 0; rc == 0 && i < 40; i++) {
-			rc = slo_holds(sc, j->cat, lo * 2, &ok, err);
-			j->sims[k]++;
-			if (!ok) {
-				hi = lo * 2;
-				break;
-			}
-			lo *= 2;
-		}
-	} else if (rc == 0) {
-		hi = r0;
-		for (int i = 0; rc == 0 && i < 40; i++) {
-			rc = slo_holds(sc, j->cat, hi / 2, &ok, err);
-			j->sims[k]++;
-			if (ok) {
-				lo = hi / 2;
-				break;
-			}
-			hi /= 2;
-		}
-	}
-	while (rc == 0 && lo > 0 && hi > 0 && hi - lo > j->tolerance * lo) {
-		double mid = 0.5 * (lo + hi);
-		rc = slo_holds(sc, j->cat, mid, &ok, err);
-		j->sims[k]++;
-		*(ok ? &lo : &hi) = mid;
-	}
-	j->best[k] = hi > 0 ? lo : INFINITY; /* never failed within 2^40 x the rate */
-	free(sc);
-	return rc;
+	return llmcap_max_rate(j->base, j->base->seed + k, j->cat, j->tolerance, &j->best[k],
+			       &j->sims[k], &j->errs[k]);
 }
 
 static void rate_seed(void *ctx, size_t k)
