@@ -74,61 +74,6 @@ struct section {
 #define SECTION(arr) {arr, sizeof arr / sizeof arr[0]}
 #define NOLIMIT -HUGE_VAL, HUGE_VAL
 
-/* ---- enums ---- */
-
-static const char *const diurnal_names[] = {
-	"none", "smooth", "table", "file", "azure-code", "azure-conv", "servegen-m-large",
-	"servegen-m-mid", "servegen-m-small", "servegen-deepseek-r1", "servegen-mm-image", NULL};
-static const char *const arrival_names[] = {"poisson", "gamma", "mmpp", NULL};
-static const char *const class_arrival_names[] = {"poisson", "gamma", "mmpp", "shared", NULL};
-static const char *const weekday_names[] = {"monday", "tuesday", "wednesday", "thursday",
-					     "friday", "saturday", "sunday", NULL};
-static const char *const dtype_names[] = {"bf16", "fp16", "fp8", "int4-awq", NULL};
-static const char *const kv_dtype_names[] = {"auto", "fp8", NULL};
-static const char *const router_names[] = {"round-robin", "least-outstanding", "random",
-					   "jsq", "least-kv", "power-of-two", "prefix-affinity", NULL};
-static const char *const sched_names[] = {"fcfs", "priority", NULL};
-static const char *const preempt_names[] = {"recompute", "swap", NULL};
-static const char *const limit_names[] = {"reject", "spill", NULL};
-static const char *const dist_names[] = {"fixed", "uniform", "lognormal", "normal",
-					  "geometric", "zipf", "histogram", "trace", NULL};
-static const char *const percentile_names[] = {"exact", "streaming", NULL};
-static const char *const opex_names[] = {"flat", "power", NULL};
-static const char *const perf_model_names[] = {"roofline", "linear", "table", NULL};
-static const char *const engine_mode_names[] = {"fast", "exact", NULL};
-static const char *const table_range_names[] = {"clamp", "extrapolate", NULL};
-static const char *const trace_format_names[] = {"auto", "azure", "burstgpt", "mooncake", "csv",
-						 "llmcap", NULL};
-static const char *const time_unit_names[] = {"s", "ms", "us", "ns", "datetime", NULL};
-static const char *const bad_rows_names[] = {"fail", "skip", NULL};
-static const char *const fill_names[] = {"none", "loop", NULL};
-static const char *const assign_names[] = {"share", "column", "rule", NULL};
-
-const char *llmcap_dtype_name(enum llmcap_dtype d)
-{
-	return dtype_names[d];
-}
-
-const char *llmcap_router_name(enum llmcap_router r)
-{
-	return router_names[r];
-}
-
-const char *llmcap_diurnal_shape_name(enum llmcap_diurnal_shape shape)
-{
-	return diurnal_names[shape];
-}
-
-const char *llmcap_arrival_name(enum llmcap_arrival_kind kind)
-{
-	return class_arrival_names[kind];
-}
-
-const char *llmcap_dist_name(enum llmcap_dist_kind k)
-{
-	return dist_names[k];
-}
-
 /* ---- the scenario schema ---- */
 
 #define SC(member) offsetof(struct llmcap_scenario, member)
@@ -143,7 +88,7 @@ const char *llmcap_dist_name(enum llmcap_dist_kind k)
 
 static const struct field diurnal_fields[] = {
 	{.key = "shape", .type = T_ENUM, .offset = DI(shape), .def = "smooth",
-	 .names = diurnal_names,
+	 .names = llmcap_diurnal_shape_names,
 	 .doc = "none: constant rate; smooth: a daily curve exp(k cos(2 pi (h - peak_hour) / 24)) / I0(k), "
 		"mean exactly 1, k chosen so the peak is peak_to_mean; table: the hours list; file: a "
 		"profile file; azure-code, azure-conv: hour-of-week profiles of Azure's 2024 LLM traces; "
@@ -239,9 +184,9 @@ static const struct field class_fields[] = {
 	 .doc = "admission limit: a request not scheduled within this time is rejected or spilled "
 		"(0s: no limit)"},
 	{.key = "when_limited", .type = T_ENUM, .offset = CL(when_limited), .def = "reject",
-	 .names = limit_names, .doc = "what an admission limit does: reject, or spill to the API"},
+	 .names = llmcap_limit_action_names, .doc = "what an admission limit does: reject, or spill to the API"},
 	{.key = "arrival", .type = T_ENUM, .offset = CL(arrival), .def = "shared",
-	 .names = class_arrival_names,
+	 .names = llmcap_arrival_names,
 	 .doc = "shared: the class's requests come from the workload's stream, picked by share; "
 		"poisson, gamma, mmpp: the class has its own stream at share x the mean rate, with this "
 		"class's gamma_cv, mmpp and diurnal (their defaults are the schema's, not the workload's)"},
@@ -269,14 +214,14 @@ static const struct field trace_fields[] = {
 		"(relative to the scenario file's folder; empty: synthetic traffic); read streamed "
 		"(docs/traces.md)"},
 	{.key = "format", .type = T_ENUM, .offset = TR(format), .def = "auto",
-	 .names = trace_format_names,
+	 .names = llmcap_trace_format_names,
 	 .doc = "auto: detected from the header; azure (TIMESTAMP,ContextTokens,GeneratedTokens), "
 		"burstgpt (columns by name, 0 response tokens = failed, not replayed), mooncake (JSON "
 		"lines, prefix hash_ids), csv (the *_column keys), llmcap (llmcap workload --out)"},
 	{.key = "time_column", .type = T_STR, .offset = TR(time_column), .size = LLMCAP_NAME_MAX,
 	 .def = "timestamp", .doc = "csv: the arrival time column"},
 	{.key = "time_unit", .type = T_ENUM, .offset = TR(time_unit), .def = "s",
-	 .names = time_unit_names,
+	 .names = llmcap_time_unit_names,
 	 .doc = "csv: the time column's unit, or datetime (YYYY-MM-DD HH:MM:SS[.fraction][Z|+HH:MM])"},
 	{.key = "prompt_column", .type = T_STR, .offset = TR(prompt_column), .size = LLMCAP_NAME_MAX,
 	 .def = "prompt_tokens", .doc = "csv: the prompt tokens column"},
@@ -298,10 +243,10 @@ static const struct field trace_fields[] = {
 	 .max = HUGE_VAL, .flags = F_MIN_EXCL | F_NULL, .alt = "speedup",
 	 .doc = "instead of speedup: the mean rate to replay the window at (e.g. 20/s); the speedup "
 		"is this over the window's own rate"},
-	{.key = "fill", .type = T_ENUM, .offset = TR(fill), .def = "none", .names = fill_names,
+	{.key = "fill", .type = T_ENUM, .offset = TR(fill), .def = "none", .names = llmcap_trace_fill_names,
 	 .doc = "none: arrivals end with the window; loop: copies of the window back to back until "
 		"the horizon (one copy lasts end - start, or up to the last row plus one mean gap)"},
-	{.key = "assign", .type = T_ENUM, .offset = TR(assign), .def = "share", .names = assign_names,
+	{.key = "assign", .type = T_ENUM, .offset = TR(assign), .def = "share", .names = llmcap_trace_assign_names,
 	 .doc = "class of each row: share (a seeded random split by the shared classes' shares); "
 		"column (the class column through models, else a class of that name, else class); "
 		"rule (prompts longer than long_prompt_tokens go to long_prompt_class, others to class)"},
@@ -323,7 +268,7 @@ static const struct field trace_fields[] = {
 	 .max = 1 << 24, .flags = F_HAS_MAX,
 	 .doc = "cap on replayed output tokens (0: none); capped rows are counted"},
 	{.key = "bad_rows", .type = T_ENUM, .offset = TR(bad_rows), .def = "fail",
-	 .names = bad_rows_names,
+	 .names = llmcap_bad_rows_names,
 	 .doc = "fail: the first bad row (missing field, non-numeric or negative value, time going "
 		"backwards, bad JSON, invalid UTF-8, a line over 1 MiB, a truncated last line) stops "
 		"with FILE:LINE and the reason, before the simulation; skip: skip them, counted by "
@@ -348,11 +293,11 @@ static const struct field workload_fields[] = {
 		"rate is this divided by the classes' mean tokens per request. Giving it sets rate to "
 		"null and the reverse; a file may not give both"},
 	{.key = "start_day", .type = T_ENUM, .offset = SC(workload.start_day), .def = "monday",
-	 .names = weekday_names,
+	 .names = llmcap_weekday_names,
 	 .doc = "weekday of simulated time 0 (midnight), for hour-of-week profiles, days and "
 		"weekend_factor"},
 	{.key = "arrival", .type = T_ENUM, .offset = SC(workload.arrival), .def = "poisson",
-	 .names = arrival_names, .doc = "arrival process of the shared stream: " ARRIVAL_DOC},
+	 .names = llmcap_stream_arrival_names, .doc = "arrival process of the shared stream: " ARRIVAL_DOC},
 	{.key = "gamma_cv", .type = T_DOUBLE, .offset = SC(workload.gamma_cv), .def = "1", .min = 0,
 	 .max = 100, .flags = F_MIN_EXCL | F_HAS_MAX, .doc = GAMMA_CV_DOC},
 	{.key = "mmpp", .type = T_SECTION, .offset = SC(workload.mmpp), .sub = &mmpp_section,
@@ -413,7 +358,7 @@ static const struct field table_fields[] = {
 	 .doc = "CSV with a header and columns tokens, [context,] ms (context: KV tokens read); "
 		"relative to the scenario file's folder (to the working directory in --set)"},
 	{.key = "out_of_range", .type = T_ENUM, .offset = PO(table.out_of_range), .def = "clamp",
-	 .names = table_range_names,
+	 .names = llmcap_table_range_names,
 	 .doc = "steps outside the table: clamp to its edge or extrapolate its edge cell linearly; "
 		"either way they are counted and reported"},
 };
@@ -422,11 +367,11 @@ static const struct section table_section = SECTION(table_fields);
 static const struct field pool_fields[] = {
 	{.key = "model", .type = T_STR, .offset = PO(model), .size = LLMCAP_NAME_MAX,
 	 .def = "llama-3.1-8b", .doc = "model, by catalog name", .catalog = "models"},
-	{.key = "dtype", .type = T_ENUM, .offset = PO(dtype), .def = "bf16", .names = dtype_names,
+	{.key = "dtype", .type = T_ENUM, .offset = PO(dtype), .def = "bf16", .names = llmcap_dtype_names,
 	 .doc = "weight precision: bf16 | fp16 (2 bytes), fp8 (1 byte, FP8 tensor cores), "
 		"int4-awq (4.25 bits incl. scales, 16-bit compute)"},
 	{.key = "kv_cache_dtype", .type = T_ENUM, .offset = PO(kv_cache_dtype), .def = "auto",
-	 .names = kv_dtype_names, .doc = "KV cache precision: auto (16-bit) | fp8"},
+	 .names = llmcap_kv_dtype_names, .doc = "KV cache precision: auto (16-bit) | fp8"},
 	{.key = "tensor_parallel_size", .type = T_INT, .offset = PO(tensor_parallel_size),
 	 .def = "1", .doc = "GPUs per replica: 1, 2, 4 or 8", .min = 1, .max = 8,
 	 .flags = F_HAS_MAX},
@@ -460,17 +405,17 @@ static const struct field pool_fields[] = {
 	 .doc = "fixed CPU time per engine step (schedule, prepare inputs, launch); auto: the "
 		"engine profile's fitted value (llmcap catalog)"},
 	{.key = "router", .type = T_ENUM, .offset = PO(router), .def = "round-robin",
-	 .names = router_names,
+	 .names = llmcap_router_names,
 	 .doc = "replica choice within the pool: round-robin; random; least-outstanding (fewest "
 		"requests); jsq (fewest waiting prompt tokens); least-kv (lowest KV use); power-of-two "
 		"(fewer requests of two random replicas); prefix-affinity (the replica last sent the "
 		"same shared prefix, unless it has 4+ more requests than the least loaded)"},
 	{.key = "scheduling_policy", .type = T_ENUM, .offset = PO(scheduling_policy), .def = "fcfs",
-	 .names = sched_names,
+	 .names = llmcap_sched_policy_names,
 	 .doc = "vLLM: waiting-queue order; priority orders by class priority, then arrival, and "
 		"preempts the lowest priority first"},
 	{.key = "preemption_mode", .type = T_ENUM, .offset = PO(preemption_mode),
-	 .def = "recompute", .names = preempt_names,
+	 .def = "recompute", .names = llmcap_preemption_names,
 	 .doc = "recompute: drop the KV blocks and redo the prefill; swap: move them to CPU memory "
 		"over swap_bandwidth (falls back to recompute when swap_space is full)"},
 	{.key = "swap_space", .type = T_BYTES, .offset = PO(swap_space), .def = "4GiB", .min = 0,
@@ -488,7 +433,7 @@ static const struct field pool_fields[] = {
 	 .doc = "serving-engine profile, by catalog name (vllm, trtllm, sglang): per-step and "
 		"per-sequence CPU time, decode-attention efficiency", .catalog = "engines"},
 	{.key = "perf_model", .type = T_ENUM, .offset = PO(perf_model), .def = "roofline",
-	 .names = perf_model_names,
+	 .names = llmcap_perf_model_names,
 	 .doc = "step-time model: roofline (calibrated per GPU and engine; docs/models.md), linear "
 		"(pools.NAME.linear), table (measured step times, pools.NAME.table)"},
 	{.key = "linear", .type = T_SECTION, .sub = &linear_section,
@@ -560,7 +505,7 @@ static const struct field cost_fields[] = {
 	{.key = "cost_of_capital", .type = T_DOUBLE, .offset = SC(cost.cost_of_capital), .def = "0",
 	 .min = 0, .max = 1, .flags = F_HAS_MAX,
 	 .doc = "annual interest rate; the purchase is paid as an annuity over the horizon (0: cash)"},
-	{.key = "opex", .type = T_ENUM, .offset = SC(cost.opex), .def = "flat", .names = opex_names,
+	{.key = "opex", .type = T_ENUM, .offset = SC(cost.opex), .def = "flat", .names = llmcap_opex_mode_names,
 	 .doc = "flat: opex_monthly per server; power: simulated power x PUE x electricity + "
 		"colocation per provisioned kW"},
 	{.key = "power", .type = T_SECTION, .sub = &power_section,
@@ -580,7 +525,7 @@ static const struct field output_fields[] = {
 	 .def = "60s", .doc = "time-series sampling interval (simulated time)", .min = 0,
 	 .max = HUGE_VAL, .flags = F_MIN_EXCL},
 	{.key = "percentiles", .type = T_ENUM, .offset = SC(output.percentiles), .def = "exact",
-	 .names = percentile_names,
+	 .names = llmcap_percentiles_names,
 	 .doc = "exact: keep every latency; streaming: log-bucketed histograms in bounded memory, "
 		"within percentile_error of an adjacent order statistic"},
 	{.key = "percentile_error", .type = T_DOUBLE, .offset = SC(output.percentile_error),
@@ -640,7 +585,7 @@ static const struct field scenario_fields[] = {
 	 .doc = "simulated time (arrivals stop there; requests still in flight are reported unfinished)",
 	 .min = 0, .max = 3660.0 * 86400e9, .flags = F_MIN_EXCL | F_HAS_MAX},
 	{.key = "engine_mode", .type = T_ENUM, .offset = SC(engine_mode), .def = "fast",
-	 .names = engine_mode_names,
+	 .names = llmcap_engine_mode_names,
 	 .doc = "fast: runs of decode-only steps advance in one go, results identical to exact "
 		"(FLOPs and bytes moved to a relative 1e-12); exact: one event per step, the "
 		"reference (`llmcap run --exact-steps`)"},
@@ -1218,7 +1163,7 @@ static int apply_dist(const struct walk *w, struct llmcap_dist *d, struct fy_nod
 	struct llmcap_dist nd = *d;
 	bool fresh = false;
 	if (kn) {
-		static const struct field kf = {.key = "dist", .type = T_ENUM, .names = dist_names};
+		static const struct field kf = {.key = "dist", .type = T_ENUM, .names = llmcap_dist_names};
 		char p[256];
 		join(p, sizeof p, path, "dist");
 		int kind;
@@ -1256,7 +1201,7 @@ static int apply_dist(const struct walk *w, struct llmcap_dist *d, struct fy_nod
 				snprintf(keys + strlen(keys), sizeof keys - strlen(keys), "%s%s",
 					 i ? ", " : "", dist_keys[nd.kind][i]);
 			return fail(w, k, "unknown key '%s' in %s (a %s distribution); valid keys: %s",
-				    key, path, dist_names[nd.kind], keys);
+				    key, path, llmcap_dist_names[nd.kind], keys);
 		}
 		char p[256];
 		join(p, sizeof p, path, key);
@@ -2062,12 +2007,6 @@ int llmcap_scenario_read_traces(struct llmcap_scenario *sc, struct llmcap_error 
 	return 0;
 }
 
-bool llmcap_class_lengths_joint(const struct llmcap_class_cfg *cl)
-{
-	return cl->prompt.kind == LLMCAP_DIST_TRACE && cl->output.kind == LLMCAP_DIST_TRACE &&
-	       !strcmp(cl->prompt.file, cl->output.file);
-}
-
 /* ---- catalog ---- */
 
 static int load_catalog_map(const struct field *root, struct llmcap_catalog *cat,
@@ -2751,24 +2690,4 @@ int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_
 			}
 		}
 	return 0;
-}
-
-double llmcap_scenario_tokens_per_request(const struct llmcap_scenario *sc)
-{
-	double total = 0, tokens = 0;
-	for (size_t c = 0; c < sc->workload.n_classes; c++)
-		total += sc->workload.classes[c].share;
-	for (size_t c = 0; c < sc->workload.n_classes; c++) {
-		const struct llmcap_class_cfg *cl = &sc->workload.classes[c];
-		tokens += cl->share / total * (llmcap_dist_mean(&cl->prompt) + llmcap_dist_mean(&cl->output));
-	}
-	return tokens;
-}
-
-double llmcap_scenario_mean_rate(const struct llmcap_scenario *sc)
-{
-	if (!isnan(sc->workload.rate))
-		return sc->workload.rate;
-	return sc->workload.tokens_per_month /
-	       (LLMCAP_MONTH_SECONDS * llmcap_scenario_tokens_per_request(sc));
 }
