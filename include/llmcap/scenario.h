@@ -69,4 +69,29 @@ void llmcap_scenario_write_schema(FILE *out);
 int llmcap_schema_key_values(const char *key, const struct llmcap_catalog *cat,
 			     const char **names, size_t max);
 
+/* A sweep axis: a key path and its values (`--vary KEY=SPEC`, or the scenario's sweep.vary).
+ * Parsed here, with the scenario, because loading a scenario file checks its sweep.vary SPECs;
+ * the sweep (sweep.h) expands named sets and owns the axes it is given. */
+#define LLMCAP_SWEEP_MAX_VALUES 100000
+#define LLMCAP_SWEEP_KEY_MAX 128
+
+struct llmcap_sweep_axis {
+	char key[LLMCAP_SWEEP_KEY_MAX];       /* dotted path, as for --set */
+	char spec[LLMCAP_SWEEP_SPEC_MAX];     /* as given, for the file's attributes */
+	char (*values)[LLMCAP_SWEEP_VALUE_MAX]; /* YAML scalars; "@NAME" until llmcap_sweep_init
+						 * expands named sets */
+	size_t n;
+	char where[160];                      /* FILE:LINE:COLUMN of a sweep.vary entry; "" for
+					       * --vary */
+};
+
+/* Parses "KEY=SPEC" into an axis: SPEC is a list "a,b,c" (each a YAML scalar, kept as text), a
+ * range "start:stop:step" (stop included when reached within 1e-9 of a step) or
+ * "log:start:stop:n" (n values, geometric). */
+int llmcap_sweep_parse_axis(const char *arg, struct llmcap_sweep_axis *ax, struct llmcap_error *err);
+/* Appends a value (len bytes, 1 to LLMCAP_SWEEP_VALUE_MAX - 1) to ax->values, of capacity *cap
+ * entries (grown as needed; 0 with values NULL to start), zero-padded. */
+int llmcap_sweep_axis_add(struct llmcap_sweep_axis *ax, size_t *cap, const char *v, size_t len,
+			  struct llmcap_error *err);
+
 #endif

@@ -334,6 +334,7 @@ struct llmcap_price_cfg {
  * sweep section changes nothing in a run; `llmcap sweep` reads it. */
 #define LLMCAP_SWEEP_SPEC_MAX 1024
 #define LLMCAP_SWEEP_FILE_MAX 16
+#define LLMCAP_SWEEP_VALUE_MAX 64 /* bytes of one value of a list, with the NUL */
 struct llmcap_sweep_entry {
 	char name[128];                   /* a key path (vary) or a set name (sets) */
 	char where[160];                  /* FILE:LINE:COLUMN of the entry, for later errors */
