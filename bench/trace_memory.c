@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "llmcap/trace.h"
-#include "llmcap/workload.h"
+#include "llmcap/scenario.h"
 
 static double peak_mib(void)
 {

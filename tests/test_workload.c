@@ -4,7 +4,7 @@
 
 #include <gsl/gsl_sf_bessel.h>
 
-#include "llmcap/workload.h"
+#include "llmcap/scenario.h"
 
 static struct llmcap_catalog cat;
 

@@ -30,8 +30,7 @@ const char *llmcap_bad_row_name(int reason)
 
 const char *llmcap_trace_format_name(enum llmcap_trace_format f)
 {
-	static const char *const names[] = {"auto", "azure", "burstgpt", "mooncake", "csv", "llmcap"};
-	return names[f];
+	return llmcap_trace_format_names[f];
 }
 
 /* ---- formats ----

@@ -1,11 +1,11 @@
 /* Reading length columns from a trace's CSV file (e.g. the Azure 2023 traces:
- * TIMESTAMP,ContextTokens,GeneratedTokens). See llmcap_trace_read_columns in scenario.h. */
+ * TIMESTAMP,ContextTokens,GeneratedTokens). See llmcap_trace_read_columns in trace.h. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "llmcap/scenario.h"
+#include "llmcap/trace.h"
 
 size_t llmcap_csv_split(char *line, char **fields, size_t max)
 {

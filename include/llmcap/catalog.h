@@ -9,7 +9,6 @@
 
 #include "llmcap/core.h"
 
-#define LLMCAP_NAME_MAX 48
 #define LLMCAP_CATALOG_MAX 32
 
 struct llmcap_model_spec {

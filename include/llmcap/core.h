@@ -43,6 +43,11 @@ static inline llmcap_time llmcap_round_time(double x)
 
 #define LLMCAP_GIB (1024.0 * 1024.0 * 1024.0)
 
+/* Buffer sizes (bytes, with the NUL) of the names (catalog entries, classes, pools, columns)
+ * and file names that scenarios and catalogs hold. */
+#define LLMCAP_NAME_MAX 48
+#define LLMCAP_PATH_MAX 512
+
 /* Error codes, one table so that code, name and message never drift apart. */
 #define LLMCAP_ERRNO_MAP(XX)                                   \
 	XX(OK, "success")                                      \

@@ -15,7 +15,8 @@
 #ifndef LLMCAP_COST_H
 #define LLMCAP_COST_H
 
-#include "llmcap/scenario.h"
+#include "llmcap/catalog.h"
+#include "llmcap/spec.h"
 
 /* What a fleet used over a simulated horizon, the cost model's only input besides the scenario
  * (sim/results/usage.c fills it from a simulation's results). Token counts are over the

@@ -28,7 +28,7 @@
 #define LLMCAP_PERF_H
 
 #include "llmcap/catalog.h"
-#include "llmcap/scenario.h"
+#include "llmcap/spec.h"
 
 #include <math.h>
 #include <string.h>

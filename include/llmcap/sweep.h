@@ -16,23 +16,11 @@
 #include <signal.h>
 
 #include "llmcap/report.h"
+#include "llmcap/scenario.h" /* the sweep axis and its parser */
 #include "llmcap/stats.h"
 
 #define LLMCAP_SWEEP_MAX_AXES 16
-#define LLMCAP_SWEEP_MAX_VALUES 100000
-#define LLMCAP_SWEEP_KEY_MAX 128
-#define LLMCAP_SWEEP_VALUE_MAX 64
 #define LLMCAP_SWEEP_METRIC_MAX 96
-
-struct llmcap_sweep_axis {
-	char key[LLMCAP_SWEEP_KEY_MAX];       /* dotted path, as for --set */
-	char spec[LLMCAP_SWEEP_SPEC_MAX];     /* as given, for the file's attributes */
-	char (*values)[LLMCAP_SWEEP_VALUE_MAX]; /* YAML scalars; "@NAME" until llmcap_sweep_init
-						 * expands named sets */
-	size_t n;
-	char where[160];                      /* FILE:LINE:COLUMN of a sweep.vary entry; "" for
-					       * --vary */
-};
 
 /* What the command line says; the rest comes from the scenario's sweep section. */
 struct llmcap_sweep_options {
@@ -80,11 +68,6 @@ struct llmcap_sweep {
 	char *base_yaml;                      /* the base scenario, resolved */
 	uint64_t hash;                        /* of everything that decides the results */
 };
-
-/* Parses "KEY=SPEC" into an axis: SPEC is a list "a,b,c" (each a YAML scalar, kept as text), a
- * range "start:stop:step" (stop included when reached within 1e-9 of a step) or
- * "log:start:stop:n" (n values, geometric). */
-int llmcap_sweep_parse_axis(const char *arg, struct llmcap_sweep_axis *ax, struct llmcap_error *err);
 
 /* Sets up a sweep: the axes of the scenario's sweep.vary, then the given (command-line) axes,
  * each replacing a file axis of the same key in its place or added after them; named sets

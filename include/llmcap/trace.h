@@ -24,7 +24,7 @@
 
 #include <stdio.h>
 
-#include "llmcap/scenario.h"
+#include "llmcap/spec.h"
 
 #define LLMCAP_TRACE_MAX_LINE (1 << 20)
 #define LLMCAP_TRACE_MAX_TOKENS (1 << 24)
@@ -50,6 +50,18 @@ enum llmcap_bad_row {
 	LLMCAP_BAD_N
 };
 const char *llmcap_bad_row_name(int reason);
+
+/* Splits a CSV line in place at commas, trimming blanks and removing quotes around a field
+ * (fields holding commas are not supported: none of the known traces has them). Stores at most
+ * `max` field pointers; returns the number of fields found. Shared by every CSV reader. */
+size_t llmcap_csv_split(char *line, char **fields, size_t max);
+
+/* Reads whole-number columns of a CSV file by header name: n_columns arrays of n_rows values,
+ * one allocation (column after column) that the caller frees. Accepts CRLF line ends, blank and
+ * '#' comment lines, quoted header names; rejects a missing column, a short row, a value that
+ * is not a number >= 0, and a file without rows, naming FILE:LINE. */
+int llmcap_trace_read_columns(const char *path, const char *const *columns, size_t n_columns,
+			      int32_t **data, size_t *n_rows, struct llmcap_error *err);
 
 /* What a pass over a trace met, besides the rows it returned. */
 struct llmcap_trace_counts {

@@ -27,8 +27,32 @@
 #ifndef LLMCAP_WORKLOAD_H
 #define LLMCAP_WORKLOAD_H
 
-#include "llmcap/scenario.h"
+#include "llmcap/spec.h"
 #include "llmcap/trace.h"
+
+/* Mean of a length distribution after clamping or truncation to [min, max] (tokens); for the
+ * continuous forms, before rounding to whole tokens (which moves it by well under a token). */
+double llmcap_dist_mean(const struct llmcap_dist *d);
+/* P(sample <= k) for a whole number of tokens k, exactly as llmcap_dist_sample draws. */
+double llmcap_dist_cdf(const struct llmcap_dist *d, int64_t k);
+
+/* Demand arithmetic on a scenario's workload (traces/demand.c). */
+/* Mean prompt + output tokens of a request, over the class mix. */
+double llmcap_scenario_tokens_per_request(const struct llmcap_scenario *sc);
+/* The mean request rate (requests/s), all classes together: workload.rate, or
+ * workload.tokens_per_month converted with the length distributions' means. */
+double llmcap_scenario_mean_rate(const struct llmcap_scenario *sc);
+/* Whether a class draws prompt and output from the same trace row (both are traces of the
+ * same file). */
+bool llmcap_class_lengths_joint(const struct llmcap_class_cfg *cl);
+
+/* Reads a rate profile: '#' comment lines, an optional header, then one row per hour whose
+ * last comma-separated field is a rate >= 0; 24 rows (hour of day) or 168 (hour of week,
+ * Monday first). CRLF and blank lines are accepted. `name` labels errors ("NAME:LINE: ..."). */
+int llmcap_profile_parse(const char *text, const char *name, double *hours, size_t *n_hours,
+			 struct llmcap_error *err);
+/* The built-in profile of a shape (its CSV text), or NULL for none, smooth, table and file. */
+const char *llmcap_builtin_profile(enum llmcap_diurnal_shape shape);
 
 #define LLMCAP_PROFILE_KNOTS 1441 /* the smooth curve's integral at every minute of a day */
 

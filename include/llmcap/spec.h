@@ -1,0 +1,443 @@
+/* The scenario's plain data: every enum, every configuration struct and struct llmcap_scenario,
+ * with no loader (that is scenario.h, above the models and traces that read this data).
+ *
+ * Sits on core.h alone, so that models/ and traces/ can take a scenario's values without
+ * depending on how a scenario is loaded or checked.
+ *
+ * Enums and their names come from one X-macro list each, X(ENUMERATOR, "name"): the list makes
+ * the enum (in list order, from 0) and, in sim/base/spec.c, the NULL-terminated name table that
+ * the schema parses and writes, so that an enumerator and its name cannot drift apart. The
+ * numeric values are stable: they are written to HDF5 result files (add new names at the end).
+ * A list named in the plural, e.g. LLMCAP_DTYPES, gives enum llmcap_dtype, LLMCAP_DTYPE_COUNT
+ * and llmcap_dtype_names[].
+ *
+ * Units follow core.h (times in ns, memory in bytes, money in USD, rates per second). Strings
+ * are fixed-size buffers, NUL-terminated; a scenario owns nothing on the heap except the trace
+ * columns of its length distributions (struct llmcap_dist.data, see scenario.h).
+ */
+#ifndef LLMCAP_SPEC_H
+#define LLMCAP_SPEC_H
+
+#include "llmcap/core.h"
+
+/* The X-macro expanders: an enumerator, a name (a string literal), or +1 to count. */
+#define LLMCAP_ENUM_ITEM(e, s) e,
+#define LLMCAP_NAME_ITEM(e, s) s,
+#define LLMCAP_COUNT_ITEM(e, s) +1
+
+#define LLMCAP_MAX_CLASSES 16
+#define LLMCAP_MAX_POOLS 16
+
+#define LLMCAP_DISTS(X)                                                                                  \
+	X(LLMCAP_DIST_FIXED, "fixed")                                                                    \
+	X(LLMCAP_DIST_UNIFORM, "uniform")                                                                \
+	X(LLMCAP_DIST_LOGNORMAL, "lognormal")                                                            \
+	X(LLMCAP_DIST_NORMAL, "normal") /* truncated to [min, max] */                                    \
+	X(LLMCAP_DIST_GEOMETRIC, "geometric") /* on 1, 2, 3, ... */                                      \
+	X(LLMCAP_DIST_ZIPF, "zipf") /* P(k) ~ k^-exponent on [min, max] */                               \
+	X(LLMCAP_DIST_HISTOGRAM, "histogram") /* bins of integers [edges[i], edges[i+1]) with weights */ \
+	X(LLMCAP_DIST_TRACE, "trace") /* a column of a CSV file, one row drawn uniformly */
+enum llmcap_dist_kind { LLMCAP_DISTS(LLMCAP_ENUM_ITEM) };
+enum { LLMCAP_DIST_COUNT = 0 LLMCAP_DISTS(LLMCAP_COUNT_ITEM) };
+extern const char *const llmcap_dist_names[LLMCAP_DIST_COUNT + 1]; /* NULL-terminated */
+
+#define LLMCAP_HIST_MAX 128
+
+/* A token-length distribution. Samples are integers: continuous forms are rounded to the
+ * nearest token, then every form is clamped to [min, max] (normal and zipf are truncated to
+ * [min, max] instead: they never put extra mass on the bounds). */
+struct llmcap_dist {
+	enum llmcap_dist_kind kind;
+	double value;    /* fixed */
+	double median;   /* lognormal: exp(mu) */
+	double sigma;    /* lognormal: standard deviation of log-length */
+	double mean, sd; /* normal: before truncation; geometric: mean (sd unused) */
+	double exponent; /* zipf */
+	size_t n_bins;   /* histogram */
+	double edges[LLMCAP_HIST_MAX + 1], weights[LLMCAP_HIST_MAX];
+	char file[LLMCAP_PATH_MAX]; /* trace: absolute path, resolved when the scenario is read */
+	char column[LLMCAP_NAME_MAX];
+	int64_t min, max;
+	/* trace: the column's values, read by llmcap_scenario_load and freed by
+	 * llmcap_scenario_free; NULL until then */
+	int32_t *data;
+	size_t n_data;
+};
+
+/* A rate profile: the rate at time t is mean x profile(t), profile of mean 1 over its period. */
+#define LLMCAP_DIURNAL_SHAPES(X)                                       \
+	X(LLMCAP_DIURNAL_NONE, "none")                                 \
+	X(LLMCAP_DIURNAL_SMOOTH, "smooth")                             \
+	X(LLMCAP_DIURNAL_TABLE, "table")                               \
+	X(LLMCAP_DIURNAL_FILE, "file")                                 \
+	X(LLMCAP_DIURNAL_AZURE_CODE, "azure-code")                     \
+	X(LLMCAP_DIURNAL_AZURE_CONV, "azure-conv")                     \
+	X(LLMCAP_DIURNAL_SERVEGEN_M_LARGE, "servegen-m-large")         \
+	X(LLMCAP_DIURNAL_SERVEGEN_M_MID, "servegen-m-mid")             \
+	X(LLMCAP_DIURNAL_SERVEGEN_M_SMALL, "servegen-m-small")         \
+	X(LLMCAP_DIURNAL_SERVEGEN_DEEPSEEK_R1, "servegen-deepseek-r1") \
+	X(LLMCAP_DIURNAL_SERVEGEN_MM_IMAGE, "servegen-mm-image")
+enum llmcap_diurnal_shape { LLMCAP_DIURNAL_SHAPES(LLMCAP_ENUM_ITEM) LLMCAP_DIURNAL_COUNT };
+extern const char *const llmcap_diurnal_shape_names[LLMCAP_DIURNAL_COUNT + 1]; /* NULL-terminated */
+
+#define LLMCAP_HOURS_PER_WEEK 168
+
+struct llmcap_diurnal_cfg {
+	enum llmcap_diurnal_shape shape;
+	double peak_to_mean; /* smooth */
+	double peak_hour;    /* smooth */
+	double hours[LLMCAP_HOURS_PER_WEEK]; /* table: 24 (hour of day) or 168 (hour of week) */
+	size_t n_hours;
+	char file[LLMCAP_PATH_MAX]; /* file: absolute path, read when the scenario is read */
+	double file_hours[LLMCAP_HOURS_PER_WEEK];
+	size_t n_file_hours;
+	double days[7]; /* Monday first; empty = no day-of-week factor */
+	size_t n_days;
+	double weekend_factor; /* Saturday and Sunday rate relative to weekdays */
+};
+
+/* An arrival process. LLMCAP_ARRIVAL_SHARED is for classes only: the class's requests come from
+ * the workload's stream, picked by share; so the shared stream takes LLMCAP_STREAM_ARRIVALS'
+ * names, a class LLMCAP_ARRIVALS'. */
+#define LLMCAP_STREAM_ARRIVALS(X) \
+	X(LLMCAP_ARRIVAL_POISSON, "poisson") \
+	X(LLMCAP_ARRIVAL_GAMMA, "gamma")     \
+	X(LLMCAP_ARRIVAL_MMPP, "mmpp")
+#define LLMCAP_ARRIVALS(X) LLMCAP_STREAM_ARRIVALS(X) X(LLMCAP_ARRIVAL_SHARED, "shared")
+enum llmcap_arrival_kind { LLMCAP_ARRIVALS(LLMCAP_ENUM_ITEM) };
+enum { LLMCAP_ARRIVAL_COUNT = 0 LLMCAP_ARRIVALS(LLMCAP_COUNT_ITEM) };
+enum { LLMCAP_STREAM_ARRIVAL_COUNT = 0 LLMCAP_STREAM_ARRIVALS(LLMCAP_COUNT_ITEM) };
+extern const char *const llmcap_arrival_names[LLMCAP_ARRIVAL_COUNT + 1]; /* NULL-terminated */
+extern const char *const llmcap_stream_arrival_names[LLMCAP_STREAM_ARRIVAL_COUNT + 1];
+
+/* Two-state Markov-modulated Poisson process: calm and burst periods of exponential length;
+ * the burst rate is burst_rate_factor x the calm rate, and both are scaled so that the mean
+ * rate stays the configured one. */
+struct llmcap_mmpp_cfg {
+	double burst_rate_factor;
+	llmcap_time mean_calm, mean_burst;
+};
+#define LLMCAP_DTYPES(X)                     \
+	X(LLMCAP_DTYPE_BF16, "bf16")         \
+	X(LLMCAP_DTYPE_FP16, "fp16")         \
+	X(LLMCAP_DTYPE_FP8, "fp8")           \
+	X(LLMCAP_DTYPE_INT4_AWQ, "int4-awq")
+enum llmcap_dtype { LLMCAP_DTYPES(LLMCAP_ENUM_ITEM) };
+enum { LLMCAP_DTYPE_COUNT = 0 LLMCAP_DTYPES(LLMCAP_COUNT_ITEM) };
+extern const char *const llmcap_dtype_names[LLMCAP_DTYPE_COUNT + 1]; /* NULL-terminated */
+#define LLMCAP_KV_DTYPES(X)       \
+	X(LLMCAP_KV_AUTO, "auto") \
+	X(LLMCAP_KV_FP8, "fp8")
+enum llmcap_kv_dtype { LLMCAP_KV_DTYPES(LLMCAP_ENUM_ITEM) };
+enum { LLMCAP_KV_DTYPE_COUNT = 0 LLMCAP_KV_DTYPES(LLMCAP_COUNT_ITEM) };
+extern const char *const llmcap_kv_dtype_names[LLMCAP_KV_DTYPE_COUNT + 1]; /* NULL-terminated */
+#define LLMCAP_PERCENTILE_MODES(X)                   \
+	X(LLMCAP_PERCENTILES_EXACT, "exact")         \
+	X(LLMCAP_PERCENTILES_STREAMING, "streaming")
+enum llmcap_percentiles { LLMCAP_PERCENTILE_MODES(LLMCAP_ENUM_ITEM) };
+enum { LLMCAP_PERCENTILES_COUNT = 0 LLMCAP_PERCENTILE_MODES(LLMCAP_COUNT_ITEM) };
+extern const char *const llmcap_percentiles_names[LLMCAP_PERCENTILES_COUNT + 1]; /* NULL-terminated */
+#define LLMCAP_PERF_MODELS(X)               \
+	X(LLMCAP_PERF_ROOFLINE, "roofline") \
+	X(LLMCAP_PERF_LINEAR, "linear")     \
+	X(LLMCAP_PERF_TABLE, "table")
+enum llmcap_perf_model { LLMCAP_PERF_MODELS(LLMCAP_ENUM_ITEM) };
+enum { LLMCAP_PERF_MODEL_COUNT = 0 LLMCAP_PERF_MODELS(LLMCAP_COUNT_ITEM) };
+extern const char *const llmcap_perf_model_names[LLMCAP_PERF_MODEL_COUNT + 1]; /* NULL-terminated */
+#define LLMCAP_TABLE_RANGES(X)                     \
+	X(LLMCAP_TABLE_CLAMP, "clamp")             \
+	X(LLMCAP_TABLE_EXTRAPOLATE, "extrapolate")
+enum llmcap_table_range { LLMCAP_TABLE_RANGES(LLMCAP_ENUM_ITEM) };
+enum { LLMCAP_TABLE_RANGE_COUNT = 0 LLMCAP_TABLE_RANGES(LLMCAP_COUNT_ITEM) };
+extern const char *const llmcap_table_range_names[LLMCAP_TABLE_RANGE_COUNT + 1]; /* NULL-terminated */
+#define LLMCAP_ROUTERS(X)                                       \
+	X(LLMCAP_ROUTER_ROUND_ROBIN, "round-robin")             \
+	X(LLMCAP_ROUTER_LEAST_OUTSTANDING, "least-outstanding") \
+	X(LLMCAP_ROUTER_RANDOM, "random")                       \
+	X(LLMCAP_ROUTER_JSQ, "jsq")                             \
+	X(LLMCAP_ROUTER_LEAST_KV, "least-kv")                   \
+	X(LLMCAP_ROUTER_POWER_OF_TWO, "power-of-two")           \
+	X(LLMCAP_ROUTER_PREFIX_AFFINITY, "prefix-affinity")
+enum llmcap_router { LLMCAP_ROUTERS(LLMCAP_ENUM_ITEM) };
+enum { LLMCAP_ROUTER_COUNT = 0 LLMCAP_ROUTERS(LLMCAP_COUNT_ITEM) };
+extern const char *const llmcap_router_names[LLMCAP_ROUTER_COUNT + 1]; /* NULL-terminated */
+#define LLMCAP_SCHED_POLICIES(X)             \
+	X(LLMCAP_SCHED_FCFS, "fcfs")         \
+	X(LLMCAP_SCHED_PRIORITY, "priority")
+enum llmcap_sched_policy { LLMCAP_SCHED_POLICIES(LLMCAP_ENUM_ITEM) };
+enum { LLMCAP_SCHED_COUNT = 0 LLMCAP_SCHED_POLICIES(LLMCAP_COUNT_ITEM) };
+extern const char *const llmcap_sched_policy_names[LLMCAP_SCHED_COUNT + 1]; /* NULL-terminated */
+#define LLMCAP_PREEMPTIONS(X)                    \
+	X(LLMCAP_PREEMPT_RECOMPUTE, "recompute") \
+	X(LLMCAP_PREEMPT_SWAP, "swap")
+enum llmcap_preemption { LLMCAP_PREEMPTIONS(LLMCAP_ENUM_ITEM) };
+enum { LLMCAP_PREEMPT_COUNT = 0 LLMCAP_PREEMPTIONS(LLMCAP_COUNT_ITEM) };
+extern const char *const llmcap_preemption_names[LLMCAP_PREEMPT_COUNT + 1]; /* NULL-terminated */
+#define LLMCAP_LIMIT_ACTIONS(X)          \
+	X(LLMCAP_LIMIT_REJECT, "reject") \
+	X(LLMCAP_LIMIT_SPILL, "spill")
+enum llmcap_limit_action { LLMCAP_LIMIT_ACTIONS(LLMCAP_ENUM_ITEM) };
+enum { LLMCAP_LIMIT_COUNT = 0 LLMCAP_LIMIT_ACTIONS(LLMCAP_COUNT_ITEM) };
+extern const char *const llmcap_limit_action_names[LLMCAP_LIMIT_COUNT + 1]; /* NULL-terminated */
+#define LLMCAP_OPEX_MODES(X)          \
+	X(LLMCAP_OPEX_FLAT, "flat")   \
+	X(LLMCAP_OPEX_POWER, "power")
+enum llmcap_opex_mode { LLMCAP_OPEX_MODES(LLMCAP_ENUM_ITEM) };
+enum { LLMCAP_OPEX_COUNT = 0 LLMCAP_OPEX_MODES(LLMCAP_COUNT_ITEM) };
+extern const char *const llmcap_opex_mode_names[LLMCAP_OPEX_COUNT + 1]; /* NULL-terminated */
+
+/* Trace replay (docs/traces.md): a production trace as the workload's shared stream. */
+#define LLMCAP_TRACE_FORMATS(X)              \
+	X(LLMCAP_TRACE_AUTO, "auto")         \
+	X(LLMCAP_TRACE_AZURE, "azure")       \
+	X(LLMCAP_TRACE_BURSTGPT, "burstgpt") \
+	X(LLMCAP_TRACE_MOONCAKE, "mooncake") \
+	X(LLMCAP_TRACE_CSV, "csv")           \
+	X(LLMCAP_TRACE_LLMCAP, "llmcap")
+enum llmcap_trace_format { LLMCAP_TRACE_FORMATS(LLMCAP_ENUM_ITEM) };
+enum { LLMCAP_TRACE_FORMAT_COUNT = 0 LLMCAP_TRACE_FORMATS(LLMCAP_COUNT_ITEM) };
+extern const char *const llmcap_trace_format_names[LLMCAP_TRACE_FORMAT_COUNT + 1]; /* NULL-terminated */
+#define LLMCAP_TIME_UNITS(X)                \
+	X(LLMCAP_UNIT_S, "s")               \
+	X(LLMCAP_UNIT_MS, "ms")             \
+	X(LLMCAP_UNIT_US, "us")             \
+	X(LLMCAP_UNIT_NS, "ns")             \
+	X(LLMCAP_UNIT_DATETIME, "datetime")
+enum llmcap_time_unit { LLMCAP_TIME_UNITS(LLMCAP_ENUM_ITEM) };
+enum { LLMCAP_TIME_UNIT_COUNT = 0 LLMCAP_TIME_UNITS(LLMCAP_COUNT_ITEM) };
+extern const char *const llmcap_time_unit_names[LLMCAP_TIME_UNIT_COUNT + 1]; /* NULL-terminated */
+#define LLMCAP_BAD_ROWS_ACTIONS(X)      \
+	X(LLMCAP_BAD_ROWS_FAIL, "fail") \
+	X(LLMCAP_BAD_ROWS_SKIP, "skip")
+enum llmcap_bad_rows { LLMCAP_BAD_ROWS_ACTIONS(LLMCAP_ENUM_ITEM) };
+enum { LLMCAP_BAD_ROWS_COUNT = 0 LLMCAP_BAD_ROWS_ACTIONS(LLMCAP_COUNT_ITEM) };
+extern const char *const llmcap_bad_rows_names[LLMCAP_BAD_ROWS_COUNT + 1]; /* NULL-terminated */
+#define LLMCAP_TRACE_FILLS(X)       \
+	X(LLMCAP_FILL_NONE, "none") \
+	X(LLMCAP_FILL_LOOP, "loop")
+enum llmcap_trace_fill { LLMCAP_TRACE_FILLS(LLMCAP_ENUM_ITEM) };
+enum { LLMCAP_FILL_COUNT = 0 LLMCAP_TRACE_FILLS(LLMCAP_COUNT_ITEM) };
+extern const char *const llmcap_trace_fill_names[LLMCAP_FILL_COUNT + 1]; /* NULL-terminated */
+#define LLMCAP_TRACE_ASSIGNS(X)           \
+	X(LLMCAP_ASSIGN_SHARE, "share")   \
+	X(LLMCAP_ASSIGN_COLUMN, "column") \
+	X(LLMCAP_ASSIGN_RULE, "rule")
+enum llmcap_trace_assign { LLMCAP_TRACE_ASSIGNS(LLMCAP_ENUM_ITEM) };
+enum { LLMCAP_ASSIGN_COUNT = 0 LLMCAP_TRACE_ASSIGNS(LLMCAP_COUNT_ITEM) };
+extern const char *const llmcap_trace_assign_names[LLMCAP_ASSIGN_COUNT + 1]; /* NULL-terminated */
+
+#define LLMCAP_TRACE_MODELS_MAX 32
+
+/* A value of the trace's class/model column and the class it goes to. */
+struct llmcap_trace_model_cfg {
+	char name[LLMCAP_NAME_MAX]; /* the column's value */
+	char where[160];
+	char cls[LLMCAP_NAME_MAX];
+};
+
+struct llmcap_trace_cfg {
+	char file[LLMCAP_PATH_MAX]; /* absolute once read; "" = no trace */
+	enum llmcap_trace_format format;
+	char time_column[LLMCAP_NAME_MAX], prompt_column[LLMCAP_NAME_MAX];
+	char output_column[LLMCAP_NAME_MAX], class_column[LLMCAP_NAME_MAX];
+	enum llmcap_time_unit time_unit;
+	llmcap_time start, end;     /* window, relative to the first row; end 0 = the file's end */
+	double speedup;             /* NAN: derived from rate */
+	double rate;                /* target mean requests/s; NAN: use speedup */
+	enum llmcap_trace_fill fill;
+	enum llmcap_trace_assign assign;
+	struct llmcap_trace_model_cfg models[LLMCAP_TRACE_MODELS_MAX];
+	size_t n_models;
+	char cls[LLMCAP_NAME_MAX];  /* rule: the class of short prompts; column: unmapped values */
+	int64_t long_prompt_tokens; /* rule */
+	char long_prompt_class[LLMCAP_NAME_MAX];
+	int64_t max_prompt, max_output; /* caps, 0 = none */
+	enum llmcap_bad_rows bad_rows;
+	int64_t hash_block_tokens;  /* mooncake: prompt tokens per hash id */
+};
+
+struct llmcap_class_cfg {
+	char name[LLMCAP_NAME_MAX];
+	char where[160]; /* where the entry was defined, for later errors */
+	double share;    /* share of all requests; the shares of all classes sum to 1 */
+	char pool[LLMCAP_NAME_MAX];
+	struct llmcap_dist prompt, output;
+	llmcap_time slo_ttft_p99, slo_tpot_p99;
+	int64_t priority;               /* priority scheduling: lower runs first */
+	int64_t long_prompt_tokens;     /* 0 = off; longer prompts go to long_prompt_pool */
+	char long_prompt_pool[LLMCAP_NAME_MAX];
+	int64_t shared_prefix_tokens;   /* leading prompt tokens shared with other requests */
+	int64_t prefix_groups;          /* distinct shared prefixes, picked uniformly */
+	int64_t max_waiting;            /* 0 = no limit: requests waiting at the replica */
+	llmcap_time max_queue_time;     /* 0 = no limit: time before first scheduled */
+	enum llmcap_limit_action when_limited;
+	/* SHARED, or the class's own arrival stream at share x the workload's mean rate */
+	enum llmcap_arrival_kind arrival;
+	double gamma_cv;
+	struct llmcap_mmpp_cfg mmpp;
+	struct llmcap_diurnal_cfg diurnal;
+};
+
+struct llmcap_pool_cfg {
+	char name[LLMCAP_NAME_MAX];
+	char where[160];
+	char model[LLMCAP_NAME_MAX];
+	enum llmcap_dtype dtype;
+	enum llmcap_kv_dtype kv_cache_dtype;
+	int64_t tensor_parallel_size;
+	int64_t replicas;
+	int64_t max_num_seqs;
+	int64_t max_num_batched_tokens;
+	bool enable_chunked_prefill;
+	double gpu_memory_utilization;
+	int64_t block_size;
+	int64_t max_model_len;          /* 0 = auto */
+	int64_t num_gpu_blocks_override; /* 0 = derived */
+	double memory_overhead;          /* bytes per GPU outside the model and KV cache */
+	llmcap_time step_overhead;       /* CPU time per engine step; -1 = the engine profile's */
+	enum llmcap_router router;
+	enum llmcap_sched_policy scheduling_policy;
+	enum llmcap_preemption preemption_mode;
+	double swap_space;               /* bytes of CPU memory per GPU for swapped KV blocks */
+	double swap_bandwidth;           /* bytes/s per GPU between GPU and CPU memory */
+	bool enable_prefix_caching;
+	struct {
+		int64_t waiting_above;   /* 0 = off */
+		double kv_above;         /* 0 = off: share of KV blocks in use */
+		llmcap_time api_ttft_median;
+		double api_ttft_sigma;
+		llmcap_time api_tpot;
+	} spill;
+	char engine[LLMCAP_NAME_MAX];    /* engine profile, by catalog name */
+	enum llmcap_perf_model perf_model;
+	struct {                         /* step = per_step + per_token x tokens + per_context x KV */
+		llmcap_time per_step;
+		double per_token_us;         /* microseconds per batched (new) token */
+		double per_context_token_ns; /* nanoseconds per KV-cache token read */
+	} linear;
+	struct {
+		char path[LLMCAP_PATH_MAX];  /* CSV of measured step times; absolute once loaded */
+		enum llmcap_table_range out_of_range;
+	} table;
+};
+
+struct llmcap_price_cfg {
+	char name[LLMCAP_NAME_MAX]; /* class name */
+	char where[160];
+	double input, output; /* USD per 1M tokens */
+	char from[LLMCAP_NAME_MAX]; /* a price catalog entry that sets both, or "" */
+};
+
+/* A sweep declared in the scenario file (docs/sweeps.md): `sweep.vary` maps a key path to a
+ * SPEC exactly as `--vary KEY=SPEC` takes it (a list given as YAML is joined with commas), and
+ * `sweep.sets` maps a set name to a list of values that a SPEC names as `@NAME`. A scenario's
+ * sweep section changes nothing in a run; `llmcap sweep` reads it. */
+#define LLMCAP_SWEEP_SPEC_MAX 1024
+#define LLMCAP_SWEEP_FILE_MAX 16
+#define LLMCAP_SWEEP_VALUE_MAX 64 /* bytes of one value of a list, with the NUL */
+struct llmcap_sweep_entry {
+	char name[128];                   /* a key path (vary) or a set name (sets) */
+	char where[160];                  /* FILE:LINE:COLUMN of the entry, for later errors */
+	char spec[LLMCAP_SWEEP_SPEC_MAX]; /* vary: the SPEC; sets: the values, comma-separated */
+};
+
+/* How the engine advances replicas: fast takes runs of decode-only steps in one go, with results
+ * identical to exact, which takes one event per step (the reference; docs/performance.md). */
+#define LLMCAP_ENGINE_MODES(X)          \
+	X(LLMCAP_ENGINE_FAST, "fast")   \
+	X(LLMCAP_ENGINE_EXACT, "exact")
+enum llmcap_engine_mode { LLMCAP_ENGINE_MODES(LLMCAP_ENUM_ITEM) }; /* FAST = 0, EXACT = 1 */
+enum { LLMCAP_ENGINE_MODE_COUNT = 0 LLMCAP_ENGINE_MODES(LLMCAP_COUNT_ITEM) };
+extern const char *const llmcap_engine_mode_names[LLMCAP_ENGINE_MODE_COUNT + 1]; /* NULL-terminated */
+
+/* The weekday of simulated time 0 (workload.start_day). */
+#define LLMCAP_WEEKDAYS(X)                   \
+	X(LLMCAP_MONDAY, "monday")           \
+	X(LLMCAP_TUESDAY, "tuesday")         \
+	X(LLMCAP_WEDNESDAY, "wednesday")     \
+	X(LLMCAP_THURSDAY, "thursday")       \
+	X(LLMCAP_FRIDAY, "friday")           \
+	X(LLMCAP_SATURDAY, "saturday")       \
+	X(LLMCAP_SUNDAY, "sunday")
+enum llmcap_weekday { LLMCAP_WEEKDAYS(LLMCAP_ENUM_ITEM) };
+enum { LLMCAP_WEEKDAY_COUNT = 0 LLMCAP_WEEKDAYS(LLMCAP_COUNT_ITEM) };
+extern const char *const llmcap_weekday_names[LLMCAP_WEEKDAY_COUNT + 1]; /* NULL-terminated */
+
+struct llmcap_scenario {
+	char name[128];
+	uint64_t seed;
+	llmcap_time horizon;
+	int64_t max_in_flight; /* requests in the fleet at once; more are rejected as overload */
+	enum llmcap_engine_mode engine_mode;
+	struct {
+		double rate;             /* requests/s, mean; NAN: derived from tokens_per_month */
+		double tokens_per_month; /* prompt + output tokens; NAN: derived from rate */
+		int start_day;           /* weekday of simulated time 0 (enum llmcap_weekday) */
+		enum llmcap_arrival_kind arrival; /* never SHARED */
+		double gamma_cv;
+		struct llmcap_mmpp_cfg mmpp;
+		struct llmcap_diurnal_cfg diurnal;
+		struct llmcap_class_cfg classes[LLMCAP_MAX_CLASSES];
+		size_t n_classes;
+		struct llmcap_trace_cfg trace;
+	} workload;
+	struct {
+		int64_t servers;
+		char gpu[LLMCAP_NAME_MAX];
+		int64_t gpus_per_server;
+	} hardware;
+	struct llmcap_pool_cfg pools[LLMCAP_MAX_POOLS];
+	size_t n_pools;
+	struct {
+		double horizon_years;
+		double capex;          /* USD per server */
+		double opex_monthly;   /* USD per server per month: power and colocation */
+		double support_yearly; /* USD per year for the fleet: support and labour */
+		double capex_per_gpu;  /* USD; NAN = use capex per server */
+		double chassis;        /* USD per server on top of capex_per_gpu x GPUs */
+		double residual_fraction; /* share of capex recovered at the end of the horizon */
+		double cost_of_capital;   /* annual rate; capex paid as an annuity over the horizon */
+		enum llmcap_opex_mode opex;
+		struct {
+			double pue;
+			double electricity;      /* USD per kWh */
+			double colocation;       /* USD per kW-month of provisioned power */
+			double other_watts;      /* per server, beyond its GPUs (CPUs, fans, NICs) */
+		} power;
+		struct {
+			double monthly_bill; /* USD/month; NAN = use per-token prices */
+			struct llmcap_price_cfg prices[LLMCAP_MAX_CLASSES];
+			size_t n_prices;
+		} api;
+	} cost;
+	struct {
+		char path[1024];         /* HDF5 result file; "" = none */
+		bool requests;           /* per-request table */
+		bool timeseries;
+		llmcap_time timeseries_interval;
+		enum llmcap_percentiles percentiles;
+		double percentile_error; /* streaming: relative error bound */
+		int64_t compression;     /* deflate level of the streamed tables, 0: none */
+	} output;
+	struct {
+		struct llmcap_sweep_entry vary[LLMCAP_SWEEP_FILE_MAX];
+		size_t n_vary;
+		struct llmcap_sweep_entry sets[LLMCAP_SWEEP_FILE_MAX];
+		size_t n_sets;
+		bool zip;
+		int64_t seeds;
+		int64_t batch_means;     /* batches per run for batch-means intervals; 0 = off */
+		llmcap_time warmup;      /* before the first batch; -1 = auto (one batch's length) */
+		bool timeseries;         /* per-run pool time series in the sweep file */
+		bool skip_invalid;       /* run the valid points, mark the others */
+	} sweep;
+};
+
+/* Names of enumerators (never NULL for a valid value; the name a scenario file uses). */
+const char *llmcap_dtype_name(enum llmcap_dtype d);
+const char *llmcap_router_name(enum llmcap_router r);
+const char *llmcap_dist_name(enum llmcap_dist_kind k);
+const char *llmcap_arrival_name(enum llmcap_arrival_kind kind);
+const char *llmcap_diurnal_shape_name(enum llmcap_diurnal_shape shape);
+
+#endif

@@ -1,0 +1,186 @@
+/* The catalogs (the YAML files of models/catalog/, compiled in): their field tables for the schema walker
+ * (sim/base/schema.c), loading the built-in catalog, and lookups by name. See
+ * include/llmcap/catalog.h. */
+#include "llmcap/catalog.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "llmcap/schema.h"
+
+/* ---- the catalog's field tables ---- */
+
+#define MS(member) offsetof(struct llmcap_model_spec, member)
+#define GS(member) offsetof(struct llmcap_gpu_spec, member)
+#define POSINT(k, m, d) \
+	{.key = k, .type = LLMCAP_T_INT, .offset = MS(m), .def = d, .doc = d, .min = 1, .max = 1 << 30, \
+	 .flags = LLMCAP_F_HAS_MAX}
+
+static const struct llmcap_field model_fields[] = {
+	{.key = "source", .type = LLMCAP_T_STR, .offset = MS(source), .size = 512, .def = "",
+	 .doc = "where the numbers come from"},
+	POSINT("layers", layers, "1"),
+	POSINT("hidden_size", hidden_size, "1"),
+	POSINT("num_attention_heads", num_attention_heads, "1"),
+	POSINT("num_key_value_heads", num_key_value_heads, "1"),
+	POSINT("head_dim", head_dim, "1"),
+	POSINT("intermediate_size", intermediate_size, "1"),
+	POSINT("vocab_size", vocab_size, "1"),
+	POSINT("max_position_embeddings", max_position_embeddings, "1"),
+	{.key = "tie_word_embeddings", .type = LLMCAP_T_BOOL, .offset = MS(tie_word_embeddings),
+	 .def = "false", .doc = ""},
+	{.key = "num_experts", .type = LLMCAP_T_INT, .offset = MS(num_experts), .def = "0", .doc = "",
+	 .min = 0, .max = 4096, .flags = LLMCAP_F_HAS_MAX},
+	{.key = "experts_per_token", .type = LLMCAP_T_INT, .offset = MS(experts_per_token), .def = "0",
+	 .doc = "", .min = 0, .max = 4096, .flags = LLMCAP_F_HAS_MAX},
+#define ZINT(k, m) \
+	{.key = k, .type = LLMCAP_T_INT, .offset = MS(m), .def = "0", .doc = "", .min = 0, .max = 1 << 30, \
+	 .flags = LLMCAP_F_HAS_MAX}
+	ZINT("moe_intermediate_size", moe_intermediate_size),
+	ZINT("num_shared_experts", num_shared_experts),
+	ZINT("first_dense_layers", first_dense_layers),
+	ZINT("kv_lora_rank", kv_lora_rank),
+	ZINT("q_lora_rank", q_lora_rank),
+	ZINT("qk_nope_head_dim", qk_nope_head_dim),
+	ZINT("qk_rope_head_dim", qk_rope_head_dim),
+	ZINT("v_head_dim", v_head_dim),
+#undef ZINT
+};
+static const struct llmcap_section model_section = LLMCAP_SECTION(model_fields);
+
+#define FRACTION(k, off) \
+	{.key = k, .type = LLMCAP_T_DOUBLE, .offset = off, .def = "1", .doc = "", .min = 0, .max = 1, \
+	 .flags = LLMCAP_F_MIN_EXCL | LLMCAP_F_HAS_MAX}
+#define GPUNUM(k, m, t) \
+	{.key = k, .type = t, .offset = GS(m), .def = "0", .doc = "", .min = 0, .max = HUGE_VAL}
+static const struct llmcap_field gpu_fields[] = {
+	{.key = "source", .type = LLMCAP_T_STR, .offset = GS(source), .size = 1024, .def = "", .doc = ""},
+	GPUNUM("memory", memory, LLMCAP_T_BYTES),
+	GPUNUM("hbm_bandwidth", hbm_bandwidth, LLMCAP_T_DOUBLE),
+	GPUNUM("bf16_tflops", bf16_tflops, LLMCAP_T_DOUBLE),
+	GPUNUM("fp8_tflops", fp8_tflops, LLMCAP_T_DOUBLE),
+	GPUNUM("int8_tflops", int8_tflops, LLMCAP_T_DOUBLE),
+	{.key = "interconnect", .type = LLMCAP_T_STR, .offset = GS(interconnect), .size = LLMCAP_NAME_MAX,
+	 .def = "", .doc = ""},
+	GPUNUM("nvlink_bandwidth", nvlink_bandwidth, LLMCAP_T_DOUBLE),
+	GPUNUM("tdp_watts", tdp_watts, LLMCAP_T_DOUBLE),
+	GPUNUM("idle_watts", idle_watts, LLMCAP_T_DOUBLE),
+	FRACTION("gemm_efficiency", GS(gemm_efficiency)),
+	GPUNUM("gemm_half_tokens", gemm_half_tokens, LLMCAP_T_DOUBLE),
+	FRACTION("hbm_efficiency", GS(hbm_efficiency)),
+	{.key = "layer_latency", .type = LLMCAP_T_DURATION, .offset = GS(layer_latency), .def = "0ns",
+	 .doc = "", .min = 0, .max = HUGE_VAL},
+	FRACTION("attention_efficiency", GS(attention_efficiency)),
+	{.key = "allreduce_latency", .type = LLMCAP_T_DURATION, .offset = GS(allreduce_latency),
+	 .def = "0ns", .doc = "", .min = 0, .max = HUGE_VAL},
+	GPUNUM("allreduce_bandwidth", allreduce_bandwidth, LLMCAP_T_DOUBLE),
+};
+static const struct llmcap_section gpu_section = LLMCAP_SECTION(gpu_fields);
+
+#define ES(member) offsetof(struct llmcap_engine_spec, member)
+static const struct llmcap_field engine_fields[] = {
+	{.key = "source", .type = LLMCAP_T_STR, .offset = ES(source), .size = 1024, .def = "", .doc = ""},
+	{.key = "step_overhead", .type = LLMCAP_T_DURATION, .offset = ES(step_overhead), .def = "0ns",
+	 .doc = "", .min = 0, .max = HUGE_VAL},
+	{.key = "seq_overhead", .type = LLMCAP_T_DURATION, .offset = ES(seq_overhead), .def = "0ns",
+	 .doc = "", .min = 0, .max = HUGE_VAL},
+	FRACTION("attention_bw_efficiency", ES(attention_bw_efficiency)),
+	{.key = "eager_layer_overhead", .type = LLMCAP_T_DURATION, .offset = ES(eager_layer_overhead),
+	 .def = "0ns", .doc = "", .min = 0, .max = HUGE_VAL},
+};
+static const struct llmcap_section engine_section = LLMCAP_SECTION(engine_fields);
+
+static const struct llmcap_field catalog_models_root = {
+	.key = "models", .type = LLMCAP_T_MAP, .offset = offsetof(struct llmcap_catalog, models),
+	.count_offset = offsetof(struct llmcap_catalog, n_models),
+	.elem_size = sizeof(struct llmcap_model_spec), .max_count = LLMCAP_CATALOG_MAX,
+	.sub = &model_section};
+static const struct llmcap_field catalog_gpus_root = {
+	.key = "gpus", .type = LLMCAP_T_MAP, .offset = offsetof(struct llmcap_catalog, gpus),
+	.count_offset = offsetof(struct llmcap_catalog, n_gpus),
+	.elem_size = sizeof(struct llmcap_gpu_spec), .max_count = LLMCAP_CATALOG_MAX,
+	.sub = &gpu_section};
+#define PS(member) offsetof(struct llmcap_price_spec, member)
+static const struct llmcap_field price_spec_fields[] = {
+	{.key = "source", .type = LLMCAP_T_STR, .offset = PS(source), .size = 512, .def = "", .doc = ""},
+	{.key = "input", .type = LLMCAP_T_DOUBLE, .offset = PS(input), .def = "0", .doc = "", .min = 0,
+	 .max = HUGE_VAL},
+	{.key = "output", .type = LLMCAP_T_DOUBLE, .offset = PS(output), .def = "0", .doc = "", .min = 0,
+	 .max = HUGE_VAL},
+};
+static const struct llmcap_section price_spec_section = LLMCAP_SECTION(price_spec_fields);
+static const struct llmcap_field catalog_prices_root = {
+	.key = "prices", .type = LLMCAP_T_MAP, .offset = offsetof(struct llmcap_catalog, prices),
+	.count_offset = offsetof(struct llmcap_catalog, n_prices),
+	.elem_size = sizeof(struct llmcap_price_spec), .max_count = LLMCAP_CATALOG_MAX,
+	.sub = &price_spec_section};
+
+static const struct llmcap_field catalog_engines_root = {
+	.key = "engines", .type = LLMCAP_T_MAP, .offset = offsetof(struct llmcap_catalog, engines),
+	.count_offset = offsetof(struct llmcap_catalog, n_engines),
+	.elem_size = sizeof(struct llmcap_engine_spec), .max_count = LLMCAP_CATALOG_MAX,
+	.sub = &engine_section};
+
+/* ---- loading and lookups ---- */
+
+/* One catalog file: a mapping of entry names to entries (an empty file adds none). */
+static int load_catalog_map(const struct llmcap_field *root, struct llmcap_catalog *cat,
+			    const char *text, const char *origin, struct llmcap_error *err)
+{
+	int rc = llmcap_schema_apply_text(root, cat, text, strlen(text), origin, NULL, NULL, err);
+	return rc > 0 ? 0 : rc;
+}
+
+int llmcap_catalog_load_builtin(struct llmcap_catalog *cat, struct llmcap_error *err)
+{
+	memset(cat, 0, sizeof *cat);
+	int rc = load_catalog_map(&catalog_models_root, cat, llmcap_builtin_models_yaml,
+				  "models/catalog/models.yaml", err);
+	if (rc == 0)
+		rc = load_catalog_map(&catalog_gpus_root, cat, llmcap_builtin_gpus_yaml,
+				      "models/catalog/gpus.yaml", err);
+	if (rc == 0)
+		rc = load_catalog_map(&catalog_engines_root, cat, llmcap_builtin_engines_yaml,
+				      "models/catalog/engines.yaml", err);
+	if (rc == 0)
+		rc = load_catalog_map(&catalog_prices_root, cat, llmcap_builtin_prices_yaml,
+				      "models/catalog/prices.yaml", err);
+	return rc;
+}
+
+const struct llmcap_price_spec *llmcap_catalog_price(const struct llmcap_catalog *cat,
+						     const char *name)
+{
+	for (size_t i = 0; i < cat->n_prices; i++)
+		if (!strcmp(cat->prices[i].name, name))
+			return &cat->prices[i];
+	return NULL;
+}
+
+const struct llmcap_model_spec *llmcap_catalog_model(const struct llmcap_catalog *cat,
+						     const char *name)
+{
+	for (size_t i = 0; i < cat->n_models; i++)
+		if (!strcmp(cat->models[i].name, name))
+			return &cat->models[i];
+	return NULL;
+}
+
+const struct llmcap_engine_spec *llmcap_catalog_engine(const struct llmcap_catalog *cat,
+						       const char *name)
+{
+	for (size_t i = 0; i < cat->n_engines; i++)
+		if (!strcmp(cat->engines[i].name, name))
+			return &cat->engines[i];
+	return NULL;
+}
+
+const struct llmcap_gpu_spec *llmcap_catalog_gpu(const struct llmcap_catalog *cat,
+						 const char *name)
+{
+	for (size_t i = 0; i < cat->n_gpus; i++)
+		if (!strcmp(cat->gpus[i].name, name))
+			return &cat->gpus[i];
+	return NULL;
+}

@@ -1,0 +1,336 @@
+/* Cross-field checks of a loaded scenario (llmcap_scenario_check): classes, pools, the catalog
+ * entries they name, the GPU budget, traces, profiles and prices; each error names the place
+ * where the offending entry was defined. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "llmcap/perf.h"
+#include "llmcap/scenario.h"
+#include "llmcap/trace.h"
+
+static void list_names(const char *base, size_t n, size_t stride, char *buf, size_t len)
+{
+	size_t k = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && k < len; i++)
+		k += (size_t)snprintf(buf + k, len - k, "%s%s", i ? ", " : "", base + i * stride);
+}
+
+static int check_diurnal(const char *where, const char *what, const struct llmcap_diurnal_cfg *d,
+			 struct llmcap_error *err)
+{
+	const char *sep = *where ? ": " : "";
+	if (d->shape == LLMCAP_DIURNAL_TABLE && d->n_hours == 0)
+		return llmcap_errorf(err, LLMCAP_EINVAL,
+				     "%s%s%s.diurnal.shape: table needs %s.diurnal.hours: a list of 24 "
+				     "(hour of day) or 168 (hour of week) rates", where, sep, what, what);
+	if (d->shape == LLMCAP_DIURNAL_FILE && d->n_file_hours == 0)
+		return llmcap_errorf(err, LLMCAP_EINVAL,
+				     "%s%s%s.diurnal.shape: file needs %s.diurnal.file: a profile file "
+				     "of 24 or 168 rows", where, sep, what, what);
+	if (d->n_days > 0 && d->weekend_factor != 1.0)
+		return llmcap_errorf(err, LLMCAP_EINVAL,
+				     "%s%s%s.diurnal: days and weekend_factor both given; expected one "
+				     "of them (days sets every weekday's factor)", where, sep, what);
+	return 0;
+}
+
+/* A class that takes trace rows: one with arrival: shared. */
+static int check_trace_class(const struct llmcap_scenario *sc, const char *key, const char *name,
+			     const char *where, struct llmcap_error *err)
+{
+	char names[512] = "";
+	for (size_t c = 0; c < sc->workload.n_classes; c++) {
+		const struct llmcap_class_cfg *cl = &sc->workload.classes[c];
+		if (cl->arrival != LLMCAP_ARRIVAL_SHARED)
+			continue;
+		if (!strcmp(cl->name, name))
+			return 0;
+		snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", *names ? ", " : "",
+			 cl->name);
+	}
+	return llmcap_errorf(err, LLMCAP_EINVAL,
+			     "%s%s%s: '%s' is not a class with arrival: shared; expected one of: %s",
+			     where, *where ? ": " : "", key, name, names);
+}
+
+static int check_trace(const struct llmcap_scenario *sc, struct llmcap_error *err)
+{
+	const struct llmcap_trace_cfg *t = &sc->workload.trace;
+	size_t shared = 0;
+	for (size_t c = 0; c < sc->workload.n_classes; c++)
+		shared += sc->workload.classes[c].arrival == LLMCAP_ARRIVAL_SHARED;
+	if (shared == 0)
+		return llmcap_errorf(err, LLMCAP_EINVAL,
+				     "workload.trace.file: no class takes the trace's rows; expected at "
+				     "least one class with arrival: shared (classes with their own "
+				     "arrival stay synthetic)");
+	if (isnan(t->speedup) && isnan(t->rate))
+		return llmcap_errorf(err, LLMCAP_EINVAL,
+				     "workload.trace.speedup and workload.trace.rate are both null; "
+				     "expected one of them");
+	if (t->end > 0 && t->end <= t->start)
+		return llmcap_errorf(err, LLMCAP_EINVAL,
+				     "workload.trace.end (%.9g s) is not after start (%.9g s); expected "
+				     "end > start, or 0s for the file's end",
+				     (double)t->end * 1e-9, (double)t->start * 1e-9);
+	int rc = 0;
+	if (t->cls[0])
+		rc = check_trace_class(sc, "workload.trace.class", t->cls, "", err);
+	if (rc == 0 && t->assign == LLMCAP_ASSIGN_RULE) {
+		if (t->long_prompt_tokens <= 0)
+			return llmcap_errorf(err, LLMCAP_EINVAL,
+					     "workload.trace.assign: rule needs workload.trace.long_prompt_tokens "
+					     "> 0 and workload.trace.long_prompt_class");
+		rc = check_trace_class(sc, "workload.trace.long_prompt_class", t->long_prompt_class, "",
+				       err);
+	}
+	for (size_t i = 0; rc == 0 && t->assign == LLMCAP_ASSIGN_COLUMN && i < t->n_models; i++) {
+		char key[LLMCAP_NAME_MAX + 48];
+		snprintf(key, sizeof key, "workload.trace.models.%s.class", t->models[i].name);
+		rc = check_trace_class(sc, key, t->models[i].cls, t->models[i].where, err);
+	}
+	if (rc)
+		return rc;
+	/* the header now, so that an unknown format or a missing column stops the run early */
+	struct llmcap_trace_reader rd;
+	struct llmcap_error terr = {0};
+	rc = llmcap_trace_open(&rd, t->file, t, &terr);
+	if (rc)
+		return llmcap_errorf(err, -rc, "workload.trace.file: %s", terr.msg);
+	bool no_class = t->assign == LLMCAP_ASSIGN_COLUMN && rd.col_class < 0 &&
+			rd.fmt != LLMCAP_TRACE_MOONCAKE;
+	bool mooncake_column = t->assign == LLMCAP_ASSIGN_COLUMN && rd.fmt == LLMCAP_TRACE_MOONCAKE;
+	enum llmcap_trace_format fmt = rd.fmt;
+	llmcap_trace_close(&rd);
+	if (no_class || mooncake_column)
+		return llmcap_errorf(err, LLMCAP_EINVAL,
+				     "workload.trace.assign: column, but %s (%s) has no class column; "
+				     "expected workload.trace.class_column naming one, or assign: share "
+				     "or rule", t->file, llmcap_trace_format_name(fmt));
+	return 0;
+}
+
+int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_catalog *cat,
+			  struct llmcap_error *err)
+{
+	char names[512];
+	if (sc->workload.n_classes == 0)
+		return llmcap_errorf(err, LLMCAP_EINVAL,
+				     "workload.classes: no class defined; expected at least one, e.g. "
+				     "classes: {chat: {pool: main}}");
+	if (sc->n_pools == 0)
+		return llmcap_errorf(err, LLMCAP_EINVAL,
+				     "pools: no pool defined; expected at least one, e.g. pools: {main: "
+				     "{model: llama-3.1-8b}}");
+	double share_sum = 0;
+	char shares[512] = "";
+	for (size_t c = 0; c < sc->workload.n_classes; c++) {
+		share_sum += sc->workload.classes[c].share;
+		snprintf(shares + strlen(shares), sizeof shares - strlen(shares), "%s%s %g",
+			 c ? " + " : "", sc->workload.classes[c].name, sc->workload.classes[c].share);
+	}
+	if (fabs(share_sum - 1.0) > 1e-9)
+		return llmcap_errorf(err, LLMCAP_EINVAL,
+				     "%s: workload.classes: shares sum to %.12g (%s); expected 1",
+				     sc->workload.classes[0].where, share_sum, shares);
+	if (isnan(sc->workload.rate) && isnan(sc->workload.tokens_per_month))
+		return llmcap_errorf(err, LLMCAP_EINVAL,
+				     "workload.rate and workload.tokens_per_month are both null; expected "
+				     "one of them, e.g. rate: 50000/day or tokens_per_month: 2.7e9");
+	int prc = check_diurnal("", "workload", &sc->workload.diurnal, err);
+	for (size_t c = 0; prc == 0 && c < sc->workload.n_classes; c++) {
+		const struct llmcap_class_cfg *cl = &sc->workload.classes[c];
+		char what[LLMCAP_NAME_MAX + 32];
+		snprintf(what, sizeof what, "workload.classes.%s", cl->name);
+		if (cl->arrival != LLMCAP_ARRIVAL_SHARED)
+			prc = check_diurnal(cl->where, what, &cl->diurnal, err);
+	}
+	if (prc)
+		return prc;
+	double mean_rate = llmcap_scenario_mean_rate(sc);
+	if (!(mean_rate > 0 && mean_rate < 1e9))
+		return llmcap_errorf(err, LLMCAP_EINVAL,
+				     "workload.tokens_per_month: %g tokens at %.6g tokens per request is "
+				     "%g requests/s; expected a rate > 0 and < 1e9/s",
+				     sc->workload.tokens_per_month, llmcap_scenario_tokens_per_request(sc),
+				     mean_rate);
+	/* A scenario asking for more requests than any run could process is refused up front
+	 * rather than left to run for days (a rate of 1e12/s, say). */
+	double expected = llmcap_scenario_mean_rate(sc) * (double)sc->horizon * 1e-9;
+	if (isfinite(expected) && expected > 2e9)
+		return llmcap_errorf(err, LLMCAP_EINVAL,
+				     "workload: %.3g requests expected over the horizon (mean rate x "
+				     "horizon); expected at most 2e9: lower the rate or shorten the horizon",
+				     expected);
+	const struct llmcap_gpu_spec *gpu = llmcap_catalog_gpu(cat, sc->hardware.gpu);
+	if (!gpu) {
+		list_names(cat->gpus[0].name, cat->n_gpus, sizeof cat->gpus[0], names, sizeof names);
+		return llmcap_errorf(err, LLMCAP_EINVAL,
+				     "hardware.gpu: '%s' is not in the catalog; expected one of: %s",
+				     sc->hardware.gpu, names);
+	}
+	list_names(sc->pools[0].name, sc->n_pools, sizeof sc->pools[0], names, sizeof names);
+	for (size_t c = 0; c < sc->workload.n_classes; c++) {
+		const struct llmcap_class_cfg *cl = &sc->workload.classes[c];
+		const char *pool = cl->pool[0] ? cl->pool : cl->name;
+		bool found = false;
+		for (size_t p = 0; p < sc->n_pools; p++)
+			found |= !strcmp(sc->pools[p].name, pool);
+		if (!found)
+			return llmcap_errorf(err, LLMCAP_EINVAL,
+					     "%s: workload.classes.%s.pool: '%s' is not a pool; expected one of: %s",
+					     cl->where, cl->name, pool, names);
+		if (cl->long_prompt_tokens > 0) {
+			found = false;
+			for (size_t p = 0; p < sc->n_pools; p++)
+				found |= !strcmp(sc->pools[p].name, cl->long_prompt_pool);
+			if (!found)
+				return llmcap_errorf(err, LLMCAP_EINVAL,
+						     "%s: workload.classes.%s.long_prompt_pool: '%s' is not a pool; "
+						     "expected one of: %s",
+						     cl->where, cl->name, cl->long_prompt_pool, names);
+		}
+		if (isnan(sc->cost.api.monthly_bill)) {
+			bool priced = false;
+			for (size_t i = 0; i < sc->cost.api.n_prices; i++)
+				priced |= !strcmp(sc->cost.api.prices[i].name, cl->name);
+			if (!priced)
+				return llmcap_errorf(
+					err, LLMCAP_EINVAL,
+					"%s: cost.api.prices has no entry for class '%s'; expected "
+					"cost.api.prices.%s: {input: USD per 1M, output: USD per 1M} or "
+					"cost.api.monthly_bill",
+					cl->where, cl->name, cl->name);
+		}
+	}
+	for (size_t i = 0; i < sc->cost.api.n_prices; i++) {
+		bool found = false;
+		for (size_t c = 0; c < sc->workload.n_classes; c++)
+			found |= !strcmp(sc->workload.classes[c].name, sc->cost.api.prices[i].name);
+		if (!found)
+			return llmcap_errorf(err, LLMCAP_EINVAL,
+					     "%s: cost.api.prices.%s: there is no class '%s'",
+					     sc->cost.api.prices[i].where, sc->cost.api.prices[i].name,
+					     sc->cost.api.prices[i].name);
+	}
+	if (sc->workload.trace.file[0]) {
+		int trc = check_trace(sc, err);
+		if (trc)
+			return trc;
+	}
+	int64_t gpus_needed = 0;
+	for (size_t p = 0; p < sc->n_pools; p++) {
+		const struct llmcap_pool_cfg *pl = &sc->pools[p];
+		int64_t tp = pl->tensor_parallel_size;
+		if (tp != 1 && tp != 2 && tp != 4 && tp != 8)
+			return llmcap_errorf(err, LLMCAP_EINVAL,
+					     "%s: pools.%s.tensor_parallel_size: %lld; expected 1, 2, 4 or 8",
+					     pl->where, pl->name, (long long)tp);
+		if (tp > sc->hardware.gpus_per_server)
+			return llmcap_errorf(err, LLMCAP_ECAPACITY,
+					     "%s: pools.%s.tensor_parallel_size: %lld exceeds "
+					     "hardware.gpus_per_server %lld; expected a replica to fit one server",
+					     pl->where, pl->name, (long long)tp,
+					     (long long)sc->hardware.gpus_per_server);
+		const struct llmcap_model_spec *m = llmcap_catalog_model(cat, pl->model);
+		if (!m) {
+			char mn[512];
+			list_names(cat->models[0].name, cat->n_models, sizeof cat->models[0], mn, sizeof mn);
+			return llmcap_errorf(err, LLMCAP_EINVAL,
+					     "%s: pools.%s.model: '%s' is not in the catalog; expected one of: %s",
+					     pl->where, pl->name, pl->model, mn);
+		}
+		if (m->num_experts > 0 &&
+		    (m->experts_per_token < 1 || m->experts_per_token > m->num_experts))
+			return llmcap_errorf(err, LLMCAP_EINVAL,
+					     "models/catalog/models.yaml: %s: experts_per_token %lld; expected "
+					     "1 to num_experts (%lld)",
+					     m->name, (long long)m->experts_per_token,
+					     (long long)m->num_experts);
+		if (m->first_dense_layers >= m->layers ||
+		    (m->num_experts == 0 && (m->first_dense_layers || m->num_shared_experts ||
+					     m->moe_intermediate_size)))
+			return llmcap_errorf(err, LLMCAP_EINVAL,
+					     "models/catalog/models.yaml: %s: first_dense_layers %lld, "
+					     "num_shared_experts %lld, moe_intermediate_size %lld; expected them "
+					     "only with num_experts > 0, and fewer dense layers than layers (%lld)",
+					     m->name, (long long)m->first_dense_layers,
+					     (long long)m->num_shared_experts, (long long)m->moe_intermediate_size,
+					     (long long)m->layers);
+		if (m->kv_lora_rank > 0 &&
+		    (m->qk_nope_head_dim < 1 || m->qk_rope_head_dim < 1 || m->v_head_dim < 1))
+			return llmcap_errorf(err, LLMCAP_EINVAL,
+					     "models/catalog/models.yaml: %s: kv_lora_rank %lld needs "
+					     "qk_nope_head_dim, qk_rope_head_dim and v_head_dim >= 1",
+					     m->name, (long long)m->kv_lora_rank);
+		const struct llmcap_engine_spec *eng = llmcap_catalog_engine(cat, pl->engine);
+		if (!eng) {
+			char en[512];
+			list_names(cat->engines[0].name, cat->n_engines, sizeof cat->engines[0], en,
+				   sizeof en);
+			return llmcap_errorf(err, LLMCAP_EINVAL,
+					     "%s: pools.%s.engine: '%s' is not in the catalog; expected one of: %s",
+					     pl->where, pl->name, pl->engine, en);
+		}
+		if (pl->perf_model == LLMCAP_PERF_TABLE) {
+			/* read the table now, so that a bad file stops the run before it starts */
+			struct llmcap_perf pf;
+			int trc = llmcap_perf_init(&pf, m, gpu, eng, pl, err);
+			llmcap_perf_free(&pf);
+			if (trc)
+				return trc;
+		}
+		if (m->num_attention_heads % tp != 0)
+			return llmcap_errorf(err, LLMCAP_EINVAL,
+					     "%s: pools.%s.tensor_parallel_size: %lld does not divide %s's %lld "
+					     "attention heads",
+					     pl->where, pl->name, (long long)tp, m->name,
+					     (long long)m->num_attention_heads);
+		if (pl->dtype == LLMCAP_DTYPE_FP8 && gpu->fp8_tflops <= 0)
+			return llmcap_errorf(err, LLMCAP_EINVAL,
+					     "%s: pools.%s.dtype: fp8 needs FP8 tensor cores, which %s lacks",
+					     pl->where, pl->name, gpu->name);
+		struct llmcap_memory_plan plan;
+		int rc = llmcap_memory_plan(m, gpu, pl, &plan, err);
+		if (rc)
+			return rc;
+		gpus_needed += tp * pl->replicas;
+	}
+	int64_t gpus_have = sc->hardware.servers * sc->hardware.gpus_per_server;
+	if (gpus_needed > gpus_have)
+		return llmcap_errorf(err, LLMCAP_ECAPACITY,
+				     "pools: need %lld GPUs (sum of replicas x tensor_parallel_size) but "
+				     "hardware has %lld (%lld servers x %lld); expected more servers or "
+				     "fewer replicas",
+				     (long long)gpus_needed, (long long)gpus_have,
+				     (long long)sc->hardware.servers,
+				     (long long)sc->hardware.gpus_per_server);
+	/* A replica's TP group lives inside one server: pack replicas largest first (first fit
+	 * decreasing is exact for power-of-two sizes). */
+	int64_t free_gpus[64] = {0};
+	int64_t ns = sc->hardware.servers < 64 ? sc->hardware.servers : 64;
+	for (int64_t s = 0; s < ns; s++)
+		free_gpus[s] = sc->hardware.gpus_per_server;
+	for (int64_t tp = 8; tp >= 1 && sc->hardware.servers <= 64; tp /= 2)
+		for (size_t p = 0; p < sc->n_pools; p++) {
+			if (sc->pools[p].tensor_parallel_size != tp)
+				continue;
+			for (int64_t r = 0; r < sc->pools[p].replicas; r++) {
+				int64_t s = 0;
+				while (s < ns && free_gpus[s] < tp)
+					s++;
+				if (s == ns)
+					return llmcap_errorf(
+						err, LLMCAP_ECAPACITY,
+						"%s: pools.%s.replicas: replica %lld of tensor_parallel_size %lld "
+						"does not fit in any server (%lld servers x %lld GPUs, a replica "
+						"cannot span servers); expected more servers or fewer replicas",
+						sc->pools[p].where, sc->pools[p].name, (long long)r + 1,
+						(long long)tp, (long long)sc->hardware.servers,
+						(long long)sc->hardware.gpus_per_server);
+				free_gpus[s] -= tp;
+			}
+		}
+	return 0;
+}

@@ -1,0 +1,576 @@
+/* The scenario's field tables: every key of a scenario file, its type, default, range and
+ * documentation, for the schema walker (sim/base/schema.c), and the hooks of the keys that mean
+ * more than their value (a rate profile file, a sweep SPEC). The tables are the single source
+ * of `llmcap schema`, `llmcap config` and docs/scenario.md. */
+#include "fields.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+
+#include "llmcap/workload.h"
+
+/* ---- hooks: what a field means beyond its value ---- */
+
+/* diurnal.file: a rate profile's values are read at once, so that a bad file is reported at
+ * the scenario's line (base is the diurnal section). */
+static int read_profile(const struct llmcap_field *f, void *base, const char *path,
+			struct llmcap_error *err)
+{
+	struct llmcap_diurnal_cfg *dc = base;
+	dc->n_file_hours = 0;
+	if (!*path)
+		return 0;
+	size_t len;
+	char *text = llmcap_read_text(path, &len, "profile file", err);
+	int rc = text ? llmcap_profile_parse(text, path, dc->file_hours, &dc->n_file_hours, err) : -1;
+	free(text);
+	return rc;
+}
+
+/* sweep.vary: "KEY=SPEC" through the same parser as --vary, so that a bad range is reported at
+ * its line. */
+static int check_vary(const struct llmcap_field *f, void *base, const char *arg,
+		      struct llmcap_error *err)
+{
+	struct llmcap_sweep_axis ax;
+	if (llmcap_sweep_parse_axis(arg, &ax, err) != 0)
+		return -1;
+	free(ax.values);
+	return 0;
+}
+
+/* The names `@NAME` takes built in (resolved by the sweep, which has the catalog): a set in
+ * sweep.sets may not take one. */
+static const char *const reserved_sets[] = {"gpus", "models", "engines", "prices", "all", NULL};
+
+/* ---- the scenario's field tables ---- */
+
+#define SC(member) offsetof(struct llmcap_scenario, member)
+#define CL(member) offsetof(struct llmcap_class_cfg, member)
+#define PO(member) offsetof(struct llmcap_pool_cfg, member)
+#define PR(member) offsetof(struct llmcap_price_cfg, member)
+
+/* The arrival process and its daily profile: the same keys for the workload's shared stream and
+ * for a class with its own stream. Offsets are relative to the sub-structures. */
+#define DI(member) offsetof(struct llmcap_diurnal_cfg, member)
+#define MM(member) offsetof(struct llmcap_mmpp_cfg, member)
+
+static const struct llmcap_field diurnal_fields[] = {
+	{.key = "shape", .type = LLMCAP_T_ENUM, .offset = DI(shape), .def = "smooth",
+	 .names = llmcap_diurnal_shape_names,
+	 .doc = "none: constant rate; smooth: a daily curve exp(k cos(2 pi (h - peak_hour) / 24)) / I0(k), "
+		"mean exactly 1, k chosen so the peak is peak_to_mean; table: the hours list; file: a "
+		"profile file; azure-code, azure-conv: hour-of-week profiles of Azure's 2024 LLM traces; "
+		"servegen-*: hour-of-day profiles of ServeGen's 14-day aggregates (models/profiles/)"},
+	{.key = "peak_to_mean", .type = LLMCAP_T_DOUBLE, .offset = DI(peak_to_mean),
+	 .def = "3", .doc = "smooth: busiest instant's rate divided by the mean rate", .min = 1, .max = 50,
+	 .flags = LLMCAP_F_HAS_MAX},
+	{.key = "peak_hour", .type = LLMCAP_T_DOUBLE, .offset = DI(peak_hour), .def = "14",
+	 .doc = "smooth: hour of day (0-24, simulated time starts at midnight) of the peak", .min = 0,
+	 .max = 24, .flags = LLMCAP_F_HAS_MAX},
+	{.key = "hours", .type = LLMCAP_T_LIST, .offset = DI(hours), .count_offset = DI(n_hours),
+	 .max_count = LLMCAP_HOURS_PER_WEEK, .len_a = 24, .len_b = LLMCAP_HOURS_PER_WEEK, .def = "[]",
+	 .min = 0, .max = HUGE_VAL,
+	 .doc = "table: relative rate of each hour, 24 numbers (hour of day) or 168 (hour of week, "
+		"Monday 00:00 first), >= 0; normalised to mean 1, constant within the hour"},
+	{.key = "file", .type = LLMCAP_T_PATH, .offset = DI(file), .size = LLMCAP_PATH_MAX, .def = "",
+	 .hook = read_profile,
+	 .doc = "file: a CSV of 24 or 168 rows whose last column is the rate (# comments and a header "
+		"allowed), relative to the scenario file's folder; normalised to mean 1"},
+	{.key = "days", .type = LLMCAP_T_LIST, .offset = DI(days), .count_offset = DI(n_days), .max_count = 7,
+	 .len_a = 7, .len_b = 7, .def = "[]", .min = 0, .max = HUGE_VAL,
+	 .doc = "relative rate of each day of the week, Monday first (7 numbers >= 0, empty: none); "
+		"multiplies any shape, and the product is normalised to mean 1 over the week"},
+	{.key = "weekend_factor", .type = LLMCAP_T_DOUBLE, .offset = DI(weekend_factor), .def = "1",
+	 .min = 0, .max = 100, .flags = LLMCAP_F_MIN_EXCL | LLMCAP_F_HAS_MAX,
+	 .doc = "rate on Saturday and Sunday relative to weekdays (e.g. 0.57 for -43%); like days, "
+		"renormalised to mean 1 over the week; not with days"},
+};
+static const struct llmcap_section diurnal_section = LLMCAP_SECTION(diurnal_fields);
+
+static const struct llmcap_field mmpp_fields[] = {
+	{.key = "burst_rate_factor", .type = LLMCAP_T_DOUBLE, .offset = MM(burst_rate_factor), .def = "5",
+	 .min = 1, .max = 1e6, .flags = LLMCAP_F_HAS_MAX,
+	 .doc = "rate in a burst divided by the rate when calm"},
+	{.key = "mean_calm", .type = LLMCAP_T_DURATION, .offset = MM(mean_calm), .def = "9min", .min = 0,
+	 .max = HUGE_VAL, .flags = LLMCAP_F_MIN_EXCL, .doc = "mean length of a calm period (exponential)"},
+	{.key = "mean_burst", .type = LLMCAP_T_DURATION, .offset = MM(mean_burst), .def = "1min", .min = 0,
+	 .max = HUGE_VAL, .flags = LLMCAP_F_MIN_EXCL, .doc = "mean length of a burst (exponential)"},
+};
+static const struct llmcap_section mmpp_section = LLMCAP_SECTION(mmpp_fields);
+
+#define GAMMA_CV_DOC                                                                               \
+	"gamma: coefficient of variation of the inter-arrival times (1 = Poisson; real traces show " \
+	"1.5-4)"
+#define ARRIVAL_DOC                                                                                \
+	"poisson (non-homogeneous when the profile is not flat, generated exactly by thinning); "    \
+	"gamma: a renewal process with Gamma inter-arrival times of coefficient of variation "       \
+	"gamma_cv, in the profile's time scale; mmpp: a two-state Markov-modulated Poisson process "  \
+	"(calm/burst)"
+
+static const struct llmcap_field class_fields[] = {
+	{.key = "share", .type = LLMCAP_T_DOUBLE, .offset = CL(share), .def = "1",
+	 .doc = "share of all requests that belong to this class; the shares of all classes must sum to 1",
+	 .min = 0, .max = HUGE_VAL, .flags = LLMCAP_F_MIN_EXCL},
+	{.key = "pool", .type = LLMCAP_T_STR, .offset = CL(pool), .size = LLMCAP_NAME_MAX, .def = "",
+	 .doc = "pool that serves this class (empty: the pool named like the class)"},
+	{.key = "prompt", .type = LLMCAP_T_DIST, .offset = CL(prompt),
+	 .def = "{dist: fixed, value: 1000}",
+	 .doc = "prompt length distribution, tokens: {dist: fixed, value} | {dist: uniform, min, max} "
+		"| {dist: lognormal, median, sigma} or {dist: lognormal, mean, p99} | {dist: normal, mean, sd} "
+		"| {dist: geometric, mean} | {dist: zipf, exponent} | {dist: histogram, edges, weights} "
+		"| {dist: trace, file, column}, each with optional min and max (docs/traffic.md)"},
+	{.key = "output", .type = LLMCAP_T_DIST, .offset = CL(output), .def = "{dist: fixed, value: 200}",
+	 .doc = "output length distribution, tokens (same forms as prompt; a trace with the prompt's "
+		"file draws both from the same row)"},
+	{.key = "slo_ttft_p99", .type = LLMCAP_T_DURATION, .offset = CL(slo_ttft_p99), .def = "2s",
+	 .doc = "target for the 99th percentile of time to first token", .min = 0, .max = HUGE_VAL,
+	 .flags = LLMCAP_F_MIN_EXCL},
+	{.key = "slo_tpot_p99", .type = LLMCAP_T_DURATION, .offset = CL(slo_tpot_p99), .def = "100ms",
+	 .doc = "target for the 99th percentile of time per output token", .min = 0, .max = HUGE_VAL,
+	 .flags = LLMCAP_F_MIN_EXCL},
+	{.key = "priority", .type = LLMCAP_T_INT, .offset = CL(priority), .def = "0", .min = -1000000,
+	 .max = 1000000, .flags = LLMCAP_F_HAS_MAX,
+	 .doc = "with scheduling_policy: priority, lower values are scheduled (and kept) first"},
+	{.key = "long_prompt_tokens", .type = LLMCAP_T_INT, .offset = CL(long_prompt_tokens), .def = "0",
+	 .min = 0, .max = 1 << 24, .flags = LLMCAP_F_HAS_MAX,
+	 .doc = "routing rule: prompts longer than this go to long_prompt_pool (0: off)"},
+	{.key = "long_prompt_pool", .type = LLMCAP_T_STR, .offset = CL(long_prompt_pool),
+	 .size = LLMCAP_NAME_MAX, .def = "", .doc = "pool for prompts longer than long_prompt_tokens"},
+	{.key = "shared_prefix_tokens", .type = LLMCAP_T_INT, .offset = CL(shared_prefix_tokens), .def = "0",
+	 .min = 0, .max = 1 << 24, .flags = LLMCAP_F_HAS_MAX,
+	 .doc = "leading prompt tokens identical across the class's requests (a system prompt); "
+		"reused from the KV cache when the pool enables prefix caching"},
+	{.key = "prefix_groups", .type = LLMCAP_T_INT, .offset = CL(prefix_groups), .def = "1", .min = 1,
+	 .max = 1 << 20, .flags = LLMCAP_F_HAS_MAX,
+	 .doc = "number of distinct shared prefixes; each request uses one, uniformly"},
+	{.key = "max_waiting", .type = LLMCAP_T_INT, .offset = CL(max_waiting), .def = "0", .min = 0,
+	 .max = 1 << 30, .flags = LLMCAP_F_HAS_MAX,
+	 .doc = "admission limit: a request finding this many requests waiting at its replica is "
+		"rejected or spilled (0: no limit)"},
+	{.key = "max_queue_time", .type = LLMCAP_T_DURATION, .offset = CL(max_queue_time), .def = "0s",
+	 .min = 0, .max = HUGE_VAL,
+	 .doc = "admission limit: a request not scheduled within this time is rejected or spilled "
+		"(0s: no limit)"},
+	{.key = "when_limited", .type = LLMCAP_T_ENUM, .offset = CL(when_limited), .def = "reject",
+	 .names = llmcap_limit_action_names, .doc = "what an admission limit does: reject, or spill to the API"},
+	{.key = "arrival", .type = LLMCAP_T_ENUM, .offset = CL(arrival), .def = "shared",
+	 .names = llmcap_arrival_names,
+	 .doc = "shared: the class's requests come from the workload's stream, picked by share; "
+		"poisson, gamma, mmpp: the class has its own stream at share x the mean rate, with this "
+		"class's gamma_cv, mmpp and diurnal (their defaults are the schema's, not the workload's)"},
+	{.key = "gamma_cv", .type = LLMCAP_T_DOUBLE, .offset = CL(gamma_cv), .def = "1", .min = 0,
+	 .max = 100, .flags = LLMCAP_F_MIN_EXCL | LLMCAP_F_HAS_MAX, .doc = GAMMA_CV_DOC},
+	{.key = "mmpp", .type = LLMCAP_T_SECTION, .offset = CL(mmpp), .sub = &mmpp_section,
+	 .doc = "mmpp: the class's calm/burst process"},
+	{.key = "diurnal", .type = LLMCAP_T_SECTION, .offset = CL(diurnal), .sub = &diurnal_section,
+	 .doc = "the class's own rate profile (with its own arrival process)"},
+};
+static const struct llmcap_section class_section = LLMCAP_SECTION(class_fields);
+
+#define TR(member) offsetof(struct llmcap_trace_cfg, member)
+#define TM(member) offsetof(struct llmcap_trace_model_cfg, member)
+
+static const struct llmcap_field trace_model_fields[] = {
+	{.key = "class", .type = LLMCAP_T_STR, .offset = TM(cls), .size = LLMCAP_NAME_MAX, .def = "",
+	 .doc = "the class (with arrival: shared) that rows with this class column value go to"},
+};
+static const struct llmcap_section trace_model_section = LLMCAP_SECTION(trace_model_fields);
+
+static const struct llmcap_field trace_fields[] = {
+	{.key = "file", .type = LLMCAP_T_PATH, .offset = TR(file), .size = LLMCAP_PATH_MAX, .def = "",
+	 .doc = "a production trace replayed as the arrivals of the classes with arrival: shared "
+		"(relative to the scenario file's folder; empty: synthetic traffic); read streamed "
+		"(docs/traces.md)"},
+	{.key = "format", .type = LLMCAP_T_ENUM, .offset = TR(format), .def = "auto",
+	 .names = llmcap_trace_format_names,
+	 .doc = "auto: detected from the header; azure (TIMESTAMP,ContextTokens,GeneratedTokens), "
+		"burstgpt (columns by name, 0 response tokens = failed, not replayed), mooncake (JSON "
+		"lines, prefix hash_ids), csv (the *_column keys), llmcap (llmcap workload --out)"},
+	{.key = "time_column", .type = LLMCAP_T_STR, .offset = TR(time_column), .size = LLMCAP_NAME_MAX,
+	 .def = "timestamp", .doc = "csv: the arrival time column"},
+	{.key = "time_unit", .type = LLMCAP_T_ENUM, .offset = TR(time_unit), .def = "s",
+	 .names = llmcap_time_unit_names,
+	 .doc = "csv: the time column's unit, or datetime (YYYY-MM-DD HH:MM:SS[.fraction][Z|+HH:MM])"},
+	{.key = "prompt_column", .type = LLMCAP_T_STR, .offset = TR(prompt_column), .size = LLMCAP_NAME_MAX,
+	 .def = "prompt_tokens", .doc = "csv: the prompt tokens column"},
+	{.key = "output_column", .type = LLMCAP_T_STR, .offset = TR(output_column), .size = LLMCAP_NAME_MAX,
+	 .def = "output_tokens", .doc = "csv: the output tokens column"},
+	{.key = "class_column", .type = LLMCAP_T_STR, .offset = TR(class_column), .size = LLMCAP_NAME_MAX,
+	 .def = "",
+	 .doc = "the class/model column for assign: column (empty: Model for burstgpt, class for "
+		"llmcap; csv needs one)"},
+	{.key = "start", .type = LLMCAP_T_DURATION, .offset = TR(start), .def = "0s", .min = 0,
+	 .max = HUGE_VAL, .doc = "window start, trace time after the first row"},
+	{.key = "end", .type = LLMCAP_T_DURATION, .offset = TR(end), .def = "0s", .min = 0, .max = HUGE_VAL,
+	 .doc = "window end, trace time after the first row (0s: the file's end)"},
+	{.key = "speedup", .type = LLMCAP_T_DOUBLE, .offset = TR(speedup), .def = "1", .min = 0,
+	 .max = 1e6, .flags = LLMCAP_F_MIN_EXCL | LLMCAP_F_HAS_MAX | LLMCAP_F_NULL, .alt = "rate",
+	 .doc = "trace time runs this many times faster in simulated time (2: twice the rate); "
+		"null: from rate"},
+	{.key = "rate", .type = LLMCAP_T_RATE, .offset = TR(rate), .def = "null", .min = 0,
+	 .max = HUGE_VAL, .flags = LLMCAP_F_MIN_EXCL | LLMCAP_F_NULL, .alt = "speedup",
+	 .doc = "instead of speedup: the mean rate to replay the window at (e.g. 20/s); the speedup "
+		"is this over the window's own rate"},
+	{.key = "fill", .type = LLMCAP_T_ENUM, .offset = TR(fill), .def = "none", .names = llmcap_trace_fill_names,
+	 .doc = "none: arrivals end with the window; loop: copies of the window back to back until "
+		"the horizon (one copy lasts end - start, or up to the last row plus one mean gap)"},
+	{.key = "assign", .type = LLMCAP_T_ENUM, .offset = TR(assign), .def = "share", .names = llmcap_trace_assign_names,
+	 .doc = "class of each row: share (a seeded random split by the shared classes' shares); "
+		"column (the class column through models, else a class of that name, else class); "
+		"rule (prompts longer than long_prompt_tokens go to long_prompt_class, others to class)"},
+	{.key = "models", .type = LLMCAP_T_MAP, .offset = TR(models), .count_offset = TR(n_models),
+	 .elem_size = sizeof(struct llmcap_trace_model_cfg), .max_count = LLMCAP_TRACE_MODELS_MAX,
+	 .sub = &trace_model_section, .where_offset = TM(where),
+	 .doc = "assign column: class column values (e.g. ChatGPT, GPT-4) and their classes"},
+	{.key = "class", .type = LLMCAP_T_STR, .offset = TR(cls), .size = LLMCAP_NAME_MAX, .def = "",
+	 .doc = "rule: the class of prompts up to long_prompt_tokens (empty: the first shared "
+		"class); column: the class of values with no mapping (empty: such rows are bad rows)"},
+	{.key = "long_prompt_tokens", .type = LLMCAP_T_INT, .offset = TR(long_prompt_tokens), .def = "0",
+	 .min = 0, .max = 1 << 24, .flags = LLMCAP_F_HAS_MAX, .doc = "rule: the prompt length threshold"},
+	{.key = "long_prompt_class", .type = LLMCAP_T_STR, .offset = TR(long_prompt_class),
+	 .size = LLMCAP_NAME_MAX, .def = "", .doc = "rule: the class of longer prompts"},
+	{.key = "max_prompt", .type = LLMCAP_T_INT, .offset = TR(max_prompt), .def = "0", .min = 0,
+	 .max = 1 << 24, .flags = LLMCAP_F_HAS_MAX,
+	 .doc = "cap on replayed prompt tokens (0: none); capped rows are counted"},
+	{.key = "max_output", .type = LLMCAP_T_INT, .offset = TR(max_output), .def = "0", .min = 0,
+	 .max = 1 << 24, .flags = LLMCAP_F_HAS_MAX,
+	 .doc = "cap on replayed output tokens (0: none); capped rows are counted"},
+	{.key = "bad_rows", .type = LLMCAP_T_ENUM, .offset = TR(bad_rows), .def = "fail",
+	 .names = llmcap_bad_rows_names,
+	 .doc = "fail: the first bad row (missing field, non-numeric or negative value, time going "
+		"backwards, bad JSON, invalid UTF-8, a line over 1 MiB, a truncated last line) stops "
+		"with FILE:LINE and the reason, before the simulation; skip: skip them, counted by "
+		"reason in the summary"},
+	{.key = "hash_block_tokens", .type = LLMCAP_T_INT, .offset = TR(hash_block_tokens), .def = "512",
+	 .min = 1, .max = 1 << 20, .flags = LLMCAP_F_HAS_MAX,
+	 .doc = "mooncake: prompt tokens per hash id (512 in Mooncake's traces); with "
+		"enable_prefix_caching, engine blocks whose tokens lie in identical hash-id prefixes "
+		"are shared"},
+};
+static const struct llmcap_section trace_section = LLMCAP_SECTION(trace_fields);
+
+static const struct llmcap_field workload_fields[] = {
+	{.key = "rate", .type = LLMCAP_T_RATE, .offset = SC(workload.rate), .def = "50000/day",
+	 .flags = LLMCAP_F_MIN_EXCL | LLMCAP_F_NULL, .alt = "tokens_per_month",
+	 .doc = "mean request rate over the period of the profile, all classes together (e.g. "
+		"50000/day, 35/min); null: derived from tokens_per_month",
+	 .min = 0, .max = HUGE_VAL},
+	{.key = "tokens_per_month", .type = LLMCAP_T_DOUBLE, .offset = SC(workload.tokens_per_month),
+	 .def = "null", .flags = LLMCAP_F_MIN_EXCL | LLMCAP_F_NULL, .alt = "rate", .min = 0, .max = HUGE_VAL,
+	 .doc = "instead of rate: prompt + output tokens per month (365.25/12 days), e.g. 2.7e9; the "
+		"rate is this divided by the classes' mean tokens per request. Giving it sets rate to "
+		"null and the reverse; a file may not give both"},
+	{.key = "start_day", .type = LLMCAP_T_ENUM, .offset = SC(workload.start_day), .def = "monday",
+	 .names = llmcap_weekday_names,
+	 .doc = "weekday of simulated time 0 (midnight), for hour-of-week profiles, days and "
+		"weekend_factor"},
+	{.key = "arrival", .type = LLMCAP_T_ENUM, .offset = SC(workload.arrival), .def = "poisson",
+	 .names = llmcap_stream_arrival_names, .doc = "arrival process of the shared stream: " ARRIVAL_DOC},
+	{.key = "gamma_cv", .type = LLMCAP_T_DOUBLE, .offset = SC(workload.gamma_cv), .def = "1", .min = 0,
+	 .max = 100, .flags = LLMCAP_F_MIN_EXCL | LLMCAP_F_HAS_MAX, .doc = GAMMA_CV_DOC},
+	{.key = "mmpp", .type = LLMCAP_T_SECTION, .offset = SC(workload.mmpp), .sub = &mmpp_section,
+	 .doc = "mmpp: the calm/burst process"},
+	{.key = "diurnal", .type = LLMCAP_T_SECTION, .offset = SC(workload.diurnal), .sub = &diurnal_section,
+	 .doc = "rate profile: the rate at time t is the mean rate x profile(t), profile of mean 1"},
+	{.key = "classes", .type = LLMCAP_T_MAP, .offset = SC(workload.classes),
+	 .count_offset = SC(workload.n_classes), .elem_size = sizeof(struct llmcap_class_cfg),
+	 .max_count = LLMCAP_MAX_CLASSES, .sub = &class_section, .where_offset = CL(where),
+	 .doc = "request classes by name (at least one)"},
+	{.key = "trace", .type = LLMCAP_T_SECTION, .offset = SC(workload.trace), .sub = &trace_section,
+	 .doc = "replay a production trace (docs/traces.md)"},
+};
+static const struct llmcap_section workload_section = LLMCAP_SECTION(workload_fields);
+
+static const struct llmcap_field hardware_fields[] = {
+	{.key = "servers", .type = LLMCAP_T_INT, .offset = SC(hardware.servers), .def = "1",
+	 .doc = "number of servers", .min = 1, .max = 100000, .flags = LLMCAP_F_HAS_MAX},
+	{.key = "gpu", .type = LLMCAP_T_STR, .offset = SC(hardware.gpu), .size = LLMCAP_NAME_MAX,
+	 .def = "h100-sxm-80gb", .doc = "accelerator, by catalog name (llmcap catalog lists them)",
+	 .catalog = "gpus"},
+	{.key = "gpus_per_server", .type = LLMCAP_T_INT, .offset = SC(hardware.gpus_per_server), .def = "8",
+	 .doc = "GPUs in each server", .min = 1, .max = 64, .flags = LLMCAP_F_HAS_MAX},
+};
+static const struct llmcap_section hardware_section = LLMCAP_SECTION(hardware_fields);
+
+#define SP(member) offsetof(struct llmcap_pool_cfg, spill.member)
+static const struct llmcap_field spill_fields[] = {
+	{.key = "waiting_above", .type = LLMCAP_T_INT, .offset = SP(waiting_above), .def = "0", .min = 0,
+	 .max = 1 << 30, .flags = LLMCAP_F_HAS_MAX,
+	 .doc = "spill an arriving request when its replica has this many waiting (0: off)"},
+	{.key = "kv_above", .type = LLMCAP_T_DOUBLE, .offset = SP(kv_above), .def = "0", .min = 0, .max = 1,
+	 .flags = LLMCAP_F_HAS_MAX,
+	 .doc = "spill an arriving request when its replica's KV use is at least this share (0: off)"},
+	{.key = "api_ttft_median", .type = LLMCAP_T_DURATION, .offset = SP(api_ttft_median), .def = "800ms",
+	 .min = 0, .max = HUGE_VAL, .flags = LLMCAP_F_MIN_EXCL,
+	 .doc = "API latency model: median time to first token (lognormal)"},
+	{.key = "api_ttft_sigma", .type = LLMCAP_T_DOUBLE, .offset = SP(api_ttft_sigma), .def = "0.5",
+	 .min = 0, .max = 5, .flags = LLMCAP_F_HAS_MAX,
+	 .doc = "API latency model: sigma of log TTFT"},
+	{.key = "api_tpot", .type = LLMCAP_T_DURATION, .offset = SP(api_tpot), .def = "20ms", .min = 0,
+	 .max = HUGE_VAL, .doc = "API latency model: time per output token"},
+};
+static const struct llmcap_section spill_section = LLMCAP_SECTION(spill_fields);
+static const struct llmcap_field linear_fields[] = {
+	{.key = "per_step", .type = LLMCAP_T_DURATION, .offset = PO(linear.per_step), .def = "5ms",
+	 .min = 0, .max = HUGE_VAL, .doc = "time of every step (a)"},
+	{.key = "per_token_us", .type = LLMCAP_T_DOUBLE, .offset = PO(linear.per_token_us), .def = "0",
+	 .min = 0, .max = HUGE_VAL, .doc = "microseconds per new token in the step (b)"},
+	{.key = "per_context_token_ns", .type = LLMCAP_T_DOUBLE, .offset = PO(linear.per_context_token_ns),
+	 .def = "0", .min = 0, .max = HUGE_VAL,
+	 .doc = "nanoseconds per KV-cache token read, summed over the step's sequences (c)"},
+};
+static const struct llmcap_section linear_section = LLMCAP_SECTION(linear_fields);
+
+static const struct llmcap_field table_fields[] = {
+	{.key = "path", .type = LLMCAP_T_PATH, .offset = PO(table.path), .size = LLMCAP_PATH_MAX, .def = "",
+	 .doc = "CSV with a header and columns tokens, [context,] ms (context: KV tokens read); "
+		"relative to the scenario file's folder (to the working directory in --set)"},
+	{.key = "out_of_range", .type = LLMCAP_T_ENUM, .offset = PO(table.out_of_range), .def = "clamp",
+	 .names = llmcap_table_range_names,
+	 .doc = "steps outside the table: clamp to its edge or extrapolate its edge cell linearly; "
+		"either way they are counted and reported"},
+};
+static const struct llmcap_section table_section = LLMCAP_SECTION(table_fields);
+
+static const struct llmcap_field pool_fields[] = {
+	{.key = "model", .type = LLMCAP_T_STR, .offset = PO(model), .size = LLMCAP_NAME_MAX,
+	 .def = "llama-3.1-8b", .doc = "model, by catalog name", .catalog = "models"},
+	{.key = "dtype", .type = LLMCAP_T_ENUM, .offset = PO(dtype), .def = "bf16", .names = llmcap_dtype_names,
+	 .doc = "weight precision: bf16 | fp16 (2 bytes), fp8 (1 byte, FP8 tensor cores), "
+		"int4-awq (4.25 bits incl. scales, 16-bit compute)"},
+	{.key = "kv_cache_dtype", .type = LLMCAP_T_ENUM, .offset = PO(kv_cache_dtype), .def = "auto",
+	 .names = llmcap_kv_dtype_names, .doc = "KV cache precision: auto (16-bit) | fp8"},
+	{.key = "tensor_parallel_size", .type = LLMCAP_T_INT, .offset = PO(tensor_parallel_size),
+	 .def = "1", .doc = "GPUs per replica: 1, 2, 4 or 8", .min = 1, .max = 8,
+	 .flags = LLMCAP_F_HAS_MAX},
+	{.key = "replicas", .type = LLMCAP_T_INT, .offset = PO(replicas), .def = "1",
+	 .doc = "model instances in the pool", .min = 1, .max = 100000, .flags = LLMCAP_F_HAS_MAX},
+	{.key = "max_num_seqs", .type = LLMCAP_T_INT, .offset = PO(max_num_seqs), .def = "256",
+	 .doc = "vLLM: most sequences in one step", .min = 1, .max = 1 << 20, .flags = LLMCAP_F_HAS_MAX},
+	{.key = "max_num_batched_tokens", .type = LLMCAP_T_INT, .offset = PO(max_num_batched_tokens),
+	 .def = "8192", .doc = "vLLM: token budget of one step", .min = 1, .max = 1 << 24,
+	 .flags = LLMCAP_F_HAS_MAX},
+	{.key = "enable_chunked_prefill", .type = LLMCAP_T_BOOL, .offset = PO(enable_chunked_prefill),
+	 .def = "true", .doc = "vLLM: split long prompts across steps within the token budget"},
+	{.key = "gpu_memory_utilization", .type = LLMCAP_T_DOUBLE, .offset = PO(gpu_memory_utilization),
+	 .def = "0.9", .doc = "vLLM: share of GPU memory the engine may use", .min = 0, .max = 1,
+	 .flags = LLMCAP_F_MIN_EXCL | LLMCAP_F_HAS_MAX},
+	{.key = "block_size", .type = LLMCAP_T_INT, .offset = PO(block_size), .def = "16",
+	 .doc = "vLLM: tokens per KV-cache block", .min = 1, .max = 4096, .flags = LLMCAP_F_HAS_MAX},
+	{.key = "max_model_len", .type = LLMCAP_T_INT, .offset = PO(max_model_len), .def = "auto",
+	 .flags = LLMCAP_F_AUTO | LLMCAP_F_HAS_MAX, .min = 2, .max = 1 << 24,
+	 .doc = "vLLM: longest sequence (prompt + output) in tokens; auto: the model's context "
+		"length, lowered to what the KV cache holds"},
+	{.key = "num_gpu_blocks_override", .type = LLMCAP_T_INT, .offset = PO(num_gpu_blocks_override),
+	 .def = "auto", .flags = LLMCAP_F_AUTO | LLMCAP_F_HAS_MAX, .min = 1, .max = 1e12,
+	 .doc = "vLLM: KV blocks per replica instead of the derived count"},
+	{.key = "memory_overhead", .type = LLMCAP_T_BYTES, .offset = PO(memory_overhead), .def = "0.5GiB",
+	 .min = 0, .max = HUGE_VAL,
+	 .doc = "per-GPU memory outside weights, activations and KV cache (CUDA context, NCCL and "
+		"cuBLAS workspaces); an estimate"},
+	{.key = "step_overhead", .type = LLMCAP_T_DURATION, .offset = PO(step_overhead), .def = "auto",
+	 .min = 0, .max = HUGE_VAL, .flags = LLMCAP_F_AUTO,
+	 .doc = "fixed CPU time per engine step (schedule, prepare inputs, launch); auto: the "
+		"engine profile's fitted value (llmcap catalog)"},
+	{.key = "router", .type = LLMCAP_T_ENUM, .offset = PO(router), .def = "round-robin",
+	 .names = llmcap_router_names,
+	 .doc = "replica choice within the pool: round-robin; random; least-outstanding (fewest "
+		"requests); jsq (fewest waiting prompt tokens); least-kv (lowest KV use); power-of-two "
+		"(fewer requests of two random replicas); prefix-affinity (the replica last sent the "
+		"same shared prefix, unless it has 4+ more requests than the least loaded)"},
+	{.key = "scheduling_policy", .type = LLMCAP_T_ENUM, .offset = PO(scheduling_policy), .def = "fcfs",
+	 .names = llmcap_sched_policy_names,
+	 .doc = "vLLM: waiting-queue order; priority orders by class priority, then arrival, and "
+		"preempts the lowest priority first"},
+	{.key = "preemption_mode", .type = LLMCAP_T_ENUM, .offset = PO(preemption_mode),
+	 .def = "recompute", .names = llmcap_preemption_names,
+	 .doc = "recompute: drop the KV blocks and redo the prefill; swap: move them to CPU memory "
+		"over swap_bandwidth (falls back to recompute when swap_space is full)"},
+	{.key = "swap_space", .type = LLMCAP_T_BYTES, .offset = PO(swap_space), .def = "4GiB", .min = 0,
+	 .max = HUGE_VAL, .doc = "vLLM: CPU memory per GPU for swapped KV blocks"},
+	{.key = "swap_bandwidth", .type = LLMCAP_T_DOUBLE, .offset = PO(swap_bandwidth), .def = "51e9",
+	 .min = 0, .max = HUGE_VAL, .flags = LLMCAP_F_MIN_EXCL,
+	 .doc = "bytes/s per GPU for swapping (H100 host-to-device, nvbandwidth: 51 GB/s)"},
+	{.key = "enable_prefix_caching", .type = LLMCAP_T_BOOL, .offset = PO(enable_prefix_caching),
+	 .def = "false",
+	 .doc = "vLLM: reuse cached KV blocks of identical prompt prefixes (evicted LRU)"},
+	{.key = "spill", .type = LLMCAP_T_SECTION, .sub = &spill_section,
+	 .doc = "hybrid: send requests to the API when the pool is overloaded"},
+	{.key = "engine", .type = LLMCAP_T_STR, .offset = PO(engine), .size = LLMCAP_NAME_MAX,
+	 .def = "vllm",
+	 .doc = "serving-engine profile, by catalog name (vllm, trtllm, sglang): per-step and "
+		"per-sequence CPU time, decode-attention efficiency", .catalog = "engines"},
+	{.key = "perf_model", .type = LLMCAP_T_ENUM, .offset = PO(perf_model), .def = "roofline",
+	 .names = llmcap_perf_model_names,
+	 .doc = "step-time model: roofline (calibrated per GPU and engine; docs/models.md), linear "
+		"(pools.NAME.linear), table (measured step times, pools.NAME.table)"},
+	{.key = "linear", .type = LLMCAP_T_SECTION, .sub = &linear_section,
+	 .doc = "perf_model linear: step = per_step + per_token x new tokens + per_context x KV "
+		"tokens read"},
+	{.key = "table", .type = LLMCAP_T_SECTION, .sub = &table_section,
+	 .doc = "perf_model table: measured step times"},
+};
+static const struct llmcap_section pool_section = LLMCAP_SECTION(pool_fields);
+
+static const struct llmcap_field price_fields[] = {
+	{.key = "input", .type = LLMCAP_T_DOUBLE, .offset = PR(input), .def = "0",
+	 .doc = "USD per 1M input tokens", .min = 0, .max = HUGE_VAL},
+	{.key = "output", .type = LLMCAP_T_DOUBLE, .offset = PR(output), .def = "0",
+	 .doc = "USD per 1M output tokens", .min = 0, .max = HUGE_VAL},
+	{.key = "from", .type = LLMCAP_T_STR, .offset = PR(from), .size = LLMCAP_NAME_MAX, .def = "",
+	 .doc = "take input and output from the price catalog (llmcap catalog lists it, with sources "
+		"and date), e.g. groq-llama-3.1-8b", .catalog = "prices"},
+};
+static const struct llmcap_section price_section = LLMCAP_SECTION(price_fields);
+
+static const struct llmcap_field api_fields[] = {
+	{.key = "monthly_bill", .type = LLMCAP_T_DOUBLE, .offset = SC(cost.api.monthly_bill), .def = "null",
+	 .flags = LLMCAP_F_NULL, .min = 0, .max = HUGE_VAL,
+	 .doc = "a flat API bill in USD/month instead of per-token prices (null: use prices)"},
+	{.key = "prices", .type = LLMCAP_T_MAP, .offset = SC(cost.api.prices),
+	 .count_offset = SC(cost.api.n_prices), .elem_size = sizeof(struct llmcap_price_cfg),
+	 .max_count = LLMCAP_MAX_CLASSES, .sub = &price_section, .where_offset = PR(where),
+	 .doc = "API list price per class name (every class needs one unless monthly_bill is set)"},
+};
+static const struct llmcap_section api_section = LLMCAP_SECTION(api_fields);
+
+static const struct llmcap_field power_fields[] = {
+	{.key = "pue", .type = LLMCAP_T_DOUBLE, .offset = SC(cost.power.pue), .def = "1.3", .min = 1,
+	 .max = 5, .flags = LLMCAP_F_HAS_MAX,
+	 .doc = "power usage effectiveness of the facility (an assumption: set yours)"},
+	{.key = "electricity", .type = LLMCAP_T_DOUBLE, .offset = SC(cost.power.electricity), .def = "0.10",
+	 .min = 0, .max = HUGE_VAL, .doc = "USD per kWh (an assumption: set yours)"},
+	{.key = "colocation", .type = LLMCAP_T_DOUBLE, .offset = SC(cost.power.colocation),
+	 .def = "184.06", .min = 0, .max = HUGE_VAL,
+	 .doc = "USD per kW-month of provisioned power (CBRE, North America wholesale, H2 2024)"},
+	{.key = "other_watts", .type = LLMCAP_T_DOUBLE, .offset = SC(cost.power.other_watts), .def = "2300",
+	 .min = 0, .max = HUGE_VAL,
+	 .doc = "watts per server beyond its GPUs (DGX H100: 10.2 kW max less 8 x 700 W GPUs = "
+		"4.6 kW for 8 GPUs; 2.3 kW for a 4-GPU server)"},
+};
+static const struct llmcap_section power_section = LLMCAP_SECTION(power_fields);
+
+static const struct llmcap_field cost_fields[] = {
+	{.key = "horizon_years", .type = LLMCAP_T_DOUBLE, .offset = SC(cost.horizon_years), .def = "3",
+	 .doc = "amortisation and comparison horizon, years", .min = 0, .max = 50,
+	 .flags = LLMCAP_F_MIN_EXCL | LLMCAP_F_HAS_MAX},
+	{.key = "capex", .type = LLMCAP_T_DOUBLE, .offset = SC(cost.capex), .def = "155000",
+	 .doc = "purchase price per server, USD", .min = 0, .max = HUGE_VAL},
+	{.key = "opex_monthly", .type = LLMCAP_T_DOUBLE, .offset = SC(cost.opex_monthly), .def = "2450",
+	 .doc = "power and colocation per server per month, USD", .min = 0, .max = HUGE_VAL},
+	{.key = "support_yearly", .type = LLMCAP_T_DOUBLE, .offset = SC(cost.support_yearly),
+	 .def = "10000", .doc = "support and labour per year for the fleet, USD", .min = 0,
+	 .max = HUGE_VAL},
+	{.key = "capex_per_gpu", .type = LLMCAP_T_DOUBLE, .offset = SC(cost.capex_per_gpu), .def = "null",
+	 .flags = LLMCAP_F_NULL, .min = 0, .max = HUGE_VAL,
+	 .doc = "price per GPU, USD; when set, a server costs chassis + gpus_per_server x this "
+		"instead of capex (H100 SXM ~30,000: ../shared/pricing)"},
+	{.key = "chassis", .type = LLMCAP_T_DOUBLE, .offset = SC(cost.chassis), .def = "0", .min = 0,
+	 .max = HUGE_VAL, .doc = "price of a server without its GPUs, USD (with capex_per_gpu)"},
+	{.key = "residual_fraction", .type = LLMCAP_T_DOUBLE, .offset = SC(cost.residual_fraction),
+	 .def = "0", .min = 0, .max = 1, .flags = LLMCAP_F_HAS_MAX,
+	 .doc = "share of the purchase price recovered by selling the hardware at the end"},
+	{.key = "cost_of_capital", .type = LLMCAP_T_DOUBLE, .offset = SC(cost.cost_of_capital), .def = "0",
+	 .min = 0, .max = 1, .flags = LLMCAP_F_HAS_MAX,
+	 .doc = "annual interest rate; the purchase is paid as an annuity over the horizon (0: cash)"},
+	{.key = "opex", .type = LLMCAP_T_ENUM, .offset = SC(cost.opex), .def = "flat", .names = llmcap_opex_mode_names,
+	 .doc = "flat: opex_monthly per server; power: simulated power x PUE x electricity + "
+		"colocation per provisioned kW"},
+	{.key = "power", .type = LLMCAP_T_SECTION, .sub = &power_section,
+	 .doc = "opex: power inputs (GPU idle and peak watts come from the GPU catalog)"},
+	{.key = "api", .type = LLMCAP_T_SECTION, .sub = &api_section, .doc = "what the same traffic costs on an API"},
+};
+static const struct llmcap_section cost_section = LLMCAP_SECTION(cost_fields);
+
+static const struct llmcap_field output_fields[] = {
+	{.key = "path", .type = LLMCAP_T_STR, .offset = SC(output.path), .size = 1024, .def = "null",
+	 .doc = "HDF5 result file (null: none); `llmcap run -o FILE` sets it too"},
+	{.key = "requests", .type = LLMCAP_T_BOOL, .offset = SC(output.requests), .def = "true",
+	 .doc = "write the per-request table"},
+	{.key = "timeseries", .type = LLMCAP_T_BOOL, .offset = SC(output.timeseries), .def = "true",
+	 .doc = "write time series per replica and per pool"},
+	{.key = "timeseries_interval", .type = LLMCAP_T_DURATION, .offset = SC(output.timeseries_interval),
+	 .def = "60s", .doc = "time-series sampling interval (simulated time)", .min = 0,
+	 .max = HUGE_VAL, .flags = LLMCAP_F_MIN_EXCL},
+	{.key = "percentiles", .type = LLMCAP_T_ENUM, .offset = SC(output.percentiles), .def = "exact",
+	 .names = llmcap_percentiles_names,
+	 .doc = "exact: keep every latency; streaming: log-bucketed histograms in bounded memory, "
+		"within percentile_error of an adjacent order statistic"},
+	{.key = "percentile_error", .type = LLMCAP_T_DOUBLE, .offset = SC(output.percentile_error),
+	 .def = "0.01", .doc = "relative error bound of streaming percentiles", .min = 0, .max = 0.5,
+	 .flags = LLMCAP_F_MIN_EXCL | LLMCAP_F_HAS_MAX},
+	{.key = "compression", .type = LLMCAP_T_INT, .offset = SC(output.compression), .def = "1",
+	 .min = 0, .max = 9, .flags = LLMCAP_F_HAS_MAX,
+	 .doc = "deflate level (after a byte shuffle) of the per-request table and the time "
+		"series: 0 stores them uncompressed (a month's run: ~1 s faster to write, ~2.5x "
+		"larger), 1 is fast, 9 smallest"},
+};
+static const struct llmcap_section output_section = LLMCAP_SECTION(output_fields);
+
+#define SW(member) offsetof(struct llmcap_scenario, sweep.member)
+static const struct llmcap_field sweep_fields[] = {
+	{.key = "vary", .type = LLMCAP_T_SPECMAP, .offset = SW(vary), .count_offset = SW(n_vary),
+	 .max_count = LLMCAP_SWEEP_FILE_MAX, .size = LLMCAP_SWEEP_SPEC_MAX,
+	 .flags = LLMCAP_F_KEYPATH, .hook = check_vary,
+	 .doc = "`llmcap sweep`: key path to SPEC, as `--vary KEY=SPEC` (a list `[a, b]` or "
+		"`a,b`, a range `10:200:10/s`, `log:1e3:1e5:5/day`, a named set `@gpus`); in order, "
+		"the last varying fastest; `--vary` replaces a key given here or adds one"},
+	{.key = "sets", .type = LLMCAP_T_SPECMAP, .offset = SW(sets), .count_offset = SW(n_sets),
+	 .max_count = LLMCAP_SWEEP_FILE_MAX, .size = LLMCAP_SWEEP_SPEC_MAX, .reserved = reserved_sets,
+	 .doc = "named sets of values, as lists, that a SPEC uses as `@NAME` (besides the built-in "
+		"`@gpus`, `@models`, `@engines`, `@prices` and `@all`)"},
+	{.key = "zip", .type = LLMCAP_T_BOOL, .offset = SW(zip), .def = "false",
+	 .doc = "vary the keys together instead of their Cartesian product (`--zip`)"},
+	{.key = "seeds", .type = LLMCAP_T_INT, .offset = SW(seeds), .def = "1", .min = 1, .max = 1000000,
+	 .flags = LLMCAP_F_HAS_MAX, .doc = "runs per point, with seeds seed, seed + 1, ... (`--seeds`)"},
+	{.key = "batch_means", .type = LLMCAP_T_INT, .offset = SW(batch_means), .def = "0", .min = 0,
+	 .max = 1000, .flags = LLMCAP_F_HAS_MAX,
+	 .doc = "split each run after the warm-up into this many batches and add batch-means "
+		"intervals (0: off; `--batch-means`)"},
+	{.key = "warmup", .type = LLMCAP_T_DURATION, .offset = SW(warmup), .def = "auto", .min = 0,
+	 .max = HUGE_VAL, .flags = LLMCAP_F_AUTO,
+	 .doc = "simulated time left out before the first batch (auto: one batch's length; "
+		"`--warmup`)"},
+	{.key = "timeseries", .type = LLMCAP_T_BOOL, .offset = SW(timeseries), .def = "false",
+	 .doc = "store each run's pool time series in the sweep file (`--timeseries`)"},
+	{.key = "skip_invalid", .type = LLMCAP_T_BOOL, .offset = SW(skip_invalid), .def = "false",
+	 .doc = "run the points whose scenario is valid and keep the others' rows with NaN "
+		"metrics, `valid` 0 and the reason in `error`, instead of refusing the sweep "
+		"(`--skip-invalid`)"},
+};
+static const struct llmcap_section sweep_section = LLMCAP_SECTION(sweep_fields);
+
+static const struct llmcap_field scenario_fields[] = {
+	{.key = "name", .type = LLMCAP_T_STR, .offset = SC(name), .size = 128, .def = "unnamed",
+	 .doc = "label printed with the results"},
+	{.key = "seed", .type = LLMCAP_T_U64, .offset = SC(seed), .def = "42",
+	 .doc = "seed of every random stream; same scenario + seed = same results"},
+	{.key = "max_in_flight", .type = LLMCAP_T_INT, .offset = SC(max_in_flight), .def = "2000000",
+	 .min = 1, .max = 1e9, .flags = LLMCAP_F_HAS_MAX,
+	 .doc = "most requests waiting or running in the whole fleet at once; an overloaded fleet "
+		"turns further arrivals away (counted as rejected:queue_full, and the summary says it "
+		"is overloaded), which bounds memory"},
+	{.key = "horizon", .type = LLMCAP_T_DURATION, .offset = SC(horizon), .def = "1d",
+	 .doc = "simulated time (arrivals stop there; requests still in flight are reported unfinished)",
+	 .min = 0, .max = 3660.0 * 86400e9, .flags = LLMCAP_F_MIN_EXCL | LLMCAP_F_HAS_MAX},
+	{.key = "engine_mode", .type = LLMCAP_T_ENUM, .offset = SC(engine_mode), .def = "fast",
+	 .names = llmcap_engine_mode_names,
+	 .doc = "fast: runs of decode-only steps advance in one go, results identical to exact "
+		"(FLOPs and bytes moved to a relative 1e-12); exact: one event per step, the "
+		"reference (`llmcap run --exact-steps`)"},
+	{.key = "workload", .type = LLMCAP_T_SECTION, .sub = &workload_section, .doc = "the traffic"},
+	{.key = "hardware", .type = LLMCAP_T_SECTION, .sub = &hardware_section, .doc = "the fleet"},
+	{.key = "pools", .type = LLMCAP_T_MAP, .offset = SC(pools), .count_offset = SC(n_pools),
+	 .elem_size = sizeof(struct llmcap_pool_cfg), .max_count = LLMCAP_MAX_POOLS,
+	 .sub = &pool_section, .where_offset = PO(where),
+	 .doc = "pools of identical replicas, by name (at least one)"},
+	{.key = "cost", .type = LLMCAP_T_SECTION, .sub = &cost_section, .doc = "owned hardware vs API"},
+	{.key = "output", .type = LLMCAP_T_SECTION, .sub = &output_section, .doc = "what a run writes"},
+	{.key = "sweep", .type = LLMCAP_T_SECTION, .sub = &sweep_section,
+	 .doc = "what `llmcap sweep` varies (docs/sweeps.md); a run ignores it"},
+};
+const struct llmcap_section llmcap_scenario_section = LLMCAP_SECTION(scenario_fields);
+const struct llmcap_field llmcap_scenario_root = {.key = "", .type = LLMCAP_T_SECTION,
+						   .sub = &llmcap_scenario_section};

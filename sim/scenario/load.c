@@ -1,0 +1,181 @@
+/* Loading a scenario: schema defaults, then a file (or the built-in reference scenario), then
+ * each `--set path.to.key=value` override, expanded into nested YAML and applied like a file;
+ * then the trace columns of the length distributions and the prices taken from the catalog,
+ * and (llmcap_scenario_load) the cross-field checks of check.c. See include/llmcap/scenario.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fields.h"
+
+void llmcap_scenario_defaults(struct llmcap_scenario *sc)
+{
+	memset(sc, 0, sizeof *sc);
+	llmcap_schema_defaults(&llmcap_scenario_section, sc);
+}
+
+int llmcap_scenario_apply_yaml(struct llmcap_scenario *sc, const char *text, size_t len,
+			       const char *origin, struct llmcap_error *err)
+{
+	/* File names in a scenario file are relative to its folder; the built-in scenario has
+	 * none of its own, so its names are relative to the current directory. */
+	char dir[LLMCAP_PATH_MAX] = "";
+	const char *slash = strrchr(origin, '/');
+	if (slash && strcmp(origin, LLMCAP_DEFAULT_SCENARIO_NAME) != 0)
+		snprintf(dir, sizeof dir, "%.*s", slash == origin ? 1 : (int)(slash - origin), origin);
+	int rc = llmcap_schema_apply_text(&llmcap_scenario_root, sc, text, len, origin, NULL, dir, err);
+	return rc > 0 ? 0 : rc; /* an empty document changes nothing */
+}
+
+int llmcap_scenario_apply_override(struct llmcap_scenario *sc, const char *assignment,
+				   struct llmcap_error *err)
+{
+	const char *eq = strchr(assignment, '=');
+	if (!eq || eq == assignment)
+		return llmcap_errorf(err, LLMCAP_EUSAGE,
+				     "--set '%s': expected path.to.key=value, e.g. workload.rate=80000/day",
+				     assignment);
+	/* "a.b.c=v" becomes the YAML "{a: {b: {c: v}}}" and is applied like a file. */
+	size_t plen = (size_t)(eq - assignment);
+	size_t cap = 2 * plen + strlen(eq) + 16;
+	char *yaml = malloc(cap);
+	if (!yaml)
+		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+	size_t k = 0;
+	int depth = 1;
+	yaml[k++] = '{';
+	for (const char *c = assignment; c < eq; c++) {
+		bool ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+			  (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' || *c == '.';
+		if (!ok || (*c == '.' && (c == assignment || c[1] == '.' || c + 1 == eq))) {
+			free(yaml);
+			return llmcap_errorf(err, LLMCAP_EUSAGE,
+					     "--set '%s': '%.*s' is not a key path; expected names "
+					     "separated by dots, e.g. pools.reasoning.dtype",
+					     assignment, (int)plen, assignment);
+		}
+		if (*c == '.') {
+			memcpy(yaml + k, ": {", 3);
+			k += 3;
+			depth++;
+		} else {
+			yaml[k++] = *c;
+		}
+	}
+	k += (size_t)snprintf(yaml + k, cap - k, ": %s", eq + 1);
+	while (depth--)
+		yaml[k++] = '}';
+	yaml[k] = '\0';
+	int rc = llmcap_schema_apply_text(&llmcap_scenario_root, sc, yaml, k, NULL, assignment, NULL, err);
+	if (rc > 0)
+		rc = llmcap_errorf(err, LLMCAP_EUSAGE, "--set '%s': empty", assignment);
+	free(yaml);
+	return rc;
+}
+
+static int scenario_load(struct llmcap_scenario *sc, const char *path,
+			 const char *const *overrides, size_t n_overrides,
+			 const struct llmcap_catalog *cat, bool check, struct llmcap_error *err)
+{
+	llmcap_scenario_defaults(sc);
+	int rc;
+	if (path) {
+		size_t len;
+		if (err)
+			err->code = 0;
+		char *text = llmcap_read_text(path, &len, "scenario file", err);
+		if (!text)
+			return -(err ? err->code : LLMCAP_EIO);
+		rc = llmcap_scenario_apply_yaml(sc, text, len, path, err);
+		free(text);
+	} else {
+		rc = llmcap_scenario_apply_yaml(sc, llmcap_builtin_default_scenario,
+						strlen(llmcap_builtin_default_scenario),
+						LLMCAP_DEFAULT_SCENARIO_NAME, err);
+	}
+	for (size_t i = 0; rc == 0 && i < n_overrides; i++)
+		rc = llmcap_scenario_apply_override(sc, overrides[i], err);
+	if (rc == 0)
+		rc = llmcap_scenario_read_traces(sc, err);
+	/* prices taken from the catalog */
+	for (size_t i = 0; rc == 0 && i < sc->cost.api.n_prices; i++) {
+		struct llmcap_price_cfg *pc = &sc->cost.api.prices[i];
+		if (!pc->from[0])
+			continue;
+		const struct llmcap_price_spec *ps = llmcap_catalog_price(cat, pc->from);
+		if (!ps) {
+			char names[1024] = "";
+			for (size_t k = 0; k < cat->n_prices; k++)
+				snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+					 k ? ", " : "", cat->prices[k].name);
+			rc = llmcap_errorf(err, LLMCAP_EINVAL,
+					   "%s: cost.api.prices.%s.from: '%s' is not in the price catalog; "
+					   "expected one of: %s",
+					   pc->where, pc->name, pc->from, names);
+			break;
+		}
+		pc->input = ps->input;
+		pc->output = ps->output;
+	}
+	if (rc == 0 && check)
+		rc = llmcap_scenario_check(sc, cat, err);
+	if (rc)
+		llmcap_scenario_free(sc);
+	return rc;
+}
+
+int llmcap_scenario_load(struct llmcap_scenario *sc, const char *path,
+			 const char *const *overrides, size_t n_overrides,
+			 const struct llmcap_catalog *cat, struct llmcap_error *err)
+{
+	return scenario_load(sc, path, overrides, n_overrides, cat, true, err);
+}
+
+int llmcap_scenario_load_unchecked(struct llmcap_scenario *sc, const char *path,
+				   const char *const *overrides, size_t n_overrides,
+				   const struct llmcap_catalog *cat, struct llmcap_error *err)
+{
+	return scenario_load(sc, path, overrides, n_overrides, cat, false, err);
+}
+
+void llmcap_scenario_free(struct llmcap_scenario *sc)
+{
+	for (size_t c = 0; c < sc->workload.n_classes; c++) {
+		struct llmcap_class_cfg *cl = &sc->workload.classes[c];
+		/* a joint pair shares one allocation, owned by the prompt: see below */
+		if (!llmcap_class_lengths_joint(cl))
+			free(cl->output.data);
+		free(cl->prompt.data);
+		cl->prompt.data = cl->output.data = NULL;
+		cl->prompt.n_data = cl->output.n_data = 0;
+	}
+}
+
+int llmcap_scenario_read_traces(struct llmcap_scenario *sc, struct llmcap_error *err)
+{
+	for (size_t c = 0; c < sc->workload.n_classes; c++) {
+		struct llmcap_class_cfg *cl = &sc->workload.classes[c];
+		struct llmcap_dist *d[2] = {&cl->prompt, &cl->output};
+		bool joint = llmcap_class_lengths_joint(cl);
+		for (int i = 0; i < 2; i++) {
+			if (d[i]->kind != LLMCAP_DIST_TRACE || d[i]->data)
+				continue;
+			const char *cols[2] = {d[i]->column, joint ? d[1]->column : NULL};
+			int32_t *data;
+			size_t n;
+			struct llmcap_error terr = {0};
+			int rc = llmcap_trace_read_columns(d[i]->file, cols, joint ? 2 : 1, &data, &n, &terr);
+			if (rc)
+				return llmcap_errorf(err, -rc, "%s: workload.classes.%s.%s: %s", cl->where,
+						     cl->name, i ? "output" : "prompt", terr.msg);
+			/* joint: one allocation, prompt column then output column */
+			d[i]->data = data;
+			d[i]->n_data = n;
+			if (joint) {
+				d[1]->data = data + n;
+				d[1]->n_data = n;
+			}
+		}
+	}
+	return 0;
+}
