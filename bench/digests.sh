@@ -8,6 +8,7 @@
 #   diff old.txt new.txt
 #
 # The digest is FNV-1a over every request's outcome in the order they ended (llmcap_results).
+# The JSON of a replay names its trace by absolute path: compare two builds from one checkout.
 set -eu
 LLMCAP=$1
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
