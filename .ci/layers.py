@@ -13,7 +13,8 @@ and a file may use its own part or a part of lower rank, never a sibling or a hi
 2. Symbols (with LIBRARY.a, the built static library): `nm` gives which object defines and
    which uses each symbol. Every use across parts must point down, and the graph of uses
    between files must have no cycle (a circle of files that need each other cannot be
-   understood, tested or replaced one at a time).
+   understood, tested or replaced one at a time), except inside the parts of CIRCLES_ALLOWED,
+   whose circles are printed.
 
 Prints each violation with the file, the line (includes) or the symbols (uses), and exits 1
 on any; prints a one-line summary and exits 0 otherwise. Python 3 standard library only.
@@ -41,6 +42,12 @@ FOLDERS = {
     'sim/base/': 'base', 'models/': 'models', 'traces/': 'traces', 'sim/scenario/': 'scenario',
     'sim/engine/': 'engine', 'sim/results/': 'results', 'sim/study/': 'study', 'sim/cli/': 'cli',
 }
+# Parts whose files may still form a circle among themselves. The engine's are mutually recursive
+# today (an arrival starts a step in scheduler.c, a step takes a fast run in fast.c, a run looks
+# ahead at the next arrival in arrivals.c); untangling them is open work (docs/architecture.md).
+# A circle anywhere else fails, and so does a new circle in the engine that reaches another part
+# (which the ranks forbid anyway).
+CIRCLES_ALLOWED = {'engine'}
 # build-time tools, not part of the program
 TOOLS = {'models/embed.c'}
 SOURCE_DIRS = ('sim', 'models', 'traces', 'include')
@@ -135,6 +142,10 @@ def check_symbols(root, lib, errors):
             if pa and pb and not allowed(pa, pb):
                 errors.append(f'{a} ({pa}) uses {b} ({pb}): {", ".join(sorted(syms)[:4])}')
     for cycle in cycles(graph):
+        if {part_of(f) for f in cycle} <= CIRCLES_ALLOWED:
+            print('known circle (allowed in ' + ', '.join(sorted(CIRCLES_ALLOWED)) + '): '
+                  + ' -> '.join(cycle + [cycle[0]]))
+            continue
         errors.append('a circle of files: ' + ' -> '.join(cycle + [cycle[0]]) + ' ('
                       + '; '.join(f'{x} uses {", ".join(sorted(graph[x][y])[:2])}'
                                   for x, y in zip(cycle, cycle[1:] + cycle[:1])) + ')')
@@ -197,7 +208,8 @@ def main():
         print(f'layers: {len(errors)} violation(s)')
         sys.exit(1)
     print(f'layers: {n_inc} includes' + (f' and {n_uses} file-to-file uses' if n_uses else '')
-          + ' follow base < models, traces < scenario < engine < results < study < cli, no circles')
+          + ' follow base < models, traces < scenario < engine < results < study < cli; '
+          + 'no circles outside ' + ', '.join(sorted(CIRCLES_ALLOWED)))
 
 
 if __name__ == '__main__':
