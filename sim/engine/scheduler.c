@@ -20,6 +20,59 @@
  */
 #include "engine_private.h"
 
+/* ---- scheduling policies: a row of llmcap_policies each ---- */
+
+/* First come, first served: arrivals at the back, a preempted request back at the front. */
+static bool fcfs_enqueue(struct sim *s, struct replica *rp, int32_t id, bool front)
+{
+	return front ? deque_push_front(&rp->waiting, id) : deque_push_back(&rp->waiting, id);
+}
+
+/* The most recently admitted. */
+static size_t fcfs_victim(const struct sim *s, const struct replica *rp)
+{
+	return rp->n_running - 1;
+}
+
+/* Priority: (priority, arrival, id) order, a preempted request included. */
+static bool priority_enqueue(struct sim *s, struct replica *rp, int32_t id, bool front)
+{
+	const struct req *r = &s->reqs[id];
+	if (!deque_push_back(&rp->waiting, id))
+		return false;
+	for (size_t i = rp->waiting.len - 1; i > 0; i--) {
+		int32_t *a = deque_at(&rp->waiting, i - 1), *b = deque_at(&rp->waiting, i);
+		const struct req *x = &s->reqs[*a];
+		if (x->priority < r->priority ||
+		    (x->priority == r->priority &&
+		     (x->arrival < r->arrival || (x->arrival == r->arrival && x->id < r->id))))
+			break;
+		*b = *a;
+		*a = id;
+	}
+	return true;
+}
+
+/* The largest (priority, arrival), as vLLM v1 picks. */
+static size_t priority_victim(const struct sim *s, const struct replica *rp)
+{
+	size_t v = 0;
+	for (size_t i = 1; i < rp->n_running; i++) {
+		const struct req *a = &s->reqs[rp->running[i]], *b = &s->reqs[rp->running[v]];
+		if (a->priority > b->priority || (a->priority == b->priority && a->arrival >= b->arrival))
+			v = i;
+	}
+	return v;
+}
+
+const struct llmcap_policy_row llmcap_policies[] = {
+	[LLMCAP_SCHED_FCFS] = {.enqueue = fcfs_enqueue, .victim = fcfs_victim,
+			       .arrivals_behind = true},
+	[LLMCAP_SCHED_PRIORITY] = {.enqueue = priority_enqueue, .victim = priority_victim},
+};
+_Static_assert(sizeof llmcap_policies / sizeof llmcap_policies[0] == LLMCAP_SCHED_PRIORITY + 1,
+	       "a row of llmcap_policies for every enum llmcap_sched_policy");
+
 /* Queues a request under the pool's policy (front: preempted, for the policies that care). */
 void llmcap_enqueue_waiting(struct sim *s, struct replica *rp, int32_t id, bool front)
 {
@@ -386,59 +439,6 @@ void llmcap_step_end(struct sim *s, size_t ri)
 	rp->n_running = keep;
 	llmcap_try_start_step(s, ri, &ss);
 }
-
-/* ---- scheduling policies: a row of llmcap_policies each ---- */
-
-/* First come, first served: arrivals at the back, a preempted request back at the front. */
-static bool fcfs_enqueue(struct sim *s, struct replica *rp, int32_t id, bool front)
-{
-	return front ? deque_push_front(&rp->waiting, id) : deque_push_back(&rp->waiting, id);
-}
-
-/* The most recently admitted. */
-static size_t fcfs_victim(const struct sim *s, const struct replica *rp)
-{
-	return rp->n_running - 1;
-}
-
-/* Priority: (priority, arrival, id) order, a preempted request included. */
-static bool priority_enqueue(struct sim *s, struct replica *rp, int32_t id, bool front)
-{
-	const struct req *r = &s->reqs[id];
-	if (!deque_push_back(&rp->waiting, id))
-		return false;
-	for (size_t i = rp->waiting.len - 1; i > 0; i--) {
-		int32_t *a = deque_at(&rp->waiting, i - 1), *b = deque_at(&rp->waiting, i);
-		const struct req *x = &s->reqs[*a];
-		if (x->priority < r->priority ||
-		    (x->priority == r->priority &&
-		     (x->arrival < r->arrival || (x->arrival == r->arrival && x->id < r->id))))
-			break;
-		*b = *a;
-		*a = id;
-	}
-	return true;
-}
-
-/* The largest (priority, arrival), as vLLM v1 picks. */
-static size_t priority_victim(const struct sim *s, const struct replica *rp)
-{
-	size_t v = 0;
-	for (size_t i = 1; i < rp->n_running; i++) {
-		const struct req *a = &s->reqs[rp->running[i]], *b = &s->reqs[rp->running[v]];
-		if (a->priority > b->priority || (a->priority == b->priority && a->arrival >= b->arrival))
-			v = i;
-	}
-	return v;
-}
-
-const struct llmcap_policy_row llmcap_policies[] = {
-	[LLMCAP_SCHED_FCFS] = {.enqueue = fcfs_enqueue, .victim = fcfs_victim,
-			       .arrivals_behind = true},
-	[LLMCAP_SCHED_PRIORITY] = {.enqueue = priority_enqueue, .victim = priority_victim},
-};
-_Static_assert(sizeof llmcap_policies / sizeof llmcap_policies[0] == LLMCAP_SCHED_PRIORITY + 1,
-	       "a row of llmcap_policies for every enum llmcap_sched_policy");
 
 #ifdef LLMCAP_INVARIANTS
 /* Full consistency check of a replica, O(requests): enabled in test and sanitizer builds. */
