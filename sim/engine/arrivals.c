@@ -204,14 +204,14 @@ void llmcap_arrival(struct sim *s, uint64_t data, int ids_slot)
 	rp->queued++;
 	rp->arrivals_int++;
 	/* A run in progress must end at its next step end, unless the request cannot change its
-	 * steps: where the policy queues arrivals behind (first come, first served) it joins behind a waiting request that the
+	 * steps: in first-come-first-served order it joins behind a waiting request that the
 	 * run's steps could not admit (a run that began with requests waiting began with a plain
 	 * step, or with one that left the head refused for blocks or a sequence slot, and its
 	 * steps only take blocks; one that began with none waiting was touched by the arrival
 	 * that queued first), or behind swapped-out requests, which come back first.
 	 * An overloaded replica then keeps its runs across the arrivals that queue behind. */
 	const bool behind = rp->deferred && (rp->waiting.len > 0 || rp->swapped.len > 0) &&
-			    pl->policy->arrivals_behind;
+			    pl->cfg->scheduling_policy == LLMCAP_SCHED_FCFS;
 	llmcap_enqueue_waiting(s, rp, id, false);
 	if (!behind)
 		rp->touched = true;

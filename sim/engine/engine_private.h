@@ -204,7 +204,6 @@ struct pool_rt {
 	struct llmcap_perf perf;
 	const struct llmcap_pool_cfg *cfg;
 	const struct llmcap_router_row *router; /* llmcap_routers[cfg->router] */
-	const struct llmcap_policy_row *policy; /* llmcap_policies[cfg->scheduling_policy] */
 	int64_t max_model_len;
 	double block_bytes; /* one block's KV bytes on one GPU */
 	int bs_shift;       /* log2(block_size) if a power of two, else -1 */
@@ -601,24 +600,6 @@ struct llmcap_router_row {
 };
 
 LLMCAP_INTERNAL extern const struct llmcap_router_row llmcap_routers[];
-
-/* ---- scheduling policies (scheduler.c) ---- */
-
-/* A scheduling policy: the waiting queue's order and the preemption victim, a row of
- * llmcap_policies each, indexed by enum llmcap_sched_policy. */
-struct llmcap_policy_row {
-	/* puts request id (state and waiting_tokens set) into rp's waiting queue; front: it was
-	 * preempted. False when out of memory. */
-	bool (*enqueue)(struct sim *s, struct replica *rp, int32_t id, bool front);
-	/* the index in rp->running of the request to preempt */
-	size_t (*victim)(const struct sim *s, const struct replica *rp);
-	/* a new arrival queues behind every request waiting (and swapped requests come back
-	 * first): one that arrives while requests wait cannot change a fast run's steps
-	 * (llmcap_arrival: behind; fast.c: arrivals_elsewhere) */
-	bool arrivals_behind;
-};
-
-LLMCAP_INTERNAL extern const struct llmcap_policy_row llmcap_policies[];
 
 /* ---- functions between the engine's files ---- */
 

@@ -448,7 +448,7 @@ static bool fixed_timer_init(struct fixed_timer *ft, const struct llmcap_step_ti
 static int64_t arrivals_elsewhere(const struct sim *s, const struct replica *rp)
 {
 	const struct pool_rt *pl = &s->pools[rp->pool];
-	if (pl->policy->arrivals_behind &&
+	if (pl->cfg->scheduling_policy == LLMCAP_SCHED_FCFS &&
 	    (rp->waiting.len > 0 || rp->swapped.len > 0))
 		return -1;
 	const struct llmcap_pool_stats *ps = &s->res->pools[rp->pool];

@@ -132,7 +132,6 @@ static int setup(struct sim *s, const struct llmcap_scenario *sc, const struct l
 		if (!s->pools[p].api)
 			return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
 		s->pools[p].router = &llmcap_routers[cfg->router];
-		s->pools[p].policy = &llmcap_policies[cfg->scheduling_policy];
 		assert(s->pools[p].router->pick && "a row of llmcap_routers for every router");
 		if (s->pools[p].router->affinity) {
 			s->pools[p].n_affinity = 4096;

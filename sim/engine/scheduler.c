@@ -20,66 +20,30 @@
  */
 #include "engine_private.h"
 
-/* ---- scheduling policies: a row of llmcap_policies each ---- */
-
-/* First come, first served: arrivals at the back, a preempted request back at the front. */
-static bool fcfs_enqueue(struct sim *s, struct replica *rp, int32_t id, bool front)
-{
-	return front ? deque_push_front(&rp->waiting, id) : deque_push_back(&rp->waiting, id);
-}
-
-/* The most recently admitted. */
-static size_t fcfs_victim(const struct sim *s, const struct replica *rp)
-{
-	return rp->n_running - 1;
-}
-
-/* Priority: (priority, arrival, id) order, a preempted request included. */
-static bool priority_enqueue(struct sim *s, struct replica *rp, int32_t id, bool front)
-{
-	const struct req *r = &s->reqs[id];
-	if (!deque_push_back(&rp->waiting, id))
-		return false;
-	for (size_t i = rp->waiting.len - 1; i > 0; i--) {
-		int32_t *a = deque_at(&rp->waiting, i - 1), *b = deque_at(&rp->waiting, i);
-		const struct req *x = &s->reqs[*a];
-		if (x->priority < r->priority ||
-		    (x->priority == r->priority &&
-		     (x->arrival < r->arrival || (x->arrival == r->arrival && x->id < r->id))))
-			break;
-		*b = *a;
-		*a = id;
-	}
-	return true;
-}
-
-/* The largest (priority, arrival), as vLLM v1 picks. */
-static size_t priority_victim(const struct sim *s, const struct replica *rp)
-{
-	size_t v = 0;
-	for (size_t i = 1; i < rp->n_running; i++) {
-		const struct req *a = &s->reqs[rp->running[i]], *b = &s->reqs[rp->running[v]];
-		if (a->priority > b->priority || (a->priority == b->priority && a->arrival >= b->arrival))
-			v = i;
-	}
-	return v;
-}
-
-const struct llmcap_policy_row llmcap_policies[] = {
-	[LLMCAP_SCHED_FCFS] = {.enqueue = fcfs_enqueue, .victim = fcfs_victim,
-			       .arrivals_behind = true},
-	[LLMCAP_SCHED_PRIORITY] = {.enqueue = priority_enqueue, .victim = priority_victim},
-};
-_Static_assert(sizeof llmcap_policies / sizeof llmcap_policies[0] == LLMCAP_SCHED_PRIORITY + 1,
-	       "a row of llmcap_policies for every enum llmcap_sched_policy");
-
-/* Queues a request under the pool's policy (front: preempted, for the policies that care). */
+/* Queue position for a request under the pool's policy: FCFS appends (or, for a preempted
+ * request, prepends); priority keeps (priority, arrival, id) order. */
 void llmcap_enqueue_waiting(struct sim *s, struct replica *rp, int32_t id, bool front)
 {
 	struct req *r = &s->reqs[id];
 	r->state = R_WAITING;
 	rp->waiting_tokens += remaining_prefill(r);
-	if (!s->pools[rp->pool].policy->enqueue(s, rp, id, front))
+	bool ok;
+	if (s->pools[rp->pool].cfg->scheduling_policy == LLMCAP_SCHED_FCFS) {
+		ok = front ? deque_push_front(&rp->waiting, id) : deque_push_back(&rp->waiting, id);
+	} else {
+		ok = deque_push_back(&rp->waiting, id);
+		for (size_t i = rp->waiting.len - 1; ok && i > 0; i--) {
+			int32_t *a = deque_at(&rp->waiting, i - 1), *b = deque_at(&rp->waiting, i);
+			const struct req *x = &s->reqs[*a];
+			if (x->priority < r->priority ||
+			    (x->priority == r->priority &&
+			     (x->arrival < r->arrival || (x->arrival == r->arrival && x->id < r->id))))
+				break;
+			*b = *a;
+			*a = id;
+		}
+	}
+	if (!ok)
 		s->oom = true;
 }
 
@@ -134,6 +98,21 @@ static void preempt(struct sim *s, size_t ri, size_t vi)
 	llmcap_enqueue_waiting(s, rp, id, true);
 }
 
+/* Index of the running request to preempt: FCFS the last admitted; priority the largest
+ * (priority, arrival), as vLLM v1 picks. */
+static size_t victim_index(const struct sim *s, const struct replica *rp)
+{
+	if (s->pools[rp->pool].cfg->scheduling_policy == LLMCAP_SCHED_FCFS)
+		return rp->n_running - 1;
+	size_t v = 0;
+	for (size_t i = 1; i < rp->n_running; i++) {
+		const struct req *a = &s->reqs[rp->running[i]], *b = &s->reqs[rp->running[v]];
+		if (a->priority > b->priority || (a->priority == b->priority && a->arrival >= b->arrival))
+			v = i;
+	}
+	return v;
+}
+
 /* Builds the next step; returns its shape (tokens == 0: nothing to do). ss: where the running
  * requests' loop starts (sched_start_init: at the first). */
 static struct llmcap_step_shape schedule(struct sim *s, size_t ri, struct sched_start *ss)
@@ -169,7 +148,7 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri, struct sched_
 				}
 				break;
 			}
-			size_t vi = pl->policy->victim(s, rp);
+			size_t vi = victim_index(s, rp);
 			int32_t victim = rp->running[vi];
 			if (vi < i) {
 				/* already scheduled in this step: its tokens go back to the budget */
