@@ -47,6 +47,14 @@ int llmcap_traffic_generate(const struct llmcap_scenario *sc, FILE *csv, struct 
 			    struct llmcap_error *err)
 {
 	memset(tr, 0, sizeof *tr);
+	if (sc->workload.clients.concurrency > 0)
+		/* a closed loop's arrivals follow the servers' completions: only a run has them */
+		return llmcap_errorf(err, LLMCAP_EINVAL,
+				     "workload.clients: %lld closed-loop clients send their next request "
+				     "when the previous one ends, so the traffic depends on the servers; "
+				     "expected open-loop arrivals (workload.clients.concurrency: 0), or "
+				     "`llmcap run` to simulate the clients with the fleet",
+				     (long long)sc->workload.clients.concurrency);
 	tr->sc = sc;
 	tr->horizon = sc->horizon;
 	tr->n_classes = sc->workload.n_classes;

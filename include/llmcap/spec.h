@@ -110,6 +110,15 @@ enum { LLMCAP_STREAM_ARRIVAL_COUNT = 0 LLMCAP_STREAM_ARRIVALS(LLMCAP_COUNT_ITEM)
 extern const char *const llmcap_arrival_names[LLMCAP_ARRIVAL_COUNT + 1]; /* NULL-terminated */
 extern const char *const llmcap_stream_arrival_names[LLMCAP_STREAM_ARRIVAL_COUNT + 1];
 
+/* Closed-loop clients' think time between a request's end and the client's next request:
+ * exponential (the mean think_time) or fixed. */
+#define LLMCAP_THINK_DISTS(X)                        \
+	X(LLMCAP_THINK_EXPONENTIAL, "exponential")   \
+	X(LLMCAP_THINK_FIXED, "fixed")
+enum llmcap_think_dist { LLMCAP_THINK_DISTS(LLMCAP_ENUM_ITEM) };
+enum { LLMCAP_THINK_COUNT = 0 LLMCAP_THINK_DISTS(LLMCAP_COUNT_ITEM) };
+extern const char *const llmcap_think_dist_names[LLMCAP_THINK_COUNT + 1]; /* NULL-terminated */
+
 /* Two-state Markov-modulated Poisson process: calm and burst periods of exponential length;
  * the burst rate is burst_rate_factor x the calm rate, and both are scaled so that the mean
  * rate stays the configured one. */
@@ -380,6 +389,14 @@ struct llmcap_scenario {
 		struct llmcap_class_cfg classes[LLMCAP_MAX_CLASSES];
 		size_t n_classes;
 		struct llmcap_trace_cfg trace;
+		/* Closed loop (docs/traffic.md): concurrency clients, each sending a request, waiting
+		 * for its end and a think time, then sending the next; 0 = open loop (the arrival
+		 * streams above). Each request's class is drawn by share. */
+		struct {
+			int64_t concurrency;
+			llmcap_time think_time;           /* mean, ns */
+			enum llmcap_think_dist think_dist;
+		} clients;
 	} workload;
 	struct {
 		int64_t servers;

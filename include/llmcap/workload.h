@@ -3,7 +3,8 @@
  * Arrival streams. The workload has one shared stream whose requests are split among the
  * classes with `arrival: shared` by share, plus one stream per class with its own process (at
  * share x the mean rate). Streams are merged in time order; equal times go to the stream listed
- * first (shared, then classes in scenario order), so the merge is deterministic. Processes:
+ * first (shared, then classes in scenario order), so the merge is deterministic. Processes (rows
+ * of the table llmcap_arrival_processes, traces/arrival.c):
  *   poisson  rate mean x profile(t), generated exactly by thinning (Lewis & Shedler):
  *            within each quarter hour, candidates at the rate x the profile's upper bound
  *            there, each kept with probability profile(t) / bound;

@@ -11,6 +11,7 @@ const char *const llmcap_diurnal_shape_names[LLMCAP_DIURNAL_COUNT + 1] =
 const char *const llmcap_arrival_names[LLMCAP_ARRIVAL_COUNT + 1] = NAMES(LLMCAP_ARRIVALS);
 const char *const llmcap_stream_arrival_names[LLMCAP_STREAM_ARRIVAL_COUNT + 1] =
 	NAMES(LLMCAP_STREAM_ARRIVALS);
+const char *const llmcap_think_dist_names[LLMCAP_THINK_COUNT + 1] = NAMES(LLMCAP_THINK_DISTS);
 const char *const llmcap_dtype_names[LLMCAP_DTYPE_COUNT + 1] = NAMES(LLMCAP_DTYPES);
 const char *const llmcap_kv_dtype_names[LLMCAP_KV_DTYPE_COUNT + 1] = NAMES(LLMCAP_KV_DTYPES);
 const char *const llmcap_percentiles_names[LLMCAP_PERCENTILES_COUNT + 1] =

@@ -1,7 +1,6 @@
-/* Arrivals: drawn from the workload (or read from a script) one ahead of the event loop, and
- * further ahead where the fast mode looks for the next arrival to a pool; each arrival is
- * routed (router.c), checked against the pool's and class's limits (spilled or rejected:
- * outcomes.c), queued (scheduler.c) and given its queue timeout. */
+/* Arrivals, as their events run: each arrival (drawn by stream.c) is routed (router.c), checked
+ * against the pool's and class's limits (spilled or rejected: outcomes.c), queued
+ * (scheduler.c) and given its queue timeout; and the queue timeouts themselves. */
 #include "engine_private.h"
 
 static int32_t req_alloc(struct sim *s)
@@ -40,38 +39,10 @@ static bool deadline_push(struct deadlines *d, llmcap_time t, int64_t id, int32_
 	return true;
 }
 
-/* The earliest queue timeout that can still act: its request waits, never scheduled. */
-llmcap_time llmcap_next_deadline(struct sim *s)
-{
-	llmcap_time t = INT64_MAX;
-	for (size_t c = 0; c < s->sc->workload.n_classes; c++) {
-		struct deadlines *d = &s->deadlines[c];
-		while (d->len > 0) {
-			const struct deadline *x = &d->buf[d->head];
-			const struct req *r = (size_t)x->slot < s->n_reqs ? &s->reqs[x->slot] : NULL;
-			if (r && r->state == R_WAITING && r->id == x->id && r->first_sched < 0)
-				break;
-			d->head = (d->head + 1) & (d->cap - 1);
-			d->len--;
-		}
-		if (d->len > 0 && d->buf[d->head].time < t)
-			t = d->buf[d->head].time;
-	}
-	return t;
-}
-
 /* Uses only what a load balancer in front of the replicas can know (router.c). */
 static inline size_t route(struct sim *s, size_t pool, const struct req *r)
 {
 	return s->pools[pool].router->pick(s, pool, r);
-}
-
-/* The class and lengths of a generated arrival travel in its event: 5 bits of class, 29 bits
- * each of prompt and output tokens (lengths are validated below 2^24). */
-static uint64_t pack_arrival(size_t cls, int64_t prompt, int64_t output)
-{
-	assert(cls < 32 && prompt > 0 && prompt < (1 << 29) && output > 0 && output < (1 << 29));
-	return (uint64_t)cls << 58 | (uint64_t)prompt << 29 | (uint64_t)output;
 }
 
 /* Chains trace hash ids: link k hashes ids 0..k, so equal links mean equal prefixes. */
@@ -104,6 +75,7 @@ void llmcap_arrival(struct sim *s, uint64_t data, int ids_slot)
 	} else {
 		ids = s->ids[ids_slot];
 		n_ids = s->n_ids[ids_slot];
+		/* packed by stream.c: 5 bits of class, 29 bits each of prompt and output */
 		cls = (size_t)(data >> 58);
 		prompt = (int64_t)(data >> 29 & ((1u << 29) - 1));
 		output = (int64_t)(data & ((1u << 29) - 1));
@@ -262,132 +234,5 @@ void llmcap_queue_timeout(struct sim *s, int32_t id, int64_t req_id)
 								      : LLMCAP_REQ_REJECTED_QUEUE_TIMEOUT);
 	req_release(s, id);
 	CHECK_REPLICA(s, rp);
-}
-
-static size_t pool_of(const struct sim *s, size_t cls, int64_t prompt)
-{
-	const struct llmcap_class_cfg *cl = &s->sc->workload.classes[cls];
-	return cl->long_prompt_tokens > 0 && prompt > cl->long_prompt_tokens ? s->class_long_pool[cls]
-									       : s->class_pool[cls];
-}
-
-/* Draws the next arrival before the horizon into *a; false when there is none. */
-static bool draw_arrival(struct sim *s, struct pending_arrival *a)
-{
-	if (s->arrivals_done)
-		return false;
-	if (s->script) {
-		if (s->script_next == s->script_n || s->script[s->script_next].time >= s->sc->horizon) {
-			s->arrivals_done = true;
-			return false;
-		}
-		const struct llmcap_scripted_request *q = &s->script[s->script_next];
-		*a = (struct pending_arrival){.time = q->time, .index = s->script_next,
-					      .pool = (uint32_t)pool_of(s, q->cls, q->prompt)};
-		s->script_next++;
-		return true;
-	}
-	/* class and lengths are drawn with the time: with per-class streams the class is the
-	 * stream's, known only now */
-	llmcap_time t = llmcap_workload_next_arrival(&s->wl);
-	if (llmcap_workload_error(&s->wl, NULL))
-		s->trace_failed = true;
-	if (t >= s->sc->horizon || s->trace_failed) {
-		s->arrivals_done = true;
-		return false;
-	}
-	size_t cls = llmcap_workload_pick_class(&s->wl);
-	int64_t prompt, output;
-	llmcap_workload_lengths(&s->wl, cls, &prompt, &output);
-	*a = (struct pending_arrival){.time = t, .index = pack_arrival(cls, prompt, output),
-				      .pool = (uint32_t)pool_of(s, cls, prompt)};
-	const uint64_t *ids;
-	size_t n = llmcap_workload_hash_ids(&s->wl, &ids);
-	if (n > 0) {
-		a->ids = malloc(n * sizeof *a->ids);
-		if (!a->ids) {
-			s->oom = true;
-			return false;
-		}
-		memcpy(a->ids, ids, n * sizeof *ids);
-		a->n_ids = n;
-	}
-	return true;
-}
-
-/* Arrivals drawn ahead of their events (the fast mode looks ahead for the next arrival to a
- * pool). Every stream is drawn in the same order whenever it is drawn, so drawing early
- * changes nothing. */
-static bool ahead_push(struct sim *s)
-{
-	struct arrivals_ahead *q = &s->ahead;
-	if (s->arrivals_done)
-		return false;
-	if (q->len == q->cap) {
-		size_t cap = q->cap ? 2 * q->cap : 64; /* a power of two: indices wrap with a mask */
-		struct pending_arrival *b = malloc(cap * sizeof *b);
-		if (!b) {
-			s->oom = true;
-			return false;
-		}
-		for (size_t i = 0; i < q->len; i++)
-			b[i] = q->buf[(q->head + i) & (q->cap - 1)];
-		free(q->buf);
-		q->buf = b;
-		q->head = 0;
-		q->cap = cap;
-	}
-	/* drawn in place: a copy of the arrival just written field by field would stall on
-	 * store forwarding */
-	if (!draw_arrival(s, &q->buf[(q->head + q->len) & (q->cap - 1)]))
-		return false;
-	q->len++;
-	return true;
-}
-
-void llmcap_schedule_next_arrival(struct sim *s)
-{
-	struct pending_arrival a;
-	s->next_arrival = INT64_MAX;
-	s->arrival_due = false;
-	if (s->ahead.len > 0) {
-		a = s->ahead.buf[s->ahead.head];
-		s->ahead.head = (s->ahead.head + 1) & (s->ahead.cap - 1);
-		s->ahead.len--;
-	} else if (!draw_arrival(s, &a)) {
-		return;
-	}
-	/* the arrival's hash ids (a trace's prefix blocks) go with its event */
-	{
-		int b = s->ids_pending;
-		free(s->ids[b]);
-		s->ids[b] = a.ids;
-		s->n_ids[b] = s->cap_ids[b] = a.n_ids;
-	}
-	/* set in place (a struct built aside and copied in would stall on store forwarding) */
-	set_event(&s->arrival_ev, a.time, s->now, EV_ARRIVAL, 0, a.index, 0);
-	llmcap_events_number(&s->events, &s->arrival_ev);
-	s->arrival_due = true;
-	s->next_arrival = a.time;
-	s->next_arrival_pool = a.pool;
-}
-
-/* No arrival reaches pool p before the returned time but the first skip ones (the next one
- * after those, or the last one drawn ahead where none of up to 64 is). */
-llmcap_time llmcap_next_arrival_to(struct sim *s, size_t p, int64_t skip)
-{
-	if (s->next_arrival == INT64_MAX || (s->next_arrival_pool == p && skip-- == 0))
-		return s->next_arrival;
-	struct arrivals_ahead *q = &s->ahead;
-	llmcap_time last = s->next_arrival;
-	for (size_t i = 0; i < 64; i++) {
-		if (i == q->len && !ahead_push(s))
-			return s->arrivals_done ? INT64_MAX : last;
-		const struct pending_arrival *a = &q->buf[(q->head + i) & (q->cap - 1)];
-		if (a->pool == p && skip-- == 0)
-			return a->time;
-		last = a->time;
-	}
-	return last;
 }
 

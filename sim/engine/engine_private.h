@@ -69,7 +69,7 @@
 
 /* The kind is also the order of events scheduled for the same time at the same time (see
  * push_event): arrivals of an instant run before the kicks they cause. */
-enum { EV_ARRIVAL = 1, EV_STEP_END = 2, EV_SAMPLE = 3, EV_TIMEOUT = 4, EV_KICK = 5 };
+enum { EV_ARRIVAL = 1, EV_STEP_END = 2, EV_SAMPLE = 3, EV_TIMEOUT = 4, EV_KICK = 5, EV_CLIENT = 6 };
 enum { R_WAITING = 1, R_RUNNING = 2, R_SWAPPED = 3 };
 
 /* The KV block-time integral (blocks x ns) is summed exactly, in 128 bits, and converted to the
@@ -267,6 +267,12 @@ struct sim {
 	size_t next_arrival_pool;
 	struct arrivals_ahead ahead; /* drawn, not yet scheduled */
 	bool arrivals_done;         /* none left before the horizon */
+	/* closed loop (workload.clients): each client's next request is an EV_CLIENT event,
+	 * pushed when its previous request ends (think_rng: the think times; class_rng: the
+	 * requests' classes, by share); the fast mode is off, as a run cannot look ahead at
+	 * arrivals that depend on its own completions */
+	bool clients;
+	gsl_rng *think_rng, *class_rng;
 	llmcap_time next_sample;    /* of the pending sample event (INT64_MAX: none) */
 	struct deadlines deadlines[LLMCAP_MAX_CLASSES];
 	bool oom;
@@ -631,8 +637,18 @@ LLMCAP_INTERNAL const struct llmcap_step_timer *llmcap_decode_timer(struct sim *
 /* arrivals.c */
 LLMCAP_INTERNAL void llmcap_arrival(struct sim *s, uint64_t data, int ids_slot);
 LLMCAP_INTERNAL void llmcap_queue_timeout(struct sim *s, int32_t id, int64_t req_id);
+
+/* stream.c (uses no other engine file's functions: the fast mode's look-ahead depends on it
+ * without a circle through the scheduler) */
 LLMCAP_INTERNAL void llmcap_schedule_next_arrival(struct sim *s);
 LLMCAP_INTERNAL llmcap_time llmcap_next_arrival_to(struct sim *s, size_t p, int64_t skip);
 LLMCAP_INTERNAL llmcap_time llmcap_next_deadline(struct sim *s);
+/* Closed-loop clients: every client's first request at time 0; a client's next request after
+ * a think time (called as its request ends, not at the horizon); the class and lengths of a
+ * client's request as it is sent, packed for llmcap_arrival. */
+LLMCAP_INTERNAL void llmcap_clients_start(struct sim *s);
+#define LLMCAP_CLIENT_BACKOFF LLMCAP_SEC /* after a request turned away, on top of the think time */
+LLMCAP_INTERNAL void llmcap_client_think(struct sim *s, bool turned_away);
+LLMCAP_INTERNAL uint64_t llmcap_client_request(struct sim *s);
 
 #endif

@@ -84,7 +84,9 @@ static int setup(struct sim *s, const struct llmcap_scenario *sc, const struct l
 			return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
 	}
 	s->free_list = -1;
-	s->fast = sc->engine_mode == LLMCAP_ENGINE_FAST;
+	/* closed-loop clients run in exact steps: a fast run looks ahead at the next arrival to
+	 * its pool, which there depends on the run's own completions */
+	s->fast = sc->engine_mode == LLMCAP_ENGINE_FAST && sc->workload.clients.concurrency == 0;
 	s->next_arrival = s->next_sample = INT64_MAX;
 	res->sc = sc;
 	res->horizon = sc->horizon;
@@ -174,6 +176,12 @@ static int setup(struct sim *s, const struct llmcap_scenario *sc, const struct l
 	s->prefix_rng = llmcap_rng_stream(sc->seed, "prefix-groups");
 	if (!res->replicas || !s->replicas || !res->arrivals_per_hour || !s->routing || !s->prefix_rng)
 		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+	if (sc->workload.clients.concurrency > 0) {
+		s->think_rng = llmcap_rng_stream(sc->seed, "clients/think");
+		s->class_rng = llmcap_rng_stream(sc->seed, "clients/class");
+		if (!s->think_rng || !s->class_rng)
+			return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+	}
 	for (size_t p = 0; p < sc->n_pools; p++)
 		for (size_t i = 0; i < res->pools[p].n_replicas; i++) {
 			const struct llmcap_pool_cfg *cfg = &sc->pools[p];
@@ -199,6 +207,8 @@ static void teardown(struct sim *s)
 	llmcap_events_free(&s->events);
 	gsl_rng_free(s->routing);
 	gsl_rng_free(s->prefix_rng);
+	gsl_rng_free(s->think_rng);
+	gsl_rng_free(s->class_rng);
 	free(s->ids[0]);
 	free(s->ids[1]);
 	for (size_t p = 0; p < LLMCAP_MAX_POOLS; p++) {
@@ -279,6 +289,9 @@ static void dispatch(struct sim *s, const struct llmcap_event *ev)
 		llmcap_try_start_step(s, ev->target, NULL);
 	} else if (ev->kind == EV_STEP_END) {
 		llmcap_step_end(s, ev->target);
+	} else if (ev->kind == EV_CLIENT) {
+		/* no trace ids: the clients are the only source, so both slots stay empty */
+		llmcap_arrival(s, llmcap_client_request(s), s->ids_pending);
 	} else if (ev->kind == EV_TIMEOUT) {
 		llmcap_queue_timeout(s, (int32_t)ev->target, (int64_t)ev->data);
 	} else {
@@ -295,6 +308,10 @@ static int run(const struct llmcap_scenario *sc, const struct llmcap_catalog *ca
 	s.script = script;
 	s.script_n = script_n;
 	if (rc == 0) {
+		/* a script replaces every other source of requests, clients included */
+		s.clients = !script && sc->workload.clients.concurrency > 0;
+		if (s.clients)
+			llmcap_clients_start(&s);
 		llmcap_schedule_next_arrival(&s);
 		if (sink && sink->sample_interval > 0)
 			schedule_sample(&s, sink->sample_interval);

@@ -60,6 +60,9 @@ void llmcap_request_ended(struct sim *s, const struct req *r, enum llmcap_reques
 				  (uint64_t)r->prompt,      (uint64_t)r->output};
 	s->res->digest = llmcap_hash_words(s->res->digest, rec, 10);
 	s->res->classes[r->cls].by_status[st]++;
+	if (s->clients && st != LLMCAP_REQ_UNFINISHED)
+		/* the request's client thinks, then sends its next */
+		llmcap_client_think(s, st != LLMCAP_REQ_COMPLETED);
 	struct llmcap_hour_stats *h = hour_of(s, r);
 	if (llmcap_status_is_spilled(st))
 		h->spilled++;

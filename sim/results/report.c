@@ -298,7 +298,18 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 
 	/* -- workload -- */
 	const double rate = llmcap_scenario_mean_rate(sc);
-	bool synthetic = !res->has_trace;
+	const bool closed = sc->workload.clients.concurrency > 0;
+	bool synthetic = !res->has_trace && !closed;
+	if (closed) { /* the rate is the fleet's (docs/traffic.md): no configured one to print */
+		int64_t n = 0;
+		for (size_t cl = 0; cl < res->n_classes; cl++)
+			n += res->classes[cl].arrived;
+		llmcap_format_duration(sc->workload.clients.think_time, a, sizeof a);
+		fprintf(out, "workload   closed loop: %lld clients, think time %s (%s); %.1f/min arrived\n",
+			(long long)sc->workload.clients.concurrency, a,
+			llmcap_think_dist_names[sc->workload.clients.think_dist],
+			(double)n / horizon_s * 60);
+	}
 	if (res->has_trace) {
 		llmcap_replay_report(&res->trace, out);
 		for (size_t cl = 0; cl < res->n_classes; cl++)
@@ -313,13 +324,13 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 			rate * 60);
 	if (synthetic && res->has_trace)
 		fprintf(out, " x share, for the classes with their own arrival stream");
-	if (isnan(sc->workload.rate)) {
+	if (!closed && isnan(sc->workload.rate)) {
 		llmcap_format_count(sc->workload.tokens_per_month, b, sizeof b);
 		fprintf(out, " from %s tokens/month", b);
 	}
-	if (!res->has_trace && sc->workload.arrival != LLMCAP_ARRIVAL_POISSON)
+	if (!closed && !res->has_trace && sc->workload.arrival != LLMCAP_ARRIVAL_POISSON)
 		fprintf(out, ", %s arrivals", llmcap_arrival_name(sc->workload.arrival));
-	if (res->has_trace)
+	if (res->has_trace || closed)
 		;
 	else if (sc->workload.diurnal.shape == LLMCAP_DIURNAL_SMOOTH)
 		fprintf(out, ", diurnal peak %gx mean at %g:00", sc->workload.diurnal.peak_to_mean,
@@ -362,7 +373,7 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 			fprintf(out, ", own %s stream", llmcap_arrival_name(k->arrival));
 		fprintf(out, "\n");
 	}
-	if (res->has_trace) {
+	if (res->has_trace || closed) {
 		double tokens = 0;
 		for (size_t cl = 0; cl < res->n_classes; cl++)
 			tokens += res->classes[cl].prompt_tokens + res->classes[cl].output_tokens;

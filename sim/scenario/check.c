@@ -148,6 +148,22 @@ int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_
 	}
 	if (prc)
 		return prc;
+	if (sc->workload.clients.concurrency > 0) {
+		/* closed-loop clients are the only source of requests: nothing else may send any */
+		if (sc->workload.trace.file[0])
+			return llmcap_errorf(err, LLMCAP_EINVAL,
+					     "workload.clients.concurrency: %lld clients and a trace "
+					     "(workload.trace.file); expected one source of requests",
+					     (long long)sc->workload.clients.concurrency);
+		for (size_t c = 0; c < sc->workload.n_classes; c++)
+			if (sc->workload.classes[c].arrival != LLMCAP_ARRIVAL_SHARED)
+				return llmcap_errorf(err, LLMCAP_EINVAL,
+						     "%s: workload.classes.%s.arrival: %s with closed-loop "
+						     "clients; expected shared (the clients send every "
+						     "class's requests, by share)",
+						     sc->workload.classes[c].where, sc->workload.classes[c].name,
+						     llmcap_arrival_names[sc->workload.classes[c].arrival]);
+	}
 	double mean_rate = llmcap_scenario_mean_rate(sc);
 	if (!(mean_rate > 0 && mean_rate < 1e9))
 		return llmcap_errorf(err, LLMCAP_EINVAL,

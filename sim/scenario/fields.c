@@ -251,6 +251,24 @@ static const struct llmcap_field trace_fields[] = {
 };
 static const struct llmcap_section trace_section = LLMCAP_SECTION(trace_fields);
 
+/* relative to workload.clients, the section's own base */
+#define CLI(member) (SC(workload.clients.member) - SC(workload.clients))
+static const struct llmcap_field clients_fields[] = {
+	{.key = "concurrency", .type = LLMCAP_T_INT, .offset = CLI(concurrency),
+	 .def = "0", .min = 0, .max = 1 << 24, .flags = LLMCAP_F_HAS_MAX,
+	 .doc = "closed loop: this many clients, each sending a request, waiting for its end (completed, "
+		"rejected or spilled) and a think time, then sending the next; all start at time 0; "
+		"each request's class is drawn by share; rate, arrival and diurnal are then unused. "
+		"0: open loop (the arrival streams). Runs in exact steps"},
+	{.key = "think_time", .type = LLMCAP_T_DURATION, .offset = CLI(think_time),
+	 .def = "0s", .min = 0, .max = HUGE_VAL,
+	 .doc = "mean time a client waits after a request ends before sending its next"},
+	{.key = "think_dist", .type = LLMCAP_T_ENUM, .offset = CLI(think_dist),
+	 .def = "exponential", .names = llmcap_think_dist_names,
+	 .doc = "exponential (of mean think_time) or fixed (exactly think_time)"},
+};
+static const struct llmcap_section clients_section = LLMCAP_SECTION(clients_fields);
+
 static const struct llmcap_field workload_fields[] = {
 	{.key = "rate", .type = LLMCAP_T_RATE, .offset = SC(workload.rate), .def = "50000/day",
 	 .flags = LLMCAP_F_MIN_EXCL | LLMCAP_F_NULL, .alt = "tokens_per_month",
@@ -280,6 +298,8 @@ static const struct llmcap_field workload_fields[] = {
 	 .doc = "request classes by name (at least one)"},
 	{.key = "trace", .type = LLMCAP_T_SECTION, .offset = SC(workload.trace), .sub = &trace_section,
 	 .doc = "replay a production trace (docs/traces.md)"},
+	{.key = "clients", .type = LLMCAP_T_SECTION, .offset = SC(workload.clients),
+	 .sub = &clients_section, .doc = "closed-loop clients instead of open arrivals (docs/traffic.md)"},
 };
 static const struct llmcap_section workload_section = LLMCAP_SECTION(workload_fields);
 
