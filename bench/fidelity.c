@@ -1,11 +1,14 @@
-/* bench/fidelity: how far the step-time model is from published measurements.
+/* bench/fidelity: how far llmcap is from published measurements.
  *
  * usage: fidelity [CALIBRATION_DIR] [--data DIR] [--worst N] [--points]
- *   CALIBRATION_DIR defaults to the shared data beside the source tree (../shared/calibration);
- *   --data names this project's own measurements (default: bench/data in the source tree).
+ *   CALIBRATION_DIR defaults to bench/data/calibration in the source tree (the published
+ *   tables, copied with their provenance); --data names this project's own measurements
+ *   (default: bench/data in the source tree).
  * Prints, per dataset, the number of points, the median and 90th percentile of the absolute
  * percentage error (all points, and the issue's target subset: H100/H200 with 7-8B and 70B
- * models), and the worst points. See docs/models.md for the method and the current numbers. */
+ * models); then the same per dataset, engine profile, model size, precision and TP; and the
+ * worst points. End-to-end points run through the engine (llmcap_simulate). See
+ * docs/validation.md for the method and docs/models.md for the current numbers. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +18,7 @@
 #define LLMCAP_BENCH_DATA_DIR "bench/data"
 #endif
 #ifndef LLMCAP_CALIBRATION_DIR
-#define LLMCAP_CALIBRATION_DIR "../shared/calibration"
+#define LLMCAP_CALIBRATION_DIR "bench/data/calibration"
 #endif
 
 int main(int argc, char **argv)
@@ -49,8 +52,9 @@ int main(int argc, char **argv)
 		free(cat);
 		return 1;
 	}
-	printf("fidelity of the roofline step-time model against %s and %s\n"
-	       "APE = |predicted / measured - 1|; target subset = H100/H200 with 7-8B and 70B models\n\n",
+	printf("fidelity of llmcap against %s and %s\n"
+	       "APE = |predicted / measured - 1|; target subset = H100/H200 with 7-8B and 70B models;\n"
+	       "(engine run): each point a scenario simulated by llmcap_simulate\n\n",
 	       dir, data);
 	printf("| dataset | what | n | median APE | p90 APE | target n | target median | target p90 |\n"
 	       "|---|---|---|---|---|---|---|---|\n");
@@ -60,9 +64,33 @@ int main(int argc, char **argv)
 		printf("| %s | %s | %zu | %.1f%% | %.1f%% | %zu | %.1f%% | %.1f%% |\n", d->name, d->what,
 		       a.n, 100 * a.median, 100 * a.p90, t.n, 100 * t.median, 100 * t.p90);
 	}
+	printf("\nby dataset, engine profile, model size, precision (weights/KV) and TP (engine runs)\n\n"
+	       "| dataset | engine | size | precision | TP | n | median APE | p90 APE |\n"
+	       "|---|---|---|---|---|---|---|---|\n");
+	for (size_t i = 0; i < rep.n_sets; i++) {
+		const struct fid_dataset *d = &rep.sets[i];
+		if (!d->end_to_end)
+			continue;
+		/* each group once, at its first point, in data order */
+		for (size_t k = 0; k < d->n; k++) {
+			bool seen = false;
+			for (size_t j = 0; j < k && !seen; j++)
+				seen = !strcmp(d->pts[j].engine, d->pts[k].engine) &&
+				       !strcmp(d->pts[j].size, d->pts[k].size) &&
+				       !strcmp(d->pts[j].precision, d->pts[k].precision) &&
+				       d->pts[j].tp == d->pts[k].tp;
+			if (seen)
+				continue;
+			struct fid_stats g = llmcap_fidelity_group_stats(d, &d->pts[k]);
+			printf("| %s | %s | %s | %s | %d | %zu | %.1f%% | %.1f%% |\n", d->name,
+			       d->pts[k].engine, d->pts[k].size, d->pts[k].precision, d->pts[k].tp, g.n,
+			       100 * g.median, 100 * g.p90);
+		}
+	}
 	for (size_t i = 0; i < rep.n_sets; i++) {
 		struct fid_dataset *d = &rep.sets[i];
-		printf("\n%s (%s; %zu rows outside the catalog skipped)\n", d->name, d->file, d->skipped);
+		printf("\n%s (%s; %zu rows outside the catalog or not reproducible skipped)\n", d->name,
+		       d->file, d->skipped);
 		/* worst points: selection by error, without reordering the data */
 		bool *shown = calloc(d->n ? d->n : 1, sizeof *shown);
 		for (int w = 0; shown && w < worst && (size_t)w < d->n; w++) {

@@ -1,5 +1,7 @@
-/* Fidelity of the performance model against published measurements (../shared/calibration/).
- * Shared by bench/fidelity (the report) and tests/test_fidelity.c (the regression bound). */
+/* Fidelity of llmcap against published measurements (bench/data/calibration/, copied from the
+ * shared collection with their provenance): step-level tables against the step-time model,
+ * end-to-end benchmarks as scenarios run through the engine (llmcap_simulate). Shared by
+ * bench/fidelity (the report) and tests/test_fidelity.c (the regression bound). */
 #ifndef LLMCAP_FIDELITY_H
 #define LLMCAP_FIDELITY_H
 
@@ -11,26 +13,30 @@ struct fid_point {
 	char label[160];
 	double measured, predicted;
 	bool h100_class; /* H100/H200, a 7-8B or 70B-class model: the target set */
+	/* the group the report breaks errors down by (step-level points: "-"): the engine
+	 * profile that ran, the model's size class, weights/KV precision, tensor parallelism */
+	char engine[24], size[8], precision[16];
+	int tp;
 };
 
 struct fid_dataset {
 	char name[48];
 	char file[96];
 	char what[160];
-	bool end_to_end; /* throughput tables (target 15%) rather than step-level data (10%) */
+	bool end_to_end; /* run through the engine (llmcap_simulate), not the step-time model alone */
 	struct fid_point *pts;
 	size_t n, cap;
 	size_t skipped; /* rows outside the catalog (other GPUs or models) */
 };
 
-enum { FID_MAX_DATASETS = 12 };
+enum { FID_MAX_DATASETS = 16 };
 
 struct fid_report {
 	struct fid_dataset sets[FID_MAX_DATASETS];
 	size_t n_sets;
 };
 
-/* Runs every comparison: the published data in caldir (../shared/calibration) and, unless
+/* Runs every comparison: the published data in caldir (bench/data/calibration) and, unless
  * datadir is NULL, this project's own measurements there (bench/data). Returns 0, or -1 with a
  * message on stderr when a file is missing. */
 int llmcap_fidelity_run(const char *caldir, const char *datadir, const struct llmcap_catalog *cat,
@@ -43,5 +49,7 @@ struct fid_stats {
 };
 /* Over the dataset's points (only_h100_class: the target subset). */
 struct fid_stats llmcap_fidelity_stats(const struct fid_dataset *d, bool only_h100_class);
+/* Over the dataset's points in like's group (engine profile, size class, precision, TP). */
+struct fid_stats llmcap_fidelity_group_stats(const struct fid_dataset *d, const struct fid_point *like);
 
 #endif

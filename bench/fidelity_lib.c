@@ -27,8 +27,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_randist.h>
+#include <stddef.h>
+
 #include "llmcap/perf.h"
 #include "llmcap/scenario.h"
+#include "llmcap/sim.h"
 
 /* ---- a small CSV reader (quoted fields, header row) ---- */
 
@@ -232,19 +236,8 @@ static double step_s(const struct rig *r, double tokens, double pairs, double kv
 	return llmcap_perf_step_seconds(&r->pf, &s, NULL, NULL);
 }
 
-/* A static batch: one prefill of b x isl tokens, then osl - 1 decode steps. */
-static double static_batch_s(const struct rig *r, double b, double isl, double osl)
-{
-	double t = step_s(r, b * isl, b * isl * (isl + 1) / 2, b * isl, b);
-	for (double j = 1; j < osl; j++) {
-		double ctx = isl + j - 1;
-		t += step_s(r, b, b * (ctx + 1), b * (ctx + 1), b);
-	}
-	return t;
-}
-
-static void add(struct fid_dataset *d, const char *label, double measured, double predicted,
-		bool target)
+static void add_group(struct fid_dataset *d, const char *label, double measured, double predicted,
+		      bool target, const char *engine, const char *size, const char *prec, int tp)
 {
 	if (d->n == d->cap) {
 		d->cap = d->cap ? 2 * d->cap : 64;
@@ -258,6 +251,17 @@ static void add(struct fid_dataset *d, const char *label, double measured, doubl
 	p->measured = measured;
 	p->predicted = predicted;
 	p->h100_class = target;
+	snprintf(p->engine, sizeof p->engine, "%s", engine);
+	snprintf(p->size, sizeof p->size, "%s", size);
+	snprintf(p->precision, sizeof p->precision, "%s", prec);
+	p->tp = tp;
+}
+
+/* A step-level point: no engine run, grouped under "-" */
+static void add(struct fid_dataset *d, const char *label, double measured, double predicted,
+		bool target)
+{
+	add_group(d, label, measured, predicted, target, "-", "-", "-", 0);
 }
 
 static struct fid_dataset *new_set(struct fid_report *rep, const char *name, const char *file,
@@ -331,37 +335,6 @@ static int allreduce(const char *dir, const struct llmcap_catalog *cat, struct f
 	return 0;
 }
 
-static int argonne(const char *dir, const struct llmcap_catalog *cat, struct fid_report *rep)
-{
-	struct csv c;
-	if (csv_read(dir, "argonne_llm_inference_bench_nvidia.csv", &c))
-		return -1;
-	struct fid_dataset *d = new_set(rep, "argonne-e2e", "argonne_llm_inference_bench_nvidia.csv",
-					"static batch end-to-end latency, s (mean step = e2e / output)",
-					false);
-	for (size_t i = 0; i < c.nrow; i++) {
-		char **row = c.rows[i];
-		const char *m = model_name(col(&c, row, "model"));
-		const char *g = gpu_name(col(&c, row, "hardware"));
-		const char *fw = col(&c, row, "framework");
-		const char *e = !strcmp(fw, "vLLM") ? "vllm" : "trtllm";
-		int tp = (int)num(&c, row, "num_gpus");
-		struct rig r;
-		if (!m || !g || !rig_init(&r, cat, m, g, e, LLMCAP_DTYPE_FP16, tp)) {
-			d->skipped++;
-			continue;
-		}
-		double b = num(&c, row, "batch_size"), isl = num(&c, row, "input_len"),
-		       osl = num(&c, row, "output_len");
-		char label[160];
-		snprintf(label, sizeof label, "%s %s tp%d %s b%g %g/%g", m, g, tp, e, b, isl, osl);
-		add(d, label, num(&c, row, "e2e_latency_s"), static_batch_s(&r, b, isl, osl),
-		    target_class(g, m));
-	}
-	csv_free(&c);
-	return 0;
-}
-
 static int splitwise(const char *dir, const struct llmcap_catalog *cat, struct fid_report *rep)
 {
 	struct csv c;
@@ -391,49 +364,6 @@ static int splitwise(const char *dir, const struct llmcap_catalog *cat, struct f
 		double ctx = p + o / 2;
 		add(dec, label, num(&c, row, "per_token_decode_ms"),
 		    step_s(&r, b, b * (ctx + 1), b * (ctx + 1), b) * 1e3, target_class(g, m));
-	}
-	csv_free(&c);
-	return 0;
-}
-
-static int trtllm_static(const char *dir, const struct llmcap_catalog *cat, struct fid_report *rep)
-{
-	struct csv c;
-	if (csv_read(dir, "trtllm_v0.9_static.csv", &c))
-		return -1;
-	struct fid_dataset *thr = new_set(rep, "trtllm-v0.9-static", "trtllm_v0.9_static.csv",
-					  "static batch output tokens/s per GPU", true);
-	struct fid_dataset *ttft = new_set(rep, "trtllm-v0.9-ttft", "trtllm_v0.9_static.csv",
-					   "batch-1 first-token latency, ms", false);
-	for (size_t i = 0; i < c.nrow; i++) {
-		char **row = c.rows[i];
-		const char *metric = col(&c, row, "metric");
-		bool is_thr = !strcmp(metric, "output_tokens_per_s_per_GPU");
-		bool is_ttft = !strncmp(metric, "first_token_latency_ms", 22);
-		const char *m = model_name(col(&c, row, "model"));
-		const char *g = gpu_name(col(&c, row, "hardware"));
-		bool fp8 = !strcmp(col(&c, row, "precision"), "FP8");
-		int tp = (int)num(&c, row, "tp");
-		struct rig r;
-		/* the third metric mixes per-GPU and per-system figures: not comparable */
-		/* FP8 engines there quantise the KV cache too: at FP16 the largest batches' KV cache
-		 * (e.g. Llama-2-7B, 56 x 4096 tokens, 117 GB) would not fit the GPU */
-		if (!m || !g || !(is_thr || is_ttft) ||
-		    !rig_init_kv(&r, cat, m, g, "trtllm", fp8 ? LLMCAP_DTYPE_FP8 : LLMCAP_DTYPE_FP16, tp,
-				 fp8 ? LLMCAP_KV_FP8 : LLMCAP_KV_AUTO)) {
-			(is_ttft ? ttft : thr)->skipped++;
-			continue;
-		}
-		double b = num(&c, row, "batch_size"), isl = num(&c, row, "isl"), osl = num(&c, row, "osl");
-		char label[160];
-		snprintf(label, sizeof label, "%s %s %s tp%d b%g %g/%g", m, g, fp8 ? "fp8" : "fp16", tp,
-			 b, isl, osl);
-		if (is_thr)
-			add(thr, label, num(&c, row, "value"),
-			    b * osl / static_batch_s(&r, b, isl, osl) / tp, target_class(g, m));
-		else
-			add(ttft, label, num(&c, row, "value"),
-			    step_s(&r, isl, isl * (isl + 1) / 2, isl, 1) * 1e3, target_class(g, m));
 	}
 	csv_free(&c);
 	return 0;
@@ -561,103 +491,435 @@ static int torch_steps(const char *dir, const struct llmcap_catalog *cat, struct
 	return 0;
 }
 
-/* All requests at t = 0, fixed lengths, in-flight batching (see the header comment). */
-static double max_throughput(struct rig *r, double isl_d, double osl_d, int n_req)
+/* ---- end-to-end points through the engine (llmcap_simulate) ---- */
+
+/* Request lengths of a benchmark. */
+enum len_kind {
+	LEN_FIXED,    /* exactly isl / osl */
+	LEN_UNIFORM,  /* uniform on [lo x L, hi x L] (random datasets with a range ratio) */
+	LEN_SHAREGPT, /* vLLM's ShareGPT sampling (see sharegpt_len) */
+};
+
+/* One published benchmark run, as a scenario. */
+struct bench {
+	const char *model, *gpu, *engine; /* catalog names */
+	enum llmcap_dtype dtype;
+	enum llmcap_kv_dtype kv;
+	int tp;
+	int64_t max_num_seqs, max_num_batched_tokens, block_size, max_model_len; /* 0: default */
+	int n;           /* requests the benchmark sends */
+	double rate;     /* requests/s, Poisson; 0: all at t = 0 (rate inf) */
+	int concurrency; /* > 0: closed loop of this many clients, no think time */
+	enum len_kind len;
+	double isl, osl; /* fixed, uniform: the nominal lengths; sharegpt: their means */
+	double lo, hi;   /* uniform: the range as fractions of the nominal length */
+};
+
+/* What `vllm bench serve` (and its relatives) print, from the first n requests' records. */
+struct bench_out {
+	bool ok;
+	double duration;                  /* s, first send to last end */
+	double out_tok_s, in_tok_s, req_s, tot_tok_s;
+	double ttft_med, ttft_mean;       /* ms */
+	double tpot_med, tpot_mean;       /* ms */
+	double itl_mean;                  /* ms: decode time over decode intervals, all requests */
+	double ttft_single;               /* ms: the first request's (batch-1 runs) */
+};
+
+struct capture {
+	int n;
+	int got;
+	double *arrival, *end, *ttft, *tpot, *e2e, *prompt, *output;
+};
+
+static int on_record(void *user, const struct llmcap_request_record *r)
 {
-	int64_t isl = (int64_t)isl_d, osl = (int64_t)osl_d;
-	struct llmcap_pool_cfg p = r->p;
-	p.gpu_memory_utilization = 1.0;
-	p.block_size = 32;
-	p.max_num_seqs = 2048;
-	p.max_num_batched_tokens = 8192;
-	p.max_model_len = 0;
-	struct llmcap_memory_plan plan;
-	struct llmcap_error err = {0};
-	if (llmcap_memory_plan(r->m, r->g, &p, &plan, &err) != 0)
-		return NAN;
-	int64_t blocks = (int64_t)floor(0.95 * (double)plan.num_blocks);
-	int64_t need = (isl + osl + p.block_size - 1) / p.block_size;
-	if (need > blocks)
-		return NAN;
-	/* per running request: prompt tokens computed, output tokens emitted */
-	int64_t *pre = malloc((size_t)n_req * sizeof *pre), *gen = malloc((size_t)n_req * sizeof *gen);
-	if (!pre || !gen) {
-		free(pre);
-		free(gen);
-		return NAN;
-	}
-	int64_t waiting = n_req, running = 0, free_blocks = blocks, done_tokens = 0;
-	double t = 0;
-	while (waiting > 0 || running > 0) {
-		double tokens = 0, pairs = 0, kv = 0, samples = 0;
-		int64_t budget = p.max_num_batched_tokens;
-		int64_t sched[2048];
-		/* decodes first, then prompt chunks in admission order (chunked context) */
-		for (int64_t i = 0; i < running; i++) {
-			double ctx = (double)(pre[i] + gen[i] - 1);
-			sched[i] = 0;
-			if (pre[i] < isl)
-				continue;
-			sched[i] = 1;
-			budget--;
-			tokens += 1;
-			pairs += ctx + 1;
-			kv += ctx + 1;
-			samples += 1;
-		}
-		for (int64_t i = 0; i < running && budget > 0; i++) {
-			if (pre[i] >= isl)
-				continue;
-			int64_t n = isl - pre[i] < budget ? isl - pre[i] : budget;
-			sched[i] = n;
-			budget -= n;
-			tokens += (double)n;
-			pairs += (double)n * (double)pre[i] + (double)n * (double)(n + 1) / 2;
-			kv += (double)(pre[i] + n);
-			samples += pre[i] + n == isl;
-		}
-		while (waiting > 0 && running < p.max_num_seqs && free_blocks >= need && budget > 0) {
-			int64_t n = isl < budget ? isl : budget;
-			waiting--;
-			free_blocks -= need;
-			pre[running] = 0;
-			gen[running] = 0;
-			sched[running++] = n;
-			budget -= n;
-			tokens += (double)n;
-			pairs += (double)n * (double)(n + 1) / 2;
-			kv += (double)n;
-			samples += n == isl;
-		}
-		struct llmcap_step_shape s = {.tokens = (int64_t)tokens, .attn_pairs = pairs,
-					      .kv_read_tokens = kv, .samples = (int64_t)samples};
-		t += llmcap_perf_step_seconds(&r->pf, &s, NULL, NULL);
-		int64_t keep = 0;
-		for (int64_t i = 0; i < running; i++) {
-			if (pre[i] < isl) {
-				pre[i] += sched[i];
-				if (pre[i] == isl) {
-					gen[i] = 1; /* the last chunk samples the first token */
-					done_tokens++;
-				}
-			} else {
-				gen[i]++;
-				done_tokens++;
-			}
-			if (gen[i] >= osl) {
-				free_blocks += need;
-			} else {
-				pre[keep] = pre[i];
-				gen[keep++] = gen[i];
-			}
-		}
-		running = keep;
-	}
-	free(pre);
-	free(gen);
-	return (double)done_tokens / t;
+	struct capture *c = user;
+	if (r->id >= c->n || r->status != LLMCAP_REQ_COMPLETED)
+		return 0;
+	size_t i = (size_t)r->id;
+	c->arrival[i] = r->arrival;
+	c->end[i] = r->arrival + r->e2e;
+	c->ttft[i] = r->ttft;
+	c->tpot[i] = r->tpot;
+	c->e2e[i] = r->e2e;
+	c->prompt[i] = (double)r->prompt_tokens;
+	c->output[i] = (double)r->output_tokens;
+	c->got++;
+	return 0;
 }
 
+static int dcmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* Median of the finite values (sorted in place); NAN when none. */
+static double median(double *v, int n)
+{
+	int k = 0;
+	for (int i = 0; i < n; i++)
+		if (isfinite(v[i]))
+			v[k++] = v[i];
+	if (k == 0)
+		return NAN;
+	qsort(v, (size_t)k, sizeof *v, dcmp);
+	return k % 2 ? v[k / 2] : 0.5 * (v[k / 2 - 1] + v[k / 2]);
+}
+
+/* ShareGPT as vLLM's benchmark samples it (datasets.csv, Llama-3 tokenizer): prompts
+ * log-normal with the measured median 102.5 and mean 221.5 (sigma = sqrt(2 ln(mean/median)) =
+ * 1.24), kept in [4, 1024]; outputs (only their mean is published: 179) log-normal with the
+ * same sigma, scaled to the benchmark's mean, kept in [4, 2048 - prompt]. The source's own
+ * means rescale both. */
+#define SHAREGPT_SIGMA 1.2412
+static int64_t sharegpt_len(gsl_rng *r, double mean, int64_t lo, int64_t hi)
+{
+	double med = mean / exp(0.5 * SHAREGPT_SIGMA * SHAREGPT_SIGMA);
+	double x = exp(log(med) + SHAREGPT_SIGMA * gsl_ran_ugaussian(r));
+	int64_t v = (int64_t)llround(x);
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+static void draw_lengths(const struct bench *b, gsl_rng *r, int64_t *prompt, int64_t *output)
+{
+	switch (b->len) {
+	case LEN_FIXED:
+		*prompt = (int64_t)b->isl;
+		*output = (int64_t)b->osl;
+		break;
+	case LEN_UNIFORM: {
+		int64_t plo = (int64_t)ceil(b->lo * b->isl), phi = (int64_t)floor(b->hi * b->isl);
+		int64_t olo = (int64_t)ceil(b->lo * b->osl), ohi = (int64_t)floor(b->hi * b->osl);
+		plo = plo < 1 ? 1 : plo;
+		olo = olo < 1 ? 1 : olo;
+		*prompt = plo + (int64_t)gsl_rng_uniform_int(r, (unsigned long)(phi - plo + 1));
+		*output = olo + (int64_t)gsl_rng_uniform_int(r, (unsigned long)(ohi - olo + 1));
+		break;
+	}
+	default:
+		*prompt = sharegpt_len(r, b->isl, 4, 1024);
+		*output = sharegpt_len(r, b->osl, 4, 2048 - *prompt);
+	}
+}
+
+static const char *dtype_key(enum llmcap_dtype d)
+{
+	return llmcap_dtype_names[d];
+}
+
+/* The benchmark as a scenario: one replica of the model on its GPUs, the engine profile the
+ * point names, the benchmark's batch limits where it set them; closed loop for
+ * --max-concurrency runs. */
+static bool bench_scenario(const struct bench *b, struct llmcap_scenario *sc, llmcap_time horizon,
+			   const struct llmcap_catalog *cat)
+{
+	char pool[512], cls[512], hz[64];
+	struct llmcap_error err = {0};
+	llmcap_scenario_defaults(sc);
+	int k = snprintf(pool, sizeof pool,
+			 "pools={p: {model: %s, engine: %s, dtype: %s, kv_cache_dtype: %s, "
+			 "tensor_parallel_size: %d, replicas: 1",
+			 b->model, b->engine, dtype_key(b->dtype), llmcap_kv_dtype_names[b->kv], b->tp);
+	if (b->max_num_seqs)
+		k += snprintf(pool + k, sizeof pool - (size_t)k, ", max_num_seqs: %lld",
+			      (long long)b->max_num_seqs);
+	if (b->max_num_batched_tokens)
+		k += snprintf(pool + k, sizeof pool - (size_t)k, ", max_num_batched_tokens: %lld",
+			      (long long)b->max_num_batched_tokens);
+	if (b->block_size)
+		k += snprintf(pool + k, sizeof pool - (size_t)k, ", block_size: %lld",
+			      (long long)b->block_size);
+	if (b->max_model_len)
+		k += snprintf(pool + k, sizeof pool - (size_t)k, ", max_model_len: %lld",
+			      (long long)b->max_model_len);
+	snprintf(pool + k, sizeof pool - (size_t)k, "}}");
+	/* the class's distributions matter only for closed loop (a script gives the lengths) */
+	if (b->len == LEN_FIXED)
+		snprintf(cls, sizeof cls, "workload.classes={c: {pool: p, prompt: {dist: fixed, value: %g}, "
+			 "output: {dist: fixed, value: %g}}}", b->isl, b->osl);
+	else if (b->len == LEN_UNIFORM)
+		snprintf(cls, sizeof cls, "workload.classes={c: {pool: p, prompt: {dist: uniform, min: %lld, "
+			 "max: %lld}, output: {dist: uniform, min: %lld, max: %lld}}}",
+			 (long long)fmax(1, ceil(b->lo * b->isl)), (long long)floor(b->hi * b->isl),
+			 (long long)fmax(1, ceil(b->lo * b->osl)), (long long)floor(b->hi * b->osl));
+	else
+		snprintf(cls, sizeof cls, "workload.classes={c: {pool: p, prompt: {dist: lognormal, "
+			 "median: %g, sigma: %g, min: 4, max: 1024}, output: {dist: lognormal, median: %g, "
+			 "sigma: %g, min: 4, max: 1024}}}",
+			 b->isl / exp(0.5 * SHAREGPT_SIGMA * SHAREGPT_SIGMA), SHAREGPT_SIGMA,
+			 b->osl / exp(0.5 * SHAREGPT_SIGMA * SHAREGPT_SIGMA), SHAREGPT_SIGMA);
+	snprintf(hz, sizeof hz, "horizon=%llds", (long long)(horizon / LLMCAP_SEC));
+	char clients[96];
+	snprintf(clients, sizeof clients, "workload.clients={concurrency: %d, think_time: 0s}",
+		 b->concurrency);
+	char gpu[96];
+	snprintf(gpu, sizeof gpu, "hardware={gpu: %s, servers: 1, gpus_per_server: 8}", b->gpu);
+	const char *sets[] = {cls, pool, gpu, "cost.api.prices={c: {input: 1, output: 1}}", hz,
+			      "max_in_flight=1000000", clients};
+	for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
+		if (llmcap_scenario_apply_override(sc, sets[i], &err) != 0)
+			return false;
+	return llmcap_scenario_check(sc, cat, &err) == 0;
+}
+
+/* Runs the benchmark through the engine. Open loop: the n requests as a script (all at 0, or
+ * Poisson times at the rate), lengths from a fixed seed; closed loop: the clients, until the
+ * first n requests (by id) have all completed. */
+static struct bench_out bench_run(const struct bench *b, const struct llmcap_catalog *cat)
+{
+	struct bench_out o = {0};
+	struct capture c = {.n = b->n};
+	double *buf = calloc((size_t)b->n * 7, sizeof *buf);
+	struct llmcap_scripted_request *rq = calloc((size_t)b->n, sizeof *rq);
+	gsl_rng *r = llmcap_rng_stream(42, "fidelity/lengths");
+	struct llmcap_scenario *sc = malloc(sizeof *sc);
+	if (!buf || !rq || !r || !sc)
+		goto out;
+	c.arrival = buf, c.end = buf + b->n, c.ttft = buf + 2 * b->n, c.tpot = buf + 3 * b->n;
+	c.e2e = buf + 4 * b->n, c.prompt = buf + 5 * b->n, c.output = buf + 6 * b->n;
+	struct llmcap_sink sink = {.user = &c, .request = on_record};
+	struct llmcap_results res;
+	struct llmcap_error err = {0};
+	if (b->concurrency > 0) {
+		for (llmcap_time h = 2 * LLMCAP_HOUR; h <= 16 * LLMCAP_DAY && c.got < b->n; h *= 2) {
+			c.got = 0;
+			if (!bench_scenario(b, sc, h, cat))
+				goto out;
+			int rc = llmcap_simulate(sc, cat, &sink, &res, &err);
+			llmcap_scenario_free(sc);
+			if (rc != 0)
+				goto out;
+			llmcap_results_free(&res);
+		}
+	} else {
+		double t = 0;
+		for (int i = 0; i < b->n; i++) {
+			if (b->rate > 0 && i > 0)
+				t += gsl_ran_exponential(r, 1.0 / b->rate);
+			rq[i].time = (llmcap_time)llround(t * 1e9);
+			draw_lengths(b, r, &rq[i].prompt, &rq[i].output);
+		}
+		if (!bench_scenario(b, sc, 16 * LLMCAP_DAY, cat))
+			goto out;
+		int rc = llmcap_simulate_script(sc, cat, &sink, rq, (size_t)b->n, &res, &err);
+		llmcap_scenario_free(sc);
+		if (rc != 0)
+			goto out;
+		llmcap_results_free(&res);
+	}
+	if (c.got < b->n)
+		goto out;
+	double first = INFINITY, last = 0, in = 0, out_t = 0, dec = 0, gaps = 0;
+	for (int i = 0; i < b->n; i++) {
+		first = fmin(first, c.arrival[i]);
+		last = fmax(last, c.end[i]);
+		in += c.prompt[i];
+		out_t += c.output[i];
+		if (c.output[i] > 1) {
+			dec += c.e2e[i] - c.ttft[i];
+			gaps += c.output[i] - 1;
+		}
+	}
+	o.duration = last - first;
+	o.out_tok_s = out_t / o.duration;
+	o.in_tok_s = in / o.duration;
+	o.tot_tok_s = (in + out_t) / o.duration;
+	o.req_s = b->n / o.duration;
+	o.itl_mean = gaps > 0 ? dec / gaps * 1e3 : NAN;
+	o.ttft_single = c.ttft[0] * 1e3;
+	double sum = 0;
+	for (int i = 0; i < b->n; i++)
+		sum += c.ttft[i];
+	o.ttft_mean = sum / b->n * 1e3;
+	o.ttft_med = median(c.ttft, b->n) * 1e3;
+	sum = 0;
+	int nt = 0;
+	for (int i = 0; i < b->n; i++)
+		if (isfinite(c.tpot[i])) {
+			sum += c.tpot[i];
+			nt++;
+		}
+	o.tpot_mean = nt ? sum / nt * 1e3 : NAN;
+	o.tpot_med = median(c.tpot, b->n) * 1e3;
+	o.ok = true;
+out:
+	free(buf);
+	free(rq);
+	gsl_rng_free(r);
+	free(sc);
+	return o;
+}
+
+/* The predicted value of a metric as `vllm bench serve` names it; NAN for one not reproduced.
+ * Median ITL is taken as the median TPOT (the engine records each request's mean time per
+ * output token, not every gap; in steady decoding they agree). */
+static double bench_metric(const struct bench_out *o, const char *metric)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} m[] = {
+		{"output_throughput", offsetof(struct bench_out, out_tok_s)},
+		{"reported_throughput_first_value", offsetof(struct bench_out, out_tok_s)},
+		{"input_throughput", offsetof(struct bench_out, in_tok_s)},
+		{"total_token_throughput", offsetof(struct bench_out, tot_tok_s)},
+		{"request_throughput", offsetof(struct bench_out, req_s)},
+		{"median_ttft", offsetof(struct bench_out, ttft_med)},
+		{"mean_ttft", offsetof(struct bench_out, ttft_mean)},
+		{"median_tpot", offsetof(struct bench_out, tpot_med)},
+		{"mean_tpot", offsetof(struct bench_out, tpot_mean)},
+		{"median_itl", offsetof(struct bench_out, tpot_med)},
+		{"reported_latency_second_value", offsetof(struct bench_out, tpot_med)},
+		{"mean_itl", offsetof(struct bench_out, itl_mean)},
+		{"duration", offsetof(struct bench_out, duration)},
+	};
+	for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
+		if (!strcmp(m[i].name, metric))
+			return *(const double *)((const char *)o + m[i].off);
+	return NAN;
+}
+
+/* The catalog's profile for an engine and version; where the catalog does not have it (the
+ * profiles are being added), the nearest one it has, so that the harness runs with any
+ * catalog: vllm-0.5 -> vllm, vllm-0.6 -> vllm, others -> vllm. */
+static const char *profile(const struct llmcap_catalog *cat, const char *want)
+{
+	if (llmcap_catalog_engine(cat, want))
+		return want;
+	return "vllm";
+}
+
+/* The profile for a source's engine column and version. */
+static const char *profile_for(const struct llmcap_catalog *cat, const char *engine,
+			       const char *version)
+{
+	if (strstr(engine, "SGLang") || strstr(engine, "sglang"))
+		return profile(cat, "sglang");
+	if (strstr(engine, "TensorRT") || strstr(engine, "trtllm"))
+		return profile(cat, "trtllm");
+	if (strstr(engine, "vLLM") || strstr(engine, "vllm")) {
+		if (!strncmp(version, "0.5", 3) || !strncmp(version, "0.4", 3))
+			return profile(cat, "vllm-0.5");
+		if (!strncmp(version, "0.6", 3))
+			return profile(cat, "vllm-0.6");
+		return profile(cat, "vllm");
+	}
+	return NULL;
+}
+
+static const char *size_class(const char *model)
+{
+	return strstr(model, "405b") ? "405B" : strstr(model, "70b") ? "70B"
+	       : strstr(model, "8x7b") ? "8x7B" : strstr(model, "8b") ? "8B" : "7B";
+}
+
+static void add_run(struct fid_dataset *d, const char *label, double measured, double predicted,
+		    const struct bench *b)
+{
+	char prec[16];
+	snprintf(prec, sizeof prec, "%s%s", llmcap_dtype_names[b->dtype],
+		 b->kv == LLMCAP_KV_FP8 ? "/kv8" : "");
+	add_group(d, label, measured, predicted, target_class(b->gpu, b->model), b->engine,
+		  size_class(b->model), prec, b->tp);
+}
+
+/* Argonne's LLM-Inference-Bench: static batches of b requests of fixed lengths, all at once,
+ * the engine's batch limit at b (and one prefill step for the batch); end-to-end latency. */
+static int argonne(const char *dir, const struct llmcap_catalog *cat, struct fid_report *rep)
+{
+	struct csv c;
+	if (csv_read(dir, "argonne_llm_inference_bench_nvidia.csv", &c))
+		return -1;
+	struct fid_dataset *d = new_set(rep, "argonne-e2e", "argonne_llm_inference_bench_nvidia.csv",
+					"static batch end-to-end latency, s (engine run)", true);
+	for (size_t i = 0; i < c.nrow; i++) {
+		char **row = c.rows[i];
+		const char *m = model_name(col(&c, row, "model"));
+		const char *g = gpu_name(col(&c, row, "hardware"));
+		const char *fw = col(&c, row, "framework");
+		int tp = (int)num(&c, row, "num_gpus");
+		const char *e = !strcmp(fw, "vLLM") ? profile(cat, "vllm-0.5") : profile(cat, "trtllm");
+		double bs = num(&c, row, "batch_size"), isl = num(&c, row, "input_len"),
+		       osl = num(&c, row, "output_len");
+		if (!m || !g) {
+			d->skipped++;
+			continue;
+		}
+		struct bench b = {.model = m, .gpu = g, .engine = e, .dtype = LLMCAP_DTYPE_FP16, .tp = tp,
+				  .max_num_seqs = (int64_t)bs,
+				  .max_num_batched_tokens = (int64_t)fmax(bs * isl, 2048),
+				  .n = (int)bs, .len = LEN_FIXED, .isl = isl, .osl = osl};
+		struct bench_out o = bench_run(&b, cat);
+		if (!o.ok) {
+			d->skipped++;
+			continue;
+		}
+		char label[160];
+		snprintf(label, sizeof label, "%s %s tp%d %s b%g %g/%g", m, g, tp, e, bs, isl, osl);
+		add_run(d, label, num(&c, row, "e2e_latency_s"), o.duration, &b);
+	}
+	csv_free(&c);
+	return 0;
+}
+
+/* TensorRT-LLM 0.9's static batches (output tokens/s per GPU) and batch-1 first-token
+ * latency, as Argonne's. */
+static int trtllm_static(const char *dir, const struct llmcap_catalog *cat, struct fid_report *rep)
+{
+	struct csv c;
+	if (csv_read(dir, "trtllm_v0.9_static.csv", &c))
+		return -1;
+	struct fid_dataset *thr = new_set(rep, "trtllm-v0.9-static", "trtllm_v0.9_static.csv",
+					  "static batch output tokens/s per GPU (engine run)", true);
+	struct fid_dataset *ttft = new_set(rep, "trtllm-v0.9-ttft", "trtllm_v0.9_static.csv",
+					   "batch-1 first-token latency, ms (engine run)", true);
+	for (size_t i = 0; i < c.nrow; i++) {
+		char **row = c.rows[i];
+		const char *metric = col(&c, row, "metric");
+		bool is_thr = !strcmp(metric, "output_tokens_per_s_per_GPU");
+		bool is_ttft = !strncmp(metric, "first_token_latency_ms", 22);
+		const char *m = model_name(col(&c, row, "model"));
+		const char *g = gpu_name(col(&c, row, "hardware"));
+		bool fp8 = !strcmp(col(&c, row, "precision"), "FP8");
+		int tp = (int)num(&c, row, "tp");
+		/* the third metric mixes per-GPU and per-system figures: not comparable; FP8 engines
+		 * there quantise the KV cache too */
+		if (!m || !g || !(is_thr || is_ttft)) {
+			(is_ttft ? ttft : thr)->skipped++;
+			continue;
+		}
+		double bs = num(&c, row, "batch_size"), isl = num(&c, row, "isl"), osl = num(&c, row, "osl");
+		if (is_ttft)
+			bs = 1;
+		struct bench b = {.model = m, .gpu = g, .engine = profile(cat, "trtllm"),
+				  .dtype = fp8 ? LLMCAP_DTYPE_FP8 : LLMCAP_DTYPE_FP16,
+				  .kv = fp8 ? LLMCAP_KV_FP8 : LLMCAP_KV_AUTO, .tp = tp,
+				  .max_num_seqs = (int64_t)bs,
+				  .max_num_batched_tokens = (int64_t)fmax(bs * isl, 2048), .n = (int)bs,
+				  .len = LEN_FIXED, .isl = isl, .osl = is_ttft ? 1 : osl};
+		struct bench_out o = bench_run(&b, cat);
+		if (!o.ok) {
+			(is_ttft ? ttft : thr)->skipped++;
+			continue;
+		}
+		char label[160];
+		snprintf(label, sizeof label, "%s %s %s tp%d b%g %g/%g", m, g, fp8 ? "fp8" : "fp16", tp,
+			 bs, isl, osl);
+		if (is_thr)
+			add_run(thr, label, num(&c, row, "value"), bs * osl / o.duration / tp, &b);
+		else
+			add_run(ttft, label, num(&c, row, "value"), o.ttft_single, &b);
+	}
+	csv_free(&c);
+	return 0;
+}
+
+/* TensorRT-LLM v0.20/v1.0 max-throughput tables (trtllm-bench): all requests at t = 0 with
+ * fixed lengths (3000, or 1000 when input + output > 5000 tokens), at most 2048 sequences and
+ * 8192 tokens a step, blocks of 32 tokens, FP8 weights and KV cache (ModelOpt checkpoints);
+ * output tokens/s over the run. The KV capacity the profile gives decides the concurrency. */
 static int trtllm_throughput(const char *dir, const struct llmcap_catalog *cat,
 			     struct fid_report *rep)
 {
@@ -665,39 +927,189 @@ static int trtllm_throughput(const char *dir, const struct llmcap_catalog *cat,
 	if (csv_read(dir, "trtllm_v0.20_v1.0_throughput.csv", &c))
 		return -1;
 	struct fid_dataset *d = new_set(rep, "trtllm-throughput", "trtllm_v0.20_v1.0_throughput.csv",
-					"max-throughput output tokens/s (all requests at t=0)", true);
+					"max-throughput output tokens/s, all at t=0 (engine run)", true);
 	for (size_t i = 0; i < c.nrow; i++) {
 		char **row = c.rows[i];
 		const char *m = model_name(col(&c, row, "model"));
 		const char *g = gpu_name(col(&c, row, "hardware"));
 		int tp = (int)num(&c, row, "tp");
-		struct rig r;
-		if (!m || !g ||
-		    !rig_init_kv(&r, cat, m, g, "trtllm", LLMCAP_DTYPE_FP8, tp, LLMCAP_KV_FP8)) {
+		double isl = num(&c, row, "isl"), osl = num(&c, row, "osl");
+		if (!m || !g) {
 			d->skipped++;
 			continue;
 		}
-		double isl = num(&c, row, "isl"), osl = num(&c, row, "osl");
-		double pred = max_throughput(&r, isl, osl, isl + osl > 5000 ? 1000 : 3000);
+		struct bench b = {.model = m, .gpu = g, .engine = profile(cat, "trtllm"),
+				  .dtype = LLMCAP_DTYPE_FP8, .kv = LLMCAP_KV_FP8, .tp = tp,
+				  .max_num_seqs = 2048, .max_num_batched_tokens = 8192, .block_size = 32,
+				  .n = isl + osl > 5000 ? 1000 : 3000, .len = LEN_FIXED, .isl = isl,
+				  .osl = osl};
+		struct bench_out o = bench_run(&b, cat);
 		char label[160];
 		snprintf(label, sizeof label, "%s %s tp%d %g/%g (%.20s)", m, g, tp, isl, osl,
 			 col(&c, row, "engine"));
-		if (isnan(pred)) {
+		if (!o.ok) {
 			d->skipped++;
 			continue;
 		}
-		add(d, label, num(&c, row, "value"), pred, target_class(g, m));
+		add_run(d, label, num(&c, row, "value"), o.out_tok_s, &b);
 	}
 	csv_free(&c);
 	return 0;
 }
+
+/* ---- the modern/ files: one row a metric of a `vllm bench serve`-style run ---- */
+
+static const char *modern_model(const char *s, enum llmcap_dtype *dt)
+{
+	static const char *const map[][2] = {
+		{"Meta-Llama-3.1-8B-FP8", "llama-3.1-8b"}, {"Meta-Llama-3.1-70B-Instruct-FP8", "llama-3.1-70b"},
+		{"Hermes-3-Llama-3.1-405B-FP8", "llama-3.1-405b"}, {"Mistral-7B-Instruct-v0.3", "mistral-7b"},
+		{"Mixtral-8x7B-Instruct-v0.1", "mixtral-8x7b"}, {"Llama 3 8B", "llama-3.1-8b"},
+		{"Llama 3 70B", "llama-3.1-70b"}, {"meta-llama/Llama-3.1-8B", "llama-3.1-8b"},
+		{"meta-llama/Meta-Llama-3.1-8B-Instruct", "llama-3.1-8b"},
+	};
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (!strcmp(map[i][0], s)) {
+			*dt = strstr(s, "FP8") ? LLMCAP_DTYPE_FP8 : LLMCAP_DTYPE_BF16;
+			return map[i][1];
+		}
+	return NULL;
+}
+
+/* The leading number of a cell ("~20000", "202 (mean, stated)"); NAN if none. */
+static double lead_num(const char *s)
+{
+	while (*s == '~' || *s == ' ')
+		s++;
+	char *end;
+	double v = strtod(s, &end);
+	return end == s ? NAN : v;
+}
+
+/* One modern file: rows grouped into runs by (source, engine, version, gpu, tp, model, dtypes,
+ * dataset, lengths, mode, load, prompts, experiment); each run simulated once. */
+static int modern(const char *dir, const char *file, const char *name, const char *what,
+		  const struct llmcap_catalog *cat, struct fid_report *rep)
+{
+	struct csv c;
+	if (csv_read(dir, file, &c))
+		return -1;
+	struct fid_dataset *d = new_set(rep, name, file, what, true);
+	char last_key[2048] = "";
+	struct bench_out o = {0};
+	struct bench b = {0};
+	bool have = false;
+	for (size_t i = 0; i < c.nrow; i++) {
+		char **row = c.rows[i];
+		char key[2048];
+		snprintf(key, sizeof key, "%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s",
+			 col(&c, row, "source_id"), col(&c, row, "engine"), col(&c, row, "engine_version"),
+			 col(&c, row, "gpu"), col(&c, row, "tp"), col(&c, row, "model"),
+			 col(&c, row, "weight_dtype"), col(&c, row, "kv_dtype"), col(&c, row, "dataset"),
+			 col(&c, row, "input_len"), col(&c, row, "output_len"), col(&c, row, "mode"),
+			 col(&c, row, "load"), col(&c, row, "num_prompts"), col(&c, row, "experiment"));
+		const char *metric = col(&c, row, "metric");
+		if (strcmp(key, last_key)) {
+			snprintf(last_key, sizeof last_key, "%s", key);
+			have = false;
+			enum llmcap_dtype dt = LLMCAP_DTYPE_BF16;
+			const char *m = modern_model(col(&c, row, "model"), &dt);
+			const char *g = gpu_name(col(&c, row, "gpu"));
+			const char *e = profile_for(cat, col(&c, row, "engine"), col(&c, row, "engine_version"));
+			const char *ds = col(&c, row, "dataset"), *exp = col(&c, row, "experiment");
+			const char *mode = col(&c, row, "mode"), *load = col(&c, row, "load");
+			int tp = (int)num(&c, row, "tp");
+			/* out of scope: models or GPUs outside the catalog, engines without a profile,
+			 * speculative decoding, text-stated curve fits */
+			if (!m || !g || !e || tp < 1 || strstr(exp, "spec") || strstr(exp, "fit"))
+				continue;
+			memset(&b, 0, sizeof b);
+			b.model = m;
+			b.gpu = g;
+			b.engine = e;
+			b.dtype = dt;
+			b.kv = strstr(col(&c, row, "kv_dtype"), "fp8") ? LLMCAP_KV_FP8 : LLMCAP_KV_AUTO;
+			b.tp = tp;
+			b.n = (int)num(&c, row, "num_prompts");
+			b.isl = lead_num(col(&c, row, "input_len"));
+			b.osl = lead_num(col(&c, row, "output_len"));
+			if (strstr(ds, "ShareGPT")) {
+				b.len = LEN_SHAREGPT;
+				/* means not printed: ShareGPT's under vLLM's sampling (datasets.csv) */
+				if (isnan(b.isl))
+					b.isl = 221.5;
+				if (isnan(b.osl))
+					b.osl = 179;
+				b.max_model_len = 2048;
+			} else if (strstr(ds, "+-15%")) {
+				b.len = LEN_UNIFORM, b.lo = 0.85, b.hi = 1.15;
+			} else if (strstr(ds, "random") && strstr(ds, "range-ratio")) {
+				b.len = LEN_UNIFORM, b.lo = 0, b.hi = 1; /* sglang's default ratio 0 */
+			} else {
+				b.len = LEN_FIXED;
+			}
+			if (!strcmp(mode, "concurrency"))
+				b.concurrency = (int)lead_num(load);
+			else if (strcmp(load, "inf"))
+				b.rate = lead_num(load);
+			if (b.n < 1 || isnan(b.isl) || isnan(b.osl)) {
+				d->skipped++;
+				continue;
+			}
+			o = bench_run(&b, cat);
+			have = o.ok;
+			if (!have)
+				d->skipped++;
+		}
+		if (!have)
+			continue;
+		double pred = bench_metric(&o, metric), meas = num(&c, row, "value");
+		if (isnan(pred) || !(meas > 0))
+			continue;
+		char label[200];
+		snprintf(label, sizeof label, "%s %s tp%d %s %s n%d %s %s: %s", b.model, b.gpu, b.tp,
+			 b.engine, llmcap_dtype_names[b.dtype], b.n, col(&c, row, "mode"),
+			 col(&c, row, "load"), metric);
+		add_run(d, label, meas, pred, &b);
+	}
+	csv_free(&c);
+	return 0;
+}
+
+static int lambdalabs(const char *dir, const struct llmcap_catalog *cat, struct fid_report *rep)
+{
+	return modern(dir, "modern/lambdalabs_vllm_benchmark_v0.csv", "lambdalabs-vllm",
+		      "vLLM 0.5/0.6 ShareGPT rate inf: output tok/s, median ITL (engine run)", cat, rep);
+}
+
+static int vllm_v060(const char *dir, const struct llmcap_catalog *cat, struct fid_report *rep)
+{
+	return modern(dir, "modern/vllm_blog_v060_charts_approx.csv", "vllm-blog-v0.6",
+		      "vLLM/SGLang/TRT-LLM 2024 on H100, read off charts (engine run)", cat, rep);
+}
+
+static int vllm_fp8kv(const char *dir, const struct llmcap_catalog *cat, struct fid_report *rep)
+{
+	return modern(dir, "modern/vllm_blog_fp8_kvcache_2026.csv", "vllm-blog-fp8kv",
+		      "vLLM V1 2026, 20k/2k at concurrency 8: TTFT, ITL, throughput (closed loop)", cat,
+		      rep);
+}
+
+static int sglang_h200(const char *dir, const struct llmcap_catalog *cat, struct fid_report *rep)
+{
+	return modern(dir, "modern/sglang_attention_backend_h200.csv", "sglang-h200",
+		      "SGLang on H200, random lengths at 16 req/s: token throughput (engine run)", cat,
+		      rep);
+}
+
 
 int llmcap_fidelity_run(const char *caldir, const char *datadir, const struct llmcap_catalog *cat,
 			struct fid_report *rep)
 {
 	memset(rep, 0, sizeof *rep);
 	int (*const sets[])(const char *, const struct llmcap_catalog *, struct fid_report *) = {
-		vidur_layer, allreduce, argonne, splitwise, trtllm_static, trtllm_throughput};
+		vidur_layer, allreduce, argonne,     splitwise,  trtllm_static,
+		trtllm_throughput, lambdalabs, vllm_v060, vllm_fp8kv, sglang_h200};
 	for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
 		if (sets[i](caldir, cat, rep) != 0)
 			return -1;
@@ -719,14 +1131,23 @@ static int cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-struct fid_stats llmcap_fidelity_stats(const struct fid_dataset *d, bool only_h100_class)
+static bool same_group(const struct fid_point *a, const struct fid_point *b)
+{
+	return !strcmp(a->engine, b->engine) && !strcmp(a->size, b->size) &&
+	       !strcmp(a->precision, b->precision) && a->tp == b->tp;
+}
+
+/* Over the dataset's points that are in the target subset (only_h100_class) and in like's
+ * group (like non-NULL). */
+static struct fid_stats stats(const struct fid_dataset *d, bool only_h100_class,
+			      const struct fid_point *like)
 {
 	struct fid_stats st = {0};
 	double *e = malloc((d->n ? d->n : 1) * sizeof *e);
 	if (!e)
 		return st;
 	for (size_t i = 0; i < d->n; i++)
-		if (!only_h100_class || d->pts[i].h100_class)
+		if ((!only_h100_class || d->pts[i].h100_class) && (!like || same_group(like, &d->pts[i])))
 			e[st.n++] = fabs(d->pts[i].predicted / d->pts[i].measured - 1.0);
 	if (st.n) {
 		qsort(e, st.n, sizeof *e, cmp);
@@ -743,4 +1164,14 @@ struct fid_stats llmcap_fidelity_stats(const struct fid_dataset *d, bool only_h1
 	}
 	free(e);
 	return st;
+}
+
+struct fid_stats llmcap_fidelity_stats(const struct fid_dataset *d, bool only_h100_class)
+{
+	return stats(d, only_h100_class, NULL);
+}
+
+struct fid_stats llmcap_fidelity_group_stats(const struct fid_dataset *d, const struct fid_point *like)
+{
+	return stats(d, false, like);
 }
