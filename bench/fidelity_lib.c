@@ -1,26 +1,39 @@
-/* Fidelity of the step-time model against ../shared/calibration/: see bench/fidelity.h and
- * docs/models.md ("Fidelity"). Every comparison calls the library's own model
- * (llmcap_perf_init, llmcap_perf_step_seconds, llmcap_memory_plan) with the catalog's values;
- * nothing here is fitted.
+/* Fidelity of llmcap against published measurements (bench/data/calibration/, copied with
+ * their provenance): see bench/fidelity.h and docs/validation.md. Nothing here is fitted.
  *
- * How each dataset is reproduced:
+ * Step-level tables are compared with the step-time model itself (llmcap_perf_init,
+ * llmcap_perf_step_seconds):
  *   vidur-layer: the linear-operator part of one layer (GEMMs, element-wise, kernel floors)
  *     against vidur's per-layer non-attention operator time, per token count and TP;
  *   allreduce: the all-reduce term against vidur's NCCL medians (one NVSwitch node);
- *   argonne-e2e: a static batch as LLM-Inference-Bench runs it: one prefill step of
- *     batch x input tokens, then output-1 decode steps with growing context; end-to-end time;
  *   splitwise-prefill / -decode: Splitwise's Llama2-70B prompt phase (batch x prompt tokens in
  *     one step) and mean per-token decode time (context = prompt + half the output);
- *   trtllm-v0.9-static: TensorRT-LLM 0.9's static-batch output tokens/s per GPU and batch-1
- *     first-token latency, reproduced as argonne-e2e;
- *   trtllm-throughput: TensorRT-LLM v0.20/v1.0 max-throughput tables. All requests arrive at
- *     t = 0 with fixed lengths; in-flight batching as trtllm-bench configures it by default:
- *     KV cache = 95% of the memory left after weights and activations (kv_frac 0.95), blocks of
- *     32 tokens reserved for the whole request at admission (GUARANTEED_NO_EVICT), at most
- *     2048 sequences and 8192 tokens per step, decodes first then prompt chunks (chunked
- *     context, which long inputs need), FP8 weights and FP8 KV cache (the ModelOpt checkpoints); output tokens/s over
- *     the whole run (3000 requests, 1000 when input + output > 5000 tokens). The KV-capacity
- *     model therefore decides the concurrency, as on the real system. */
+ *   h100-gemm, h100-torch-steps: this project's kernel-only H100 measurements (bench/data).
+ *
+ * Every end-to-end benchmark becomes a scenario simulated by the engine (llmcap_simulate or
+ * llmcap_simulate_script): one replica of the model on the source's GPUs and TP, the engine
+ * profile its engine and version name (the nearest one the catalog has while the profiles
+ * are being added: profile()), the benchmark's batch limits where it set them, and its
+ * traffic:
+ *   offline (rate inf, static batches, trtllm-bench): the source's request count all at t = 0;
+ *   online at a rate: Poisson times at the rate, the source's request count;
+ *   --max-concurrency N: N closed-loop clients (workload.clients) without think time, until
+ *     the first num_prompts requests have ended;
+ * with lengths fixed, uniform (random datasets: a range ratio) or ShareGPT's as vLLM's
+ * benchmark samples them (sharegpt_len). Each point is compared on the metric the source
+ * printed (bench_metric: output/input/total token and request throughput, duration, median and
+ * mean TTFT and TPOT; median ITL as median TPOT), computed from the request records as `vllm
+ * bench serve` computes it:
+ *   argonne-e2e: LLM-Inference-Bench's static batches: b requests at once, max_num_seqs b, one
+ *     prefill step for the batch; end-to-end time;
+ *   trtllm-v0.9-static / -ttft: TensorRT-LLM 0.9's static batches (output tokens/s per GPU) and
+ *     batch-1 first-token latency, FP8 engines with an FP8 KV cache;
+ *   trtllm-throughput: TensorRT-LLM v0.20/v1.0 max-throughput tables (3000 requests, 1000 when
+ *     input + output > 5000 tokens, at most 2048 sequences and 8192 tokens a step, blocks of
+ *     32, FP8 weights and KV cache): the profile's KV capacity and admission decide the
+ *     concurrency, as on the real system;
+ *   lambdalabs-vllm, vllm-blog-v0.6, vllm-blog-fp8kv, sglang-h200: the modern/ files, one row a
+ *     metric of a run; rows of one run share one simulation. */
 #include "fidelity.h"
 
 #include <math.h>
