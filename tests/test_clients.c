@@ -7,6 +7,7 @@
 #include "test_util.h"
 
 #include "llmcap/sim.h"
+#include "llmcap/workload.h"
 
 static struct llmcap_catalog cat;
 
@@ -217,6 +218,20 @@ static void check_refuses_other_sources(void **state)
 	}
 }
 
+/* `llmcap workload` generates traffic without the servers: a closed loop has none. */
+static void workload_command_refuses_clients(void **state)
+{
+	(void)state;
+	struct llmcap_scenario sc;
+	const char *sets[] = {"workload.clients.concurrency=8"};
+	scenario(&sc, sets, 1);
+	struct llmcap_traffic tr;
+	struct llmcap_error err = {0};
+	assert_int_not_equal(llmcap_traffic_generate(&sc, NULL, &tr, &err), 0);
+	assert_contains(err.msg, "workload.clients");
+	llmcap_scenario_free(&sc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -225,6 +240,7 @@ int main(void)
 		cmocka_unit_test(closed_loop_fast_falls_back_to_exact),
 		cmocka_unit_test(turned_away_clients_back_off),
 		cmocka_unit_test(check_refuses_other_sources),
+		cmocka_unit_test(workload_command_refuses_clients),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
