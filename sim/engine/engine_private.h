@@ -3,8 +3,11 @@
  * includes it (tests and the other parts see include/llmcap/sim.h only).
  *
  * The files, in the order a request meets them:
- *   arrivals.c   draws arrivals (or reads a script), routes, limits and queues each request,
- *                and its queue timeout;
+ *   stream.c     draws arrivals (or reads a script, or sends closed-loop clients' requests)
+ *                one ahead, and further ahead for the fast mode's look-ahead; calls no other
+ *                engine file, so that the look-ahead makes no circle;
+ *   arrivals.c   routes, limits and queues each request as its arrival runs, and its queue
+ *                timeout;
  *   router.c     the routers, one row each of llmcap_routers;
  *   scheduler.c  vLLM's scheduling loop: admission, preemption, a step's start and end;
  *   kv.c         KV blocks and the prefix cache;
