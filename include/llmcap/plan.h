@@ -15,6 +15,18 @@
 
 #define LLMCAP_PLAN_MAX_REPLICAS 1024
 
+/* Told how far a study is: `done` of `total` items finished. Called from the study's worker
+ * threads, one call at a time (the study holds a lock around it), so fn need not lock; it
+ * should be quick. fn NULL: nothing is told. */
+struct llmcap_study_progress {
+	void (*fn)(void *user, size_t done, size_t total);
+	void *user;
+};
+
+/* llmcap_parallel_for (core.h) that also tells `progress` after each item. */
+void llmcap_study_parallel_for(size_t n, long threads, void (*fn)(void *ctx, size_t i), void *ctx,
+			       const struct llmcap_study_progress *progress);
+
 struct llmcap_fleet {
 	double tokens_per_month;        /* the volume simulated */
 	int dtype;                      /* of the largest model's pools; -1: as the scenario says */

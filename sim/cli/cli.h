@@ -72,6 +72,35 @@ void llmcap_args_init(struct llmcap_args *a, const struct llmcap_cmd *cmd, int a
  * positional argument. */
 int llmcap_args_next(struct llmcap_args *a);
 
+/* The arguments most commands share, under ids of their own (above any command's own ids):
+ * the one FILE (a positional argument), --set, --jobs, --seeds. A command lists the ones it takes
+ * in its table with these ids (LLMCAP_CLI_OPT_SET...). */
+enum { LLMCAP_OPT_SET = 1000, LLMCAP_OPT_JOBS, LLMCAP_OPT_SEEDS };
+
+#define LLMCAP_CLI_OPT_SET \
+	{LLMCAP_OPT_SET, 's', "set", "KEY=VALUE", "override a scenario field; repeatable", NULL}
+#define LLMCAP_CLI_OPT_JOBS(what) \
+	{LLMCAP_OPT_JOBS, 0, "jobs", "N", "threads " what " at once", "the number of CPUs"}
+
+struct llmcap_cli_common {
+	const char *what;   /* the FILE's kind in messages ("scenario", "trace"); NULL: scenario */
+	const char *file;   /* the one positional argument; NULL: none */
+	const char **sets;  /* the --set values, in order (room for every argument) */
+	size_t n_sets;
+	long jobs;          /* --jobs; the number of CPUs when not given */
+	long seeds;         /* --seeds; as initialised when not given */
+};
+
+/* Reads argv[first..) with cmd's table: FILE, --set, --jobs and --seeds go into c (c->seeds
+ * and c->what as the caller set them); every other option goes to own(p, id, ctx), which
+ * returns 0, or -1 after printing why its value is not valid. Returns -1 when every argument
+ * was read and the command should go on, else the exit status: 0 after --help, 2 after an
+ * error (printed). On every return c->sets must be freed (llmcap_cli_common_free). */
+int llmcap_cli_parse(const struct llmcap_cmd *cmd, int argc, char **argv, int first,
+		     struct llmcap_cli_common *c,
+		     int (*own)(const struct llmcap_args *p, int id, void *ctx), void *ctx);
+void llmcap_cli_common_free(struct llmcap_cli_common *c);
+
 /* Parses a whole number in [lo, hi]; 0 on success, -1 (nothing printed) otherwise. */
 int llmcap_cli_long(const char *s, long lo, long hi, long *out);
 

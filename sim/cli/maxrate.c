@@ -12,45 +12,19 @@
 
 #include "cli.h"
 
-enum { O_SET = 1, O_SEEDS, O_TOLERANCE, O_JOBS };
+enum { O_TOLERANCE = 1 };
 
-struct args {
-	const char *file;
-	const char **sets;
-	size_t n_sets;
-	long jobs, seeds;
-	double tolerance;
-};
-
-/* One option or the scenario file; -1 (printed) when it is not valid. */
-static int maxrate_option(const struct llmcap_args *p, int id, struct args *a)
+/* --tolerance; -1 (printed) when it is not valid. */
+static int maxrate_option(const struct llmcap_args *p, int id, void *ctx)
 {
+	double *tolerance = ctx;
 	char *end;
-	switch (id) {
-	case O_SET:
-		a->sets[a->n_sets++] = p->value;
-		return 0;
-	case O_SEEDS:
-	case O_JOBS:
-		if (llmcap_cli_long(p->value, 1, 100000, id == O_JOBS ? &a->jobs : &a->seeds) != 0) {
-			fprintf(stderr, "llmcap: %s '%s': expected a positive integer\n", p->name, p->value);
-			return -1;
-		}
-		return 0;
-	case O_TOLERANCE:
-		a->tolerance = strtod(p->value, &end);
-		if (*end || !(a->tolerance > 0 && a->tolerance < 1)) {
-			fprintf(stderr, "llmcap: --tolerance '%s': expected a share between 0 and 1\n",
-				p->value);
-			return -1;
-		}
-		return 0;
-	}
-	if (a->file) {
-		fprintf(stderr, "llmcap: only one scenario file may be given\n");
+	(void)id; /* the one option of its own */
+	*tolerance = strtod(p->value, &end);
+	if (*end || !(*tolerance > 0 && *tolerance < 1)) {
+		fprintf(stderr, "llmcap: --tolerance '%s': expected a share between 0 and 1\n", p->value);
 		return -1;
 	}
-	a->file = p->value;
 	return 0;
 }
 
@@ -79,25 +53,17 @@ static void rate_seed(void *ctx, size_t k)
 
 static int maxrate_main(const struct llmcap_cmd *cmd, int argc, char **argv)
 {
-	struct args a = {.jobs = sysconf(_SC_NPROCESSORS_ONLN), .seeds = 5, .tolerance = 0.02};
-	a.sets = calloc((size_t)argc, sizeof *a.sets);
-	int rc = 2;
-	struct llmcap_args p;
-	llmcap_args_init(&p, cmd, argc, argv, 2);
-	for (int id; a.sets && (id = llmcap_args_next(&p)) != LLMCAP_ARGS_END;) {
-		if (id == LLMCAP_ARGS_STOP) {
-			rc = p.status;
-			goto out;
-		}
-		if (maxrate_option(&p, id, &a) != 0)
-			goto out;
-	}
+	double tolerance = 0.02;
+	struct llmcap_cli_common a = {.seeds = 5};
+	int rc = llmcap_cli_parse(cmd, argc, argv, 2, &a, maxrate_option, &tolerance);
+	if (rc >= 0)
+		goto out;
+	rc = 2;
 	struct llmcap_catalog *cat = malloc(sizeof *cat);
 	struct llmcap_scenario *sc = malloc(sizeof *sc);
-	struct llmcap_error err = {0};
-	if (!a.sets || !cat || !sc || llmcap_catalog_load_builtin(cat, &err) != 0 ||
-	    llmcap_scenario_load(sc, a.file, a.sets, a.n_sets, cat, &err) != 0) {
-		fprintf(stderr, "llmcap: %s\n", cat && sc && a.sets ? err.msg : "out of memory");
+	if (!cat || !sc || llmcap_cli_load(cat, sc, a.file, a.sets, a.n_sets) != 0) {
+		if (!cat || !sc)
+			fprintf(stderr, "llmcap: out of memory\n");
 		free(cat);
 		free(sc);
 		goto out;
@@ -109,7 +75,7 @@ static int maxrate_main(const struct llmcap_cmd *cmd, int argc, char **argv)
 		goto out;
 	}
 	size_t n = (size_t)a.seeds;
-	struct rate_job j = {.base = sc, .cat = cat, .tolerance = a.tolerance, .n = n};
+	struct rate_job j = {.base = sc, .cat = cat, .tolerance = tolerance, .n = n};
 	j.best = calloc(n, sizeof *j.best);
 	j.sims = calloc(n, sizeof *j.sims);
 	j.rcs = calloc(n, sizeof *j.rcs);
@@ -131,7 +97,7 @@ static int maxrate_main(const struct llmcap_cmd *cmd, int argc, char **argv)
 	if (rc == 0) {
 		printf("llmcap maxrate: %s, highest mean rate at which every class meets its SLOs in the "
 		       "busiest hour (diurnal shape kept; bisected to %.1f%%)\n\n", sc->name,
-		       100 * a.tolerance);
+		       100 * tolerance);
 		int sims = 0;
 		for (size_t k = 0; k < n; k++) {
 			printf("  seed %-6llu %10.4f requests/s  (%8.0f/day)  %d simulations\n",
@@ -157,16 +123,16 @@ static int maxrate_main(const struct llmcap_cmd *cmd, int argc, char **argv)
 	free(cat);
 	free(sc);
 out:
-	free(a.sets);
+	llmcap_cli_common_free(&a);
 	return rc;
 }
 
 static const struct llmcap_opt maxrate_opts[] = {
-	{O_SET, 's', "set", "KEY=VALUE", "override a scenario field; repeatable", NULL},
-	{O_SEEDS, 0, "seeds", "N", "seeds, each bisected on its own (seed, seed + 1, ...)", "5"},
+	LLMCAP_CLI_OPT_SET,
+	{LLMCAP_OPT_SEEDS, 0, "seeds", "N", "seeds, each bisected on its own (seed, seed + 1, ...)", "5"},
 	{O_TOLERANCE, 0, "tolerance", "F",
 	 "bisect until the bracket is within this share of the rate (between 0 and 1)", "0.02"},
-	{O_JOBS, 0, "jobs", "N", "threads bisecting seeds at once", "the number of CPUs"},
+	LLMCAP_CLI_OPT_JOBS("bisecting seeds"),
 };
 
 const struct llmcap_cmd llmcap_cli_maxrate = {

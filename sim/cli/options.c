@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -122,4 +123,58 @@ int llmcap_cli_no_arguments(const struct llmcap_cmd *cmd, int argc, char **argv)
 		return 2;
 	}
 	return -1;
+}
+
+/* A shared argument into c: 1 taken, 0 not one of them, -1 not valid (printed). */
+static int common_arg(const struct llmcap_args *p, int id, struct llmcap_cli_common *c)
+{
+	switch (id) {
+	case LLMCAP_OPT_SET:
+		c->sets[c->n_sets++] = p->value;
+		return 1;
+	case LLMCAP_OPT_JOBS:
+	case LLMCAP_OPT_SEEDS:
+		if (llmcap_cli_long(p->value, 1, 1000000, id == LLMCAP_OPT_JOBS ? &c->jobs : &c->seeds)) {
+			fprintf(stderr, "llmcap: %s '%s': expected a positive integer\n", p->name, p->value);
+			return -1;
+		}
+		return 1;
+	case LLMCAP_ARG_POSITIONAL:
+		if (c->file) {
+			fprintf(stderr, "llmcap: only one %s file may be given ('%s', '%s')\n",
+				c->what ? c->what : "scenario", c->file, p->value);
+			return -1;
+		}
+		c->file = p->value;
+		return 1;
+	}
+	return 0;
+}
+
+int llmcap_cli_parse(const struct llmcap_cmd *cmd, int argc, char **argv, int first,
+		     struct llmcap_cli_common *c,
+		     int (*own)(const struct llmcap_args *p, int id, void *ctx), void *ctx)
+{
+	c->jobs = sysconf(_SC_NPROCESSORS_ONLN);
+	c->sets = calloc((size_t)argc + 1, sizeof *c->sets);
+	if (!c->sets) {
+		fprintf(stderr, "llmcap: out of memory\n");
+		return 2;
+	}
+	struct llmcap_args p;
+	llmcap_args_init(&p, cmd, argc, argv, first);
+	for (int id; (id = llmcap_args_next(&p)) != LLMCAP_ARGS_END;) {
+		if (id == LLMCAP_ARGS_STOP)
+			return p.status;
+		int taken = common_arg(&p, id, c);
+		if (taken < 0 || (!taken && own(&p, id, ctx) != 0))
+			return 2;
+	}
+	return -1;
+}
+
+void llmcap_cli_common_free(struct llmcap_cli_common *c)
+{
+	free(c->sets);
+	c->sets = NULL;
 }

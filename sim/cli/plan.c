@@ -86,77 +86,50 @@ static void plan_candidate(void *ctx, size_t i)
 		j->c[i].rc = plan_one(j->sw, i, j->cat, &j->c[i]);
 }
 
-enum { O_SET = 1, O_VARY, O_JOBS, O_SKIP_INVALID };
+enum { O_VARY = 1, O_SKIP_INVALID };
 
 struct args {
-	const char *file;
-	const char **sets;
-	size_t n_sets;
 	struct llmcap_sweep_axis axes[LLMCAP_SWEEP_MAX_AXES];
 	size_t n_axes;
-	long jobs;
 	bool skip_invalid;
 };
 
-/* One option or the scenario file; -1 (printed) when it is not valid. */
-static int plan_option(const struct llmcap_args *p, int id, struct args *a)
+/* --vary or --skip-invalid; -1 (printed) when it is not valid. */
+static int plan_option(const struct llmcap_args *p, int id, void *ctx)
 {
+	struct args *a = ctx;
 	struct llmcap_error err = {0};
-	switch (id) {
-	case O_SET:
-		a->sets[a->n_sets++] = p->value;
-		return 0;
-	case O_VARY:
-		if (a->n_axes == LLMCAP_SWEEP_MAX_AXES ||
-		    llmcap_sweep_parse_axis(p->value, &a->axes[a->n_axes], &err) != 0) {
-			fprintf(stderr, "llmcap: %s\n", err.msg[0] ? err.msg : "too many --vary");
-			return -1;
-		}
-		a->n_axes++;
-		return 0;
-	case O_SKIP_INVALID:
+	if (id == O_SKIP_INVALID) {
 		a->skip_invalid = true;
 		return 0;
-	case O_JOBS:
-		if (llmcap_cli_long(p->value, 1, 100000, &a->jobs) != 0) {
-			fprintf(stderr, "llmcap: %s '%s': expected a positive integer\n", p->name, p->value);
-			return -1;
-		}
-		return 0;
 	}
-	if (a->file) {
-		fprintf(stderr, "llmcap: only one scenario file may be given\n");
+	if (a->n_axes == LLMCAP_SWEEP_MAX_AXES ||
+	    llmcap_sweep_parse_axis(p->value, &a->axes[a->n_axes], &err) != 0) {
+		fprintf(stderr, "llmcap: %s\n", err.msg[0] ? err.msg : "too many --vary");
 		return -1;
 	}
-	a->file = p->value;
+	a->n_axes++;
 	return 0;
 }
 
 static int plan_main(const struct llmcap_cmd *cmd, int argc, char **argv)
 {
-	struct args a = {.jobs = sysconf(_SC_NPROCESSORS_ONLN)};
-	a.sets = calloc((size_t)argc, sizeof *a.sets);
-	int rc = 2;
-	struct llmcap_args ap;
-	llmcap_args_init(&ap, cmd, argc, argv, 2);
-	for (int id; a.sets && (id = llmcap_args_next(&ap)) != LLMCAP_ARGS_END;) {
-		if (id == LLMCAP_ARGS_STOP) {
-			rc = ap.status;
-			goto out;
-		}
-		if (plan_option(&ap, id, &a) != 0)
-			goto out;
-	}
+	struct args a = {0};
+	struct llmcap_cli_common common = {0};
+	int rc = llmcap_cli_parse(cmd, argc, argv, 2, &common, plan_option, &a);
+	if (rc >= 0)
+		goto out;
+	rc = 2;
 	struct llmcap_catalog *cat = malloc(sizeof *cat);
 	struct llmcap_scenario *sc = malloc(sizeof *sc);
 	struct llmcap_sweep sw;
 	struct llmcap_error err = {0};
 	/* with --skip-invalid the scenario as given need not fit: its candidates are checked
 	 * (llmcap_sweep_init) */
-	if (!a.sets || !cat || !sc || llmcap_catalog_load_builtin(cat, &err) != 0 ||
+	if (!cat || !sc || llmcap_catalog_load_builtin(cat, &err) != 0 ||
 	    (a.skip_invalid ? llmcap_scenario_load_unchecked : llmcap_scenario_load)(
-		    sc, a.file, a.sets, a.n_sets, cat, &err) != 0) {
-		fprintf(stderr, "llmcap: %s\n", cat && sc && a.sets ? err.msg : "out of memory");
+		    sc, common.file, common.sets, common.n_sets, cat, &err) != 0) {
+		fprintf(stderr, "llmcap: %s\n", cat && sc ? err.msg : "out of memory");
 		free(cat);
 		free(sc);
 		goto out;
@@ -168,7 +141,7 @@ static int plan_main(const struct llmcap_cmd *cmd, int argc, char **argv)
 					   .skip_invalid = a.skip_invalid};
 	int bad = llmcap_cli_needs_busiest_hour(sc, "plan") != 0;
 	if (!bad) {
-		bad = llmcap_sweep_init(&sw, a.file, a.sets, a.n_sets, a.axes, a.n_axes, &opt, cat,
+		bad = llmcap_sweep_init(&sw, common.file, common.sets, common.n_sets, a.axes, a.n_axes, &opt, cat,
 					&err) != 0;
 		a.n_axes = 0; /* taken by llmcap_sweep_init */
 	}
@@ -188,11 +161,11 @@ static int plan_main(const struct llmcap_cmd *cmd, int argc, char **argv)
 		goto out_sw;
 	}
 	fprintf(stderr, "llmcap: planning %zu candidate%s on up to %ld threads\n", n - sw.n_invalid,
-		n - sw.n_invalid == 1 ? "" : "s", a.jobs);
+		n - sw.n_invalid == 1 ? "" : "s", common.jobs);
 	if (sw.n_invalid)
 		fprintf(stderr, "llmcap: %zu of %zu candidates skipped (--skip-invalid): their scenario is "
 				"invalid (listed last, with the reason)\n", sw.n_invalid, n);
-	llmcap_parallel_for(n, a.jobs, plan_candidate, &j);
+	llmcap_parallel_for(n, common.jobs, plan_candidate, &j);
 	for (size_t i = 0; i < n; i++)
 		if (j.c[i].rc) {
 			fprintf(stderr, "llmcap: candidate %zu: %s\n", i, j.c[i].err.msg);
@@ -264,17 +237,17 @@ out_sw:
 out:
 	for (size_t i = 0; i < a.n_axes; i++)
 		free(a.axes[i].values);
-	free(a.sets);
+	llmcap_cli_common_free(&common);
 	return rc;
 }
 
 
 static const struct llmcap_opt plan_opts[] = {
-	{O_SET, 's', "set", "KEY=VALUE", "override a scenario field; repeatable", NULL},
+	LLMCAP_CLI_OPT_SET,
 	{O_VARY, 0, "vary", "KEY=LIST",
 	 "a candidate axis (e.g. pools.reasoning.dtype=bf16,fp8); repeatable: every combination is "
 	 "a candidate", "none: the scenario as given"},
-	{O_JOBS, 0, "jobs", "N", "threads planning candidates at once", "the number of CPUs"},
+	LLMCAP_CLI_OPT_JOBS("planning candidates"),
 	{O_SKIP_INVALID, 0, "skip-invalid", NULL,
 	 "plan the valid candidates and list the invalid ones last, with the reason", NULL},
 };

@@ -2,6 +2,7 @@
 #include "llmcap/plan.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -186,4 +187,34 @@ double llmcap_plan_breakeven(const struct llmcap_fleet *rows, size_t n)
 		prev = r;
 	}
 	return NAN;
+}
+
+struct told_for {
+	void (*fn)(void *ctx, size_t i);
+	void *ctx;
+	const struct llmcap_study_progress *progress;
+	size_t done, n;
+	pthread_mutex_t lock;
+};
+
+static void told_item(void *ctx, size_t i)
+{
+	struct told_for *t = ctx;
+	t->fn(t->ctx, i);
+	pthread_mutex_lock(&t->lock);
+	t->progress->fn(t->progress->user, ++t->done, t->n);
+	pthread_mutex_unlock(&t->lock);
+}
+
+void llmcap_study_parallel_for(size_t n, long threads, void (*fn)(void *ctx, size_t i), void *ctx,
+			       const struct llmcap_study_progress *progress)
+{
+	if (!progress || !progress->fn) {
+		llmcap_parallel_for(n, threads, fn, ctx);
+		return;
+	}
+	struct told_for t = {.fn = fn, .ctx = ctx, .progress = progress, .n = n};
+	pthread_mutex_init(&t.lock, NULL);
+	llmcap_parallel_for(n, threads, told_item, &t);
+	pthread_mutex_destroy(&t.lock);
 }
