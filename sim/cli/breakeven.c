@@ -13,17 +13,22 @@
 
 #include "cli.h"
 
-enum { O_VOLUMES = 1, O_DTYPES, O_OUTPUT, O_FORCE };
+enum { O_VOLUMES = 1, O_DTYPES, O_OUTPUT, O_FORCE, O_JSON };
 
 struct args {
 	const char *out;
-	bool force;
+	bool force, json;
 	double volumes[LLMCAP_BREAKEVEN_MAX_VOLUMES];
 	size_t n_volumes;
 	int dtypes[LLMCAP_BREAKEVEN_MAX_DTYPES];
 	size_t n_dtypes;
 };
 
+/* Below this, a volume without a suffix is refused: "5" is surely 5B, not 5 tokens a month. */
+#define SMALLEST_BARE_VOLUME 1e6
+
+/* A comma-separated list of volumes, each with a suffix (500M, 5B, 1.2T) or written in full
+ * (5e9); -1 (printed) otherwise. */
 static int parse_volumes(const char *s, double *out, size_t max, size_t *n)
 {
 	*n = 0;
@@ -31,8 +36,18 @@ static int parse_volumes(const char *s, double *out, size_t max, size_t *n)
 	snprintf(buf, sizeof buf, "%s", s);
 	for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
 		double v;
-		if (*n == max || llmcap_parse_double(tok, &v) != 0 || !(v > 0))
+		bool suffixed;
+		if (*n == max || llmcap_parse_count(tok, &v, &suffixed) != 0 || !(v > 0)) {
+			fprintf(stderr, "llmcap: --volumes '%s': expected tokens per month, comma "
+					"separated, at most %zu, e.g. 500M,2.7B,7.5B or 1e9,2.7e9\n", s, max);
 			return -1;
+		}
+		if (!suffixed && v < SMALLEST_BARE_VOLUME) {
+			fprintf(stderr, "llmcap: --volumes: '%s' would be %s tokens a month; give a suffix "
+					"(%sB for billions, %sM for millions) or the whole number (e.g. %se9)\n",
+				tok, tok, tok, tok, tok);
+			return -1;
+		}
 		out[(*n)++] = v;
 	}
 	return *n ? 0 : -1;
@@ -62,11 +77,9 @@ static int breakeven_option(const struct llmcap_args *p, int id, void *ctx)
 	struct args *a = ctx;
 	switch (id) {
 	case O_VOLUMES:
-		if (parse_volumes(p->value, a->volumes, LLMCAP_BREAKEVEN_MAX_VOLUMES, &a->n_volumes)) {
-			fprintf(stderr, "llmcap: --volumes '%s': expected tokens per month, comma "
-					"separated, e.g. 1e9,2.7e9,7.5e9\n", p->value);
-			return -1;
-		}
+		return parse_volumes(p->value, a->volumes, LLMCAP_BREAKEVEN_MAX_VOLUMES, &a->n_volumes);
+	case O_JSON:
+		a->json = true;
 		return 0;
 	case O_DTYPES:
 		return parse_dtypes(p->value, a->dtypes, &a->n_dtypes);
@@ -80,11 +93,6 @@ static int breakeven_option(const struct llmcap_args *p, int id, void *ctx)
 	return -1;
 }
 
-static void usd(double v, char *buf, size_t n)
-{
-	snprintf(buf, n, "$%.0fk", v / 1e3);
-}
-
 static void print_table(const struct llmcap_scenario *sc, const struct args *a,
 			const struct llmcap_fleet *rows)
 {
@@ -94,21 +102,21 @@ static void print_table(const struct llmcap_scenario *sc, const struct args *a,
 	printf("  %-12s %-9s", "tokens/month", "dtype");
 	for (size_t p = 0; p < sc->n_pools; p++)
 		printf(" %10s", sc->pools[p].name);
-	printf(" %5s %7s %13s %10s %9s %s\n", "GPUs", "servers", "self-hosted", "API", "$/1M own",
+	printf(" %5s %7s %13s %13s %9s %s\n", "GPUs", "servers", "self-hosted", "API", "$/1M own",
 	       "cheaper");
 	for (size_t i = 0; i < a->n_volumes * a->n_dtypes; i++) {
 		const struct llmcap_fleet *r = &rows[i];
-		char own[32], api[32];
-		usd(r->cost.self_total, own, sizeof own);
-		usd(r->cost.api_total, api, sizeof api);
-		printf("  %9.2fB   %-9s", r->tokens_per_month / 1e9,
-		       llmcap_dtype_name((enum llmcap_dtype)r->dtype));
+		char own[32], api[32], vol[32];
+		llmcap_format_count(r->tokens_per_month, vol, sizeof vol);
+		llmcap_format_usd(r->cost.self_total, own, sizeof own);
+		llmcap_format_usd(r->cost.api_total, api, sizeof api);
+		printf("  %10s   %-9s", vol, llmcap_dtype_name((enum llmcap_dtype)r->dtype));
 		for (size_t p = 0; p < sc->n_pools; p++)
 			printf(" %10lld", (long long)r->replicas[p]);
 		if (!r->feasible)
 			printf("  no fleet within %d replicas per pool\n", LLMCAP_PLAN_MAX_REPLICAS);
 		else
-			printf(" %5lld %7lld %13s %10s %9.3f %s\n", (long long)r->gpus,
+			printf(" %5lld %7lld %13s %13s %9.3f %s\n", (long long)r->gpus,
 			       (long long)r->servers, own, api, r->cost.self_per_1m_served,
 			       r->cost.self_total <= r->cost.api_total ? "owning" : "API");
 	}
@@ -125,6 +133,49 @@ static void print_table(const struct llmcap_scenario *sc, const struct args *a,
 			       be / 1e9);
 	}
 	printf("  (the guide claims ~7.5B tokens/month, halved by FP8 or INT4 weights)\n");
+}
+
+/* The table as JSON (--json): a row per (precision, volume), then the crossings. */
+static void print_json(const struct llmcap_scenario *sc, const struct args *a,
+		       const struct llmcap_fleet *rows)
+{
+	printf("{\"command\": \"breakeven\", \"scenario\": ");
+	llmcap_cli_json_str(stdout, sc->name);
+	printf(", \"gpu\": ");
+	llmcap_cli_json_str(stdout, sc->hardware.gpu);
+	printf(", \"gpus_per_server\": %lld, \"horizon_years\": ",
+	       (long long)sc->hardware.gpus_per_server);
+	llmcap_cli_json_num(stdout, sc->cost.horizon_years);
+	printf(",\n \"rows\": [");
+	for (size_t i = 0; i < a->n_volumes * a->n_dtypes; i++) {
+		const struct llmcap_fleet *r = &rows[i];
+		printf("%s{\"tokens_per_month\": ", i ? ",\n  " : "\n  ");
+		llmcap_cli_json_num(stdout, r->tokens_per_month);
+		printf(", \"dtype\": \"%s\", \"feasible\": %s, \"replicas\": {",
+		       llmcap_dtype_name((enum llmcap_dtype)r->dtype), r->feasible ? "true" : "false");
+		for (size_t p = 0; p < sc->n_pools; p++) {
+			printf("%s", p ? ", " : "");
+			llmcap_cli_json_str(stdout, sc->pools[p].name);
+			printf(": %lld", (long long)r->replicas[p]);
+		}
+		printf("}, \"gpus\": %lld, \"servers\": %lld, \"self_hosted_total\": ",
+		       (long long)r->gpus, (long long)r->servers);
+		llmcap_cli_json_num(stdout, r->feasible ? r->cost.self_total : NAN);
+		printf(", \"api_total\": ");
+		llmcap_cli_json_num(stdout, r->cost.api_total);
+		printf(", \"self_per_1m_served\": ");
+		llmcap_cli_json_num(stdout, r->feasible ? r->cost.self_per_1m_served : NAN);
+		printf(", \"cheaper\": %s}", !r->feasible ? "null"
+				: r->cost.self_total <= r->cost.api_total ? "\"self-hosted\"" : "\"api\"");
+	}
+	printf("],\n \"breakeven\": [");
+	for (size_t d = 0; d < a->n_dtypes; d++) {
+		printf("%s{\"dtype\": \"%s\", \"tokens_per_month\": ", d ? ", " : "",
+		       llmcap_dtype_name((enum llmcap_dtype)a->dtypes[d]));
+		llmcap_cli_json_num(stdout, llmcap_plan_breakeven(&rows[d * a->n_volumes], a->n_volumes));
+		printf("}");
+	}
+	printf("]}\n");
 }
 
 /* The table as HDF5 (-o), with the resolved scenario; -1 (printed) on failure. */
@@ -146,7 +197,8 @@ static int write_h5(const struct llmcap_scenario *sc, const struct args *a,
 		fprintf(stderr, "llmcap: %s\n", err.msg);
 		return -1;
 	}
-	printf("\nresults written to %s\n", a->out);
+	if (!a->json)
+		printf("\nresults written to %s\n", a->out);
 	return 0;
 }
 
@@ -168,16 +220,21 @@ static int breakeven(const struct llmcap_scenario *sc, const struct llmcap_catal
 		jobs = (long)n;
 	fprintf(stderr, "llmcap: searching %zu fleets (%zu volumes x %zu precisions) on %ld threads\n",
 		n, a->n_volumes, a->n_dtypes, jobs);
+	struct llmcap_cli_progress prog;
+	llmcap_cli_progress_init(&prog, "breakeven: fleets searched");
 	struct llmcap_breakeven_spec spec = {.volumes = a->volumes, .n_volumes = a->n_volumes,
 					     .dtypes = a->dtypes, .n_dtypes = a->n_dtypes,
-					     .threads = jobs};
+					     .threads = jobs,
+					     .progress = {.fn = llmcap_cli_progress_show, .user = &prog}};
 	struct llmcap_error err = {0};
 	int rc = 0;
-	if (llmcap_breakeven_search(sc, cat, &spec, rows, &err) != 0) {
+	int src = llmcap_breakeven_search(sc, cat, &spec, rows, &err);
+	llmcap_cli_progress_end(&prog);
+	if (src != 0) {
 		fprintf(stderr, "llmcap: %s\n", err.msg);
 		rc = 1;
 	} else {
-		print_table(sc, a, rows);
+		(a->json ? print_json : print_table)(sc, a, rows);
 		if (a->out && write_h5(sc, a, rows) != 0)
 			rc = 1;
 	}
@@ -187,14 +244,12 @@ static int breakeven(const struct llmcap_scenario *sc, const struct llmcap_catal
 
 static int breakeven_main(const struct llmcap_cmd *cmd, int argc, char **argv)
 {
+	/* the help's default, "500M,1B,2.7B,5B,7.5B,10B,20B,50B" */
 	struct args a = {.volumes = {0.5e9, 1e9, 2.7e9, 5e9, 7.5e9, 10e9, 20e9, 50e9}, .n_volumes = 8};
 	struct llmcap_cli_common c = {0};
 	int rc = llmcap_cli_parse(cmd, argc, argv, 2, &c, breakeven_option, &a);
-	if (rc < 0 && a.out && !a.force && access(a.out, F_OK) == 0) {
-		fprintf(stderr, "llmcap: %s: exists; not overwritten (use --force, or another path)\n",
-			a.out);
+	if (rc < 0 && llmcap_cli_check_output(a.out, a.force) != 0)
 		rc = 2;
-	}
 	struct llmcap_catalog *cat = rc < 0 ? malloc(sizeof *cat) : NULL;
 	struct llmcap_scenario *sc = rc < 0 ? malloc(sizeof *sc) : NULL;
 	if (rc < 0 && (!cat || !sc)) {
@@ -215,20 +270,24 @@ static int breakeven_main(const struct llmcap_cmd *cmd, int argc, char **argv)
 
 static const struct llmcap_opt breakeven_opts[] = {
 	LLMCAP_CLI_OPT_SET,
-	{O_VOLUMES, 0, "volumes", "V,...", "the monthly token volumes, comma separated, at most 64",
-	 "0.5e9,1e9,2.7e9,5e9,7.5e9,10e9,20e9,50e9"},
+	{O_VOLUMES, 0, "volumes", "V,...",
+	 "the monthly token volumes, comma separated, at most 64, each with a suffix K, M, B or T, "
+	 "e.g. 500M, 5B, 1.2T, or written in full, e.g. 5e9; a bare number under 1e6 such as 5 is "
+	 "refused, not taken as 5 tokens", "500M,1B,2.7B,5B,7.5B,10B,20B,50B"},
 	{O_DTYPES, 0, "dtypes", "D,...",
 	 "the precisions of the largest model: bf16, fp16, fp8, int4-awq, comma separated",
 	 "the scenario's, fp8 and int4-awq"},
 	LLMCAP_CLI_OPT_JOBS("planning fleets"),
-	{O_OUTPUT, 'o', "output", "FILE.h5", "write the table as HDF5", "none"},
+	{O_OUTPUT, 'o', "output", "FILE.h5", "also write the table as HDF5 (analysis/plot_breakeven.py)",
+	 "none"},
 	{O_FORCE, 0, "force", NULL, "overwrite an existing output file", NULL},
+	{O_JSON, 0, "json", NULL, "print the table and the break-even volumes as JSON", NULL},
 };
 
 const struct llmcap_cmd llmcap_cli_breakeven = {
 	.name = "breakeven",
 	.synopsis = "[FILE] [--set KEY=VALUE]... [--volumes V,...] [--dtypes D,...] [--jobs N] "
-		    "[-o FILE.h5] [--force]",
+		    "[-o FILE.h5] [--force] [--json]",
 	.summary = "the smallest fleet meeting every SLO in the busiest hour for each monthly token "
 		   "volume and precision of the largest model, its TCO vs the API, the break-even",
 	.opts = breakeven_opts,

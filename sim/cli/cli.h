@@ -125,6 +125,32 @@ int llmcap_cli_no_arguments(const struct llmcap_cmd *cmd, int argc, char **argv)
 int llmcap_cli_load(struct llmcap_catalog *cat, struct llmcap_scenario *sc, const char *file,
 		    const char **sets, size_t n_sets);
 
+/* ---- what the studies (plan, maxrate, breakeven) share ---- */
+
+/* A progress line on stderr ("  LABEL: 3/8 (38%), ETA 12 s"), only when stderr is a terminal,
+ * at most four times a second; llmcap_cli_progress_end clears it. Use as a study's progress
+ * hook: .fn = llmcap_cli_progress_show, .user = &p. */
+struct llmcap_cli_progress {
+	const char *label;
+	bool on, shown;
+	double start, last; /* seconds, monotonic */
+};
+void llmcap_cli_progress_init(struct llmcap_cli_progress *p, const char *label);
+void llmcap_cli_progress_show(void *user, size_t done, size_t total);
+void llmcap_cli_progress_end(struct llmcap_cli_progress *p);
+
+/* Where a study's report goes: -o FILE (refused when it exists, unless force; the message
+ * printed) or stdout (path NULL). NULL on failure. llmcap_cli_close_output closes a file and
+ * says whether everything was written (0) or not (-1, printed). */
+int llmcap_cli_check_output(const char *path, bool force);
+FILE *llmcap_cli_open_output(const char *path);
+int llmcap_cli_close_output(FILE *f, const char *path);
+
+/* JSON values: a string with its escapes; a number with 17 significant digits, null when it
+ * is not finite. */
+void llmcap_cli_json_str(FILE *out, const char *s);
+void llmcap_cli_json_num(FILE *out, double v);
+
 /* The command definitions, each in its own file. */
 extern const struct llmcap_cmd llmcap_cli_run, llmcap_cli_config, llmcap_cli_workload,
 	llmcap_cli_trace, llmcap_cli_breakeven, llmcap_cli_sweep, llmcap_cli_plan,

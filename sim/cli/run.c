@@ -18,7 +18,7 @@
 struct args {
 	struct llmcap_cli_common c; /* FILE and --set */
 	const char *output;
-	bool force, quiet, json, no_requests, no_timeseries, exact_steps;
+	bool force, quiet, json, no_requests, no_timeseries, exact_steps, check;
 	int64_t batch_means;  /* batches for batch-means intervals, 0 = off */
 	llmcap_time warmup;   /* -1 = auto */
 	char command_line[2048];
@@ -274,6 +274,14 @@ static int finish(const struct args *a, const struct llmcap_scenario *sc, struct
 		fprintf(stderr, "llmcap: simulated %.1f h, %lld events (%lld of them steps taken in "
 			"runs) in %.2f s wall time\n", (double)sc->horizon / (double)LLMCAP_HOUR,
 			(long long)res->events, (long long)res->fast_steps, wall);
+	/* --check: the exit status says whether the fleet serves the load (for CI pipelines) */
+	struct llmcap_verdict v;
+	llmcap_report_verdict(res, &sum, &v);
+	if (rc == 0 && a->check && (!v.served || v.overloaded)) {
+		fprintf(stderr, "llmcap: --check: %s\n", v.overloaded ? "the fleet is overloaded"
+									: "an SLO is missed");
+		rc = 1;
+	}
 	llmcap_summary_free(&sum);
 	return rc ? 1 : 0;
 }
@@ -316,7 +324,7 @@ static int cmd_run(const struct args *a)
 }
 
 enum { O_OUTPUT = 1, O_FORCE, O_NO_REQUESTS, O_NO_TIMESERIES, O_QUIET, O_JSON, O_EXACT_STEPS,
-       O_BATCH_MEANS, O_WARMUP };
+       O_BATCH_MEANS, O_WARMUP, O_CHECK };
 
 static const struct llmcap_opt run_opts[] = {
 	LLMCAP_CLI_OPT_SET,
@@ -326,7 +334,11 @@ static const struct llmcap_opt run_opts[] = {
 	{O_NO_REQUESTS, 0, "no-requests", NULL, "leave the per-request table out of the output", NULL},
 	{O_NO_TIMESERIES, 0, "no-timeseries", NULL, "leave the time series out of the output", NULL},
 	{O_QUIET, 'q', "quiet", NULL, "print nothing but errors", NULL},
-	{O_JSON, 0, "json", NULL, "print the summary as JSON", NULL},
+	{O_JSON, 0, "json", NULL,
+	 "print the summary as JSON, with \"verdict\": {slo_met, overloaded, cheaper}", NULL},
+	{O_CHECK, 0, "check", NULL,
+	 "exit 1 when a class misses an SLO (TTFT or TPOT p99, or requests lost) or the fleet is "
+	 "overloaded, the verdict of the report; for CI pipelines", NULL},
 	{O_EXACT_STEPS, 0, "exact-steps", NULL,
 	 "one event per step (engine_mode: exact), the reference the default fast mode matches "
 	 "exactly", NULL},
@@ -350,6 +362,7 @@ static int run_option(const struct llmcap_args *p, int id, void *ctx)
 	case O_NO_TIMESERIES: a->no_timeseries = true; break;
 	case O_QUIET: a->quiet = true; break;
 	case O_JSON: a->json = true; break;
+	case O_CHECK: a->check = true; break;
 	case O_EXACT_STEPS: a->exact_steps = true; break;
 	case O_BATCH_MEANS:
 		if (llmcap_cli_long(v, 2, LLMCAP_BATCH_MAX, &k) != 0) {
