@@ -488,6 +488,10 @@ if script -qec "true" /dev/null >/dev/null 2>&1; then
 	script -qec "'$LLMCAP' maxrate '$SRC/tests/data/plan-linear.yaml' --seeds 2 --tolerance 0.2 --jobs 1" /dev/null >"$T/tty" 2>&1
 	grep -qF 'maxrate: seeds bisected: 2/2' "$T/tty" && ok || { ko "maxrate shows no progress on a terminal"; cat "$T/tty"; }
 	grep -qF 'seeds bisected' "$T/err" && ko "maxrate showed progress off a terminal" || ok
+	script -qec "'$LLMCAP' plan '$SRC/tests/data/plan-linear.yaml' --vary pools.p.max_num_seqs=8,16 --jobs 1" /dev/null >"$T/tty" 2>&1
+	grep -qF 'plan: candidates done: 2/2' "$T/tty" && ok || { ko "plan shows no progress on a terminal"; cat "$T/tty"; }
+	script -qec "'$LLMCAP' breakeven '$SRC/tests/data/plan-linear.yaml' --volumes 1B,2B --dtypes fp8 --jobs 1" /dev/null >"$T/tty" 2>&1
+	grep -qF 'breakeven: fleets searched: 2/2' "$T/tty" && ok || { ko "breakeven shows no progress on a terminal"; cat "$T/tty"; }
 fi
 
 # an invalid scenario writes no output file

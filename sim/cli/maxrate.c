@@ -38,31 +38,15 @@ static int maxrate_option(const struct llmcap_args *p, int id, void *ctx)
 	return 0;
 }
 
-struct rate_job {
-	const struct llmcap_scenario *base;
-	const struct llmcap_catalog *cat;
-	double tolerance;
-	double *best;      /* per seed: highest rate that passed */
-	int *sims;
-	int *rcs;
-	struct llmcap_error *errs;
+/* Each seed's highest passing rate (requests/s) and the simulations it took. */
+struct rates {
 	size_t n;
+	double *best;
+	int *sims;
 };
 
-static int max_rate(const struct rate_job *j, size_t k)
-{
-	return llmcap_max_rate(j->base, j->base->seed + k, j->cat, j->tolerance, &j->best[k],
-			       &j->sims[k], &j->errs[k]);
-}
-
-static void rate_seed(void *ctx, size_t k)
-{
-	struct rate_job *j = ctx;
-	j->rcs[k] = max_rate(j, k);
-}
-
 static void print_table(FILE *out, const struct llmcap_scenario *sc, const struct args *a,
-			const struct rate_job *j)
+			const struct rates *j)
 {
 	fprintf(out, "llmcap maxrate: %s, highest mean rate at which every class meets its SLOs in "
 		"the busiest hour (diurnal shape kept; bisected to %.1f%%)\n\n", sc->name,
@@ -87,7 +71,7 @@ static void print_table(FILE *out, const struct llmcap_scenario *sc, const struc
 }
 
 static void print_json(FILE *out, const struct llmcap_scenario *sc, const struct args *a,
-		       const struct rate_job *j)
+		       const struct rates *j)
 {
 	double mean, half;
 	size_t used;
@@ -114,26 +98,20 @@ static void print_json(FILE *out, const struct llmcap_scenario *sc, const struct
 static int maxrate(const struct llmcap_scenario *sc, const struct llmcap_catalog *cat,
 		   const struct args *a, size_t n, long jobs)
 {
-	struct rate_job j = {.base = sc, .cat = cat, .tolerance = a->tolerance, .n = n};
-	j.best = calloc(n, sizeof *j.best);
-	j.sims = calloc(n, sizeof *j.sims);
-	j.rcs = calloc(n, sizeof *j.rcs);
-	j.errs = calloc(n, sizeof *j.errs);
+	struct rates j = {.n = n, .best = calloc(n, sizeof *j.best), .sims = calloc(n, sizeof *j.sims)};
 	int rc = 1;
-	if (j.best && j.sims && j.rcs && j.errs) {
+	if (j.best && j.sims) {
 		fprintf(stderr, "llmcap: bisecting the rate for %zu seeds on up to %ld threads\n", n, jobs);
 		struct llmcap_cli_progress prog;
 		llmcap_cli_progress_init(&prog, "maxrate: seeds bisected");
 		struct llmcap_study_progress told = {.fn = llmcap_cli_progress_show, .user = &prog};
-		llmcap_study_parallel_for(n, jobs, rate_seed, &j, &told);
+		struct llmcap_error err = {0};
+		rc = llmcap_max_rate_seeds(sc, cat, a->tolerance, n, jobs, &told, j.best, j.sims, &err);
 		llmcap_cli_progress_end(&prog);
-		rc = 0;
-		for (size_t k = 0; k < n; k++)
-			if (j.rcs[k]) {
-				fprintf(stderr, "llmcap: seed %llu: %s\n",
-					(unsigned long long)(sc->seed + k), j.errs[k].msg);
-				rc = 1;
-			}
+		if (rc != 0) {
+			fprintf(stderr, "llmcap: %s\n", err.msg);
+			rc = 1;
+		}
 	} else {
 		fprintf(stderr, "llmcap: out of memory\n");
 	}
@@ -146,8 +124,6 @@ static int maxrate(const struct llmcap_scenario *sc, const struct llmcap_catalog
 	}
 	free(j.best);
 	free(j.sims);
-	free(j.rcs);
-	free(j.errs);
 	return rc;
 }
 

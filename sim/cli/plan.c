@@ -13,79 +13,6 @@
 #include "cli.h"
 
 
-/* What limits a pool at its smallest fleet. The count is minimal, so one replica fewer misses an
- * SLO: whichever resource is nearest its end is what forced the count. KV first (preemptions or
- * a nearly full cache mean capacity, not speed, ran out); then, for a busy pool, whether its steps
- * were nearer the compute or the HBM roofline; a pool that meets its SLOs only with idle time to
- * spare is limited by queueing (the tail of the wait, or the latency of a single step). */
-static const char *pool_limit(const struct llmcap_util_summary *u, const struct llmcap_pool_cfg *p)
-{
-	if (u->preemptions > 0 || u->kv_peak >= 0.95)
-		return "KV capacity";
-	/* only the roofline model knows which roof a step is under */
-	if (u->busy >= 0.6 && p->perf_model != LLMCAP_PERF_ROOFLINE)
-		return "step time (busy)";
-	if (u->busy >= 0.6)
-		return u->hbm_fraction >= u->mfu ? "HBM bandwidth" : "compute";
-	return "queueing";
-}
-
-struct candidate {
-	int rc;
-	struct llmcap_error err;
-	struct llmcap_fleet fleet;
-	struct llmcap_util_summary util[LLMCAP_MAX_POOLS];
-};
-
-struct plan_job {
-	const struct llmcap_sweep *sw;
-	const struct llmcap_catalog *cat;
-	struct candidate *c;
-};
-
-static int plan_one(const struct llmcap_sweep *sw, size_t point, const struct llmcap_catalog *cat,
-		    struct candidate *c)
-{
-	struct llmcap_scenario *sc = malloc(sizeof *sc);
-	if (!sc)
-		return llmcap_errorf(&c->err, LLMCAP_ENOMEM, "out of memory");
-	int rc = llmcap_sweep_scenario(sw, point, cat, sc, &c->err);
-	if (rc) {
-		free(sc);
-		return rc;
-	}
-	rc = llmcap_plan_fleet(sc, cat, NAN, -1, &c->fleet, &c->err);
-	if (rc == 0 && c->fleet.feasible) {
-		/* the answer once more, for the utilisation behind the limits */
-		for (size_t p = 0; p < sc->n_pools; p++)
-			sc->pools[p].replicas = c->fleet.replicas[p];
-		sc->hardware.servers = c->fleet.servers;
-		struct llmcap_results res;
-		struct llmcap_summary sum;
-		rc = llmcap_simulate(sc, cat, NULL, &res, &c->err);
-		if (rc == 0) {
-			if (llmcap_summarize(&res, &sum) == 0) {
-				memcpy(c->util, sum.pool_util, sizeof c->util);
-				llmcap_summary_free(&sum);
-			} else {
-				rc = llmcap_errorf(&c->err, LLMCAP_ENOMEM, "out of memory");
-			}
-			llmcap_results_free(&res);
-		}
-	}
-	llmcap_scenario_free(sc);
-	free(sc);
-	return rc;
-}
-
-/* One candidate; an invalid one (--skip-invalid) is not planned: listed last, with its reason. */
-static void plan_candidate(void *ctx, size_t i)
-{
-	struct plan_job *j = ctx;
-	if (llmcap_sweep_point_valid(j->sw, i))
-		j->c[i].rc = plan_one(j->sw, i, j->cat, &j->c[i]);
-}
-
 enum { O_VARY = 1, O_SKIP_INVALID, O_OUTPUT, O_FORCE, O_JSON };
 
 struct args {
@@ -115,31 +42,6 @@ static int plan_option(const struct llmcap_args *p, int id, void *ctx)
 	return 0;
 }
 
-/* The candidates in rank order: valid first, then feasible, then total cost, then GPUs, then
- * the order given (a stable insertion sort). */
-static void rank(const struct llmcap_sweep *sw, const struct candidate *c, size_t *order)
-{
-	size_t n = sw->n_points;
-	for (size_t i = 0; i < n; i++)
-		order[i] = i;
-	for (size_t i = 1; i < n; i++)
-		for (size_t k = i; k > 0; k--) {
-			const struct llmcap_fleet *x = &c[order[k - 1]].fleet, *y = &c[order[k]].fleet;
-			bool xv = llmcap_sweep_point_valid(sw, order[k - 1]),
-			     yv = llmcap_sweep_point_valid(sw, order[k]);
-			bool swap = xv != yv ? yv
-				    : x->feasible != y->feasible ? y->feasible
-				    : x->cost.self_total != y->cost.self_total
-					? y->cost.self_total < x->cost.self_total
-					: y->gpus < x->gpus;
-			if (!swap)
-				break;
-			size_t t = order[k];
-			order[k] = order[k - 1];
-			order[k - 1] = t;
-		}
-}
-
 /* "KEY=VALUE KEY=VALUE" of a candidate, or "(the scenario as given)". */
 static void label(const struct llmcap_sweep *sw, size_t i, char *buf, size_t n)
 {
@@ -153,7 +55,7 @@ static void label(const struct llmcap_sweep *sw, size_t i, char *buf, size_t n)
 }
 
 static void print_table(FILE *out, const struct llmcap_scenario *sc, const struct llmcap_sweep *sw,
-			const struct candidate *c, const size_t *order)
+			const struct llmcap_plan_candidate *c, const size_t *order)
 {
 	size_t n = sw->n_points;
 	int width = 9;
@@ -192,7 +94,7 @@ static void print_table(FILE *out, const struct llmcap_scenario *sc, const struc
 				"preemptions %lld  MFU %.2f  HBM %.2f  limited by %s\n", sc->pools[p].name,
 				(long long)f->replicas[p], f->replicas[p] == 1 ? " " : "s", u->busy,
 				u->kv_mean, u->kv_peak, (long long)u->preemptions, u->mfu, u->hbm_fraction,
-				pool_limit(u, &sc->pools[p]));
+				llmcap_plan_limit(u, &sc->pools[p]));
 		}
 	}
 	const struct llmcap_fleet *best = &c[order[0]].fleet;
@@ -210,7 +112,7 @@ static void print_table(FILE *out, const struct llmcap_scenario *sc, const struc
 }
 
 static void print_json(FILE *out, const struct llmcap_scenario *sc, const struct llmcap_sweep *sw,
-		       const struct candidate *c, const size_t *order)
+		       const struct llmcap_plan_candidate *c, const size_t *order)
 {
 	fprintf(out, "{\"command\": \"plan\", \"scenario\": ");
 	llmcap_cli_json_str(out, sc->name);
@@ -255,7 +157,7 @@ static void print_json(FILE *out, const struct llmcap_scenario *sc, const struct
 					"\"hbm_fraction\": %.17g, \"limited_by\": \"%s\"}",
 					(long long)f->replicas[p], u->busy, u->kv_mean, u->kv_peak,
 					(long long)u->preemptions, u->mfu, u->hbm_fraction,
-					pool_limit(u, &sc->pools[p]));
+					llmcap_plan_limit(u, &sc->pools[p]));
 			}
 			fprintf(out, "]");
 		}
@@ -302,10 +204,10 @@ static int plan(const struct args *a, long jobs, const struct llmcap_scenario *s
 		const struct llmcap_sweep *sw, const struct llmcap_catalog *cat)
 {
 	size_t n = sw->n_points;
-	struct plan_job j = {.sw = sw, .cat = cat, .c = calloc(n, sizeof *j.c)};
+	struct llmcap_plan_candidate *c = calloc(n, sizeof *c);
 	size_t *order = calloc(n, sizeof *order);
 	int rc = 1;
-	if (!j.c || !order) {
+	if (!c || !order) {
 		fprintf(stderr, "llmcap: out of memory\n");
 		goto out;
 	}
@@ -317,21 +219,20 @@ static int plan(const struct args *a, long jobs, const struct llmcap_scenario *s
 	struct llmcap_cli_progress prog;
 	llmcap_cli_progress_init(&prog, "plan: candidates done");
 	struct llmcap_study_progress told = {.fn = llmcap_cli_progress_show, .user = &prog};
-	llmcap_study_parallel_for(n, jobs, plan_candidate, &j, &told);
+	struct llmcap_error err = {0};
+	int prc = llmcap_plan_candidates(sw, cat, jobs, &told, c, order, &err);
 	llmcap_cli_progress_end(&prog);
-	for (size_t i = 0; i < n; i++)
-		if (j.c[i].rc) {
-			fprintf(stderr, "llmcap: candidate %zu: %s\n", i, j.c[i].err.msg);
-			goto out;
-		}
-	rank(sw, j.c, order);
+	if (prc != 0) {
+		fprintf(stderr, "llmcap: %s\n", err.msg);
+		goto out;
+	}
 	FILE *f = llmcap_cli_open_output(a->out);
 	if (f) {
-		(a->json ? print_json : print_table)(f, sc, sw, j.c, order);
+		(a->json ? print_json : print_table)(f, sc, sw, c, order);
 		rc = llmcap_cli_close_output(f, a->out) == 0 ? 0 : 1;
 	}
 out:
-	free(j.c);
+	free(c);
 	free(order);
 	return rc;
 }
