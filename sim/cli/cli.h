@@ -85,7 +85,7 @@ enum { LLMCAP_OPT_SET = 1000, LLMCAP_OPT_JOBS, LLMCAP_OPT_SEEDS };
 struct llmcap_cli_common {
 	const char *what;   /* the FILE's kind in messages ("scenario", "trace"); NULL: scenario */
 	const char *file;   /* the one positional argument; NULL: none */
-	const char **sets;  /* the --set values, in order (room for every argument) */
+	const char **sets;  /* the --set values, in order (room for every argument, and one more) */
 	size_t n_sets;
 	long jobs;          /* --jobs; the number of CPUs when not given */
 	long seeds;         /* --seeds; as initialised when not given */

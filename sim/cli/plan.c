@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "llmcap/plan.h"
 #include "llmcap/sweep.h"
@@ -170,7 +169,7 @@ static void print_json(FILE *out, const struct llmcap_scenario *sc, const struct
  * The candidates' replica counts and servers are what the plan finds, so whether the
  * scenario's own servers hold a candidate's replicas (a check of every scenario) must not
  * rule it out: the check is given as many servers as the schema allows. */
-static int load(const struct llmcap_cli_common *c, struct args *a, struct llmcap_catalog *cat,
+static int load(struct llmcap_cli_common *c, struct args *a, struct llmcap_catalog *cat,
 		struct llmcap_scenario *sc, struct llmcap_sweep *sw)
 {
 	struct llmcap_error err = {0};

@@ -366,11 +366,8 @@ static int parse(const struct llmcap_cmd *cmd, int argc, char **argv, struct arg
  * -1 (printed) when the sweep must not start. */
 static int preflight(const struct args *a)
 {
-	if (!a->force && access(a->out, F_OK) == 0) {
-		fprintf(stderr, "llmcap: %s: exists; not overwritten (use --force, or another path)\n",
-			a->out);
+	if (llmcap_cli_check_output(a->out, a->force) != 0)
 		return -1;
-	}
 	if (!a->resume && !a->force && access(a->journal_path, F_OK) == 0) {
 		fprintf(stderr, "llmcap: %s: an interrupted sweep's journal; continue it with --resume "
 				"or start over with --force\n", a->journal_path);
