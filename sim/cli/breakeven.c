@@ -279,7 +279,7 @@ static const struct llmcap_opt breakeven_opts[] = {
 	LLMCAP_CLI_OPT_JOBS("planning fleets"),
 	{O_OUTPUT, 'o', "output", "FILE.h5", "also write the table as HDF5 (analysis/plot_breakeven.py)",
 	 "none"},
-	{O_FORCE, 0, "force", NULL, "overwrite an existing output file", NULL},
+	LLMCAP_CLI_OPT_FORCE(O_FORCE),
 	{O_JSON, 0, "json", NULL, "print the table and the break-even volumes as JSON", NULL},
 };
 

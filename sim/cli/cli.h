@@ -82,6 +82,13 @@ enum { LLMCAP_OPT_SET = 1000, LLMCAP_OPT_JOBS, LLMCAP_OPT_SEEDS };
 #define LLMCAP_CLI_OPT_JOBS(what) \
 	{LLMCAP_OPT_JOBS, 0, "jobs", "N", "threads " what " at once", "the number of CPUs"}
 
+/* Rows that several commands' tables share, under each command's own id. */
+#define LLMCAP_CLI_OPT_FORCE(id) \
+	{(id), 0, "force", NULL, "overwrite an existing output file", NULL}
+#define LLMCAP_CLI_OPT_REPORT(id) \
+	{(id), 'o', "output", "FILE", "write the table (or the JSON) to FILE rather than stdout", \
+	 "stdout"}
+
 struct llmcap_cli_common {
 	const char *what;   /* the FILE's kind in messages ("scenario", "trace"); NULL: scenario */
 	const char *file;   /* the one positional argument; NULL: none */

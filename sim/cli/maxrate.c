@@ -158,9 +158,8 @@ static const struct llmcap_opt maxrate_opts[] = {
 	{O_TOLERANCE, 0, "tolerance", "F",
 	 "bisect until the bracket is within this share of the rate (between 0 and 1)", "0.02"},
 	LLMCAP_CLI_OPT_JOBS("bisecting seeds"),
-	{O_OUTPUT, 'o', "output", "FILE", "write the table (or the JSON) to FILE rather than stdout",
-	 "stdout"},
-	{O_FORCE, 0, "force", NULL, "overwrite an existing output file", NULL},
+	LLMCAP_CLI_OPT_REPORT(O_OUTPUT),
+	LLMCAP_CLI_OPT_FORCE(O_FORCE),
 	{O_JSON, 0, "json", NULL, "print the rates per seed and their mean as JSON", NULL},
 };
 

@@ -272,9 +272,8 @@ static const struct llmcap_opt plan_opts[] = {
 	LLMCAP_CLI_OPT_JOBS("planning candidates"),
 	{O_SKIP_INVALID, 0, "skip-invalid", NULL,
 	 "plan the valid candidates and list the invalid ones last, with the reason", NULL},
-	{O_OUTPUT, 'o', "output", "FILE", "write the table (or the JSON) to FILE rather than stdout",
-	 "stdout"},
-	{O_FORCE, 0, "force", NULL, "overwrite an existing output file", NULL},
+	LLMCAP_CLI_OPT_REPORT(O_OUTPUT),
+	LLMCAP_CLI_OPT_FORCE(O_FORCE),
 	{O_JSON, 0, "json", NULL, "print the ranked candidates as JSON", NULL},
 };
 

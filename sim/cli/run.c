@@ -330,7 +330,7 @@ static const struct llmcap_opt run_opts[] = {
 	LLMCAP_CLI_OPT_SET,
 	{O_OUTPUT, 'o', "output", "FILE.h5", "write the HDF5 result (docs/hdf5-layout.md)",
 	 "the scenario's output.path; none: no file"},
-	{O_FORCE, 0, "force", NULL, "overwrite an existing output file", NULL},
+	LLMCAP_CLI_OPT_FORCE(O_FORCE),
 	{O_NO_REQUESTS, 0, "no-requests", NULL, "leave the per-request table out of the output", NULL},
 	{O_NO_TIMESERIES, 0, "no-timeseries", NULL, "leave the time series out of the output", NULL},
 	{O_QUIET, 'q', "quiet", NULL, "print nothing but errors", NULL},
