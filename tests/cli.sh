@@ -67,6 +67,16 @@ expect_ok "flat bill" '$135,000 = 36 x $3,750/month flat bill' -- \
 grep -qF 'at the per-token prices in cost.api.prices' "$T/out" && ok || ko "flat bill: no per-token comparison"
 
 expect_ok "override" 'llmcap: reference-4xh100 (seed 42, horizon 2h)' -- "$LLMCAP" run --set horizon=2h
+# run --check: exit 1 when the report's verdict is that an SLO is missed or the fleet is
+# overloaded, 0 when the fleet serves the load; --json carries the same verdict
+"$LLMCAP" run --check -q --set horizon=2h --set workload.rate=10000/day 2>"$T/err" && ok || { ko "run --check failed a light load"; cat "$T/err"; }
+"$LLMCAP" run --check -q --set horizon=2h --set workload.rate=1e6/day 2>"$T/err"; rc=$?
+[ "$rc" -eq 1 ] && grep -qF -- "--check: the fleet is overloaded" "$T/err" && ok || { ko "run --check on an overload exited $rc"; cat "$T/err"; }
+"$LLMCAP" run -q --set horizon=2h --set workload.rate=1e6/day && ok || ko "run without --check failed on an overload"
+expect_ok "run --json verdict" '"verdict": {"slo_met": false, "overloaded": true' -- \
+	"$LLMCAP" run --json --set horizon=2h --set workload.rate=1e6/day
+expect_ok "run --json verdict light" '"verdict": {"slo_met": true, "overloaded": false' -- \
+	"$LLMCAP" run --json --set horizon=2h --set workload.rate=10000/day
 expect_ok "catalog" 'llama-3.1-70b' -- "$LLMCAP" catalog
 expect_ok "schema" '| `pools.NAME.block_size` | integer' -- "$LLMCAP" schema
 expect_ok "help" 'usage: llmcap' -- "$LLMCAP" --help
@@ -207,7 +217,15 @@ if /usr/bin/python3 -c 'import h5py, matplotlib' 2>/dev/null; then
 	/usr/bin/python3 "$SRC/analysis/plot_breakeven.py" "$T/be.h5" "$T/be.png" >/dev/null && [ -s "$T/be.png" ] \
 		&& ok || ko "plot_breakeven.py failed"
 fi
+grep -qE '\$[0-9]{4}|\$[0-9]+k' "$T/out" && ko "breakeven prints money unlike \$273,200" || ok
+grep -qE '\$[0-9]{1,3},[0-9]{3}' "$T/out" && ok || ko "breakeven prints no \$273,200 money"
 expect_err "breakeven volumes" "--volumes 'lots': expected tokens per month" -- "$LLMCAP" breakeven --volumes lots
+# token volumes take suffixes; a bare small number is refused, not taken as 5 tokens a month
+expect_err "breakeven bare volume" "--volumes: '5' would be 5 tokens a month" -- "$LLMCAP" breakeven --volumes 5
+expect_ok "breakeven suffixes" '"tokens_per_month": 1200000000' -- \
+	"$LLMCAP" breakeven "$SRC/tests/data/plan-linear.yaml" --volumes 1.2B,500M --dtypes fp8 --jobs 1 --json
+/usr/bin/python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); sys.exit(not (len(d["rows"]) == 2 and abs(d["rows"][1]["tokens_per_month"] / 5e8 - 1) < 1e-9 and d["breakeven"][0]["dtype"] == "fp8"))' "$T/out" \
+	&& ok || { ko "breakeven --json is not its table of 1.2B and 500M"; cat "$T/out"; }
 expect_err "breakeven dtypes" "--dtypes: 'fp4' is not one of" -- "$LLMCAP" breakeven --dtypes fp4
 expect_err "breakeven exists" "be.h5: exists; not overwritten" -- "$LLMCAP" breakeven -o "$T/be.h5"
 
@@ -233,6 +251,20 @@ fi
 expect_err "sweep exists" "sw1.h5: exists; not overwritten" -- "$LLMCAP" sweep "$MD1" $SW -o "$T/sw1.h5"
 expect_err "sweep spec" "a range is START:STOP:STEP" -- "$LLMCAP" sweep "$MD1" --vary workload.rate=1:x:2 -o "$T/x.h5"
 expect_err "sweep bad value" "max_num_seqs" -- "$LLMCAP" sweep "$MD1" --vary pools.p.max_num_seqs=1,0 -o "$T/x.h5"
+# a unit goes on each value of a list: 2e4 next to 5e4/day is refused, not applied bare; a value
+# that is not valid is quoted as the --vary it came from, not as a --set
+expect_err "sweep mixed units" "--vary workload.rate=2e4,5e4/day: '2e4' has no unit while '5e4/day' has one" -- \
+	"$LLMCAP" sweep "$MD1" --vary workload.rate=2e4,5e4/day -o "$T/x.h5"
+expect_err "sweep bad value quotes --vary" "--vary 'workload.rate=5e4/fortnight': workload.rate:" -- \
+	"$LLMCAP" sweep "$MD1" --vary workload.rate=2e4/day,5e4/fortnight -o "$T/x.h5"
+grep -qF -- "--set 'workload.rate" "$T/err" && ko "a --vary value's error names --set" || ok
+expect_err "plan mixed units" "'2e4' has no unit" -- "$LLMCAP" plan --vary workload.rate=2e4,5e4/day
+# token volumes with suffixes in a scenario and in --set
+expect_ok "tokens_per_month 5B" "tokens_per_month: 5000000000" -- "$LLMCAP" config --set workload.tokens_per_month=5B
+sed 's|^  rate: 50/s$|  tokens_per_month: 500M|' "$MD1" >"$T/tpm.yaml"
+expect_ok "tokens_per_month 500M in a file" "tokens_per_month: 500000000" -- "$LLMCAP" config "$T/tpm.yaml"
+expect_err "tokens_per_month bad suffix" "expected a count, e.g. 2.7e9, 500M, 5B or 1.2T" -- \
+	"$LLMCAP" config --set workload.tokens_per_month=5X
 expect_err "sweep zip" "zipped axes need as many values" -- \
 	"$LLMCAP" sweep "$MD1" --zip --vary seed=1,2 --vary horizon=1s -o "$T/x.h5"
 # killed outright (SIGKILL) after a few runs: the journal keeps them, --resume finishes the rest
@@ -410,24 +442,57 @@ expect_err "run batch too short" "batches of 10.91s (horizon 2min, warm-up 10.91
 	"$LLMCAP" run "$MD1" --batch-means 10
 
 # plan: the hand-computed smallest fleets (tests/data/plan-linear.yaml), ranked by cost then GPUs
-expect_ok "plan" "best #1 pools.p.max_num_seqs=16: 1 GPUs on 1 server" -- \
+expect_ok "plan" "best: pools.p.max_num_seqs=16: 1 GPUs on 1 server" -- \
 	"$LLMCAP" plan "$SRC/tests/data/plan-linear.yaml" --vary pools.p.max_num_seqs=8,16 --jobs 2
-grep -qE '#2 pools.p.max_num_seqs=8: 2 GPUs on 1 server' "$T/out" && ok || { ko "plan: 8 slots need 2 replicas"; cat "$T/out"; }
+grep -qE '^  #1 +pools.p.max_num_seqs=16 +1 +1 +\$[0-9,]+ ' "$T/out" && ok || { ko "plan: 16 slots need 1 replica, ranked first"; cat "$T/out"; }
+grep -qE '^  #2 +pools.p.max_num_seqs=8 +2 +1 ' "$T/out" && ok || { ko "plan: 8 slots need 2 replicas"; cat "$T/out"; }
 grep -qF 'limited by step time (busy)' "$T/out" && ok || ko "plan gives no limit"
+# one money format in every text output: $336,000, never $336000 or $336k
+grep -qE '\$[0-9]{4}|\$[0-9]+k' "$T/out" && ko "plan prints money unlike \$273,200" || ok
 # plan --skip-invalid: a candidate that does not fit is listed last with its reason
-expect_ok "plan skip-invalid" "best #1 pools.p.max_num_seqs=16 pools.p.model=llama-3.1-8b: 1 GPUs on 1 server" -- \
+expect_ok "plan skip-invalid" "best: pools.p.max_num_seqs=16 pools.p.model=llama-3.1-8b: 1 GPUs on 1 server" -- \
 	"$LLMCAP" plan "$SRC/tests/data/plan-linear.yaml" --vary pools.p.max_num_seqs=8,16 \
-	--vary pools.p.model=llama-3.1-405b,llama-3.1-8b --skip-invalid --jobs 2
-grep -qF "#4 pools.p.max_num_seqs=16 pools.p.model=llama-3.1-405b: not runnable: $SRC/tests/data/plan-linear.yaml:23:3: pools.p.model: 'llama-3.1-405b'" "$T/out" && ok \
+	--vary pools.p.model=llama-3.1-8b,llama-3.1-405b --skip-invalid --jobs 2
+grep -qE "^  #4 +pools.p.max_num_seqs=16 pools.p.model=llama-3.1-405b +not runnable: $SRC/tests/data/plan-linear.yaml:23:3: pools.p.model: 'llama-3.1-405b'" "$T/out" && ok \
 	|| { ko "plan --skip-invalid does not list the invalid candidate last"; cat "$T/out"; }
 expect_err "plan invalid" "(at point 1: pools.p.model=llama-3.1-405b; --skip-invalid" -- \
 	"$LLMCAP" plan "$SRC/tests/data/plan-linear.yaml" --vary pools.p.model=llama-3.1-8b,llama-3.1-405b
+# a candidate's own tensor-parallel size may need more GPUs than the scenario's servers hold:
+# plan chooses the servers, so that is no reason to refuse it (docs/sweeps.md's example)
+expect_ok "plan tensor_parallel_size" "best: pools.reasoning.tensor_parallel_size=" -- \
+	"$LLMCAP" plan --vary pools.reasoning.tensor_parallel_size=2,4 --set horizon=1h --jobs 2
+# -o FILE and --json; an existing FILE is kept
+"$LLMCAP" plan "$SRC/tests/data/plan-linear.yaml" --jobs 2 --json -o "$T/plan.json" >"$T/out" 2>"$T/err" \
+	&& ok || { ko "plan -o failed"; cat "$T/err"; }
+[ -s "$T/out" ] && ko "plan -o also printed to stdout" || ok
+/usr/bin/python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); c = d["candidates"][0]; sys.exit(not (d["command"] == "plan" and c["feasible"] and c["pools"][0]["replicas"] == 2))' "$T/plan.json" \
+	&& ok || { ko "plan --json: not the 2 replicas of plan-linear"; cat "$T/plan.json"; }
+expect_err "plan -o exists" "plan.json: exists; not overwritten" -- "$LLMCAP" plan "$SRC/tests/data/plan-linear.yaml" -o "$T/plan.json"
 
 # maxrate: one replica of 8 slots at 11 steps of 100 ms a request serves at most 7.27 requests/s;
 # the p99 TTFT target of 3 s holds below that (bisected to 10% from 12/s: 6 passes at 0.83)
 expect_ok "maxrate" "95% confidence over 2 seeds" -- \
 	"$LLMCAP" maxrate "$SRC/tests/data/plan-linear.yaml" --seeds 2 --tolerance 0.1 --jobs 2
 awk '/max rate/ { r = $3 } END { exit !(r >= 6 && r < 7.28) }' "$T/out" && ok || { ko "maxrate out of range"; cat "$T/out"; }
+grep -qE '^  seed +requests/s +per day +simulations$' "$T/out" && ok || { ko "maxrate prints no table header"; cat "$T/out"; }
+expect_ok "maxrate --json" '"command": "maxrate"' -- \
+	"$LLMCAP" maxrate "$SRC/tests/data/plan-linear.yaml" --seeds 2 --tolerance 0.1 --jobs 2 --json
+/usr/bin/python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); r = d["mean_rate_per_s"]; sys.exit(not (len(d["seeds"]) == 2 and 6 <= r < 7.28))' "$T/out" \
+	&& ok || { ko "maxrate --json: not 2 seeds with the rate in range"; cat "$T/out"; }
+"$LLMCAP" maxrate "$SRC/tests/data/plan-linear.yaml" --seeds 1 --tolerance 0.2 -o "$T/mr.txt" >"$T/out" 2>"$T/err" \
+	&& ok || { ko "maxrate -o failed"; cat "$T/err"; }
+grep -qF "max rate " "$T/mr.txt" && ok || ko "maxrate -o wrote no table"
+expect_err "maxrate -o exists" "mr.txt: exists; not overwritten" -- "$LLMCAP" maxrate -o "$T/mr.txt"
+# progress on stderr when it is a terminal (script gives the command one), never otherwise
+if script -qec "true" /dev/null >/dev/null 2>&1; then
+	script -qec "'$LLMCAP' maxrate '$SRC/tests/data/plan-linear.yaml' --seeds 2 --tolerance 0.2 --jobs 1" /dev/null >"$T/tty" 2>&1
+	grep -qF 'maxrate: seeds bisected: 2/2' "$T/tty" && ok || { ko "maxrate shows no progress on a terminal"; cat "$T/tty"; }
+	grep -qF 'seeds bisected' "$T/err" && ko "maxrate showed progress off a terminal" || ok
+	script -qec "'$LLMCAP' plan '$SRC/tests/data/plan-linear.yaml' --vary pools.p.max_num_seqs=8,16 --jobs 1" /dev/null >"$T/tty" 2>&1
+	grep -qF 'plan: candidates done: 2/2' "$T/tty" && ok || { ko "plan shows no progress on a terminal"; cat "$T/tty"; }
+	script -qec "'$LLMCAP' breakeven '$SRC/tests/data/plan-linear.yaml' --volumes 1B,2B --dtypes fp8 --jobs 1" /dev/null >"$T/tty" 2>&1
+	grep -qF 'breakeven: fleets searched: 2/2' "$T/tty" && ok || { ko "breakeven shows no progress on a terminal"; cat "$T/tty"; }
+fi
 
 # an invalid scenario writes no output file
 expect_err "invalid, no file" "workload.rate: '-1/s' is not valid" -- "$LLMCAP" run --set workload.rate=-1/s -o "$T/never.h5"
@@ -452,7 +517,7 @@ help_default() {
 }
 help_default run '--warmup D' 'auto: one batch'
 help_default workload '-o, --out FILE[.]csv' 'none'
-help_default breakeven '--volumes V,[.]{3}' '0.5e9,1e9,2.7e9,5e9,7.5e9,10e9,20e9,50e9'
+help_default breakeven '--volumes V,[.]{3}' '500M,1B,2.7B,5B,7.5B,10B,20B,50B'
 help_default trace '--bad-rows MODE' 'fail'
 help_default sweep '--jobs N' 'the number of CPUs'
 help_default plan '--jobs N' 'the number of CPUs'
@@ -460,6 +525,13 @@ help_default maxrate '--jobs N' 'the number of CPUs'
 expect_ok "sweep --help lists --set" '-s, --set KEY=VALUE' -- "$LLMCAP" sweep --help
 expect_ok "plan --help lists --set" '-s, --set KEY=VALUE' -- "$LLMCAP" plan --help
 expect_ok "config --help lists --set" '-s, --set KEY=VALUE' -- "$LLMCAP" config --help
+for c in plan maxrate breakeven; do
+	for o in '-o, --output' '--json'; do
+		"$LLMCAP" help $c | grep -qF -- "$o" && ok || ko "help $c does not list $o"
+	done
+done
+expect_ok "-V" "llmcap " -- "$LLMCAP" -V
+"$LLMCAP" --version >"$T/v2" && cmp -s "$T/out" "$T/v2" && ok || ko "-V differs from --version"
 expect_ok "schema --help is help" 'usage: llmcap schema' -- "$LLMCAP" schema --help
 grep -qF '| `' "$T/out" && ko "schema --help printed the schema" || ok
 expect_ok "llmcap help" 'usage: llmcap COMMAND' -- "$LLMCAP" help

@@ -8,6 +8,7 @@
  * far past the 3 s TTFT target. */
 #include "test_util.h"
 
+#include "llmcap/breakeven.h"
 #include "llmcap/plan.h"
 
 static struct llmcap_catalog cat;
@@ -79,6 +80,59 @@ static void smallest_fleet_and_breakeven(void **state)
 	assert_rel(rows[1].cost.api_monthly, volume(12) * 2 / 1e6, 0.03);
 }
 
+struct told {
+	size_t calls, last, total;
+};
+
+static void tell(void *user, size_t done, size_t total)
+{
+	struct told *t = user;
+	t->calls++;
+	assert_true(done > t->last); /* one call at a time, counting up */
+	t->last = done;
+	t->total = total;
+}
+
+/* The break-even study: a row per (precision, volume), dtype-major, each the smallest fleet
+ * llmcap_plan_fleet finds; the same rows on one thread or three; progress told per point. */
+static void breakeven_search(void **state)
+{
+	(void)state;
+	struct llmcap_scenario sc;
+	scenario(&sc);
+	int dtypes[3];
+	size_t nd = llmcap_breakeven_default_dtypes(&sc, &cat, dtypes);
+	assert_int_equal(nd, 3);
+	assert_int_equal(dtypes[0], LLMCAP_DTYPE_BF16);
+	assert_int_equal(dtypes[1], LLMCAP_DTYPE_FP8);
+	assert_int_equal(dtypes[2], LLMCAP_DTYPE_INT4_AWQ);
+	const double volumes[] = {volume(5), volume(12)};
+	const int two[] = {LLMCAP_DTYPE_BF16, LLMCAP_DTYPE_FP8};
+	struct llmcap_fleet one[4], three[4];
+	struct told t = {0};
+	struct llmcap_breakeven_spec spec = {.volumes = volumes, .n_volumes = 2, .dtypes = two,
+					     .n_dtypes = 2, .threads = 1,
+					     .progress = {.fn = tell, .user = &t}};
+	struct llmcap_error err = {0};
+	if (llmcap_breakeven_search(&sc, &cat, &spec, one, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(t.calls, 4);
+	assert_int_equal(t.last, 4);
+	assert_int_equal(t.total, 4);
+	spec.threads = 3;
+	spec.progress.fn = NULL;
+	if (llmcap_breakeven_search(&sc, &cat, &spec, three, &err) != 0)
+		fail_msg("%s", err.msg);
+	static const int64_t expect[] = {1, 2};
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(one[i].dtype, two[i / 2]);
+		assert_int_equal(one[i].replicas[0], expect[i % 2]);
+		assert_int_equal(three[i].replicas[0], one[i].replicas[0]);
+		assert_true(three[i].cost.api_total == one[i].cost.api_total);
+		assert_rel(one[i].tokens_per_month, volumes[i % 2], 1e-12);
+	}
+}
+
 static void breakeven_edges(void **state)
 {
 	(void)state;
@@ -144,6 +198,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(smallest_fleet_and_breakeven),
 		cmocka_unit_test(breakeven_edges),
+		cmocka_unit_test(breakeven_search),
 		cmocka_unit_test(owned_cost_arithmetic),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);

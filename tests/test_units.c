@@ -63,6 +63,53 @@ static void sizes(void **state)
 	assert_int_equal(llmcap_parse_bytes("12 apples", &b), -LLMCAP_EINVAL);
 }
 
+static void counts(void **state)
+{
+	(void)state;
+	double v;
+	bool suffixed = true;
+	assert_int_equal(llmcap_parse_count("2.7e9", &v, &suffixed), 0);
+	assert_rel(v, 2.7e9, 1e-15);
+	assert_false(suffixed);
+	assert_int_equal(llmcap_parse_count("500M", &v, &suffixed), 0);
+	assert_rel(v, 5e8, 1e-15);
+	assert_true(suffixed);
+	assert_int_equal(llmcap_parse_count("5B", &v, NULL), 0);
+	assert_rel(v, 5e9, 1e-15);
+	assert_int_equal(llmcap_parse_count("1.2T", &v, NULL), 0);
+	assert_rel(v, 1.2e12, 1e-15);
+	assert_int_equal(llmcap_parse_count("20K", &v, NULL), 0);
+	assert_rel(v, 2e4, 1e-15);
+	assert_int_equal(llmcap_parse_count("5G", &v, NULL), -LLMCAP_EINVAL);
+	assert_int_equal(llmcap_parse_count("5b", &v, NULL), -LLMCAP_EINVAL);
+	assert_int_equal(llmcap_parse_count("B", &v, NULL), -LLMCAP_EINVAL);
+	assert_int_equal(llmcap_parse_count("5BB", &v, NULL), -LLMCAP_EINVAL);
+}
+
+static void money(void **state)
+{
+	(void)state;
+	char b[32];
+	llmcap_format_usd(273200, b, sizeof b);
+	assert_string_equal(b, "$273,200");
+	llmcap_format_usd(45083.4, b, sizeof b);
+	assert_string_equal(b, "$45,083");
+	llmcap_format_usd(999.5, b, sizeof b);
+	assert_string_equal(b, "$1,000");
+	llmcap_format_usd(12, b, sizeof b);
+	assert_string_equal(b, "$12");
+	llmcap_format_usd(-1500, b, sizeof b);
+	assert_string_equal(b, "-$1,500");
+	llmcap_format_usd(-0.2, b, sizeof b);
+	assert_string_equal(b, "$0");
+	llmcap_format_usd(1234567890, b, sizeof b);
+	assert_string_equal(b, "$1,234,567,890");
+	llmcap_format_usd(NAN, b, sizeof b);
+	assert_string_equal(b, "n/a");
+	llmcap_format_usd(273200, b, 5); /* cut short, still a string */
+	assert_true(strlen(b) < 5 && !strncmp(b, "$27", 3));
+}
+
 static void numbers(void **state)
 {
 	(void)state;
@@ -186,6 +233,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(durations), cmocka_unit_test(rates),
 		cmocka_unit_test(sizes),     cmocka_unit_test(numbers),
+		cmocka_unit_test(counts),    cmocka_unit_test(money),
 		cmocka_unit_test(formats_round_trip), cmocka_unit_test(error_names),
 		cmocka_unit_test(generator_is_gsls_mt19937),
 	};

@@ -86,6 +86,10 @@ int llmcap_parse_duration(const char *s, llmcap_time *out);
 int llmcap_parse_rate(const char *s, double *out_per_s);
 /* "80GiB", "81559MiB", "1.5GB", "4096" (bytes) -> bytes. */
 int llmcap_parse_bytes(const char *s, double *out_bytes);
+/* A count such as a token volume: a number with an optional suffix K (1e3), M (1e6), B (1e9)
+ * or T (1e12), e.g. "500M", "5B", "1.2T", "2.7e9". *suffixed says whether it had one (may be
+ * NULL): a command can refuse a bare small number that was surely meant in billions. */
+int llmcap_parse_count(const char *s, double *out, bool *suffixed);
 
 /* Writes a duration with the largest unit that keeps it exact ("1d", "90s", "1500ms"). */
 void llmcap_format_duration(llmcap_time t, char *buf, size_t n);
@@ -167,6 +171,9 @@ void llmcap_parallel_for(size_t n, long threads, void (*fn)(void *ctx, size_t i)
 
 /* A count for reports: 2.70B, 19.9M, or the whole number below a million. */
 void llmcap_format_count(double v, char *buf, size_t n);
+/* Money for every text report: whole dollars with thousands separated, "$273,200" ("-$1,500"
+ * below zero); "n/a" when v is not finite. */
+void llmcap_format_usd(double v, char *buf, size_t n);
 
 /* 64-bit FNV-1a, used for stream seeds and sweep identities. */
 uint64_t llmcap_hash_bytes(uint64_t h, const void *data, size_t n);

@@ -15,6 +15,18 @@
 
 #define LLMCAP_PLAN_MAX_REPLICAS 1024
 
+/* Told how far a study is: `done` of `total` items finished. Called from the study's worker
+ * threads, one call at a time (the study holds a lock around it), so fn need not lock; it
+ * should be quick. fn NULL: nothing is told. */
+struct llmcap_study_progress {
+	void (*fn)(void *user, size_t done, size_t total);
+	void *user;
+};
+
+/* llmcap_parallel_for (core.h) that also tells `progress` after each item. */
+void llmcap_study_parallel_for(size_t n, long threads, void (*fn)(void *ctx, size_t i), void *ctx,
+			       const struct llmcap_study_progress *progress);
+
 struct llmcap_fleet {
 	double tokens_per_month;        /* the volume simulated */
 	int dtype;                      /* of the largest model's pools; -1: as the scenario says */
@@ -32,6 +44,29 @@ struct llmcap_fleet {
 int llmcap_plan_fleet(const struct llmcap_scenario *base, const struct llmcap_catalog *cat,
 		      double tokens_per_month, int dtype, struct llmcap_fleet *out,
 		      struct llmcap_error *err);
+
+/* What limits a pool at its smallest fleet, from its utilisation in that fleet's simulation:
+ * "KV capacity", "HBM bandwidth", "compute", "step time (busy)" (a performance model without a
+ * roofline) or "queueing". A static string. */
+const char *llmcap_plan_limit(const struct llmcap_util_summary *u, const struct llmcap_pool_cfg *p);
+
+/* One candidate of `llmcap plan`: its smallest fleet at the scenario's own volume, and each
+ * pool's utilisation when that fleet is simulated (what llmcap_plan_limit reads). */
+struct llmcap_plan_candidate {
+	struct llmcap_fleet fleet;
+	struct llmcap_util_summary util[LLMCAP_MAX_POOLS];
+};
+
+struct llmcap_sweep; /* sweep.h: the candidates are a sweep's points, one seed each */
+
+/* Plans every valid point of `sw` on `threads` threads (an invalid one, kept by skip_invalid, is
+ * left zeroed), then ranks them into order[0..n_points): valid first, then feasible, then
+ * self-hosted cost, then GPUs, then the order given. Results are stored by index, so they never
+ * depend on the thread count. Returns 0, or the first failing candidate's error (by index) with
+ * "candidate I: " before its message. */
+int llmcap_plan_candidates(const struct llmcap_sweep *sw, const struct llmcap_catalog *cat,
+			   long threads, const struct llmcap_study_progress *progress,
+			   struct llmcap_plan_candidate *out, size_t *order, struct llmcap_error *err);
 
 /* Monthly volume at which owning the fleets costs what the API costs, from rows sorted by
  * volume (one dtype): linear interpolation of (self-hosted - API) between the last volume where
@@ -53,5 +88,14 @@ int llmcap_h5_write_breakeven(const char *target, bool force, const struct llmca
 int llmcap_max_rate(const struct llmcap_scenario *base, uint64_t seed,
 		    const struct llmcap_catalog *cat, double tolerance, double *best, int *sims,
 		    struct llmcap_error *err);
+
+/* llmcap_max_rate for the seeds base->seed + k, k < n, on `threads` threads: best[k] and
+ * sims[k] (caller-allocated, n each; sims zeroed here). Stored by index, so they never depend
+ * on the thread count. Returns 0, or the first failing seed's error with "seed S: " before its
+ * message. */
+int llmcap_max_rate_seeds(const struct llmcap_scenario *base, const struct llmcap_catalog *cat,
+			  double tolerance, size_t n, long threads,
+			  const struct llmcap_study_progress *progress, double *best, int *sims,
+			  struct llmcap_error *err);
 
 #endif

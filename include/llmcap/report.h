@@ -91,6 +91,20 @@ void llmcap_summary_free(struct llmcap_summary *s);
 /* Writes the human-readable summary (deterministic: no wall-clock figures). */
 void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum, FILE *out);
 /* The same summary as one JSON object. */
+/* What a run's report concludes; the terminal report, --json ("verdict") and run --check
+ * read it from here. */
+struct llmcap_verdict {
+	/* every class meets its TTFT and TPOT p99 targets over the run, none of its requests was
+	 * rejected and at most 1% were left unfinished */
+	bool served;
+	/* the fleet does not keep up: arrivals turned away at max_in_flight, or more than 5% of a
+	 * class's arrivals left unfinished */
+	bool overloaded;
+	bool self_hosting_cheaper; /* the self-hosted TCO is at most the API's */
+};
+void llmcap_report_verdict(const struct llmcap_results *res, const struct llmcap_summary *sum,
+			   struct llmcap_verdict *v);
+
 void llmcap_report_json(struct llmcap_results *res, const struct llmcap_summary *sum, FILE *out);
 struct llmcap_batch;
 /* The same, with a last key "batch_means" when b is not NULL (llmcap run --batch-means):

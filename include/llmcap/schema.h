@@ -46,6 +46,7 @@ enum {
 	/* specmap: entry names are key paths (with dots) whose value may be one SPEC scalar (the
 	 * form of sweep.vary); without it, names are set names and values lists (sweep.sets) */
 	LLMCAP_F_KEYPATH = 1u << 4,
+	LLMCAP_F_COUNT = 1u << 5,    /* double: a count, with an optional K, M, B or T suffix (5B) */
 };
 
 struct llmcap_section;

@@ -282,6 +282,55 @@ void llmcap_parallel_for(size_t n, long threads, void (*fn)(void *ctx, size_t i)
 	pthread_mutex_destroy(&p.lock);
 }
 
+static const struct unit count_suffixes[] = {
+	{"K", 1e3}, {"M", 1e6}, {"B", 1e9}, {"T", 1e12},
+};
+
+int llmcap_parse_count(const char *s, double *out, bool *suffixed)
+{
+	double v;
+	const char *unit;
+	if (split_number(s, &v, &unit) != 0)
+		return -LLMCAP_EINVAL;
+	double scale = 1;
+	if (*unit) {
+		const struct unit *u = find_unit(count_suffixes, sizeof count_suffixes /
+							       sizeof *count_suffixes, unit);
+		if (!u)
+			return -LLMCAP_EINVAL;
+		scale = u->scale;
+	}
+	if (!isfinite(v * scale))
+		return -LLMCAP_EINVAL;
+	*out = v * scale;
+	if (suffixed)
+		*suffixed = *unit != '\0';
+	return 0;
+}
+
+void llmcap_format_usd(double v, char *buf, size_t n)
+{
+	if (!isfinite(v)) {
+		snprintf(buf, n, "n/a");
+		return;
+	}
+	char digits[64];
+	snprintf(digits, sizeof digits, "%.0f", fabs(v));
+	size_t len = strlen(digits), k = 0;
+	/* "-0" is not money: a value that rounds to 0 has no sign */
+	if (v < 0 && strcmp(digits, "0") != 0 && k + 1 < n)
+		buf[k++] = '-';
+	if (k + 1 < n)
+		buf[k++] = '$';
+	for (size_t i = 0; i < len && k + 2 < n; i++) {
+		if (i > 0 && (len - i) % 3 == 0)
+			buf[k++] = ',';
+		buf[k++] = digits[i];
+	}
+	if (n)
+		buf[k < n ? k : n - 1] = '\0';
+}
+
 void llmcap_format_count(double v, char *buf, size_t n)
 {
 	if (v >= 1e9)

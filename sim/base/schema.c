@@ -38,7 +38,11 @@ static const char *type_expectation(const struct llmcap_field *f)
 	case LLMCAP_T_STR: return "a string";
 	case LLMCAP_T_INT: return f->flags & LLMCAP_F_AUTO ? "an integer or auto" : "an integer";
 	case LLMCAP_T_U64: return "a non-negative integer";
-	case LLMCAP_T_DOUBLE: return f->flags & LLMCAP_F_NULL ? "a number or null" : "a number";
+	case LLMCAP_T_DOUBLE:
+		if (f->flags & LLMCAP_F_COUNT)
+			return f->flags & LLMCAP_F_NULL ? "a count, e.g. 2.7e9, 500M, 5B or 1.2T, or null"
+							: "a count, e.g. 2.7e9, 500M, 5B or 1.2T";
+		return f->flags & LLMCAP_F_NULL ? "a number or null" : "a number";
 	case LLMCAP_T_BOOL: return "true or false";
 	case LLMCAP_T_DURATION:
 		return f->flags & LLMCAP_F_AUTO ? "a duration with a unit (ns, us, ms, s, min, h, d, w), e.g. "
@@ -158,7 +162,8 @@ static int convert_scalar(const struct llmcap_field *f, const char *s, void *dst
 			*(double *)dst = NAN;
 			return 0;
 		}
-		if (llmcap_parse_double(s, &v) != 0)
+		if ((f->flags & LLMCAP_F_COUNT) ? llmcap_parse_count(s, &v, NULL) != 0
+						: llmcap_parse_double(s, &v) != 0)
 			goto type_error;
 		break;
 	case LLMCAP_T_RATE:

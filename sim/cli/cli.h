@@ -72,6 +72,42 @@ void llmcap_args_init(struct llmcap_args *a, const struct llmcap_cmd *cmd, int a
  * positional argument. */
 int llmcap_args_next(struct llmcap_args *a);
 
+/* The arguments most commands share, under ids of their own (above any command's own ids):
+ * the one FILE (a positional argument), --set, --jobs, --seeds. A command lists the ones it takes
+ * in its table with these ids (LLMCAP_CLI_OPT_SET...). */
+enum { LLMCAP_OPT_SET = 1000, LLMCAP_OPT_JOBS, LLMCAP_OPT_SEEDS };
+
+#define LLMCAP_CLI_OPT_SET \
+	{LLMCAP_OPT_SET, 's', "set", "KEY=VALUE", "override a scenario field; repeatable", NULL}
+#define LLMCAP_CLI_OPT_JOBS(what) \
+	{LLMCAP_OPT_JOBS, 0, "jobs", "N", "threads " what " at once", "the number of CPUs"}
+
+/* Rows that several commands' tables share, under each command's own id. */
+#define LLMCAP_CLI_OPT_FORCE(id) \
+	{(id), 0, "force", NULL, "overwrite an existing output file", NULL}
+#define LLMCAP_CLI_OPT_REPORT(id) \
+	{(id), 'o', "output", "FILE", "write the table (or the JSON) to FILE rather than stdout", \
+	 "stdout"}
+
+struct llmcap_cli_common {
+	const char *what;   /* the FILE's kind in messages ("scenario", "trace"); NULL: scenario */
+	const char *file;   /* the one positional argument; NULL: none */
+	const char **sets;  /* the --set values, in order (room for every argument, and one more) */
+	size_t n_sets;
+	long jobs;          /* --jobs; the number of CPUs when not given */
+	long seeds;         /* --seeds; as initialised when not given */
+};
+
+/* Reads argv[first..) with cmd's table: FILE, --set, --jobs and --seeds go into c (c->seeds
+ * and c->what as the caller set them); every other option goes to own(p, id, ctx), which
+ * returns 0, or -1 after printing why its value is not valid. Returns -1 when every argument
+ * was read and the command should go on, else the exit status: 0 after --help, 2 after an
+ * error (printed). On every return c->sets must be freed (llmcap_cli_common_free). */
+int llmcap_cli_parse(const struct llmcap_cmd *cmd, int argc, char **argv, int first,
+		     struct llmcap_cli_common *c,
+		     int (*own)(const struct llmcap_args *p, int id, void *ctx), void *ctx);
+void llmcap_cli_common_free(struct llmcap_cli_common *c);
+
 /* Parses a whole number in [lo, hi]; 0 on success, -1 (nothing printed) otherwise. */
 int llmcap_cli_long(const char *s, long lo, long hi, long *out);
 
@@ -95,6 +131,32 @@ int llmcap_cli_no_arguments(const struct llmcap_cmd *cmd, int argc, char **argv)
  * --set overrides); prints the error and returns -1 on failure. */
 int llmcap_cli_load(struct llmcap_catalog *cat, struct llmcap_scenario *sc, const char *file,
 		    const char **sets, size_t n_sets);
+
+/* ---- what the studies (plan, maxrate, breakeven) share ---- */
+
+/* A progress line on stderr ("  LABEL: 3/8 (38%), ETA 12 s"), only when stderr is a terminal,
+ * at most four times a second; llmcap_cli_progress_end clears it. Use as a study's progress
+ * hook: .fn = llmcap_cli_progress_show, .user = &p. */
+struct llmcap_cli_progress {
+	const char *label;
+	bool on, shown;
+	double start, last; /* seconds, monotonic */
+};
+void llmcap_cli_progress_init(struct llmcap_cli_progress *p, const char *label);
+void llmcap_cli_progress_show(void *user, size_t done, size_t total);
+void llmcap_cli_progress_end(struct llmcap_cli_progress *p);
+
+/* Where a study's report goes: -o FILE (refused when it exists, unless force; the message
+ * printed) or stdout (path NULL). NULL on failure. llmcap_cli_close_output closes a file and
+ * says whether everything was written (0) or not (-1, printed). */
+int llmcap_cli_check_output(const char *path, bool force);
+FILE *llmcap_cli_open_output(const char *path);
+int llmcap_cli_close_output(FILE *f, const char *path);
+
+/* JSON values: a string with its escapes; a number with 17 significant digits, null when it
+ * is not finite. */
+void llmcap_cli_json_str(FILE *out, const char *s);
+void llmcap_cli_json_num(FILE *out, double v);
 
 /* The command definitions, each in its own file. */
 extern const struct llmcap_cmd llmcap_cli_run, llmcap_cli_config, llmcap_cli_workload,

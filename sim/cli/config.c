@@ -8,21 +8,13 @@
 
 #include "cli.h"
 
-struct args {
-	const char *file;
-	const char **sets;
-	size_t n_sets;
-	bool exact_steps;
-	const char *out;
-};
-
-static int cmd_config(const struct args *a)
+static int cmd_config(const struct llmcap_cli_common *a, bool exact_steps)
 {
 	struct llmcap_catalog *cat = malloc(sizeof *cat);
 	struct llmcap_scenario *sc = malloc(sizeof *sc);
 	int rc = 2;
 	if (cat && sc && llmcap_cli_load(cat, sc, a->file, a->sets, a->n_sets) == 0) {
-		if (a->exact_steps)
+		if (exact_steps)
 			sc->engine_mode = LLMCAP_ENGINE_EXACT;
 		printf("# fully resolved scenario: %s%s\n", a->file ? a->file : LLMCAP_DEFAULT_SCENARIO_NAME,
 		       a->n_sets ? " with --set overrides" : "");
@@ -49,43 +41,30 @@ static int cmd_config(const struct args *a)
 	return rc;
 }
 
-enum { O_SET = 1, O_EXACT_STEPS };
+enum { O_EXACT_STEPS = 1 };
 
 static const struct llmcap_opt config_opts[] = {
-	{O_SET, 's', "set", "KEY=VALUE", "override a scenario field; repeatable", NULL},
+	LLMCAP_CLI_OPT_SET,
 	{O_EXACT_STEPS, 0, "exact-steps", NULL, "resolve with engine_mode: exact, as run --exact-steps",
 	 NULL},
 };
 
+static int config_option(const struct llmcap_args *p, int id, void *ctx)
+{
+	(void)p;
+	(void)id; /* --exact-steps, the one option of its own */
+	*(bool *)ctx = true;
+	return 0;
+}
+
 static int config_main(const struct llmcap_cmd *cmd, int argc, char **argv)
 {
-	struct args a = {.sets = calloc((size_t)argc, sizeof *a.sets)};
-	struct llmcap_args p;
-	int rc = 2;
-	if (!a.sets) {
-		fprintf(stderr, "llmcap: out of memory\n");
-		return rc;
-	}
-	llmcap_args_init(&p, cmd, argc, argv, 2);
-	for (int id; (id = llmcap_args_next(&p)) != LLMCAP_ARGS_END;) {
-		if (id == LLMCAP_ARGS_STOP) {
-			rc = p.status;
-			goto out;
-		} else if (id == O_SET) {
-			a.sets[a.n_sets++] = p.value;
-		} else if (id == O_EXACT_STEPS) {
-			a.exact_steps = true;
-		} else if (!a.file) {
-			a.file = p.value;
-		} else {
-			fprintf(stderr, "llmcap: only one scenario file may be given ('%s', '%s')\n", a.file,
-				p.value);
-			goto out;
-		}
-	}
-	rc = cmd_config(&a);
-out:
-	free(a.sets);
+	struct llmcap_cli_common a = {0};
+	bool exact_steps = false;
+	int rc = llmcap_cli_parse(cmd, argc, argv, 2, &a, config_option, &exact_steps);
+	if (rc < 0)
+		rc = cmd_config(&a, exact_steps);
+	llmcap_cli_common_free(&a);
 	return rc;
 }
 

@@ -74,7 +74,8 @@ const struct llmcap_cmd llmcap_cli_schema = {
 };
 
 const struct llmcap_cmd llmcap_cli_version = {
-	.name = "version", .synopsis = "", .summary = "print the version", .run = version_main,
+	.name = "version", .synopsis = "",
+	.summary = "print the version (also `llmcap --version` or `llmcap -V`)", .run = version_main,
 };
 
 const struct llmcap_cmd llmcap_cli_help_cmd = {
@@ -108,7 +109,7 @@ int main(int argc, char **argv)
 	const char *name = argv[1];
 	if (!strcmp(name, "-h") || !strcmp(name, "--help"))
 		name = "help";
-	else if (!strcmp(name, "--version"))
+	else if (!strcmp(name, "--version") || !strcmp(name, "-V"))
 		name = "version";
 	const struct llmcap_cmd *cmd = llmcap_cli_find(name);
 	if (!cmd) {

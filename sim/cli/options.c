@@ -1,8 +1,11 @@
 /* The one option parser of every command: table-driven (struct llmcap_opt), so that what a
  * command accepts and what its help lists cannot differ. */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -122,4 +125,147 @@ int llmcap_cli_no_arguments(const struct llmcap_cmd *cmd, int argc, char **argv)
 		return 2;
 	}
 	return -1;
+}
+
+/* A shared argument into c: 1 taken, 0 not one of them, -1 not valid (printed). */
+static int common_arg(const struct llmcap_args *p, int id, struct llmcap_cli_common *c)
+{
+	switch (id) {
+	case LLMCAP_OPT_SET:
+		c->sets[c->n_sets++] = p->value;
+		return 1;
+	case LLMCAP_OPT_JOBS:
+	case LLMCAP_OPT_SEEDS:
+		if (llmcap_cli_long(p->value, 1, 1000000, id == LLMCAP_OPT_JOBS ? &c->jobs : &c->seeds)) {
+			fprintf(stderr, "llmcap: %s '%s': expected a positive integer\n", p->name, p->value);
+			return -1;
+		}
+		return 1;
+	case LLMCAP_ARG_POSITIONAL:
+		if (c->file) {
+			fprintf(stderr, "llmcap: only one %s file may be given ('%s', '%s')\n",
+				c->what ? c->what : "scenario", c->file, p->value);
+			return -1;
+		}
+		c->file = p->value;
+		return 1;
+	}
+	return 0;
+}
+
+int llmcap_cli_parse(const struct llmcap_cmd *cmd, int argc, char **argv, int first,
+		     struct llmcap_cli_common *c,
+		     int (*own)(const struct llmcap_args *p, int id, void *ctx), void *ctx)
+{
+	c->jobs = sysconf(_SC_NPROCESSORS_ONLN);
+	c->sets = calloc((size_t)argc + 1, sizeof *c->sets);
+	if (!c->sets) {
+		fprintf(stderr, "llmcap: out of memory\n");
+		return 2;
+	}
+	struct llmcap_args p;
+	llmcap_args_init(&p, cmd, argc, argv, first);
+	for (int id; (id = llmcap_args_next(&p)) != LLMCAP_ARGS_END;) {
+		if (id == LLMCAP_ARGS_STOP)
+			return p.status;
+		int taken = common_arg(&p, id, c);
+		if (taken < 0 || (!taken && own(&p, id, ctx) != 0))
+			return 2;
+	}
+	return -1;
+}
+
+void llmcap_cli_common_free(struct llmcap_cli_common *c)
+{
+	free(c->sets);
+	c->sets = NULL;
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+void llmcap_cli_progress_init(struct llmcap_cli_progress *p, const char *label)
+{
+	*p = (struct llmcap_cli_progress){.label = label, .on = isatty(STDERR_FILENO) != 0,
+					  .start = now_s()};
+}
+
+void llmcap_cli_progress_show(void *user, size_t done, size_t total)
+{
+	struct llmcap_cli_progress *p = user;
+	double t = now_s();
+	if (!p->on || (done < total && t - p->last < 0.25))
+		return;
+	p->last = t;
+	double eta = done ? (t - p->start) * (double)(total - done) / (double)done : 0;
+	fprintf(stderr, "\r  %s: %zu/%zu (%.0f%%), ETA %.0f s   ", p->label, done, total,
+		total ? 100.0 * (double)done / (double)total : 100.0, eta);
+	p->shown = true;
+}
+
+void llmcap_cli_progress_end(struct llmcap_cli_progress *p)
+{
+	if (p->shown)
+		fprintf(stderr, "\r%*s\r", 79, "");
+	p->shown = false;
+}
+
+int llmcap_cli_check_output(const char *path, bool force)
+{
+	if (path && !force && access(path, F_OK) == 0) {
+		fprintf(stderr, "llmcap: %s: exists; not overwritten (use --force, or another path)\n",
+			path);
+		return -1;
+	}
+	return 0;
+}
+
+FILE *llmcap_cli_open_output(const char *path)
+{
+	if (!path)
+		return stdout;
+	FILE *f = fopen(path, "w");
+	if (!f)
+		fprintf(stderr, "llmcap: %s: cannot create: %s\n", path, strerror(errno));
+	return f;
+}
+
+int llmcap_cli_close_output(FILE *f, const char *path)
+{
+	if (f == stdout)
+		return fflush(stdout) == 0 ? 0 : -1;
+	bool bad = ferror(f) != 0;
+	bad |= fclose(f) != 0;
+	if (bad) {
+		fprintf(stderr, "llmcap: %s: cannot write\n", path);
+		return -1;
+	}
+	return 0;
+}
+
+void llmcap_cli_json_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+void llmcap_cli_json_num(FILE *out, double v)
+{
+	if (isfinite(v))
+		fprintf(out, "%.17g", v);
+	else
+		fputs("null", out);
 }

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "llmcap/plan.h"
 #include "llmcap/sweep.h"
@@ -13,275 +12,275 @@
 #include "cli.h"
 
 
-/* What limits a pool at its smallest fleet. The count is minimal, so one replica fewer misses an
- * SLO: whichever resource is nearest its end is what forced the count. KV first (preemptions or
- * a nearly full cache mean capacity, not speed, ran out); then, for a busy pool, whether its steps
- * were nearer the compute or the HBM roofline; a pool that meets its SLOs only with idle time to
- * spare is limited by queueing (the tail of the wait, or the latency of a single step). */
-static const char *pool_limit(const struct llmcap_util_summary *u, const struct llmcap_pool_cfg *p)
-{
-	if (u->preemptions > 0 || u->kv_peak >= 0.95)
-		return "KV capacity";
-	/* only the roofline model knows which roof a step is under */
-	if (u->busy >= 0.6 && p->perf_model != LLMCAP_PERF_ROOFLINE)
-		return "step time (busy)";
-	if (u->busy >= 0.6)
-		return u->hbm_fraction >= u->mfu ? "HBM bandwidth" : "compute";
-	return "queueing";
-}
-
-struct candidate {
-	int rc;
-	struct llmcap_error err;
-	struct llmcap_fleet fleet;
-	struct llmcap_util_summary util[LLMCAP_MAX_POOLS];
-};
-
-struct plan_job {
-	const struct llmcap_sweep *sw;
-	const struct llmcap_catalog *cat;
-	struct candidate *c;
-};
-
-static int plan_one(const struct llmcap_sweep *sw, size_t point, const struct llmcap_catalog *cat,
-		    struct candidate *c)
-{
-	struct llmcap_scenario *sc = malloc(sizeof *sc);
-	if (!sc)
-		return llmcap_errorf(&c->err, LLMCAP_ENOMEM, "out of memory");
-	int rc = llmcap_sweep_scenario(sw, point, cat, sc, &c->err);
-	if (rc) {
-		free(sc);
-		return rc;
-	}
-	rc = llmcap_plan_fleet(sc, cat, NAN, -1, &c->fleet, &c->err);
-	if (rc == 0 && c->fleet.feasible) {
-		/* the answer once more, for the utilisation behind the limits */
-		for (size_t p = 0; p < sc->n_pools; p++)
-			sc->pools[p].replicas = c->fleet.replicas[p];
-		sc->hardware.servers = c->fleet.servers;
-		struct llmcap_results res;
-		struct llmcap_summary sum;
-		rc = llmcap_simulate(sc, cat, NULL, &res, &c->err);
-		if (rc == 0) {
-			if (llmcap_summarize(&res, &sum) == 0) {
-				memcpy(c->util, sum.pool_util, sizeof c->util);
-				llmcap_summary_free(&sum);
-			} else {
-				rc = llmcap_errorf(&c->err, LLMCAP_ENOMEM, "out of memory");
-			}
-			llmcap_results_free(&res);
-		}
-	}
-	llmcap_scenario_free(sc);
-	free(sc);
-	return rc;
-}
-
-/* One candidate; an invalid one (--skip-invalid) is not planned: listed last, with its reason. */
-static void plan_candidate(void *ctx, size_t i)
-{
-	struct plan_job *j = ctx;
-	if (llmcap_sweep_point_valid(j->sw, i))
-		j->c[i].rc = plan_one(j->sw, i, j->cat, &j->c[i]);
-}
-
-enum { O_SET = 1, O_VARY, O_JOBS, O_SKIP_INVALID };
+enum { O_VARY = 1, O_SKIP_INVALID, O_OUTPUT, O_FORCE, O_JSON };
 
 struct args {
-	const char *file;
-	const char **sets;
-	size_t n_sets;
 	struct llmcap_sweep_axis axes[LLMCAP_SWEEP_MAX_AXES];
 	size_t n_axes;
-	long jobs;
-	bool skip_invalid;
+	bool skip_invalid, force, json;
+	const char *out;
 };
 
-/* One option or the scenario file; -1 (printed) when it is not valid. */
-static int plan_option(const struct llmcap_args *p, int id, struct args *a)
+/* One option of plan's own; -1 (printed) when it is not valid. */
+static int plan_option(const struct llmcap_args *p, int id, void *ctx)
 {
+	struct args *a = ctx;
 	struct llmcap_error err = {0};
 	switch (id) {
-	case O_SET:
-		a->sets[a->n_sets++] = p->value;
-		return 0;
-	case O_VARY:
-		if (a->n_axes == LLMCAP_SWEEP_MAX_AXES ||
-		    llmcap_sweep_parse_axis(p->value, &a->axes[a->n_axes], &err) != 0) {
-			fprintf(stderr, "llmcap: %s\n", err.msg[0] ? err.msg : "too many --vary");
-			return -1;
-		}
-		a->n_axes++;
-		return 0;
-	case O_SKIP_INVALID:
-		a->skip_invalid = true;
-		return 0;
-	case O_JOBS:
-		if (llmcap_cli_long(p->value, 1, 100000, &a->jobs) != 0) {
-			fprintf(stderr, "llmcap: %s '%s': expected a positive integer\n", p->name, p->value);
-			return -1;
-		}
-		return 0;
+	case O_SKIP_INVALID: a->skip_invalid = true; return 0;
+	case O_OUTPUT: a->out = p->value; return 0;
+	case O_FORCE: a->force = true; return 0;
+	case O_JSON: a->json = true; return 0;
 	}
-	if (a->file) {
-		fprintf(stderr, "llmcap: only one scenario file may be given\n");
+	if (a->n_axes == LLMCAP_SWEEP_MAX_AXES ||
+	    llmcap_sweep_parse_axis(p->value, &a->axes[a->n_axes], &err) != 0) {
+		fprintf(stderr, "llmcap: %s\n", err.msg[0] ? err.msg : "too many --vary");
 		return -1;
 	}
-	a->file = p->value;
+	a->n_axes++;
 	return 0;
+}
+
+/* "KEY=VALUE KEY=VALUE" of a candidate, or "(the scenario as given)". */
+static void label(const struct llmcap_sweep *sw, size_t i, char *buf, size_t n)
+{
+	size_t k = 0;
+	buf[0] = '\0';
+	for (size_t ax = 0; ax < sw->n_axes && k < n; ax++)
+		k += (size_t)snprintf(buf + k, n - k, "%s%s=%s", ax ? " " : "", sw->axes[ax].key,
+				      sw->axes[ax].values[llmcap_sweep_value_index(sw, i, ax)]);
+	if (!sw->n_axes)
+		snprintf(buf, n, "(the scenario as given)");
+}
+
+static void print_table(FILE *out, const struct llmcap_scenario *sc, const struct llmcap_sweep *sw,
+			const struct llmcap_plan_candidate *c, const size_t *order)
+{
+	size_t n = sw->n_points;
+	int width = 9;
+	char lab[1024];
+	for (size_t i = 0; i < n; i++) {
+		label(sw, i, lab, sizeof lab);
+		width = (int)strlen(lab) > width ? (int)strlen(lab) : width;
+	}
+	fprintf(out, "llmcap plan: %s, smallest fleet of %lld-GPU %s servers meeting every SLO in the "
+		"busiest hour, %.2fB tokens/month\n\n", sc->name, (long long)sc->hardware.gpus_per_server,
+		sc->hardware.gpu, c[order[0]].fleet.tokens_per_month / 1e9);
+	fprintf(out, "  %-4s  %-*s  %5s %7s %13s %13s %9s\n", "rank", width, "candidate", "GPUs",
+		"servers", "self-hosted", "API", "$/1M own");
+	for (size_t r = 0; r < n; r++) {
+		size_t i = order[r];
+		const struct llmcap_fleet *f = &c[i].fleet;
+		char rk[24], own[32], api[32];
+		snprintf(rk, sizeof rk, "#%zu", r + 1);
+		label(sw, i, lab, sizeof lab);
+		fprintf(out, "  %-4s  %-*s  ", rk, width, lab);
+		if (!llmcap_sweep_point_valid(sw, i)) {
+			fprintf(out, "not runnable: %s\n", sw->point_error[i]);
+			continue;
+		}
+		if (!f->feasible) {
+			fprintf(out, "no fleet within %d replicas per pool\n", LLMCAP_PLAN_MAX_REPLICAS);
+			continue;
+		}
+		llmcap_format_usd(f->cost.self_total, own, sizeof own);
+		llmcap_format_usd(f->cost.api_total, api, sizeof api);
+		fprintf(out, "%5lld %7lld %13s %13s %9.3f\n", (long long)f->gpus, (long long)f->servers,
+			own, api, f->cost.self_per_1m_served);
+		for (size_t p = 0; p < sc->n_pools; p++) {
+			const struct llmcap_util_summary *u = &c[i].util[p];
+			fprintf(out, "        %-12s %lld replica%s  busy %.2f  KV mean %.2f peak %.2f  "
+				"preemptions %lld  MFU %.2f  HBM %.2f  limited by %s\n", sc->pools[p].name,
+				(long long)f->replicas[p], f->replicas[p] == 1 ? " " : "s", u->busy,
+				u->kv_mean, u->kv_peak, (long long)u->preemptions, u->mfu, u->hbm_fraction,
+				llmcap_plan_limit(u, &sc->pools[p]));
+		}
+	}
+	const struct llmcap_fleet *best = &c[order[0]].fleet;
+	if (llmcap_sweep_point_valid(sw, order[0]) && best->feasible) {
+		char own[32];
+		llmcap_format_usd(best->cost.self_total, own, sizeof own);
+		label(sw, order[0], lab, sizeof lab);
+		fprintf(out, "\nbest: %s: %lld GPUs on %lld server%s, self-hosted %s over %g years\n", lab,
+			(long long)best->gpus, (long long)best->servers, best->servers == 1 ? "" : "s", own,
+			sc->cost.horizon_years);
+	}
+	fprintf(out, "\n  (limits: KV capacity = preemptions or >= 95%% of KV blocks in use; compute/HBM "
+		"bandwidth = busy >= 60%%, by the nearer roofline (step time with the linear and table "
+		"models); queueing = SLOs met only with idle time to spare)\n");
+}
+
+static void print_json(FILE *out, const struct llmcap_scenario *sc, const struct llmcap_sweep *sw,
+		       const struct llmcap_plan_candidate *c, const size_t *order)
+{
+	fprintf(out, "{\"command\": \"plan\", \"scenario\": ");
+	llmcap_cli_json_str(out, sc->name);
+	fprintf(out, ", \"tokens_per_month\": ");
+	llmcap_cli_json_num(out, c[order[0]].fleet.tokens_per_month);
+	fprintf(out, ", \"horizon_years\": ");
+	llmcap_cli_json_num(out, sc->cost.horizon_years);
+	fprintf(out, ",\n \"candidates\": [");
+	for (size_t r = 0; r < sw->n_points; r++) {
+		size_t i = order[r];
+		const struct llmcap_fleet *f = &c[i].fleet;
+		bool valid = llmcap_sweep_point_valid(sw, i);
+		fprintf(out, "%s{\"rank\": %zu, \"values\": {", r ? ",\n  " : "\n  ", r + 1);
+		for (size_t ax = 0; ax < sw->n_axes; ax++) {
+			fprintf(out, "%s", ax ? ", " : "");
+			llmcap_cli_json_str(out, sw->axes[ax].key);
+			fprintf(out, ": ");
+			llmcap_cli_json_str(out, sw->axes[ax].values[llmcap_sweep_value_index(sw, i, ax)]);
+		}
+		fprintf(out, "}, \"valid\": %s, \"error\": ", valid ? "true" : "false");
+		if (valid)
+			fprintf(out, "null");
+		else
+			llmcap_cli_json_str(out, sw->point_error[i]);
+		bool ok = valid && f->feasible;
+		fprintf(out, ", \"feasible\": %s", ok ? "true" : "false");
+		if (ok) {
+			fprintf(out, ", \"gpus\": %lld, \"servers\": %lld, \"self_hosted_total\": ",
+				(long long)f->gpus, (long long)f->servers);
+			llmcap_cli_json_num(out, f->cost.self_total);
+			fprintf(out, ", \"api_total\": ");
+			llmcap_cli_json_num(out, f->cost.api_total);
+			fprintf(out, ", \"self_per_1m_served\": ");
+			llmcap_cli_json_num(out, f->cost.self_per_1m_served);
+			fprintf(out, ", \"pools\": [");
+			for (size_t p = 0; p < sc->n_pools; p++) {
+				const struct llmcap_util_summary *u = &c[i].util[p];
+				fprintf(out, "%s{\"name\": ", p ? ", " : "");
+				llmcap_cli_json_str(out, sc->pools[p].name);
+				fprintf(out, ", \"replicas\": %lld, \"busy\": %.17g, \"kv_mean\": %.17g, "
+					"\"kv_peak\": %.17g, \"preemptions\": %lld, \"mfu\": %.17g, "
+					"\"hbm_fraction\": %.17g, \"limited_by\": \"%s\"}",
+					(long long)f->replicas[p], u->busy, u->kv_mean, u->kv_peak,
+					(long long)u->preemptions, u->mfu, u->hbm_fraction,
+					llmcap_plan_limit(u, &sc->pools[p]));
+			}
+			fprintf(out, "]");
+		}
+		fprintf(out, "}");
+	}
+	fprintf(out, "]}\n");
+}
+
+/* The scenario and the candidates, for --vary and --skip-invalid; -1 (printed) on failure.
+ * The candidates' replica counts and servers are what the plan finds, so whether the
+ * scenario's own servers hold a candidate's replicas (a check of every scenario) must not
+ * rule it out: the check is given as many servers as the schema allows. */
+static int load(struct llmcap_cli_common *c, struct args *a, struct llmcap_catalog *cat,
+		struct llmcap_scenario *sc, struct llmcap_sweep *sw)
+{
+	struct llmcap_error err = {0};
+	c->sets[c->n_sets] = "hardware.servers=100000";
+	size_t n_sets = c->n_sets + 1;
+	/* with --skip-invalid the scenario as given need not fit: its candidates are checked
+	 * (llmcap_sweep_init) */
+	if (llmcap_catalog_load_builtin(cat, &err) != 0 ||
+	    (a->skip_invalid ? llmcap_scenario_load_unchecked : llmcap_scenario_load)(
+		    sc, c->file, c->sets, n_sets, cat, &err) != 0) {
+		fprintf(stderr, "llmcap: %s\n", err.msg);
+		return -1;
+	}
+	int bad = llmcap_cli_needs_busiest_hour(sc, "plan") != 0;
+	llmcap_scenario_free(sc); /* the fields read below are not owned ones */
+	if (bad)
+		return -1;
+	/* the candidates are the --vary values alone: a scenario's sweep section is not read */
+	struct llmcap_sweep_options opt = {.seeds = 1, .zip = 0, .batch_means = 0, .warmup = -1,
+					   .timeseries = 0, .no_file_axes = true,
+					   .skip_invalid = a->skip_invalid};
+	bad = llmcap_sweep_init(sw, c->file, c->sets, n_sets, a->axes, a->n_axes, &opt, cat, &err);
+	a->n_axes = 0; /* taken by llmcap_sweep_init */
+	if (bad)
+		fprintf(stderr, "llmcap: %s\n", err.msg);
+	return bad ? -1 : 0;
+}
+
+/* Plans every candidate and prints them ranked; the exit status. */
+static int plan(const struct args *a, long jobs, const struct llmcap_scenario *sc,
+		const struct llmcap_sweep *sw, const struct llmcap_catalog *cat)
+{
+	size_t n = sw->n_points;
+	struct llmcap_plan_candidate *c = calloc(n, sizeof *c);
+	size_t *order = calloc(n, sizeof *order);
+	int rc = 1;
+	if (!c || !order) {
+		fprintf(stderr, "llmcap: out of memory\n");
+		goto out;
+	}
+	fprintf(stderr, "llmcap: planning %zu candidate%s on up to %ld threads\n", n - sw->n_invalid,
+		n - sw->n_invalid == 1 ? "" : "s", jobs);
+	if (sw->n_invalid)
+		fprintf(stderr, "llmcap: %zu of %zu candidates skipped (--skip-invalid): their scenario is "
+				"invalid (listed last, with the reason)\n", sw->n_invalid, n);
+	struct llmcap_cli_progress prog;
+	llmcap_cli_progress_init(&prog, "plan: candidates done");
+	struct llmcap_study_progress told = {.fn = llmcap_cli_progress_show, .user = &prog};
+	struct llmcap_error err = {0};
+	int prc = llmcap_plan_candidates(sw, cat, jobs, &told, c, order, &err);
+	llmcap_cli_progress_end(&prog);
+	if (prc != 0) {
+		fprintf(stderr, "llmcap: %s\n", err.msg);
+		goto out;
+	}
+	FILE *f = llmcap_cli_open_output(a->out);
+	if (f) {
+		(a->json ? print_json : print_table)(f, sc, sw, c, order);
+		rc = llmcap_cli_close_output(f, a->out) == 0 ? 0 : 1;
+	}
+out:
+	free(c);
+	free(order);
+	return rc;
 }
 
 static int plan_main(const struct llmcap_cmd *cmd, int argc, char **argv)
 {
-	struct args a = {.jobs = sysconf(_SC_NPROCESSORS_ONLN)};
-	a.sets = calloc((size_t)argc, sizeof *a.sets);
-	int rc = 2;
-	struct llmcap_args ap;
-	llmcap_args_init(&ap, cmd, argc, argv, 2);
-	for (int id; a.sets && (id = llmcap_args_next(&ap)) != LLMCAP_ARGS_END;) {
-		if (id == LLMCAP_ARGS_STOP) {
-			rc = ap.status;
-			goto out;
-		}
-		if (plan_option(&ap, id, &a) != 0)
-			goto out;
-	}
-	struct llmcap_catalog *cat = malloc(sizeof *cat);
-	struct llmcap_scenario *sc = malloc(sizeof *sc);
+	struct args a = {0};
+	struct llmcap_cli_common common = {0};
+	int rc = llmcap_cli_parse(cmd, argc, argv, 2, &common, plan_option, &a);
+	if (rc < 0 && llmcap_cli_check_output(a.out, a.force) != 0)
+		rc = 2;
+	struct llmcap_catalog *cat = rc < 0 ? malloc(sizeof *cat) : NULL;
+	struct llmcap_scenario *sc = rc < 0 ? malloc(sizeof *sc) : NULL;
 	struct llmcap_sweep sw;
-	struct llmcap_error err = {0};
-	/* with --skip-invalid the scenario as given need not fit: its candidates are checked
-	 * (llmcap_sweep_init) */
-	if (!a.sets || !cat || !sc || llmcap_catalog_load_builtin(cat, &err) != 0 ||
-	    (a.skip_invalid ? llmcap_scenario_load_unchecked : llmcap_scenario_load)(
-		    sc, a.file, a.sets, a.n_sets, cat, &err) != 0) {
-		fprintf(stderr, "llmcap: %s\n", cat && sc && a.sets ? err.msg : "out of memory");
-		free(cat);
-		free(sc);
-		goto out;
-	}
-	llmcap_scenario_free(sc);
-	/* the candidates are the --vary values alone: a scenario's sweep section is not read */
-	struct llmcap_sweep_options opt = {.seeds = 1, .zip = 0, .batch_means = 0, .warmup = -1,
-					   .timeseries = 0, .no_file_axes = true,
-					   .skip_invalid = a.skip_invalid};
-	int bad = llmcap_cli_needs_busiest_hour(sc, "plan") != 0;
-	if (!bad) {
-		bad = llmcap_sweep_init(&sw, a.file, a.sets, a.n_sets, a.axes, a.n_axes, &opt, cat,
-					&err) != 0;
-		a.n_axes = 0; /* taken by llmcap_sweep_init */
-	}
-	if (bad) {
-		if (err.msg[0])
-			fprintf(stderr, "llmcap: %s\n", err.msg);
-		free(cat);
-		free(sc);
-		goto out;
-	}
-	size_t n = sw.n_points;
-	struct plan_job j = {.sw = &sw, .cat = cat, .c = calloc(n, sizeof *j.c)};
-	size_t *order = calloc(n, sizeof *order);
-	rc = 1;
-	if (!j.c || !order) {
+	if (rc < 0 && (!cat || !sc)) {
 		fprintf(stderr, "llmcap: out of memory\n");
-		goto out_sw;
+		rc = 2;
 	}
-	fprintf(stderr, "llmcap: planning %zu candidate%s on up to %ld threads\n", n - sw.n_invalid,
-		n - sw.n_invalid == 1 ? "" : "s", a.jobs);
-	if (sw.n_invalid)
-		fprintf(stderr, "llmcap: %zu of %zu candidates skipped (--skip-invalid): their scenario is "
-				"invalid (listed last, with the reason)\n", sw.n_invalid, n);
-	llmcap_parallel_for(n, a.jobs, plan_candidate, &j);
-	for (size_t i = 0; i < n; i++)
-		if (j.c[i].rc) {
-			fprintf(stderr, "llmcap: candidate %zu: %s\n", i, j.c[i].err.msg);
-			goto out_sw;
-		}
-	/* rank: valid first, then feasible, then total cost, then GPUs, then the order given (a
-	 * stable sort) */
-	for (size_t i = 0; i < n; i++)
-		order[i] = i;
-	for (size_t i = 1; i < n; i++)
-		for (size_t k = i; k > 0; k--) {
-			const struct llmcap_fleet *x = &j.c[order[k - 1]].fleet, *y = &j.c[order[k]].fleet;
-			bool xv = llmcap_sweep_point_valid(&sw, order[k - 1]),
-			     yv = llmcap_sweep_point_valid(&sw, order[k]);
-			bool swap = xv != yv ? yv
-				    : x->feasible != y->feasible ? y->feasible
-				    : x->cost.self_total != y->cost.self_total
-					? y->cost.self_total < x->cost.self_total
-					: y->gpus < x->gpus;
-			if (!swap)
-				break;
-			size_t t = order[k];
-			order[k] = order[k - 1];
-			order[k - 1] = t;
-		}
-	printf("llmcap plan: %s, smallest fleet of %lld-GPU %s servers meeting every SLO in the busiest "
-	       "hour, %.2fB tokens/month\n\n", sc->name, (long long)sc->hardware.gpus_per_server,
-	       sc->hardware.gpu, j.c[order[0]].fleet.tokens_per_month / 1e9);
-	for (size_t r = 0; r < n; r++) {
-		size_t i = order[r];
-		const struct candidate *c = &j.c[i];
-		printf("%s#%zu", r == 0 ? "best " : "     ", r + 1);
-		for (size_t ax = 0; ax < sw.n_axes; ax++)
-			printf(" %s=%s", sw.axes[ax].key,
-			       sw.axes[ax].values[llmcap_sweep_value_index(&sw, i, ax)]);
-		if (!sw.n_axes)
-			printf(" (the scenario as given)");
-		if (!llmcap_sweep_point_valid(&sw, i)) {
-			printf(": not runnable: %s\n", sw.point_error[i]);
-			continue;
-		}
-		if (!c->fleet.feasible) {
-			printf(": no fleet within %d replicas per pool\n", LLMCAP_PLAN_MAX_REPLICAS);
-			continue;
-		}
-		printf(": %lld GPUs on %lld server%s, self-hosted $%.0f over %g years ($%.3f per 1M tokens "
-		       "served), API $%.0f\n", (long long)c->fleet.gpus, (long long)c->fleet.servers,
-		       c->fleet.servers == 1 ? "" : "s", c->fleet.cost.self_total, sc->cost.horizon_years,
-		       c->fleet.cost.self_per_1m_served, c->fleet.cost.api_total);
-		for (size_t p = 0; p < sc->n_pools; p++) {
-			const struct llmcap_util_summary *u = &c->util[p];
-			printf("      %-12s %lld replica%s  busy %.2f  KV mean %.2f peak %.2f  preemptions %lld"
-			       "  MFU %.2f  HBM %.2f  limited by %s\n", sc->pools[p].name,
-			       (long long)c->fleet.replicas[p], c->fleet.replicas[p] == 1 ? " " : "s",
-			       u->busy, u->kv_mean, u->kv_peak, (long long)u->preemptions, u->mfu,
-			       u->hbm_fraction, pool_limit(u, &sc->pools[p]));
-		}
+	if (rc < 0 && load(&common, &a, cat, sc, &sw) != 0)
+		rc = 2;
+	if (rc < 0) {
+		rc = plan(&a, common.jobs, sc, &sw, cat);
+		llmcap_sweep_free(&sw);
 	}
-	printf("\n  (limits: KV capacity = preemptions or >= 95%% of KV blocks in use; compute/HBM "
-	       "bandwidth = busy >= 60%%, by the nearer roofline (step time with the linear and table models); queueing = SLOs met only with idle "
-	       "time to spare)\n");
-	rc = 0;
-out_sw:
-	free(j.c);
-	free(order);
-	llmcap_sweep_free(&sw);
 	free(cat);
 	free(sc);
-out:
 	for (size_t i = 0; i < a.n_axes; i++)
 		free(a.axes[i].values);
-	free(a.sets);
+	llmcap_cli_common_free(&common);
 	return rc;
 }
 
-
 static const struct llmcap_opt plan_opts[] = {
-	{O_SET, 's', "set", "KEY=VALUE", "override a scenario field; repeatable", NULL},
+	LLMCAP_CLI_OPT_SET,
 	{O_VARY, 0, "vary", "KEY=LIST",
 	 "a candidate axis (e.g. pools.reasoning.dtype=bf16,fp8); repeatable: every combination is "
 	 "a candidate", "none: the scenario as given"},
-	{O_JOBS, 0, "jobs", "N", "threads planning candidates at once", "the number of CPUs"},
+	LLMCAP_CLI_OPT_JOBS("planning candidates"),
 	{O_SKIP_INVALID, 0, "skip-invalid", NULL,
 	 "plan the valid candidates and list the invalid ones last, with the reason", NULL},
+	LLMCAP_CLI_OPT_REPORT(O_OUTPUT),
+	LLMCAP_CLI_OPT_FORCE(O_FORCE),
+	{O_JSON, 0, "json", NULL, "print the ranked candidates as JSON", NULL},
 };
 
 const struct llmcap_cmd llmcap_cli_plan = {
 	.name = "plan",
-	.synopsis = "[FILE] [--set KEY=VALUE]... [--vary KEY=LIST]... [--jobs N] [--skip-invalid]",
+	.synopsis = "[FILE] [--set KEY=VALUE]... [--vary KEY=LIST]... [--jobs N] [--skip-invalid] "
+		    "[-o FILE] [--force] [--json]",
 	.summary = "the smallest fleet meeting every SLO in the busiest hour, per candidate (e.g. "
 		   "pools.reasoning.dtype=bf16,fp8), ranked by cost, with what limits each pool",
 	.opts = plan_opts,

@@ -16,11 +16,9 @@
 #include "cli.h"
 
 struct args {
-	const char *file;
-	const char **sets;
-	size_t n_sets;
+	struct llmcap_cli_common c; /* FILE and --set */
 	const char *output;
-	bool force, quiet, json, no_requests, no_timeseries, exact_steps;
+	bool force, quiet, json, no_requests, no_timeseries, exact_steps, check;
 	int64_t batch_means;  /* batches for batch-means intervals, 0 = off */
 	llmcap_time warmup;   /* -1 = auto */
 	char command_line[2048];
@@ -28,7 +26,7 @@ struct args {
 
 static int load(const struct args *a, struct llmcap_catalog *cat, struct llmcap_scenario *sc)
 {
-	if (llmcap_cli_load(cat, sc, a->file, a->sets, a->n_sets) != 0)
+	if (llmcap_cli_load(cat, sc, a->c.file, a->c.sets, a->c.n_sets) != 0)
 		return -1;
 	if (a->exact_steps)
 		sc->engine_mode = LLMCAP_ENGINE_EXACT;
@@ -125,171 +123,222 @@ static int print_batch_means(const struct llmcap_scenario *sc, struct llmcap_bat
 	return 0;
 }
 
-static int cmd_run(const struct args *a)
+/* Loads the scenario and applies the output options and --batch-means to it; the exit
+ * status on failure (printed), -1 to go on. */
+static int prepare(const struct args *a, struct llmcap_catalog *cat, struct llmcap_scenario *sc,
+		   bool *loaded, struct llmcap_batch **batch)
 {
-	struct llmcap_catalog *cat = malloc(sizeof *cat);
-	struct llmcap_scenario *sc = malloc(sizeof *sc);
-	struct llmcap_results res;
-	struct llmcap_h5 *h5 = NULL;
-	struct llmcap_batch *batch = NULL;
-	char *yaml = NULL;
-	int rc = 2;
-	bool loaded = false;
-	if (!cat || !sc) {
-		fprintf(stderr, "llmcap: out of memory\n");
-		goto out;
-	}
 	if (load(a, cat, sc) != 0)
-		goto out;
-	loaded = true;
+		return 2;
+	*loaded = true;
 	if (a->output)
 		snprintf(sc->output.path, sizeof sc->output.path, "%s", a->output);
 	if (a->no_requests)
 		sc->output.requests = false;
 	if (a->no_timeseries)
 		sc->output.timeseries = false;
-
 	struct llmcap_error err = {0};
 	if (a->warmup >= 0 && !a->batch_means) {
 		fprintf(stderr, "llmcap: --warmup is the warm-up of --batch-means K, which is not given\n");
-		goto out;
+		return 2;
 	}
 	if (a->batch_means) {
 		sc->sweep.batch_means = a->batch_means;
-		if (llmcap_batch_init(&batch, sc, a->batch_means, a->warmup, &err) != 0) {
+		if (llmcap_batch_init(batch, sc, a->batch_means, a->warmup, &err) != 0) {
 			fprintf(stderr, "llmcap: %s\n", err.msg);
-			goto out;
+			return 2;
 		}
 	}
-	struct llmcap_sink sink = {0};
-	struct run_sink rs = {0};
-	struct progress prog;
-	clock_gettime(CLOCK_MONOTONIC, &prog.start);
-	prog.shown = false;
-	if (sc->output.path[0]) {
-		yaml = resolved_yaml(sc);
-		char started[32];
-		time_t now = time(NULL);
-		struct tm tm;
-		strftime(started, sizeof started, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
-		uint64_t hash = llmcap_hash_bytes(LLMCAP_HASH_INIT, llmcap_builtin_models_yaml,
-						  strlen(llmcap_builtin_models_yaml));
-		hash = llmcap_hash_bytes(hash, llmcap_builtin_gpus_yaml, strlen(llmcap_builtin_gpus_yaml));
-		hash = llmcap_hash_bytes(hash, llmcap_builtin_engines_yaml,
-					 strlen(llmcap_builtin_engines_yaml));
-		struct llmcap_h5_info info = {.command_line = a->command_line,
-					      .scenario_yaml = yaml ? yaml : "",
-					      .started_at = started,
-					      .catalog_hash = hash};
-		if (llmcap_h5_open(&h5, sc->output.path, a->force, sc, cat, &info, &err) != 0) {
-			fprintf(stderr, "llmcap: %s\n", err.msg);
-			goto out;
-		}
-		llmcap_h5_sink(h5, &sink);
+	return -1;
+}
+
+/* Opens the HDF5 output (when the scenario has an output path) with what identifies the run;
+ * -1 (printed) on failure. *yaml is the resolved scenario, freed by the caller. */
+static int open_output(const struct args *a, const struct llmcap_scenario *sc,
+		       const struct llmcap_catalog *cat, struct llmcap_h5 **h5, char **yaml)
+{
+	if (!sc->output.path[0])
+		return 0;
+	*yaml = resolved_yaml(sc);
+	char started[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	strftime(started, sizeof started, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	uint64_t hash = llmcap_hash_bytes(LLMCAP_HASH_INIT, llmcap_builtin_models_yaml,
+					  strlen(llmcap_builtin_models_yaml));
+	hash = llmcap_hash_bytes(hash, llmcap_builtin_gpus_yaml, strlen(llmcap_builtin_gpus_yaml));
+	hash = llmcap_hash_bytes(hash, llmcap_builtin_engines_yaml, strlen(llmcap_builtin_engines_yaml));
+	struct llmcap_h5_info info = {.command_line = a->command_line,
+				      .scenario_yaml = *yaml ? *yaml : "",
+				      .started_at = started,
+				      .catalog_hash = hash};
+	struct llmcap_error err = {0};
+	if (llmcap_h5_open(h5, sc->output.path, a->force, sc, cat, &info, &err) != 0) {
+		fprintf(stderr, "llmcap: %s\n", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* The engine's sink: the output file's, with the batch means in front when asked for. */
+static void wire_sink(struct llmcap_sink *sink, struct run_sink *rs, struct llmcap_h5 *h5,
+		      struct llmcap_batch *batch, const struct llmcap_scenario *sc)
+{
+	memset(sink, 0, sizeof *sink);
+	if (h5) {
+		llmcap_h5_sink(h5, sink);
 		if (batch)
 			llmcap_h5_batch_means(h5, batch);
 	}
 	if (batch) {
 		/* the batches need the pools' samples: at the output's interval, with or without a file */
-		rs.inner = sink;
-		rs.batch = batch;
-		sink.user = &rs;
-		sink.request = run_request;
-		sink.sample = run_sample;
-		sink.sample_interval = sc->output.timeseries_interval;
+		rs->inner = *sink;
+		rs->batch = batch;
+		sink->user = rs;
+		sink->request = run_request;
+		sink->sample = run_sample;
+		sink->sample_interval = sc->output.timeseries_interval;
 	}
+}
+
+/* Simulates with the signals caught and progress on a terminal; the exit status on failure
+ * (printed; the output file removed), 0 otherwise. *h5 is NULL after a failure. */
+static int simulate(const struct args *a, const struct llmcap_scenario *sc,
+		    const struct llmcap_catalog *cat, struct llmcap_sink *sink, struct progress *prog,
+		    struct llmcap_h5 **h5, struct llmcap_results *res)
+{
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	sink.cancel = &interrupted;
+	sink->cancel = &interrupted;
 	if (isatty(STDERR_FILENO) && !a->quiet) {
-		sink.progress_user = &prog;
-		sink.progress = show_progress;
+		sink->progress_user = prog;
+		sink->progress = show_progress;
 	}
-	int sim_rc = llmcap_simulate(sc, cat, &sink, &res, &err);
-	if (prog.shown)
+	struct llmcap_error err = {0};
+	int sim_rc = llmcap_simulate(sc, cat, sink, res, &err);
+	if (prog->shown)
 		fprintf(stderr, "\r%*s\r", 79, "");
-	if (sim_rc != 0) {
-		const char *why = h5 && llmcap_h5_error(h5)[0] ? llmcap_h5_error(h5) : err.msg;
-		llmcap_h5_abort(h5);
-		h5 = NULL;
-		fprintf(stderr, "llmcap: %s%s\n", why,
-			sim_rc == -LLMCAP_ECANCELED ? "; no output written" : "");
-		rc = sim_rc == -LLMCAP_ECANCELED ? 130 : 1;
-		goto out;
-	}
-	double wall = since(&prog.start);
-	struct llmcap_summary sum;
-	if (llmcap_summarize(&res, &sum) != 0) {
-		fprintf(stderr, "llmcap: out of memory summarising\n");
-		llmcap_h5_abort(h5);
-		h5 = NULL;
-		llmcap_results_free(&res);
-		rc = 1;
-		goto out;
-	}
-	if (h5) {
-		int hrc = llmcap_h5_finish(h5, &res, &sum, &err);
-		h5 = NULL;
-		if (hrc != 0) {
-			fprintf(stderr, "llmcap: %s\n", err.msg);
-			llmcap_summary_free(&sum);
-			llmcap_results_free(&res);
-			rc = 1;
-			goto out;
-		}
-	}
+	if (sim_rc == 0)
+		return 0;
+	const char *why = *h5 && llmcap_h5_error(*h5)[0] ? llmcap_h5_error(*h5) : err.msg;
+	fprintf(stderr, "llmcap: %s%s\n", why, sim_rc == -LLMCAP_ECANCELED ? "; no output written" : "");
+	llmcap_h5_abort(*h5);
+	*h5 = NULL;
+	return sim_rc == -LLMCAP_ECANCELED ? 130 : 1;
+}
+
+/* Prints the report (terminal or JSON) and the batch means; 0, or 1 (printed). */
+static int print_results(const struct args *a, const struct llmcap_scenario *sc,
+			 struct llmcap_results *res, const struct llmcap_summary *sum,
+			 struct llmcap_batch *batch)
+{
 	if (a->json) {
-		if (llmcap_report_json_batch(&res, &sum, batch, stdout) != 0) {
+		if (llmcap_report_json_batch(res, sum, batch, stdout) != 0) {
 			fprintf(stderr, "llmcap: out of memory for the batch means\n");
-			llmcap_summary_free(&sum);
-			llmcap_results_free(&res);
-			rc = 1;
-			goto out;
+			return 1;
 		}
 	} else if (!a->quiet) {
-		llmcap_report(&res, &sum, stdout);
+		llmcap_report(res, sum, stdout);
 		fprintf(stdout, "\nrun digest %016llx (same scenario and seed give the same digest)\n",
-			(unsigned long long)res.digest);
+			(unsigned long long)res->digest);
 		if (sc->output.path[0])
 			fprintf(stdout, "results written to %s\n", sc->output.path);
 		if (batch && print_batch_means(sc, batch, stdout) != 0)
 			fprintf(stderr, "llmcap: out of memory for the batch means\n");
 	}
 	fflush(stdout);
+	return 0;
+}
+
+/* Summarises a finished run, completes the output file and prints; the exit status. */
+static int finish(const struct args *a, const struct llmcap_scenario *sc, struct llmcap_h5 *h5,
+		  struct llmcap_batch *batch, struct llmcap_results *res, double wall)
+{
+	struct llmcap_summary sum;
+	if (llmcap_summarize(res, &sum) != 0) {
+		fprintf(stderr, "llmcap: out of memory summarising\n");
+		llmcap_h5_abort(h5);
+		return 1;
+	}
+	struct llmcap_error err = {0};
+	int rc = h5 ? llmcap_h5_finish(h5, res, &sum, &err) : 0;
+	if (rc != 0)
+		fprintf(stderr, "llmcap: %s\n", err.msg);
+	else
+		rc = print_results(a, sc, res, &sum, batch);
 	/* Wall-clock figures go to stderr so that stdout stays byte-identical across runs. */
-	if (!a->quiet)
+	if (rc == 0 && !a->quiet)
 		fprintf(stderr, "llmcap: simulated %.1f h, %lld events (%lld of them steps taken in "
 			"runs) in %.2f s wall time\n", (double)sc->horizon / (double)LLMCAP_HOUR,
-			(long long)res.events, (long long)res.fast_steps, wall);
+			(long long)res->events, (long long)res->fast_steps, wall);
+	/* --check: the exit status says whether the fleet serves the load (for CI pipelines) */
+	struct llmcap_verdict v;
+	llmcap_report_verdict(res, &sum, &v);
+	if (rc == 0 && a->check && (!v.served || v.overloaded)) {
+		fprintf(stderr, "llmcap: --check: %s\n", v.overloaded ? "the fleet is overloaded"
+									: "an SLO is missed");
+		rc = 1;
+	}
 	llmcap_summary_free(&sum);
-	llmcap_results_free(&res);
-	rc = 0;
-out:
+	return rc ? 1 : 0;
+}
+
+static int cmd_run(const struct args *a)
+{
+	struct llmcap_catalog *cat = malloc(sizeof *cat);
+	struct llmcap_scenario *sc = malloc(sizeof *sc);
+	struct llmcap_h5 *h5 = NULL;
+	struct llmcap_batch *batch = NULL;
+	char *yaml = NULL;
+	bool loaded = false;
+	int rc = cat && sc ? prepare(a, cat, sc, &loaded, &batch) : 2;
+	if (!cat || !sc)
+		fprintf(stderr, "llmcap: out of memory\n");
+	if (rc < 0 && open_output(a, sc, cat, &h5, &yaml) != 0)
+		rc = 2;
+	if (rc < 0) {
+		struct llmcap_sink sink;
+		struct run_sink rs = {0};
+		struct progress prog = {.shown = false};
+		struct llmcap_results res;
+		clock_gettime(CLOCK_MONOTONIC, &prog.start);
+		wire_sink(&sink, &rs, h5, batch, sc);
+		rc = simulate(a, sc, cat, &sink, &prog, &h5, &res);
+		if (rc == 0) {
+			rc = finish(a, sc, h5, batch, &res, since(&prog.start));
+			h5 = NULL; /* finished or aborted */
+			llmcap_results_free(&res);
+		}
+	}
 	llmcap_h5_abort(h5);
 	llmcap_batch_free(batch);
 	free(yaml);
-	if (sc && loaded)
+	if (loaded)
 		llmcap_scenario_free(sc);
 	free(cat);
 	free(sc);
 	return rc;
 }
 
-enum { O_SET = 1, O_OUTPUT, O_FORCE, O_NO_REQUESTS, O_NO_TIMESERIES, O_QUIET, O_JSON,
-       O_EXACT_STEPS, O_BATCH_MEANS, O_WARMUP };
+enum { O_OUTPUT = 1, O_FORCE, O_NO_REQUESTS, O_NO_TIMESERIES, O_QUIET, O_JSON, O_EXACT_STEPS,
+       O_BATCH_MEANS, O_WARMUP, O_CHECK };
 
 static const struct llmcap_opt run_opts[] = {
-	{O_SET, 's', "set", "KEY=VALUE", "override a scenario field; repeatable", NULL},
+	LLMCAP_CLI_OPT_SET,
 	{O_OUTPUT, 'o', "output", "FILE.h5", "write the HDF5 result (docs/hdf5-layout.md)",
 	 "the scenario's output.path; none: no file"},
-	{O_FORCE, 0, "force", NULL, "overwrite an existing output file", NULL},
+	LLMCAP_CLI_OPT_FORCE(O_FORCE),
 	{O_NO_REQUESTS, 0, "no-requests", NULL, "leave the per-request table out of the output", NULL},
 	{O_NO_TIMESERIES, 0, "no-timeseries", NULL, "leave the time series out of the output", NULL},
 	{O_QUIET, 'q', "quiet", NULL, "print nothing but errors", NULL},
-	{O_JSON, 0, "json", NULL, "print the summary as JSON", NULL},
+	{O_JSON, 0, "json", NULL,
+	 "print the summary as JSON, with \"verdict\": {slo_met, overloaded, cheaper}", NULL},
+	{O_CHECK, 0, "check", NULL,
+	 "exit 1 when a class misses an SLO (TTFT or TPOT p99, or requests lost) or the fleet is "
+	 "overloaded, the verdict of the report; for CI pipelines", NULL},
 	{O_EXACT_STEPS, 0, "exact-steps", NULL,
 	 "one event per step (engine_mode: exact), the reference the default fast mode matches "
 	 "exactly", NULL},
@@ -301,18 +350,19 @@ static const struct llmcap_opt run_opts[] = {
 	 "auto: one batch"},
 };
 
-static int run_option(struct llmcap_args *p, int id, struct args *a)
+static int run_option(const struct llmcap_args *p, int id, void *ctx)
 {
+	struct args *a = ctx;
 	const char *v = p->value;
 	long k;
 	switch (id) {
-	case O_SET: a->sets[a->n_sets++] = v; break;
 	case O_OUTPUT: a->output = v; break;
 	case O_FORCE: a->force = true; break;
 	case O_NO_REQUESTS: a->no_requests = true; break;
 	case O_NO_TIMESERIES: a->no_timeseries = true; break;
 	case O_QUIET: a->quiet = true; break;
 	case O_JSON: a->json = true; break;
+	case O_CHECK: a->check = true; break;
 	case O_EXACT_STEPS: a->exact_steps = true; break;
 	case O_BATCH_MEANS:
 		if (llmcap_cli_long(v, 2, LLMCAP_BATCH_MAX, &k) != 0) {
@@ -335,45 +385,17 @@ static int run_option(struct llmcap_args *p, int id, struct args *a)
 	return 0;
 }
 
-/* Returns 0 to run, or the exit status (help printed: 0; bad arguments: 2) + 1. */
-static int parse(const struct llmcap_cmd *cmd, int argc, char **argv, struct args *a)
-{
-	memset(a, 0, sizeof *a);
-	a->warmup = -1;
-	for (int i = 0; i < argc; i++) {
-		size_t k = strlen(a->command_line);
-		snprintf(a->command_line + k, sizeof a->command_line - k, "%s%s", i ? " " : "", argv[i]);
-	}
-	a->sets = calloc((size_t)argc, sizeof *a->sets);
-	if (!a->sets) {
-		fprintf(stderr, "llmcap: out of memory\n");
-		return 2 + 1;
-	}
-	struct llmcap_args p;
-	llmcap_args_init(&p, cmd, argc, argv, 2);
-	for (int id; (id = llmcap_args_next(&p)) != LLMCAP_ARGS_END;) {
-		if (id == LLMCAP_ARGS_STOP)
-			return p.status + 1;
-		if (id != LLMCAP_ARG_POSITIONAL) {
-			if (run_option(&p, id, a) != 0)
-				return 2 + 1;
-		} else if (!a->file) {
-			a->file = p.value;
-		} else {
-			fprintf(stderr, "llmcap: only one scenario file may be given ('%s', '%s')\n",
-				a->file, p.value);
-			return 2 + 1;
-		}
-	}
-	return 0;
-}
-
 static int run_main(const struct llmcap_cmd *cmd, int argc, char **argv)
 {
-	struct args a;
-	int rc = parse(cmd, argc, argv, &a);
-	rc = rc ? rc - 1 : cmd_run(&a);
-	free(a.sets);
+	struct args a = {.warmup = -1};
+	for (int i = 0; i < argc; i++) {
+		size_t k = strlen(a.command_line);
+		snprintf(a.command_line + k, sizeof a.command_line - k, "%s%s", i ? " " : "", argv[i]);
+	}
+	int rc = llmcap_cli_parse(cmd, argc, argv, 2, &a.c, run_option, &a);
+	if (rc < 0)
+		rc = cmd_run(&a);
+	llmcap_cli_common_free(&a.c);
 	return rc;
 }
 

@@ -271,17 +271,18 @@ static void report_invalid(const struct llmcap_sweep *sw)
 			sw->n_invalid - shown);
 }
 
-enum { O_SET = 1, O_VARY, O_ZIP, O_SEEDS, O_JOBS, O_BATCH_MEANS, O_WARMUP, O_TIMESERIES,
-       O_SKIP_INVALID, O_OUTPUT, O_FORCE, O_RESUME, O_QUIET };
+enum { O_VARY = 1, O_ZIP, O_BATCH_MEANS, O_WARMUP, O_TIMESERIES, O_SKIP_INVALID, O_OUTPUT,
+       O_FORCE, O_RESUME, O_QUIET };
 
 struct args {
-	const char *file, *out;
-	const char **sets;
-	size_t n_sets, n_axes;
+	struct llmcap_cli_common c; /* FILE, --set, --jobs, --seeds */
+	const char *out;
+	size_t n_axes;
 	struct llmcap_sweep_axis axes[LLMCAP_SWEEP_MAX_AXES];
 	bool force, resume, quiet;
 	struct llmcap_sweep_options opt;
-	long jobs, seeds;
+	char journal_path[4200];
+	char cmdline[4096];
 };
 
 /* The options that set struct llmcap_sweep_options; -1 (printed) when the value is not valid. */
@@ -316,13 +317,13 @@ static int sweep_setting(const struct llmcap_args *p, int id, struct args *a)
 	return 0;
 }
 
-/* One option or the scenario file; -1 (printed) when it is not valid. */
-static int sweep_option(const struct llmcap_args *p, int id, struct args *a)
+/* One option of the sweep's own; -1 (printed) when it is not valid. */
+static int sweep_option(const struct llmcap_args *p, int id, void *ctx)
 {
+	struct args *a = ctx;
 	const char *v = p->value;
 	struct llmcap_error err = {0};
 	switch (id) {
-	case O_SET: a->sets[a->n_sets++] = v; return 0;
 	case O_OUTPUT: a->out = v; return 0;
 	case O_FORCE: a->force = true; return 0;
 	case O_RESUME: a->resume = true; return 0;
@@ -338,158 +339,141 @@ static int sweep_option(const struct llmcap_args *p, int id, struct args *a)
 		}
 		a->n_axes++;
 		return 0;
-	case O_SEEDS:
-	case O_JOBS:
-		if (llmcap_cli_long(v, 1, 1000000, id == O_SEEDS ? &a->seeds : &a->jobs) != 0) {
-			fprintf(stderr, "llmcap: %s '%s': expected a positive integer\n", p->name, v);
-			return -1;
-		}
-		return 0;
-	case LLMCAP_ARG_POSITIONAL:
-		if (a->file) {
-			fprintf(stderr, "llmcap: only one scenario file may be given\n");
-			return -1;
-		}
-		a->file = v;
-		return 0;
 	}
 	return sweep_setting(p, id, a);
 }
 
-/* Returns 0 to run, or the exit status (help printed: 0; bad arguments: 2) + 1. */
+/* Reads the arguments; -1 to run, else the exit status (help printed: 0; bad arguments: 2). */
 static int parse(const struct llmcap_cmd *cmd, int argc, char **argv, struct args *a)
 {
-	struct llmcap_args p;
-	llmcap_args_init(&p, cmd, argc, argv, 2);
-	for (int id; (id = llmcap_args_next(&p)) != LLMCAP_ARGS_END;) {
-		if (id == LLMCAP_ARGS_STOP)
-			return p.status + 1;
-		if (sweep_option(&p, id, a) != 0)
-			return 2 + 1;
+	for (int i = 0; i < argc; i++) {
+		size_t k = strlen(a->cmdline);
+		snprintf(a->cmdline + k, sizeof a->cmdline - k, "%s%s", i ? " " : "", argv[i]);
 	}
-	a->opt.seeds = a->seeds;
+	int rc = llmcap_cli_parse(cmd, argc, argv, 2, &a->c, sweep_option, a);
+	if (rc >= 0)
+		return rc;
+	a->opt.seeds = a->c.seeds;
 	if (!a->out) {
 		fprintf(stderr, "llmcap: sweep needs -o OUT.h5; see llmcap sweep --help\n");
-		return 2 + 1;
+		return 2;
+	}
+	snprintf(a->journal_path, sizeof a->journal_path, "%s.partial", a->out);
+	return -1;
+}
+
+/* What only the writer checks: an existing output, a journal left by an interrupted run;
+ * -1 (printed) when the sweep must not start. */
+static int preflight(const struct args *a)
+{
+	if (llmcap_cli_check_output(a->out, a->force) != 0)
+		return -1;
+	if (!a->resume && !a->force && access(a->journal_path, F_OK) == 0) {
+		fprintf(stderr, "llmcap: %s: an interrupted sweep's journal; continue it with --resume "
+				"or start over with --force\n", a->journal_path);
+		return -1;
 	}
 	return 0;
 }
 
-static int sweep_main(const struct llmcap_cmd *cmd, int argc, char **argv)
+/* The sweep's points from the scenario and the axes (taken: a->n_axes becomes 0); -1 with the
+ * message in err when there is none to run. */
+static int init_sweep(struct args *a, const struct llmcap_catalog *cat, struct llmcap_sweep *sw,
+		      struct llmcap_error *err)
 {
-	const char **sets = calloc((size_t)argc, sizeof *sets);
-	struct llmcap_sweep_axis axes[LLMCAP_SWEEP_MAX_AXES];
-	size_t n_axes = 0;
-	int rc = 2, rank = 0, size = 1;
-	struct llmcap_error err = {0};
-	char cmdline[4096] = "";
-	for (int i = 0; i < argc; i++) {
-		size_t k = strlen(cmdline);
-		snprintf(cmdline + k, sizeof cmdline - k, "%s%s", i ? " " : "", argv[i]);
-	}
-#ifdef LLMCAP_MPI
-	MPI_Init(&argc, &argv);
-	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-	MPI_Comm_size(MPI_COMM_WORLD, &size);
-#endif
-	if (!sets) {
-		fprintf(stderr, "llmcap: sweep needs memory\n");
-		goto out;
-	}
-	struct args args = {.sets = sets, .opt = LLMCAP_SWEEP_OPTIONS_FROM_FILE,
-			 .jobs = sysconf(_SC_NPROCESSORS_ONLN)};
-	int parsed = parse(cmd, argc, argv, &args);
-	n_axes = args.n_axes;
-	memcpy(axes, args.axes, sizeof axes);
-	if (parsed) {
-		rc = parsed - 1;
-		goto out;
-	}
-	const char *file = args.file, *out = args.out;
-	bool force = args.force, resume = args.resume, quiet = args.quiet;
-	struct llmcap_sweep_options opt = args.opt;
-	long jobs = args.jobs;
-	size_t n_sets = args.n_sets;
-	char journal_path[4200];
-	snprintf(journal_path, sizeof journal_path, "%s.partial", out);
-	/* checks that only the writer needs: existing output, a journal left by an interrupted run */
-	int pre = 0;
-	if (rank == 0) {
-		if (!force && access(out, F_OK) == 0) {
-			fprintf(stderr, "llmcap: %s: exists; not overwritten (use --force, or another path)\n", out);
-			pre = 1;
-		} else if (!resume && !force && access(journal_path, F_OK) == 0) {
-			fprintf(stderr, "llmcap: %s: an interrupted sweep's journal; continue it with --resume "
-					"or start over with --force\n", journal_path);
-			pre = 1;
-		}
-	}
-	struct llmcap_catalog *cat = malloc(sizeof *cat);
-	struct llmcap_sweep sw;
-	int init = !cat || llmcap_catalog_load_builtin(cat, &err) != 0;
-	if (!init) {
-		init = llmcap_sweep_init(&sw, file, sets, n_sets, axes, n_axes, &opt, cat, &err) != 0;
-		n_axes = 0; /* the sweep took the axes' values */
-	}
-	if (!init && (sw.n_axes == 0 || (opt.warmup != LLMCAP_SWEEP_UNSET && !sw.batch_means))) {
-		llmcap_errorf(&err, LLMCAP_EUSAGE, "%s", sw.n_axes == 0
+	int rc = llmcap_sweep_init(sw, a->c.file, a->c.sets, a->c.n_sets, a->axes, a->n_axes, &a->opt,
+				   cat, err);
+	a->n_axes = 0; /* the sweep took the axes' values */
+	if (rc != 0)
+		return -1;
+	if (sw->n_axes == 0 || (a->opt.warmup != LLMCAP_SWEEP_UNSET && !sw->batch_means)) {
+		llmcap_errorf(err, LLMCAP_EUSAGE, "%s", sw->n_axes == 0
 			      ? "sweep needs at least one --vary KEY=SPEC, or a sweep.vary section in the "
 				"scenario"
 			      : "--warmup is the warm-up of --batch-means K (or sweep.batch_means), which is off");
-		llmcap_sweep_free(&sw);
-		init = 1;
+		llmcap_sweep_free(sw);
+		return -1;
 	}
-	if (init && (rank == 0 || size == 1))
-		fprintf(stderr, "llmcap: %s\n", cat ? err.msg : "out of memory");
-	int bad = init || pre;
-#ifdef LLMCAP_MPI
-	/* every rank goes on, or none does (a rank alone in MPI_Recv would wait forever) */
-	MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-#endif
-	if (bad) {
-		if (!init)
-			llmcap_sweep_free(&sw);
-		free(cat);
-		goto out;
+	return 0;
+}
+
+/* An invalid point's runs are done before anything runs: never run, never journaled; the file
+ * gets NaN metrics and the point's message for them. Returns how many runs that is. */
+static size_t skip_invalid_runs(struct pool *p)
+{
+	const struct llmcap_sweep *sw = p->sw;
+	size_t skipped = 0;
+	for (size_t t = 0; t < llmcap_sweep_tasks(sw); t++)
+		if (!llmcap_sweep_point_valid(sw, t / (size_t)sw->seeds) && !p->done[t]) {
+			for (size_t m = 0; m < sw->n_metrics; m++)
+				p->metrics[t * sw->n_metrics + m] = NAN;
+			p->done[t] = true;
+			p->n_done++;
+			skipped++;
+		}
+	return skipped;
+}
+
+/* After the runs: the file written and the journal removed, or the journal kept for --resume;
+ * the exit status. */
+static int conclude(const struct args *a, struct pool *p, int run_rc, size_t skipped,
+		    size_t before, double wall)
+{
+	const struct llmcap_sweep *sw = p->sw;
+	size_t tasks = llmcap_sweep_tasks(sw);
+	struct llmcap_error err = {0};
+	if (run_rc != 0) {
+		fprintf(stderr, "llmcap: %s\nllmcap: %zu of %zu runs done are kept in %s; fix the "
+				"cause and continue with --resume\n", p->err.msg, p->n_done - skipped,
+			tasks - skipped, a->journal_path);
+		llmcap_sweep_journal_close(p->journal, false);
+		return 1;
 	}
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-#ifdef LLMCAP_MPI
-	if (rank != 0) {
-		mpi_worker(&sw, cat);
-		llmcap_sweep_free(&sw);
-		free(cat);
-		rc = 0;
-		goto out;
+	if (p->n_done < tasks) {
+		fprintf(stderr, "llmcap: interrupted; %zu of %zu runs done are kept in %s; continue "
+				"with --resume\n", p->n_done - skipped, tasks - skipped, a->journal_path);
+		llmcap_sweep_journal_close(p->journal, false);
+		return 130;
 	}
-#endif
-	size_t tasks = llmcap_sweep_tasks(&sw);
-	struct pool p = {.sw = &sw, .cat = cat};
-	p.metrics = calloc(tasks * sw.n_metrics, sizeof *p.metrics);
+	if (llmcap_h5_write_sweep(a->out, a->force || a->resume, sw, p->metrics, p->digests,
+				  p->journal, a->cmdline, &err) != 0) {
+		fprintf(stderr, "llmcap: %s (the runs are kept in %s)\n", err.msg, a->journal_path);
+		llmcap_sweep_journal_close(p->journal, false);
+		return 1;
+	}
+	llmcap_sweep_journal_close(p->journal, true);
+	if (a->quiet)
+		return 0;
+	fprintf(stderr, "llmcap: %zu runs in %.2f s wall time (%.2f runs/s)\n", p->n_done - before,
+		wall, (double)(p->n_done - before) / fmax(wall, 1e-9));
+	printf("sweep: %zu points x %ld seeds written to %s (/runs, /points%s)\n", sw->n_points,
+	       (long)sw->seeds, a->out, sw->timeseries ? ", /timeseries" : "");
+	if (sw->n_invalid)
+		printf("sweep: %zu of %zu points not runnable (invalid scenario), %zu run; their rows "
+		       "have valid = 0, NaN metrics and the reason in error\n",
+		       sw->n_invalid, sw->n_points, sw->n_points - sw->n_invalid);
+	return 0;
+}
+
+/* Rank 0 (or the one process): opens the journal, runs what is left on threads or MPI ranks,
+ * and concludes; the exit status. */
+static int run_sweep(const struct args *a, const struct llmcap_sweep *sw,
+		     const struct llmcap_catalog *cat, int size)
+{
+	size_t tasks = llmcap_sweep_tasks(sw);
+	struct pool p = {.sw = sw, .cat = cat};
+	p.metrics = calloc(tasks * sw->n_metrics, sizeof *p.metrics);
 	p.digests = calloc(tasks, sizeof *p.digests);
 	p.done = calloc(tasks, sizeof *p.done);
 	pthread_mutex_init(&p.lock, NULL);
-	rc = 1;
+	struct llmcap_error err = {0};
+	int rc = 1;
 	if (!p.metrics || !p.digests || !p.done) {
-		fprintf(stderr, "llmcap: out of memory for %zu runs x %zu metrics\n", tasks, sw.n_metrics);
-	} else if (llmcap_sweep_journal_open(&p.journal, journal_path, &sw, resume, p.done, p.metrics,
-					     p.digests, &p.n_done, &err) != 0) {
+		fprintf(stderr, "llmcap: out of memory for %zu runs x %zu metrics\n", tasks, sw->n_metrics);
+	} else if (llmcap_sweep_journal_open(&p.journal, a->journal_path, sw, a->resume, p.done,
+					     p.metrics, p.digests, &p.n_done, &err) != 0) {
 		fprintf(stderr, "llmcap: %s\n", err.msg);
 	}
-	/* an invalid point's runs are done before anything runs: never run, never journaled; the
-	 * file gets NaN metrics and the point's message for them */
-	size_t n_skipped_runs = 0;
-	for (size_t t = 0; p.journal && t < tasks; t++)
-		if (!llmcap_sweep_point_valid(&sw, t / (size_t)sw.seeds) && !p.done[t]) {
-			for (size_t m = 0; m < sw.n_metrics; m++)
-				p.metrics[t * sw.n_metrics + m] = NAN;
-			p.done[t] = true;
-			p.n_done++;
-			n_skipped_runs++;
-		}
 	if (!p.journal) {
 #ifdef LLMCAP_MPI
 		/* release the workers waiting for their first task */
@@ -499,14 +483,15 @@ static int sweep_main(const struct llmcap_cmd *cmd, int argc, char **argv)
 		}
 #endif
 	} else {
-		if (!quiet) {
+		size_t skipped = skip_invalid_runs(&p);
+		if (!a->quiet) {
 			fprintf(stderr, "llmcap: sweep of %zu points x %ld seeds = %zu runs (%zu already done) "
-					"on %ld %s\n", sw.n_points, (long)sw.seeds, tasks,
-				p.n_done - n_skipped_runs, size > 1 ? (long)size - 1 : jobs,
+					"on %ld %s\n", sw->n_points, (long)sw->seeds, tasks,
+				p.n_done - skipped, size > 1 ? (long)size - 1 : a->c.jobs,
 				size > 1 ? "MPI worker ranks" : "threads");
-			report_invalid(&sw);
+			report_invalid(sw);
 		}
-		p.prog = (struct progress){.on = !quiet && isatty(STDERR_FILENO), .start = now_s(),
+		p.prog = (struct progress){.on = !a->quiet && isatty(STDERR_FILENO), .start = now_s(),
 					   .total = tasks, .skipped = p.n_done};
 		double t0 = now_s();
 		size_t before = p.n_done;
@@ -516,50 +501,73 @@ static int sweep_main(const struct llmcap_cmd *cmd, int argc, char **argv)
 			run_rc = mpi_master(&p, size);
 		else
 #endif
-			run_rc = run_threads(&p, jobs);
+			run_rc = run_threads(&p, a->c.jobs);
 		double wall = now_s() - t0;
 		if (p.prog.shown)
 			fprintf(stderr, "\r%*s\r", 79, "");
-		if (run_rc != 0) {
-			fprintf(stderr, "llmcap: %s\nllmcap: %zu of %zu runs done are kept in %s; fix the "
-					"cause and continue with --resume\n", p.err.msg, p.n_done - n_skipped_runs,
-				tasks - n_skipped_runs, journal_path);
-			llmcap_sweep_journal_close(p.journal, false);
-		} else if (p.n_done < tasks) {
-			fprintf(stderr, "llmcap: interrupted; %zu of %zu runs done are kept in %s; continue "
-					"with --resume\n", p.n_done - n_skipped_runs, tasks - n_skipped_runs,
-				journal_path);
-			llmcap_sweep_journal_close(p.journal, false);
-			rc = 130;
-		} else if (llmcap_h5_write_sweep(out, force || resume, &sw, p.metrics, p.digests, p.journal,
-						 cmdline, &err) != 0) {
-			fprintf(stderr, "llmcap: %s (the runs are kept in %s)\n", err.msg, journal_path);
-			llmcap_sweep_journal_close(p.journal, false);
-		} else {
-			llmcap_sweep_journal_close(p.journal, true);
-			if (!quiet) {
-				fprintf(stderr, "llmcap: %zu runs in %.2f s wall time (%.2f runs/s)\n",
-					p.n_done - before, wall, (double)(p.n_done - before) / fmax(wall, 1e-9));
-				printf("sweep: %zu points x %ld seeds written to %s (/runs, /points%s)\n",
-				       sw.n_points, (long)sw.seeds, out, sw.timeseries ? ", /timeseries" : "");
-				if (sw.n_invalid)
-					printf("sweep: %zu of %zu points not runnable (invalid scenario), %zu run; "
-					       "their rows have valid = 0, NaN metrics and the reason in error\n",
-					       sw.n_invalid, sw.n_points, sw.n_points - sw.n_invalid);
-			}
-			rc = 0;
-		}
+		rc = conclude(a, &p, run_rc, skipped, before, wall);
 	}
 	pthread_mutex_destroy(&p.lock);
 	free(p.metrics);
 	free(p.digests);
 	free(p.done);
-	llmcap_sweep_free(&sw);
+	return rc;
+}
+
+static int sweep_main(const struct llmcap_cmd *cmd, int argc, char **argv)
+{
+	int rank = 0, size = 1;
+#ifdef LLMCAP_MPI
+	MPI_Init(&argc, &argv);
+	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+	MPI_Comm_size(MPI_COMM_WORLD, &size);
+#endif
+	struct args *a = calloc(1, sizeof *a);
+	if (a)
+		a->opt = (struct llmcap_sweep_options)LLMCAP_SWEEP_OPTIONS_FROM_FILE;
+	int rc = a ? parse(cmd, argc, argv, a) : 2;
+	if (!a)
+		fprintf(stderr, "llmcap: sweep needs memory\n");
+	struct llmcap_catalog *cat = rc < 0 ? malloc(sizeof *cat) : NULL;
+	struct llmcap_sweep sw;
+	struct llmcap_error err = {0};
+	if (rc < 0) {
+		int pre = rank == 0 ? preflight(a) : 0;
+		int init = !cat || llmcap_catalog_load_builtin(cat, &err) != 0 ||
+			   init_sweep(a, cat, &sw, &err) != 0;
+		if (init && (rank == 0 || size == 1))
+			fprintf(stderr, "llmcap: %s\n", cat ? err.msg : "out of memory");
+		int bad = init || pre;
+#ifdef LLMCAP_MPI
+		/* every rank goes on, or none does (a rank alone in MPI_Recv would wait forever) */
+		MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+#endif
+		if (bad && !init)
+			llmcap_sweep_free(&sw);
+		rc = bad ? 2 : -1;
+	}
+	if (rc < 0) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = on_signal;
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+#ifdef LLMCAP_MPI
+		if (rank != 0) {
+			mpi_worker(&sw, cat);
+			rc = 0;
+		}
+#endif
+		if (rc < 0)
+			rc = run_sweep(a, &sw, cat, size);
+		llmcap_sweep_free(&sw);
+	}
 	free(cat);
-out:
-	for (size_t a = 0; a < n_axes; a++)
-		free(axes[a].values);
-	free(sets);
+	for (size_t k = 0; a && k < a->n_axes; k++)
+		free(a->axes[k].values);
+	if (a)
+		llmcap_cli_common_free(&a->c);
+	free(a);
 #ifdef LLMCAP_MPI
 	MPI_Finalize();
 #endif
@@ -567,14 +575,15 @@ out:
 }
 
 static const struct llmcap_opt sweep_opts[] = {
-	{O_SET, 's', "set", "KEY=VALUE", "override a scenario field; repeatable", NULL},
+	LLMCAP_CLI_OPT_SET,
 	{O_VARY, 0, "vary", "KEY=SPEC",
 	 "an axis; repeatable. SPEC: a list 1/s,2/s,4/s | a range START:STOP:STEP[UNIT] | "
 	 "log:START:STOP:COUNT[UNIT] | a named set @gpus @models @engines @prices @all, or @NAME of "
 	 "sweep.sets", "the scenario's sweep.vary"},
 	{O_ZIP, 0, "zip", NULL, "pair the axes' values instead of taking every combination", NULL},
-	{O_SEEDS, 0, "seeds", "N", "runs per point, seeds 1 to N", "the scenario's sweep.seeds, or 1"},
-	{O_JOBS, 0, "jobs", "N", "threads running at once; under mpirun, the ranks instead",
+	{LLMCAP_OPT_SEEDS, 0, "seeds", "N", "runs per point, seeds 1 to N",
+	 "the scenario's sweep.seeds, or 1"},
+	{LLMCAP_OPT_JOBS, 0, "jobs", "N", "threads running at once; under mpirun, the ranks instead",
 	 "the number of CPUs"},
 	{O_BATCH_MEANS, 0, "batch-means", "K",
 	 "per run, split what follows the warm-up into K batches (2 to 1000; 0: off) for a "

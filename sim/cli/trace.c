@@ -54,46 +54,41 @@ static int stats(const char *file, const struct llmcap_scenario *sc)
 	return 0;
 }
 
+struct trace_args {
+	struct llmcap_scenario *sc;
+	bool is_stats;
+};
+
+static int trace_option(const struct llmcap_args *p, int id, void *ctx)
+{
+	struct trace_args *t = ctx;
+	return t->is_stats ? apply(t->sc, id, p->value) : 0;
+}
+
 /* "stats" is the one subcommand; without it the arguments are still read, for --help. */
 static int trace_main(const struct llmcap_cmd *cmd, int argc, char **argv)
 {
-	bool is_stats = argc >= 3 && !strcmp(argv[2], "stats");
-	struct llmcap_scenario *sc = malloc(sizeof *sc);
-	if (!sc) {
+	struct trace_args t = {.sc = malloc(sizeof *t.sc),
+			       .is_stats = argc >= 3 && !strcmp(argv[2], "stats")};
+	if (!t.sc) {
 		fprintf(stderr, "llmcap: out of memory\n");
 		return 2;
 	}
-	llmcap_scenario_defaults(sc);
-	const char *file = NULL;
-	int rc = 2;
-	struct llmcap_args p;
-	llmcap_args_init(&p, cmd, argc, argv, is_stats ? 3 : 2);
-	for (int id; (id = llmcap_args_next(&p)) != LLMCAP_ARGS_END;) {
-		if (id == LLMCAP_ARGS_STOP) {
-			rc = p.status;
-			goto out;
-		} else if (!is_stats) {
-			continue;
-		} else if (id != LLMCAP_ARG_POSITIONAL) {
-			if (apply(sc, id, p.value) != 0)
-				goto out;
-		} else if (!file) {
-			file = p.value;
-		} else {
-			fprintf(stderr, "llmcap: only one trace file may be given ('%s', '%s')\n", file,
-				p.value);
-			goto out;
-		}
-	}
-	if (!is_stats || argc < 4)
+	llmcap_scenario_defaults(t.sc);
+	struct llmcap_cli_common c = {.what = "trace"};
+	int rc = llmcap_cli_parse(cmd, argc, argv, t.is_stats ? 3 : 2, &c, trace_option, &t);
+	if (rc < 0 && (!t.is_stats || argc < 4)) {
 		fprintf(stderr, "llmcap: usage: llmcap trace stats FILE [--format F] [--bad-rows skip] "
 				"[--set workload.trace.KEY=VALUE]...\n");
-	else if (!file)
+		rc = 2;
+	} else if (rc < 0 && !c.file) {
 		fprintf(stderr, "llmcap: trace stats needs a FILE\n");
-	else
-		rc = stats(file, sc);
-out:
-	free(sc);
+		rc = 2;
+	} else if (rc < 0) {
+		rc = stats(c.file, t.sc);
+	}
+	llmcap_cli_common_free(&c);
+	free(t.sc);
 	return rc;
 }
 

@@ -12,17 +12,9 @@
 
 #include "cli.h"
 
-struct args {
-	const char *file;
-	const char **sets;
-	size_t n_sets;
-	bool exact_steps;
-	const char *out;
-};
-
 /* Writes to a temporary file beside the target and renames it over the target once complete,
  * so that a failure never leaves a half-written file under the asked name. */
-static int cmd_workload(const struct args *a)
+static int cmd_workload(const struct llmcap_cli_common *a, const char *out_path)
 {
 	struct llmcap_catalog *cat = malloc(sizeof *cat);
 	struct llmcap_scenario *sc = malloc(sizeof *sc);
@@ -36,17 +28,17 @@ static int cmd_workload(const struct args *a)
 	if (llmcap_cli_load(cat, sc, a->file, a->sets, a->n_sets) != 0)
 		goto out;
 	rc = 1;
-	if (a->out) {
-		size_t n = strlen(a->out) + 16;
+	if (out_path) {
+		size_t n = strlen(out_path) + 16;
 		tmp = malloc(n);
 		if (!tmp) {
 			fprintf(stderr, "llmcap: out of memory\n");
 			goto out_sc;
 		}
-		snprintf(tmp, n, "%s.tmpXXXXXX", a->out);
+		snprintf(tmp, n, "%s.tmpXXXXXX", out_path);
 		int fd = mkstemp(tmp);
 		if (fd < 0 || !(csv = fdopen(fd, "w"))) {
-			fprintf(stderr, "llmcap: %s: cannot create: %s\n", a->out, strerror(errno));
+			fprintf(stderr, "llmcap: %s: cannot create: %s\n", out_path, strerror(errno));
 			if (fd >= 0) {
 				close(fd);
 				unlink(tmp);
@@ -65,16 +57,16 @@ static int cmd_workload(const struct args *a)
 		int e = errno;
 		bad |= fclose(csv) != 0;
 		csv = NULL;
-		if (bad || rename(tmp, a->out) != 0) {
-			fprintf(stderr, "llmcap: %s: cannot write: %s\n", a->out, strerror(bad ? e : errno));
+		if (bad || rename(tmp, out_path) != 0) {
+			fprintf(stderr, "llmcap: %s: cannot write: %s\n", out_path, strerror(bad ? e : errno));
 			unlink(tmp);
 			llmcap_traffic_free(&tr);
 			goto out_sc;
 		}
 	}
 	llmcap_traffic_report(&tr, stdout);
-	if (a->out)
-		printf("\nwrote %lld requests to %s\n", (long long)tr.requests, a->out);
+	if (out_path)
+		printf("\nwrote %lld requests to %s\n", (long long)tr.requests, out_path);
 	llmcap_traffic_free(&tr);
 	rc = 0;
 out_csv:
@@ -91,48 +83,36 @@ out:
 	return rc;
 }
 
-enum { O_SET = 1, O_OUT };
+enum { O_OUT = 1 };
 
 static const struct llmcap_opt workload_opts[] = {
-	{O_SET, 's', "set", "KEY=VALUE", "override a scenario field; repeatable", NULL},
+	LLMCAP_CLI_OPT_SET,
 	{O_OUT, 'o', "out", "FILE.csv",
 	 "write the requests as CSV with the columns arrival_s,class,prompt_tokens,output_tokens, "
 	 "whole or not at all",
 	 "none"},
 };
 
+/* --out, the one option of its own. */
+static int workload_option(const struct llmcap_args *p, int id, void *ctx)
+{
+	(void)id;
+	if (!*p->value) {
+		fprintf(stderr, "llmcap: %s needs a file name\n", p->name);
+		return -1;
+	}
+	*(const char **)ctx = p->value;
+	return 0;
+}
+
 static int workload_main(const struct llmcap_cmd *cmd, int argc, char **argv)
 {
-	struct args a = {.sets = calloc((size_t)argc, sizeof *a.sets)};
-	struct llmcap_args p;
-	int rc = 2;
-	if (!a.sets) {
-		fprintf(stderr, "llmcap: out of memory\n");
-		return rc;
-	}
-	llmcap_args_init(&p, cmd, argc, argv, 2);
-	for (int id; (id = llmcap_args_next(&p)) != LLMCAP_ARGS_END;) {
-		if (id == LLMCAP_ARGS_STOP) {
-			rc = p.status;
-			goto out;
-		} else if (id == O_SET) {
-			a.sets[a.n_sets++] = p.value;
-		} else if (id == O_OUT && !*p.value) {
-			fprintf(stderr, "llmcap: %s needs a file name\n", p.name);
-			goto out;
-		} else if (id == O_OUT) {
-			a.out = p.value;
-		} else if (!a.file) {
-			a.file = p.value;
-		} else {
-			fprintf(stderr, "llmcap: only one scenario file may be given ('%s', '%s')\n", a.file,
-				p.value);
-			goto out;
-		}
-	}
-	rc = cmd_workload(&a);
-out:
-	free(a.sets);
+	struct llmcap_cli_common a = {0};
+	const char *out = NULL;
+	int rc = llmcap_cli_parse(cmd, argc, argv, 2, &a, workload_option, &out);
+	if (rc < 0)
+		rc = cmd_workload(&a, out);
+	llmcap_cli_common_free(&a);
 	return rc;
 }
 

@@ -269,22 +269,10 @@ static void fmt_time(double seconds, char *buf, size_t n)
 		snprintf(buf, n, "%.0fs", seconds);
 }
 
-/* "$273,200" */
+/* "$273,200": the one money format of every text output (core.h) */
 static void fmt_usd(double v, char *buf, size_t n)
 {
-	char digits[64];
-	snprintf(digits, sizeof digits, "%.0f", fabs(v));
-	size_t len = strlen(digits), k = 0;
-	if (v < 0 && k + 1 < n)
-		buf[k++] = '-';
-	if (k + 1 < n)
-		buf[k++] = '$';
-	for (size_t i = 0; i < len && k + 2 < n; i++) {
-		if (i > 0 && (len - i) % 3 == 0)
-			buf[k++] = ',';
-		buf[k++] = digits[i];
-	}
-	buf[k] = '\0';
+	llmcap_format_usd(v, buf, n);
 }
 
 void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum, FILE *out)
@@ -413,10 +401,9 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 	/* -- latency -- */
 	/* An overloaded fleet: requests left waiting (or turned away at max_in_flight) are the
 	 * result; percentiles of the few that completed would understate the wait. */
-	bool overloaded = res->overload_rejected > 0;
-	for (size_t cl = 0; cl < res->n_classes; cl++)
-		overloaded |= res->classes[cl].unfinished * 20 > res->classes[cl].arrived;
-	if (overloaded) {
+	struct llmcap_verdict verdict;
+	llmcap_report_verdict(res, sum, &verdict);
+	if (verdict.overloaded) {
 		fprintf(out, "OVERLOADED: the fleet does not keep up with this traffic");
 		if (res->overload_rejected > 0)
 			fprintf(out, "; %lld arrivals were turned away at max_in_flight (%lld requests in the fleet)",
@@ -580,7 +567,7 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 	}
 
 	/* -- verdict -- */
-	bool served = true;
+	bool served = verdict.served;
 	char problems[512] = "";
 	size_t k = 0;
 	for (size_t cl = 0; cl < res->n_classes; cl++) {
@@ -588,7 +575,6 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 		bool ttft_ok = sum->classes[cl].ttft_ok, tpot_ok = sum->classes[cl].tpot_ok;
 		bool lost = cs->unfinished * 100 > cs->arrived || cs->rejected > 0;
 		if (!ttft_ok || !tpot_ok || lost) {
-			served = false;
 			k += (size_t)snprintf(problems + k, k < sizeof problems ? sizeof problems - k : 0,
 					      "%s%s %s%s%s", k ? "; " : "", sc->workload.classes[cl].name,
 					      !ttft_ok ? "misses its TTFT p99 target" : "",
@@ -608,6 +594,22 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 	else
 		fprintf(out, "verdict: %s (%s API vs %s self-hosted over %g years), and the fleet does NOT serve this load: %s.\n",
 			cheaper, b, a, sc->cost.horizon_years, problems);
+}
+
+void llmcap_report_verdict(const struct llmcap_results *res, const struct llmcap_summary *sum,
+			   struct llmcap_verdict *v)
+{
+	v->overloaded = res->overload_rejected > 0;
+	v->served = true;
+	for (size_t cl = 0; cl < res->n_classes; cl++) {
+		const struct llmcap_class_stats *cs = &res->classes[cl];
+		v->overloaded |= cs->unfinished * 20 > cs->arrived;
+		bool lost = cs->unfinished * 100 > cs->arrived || cs->rejected > 0;
+		v->served &= sum->classes[cl].ttft_ok && sum->classes[cl].tpot_ok && !lost;
+	}
+	struct llmcap_cost cost;
+	llmcap_results_cost(res, &cost);
+	v->self_hosting_cheaper = !(cost.api_total < cost.self_total);
 }
 
 /* ---- JSON ---- */
@@ -764,6 +766,11 @@ int llmcap_report_json_batch(struct llmcap_results *res, const struct llmcap_sum
 		json_num(out, vals[i]);
 	}
 	fprintf(out, ", \"flat_bill\": %s}", cost.flat_bill ? "true" : "false");
+	struct llmcap_verdict v;
+	llmcap_report_verdict(res, sum, &v);
+	fprintf(out, ",\n \"verdict\": {\"slo_met\": %s, \"overloaded\": %s, \"cheaper\": \"%s\"}",
+		v.served ? "true" : "false", v.overloaded ? "true" : "false",
+		v.self_hosting_cheaper ? "self-hosted" : "api");
 	if (b) {
 		fprintf(out, ",\n \"batch_means\": {\"batches\": %lld, \"batch_length_s\": ",
 			(long long)llmcap_batch_count(b));

@@ -2,6 +2,7 @@
  * scalars, a range START:STOP:STEP or log:START:STOP:N, with an optional unit suffix. Lives with
  * the scenario because the scenario file's sweep section is checked with it as it loads; the
  * sweep (sim/study/sweep.c) expands named sets and runs the points. See scenario.h. */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -53,6 +54,30 @@ static int parse_num(const char *s, size_t len, double *out)
 	errno = 0;
 	*out = strtod(buf, &end);
 	return *end || errno || !isfinite(*out) ? -1 : 0;
+}
+
+/* A list's values that are numbers take a unit each or none: "2e4,5e4/day" would apply 2e4
+ * without a unit, which is not what the writer meant. -1 (err set) on a mixed list. */
+static int units_alike(const struct llmcap_sweep_axis *ax, struct llmcap_error *err)
+{
+	const char *bare = NULL, *unit = NULL;
+	for (size_t i = 0; i < ax->n; i++) {
+		char *end;
+		const char *v = ax->values[i];
+		strtod(v, &end);
+		if (end == v || (!isdigit((unsigned char)end[-1]) && end[-1] != '.'))
+			continue; /* not a number: a name */
+		if (!*end)
+			bare = bare ? bare : v;
+		else
+			unit = unit ? unit : v;
+	}
+	if (!bare || !unit)
+		return 0;
+	return llmcap_errorf(err, LLMCAP_EUSAGE,
+			     "--vary %s=%s: '%s' has no unit while '%s' has one; a unit goes on each "
+			     "value of a list (e.g. 2e4/day,5e4/day), or on none",
+			     ax->key, ax->spec, bare, unit);
 }
 
 int llmcap_sweep_parse_axis(const char *arg, struct llmcap_sweep_axis *ax, struct llmcap_error *err)
@@ -130,6 +155,8 @@ int llmcap_sweep_parse_axis(const char *arg, struct llmcap_sweep_axis *ax, struc
 				break;
 			p = c + 1;
 		}
+		if (rc == 0)
+			rc = units_alike(ax, err);
 	}
 	if (rc) {
 		free(ax->values);

@@ -276,8 +276,10 @@ static const struct llmcap_field workload_fields[] = {
 		"50000/day, 35/min); null: derived from tokens_per_month",
 	 .min = 0, .max = HUGE_VAL},
 	{.key = "tokens_per_month", .type = LLMCAP_T_DOUBLE, .offset = SC(workload.tokens_per_month),
-	 .def = "null", .flags = LLMCAP_F_MIN_EXCL | LLMCAP_F_NULL, .alt = "rate", .min = 0, .max = HUGE_VAL,
-	 .doc = "instead of rate: prompt + output tokens per month (365.25/12 days), e.g. 2.7e9; the "
+	 .def = "null", .flags = LLMCAP_F_MIN_EXCL | LLMCAP_F_NULL | LLMCAP_F_COUNT, .alt = "rate",
+	 .min = 0, .max = HUGE_VAL,
+	 .doc = "instead of rate: prompt + output tokens per month (365.25/12 days), e.g. 2.7e9, 2.7B "
+		"or 500M (suffixes K, M, B, T: 1e3, 1e6, 1e9, 1e12); the "
 		"rate is this divided by the classes' mean tokens per request. Giving it sets rate to "
 		"null and the reverse; a file may not give both"},
 	{.key = "start_day", .type = LLMCAP_T_ENUM, .offset = SC(workload.start_day), .def = "monday",

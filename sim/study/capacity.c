@@ -2,6 +2,7 @@
  * include/llmcap/plan.h. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "llmcap/plan.h"
 
@@ -74,5 +75,46 @@ int llmcap_max_rate(const struct llmcap_scenario *base, uint64_t seed,
 	}
 	*best = hi > 0 ? lo : INFINITY; /* never failed within 2^40 x the rate */
 	free(sc);
+	return rc;
+}
+
+struct seeds_job {
+	const struct llmcap_scenario *base;
+	const struct llmcap_catalog *cat;
+	double tolerance;
+	double *best;
+	int *sims, *rcs;
+	struct llmcap_error *errs;
+};
+
+/* One seed; writes only its own slots. */
+static void rate_seed(void *ctx, size_t k)
+{
+	struct seeds_job *j = ctx;
+	j->rcs[k] = llmcap_max_rate(j->base, j->base->seed + k, j->cat, j->tolerance, &j->best[k],
+				    &j->sims[k], &j->errs[k]);
+}
+
+int llmcap_max_rate_seeds(const struct llmcap_scenario *base, const struct llmcap_catalog *cat,
+			  double tolerance, size_t n, long threads,
+			  const struct llmcap_study_progress *progress, double *best, int *sims,
+			  struct llmcap_error *err)
+{
+	struct seeds_job j = {.base = base, .cat = cat, .tolerance = tolerance, .best = best,
+			      .sims = sims, .rcs = calloc(n ? n : 1, sizeof *j.rcs),
+			      .errs = calloc(n ? n : 1, sizeof *j.errs)};
+	int rc = 0;
+	if (!j.rcs || !j.errs) {
+		rc = llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+	} else {
+		memset(sims, 0, n * sizeof *sims);
+		llmcap_study_parallel_for(n, threads, rate_seed, &j, progress);
+		for (size_t k = 0; k < n && rc == 0; k++)
+			if (j.rcs[k])
+				rc = llmcap_errorf(err, -j.rcs[k], "seed %llu: %s",
+						   (unsigned long long)(base->seed + k), j.errs[k].msg);
+	}
+	free(j.rcs);
+	free(j.errs);
 	return rc;
 }

@@ -1,7 +1,10 @@
 /* Capacity search and break-even. See include/llmcap/plan.h. */
 #include "llmcap/plan.h"
 
+#include "llmcap/sweep.h"
+
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -186,4 +189,153 @@ double llmcap_plan_breakeven(const struct llmcap_fleet *rows, size_t n)
 		prev = r;
 	}
 	return NAN;
+}
+
+struct told_for {
+	void (*fn)(void *ctx, size_t i);
+	void *ctx;
+	const struct llmcap_study_progress *progress;
+	size_t done, n;
+	pthread_mutex_t lock;
+};
+
+static void told_item(void *ctx, size_t i)
+{
+	struct told_for *t = ctx;
+	t->fn(t->ctx, i);
+	pthread_mutex_lock(&t->lock);
+	t->progress->fn(t->progress->user, ++t->done, t->n);
+	pthread_mutex_unlock(&t->lock);
+}
+
+void llmcap_study_parallel_for(size_t n, long threads, void (*fn)(void *ctx, size_t i), void *ctx,
+			       const struct llmcap_study_progress *progress)
+{
+	if (!progress || !progress->fn) {
+		llmcap_parallel_for(n, threads, fn, ctx);
+		return;
+	}
+	struct told_for t = {.fn = fn, .ctx = ctx, .progress = progress, .n = n};
+	pthread_mutex_init(&t.lock, NULL);
+	llmcap_parallel_for(n, threads, told_item, &t);
+	pthread_mutex_destroy(&t.lock);
+}
+
+/* ---- plan's candidates ---- */
+
+/* The count is minimal, so one replica fewer misses an SLO: whichever resource is nearest its
+ * end is what forced the count. KV first (preemptions or a nearly full cache mean capacity, not
+ * speed, ran out); then, for a busy pool, whether its steps were nearer the compute or the HBM
+ * roofline; a pool that meets its SLOs only with idle time to spare is limited by queueing (the
+ * tail of the wait, or the latency of a single step). */
+const char *llmcap_plan_limit(const struct llmcap_util_summary *u, const struct llmcap_pool_cfg *p)
+{
+	if (u->preemptions > 0 || u->kv_peak >= 0.95)
+		return "KV capacity";
+	/* only the roofline model knows which roof a step is under */
+	if (u->busy >= 0.6 && p->perf_model != LLMCAP_PERF_ROOFLINE)
+		return "step time (busy)";
+	if (u->busy >= 0.6)
+		return u->hbm_fraction >= u->mfu ? "HBM bandwidth" : "compute";
+	return "queueing";
+}
+
+/* The smallest fleet of one point, then that fleet simulated once more for the utilisation
+ * behind its limits. */
+static int plan_one(const struct llmcap_sweep *sw, size_t point, const struct llmcap_catalog *cat,
+		    struct llmcap_plan_candidate *c, struct llmcap_error *err)
+{
+	struct llmcap_scenario *sc = malloc(sizeof *sc);
+	if (!sc)
+		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+	int rc = llmcap_sweep_scenario(sw, point, cat, sc, err);
+	if (rc) {
+		free(sc);
+		return rc;
+	}
+	rc = llmcap_plan_fleet(sc, cat, NAN, -1, &c->fleet, err);
+	if (rc == 0 && c->fleet.feasible) {
+		apply_fleet(sc, c->fleet.replicas);
+		sc->hardware.servers = c->fleet.servers;
+		struct llmcap_results res;
+		struct llmcap_summary sum;
+		rc = llmcap_simulate(sc, cat, NULL, &res, err);
+		if (rc == 0) {
+			if (llmcap_summarize(&res, &sum) == 0) {
+				memcpy(c->util, sum.pool_util, sizeof c->util);
+				llmcap_summary_free(&sum);
+			} else {
+				rc = llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+			}
+			llmcap_results_free(&res);
+		}
+	}
+	llmcap_scenario_free(sc);
+	free(sc);
+	return rc;
+}
+
+struct candidates_job {
+	const struct llmcap_sweep *sw;
+	const struct llmcap_catalog *cat;
+	struct llmcap_plan_candidate *out;
+	int *rcs;
+	struct llmcap_error *errs;
+};
+
+/* One candidate; an invalid one (skip_invalid) is not planned. Writes only its own slots. */
+static void plan_candidate(void *ctx, size_t i)
+{
+	struct candidates_job *j = ctx;
+	if (llmcap_sweep_point_valid(j->sw, i))
+		j->rcs[i] = plan_one(j->sw, i, j->cat, &j->out[i], &j->errs[i]);
+}
+
+/* A stable insertion sort: valid, feasible, cheaper, fewer GPUs, then the order given. */
+static void rank(const struct llmcap_sweep *sw, const struct llmcap_plan_candidate *c,
+		 size_t *order)
+{
+	size_t n = sw->n_points;
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	for (size_t i = 1; i < n; i++)
+		for (size_t k = i; k > 0; k--) {
+			const struct llmcap_fleet *x = &c[order[k - 1]].fleet, *y = &c[order[k]].fleet;
+			bool xv = llmcap_sweep_point_valid(sw, order[k - 1]),
+			     yv = llmcap_sweep_point_valid(sw, order[k]);
+			bool swap = xv != yv ? yv
+				    : x->feasible != y->feasible ? y->feasible
+				    : x->cost.self_total != y->cost.self_total
+					? y->cost.self_total < x->cost.self_total
+					: y->gpus < x->gpus;
+			if (!swap)
+				break;
+			size_t t = order[k];
+			order[k] = order[k - 1];
+			order[k - 1] = t;
+		}
+}
+
+int llmcap_plan_candidates(const struct llmcap_sweep *sw, const struct llmcap_catalog *cat,
+			   long threads, const struct llmcap_study_progress *progress,
+			   struct llmcap_plan_candidate *out, size_t *order, struct llmcap_error *err)
+{
+	size_t n = sw->n_points;
+	struct candidates_job j = {.sw = sw, .cat = cat, .out = out,
+				   .rcs = calloc(n ? n : 1, sizeof *j.rcs),
+				   .errs = calloc(n ? n : 1, sizeof *j.errs)};
+	int rc = 0;
+	if (!j.rcs || !j.errs) {
+		rc = llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+	} else {
+		memset(out, 0, n * sizeof *out);
+		llmcap_study_parallel_for(n, threads, plan_candidate, &j, progress);
+		for (size_t i = 0; i < n && rc == 0; i++)
+			if (j.rcs[i])
+				rc = llmcap_errorf(err, -j.rcs[i], "candidate %zu: %s", i, j.errs[i].msg);
+		rank(sw, out, order);
+	}
+	free(j.rcs);
+	free(j.errs);
+	return rc;
 }

@@ -44,6 +44,17 @@ static int load_point(const struct llmcap_sweep *sw, size_t point, const struct 
 		ov[sw->n_sets + a] = buf[a];
 	}
 	int rc = llmcap_scenario_load(sc, sw->file, ov, n, cat, err);
+	/* the axes' values are applied as overrides, whose messages name --set: name --vary */
+	for (size_t a = 0; rc != 0 && err && a < sw->n_axes; a++) {
+		char set[sizeof buf[a] + 16];
+		int k = snprintf(set, sizeof set, "--set '%s'", buf[a]);
+		if (k > 0 && !strncmp(err->msg, set, (size_t)k)) {
+			/* "--set" and "--var" have one length: shift one byte for the 'y' */
+			memmove(err->msg + 6, err->msg + 5, sizeof err->msg - 6);
+			err->msg[sizeof err->msg - 1] = '\0';
+			memcpy(err->msg, "--vary", 6);
+		}
+	}
 	free(ov);
 	free(buf);
 	return rc;
