@@ -157,7 +157,7 @@ static const struct llmcap_field price_spec_fields[] = {
 	 .min = 0, .max = HUGE_VAL, .flags = LLMCAP_F_NULL},
 	{.key = "peak_factor", .type = LLMCAP_T_DOUBLE, .offset = PS(peak_factor), .def = "null",
 	 .doc = "", .min = 0, .max = HUGE_VAL, .flags = LLMCAP_F_NULL},
-	{.key = "latency_source", .type = LLMCAP_T_STR, .offset = PS(latency_source), .size = 512,
+	{.key = "latency_source", .type = LLMCAP_T_STR, .offset = PS(latency_source), .size = 1024,
 	 .def = "", .doc = ""},
 };
 static const struct llmcap_section price_spec_section = LLMCAP_SECTION(price_spec_fields);

@@ -112,7 +112,7 @@ struct llmcap_price_spec {
 	llmcap_time ttft_p50, ttft_p95, ttft_p99;
 	double speed_p50;      /* output tokens/s */
 	double peak_factor;    /* latency at the provider's peak hours over its daily median */
-	char latency_source[512];
+	char latency_source[1024];
 };
 
 struct llmcap_catalog {
