@@ -4,6 +4,8 @@
 #include <math.h>
 #include <string.h>
 
+#include <gsl/gsl_cdf.h>
+
 /* The first of a scenario's figure and the catalog's that is known. */
 static double pick(double scenario, double catalog)
 {
@@ -185,4 +187,25 @@ void llmcap_cost_compute(const struct llmcap_scenario *sc, const struct llmcap_u
 	out->spilled_api_total = spill_usd * out->months;
 	out->hybrid_total = out->self_total + out->spilled_api_total;
 	rent_costs(sc, use, out);
+}
+
+llmcap_time llmcap_api_ttft_quantile(const struct llmcap_price_spec *p, double q, bool peak)
+{
+	if (p->ttft_p50 <= 0 || !(q > 0 && q < 1))
+		return -1;
+	double mu = log((double)p->ttft_p50), sigma = NAN;
+	if (p->ttft_p95 > p->ttft_p50)
+		sigma = (log((double)p->ttft_p95) - mu) / gsl_cdf_ugaussian_Pinv(0.95);
+	else if (p->ttft_p99 > p->ttft_p50)
+		sigma = (log((double)p->ttft_p99) - mu) / gsl_cdf_ugaussian_Pinv(0.99);
+	double t;
+	if (q == 0.5)
+		t = (double)p->ttft_p50;
+	else if (isnan(sigma))
+		return -1;
+	else
+		t = exp(mu + sigma * gsl_cdf_ugaussian_Pinv(q));
+	if (peak && !isnan(p->peak_factor))
+		t *= p->peak_factor;
+	return llmcap_round_time(t);
 }

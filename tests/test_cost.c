@@ -241,6 +241,28 @@ static void every_price_has_a_source(void **state)
 			assert_true(cat.prices[i].latency_source[0] != '\0');
 }
 
+/* The provider's TTFT as a lognormal through its published p50 and p95, slower at peak. */
+static void api_latency_distribution(void **state)
+{
+	(void)state;
+	const struct llmcap_price_spec *mini = llmcap_catalog_price(&cat, "openai-gpt-4o-mini");
+	assert_non_null(mini);
+	/* through its points: p50 536 ms, p95 844 ms */
+	assert_int_equal(llmcap_api_ttft_quantile(mini, 0.5, false), 536000000);
+	assert_rel((double)llmcap_api_ttft_quantile(mini, 0.95, false), 844e6, 1e-9);
+	/* p99 from p50 and p95: sigma = ln(844/536) / 1.64485 = 0.276024; 536 ms x exp(2.32635 x
+	 * sigma) = 1,018.68 ms (the published p99, 4,461 ms, has a heavier tail than a lognormal) */
+	assert_rel((double)llmcap_api_ttft_quantile(mini, 0.99, false), 1018.68e6, 1e-5);
+	/* at the provider's peak, x 1.5 */
+	assert_rel((double)llmcap_api_ttft_quantile(mini, 0.5, true), 804e6, 1e-12);
+	/* a median alone: no spread to draw from */
+	const struct llmcap_price_spec *groq = llmcap_catalog_price(&cat, "groq-llama-3.1-8b");
+	assert_int_equal(llmcap_api_ttft_quantile(groq, 0.5, false), 200000000);
+	assert_int_equal(llmcap_api_ttft_quantile(groq, 0.9, false), -1);
+	/* nothing published */
+	assert_int_equal(llmcap_api_ttft_quantile(llmcap_catalog_price(&cat, "guide-small"), 0.5, false), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -252,6 +274,7 @@ int main(void)
 		cmocka_unit_test(api_with_cached_input_and_batch),
 		cmocka_unit_test(bad_price_keys),
 		cmocka_unit_test(every_price_has_a_source),
+		cmocka_unit_test(api_latency_distribution),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

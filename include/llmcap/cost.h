@@ -112,4 +112,10 @@ struct llmcap_cost {
 void llmcap_cost_compute(const struct llmcap_scenario *sc, const struct llmcap_usage *use,
 			 struct llmcap_cost *out);
 
+/* An API provider's time to first token at quantile q (0 < q < 1), ns: a lognormal through the
+ * catalog's p50 and p95 (or p99 where p95 is missing), times peak_factor when `peak` (the
+ * provider's busiest hours). With only a median, its spread is unknown: q 0.5 gives it, other
+ * quantiles -1; -1 also where no median is published. */
+llmcap_time llmcap_api_ttft_quantile(const struct llmcap_price_spec *p, double q, bool peak);
+
 #endif
