@@ -272,6 +272,10 @@ static void fmt_time(double seconds, char *buf, size_t n)
 /* "$273,200" */
 static void fmt_usd(double v, char *buf, size_t n)
 {
+	if (isnan(v)) { /* a price nobody published */
+		snprintf(buf, n, "n/a");
+		return;
+	}
 	char digits[64];
 	snprintf(digits, sizeof digits, "%.0f", fabs(v));
 	size_t len = strlen(digits), k = 0;
@@ -503,10 +507,14 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 	fmt_usd(cost.opex_monthly, c_, sizeof c_);
 	if (isnan(cost.self_total)) {
 		fmt_usd(cost.server_price, b, sizeof b);
-		fprintf(out, "  self-hosted  n/a: no %s for %s (set cost.gpus.%s.server or "
-			     "cost.gpus.%s.opex_monthly, or see llmcap catalog)\n",
-			isnan(cost.server_price) ? "server price" : "running cost", sc->hardware.gpu,
-			sc->hardware.gpu, sc->hardware.gpu);
+		if (isnan(cost.server_price))
+			fprintf(out, "  self-hosted  n/a: no published server price for %s (set cost.gpus.%s.server, "
+				     "or its gpu and chassis; docs/cost.md)\n",
+				sc->hardware.gpu, sc->hardware.gpu);
+		else
+			fprintf(out, "  self-hosted  n/a: no running cost for %s (set cost.gpus.%s.opex_monthly, or "
+				     "cost.opex: power)\n",
+				sc->hardware.gpu, sc->hardware.gpu);
 	} else {
 		fprintf(out, "  self-hosted  %s = capex %s + %g x %s/month power and colocation + %g x %s/year support\n",
 			a, b, cost.months, c_, sc->cost.horizon_years, d);
@@ -640,7 +648,10 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 	}
 	fmt_usd(cost.self_total, a, sizeof a);
 	fmt_usd(cost.api_total, b, sizeof b);
-	const char *cheaper = cost.api_total < cost.self_total ? "the API is cheaper" : "self-hosting is cheaper";
+	/* a GPU with no published price has no owned cost: the comparison cannot be made */
+	const char *cheaper = isnan(cost.self_total)     ? "no owned price to compare"
+			      : cost.api_total < cost.self_total ? "the API is cheaper"
+								 : "self-hosting is cheaper";
 	if (served)
 		fprintf(out, "verdict: %s (%s API vs %s self-hosted over %g years); the fleet serves this load within its SLOs.\n",
 			cheaper, b, a, sc->cost.horizon_years);
