@@ -81,38 +81,52 @@ static double class_bill(const struct llmcap_price_cfg *pc, double prompt, doubl
 	return bill;
 }
 
-/* Renting: held GPU-hours on demand, a reserved baseline plus on-demand burst, or spot. */
+/* Renting: held GPU-hours on demand, a reserved baseline plus on-demand burst, or spot; each
+ * pool at its own GPU's prices. */
 static void rent_costs(const struct llmcap_scenario *sc, const struct llmcap_usage *use,
 		       struct llmcap_cost *out)
 {
-	const struct llmcap_gpu_costs *pr = &out->prices;
 	double month_h = LLMCAP_MONTH_SECONDS / 3600.0;
 	double scale = LLMCAP_MONTH_SECONDS / ((double)use->horizon * 1e-9);
-	double held = 0, burst = 0, reserved = 0;
+	/* each interruption holds a replacement through its restart before it serves: the held
+	 * GPU-hours grow by interruptions x restart x GPUs per replica */
+	double restart_h = (double)sc->cost.rent.spot_restart * 1e-9 / 3600.0;
+	double held = 0, burst = 0, reserved = 0, extra = 0, od = 0, rs = 0, spot = 0;
 	for (size_t p = 0; p < use->n_pools; p++) {
 		const struct llmcap_usage_pool *u = &use->pools[p];
+		struct llmcap_gpu_costs own_gpu;
+		const struct llmcap_gpu_costs *pr = &out->prices;
+		if (u->gpu && u->gpu != use->gpu) {
+			llmcap_cost_gpu_prices(sc, u->gpu, &own_gpu);
+			pr = &own_gpu;
+		}
 		double g = (double)u->gpus_per_replica;
-		held += u->replica_hours * g * scale;
-		burst += u->burst_replica_hours * g * scale;
-		reserved += u->baseline_replicas * g;
+		double h = u->replica_hours * g * scale, b = u->burst_replica_hours * g * scale;
+		double r = u->baseline_replicas * g;
+		/* an unpublished interruption rate counts none: the report says so */
+		double per_replica_hour = isnan(pr->spot_interruptions) ? 0 : pr->spot_interruptions / month_h;
+		double x = h * per_replica_hour * restart_h;
+		double rate = sc->cost.rent.term_years == 3 ? pr->reserved_3y : pr->reserved_1y;
+		held += h;
+		burst += b;
+		reserved += r;
+		extra += x;
+		od += h * pr->on_demand;
+		rs += r * month_h * rate + b * pr->on_demand;
+		spot += (h + x) * pr->spot;
+		out->hybrid_rent_total += b * pr->on_demand;
 	}
 	out->rent_gpu_hours = held;
 	out->rent_burst_gpu_hours = burst;
 	out->rent_reserved_gpus = reserved;
-	double rate = sc->cost.rent.term_years == 3 ? pr->reserved_3y : pr->reserved_1y;
-	out->rent_on_demand_monthly = held * pr->on_demand;
-	out->rent_reserved_monthly = reserved * month_h * rate + burst * pr->on_demand;
-	/* each interruption holds a replacement through its restart before it serves: the held
-	 * GPU-hours grow by interruptions x restart x GPUs per replica */
-	double restart_h = (double)sc->cost.rent.spot_restart * 1e-9 / 3600.0;
-	/* an unpublished interruption rate counts none: the report says so */
-	double per_replica_hour = isnan(pr->spot_interruptions) ? 0 : pr->spot_interruptions / month_h;
-	out->rent_spot_extra_gpu_hours = held * per_replica_hour * restart_h;
-	out->rent_spot_monthly = (held + out->rent_spot_extra_gpu_hours) * pr->spot;
-	out->rent_on_demand_total = out->rent_on_demand_monthly * out->months;
-	out->rent_reserved_total = out->rent_reserved_monthly * out->months;
-	out->rent_spot_total = out->rent_spot_monthly * out->months;
-	out->hybrid_rent_total = out->self_total + burst * pr->on_demand * out->months;
+	out->rent_spot_extra_gpu_hours = extra;
+	out->rent_on_demand_monthly = od;
+	out->rent_reserved_monthly = rs;
+	out->rent_spot_monthly = spot;
+	out->rent_on_demand_total = od * out->months;
+	out->rent_reserved_total = rs * out->months;
+	out->rent_spot_total = spot * out->months;
+	out->hybrid_rent_total = out->self_total + out->hybrid_rent_total * out->months;
 }
 
 void llmcap_cost_compute(const struct llmcap_scenario *sc, const struct llmcap_usage *use,

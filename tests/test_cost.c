@@ -176,6 +176,26 @@ static void rent_reserved_plus_burst(void **state)
 	assert_true(isnan(c.rent_reserved_monthly));
 }
 
+/* Pools on different GPUs (pools.NAME.gpu, to come) rent each at its own GPU's prices. */
+static void rent_per_pool_gpu(void **state)
+{
+	(void)state;
+	struct llmcap_scenario sc;
+	reference(&sc, NULL, 0);
+	struct llmcap_usage u = fixed_day("h100-sxm-80gb");
+	u.pools[0].gpu = llmcap_catalog_gpu(&cat, "b200-180gb");
+	struct llmcap_cost c;
+	llmcap_cost_compute(&sc, &u, &c);
+	/* utility: 48 GPU-hours a day x 30.4375 = 1,461 a month on B200s at $5.98 = 8,736.78;
+	 * reasoning: 1,461 on H100s at $2.69 = 3,930.09 */
+	assert_rel(c.rent_on_demand_monthly, 8736.78 + 3930.09, 1e-12);
+	/* spot: the B200 has no published interruption rate (none counted), the H100 0.15 per
+	 * replica-month: 1,461 x 0.15 / 730.5 / 6 = 0.05 GPU-hours more */
+	assert_rel(c.rent_spot_monthly, 1461 * 2.25 + 1461.05 * 1.49, 1e-12);
+	/* no 1-year price for the B200: the reserved option has no price */
+	assert_true(isnan(c.rent_reserved_monthly));
+}
+
 static void api_with_cached_input_and_batch(void **state)
 {
 	(void)state;
@@ -271,6 +291,7 @@ int main(void)
 		cmocka_unit_test(price_follows_the_gpu),
 		cmocka_unit_test(rent_on_demand_and_spot),
 		cmocka_unit_test(rent_reserved_plus_burst),
+		cmocka_unit_test(rent_per_pool_gpu),
 		cmocka_unit_test(api_with_cached_input_and_batch),
 		cmocka_unit_test(bad_price_keys),
 		cmocka_unit_test(every_price_has_a_source),

@@ -42,6 +42,7 @@ struct llmcap_usage_class {
  * replicas reserved when renting, or owned in a hybrid), which is billed on demand. A fixed fleet
  * holds its replicas for the whole horizon; an autoscaled one the integral of its count. */
 struct llmcap_usage_pool {
+	const struct llmcap_gpu_spec *gpu; /* the pool's GPU; NULL: the fleet's (usage.gpu) */
 	int64_t gpus_per_replica;    /* tensor-parallel size */
 	double replica_hours;        /* held, over the horizon */
 	double baseline_replicas;    /* reserved (rent) or owned (hybrid) */
