@@ -245,6 +245,9 @@ static void bad_price_keys(void **state)
 	const char *term[] = {"cost.rent.term_years=2"};
 	assert_int_not_equal(llmcap_scenario_load(&sc, NULL, term, 1, &cat, &err), 0);
 	assert_non_null(strstr(err.msg, "expected 1 or 3"));
+	const char *flat[] = {"hardware.gpu=b200-180gb", "cost.opex=flat"};
+	assert_int_not_equal(llmcap_scenario_load(&sc, NULL, flat, 2, &cat, &err), 0);
+	assert_non_null(strstr(err.msg, "cost.opex: flat needs a monthly figure for b200-180gb"));
 }
 
 /* Every catalog price carries a source; a missing figure says why. */

@@ -230,6 +230,18 @@ int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_
 					     sc->cost.rent.reserved[i].where, sc->cost.rent.reserved[i].name,
 					     sc->cost.rent.reserved[i].name);
 	}
+	if (sc->cost.opex == LLMCAP_OPEX_FLAT && isnan(sc->cost.opex_monthly)) {
+		bool figure = false;
+		for (size_t i = 0; i < sc->cost.n_gpus; i++)
+			figure |= !strcmp(sc->cost.gpus[i].name, sc->hardware.gpu) &&
+				  !isnan(sc->cost.gpus[i].opex_monthly);
+		if (!figure)
+			return llmcap_errorf(err, LLMCAP_EINVAL,
+					     "cost.opex: flat needs a monthly figure for %s; expected "
+					     "cost.opex_monthly, cost.gpus.%s.opex_monthly, or cost.opex: "
+					     "power or auto",
+					     sc->hardware.gpu, sc->hardware.gpu);
+	}
 	if (sc->cost.rent.term_years != 1 && sc->cost.rent.term_years != 3)
 		return llmcap_errorf(err, LLMCAP_EINVAL,
 				     "cost.rent.term_years: %lld; expected 1 or 3 (the terms clouds sell)",
