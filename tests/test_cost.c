@@ -3,7 +3,9 @@
 #include "test_util.h"
 
 #include "llmcap/cost.h"
+#include "llmcap/report.h"
 #include "llmcap/scenario.h"
+#include "llmcap/sim.h"
 
 #include <math.h>
 
@@ -176,6 +178,34 @@ static void rent_reserved_plus_burst(void **state)
 	assert_true(isnan(c.rent_reserved_monthly));
 }
 
+/* A simulated fixed fleet: every replica held for the whole horizon, those above the pool's
+ * reserved baseline as burst (sim/results/usage.c). */
+static void usage_of_a_simulated_fleet(void **state)
+{
+	(void)state;
+	struct llmcap_scenario sc;
+	const char *sets[] = {"horizon=1h", "cost.rent.reserved.utility.replicas=1"};
+	reference(&sc, sets, 2);
+	struct llmcap_results res;
+	struct llmcap_error err = {0};
+	assert_int_equal(llmcap_simulate(&sc, &cat, NULL, &res, &err), 0);
+	struct llmcap_usage u;
+	llmcap_results_usage(&res, &u);
+	assert_int_equal(u.n_pools, 2);
+	assert_rel(u.pools[0].replica_hours, 2, 1e-15);       /* 2 replicas x 1 h */
+	assert_rel(u.pools[0].burst_replica_hours, 1, 1e-15); /* 1 above the 1 reserved */
+	assert_rel(u.pools[1].replica_hours, 1, 1e-15);
+	assert_int_equal(u.pools[1].gpus_per_replica, 2);
+	assert_rel(u.pools[1].baseline_replicas, 1, 0);       /* not named: all reserved */
+	struct llmcap_cost c;
+	llmcap_results_cost(&res, &c);
+	/* 1 burst GPU all month: 730.5 GPU-hours on demand; 1 + 2 GPUs reserved */
+	assert_rel(c.rent_burst_gpu_hours, 730.5, 1e-12);
+	assert_rel(c.rent_reserved_gpus, 3, 0);
+	assert_rel(c.rent_reserved_monthly, 3 * MONTH_H * 1.79 + 730.5 * 2.69, 1e-12);
+	llmcap_results_free(&res);
+}
+
 /* Pools on different GPUs (pools.NAME.gpu, to come) rent each at its own GPU's prices. */
 static void rent_per_pool_gpu(void **state)
 {
@@ -294,6 +324,7 @@ int main(void)
 		cmocka_unit_test(price_follows_the_gpu),
 		cmocka_unit_test(rent_on_demand_and_spot),
 		cmocka_unit_test(rent_reserved_plus_burst),
+		cmocka_unit_test(usage_of_a_simulated_fleet),
 		cmocka_unit_test(rent_per_pool_gpu),
 		cmocka_unit_test(api_with_cached_input_and_batch),
 		cmocka_unit_test(bad_price_keys),
