@@ -54,6 +54,36 @@ static const struct llmcap_section model_section = LLMCAP_SECTION(model_fields);
 	 .flags = LLMCAP_F_MIN_EXCL | LLMCAP_F_HAS_MAX}
 #define GPUNUM(k, m, t) \
 	{.key = k, .type = t, .offset = GS(m), .def = "0", .doc = "", .min = 0, .max = HUGE_VAL}
+/* ---- prices (models/catalog/gpus.yaml `price:`, models/catalog/prices.yaml) ---- */
+
+/* A price that may be missing: null (the default) is NAN, "no published source". */
+#define GPRICE(k, m, d) \
+	{.key = k, .type = LLMCAP_T_DOUBLE, .offset = GS(price.m), .def = "null", .doc = d, .min = 0, \
+	 .max = HUGE_VAL, .flags = LLMCAP_F_NULL}
+#define GSOURCE(k, m) \
+	{.key = k, .type = LLMCAP_T_STR, .offset = GS(price.m), .size = LLMCAP_PRICE_SOURCE_MAX, .def = "", \
+	 .doc = "where the figure comes from, with its date"}
+static const struct llmcap_field gpu_price_fields[] = {
+	GPRICE("gpu", gpu, "USD per GPU, purchase"),
+	GSOURCE("gpu_source", gpu_source),
+	GPRICE("chassis", chassis, "USD per server without GPUs: board, CPUs, memory, storage"),
+	GPRICE("network_per_gpu", network_per_gpu, "USD per GPU: NICs, optics, switch ports"),
+	GSOURCE("server_source", server_source),
+	GPRICE("busy_watts", busy_watts, "mean board power while executing steps (null: tdp_watts)"),
+	GPRICE("prefill_watts", prefill_watts, "board power in prefill steps"),
+	GPRICE("decode_watts", decode_watts, "board power in decode steps"),
+	GSOURCE("power_source", power_source),
+	GPRICE("on_demand", on_demand, "USD per GPU-hour"),
+	GSOURCE("on_demand_source", on_demand_source),
+	GPRICE("reserved_1y", reserved_1y, "USD per GPU-hour, 1-year commitment"),
+	GPRICE("reserved_3y", reserved_3y, "USD per GPU-hour, 3-year commitment"),
+	GSOURCE("reserved_source", reserved_source),
+	GPRICE("spot", spot, "USD per GPU-hour, interruptible"),
+	GPRICE("spot_interruptions", spot_interruptions, "interruptions per replica-month"),
+	GSOURCE("spot_source", spot_source),
+};
+static const struct llmcap_section gpu_price_section = LLMCAP_SECTION(gpu_price_fields);
+
 static const struct llmcap_field gpu_fields[] = {
 	{.key = "source", .type = LLMCAP_T_STR, .offset = GS(source), .size = 1024, .def = "", .doc = ""},
 	GPUNUM("memory", memory, LLMCAP_T_BYTES),
@@ -75,6 +105,8 @@ static const struct llmcap_field gpu_fields[] = {
 	{.key = "allreduce_latency", .type = LLMCAP_T_DURATION, .offset = GS(allreduce_latency),
 	 .def = "0ns", .doc = "", .min = 0, .max = HUGE_VAL},
 	GPUNUM("allreduce_bandwidth", allreduce_bandwidth, LLMCAP_T_DOUBLE),
+	{.key = "price", .type = LLMCAP_T_SECTION, .sub = &gpu_price_section,
+	 .doc = "purchase, power and rental prices, each with its source"},
 };
 static const struct llmcap_section gpu_section = LLMCAP_SECTION(gpu_fields);
 
@@ -108,6 +140,25 @@ static const struct llmcap_field price_spec_fields[] = {
 	 .max = HUGE_VAL},
 	{.key = "output", .type = LLMCAP_T_DOUBLE, .offset = PS(output), .def = "0", .doc = "", .min = 0,
 	 .max = HUGE_VAL},
+	{.key = "provider", .type = LLMCAP_T_STR, .offset = PS(provider), .size = LLMCAP_NAME_MAX, .def = "",
+	 .doc = ""},
+	{.key = "cached_input", .type = LLMCAP_T_DOUBLE, .offset = PS(cached_input), .def = "null",
+	 .doc = "", .min = 0, .max = HUGE_VAL, .flags = LLMCAP_F_NULL},
+	{.key = "batch_discount", .type = LLMCAP_T_DOUBLE, .offset = PS(batch_discount), .def = "null",
+	 .doc = "", .min = 0, .max = 1, .flags = LLMCAP_F_NULL | LLMCAP_F_HAS_MAX},
+#define LATENCY(k, m) \
+	{.key = k, .type = LLMCAP_T_DURATION, .offset = PS(m), .def = "0ns", .doc = "0: not published", \
+	 .min = 0, .max = HUGE_VAL}
+	LATENCY("ttft_p50", ttft_p50),
+	LATENCY("ttft_p95", ttft_p95),
+	LATENCY("ttft_p99", ttft_p99),
+#undef LATENCY
+	{.key = "speed_p50", .type = LLMCAP_T_DOUBLE, .offset = PS(speed_p50), .def = "null", .doc = "",
+	 .min = 0, .max = HUGE_VAL, .flags = LLMCAP_F_NULL},
+	{.key = "peak_factor", .type = LLMCAP_T_DOUBLE, .offset = PS(peak_factor), .def = "null",
+	 .doc = "", .min = 0, .max = HUGE_VAL, .flags = LLMCAP_F_NULL},
+	{.key = "latency_source", .type = LLMCAP_T_STR, .offset = PS(latency_source), .size = 1024,
+	 .def = "", .doc = ""},
 };
 static const struct llmcap_section price_spec_section = LLMCAP_SECTION(price_spec_fields);
 static const struct llmcap_field catalog_prices_root = {

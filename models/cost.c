@@ -1,15 +1,62 @@
-/* Cost model. See include/llmcap/cost.h. */
+/* Cost model. See include/llmcap/cost.h and docs/cost.md. */
 #include "llmcap/cost.h"
 
 #include <math.h>
 #include <string.h>
 
-/* Capex per server: a given price, or GPUs at a unit price plus the chassis. */
-static double server_price(const struct llmcap_scenario *sc)
+#include <gsl/gsl_cdf.h>
+
+/* The first of a scenario's figure and the catalog's that is known. */
+static double pick(double scenario, double catalog)
 {
+	return isnan(scenario) ? catalog : scenario;
+}
+
+void llmcap_cost_gpu_prices(const struct llmcap_scenario *sc, const struct llmcap_gpu_spec *gpu,
+			    struct llmcap_gpu_costs *out)
+{
+	const char *name = gpu ? gpu->name : sc->hardware.gpu;
+	const struct llmcap_gpu_price_cfg *o = NULL;
+	for (size_t i = 0; i < sc->cost.n_gpus; i++)
+		if (!strcmp(sc->cost.gpus[i].name, name))
+			o = &sc->cost.gpus[i];
+	const struct llmcap_gpu_prices none = {
+		.gpu = NAN, .chassis = NAN, .network_per_gpu = NAN, .busy_watts = NAN,
+		.prefill_watts = NAN, .decode_watts = NAN, .on_demand = NAN, .reserved_1y = NAN,
+		.reserved_3y = NAN, .spot = NAN, .spot_interruptions = NAN};
+	const struct llmcap_gpu_prices *c = gpu ? &gpu->price : &none;
+	const struct llmcap_gpu_price_cfg no_override = {
+		.server = NAN, .gpu = NAN, .chassis = NAN, .network_per_gpu = NAN, .opex_monthly = NAN,
+		.idle_watts = NAN, .busy_watts = NAN, .on_demand = NAN, .reserved_1y = NAN,
+		.reserved_3y = NAN, .spot = NAN, .spot_interruptions = NAN};
+	if (!o)
+		o = &no_override;
+	*out = (struct llmcap_gpu_costs){
+		.gpu = pick(o->gpu, c->gpu),
+		.chassis = pick(o->chassis, c->chassis),
+		/* no network figure is known for most GPUs: none (it sits in the chassis) */
+		.network_per_gpu = pick(o->network_per_gpu, isnan(c->network_per_gpu) ? 0 : c->network_per_gpu),
+		.opex_monthly = pick(sc->cost.opex_monthly, o->opex_monthly),
+		.idle_watts = pick(o->idle_watts, gpu ? gpu->idle_watts : NAN),
+		/* busy at TDP where no mean draw is known: an upper bound */
+		.busy_watts = pick(o->busy_watts, pick(c->busy_watts, gpu ? gpu->tdp_watts : NAN)),
+		.on_demand = pick(o->on_demand, c->on_demand),
+		.reserved_1y = pick(o->reserved_1y, c->reserved_1y),
+		.reserved_3y = pick(o->reserved_3y, c->reserved_3y),
+		.spot = pick(o->spot, c->spot),
+		.spot_interruptions = pick(o->spot_interruptions, c->spot_interruptions),
+	};
+	/* the server: a price for every GPU, a price per GPU plus a chassis (cost.capex_per_gpu),
+	 * this GPU's whole server, or its parts */
+	double n = (double)sc->hardware.gpus_per_server;
 	if (!isnan(sc->cost.capex_per_gpu))
-		return sc->cost.chassis + (double)sc->hardware.gpus_per_server * sc->cost.capex_per_gpu;
-	return sc->cost.capex;
+		out->server = sc->cost.chassis + n * sc->cost.capex_per_gpu;
+	else if (!isnan(sc->cost.capex))
+		out->server = sc->cost.capex;
+	else if (!isnan(o->server))
+		out->server = o->server;
+	else
+		out->server = out->chassis + n * (out->gpu + out->network_per_gpu);
 }
 
 /* Total paid for the hardware over the horizon: cash, or an annuity at the cost of capital;
@@ -21,29 +68,99 @@ static double capex_total(const struct llmcap_scenario *sc, double price)
 	return paid - sc->cost.residual_fraction * price;
 }
 
+/* What one class's tokens cost at its prices (USD x 1e6): input and output at list price, less
+ * the cached share of the prompt at the cached price, less the batch share's discount. Without
+ * discounts this is exactly prompt x input + output x output. */
+static double class_bill(const struct llmcap_price_cfg *pc, double prompt, double output)
+{
+	double bill = prompt * pc->input + output * pc->output;
+	if (pc->cached_share > 0 && !isnan(pc->cached_input))
+		bill -= prompt * pc->cached_share * (pc->input - pc->cached_input);
+	if (pc->batch_share > 0 && pc->batch_discount > 0)
+		bill *= 1.0 - pc->batch_share * pc->batch_discount;
+	return bill;
+}
+
+/* Renting: held GPU-hours on demand, a reserved baseline plus on-demand burst, or spot; each
+ * pool at its own GPU's prices. */
+static void rent_costs(const struct llmcap_scenario *sc, const struct llmcap_usage *use,
+		       struct llmcap_cost *out)
+{
+	double month_h = LLMCAP_MONTH_SECONDS / 3600.0;
+	double scale = LLMCAP_MONTH_SECONDS / ((double)use->horizon * 1e-9);
+	/* each interruption holds a replacement through its restart before it serves: the held
+	 * GPU-hours grow by interruptions x restart x GPUs per replica */
+	double restart_h = (double)sc->cost.rent.spot_restart * 1e-9 / 3600.0;
+	double held = 0, burst = 0, reserved = 0, extra = 0, od = 0, rs = 0, spot = 0;
+	for (size_t p = 0; p < use->n_pools; p++) {
+		const struct llmcap_usage_pool *u = &use->pools[p];
+		struct llmcap_gpu_costs own_gpu;
+		const struct llmcap_gpu_costs *pr = &out->prices;
+		if (u->gpu && u->gpu != use->gpu) {
+			llmcap_cost_gpu_prices(sc, u->gpu, &own_gpu);
+			pr = &own_gpu;
+		}
+		double g = (double)u->gpus_per_replica;
+		double h = u->replica_hours * g * scale, b = u->burst_replica_hours * g * scale;
+		double r = u->baseline_replicas * g;
+		/* an unpublished interruption rate counts none: the report says so */
+		double per_replica_hour = isnan(pr->spot_interruptions) ? 0 : pr->spot_interruptions / month_h;
+		double x = h * per_replica_hour * restart_h;
+		double rate = sc->cost.rent.term_years == 3 ? pr->reserved_3y : pr->reserved_1y;
+		held += h;
+		burst += b;
+		reserved += r;
+		extra += x;
+		od += h * pr->on_demand;
+		rs += r * month_h * rate + b * pr->on_demand;
+		spot += (h + x) * pr->spot;
+		out->hybrid_rent_total += b * pr->on_demand;
+	}
+	out->rent_gpu_hours = held;
+	out->rent_burst_gpu_hours = burst;
+	out->rent_reserved_gpus = reserved;
+	out->rent_spot_extra_gpu_hours = extra;
+	out->rent_on_demand_monthly = od;
+	out->rent_reserved_monthly = rs;
+	out->rent_spot_monthly = spot;
+	out->rent_on_demand_total = od * out->months;
+	out->rent_reserved_total = rs * out->months;
+	out->rent_spot_total = spot * out->months;
+	out->hybrid_rent_total = out->self_total + out->hybrid_rent_total * out->months;
+}
+
 void llmcap_cost_compute(const struct llmcap_scenario *sc, const struct llmcap_usage *use,
 			 struct llmcap_cost *out)
 {
 	const double years = sc->cost.horizon_years, servers = (double)sc->hardware.servers;
+	const double spares = (double)sc->cost.spare_servers, racked = servers + spares;
 	memset(out, 0, sizeof *out);
+	llmcap_cost_gpu_prices(sc, use->gpu, &out->prices);
+	const struct llmcap_gpu_costs *pr = &out->prices;
 	out->months = years * 12.0;
-	out->server_price = server_price(sc);
-	out->capex = servers * capex_total(sc, out->server_price);
-	if (sc->cost.opex == LLMCAP_OPEX_POWER && use->gpu) {
-		/* Every GPU draws its idle power, plus up to its TDP while its replica executes a
-		 * step (an upper bound: decode steps draw less than prefill); GPUs no pool uses
-		 * idle. Colocation is billed on provisioned power: every GPU at TDP plus the rest. */
+	out->spare_servers = spares;
+	out->server_price = pr->server;
+	out->capex = racked * capex_total(sc, out->server_price);
+	out->power_opex = sc->cost.opex == LLMCAP_OPEX_POWER ||
+			  (sc->cost.opex == LLMCAP_OPEX_AUTO && isnan(pr->opex_monthly));
+	if (out->power_opex && use->gpu) {
+		/* Every GPU draws its idle power, plus up to its busy power while its replica
+		 * executes a step (TDP where no mean draw is known: an upper bound); GPUs no pool
+		 * uses idle, and so do spares. Colocation is billed on provisioned power: every GPU
+		 * at TDP plus the rest. */
 		const struct llmcap_gpu_spec *g = use->gpu;
-		double gpus = servers * (double)sc->hardware.gpus_per_server, busy_gpus = use->busy_gpus;
-		out->avg_power_watts = gpus * g->idle_watts + busy_gpus * (g->tdp_watts - g->idle_watts) +
-				       servers * sc->cost.power.other_watts;
-		out->provisioned_kw = (gpus * g->tdp_watts + servers * sc->cost.power.other_watts) / 1e3;
+		double gpus = racked * (double)sc->hardware.gpus_per_server, busy_gpus = use->busy_gpus;
+		out->avg_power_watts = gpus * pr->idle_watts + busy_gpus * (pr->busy_watts - pr->idle_watts) +
+				       racked * sc->cost.power.other_watts;
+		out->provisioned_kw = (gpus * g->tdp_watts + racked * sc->cost.power.other_watts) / 1e3;
 		double hours_per_month = LLMCAP_MONTH_SECONDS / 3600.0;
 		out->opex_monthly = out->avg_power_watts / 1e3 * sc->cost.power.pue * hours_per_month *
 					    sc->cost.power.electricity +
 				    out->provisioned_kw * sc->cost.power.colocation;
+	} else if (out->power_opex) {
+		out->opex_monthly = NAN; /* no GPU, no power model */
 	} else {
-		out->opex_monthly = servers * sc->cost.opex_monthly;
+		out->opex_monthly = racked * pr->opex_monthly;
 	}
 	out->opex = out->months * out->opex_monthly;
 	out->support = years * sc->cost.support_yearly;
@@ -51,27 +168,28 @@ void llmcap_cost_compute(const struct llmcap_scenario *sc, const struct llmcap_u
 	out->self_monthly = out->self_total / out->months;
 
 	double scale = LLMCAP_MONTH_SECONDS / ((double)use->horizon * 1e-9);
-	double usd = 0, tokens = 0, spill_usd = 0, spill_tokens = 0, served = 0;
+	double usd = 0, list = 0, tokens = 0, spill_usd = 0, spill_tokens = 0, served = 0;
 	for (size_t c = 0; c < use->n_classes; c++) {
 		const struct llmcap_usage_class *cs = &use->classes[c];
 		const char *name = sc->workload.classes[c].name;
 		tokens += (cs->prompt_tokens + cs->output_tokens) * scale;
 		served += (cs->completed_prompt_tokens + cs->completed_output_tokens) * scale;
 		spill_tokens += (cs->spilled_prompt_tokens + cs->spilled_output_tokens) * scale;
-		for (size_t p = 0; p < sc->cost.api.n_prices; p++)
-			if (!strcmp(sc->cost.api.prices[p].name, name)) {
-				usd += (cs->prompt_tokens * sc->cost.api.prices[p].input +
-					cs->output_tokens * sc->cost.api.prices[p].output) *
-				       scale / 1e6;
-				spill_usd += (cs->spilled_prompt_tokens * sc->cost.api.prices[p].input +
-					      cs->spilled_output_tokens * sc->cost.api.prices[p].output) *
-					     scale / 1e6;
-			}
+		for (size_t p = 0; p < sc->cost.api.n_prices; p++) {
+			const struct llmcap_price_cfg *pc = &sc->cost.api.prices[p];
+			if (strcmp(pc->name, name))
+				continue;
+			usd += class_bill(pc, cs->prompt_tokens, cs->output_tokens) * scale / 1e6;
+			list += (cs->prompt_tokens * pc->input + cs->output_tokens * pc->output) * scale / 1e6;
+			spill_usd += class_bill(pc, cs->spilled_prompt_tokens, cs->spilled_output_tokens) *
+				     scale / 1e6;
+		}
 	}
 	out->tokens_per_month = tokens;
 	out->served_tokens_per_month = served;
 	out->self_per_1m_served = served > 0 ? out->self_monthly / served * 1e6 : NAN;
 	out->api_monthly_at_prices = usd;
+	out->api_discount_monthly = list - usd;
 	out->flat_bill = !isnan(sc->cost.api.monthly_bill);
 	out->api_monthly = out->flat_bill ? sc->cost.api.monthly_bill : usd;
 	out->api_total = out->api_monthly * out->months;
@@ -82,4 +200,26 @@ void llmcap_cost_compute(const struct llmcap_scenario *sc, const struct llmcap_u
 		spill_usd = spill_tokens * out->api_monthly / tokens;
 	out->spilled_api_total = spill_usd * out->months;
 	out->hybrid_total = out->self_total + out->spilled_api_total;
+	rent_costs(sc, use, out);
+}
+
+llmcap_time llmcap_api_ttft_quantile(const struct llmcap_price_spec *p, double q, bool peak)
+{
+	if (p->ttft_p50 <= 0 || !(q > 0 && q < 1))
+		return -1;
+	double mu = log((double)p->ttft_p50), sigma = NAN;
+	if (p->ttft_p95 > p->ttft_p50)
+		sigma = (log((double)p->ttft_p95) - mu) / gsl_cdf_ugaussian_Pinv(0.95);
+	else if (p->ttft_p99 > p->ttft_p50)
+		sigma = (log((double)p->ttft_p99) - mu) / gsl_cdf_ugaussian_Pinv(0.99);
+	double t;
+	if (q == 0.5)
+		t = (double)p->ttft_p50;
+	else if (isnan(sigma))
+		return -1;
+	else
+		t = exp(mu + sigma * gsl_cdf_ugaussian_Pinv(q));
+	if (peak && !isnan(p->peak_factor))
+		t *= p->peak_factor;
+	return llmcap_round_time(t);
 }

@@ -61,7 +61,8 @@ static void builtin_reference_loads(void **state)
 	assert_int_equal(sc.n_pools, 2);
 	assert_int_equal(sc.hardware.gpus_per_server, 4);
 	assert_int_equal(sc.pools[1].tensor_parallel_size, 2);
-	assert_rel(sc.cost.capex, 155000, 0);
+	assert_int_equal(sc.cost.n_gpus, 1); /* the guide's server, priced for its GPU */
+	assert_rel(sc.cost.gpus[0].server, 155000, 0);
 }
 
 static void minimal_file_gets_defaults(void **state)

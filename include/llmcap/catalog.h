@@ -43,6 +43,26 @@ struct llmcap_model_spec {
 	int64_t v_head_dim;
 };
 
+/* What a GPU costs to buy, run and rent (models/catalog/gpus.yaml, `price:`). Every figure is
+ * NAN where no published source was found (its source string says so); each *_source names the
+ * source and its date. */
+#define LLMCAP_PRICE_SOURCE_MAX 384
+struct llmcap_gpu_prices {
+	double gpu;             /* USD per GPU, purchase */
+	double chassis;         /* USD per server without GPUs: board, CPUs, memory, storage */
+	double network_per_gpu; /* USD per GPU: NICs, optics, switch ports */
+	double busy_watts;      /* mean board power while a replica executes steps; NAN: tdp_watts */
+	double prefill_watts, decode_watts; /* per phase, where measured (NAN elsewhere) */
+	double on_demand, reserved_1y, reserved_3y, spot; /* USD per GPU-hour */
+	double spot_interruptions; /* interruptions per replica-month on spot capacity */
+	char gpu_source[LLMCAP_PRICE_SOURCE_MAX];
+	char server_source[LLMCAP_PRICE_SOURCE_MAX];
+	char power_source[LLMCAP_PRICE_SOURCE_MAX];
+	char on_demand_source[LLMCAP_PRICE_SOURCE_MAX];
+	char reserved_source[LLMCAP_PRICE_SOURCE_MAX];
+	char spot_source[LLMCAP_PRICE_SOURCE_MAX];
+};
+
 struct llmcap_gpu_spec {
 	char name[LLMCAP_NAME_MAX];
 	char source[1024];
@@ -63,6 +83,7 @@ struct llmcap_gpu_spec {
 	double attention_efficiency; /* share of 16-bit peak reached by prefill attention */
 	llmcap_time allreduce_latency;
 	double allreduce_bandwidth; /* bytes/s bus bandwidth */
+	struct llmcap_gpu_prices price; /* purchase, power and rental prices */
 };
 
 /* A serving engine's per-step costs that do not come from the GPU's kernels. */
@@ -76,11 +97,22 @@ struct llmcap_engine_spec {
 					     outside CUDA graphs) */
 };
 
-/* An API list price (models/catalog/prices.yaml, from ../shared/pricing with its date). */
+/* An API list price (models/catalog/prices.yaml, from ../shared/pricing with its date), its
+ * discounts and the provider's measured latency. NAN: not offered or not published. */
 struct llmcap_price_spec {
 	char name[LLMCAP_NAME_MAX];
 	char source[512];
-	double input, output; /* USD per 1M tokens */
+	char provider[LLMCAP_NAME_MAX];
+	double input, output;  /* USD per 1M tokens */
+	double cached_input;   /* USD per 1M prompt tokens read from the provider's prompt cache */
+	double batch_discount; /* share off both prices through the batch API (24 h turnaround) */
+	/* Latency, as measured from outside (streaming API calls): time to first token as a
+	 * lognormal through its p50 and p95 (p99 where published), output speed (tokens/s after
+	 * the first token) at its median, and the peak-hour slowdown of both (peak / off-peak). */
+	llmcap_time ttft_p50, ttft_p95, ttft_p99;
+	double speed_p50;      /* output tokens/s */
+	double peak_factor;    /* latency at the provider's peak hours over its daily median */
+	char latency_source[1024];
 };
 
 struct llmcap_catalog {

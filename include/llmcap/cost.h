@@ -1,16 +1,26 @@
-/* Cost model: 3-year (configurable) TCO of owned servers against API prices for the same
- * token volume, and the monthly volume at which they break even.
+/* Cost model: what the simulated traffic costs under each option, from a `struct llmcap_usage`
+ * (docs/cost.md has every formula and its sources).
  *
- * Self-hosted = servers x capex + months x opex per month + years x support_yearly, where capex
- * is the server price (or chassis + GPUs x price per GPU), paid cash or as an annuity at the
- * cost of capital, less the residual value; opex per month is servers x opex_monthly, or
- * power (GPU idle watts, plus up to TDP while busy, plus the rest of the server) x PUE x
- * electricity price plus colocation per provisioned kW.
- * API = months x (monthly_bill, or the simulated monthly tokens x per-class prices).
- * The simulated volume is the demand that arrived in the horizon, scaled to a month
- * (365.25 / 12 days), input and output tokens priced separately.
- * Hybrid = self-hosted + the tokens of spilled requests at the class prices (with a flat bill
- * and no prices: at the bill's average price per token).
+ * Prices follow the fleet's GPU: llmcap_cost_gpu_prices resolves them, the scenario's over the
+ * catalog's (cost.capex and cost.opex_monthly for every GPU, then cost.gpus.NAME, then
+ * models/catalog/gpus.yaml `price:`). A price nobody published is NAN, and so is every cost
+ * that needs it.
+ *
+ * Own = (servers + spares) x capex paid + months x opex per month + years x support_yearly,
+ * where capex is the server price (cost.capex, cost.capex_per_gpu with chassis, cost.gpus.NAME
+ * .server, or chassis + GPUs x (gpu + network_per_gpu)), paid cash or as an annuity at the
+ * cost of capital, less the residual value; opex per month is (servers + spares) x
+ * opex_monthly (flat), or power (GPU idle watts, plus up to busy watts while busy, plus the rest
+ * of the server; spares idle) x PUE x electricity price plus colocation per provisioned kW.
+ * Rent (per month) = on demand: held GPU-hours x on_demand; reserved: reserved GPUs x every hour
+ * of the month x the term's rate + held GPU-hours above them x on_demand; spot: held GPU-hours x
+ * (1 + interruptions per replica-hour x spot_restart hours) x spot.
+ * API = months x (monthly_bill, or the simulated monthly tokens x per-class prices, less the
+ * cached-input and batch discounts). The simulated volume is the demand that arrived in the
+ * horizon, scaled to a month (365.25 / 12 days), input and output tokens priced separately.
+ * Hybrid = own + the tokens of spilled requests at the class prices (with a flat bill and no
+ * prices: at the bill's average price per token); hybrid with rent = own + the held GPU-hours
+ * above the baseline at on_demand.
  */
 #ifndef LLMCAP_COST_H
 #define LLMCAP_COST_H
@@ -28,6 +38,17 @@ struct llmcap_usage_class {
 	double spilled_prompt_tokens, spilled_output_tokens;     /* sent to the API */
 };
 
+/* What one pool held: replica-hours over the horizon, and the part above its baseline (the
+ * replicas reserved when renting, or owned in a hybrid), which is billed on demand. A fixed fleet
+ * holds its replicas for the whole horizon; an autoscaled one the integral of its count. */
+struct llmcap_usage_pool {
+	const struct llmcap_gpu_spec *gpu; /* the pool's GPU; NULL: the fleet's (usage.gpu) */
+	int64_t gpus_per_replica;    /* tensor-parallel size */
+	double replica_hours;        /* held, over the horizon */
+	double baseline_replicas;    /* reserved (rent) or owned (hybrid) */
+	double burst_replica_hours;  /* held above the baseline, over the horizon; <= replica_hours */
+};
+
 struct llmcap_usage {
 	llmcap_time horizon;               /* ns, > 0 */
 	const struct llmcap_gpu_spec *gpu; /* the fleet's GPU; NULL: no power model */
@@ -36,7 +57,24 @@ struct llmcap_usage {
 	double busy_gpus;
 	size_t n_classes;                  /* the scenario's classes, in its order */
 	struct llmcap_usage_class classes[LLMCAP_MAX_CLASSES];
+	size_t n_pools;                    /* the scenario's pools, in its order; 0: no rent costs */
+	struct llmcap_usage_pool pools[LLMCAP_MAX_POOLS];
 };
+
+/* The prices that apply to one GPU type in a scenario (USD; watts per GPU; NAN: none known). */
+struct llmcap_gpu_costs {
+	double server;             /* per server of hardware.gpus_per_server GPUs, before financing */
+	double gpu, chassis, network_per_gpu;
+	double opex_monthly;       /* per server-month, flat; NAN: the power model applies */
+	double idle_watts, busy_watts;
+	double on_demand, reserved_1y, reserved_3y, spot; /* per GPU-hour */
+	double spot_interruptions; /* per replica-month */
+};
+
+/* Resolves the prices of `gpu` (its catalog entry; NULL: the scenario's hardware.gpu with no
+ * catalog figures) in `sc`: the scenario's figures over the catalog's. */
+void llmcap_cost_gpu_prices(const struct llmcap_scenario *sc, const struct llmcap_gpu_spec *gpu,
+			    struct llmcap_gpu_costs *out);
 
 struct llmcap_cost {
 	double months;
@@ -56,9 +94,29 @@ struct llmcap_cost {
 	double breakeven_tokens_per_month; /* self_monthly / price_per_m x 1e6; NAN if free */
 	double spilled_api_total;   /* requests spilled to the API, at the class prices */
 	double hybrid_total;        /* self_total + spilled_api_total */
+	/* own */
+	double spare_servers;
+	bool power_opex;            /* opex from the power model (opex power, or auto with no figure) */
+	/* API discounts: what cached input and the batch API took off api_monthly_at_prices */
+	double api_discount_monthly;
+	/* rent: USD per month and over the horizon; NAN where the GPU has no such price */
+	double rent_gpu_hours;          /* GPU-hours held per month */
+	double rent_burst_gpu_hours;    /* of which above the reserved baseline */
+	double rent_reserved_gpus;      /* GPUs reserved for every hour of the month */
+	double rent_spot_extra_gpu_hours; /* held again after spot interruptions, per month */
+	double rent_on_demand_monthly, rent_reserved_monthly, rent_spot_monthly;
+	double rent_on_demand_total, rent_reserved_total, rent_spot_total;
+	double hybrid_rent_total;       /* self_total + months x burst GPU-hours x on_demand */
+	struct llmcap_gpu_costs prices; /* the prices used */
 };
 
 void llmcap_cost_compute(const struct llmcap_scenario *sc, const struct llmcap_usage *use,
 			 struct llmcap_cost *out);
+
+/* An API provider's time to first token at quantile q (0 < q < 1), ns: a lognormal through the
+ * catalog's p50 and p95 (or p99 where p95 is missing), times peak_factor when `peak` (the
+ * provider's busiest hours). With only a median, its spread is unknown: q 0.5 gives it, other
+ * quantiles -1; -1 also where no median is published. */
+llmcap_time llmcap_api_ttft_quantile(const struct llmcap_price_spec *p, double q, bool peak);
 
 #endif

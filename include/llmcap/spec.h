@@ -188,9 +188,12 @@ extern const char *const llmcap_preemption_names[LLMCAP_PREEMPT_COUNT + 1]; /* N
 enum llmcap_limit_action { LLMCAP_LIMIT_ACTIONS(LLMCAP_ENUM_ITEM) };
 enum { LLMCAP_LIMIT_COUNT = 0 LLMCAP_LIMIT_ACTIONS(LLMCAP_COUNT_ITEM) };
 extern const char *const llmcap_limit_action_names[LLMCAP_LIMIT_COUNT + 1]; /* NULL-terminated */
+/* How owned servers' running costs are counted: flat per server, simulated power, or auto (flat
+ * where a monthly figure applies to the fleet's GPU, power otherwise). */
 #define LLMCAP_OPEX_MODES(X)          \
 	X(LLMCAP_OPEX_FLAT, "flat")   \
-	X(LLMCAP_OPEX_POWER, "power")
+	X(LLMCAP_OPEX_POWER, "power") \
+	X(LLMCAP_OPEX_AUTO, "auto")
 enum llmcap_opex_mode { LLMCAP_OPEX_MODES(LLMCAP_ENUM_ITEM) };
 enum { LLMCAP_OPEX_COUNT = 0 LLMCAP_OPEX_MODES(LLMCAP_COUNT_ITEM) };
 extern const char *const llmcap_opex_mode_names[LLMCAP_OPEX_COUNT + 1]; /* NULL-terminated */
@@ -335,6 +338,33 @@ struct llmcap_price_cfg {
 	char where[160];
 	double input, output; /* USD per 1M tokens */
 	char from[LLMCAP_NAME_MAX]; /* a price catalog entry that sets both, or "" */
+	double cached_input;   /* USD per 1M prompt tokens read from the provider's cache; NAN: the
+				  catalog's (with from), else input */
+	double cached_share;   /* share of prompt tokens billed as cached, [0, 1] */
+	double batch_share;    /* share of the class's tokens sent through the batch API, [0, 1] */
+	double batch_discount; /* the batch API's discount, [0, 1]; NAN: the catalog's, else 0 */
+};
+
+/* Prices of one GPU type that replace the catalog's (cost.gpus.NAME); NAN: the catalog's. */
+#define LLMCAP_MAX_GPU_PRICES 16
+struct llmcap_gpu_price_cfg {
+	char name[LLMCAP_NAME_MAX]; /* a GPU catalog name */
+	char where[160];
+	double server;             /* USD per whole server; replaces chassis + GPUs x (gpu + network) */
+	double gpu;                /* USD per GPU, purchase */
+	double chassis;            /* USD per server without its GPUs: board, CPUs, memory, storage */
+	double network_per_gpu;    /* USD per GPU: NICs, optics, switch ports */
+	double opex_monthly;       /* USD per server per month, flat (power and colocation) */
+	double idle_watts, busy_watts; /* per GPU */
+	double on_demand, reserved_1y, reserved_3y, spot; /* USD per GPU-hour */
+	double spot_interruptions; /* per replica-month */
+};
+
+/* Rented replicas reserved for a pool (cost.rent.reserved.POOL); the rest is billed on demand. */
+struct llmcap_reserved_cfg {
+	char name[LLMCAP_NAME_MAX]; /* a pool name */
+	char where[160];
+	int64_t replicas;
 };
 
 /* A sweep declared in the scenario file (docs/sweeps.md): `sweep.vary` maps a key path to a
@@ -407,14 +437,24 @@ struct llmcap_scenario {
 	size_t n_pools;
 	struct {
 		double horizon_years;
-		double capex;          /* USD per server */
-		double opex_monthly;   /* USD per server per month: power and colocation */
+		double capex;          /* USD per server, every GPU type; NAN: by GPU (cost.gpus, catalog) */
+		double opex_monthly;   /* USD per server per month: power and colocation; NAN: by GPU */
 		double support_yearly; /* USD per year for the fleet: support and labour */
 		double capex_per_gpu;  /* USD; NAN = use capex per server */
 		double chassis;        /* USD per server on top of capex_per_gpu x GPUs */
 		double residual_fraction; /* share of capex recovered at the end of the horizon */
 		double cost_of_capital;   /* annual rate; capex paid as an annuity over the horizon */
+		int64_t spare_servers;    /* bought and racked beside the fleet, serving nothing (N+1: 1) */
 		enum llmcap_opex_mode opex;
+		struct llmcap_gpu_price_cfg gpus[LLMCAP_MAX_GPU_PRICES]; /* per-GPU price overrides */
+		size_t n_gpus;
+		struct {
+			int64_t term_years;      /* reserved term: 1 or 3 */
+			struct llmcap_reserved_cfg reserved[LLMCAP_MAX_POOLS];
+			size_t n_reserved;       /* pools not named reserve all their replicas */
+			llmcap_time spot_restart; /* held time lost per spot interruption: a new replica's
+						     provisioning and weight loading */
+		} rent;
 		struct {
 			double pue;
 			double electricity;      /* USD per kWh */

@@ -572,6 +572,17 @@ static int write_summaries(struct llmcap_h5 *h, struct llmcap_results *res,
 	INSERT(ctype, "breakeven_tokens_per_month", C, breakeven_tokens_per_month, H5T_NATIVE_DOUBLE);
 	INSERT(ctype, "spilled_api_total", C, spilled_api_total, H5T_NATIVE_DOUBLE);
 	INSERT(ctype, "hybrid_total", C, hybrid_total, H5T_NATIVE_DOUBLE);
+	/* prices of the fleet's GPU and the other options (docs/cost.md); NaN: no published price */
+	INSERT(ctype, "server_price", C, server_price, H5T_NATIVE_DOUBLE);
+	INSERT(ctype, "spare_servers", C, spare_servers, H5T_NATIVE_DOUBLE);
+	INSERT(ctype, "api_discount_monthly", C, api_discount_monthly, H5T_NATIVE_DOUBLE);
+	INSERT(ctype, "rent_gpu_hours_per_month", C, rent_gpu_hours, H5T_NATIVE_DOUBLE);
+	INSERT(ctype, "rent_burst_gpu_hours_per_month", C, rent_burst_gpu_hours, H5T_NATIVE_DOUBLE);
+	INSERT(ctype, "rent_reserved_gpus", C, rent_reserved_gpus, H5T_NATIVE_DOUBLE);
+	INSERT(ctype, "rent_on_demand_total", C, rent_on_demand_total, H5T_NATIVE_DOUBLE);
+	INSERT(ctype, "rent_reserved_total", C, rent_reserved_total, H5T_NATIVE_DOUBLE);
+	INSERT(ctype, "rent_spot_total", C, rent_spot_total, H5T_NATIVE_DOUBLE);
+	INSERT(ctype, "hybrid_rent_total", C, hybrid_rent_total, H5T_NATIVE_DOUBLE);
 	rc |= llmcap_h5_write_table(g, "cost", ctype, 1, &cost);
 	H5Tclose(ctype);
 	if (h->batch)
@@ -579,7 +590,8 @@ static int write_summaries(struct llmcap_h5 *h, struct llmcap_results *res,
 	rc |= llmcap_h5_set_units(g, "classes", "*_s: seconds; *_per_s: per second; slo_attainment: share of arrived requests");
 	rc |= llmcap_h5_set_units(g, "pools", "*_s: seconds; *_per_s: per second");
 	rc |= llmcap_h5_set_units(g, "utilisation", "busy, mfu, hbm_fraction, kv_*: shares; achieved_tflops_per_gpu: 1e12 FLOP/s");
-	rc |= llmcap_h5_set_units(g, "cost", "USD; tokens_per_month: tokens; api_price_per_1m: USD per 1M tokens");
+	rc |= llmcap_h5_set_units(g, "cost", "USD; tokens_per_month: tokens; api_price_per_1m: USD per 1M tokens; "
+					    "rent_*_gpu_hours_per_month: GPU-hours; rent_reserved_gpus, spare_servers: counts");
 	H5Tclose(gt);
 	H5Tclose(ut);
 	H5Tclose(s48);

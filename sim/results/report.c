@@ -497,12 +497,28 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 	fprintf(out, "cost over %g years (%g months)\n", sc->cost.horizon_years, cost.months);
 	fmt_usd(cost.self_total, a, sizeof a);
 	fmt_usd(cost.capex, b, sizeof b);
-	fmt_usd(sc->cost.opex_monthly * (double)sc->hardware.servers, c_, sizeof c_);
 	fmt_usd(sc->cost.support_yearly, d, sizeof d);
 	fmt_usd(cost.opex_monthly, c_, sizeof c_);
-	fprintf(out, "  self-hosted  %s = capex %s + %g x %s/month power and colocation + %g x %s/year support\n",
-		a, b, cost.months, c_, sc->cost.horizon_years, d);
-	if (sc->cost.opex == LLMCAP_OPEX_POWER)
+	if (isnan(cost.self_total)) {
+		fmt_usd(cost.server_price, b, sizeof b);
+		if (isnan(cost.server_price))
+			fprintf(out, "  self-hosted  n/a: no published server price for %s (set cost.gpus.%s.server, "
+				     "or its gpu and chassis; docs/cost.md)\n",
+				sc->hardware.gpu, sc->hardware.gpu);
+		else
+			fprintf(out, "  self-hosted  n/a: no running cost for %s (set cost.gpus.%s.opex_monthly, or "
+				     "cost.opex: power)\n",
+				sc->hardware.gpu, sc->hardware.gpu);
+	} else {
+		fprintf(out, "  self-hosted  %s = capex %s + %g x %s/month power and colocation + %g x %s/year support\n",
+			a, b, cost.months, c_, sc->cost.horizon_years, d);
+	}
+	if (cost.spare_servers > 0) {
+		fmt_usd(cost.server_price, b, sizeof b);
+		fprintf(out, "               including %g spare server(s) at %s, racked and idle\n",
+			cost.spare_servers, b);
+	}
+	if (cost.power_opex)
 		fprintf(out, "               power: %.2f kW average x PUE %g at $%g/kWh, %.1f kW provisioned at $%g/kW-month\n",
 			cost.avg_power_watts / 1e3, sc->cost.power.pue, sc->cost.power.electricity,
 			cost.provisioned_kw, sc->cost.power.colocation);
@@ -521,6 +537,44 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 	} else {
 		fprintf(out, "  API          %s = %g x %s/month for %s tokens/month at the scenario's prices ($%.3f per 1M blended)\n",
 			d, cost.months, c_, a, cost.price_per_m);
+	}
+	if (cost.api_discount_monthly > 0) {
+		fmt_usd(cost.api_discount_monthly, a, sizeof a);
+		fprintf(out, "               after %s/month of cached-input and batch discounts\n", a);
+	}
+	if (cost.rent_gpu_hours > 0) {
+		/* the same held GPUs, rented by the hour */
+		double reserved = sc->cost.rent.term_years == 3 ? cost.prices.reserved_3y : cost.prices.reserved_1y;
+		fmt_usd(cost.rent_on_demand_total, a, sizeof a);
+		llmcap_format_count(cost.rent_gpu_hours, b, sizeof b);
+		if (isnan(cost.rent_on_demand_total))
+			fprintf(out, "  rent         on demand n/a: no on-demand price for %s (cost.gpus.%s.on_demand)\n",
+				sc->hardware.gpu, sc->hardware.gpu);
+		else
+			fprintf(out, "  rent         on demand %s = %g x %s GPU-hours/month x $%.2f\n", a,
+				cost.months, b, cost.prices.on_demand);
+		fmt_usd(cost.rent_reserved_total, a, sizeof a);
+		llmcap_format_count(cost.rent_burst_gpu_hours, b, sizeof b);
+		if (isnan(cost.rent_reserved_total))
+			fprintf(out, "               reserved  n/a: no %lld-year price for %s (cost.gpus.%s.reserved_%lldy)\n",
+				(long long)sc->cost.rent.term_years, sc->hardware.gpu, sc->hardware.gpu,
+				(long long)sc->cost.rent.term_years);
+		else
+			fprintf(out, "               reserved  %s = %g x (%g GPUs x every hour x $%.2f (%lld-year term) "
+				     "+ %s burst GPU-hours/month on demand)\n",
+				a, cost.months, cost.rent_reserved_gpus, reserved,
+				(long long)sc->cost.rent.term_years, b);
+		fmt_usd(cost.rent_spot_total, a, sizeof a);
+		if (isnan(cost.rent_spot_total))
+			fprintf(out, "               spot      n/a: no spot price for %s (cost.gpus.%s.spot)\n",
+				sc->hardware.gpu, sc->hardware.gpu);
+		else if (isnan(cost.prices.spot_interruptions))
+			fprintf(out, "               spot      %s at $%.2f (interruption rate not published: none counted)\n",
+				a, cost.prices.spot);
+		else
+			fprintf(out, "               spot      %s at $%.2f, +%.1f GPU-hours/month restarting after "
+				     "%g interruptions per replica-month\n",
+				a, cost.prices.spot, cost.rent_spot_extra_gpu_hours, cost.prices.spot_interruptions);
 	}
 	if (cost.spilled_api_total > 0) {
 		fmt_usd(cost.spilled_api_total, a, sizeof a);
@@ -587,7 +641,10 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 	}
 	fmt_usd(cost.self_total, a, sizeof a);
 	fmt_usd(cost.api_total, b, sizeof b);
-	const char *cheaper = cost.api_total < cost.self_total ? "the API is cheaper" : "self-hosting is cheaper";
+	/* a GPU with no published price has no owned cost: the comparison cannot be made */
+	const char *cheaper = isnan(cost.self_total)     ? "no owned price to compare"
+			      : cost.api_total < cost.self_total ? "the API is cheaper"
+								 : "self-hosting is cheaper";
 	if (served)
 		fprintf(out, "verdict: %s (%s API vs %s self-hosted over %g years); the fleet serves this load within its SLOs.\n",
 			cheaper, b, a, sc->cost.horizon_years);
@@ -756,11 +813,17 @@ int llmcap_report_json_batch(struct llmcap_results *res, const struct llmcap_sum
 	const char *keys[] = {"months", "self_hosted_total", "self_hosted_monthly", "api_total",
 			      "api_monthly", "api_monthly_at_prices", "tokens_per_month",
 			      "api_price_per_1m", "breakeven_tokens_per_month", "spilled_api_total",
-			      "hybrid_total"};
+			      "hybrid_total", "server_price", "spare_servers", "api_discount_monthly",
+			      "rent_gpu_hours_per_month", "rent_burst_gpu_hours_per_month",
+			      "rent_reserved_gpus", "rent_on_demand_total", "rent_reserved_total",
+			      "rent_spot_total", "hybrid_rent_total"};
 	double vals[] = {cost.months, cost.self_total, cost.self_monthly, cost.api_total,
 			 cost.api_monthly, cost.api_monthly_at_prices, cost.tokens_per_month,
 			 cost.price_per_m, cost.breakeven_tokens_per_month, cost.spilled_api_total,
-			 cost.hybrid_total};
+			 cost.hybrid_total, cost.server_price, cost.spare_servers,
+			 cost.api_discount_monthly, cost.rent_gpu_hours, cost.rent_burst_gpu_hours,
+			 cost.rent_reserved_gpus, cost.rent_on_demand_total, cost.rent_reserved_total,
+			 cost.rent_spot_total, cost.hybrid_rent_total};
 	for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
 		fprintf(out, "%s\"%s\": ", i ? ", " : "", keys[i]);
 		json_num(out, vals[i]);

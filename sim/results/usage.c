@@ -19,6 +19,23 @@ void llmcap_results_usage(const struct llmcap_results *res, struct llmcap_usage 
 			out->busy_gpus += (double)r->busy / (double)res->horizon *
 					  (double)sc->pools[p].tensor_parallel_size;
 		}
+	/* held replicas: a fixed fleet holds every replica for the whole horizon; rented, the
+	 * replicas reserved for the pool (cost.rent.reserved, else all of them) are the baseline
+	 * and the rest is burst */
+	double hours = (double)res->horizon * 1e-9 / 3600.0;
+	out->n_pools = res->n_pools;
+	for (size_t p = 0; p < res->n_pools; p++) {
+		double held = (double)res->pools[p].n_replicas, base = held;
+		for (size_t i = 0; i < sc->cost.rent.n_reserved; i++)
+			if (!strcmp(sc->cost.rent.reserved[i].name, sc->pools[p].name))
+				base = (double)sc->cost.rent.reserved[i].replicas;
+		out->pools[p] = (struct llmcap_usage_pool){
+			.gpus_per_replica = sc->pools[p].tensor_parallel_size,
+			.replica_hours = held * hours,
+			.baseline_replicas = base,
+			.burst_replica_hours = (held > base ? held - base : 0) * hours,
+		};
+	}
 	out->n_classes = res->n_classes;
 	for (size_t c = 0; c < res->n_classes; c++) {
 		const struct llmcap_class_stats *cs = &res->classes[c];

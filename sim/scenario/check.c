@@ -230,6 +230,38 @@ int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_
 					     sc->cost.api.prices[i].where, sc->cost.api.prices[i].name,
 					     sc->cost.api.prices[i].name);
 	}
+	/* price overrides name catalog GPUs and pools */
+	for (size_t i = 0; i < sc->cost.n_gpus; i++)
+		if (!llmcap_catalog_gpu(cat, sc->cost.gpus[i].name))
+			return llmcap_errorf(err, LLMCAP_EINVAL,
+					     "%s: cost.gpus.%s: '%s' is not in the GPU catalog (llmcap catalog "
+					     "lists it)",
+					     sc->cost.gpus[i].where, sc->cost.gpus[i].name, sc->cost.gpus[i].name);
+	for (size_t i = 0; i < sc->cost.rent.n_reserved; i++) {
+		bool found = false;
+		for (size_t p = 0; p < sc->n_pools; p++)
+			found |= !strcmp(sc->pools[p].name, sc->cost.rent.reserved[i].name);
+		if (!found)
+			return llmcap_errorf(err, LLMCAP_EINVAL, "%s: cost.rent.reserved.%s: there is no pool '%s'",
+					     sc->cost.rent.reserved[i].where, sc->cost.rent.reserved[i].name,
+					     sc->cost.rent.reserved[i].name);
+	}
+	if (sc->cost.opex == LLMCAP_OPEX_FLAT && isnan(sc->cost.opex_monthly)) {
+		bool figure = false;
+		for (size_t i = 0; i < sc->cost.n_gpus; i++)
+			figure |= !strcmp(sc->cost.gpus[i].name, sc->hardware.gpu) &&
+				  !isnan(sc->cost.gpus[i].opex_monthly);
+		if (!figure)
+			return llmcap_errorf(err, LLMCAP_EINVAL,
+					     "cost.opex: flat needs a monthly figure for %s; expected "
+					     "cost.opex_monthly, cost.gpus.%s.opex_monthly, or cost.opex: "
+					     "power or auto",
+					     sc->hardware.gpu, sc->hardware.gpu);
+	}
+	if (sc->cost.rent.term_years != 1 && sc->cost.rent.term_years != 3)
+		return llmcap_errorf(err, LLMCAP_EINVAL,
+				     "cost.rent.term_years: %lld; expected 1 or 3 (the terms clouds sell)",
+				     (long long)sc->cost.rent.term_years);
 	if (sc->workload.trace.file[0]) {
 		int trc = check_trace(sc, err);
 		if (trc)

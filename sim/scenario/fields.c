@@ -444,8 +444,68 @@ static const struct llmcap_field price_fields[] = {
 	{.key = "from", .type = LLMCAP_T_STR, .offset = PR(from), .size = LLMCAP_NAME_MAX, .def = "",
 	 .doc = "take input and output from the price catalog (llmcap catalog lists it, with sources "
 		"and date), e.g. groq-llama-3.1-8b", .catalog = "prices"},
+	{.key = "cached_input", .type = LLMCAP_T_DOUBLE, .offset = PR(cached_input), .def = "null",
+	 .flags = LLMCAP_F_NULL, .min = 0, .max = HUGE_VAL,
+	 .doc = "USD per 1M prompt tokens read from the provider's prompt cache (null: the "
+		"catalog's with from, else input)"},
+	{.key = "cached_share", .type = LLMCAP_T_DOUBLE, .offset = PR(cached_share), .def = "0",
+	 .min = 0, .max = 1, .flags = LLMCAP_F_HAS_MAX,
+	 .doc = "share of the class's prompt tokens billed at cached_input"},
+	{.key = "batch_share", .type = LLMCAP_T_DOUBLE, .offset = PR(batch_share), .def = "0",
+	 .min = 0, .max = 1, .flags = LLMCAP_F_HAS_MAX,
+	 .doc = "share of the class's tokens sent through the provider's batch API"},
+	{.key = "batch_discount", .type = LLMCAP_T_DOUBLE, .offset = PR(batch_discount), .def = "null",
+	 .flags = LLMCAP_F_NULL | LLMCAP_F_HAS_MAX, .min = 0, .max = 1,
+	 .doc = "the batch API's discount on both prices (null: the catalog's with from, else 0)"},
 };
 static const struct llmcap_section price_section = LLMCAP_SECTION(price_fields);
+
+/* cost.gpus.NAME: prices of one GPU type over the catalog's (models/catalog/gpus.yaml) */
+#define GP(member) offsetof(struct llmcap_gpu_price_cfg, member)
+#define GPRICE(k, m, d) \
+	{.key = k, .type = LLMCAP_T_DOUBLE, .offset = GP(m), .def = "null", .flags = LLMCAP_F_NULL, \
+	 .min = 0, .max = HUGE_VAL, .doc = d}
+static const struct llmcap_field gpu_price_fields[] = {
+	GPRICE("server", server, "USD per server, whole (null: chassis + GPUs x (gpu + network_per_gpu))"),
+	GPRICE("gpu", gpu, "USD per GPU, purchase (null: the catalog's)"),
+	GPRICE("chassis", chassis, "USD per server without GPUs (null: the catalog's)"),
+	GPRICE("network_per_gpu", network_per_gpu, "USD per GPU for NICs and switch ports (null: the catalog's)"),
+	GPRICE("opex_monthly", opex_monthly, "USD per server per month, flat power and colocation "
+						     "(null: cost.opex_monthly, else the power model)"),
+	GPRICE("idle_watts", idle_watts, "W per GPU when idle (null: the catalog's)"),
+	GPRICE("busy_watts", busy_watts, "W per GPU while executing steps (null: the catalog's, else TDP)"),
+	GPRICE("on_demand", on_demand, "USD per GPU-hour rented on demand (null: the catalog's)"),
+	GPRICE("reserved_1y", reserved_1y, "USD per GPU-hour on a 1-year reservation (null: the catalog's)"),
+	GPRICE("reserved_3y", reserved_3y, "USD per GPU-hour on a 3-year reservation (null: the catalog's)"),
+	GPRICE("spot", spot, "USD per GPU-hour on spot capacity (null: the catalog's)"),
+	GPRICE("spot_interruptions", spot_interruptions, "spot interruptions per replica-month (null: the catalog's)"),
+};
+#undef GPRICE
+static const struct llmcap_section gpu_price_section = LLMCAP_SECTION(gpu_price_fields);
+
+#define RS(member) offsetof(struct llmcap_reserved_cfg, member)
+static const struct llmcap_field reserved_fields[] = {
+	{.key = "replicas", .type = LLMCAP_T_INT, .offset = RS(replicas), .def = "0", .min = 0,
+	 .max = 1 << 20, .flags = LLMCAP_F_HAS_MAX,
+	 .doc = "replicas of the pool on reserved capacity; held replicas above it are on demand"},
+};
+static const struct llmcap_section reserved_section = LLMCAP_SECTION(reserved_fields);
+
+static const struct llmcap_field rent_fields[] = {
+	{.key = "term_years", .type = LLMCAP_T_INT, .offset = SC(cost.rent.term_years), .def = "1",
+	 .min = 1, .max = 3, .flags = LLMCAP_F_HAS_MAX,
+	 .doc = "reservation term for the reserved baseline: 1 or 3 years"},
+	{.key = "reserved", .type = LLMCAP_T_MAP, .offset = SC(cost.rent.reserved),
+	 .count_offset = SC(cost.rent.n_reserved), .elem_size = sizeof(struct llmcap_reserved_cfg),
+	 .max_count = LLMCAP_MAX_POOLS, .sub = &reserved_section, .where_offset = RS(where),
+	 .doc = "per pool name, the replicas on reserved capacity (a pool not named reserves all "
+		"its replicas)"},
+	{.key = "spot_restart", .type = LLMCAP_T_DURATION, .offset = SC(cost.rent.spot_restart),
+	 .def = "10min", .min = 0, .max = HUGE_VAL,
+	 .doc = "held time paid again per spot interruption: provisioning a replacement and loading "
+		"its weights (an assumption: set yours)"},
+};
+static const struct llmcap_section rent_section = LLMCAP_SECTION(rent_fields);
 
 static const struct llmcap_field api_fields[] = {
 	{.key = "monthly_bill", .type = LLMCAP_T_DOUBLE, .offset = SC(cost.api.monthly_bill), .def = "null",
@@ -478,10 +538,14 @@ static const struct llmcap_field cost_fields[] = {
 	{.key = "horizon_years", .type = LLMCAP_T_DOUBLE, .offset = SC(cost.horizon_years), .def = "3",
 	 .doc = "amortisation and comparison horizon, years", .min = 0, .max = 50,
 	 .flags = LLMCAP_F_MIN_EXCL | LLMCAP_F_HAS_MAX},
-	{.key = "capex", .type = LLMCAP_T_DOUBLE, .offset = SC(cost.capex), .def = "155000",
-	 .doc = "purchase price per server, USD", .min = 0, .max = HUGE_VAL},
-	{.key = "opex_monthly", .type = LLMCAP_T_DOUBLE, .offset = SC(cost.opex_monthly), .def = "2450",
-	 .doc = "power and colocation per server per month, USD", .min = 0, .max = HUGE_VAL},
+	{.key = "capex", .type = LLMCAP_T_DOUBLE, .offset = SC(cost.capex), .def = "null",
+	 .flags = LLMCAP_F_NULL,
+	 .doc = "purchase price per server, USD, whatever the GPU (null: the GPU's, from cost.gpus "
+		"or the catalog)", .min = 0, .max = HUGE_VAL},
+	{.key = "opex_monthly", .type = LLMCAP_T_DOUBLE, .offset = SC(cost.opex_monthly), .def = "null",
+	 .flags = LLMCAP_F_NULL,
+	 .doc = "power and colocation per server per month, USD, whatever the GPU (null: "
+		"cost.gpus.NAME.opex_monthly, else the power model)", .min = 0, .max = HUGE_VAL},
 	{.key = "support_yearly", .type = LLMCAP_T_DOUBLE, .offset = SC(cost.support_yearly),
 	 .def = "10000", .doc = "support and labour per year for the fleet, USD", .min = 0,
 	 .max = HUGE_VAL},
@@ -497,9 +561,21 @@ static const struct llmcap_field cost_fields[] = {
 	{.key = "cost_of_capital", .type = LLMCAP_T_DOUBLE, .offset = SC(cost.cost_of_capital), .def = "0",
 	 .min = 0, .max = 1, .flags = LLMCAP_F_HAS_MAX,
 	 .doc = "annual interest rate; the purchase is paid as an annuity over the horizon (0: cash)"},
-	{.key = "opex", .type = LLMCAP_T_ENUM, .offset = SC(cost.opex), .def = "flat", .names = llmcap_opex_mode_names,
+	{.key = "spare_servers", .type = LLMCAP_T_INT, .offset = SC(cost.spare_servers), .def = "0",
+	 .min = 0, .max = 1 << 20, .flags = LLMCAP_F_HAS_MAX,
+	 .doc = "spare servers bought and racked beside the fleet (N+1: 1): capex, colocation and "
+		"idle power or flat opex, no traffic"},
+	{.key = "opex", .type = LLMCAP_T_ENUM, .offset = SC(cost.opex), .def = "auto", .names = llmcap_opex_mode_names,
 	 .doc = "flat: opex_monthly per server; power: simulated power x PUE x electricity + "
-		"colocation per provisioned kW"},
+		"colocation per provisioned kW; auto: flat where a monthly figure applies to the GPU, "
+		"power otherwise"},
+	{.key = "gpus", .type = LLMCAP_T_MAP, .offset = SC(cost.gpus), .count_offset = SC(cost.n_gpus),
+	 .elem_size = sizeof(struct llmcap_gpu_price_cfg), .max_count = LLMCAP_MAX_GPU_PRICES,
+	 .sub = &gpu_price_section, .where_offset = GP(where),
+	 .doc = "per GPU catalog name, prices that replace the catalog's (llmcap catalog lists "
+		"them with sources and dates); a sweep over hardware.gpu takes each GPU's own"},
+	{.key = "rent", .type = LLMCAP_T_SECTION, .sub = &rent_section,
+	 .doc = "renting GPUs by the hour: reserved baseline, term, spot interruptions"},
 	{.key = "power", .type = LLMCAP_T_SECTION, .sub = &power_section,
 	 .doc = "opex: power inputs (GPU idle and peak watts come from the GPU catalog)"},
 	{.key = "api", .type = LLMCAP_T_SECTION, .sub = &api_section, .doc = "what the same traffic costs on an API"},

@@ -3,6 +3,7 @@
  * then the trace columns of the length distributions and the prices taken from the catalog,
  * and (llmcap_scenario_load) the cross-field checks of check.c. See include/llmcap/scenario.h. */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -116,6 +117,10 @@ static int scenario_load(struct llmcap_scenario *sc, const char *path,
 		}
 		pc->input = ps->input;
 		pc->output = ps->output;
+		if (isnan(pc->cached_input))
+			pc->cached_input = ps->cached_input;
+		if (isnan(pc->batch_discount))
+			pc->batch_discount = ps->batch_discount;
 	}
 	if (rc == 0 && check)
 		rc = llmcap_scenario_check(sc, cat, err);
