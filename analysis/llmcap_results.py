@@ -15,6 +15,7 @@ docs/hdf5-layout.md; this module reads format version 1.
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import h5py
@@ -226,3 +227,40 @@ def _pool_names(scenario_yaml: str) -> list:
         if inside and line.startswith("  ") and not line.startswith("   ") and line.rstrip().endswith(":"):
             names.append(line.strip()[:-1].strip('"'))
     return names
+
+
+def _seconds(text: str) -> float:
+    """A duration as llmcap writes it ("500ms", "5s", "2min", "1h") in seconds; NaN otherwise."""
+    m = re.fullmatch(r"\s*([0-9.eE+-]+)\s*(ns|us|ms|s|min|h|d|w)\s*", text)
+    if not m:
+        return float("nan")
+    scale = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0,
+             "w": 604800.0}[m.group(2)]
+    return float(m.group(1)) * scale
+
+
+def class_slos(scenario_yaml: str) -> dict:
+    """{class: {"slo_ttft_p99": s, "slo_tpot_p99": s}} of a resolved scenario as llmcap writes
+    it (workload: / classes: / NAME: / slo_*: VALUE, indented by two spaces a level), in order;
+    for a sweep file, whose /points has no /classes table."""
+    out, section, inside, name = {}, None, False, None
+    for line in scenario_yaml.splitlines():
+        if not line.startswith(" "):
+            section = line.rstrip(":")
+            inside = False
+            continue
+        if section != "workload":
+            continue
+        if line.startswith("  ") and not line.startswith("   "):
+            inside = line.strip() == "classes:"
+            continue
+        if not inside:
+            continue
+        if line.startswith("    ") and not line.startswith("     ") and line.rstrip().endswith(":"):
+            name = line.strip()[:-1].strip('"')
+            out[name] = {}
+        elif name and line.startswith("      ") and not line.startswith("       "):
+            k, _, v = line.strip().partition(":")
+            if k in ("slo_ttft_p99", "slo_tpot_p99"):
+                out[name][k] = _seconds(v)
+    return out
