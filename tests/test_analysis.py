@@ -158,6 +158,18 @@ with tempfile.TemporaryDirectory() as tmp:
         check(str(int(r.pools["num_blocks"].iloc[0])) in pg.text, "the KV table shows the blocks")
         check(pg.text.count("p99 target") >= 2, "the CDFs draw the SLO lines")
 
+    # docs/hdf5-layout.md names every column of the file and has its status codes (generated)
+    rc = subprocess.run([sys.executable, str(src / "analysis" / "hdf5_doc.py"), str(h5),
+                         str(src / "docs" / "hdf5-layout.md")], capture_output=True, text=True)
+    check(rc.returncode == 0, f"docs/hdf5-layout.md matches the file: {rc.stderr}")
+    stale = Path(tmp) / "stale.md"
+    stale.write_text((src / "docs" / "hdf5-layout.md").read_text().replace("`energy_kwh`", "energy")
+                     .replace("| 8 |", "| 9 |"))
+    rc = subprocess.run([sys.executable, str(src / "analysis" / "hdf5_doc.py"), str(h5), str(stale)],
+                        capture_output=True, text=True)
+    check(rc.returncode == 1 and "energy_kwh" in rc.stderr and "stale" in rc.stderr,
+          f"hdf5_doc.py finds a stale page: {rc.returncode} {rc.stderr}")
+
     # a file that is not a complete result is refused with a clear message
     bad = Path(tmp) / "bad.h5"
     bad.write_bytes(b"not hdf5")
