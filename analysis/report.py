@@ -245,7 +245,9 @@ def plot_latency_cdfs(r, page: Page):
                 ax.set_xscale("log")
             ax.axvline(c[slo_col], color="C3", ls="--", label=f"p99 target {seconds(c[slo_col])}")
             ax.axhline(0.99, color="0.5", ls=":", label="99th percentile")
-            ax.set_title(f"{c['name']}: {label} (CDF, n={len(x):,})")
+            left = int(((r.requests["class"] == c["name"]) & (r.requests["status"] != "completed")).sum())
+            ax.set_title(f"{c['name']}: {label} (CDF, n={len(x):,})"
+                         + (f"\n{left:,} requests not completed are not in it" if left else ""))
             ax.set_xlabel(f"{label} (s, log scale)")
             ax.set_ylabel("share of completed requests")
             ax.set_ylim(0, 1.02)
