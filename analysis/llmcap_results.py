@@ -6,7 +6,7 @@
     r.timeseries_pools.query("pool == 'reasoning'").plot(x="time_h", y="waiting")
 
     s = lr.load_sweep("sweep.h5")          # llmcap sweep's file
-    s.points[["workload.rate", "utility_ttft_p99_s_mean", "utility_ttft_p99_s_ci95"]]
+    s.points[["workload.rate", "workload.rate_si", "utility_ttft_p99_s_mean", "utility_ttft_p99_s_ci95"]]
     s.timeseries.query("point == 3").plot(x="time_h", y="busy")   # with --timeseries
 
 Only h5py and pandas (Debian's python3-h5py, python3-pandas). The layout is documented in
@@ -148,7 +148,9 @@ def sweep_table(paths, key_from_attrs=None) -> pd.DataFrame:
 @dataclasses.dataclass
 class Sweep:
     """An `llmcap sweep` file: /runs (one row per point and seed) and /points (mean and 95%
-    interval per metric), the varied keys as text columns; with --timeseries, every run's pool
+    interval per metric), the varied keys as text columns (`workload.rate`: '20000/day') each
+    with its number in SI base units beside it (`workload.rate_si`: 0.2315 per second; NaN for
+    a name such as 'fp8'); with --timeseries, every run's pool
     time series in one DataFrame with point, replicate, seed and the varied values as columns.
     Both tables have `valid` (0 for a point --skip-invalid did not run: its metrics are NaN)
     and `error` (why); `s.runs.query("valid == 1")` keeps the runs that ran."""

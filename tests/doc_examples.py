@@ -65,6 +65,8 @@ KNOWN = {
         "scenario's 4 GPUs instead of sizing the fleet",
     r"\./build/llmcap breakeven --volumes 500M,5B":
         "issue 24 item 4, helper cli24: volume suffixes (500M, 5B) are not read yet",
+    r"\./build/llmcap workload .*--out day\.csv --force":
+        "issue 24 item 2, helper cli24: workload --out has no --force (and overwrites without it)",
     r"/usr/bin/python3 analysis/report\.py be\.h5": "needs be.h5, which the breakeven example above "
         "cannot write until cli24's volume suffixes land",
 }

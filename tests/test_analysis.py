@@ -193,6 +193,14 @@ with tempfile.TemporaryDirectory() as tmp:
     check(list(s.points["workload.rate_si"]) == [20.0, 40.0], f"numeric rate {list(s.points['workload.rate_si'])}")
     check(list(s.runs["workload.rate_si"]) == [20.0, 20.0, 40.0, 40.0], "numeric rate in /runs")
     check(s.points["pools.p.engine_si"].isna().all(), "a name has no number")
+    swd = Path(tmp) / "sweep-durations.h5"
+    rc = subprocess.run([llmcap, "sweep", str(src / "tests" / "data" / "md1.yaml"), "--vary",
+                         "workload.classes.c.slo_ttft_p99=500ms,2s,1min", "--set", "horizon=10s", "-q",
+                         "-o", str(swd)], capture_output=True, text=True)
+    check(rc.returncode == 0, f"duration sweep: {rc.stderr}")
+    if rc.returncode == 0:
+        got = list(lr.load_sweep(swd).points["workload.classes.c.slo_ttft_p99_si"])
+        check(got == [0.5, 2.0, 60.0], f"durations in seconds: {got}")
     swr = Path(tmp) / "sweep-report"
     rc = subprocess.run([sys.executable, str(src / "analysis" / "report.py"), str(sw), str(swr)],
                         capture_output=True, text=True)

@@ -34,7 +34,7 @@ static double sweep_value_si(const char *v)
 	if (llmcap_parse_double(v, &x) == 0 || llmcap_parse_rate(v, &x) == 0)
 		return x;
 	if (llmcap_parse_duration(v, &t) == 0)
-		return (double)t * 1e-9;
+		return (double)t / 1e9; /* exact for whole seconds, unlike * 1e-9 */
 	if (n >= 2 && strchr("kKMBT", v[n - 1])) {
 		char num[LLMCAP_SWEEP_VALUE_MAX];
 		snprintf(num, sizeof num, "%.*s", (int)(n - 1), v);
