@@ -273,6 +273,7 @@ def plot_latency_percentiles(r, page: Page):
             ax.hlines(c[slo], k - 0.1, k + 0.9, color="C3", ls="--",
                       label="p99 target" if k == 0 else None)
         ax.set_xticks([k + width for k in range(len(s))], s["name"])
+        ax.set_xlabel("class")
         ax.set_yscale("log")
         ax.set_ylabel(f"{label} (s, log scale)")
         ax.set_title(f"{label}: percentiles per class")
@@ -417,9 +418,12 @@ def report_sweep(s, page: Page):
     if len(met):
         best = met.sort_values("self_hosted_total_mean").iloc[0]
         label = ", ".join(f"{k} = {best[k]}" for k in s.keys)
-        lines.append(f"Cheapest point that meets them: {html.escape(label)}, owned {money(best['self_hosted_total_mean'])}"
-                     f" against the API's {money(best['api_total_mean'])}.")
-        kind, headline = "ok", f"Verdict: {len(met)} of {len(p)} points meet their SLOs."
+        owned, api = best["self_hosted_total_mean"], best["api_total_mean"]
+        lines.append(f"Cheapest point that meets them: {html.escape(label)}, owned {money(owned)}"
+                     f" against the API's {money(api)} at the same volume: "
+                     + ("owning is cheaper." if owned < api else "the API is cheaper."))
+        kind, headline = ("ok", f"Verdict: {len(met)} of {len(p)} points meet their SLOs.") if owned < api else \
+            ("warn", f"Verdict: {len(met)} of {len(p)} points meet their SLOs, but the API is cheaper.")
     else:
         kind, headline = "bad", "Verdict: no point of this sweep meets every SLO."
     page.add(verdict_box(kind, headline, lines))
@@ -431,7 +435,7 @@ def report_sweep(s, page: Page):
         xlabel = f"{key} ({unit})" if unit else key
         group = p.groupby(others[0] if len(others) == 1 else others, sort=False) if others else [("", p)]
 
-        def draw(ax, metric, scale=1.0):
+        def draw(ax, metric, scale=1.0, default_label=None):
             # one line per combination of the other keys; lines that coincide (a pool the
             # varied key does not touch) stay visible: each later line is thinner, with a
             # different and smaller marker, drawn on top
@@ -440,9 +444,11 @@ def report_sweep(s, page: Page):
                 gx = (g[xcol] * xscale) if xcol else g[key]
                 lab = ", ".join(f"{k}={v}" for k, v in zip(others, name if isinstance(name, tuple) else (name,))) \
                     if others else None
+                # categories (names) get markers only: a line between them would suggest values
+                # in between
                 ax.errorbar(gx, g[f"{metric}_mean"] * scale, yerr=g[f"{metric}_ci95"].fillna(0) * scale,
                             marker="osD^v<>"[i % 7], ms=max(8 - 2 * i, 3), lw=max(2.4 - 0.6 * i, 0.8),
-                            capsize=3, label=lab, zorder=2 + i)
+                            ls="-" if xcol else "none", capsize=3, label=lab or default_label, zorder=2 + i)
             if xcol:
                 ax.set_xscale("log" if xs.min() > 0 and xs.max() / xs.min() >= 5 else "linear")
             ax.set_xlabel(xlabel)
@@ -485,10 +491,10 @@ def report_sweep(s, page: Page):
         page.add("<h2 id='cost'>Cost</h2>")
         if "self_hosted_total_mean" in p.columns:
             fig, ax = plt.subplots(figsize=(10, 3.6))
-            draw(ax, "self_hosted_total", 1e-3)
-            for line in ax.get_lines():
-                line.set_label(f"owned {line.get_label()}" if not str(line.get_label()).startswith("_")
-                               else line.get_label())
+            draw(ax, "self_hosted_total", 1e-3, default_label="owned: the point's fleet")
+            for c in ax.containers:
+                if not str(c.get_label()).startswith(("_", "owned")):
+                    c.set_label(f"owned: {c.get_label()}")
             vp = p[p["valid"] == 1].sort_values(xcol or key)
             ax.plot(vp[xcol] * xscale if xcol else vp[key], vp["api_total_mean"] / 1e3, "k--",
                     label="API at the simulated volume")
