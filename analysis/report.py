@@ -597,8 +597,10 @@ def report_breakeven(path: Path, page: Page):
     fig.tight_layout()
     page.add("<h2 id='cost'>Cost per option against volume</h2>")
     page.figure(fig, "breakeven_cost.png",
-                "Each precision's fleet is the fewest servers that meet every SLO at that volume; red x: "
-                "where an owned fleet and the API cross.")
+                "Each precision's fleet is the fewest servers that meet every SLO at that volume (between two "
+                "simulated volumes the step shows the larger volume's fleet, the one known to suffice); "
+                + ("red x: where an owned fleet and the API cross." if len(cross) else
+                   "no owned fleet crosses the API in this range."))
     page.add("<h2 id='table'>Fleets</h2>")
     t = df[[c for c in ("tokens_per_month", "dtype", "feasible", "slo_met", "servers", "gpus",
                         "self_hosted_total", "api_total") if c in df.columns]].copy()
