@@ -46,12 +46,15 @@ static int catalog_main(const struct llmcap_cmd *cmd, int argc, char **argv)
 		printf("  %-26s input %6.3f, output %6.3f  (%s)\n", cat->prices[i].name,
 		       cat->prices[i].input, cat->prices[i].output, cat->prices[i].source);
 	printf("gpus:\n");
-	for (size_t i = 0; i < cat->n_gpus; i++)
-		printf("  %-16s %.1f GiB, %.2f TB/s, %.1f TFLOPS bf16, %.1f TFLOPS fp8, %.0f W\n"
+	for (size_t i = 0; i < cat->n_gpus; i++) {
+		char fp8[32] = "no FP8"; /* 0 in the catalog: no FP8 tensor cores (A100) */
+		if (cat->gpus[i].fp8_tflops > 0)
+			snprintf(fp8, sizeof fp8, "%.1f TFLOPS fp8", cat->gpus[i].fp8_tflops);
+		printf("  %-16s %.1f GiB, %.2f TB/s, %.1f TFLOPS bf16, %s, %.0f W\n"
 		       "  %-16s source: %s\n",
 		       cat->gpus[i].name, cat->gpus[i].memory / LLMCAP_GIB, cat->gpus[i].hbm_bandwidth / 1e12,
-		       cat->gpus[i].bf16_tflops, cat->gpus[i].fp8_tflops, cat->gpus[i].tdp_watts, "",
-		       cat->gpus[i].source);
+		       cat->gpus[i].bf16_tflops, fp8, cat->gpus[i].tdp_watts, "", cat->gpus[i].source);
+	}
 	printf("engines:\n");
 	for (size_t i = 0; i < cat->n_engines; i++) {
 		const struct llmcap_engine_spec *e = &cat->engines[i];

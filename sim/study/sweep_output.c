@@ -18,8 +18,34 @@
  * placed in order, each aligned to 8 bytes, in a row of `size` bytes. */
 struct row_layout {
 	size_t size, off_point, off_seed, off_replicate, off_n, off_digest;
-	size_t off_axes, off_metrics, off_valid, off_error, error_size;
+	size_t off_axes, off_axes_si, off_metrics, off_valid, off_error, error_size;
 };
+
+/* A varied value as a number in SI base units, for plotting beside its typed text: a bare
+ * number as is, a rate ("20/s", "5e4/day") in 1/s, a duration ("2h") in s, a token volume
+ * ("500M", "5B", "1.2T": 1e6, 1e9, 1e12; "20k" 1e3) as a count, a size ("80GiB") in bytes;
+ * NaN for anything else (a name, a boolean). The key's type is not consulted: the forms do not
+ * overlap, except a bare "B", which is a billion (token volumes) rather than bytes. */
+static double sweep_value_si(const char *v)
+{
+	double x;
+	llmcap_time t;
+	size_t n = strlen(v);
+	if (llmcap_parse_double(v, &x) == 0 || llmcap_parse_rate(v, &x) == 0)
+		return x;
+	if (llmcap_parse_duration(v, &t) == 0)
+		return (double)t / 1e9; /* exact for whole seconds, unlike * 1e-9 */
+	if (n >= 2 && strchr("kKMBT", v[n - 1])) {
+		char num[LLMCAP_SWEEP_VALUE_MAX];
+		snprintf(num, sizeof num, "%.*s", (int)(n - 1), v);
+		double scale = v[n - 1] == 'M' ? 1e6 : v[n - 1] == 'B' ? 1e9 : v[n - 1] == 'T' ? 1e12 : 1e3;
+		if (llmcap_parse_double(num, &x) == 0)
+			return x * scale;
+	}
+	if (llmcap_parse_bytes(v, &x) == 0)
+		return x;
+	return NAN;
+}
 
 /* The width of the error column: the longest message of an invalid point, NUL included. */
 static size_t sweep_error_size(const struct llmcap_sweep *sw)
@@ -42,6 +68,8 @@ static int sweep_type(const struct llmcap_sweep *sw, bool points, struct row_lay
 		l->off_replicate = l->off_seed + 8;
 	l->off_axes = off;
 	off += sw->n_axes * LLMCAP_SWEEP_VALUE_MAX;
+	l->off_axes_si = off;
+	off += sw->n_axes * 8;
 	l->off_metrics = off;
 	off += sw->n_metrics * 8 * (points ? 2 : 1);
 	l->off_digest = off;
@@ -70,6 +98,16 @@ static int sweep_type(const struct llmcap_sweep *sw, bool points, struct row_lay
 			     !strcmp(k, "error");
 		snprintf(name, sizeof name, "%s%s", clash ? "vary." : "", k);
 		rc |= H5Tinsert(t, name, l->off_axes + a * LLMCAP_SWEEP_VALUE_MAX, sv) < 0;
+	}
+	for (size_t a = 0; a < sw->n_axes; a++) {
+		/* the same value as a number (sweep_value_si), beside the text: KEY_si */
+		const char *k = sw->axes[a].key;
+		char name[LLMCAP_SWEEP_KEY_MAX + 16];
+		bool clash = !strcmp(k, "point") || !strcmp(k, "seed") || !strcmp(k, "replicate") ||
+			     !strcmp(k, "n_seeds") || !strcmp(k, "digest") || !strcmp(k, "valid") ||
+			     !strcmp(k, "error");
+		snprintf(name, sizeof name, "%s%s_si", clash ? "vary." : "", k);
+		rc |= H5Tinsert(t, name, l->off_axes_si + a * 8, H5T_NATIVE_DOUBLE) < 0;
 	}
 	for (size_t m = 0; m < sw->n_metrics; m++) {
 		if (!points) {
@@ -181,9 +219,12 @@ int llmcap_h5_write_sweep(const char *target, bool force, const struct llmcap_sw
 		put(prow, pl.off_n, &ns, 8);
 		put(prow, pl.off_valid, &iv, 8);
 		put(prow, pl.off_error, why, strlen(why));
-		for (size_t a = 0; a < sw->n_axes; a++)
-			put(prow, pl.off_axes + a * LLMCAP_SWEEP_VALUE_MAX,
-			    sw->axes[a].values[llmcap_sweep_value_index(sw, p, a)], LLMCAP_SWEEP_VALUE_MAX);
+		for (size_t a = 0; a < sw->n_axes; a++) {
+			const char *v = sw->axes[a].values[llmcap_sweep_value_index(sw, p, a)];
+			double si = sweep_value_si(v);
+			put(prow, pl.off_axes + a * LLMCAP_SWEEP_VALUE_MAX, v, LLMCAP_SWEEP_VALUE_MAX);
+			put(prow, pl.off_axes_si + a * 8, &si, 8);
+		}
 		for (size_t k = 0; k < seeds; k++) {
 			size_t t = p * seeds + k;
 			char *row = runs + t * rl.size;
@@ -193,6 +234,7 @@ int llmcap_h5_write_sweep(const char *target, bool force, const struct llmcap_sw
 			uint64_t seed = sw->point_seed[p] + k;
 			put(row, rl.off_seed, &seed, 8);
 			put(row, rl.off_axes, prow + pl.off_axes, sw->n_axes * LLMCAP_SWEEP_VALUE_MAX);
+			put(row, rl.off_axes_si, prow + pl.off_axes_si, sw->n_axes * 8);
 			put(row, rl.off_valid, &iv, 8);
 			put(row, rl.off_error, why, strlen(why));
 			char d[24] = "";
@@ -222,7 +264,8 @@ int llmcap_h5_write_sweep(const char *target, bool force, const struct llmcap_sw
 		uint64_t hash = sw->hash;
 		rc = llmcap_h5_write_table(f, "runs", rt, tasks, runs) | llmcap_h5_write_table(f, "points", pt, sw->n_points, pts) |
 		     llmcap_h5_set_units(f, "runs", "*_s: seconds; busy, kv_*, mfu, hbm_fraction, slo_attainment: "
-					  "shares; *_total: USD over the cost horizon; counts as doubles") |
+					  "shares; *_total: USD over the cost horizon; counts as doubles; KEY_si: "
+					  "the varied value KEY in SI base units (1/s, s, bytes, counts; NaN: not a number)") |
 		     llmcap_h5_set_units(f, "points", "as /runs; *_mean: mean over seeds; *_ci95: half-width of "
 					    "the 95% Student-t confidence interval (NaN with one seed)") |
 		     llmcap_h5_attr_int(f, "format_version", LLMCAP_H5_FORMAT_VERSION) |
