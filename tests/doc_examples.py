@@ -60,29 +60,6 @@ EXPECT = {
 
 # command regex -> the known bug that makes it fail, and who fixes it (issue 24)
 KNOWN = {
-    r"\./build/llmcap workload my\.yaml --out": r"(?i)tokens/month",
-    r"\./build/llmcap workload models/scenarios/bursty-week": r"(?i)tokens/month",
-    r"\./build/llmcap trace stats": r"(?i)rows",
-    r"\./build/llmcap sweep .*-o (\S+)": r"written to",
-    r"mpirun .*llmcap-mpi sweep": r"written to",
-    r"\./build/llmcap plan": r"(?i)cost|\$",
-    r"\./build/llmcap maxrate": r"(?i)rate",
-    r"\./build/llmcap breakeven": r"(?i)break-even",
-    r"\./build/llmcap schema": r"workload",
-    r"\./build/llmcap catalog": r"(?s)h100.*no FP8",  # A100: no FP8 tensor cores
-    r"\./build/llmcap config": r"workload:",
-    r"/usr/bin/python3 analysis/report\.py": r"index\.html",
-    r"/usr/bin/python3 analysis/plot_breakeven\.py": r"wrote",
-    r"\./build/bench/fidelity": r"measured .* predicted",
-}
-
-# command regex -> the known bug that makes it fail, and who fixes it (issue 24)
-KNOWN = {
-    r"\./build/llmcap plan --vary pools\.reasoning\.dtype=bf16,fp8 --vary pools\.reasoning\.tensor_parallel_size=2,4":
-        "issue 24 item 2, helper cli24: plan refuses a TP-4 candidate whose replicas do not fit the "
-        "scenario's 4 GPUs instead of sizing the fleet",
-    r"\./build/llmcap breakeven --volumes 500M,5B":
-        "issue 24 item 4, helper cli24: volume suffixes (500M, 5B) are not read yet",
     r"\./build/llmcap workload .*--out day\.csv --force":
         "issue 24 item 2, helper cli24: workload --out has no --force (and overwrites without it)",
 }
