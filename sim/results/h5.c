@@ -1,9 +1,12 @@
 /* HDF5 building blocks shared by every result file. See include/llmcap/h5.h. */
+#define _GNU_SOURCE /* memfd_create, dup3, renameat2 */
 #include "llmcap/h5.h"
 
 #include "llmcap/sim.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +14,66 @@
 #include <unistd.h>
 
 #define INSERT LLMCAP_H5_INSERT
+
+void llmcap_h5_init(void)
+{
+	/* Before HDF5's first call (it registers its exit handler then): HDF5 1.10's handler
+	 * closes the files still open at exit, and a file whose H5Fclose failed (a full disk)
+	 * is half torn down, which that handler then dereferences (SIGSEGV at exit). The writers
+	 * close every file they open, so the handler has nothing else to do. Fails harmlessly
+	 * when the library was already initialised; then llmcap_h5_discard keeps H5Fclose from
+	 * failing. */
+	(void)H5dont_atexit();
+	/* HDF5's automatic error printing is process-wide; llmcap reports errors itself. */
+	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+struct why {
+	char *buf;
+	size_t n;
+};
+
+static herr_t find_why(unsigned depth, const H5E_error2_t *e, void *user)
+{
+	(void)depth;
+	struct why *w = user;
+	/* the file drivers put the system's reason in their description:
+	 * "..., errno = 28, error message = 'No space left on device', ..." */
+	const char *m = e->desc ? strstr(e->desc, "error message = '") : NULL;
+	if (m && !w->buf[0]) {
+		m += strlen("error message = '");
+		const char *q = strchr(m, '\'');
+		snprintf(w->buf, w->n, "%.*s", q ? (int)(q - m) : (int)strlen(m), m);
+	}
+	return 0;
+}
+
+const char *llmcap_h5_why(char *buf, size_t n, int saved_errno)
+{
+	buf[0] = 0;
+	struct why w = {buf, n};
+	H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, find_why, &w);
+	if (!buf[0] && saved_errno)
+		snprintf(buf, n, "%s", strerror(saved_errno));
+	return buf;
+}
+
+void llmcap_h5_discard(hid_t file)
+{
+	/* The file is being thrown away, maybe after a write failed (ENOSPC, EIO): what H5Fclose
+	 * still writes (cached metadata, the final truncation) goes to an anonymous memory file
+	 * put in place of its descriptor, so that the close cannot fail on the disk; the pages
+	 * it writes are few (sparse), and gone with the descriptor. */
+	void *handle = NULL;
+	if (H5Fget_vfd_handle(file, H5P_DEFAULT, &handle) >= 0 && handle) {
+		int mem = memfd_create("llmcap-discarded", MFD_CLOEXEC);
+		if (mem >= 0) {
+			(void)dup3(mem, *(int *)handle, O_CLOEXEC);
+			close(mem);
+		}
+	}
+	H5Fclose(file);
+}
 
 hid_t llmcap_h5_string_type(size_t n)
 {
