@@ -66,8 +66,9 @@ SWK="$SRC/tests/data/md1.yaml --vary workload.rate=30:40:10/s --seeds 10 --set h
 env "$MPI_ENV" mpirun -x ASAN_OPTIONS -n 2 --oversubscribe "$LLMCAP_MPI" sweep $SWK -o "$T/k.h5" >"$T/k.log" 2>&1 &
 pid=$!
 i=0
-# header 32 bytes; a record (36 words + 120 samples of 80 bytes) 9888 bytes: two are in
-while [ "$(stat -c %s "$T/k.h5.partial" 2>/dev/null || echo 0)" -lt 19808 ] && [ $i -lt 3000 ]; do
+# header 32 bytes; a record (36 words, a head check, 120 samples of 80 bytes, a check) 9904 bytes:
+# two are in
+while [ "$(stat -c %s "$T/k.h5.partial" 2>/dev/null || echo 0)" -lt 19840 ] && [ $i -lt 3000 ]; do
 	sleep 0.02; i=$((i + 1))
 done
 kill -TERM "$pid"

@@ -478,6 +478,8 @@ static int sweep_main(const struct llmcap_cmd *cmd, int argc, char **argv)
 	} else if (llmcap_sweep_journal_open(&p.journal, journal_path, &sw, resume, p.done, p.metrics,
 					     p.digests, &p.n_done, &err) != 0) {
 		fprintf(stderr, "llmcap: %s\n", err.msg);
+	} else if (llmcap_sweep_journal_note(p.journal)[0]) {
+		fprintf(stderr, "llmcap: %s\n", llmcap_sweep_journal_note(p.journal));
 	}
 	/* an invalid point's runs are done before anything runs: never run, never journaled; the
 	 * file gets NaN metrics and the point's message for them */
