@@ -9,6 +9,9 @@
 #ifndef LLMCAP_OUTPUT_H
 #define LLMCAP_OUTPUT_H
 
+#include <pthread.h>
+#include <signal.h>
+
 #include "llmcap/report.h"
 
 #define LLMCAP_H5_FORMAT_VERSION 1
@@ -31,11 +34,23 @@ struct llmcap_outfile {
 	char lock[4096 + 32];
 	int lock_fd, dir_fd;
 	bool force;
+	/* llmcap_outfile_guard_signals: the watching thread, and what it and commit/end share */
+	bool guarded;
+	pthread_t watcher;
+	pthread_mutex_t mu;
+	sigset_t watched, old_mask;
 };
 int llmcap_outfile_begin(struct llmcap_outfile *o, const char *target, bool force,
 			 struct llmcap_error *err);
 int llmcap_outfile_commit(struct llmcap_outfile *o, struct llmcap_error *err);
 void llmcap_outfile_end(struct llmcap_outfile *o);
+/* For a writer that cannot stop half-way by itself (no cancel flag in its loop): SIGINT,
+ * SIGTERM and SIGHUP (those not ignored) are blocked in the calling thread (and the threads it
+ * starts later) and taken by a thread of their own, which removes the temporary and the lock
+ * and then ends the process by the same signal, as if it had not been caught. No signal
+ * handler, so no global state: the thread finds the file in its argument. commit and end hold
+ * it off; end stops it and restores the signal mask. 0, or -1 when no thread could start. */
+int llmcap_outfile_guard_signals(struct llmcap_outfile *o);
 
 struct llmcap_h5;
 

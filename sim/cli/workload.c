@@ -1,11 +1,13 @@
 /* `llmcap workload`: the arrivals without the servers, their statistics, and optionally the
  * requests as CSV. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "llmcap/output.h"
 #include "llmcap/report.h"
 #include "llmcap/scenario.h"
 #include "llmcap/workload.h"
@@ -18,17 +20,20 @@ struct args {
 	size_t n_sets;
 	bool exact_steps;
 	const char *out;
+	bool force;
 };
 
-/* Writes to a temporary file beside the target and renames it over the target once complete,
- * so that a failure never leaves a half-written file under the asked name. */
+/* The CSV goes through llmcap_outfile (results/output.h): written to a temporary beside the
+ * target and moved onto it once complete and synced, so a failure or Ctrl-C never leaves a
+ * half-written file or a temporary under any name; an existing file is kept unless --force. */
 static int cmd_workload(const struct args *a)
 {
 	struct llmcap_catalog *cat = malloc(sizeof *cat);
 	struct llmcap_scenario *sc = malloc(sizeof *sc);
+	struct llmcap_outfile *of = NULL;
 	int rc = 2;
-	char *tmp = NULL;
 	FILE *csv = NULL;
+	struct llmcap_error err = {0};
 	if (!cat || !sc) {
 		fprintf(stderr, "llmcap: out of memory\n");
 		goto out;
@@ -37,37 +42,48 @@ static int cmd_workload(const struct args *a)
 		goto out;
 	rc = 1;
 	if (a->out) {
-		size_t n = strlen(a->out) + 16;
-		tmp = malloc(n);
-		if (!tmp) {
+		of = malloc(sizeof *of);
+		if (!of) {
 			fprintf(stderr, "llmcap: out of memory\n");
 			goto out_sc;
 		}
-		snprintf(tmp, n, "%s.tmpXXXXXX", a->out);
-		int fd = mkstemp(tmp);
+		if (llmcap_outfile_begin(of, a->out, a->force, &err) != 0) {
+			fprintf(stderr, "llmcap: %s\n", err.msg);
+			free(of);
+			of = NULL;
+			goto out_sc;
+		}
+		if (llmcap_outfile_guard_signals(of) != 0)
+			fprintf(stderr, "llmcap: cannot watch for Ctrl-C; an interruption may leave %s\n",
+				of->tmp);
+		/* 0666 less the umask, as any new file */
+		int fd = open(of->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 		if (fd < 0 || !(csv = fdopen(fd, "w"))) {
 			fprintf(stderr, "llmcap: %s: cannot create: %s\n", a->out, strerror(errno));
-			if (fd >= 0) {
+			if (fd >= 0)
 				close(fd);
-				unlink(tmp);
-			}
 			goto out_sc;
 		}
 	}
 	struct llmcap_traffic tr;
-	struct llmcap_error err = {0};
 	if (llmcap_traffic_generate(sc, csv, &tr, &err) != 0) {
 		fprintf(stderr, "llmcap: %s\n", err.msg);
 		goto out_csv;
 	}
 	if (csv) {
-		bool bad = ferror(csv) != 0 || fflush(csv) != 0 || fsync(fileno(csv)) != 0;
+		bool bad = ferror(csv) != 0 || fflush(csv) != 0;
 		int e = errno;
 		bad |= fclose(csv) != 0;
+		if (!bad)
+			e = errno;
 		csv = NULL;
-		if (bad || rename(tmp, a->out) != 0) {
-			fprintf(stderr, "llmcap: %s: cannot write: %s\n", a->out, strerror(bad ? e : errno));
-			unlink(tmp);
+		if (bad) {
+			fprintf(stderr, "llmcap: %s: cannot write: %s\n", a->out, strerror(e));
+			llmcap_traffic_free(&tr);
+			goto out_sc;
+		}
+		if (llmcap_outfile_commit(of, &err) != 0) {
+			fprintf(stderr, "llmcap: %s\n", err.msg);
 			llmcap_traffic_free(&tr);
 			goto out_sc;
 		}
@@ -78,20 +94,21 @@ static int cmd_workload(const struct args *a)
 	llmcap_traffic_free(&tr);
 	rc = 0;
 out_csv:
-	if (csv) {
+	if (csv)
 		fclose(csv);
-		unlink(tmp);
-	}
 out_sc:
+	if (of) {
+		llmcap_outfile_end(of); /* removes the temporary unless committed */
+		free(of);
+	}
 	llmcap_scenario_free(sc);
 out:
-	free(tmp);
 	free(cat);
 	free(sc);
 	return rc;
 }
 
-enum { O_SET = 1, O_OUT };
+enum { O_SET = 1, O_OUT, O_FORCE };
 
 static const struct llmcap_opt workload_opts[] = {
 	{O_SET, 's', "set", "KEY=VALUE", "override a scenario field; repeatable", NULL},
@@ -99,6 +116,7 @@ static const struct llmcap_opt workload_opts[] = {
 	 "write the requests as CSV with the columns arrival_s,class,prompt_tokens,output_tokens, "
 	 "whole or not at all",
 	 "none"},
+	{O_FORCE, 0, "force", NULL, "replace an existing --out file", NULL},
 };
 
 static int workload_main(const struct llmcap_cmd *cmd, int argc, char **argv)
@@ -122,6 +140,8 @@ static int workload_main(const struct llmcap_cmd *cmd, int argc, char **argv)
 			goto out;
 		} else if (id == O_OUT) {
 			a.out = p.value;
+		} else if (id == O_FORCE) {
+			a.force = true;
 		} else if (!a.file) {
 			a.file = p.value;
 		} else {
@@ -138,7 +158,7 @@ out:
 
 const struct llmcap_cmd llmcap_cli_workload = {
 	.name = "workload",
-	.synopsis = "[FILE] [--set KEY=VALUE]... [--out FILE.csv]",
+	.synopsis = "[FILE] [--set KEY=VALUE]... [--out FILE.csv [--force]]",
 	.summary = "generate the arrivals without the servers and report their statistics",
 	.opts = workload_opts,
 	.n_opts = sizeof workload_opts / sizeof *workload_opts,

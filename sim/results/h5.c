@@ -15,15 +15,21 @@
 
 #define INSERT LLMCAP_H5_INSERT
 
+/* HDF5 1.10 registers an exit handler (H5_term_library) at its first call; it closes the files
+ * still open, and a file whose close failed (after a write failed: a full disk) is half torn
+ * down, which that handler then dereferences: SIGSEGV at exit. No handler, then: asked for
+ * when the library is loaded, before any HDF5 call of any program linking it (a call in the
+ * writers would come too late for a program that used HDF5 before, such as the tests). The
+ * writers close every file they open; HDF5's memory at exit stays reachable (its globals).
+ * The one load-time side effect of the library, and it sets HDF5's state, not ours. */
+__attribute__((constructor)) static void no_hdf5_exit_handler(void)
+{
+	(void)H5dont_atexit();
+}
+
 void llmcap_h5_init(void)
 {
-	/* Before HDF5's first call (it registers its exit handler then): HDF5 1.10's handler
-	 * closes the files still open at exit, and a file whose H5Fclose failed (a full disk)
-	 * is half torn down, which that handler then dereferences (SIGSEGV at exit). The writers
-	 * close every file they open, so the handler has nothing else to do. Fails harmlessly
-	 * when the library was already initialised; then llmcap_h5_discard keeps H5Fclose from
-	 * failing. */
-	(void)H5dont_atexit();
+	(void)H5dont_atexit(); /* fails harmlessly when the constructor above did it */
 	/* HDF5's automatic error printing is process-wide; llmcap reports errors itself. */
 	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 }
@@ -60,10 +66,10 @@ const char *llmcap_h5_why(char *buf, size_t n, int saved_errno)
 
 void llmcap_h5_discard(hid_t file)
 {
-	/* The file is being thrown away, maybe after a write failed (ENOSPC, EIO): what H5Fclose
-	 * still writes (cached metadata, the final truncation) goes to an anonymous memory file
-	 * put in place of its descriptor, so that the close cannot fail on the disk; the pages
-	 * it writes are few (sparse), and gone with the descriptor. */
+	/* The file is being thrown away, maybe after a write failed (ENOSPC, EIO, EFBIG): what
+	 * H5Fclose still writes (cached metadata, the final truncation) goes to an anonymous
+	 * memory file put in place of its descriptor, so that the close cannot fail on the disk;
+	 * the pages it writes are few (sparse), and gone with the descriptor. */
 	void *handle = NULL;
 	if (H5Fget_vfd_handle(file, H5P_DEFAULT, &handle) >= 0 && handle) {
 		int mem = memfd_create("llmcap-discarded", MFD_CLOEXEC);
@@ -72,6 +78,9 @@ void llmcap_h5_discard(hid_t file)
 			close(mem);
 		}
 	}
+	/* HDF5 1.10.8 may still fail here (a flush that failed leaves its metadata cache
+	 * inconsistent: "slist already enabled"); the file then stays half-closed, harmless
+	 * without HDF5's exit handler (no_hdf5_exit_handler) */
 	H5Fclose(file);
 }
 

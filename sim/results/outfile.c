@@ -151,8 +151,8 @@ int llmcap_outfile_begin(struct llmcap_outfile *o, const char *target, bool forc
 		 (long)getpid());
 	o->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (o->dir_fd < 0)
-		return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot open its folder %s: %s", target, dir,
-				     strerror(errno));
+		return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot create the output file: %s (its folder "
+				     "%s)", target, strerror(errno), dir);
 	o->lock_fd = lock_path(o->lock);
 	if (o->lock_fd < 0) {
 		int e = errno;
@@ -173,6 +173,8 @@ int llmcap_outfile_begin(struct llmcap_outfile *o, const char *target, bool forc
 	return 0;
 }
 
+static int commit(struct llmcap_outfile *o, struct llmcap_error *err);
+
 static int sync_path(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -185,7 +187,62 @@ static int sync_path(const char *path)
 	return rc;
 }
 
+static void *watch_signals(void *arg)
+{
+	struct llmcap_outfile *o = arg;
+	int sig;
+	while (sigwait(&o->watched, &sig) != 0)
+		;
+	/* from here on, the process ends: finish the clean-up even if end() cancels us */
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	pthread_mutex_lock(&o->mu);
+	if (o->tmp[0])
+		(void)unlink(o->tmp);
+	if (o->lock_fd >= 0)
+		(void)unlink(o->lock);
+	/* die of the signal, as an unguarded process would (the shell sees 128 + sig) */
+	signal(sig, SIG_DFL);
+	sigset_t one;
+	sigemptyset(&one);
+	sigaddset(&one, sig);
+	pthread_sigmask(SIG_UNBLOCK, &one, NULL);
+	raise(sig);
+	_exit(128 + sig); /* not reached */
+}
+
+int llmcap_outfile_guard_signals(struct llmcap_outfile *o)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+	sigemptyset(&o->watched);
+	for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) {
+		struct sigaction sa;
+		/* a signal the parent ignores (a background job's SIGINT) stays ignored */
+		if (sigaction(sigs[i], NULL, &sa) == 0 && sa.sa_handler != SIG_IGN)
+			sigaddset(&o->watched, sigs[i]);
+	}
+	if (pthread_mutex_init(&o->mu, NULL) != 0)
+		return -1;
+	pthread_sigmask(SIG_BLOCK, &o->watched, &o->old_mask);
+	if (pthread_create(&o->watcher, NULL, watch_signals, o) != 0) {
+		pthread_sigmask(SIG_SETMASK, &o->old_mask, NULL);
+		pthread_mutex_destroy(&o->mu);
+		return -1;
+	}
+	o->guarded = true;
+	return 0;
+}
+
 int llmcap_outfile_commit(struct llmcap_outfile *o, struct llmcap_error *err)
+{
+	if (o->guarded)
+		pthread_mutex_lock(&o->mu);
+	int rc = commit(o, err);
+	if (o->guarded)
+		pthread_mutex_unlock(&o->mu);
+	return rc;
+}
+
+static int commit(struct llmcap_outfile *o, struct llmcap_error *err)
 {
 	/* the data first, then the temporary's name, then the rename, then the new name */
 	if (sync_path(o->tmp) != 0 || fsync(o->dir_fd) != 0)
@@ -225,6 +282,14 @@ int llmcap_outfile_commit(struct llmcap_outfile *o, struct llmcap_error *err)
 
 void llmcap_outfile_end(struct llmcap_outfile *o)
 {
+	if (o->guarded) {
+		pthread_mutex_lock(&o->mu);
+		/* a signal taken now ends the process before the mutex is ours again: none is lost */
+		pthread_cancel(o->watcher);
+		pthread_mutex_unlock(&o->mu);
+		pthread_join(o->watcher, NULL);
+		pthread_mutex_destroy(&o->mu);
+	}
 	if (o->tmp[0])
 		(void)unlink(o->tmp);
 	o->tmp[0] = 0;
@@ -236,4 +301,9 @@ void llmcap_outfile_end(struct llmcap_outfile *o)
 	if (o->dir_fd >= 0)
 		close(o->dir_fd);
 	o->lock_fd = o->dir_fd = -1;
+	if (o->guarded) {
+		/* a signal that came after the watcher stopped is delivered now, as usual */
+		o->guarded = false;
+		pthread_sigmask(SIG_SETMASK, &o->old_mask, NULL);
+	}
 }
