@@ -212,7 +212,9 @@ static int cmd_run(const struct args *a)
 	if (prog.shown)
 		fprintf(stderr, "\r%*s\r", 79, "");
 	if (sim_rc != 0) {
-		const char *why = h5 && llmcap_h5_error(h5)[0] ? llmcap_h5_error(h5) : err.msg;
+		/* copied: the writer's message goes with it at abort */
+		char why[sizeof err.msg + 64];
+		snprintf(why, sizeof why, "%s", h5 && llmcap_h5_error(h5)[0] ? llmcap_h5_error(h5) : err.msg);
 		llmcap_h5_abort(h5);
 		h5 = NULL;
 		fprintf(stderr, "llmcap: %s%s\n", why,
