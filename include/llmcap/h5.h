@@ -48,12 +48,6 @@ int llmcap_h5_write_table(hid_t loc, const char *name, hid_t type, size_t n, con
 /* The attribute "units" on the dataset `name` under loc. */
 int llmcap_h5_set_units(hid_t loc, const char *name, const char *units);
 
-/* Creates an empty temporary file beside `target` (so that the final rename() is atomic), with
- * the permissions a new file would get (mkstemp makes it 0600), and writes its name into tmp.
- * Refuses an existing target unless force. */
-int llmcap_h5_temp_beside(const char *target, bool force, char *tmp, size_t n,
-			  struct llmcap_error *err);
-
 /* The compound type of struct llmcap_sample_row (the caller closes it). */
 hid_t llmcap_h5_sample_type(void);
 

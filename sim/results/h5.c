@@ -156,30 +156,6 @@ int llmcap_h5_set_units(hid_t loc, const char *name, const char *units)
 	return rc;
 }
 
-/* Creates an empty temporary file beside `target` (so that the final rename() is atomic), with
- * the permissions a new file would get (mkstemp makes it 0600), and writes its name into tmp.
- * Refuses an existing target unless force. */
-int llmcap_h5_temp_beside(const char *target, bool force, char *tmp, size_t n,
-			  struct llmcap_error *err)
-{
-	if (!force && access(target, F_OK) == 0)
-		return llmcap_errorf(err, LLMCAP_EIO,
-				     "%s: exists; not overwritten (use --force, or another path)", target);
-	const char *slash = strrchr(target, '/');
-	int dirlen = slash ? (int)(slash - target + 1) : 0;
-	if ((size_t)snprintf(tmp, n, "%.*s.%s.tmp-XXXXXX", dirlen, target, slash ? slash + 1 : target) >= n)
-		return llmcap_errorf(err, LLMCAP_EINVAL, "%s: output path too long", target);
-	int fd = mkstemp(tmp);
-	if (fd < 0)
-		return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot create the output file: %s", target,
-				     strerror(errno));
-	mode_t mask = umask(0);
-	umask(mask);
-	fchmod(fd, 0666 & ~mask);
-	close(fd);
-	return 0;
-}
-
 hid_t llmcap_h5_sample_type(void)
 {
 	typedef struct llmcap_sample_row S;
