@@ -7,7 +7,7 @@
 #  3. SIGKILL at random points of `sweep`, then --resume: the file equals an uninterrupted
 #     sweep's (h5dump of /runs, /points and /timeseries);
 #  4. two writers to one path: the second fails at once with a clear error, the first's file is
-#     complete (run, and sweep with --force);
+#     complete (run, and sweep with --force); a device node as -o is refused, even with --force;
 #  5. workload --out: an existing file kept without --force, the umask honoured, Ctrl-C leaves
 #     no temporary.
 # usage: faults.sh PATH/TO/llmcap SOURCE_DIR [KILL_SEEDS]
@@ -175,6 +175,17 @@ elif [ $rc1 -ne 0 ] || ! [ -s "$T/two/sref.txt" ] || ! cmp -s "$T/two/sref.txt" 
 else
 	ok "two sweeps to one output: the second refused, the first's file equals an undisturbed one"
 fi
+
+# a device node is never replaced, even with --force, and refused before any work
+for cmd in "run --set horizon=1h" "sweep $MD1 --vary workload.rate=30:40:10/s --set horizon=20min"; do
+	$LLMCAP $cmd -q --force -o /dev/null >"$T/log" 2>&1
+	rc=$?
+	if [ $rc -eq 0 ] || [ ! -c /dev/null ] || ! grep -qF "/dev/null: not a regular file (a device)" "$T/log"; then
+		no "${cmd%% *} -o /dev/null --force: exit $rc"; cat "$T/log"
+	else
+		ok "${cmd%% *} -o /dev/null --force refused (exit $rc), the device kept"
+	fi
+done
 
 # ---- 5. workload --out ----
 mkdir "$T/wl"

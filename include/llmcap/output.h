@@ -42,6 +42,9 @@ struct llmcap_outfile {
 };
 int llmcap_outfile_begin(struct llmcap_outfile *o, const char *target, bool force,
 			 struct llmcap_error *err);
+/* begin's refusals alone (not a regular file; exists without force), for a job that opens its
+ * file only at its end (a sweep): to fail before the work rather than after. */
+int llmcap_outfile_check(const char *target, bool force, struct llmcap_error *err);
 int llmcap_outfile_commit(struct llmcap_outfile *o, struct llmcap_error *err);
 void llmcap_outfile_end(struct llmcap_outfile *o);
 /* For a writer that cannot stop half-way by itself (no cancel flag in its loop): SIGINT,

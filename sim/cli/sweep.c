@@ -16,6 +16,7 @@
 #include <mpi.h>
 #endif
 
+#include "llmcap/output.h"
 #include "llmcap/sweep.h"
 
 #include "cli.h"
@@ -415,8 +416,8 @@ static int sweep_main(const struct llmcap_cmd *cmd, int argc, char **argv)
 	/* checks that only the writer needs: existing output, a journal left by an interrupted run */
 	int pre = 0;
 	if (rank == 0) {
-		if (!force && access(out, F_OK) == 0) {
-			fprintf(stderr, "llmcap: %s: exists; not overwritten (use --force, or another path)\n", out);
+		if (llmcap_outfile_check(out, force, &err) != 0) {
+			fprintf(stderr, "llmcap: %s\n", err.msg);
 			pre = 1;
 		} else if (!resume && !force && access(journal_path, F_OK) == 0) {
 			fprintf(stderr, "llmcap: %s: an interrupted sweep's journal; continue it with --resume "

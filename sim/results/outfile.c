@@ -106,7 +106,7 @@ static void clean_stale(const char *dir, const char *host)
 	closedir(d);
 }
 
-static int refuse_target(const char *target, bool force, struct llmcap_error *err)
+int llmcap_outfile_check(const char *target, bool force, struct llmcap_error *err)
 {
 	struct stat st;
 	if (stat(target, &st) != 0) {
@@ -140,7 +140,7 @@ int llmcap_outfile_begin(struct llmcap_outfile *o, const char *target, bool forc
 	split(target, dir, sizeof dir, &name);
 	if (!name[0] || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 		return llmcap_errorf(err, LLMCAP_EUSAGE, "%s: names a folder, not a file", target);
-	int rc = refuse_target(target, force, err);
+	int rc = llmcap_outfile_check(target, force, err);
 	if (rc)
 		return rc;
 	char host[64];
@@ -251,7 +251,7 @@ static int commit(struct llmcap_outfile *o, struct llmcap_error *err)
 	/* the target may have appeared or changed while the job ran */
 	struct stat st;
 	if (stat(o->target, &st) == 0 && !S_ISREG(st.st_mode))
-		return refuse_target(o->target, o->force, err);
+		return llmcap_outfile_check(o->target, o->force, err);
 	int rc;
 	if (o->force) {
 		rc = rename(o->tmp, o->target);
