@@ -60,8 +60,6 @@ EXPECT = {
 
 # command regex -> the known bug that makes it fail, and who fixes it (issue 24)
 KNOWN = {
-    r"\./build/llmcap workload .*--out day\.csv --force":
-        "issue 24 item 2, helper cli24: workload --out has no --force (and overwrites without it)",
 }
 
 TIMEOUT_S = 600

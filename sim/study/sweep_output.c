@@ -3,6 +3,7 @@
 #include "llmcap/sweep.h"
 
 #include <hdf5.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,9 +195,9 @@ int llmcap_h5_write_sweep(const char *target, bool force, const struct llmcap_sw
 			  struct llmcap_sweep_journal *journal, const char *command_line,
 			  struct llmcap_error *err)
 {
-	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-	char tmp[4200];
-	int trc = llmcap_h5_temp_beside(target, force, tmp, sizeof tmp, err);
+	llmcap_h5_init();
+	struct llmcap_outfile out;
+	int trc = llmcap_outfile_begin(&out, target, force, err);
 	if (trc)
 		return trc;
 	size_t tasks = llmcap_sweep_tasks(sw), seeds = (size_t)sw->seeds;
@@ -206,7 +207,7 @@ int llmcap_h5_write_sweep(const char *target, bool force, const struct llmcap_sw
 	char *runs = rc ? NULL : calloc(tasks ? tasks : 1, rl.size);
 	char *pts = rc ? NULL : calloc(sw->n_points ? sw->n_points : 1, pl.size);
 	double *col = calloc(seeds, sizeof *col);
-	hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+	hid_t f = H5Fcreate(out.tmp, H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
 	if (!runs || !pts || !col || f < 0)
 		rc = -1;
 	for (size_t p = 0; rc == 0 && p < sw->n_points; p++) {
@@ -295,18 +296,28 @@ int llmcap_h5_write_sweep(const char *target, bool force, const struct llmcap_sw
 		H5Tclose(rt);
 	if (pt >= 0)
 		H5Tclose(pt);
-	if (f >= 0 && H5Fclose(f) < 0)
+	/* a failed flush leaves a file to discard: HDF5 1.10 does not survive a failed H5Fclose */
+	if (f >= 0 && rc == 0 && H5Fflush(f, H5F_SCOPE_GLOBAL) < 0)
+		rc = -1;
+	int e = errno;
+	char why[160] = "";
+	if (rc != 0 && series_rc != -2)
+		llmcap_h5_why(why, sizeof why, e);
+	if (f >= 0 && rc != 0)
+		llmcap_h5_discard(f);
+	else if (f >= 0 && H5Fclose(f) < 0)
 		rc = -1;
 	free(runs);
 	free(pts);
 	free(col);
-	if (rc == 0 && rename(tmp, target) != 0)
-		rc = -1;
 	if (rc != 0) {
-		unlink(tmp);
+		llmcap_outfile_end(&out);
 		if (series_rc == -2)
 			return -err->code;
-		return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot write HDF5 output", target);
+		return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot write HDF5 output%s%s", target,
+				     why[0] ? ": " : "", why);
 	}
-	return 0;
+	rc = llmcap_outfile_commit(&out, err);
+	llmcap_outfile_end(&out);
+	return rc;
 }
