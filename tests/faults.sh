@@ -133,11 +133,14 @@ while [ $i -le "$SEEDS" ]; do
 	if ! cmp -s "$T/sref.txt" "$T/s.txt"; then
 		no "sweep killed (seed $i) and resumed differs from the uninterrupted sweep"
 	elif [ -e "$T/s/s.h5.partial" ]; then
-		no "sweep killed (seed $i): the journal is left after the file was written"
+		# killed between the file's commit and the journal's removal (the two cannot be one
+		# atomic step; docs/hdf5-layout.md): the file is complete and equal, and a later sweep to
+		# that path is refused as "exists" without --force, so the journal is inert
+		left_journal=$((${left_journal:-0} + 1))
 	fi
 	i=$((i + 1))
 done
-ok "sweep killed at $SEEDS random points ($resumed resumed): every file equals the uninterrupted one"
+ok "sweep killed at $SEEDS random points ($resumed resumed, ${left_journal:-0} killed between the file's commit and the journal's removal): every file equals the uninterrupted one"
 
 # ---- 4. two writers to one path ----
 mkdir "$T/two"
