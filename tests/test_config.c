@@ -539,6 +539,31 @@ static void trace_reader_byte_order_mark(void **state)
 	unlink(path);
 }
 
+/* A key path of many short segments expands to more YAML than its length suggests (": {" and
+ * "}" for each dot): the buffer was sized for fewer bytes (heap overflow from 15 segments on). */
+static void long_key_paths(void **state)
+{
+	(void)state;
+	struct llmcap_scenario sc;
+	struct llmcap_error err = {0};
+	for (size_t n = 1; n <= 2000; n = n < 40 ? n + 1 : n * 3) {
+		char *a = malloc(2 * n + 8);
+		assert_non_null(a);
+		size_t k = 0;
+		for (size_t i = 0; i < n; i++) {
+			a[k++] = i ? '.' : 'z';
+			if (i)
+				a[k++] = 'a';
+		}
+		strcpy(a + k, "=1");
+		llmcap_scenario_defaults(&sc);
+		assert_int_equal(llmcap_scenario_apply_override(&sc, a, &err), -LLMCAP_EINVAL);
+		/* beyond 64 levels libfyaml itself refuses (in a message cut to err.msg's size) */
+		assert_contains(err.msg, n < 60 ? "unknown key 'z'" : "--set 'z.a.a");
+		free(a);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -559,6 +584,7 @@ int main(void)
 		cmocka_unit_test(schema_doc_is_current),
 		cmocka_unit_test(sweep_section),
 		cmocka_unit_test(dist_means),
+		cmocka_unit_test(long_key_paths),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

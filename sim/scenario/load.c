@@ -36,8 +36,12 @@ int llmcap_scenario_apply_override(struct llmcap_scenario *sc, const char *assig
 				     "--set '%s': expected path.to.key=value, e.g. workload.rate=80000/day",
 				     assignment);
 	/* "a.b.c=v" becomes the YAML "{a: {b: {c: v}}}" and is applied like a file. */
-	size_t plen = (size_t)(eq - assignment);
-	size_t cap = 2 * plen + strlen(eq) + 16;
+	size_t plen = (size_t)(eq - assignment), dots = 0;
+	for (const char *c = assignment; c < eq; c++)
+		dots += *c == '.';
+	/* each segment's name, ": {" for each dot and "}" to close it, then "{", ": ", the value,
+	 * "}" and the NUL: a path of short segments writes far more than its length */
+	size_t cap = plen + 4 * dots + strlen(eq + 1) + 8;
 	char *yaml = malloc(cap);
 	if (!yaml)
 		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
