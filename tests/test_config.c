@@ -1,10 +1,12 @@
 /* Scenario files: strict validation with clear errors, defaults, overrides, round trips. */
 #include "test_util.h"
 
+#include <time.h>
 #include <unistd.h>
 
 #include "llmcap/perf.h"
 #include "llmcap/scenario.h"
+#include "llmcap/schema.h"
 
 static struct llmcap_catalog cat;
 
@@ -246,8 +248,11 @@ static void syntax_errors_and_missing_files(void **state)
 	assert_contains(err.msg, ":2:1: duplicate key");
 	assert_int_equal(load_text("- just\n- a list\n", NULL, 0, &sc, &err), -LLMCAP_EINVAL);
 	assert_contains(err.msg, "top level: expected a mapping, got a list");
+	assert_contains(err.msg, "/tmp/scenario.yaml_____:1:1: top level: expected a mapping, got a list");
 	assert_int_equal(load_text("", NULL, 0, &sc, &err), -LLMCAP_EINVAL);
-	assert_contains(err.msg, "workload.classes: no class defined");
+	assert_contains(err.msg, "/tmp/scenario.yaml_____:1:1: no YAML document");
+	assert_int_equal(load_text("# only a comment\n", NULL, 0, &sc, &err), -LLMCAP_EINVAL);
+	assert_contains(err.msg, "/tmp/scenario.yaml_____:1:1: no YAML document");
 	assert_int_equal(llmcap_scenario_load(&sc, "/nonexistent/scenario.yaml", NULL, 0, &cat, &err),
 			 -LLMCAP_EIO);
 	assert_contains(err.msg, "/nonexistent/scenario.yaml: cannot open scenario file: No such file");
@@ -286,6 +291,62 @@ static void fuzz_regressions(void **state)
 	assert_int_equal(llmcap_scenario_apply_override(&sc, "workload.mmpp.mean_calm=-1s", &err),
 			 -LLMCAP_EINVAL);
 	assert_contains(err.msg, "a value > 0ns");
+}
+
+/* A second document was ignored; aliases read as the anchor's name; duplicate keys were found
+ * by comparing every pair (50,000 keys: 100 s); any size was parsed (30 MB: 5 GB). */
+static void yaml_streams_aliases_and_limits(void **state)
+{
+	(void)state;
+	struct llmcap_scenario sc;
+	struct llmcap_error err = {0};
+	llmcap_scenario_defaults(&sc);
+	const char *two = "name: a\n---\nname: b\n";
+	assert_int_equal(llmcap_scenario_apply_yaml(&sc, two, strlen(two), "f.yaml", &err), -LLMCAP_EINVAL);
+	assert_contains(err.msg, "f.yaml:2:1: a second YAML document starts here");
+	const char *alias = "name: x\nworkload:\n  rate: &r 10/s\n  tokens_per_month: *r\n";
+	assert_int_equal(llmcap_scenario_apply_yaml(&sc, alias, strlen(alias), "f.yaml", &err),
+			 -LLMCAP_EINVAL);
+	assert_contains(err.msg, "f.yaml:3:9: YAML anchors (&name) are not supported");
+	const char *alias2 = "name: *n\n";
+	assert_int_equal(llmcap_scenario_apply_yaml(&sc, alias2, strlen(alias2), "f.yaml", &err),
+			 -LLMCAP_EINVAL);
+	assert_contains(err.msg, "f.yaml:1:7: YAML aliases (*name) are not supported");
+	assert_int_equal(llmcap_scenario_apply_override(&sc, "sweep.vary={seed: [&a 1, *a]}", &err),
+			 -LLMCAP_EINVAL);
+	assert_contains(err.msg, "--set 'sweep.vary={seed: [&a 1, *a]}': YAML anchors");
+	/* duplicate keys at any depth, the later one located, in n log n */
+	const char *dup = "workload:\n  classes:\n    a: {pool: p, share: 1}\n    b: {}\n    a: {}\n";
+	assert_int_equal(llmcap_scenario_apply_yaml(&sc, dup, strlen(dup), "f.yaml", &err), -LLMCAP_EINVAL);
+	assert_contains(err.msg, "f.yaml:5:5: duplicate key 'a' (first at line 3)");
+	size_t keys = 60000, cap = keys * 16 + 64, k = 0;
+	char *big = malloc(cap);
+	assert_non_null(big);
+	k += (size_t)snprintf(big + k, cap - k, "sweep:\n  sets:\n");
+	for (size_t i = 0; i < keys; i++)
+		k += (size_t)snprintf(big + k, cap - k, "    s%zu: 1\n", i);
+	k += (size_t)snprintf(big + k, cap - k, "    s7: 1\n");
+	clock_t t0 = clock();
+	assert_int_equal(llmcap_scenario_apply_yaml(&sc, big, k, "f.yaml", &err), -LLMCAP_EINVAL);
+	assert_contains(err.msg, "duplicate key 's7' (first at line 10)");
+	/* was minutes; a generous bound for sanitizers and a loaded machine */
+	assert_true((double)(clock() - t0) / CLOCKS_PER_SEC < 20);
+	/* nodes and bytes are capped before the document is built */
+	k = (size_t)snprintf(big, cap, "x: [");
+	for (size_t i = 0; i <= LLMCAP_YAML_MAX_NODES && k + 8 < cap; i++)
+		k += (size_t)snprintf(big + k, cap - k, "1,");
+	big[k++] = ']';
+	assert_int_equal(llmcap_scenario_apply_yaml(&sc, big, k, "f.yaml", &err), -LLMCAP_EINVAL);
+	assert_contains(err.msg, "YAML nodes (keys, values, list items); expected a smaller file");
+	free(big);
+	size_t huge = (size_t)LLMCAP_YAML_MAX_BYTES + 1;
+	char *h = malloc(huge + 1);
+	assert_non_null(h);
+	memset(h, '#', huge);
+	h[huge] = '\0';
+	assert_int_equal(llmcap_scenario_apply_yaml(&sc, h, huge, "f.yaml", &err), -LLMCAP_EINVAL);
+	assert_contains(err.msg, "f.yaml: 8388609 bytes; expected a YAML text of at most 8 MiB");
+	free(h);
 }
 
 static void overrides_merge_and_create(void **state)
@@ -585,6 +646,7 @@ int main(void)
 		cmocka_unit_test(sweep_section),
 		cmocka_unit_test(dist_means),
 		cmocka_unit_test(long_key_paths),
+		cmocka_unit_test(yaml_streams_aliases_and_limits),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -22,7 +22,8 @@
 /* Sets every field to its schema default (maps empty). */
 void llmcap_scenario_defaults(struct llmcap_scenario *sc);
 
-/* Applies a YAML text onto sc. `origin` names it in errors (a path). */
+/* Applies a YAML text onto sc. `origin` names it in errors (a path). A text without a document
+ * (empty, or only comments) is an error: a scenario file says something. */
 int llmcap_scenario_apply_yaml(struct llmcap_scenario *sc, const char *text, size_t len,
 			       const char *origin, struct llmcap_error *err);
 /* Applies one "path.to.key=value" override; the value is YAML ("{dist: fixed, value: 9}"). */

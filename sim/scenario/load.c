@@ -24,7 +24,12 @@ int llmcap_scenario_apply_yaml(struct llmcap_scenario *sc, const char *text, siz
 	if (slash && strcmp(origin, LLMCAP_DEFAULT_SCENARIO_NAME) != 0)
 		snprintf(dir, sizeof dir, "%.*s", slash == origin ? 1 : (int)(slash - origin), origin);
 	int rc = llmcap_schema_apply_text(&llmcap_scenario_root, sc, text, len, origin, NULL, dir, err);
-	return rc > 0 ? 0 : rc; /* an empty document changes nothing */
+	if (rc > 0) /* an empty file is more likely a mistake (a wrong path, a failed export) */
+		return llmcap_errorf(err, LLMCAP_EINVAL,
+				     "%s:1:1: no YAML document (the file is empty or only comments); "
+				     "expected a scenario mapping such as 'workload: {classes: {chat: "
+				     "{pool: main}}}' (docs/scenario.md)", origin);
+	return rc;
 }
 
 int llmcap_scenario_apply_override(struct llmcap_scenario *sc, const char *assignment,
