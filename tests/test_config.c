@@ -175,7 +175,14 @@ static void absurd_values(void **state)
 		const char *set;
 		const char *expect;
 	} cases[] = {
-		{"workload.rate=1e12/s", "expected a rate > 0 and < 1e9/s"},
+		/* the rate was once converted first and reported as "tokens_per_month: nan" */
+		{"workload.rate=1e12/s", "--set 'workload.rate=1e12/s': workload.rate: '1e12/s' is not "
+					 "valid; expected a value > 0/s and <= 1000000000/s"},
+		{"workload.rate=1e15/s", "workload.rate: '1e15/s' is not valid"},
+		/* a trace's target rate had no cap while workload.rate had */
+		{"workload.trace.rate=1e10/s", "workload.trace.rate: '1e10/s' is not valid; expected a "
+					       "value > 0/s and <= 1000000000/s"},
+		{"workload.tokens_per_month=1e30", "workload.tokens_per_month: 1e+30 tokens at"},
 		{"workload.rate=1e5/s", "requests expected over the horizon"},
 		{"hardware.servers=1e9", "hardware.servers: '1e9' is not valid; expected an integer >= 1 and <= 100000"},
 		{"output.compression=10", "output.compression: '10' is not valid; expected an integer >= 0 and <= 9"},
@@ -347,6 +354,38 @@ static void yaml_streams_aliases_and_limits(void **state)
 	assert_int_equal(llmcap_scenario_apply_yaml(&sc, h, huge, "f.yaml", &err), -LLMCAP_EINVAL);
 	assert_contains(err.msg, "f.yaml: 8388609 bytes; expected a YAML text of at most 8 MiB");
 	free(h);
+}
+
+/* Errors about a file's content name the file and line: a rate out of range given in the file,
+ * an over-subscribed pool (the pool that takes the GPUs past the hardware). */
+static void located_errors(void **state)
+{
+	(void)state;
+	struct llmcap_scenario sc;
+	struct llmcap_error err = {0};
+	char *text = malloc(strlen(base_yaml) + 400);
+	assert_non_null(text);
+	strcpy(text, base_yaml);
+	char *r = strstr(text, "10/min");
+	memcpy(r, "1e15/s", 6);
+	assert_int_equal(load_text(text, NULL, 0, &sc, &err), -LLMCAP_EINVAL);
+	assert_contains(err.msg, "/tmp/scenario.yaml_____:3:9: workload.rate: '1e15/s' is not valid");
+	const char *over = "name: t\n"
+			   "workload:\n"
+			   "  rate: 10/min\n"
+			   "  classes:\n"
+			   "    chat: {pool: main}\n"
+			   "hardware: {gpus_per_server: 1}\n"
+			   "pools:\n"
+			   "  main: {model: llama-3.1-8b}\n"
+			   "  extra: {model: llama-3.1-8b, replicas: 9}\n"
+			   "cost:\n"
+			   "  api:\n"
+			   "    prices: {chat: {input: 0.1, output: 0.2}}\n";
+	strcpy(text, over);
+	assert_int_equal(load_text(text, NULL, 0, &sc, &err), -LLMCAP_ECAPACITY);
+	assert_contains(err.msg, "/tmp/scenario.yaml_____:9:3: pools: need 10 GPUs");
+	free(text);
 }
 
 static void overrides_merge_and_create(void **state)
@@ -646,6 +685,7 @@ int main(void)
 		cmocka_unit_test(sweep_section),
 		cmocka_unit_test(dist_means),
 		cmocka_unit_test(long_key_paths),
+		cmocka_unit_test(located_errors),
 		cmocka_unit_test(yaml_streams_aliases_and_limits),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);

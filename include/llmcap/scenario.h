@@ -19,6 +19,11 @@
 /* the demand arithmetic, length distributions and trace readers a scenario uses (traces/) */
 #include "llmcap/workload.h"
 
+/* The highest mean request rate a scenario may ask for (requests/s), workload.rate and
+ * workload.trace.rate alike: beyond it no run finishes (and rates far beyond overflow the
+ * conversions to time). */
+#define LLMCAP_RATE_MAX 1e9
+
 /* Sets every field to its schema default (maps empty). */
 void llmcap_scenario_defaults(struct llmcap_scenario *sc);
 

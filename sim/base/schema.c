@@ -74,6 +74,11 @@ static void range_text(const struct llmcap_field *f, char *buf, size_t n)
 		if (has_max)
 			llmcap_format_double(f->max, hi, sizeof hi);
 	}
+	if (f->type == LLMCAP_T_RATE) { /* stored per second */
+		strcat(lo, "/s");
+		if (has_max)
+			strcat(hi, "/s");
+	}
 	const char *what = (f->type == LLMCAP_T_INT) ? "an integer" : "a value";
 	if (has_max)
 		snprintf(buf, n, "%s %s %s and <= %s", what, (f->flags & LLMCAP_F_MIN_EXCL) ? ">" : ">=",

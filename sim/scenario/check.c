@@ -149,12 +149,17 @@ int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_
 	if (prc)
 		return prc;
 	double mean_rate = llmcap_scenario_mean_rate(sc);
-	if (!(mean_rate > 0 && mean_rate < 1e9))
+	if (!(mean_rate > 0 && mean_rate <= LLMCAP_RATE_MAX)) {
+		if (!isnan(sc->workload.rate)) /* the schema bounds a rate given: the profile made it */
+			return llmcap_errorf(err, LLMCAP_EINVAL,
+					     "workload.rate: %g requests/s over the profile's period; "
+					     "expected a rate > 0 and <= %g/s", mean_rate, LLMCAP_RATE_MAX);
 		return llmcap_errorf(err, LLMCAP_EINVAL,
 				     "workload.tokens_per_month: %g tokens at %.6g tokens per request is "
-				     "%g requests/s; expected a rate > 0 and < 1e9/s",
+				     "%g requests/s; expected a rate > 0 and <= %g/s",
 				     sc->workload.tokens_per_month, llmcap_scenario_tokens_per_request(sc),
-				     mean_rate);
+				     mean_rate, LLMCAP_RATE_MAX);
+	}
 	/* A scenario asking for more requests than any run could process is refused up front
 	 * rather than left to run for days (a rate of 1e12/s, say). */
 	double expected = llmcap_scenario_mean_rate(sc) * (double)sc->horizon * 1e-9;
@@ -220,6 +225,7 @@ int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_
 			return trc;
 	}
 	int64_t gpus_needed = 0;
+	const char *over = NULL;
 	for (size_t p = 0; p < sc->n_pools; p++) {
 		const struct llmcap_pool_cfg *pl = &sc->pools[p];
 		int64_t tp = pl->tensor_parallel_size;
@@ -296,14 +302,16 @@ int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_
 		if (rc)
 			return rc;
 		gpus_needed += tp * pl->replicas;
+		if (!over && gpus_needed > sc->hardware.servers * sc->hardware.gpus_per_server)
+			over = pl->where; /* the pool that takes the sum past the hardware */
 	}
 	int64_t gpus_have = sc->hardware.servers * sc->hardware.gpus_per_server;
 	if (gpus_needed > gpus_have)
 		return llmcap_errorf(err, LLMCAP_ECAPACITY,
-				     "pools: need %lld GPUs (sum of replicas x tensor_parallel_size) but "
+				     "%s: pools: need %lld GPUs (sum of replicas x tensor_parallel_size) but "
 				     "hardware has %lld (%lld servers x %lld); expected more servers or "
 				     "fewer replicas",
-				     (long long)gpus_needed, (long long)gpus_have,
+				     over, (long long)gpus_needed, (long long)gpus_have,
 				     (long long)sc->hardware.servers,
 				     (long long)sc->hardware.gpus_per_server);
 	/* A replica's TP group lives inside one server: pack replicas largest first (first fit
