@@ -183,6 +183,8 @@ static void absurd_values(void **state)
 		{"workload.trace.rate=1e10/s", "workload.trace.rate: '1e10/s' is not valid; expected a "
 					       "value > 0/s and <= 1000000000/s"},
 		{"workload.tokens_per_month=1e30", "workload.tokens_per_month: 1e+30 tokens at"},
+		/* exact percentiles keep every latency: 3660 days grew toward 7 GB */
+		{"horizon=3660d", "output.percentiles: exact keeps every request's latencies"},
 		{"workload.rate=1e5/s", "requests expected over the horizon"},
 		{"hardware.servers=1e9", "hardware.servers: '1e9' is not valid; expected an integer >= 1 and <= 100000"},
 		{"output.compression=10", "output.compression: '10' is not valid; expected an integer >= 0 and <= 9"},

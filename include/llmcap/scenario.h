@@ -23,6 +23,9 @@
  * workload.trace.rate alike: beyond it no run finishes (and rates far beyond overflow the
  * conversions to time). */
 #define LLMCAP_RATE_MAX 1e9
+/* The most requests (mean rate x horizon) a scenario may expect with output.percentiles:
+ * exact, which keeps about 48 bytes per request (2.4 GB here); streaming has no such limit. */
+#define LLMCAP_EXACT_MAX_REQUESTS 5e7
 
 /* Sets every field to its schema default (maps empty). */
 void llmcap_scenario_defaults(struct llmcap_scenario *sc);

@@ -168,6 +168,17 @@ int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_
 				     "workload: %.3g requests expected over the horizon (mean rate x "
 				     "horizon); expected at most 2e9: lower the rate or shorten the horizon",
 				     expected);
+	/* Exact percentiles keep every request's latencies (4 doubles and 2 tags in arrays that
+	 * double as they grow): 3660 days at 50000/day would grow toward 7 GB. */
+	if (sc->output.percentiles == LLMCAP_PERCENTILES_EXACT && isfinite(expected) &&
+	    expected > LLMCAP_EXACT_MAX_REQUESTS)
+		return llmcap_errorf(err, LLMCAP_EINVAL,
+				     "output.percentiles: exact keeps every request's latencies, and "
+				     "%.3g requests are expected over the horizon (about %.1f GB); "
+				     "expected at most %.0e with exact percentiles: set "
+				     "output.percentiles: streaming (bounded memory, within "
+				     "output.percentile_error), or shorten the horizon",
+				     expected, expected * 48 * 1e-9, LLMCAP_EXACT_MAX_REQUESTS);
 	const struct llmcap_gpu_spec *gpu = llmcap_catalog_gpu(cat, sc->hardware.gpu);
 	if (!gpu) {
 		list_names(cat->gpus[0].name, cat->n_gpus, sizeof cat->gpus[0], names, sizeof names);
