@@ -924,6 +924,36 @@ static void looped_copies_repeat_the_window(void **state)
 	free(sc);
 }
 
+/* A target rate far below the trace's scales trace time past 64 bits of nanoseconds: those
+ * rows were converted with llround out of range (INT64_MIN on x86: arrivals at negative times,
+ * out of order); they lie past any horizon now. */
+static void replay_time_beyond_64_bits(void **state)
+{
+	(void)state;
+	struct llmcap_scenario *sc = malloc(sizeof *sc);
+	assert_non_null(sc);
+	const char *r[] = {"workload.trace.rate=0.000000001/s"};
+	scenario(sc, DATA "azure2023_code.csv", r, 1);
+	struct llmcap_replay *rp;
+	struct llmcap_error err = {0};
+	assert_int_equal(llmcap_replay_open(&rp, sc, &err), 0);
+	struct llmcap_replay_row row;
+	llmcap_time last = 0;
+	int rc, n = 0;
+	while ((rc = llmcap_replay_next(rp, &row, &err)) > 0) {
+		if (row.t < last)
+			fail_msg("row %d at %lld after %lld", n, (long long)row.t, (long long)last);
+		last = row.t;
+		n++;
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(n, 8819);
+	assert_int_equal(last, INT64_MAX);
+	llmcap_replay_close(rp);
+	llmcap_scenario_free(sc);
+	free(sc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -942,6 +972,7 @@ int main(void)
 		cmocka_unit_test(bad_rows_both_policies),
 		cmocka_unit_test(conv_stats_match_independent_figures),
 		cmocka_unit_test(replay_controls),
+		cmocka_unit_test(replay_time_beyond_64_bits),
 		cmocka_unit_test(replay_rejects_bad_scenarios),
 		cmocka_unit_test(replay_conserves_every_request),
 		cmocka_unit_test(hash_ids_share_prefix_blocks),
