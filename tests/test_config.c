@@ -300,6 +300,10 @@ static void fuzz_regressions(void **state)
 	assert_int_equal(llmcap_scenario_apply_override(&sc, "workload.mmpp.mean_calm=-1s", &err),
 			 -LLMCAP_EINVAL);
 	assert_contains(err.msg, "a value > 0ns");
+	/* an empty mapping before any key: the duplicate-key pass indexed its NULL key array
+	 * (undefined; clang's UBSan) */
+	assert_int_equal(llmcap_scenario_apply_yaml(&sc, "{}", 2, "f.yaml", &err), 0);
+	assert_int_equal(llmcap_scenario_apply_yaml(&sc, "{{}", 3, "f.yaml", &err), -LLMCAP_EINVAL);
 }
 
 /* A second document was ignored; aliases read as the anchor's name; duplicate keys were found

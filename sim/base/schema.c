@@ -1027,8 +1027,10 @@ static int key_cmp(const void *a, const void *b)
 /* Sorts the keys of the mapping that ends and reports the first repeated one (in file order). */
 static int scan_mapping_end(struct scan *sc, size_t first)
 {
-	struct key_seen *k = sc->keys + first;
 	size_t n = sc->n_keys - first;
+	if (n == 0)
+		return 0; /* also before any key: keys is still NULL (found by tests/fuzz) */
+	struct key_seen *k = sc->keys + first;
 	qsort(k, n, sizeof *k, key_cmp);
 	const struct key_seen *dup = NULL, *orig = NULL;
 	for (size_t i = 1; i < n; i++)
