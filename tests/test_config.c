@@ -1,10 +1,12 @@
 /* Scenario files: strict validation with clear errors, defaults, overrides, round trips. */
 #include "test_util.h"
 
+#include <time.h>
 #include <unistd.h>
 
 #include "llmcap/perf.h"
 #include "llmcap/scenario.h"
+#include "llmcap/schema.h"
 
 static struct llmcap_catalog cat;
 
@@ -174,7 +176,16 @@ static void absurd_values(void **state)
 		const char *set;
 		const char *expect;
 	} cases[] = {
-		{"workload.rate=1e12/s", "expected a rate > 0 and < 1e9/s"},
+		/* the rate was once converted first and reported as "tokens_per_month: nan" */
+		{"workload.rate=1e12/s", "--set 'workload.rate=1e12/s': workload.rate: '1e12/s' is not "
+					 "valid; expected a value > 0/s and <= 1000000000/s"},
+		{"workload.rate=1e15/s", "workload.rate: '1e15/s' is not valid"},
+		/* a trace's target rate had no cap while workload.rate had */
+		{"workload.trace.rate=1e10/s", "workload.trace.rate: '1e10/s' is not valid; expected a "
+					       "value > 0/s and <= 1000000000/s"},
+		{"workload.tokens_per_month=1e30", "workload.tokens_per_month: 1e+30 tokens at"},
+		/* exact percentiles keep every latency: 3660 days grew toward 7 GB */
+		{"horizon=3660d", "output.percentiles: exact keeps every request's latencies"},
 		{"workload.rate=1e5/s", "requests expected over the horizon"},
 		{"hardware.servers=1e9", "hardware.servers: '1e9' is not valid; expected an integer >= 1 and <= 100000"},
 		{"output.compression=10", "output.compression: '10' is not valid; expected an integer >= 0 and <= 9"},
@@ -247,8 +258,11 @@ static void syntax_errors_and_missing_files(void **state)
 	assert_contains(err.msg, ":2:1: duplicate key");
 	assert_int_equal(load_text("- just\n- a list\n", NULL, 0, &sc, &err), -LLMCAP_EINVAL);
 	assert_contains(err.msg, "top level: expected a mapping, got a list");
+	assert_contains(err.msg, "/tmp/scenario.yaml_____:1:1: top level: expected a mapping, got a list");
 	assert_int_equal(load_text("", NULL, 0, &sc, &err), -LLMCAP_EINVAL);
-	assert_contains(err.msg, "workload.classes: no class defined");
+	assert_contains(err.msg, "/tmp/scenario.yaml_____:1:1: no YAML document");
+	assert_int_equal(load_text("# only a comment\n", NULL, 0, &sc, &err), -LLMCAP_EINVAL);
+	assert_contains(err.msg, "/tmp/scenario.yaml_____:1:1: no YAML document");
 	assert_int_equal(llmcap_scenario_load(&sc, "/nonexistent/scenario.yaml", NULL, 0, &cat, &err),
 			 -LLMCAP_EIO);
 	assert_contains(err.msg, "/nonexistent/scenario.yaml: cannot open scenario file: No such file");
@@ -287,6 +301,98 @@ static void fuzz_regressions(void **state)
 	assert_int_equal(llmcap_scenario_apply_override(&sc, "workload.mmpp.mean_calm=-1s", &err),
 			 -LLMCAP_EINVAL);
 	assert_contains(err.msg, "a value > 0ns");
+	/* an empty mapping before any key: the duplicate-key pass indexed its NULL key array
+	 * (undefined; clang's UBSan) */
+	assert_int_equal(llmcap_scenario_apply_yaml(&sc, "{}", 2, "f.yaml", &err), 0);
+	assert_int_equal(llmcap_scenario_apply_yaml(&sc, "{{}", 3, "f.yaml", &err), -LLMCAP_EINVAL);
+}
+
+/* A second document was ignored; aliases read as the anchor's name; duplicate keys were found
+ * by comparing every pair (50,000 keys: 100 s); any size was parsed (30 MB: 5 GB). */
+static void yaml_streams_aliases_and_limits(void **state)
+{
+	(void)state;
+	struct llmcap_scenario sc;
+	struct llmcap_error err = {0};
+	llmcap_scenario_defaults(&sc);
+	const char *two = "name: a\n---\nname: b\n";
+	assert_int_equal(llmcap_scenario_apply_yaml(&sc, two, strlen(two), "f.yaml", &err), -LLMCAP_EINVAL);
+	assert_contains(err.msg, "f.yaml:2:1: a second YAML document starts here");
+	const char *alias = "name: x\nworkload:\n  rate: &r 10/s\n  tokens_per_month: *r\n";
+	assert_int_equal(llmcap_scenario_apply_yaml(&sc, alias, strlen(alias), "f.yaml", &err),
+			 -LLMCAP_EINVAL);
+	assert_contains(err.msg, "f.yaml:3:9: YAML anchors (&name) are not supported");
+	const char *alias2 = "name: *n\n";
+	assert_int_equal(llmcap_scenario_apply_yaml(&sc, alias2, strlen(alias2), "f.yaml", &err),
+			 -LLMCAP_EINVAL);
+	assert_contains(err.msg, "f.yaml:1:7: YAML aliases (*name) are not supported");
+	assert_int_equal(llmcap_scenario_apply_override(&sc, "sweep.vary={seed: [&a 1, *a]}", &err),
+			 -LLMCAP_EINVAL);
+	assert_contains(err.msg, "--set 'sweep.vary={seed: [&a 1, *a]}': YAML anchors");
+	/* duplicate keys at any depth, the later one located, in n log n */
+	const char *dup = "workload:\n  classes:\n    a: {pool: p, share: 1}\n    b: {}\n    a: {}\n";
+	assert_int_equal(llmcap_scenario_apply_yaml(&sc, dup, strlen(dup), "f.yaml", &err), -LLMCAP_EINVAL);
+	assert_contains(err.msg, "f.yaml:5:5: duplicate key 'a' (first at line 3)");
+	size_t keys = 60000, cap = keys * 16 + 64, k = 0;
+	char *big = malloc(cap);
+	assert_non_null(big);
+	k += (size_t)snprintf(big + k, cap - k, "sweep:\n  sets:\n");
+	for (size_t i = 0; i < keys; i++)
+		k += (size_t)snprintf(big + k, cap - k, "    s%zu: 1\n", i);
+	k += (size_t)snprintf(big + k, cap - k, "    s7: 1\n");
+	clock_t t0 = clock();
+	assert_int_equal(llmcap_scenario_apply_yaml(&sc, big, k, "f.yaml", &err), -LLMCAP_EINVAL);
+	assert_contains(err.msg, "duplicate key 's7' (first at line 10)");
+	/* was minutes; a generous bound for sanitizers and a loaded machine */
+	assert_true((double)(clock() - t0) / CLOCKS_PER_SEC < 20);
+	/* nodes and bytes are capped before the document is built */
+	k = (size_t)snprintf(big, cap, "x: [");
+	for (size_t i = 0; i <= LLMCAP_YAML_MAX_NODES && k + 8 < cap; i++)
+		k += (size_t)snprintf(big + k, cap - k, "1,");
+	big[k++] = ']';
+	assert_int_equal(llmcap_scenario_apply_yaml(&sc, big, k, "f.yaml", &err), -LLMCAP_EINVAL);
+	assert_contains(err.msg, "YAML nodes (keys, values, list items); expected a smaller file");
+	free(big);
+	size_t huge = (size_t)LLMCAP_YAML_MAX_BYTES + 1;
+	char *h = malloc(huge + 1);
+	assert_non_null(h);
+	memset(h, '#', huge);
+	h[huge] = '\0';
+	assert_int_equal(llmcap_scenario_apply_yaml(&sc, h, huge, "f.yaml", &err), -LLMCAP_EINVAL);
+	assert_contains(err.msg, "f.yaml: 8388609 bytes; expected a YAML text of at most 8 MiB");
+	free(h);
+}
+
+/* Errors about a file's content name the file and line: a rate out of range given in the file,
+ * an over-subscribed pool (the pool that takes the GPUs past the hardware). */
+static void located_errors(void **state)
+{
+	(void)state;
+	struct llmcap_scenario sc;
+	struct llmcap_error err = {0};
+	char *text = malloc(strlen(base_yaml) + 400);
+	assert_non_null(text);
+	strcpy(text, base_yaml);
+	char *r = strstr(text, "10/min");
+	memcpy(r, "1e15/s", 6);
+	assert_int_equal(load_text(text, NULL, 0, &sc, &err), -LLMCAP_EINVAL);
+	assert_contains(err.msg, "/tmp/scenario.yaml_____:3:9: workload.rate: '1e15/s' is not valid");
+	const char *over = "name: t\n"
+			   "workload:\n"
+			   "  rate: 10/min\n"
+			   "  classes:\n"
+			   "    chat: {pool: main}\n"
+			   "hardware: {gpus_per_server: 1}\n"
+			   "pools:\n"
+			   "  main: {model: llama-3.1-8b}\n"
+			   "  extra: {model: llama-3.1-8b, replicas: 9}\n"
+			   "cost:\n"
+			   "  api:\n"
+			   "    prices: {chat: {input: 0.1, output: 0.2}}\n";
+	strcpy(text, over);
+	assert_int_equal(load_text(text, NULL, 0, &sc, &err), -LLMCAP_ECAPACITY);
+	assert_contains(err.msg, "/tmp/scenario.yaml_____:9:3: pools: need 10 GPUs");
+	free(text);
 }
 
 static void overrides_merge_and_create(void **state)
@@ -540,6 +646,31 @@ static void trace_reader_byte_order_mark(void **state)
 	unlink(path);
 }
 
+/* A key path of many short segments expands to more YAML than its length suggests (": {" and
+ * "}" for each dot): the buffer was sized for fewer bytes (heap overflow from 15 segments on). */
+static void long_key_paths(void **state)
+{
+	(void)state;
+	struct llmcap_scenario sc;
+	struct llmcap_error err = {0};
+	for (size_t n = 1; n <= 2000; n = n < 40 ? n + 1 : n * 3) {
+		char *a = malloc(2 * n + 8);
+		assert_non_null(a);
+		size_t k = 0;
+		for (size_t i = 0; i < n; i++) {
+			a[k++] = i ? '.' : 'z';
+			if (i)
+				a[k++] = 'a';
+		}
+		strcpy(a + k, "=1");
+		llmcap_scenario_defaults(&sc);
+		assert_int_equal(llmcap_scenario_apply_override(&sc, a, &err), -LLMCAP_EINVAL);
+		/* beyond 64 levels libfyaml itself refuses (in a message cut to err.msg's size) */
+		assert_contains(err.msg, n < 60 ? "unknown key 'z'" : "--set 'z.a.a");
+		free(a);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -560,6 +691,9 @@ int main(void)
 		cmocka_unit_test(schema_doc_is_current),
 		cmocka_unit_test(sweep_section),
 		cmocka_unit_test(dist_means),
+		cmocka_unit_test(long_key_paths),
+		cmocka_unit_test(located_errors),
+		cmocka_unit_test(yaml_streams_aliases_and_limits),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

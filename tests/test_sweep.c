@@ -2,6 +2,8 @@
  * and the resume journal. */
 #include "test_util.h"
 
+#include <time.h>
+
 #include <gsl/gsl_cdf.h>
 #include <hdf5.h>
 #include <pthread.h>
@@ -617,11 +619,30 @@ static void skip_invalid_points(void **state)
 	assert_non_null(strstr(err.msg, "unknown key 'modle'"));
 }
 
+/* A sweep of 10^6 points spent minutes checking each before saying anything: capped, at once. */
+static void too_many_points(void **state)
+{
+	(void)state;
+	struct llmcap_sweep_axis ax[3];
+	axis("workload.rate=1:100:1/s", &ax[0]);
+	axis("pools.p.max_num_seqs=1:100:1", &ax[1]);
+	axis("seed=1:100:1", &ax[2]);
+	struct llmcap_sweep sw;
+	struct llmcap_error err = {0};
+	clock_t t0 = clock();
+	assert_int_equal(llmcap_sweep_init(&sw, md1(), NULL, 0, ax, 3, OPT(0, 1), &cat, &err),
+			 -LLMCAP_EUSAGE);
+	assert_non_null(strstr(err.msg, "sweep: 1000000 points (100 x 100 x 100 values); expected at "
+				     "most 100000"));
+	assert_true((double)(clock() - t0) / CLOCKS_PER_SEC < 10);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(axis_specs),
 		cmocka_unit_test(points_and_validation),
+		cmocka_unit_test(too_many_points),
 		cmocka_unit_test(mean_ci95_by_hand),
 		cmocka_unit_test(ci_covers_md1_mean_wait),
 		cmocka_unit_test(named_sets_and_file_axes),

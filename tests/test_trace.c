@@ -284,6 +284,126 @@ static void generic_csv_mapping(void **state)
 	assert_contains(err.msg, "g2.csv:1: no column 'prompt'");
 }
 
+/* Date-times outside 64 bits of nanoseconds (1677-09-21 to 2262-04-11) wrapped: 1500 was
+ * accepted, 2300 read as 2015, 9999 called negative. Numbers of seconds past 292 years
+ * overflowed while being read. Both are refused as out of range. */
+static void times_out_of_range(void **state)
+{
+	(void)state;
+	llmcap_time t = 42;
+	assert_int_equal(llmcap_parse_datetime("2262-04-11 23:47:16", &t), 0);
+	assert_true(t > 0);
+	const char *far[] = {"1500-01-01 00:00:00", "1677-09-21 00:12:43", "2262-04-11 23:47:17",
+			     "2300-01-01 00:00:00", "9999-12-31 23:59:59Z", "0000-01-01 00:00:00"};
+	for (size_t i = 0; i < sizeof far / sizeof far[0]; i++) {
+		t = 42;
+		if (llmcap_parse_datetime(far[i], &t) != 1)
+			fail_msg("'%s' not refused as out of range (t = %lld)", far[i], (long long)t);
+	}
+	assert_int_equal(llmcap_parse_time_number("9223372036", LLMCAP_SEC, &t), 0);
+	assert_int_equal(llmcap_parse_time_number("9223372037", LLMCAP_SEC, &t), 1);
+	assert_int_equal(llmcap_parse_time_number("99999999999999999999999", LLMCAP_NS, &t), 1);
+	assert_int_equal(llmcap_parse_time_number("9223372036854775807", LLMCAP_NS, &t), 0);
+	assert_int_equal(t, INT64_MAX);
+	assert_int_equal(llmcap_parse_time_number("9223372036854775808", LLMCAP_NS, &t), 1);
+	/* in a file: a located bad row that says why */
+	const char *p = FIXTURE("far.csv", "TIMESTAMP,ContextTokens,GeneratedTokens\n"
+					   "2024-01-01 00:00:00,1,1\n2300-01-01 00:00:00,1,1\n");
+	struct llmcap_trace_cfg cfg = default_cfg();
+	struct llmcap_error err = {0};
+	assert_int_equal(read_all(p, &cfg, NULL, 0, NULL, &err), -1);
+	assert_contains(err.msg, "far.csv:3: bad row (unreadable timestamp): timestamp '2300-01-01 00:00:00' "
+				 "is out of range; expected a date from 1677-09-21 to 2262-04-11");
+	/* token counts too large for any integer are refused, not converted (undefined) */
+	const char *b = FIXTURE("big.csv", "TIMESTAMP,ContextTokens,GeneratedTokens\n"
+					   "2024-01-01 00:00:00,1e300,1\n");
+	assert_int_equal(read_all(b, &cfg, NULL, 0, NULL, &err), -1);
+	assert_contains(err.msg, "big.csv:2: bad row (value too large): the prompt tokens is 1e+300;");
+	const char *m = FIXTURE("big.jsonl", "{\"timestamp\": 1e30, \"input_length\": 5, "
+					     "\"output_length\": 1}\n"
+					     "{\"timestamp\": 0, \"input_length\": -1e300, "
+					     "\"output_length\": 1}\n");
+	cfg.bad_rows = LLMCAP_BAD_ROWS_SKIP;
+	struct llmcap_trace_counts c;
+	assert_int_equal(read_all(m, &cfg, NULL, 0, &c, &err), 0);
+	assert_int_equal(c.bad[LLMCAP_BAD_BAD_TIMESTAMP], 1);
+	assert_int_equal(c.bad[LLMCAP_BAD_NEGATIVE], 1);
+}
+
+/* The message for a bad last line without a line end was formatted into the buffer it read
+ * from ("the file ends inside this row (the file ends inside this row (..."). */
+static void truncated_row_message(void **state)
+{
+	(void)state;
+	const char *p = FIXTURE("cut.csv", "TIMESTAMP,ContextTokens,GeneratedTokens\n"
+					   "2024-01-01 00:00:00,1,1\n2024-01-01 00:00:01,7");
+	struct llmcap_trace_cfg cfg = default_cfg();
+	struct llmcap_error err = {0};
+	assert_int_equal(read_all(p, &cfg, NULL, 0, NULL, &err), -1);
+	assert_contains(err.msg, "cut.csv:3: bad row (truncated last line): the file ends inside "
+				 "this row (2 fields; expected at least 3);");
+	assert_null(strstr(err.msg, "this row (the file"));
+}
+
+/* Raw bytes of a garbage file are escaped in messages, never sent to the terminal as they are. */
+static void garbage_is_escaped_in_messages(void **state)
+{
+	(void)state;
+	const char *p = FIXTURE("junk.csv", "\x1b[2J\x7f\xff\xfe,a\\b,caf\xc3\xa9\n1,2,3\n");
+	struct llmcap_trace_cfg cfg = default_cfg();
+	struct llmcap_error err = {0};
+	assert_int_equal(read_all(p, &cfg, NULL, 0, NULL, &err), -1);
+	assert_contains(err.msg, "junk.csv:1: header '\\x1B[2J\\x7F\\xFF\\xFE,a\\\\b,caf\xc3\xa9' is not");
+	for (const char *c = err.msg; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			fail_msg("control byte 0x%02x in '%s'", (unsigned char)*c, err.msg);
+	const char *q = FIXTURE("junk2.csv", "TIMESTAMP,ContextTokens,GeneratedTokens\n"
+					    "2024-01-01 00:00:00,\x1b]0;owned\x07,1\n");
+	assert_int_equal(read_all(q, &cfg, NULL, 0, NULL, &err), -1);
+	assert_contains(err.msg, "the prompt tokens is '\\x1B]0;owned\\x07'");
+	const char *col[] = {"ContextTokens"};
+	int32_t *v = NULL;
+	size_t n = 0;
+	assert_int_equal(llmcap_trace_read_columns(q, col, 1, &v, &n, &err), -LLMCAP_EINVAL);
+	assert_contains(err.msg, "column 'ContextTokens' is '\\x1B]0;owned\\x07'");
+	char buf[4 * 5 + 8];
+	assert_string_equal(llmcap_trace_shown("abcdefgh", 8, 5, buf, sizeof buf), "abcde...");
+	assert_string_equal(llmcap_trace_shown("\xff\xff\xff\xff\xff\xff", 6, 5, buf, sizeof buf),
+			    "\\xFF\\xFF\\xFF\\xFF\\xFF...");
+}
+
+/* RFC 4180 quoting in every CSV reader: a quoted field may hold commas and doubled quotes. */
+static void csv_quoting(void **state)
+{
+	(void)state;
+	char line[] = "\"gpt-4, turbo\", \"say \"\"hi\"\"\" ,plain,\"\",\"open,x\"y\",last";
+	char *f[8];
+	assert_int_equal(llmcap_csv_split(line, f, 8), 7);
+	assert_string_equal(f[0], "gpt-4, turbo");
+	assert_string_equal(f[1], "say \"hi\"");
+	assert_string_equal(f[2], "plain");
+	assert_string_equal(f[3], "");
+	/* a quote followed by text is not RFC 4180: read as it stands, cut at the comma */
+	assert_string_equal(f[4], "\"open");
+	assert_string_equal(f[5], "x\"y\"");
+	assert_string_equal(f[6], "last");
+	const char *p = FIXTURE("q.csv", "Timestamp,Model,Request tokens,Response tokens\n"
+					 "1,\"gpt-4, turbo\",10,2\n2,\"ChatGPT \"\"mini\"\"\",20,3\n");
+	struct llmcap_trace_cfg cfg = default_cfg();
+	struct llmcap_trace_reader r;
+	struct llmcap_error err = {0};
+	struct llmcap_trace_row row;
+	assert_int_equal(llmcap_trace_open(&r, p, &cfg, &err), 0);
+	assert_int_equal(r.fmt, LLMCAP_TRACE_BURSTGPT);
+	assert_int_equal(llmcap_trace_next(&r, &row, &err), 1);
+	assert_string_equal(row.cls, "gpt-4, turbo");
+	assert_int_equal(row.prompt, 10);
+	assert_int_equal(llmcap_trace_next(&r, &row, &err), 1);
+	assert_string_equal(row.cls, "ChatGPT \"mini\"");
+	assert_int_equal(row.output, 3);
+	llmcap_trace_close(&r);
+}
+
 /* `llmcap workload --out` writes a trace that reads back row for row. */
 static void llmcap_own_format(void **state)
 {
@@ -804,6 +924,36 @@ static void looped_copies_repeat_the_window(void **state)
 	free(sc);
 }
 
+/* A target rate far below the trace's scales trace time past 64 bits of nanoseconds: those
+ * rows were converted with llround out of range (INT64_MIN on x86: arrivals at negative times,
+ * out of order); they lie past any horizon now. */
+static void replay_time_beyond_64_bits(void **state)
+{
+	(void)state;
+	struct llmcap_scenario *sc = malloc(sizeof *sc);
+	assert_non_null(sc);
+	const char *r[] = {"workload.trace.rate=0.000000001/s"};
+	scenario(sc, DATA "azure2023_code.csv", r, 1);
+	struct llmcap_replay *rp;
+	struct llmcap_error err = {0};
+	assert_int_equal(llmcap_replay_open(&rp, sc, &err), 0);
+	struct llmcap_replay_row row;
+	llmcap_time last = 0;
+	int rc, n = 0;
+	while ((rc = llmcap_replay_next(rp, &row, &err)) > 0) {
+		if (row.t < last)
+			fail_msg("row %d at %lld after %lld", n, (long long)row.t, (long long)last);
+		last = row.t;
+		n++;
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(n, 8819);
+	assert_int_equal(last, INT64_MAX);
+	llmcap_replay_close(rp);
+	llmcap_scenario_free(sc);
+	free(sc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -813,11 +963,16 @@ int main(void)
 		cmocka_unit_test(burstgpt_columns_by_name),
 		cmocka_unit_test(mooncake_jsonl),
 		cmocka_unit_test(generic_csv_mapping),
+		cmocka_unit_test(times_out_of_range),
+		cmocka_unit_test(truncated_row_message),
+		cmocka_unit_test(garbage_is_escaped_in_messages),
+		cmocka_unit_test(csv_quoting),
 		cmocka_unit_test(llmcap_own_format),
 		cmocka_unit_test(unknown_format_lists_formats),
 		cmocka_unit_test(bad_rows_both_policies),
 		cmocka_unit_test(conv_stats_match_independent_figures),
 		cmocka_unit_test(replay_controls),
+		cmocka_unit_test(replay_time_beyond_64_bits),
 		cmocka_unit_test(replay_rejects_bad_scenarios),
 		cmocka_unit_test(replay_conserves_every_request),
 		cmocka_unit_test(hash_ids_share_prefix_blocks),

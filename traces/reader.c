@@ -1,6 +1,7 @@
 /* Streamed trace readers: Azure, BurstGPT, Mooncake, generic CSV and llmcap's own CSV.
  * See include/llmcap/trace.h. */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +85,14 @@ static const char *known_formats(char *buf, size_t n)
 	return buf;
 }
 
+/* ---- messages ---- */
+
+/* Up to `max` characters of s for a message, quoted as trace.h's llmcap_trace_shown says. */
+static const char *shown(const char *s, size_t max, char *buf, size_t n)
+{
+	return llmcap_trace_shown(s, strlen(s), max, buf, n);
+}
+
 /* ---- time ---- */
 
 /* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (Hinnant's algorithm). */
@@ -159,7 +168,12 @@ int llmcap_parse_datetime(const char *s, llmcap_time *out)
 	if (*p)
 		return -LLMCAP_EINVAL;
 	int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset;
-	*out = secs * LLMCAP_SEC + frac;
+	/* 64 bits of nanoseconds reach from 1677-09-21 to 2262-04-11: a date outside wrapped
+	 * (1500 read as a late date, 2300 as 2015) */
+	int64_t ns;
+	if (__builtin_mul_overflow(secs, LLMCAP_SEC, &ns) || __builtin_add_overflow(ns, frac, &ns))
+		return 1;
+	*out = ns;
 	return 0;
 }
 
@@ -172,10 +186,11 @@ int llmcap_parse_time_number(const char *s, llmcap_time unit, llmcap_time *out)
 	if (!(*p >= '0' && *p <= '9') && !(*p == '.' && p[1] >= '0' && p[1] <= '9'))
 		return -LLMCAP_EINVAL;
 	int64_t ip = 0;
+	bool over = false;
 	while (*p >= '0' && *p <= '9') {
-		if (ip > INT64_MAX / 10 / unit)
-			return -LLMCAP_EINVAL;
-		ip = ip * 10 + (*p++ - '0');
+		over = over || __builtin_mul_overflow(ip, 10, &ip) ||
+		       __builtin_add_overflow(ip, *p - '0', &ip);
+		p++;
 	}
 	/* the fraction in units of 1e-18 of `unit`, then scaled: exact for unit <= 1 s */
 	int64_t frac_ns = 0;
@@ -194,7 +209,9 @@ int llmcap_parse_time_number(const char *s, llmcap_time unit, llmcap_time *out)
 	}
 	if (*p)
 		return -LLMCAP_EINVAL;
-	int64_t v = ip * unit + frac_ns;
+	int64_t v;
+	if (over || __builtin_mul_overflow(ip, unit, &v) || __builtin_add_overflow(v, frac_ns, &v))
+		return 1; /* a number, but beyond 64 bits of nanoseconds (292 years) */
 	*out = neg ? -v : v;
 	return 0;
 }
@@ -338,8 +355,8 @@ static int header(struct llmcap_trace_reader *r, struct llmcap_error *err)
 		r->lineno = 0;
 		return 0;
 	}
-	char copy[4096];
-	snprintf(copy, sizeof copy, "%s", r->line);
+	char copy[4 * 200 + 8];
+	shown(r->line, 200, copy, sizeof copy);
 	char *fields[MAXF];
 	size_t nf = llmcap_csv_split(r->line, fields, MAXF);
 	r->n_cols = (int)(nf < MAXF ? nf : MAXF);
@@ -351,7 +368,7 @@ static int header(struct llmcap_trace_reader *r, struct llmcap_error *err)
 	}
 	if (r->fmt == LLMCAP_TRACE_AUTO)
 		return llmcap_errorf(err, LLMCAP_EINVAL,
-				     "%s:%ld: header '%.200s' is not a known trace format; expected "
+				     "%s:%ld: header '%s' is not a known trace format; expected "
 				     "one of: %s", r->path, r->lineno, copy,
 				     known_formats(known, sizeof known));
 	const struct format *f = &formats[r->fmt];
@@ -371,7 +388,7 @@ static int header(struct llmcap_trace_reader *r, struct llmcap_error *err)
 		 * from it */
 		if (*cols[i] < 0 && !(i == 3 && !cfg->class_column[0]))
 			return llmcap_errorf(err, LLMCAP_EINVAL,
-					     "%s:%ld: no column '%s' in the header '%.200s'; expected the %s "
+					     "%s:%ld: no column '%s' in the header '%s'; expected the %s "
 					     "format's columns%s", r->path, r->lineno, want[i], copy,
 					     llmcap_trace_format_name(r->fmt),
 					     f->time ? "" : " (workload.trace.*_column)");
@@ -451,15 +468,18 @@ static int bad(struct bad *b, int reason, const char *fmt, ...)
 static int tokens(const char *s, const char *what, int64_t *out, struct bad *b)
 {
 	double v;
+	char q[4 * 40 + 8];
 	if (!*s)
 		return bad(b, LLMCAP_BAD_MISSING_FIELD, "%s is empty; expected a number of tokens", what);
-	if (llmcap_parse_double(s, &v) != 0 || v != (double)(int64_t)v)
-		return bad(b, LLMCAP_BAD_NOT_A_NUMBER, "%s is '%.40s'; expected a whole number of tokens",
-			   what, s);
+	/* converting a double beyond int64_t's range is undefined: past 2^62 every double is a
+	 * whole number anyway, and the range checks below refuse it */
+	if (llmcap_parse_double(s, &v) != 0 || (fabs(v) < 0x1p62 && v != (double)(int64_t)v))
+		return bad(b, LLMCAP_BAD_NOT_A_NUMBER, "%s is '%s'; expected a whole number of tokens",
+			   what, shown(s, 40, q, sizeof q));
 	if (v < 0)
-		return bad(b, LLMCAP_BAD_NEGATIVE, "%s is %.0f; expected a number of tokens >= 0", what, v);
+		return bad(b, LLMCAP_BAD_NEGATIVE, "%s is %.15g; expected a number of tokens >= 0", what, v);
 	if (v > LLMCAP_TRACE_MAX_TOKENS)
-		return bad(b, LLMCAP_BAD_TOO_LARGE, "%s is %.0f; expected at most %d tokens", what, v,
+		return bad(b, LLMCAP_BAD_TOO_LARGE, "%s is %.15g; expected at most %d tokens", what, v,
 			   LLMCAP_TRACE_MAX_TOKENS);
 	*out = (int64_t)v;
 	return 0;
@@ -470,15 +490,24 @@ static int timestamp(const struct llmcap_trace_reader *r, const char *s, llmcap_
 	static const llmcap_time unit_ns[] = {LLMCAP_SEC, LLMCAP_MS, LLMCAP_US, LLMCAP_NS};
 	if (!*s)
 		return bad(b, LLMCAP_BAD_MISSING_FIELD, "the timestamp is empty");
+	char q[4 * 60 + 8];
 	int rc = r->unit == LLMCAP_UNIT_DATETIME ? llmcap_parse_datetime(s, t)
 						 : llmcap_parse_time_number(s, unit_ns[r->unit], t);
+	if (rc > 0)
+		return bad(b, LLMCAP_BAD_BAD_TIMESTAMP, "timestamp '%s' is out of range; expected %s",
+			   shown(s, 60, q, sizeof q),
+			   r->unit == LLMCAP_UNIT_DATETIME
+				   ? "a date from 1677-09-21 to 2262-04-11 (times are 64-bit nanoseconds)"
+				   : "at most 292 years (times are 64-bit nanoseconds)");
 	if (rc)
-		return bad(b, LLMCAP_BAD_BAD_TIMESTAMP, "timestamp '%.60s'; expected %s", s,
+		return bad(b, LLMCAP_BAD_BAD_TIMESTAMP, "timestamp '%s'; expected %s",
+			   shown(s, 60, q, sizeof q),
 			   r->unit == LLMCAP_UNIT_DATETIME
 				   ? "YYYY-MM-DD HH:MM:SS[.fraction][Z|+HH:MM]"
 				   : "a number");
 	if (*t < 0)
-		return bad(b, LLMCAP_BAD_NEGATIVE, "timestamp '%.60s' is negative; expected >= 0", s);
+		return bad(b, LLMCAP_BAD_NEGATIVE, "timestamp '%s' is negative; expected >= 0",
+			   shown(s, 60, q, sizeof q));
 	return 0;
 }
 
@@ -674,9 +703,11 @@ static int json_row(struct llmcap_trace_reader *r, struct llmcap_trace_row *row,
 					return bad(b, which ? LLMCAP_BAD_NOT_A_NUMBER : LLMCAP_BAD_BAD_TIMESTAMP,
 						   "%s: expected a number", key);
 				if (which == 0) {
-					if (llmcap_parse_time_number(num, LLMCAP_MS, &row->t) != 0)
+					int trc = llmcap_parse_time_number(num, LLMCAP_MS, &row->t);
+					if (trc)
 						return bad(b, LLMCAP_BAD_BAD_TIMESTAMP, "timestamp '%s'; expected "
-							   "milliseconds", num);
+							   "%smilliseconds", num,
+							   trc > 0 ? "at most 292 years of " : "");
 					if (row->t < 0)
 						return bad(b, LLMCAP_BAD_NEGATIVE, "timestamp %s is negative", num);
 				} else if (tokens(num, key, which == 1 ? &row->prompt : &row->output, b)) {
@@ -733,9 +764,13 @@ int llmcap_trace_next(struct llmcap_trace_reader *r, struct llmcap_trace_row *ro
 			r->counts.blank++;
 			continue;
 		} else if (formats[r->fmt].json ? json_row(r, row, &b) : csv_row(r, row, &b)) {
-			/* a last line cut short reads as a broken row: say why */
-			if (unterminated)
-				bad(&b, LLMCAP_BAD_TRUNCATED, "the file ends inside this row (%s)", b.detail);
+			/* a last line cut short reads as a broken row: say why (from a copy: the
+			 * detail is the buffer the message is written to) */
+			if (unterminated) {
+				char why[sizeof b.detail];
+				memcpy(why, b.detail, sizeof why);
+				bad(&b, LLMCAP_BAD_TRUNCATED, "the file ends inside this row (%s)", why);
+			}
 		} else if (r->have_last && row->t < r->last_t) {
 			char d[64];
 			llmcap_format_duration(r->last_t - row->t, d, sizeof d);

@@ -255,8 +255,15 @@ static void cache_add(struct llmcap_replay *rp, llmcap_time t, const struct llmc
 /* A row's time in simulated time: its copy's start plus its offset in the window. */
 static llmcap_time replay_time(const struct llmcap_replay *rp, llmcap_time t)
 {
-	llmcap_time offset = rp->copy * rp->st.period + (t - rp->base);
-	return rp->st.speedup == 1.0 ? offset : (llmcap_time)llround((double)offset / rp->st.speedup);
+	llmcap_time offset;
+	if (__builtin_mul_overflow(rp->copy, rp->st.period, &offset) ||
+	    __builtin_add_overflow(offset, t - rp->base, &offset))
+		return INT64_MAX; /* so many copies: past any horizon */
+	if (rp->st.speedup == 1.0)
+		return offset;
+	/* a target rate far below the trace's makes the scaled time overflow: past any horizon */
+	double scaled = (double)offset / rp->st.speedup;
+	return scaled < 0x1p62 ? (llmcap_time)llround(scaled) : INT64_MAX;
 }
 
 const struct llmcap_replay_stats *llmcap_replay_stats(const struct llmcap_replay *rp)

@@ -7,6 +7,37 @@
 
 #include "llmcap/trace.h"
 
+/* A quoted field from p (at its opening quote), RFC 4180: commas inside, "" for a quote.
+ * Returns where the text after it starts (its comma or the line's end), or NULL where the
+ * quote is not closed or text follows the closing quote (then the field is read as it stands,
+ * as before quoting was understood). Unquotes in place on success. */
+static char *quoted_field(char *p)
+{
+	char *q = p + 1;
+	for (;; q++) {
+		if (!*q)
+			return NULL;
+		if (*q == '"') {
+			if (q[1] != '"')
+				break;
+			q++;
+		}
+	}
+	char *after = q + 1;
+	while (*after == ' ' || *after == '\t')
+		after++;
+	if (*after && *after != ',')
+		return NULL;
+	char *w = p;
+	for (char *c = p + 1; c < q; c++) {
+		if (*c == '"')
+			c++; /* the first of a doubled quote */
+		*w++ = *c;
+	}
+	*w = '\0';
+	return after;
+}
+
 size_t llmcap_csv_split(char *line, char **fields, size_t max)
 {
 	size_t n = 0;
@@ -14,25 +45,99 @@ size_t llmcap_csv_split(char *line, char **fields, size_t max)
 	for (;;) {
 		while (*p == ' ' || *p == '\t')
 			p++;
-		char *start = p, *end;
-		char *comma = strchr(p, ',');
-		end = comma ? comma : p + strlen(p);
-		char *e = end;
-		while (e > start && (e[-1] == ' ' || e[-1] == '\t'))
-			e--;
-		if (e - start >= 2 && *start == '"' && e[-1] == '"') {
-			start++;
-			e--;
+		char *start = p, *end = NULL;
+		if (*p == '"')
+			end = quoted_field(p);
+		bool more;
+		if (end) {
+			more = *end == ',';
+		} else {
+			end = strchr(p, ',');
+			more = end != NULL;
+			if (!end)
+				end = p + strlen(p);
+			char *e = end;
+			while (e > start && (e[-1] == ' ' || e[-1] == '\t'))
+				e--;
+			if (e - start >= 2 && *start == '"' && e[-1] == '"') {
+				start++;
+				e--;
+			}
+			*e = '\0';
 		}
-		*e = '\0';
 		if (n < max)
 			fields[n] = start;
 		n++;
-		if (!comma)
+		if (!more)
 			break;
-		p = comma + 1;
+		p = end + 1;
 	}
 	return n;
+}
+
+/* The length of the UTF-8 sequence at s (at most n bytes), 0 if it is not one. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	size_t k;
+	uint32_t cp;
+	if (c < 0x80)
+		return 1;
+	if ((c & 0xE0) == 0xC0)
+		k = 1, cp = c & 0x1F;
+	else if ((c & 0xF0) == 0xE0)
+		k = 2, cp = c & 0x0F;
+	else if ((c & 0xF8) == 0xF0)
+		k = 3, cp = c & 0x07;
+	else
+		return 0;
+	for (size_t j = 1; j <= k; j++) {
+		if (j >= n || (s[j] & 0xC0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[j] & 0x3F);
+	}
+	if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) ||
+	    (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
+		return 0;
+	return k + 1;
+}
+
+const char *llmcap_trace_shown(const char *s, size_t len, size_t max, char *buf, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t k = 0, chars = 0, i = 0;
+	if (n == 0)
+		return buf;
+	while (i < len && chars < max) {
+		size_t seq = utf8_seq(u + i, len - i);
+		size_t need = seq > 1 ? seq : 4;
+		bool plain = seq > 1 || (seq == 1 && u[i] >= 0x20 && u[i] != 0x7F && u[i] != '\\');
+		if (plain)
+			need = seq;
+		else if (u[i] == '\\')
+			need = 2;
+		if (k + need + 4 > n) /* room for "..." and the NUL */
+			break;
+		if (plain) {
+			memcpy(buf + k, s + i, seq);
+			k += seq;
+			i += seq;
+		} else if (u[i] == '\\') {
+			memcpy(buf + k, "\\\\", 2);
+			k += 2;
+			i++;
+		} else {
+			k += (size_t)snprintf(buf + k, n - k, "\\x%02X", u[i]);
+			i++;
+		}
+		chars++;
+	}
+	if (i < len && k + 4 <= n) {
+		memcpy(buf + k, "...", 3);
+		k += 3;
+	}
+	buf[k] = '\0';
+	return buf;
 }
 
 int llmcap_trace_read_columns(const char *path, const char *const *columns, size_t n_columns,
@@ -65,7 +170,7 @@ int llmcap_trace_read_columns(const char *path, const char *const *columns, size
 			continue;
 		size_t nf = llmcap_csv_split(line, fields, MAXF);
 		if (!header) {
-			char names[512] = "";
+			char names[512] = "", q[4 * 200 + 8];
 			/* a UTF-8 byte order mark; only the whole mark (a lone 0xEF byte once made
 			 * this skip past the end of the field) */
 			if (lineno == 1 && !strncmp(fields[0], "\xEF\xBB\xBF", 3))
@@ -78,7 +183,9 @@ int llmcap_trace_read_columns(const char *path, const char *const *columns, size
 				if (idx[c] == SIZE_MAX) {
 					for (size_t i = 0; i < nf && i < MAXF; i++)
 						snprintf(names + strlen(names), sizeof names - strlen(names),
-							 "%s%s", i ? ", " : "", fields[i]);
+							 "%s%s", i ? ", " : "",
+							 llmcap_trace_shown(fields[i], strlen(fields[i]), 40,
+									    q, sizeof q));
 					rc = llmcap_errorf(err, LLMCAP_EINVAL,
 							   "%s:%ld: no column '%s'; expected one of the header's: %s",
 							   path, lineno, columns[c], names);
@@ -108,9 +215,12 @@ int llmcap_trace_read_columns(const char *path, const char *const *columns, size
 			}
 			double v;
 			if (llmcap_parse_double(fields[idx[c]], &v) != 0 || !(v >= 0) || v > 2e9) {
+				char q[4 * 60 + 8];
 				rc = llmcap_errorf(err, LLMCAP_EINVAL,
 						   "%s:%ld: column '%s' is '%s'; expected a number of tokens >= 0",
-						   path, lineno, columns[c], fields[idx[c]]);
+						   path, lineno, columns[c],
+						   llmcap_trace_shown(fields[idx[c]], strlen(fields[idx[c]]),
+								      60, q, sizeof q));
 				goto out;
 			}
 			cols[c][n] = (int32_t)(v + 0.5);

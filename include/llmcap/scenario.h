@@ -19,10 +19,19 @@
 /* the demand arithmetic, length distributions and trace readers a scenario uses (traces/) */
 #include "llmcap/workload.h"
 
+/* The highest mean request rate a scenario may ask for (requests/s), workload.rate and
+ * workload.trace.rate alike: beyond it no run finishes (and rates far beyond overflow the
+ * conversions to time). */
+#define LLMCAP_RATE_MAX 1e9
+/* The most requests (mean rate x horizon) a scenario may expect with output.percentiles:
+ * exact, which keeps about 48 bytes per request (2.4 GB here); streaming has no such limit. */
+#define LLMCAP_EXACT_MAX_REQUESTS 5e7
+
 /* Sets every field to its schema default (maps empty). */
 void llmcap_scenario_defaults(struct llmcap_scenario *sc);
 
-/* Applies a YAML text onto sc. `origin` names it in errors (a path). */
+/* Applies a YAML text onto sc. `origin` names it in errors (a path). A text without a document
+ * (empty, or only comments) is an error: a scenario file says something. */
 int llmcap_scenario_apply_yaml(struct llmcap_scenario *sc, const char *text, size_t len,
 			       const char *origin, struct llmcap_error *err);
 /* Applies one "path.to.key=value" override; the value is YAML ("{dist: fixed, value: 9}"). */

@@ -98,11 +98,18 @@ struct llmcap_section {
 /* Sets every field of s in base to its default (maps, lists and specmaps empty). */
 void llmcap_schema_defaults(const struct llmcap_section *s, void *base);
 
+/* Limits on a YAML text (a scenario file, a catalog, a --set value), refused with a located
+ * error before the document is built: the builder needs memory in proportion to the nodes
+ * (about 400 bytes each), and a scenario needs far fewer (the shipped ones: under 2,000). */
+#define LLMCAP_YAML_MAX_BYTES (8 << 20)
+#define LLMCAP_YAML_MAX_NODES 200000
+
 /* Parses `text` (len bytes, UTF-8 YAML) and applies its root onto base by `root`: a section
  * field applies the root mapping onto the section at root->offset, a map field applies it as
  * the map's entries. `origin` names a file in errors (relative file names in values are
  * relative to base_dir, NULL or "" for the current directory); with origin NULL, errors name
- * `override` as "--set 'OVERRIDE'". Returns 0, 1 when the document is empty (nothing applied,
+ * `override` as "--set 'OVERRIDE'". One document only; anchors, aliases and duplicate keys
+ * are refused, located. Returns 0, 1 when the document is empty (nothing applied,
  * err untouched), or a negative error code with err set. */
 int llmcap_schema_apply_text(const struct llmcap_field *root, void *base, const char *text,
 			     size_t len, const char *origin, const char *override,

@@ -20,6 +20,8 @@
 #include "llmcap/stats.h"
 
 #define LLMCAP_SWEEP_MAX_AXES 16
+/* at most this many points (each is checked before any run) */
+#define LLMCAP_SWEEP_MAX_POINTS 100000
 #define LLMCAP_SWEEP_METRIC_MAX 96
 
 /* What the command line says; the rest comes from the scenario's sweep section. */

@@ -51,10 +51,19 @@ enum llmcap_bad_row {
 };
 const char *llmcap_bad_row_name(int reason);
 
-/* Splits a CSV line in place at commas, trimming blanks and removing quotes around a field
- * (fields holding commas are not supported: none of the known traces has them). Stores at most
- * `max` field pointers; returns the number of fields found. Shared by every CSV reader. */
+/* Splits a CSV line in place at commas, trimming blanks around fields. A field in double quotes
+ * is read as RFC 4180 says: it may hold commas, and "" inside it is one quote (a line break
+ * inside quotes is not supported: readers take one line a row). A quote that is not closed, or
+ * text after the closing quote, leaves the field as it stands (quotes around it removed).
+ * Stores at most `max` field pointers; returns the number of fields found. Shared by every CSV
+ * reader. */
 size_t llmcap_csv_split(char *line, char **fields, size_t max);
+
+/* Up to `max` characters of s[0, len) for an error message, into buf (n bytes; 4 max + 8 holds
+ * any): valid UTF-8 printable text as it is, control bytes, bytes that are not UTF-8 and the
+ * backslash escaped (\x1B, \xFF, \\) so that raw binary never reaches a terminal, "..." where
+ * cut. Returns buf, always NUL-terminated. */
+const char *llmcap_trace_shown(const char *s, size_t len, size_t max, char *buf, size_t n);
 
 /* Reads whole-number columns of a CSV file by header name: n_columns arrays of n_rows values,
  * one allocation (column after column) that the caller frees. Accepts CRLF line ends, blank and
@@ -120,9 +129,13 @@ void llmcap_trace_close(struct llmcap_trace_reader *r);
 const char *llmcap_trace_format_name(enum llmcap_trace_format f);
 
 /* "2023-11-16 18:17:03.9799600", "2024-05-10T00:00:00.009930+00:00", "... Z": ns since the
- * Unix epoch (UTC), exactly. Returns 0 or -LLMCAP_EINVAL. */
+ * Unix epoch (UTC), exactly. Returns 0, -LLMCAP_EINVAL for text that is not a date-time, or 1
+ * for a date-time that 64 bits of nanoseconds cannot hold (before 1677-09-21 or after
+ * 2262-04-11); *out is set only on 0. */
 int llmcap_parse_datetime(const char *s, llmcap_time *out);
-/* A decimal number of `unit` ns ("1.5" s, "27482" ms), exactly to the nanosecond. */
+/* A decimal number of `unit` ns ("1.5" s, "27482" ms), exactly to the nanosecond. Returns 0,
+ * -LLMCAP_EINVAL for text that is not a number, or 1 for one beyond 64 bits of nanoseconds
+ * (about 292 years); *out is set only on 0. */
 int llmcap_parse_time_number(const char *s, llmcap_time unit, llmcap_time *out);
 
 /* ---- replay: a trace as the workload's shared arrival stream ---- */

@@ -78,6 +78,11 @@ static void range_text(const struct llmcap_field *f, char *buf, size_t n)
 		if (has_max)
 			llmcap_format_double(f->max, hi, sizeof hi);
 	}
+	if (f->type == LLMCAP_T_RATE) { /* stored per second */
+		strcat(lo, "/s");
+		if (has_max)
+			strcat(hi, "/s");
+	}
 	const char *what = (f->type == LLMCAP_T_INT) ? "an integer" : "a value";
 	if (has_max)
 		snprintf(buf, n, "%s %s %s and <= %s", what, (f->flags & LLMCAP_F_MIN_EXCL) ? ">" : ">=",
@@ -250,6 +255,7 @@ struct walk {
 	const char *override; /* the --set argument */
 	const char *base_dir; /* relative file names in values are relative to it (NULL: cwd) */
 	struct llmcap_error *err;
+	int root_line, root_col; /* where the root node starts, for errors about it (0: unknown) */
 };
 
 static void where(const struct walk *w, struct fy_node *n, char *buf, size_t len)
@@ -262,6 +268,8 @@ static void where(const struct walk *w, struct fy_node *n, char *buf, size_t len
 	const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
 	if (m)
 		snprintf(buf, len, "%s:%d:%d", w->origin, m->line + 1, m->column + 1);
+	else if (!n && w->root_line) /* only the top level has no key node */
+		snprintf(buf, len, "%s:%d:%d", w->origin, w->root_line, w->root_col);
 	else
 		snprintf(buf, len, "%s", w->origin);
 }
@@ -959,10 +967,245 @@ static size_t utf8_invalid_at(const unsigned char *s, size_t len)
 	return len;
 }
 
+/* ---- a streaming pass before the document is built ----
+ * libfyaml's document builder checks duplicate keys by comparing each new key with every
+ * earlier one (50,000 keys: 100 s), keeps ~170 bytes per byte of a file of small nodes (30 MB:
+ * 5 GB), reads only the first document of a stream and leaves aliases as nodes whose text is
+ * the anchor's name. This pass over the parser's events (constant memory but the keys)
+ * refuses all of that with a location first, so that the builder only ever sees one document
+ * of at most LLMCAP_YAML_MAX_NODES nodes without anchors, aliases or duplicate keys (and is
+ * told to skip its own duplicate check). */
+
+struct key_seen {
+	char *text;
+	size_t len, order;
+	int line, col;
+};
+
+struct scan_frame {
+	bool map;
+	size_t children; /* nodes completed inside; in a mapping, even ones are keys */
+	size_t first_key; /* this mapping's keys are keys[first_key, n_keys) */
+};
+
+struct scan {
+	const char *origin, *override;
+	struct llmcap_error *err;
+	struct scan_frame *frames;
+	size_t n_frames, cap_frames;
+	struct key_seen *keys;
+	size_t n_keys, cap_keys, order;
+	size_t nodes, docs;
+	int root_line, root_col; /* where the first document's root starts (1-based; 0: none) */
+	bool root_seen;
+};
+
+static int scan_fail(struct scan *sc, const struct fy_mark *m, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int scan_fail(struct scan *sc, const struct fy_mark *m, const char *fmt, ...)
+{
+	char msg[700];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (!sc->origin)
+		return llmcap_errorf(sc->err, LLMCAP_EINVAL, "--set '%s': %s", sc->override, msg);
+	if (m)
+		return llmcap_errorf(sc->err, LLMCAP_EINVAL, "%s:%d:%d: %s", sc->origin, m->line + 1,
+				     m->column + 1, msg);
+	return llmcap_errorf(sc->err, LLMCAP_EINVAL, "%s: %s", sc->origin, msg);
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	const struct key_seen *x = a, *y = b;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->text, y->text, n);
+	if (c)
+		return c;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* Sorts the keys of the mapping that ends and reports the first repeated one (in file order). */
+static int scan_mapping_end(struct scan *sc, size_t first)
+{
+	size_t n = sc->n_keys - first;
+	if (n == 0)
+		return 0; /* also before any key: keys is still NULL (found by tests/fuzz) */
+	struct key_seen *k = sc->keys + first;
+	qsort(k, n, sizeof *k, key_cmp);
+	const struct key_seen *dup = NULL, *orig = NULL;
+	for (size_t i = 1; i < n; i++)
+		if (k[i].len == k[i - 1].len && !memcmp(k[i].text, k[i - 1].text, k[i].len) &&
+		    (!dup || k[i].order < dup->order)) {
+			dup = &k[i];
+			size_t j = i - 1;
+			while (j > 0 && k[j - 1].len == k[i].len && !memcmp(k[j - 1].text, k[i].text, k[i].len))
+				j--;
+			orig = &k[j];
+		}
+	int rc = 0;
+	if (dup) {
+		struct fy_mark m = {.line = dup->line, .column = dup->col};
+		char q[120];
+		/* the text is UTF-8 (checked before); a quoted key may still hold control bytes */
+		size_t qn = 0;
+		for (size_t i = 0; i < dup->len && qn + 4 < sizeof q; i++) {
+			unsigned char c = (unsigned char)dup->text[i];
+			qn += (size_t)snprintf(q + qn, sizeof q - qn, c < 0x20 || c == 0x7F ? "\\x%02X" : "%c", c);
+		}
+		q[qn] = '\0';
+		rc = scan_fail(sc, &m, "duplicate key '%s' (first at line %d); expected each key once "
+			       "in a mapping", q, orig->line + 1);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(k[i].text);
+	sc->n_keys = first;
+	return rc;
+}
+
+/* One event; returns 0, or a negative code with err set. */
+static int scan_event(struct scan *sc, struct fy_event *ev)
+{
+	const struct fy_mark *m = fy_event_start_mark(ev);
+	enum fy_event_type t = ev->type;
+	if (t == FYET_DOCUMENT_START && ++sc->docs > 1)
+		return scan_fail(sc, m, "a second YAML document starts here; expected one document "
+				 "(a scenario is one mapping; remove the '---' or split the file)");
+	bool node = t == FYET_SCALAR || t == FYET_ALIAS || t == FYET_MAPPING_START ||
+		    t == FYET_SEQUENCE_START;
+	if (!node && t != FYET_MAPPING_END && t != FYET_SEQUENCE_END)
+		return 0;
+	if (node) {
+		if (++sc->nodes > LLMCAP_YAML_MAX_NODES)
+			return scan_fail(sc, m, "more than %d YAML nodes (keys, values, list items); "
+					 "expected a smaller file", LLMCAP_YAML_MAX_NODES);
+		if (t == FYET_ALIAS) {
+			/* libfyaml marks the alias's name: point at its '*' */
+			struct fy_mark star = m ? *m : (struct fy_mark){0};
+			if (m && star.column > 0)
+				star.column--;
+			return scan_fail(sc, m ? &star : NULL, "YAML aliases (*name) are not supported; expected the "
+					 "value written out (see docs/scenario.md)");
+		}
+		struct fy_token *anchor = fy_event_get_anchor_token(ev);
+		if (anchor) {
+			/* libfyaml marks the anchor's name: point at its '&' */
+			const struct fy_mark *am = fy_token_start_mark(anchor);
+			struct fy_mark amp = am ? *am : m ? *m : (struct fy_mark){0};
+			if (am && amp.column > 0)
+				amp.column--;
+			return scan_fail(sc, &amp, "YAML anchors (&name) are not supported; "
+					 "expected the value written out (see docs/scenario.md)");
+		}
+		if (!sc->root_seen) {
+			sc->root_seen = true;
+			sc->root_line = m ? m->line + 1 : 0;
+			sc->root_col = m ? m->column + 1 : 0;
+		}
+	}
+	struct scan_frame *top = sc->n_frames ? &sc->frames[sc->n_frames - 1] : NULL;
+	if (t == FYET_SCALAR && top && top->map && top->children % 2 == 0) {
+		size_t len;
+		const char *text = fy_token_get_text(fy_event_get_token(ev), &len);
+		if (sc->n_keys == sc->cap_keys) {
+			size_t cap = sc->cap_keys ? 2 * sc->cap_keys : 64;
+			struct key_seen *nk = realloc(sc->keys, cap * sizeof *nk);
+			if (!nk)
+				return llmcap_errorf(sc->err, LLMCAP_ENOMEM, "out of memory");
+			sc->keys = nk;
+			sc->cap_keys = cap;
+		}
+		char *copy = malloc(len + 1);
+		if (!copy)
+			return llmcap_errorf(sc->err, LLMCAP_ENOMEM, "out of memory");
+		if (len)
+			memcpy(copy, text, len);
+		copy[len] = '\0';
+		sc->keys[sc->n_keys++] = (struct key_seen){.text = copy, .len = len,
+							   .order = sc->order++,
+							   .line = m ? m->line : 0,
+							   .col = m ? m->column : 0};
+	}
+	if (t == FYET_MAPPING_START || t == FYET_SEQUENCE_START) {
+		if (sc->n_frames == sc->cap_frames) {
+			size_t cap = sc->cap_frames ? 2 * sc->cap_frames : 16;
+			struct scan_frame *nf = realloc(sc->frames, cap * sizeof *nf);
+			if (!nf)
+				return llmcap_errorf(sc->err, LLMCAP_ENOMEM, "out of memory");
+			sc->frames = nf;
+			sc->cap_frames = cap;
+		}
+		sc->frames[sc->n_frames++] = (struct scan_frame){.map = t == FYET_MAPPING_START,
+								 .first_key = sc->n_keys};
+		return 0;
+	}
+	if (t == FYET_MAPPING_END || t == FYET_SEQUENCE_END) {
+		if (!top)
+			return 0;
+		int rc = top->map ? scan_mapping_end(sc, top->first_key) : 0;
+		sc->n_frames--;
+		if (rc)
+			return rc;
+		top = sc->n_frames ? &sc->frames[sc->n_frames - 1] : NULL;
+	}
+	if (top)
+		top->children++;
+	return 0;
+}
+
+static void diag_discard(struct fy_diag *diag, void *user, const char *buf, size_t len)
+{
+	(void)diag, (void)user, (void)buf, (void)len;
+}
+
+/* Returns 0 (also on a syntax error: the builder reports it, located), or a negative code. */
+static int prescan(struct scan *sc, const char *text, size_t len)
+{
+	if (len > LLMCAP_YAML_MAX_BYTES)
+		return scan_fail(sc, NULL, "%zu bytes; expected a YAML text of at most %d MiB",
+				 len, LLMCAP_YAML_MAX_BYTES >> 20);
+	struct fy_diag_cfg dc;
+	fy_diag_cfg_default(&dc);
+	dc.fp = NULL;
+	dc.output_fn = diag_discard;
+	dc.colorize = false;
+	struct fy_diag *diag = fy_diag_create(&dc);
+	struct fy_parse_cfg pc;
+	memset(&pc, 0, sizeof pc);
+	pc.flags = FYPCF_QUIET;
+	pc.diag = diag;
+	struct fy_parser *fyp = diag ? fy_parser_create(&pc) : NULL;
+	if (!fyp || fy_parser_set_string(fyp, text, len) != 0) {
+		if (fyp)
+			fy_parser_destroy(fyp);
+		if (diag)
+			fy_diag_destroy(diag);
+		return llmcap_errorf(sc->err, LLMCAP_ENOMEM, "out of memory");
+	}
+	int rc = 0;
+	struct fy_event *ev;
+	while (rc == 0 && (ev = fy_parser_parse(fyp))) {
+		rc = scan_event(sc, ev);
+		fy_parser_event_free(fyp, ev);
+	}
+	for (size_t i = 0; i < sc->n_keys; i++)
+		free(sc->keys[i].text);
+	free(sc->keys);
+	free(sc->frames);
+	fy_parser_destroy(fyp);
+	fy_diag_destroy(diag);
+	return rc;
+}
+
 /* Parses YAML text. On a syntax error returns NULL with err set; an empty document gives
  * *empty = true and NULL. */
 static struct fy_document *parse_yaml(const char *text, size_t len, const char *origin,
-				      const char *override, bool *empty, struct llmcap_error *err)
+				      const char *override, bool *empty, struct llmcap_error *err,
+				      int *root_line, int *root_col)
 {
 	/* YAML is Unicode text; libfyaml 0.8 also loops forever on some invalid bytes (a
 	 * directive name with a byte >= 0x80 that is not UTF-8: "%\xff"), so they stop here */
@@ -987,6 +1230,13 @@ static struct fy_document *parse_yaml(const char *text, size_t len, const char *
 				      "expected a UTF-8 value", byte);
 		return NULL;
 	}
+	struct scan sc = {.origin = origin, .override = override, .err = err};
+	if (prescan(&sc, text, len) != 0)
+		return NULL;
+	if (root_line) {
+		*root_line = sc.root_line;
+		*root_col = sc.root_col;
+	}
 	struct diag_capture cap = {.got = false};
 	struct fy_diag_cfg dc;
 	fy_diag_cfg_default(&dc);
@@ -999,7 +1249,7 @@ static struct fy_document *parse_yaml(const char *text, size_t len, const char *
 		return NULL;
 	struct fy_parse_cfg pc;
 	memset(&pc, 0, sizeof pc);
-	pc.flags = FYPCF_QUIET;
+	pc.flags = FYPCF_QUIET | FYPCF_ALLOW_DUPLICATE_KEYS; /* checked above, in n log n */
 	pc.diag = diag;
 	struct fy_document *doc = fy_document_build_from_string(&pc, text, len);
 	*empty = false;
@@ -1046,7 +1296,7 @@ static void set_field_default(const struct llmcap_field *f, void *base)
 	case LLMCAP_T_DIST: {
 		bool empty;
 		struct fy_document *doc =
-			parse_yaml(f->def, strlen(f->def), "default", NULL, &empty, NULL);
+			parse_yaml(f->def, strlen(f->def), "default", NULL, &empty, NULL, NULL, NULL);
 		assert(doc);
 		struct walk w = {.origin = "default"};
 		struct llmcap_dist *d = at(base, f->offset);
@@ -1081,10 +1331,13 @@ int llmcap_schema_apply_text(const struct llmcap_field *root, void *base, const 
 			     const char *base_dir, struct llmcap_error *err)
 {
 	bool empty;
-	struct fy_document *doc = parse_yaml(text, len, origin, override, &empty, err);
+	int root_line = 0, root_col = 0;
+	struct fy_document *doc =
+		parse_yaml(text, len, origin, override, &empty, err, &root_line, &root_col);
 	if (!doc)
 		return empty ? 1 : -LLMCAP_EINVAL;
-	struct walk w = {.origin = origin, .override = override, .base_dir = base_dir, .err = err};
+	struct walk w = {.origin = origin, .override = override, .base_dir = base_dir, .err = err,
+			 .root_line = root_line, .root_col = root_col};
 	int rc;
 	if (root->type == LLMCAP_T_MAP)
 		rc = apply_map(&w, root, base, fy_document_root(doc), NULL, root->key);

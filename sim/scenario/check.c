@@ -165,12 +165,17 @@ int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_
 						     llmcap_arrival_names[sc->workload.classes[c].arrival]);
 	}
 	double mean_rate = llmcap_scenario_mean_rate(sc);
-	if (!(mean_rate > 0 && mean_rate < 1e9))
+	if (!(mean_rate > 0 && mean_rate <= LLMCAP_RATE_MAX)) {
+		if (!isnan(sc->workload.rate)) /* the schema bounds a rate given: the profile made it */
+			return llmcap_errorf(err, LLMCAP_EINVAL,
+					     "workload.rate: %g requests/s over the profile's period; "
+					     "expected a rate > 0 and <= %g/s", mean_rate, LLMCAP_RATE_MAX);
 		return llmcap_errorf(err, LLMCAP_EINVAL,
 				     "workload.tokens_per_month: %g tokens at %.6g tokens per request is "
-				     "%g requests/s; expected a rate > 0 and < 1e9/s",
+				     "%g requests/s; expected a rate > 0 and <= %g/s",
 				     sc->workload.tokens_per_month, llmcap_scenario_tokens_per_request(sc),
-				     mean_rate);
+				     mean_rate, LLMCAP_RATE_MAX);
+	}
 	/* A scenario asking for more requests than any run could process is refused up front
 	 * rather than left to run for days (a rate of 1e12/s, say). */
 	double expected = llmcap_scenario_mean_rate(sc) * (double)sc->horizon * 1e-9;
@@ -179,6 +184,17 @@ int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_
 				     "workload: %.3g requests expected over the horizon (mean rate x "
 				     "horizon); expected at most 2e9: lower the rate or shorten the horizon",
 				     expected);
+	/* Exact percentiles keep every request's latencies (4 doubles and 2 tags in arrays that
+	 * double as they grow): 3660 days at 50000/day would grow toward 7 GB. */
+	if (sc->output.percentiles == LLMCAP_PERCENTILES_EXACT && isfinite(expected) &&
+	    expected > LLMCAP_EXACT_MAX_REQUESTS)
+		return llmcap_errorf(err, LLMCAP_EINVAL,
+				     "output.percentiles: exact keeps every request's latencies, and "
+				     "%.3g requests are expected over the horizon (about %.1f GB); "
+				     "expected at most %.0e with exact percentiles: set "
+				     "output.percentiles: streaming (bounded memory, within "
+				     "output.percentile_error), or shorten the horizon",
+				     expected, expected * 48 * 1e-9, LLMCAP_EXACT_MAX_REQUESTS);
 	const struct llmcap_gpu_spec *gpu = llmcap_catalog_gpu(cat, sc->hardware.gpu);
 	if (!gpu) {
 		list_names(cat->gpus[0].name, cat->n_gpus, sizeof cat->gpus[0], names, sizeof names);
@@ -268,6 +284,7 @@ int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_
 			return trc;
 	}
 	int64_t gpus_needed = 0;
+	const char *over = NULL;
 	for (size_t p = 0; p < sc->n_pools; p++) {
 		const struct llmcap_pool_cfg *pl = &sc->pools[p];
 		int64_t tp = pl->tensor_parallel_size;
@@ -344,14 +361,16 @@ int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_
 		if (rc)
 			return rc;
 		gpus_needed += tp * pl->replicas;
+		if (!over && gpus_needed > sc->hardware.servers * sc->hardware.gpus_per_server)
+			over = pl->where; /* the pool that takes the sum past the hardware */
 	}
 	int64_t gpus_have = sc->hardware.servers * sc->hardware.gpus_per_server;
 	if (gpus_needed > gpus_have)
 		return llmcap_errorf(err, LLMCAP_ECAPACITY,
-				     "pools: need %lld GPUs (sum of replicas x tensor_parallel_size) but "
+				     "%s: pools: need %lld GPUs (sum of replicas x tensor_parallel_size) but "
 				     "hardware has %lld (%lld servers x %lld); expected more servers or "
 				     "fewer replicas",
-				     (long long)gpus_needed, (long long)gpus_have,
+				     over, (long long)gpus_needed, (long long)gpus_have,
 				     (long long)sc->hardware.servers,
 				     (long long)sc->hardware.gpus_per_server);
 	/* A replica's TP group lives inside one server: pack replicas largest first (first fit

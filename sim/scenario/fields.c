@@ -210,7 +210,8 @@ static const struct llmcap_field trace_fields[] = {
 	 .doc = "trace time runs this many times faster in simulated time (2: twice the rate); "
 		"null: from rate"},
 	{.key = "rate", .type = LLMCAP_T_RATE, .offset = TR(rate), .def = "null", .min = 0,
-	 .max = HUGE_VAL, .flags = LLMCAP_F_MIN_EXCL | LLMCAP_F_NULL, .alt = "speedup",
+	 .max = LLMCAP_RATE_MAX, .flags = LLMCAP_F_MIN_EXCL | LLMCAP_F_NULL | LLMCAP_F_HAS_MAX,
+	 .alt = "speedup",
 	 .doc = "instead of speedup: the mean rate to replay the window at (e.g. 20/s); the speedup "
 		"is this over the window's own rate"},
 	{.key = "fill", .type = LLMCAP_T_ENUM, .offset = TR(fill), .def = "none", .names = llmcap_trace_fill_names,
@@ -271,10 +272,10 @@ static const struct llmcap_section clients_section = LLMCAP_SECTION(clients_fiel
 
 static const struct llmcap_field workload_fields[] = {
 	{.key = "rate", .type = LLMCAP_T_RATE, .offset = SC(workload.rate), .def = "50000/day",
-	 .flags = LLMCAP_F_MIN_EXCL | LLMCAP_F_NULL, .alt = "tokens_per_month",
+	 .alt = "tokens_per_month",
 	 .doc = "mean request rate over the period of the profile, all classes together (e.g. "
 		"50000/day, 35/min); null: derived from tokens_per_month",
-	 .min = 0, .max = HUGE_VAL},
+	 .min = 0, .max = LLMCAP_RATE_MAX, .flags = LLMCAP_F_MIN_EXCL | LLMCAP_F_NULL | LLMCAP_F_HAS_MAX},
 	{.key = "tokens_per_month", .type = LLMCAP_T_DOUBLE, .offset = SC(workload.tokens_per_month),
 	 .def = "null", .flags = LLMCAP_F_MIN_EXCL | LLMCAP_F_NULL | LLMCAP_F_COUNT, .alt = "rate",
 	 .min = 0, .max = HUGE_VAL,

@@ -25,7 +25,12 @@ int llmcap_scenario_apply_yaml(struct llmcap_scenario *sc, const char *text, siz
 	if (slash && strcmp(origin, LLMCAP_DEFAULT_SCENARIO_NAME) != 0)
 		snprintf(dir, sizeof dir, "%.*s", slash == origin ? 1 : (int)(slash - origin), origin);
 	int rc = llmcap_schema_apply_text(&llmcap_scenario_root, sc, text, len, origin, NULL, dir, err);
-	return rc > 0 ? 0 : rc; /* an empty document changes nothing */
+	if (rc > 0) /* an empty file is more likely a mistake (a wrong path, a failed export) */
+		return llmcap_errorf(err, LLMCAP_EINVAL,
+				     "%s:1:1: no YAML document (the file is empty or only comments); "
+				     "expected a scenario mapping such as 'workload: {classes: {chat: "
+				     "{pool: main}}}' (docs/scenario.md)", origin);
+	return rc;
 }
 
 int llmcap_scenario_apply_override(struct llmcap_scenario *sc, const char *assignment,
@@ -37,8 +42,12 @@ int llmcap_scenario_apply_override(struct llmcap_scenario *sc, const char *assig
 				     "--set '%s': expected path.to.key=value, e.g. workload.rate=80000/day",
 				     assignment);
 	/* "a.b.c=v" becomes the YAML "{a: {b: {c: v}}}" and is applied like a file. */
-	size_t plen = (size_t)(eq - assignment);
-	size_t cap = 2 * plen + strlen(eq) + 16;
+	size_t plen = (size_t)(eq - assignment), dots = 0;
+	for (const char *c = assignment; c < eq; c++)
+		dots += *c == '.';
+	/* each segment's name, ": {" for each dot and "}" to close it, then "{", ": ", the value,
+	 * "}" and the NUL: a path of short segments writes far more than its length */
+	size_t cap = plen + 4 * dots + strlen(eq + 1) + 8;
 	char *yaml = malloc(cap);
 	if (!yaml)
 		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");

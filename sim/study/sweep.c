@@ -410,6 +410,18 @@ int llmcap_sweep_init(struct llmcap_sweep *sw, const char *file, const char *con
 			sw->n_points *= sw->axes[a].n;
 		}
 	}
+	/* every point is loaded and checked before the first run (about a millisecond each):
+	 * 10^9 points would spend minutes there in silence, and far more running */
+	if (rc == 0 && sw->n_points > LLMCAP_SWEEP_MAX_POINTS) {
+		char sizes[200] = "";
+		for (size_t a = 0; a < sw->n_axes; a++)
+			snprintf(sizes + strlen(sizes), sizeof sizes - strlen(sizes), "%s%zu",
+				 a ? (sw->zip ? ", " : " x ") : "", sw->axes[a].n);
+		rc = llmcap_errorf(err, LLMCAP_EUSAGE,
+				   "sweep: %zu points (%s values); expected at most %d: fewer values "
+				   "per --vary or sweep.vary axis", sw->n_points, sizes,
+				   LLMCAP_SWEEP_MAX_POINTS);
+	}
 	if (rc == 0 && sw->batch_means != 0 && base_valid) {
 		/* checked on the base; every point is checked again below */
 		struct llmcap_batch *b;

@@ -1,5 +1,7 @@
 #!/bin/sh
 # Runs one libFuzzer harness: run.sh HARNESS SECONDS WORK_CORPUS SEED_CORPUS [REGRESSIONS]
+# FUZZ_MAX_LEN, when set, is the largest input to try (-max_len; tests/fuzz/meson.build sets it
+# per harness).
 # New inputs go to WORK_CORPUS (in the build folder); the seeds in the source tree stay as they
 # are. A crash, leak, timeout or out-of-memory leaves crash-*/leak-*/timeout-*/oom-* files in
 # the build folder's tests/fuzz/artifacts/ and fails the test.
@@ -17,5 +19,5 @@ done
 here=$(dirname "$0")
 LSAN_OPTIONS="suppressions=$here/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}" exec "$harness" \
 	-error_exitcode=1 -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-	-malloc_limit_mb=1024 -print_final_stats=1 -artifact_prefix="$art/$(basename "$harness")-" \
+	-malloc_limit_mb=1024 ${FUZZ_MAX_LEN:+-max_len="$FUZZ_MAX_LEN"} -print_final_stats=1 -artifact_prefix="$art/$(basename "$harness")-" \
 	"$work" "$seeds" "$@"
