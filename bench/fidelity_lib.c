@@ -286,7 +286,7 @@ static int vidur_layer(const char *dir, const struct llmcap_catalog *cat, struct
 		const char *m = model_name(col(&c, row, "model"));
 		const char *g = gpu_name(col(&c, row, "hw"));
 		struct rig r;
-		if (!m || !g || !rig_init(&r, cat, m, g, "vllm", LLMCAP_DTYPE_FP16, (int)num(&c, row, "tp"))) {
+		if (!m || !g || !rig_init(&r, cat, m, g, "vllm-0.5", LLMCAP_DTYPE_FP16, (int)num(&c, row, "tp"))) {
 			d->skipped++;
 			continue;
 		}
@@ -344,7 +344,7 @@ static int argonne(const char *dir, const struct llmcap_catalog *cat, struct fid
 		const char *m = model_name(col(&c, row, "model"));
 		const char *g = gpu_name(col(&c, row, "hardware"));
 		const char *fw = col(&c, row, "framework");
-		const char *e = !strcmp(fw, "vLLM") ? "vllm" : "trtllm";
+		const char *e = !strcmp(fw, "vLLM") ? "vllm-0.5" : "trtllm";
 		int tp = (int)num(&c, row, "num_gpus");
 		struct rig r;
 		if (!m || !g || !rig_init(&r, cat, m, g, e, LLMCAP_DTYPE_FP16, tp)) {
@@ -377,7 +377,7 @@ static int splitwise(const char *dir, const struct llmcap_catalog *cat, struct f
 		const char *g = gpu_name(col(&c, row, "hardware"));
 		int tp = (int)num(&c, row, "tp");
 		struct rig r;
-		if (!m || !g || !rig_init(&r, cat, m, g, "vllm", LLMCAP_DTYPE_FP16, tp)) {
+		if (!m || !g || !rig_init(&r, cat, m, g, "vllm-0.5", LLMCAP_DTYPE_FP16, tp)) {
 			pre->skipped++;
 			dec->skipped++;
 			continue;
@@ -449,7 +449,7 @@ static bool rig_init_layers(struct rig *r, const struct llmcap_catalog *cat, con
 	llmcap_scenario_defaults(&sc);
 	struct llmcap_error err = {0};
 	const struct llmcap_model_spec *m = llmcap_catalog_model(cat, model);
-	const struct llmcap_engine_spec *e = llmcap_catalog_engine(cat, "vllm");
+	const struct llmcap_engine_spec *e = llmcap_catalog_engine(cat, "vllm-0.5");
 	r->g = llmcap_catalog_gpu(cat, "h100-sxm-80gb");
 	if (!m || !e || !r->g || llmcap_scenario_apply_override(&sc, "pools.p={}", &err) != 0)
 		return false;

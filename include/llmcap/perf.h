@@ -1,8 +1,10 @@
 /* Memory and performance models of one replica (one model instance on TP GPUs).
  *
- * Memory: KV-cache capacity derived the way vLLM derives it:
+ * Memory: KV-cache capacity derived as the pool's engine derives it (the engine profile's
+ * memory_rule, catalog.h; docs/models.md "Memory per engine"); vLLM's rule:
  *   usable per GPU = GPU memory x gpu_memory_utilization
- *                    - weights / TP - activation peak - memory_overhead
+ *                    - weights / TP - activation peak - reserved (context, workspaces,
+ *                      CUDA graphs, NCCL buffers; the pool's memory_overhead for legacy)
  *   blocks = floor(usable / (block_size x KV bytes per token per GPU))
  *   KV bytes per token (all layers) = 2 (K and V) x layers x kv_heads x head_dim x kv bytes,
  *   spread over TP ranks (each rank holds kv_heads / TP heads; heads are replicated when
@@ -71,6 +73,7 @@ struct llmcap_memory_plan {
 	int64_t kv_tokens;            /* num_blocks x block_size */
 	int64_t max_model_len;        /* resolved (auto -> min(context, kv_tokens)) */
 	bool blocks_overridden;
+	enum llmcap_memory_rule rule; /* how the engine sized it (catalog.h) */
 };
 
 /* Derives the plan. Returns -LLMCAP_ECAPACITY with err naming the pool, the values and what
@@ -79,6 +82,12 @@ struct llmcap_memory_plan {
 int llmcap_memory_plan(const struct llmcap_model_spec *m, const struct llmcap_gpu_spec *g,
 		       const struct llmcap_pool_cfg *p, struct llmcap_memory_plan *out,
 		       struct llmcap_error *err);
+/* The plan as engine e sizes its cache (e's memory rule, reserved memory and 16-bit embedding,
+ * with the pool's profile overrides): llmcap_memory_plan is this with e NULL, the legacy rule
+ * (memory x gpu_memory_utilization - weights - activation peak - the pool's memory_overhead). */
+int llmcap_memory_plan_engine(const struct llmcap_model_spec *m, const struct llmcap_gpu_spec *g,
+			      const struct llmcap_engine_spec *e, const struct llmcap_pool_cfg *p,
+			      struct llmcap_memory_plan *out, struct llmcap_error *err);
 
 struct llmcap_perf_table; /* a loaded step-time table (table model) */
 

@@ -97,6 +97,7 @@ struct req {
 	int32_t n_chain;           /* trace hash ids: chained (prefix) hashes of each trace block */
 	uint64_t *chain;
 	int32_t swap_blocks;       /* blocks held in CPU memory while swapped out */
+	int32_t commit;            /* blocks its admission committed (admission rows that commit) */
 	int64_t priority;
 	uint32_t cls, pool, replica;
 	uint32_t preemptions;
@@ -168,6 +169,8 @@ struct replica {
 	size_t n_running, cap_running;
 	int64_t num_blocks;
 	int64_t free_blocks;   /* neither held nor cached */
+	int64_t committed;     /* sum of the running requests' commit (admission rows that commit) */
+	int64_t ms_mark;       /* multi-step scheduling: stats' steps at the last admission */
 	int64_t cpu_blocks, cpu_free;
 	int64_t outstanding;
 	int64_t queued;         /* requests here never scheduled yet */
@@ -204,6 +207,8 @@ struct pool_rt {
 	struct llmcap_perf perf;
 	const struct llmcap_pool_cfg *cfg;
 	const struct llmcap_router_row *router; /* llmcap_routers[cfg->router] */
+	struct llmcap_engine_spec eng;          /* the engine profile with the pool's overrides */
+	const struct llmcap_admission_row *admit; /* llmcap_admissions[eng.admission] */
 	int64_t max_model_len;
 	double block_bytes; /* one block's KV bytes on one GPU */
 	int bs_shift;       /* log2(block_size) if a power of two, else -1 */
@@ -600,6 +605,20 @@ struct llmcap_router_row {
 };
 
 LLMCAP_INTERNAL extern const struct llmcap_router_row llmcap_routers[];
+
+/* An admission rule: how a replica decides that a waiting request's KV blocks fit. Adding one
+ * is a row of LLMCAP_ADMISSIONS (spec.h) and a row of llmcap_admissions (scheduler.c), indexed
+ * by enum llmcap_admission. The row is resolved once per pool (pool_rt.admit); schedule() reads
+ * it only when it admits a request, never per running request or per step. */
+struct llmcap_admission_row {
+	/* the share of a request's remaining output whose blocks admission commits; negative:
+	 * the profile's reserve_output */
+	double reserve;
+	/* admission also checks the blocks committed by the running requests (their prompt and
+	 * reserved output), released when a request ends or is preempted (kv.c) */
+	bool commits;
+};
+LLMCAP_INTERNAL extern const struct llmcap_admission_row llmcap_admissions[];
 
 /* ---- functions between the engine's files ---- */
 

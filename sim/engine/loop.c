@@ -104,13 +104,15 @@ static int setup(struct sim *s, const struct llmcap_scenario *sc, const struct l
 		if (!ps->model)
 			return llmcap_errorf(err, LLMCAP_EINVAL, "pools.%s.model: '%s' is not in the catalog",
 					     cfg->name, cfg->model);
-		int rc = llmcap_memory_plan(ps->model, res->gpu, cfg, &ps->plan, err);
-		if (rc)
-			return rc;
 		const struct llmcap_engine_spec *eng = llmcap_catalog_engine(cat, cfg->engine);
 		if (!eng)
 			return llmcap_errorf(err, LLMCAP_EINVAL, "pools.%s.engine: '%s' is not in the catalog",
 					     cfg->name, cfg->engine);
+		int rc = llmcap_memory_plan_engine(ps->model, res->gpu, eng, cfg, &ps->plan, err);
+		if (rc)
+			return rc;
+		llmcap_engine_resolve(eng, &cfg->profile, &s->pools[p].eng);
+		s->pools[p].admit = &llmcap_admissions[s->pools[p].eng.admission];
 		rc = llmcap_perf_init(&s->pools[p].perf, ps->model, res->gpu, eng, cfg, err);
 		if (rc)
 			return rc;

@@ -15,7 +15,9 @@
  * A request's num_tokens is prompt + generated; a step that completes all of them samples one
  * token. After a recompute preemption the generated tokens are recomputed as part of the prompt.
  * The waiting queue's order and the preemption victim follow the pool's scheduling policy
- * (FCFS or priority); the KV blocks and prefix cache are kv.c's, and a step that begins a run
+ * (FCFS or priority); admission follows the engine profile's rule (llmcap_admissions: vLLM's,
+ * TensorRT-LLM's guaranteed-no-evict, SGLang's reserve), and async or multi-step scheduling
+ * holds a new request back a step or up to K steps (may_admit); the KV blocks and prefix cache are kv.c's, and a step that begins a run
  * of decode steps hands it to the fast mode (fast.c: llmcap_fast_forward).
  */
 #include "engine_private.h"
@@ -113,6 +115,43 @@ static size_t victim_index(const struct sim *s, const struct replica *rp)
 	return v;
 }
 
+/* The admission rules, indexed by enum llmcap_admission (spec.h). */
+const struct llmcap_admission_row llmcap_admissions[] = {
+	[LLMCAP_ADMIT_VLLM] = {.reserve = 0, .commits = false},
+	[LLMCAP_ADMIT_MAX_UTILIZATION] = {.reserve = 0, .commits = false},
+	[LLMCAP_ADMIT_NO_EVICT] = {.reserve = 1, .commits = true},
+	[LLMCAP_ADMIT_RESERVE] = {.reserve = -1, .commits = true},
+};
+_Static_assert(sizeof llmcap_admissions / sizeof llmcap_admissions[0] == LLMCAP_ADMISSION_COUNT,
+	       "a row per admission rule");
+
+/* The blocks request r commits when admitted: its prompt and generated tokens, and the rule's
+ * share of its remaining output (the request's max_tokens, which benchmarks set to the output
+ * length), at most the whole cache (a request that fits alone is always admitted alone). */
+static int32_t commit_blocks(const struct pool_rt *pl, const struct replica *rp,
+			     const struct req *r)
+{
+	double share = pl->admit->reserve >= 0 ? pl->admit->reserve : pl->eng.reserve_output;
+	int64_t tokens = (int64_t)r->prompt + r->generated +
+			 (int64_t)ceil(share * (double)(r->output - r->generated));
+	int64_t b = blocks_for(tokens, pl->cfg->block_size, pl->bs_shift);
+	return (int32_t)(b < rp->num_blocks ? b : rp->num_blocks);
+}
+
+/* Whether the engine's scheduler may take waiting requests into the next step now:
+ * with async scheduling the next step was planned when the last one started, so only requests
+ * that arrived before that join (an idle replica plans at once); with multi-step scheduling
+ * new requests join every scheduler_steps steps. Returns false where a request must wait. */
+static bool may_admit(const struct pool_rt *pl, const struct replica *rp,
+		      const struct llmcap_replica_stats *st, const struct req *head)
+{
+	if (rp->n_running == 0)
+		return true;
+	if (pl->eng.scheduler_steps > 1 && st->steps - rp->ms_mark < pl->eng.scheduler_steps)
+		return false;
+	return !pl->eng.async_scheduling || head->arrival <= rp->step_start;
+}
+
 /* Builds the next step; returns its shape (tokens == 0: nothing to do). ss: where the running
  * requests' loop starts (sched_start_init: at the first). */
 static struct llmcap_step_shape schedule(struct sim *s, size_t ri, struct sched_start *ss)
@@ -182,6 +221,15 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri, struct sched_
 			blocked = true;
 			break;
 		}
+		if (pl->admit->commits) {
+			int32_t commit = commit_blocks(pl, rp, r);
+			if (rp->committed + commit > rp->num_blocks) {
+				blocked = true;
+				break;
+			}
+			rp->committed += commit;
+			r->commit = commit;
+		}
 		deque_pop_front(&rp->swapped);
 		take_blocks(s, ri, need);
 		r->blocks = (int32_t)need;
@@ -199,10 +247,16 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri, struct sched_
 		if (!push_running(s, rp, id))
 			break;
 	}
+	bool held = false; /* a waiting request held back by async or multi-step scheduling */
+	const bool gated = pl->eng.async_scheduling || pl->eng.scheduler_steps > 1;
 	while (!preempted && rp->swapped.len == 0 && rp->waiting.len > 0 && budget > 0 &&
 	       (int64_t)rp->n_running < cfg->max_num_seqs) {
 		int32_t id = *deque_at(&rp->waiting, 0);
 		struct req *r = &s->reqs[id];
+		if (gated && !may_admit(pl, rp, st, r)) {
+			held = true;
+			break;
+		}
 		int64_t revived = 0;
 		int32_t hits = 0;
 		if (cfg->enable_prefix_caching && r->computed == 0 && r->prefix_blocks > 0)
@@ -217,6 +271,17 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri, struct sched_
 		if (need + revived > allocatable(rp)) {
 			blocked = true;
 			break;
+		}
+		int32_t commit = 0;
+		if (pl->admit->commits) {
+			commit = commit_blocks(pl, rp, r);
+			if (rp->committed + commit > rp->num_blocks) {
+				/* stays so until a running request ends or is preempted: blocked */
+				blocked = true;
+				break;
+			}
+			rp->committed += commit;
+			r->commit = commit;
 		}
 		deque_pop_front(&rp->waiting);
 		rp->waiting_tokens -= remaining_prefill(r);
@@ -250,7 +315,11 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri, struct sched_
 		if (!push_running(s, rp, id))
 			break;
 	}
-	rp->plain = !preempted && !admitted;
+	/* a request held back joins at a later step: not a plain step, so that no fast run
+	 * starts past the step where it joins */
+	rp->plain = !preempted && !admitted && !held;
+	if (admitted)
+		rp->ms_mark = st->steps;
 	rp->blocked = blocked || (int64_t)rp->n_running >= cfg->max_num_seqs;
 	rp->preempted = preempted;
 	int64_t used = used_blocks(rp);
@@ -454,5 +523,9 @@ void llmcap_check_replica(const struct sim *s, const struct replica *rp)
 	assert(rp->free_blocks >= 0 && rp->pc.n_evictable >= 0);
 	assert(private_blocks + rp->pc.n_cached + rp->free_blocks == rp->num_blocks);
 	assert(cpu + rp->cpu_free == rp->cpu_blocks);
+	int64_t committed = 0;
+	for (size_t i = 0; i < rp->n_running; i++)
+		committed += s->reqs[rp->running[i]].commit;
+	assert(committed == rp->committed && committed <= rp->num_blocks);
 }
 #endif
