@@ -344,7 +344,7 @@ static int argonne(const char *dir, const struct llmcap_catalog *cat, struct fid
 		const char *m = model_name(col(&c, row, "model"));
 		const char *g = gpu_name(col(&c, row, "hardware"));
 		const char *fw = col(&c, row, "framework");
-		const char *e = !strcmp(fw, "vLLM") ? "vllm-0.5" : "trtllm";
+		const char *e = !strcmp(fw, "vLLM") ? "vllm-0.5" : "trtllm-0.9";
 		int tp = (int)num(&c, row, "num_gpus");
 		struct rig r;
 		if (!m || !g || !rig_init(&r, cat, m, g, e, LLMCAP_DTYPE_FP16, tp)) {
@@ -419,7 +419,7 @@ static int trtllm_static(const char *dir, const struct llmcap_catalog *cat, stru
 		/* FP8 engines there quantise the KV cache too: at FP16 the largest batches' KV cache
 		 * (e.g. Llama-2-7B, 56 x 4096 tokens, 117 GB) would not fit the GPU */
 		if (!m || !g || !(is_thr || is_ttft) ||
-		    !rig_init_kv(&r, cat, m, g, "trtllm", fp8 ? LLMCAP_DTYPE_FP8 : LLMCAP_DTYPE_FP16, tp,
+		    !rig_init_kv(&r, cat, m, g, "trtllm-0.9", fp8 ? LLMCAP_DTYPE_FP8 : LLMCAP_DTYPE_FP16, tp,
 				 fp8 ? LLMCAP_KV_FP8 : LLMCAP_KV_AUTO)) {
 			(is_ttft ? ttft : thr)->skipped++;
 			continue;

@@ -569,6 +569,82 @@ static void cost_reference_inputs(void **state)
 	assert_rel(c.api_monthly_at_prices, (1e8 * 0.10 + 5e7 * 0.75) / 1e6 * days, 1e-12);
 }
 
+/* Memory per engine, by hand from the plan's own terms and the profile's constants:
+ *   vllm:   0.9 x memory - weights - activation - (reserved + graphs [+ NCCL at TP > 1]);
+ *   trtllm: (memory - weights - activation - reserved - graphs [- NCCL]) x 0.9;
+ *   sglang: 0.9 x memory - weights;
+ * FP8 checkpoints keep the embedding and LM head in 16 bits (2 x vocab x hidden / TP bytes
+ * more than all-FP8 weights), the legacy rule (vllm-0.5) does not. */
+static void memory_per_engine(void **state)
+{
+	(void)state;
+	struct llmcap_error err = {0};
+	const struct llmcap_gpu_spec *g = llmcap_catalog_gpu(&cat, "h100-sxm-80gb");
+	const struct llmcap_model_spec *m8 = llmcap_catalog_model(&cat, "llama-3.1-8b");
+	const struct llmcap_model_spec *m70 = llmcap_catalog_model(&cat, "llama-3.1-70b");
+	struct llmcap_pool_cfg p = pool_with_defaults("llama-3.1-8b", 1);
+	struct llmcap_memory_plan legacy, v, t, sg;
+	assert_int_equal(llmcap_memory_plan(m8, g, &p, &legacy, &err), 0);
+	const struct llmcap_engine_spec *ev = llmcap_catalog_engine(&cat, "vllm");
+	const struct llmcap_engine_spec *et = llmcap_catalog_engine(&cat, "trtllm");
+	const struct llmcap_engine_spec *es = llmcap_catalog_engine(&cat, "sglang");
+	assert_int_equal(llmcap_memory_plan_engine(m8, g, ev, &p, &v, &err), 0);
+	assert_int_equal(llmcap_memory_plan_engine(m8, g, et, &p, &t, &err), 0);
+	assert_int_equal(llmcap_memory_plan_engine(m8, g, es, &p, &sg, &err), 0);
+	/* BF16: the same weights under every rule */
+	assert_rel(v.weight_bytes_per_gpu, legacy.weight_bytes_per_gpu, 0);
+	assert_rel(v.kv_bytes_per_gpu, 0.9 * g->memory - v.weight_bytes_per_gpu -
+					    v.activation_bytes_per_gpu - ev->reserved_memory -
+					    ev->cuda_graph_memory, 1e-12);
+	assert_rel(t.kv_bytes_per_gpu, 0.9 * (g->memory - t.weight_bytes_per_gpu -
+					      t.activation_bytes_per_gpu - et->reserved_memory -
+					      et->cuda_graph_memory), 1e-12);
+	assert_rel(sg.kv_bytes_per_gpu, 0.9 * g->memory - sg.weight_bytes_per_gpu, 1e-12);
+	assert_true(v.kv_bytes_per_gpu < legacy.kv_bytes_per_gpu);
+	/* a pool's override replaces the profile's constant */
+	p.profile.reserved_memory = 0;
+	struct llmcap_memory_plan v0;
+	assert_int_equal(llmcap_memory_plan_engine(m8, g, ev, &p, &v0, &err), 0);
+	assert_rel(v0.kv_bytes_per_gpu - v.kv_bytes_per_gpu, ev->reserved_memory, 1e-9);
+	/* NCCL buffers at TP 2; FP8 with a 16-bit embedding and LM head */
+	struct llmcap_pool_cfg p2 = pool_with_defaults("llama-3.1-70b", 2);
+	p2.dtype = LLMCAP_DTYPE_FP8;
+	struct llmcap_memory_plan l2, v2;
+	assert_int_equal(llmcap_memory_plan(m70, g, &p2, &l2, &err), 0);
+	assert_int_equal(llmcap_memory_plan_engine(m70, g, ev, &p2, &v2, &err), 0);
+	assert_rel(v2.weight_bytes_per_gpu - l2.weight_bytes_per_gpu, 2.0 * 128256 * 8192 / 2, 1e-9);
+	assert_rel(v2.overhead_bytes_per_gpu,
+		   ev->reserved_memory + ev->cuda_graph_memory + ev->nccl_memory, 1e-12);
+	/* the legacy rule is vllm-0.5's: its plan is llmcap_memory_plan's */
+	struct llmcap_memory_plan old;
+	assert_int_equal(llmcap_memory_plan_engine(m70, g, llmcap_catalog_engine(&cat, "vllm-0.5"),
+						   &p2, &old, &err), 0);
+	assert_int_equal(old.num_blocks, l2.num_blocks);
+}
+
+/* Every profile names its source; a pool's profile override reaches the step-time model. */
+static void profiles_and_overrides(void **state)
+{
+	(void)state;
+	const char *names[] = {"vllm", "vllm-0.6", "vllm-0.5", "trtllm", "sglang"};
+	for (size_t i = 0; i < 5; i++) {
+		const struct llmcap_engine_spec *e = llmcap_catalog_engine(&cat, names[i]);
+		assert_non_null(e);
+		assert_true(strlen(e->source) > 40);
+	}
+	assert_int_equal(llmcap_catalog_engine(&cat, "trtllm")->admission, LLMCAP_ADMIT_NO_EVICT);
+	assert_int_equal(llmcap_catalog_engine(&cat, "vllm-0.6")->scheduler_steps, 10);
+	assert_true(llmcap_catalog_engine(&cat, "vllm")->async_scheduling);
+	struct llmcap_pool_cfg p = pool_with_defaults("llama-3.1-8b", 1);
+	struct llmcap_perf a = perf_for("llama-3.1-8b", "h100-sxm-80gb", "vllm", p);
+	p.profile.seq_overhead = 100 * LLMCAP_US;
+	p.profile.attention_bw_efficiency = 0.5;
+	struct llmcap_perf b = perf_for("llama-3.1-8b", "h100-sxm-80gb", "vllm", p);
+	assert_rel(b.seq_overhead_s, 100e-6, 1e-12);
+	assert_rel(a.kv_bw / b.kv_bw, 0.75 / 0.5, 1e-12);
+	assert_rel(a.step_overhead_s, b.step_overhead_s, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -585,6 +661,8 @@ int main(void)
 		cmocka_unit_test(step_timer_is_exact),
 		cmocka_unit_test(round_ns_is_llround),
 		cmocka_unit_test(cost_reference_inputs),
+		cmocka_unit_test(memory_per_engine),
+		cmocka_unit_test(profiles_and_overrides),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
