@@ -331,6 +331,42 @@ static void roofline_init(struct llmcap_perf *pf, const struct llmcap_model_spec
 	pf->eager_s = pf->layers * (double)e->eager_layer_overhead * 1e-9;
 }
 
+/* ---- the performance models, one row each (llmcap_perf_models) ---- */
+
+static int roofline_model_init(struct llmcap_perf *pf, const struct llmcap_pool_cfg *p,
+			       struct llmcap_error *err)
+{
+	(void)pf, (void)p, (void)err;
+	return 0; /* roofline_init set everything */
+}
+
+static int linear_model_init(struct llmcap_perf *pf, const struct llmcap_pool_cfg *p,
+			     struct llmcap_error *err)
+{
+	(void)err;
+	pf->lin_a = (double)p->linear.per_step * 1e-9;
+	pf->lin_b = p->linear.per_token_us * 1e-6;
+	pf->lin_c = p->linear.per_context_token_ns * 1e-9;
+	return 0;
+}
+
+static int table_model_init(struct llmcap_perf *pf, const struct llmcap_pool_cfg *p,
+			    struct llmcap_error *err)
+{
+	pf->out_of_range = p->table.out_of_range;
+	char where[256];
+	snprintf(where, sizeof where, "%s: pools.%s.table.path", p->where, p->name);
+	return llmcap_perf_table_load(&pf->table, p->table.path, where, err);
+}
+
+const struct llmcap_perf_model_row llmcap_perf_models[] = {
+	[LLMCAP_PERF_ROOFLINE] = {.init = roofline_model_init, .screens = true},
+	[LLMCAP_PERF_LINEAR] = {.init = linear_model_init, .screens = false},
+	[LLMCAP_PERF_TABLE] = {.init = table_model_init, .screens = false},
+};
+_Static_assert(sizeof llmcap_perf_models / sizeof llmcap_perf_models[0] == LLMCAP_PERF_MODEL_COUNT,
+	       "a row per performance model");
+
 int llmcap_perf_init(struct llmcap_perf *pf, const struct llmcap_model_spec *m,
 		     const struct llmcap_gpu_spec *g, const struct llmcap_engine_spec *e,
 		     const struct llmcap_pool_cfg *p, struct llmcap_error *err)
@@ -340,22 +376,7 @@ int llmcap_perf_init(struct llmcap_perf *pf, const struct llmcap_model_spec *m,
 	llmcap_engine_resolve(e, &p->profile, &eng);
 	/* The roofline's constants also give the work (FLOPs, bytes) of every model's steps. */
 	roofline_init(pf, m, g, &eng, p);
-	switch (p->perf_model) {
-	case LLMCAP_PERF_ROOFLINE:
-		return 0;
-	case LLMCAP_PERF_LINEAR:
-		pf->lin_a = (double)p->linear.per_step * 1e-9;
-		pf->lin_b = p->linear.per_token_us * 1e-6;
-		pf->lin_c = p->linear.per_context_token_ns * 1e-9;
-		return 0;
-	case LLMCAP_PERF_TABLE: {
-		pf->out_of_range = p->table.out_of_range;
-		char where[256];
-		snprintf(where, sizeof where, "%s: pools.%s.table.path", p->where, p->name);
-		return llmcap_perf_table_load(&pf->table, p->table.path, where, err);
-	}
-	}
-	return 0;
+	return llmcap_perf_models[p->perf_model].init(pf, p, err);
 }
 
 void llmcap_perf_free(struct llmcap_perf *pf)
@@ -454,7 +475,7 @@ void llmcap_step_timer_init(struct llmcap_step_timer *tm, const struct llmcap_pe
 	tm->s_r_ns = pf->kv_bytes_per_token / pf->kv_bw * 1e9;
 	tm->s_ns = tm->s_a_ns + tm->s_r_ns;
 	/* the error bound needs every term non-negative (no cancellation) and finite */
-	tm->screen = pf->kind == LLMCAP_PERF_ROOFLINE && f->lin >= 0 && f->head >= 0 &&
+	tm->screen = llmcap_perf_models[pf->kind].screens && f->lin >= 0 && f->head >= 0 &&
 		     f->comm >= 0 && f->over >= 0 && f->t >= 0 && pf->attn_flops_per_pair >= 0 &&
 		     pf->kv_bytes_per_token >= 0 && pf->tp > 0 && pf->attn_flops_peak > 0 &&
 		     pf->kv_bw > 0 && isfinite(tm->k_ns) && isfinite(tm->s_a_ns) &&

@@ -134,6 +134,20 @@ struct llmcap_perf {
 	enum llmcap_table_range out_of_range;
 };
 
+/* A performance model (pools.NAME.perf_model): adding one is a row of LLMCAP_PERF_MODELS
+ * (spec.h), its keys in the pool's field table, a row here (models/perf.c) and its time in
+ * llmcap_perf_finish's switch, which stays a switch on pf->kind because the fast mode calls it
+ * once per decode step (an indirect call there would cost the month's run). */
+struct llmcap_perf_model_row {
+	/* after the roofline's constants are set (they give every model's work): the model's own
+	 * constants from the pool; 0 or a negative error code with err set */
+	int (*init)(struct llmcap_perf *pf, const struct llmcap_pool_cfg *p, struct llmcap_error *err);
+	/* the step time is the roofline's, linear in attention pairs and KV tokens read: the fast
+	 * mode's screen (llmcap_step_timer) applies */
+	bool screens;
+};
+extern const struct llmcap_perf_model_row llmcap_perf_models[];
+
 /* Prepares the model of pool p (perf_model, engine e) for model m on GPU g. The table model
  * reads its CSV here: errors name the file, line and column. Returns 0 or a negative error
  * code with err set (err may be NULL). Free with llmcap_perf_free. */

@@ -209,6 +209,7 @@ struct pool_rt {
 	const struct llmcap_router_row *router; /* llmcap_routers[cfg->router] */
 	struct llmcap_engine_spec eng;          /* the engine profile with the pool's overrides */
 	const struct llmcap_admission_row *admit; /* llmcap_admissions[eng.admission] */
+	const struct llmcap_policy_row *policy;   /* llmcap_policies[cfg->scheduling_policy] */
 	int64_t max_model_len;
 	double block_bytes; /* one block's KV bytes on one GPU */
 	int bs_shift;       /* log2(block_size) if a power of two, else -1 */
@@ -619,6 +620,22 @@ struct llmcap_admission_row {
 	bool commits;
 };
 LLMCAP_INTERNAL extern const struct llmcap_admission_row llmcap_admissions[];
+
+/* A scheduling policy: the waiting queue's order and the preemption victim. Adding one is a row
+ * of LLMCAP_SCHED_POLICIES (spec.h) and a row of llmcap_policies (scheduler.c), indexed by enum
+ * llmcap_sched_policy, resolved once per pool (pool_rt.policy). Arrival order needs no call
+ * (insert NULL: the queue appends inline, as most pools run), so the per-request path stays
+ * what it was; the fast mode and llmcap_arrival treat any policy but FCFS conservatively (an
+ * arrival may overtake the queue: runs stop at it). */
+struct llmcap_policy_row {
+	/* puts request id (state and waiting_tokens set) into rp's waiting queue in the policy's
+	 * order; NULL: arrival order (append; a preempted request goes to the front). False when
+	 * out of memory. */
+	bool (*insert)(struct sim *s, struct replica *rp, int32_t id);
+	/* the index in rp->running of the request to preempt */
+	size_t (*victim)(const struct sim *s, const struct replica *rp);
+};
+LLMCAP_INTERNAL extern const struct llmcap_policy_row llmcap_policies[];
 
 /* ---- functions between the engine's files ---- */
 

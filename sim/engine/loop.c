@@ -113,6 +113,7 @@ static int setup(struct sim *s, const struct llmcap_scenario *sc, const struct l
 			return rc;
 		llmcap_engine_resolve(eng, &cfg->profile, &s->pools[p].eng);
 		s->pools[p].admit = &llmcap_admissions[s->pools[p].eng.admission];
+		s->pools[p].policy = &llmcap_policies[cfg->scheduling_policy];
 		rc = llmcap_perf_init(&s->pools[p].perf, ps->model, res->gpu, eng, cfg, err);
 		if (rc)
 			return rc;

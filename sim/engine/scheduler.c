@@ -22,29 +22,65 @@
  */
 #include "engine_private.h"
 
-/* Queue position for a request under the pool's policy: FCFS appends (or, for a preempted
- * request, prepends); priority keeps (priority, arrival, id) order. */
+/* The priority policy's queue order: (priority, arrival, id), the request placed from the back
+ * (most arrive last). */
+static bool priority_insert(struct sim *s, struct replica *rp, int32_t id)
+{
+	const struct req *r = &s->reqs[id];
+	bool ok = deque_push_back(&rp->waiting, id);
+	for (size_t i = rp->waiting.len - 1; ok && i > 0; i--) {
+		int32_t *a = deque_at(&rp->waiting, i - 1), *b = deque_at(&rp->waiting, i);
+		const struct req *x = &s->reqs[*a];
+		if (x->priority < r->priority ||
+		    (x->priority == r->priority &&
+		     (x->arrival < r->arrival || (x->arrival == r->arrival && x->id < r->id))))
+			break;
+		*b = *a;
+		*a = id;
+	}
+	return ok;
+}
+
+/* FCFS's victim: the most recently admitted. */
+static size_t newest_victim(const struct sim *s, const struct replica *rp)
+{
+	(void)s;
+	return rp->n_running - 1;
+}
+
+/* The priority policy's victim: the largest (priority, arrival), as vLLM v1 picks. */
+static size_t priority_victim(const struct sim *s, const struct replica *rp)
+{
+	size_t v = 0;
+	for (size_t i = 1; i < rp->n_running; i++) {
+		const struct req *a = &s->reqs[rp->running[i]], *b = &s->reqs[rp->running[v]];
+		if (a->priority > b->priority || (a->priority == b->priority && a->arrival >= b->arrival))
+			v = i;
+	}
+	return v;
+}
+
+/* The scheduling policies, indexed by enum llmcap_sched_policy (spec.h). */
+const struct llmcap_policy_row llmcap_policies[] = {
+	[LLMCAP_SCHED_FCFS] = {.insert = NULL, .victim = newest_victim},
+	[LLMCAP_SCHED_PRIORITY] = {.insert = priority_insert, .victim = priority_victim},
+};
+_Static_assert(sizeof llmcap_policies / sizeof llmcap_policies[0] == LLMCAP_SCHED_COUNT,
+	       "a row per scheduling policy");
+
+/* Queue position for a request under the pool's policy: arrival order appends (or, for a
+ * preempted request, prepends) inline, with no call; an ordered policy inserts by its row. */
 void llmcap_enqueue_waiting(struct sim *s, struct replica *rp, int32_t id, bool front)
 {
 	struct req *r = &s->reqs[id];
 	r->state = R_WAITING;
 	rp->waiting_tokens += remaining_prefill(r);
+	const struct llmcap_policy_row *pol = s->pools[rp->pool].policy;
 	bool ok;
-	if (s->pools[rp->pool].cfg->scheduling_policy == LLMCAP_SCHED_FCFS) {
+	if (!pol->insert)
 		ok = front ? deque_push_front(&rp->waiting, id) : deque_push_back(&rp->waiting, id);
-	} else {
-		ok = deque_push_back(&rp->waiting, id);
-		for (size_t i = rp->waiting.len - 1; ok && i > 0; i--) {
-			int32_t *a = deque_at(&rp->waiting, i - 1), *b = deque_at(&rp->waiting, i);
-			const struct req *x = &s->reqs[*a];
-			if (x->priority < r->priority ||
-			    (x->priority == r->priority &&
-			     (x->arrival < r->arrival || (x->arrival == r->arrival && x->id < r->id))))
-				break;
-			*b = *a;
-			*a = id;
-		}
-	}
+	else
+		ok = pol->insert(s, rp, id);
 	if (!ok)
 		s->oom = true;
 }
@@ -100,19 +136,11 @@ static void preempt(struct sim *s, size_t ri, size_t vi)
 	llmcap_enqueue_waiting(s, rp, id, true);
 }
 
-/* Index of the running request to preempt: FCFS the last admitted; priority the largest
- * (priority, arrival), as vLLM v1 picks. */
+/* Index of the running request to preempt, by the pool's policy (a preemption is rare: the
+ * row's call costs nothing per step). */
 static size_t victim_index(const struct sim *s, const struct replica *rp)
 {
-	if (s->pools[rp->pool].cfg->scheduling_policy == LLMCAP_SCHED_FCFS)
-		return rp->n_running - 1;
-	size_t v = 0;
-	for (size_t i = 1; i < rp->n_running; i++) {
-		const struct req *a = &s->reqs[rp->running[i]], *b = &s->reqs[rp->running[v]];
-		if (a->priority > b->priority || (a->priority == b->priority && a->arrival >= b->arrival))
-			v = i;
-	}
-	return v;
+	return s->pools[rp->pool].policy->victim(s, rp);
 }
 
 /* The admission rules, indexed by enum llmcap_admission (spec.h). */
