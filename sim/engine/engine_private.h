@@ -207,12 +207,16 @@ struct pool_rt {
 	struct llmcap_perf perf;
 	const struct llmcap_pool_cfg *cfg;
 	const struct llmcap_router_row *router; /* llmcap_routers[cfg->router] */
-	struct llmcap_engine_spec eng;          /* the engine profile with the pool's overrides */
-	const struct llmcap_admission_row *admit; /* llmcap_admissions[eng.admission] */
-	const struct llmcap_policy_row *policy;   /* llmcap_policies[cfg->scheduling_policy] */
 	int64_t max_model_len;
 	double block_bytes; /* one block's KV bytes on one GPU */
 	int bs_shift;       /* log2(block_size) if a power of two, else -1 */
+	/* from the engine profile with the pool's overrides (llmcap_engine_resolve), resolved once */
+	bool async_scheduling;  /* a request arriving during a step joins the step after the next */
+	bool holds;             /* async_scheduling or scheduler_steps > 1: admission may wait */
+	int64_t scheduler_steps; /* multi-step scheduling: admissions every K steps (1: each) */
+	double reserve_output;  /* the profile's admission reserve (rows with a negative reserve) */
+	const struct llmcap_admission_row *admit; /* llmcap_admissions[the profile's admission] */
+	const struct llmcap_policy_row *policy;   /* llmcap_policies[cfg->scheduling_policy] */
 	/* fast mode: step timers of decode steps of n sequences (n < n_timers), built when first
 	 * needed (timer_ok) and shared by the pool's replicas */
 	struct llmcap_step_timer *timers;

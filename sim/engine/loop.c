@@ -111,8 +111,13 @@ static int setup(struct sim *s, const struct llmcap_scenario *sc, const struct l
 		int rc = llmcap_memory_plan_engine(ps->model, res->gpu, eng, cfg, &ps->plan, err);
 		if (rc)
 			return rc;
-		llmcap_engine_resolve(eng, &cfg->profile, &s->pools[p].eng);
-		s->pools[p].admit = &llmcap_admissions[s->pools[p].eng.admission];
+		struct llmcap_engine_spec profile;
+		llmcap_engine_resolve(eng, &cfg->profile, &profile);
+		s->pools[p].async_scheduling = profile.async_scheduling;
+		s->pools[p].scheduler_steps = profile.scheduler_steps > 1 ? profile.scheduler_steps : 1;
+		s->pools[p].holds = profile.async_scheduling || profile.scheduler_steps > 1;
+		s->pools[p].reserve_output = profile.reserve_output;
+		s->pools[p].admit = &llmcap_admissions[profile.admission];
 		s->pools[p].policy = &llmcap_policies[cfg->scheduling_policy];
 		rc = llmcap_perf_init(&s->pools[p].perf, ps->model, res->gpu, eng, cfg, err);
 		if (rc)

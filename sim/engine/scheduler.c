@@ -159,7 +159,7 @@ _Static_assert(sizeof llmcap_admissions / sizeof llmcap_admissions[0] == LLMCAP_
 static int32_t commit_blocks(const struct pool_rt *pl, const struct replica *rp,
 			     const struct req *r)
 {
-	double share = pl->admit->reserve >= 0 ? pl->admit->reserve : pl->eng.reserve_output;
+	double share = pl->admit->reserve >= 0 ? pl->admit->reserve : pl->reserve_output;
 	int64_t tokens = (int64_t)r->prompt + r->generated +
 			 (int64_t)ceil(share * (double)(r->output - r->generated));
 	int64_t b = blocks_for(tokens, pl->cfg->block_size, pl->bs_shift);
@@ -175,9 +175,9 @@ static bool may_admit(const struct pool_rt *pl, const struct replica *rp,
 {
 	if (rp->n_running == 0)
 		return true;
-	if (pl->eng.scheduler_steps > 1 && st->steps - rp->ms_mark < pl->eng.scheduler_steps)
+	if (pl->scheduler_steps > 1 && st->steps - rp->ms_mark < pl->scheduler_steps)
 		return false;
-	return !pl->eng.async_scheduling || head->arrival <= rp->step_start;
+	return !pl->async_scheduling || head->arrival <= rp->step_start;
 }
 
 /* Builds the next step; returns its shape (tokens == 0: nothing to do). ss: where the running
@@ -276,12 +276,11 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri, struct sched_
 			break;
 	}
 	bool held = false; /* a waiting request held back by async or multi-step scheduling */
-	const bool gated = pl->eng.async_scheduling || pl->eng.scheduler_steps > 1;
 	while (!preempted && rp->swapped.len == 0 && rp->waiting.len > 0 && budget > 0 &&
 	       (int64_t)rp->n_running < cfg->max_num_seqs) {
 		int32_t id = *deque_at(&rp->waiting, 0);
 		struct req *r = &s->reqs[id];
-		if (gated && !may_admit(pl, rp, st, r)) {
+		if (pl->holds && !may_admit(pl, rp, st, r)) {
 			held = true;
 			break;
 		}
