@@ -16,6 +16,10 @@ so every point weighs by its relative error):
      (bench/data/h100_steps.csv, bench/gpu_steps.py): the GEMM curve fitted to the kernel-only
      projection GEMMs alone and jointly with vidur's layers, and the PyTorch reference's
      per-layer kernel floor and attention efficiencies from its whole decode/prefill steps.
+  5. per current engine (vLLM 0.11, SGLang 0.5, TensorRT-LLM 1.2), from decode inter-token
+     latencies at fixed concurrency (bench/data/gpustack_qwen3_8b_h100_concurrency.csv):
+     step_overhead and seq_overhead with bootstrap uncertainties, and the first-token time
+     spent outside the engine's steps (reported, not in the model).
 It prints the values to paste into models/catalog/{gpus,engines}.yaml. The C model
 (models/perf.c) is the reference; this script mirrors its formulas, and bench/fidelity checks
 the values stored in the catalog against all the data."""
@@ -316,6 +320,32 @@ def fit_modern(gemm, ar, path):
         print(f'# {eng_name} (Qwen3-8B, H100, {len(e_pts)} decode points): {vals}; '
               f'|error| median {np.median(np.abs(err)):.3f}, p90 {np.percentile(np.abs(err), 90):.3f}')
         out[eng_name] = x
+    # The first token: median TTFT less the model's prefill step of the mean prompt (and, at
+    # concurrency c > 1, half a decode step of the c - 1 others that the arrival waits for):
+    # what the request spends outside the engine's steps (HTTP, chat template, tokenisation,
+    # the first token's detokenisation and streaming). Not in llmcap's engine yet: reported.
+    t = pd.read_csv(path)
+    t = t[t.metric == 'median_ttft']
+    for eng_name in ['vLLM', 'SGLang', 'TensorRT-LLM']:
+        rows = []
+        for r in t[t.engine == eng_name].itertuples():
+            isl = float(str(r.input_len).split()[0])
+            osl = float(str(r.output_len).split()[0])
+            fp8 = str(r.weight_dtype).startswith('fp8')
+            so = out[eng_name][0] * 1e-3
+            sq = out[eng_name][1] * 1e-6 if len(out[eng_name]) > 1 else seq_prior[eng_name]
+            eng = (so, sq, 0.75, 0)
+            pre = step(g, a, 1, isl, isl * (isl + 1) / 2, isl, 1, eng, wb=1 if fp8 else 2, fp8=fp8)
+            c = float(r.load)
+            ctx = isl + osl / 2
+            dec = step(g, a, 1, c - 1, (c - 1) * (ctx + 1), (c - 1) * (ctx + 1), c - 1, eng,
+                       wb=1 if fp8 else 2, fp8=fp8) if c > 1 else 0.0
+            rows.append(r.value * 1e-3 - pre - dec / 2)
+        rows = np.array(rows)
+        rng = np.random.default_rng(2)
+        bs = [np.median(rng.choice(rows, len(rows))) for _ in range(400)]
+        print(f'# {eng_name}: first-token time outside the steps {np.median(rows) * 1e3:.1f} ms '
+              f'+- {np.std(bs) * 1e3:.1f} ({len(rows)} points; not in the model)')
     return out
 
 

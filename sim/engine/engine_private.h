@@ -169,8 +169,6 @@ struct replica {
 	size_t n_running, cap_running;
 	int64_t num_blocks;
 	int64_t free_blocks;   /* neither held nor cached */
-	int64_t committed;     /* sum of the running requests' commit (admission rows that commit) */
-	int64_t ms_mark;       /* multi-step scheduling: stats' steps at the last admission */
 	int64_t cpu_blocks, cpu_free;
 	int64_t outstanding;
 	int64_t queued;         /* requests here never scheduled yet */
@@ -201,6 +199,9 @@ struct replica {
 	llmcap_time busy_prev;
 	double prefill_prev, output_prev;
 	int64_t arrivals_int, completions_int;
+	/* admission (cold: read when a request is admitted or released) */
+	int64_t committed;     /* sum of the running requests' commit (admission rows that commit) */
+	int64_t ms_mark;       /* multi-step scheduling: stats' steps at the last admission */
 };
 
 struct pool_rt {
@@ -210,13 +211,6 @@ struct pool_rt {
 	int64_t max_model_len;
 	double block_bytes; /* one block's KV bytes on one GPU */
 	int bs_shift;       /* log2(block_size) if a power of two, else -1 */
-	/* from the engine profile with the pool's overrides (llmcap_engine_resolve), resolved once */
-	bool async_scheduling;  /* a request arriving during a step joins the step after the next */
-	bool holds;             /* async_scheduling or scheduler_steps > 1: admission may wait */
-	int64_t scheduler_steps; /* multi-step scheduling: admissions every K steps (1: each) */
-	double reserve_output;  /* the profile's admission reserve (rows with a negative reserve) */
-	const struct llmcap_admission_row *admit; /* llmcap_admissions[the profile's admission] */
-	const struct llmcap_policy_row *policy;   /* llmcap_policies[cfg->scheduling_policy] */
 	/* fast mode: step timers of decode steps of n sequences (n < n_timers), built when first
 	 * needed (timer_ok) and shared by the pool's replicas */
 	struct llmcap_step_timer *timers;
@@ -227,6 +221,13 @@ struct pool_rt {
 	/* prefix-affinity: the replica last sent each (class, group), by a hash of it */
 	int32_t *affinity;
 	size_t n_affinity;
+	/* from the engine profile with the pool's overrides (llmcap_engine_resolve), resolved once */
+	bool async_scheduling;  /* a request arriving during a step joins the step after the next */
+	bool holds;             /* async_scheduling or scheduler_steps > 1: admission may wait */
+	int64_t scheduler_steps; /* multi-step scheduling: admissions every K steps (1: each) */
+	double reserve_output;  /* the profile's admission reserve (rows with a negative reserve) */
+	const struct llmcap_admission_row *admit; /* llmcap_admissions[the profile's admission] */
+	const struct llmcap_policy_row *policy;   /* llmcap_policies[cfg->scheduling_policy] */
 };
 
 /* Queue deadlines of one class, in arrival order (hence in time order: one max_queue_time per
