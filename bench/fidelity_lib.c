@@ -303,7 +303,7 @@ static int vidur_layer(const char *dir, const struct llmcap_catalog *cat, struct
 		const char *m = model_name(col(&c, row, "model"));
 		const char *g = gpu_name(col(&c, row, "hw"));
 		struct rig r;
-		if (!m || !g || !rig_init(&r, cat, m, g, "vllm", LLMCAP_DTYPE_FP16, (int)num(&c, row, "tp"))) {
+		if (!m || !g || !rig_init(&r, cat, m, g, "vllm-0.5", LLMCAP_DTYPE_FP16, (int)num(&c, row, "tp"))) {
 			d->skipped++;
 			continue;
 		}
@@ -363,7 +363,7 @@ static int splitwise(const char *dir, const struct llmcap_catalog *cat, struct f
 		const char *g = gpu_name(col(&c, row, "hardware"));
 		int tp = (int)num(&c, row, "tp");
 		struct rig r;
-		if (!m || !g || !rig_init(&r, cat, m, g, "vllm", LLMCAP_DTYPE_FP16, tp)) {
+		if (!m || !g || !rig_init(&r, cat, m, g, "vllm-0.5", LLMCAP_DTYPE_FP16, tp)) {
 			pre->skipped++;
 			dec->skipped++;
 			continue;
@@ -392,7 +392,7 @@ static bool rig_init_layers(struct rig *r, const struct llmcap_catalog *cat, con
 	llmcap_scenario_defaults(&sc);
 	struct llmcap_error err = {0};
 	const struct llmcap_model_spec *m = llmcap_catalog_model(cat, model);
-	const struct llmcap_engine_spec *e = llmcap_catalog_engine(cat, "vllm");
+	const struct llmcap_engine_spec *e = llmcap_catalog_engine(cat, "vllm-0.5");
 	r->g = llmcap_catalog_gpu(cat, "h100-sxm-80gb");
 	if (!m || !e || !r->g || llmcap_scenario_apply_override(&sc, "pools.p={}", &err) != 0)
 		return false;
@@ -794,14 +794,12 @@ static double bench_metric(const struct bench_out *o, const char *metric)
 	return NAN;
 }
 
-/* The catalog's profile for an engine and version; where the catalog does not have it (the
- * profiles are being added), the nearest one it has, so that the harness runs with any
- * catalog: vllm-0.5 -> vllm, vllm-0.6 -> vllm, others -> vllm. */
+/* The catalog's profile for an engine and version (models/catalog/engines.yaml), or NULL when
+ * the catalog lacks it: the point is then counted as skipped, and the fidelity test's point
+ * counts catch a profile that went missing. */
 static const char *profile(const struct llmcap_catalog *cat, const char *want)
 {
-	if (llmcap_catalog_engine(cat, want))
-		return want;
-	return "vllm";
+	return llmcap_catalog_engine(cat, want) ? want : NULL;
 }
 
 /* The profile for a source's engine column and version. */
@@ -853,10 +851,10 @@ static int argonne(const char *dir, const struct llmcap_catalog *cat, struct fid
 		const char *g = gpu_name(col(&c, row, "hardware"));
 		const char *fw = col(&c, row, "framework");
 		int tp = (int)num(&c, row, "num_gpus");
-		const char *e = !strcmp(fw, "vLLM") ? profile(cat, "vllm-0.5") : profile(cat, "trtllm");
+		const char *e = !strcmp(fw, "vLLM") ? profile(cat, "vllm-0.5") : profile(cat, "trtllm-0.9");
 		double bs = num(&c, row, "batch_size"), isl = num(&c, row, "input_len"),
 		       osl = num(&c, row, "output_len");
-		if (!m || !g) {
+		if (!m || !g || !e) {
 			d->skipped++;
 			continue;
 		}
@@ -899,14 +897,14 @@ static int trtllm_static(const char *dir, const struct llmcap_catalog *cat, stru
 		int tp = (int)num(&c, row, "tp");
 		/* the third metric mixes per-GPU and per-system figures: not comparable; FP8 engines
 		 * there quantise the KV cache too */
-		if (!m || !g || !(is_thr || is_ttft)) {
+		if (!m || !g || !(is_thr || is_ttft) || !profile(cat, "trtllm-0.9")) {
 			(is_ttft ? ttft : thr)->skipped++;
 			continue;
 		}
 		double bs = num(&c, row, "batch_size"), isl = num(&c, row, "isl"), osl = num(&c, row, "osl");
 		if (is_ttft)
 			bs = 1;
-		struct bench b = {.model = m, .gpu = g, .engine = profile(cat, "trtllm"),
+		struct bench b = {.model = m, .gpu = g, .engine = profile(cat, "trtllm-0.9"),
 				  .dtype = fp8 ? LLMCAP_DTYPE_FP8 : LLMCAP_DTYPE_FP16,
 				  .kv = fp8 ? LLMCAP_KV_FP8 : LLMCAP_KV_AUTO, .tp = tp,
 				  .max_num_seqs = (int64_t)bs,
@@ -947,7 +945,7 @@ static int trtllm_throughput(const char *dir, const struct llmcap_catalog *cat,
 		const char *g = gpu_name(col(&c, row, "hardware"));
 		int tp = (int)num(&c, row, "tp");
 		double isl = num(&c, row, "isl"), osl = num(&c, row, "osl");
-		if (!m || !g) {
+		if (!m || !g || !profile(cat, "trtllm")) {
 			d->skipped++;
 			continue;
 		}

@@ -120,6 +120,25 @@ static const struct llmcap_field engine_fields[] = {
 	FRACTION("attention_bw_efficiency", ES(attention_bw_efficiency)),
 	{.key = "eager_layer_overhead", .type = LLMCAP_T_DURATION, .offset = ES(eager_layer_overhead),
 	 .def = "0ns", .doc = "", .min = 0, .max = HUGE_VAL},
+	{.key = "allreduce_latency", .type = LLMCAP_T_DURATION, .offset = ES(allreduce_latency),
+	 .def = "auto", .doc = "", .min = 0, .max = HUGE_VAL, .flags = LLMCAP_F_AUTO},
+	{.key = "memory_rule", .type = LLMCAP_T_ENUM, .offset = ES(memory_rule), .def = "vllm",
+	 .names = llmcap_memory_rule_names, .doc = ""},
+	{.key = "reserved_memory", .type = LLMCAP_T_BYTES, .offset = ES(reserved_memory), .def = "0",
+	 .doc = "", .min = 0, .max = HUGE_VAL},
+	{.key = "cuda_graph_memory", .type = LLMCAP_T_BYTES, .offset = ES(cuda_graph_memory), .def = "0",
+	 .doc = "", .min = 0, .max = HUGE_VAL},
+	{.key = "nccl_memory", .type = LLMCAP_T_BYTES, .offset = ES(nccl_memory), .def = "0", .doc = "",
+	 .min = 0, .max = HUGE_VAL},
+	{.key = "embed_16bit", .type = LLMCAP_T_BOOL, .offset = ES(embed_16bit), .def = "true", .doc = ""},
+	{.key = "admission", .type = LLMCAP_T_ENUM, .offset = ES(admission), .def = "vllm",
+	 .names = llmcap_admission_names, .doc = ""},
+	{.key = "reserve_output", .type = LLMCAP_T_DOUBLE, .offset = ES(reserve_output), .def = "0",
+	 .doc = "", .min = 0, .max = 1, .flags = LLMCAP_F_HAS_MAX},
+	{.key = "async_scheduling", .type = LLMCAP_T_BOOL, .offset = ES(async_scheduling), .def = "false",
+	 .doc = ""},
+	{.key = "scheduler_steps", .type = LLMCAP_T_INT, .offset = ES(scheduler_steps), .def = "1",
+	 .doc = "", .min = 1, .max = 64, .flags = LLMCAP_F_HAS_MAX},
 };
 static const struct llmcap_section engine_section = LLMCAP_SECTION(engine_fields);
 
@@ -234,4 +253,40 @@ const struct llmcap_gpu_spec *llmcap_catalog_gpu(const struct llmcap_catalog *ca
 		if (!strcmp(cat->gpus[i].name, name))
 			return &cat->gpus[i];
 	return NULL;
+}
+
+void llmcap_engine_resolve(const struct llmcap_engine_spec *base,
+			   const struct llmcap_engine_override *ov, struct llmcap_engine_spec *out)
+{
+	*out = *base;
+	if (!ov)
+		return;
+	if (ov->step_overhead >= 0)
+		out->step_overhead = ov->step_overhead;
+	if (ov->seq_overhead >= 0)
+		out->seq_overhead = ov->seq_overhead;
+	if (ov->eager_layer_overhead >= 0)
+		out->eager_layer_overhead = ov->eager_layer_overhead;
+	if (ov->allreduce_latency >= 0)
+		out->allreduce_latency = ov->allreduce_latency;
+	if (!isnan(ov->attention_bw_efficiency))
+		out->attention_bw_efficiency = ov->attention_bw_efficiency;
+	if (ov->memory_rule > 0)
+		out->memory_rule = (enum llmcap_memory_rule)(ov->memory_rule - 1);
+	if (ov->reserved_memory >= 0)
+		out->reserved_memory = ov->reserved_memory;
+	if (ov->cuda_graph_memory >= 0)
+		out->cuda_graph_memory = ov->cuda_graph_memory;
+	if (ov->nccl_memory >= 0)
+		out->nccl_memory = ov->nccl_memory;
+	if (ov->embed_16bit > 0)
+		out->embed_16bit = ov->embed_16bit == 2;
+	if (ov->admission > 0)
+		out->admission = (enum llmcap_admission)(ov->admission - 1);
+	if (!isnan(ov->reserve_output))
+		out->reserve_output = ov->reserve_output;
+	if (ov->async_scheduling > 0)
+		out->async_scheduling = ov->async_scheduling == 2;
+	if (ov->scheduler_steps > 0)
+		out->scheduler_steps = ov->scheduler_steps;
 }

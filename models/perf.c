@@ -106,21 +106,70 @@ static double gib(double b)
 	return b / LLMCAP_GIB;
 }
 
+/* Weight bytes on one GPU at TP t: everything is sharded over the TP ranks but MLA's
+ * replicated down-projections; with embed16, the embedding and LM head stay in 16 bits (FP8
+ * and INT4 checkpoints from ModelOpt, llm-compressor and AutoAWQ leave them unquantised). */
+static double weight_bytes(const struct llmcap_param_count *pc, const struct llmcap_pool_cfg *p,
+			   double t, bool embed16)
+{
+	double wb = llmcap_dtype_bytes(p->dtype);
+	double w = ((pc->total - pc->replicated) / t + pc->replicated) * wb;
+	if (embed16 && wb < 2.0)
+		w += (pc->embedding + pc->lm_head) / t * (2.0 - wb);
+	return w;
+}
+
 int llmcap_memory_plan(const struct llmcap_model_spec *m, const struct llmcap_gpu_spec *g,
 		       const struct llmcap_pool_cfg *p, struct llmcap_memory_plan *out,
 		       struct llmcap_error *err)
 {
+	return llmcap_memory_plan_engine(m, g, NULL, p, out, err);
+}
+
+int llmcap_memory_plan_engine(const struct llmcap_model_spec *m, const struct llmcap_gpu_spec *g,
+			      const struct llmcap_engine_spec *engine,
+			      const struct llmcap_pool_cfg *p, struct llmcap_memory_plan *out,
+			      struct llmcap_error *err)
+{
 	struct llmcap_param_count pc;
 	llmcap_model_params(m, &pc);
 	double tp = (double)p->tensor_parallel_size;
-	*out = (struct llmcap_memory_plan){0};
+	struct llmcap_engine_spec e = {.memory_rule = LLMCAP_MEM_LEGACY};
+	if (engine)
+		llmcap_engine_resolve(engine, &p->profile, &e);
+	const bool legacy = e.memory_rule == LLMCAP_MEM_LEGACY;
+	const bool embed16 = !legacy && e.embed_16bit;
+	*out = (struct llmcap_memory_plan){.rule = e.memory_rule};
 	out->params = pc.total;
-	/* everything is sharded over the TP ranks but MLA's replicated down-projections */
-	out->weight_bytes_per_gpu = ((pc.total - pc.replicated) / tp + pc.replicated) *
-				    llmcap_dtype_bytes(p->dtype);
-	out->budget_bytes_per_gpu = g->memory * p->gpu_memory_utilization;
+	out->weight_bytes_per_gpu = weight_bytes(&pc, p, tp, embed16);
 	out->activation_bytes_per_gpu = activation_bytes(m, p);
-	out->overhead_bytes_per_gpu = p->memory_overhead;
+	out->overhead_bytes_per_gpu =
+		legacy ? p->memory_overhead
+		       : e.reserved_memory + e.cuda_graph_memory + (tp > 1 ? e.nccl_memory : 0);
+	switch (e.memory_rule) {
+	case LLMCAP_MEM_LEGACY:
+	case LLMCAP_MEM_VLLM:
+		/* vLLM: a share of the whole memory; the profiling run's activation peak and the
+		 * memory outside PyTorch's allocator come off it */
+		out->budget_bytes_per_gpu = g->memory * p->gpu_memory_utilization;
+		break;
+	case LLMCAP_MEM_TRTLLM: {
+		/* TensorRT-LLM: a share of what is free once weights, runtime buffers and CUDA
+		 * graphs are in place; the rest of the free memory stays unused */
+		double used = out->weight_bytes_per_gpu + out->activation_bytes_per_gpu +
+			      out->overhead_bytes_per_gpu;
+		double free = g->memory - used;
+		out->budget_bytes_per_gpu = used + (free > 0 ? free * p->gpu_memory_utilization : 0);
+		break;
+	}
+	case LLMCAP_MEM_SGLANG:
+		/* SGLang: weights and KV pool together take mem_fraction_static of the memory;
+		 * activations, graphs and buffers live in the rest */
+		out->budget_bytes_per_gpu = g->memory * p->gpu_memory_utilization;
+		out->activation_bytes_per_gpu = 0;
+		out->overhead_bytes_per_gpu = 0;
+		break;
+	}
 	out->kv_bytes_per_gpu = out->budget_bytes_per_gpu - out->weight_bytes_per_gpu -
 				out->activation_bytes_per_gpu - out->overhead_bytes_per_gpu;
 	out->kv_bytes_per_token = kv_bytes_per_token(m, p);
@@ -131,9 +180,8 @@ int llmcap_memory_plan(const struct llmcap_model_spec *m, const struct llmcap_gp
 		/* Name the smallest tensor-parallel degree that would leave room. */
 		char hint[160] = "a smaller dtype (fp8, int4-awq) or a larger GPU";
 		for (int t = (int)p->tensor_parallel_size * 2; t <= 8; t *= 2)
-			if (((pc.total - pc.replicated) / t + pc.replicated) * llmcap_dtype_bytes(p->dtype) +
-				    fixed <
-			    out->budget_bytes_per_gpu) {
+			if (weight_bytes(&pc, p, t, embed16) + fixed <
+			    (e.memory_rule == LLMCAP_MEM_TRTLLM ? g->memory : out->budget_bytes_per_gpu)) {
 				snprintf(hint, sizeof hint, "tensor_parallel_size >= %d, or %s", t,
 					 "a smaller dtype (fp8, int4-awq)");
 				break;
@@ -274,7 +322,8 @@ static void roofline_init(struct llmcap_perf *pf, const struct llmcap_model_spec
 		 * activations of hidden size per token; two per layer (after attention, after
 		 * the MLP). */
 		double per_token = h * 2.0 * 2.0 * (tp - 1.0) / tp / g->allreduce_bandwidth;
-		pf->allreduce_time_fixed = 2.0 * pf->layers * (double)g->allreduce_latency * 1e-9;
+		llmcap_time lat = e->allreduce_latency >= 0 ? e->allreduce_latency : g->allreduce_latency;
+		pf->allreduce_time_fixed = 2.0 * pf->layers * (double)lat * 1e-9;
 		pf->allreduce_s_per_token = 2.0 * pf->layers * per_token;
 	}
 	pf->step_overhead_s = (double)(p->step_overhead >= 0 ? p->step_overhead : e->step_overhead) * 1e-9;
@@ -282,29 +331,52 @@ static void roofline_init(struct llmcap_perf *pf, const struct llmcap_model_spec
 	pf->eager_s = pf->layers * (double)e->eager_layer_overhead * 1e-9;
 }
 
+/* ---- the performance models, one row each (llmcap_perf_models) ---- */
+
+static int roofline_model_init(struct llmcap_perf *pf, const struct llmcap_pool_cfg *p,
+			       struct llmcap_error *err)
+{
+	(void)pf, (void)p, (void)err;
+	return 0; /* roofline_init set everything */
+}
+
+static int linear_model_init(struct llmcap_perf *pf, const struct llmcap_pool_cfg *p,
+			     struct llmcap_error *err)
+{
+	(void)err;
+	pf->lin_a = (double)p->linear.per_step * 1e-9;
+	pf->lin_b = p->linear.per_token_us * 1e-6;
+	pf->lin_c = p->linear.per_context_token_ns * 1e-9;
+	return 0;
+}
+
+static int table_model_init(struct llmcap_perf *pf, const struct llmcap_pool_cfg *p,
+			    struct llmcap_error *err)
+{
+	pf->out_of_range = p->table.out_of_range;
+	char where[256];
+	snprintf(where, sizeof where, "%s: pools.%s.table.path", p->where, p->name);
+	return llmcap_perf_table_load(&pf->table, p->table.path, where, err);
+}
+
+const struct llmcap_perf_model_row llmcap_perf_models[] = {
+	[LLMCAP_PERF_ROOFLINE] = {.init = roofline_model_init, .screens = true},
+	[LLMCAP_PERF_LINEAR] = {.init = linear_model_init, .screens = false},
+	[LLMCAP_PERF_TABLE] = {.init = table_model_init, .screens = false},
+};
+_Static_assert(sizeof llmcap_perf_models / sizeof llmcap_perf_models[0] == LLMCAP_PERF_MODEL_COUNT,
+	       "a row per performance model");
+
 int llmcap_perf_init(struct llmcap_perf *pf, const struct llmcap_model_spec *m,
 		     const struct llmcap_gpu_spec *g, const struct llmcap_engine_spec *e,
 		     const struct llmcap_pool_cfg *p, struct llmcap_error *err)
 {
 	*pf = (struct llmcap_perf){.kind = p->perf_model};
+	struct llmcap_engine_spec eng;
+	llmcap_engine_resolve(e, &p->profile, &eng);
 	/* The roofline's constants also give the work (FLOPs, bytes) of every model's steps. */
-	roofline_init(pf, m, g, e, p);
-	switch (p->perf_model) {
-	case LLMCAP_PERF_ROOFLINE:
-		return 0;
-	case LLMCAP_PERF_LINEAR:
-		pf->lin_a = (double)p->linear.per_step * 1e-9;
-		pf->lin_b = p->linear.per_token_us * 1e-6;
-		pf->lin_c = p->linear.per_context_token_ns * 1e-9;
-		return 0;
-	case LLMCAP_PERF_TABLE: {
-		pf->out_of_range = p->table.out_of_range;
-		char where[256];
-		snprintf(where, sizeof where, "%s: pools.%s.table.path", p->where, p->name);
-		return llmcap_perf_table_load(&pf->table, p->table.path, where, err);
-	}
-	}
-	return 0;
+	roofline_init(pf, m, g, &eng, p);
+	return llmcap_perf_models[p->perf_model].init(pf, p, err);
 }
 
 void llmcap_perf_free(struct llmcap_perf *pf)
@@ -403,7 +475,7 @@ void llmcap_step_timer_init(struct llmcap_step_timer *tm, const struct llmcap_pe
 	tm->s_r_ns = pf->kv_bytes_per_token / pf->kv_bw * 1e9;
 	tm->s_ns = tm->s_a_ns + tm->s_r_ns;
 	/* the error bound needs every term non-negative (no cancellation) and finite */
-	tm->screen = pf->kind == LLMCAP_PERF_ROOFLINE && f->lin >= 0 && f->head >= 0 &&
+	tm->screen = llmcap_perf_models[pf->kind].screens && f->lin >= 0 && f->head >= 0 &&
 		     f->comm >= 0 && f->over >= 0 && f->t >= 0 && pf->attn_flops_per_pair >= 0 &&
 		     pf->kv_bytes_per_token >= 0 && pf->tp > 0 && pf->attn_flops_peak > 0 &&
 		     pf->kv_bw > 0 && isfinite(tm->k_ns) && isfinite(tm->s_a_ns) &&

@@ -385,6 +385,64 @@ static void each_router_choice(void **state)
 	assert_memory_equal(r, pb, sizeof r);
 }
 
+/* TensorRT-LLM's guaranteed-no-evict admission on the preemption case above: A (30 + 30
+ * tokens) commits all 4 blocks, so B (20 + 20, 3 blocks) waits for A to end at 300 ms instead
+ * of being admitted and preempted; it then runs alone: first token at 310 ms, last at 500. */
+static void no_evict_admission_waits_instead_of_preempting(void **state)
+{
+	(void)state;
+	struct llmcap_scenario sc;
+	const char *sets[] = {"pools.p.num_gpu_blocks_override=4", "pools.p.max_model_len=64",
+			      "pools.p.engine=trtllm"};
+	scenario(&sc, sets, 3, false);
+	struct llmcap_scripted_request q[] = {{.time = 0, .prompt = 30, .output = 30},
+					      {.time = 0, .prompt = 20, .output = 20}};
+	struct capture c;
+	struct llmcap_results res;
+	run(&sc, q, 2, &c, &res);
+	assert_int_equal(c.rec[0].preemptions + c.rec[1].preemptions, 0);
+	assert_rel(c.rec[0].e2e, MS(300), 1e-12);
+	assert_rel(c.rec[1].ttft, MS(310), 1e-12);
+	assert_rel(c.rec[1].e2e, MS(500), 1e-12);
+	assert_int_equal(res.replicas[0].preemptions, 0);
+	llmcap_results_free(&res);
+	/* the same pool with max-utilization admits both and preempts B, as vLLM does */
+	const char *mu[] = {"pools.p.num_gpu_blocks_override=4", "pools.p.max_model_len=64",
+			    "pools.p.engine=trtllm", "pools.p.profile.admission=max-utilization"};
+	scenario(&sc, mu, 4, false);
+	run(&sc, q, 2, &c, &res);
+	assert_int_equal(c.rec[1].preemptions, 1);
+	assert_rel(c.rec[1].ttft, MS(10), 1e-12);
+	llmcap_results_free(&res);
+}
+
+/* Async scheduling (vllm, V1): B arrives at 15 ms, during A's second step; the step after it
+ * was planned when that step began (10 ms), so B joins the step that starts at 30 ms (first
+ * token at 40 ms, TTFT 25 ms) where vllm-0.5 takes it at 20 ms (TTFT 15 ms). Multi-step
+ * scheduling (vllm-0.6, 10 steps): new requests join every 10 steps, at 100 ms (TTFT 95 ms). */
+static void async_and_multi_step_scheduling_hold_arrivals(void **state)
+{
+	(void)state;
+	struct llmcap_scripted_request q[] = {{.time = 0, .prompt = 16, .output = 30},
+					      {.time = 15 * LLMCAP_MS, .prompt = 16, .output = 2}};
+	const char *engines[] = {"vllm-0.5", "vllm", "vllm-0.6"};
+	const double ttft[] = {MS(15), MS(25), MS(95)};
+	for (size_t e = 0; e < 3; e++)
+		for (int exact = 0; exact < 2; exact++) {
+			struct llmcap_scenario sc;
+			char set[64];
+			snprintf(set, sizeof set, "pools.p.engine=%s", engines[e]);
+			const char *sets[] = {set, exact ? "engine_mode=exact" : "engine_mode=fast"};
+			scenario(&sc, sets, 2, false);
+			struct capture c;
+			struct llmcap_results res;
+			run(&sc, q, 2, &c, &res);
+			assert_rel(c.rec[0].ttft, MS(10), 1e-12); /* an idle replica plans at once */
+			assert_rel(c.rec[1].ttft, ttft[e], 1e-9);
+			llmcap_results_free(&res);
+		}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -398,6 +456,8 @@ int main(void)
 		cmocka_unit_test(priority_goes_first),
 		cmocka_unit_test(admission_limits_reject_or_spill),
 		cmocka_unit_test(each_router_choice),
+		cmocka_unit_test(no_evict_admission_waits_instead_of_preempting),
+		cmocka_unit_test(async_and_multi_step_scheduling_hold_arrivals),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -127,7 +127,7 @@ static struct llmcap_perf perf_for(const char *model, const char *gpu, const cha
 static void flops_and_bytes_llama_8b_layer(void **state)
 {
 	(void)state;
-	struct llmcap_perf pf = perf_for("llama-3.1-8b", "h100-sxm-80gb", "vllm",
+	struct llmcap_perf pf = perf_for("llama-3.1-8b", "h100-sxm-80gb", "vllm-0.5",
 					 pool_with_defaults("llama-3.1-8b", 1));
 	assert_rel(pf.active_params_layer, 218103808.0, 0);
 	assert_rel(pf.dense_weight_bytes + pf.expert_weight_bytes, 436207616.0, 0);
@@ -181,7 +181,7 @@ static void bytes_per_precision(void **state)
 		p.dtype = dt[i];
 		assert_int_equal(llmcap_memory_plan(m, g, &p, &plan, &err), 0);
 		assert_rel(plan.weight_bytes_per_gpu, 8030261248.0 * wb[i], 1e-12);
-		struct llmcap_perf pf = perf_for("llama-3.1-8b", "h100-sxm-80gb", "vllm", p);
+		struct llmcap_perf pf = perf_for("llama-3.1-8b", "h100-sxm-80gb", "vllm-0.5", p);
 		/* weights streamed per layer scale with the precision; FP8 also doubles the peak */
 		assert_rel(pf.dense_weight_bytes + pf.expert_weight_bytes, 218103808.0 * wb[i], 1e-12);
 		assert_rel(pf.gemm_flops, (i == 1 ? 1978.9 : 989.4) * 1e12 * 0.717, 1e-12);
@@ -201,11 +201,11 @@ static void monotonicity(void **state)
 {
 	(void)state;
 	const char *models[] = {"llama-3.1-8b", "llama-3.1-70b", "mixtral-8x7b", "qwen2.5-7b"};
-	const char *engines[] = {"vllm", "trtllm", "sglang"};
+	const char *engines[] = {"vllm", "vllm-0.6", "vllm-0.5", "trtllm", "sglang"};
 	const enum llmcap_dtype dts[] = {LLMCAP_DTYPE_BF16, LLMCAP_DTYPE_FP8, LLMCAP_DTYPE_INT4_AWQ};
 	for (size_t mi = 0; mi < 4; mi++)
 		for (int64_t tp = 1; tp <= 4; tp *= 2)
-			for (size_t e = 0; e < 3; e++)
+			for (size_t e = 0; e < 5; e++)
 				for (size_t d = 0; d < 3; d++) {
 					struct llmcap_pool_cfg p = pool_with_defaults(models[mi], tp);
 					p.dtype = dts[d];
@@ -254,7 +254,7 @@ static void monotonicity(void **state)
 		}
 	}
 	/* tensor parallelism adds two all-reduces per layer */
-	struct llmcap_perf pf2 = perf_for("llama-3.1-70b", "h100-sxm-80gb", "vllm",
+	struct llmcap_perf pf2 = perf_for("llama-3.1-70b", "h100-sxm-80gb", "vllm-0.5",
 					  pool_with_defaults("llama-3.1-70b", 2));
 	assert_rel(pf2.allreduce_time_fixed, 2 * 80 * 32e-6, 1e-12);
 	assert_rel(pf2.allreduce_s_per_token, 2 * 80 * 8192 * 2 * 2 * 0.5 / 365e9, 1e-12);
@@ -272,7 +272,7 @@ static void mixture_of_experts(void **state)
 	assert_rel(llmcap_expected_experts(8, 2, 1), 2, 1e-12);
 	assert_rel(llmcap_expected_experts(8, 2, 2), 8 * (1 - 0.75 * 0.75), 1e-12);
 	assert_rel(llmcap_expected_experts(8, 2, 1000), 8, 1e-9);
-	struct llmcap_perf pf = perf_for("mixtral-8x7b", "h100-sxm-80gb", "vllm",
+	struct llmcap_perf pf = perf_for("mixtral-8x7b", "h100-sxm-80gb", "vllm-0.5",
 					 pool_with_defaults("mixtral-8x7b", 2));
 	struct llmcap_step_shape one = {.tokens = 1}, many = {.tokens = 64};
 	struct llmcap_step_work w1, w64;
@@ -354,7 +354,7 @@ static void deepseek_mla_moe(void **state)
 	/* FLOPs and weight bytes of a layer, TP 1, FP8 weights */
 	struct llmcap_pool_cfg p1 = pool_with_defaults("deepseek-v3", 1);
 	p1.dtype = LLMCAP_DTYPE_FP8;
-	struct llmcap_perf pf = perf_for("deepseek-v3", "h200-141gb", "vllm", p1);
+	struct llmcap_perf pf = perf_for("deepseek-v3", "h200-141gb", "vllm-0.5", p1);
 	assert_rel(pf.active_params_layer, 585302016.0, 0);
 	assert_rel(pf.first_params, 583467008.0, 0);
 	assert_rel(pf.first_layers, 3, 0);
@@ -369,7 +369,7 @@ static void deepseek_mla_moe(void **state)
 		assert_rel(w.flops, 2.0 * (double)t * (58 * 585302016.0 + 3 * 583467008.0), 1e-12);
 	}
 	/* at TP 8 each rank multiplies its shard and the whole replicated part */
-	struct llmcap_perf pf8 = perf_for("deepseek-v3", "h200-141gb", "vllm", p);
+	struct llmcap_perf pf8 = perf_for("deepseek-v3", "h200-141gb", "vllm-0.5", p);
 	assert_rel(pf8.active_params_layer, (585302016.0 - 15138816) / 8 + 15138816, 1e-12);
 	assert_rel(pf8.kv_bytes_per_token, 35136, 0);
 	/* a decode step reads 1 + the expected distinct routed experts per MoE layer */
@@ -402,7 +402,7 @@ static void table_model(void **state)
 	struct llmcap_pool_cfg p = pool_with_defaults("llama-3.1-8b", 1);
 	p.perf_model = LLMCAP_PERF_TABLE;
 	snprintf(p.table.path, sizeof p.table.path, "%s", path);
-	struct llmcap_perf pf = perf_for("llama-3.1-8b", "h100-sxm-80gb", "vllm", p);
+	struct llmcap_perf pf = perf_for("llama-3.1-8b", "h100-sxm-80gb", "vllm-0.5", p);
 	struct llmcap_step_work w;
 	struct llmcap_step_shape mid = {.tokens = 51, .kv_read_tokens = 500};
 	/* bilinear: (10 + 20 + 14 + 30) / 4 = 18.5 ms */
@@ -416,14 +416,14 @@ static void table_model(void **state)
 	assert_true(w.out_of_range);
 	llmcap_perf_free(&pf);
 	p.table.out_of_range = LLMCAP_TABLE_EXTRAPOLATE;
-	pf = perf_for("llama-3.1-8b", "h100-sxm-80gb", "vllm", p);
+	pf = perf_for("llama-3.1-8b", "h100-sxm-80gb", "vllm-0.5", p);
 	assert_int_equal(llmcap_perf_step_time(&pf, &out, &w), 46000000); /* 30 + 100 x 0.16 */
 	assert_true(w.out_of_range);
 	llmcap_perf_free(&pf);
 	/* one-dimensional: tokens only */
 	write_file(path, "tokens,ms\n1,5\n11,7\n");
 	p.table.out_of_range = LLMCAP_TABLE_CLAMP;
-	pf = perf_for("llama-3.1-8b", "h100-sxm-80gb", "vllm", p);
+	pf = perf_for("llama-3.1-8b", "h100-sxm-80gb", "vllm-0.5", p);
 	struct llmcap_step_shape six = {.tokens = 6, .kv_read_tokens = 1e6};
 	assert_int_equal(llmcap_perf_step_time(&pf, &six, &w), 6000000);
 	assert_false(w.out_of_range);
@@ -434,18 +434,18 @@ static void table_model(void **state)
 	struct llmcap_error err = {0};
 	assert_int_not_equal(llmcap_perf_init(&bad, llmcap_catalog_model(&cat, "llama-3.1-8b"),
 					      llmcap_catalog_gpu(&cat, "h100-sxm-80gb"),
-					      llmcap_catalog_engine(&cat, "vllm"), &p, &err), 0);
+					      llmcap_catalog_engine(&cat, "vllm-0.5"), &p, &err), 0);
 	assert_non_null(strstr(err.msg, ":3:3: ms: 'fast' is not valid"));
 	write_file(path, "tokens,context,ms\n1,0,5\n2,0,6\n1,9,7\n");
 	assert_int_not_equal(llmcap_perf_init(&bad, llmcap_catalog_model(&cat, "llama-3.1-8b"),
 					      llmcap_catalog_gpu(&cat, "h100-sxm-80gb"),
-					      llmcap_catalog_engine(&cat, "vllm"), &p, &err), 0);
+					      llmcap_catalog_engine(&cat, "vllm-0.5"), &p, &err), 0);
 	assert_non_null(strstr(err.msg, "full grid"));
 	unlink(path);
 	snprintf(p.table.path, sizeof p.table.path, "%s", "/nonexistent/steps.csv");
 	assert_int_not_equal(llmcap_perf_init(&bad, llmcap_catalog_model(&cat, "llama-3.1-8b"),
 					      llmcap_catalog_gpu(&cat, "h100-sxm-80gb"),
-					      llmcap_catalog_engine(&cat, "vllm"), &p, &err), 0);
+					      llmcap_catalog_engine(&cat, "vllm-0.5"), &p, &err), 0);
 	assert_non_null(strstr(err.msg, "/nonexistent/steps.csv"));
 }
 
@@ -458,7 +458,7 @@ static void linear_model(void **state)
 	p.linear.per_step = 5000000;
 	p.linear.per_token_us = 20;
 	p.linear.per_context_token_ns = 0.5;
-	struct llmcap_perf pf = perf_for("llama-3.1-8b", "h100-sxm-80gb", "vllm", p);
+	struct llmcap_perf pf = perf_for("llama-3.1-8b", "h100-sxm-80gb", "vllm-0.5", p);
 	struct llmcap_step_shape s = {.tokens = 100, .attn_pairs = 1e6, .kv_read_tokens = 50000, .samples = 7};
 	assert_int_equal(llmcap_perf_step_time(&pf, &s, NULL), 5000000 + 2000000 + 25000);
 }
@@ -569,6 +569,82 @@ static void cost_reference_inputs(void **state)
 	assert_rel(c.api_monthly_at_prices, (1e8 * 0.10 + 5e7 * 0.75) / 1e6 * days, 1e-12);
 }
 
+/* Memory per engine, by hand from the plan's own terms and the profile's constants:
+ *   vllm:   0.9 x memory - weights - activation - (reserved + graphs [+ NCCL at TP > 1]);
+ *   trtllm: (memory - weights - activation - reserved - graphs [- NCCL]) x 0.9;
+ *   sglang: 0.9 x memory - weights;
+ * FP8 checkpoints keep the embedding and LM head in 16 bits (2 x vocab x hidden / TP bytes
+ * more than all-FP8 weights), the legacy rule (vllm-0.5) does not. */
+static void memory_per_engine(void **state)
+{
+	(void)state;
+	struct llmcap_error err = {0};
+	const struct llmcap_gpu_spec *g = llmcap_catalog_gpu(&cat, "h100-sxm-80gb");
+	const struct llmcap_model_spec *m8 = llmcap_catalog_model(&cat, "llama-3.1-8b");
+	const struct llmcap_model_spec *m70 = llmcap_catalog_model(&cat, "llama-3.1-70b");
+	struct llmcap_pool_cfg p = pool_with_defaults("llama-3.1-8b", 1);
+	struct llmcap_memory_plan legacy, v, t, sg;
+	assert_int_equal(llmcap_memory_plan(m8, g, &p, &legacy, &err), 0);
+	const struct llmcap_engine_spec *ev = llmcap_catalog_engine(&cat, "vllm");
+	const struct llmcap_engine_spec *et = llmcap_catalog_engine(&cat, "trtllm");
+	const struct llmcap_engine_spec *es = llmcap_catalog_engine(&cat, "sglang");
+	assert_int_equal(llmcap_memory_plan_engine(m8, g, ev, &p, &v, &err), 0);
+	assert_int_equal(llmcap_memory_plan_engine(m8, g, et, &p, &t, &err), 0);
+	assert_int_equal(llmcap_memory_plan_engine(m8, g, es, &p, &sg, &err), 0);
+	/* BF16: the same weights under every rule */
+	assert_rel(v.weight_bytes_per_gpu, legacy.weight_bytes_per_gpu, 0);
+	assert_rel(v.kv_bytes_per_gpu, 0.9 * g->memory - v.weight_bytes_per_gpu -
+					    v.activation_bytes_per_gpu - ev->reserved_memory -
+					    ev->cuda_graph_memory, 1e-12);
+	assert_rel(t.kv_bytes_per_gpu, 0.9 * (g->memory - t.weight_bytes_per_gpu -
+					      t.activation_bytes_per_gpu - et->reserved_memory -
+					      et->cuda_graph_memory), 1e-12);
+	assert_rel(sg.kv_bytes_per_gpu, 0.9 * g->memory - sg.weight_bytes_per_gpu, 1e-12);
+	assert_true(v.kv_bytes_per_gpu < legacy.kv_bytes_per_gpu);
+	/* a pool's override replaces the profile's constant */
+	p.profile.reserved_memory = 0;
+	struct llmcap_memory_plan v0;
+	assert_int_equal(llmcap_memory_plan_engine(m8, g, ev, &p, &v0, &err), 0);
+	assert_rel(v0.kv_bytes_per_gpu - v.kv_bytes_per_gpu, ev->reserved_memory, 1e-9);
+	/* NCCL buffers at TP 2; FP8 with a 16-bit embedding and LM head */
+	struct llmcap_pool_cfg p2 = pool_with_defaults("llama-3.1-70b", 2);
+	p2.dtype = LLMCAP_DTYPE_FP8;
+	struct llmcap_memory_plan l2, v2;
+	assert_int_equal(llmcap_memory_plan(m70, g, &p2, &l2, &err), 0);
+	assert_int_equal(llmcap_memory_plan_engine(m70, g, ev, &p2, &v2, &err), 0);
+	assert_rel(v2.weight_bytes_per_gpu - l2.weight_bytes_per_gpu, 2.0 * 128256 * 8192 / 2, 1e-9);
+	assert_rel(v2.overhead_bytes_per_gpu,
+		   ev->reserved_memory + ev->cuda_graph_memory + ev->nccl_memory, 1e-12);
+	/* the legacy rule is vllm-0.5's: its plan is llmcap_memory_plan's */
+	struct llmcap_memory_plan old;
+	assert_int_equal(llmcap_memory_plan_engine(m70, g, llmcap_catalog_engine(&cat, "vllm-0.5"),
+						   &p2, &old, &err), 0);
+	assert_int_equal(old.num_blocks, l2.num_blocks);
+}
+
+/* Every profile names its source; a pool's profile override reaches the step-time model. */
+static void profiles_and_overrides(void **state)
+{
+	(void)state;
+	const char *names[] = {"vllm", "vllm-0.6", "vllm-0.5", "trtllm", "sglang"};
+	for (size_t i = 0; i < 5; i++) {
+		const struct llmcap_engine_spec *e = llmcap_catalog_engine(&cat, names[i]);
+		assert_non_null(e);
+		assert_true(strlen(e->source) > 40);
+	}
+	assert_int_equal(llmcap_catalog_engine(&cat, "trtllm")->admission, LLMCAP_ADMIT_NO_EVICT);
+	assert_int_equal(llmcap_catalog_engine(&cat, "vllm-0.6")->scheduler_steps, 10);
+	assert_true(llmcap_catalog_engine(&cat, "vllm")->async_scheduling);
+	struct llmcap_pool_cfg p = pool_with_defaults("llama-3.1-8b", 1);
+	struct llmcap_perf a = perf_for("llama-3.1-8b", "h100-sxm-80gb", "vllm", p);
+	p.profile.seq_overhead = 100 * LLMCAP_US;
+	p.profile.attention_bw_efficiency = 0.5;
+	struct llmcap_perf b = perf_for("llama-3.1-8b", "h100-sxm-80gb", "vllm", p);
+	assert_rel(b.seq_overhead_s, 100e-6, 1e-12);
+	assert_rel(a.kv_bw / b.kv_bw, 0.75 / 0.5, 1e-12);
+	assert_rel(a.step_overhead_s, b.step_overhead_s, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -585,6 +661,8 @@ int main(void)
 		cmocka_unit_test(step_timer_is_exact),
 		cmocka_unit_test(round_ns_is_llround),
 		cmocka_unit_test(cost_reference_inputs),
+		cmocka_unit_test(memory_per_engine),
+		cmocka_unit_test(profiles_and_overrides),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -125,7 +125,7 @@ static void simulate_case(const struct qcase *q, struct trace *t, struct llmcap_
 		 "classes: {c: {pool: p, prompt: {dist: fixed, value: 16}, output: %s}}}",
 		 q->rate, q->output);
 	snprintf(sets[1], sizeof sets[1], "pools={p: {model: llama-3.1-8b, perf_model: linear, "
-		 "linear: {per_step: %.0fus}, max_num_seqs: %d, replicas: %d, router: %s}}",
+		 "linear: {per_step: %.0fus}, max_num_seqs: %d, replicas: %d, router: %s, engine: vllm-0.5}}",
 		 q->step_s * 1e6, q->seqs, q->replicas, q->router ? q->router : "round-robin");
 	snprintf(sets[2], sizeof sets[2], "hardware={gpus_per_server: 8}");
 	snprintf(sets[3], sizeof sets[3], "cost.api.prices={c: {input: 1, output: 1}}");

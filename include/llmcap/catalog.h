@@ -8,6 +8,7 @@
 #define LLMCAP_CATALOG_H
 
 #include "llmcap/core.h"
+#include "llmcap/spec.h"
 
 #define LLMCAP_CATALOG_MAX 32
 
@@ -86,16 +87,36 @@ struct llmcap_gpu_spec {
 	struct llmcap_gpu_prices price; /* purchase, power and rental prices */
 };
 
-/* A serving engine's per-step costs that do not come from the GPU's kernels. */
+/* A serving engine's profile (by engine and version): its per-step costs that do not come from
+ * the GPU's kernels, how it sizes the KV cache and how it admits requests. Every constant can
+ * be overridden per pool (pools.NAME.profile; llmcap_engine_resolve). */
 struct llmcap_engine_spec {
 	char name[LLMCAP_NAME_MAX];
 	char source[1024];
-	llmcap_time step_overhead;  /* CPU time per step: schedule, prepare inputs, launch */
+	llmcap_time step_overhead;  /* CPU time per step left on the critical path: schedule,
+				       prepare inputs, launch (what async scheduling does not hide) */
 	llmcap_time seq_overhead;   /* CPU time per sequence sampled in a step */
 	double attention_bw_efficiency; /* share of peak HBM bandwidth reached reading the KV cache */
 	llmcap_time eager_layer_overhead; /* per layer, in steps that carry prefill tokens (run
 					     outside CUDA graphs) */
+	llmcap_time allreduce_latency; /* per all-reduce; -1: the GPU's (gpus.yaml) */
+	/* memory, bytes per GPU */
+	enum llmcap_memory_rule memory_rule;
+	double reserved_memory;     /* CUDA context, allocator slack, workspaces, sampler */
+	double cuda_graph_memory;   /* captured CUDA graphs */
+	double nccl_memory;         /* NCCL and custom all-reduce buffers, when TP > 1 */
+	bool embed_16bit;           /* FP8 and INT4 checkpoints keep embedding and LM head in 16 bits */
+	/* scheduling */
+	enum llmcap_admission admission;
+	double reserve_output;      /* admission reserve: share of the remaining output (reserve) */
+	bool async_scheduling;      /* the scheduler plans step n + 1 while step n runs: a request
+				       that arrives during a step joins the step after the next */
+	int64_t scheduler_steps;    /* multi-step scheduling: new requests join every K steps */
 };
+
+/* An engine profile with a pool's overrides applied (struct llmcap_engine_override, spec.h). */
+void llmcap_engine_resolve(const struct llmcap_engine_spec *base,
+			   const struct llmcap_engine_override *ov, struct llmcap_engine_spec *out);
 
 /* An API list price (models/catalog/prices.yaml, from ../shared/pricing with its date), its
  * discounts and the provider's measured latency. NAN: not offered or not published. */

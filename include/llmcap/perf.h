@@ -1,8 +1,10 @@
 /* Memory and performance models of one replica (one model instance on TP GPUs).
  *
- * Memory: KV-cache capacity derived the way vLLM derives it:
+ * Memory: KV-cache capacity derived as the pool's engine derives it (the engine profile's
+ * memory_rule, catalog.h; docs/models.md "Memory per engine"); vLLM's rule:
  *   usable per GPU = GPU memory x gpu_memory_utilization
- *                    - weights / TP - activation peak - memory_overhead
+ *                    - weights / TP - activation peak - reserved (context, workspaces,
+ *                      CUDA graphs, NCCL buffers; the pool's memory_overhead for legacy)
  *   blocks = floor(usable / (block_size x KV bytes per token per GPU))
  *   KV bytes per token (all layers) = 2 (K and V) x layers x kv_heads x head_dim x kv bytes,
  *   spread over TP ranks (each rank holds kv_heads / TP heads; heads are replicated when
@@ -71,6 +73,7 @@ struct llmcap_memory_plan {
 	int64_t kv_tokens;            /* num_blocks x block_size */
 	int64_t max_model_len;        /* resolved (auto -> min(context, kv_tokens)) */
 	bool blocks_overridden;
+	enum llmcap_memory_rule rule; /* how the engine sized it (catalog.h) */
 };
 
 /* Derives the plan. Returns -LLMCAP_ECAPACITY with err naming the pool, the values and what
@@ -79,6 +82,12 @@ struct llmcap_memory_plan {
 int llmcap_memory_plan(const struct llmcap_model_spec *m, const struct llmcap_gpu_spec *g,
 		       const struct llmcap_pool_cfg *p, struct llmcap_memory_plan *out,
 		       struct llmcap_error *err);
+/* The plan as engine e sizes its cache (e's memory rule, reserved memory and 16-bit embedding,
+ * with the pool's profile overrides): llmcap_memory_plan is this with e NULL, the legacy rule
+ * (memory x gpu_memory_utilization - weights - activation peak - the pool's memory_overhead). */
+int llmcap_memory_plan_engine(const struct llmcap_model_spec *m, const struct llmcap_gpu_spec *g,
+			      const struct llmcap_engine_spec *e, const struct llmcap_pool_cfg *p,
+			      struct llmcap_memory_plan *out, struct llmcap_error *err);
 
 struct llmcap_perf_table; /* a loaded step-time table (table model) */
 
@@ -124,6 +133,20 @@ struct llmcap_perf {
 	struct llmcap_perf_table *table;
 	enum llmcap_table_range out_of_range;
 };
+
+/* A performance model (pools.NAME.perf_model): adding one is a row of LLMCAP_PERF_MODELS
+ * (spec.h), its keys in the pool's field table, a row here (models/perf.c) and its time in
+ * llmcap_perf_finish's switch, which stays a switch on pf->kind because the fast mode calls it
+ * once per decode step (an indirect call there would cost the month's run). */
+struct llmcap_perf_model_row {
+	/* after the roofline's constants are set (they give every model's work): the model's own
+	 * constants from the pool; 0 or a negative error code with err set */
+	int (*init)(struct llmcap_perf *pf, const struct llmcap_pool_cfg *p, struct llmcap_error *err);
+	/* the step time is the roofline's, linear in attention pairs and KV tokens read: the fast
+	 * mode's screen (llmcap_step_timer) applies */
+	bool screens;
+};
+extern const struct llmcap_perf_model_row llmcap_perf_models[];
 
 /* Prepares the model of pool p (perf_model, engine e) for model m on GPU g. The table model
  * reads its CSV here: errors name the file, line and column. Returns 0 or a negative error

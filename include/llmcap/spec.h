@@ -290,6 +290,64 @@ struct llmcap_class_cfg {
 	struct llmcap_diurnal_cfg diurnal;
 };
 
+/* How an engine sizes its KV cache (llmcap_memory_plan; docs/models.md "Memory per engine"):
+ *   legacy: memory x fraction - weights (all in the pool's dtype) - activation peak -
+ *           memory_overhead (the pool's): llmcap before engine profiles (vllm-0.5);
+ *   vllm:   memory x gpu_memory_utilization - weights - activation peak (the profiling run)
+ *           - reserved (CUDA context, workspaces, sampler) - CUDA graphs - NCCL (TP > 1);
+ *   trtllm: (memory - weights - activation - reserved - graphs - NCCL) x the fraction: a
+ *           share of what is FREE after loading (free_gpu_memory_fraction, 0.9 by default);
+ *   sglang: memory x mem_fraction_static - weights (activations, graphs and buffers live in
+ *           the rest, which the fraction must leave).
+ * The fraction is the pool's gpu_memory_utilization in each case. */
+#define LLMCAP_MEMORY_RULES(X)               \
+	X(LLMCAP_MEM_LEGACY, "legacy")       \
+	X(LLMCAP_MEM_VLLM, "vllm")           \
+	X(LLMCAP_MEM_TRTLLM, "trtllm")       \
+	X(LLMCAP_MEM_SGLANG, "sglang")
+enum llmcap_memory_rule { LLMCAP_MEMORY_RULES(LLMCAP_ENUM_ITEM) };
+enum { LLMCAP_MEMORY_RULE_COUNT = 0 LLMCAP_MEMORY_RULES(LLMCAP_COUNT_ITEM) };
+/* NULL-terminated; the _auto table starts with "auto" (a pool's override: index - 1) */
+extern const char *const llmcap_memory_rule_names[LLMCAP_MEMORY_RULE_COUNT + 1];
+extern const char *const llmcap_memory_rule_auto_names[LLMCAP_MEMORY_RULE_COUNT + 2];
+
+/* How a replica admits requests against its KV blocks (rows in sim/engine/scheduler.c,
+ * llmcap_admissions):
+ *   vllm: blocks are taken as tokens are computed; a running request that finds none
+ *         preempts the newest (vLLM; TensorRT-LLM's MAX_UTILIZATION pauses the same way);
+ *   max-utilization: TensorRT-LLM's name for the same rule;
+ *   guaranteed-no-evict: TensorRT-LLM's default: a request is admitted only when the blocks
+ *         of its whole prompt and output fit beside what every running request may still
+ *         grow to, so nothing is ever preempted;
+ *   reserve: SGLang: admission reserves reserve_output x the remaining output (its
+ *         new_token_ratio, scaled by schedule_conservativeness); a request that outgrows it
+ *         can still be preempted (SGLang retracts). */
+#define LLMCAP_ADMISSIONS(X)                                  \
+	X(LLMCAP_ADMIT_VLLM, "vllm")                          \
+	X(LLMCAP_ADMIT_MAX_UTILIZATION, "max-utilization")    \
+	X(LLMCAP_ADMIT_NO_EVICT, "guaranteed-no-evict")       \
+	X(LLMCAP_ADMIT_RESERVE, "reserve")
+enum llmcap_admission { LLMCAP_ADMISSIONS(LLMCAP_ENUM_ITEM) };
+enum { LLMCAP_ADMISSION_COUNT = 0 LLMCAP_ADMISSIONS(LLMCAP_COUNT_ITEM) };
+extern const char *const llmcap_admission_names[LLMCAP_ADMISSION_COUNT + 1];
+extern const char *const llmcap_admission_auto_names[LLMCAP_ADMISSION_COUNT + 2];
+/* booleans a pool may leave to the profile: "auto", "false", "true" (index - 1) */
+extern const char *const llmcap_bool_auto_names[4];
+
+/* A pool's overrides of its engine profile (pools.NAME.profile): every field of `ov` that is not "auto"
+ * (durations -1, doubles NaN, bytes -1, enums and booleans 0 = auto, index - 1 otherwise,
+ * scheduler_steps 0) replaces the profile's. */
+struct llmcap_engine_override {
+	llmcap_time step_overhead, seq_overhead, eager_layer_overhead, allreduce_latency;
+	double attention_bw_efficiency;
+	int memory_rule;            /* llmcap_memory_rule_auto_names index */
+	double reserved_memory, cuda_graph_memory, nccl_memory;
+	int embed_16bit;            /* llmcap_bool_auto_names index */
+	int admission;              /* llmcap_admission_auto_names index */
+	double reserve_output;
+	int async_scheduling;       /* llmcap_bool_auto_names index */
+	int64_t scheduler_steps;
+};
 struct llmcap_pool_cfg {
 	char name[LLMCAP_NAME_MAX];
 	char where[160];
@@ -321,6 +379,7 @@ struct llmcap_pool_cfg {
 		llmcap_time api_tpot;
 	} spill;
 	char engine[LLMCAP_NAME_MAX];    /* engine profile, by catalog name */
+	struct llmcap_engine_override profile; /* the pool's overrides of the profile's constants */
 	enum llmcap_perf_model perf_model;
 	struct {                         /* step = per_step + per_token x tokens + per_context x KV */
 		llmcap_time per_step;

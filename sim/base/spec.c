@@ -32,6 +32,13 @@ const char *const llmcap_trace_fill_names[LLMCAP_FILL_COUNT + 1] = NAMES(LLMCAP_
 const char *const llmcap_trace_assign_names[LLMCAP_ASSIGN_COUNT + 1] = NAMES(LLMCAP_TRACE_ASSIGNS);
 const char *const llmcap_engine_mode_names[LLMCAP_ENGINE_MODE_COUNT + 1] =
 	NAMES(LLMCAP_ENGINE_MODES);
+const char *const llmcap_memory_rule_names[LLMCAP_MEMORY_RULE_COUNT + 1] = NAMES(LLMCAP_MEMORY_RULES);
+const char *const llmcap_memory_rule_auto_names[LLMCAP_MEMORY_RULE_COUNT + 2] = {
+	"auto", LLMCAP_MEMORY_RULES(LLMCAP_NAME_ITEM) NULL};
+const char *const llmcap_admission_names[LLMCAP_ADMISSION_COUNT + 1] = NAMES(LLMCAP_ADMISSIONS);
+const char *const llmcap_admission_auto_names[LLMCAP_ADMISSION_COUNT + 2] = {
+	"auto", LLMCAP_ADMISSIONS(LLMCAP_NAME_ITEM) NULL};
+const char *const llmcap_bool_auto_names[4] = {"auto", "false", "true", NULL};
 const char *const llmcap_weekday_names[LLMCAP_WEEKDAY_COUNT + 1] = NAMES(LLMCAP_WEEKDAYS);
 
 const char *llmcap_dtype_name(enum llmcap_dtype d)

@@ -63,6 +63,18 @@ static int catalog_main(const struct llmcap_cmd *cmd, int argc, char **argv)
 		       e->name, (double)e->step_overhead * 1e-6, (double)e->seq_overhead * 1e-3,
 		       100 * e->attention_bw_efficiency, (double)e->eager_layer_overhead * 1e-3, "",
 		       e->source);
+		char ar[32] = "the GPU's";
+		if (e->allreduce_latency >= 0)
+			snprintf(ar, sizeof ar, "%.1f us", (double)e->allreduce_latency * 1e-3);
+		printf("  %-16s memory: %s rule, reserved %.2f GiB + CUDA graphs %.2f GiB + NCCL %.2f GiB "
+		       "(TP > 1), embedding and LM head %s; admission %s (reserve %g of the output); "
+		       "async scheduling %s; scheduler steps %lld; all-reduce latency %s\n",
+		       "", llmcap_memory_rule_names[e->memory_rule], e->reserved_memory / LLMCAP_GIB,
+		       e->cuda_graph_memory / LLMCAP_GIB, e->nccl_memory / LLMCAP_GIB,
+		       e->embed_16bit ? "16-bit" : "in the pool's dtype",
+		       llmcap_admission_names[e->admission],
+		       e->admission == LLMCAP_ADMIT_NO_EVICT ? 1.0 : e->admission == LLMCAP_ADMIT_RESERVE ? e->reserve_output : 0.0,
+		       e->async_scheduling ? "on" : "off", (long long)e->scheduler_steps, ar);
 	}
 	free(cat);
 	return 0;

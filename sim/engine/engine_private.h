@@ -100,6 +100,7 @@ struct req {
 	int32_t n_chain;           /* trace hash ids: chained (prefix) hashes of each trace block */
 	uint64_t *chain;
 	int32_t swap_blocks;       /* blocks held in CPU memory while swapped out */
+	int32_t commit;            /* blocks its admission committed (admission rows that commit) */
 	int64_t priority;
 	uint32_t cls, pool, replica;
 	uint32_t preemptions;
@@ -201,6 +202,9 @@ struct replica {
 	llmcap_time busy_prev;
 	double prefill_prev, output_prev;
 	int64_t arrivals_int, completions_int;
+	/* admission (cold: read when a request is admitted or released) */
+	int64_t committed;     /* sum of the running requests' commit (admission rows that commit) */
+	int64_t ms_mark;       /* multi-step scheduling: stats' steps at the last admission */
 };
 
 struct pool_rt {
@@ -220,6 +224,13 @@ struct pool_rt {
 	/* prefix-affinity: the replica last sent each (class, group), by a hash of it */
 	int32_t *affinity;
 	size_t n_affinity;
+	/* from the engine profile with the pool's overrides (llmcap_engine_resolve), resolved once */
+	bool async_scheduling;  /* a request arriving during a step joins the step after the next */
+	bool holds;             /* async_scheduling or scheduler_steps > 1: admission may wait */
+	int64_t scheduler_steps; /* multi-step scheduling: admissions every K steps (1: each) */
+	double reserve_output;  /* the profile's admission reserve (rows with a negative reserve) */
+	const struct llmcap_admission_row *admit; /* llmcap_admissions[the profile's admission] */
+	const struct llmcap_policy_row *policy;   /* llmcap_policies[cfg->scheduling_policy] */
 };
 
 /* Queue deadlines of one class, in arrival order (hence in time order: one max_queue_time per
@@ -609,6 +620,36 @@ struct llmcap_router_row {
 };
 
 LLMCAP_INTERNAL extern const struct llmcap_router_row llmcap_routers[];
+
+/* An admission rule: how a replica decides that a waiting request's KV blocks fit. Adding one
+ * is a row of LLMCAP_ADMISSIONS (spec.h) and a row of llmcap_admissions (scheduler.c), indexed
+ * by enum llmcap_admission. The row is resolved once per pool (pool_rt.admit); schedule() reads
+ * it only when it admits a request, never per running request or per step. */
+struct llmcap_admission_row {
+	/* the share of a request's remaining output whose blocks admission commits; negative:
+	 * the profile's reserve_output */
+	double reserve;
+	/* admission also checks the blocks committed by the running requests (their prompt and
+	 * reserved output), released when a request ends or is preempted (kv.c) */
+	bool commits;
+};
+LLMCAP_INTERNAL extern const struct llmcap_admission_row llmcap_admissions[];
+
+/* A scheduling policy: the waiting queue's order and the preemption victim. Adding one is a row
+ * of LLMCAP_SCHED_POLICIES (spec.h) and a row of llmcap_policies (scheduler.c), indexed by enum
+ * llmcap_sched_policy, resolved once per pool (pool_rt.policy). Arrival order needs no call
+ * (insert NULL: the queue appends inline, as most pools run), so the per-request path stays
+ * what it was; the fast mode and llmcap_arrival treat any policy but FCFS conservatively (an
+ * arrival may overtake the queue: runs stop at it). */
+struct llmcap_policy_row {
+	/* puts request id (state and waiting_tokens set) into rp's waiting queue in the policy's
+	 * order; NULL: arrival order (append; a preempted request goes to the front). False when
+	 * out of memory. */
+	bool (*insert)(struct sim *s, struct replica *rp, int32_t id);
+	/* the index in rp->running of the request to preempt */
+	size_t (*victim)(const struct sim *s, const struct replica *rp);
+};
+LLMCAP_INTERNAL extern const struct llmcap_policy_row llmcap_policies[];
 
 /* ---- functions between the engine's files ---- */
 

@@ -107,6 +107,8 @@ void llmcap_release_blocks(struct replica *rp, struct req *r)
 	rp->free_blocks += r->blocks - r->n_prefix;
 	r->blocks = 0;
 	r->n_prefix = 0;
+	rp->committed -= r->commit; /* 0 unless the admission rule commits */
+	r->commit = 0;
 }
 
 /* After a step, blocks of the shared prefix that this request computed become cache entries

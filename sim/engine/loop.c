@@ -106,13 +106,21 @@ static int setup(struct sim *s, const struct llmcap_scenario *sc, const struct l
 		if (!ps->model)
 			return llmcap_errorf(err, LLMCAP_EINVAL, "pools.%s.model: '%s' is not in the catalog",
 					     cfg->name, cfg->model);
-		int rc = llmcap_memory_plan(ps->model, res->gpu, cfg, &ps->plan, err);
-		if (rc)
-			return rc;
 		const struct llmcap_engine_spec *eng = llmcap_catalog_engine(cat, cfg->engine);
 		if (!eng)
 			return llmcap_errorf(err, LLMCAP_EINVAL, "pools.%s.engine: '%s' is not in the catalog",
 					     cfg->name, cfg->engine);
+		int rc = llmcap_memory_plan_engine(ps->model, res->gpu, eng, cfg, &ps->plan, err);
+		if (rc)
+			return rc;
+		struct llmcap_engine_spec profile;
+		llmcap_engine_resolve(eng, &cfg->profile, &profile);
+		s->pools[p].async_scheduling = profile.async_scheduling;
+		s->pools[p].scheduler_steps = profile.scheduler_steps > 1 ? profile.scheduler_steps : 1;
+		s->pools[p].holds = profile.async_scheduling || profile.scheduler_steps > 1;
+		s->pools[p].reserve_output = profile.reserve_output;
+		s->pools[p].admit = &llmcap_admissions[profile.admission];
+		s->pools[p].policy = &llmcap_policies[cfg->scheduling_policy];
 		rc = llmcap_perf_init(&s->pools[p].perf, ps->model, res->gpu, eng, cfg, err);
 		if (rc)
 			return rc;

@@ -15,34 +15,72 @@
  * A request's num_tokens is prompt + generated; a step that completes all of them samples one
  * token. After a recompute preemption the generated tokens are recomputed as part of the prompt.
  * The waiting queue's order and the preemption victim follow the pool's scheduling policy
- * (FCFS or priority); the KV blocks and prefix cache are kv.c's, and a step that begins a run
+ * (FCFS or priority); admission follows the engine profile's rule (llmcap_admissions: vLLM's,
+ * TensorRT-LLM's guaranteed-no-evict, SGLang's reserve), and async or multi-step scheduling
+ * holds a new request back a step or up to K steps (may_admit); the KV blocks and prefix cache are kv.c's, and a step that begins a run
  * of decode steps hands it to the fast mode (fast.c: llmcap_fast_forward).
  */
 #include "engine_private.h"
 
-/* Queue position for a request under the pool's policy: FCFS appends (or, for a preempted
- * request, prepends); priority keeps (priority, arrival, id) order. */
+/* The priority policy's queue order: (priority, arrival, id), the request placed from the back
+ * (most arrive last). */
+static bool priority_insert(struct sim *s, struct replica *rp, int32_t id)
+{
+	const struct req *r = &s->reqs[id];
+	bool ok = deque_push_back(&rp->waiting, id);
+	for (size_t i = rp->waiting.len - 1; ok && i > 0; i--) {
+		int32_t *a = deque_at(&rp->waiting, i - 1), *b = deque_at(&rp->waiting, i);
+		const struct req *x = &s->reqs[*a];
+		if (x->priority < r->priority ||
+		    (x->priority == r->priority &&
+		     (x->arrival < r->arrival || (x->arrival == r->arrival && x->id < r->id))))
+			break;
+		*b = *a;
+		*a = id;
+	}
+	return ok;
+}
+
+/* FCFS's victim: the most recently admitted. */
+static size_t newest_victim(const struct sim *s, const struct replica *rp)
+{
+	(void)s;
+	return rp->n_running - 1;
+}
+
+/* The priority policy's victim: the largest (priority, arrival), as vLLM v1 picks. */
+static size_t priority_victim(const struct sim *s, const struct replica *rp)
+{
+	size_t v = 0;
+	for (size_t i = 1; i < rp->n_running; i++) {
+		const struct req *a = &s->reqs[rp->running[i]], *b = &s->reqs[rp->running[v]];
+		if (a->priority > b->priority || (a->priority == b->priority && a->arrival >= b->arrival))
+			v = i;
+	}
+	return v;
+}
+
+/* The scheduling policies, indexed by enum llmcap_sched_policy (spec.h). */
+const struct llmcap_policy_row llmcap_policies[] = {
+	[LLMCAP_SCHED_FCFS] = {.insert = NULL, .victim = newest_victim},
+	[LLMCAP_SCHED_PRIORITY] = {.insert = priority_insert, .victim = priority_victim},
+};
+_Static_assert(sizeof llmcap_policies / sizeof llmcap_policies[0] == LLMCAP_SCHED_COUNT,
+	       "a row per scheduling policy");
+
+/* Queue position for a request under the pool's policy: arrival order appends (or, for a
+ * preempted request, prepends) inline, with no call; an ordered policy inserts by its row. */
 void llmcap_enqueue_waiting(struct sim *s, struct replica *rp, int32_t id, bool front)
 {
 	struct req *r = &s->reqs[id];
 	r->state = R_WAITING;
 	rp->waiting_tokens += remaining_prefill(r);
+	const struct llmcap_policy_row *pol = s->pools[rp->pool].policy;
 	bool ok;
-	if (s->pools[rp->pool].cfg->scheduling_policy == LLMCAP_SCHED_FCFS) {
+	if (!pol->insert)
 		ok = front ? deque_push_front(&rp->waiting, id) : deque_push_back(&rp->waiting, id);
-	} else {
-		ok = deque_push_back(&rp->waiting, id);
-		for (size_t i = rp->waiting.len - 1; ok && i > 0; i--) {
-			int32_t *a = deque_at(&rp->waiting, i - 1), *b = deque_at(&rp->waiting, i);
-			const struct req *x = &s->reqs[*a];
-			if (x->priority < r->priority ||
-			    (x->priority == r->priority &&
-			     (x->arrival < r->arrival || (x->arrival == r->arrival && x->id < r->id))))
-				break;
-			*b = *a;
-			*a = id;
-		}
-	}
+	else
+		ok = pol->insert(s, rp, id);
 	if (!ok)
 		s->oom = true;
 }
@@ -98,19 +136,48 @@ static void preempt(struct sim *s, size_t ri, size_t vi)
 	llmcap_enqueue_waiting(s, rp, id, true);
 }
 
-/* Index of the running request to preempt: FCFS the last admitted; priority the largest
- * (priority, arrival), as vLLM v1 picks. */
+/* Index of the running request to preempt, by the pool's policy (a preemption is rare: the
+ * row's call costs nothing per step). */
 static size_t victim_index(const struct sim *s, const struct replica *rp)
 {
-	if (s->pools[rp->pool].cfg->scheduling_policy == LLMCAP_SCHED_FCFS)
-		return rp->n_running - 1;
-	size_t v = 0;
-	for (size_t i = 1; i < rp->n_running; i++) {
-		const struct req *a = &s->reqs[rp->running[i]], *b = &s->reqs[rp->running[v]];
-		if (a->priority > b->priority || (a->priority == b->priority && a->arrival >= b->arrival))
-			v = i;
-	}
-	return v;
+	return s->pools[rp->pool].policy->victim(s, rp);
+}
+
+/* The admission rules, indexed by enum llmcap_admission (spec.h). */
+const struct llmcap_admission_row llmcap_admissions[] = {
+	[LLMCAP_ADMIT_VLLM] = {.reserve = 0, .commits = false},
+	[LLMCAP_ADMIT_MAX_UTILIZATION] = {.reserve = 0, .commits = false},
+	[LLMCAP_ADMIT_NO_EVICT] = {.reserve = 1, .commits = true},
+	[LLMCAP_ADMIT_RESERVE] = {.reserve = -1, .commits = true},
+};
+_Static_assert(sizeof llmcap_admissions / sizeof llmcap_admissions[0] == LLMCAP_ADMISSION_COUNT,
+	       "a row per admission rule");
+
+/* The blocks request r commits when admitted: its prompt and generated tokens, and the rule's
+ * share of its remaining output (the request's max_tokens, which benchmarks set to the output
+ * length), at most the whole cache (a request that fits alone is always admitted alone). */
+static int32_t commit_blocks(const struct pool_rt *pl, const struct replica *rp,
+			     const struct req *r)
+{
+	double share = pl->admit->reserve >= 0 ? pl->admit->reserve : pl->reserve_output;
+	int64_t tokens = (int64_t)r->prompt + r->generated +
+			 (int64_t)ceil(share * (double)(r->output - r->generated));
+	int64_t b = blocks_for(tokens, pl->cfg->block_size, pl->bs_shift);
+	return (int32_t)(b < rp->num_blocks ? b : rp->num_blocks);
+}
+
+/* Whether the engine's scheduler may take waiting requests into the next step now:
+ * with async scheduling the next step was planned when the last one started, so only requests
+ * that arrived before that join (an idle replica plans at once); with multi-step scheduling
+ * new requests join every scheduler_steps steps. Returns false where a request must wait. */
+static bool may_admit(const struct pool_rt *pl, const struct replica *rp,
+		      const struct llmcap_replica_stats *st, const struct req *head)
+{
+	if (rp->n_running == 0)
+		return true;
+	if (pl->scheduler_steps > 1 && st->steps - rp->ms_mark < pl->scheduler_steps)
+		return false;
+	return !pl->async_scheduling || head->arrival <= rp->step_start;
 }
 
 /* Builds the next step; returns its shape (tokens == 0: nothing to do). ss: where the running
@@ -182,6 +249,15 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri, struct sched_
 			blocked = true;
 			break;
 		}
+		if (pl->admit->commits) {
+			int32_t commit = commit_blocks(pl, rp, r);
+			if (rp->committed + commit > rp->num_blocks) {
+				blocked = true;
+				break;
+			}
+			rp->committed += commit;
+			r->commit = commit;
+		}
 		deque_pop_front(&rp->swapped);
 		take_blocks(s, ri, need);
 		r->blocks = (int32_t)need;
@@ -199,10 +275,15 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri, struct sched_
 		if (!push_running(s, rp, id))
 			break;
 	}
+	bool held = false; /* a waiting request held back by async or multi-step scheduling */
 	while (!preempted && rp->swapped.len == 0 && rp->waiting.len > 0 && budget > 0 &&
 	       (int64_t)rp->n_running < cfg->max_num_seqs) {
 		int32_t id = *deque_at(&rp->waiting, 0);
 		struct req *r = &s->reqs[id];
+		if (pl->holds && !may_admit(pl, rp, st, r)) {
+			held = true;
+			break;
+		}
 		int64_t revived = 0;
 		int32_t hits = 0;
 		if (cfg->enable_prefix_caching && r->computed == 0 && r->prefix_blocks > 0)
@@ -217,6 +298,17 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri, struct sched_
 		if (need + revived > allocatable(rp)) {
 			blocked = true;
 			break;
+		}
+		int32_t commit = 0;
+		if (pl->admit->commits) {
+			commit = commit_blocks(pl, rp, r);
+			if (rp->committed + commit > rp->num_blocks) {
+				/* stays so until a running request ends or is preempted: blocked */
+				blocked = true;
+				break;
+			}
+			rp->committed += commit;
+			r->commit = commit;
 		}
 		deque_pop_front(&rp->waiting);
 		rp->waiting_tokens -= remaining_prefill(r);
@@ -250,7 +342,11 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri, struct sched_
 		if (!push_running(s, rp, id))
 			break;
 	}
-	rp->plain = !preempted && !admitted;
+	/* a request held back joins at a later step: not a plain step, so that no fast run
+	 * starts past the step where it joins */
+	rp->plain = !preempted && !admitted && !held;
+	if (admitted)
+		rp->ms_mark = st->steps;
 	rp->blocked = blocked || (int64_t)rp->n_running >= cfg->max_num_seqs;
 	rp->preempted = preempted;
 	int64_t used = used_blocks(rp);
@@ -454,5 +550,9 @@ void llmcap_check_replica(const struct sim *s, const struct replica *rp)
 	assert(rp->free_blocks >= 0 && rp->pc.n_evictable >= 0);
 	assert(private_blocks + rp->pc.n_cached + rp->free_blocks == rp->num_blocks);
 	assert(cpu + rp->cpu_free == rp->cpu_blocks);
+	int64_t committed = 0;
+	for (size_t i = 0; i < rp->n_running; i++)
+		committed += s->reqs[rp->running[i]].commit;
+	assert(committed == rp->committed && committed <= rp->num_blocks);
 }
 #endif

@@ -357,7 +357,7 @@ int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_
 					     "%s: pools.%s.dtype: fp8 needs FP8 tensor cores, which %s lacks",
 					     pl->where, pl->name, gpu->name);
 		struct llmcap_memory_plan plan;
-		int rc = llmcap_memory_plan(m, gpu, pl, &plan, err);
+		int rc = llmcap_memory_plan_engine(m, gpu, eng, pl, &plan, err);
 		if (rc)
 			return rc;
 		gpus_needed += tp * pl->replicas;

@@ -357,6 +357,51 @@ static const struct llmcap_field table_fields[] = {
 };
 static const struct llmcap_section table_section = LLMCAP_SECTION(table_fields);
 
+#define PF(member) offsetof(struct llmcap_pool_cfg, profile.member)
+#define PROFILE_DURATION(k, m, d)                                                                \
+	{.key = k, .type = LLMCAP_T_DURATION, .offset = PF(m), .def = "auto", .min = 0,            \
+	 .max = HUGE_VAL, .flags = LLMCAP_F_AUTO, .doc = d "; auto: the profile's"}
+#define PROFILE_BYTES(k, m, d)                                                                   \
+	{.key = k, .type = LLMCAP_T_BYTES, .offset = PF(m), .def = "-1", .min = -1, .max = HUGE_VAL, \
+	 .doc = d " per GPU; -1: the profile's"}
+/* Every constant of the engine profile (models/catalog/engines.yaml), overridable per pool. */
+static const struct llmcap_field profile_fields[] = {
+	PROFILE_DURATION("step_overhead", step_overhead, "CPU time per step on the critical path"),
+	PROFILE_DURATION("seq_overhead", seq_overhead, "CPU time per sampled sequence"),
+	{.key = "attention_bw_efficiency", .type = LLMCAP_T_DOUBLE, .offset = PF(attention_bw_efficiency),
+	 .def = "null", .min = 0, .max = 1, .flags = LLMCAP_F_NULL | LLMCAP_F_MIN_EXCL | LLMCAP_F_HAS_MAX,
+	 .doc = "share of peak HBM bandwidth reading the KV cache; null: the profile's"},
+	PROFILE_DURATION("eager_layer_overhead", eager_layer_overhead,
+			 "per layer, in steps with prefill tokens"),
+	PROFILE_DURATION("allreduce_latency", allreduce_latency, "per all-reduce (the GPU's when unset)"),
+	{.key = "memory_rule", .type = LLMCAP_T_ENUM, .offset = PF(memory_rule), .def = "auto",
+	 .names = llmcap_memory_rule_auto_names,
+	 .doc = "how the KV cache is sized: legacy, vllm, trtllm (fraction of free memory), sglang"},
+	PROFILE_BYTES("reserved_memory", reserved_memory, "CUDA context, workspaces, sampler"),
+	PROFILE_BYTES("cuda_graph_memory", cuda_graph_memory, "captured CUDA graphs"),
+	PROFILE_BYTES("nccl_memory", nccl_memory, "NCCL and all-reduce buffers (TP > 1)"),
+	{.key = "embed_16bit", .type = LLMCAP_T_ENUM, .offset = PF(embed_16bit), .def = "auto",
+	 .names = llmcap_bool_auto_names,
+	 .doc = "FP8/INT4 checkpoints keep embedding and LM head in 16 bits"},
+	{.key = "admission", .type = LLMCAP_T_ENUM, .offset = PF(admission), .def = "auto",
+	 .names = llmcap_admission_auto_names,
+	 .doc = "KV admission: vllm, max-utilization, guaranteed-no-evict, reserve"},
+	{.key = "reserve_output", .type = LLMCAP_T_DOUBLE, .offset = PF(reserve_output), .def = "null",
+	 .min = 0, .max = 1, .flags = LLMCAP_F_NULL | LLMCAP_F_HAS_MAX,
+	 .doc = "admission reserve: share of the remaining output (admission reserve); null: the "
+		"profile's"},
+	{.key = "async_scheduling", .type = LLMCAP_T_ENUM, .offset = PF(async_scheduling), .def = "auto",
+	 .names = llmcap_bool_auto_names,
+	 .doc = "the scheduler runs a step ahead: arrivals join the step after the next"},
+	{.key = "scheduler_steps", .type = LLMCAP_T_INT, .offset = PF(scheduler_steps), .def = "auto",
+	 .min = 1, .max = 64, .flags = LLMCAP_F_AUTO | LLMCAP_F_HAS_MAX,
+	 .doc = "multi-step scheduling: new requests join every K steps"},
+};
+#undef PROFILE_DURATION
+#undef PROFILE_BYTES
+#undef PF
+static const struct llmcap_section profile_section = LLMCAP_SECTION(profile_fields);
+
 static const struct llmcap_field pool_fields[] = {
 	{.key = "model", .type = LLMCAP_T_STR, .offset = PO(model), .size = LLMCAP_NAME_MAX,
 	 .def = "llama-3.1-8b", .doc = "model, by catalog name", .catalog = "models"},
@@ -423,8 +468,11 @@ static const struct llmcap_field pool_fields[] = {
 	 .doc = "hybrid: send requests to the API when the pool is overloaded"},
 	{.key = "engine", .type = LLMCAP_T_STR, .offset = PO(engine), .size = LLMCAP_NAME_MAX,
 	 .def = "vllm",
-	 .doc = "serving-engine profile, by catalog name (vllm, trtllm, sglang): per-step and "
-		"per-sequence CPU time, decode-attention efficiency", .catalog = "engines"},
+	 .doc = "serving-engine profile by engine and version, by catalog name (vllm: V1, the "
+		"default; vllm-0.6; vllm-0.5; sglang; trtllm): CPU time per step and sequence, "
+		"memory rule, admission, async and multi-step scheduling", .catalog = "engines"},
+	{.key = "profile", .type = LLMCAP_T_SECTION, .sub = &profile_section,
+	 .doc = "overrides of the engine profile's constants (llmcap catalog prints them)"},
 	{.key = "perf_model", .type = LLMCAP_T_ENUM, .offset = PO(perf_model), .def = "roofline",
 	 .names = llmcap_perf_model_names,
 	 .doc = "step-time model: roofline (calibrated per GPU and engine; docs/models.md), linear "
