@@ -404,6 +404,8 @@ extern const char *const llmcap_weekday_names[LLMCAP_WEEKDAY_COUNT + 1]; /* NULL
 
 struct llmcap_scenario {
 	char name[128];
+	char catalog[LLMCAP_PATH_MAX]; /* a user catalog file, absolute; "" = none (read before the
+					* scenario: llmcap_scenario_load_catalog) */
 	uint64_t seed;
 	llmcap_time horizon;
 	int64_t max_in_flight; /* requests in the fleet at once; more are rejected as overload */

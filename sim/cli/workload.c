@@ -25,7 +25,7 @@ static int cmd_workload(const struct llmcap_cli_common *a, const char *out_path)
 		fprintf(stderr, "llmcap: out of memory\n");
 		goto out;
 	}
-	if (llmcap_cli_load(cat, sc, a->file, a->sets, a->n_sets) != 0)
+	if (llmcap_cli_load(cat, sc, a) != 0)
 		goto out;
 	rc = 1;
 	if (out_path) {
@@ -87,6 +87,7 @@ enum { O_OUT = 1 };
 
 static const struct llmcap_opt workload_opts[] = {
 	LLMCAP_CLI_OPT_SET,
+	LLMCAP_CLI_OPT_CATALOG,
 	{O_OUT, 'o', "out", "FILE.csv",
 	 "write the requests as CSV with the columns arrival_s,class,prompt_tokens,output_tokens, "
 	 "whole or not at all",
