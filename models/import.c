@@ -118,11 +118,12 @@ static int convert(const struct ctx *c, struct llmcap_model_spec *m, char *notes
 	for (size_t i = 0; known_types[i]; i++)
 		known |= !strcmp(type, known_types[i]);
 	if (!known) {
-		lookup(c, "model_type", where, sizeof where);
-		if (lookup(c, "text_config", where, sizeof where))
+		char tc[LLMCAP_PATH_MAX + 32];
+		if (lookup(c, "text_config", tc, sizeof tc))
 			return llmcap_errorf(c->err, LLMCAP_EINVAL,
 					     "%s: text_config: a multimodal config; expected a text model's "
-					     "config.json (llmcap models the language model only)", where);
+					     "config.json (llmcap models the language model only)", tc);
+		lookup(c, "model_type", where, sizeof where);
 		return llmcap_errorf(c->err, LLMCAP_EINVAL,
 				     "%s: model_type: '%s' is not an architecture llmcap imports; expected "
 				     "llama, mistral, qwen2, qwen3, mixtral, qwen2_moe, qwen3_moe, "
