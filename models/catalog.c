@@ -395,7 +395,12 @@ static int merge(struct llmcap_catalog *dst, const struct llmcap_catalog *src, c
 								 : &dst->n_prices;
 			(*count)++;
 		}
-		memcpy((char *)to.base + (size_t)at * to.stride, e, from.stride);
+		char *slot = (char *)to.base + (size_t)at * to.stride;
+		char keep[LLMCAP_NAME_MAX];
+		memcpy(keep, slot, sizeof keep); /* a replaced entry keeps its spelling */
+		memcpy(slot, e, from.stride);
+		if ((size_t)at < to.n)
+			memcpy(slot, keep, sizeof keep);
 	}
 	return 0;
 }
