@@ -528,6 +528,9 @@ mkdir -p "$T/sc"
 printf 'gpus:\n  my-gpu:\n    memory: 96GiB\n    hbm_bandwidth: 4e12\n    bf16_tflops: 600\n    fp8_tflops: 1200\n    tdp_watts: 500\n' >"$T/sc/gpus.yaml"
 { echo 'catalog: gpus.yaml'; cat "$SRC/models/scenarios/default.yaml"; } >"$T/sc/s.yaml"
 expect_ok "scenario catalog: key" '1 x 4 x my-gpu' -- "$LLMCAP" run "$T/sc/s.yaml" --set hardware.gpu=MY-GPU --set horizon=10min
+printf 'gpus:\n  my-gpu:\n    memory: 90GiB\n    hbm_bandwidth: 4e12\n    bf16_tflops: 600\n    fp8_tflops: 1200\n    tdp_watts: 500\n' >"$T/sc/more.yaml"
+{ echo 'catalog: [gpus.yaml, more.yaml]'; cat "$SRC/models/scenarios/default.yaml"; } >"$T/sc/list.yaml"
+expect_ok "scenario catalog: list, in order" '1 x 4 x my-gpu, 4 of 4 GPUs in use; 90.0 GiB' -- "$LLMCAP" run "$T/sc/list.yaml" --set hardware.gpu=my-gpu --set horizon=10min
 expect_ok "config with a scenario catalog" 'gpu: my-gpu' -- "$LLMCAP" config "$T/sc/s.yaml" --set hardware.gpu=my-gpu
 expect_ok "plan with a scenario catalog" 'my-gpu' -- "$LLMCAP" plan "$T/sc/s.yaml" --set hardware.gpu=my-gpu --set horizon=1h --vary hardware.gpu=my-gpu
 

@@ -182,8 +182,25 @@ static void a_scenario_names_its_catalog(void **state)
 		fail_msg("%s", err.msg);
 	assert_string_equal(sc->hardware.gpu, "my-gpu");
 	assert_string_equal(sc->pools[0].model, "tiny");
-	assert_string_equal(sc->catalog, cpath);
+	assert_int_equal(sc->n_catalog, 1);
+	assert_string_equal(sc->catalog[0], cpath);
 	llmcap_scenario_free(sc);
+	/* a list, in order: the second file's entry replaces the first's */
+	const char other[] = "gpus:\n  my-gpu:\n    memory: 48GiB\n";
+	char opath[160];
+	snprintf(opath, sizeof opath, "%s/other.yaml", dir);
+	f = fopen(opath, "w");
+	fputs(other, f);
+	fclose(f);
+	char set_list[400];
+	snprintf(set_list, sizeof set_list, "catalog=[%s, %s]", cpath, opath); /* --set: no folder */
+	const char *list[] = {set_list};
+	assert_int_equal(llmcap_catalog_load_builtin(c, &err), 0);
+	if (llmcap_scenario_load_catalog(c, spath, list, 1, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_rel(llmcap_catalog_gpu(c, "my-gpu")->memory, 48.0 * LLMCAP_GIB, 1e-12);
+	assert_non_null(llmcap_catalog_model(c, "tiny"));
+	unlink(opath);
 	/* an override names another file; a missing one is an error naming it */
 	const char *set[] = {"catalog=missing.yaml"};
 	assert_int_not_equal(llmcap_scenario_load_catalog(c, spath, set, 1, &err), 0);

@@ -182,8 +182,8 @@ int llmcap_scenario_load_catalog(struct llmcap_catalog *cat, const char *path,
 	}
 	for (size_t i = 0; rc == 0 && i < n_overrides; i++)
 		rc = llmcap_scenario_apply_override(sc, overrides[i], err);
-	if (rc == 0 && sc->catalog[0])
-		rc = llmcap_catalog_load_file(cat, sc->catalog, err);
+	for (size_t i = 0; rc == 0 && i < sc->n_catalog; i++)
+		rc = llmcap_catalog_load_file(cat, sc->catalog[i], err);
 	free(sc);
 	return rc;
 }
