@@ -103,6 +103,9 @@ static void diag_out(struct fy_diag *diag, void *user, const char *buf, size_t l
 	}
 	snprintf(d->text, sizeof d->text, "%.*s", (int)len, buf);
 	d->text[strcspn(d->text, "\n")] = '\0';
+	char *e = strstr(d->text, " error: "); /* "4:1: error: text" -> "4:1: text" */
+	if (e && e - d->text < 24)
+		memmove(e + 1, e + 8, strlen(e + 8) + 1);
 	d->got = true;
 }
 
