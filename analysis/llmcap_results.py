@@ -6,7 +6,7 @@
     r.timeseries_pools.query("pool == 'reasoning'").plot(x="time_h", y="waiting")
 
     s = lr.load_sweep("sweep.h5")          # llmcap sweep's file
-    s.points[["workload.rate", "utility_ttft_p99_s_mean", "utility_ttft_p99_s_ci95"]]
+    s.points[["workload.rate", "workload.rate_si", "utility_ttft_p99_s_mean", "utility_ttft_p99_s_ci95"]]
     s.timeseries.query("point == 3").plot(x="time_h", y="busy")   # with --timeseries
 
 Only h5py and pandas (Debian's python3-h5py, python3-pandas). The layout is documented in
@@ -15,6 +15,7 @@ docs/hdf5-layout.md; this module reads format version 1.
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import h5py
@@ -147,7 +148,9 @@ def sweep_table(paths, key_from_attrs=None) -> pd.DataFrame:
 @dataclasses.dataclass
 class Sweep:
     """An `llmcap sweep` file: /runs (one row per point and seed) and /points (mean and 95%
-    interval per metric), the varied keys as text columns; with --timeseries, every run's pool
+    interval per metric), the varied keys as text columns (`workload.rate`: '20000/day') each
+    with its number in SI base units beside it (`workload.rate_si`: 0.2315 per second; NaN for
+    a name such as 'fp8'); with --timeseries, every run's pool
     time series in one DataFrame with point, replicate, seed and the varied values as columns.
     Both tables have `valid` (0 for a point --skip-invalid did not run: its metrics are NaN)
     and `error` (why); `s.runs.query("valid == 1")` keeps the runs that ran."""
@@ -226,3 +229,40 @@ def _pool_names(scenario_yaml: str) -> list:
         if inside and line.startswith("  ") and not line.startswith("   ") and line.rstrip().endswith(":"):
             names.append(line.strip()[:-1].strip('"'))
     return names
+
+
+def _seconds(text: str) -> float:
+    """A duration as llmcap writes it ("500ms", "5s", "2min", "1h") in seconds; NaN otherwise."""
+    m = re.fullmatch(r"\s*([0-9.eE+-]+)\s*(ns|us|ms|s|min|h|d|w)\s*", text)
+    if not m:
+        return float("nan")
+    scale = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0,
+             "w": 604800.0}[m.group(2)]
+    return float(m.group(1)) * scale
+
+
+def class_slos(scenario_yaml: str) -> dict:
+    """{class: {"slo_ttft_p99": s, "slo_tpot_p99": s}} of a resolved scenario as llmcap writes
+    it (workload: / classes: / NAME: / slo_*: VALUE, indented by two spaces a level), in order;
+    for a sweep file, whose /points has no /classes table."""
+    out, section, inside, name = {}, None, False, None
+    for line in scenario_yaml.splitlines():
+        if not line.startswith(" "):
+            section = line.rstrip(":")
+            inside = False
+            continue
+        if section != "workload":
+            continue
+        if line.startswith("  ") and not line.startswith("   "):
+            inside = line.strip() == "classes:"
+            continue
+        if not inside:
+            continue
+        if line.startswith("    ") and not line.startswith("     ") and line.rstrip().endswith(":"):
+            name = line.strip()[:-1].strip('"')
+            out[name] = {}
+        elif name and line.startswith("      ") and not line.startswith("       "):
+            k, _, v = line.strip().partition(":")
+            if k in ("slo_ttft_p99", "slo_tpot_p99"):
+                out[name][k] = _seconds(v)
+    return out

@@ -36,14 +36,17 @@ def main(argv=None) -> int:
         print(f"plot_breakeven.py: {e}", file=sys.stderr)
         return 1
     fig, ax = plt.subplots(figsize=(8, 4))
+    # A fleet is known at the simulated volumes only; the step rises before each (where="pre"):
+    # between two volumes the plot shows the larger fleet, the one known to suffice.
     for dtype, g in df[df["feasible"] == 1].groupby("dtype"):
         g = g.sort_values("tokens_per_month")
-        ax.step(g["tokens_per_month"] / 1e9, g["self_hosted_total"] / 1e3, where="post", marker="o",
+        ax.step(g["tokens_per_month"] / 1e9, g["self_hosted_total"] / 1e3, where="pre", marker="o",
                 label=f"owned, largest model in {dtype}")
     api = df.sort_values("tokens_per_month").drop_duplicates("tokens_per_month")
     ax.plot(api["tokens_per_month"] / 1e9, api["api_total"] / 1e3, "k--", label="API")
-    ax.set_xlabel("tokens per month (billions)")
-    ax.set_ylabel("cost over the horizon (k$)")
+    ax.set_title("Smallest SLO-meeting owned fleet against the API")
+    ax.set_xlabel("tokens per month (billions, log scale)")
+    ax.set_ylabel("cost over the horizon (k$, log scale)")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.grid(alpha=0.3, which="both")

@@ -8,6 +8,7 @@ import math
 import subprocess
 import sys
 import tempfile
+from html.parser import HTMLParser
 from pathlib import Path
 
 llmcap, src = sys.argv[1], Path(sys.argv[2])
@@ -25,6 +26,44 @@ def check(cond, what):
     else:
         failures += 1
         print("FAIL:", what)
+
+
+class report_page(HTMLParser):
+    """The report's index.html, parsed: section and figure ids, images, their sources, headings,
+    the page's text."""
+
+    def __init__(self, path):
+        super().__init__()
+        self.ids, self.figures, self.imgs, self.captions, self.titles = set(), [], [], 0, {}
+        self.text, self._in_caption = "", False
+        self.feed(Path(path).read_text(encoding="utf-8"))
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if "id" in a:
+            self.ids.add(a["id"])
+        if tag == "figure":
+            self.figures.append(a.get("id"))
+            self.titles[a.get("id")] = a.get("data-titles", "")
+        if tag == "img":
+            self.imgs.append(a.get("src", ""))
+        if tag == "figcaption":
+            self.captions += 1
+
+    def handle_data(self, data):
+        self.text += data
+
+
+def check_page(pg, what, sections, figures):
+    for sid in sections:
+        check(sid in pg.ids, f"{what} report: section #{sid}")
+    for fid in figures:
+        check(fid in pg.figures, f"{what} report: figure {fid} (has {pg.figures})")
+        check(pg.titles.get(fid, "").strip() != "", f"{what} report: {fid} has titles")
+    check(pg.imgs and all(i.startswith("data:image/png;base64,") for i in pg.imgs),
+          f"{what} report: every image embedded (self-contained)")
+    check(pg.captions == len(pg.imgs), f"{what} report: a caption per figure")
+    check("Verdict:" in pg.text, f"{what} report: a verdict")
 
 
 def close(a, b, rtol=1e-12):
@@ -101,13 +140,35 @@ with tempfile.TemporaryDirectory() as tmp:
         q = bm.set_index("name").loc["c_queue_mean_s"]
         check(0 < q["mean"] < 0.05 and q["ci95_half_width"] > 0, f"M/D/1 queueing mean {q.to_dict()}")
 
-    # the report script
+    # the report script: one self-contained page with the verdict, the deployment, latency CDFs
+    # with the SLO lines, the day per pool, cost against volume (report_page checks the HTML)
     outdir = Path(tmp) / "report"
     rc = subprocess.run([sys.executable, str(src / "analysis" / "report.py"), str(h5), str(outdir)],
                         capture_output=True, text=True)
     check(rc.returncode == 0, f"report.py exit {rc.returncode}: {rc.stderr}")
-    for name in ("index.html", "ttft_cdf.png", "timeseries_waiting.png", "utilisation.png"):
+    for name in ("index.html", "ttft_cdf.png", "tpot_cdf.png", "queue_over_time.png",
+                 "utilisation_over_time.png", "kv_over_time.png", "cost_vs_volume.png"):
         check((outdir / name).is_file() and (outdir / name).stat().st_size > 1000, f"report wrote {name}")
+    if (outdir / "index.html").is_file():
+        pg = report_page(outdir / "index.html")
+        check_page(pg, "run", ["verdict", "deployment", "classes", "latency", "over-time", "cost"],
+                   ["ttft_cdf", "tpot_cdf", "utilisation_over_time", "queue_over_time", "kv_over_time",
+                    "cost_vs_volume"])
+        check(all(p in pg.text for p in list(r.pools["name"])), "the deployment names every pool")
+        check(str(int(r.pools["num_blocks"].iloc[0])) in pg.text, "the KV table shows the blocks")
+        check(pg.text.count("p99 target") >= 2, "the CDFs draw the SLO lines")
+
+    # docs/hdf5-layout.md names every column of the file and has its status codes (generated)
+    rc = subprocess.run([sys.executable, str(src / "analysis" / "hdf5_doc.py"), str(h5),
+                         str(src / "docs" / "hdf5-layout.md")], capture_output=True, text=True)
+    check(rc.returncode == 0, f"docs/hdf5-layout.md matches the file: {rc.stderr}")
+    stale = Path(tmp) / "stale.md"
+    stale.write_text((src / "docs" / "hdf5-layout.md").read_text().replace("`energy_kwh`", "energy")
+                     .replace("| 8 |", "| 9 |"))
+    rc = subprocess.run([sys.executable, str(src / "analysis" / "hdf5_doc.py"), str(h5), str(stale)],
+                        capture_output=True, text=True)
+    check(rc.returncode == 1 and "energy_kwh" in rc.stderr and "stale" in rc.stderr,
+          f"hdf5_doc.py finds a stale page: {rc.returncode} {rc.stderr}")
 
     # a file that is not a complete result is refused with a clear message
     bad = Path(tmp) / "bad.h5"
@@ -128,6 +189,25 @@ with tempfile.TemporaryDirectory() as tmp:
     check(s.keys == ["workload.rate", "pools.p.engine"], f"sweep keys in axis order: {s.keys}")
     check(len(s.runs) == 4 and len(s.points) == 2, "sweep rows")
     check(list(s.points["workload.rate"]) == ["20/s", "40/s"], "varied values as text")
+    # beside each typed value its number in SI base units (a rate in 1/s); NaN for a name
+    check(list(s.points["workload.rate_si"]) == [20.0, 40.0], f"numeric rate {list(s.points['workload.rate_si'])}")
+    check(list(s.runs["workload.rate_si"]) == [20.0, 20.0, 40.0, 40.0], "numeric rate in /runs")
+    check(s.points["pools.p.engine_si"].isna().all(), "a name has no number")
+    swd = Path(tmp) / "sweep-durations.h5"
+    rc = subprocess.run([llmcap, "sweep", str(src / "tests" / "data" / "md1.yaml"), "--vary",
+                         "workload.classes.c.slo_ttft_p99=500ms,2s,1min", "--set", "horizon=10s", "-q",
+                         "-o", str(swd)], capture_output=True, text=True)
+    check(rc.returncode == 0, f"duration sweep: {rc.stderr}")
+    if rc.returncode == 0:
+        got = list(lr.load_sweep(swd).points["workload.classes.c.slo_ttft_p99_si"])
+        check(got == [0.5, 2.0, 60.0], f"durations in seconds: {got}")
+    swr = Path(tmp) / "sweep-report"
+    rc = subprocess.run([sys.executable, str(src / "analysis" / "report.py"), str(sw), str(swr)],
+                        capture_output=True, text=True)
+    check(rc.returncode == 0, f"report.py on a sweep file: exit {rc.returncode}: {rc.stderr}")
+    if rc.returncode == 0:
+        check_page(report_page(swr / "index.html"), "sweep", ["verdict", "latency", "utilisation", "cost", "points"],
+                   ["sweep_ttft_p99", "sweep_tpot_p99", "sweep_busy", "sweep_cost"])
     check("c_queue_mean_s_bm_ci95" in s.runs.columns, "batch-means columns")
     ts = s.timeseries
     check(ts is not None and len(ts) == 4 * 6, "6 samples of 5 s per run")
@@ -155,6 +235,25 @@ with tempfile.TemporaryDirectory() as tmp:
     inv = si.invalid
     check(list(inv["pools.p.model"]) == ["llama-3.1-405b"] and "756.0 GiB" in inv["error"].iloc[0],
           f"Sweep.invalid: {inv.to_dict('list')}")
+    # a break-even file (the shipped example): the crossings and one plot per option
+    ber = Path(tmp) / "be-report"
+    rc = subprocess.run([sys.executable, str(src / "analysis" / "report.py"),
+                         str(src / "analysis" / "examples" / "breakeven-reference.h5"), str(ber)],
+                        capture_output=True, text=True)
+    check(rc.returncode == 0, f"report.py on a breakeven file: exit {rc.returncode}: {rc.stderr}")
+    if rc.returncode == 0:
+        pg = report_page(ber / "index.html")
+        check_page(pg, "breakeven", ["verdict", "cost", "table"], ["breakeven_cost"])
+        check(all(d in pg.text for d in ("bf16", "fp8", "int4-awq")), "every precision in the break-even page")
+    sys.path.insert(0, str(src / "analysis"))
+    import report  # noqa: E402
+    import pandas as pd  # noqa: E402
+    # owned 300 then 100 against an API of 200 then 400: one crossing between the volumes,
+    # owned cheaper above it
+    cx = report.crossings(pd.DataFrame({"dtype": ["a", "a"], "feasible": [1, 1], "tokens_per_month": [1e9, 4e9],
+                                        "self_hosted_total": [300.0, 100.0], "api_total": [200.0, 400.0]}))
+    check(len(cx) == 1 and 1e9 < cx["tokens_per_month"].iloc[0] < 4e9 and bool(cx["owned_cheaper_above"].iloc[0]),
+          f"crossings {cx.to_dict('list')}")
     try:
         lr.load_sweep(h5)
         check(False, "load_sweep on a run file")

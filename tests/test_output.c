@@ -5,6 +5,10 @@
 #include <dirent.h>
 #include <hdf5.h>
 #include <hdf5_hl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "llmcap/batch.h"
@@ -309,6 +313,180 @@ static void abort_leaves_nothing(void **state)
 	assert_int_equal(access(path, F_OK), -1);
 }
 
+/* A file-size limit (EFBIG, as a full disk gives ENOSPC) while the per-request table grows:
+ * an error that says why, no file, no temporary, and no crash later (HDF5's exit handler used
+ * to dereference the half-closed file: SIGSEGV at exit). */
+static void write_failure_says_why(void **state)
+{
+	(void)state;
+	char path[128];
+	snprintf(path, sizeof path, "%s/full.h5", dir);
+	struct rlimit old, small;
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	small = old;
+	small.rlim_cur = 40 * 1024;
+	void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+	int before = files_in_dir();
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+	struct llmcap_scenario sc;
+	struct llmcap_error err = {0};
+	const char *sets[] = {"horizon=1h"};
+	assert_int_equal(llmcap_scenario_load(&sc, NULL, sets, 1, &cat, &err), 0);
+	struct llmcap_h5 *h;
+	struct llmcap_h5_info info = {.command_line = "t", .scenario_yaml = "", .started_at = "", .catalog_hash = 0};
+	assert_int_equal(llmcap_h5_open(&h, path, false, &sc, &cat, &info, &err), 0);
+	struct llmcap_sink sink = {0};
+	llmcap_h5_sink(h, &sink);
+	struct llmcap_results res;
+	int rc = llmcap_simulate(&sc, &cat, &sink, &res, &err);
+	char msg[1100];
+	if (rc != 0) { /* a sink append failed: the run stops, as llmcap run does */
+		snprintf(msg, sizeof msg, "%s", llmcap_h5_error(h));
+		llmcap_h5_abort(h);
+	} else {
+		struct llmcap_summary sum;
+		assert_int_equal(llmcap_summarize(&res, &sum), 0);
+		assert_int_equal(llmcap_h5_finish(h, &res, &sum, &err), -LLMCAP_EIO);
+		snprintf(msg, sizeof msg, "%s", err.msg);
+		llmcap_summary_free(&sum);
+		llmcap_results_free(&res);
+	}
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, prev);
+	assert_contains(msg, "full.h5");
+	assert_contains(msg, "File too large");
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(files_in_dir(), before);
+	llmcap_scenario_free(&sc);
+}
+
+/* Two jobs to one path: the second fails at once, even with --force; the first's file is
+ * whole. */
+static void second_writer_is_refused(void **state)
+{
+	(void)state;
+	char path[128];
+	snprintf(path, sizeof path, "%s/two.h5", dir);
+	struct llmcap_scenario sc;
+	struct llmcap_error err = {0};
+	const char *sets[] = {"horizon=1h"};
+	assert_int_equal(llmcap_scenario_load(&sc, NULL, sets, 1, &cat, &err), 0);
+	struct llmcap_h5_info info = {.command_line = "t", .scenario_yaml = "", .started_at = "", .catalog_hash = 0};
+	struct llmcap_h5 *a, *b;
+	assert_int_equal(llmcap_h5_open(&a, path, true, &sc, &cat, &info, &err), 0);
+	assert_int_equal(llmcap_h5_open(&b, path, true, &sc, &cat, &info, &err), -LLMCAP_EIO);
+	assert_contains(err.msg, "two.h5: another llmcap job is writing this file");
+	struct llmcap_sink sink = {0};
+	llmcap_h5_sink(a, &sink);
+	struct llmcap_results res;
+	struct llmcap_summary sum;
+	assert_int_equal(llmcap_simulate(&sc, &cat, &sink, &res, &err), 0);
+	assert_int_equal(llmcap_summarize(&res, &sum), 0);
+	assert_int_equal(llmcap_h5_finish(a, &res, &sum, &err), 0);
+	hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+	assert_true(f >= 0);
+	assert_int_equal(attr_i64(f, "complete"), 1);
+	H5Fclose(f);
+	/* the lock went with the job: a later job may write (here: replace) it */
+	assert_int_equal(llmcap_h5_open(&b, path, true, &sc, &cat, &info, &err), 0);
+	llmcap_h5_abort(b);
+	llmcap_summary_free(&sum);
+	llmcap_results_free(&res);
+	llmcap_scenario_free(&sc);
+}
+
+/* Without --force, a file that appears at the target while the job runs is never replaced
+ * (the check at the start is not enough: the move itself must not replace). */
+static void file_created_meanwhile_is_kept(void **state)
+{
+	(void)state;
+	char path[128];
+	snprintf(path, sizeof path, "%s/race.h5", dir);
+	struct llmcap_scenario sc;
+	struct llmcap_error err = {0};
+	const char *sets[] = {"horizon=30min"};
+	assert_int_equal(llmcap_scenario_load(&sc, NULL, sets, 1, &cat, &err), 0);
+	struct llmcap_h5_info info = {.command_line = "t", .scenario_yaml = "", .started_at = "", .catalog_hash = 0};
+	struct llmcap_h5 *h;
+	int before = files_in_dir();
+	assert_int_equal(llmcap_h5_open(&h, path, false, &sc, &cat, &info, &err), 0);
+	FILE *fp = fopen(path, "w");
+	fputs("precious", fp);
+	fclose(fp);
+	struct llmcap_sink sink = {0};
+	llmcap_h5_sink(h, &sink);
+	struct llmcap_results res;
+	struct llmcap_summary sum;
+	assert_int_equal(llmcap_simulate(&sc, &cat, &sink, &res, &err), 0);
+	assert_int_equal(llmcap_summarize(&res, &sum), 0);
+	assert_int_equal(llmcap_h5_finish(h, &res, &sum, &err), -LLMCAP_EIO);
+	assert_contains(err.msg, "race.h5: was created by something else while this job ran");
+	char buf[16] = "";
+	fp = fopen(path, "r");
+	assert_non_null(fgets(buf, sizeof buf, fp));
+	fclose(fp);
+	assert_string_equal(buf, "precious");
+	assert_int_equal(files_in_dir(), before + 1); /* the precious file, no temporary, no lock */
+	unlink(path);
+	llmcap_summary_free(&sum);
+	llmcap_results_free(&res);
+	llmcap_scenario_free(&sc);
+}
+
+/* A device (or any non-regular file) is never replaced, even with --force. */
+static void device_refused_even_with_force(void **state)
+{
+	(void)state;
+	struct llmcap_results res;
+	struct llmcap_summary sum;
+	struct llmcap_error err = {0};
+	assert_int_equal(run_to("/dev/null", true, "1h", &res, &sum, &err), -LLMCAP_EUSAGE);
+	assert_contains(err.msg, "/dev/null: not a regular file (a device)");
+	struct stat st;
+	assert_int_equal(stat("/dev/null", &st), 0);
+	assert_true(S_ISCHR(st.st_mode));
+}
+
+/* The temporaries of processes that are gone are removed by the next job in the folder; a
+ * live process's are kept. The new file has mode 0666 less the umask. */
+static void stale_temporaries_and_mode(void **state)
+{
+	(void)state;
+	char host[64], dead[256], live[256], path[128];
+	gethostname(host, sizeof host);
+	host[sizeof host - 1] = 0;
+	for (char *c = host; *c; c++)
+		if (*c == '/')
+			*c = '_';
+	pid_t child = fork();
+	if (child == 0)
+		_exit(0);
+	assert_true(child > 0);
+	waitpid(child, NULL, 0);
+	snprintf(dead, sizeof dead, "%s/.old.h5.llmcap-tmp.%s.%ld", dir, host, (long)child);
+	snprintf(live, sizeof live, "%s/.other.h5.llmcap-tmp.%s.%ld", dir, host, (long)getppid());
+	FILE *fp = fopen(dead, "w");
+	fclose(fp);
+	fp = fopen(live, "w");
+	fclose(fp);
+	snprintf(path, sizeof path, "%s/mode.h5", dir);
+	mode_t old = umask(027);
+	struct llmcap_results res;
+	struct llmcap_summary sum;
+	struct llmcap_error err = {0};
+	assert_int_equal(run_to(path, false, "10min", &res, &sum, &err), 0);
+	umask(old);
+	assert_int_equal(access(dead, F_OK), -1);
+	assert_int_equal(access(live, F_OK), 0);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0640);
+	unlink(live);
+	unlink(path);
+	llmcap_summary_free(&sum);
+	llmcap_results_free(&res);
+}
+
 /* Feeds two batch-means accumulators and the file's sink, as llmcap run --batch-means does. */
 struct bm_sink {
 	struct llmcap_sink inner;
@@ -429,6 +607,11 @@ int main(void)
 		cmocka_unit_test(existing_target_needs_force),
 		cmocka_unit_test(unwritable_target_is_a_clear_error),
 		cmocka_unit_test(abort_leaves_nothing),
+		cmocka_unit_test(write_failure_says_why),
+		cmocka_unit_test(second_writer_is_refused),
+		cmocka_unit_test(file_created_meanwhile_is_kept),
+		cmocka_unit_test(device_refused_even_with_force),
+		cmocka_unit_test(stale_temporaries_and_mode),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -5,6 +5,7 @@
 #include <gsl/gsl_cdf.h>
 #include <hdf5.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "llmcap/sweep.h"
@@ -402,6 +403,96 @@ static void journal_resume(void **state)
 	free(row);
 }
 
+/* Flips one byte of a file at `at`. */
+static void flip_byte(const char *path, long at)
+{
+	FILE *f = fopen(path, "r+b");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, at, SEEK_SET), 0);
+	int c = fgetc(f);
+	assert_true(c != EOF);
+	assert_int_equal(fseek(f, at, SEEK_SET), 0);
+	fputc(c ^ 0x10, f);
+	fclose(f);
+}
+
+/* A damaged journal: one flipped byte in a record with records after it is an error naming
+ * that record (it used to drop it and every later one silently); in the last record, or a
+ * torn last record, is cut and said (the note); a journal in use by another sweep is refused. */
+static void journal_damage(void **state)
+{
+	(void)state;
+	struct llmcap_sweep_axis ax;
+	axis("workload.rate=10/s,20/s", &ax);
+	struct llmcap_sweep sw;
+	struct llmcap_error err = {0};
+	assert_int_equal(llmcap_sweep_init(&sw, md1(), NULL, 0, &ax, 1, OPT(0, 2), &cat, &err), 0);
+	size_t n = sw.n_metrics, tasks = llmcap_sweep_tasks(&sw);
+	char path[] = "/tmp/llmcap-journal-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	bool done[4] = {0};
+	double *met = calloc(tasks * n, sizeof *met), *row = calloc(n, sizeof *row);
+	uint64_t dig[4] = {0};
+	size_t n_done;
+	struct llmcap_sweep_journal *j, *j2;
+	assert_int_equal(llmcap_sweep_journal_open(&j, path, &sw, false, done, met, dig, &n_done, &err), 0);
+	/* a second sweep to the same output while this one runs: refused, even with --force */
+	assert_int_equal(llmcap_sweep_journal_open(&j2, path, &sw, false, done, met, dig, &n_done, &err),
+			 -LLMCAP_EIO);
+	assert_non_null(strstr(err.msg, "another llmcap sweep"));
+	for (size_t t = 0; t < 3; t++)
+		assert_int_equal(llmcap_sweep_journal_append(j, t, 100 + t, row, NULL, &err), 0);
+	llmcap_sweep_journal_close(j, false);
+	const long header = 32, rec = (long)(3 + n + 2) * 8;
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, header + 3 * rec);
+	/* the task field of record 1, then a metric of record 2: both with records after them */
+	const long where[2] = {header + 0, header + rec + 5 * 8 + 3};
+	for (int w = 0; w < 2; w++) {
+		flip_byte(path, where[w]);
+		memset(done, 0, sizeof done);
+		assert_int_equal(llmcap_sweep_journal_open(&j, path, &sw, true, done, met, dig, &n_done, &err),
+				 -LLMCAP_EIO);
+		char want[32];
+		snprintf(want, sizeof want, "record %d ", w + 1);
+		assert_non_null(strstr(err.msg, want));
+		assert_non_null(strstr(err.msg, "damaged"));
+		assert_int_equal(stat(path, &st), 0);
+		assert_int_equal(st.st_size, header + 3 * rec); /* nothing cut */
+		flip_byte(path, where[w]);
+	}
+	/* the last record damaged: cut, and said */
+	flip_byte(path, header + 2 * rec + 8);
+	memset(done, 0, sizeof done);
+	assert_int_equal(llmcap_sweep_journal_open(&j, path, &sw, true, done, met, dig, &n_done, &err), 0);
+	assert_int_equal(n_done, 2);
+	assert_true(done[0] && done[1] && !done[2]);
+	assert_non_null(strstr(llmcap_sweep_journal_note(j), "record 3"));
+	assert_non_null(strstr(llmcap_sweep_journal_note(j), "cut"));
+	assert_int_equal(llmcap_sweep_journal_append(j, 2, 102, row, NULL, &err), 0);
+	llmcap_sweep_journal_close(j, false);
+	/* a torn last record (a killed writer): cut, and said */
+	assert_int_equal(truncate(path, header + 3 * rec - 5), 0);
+	memset(done, 0, sizeof done);
+	assert_int_equal(llmcap_sweep_journal_open(&j, path, &sw, true, done, met, dig, &n_done, &err), 0);
+	assert_int_equal(n_done, 2);
+	assert_non_null(strstr(llmcap_sweep_journal_note(j), "ends inside it"));
+	llmcap_sweep_journal_close(j, false);
+	/* a whole journal: nothing to say */
+	memset(done, 0, sizeof done);
+	assert_int_equal(llmcap_sweep_journal_open(&j, path, &sw, true, done, met, dig, &n_done, &err), 0);
+	assert_int_equal(n_done, 2);
+	assert_string_equal(llmcap_sweep_journal_note(j), "");
+	llmcap_sweep_journal_close(j, true);
+	assert_int_not_equal(access(path, F_OK), 0);
+	llmcap_sweep_free(&sw);
+	free(met);
+	free(row);
+}
+
 /* One field of every row of a compound dataset (a fixed-size string or an int64/double). */
 static void read_field(hid_t f, const char *name, const char *field, hid_t type, size_t size,
 		       void *out)
@@ -536,6 +627,7 @@ int main(void)
 		cmocka_unit_test(named_sets_and_file_axes),
 		cmocka_unit_test(batch_means_cover_md1_mean_wait),
 		cmocka_unit_test(journal_resume),
+		cmocka_unit_test(journal_damage),
 		cmocka_unit_test(skip_invalid_points),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -18,6 +18,18 @@
 #define LLMCAP_H5_INSERT(t, name, type, member, htype) \
 	H5Tinsert(t, name, HOFFSET(type, member), htype)
 
+/* Call before the first HDF5 call of a writer: no HDF5 exit handler (see h5.c), HDF5's own
+ * error printing off (errors are reported by llmcap, naming the file). */
+void llmcap_h5_init(void);
+
+/* Closes a file whose content is being thrown away, without touching the disk again (a failed
+ * H5Fclose leaves HDF5 1.10 with a half-closed file): for the error paths. */
+void llmcap_h5_discard(hid_t file);
+
+/* Why the last HDF5 call failed, as the system said it (strerror's words, from HDF5's error
+ * stack, else strerror(saved_errno)), into buf; "" when neither says. Returns buf. */
+const char *llmcap_h5_why(char *buf, size_t n, int saved_errno);
+
 /* A fixed-length, NUL-terminated string type of n bytes (the caller closes it). */
 hid_t llmcap_h5_string_type(size_t n);
 
@@ -35,12 +47,6 @@ int llmcap_h5_write_table(hid_t loc, const char *name, hid_t type, size_t n, con
 
 /* The attribute "units" on the dataset `name` under loc. */
 int llmcap_h5_set_units(hid_t loc, const char *name, const char *units);
-
-/* Creates an empty temporary file beside `target` (so that the final rename() is atomic), with
- * the permissions a new file would get (mkstemp makes it 0600), and writes its name into tmp.
- * Refuses an existing target unless force. */
-int llmcap_h5_temp_beside(const char *target, bool force, char *tmp, size_t n,
-			  struct llmcap_error *err);
 
 /* The compound type of struct llmcap_sample_row (the caller closes it). */
 hid_t llmcap_h5_sample_type(void);

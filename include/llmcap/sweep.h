@@ -119,14 +119,19 @@ void llmcap_sweep_metrics(const struct llmcap_scenario *sc, struct llmcap_result
 
 /* ---- the journal: completed tasks, appended as they finish, for --resume ----
  * A header (magic, the sweep's hash, task and metric counts) then one record per task: index,
- * digest, the number of time-series words, metrics, the time-series rows (80 bytes each), and
- * an FNV-1a checksum of the record; a torn last record is dropped. */
+ * digest, the number of time-series words, metrics, a CRC-32 of those, the time-series rows (80
+ * bytes each), and a CRC-32 of the record (docs/hdf5-layout.md, "Crash consistency"). Locked
+ * (flock, exclusive) while open: a second sweep with the same journal fails at open. */
 struct llmcap_sweep_journal;
 /* Opens (resume: reads and keeps the records of the same sweep, marking done[] and filling
- * metrics/digests; otherwise: starts empty, replacing an older journal). */
+ * metrics/digests; otherwise: starts empty, replacing an older journal). A torn or damaged
+ * last record is cut and described by llmcap_sweep_journal_note; a damaged record with more
+ * after it is an error naming the record (nothing is dropped silently). */
 int llmcap_sweep_journal_open(struct llmcap_sweep_journal **out, const char *path,
 			      const struct llmcap_sweep *sw, bool resume, bool *done, double *metrics,
 			      uint64_t *digests, size_t *n_done, struct llmcap_error *err);
+/* What opening cut (a torn last record), for the user; "" when nothing. */
+const char *llmcap_sweep_journal_note(const struct llmcap_sweep_journal *j);
 int llmcap_sweep_journal_append(struct llmcap_sweep_journal *j, size_t task, uint64_t digest,
 				const double *metrics, const struct llmcap_sweep_series *ts,
 				struct llmcap_error *err);

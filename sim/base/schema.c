@@ -1361,6 +1361,17 @@ static const char *type_name(const struct llmcap_field *f)
 	return "";
 }
 
+/* A table cell's text with each '|' escaped, so that a doc listing alternatives ("bf16 | fp8")
+ * stays in its cell when the Markdown is rendered. */
+static void put_cell(const char *text, FILE *out)
+{
+	for (const char *c = text; *c; c++) {
+		if (*c == '|')
+			fputc('\\', out);
+		fputc(*c, out);
+	}
+}
+
 static void schema_rows(const struct llmcap_section *s, const char *path, FILE *out)
 {
 	for (size_t i = 0; i < s->n; i++) {
@@ -1385,7 +1396,9 @@ static void schema_rows(const struct llmcap_section *s, const char *path, FILE *
 			range_text(f, r, sizeof r);
 			snprintf(extra, sizeof extra, " (%s)", r);
 		}
-		fprintf(out, "| `%s` | %s%s | %s | %s |\n", p, type_name(f), extra, def, f->doc);
+		fprintf(out, "| `%s` | %s%s | %s | ", p, type_name(f), extra, def);
+		put_cell(f->doc, out);
+		fputs(" |\n", out);
 		if (f->type == LLMCAP_T_SECTION || f->type == LLMCAP_T_MAP)
 			schema_rows(f->sub, p, out);
 	}

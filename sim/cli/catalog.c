@@ -68,11 +68,13 @@ static int catalog_main(const struct llmcap_cmd *cmd, int argc, char **argv)
 		       cat->prices[i].input, cat->prices[i].output, cat->prices[i].source);
 	printf("gpus:\n");
 	for (size_t i = 0; i < cat->n_gpus; i++) {
-		printf("  %-16s %.1f GiB, %.2f TB/s, %.1f TFLOPS bf16, %.1f TFLOPS fp8, %.0f W\n"
+		char fp8[32] = "no FP8"; /* 0 in the catalog: no FP8 tensor cores (A100) */
+		if (cat->gpus[i].fp8_tflops > 0)
+			snprintf(fp8, sizeof fp8, "%.1f TFLOPS fp8", cat->gpus[i].fp8_tflops);
+		printf("  %-16s %.1f GiB, %.2f TB/s, %.1f TFLOPS bf16, %s, %.0f W\n"
 		       "  %-16s source: %s\n",
 		       cat->gpus[i].name, cat->gpus[i].memory / LLMCAP_GIB, cat->gpus[i].hbm_bandwidth / 1e12,
-		       cat->gpus[i].bf16_tflops, cat->gpus[i].fp8_tflops, cat->gpus[i].tdp_watts, "",
-		       cat->gpus[i].source);
+		       cat->gpus[i].bf16_tflops, fp8, cat->gpus[i].tdp_watts, "", cat->gpus[i].source);
 		if (cat->gpus[i].aliases[0])
 			printf("  %-16s aliases: %s\n", "", cat->gpus[i].aliases);
 	}

@@ -157,12 +157,19 @@ void llmcap_cli_progress_init(struct llmcap_cli_progress *p, const char *label);
 void llmcap_cli_progress_show(void *user, size_t done, size_t total);
 void llmcap_cli_progress_end(struct llmcap_cli_progress *p);
 
-/* Where a study's report goes: -o FILE (refused when it exists, unless force; the message
- * printed) or stdout (path NULL). NULL on failure. llmcap_cli_close_output closes a file and
- * says whether everything was written (0) or not (-1, printed). */
+/* Where a study's report goes: -o FILE or stdout (path NULL). check: refused when the target
+ * exists (unless force) or is not a regular file (printed, -1). open: through llmcap_outfile
+ * (results/output.h: a locked target, a temporary moved onto it only when complete), NULL on
+ * failure (printed). close: says whether everything was written and committed (0) or not
+ * (-1, printed; the temporary removed). Call close after every successful open. */
+struct llmcap_outfile;
+struct llmcap_cli_output {
+	struct llmcap_outfile *of;
+	FILE *f;
+};
 int llmcap_cli_check_output(const char *path, bool force);
-FILE *llmcap_cli_open_output(const char *path);
-int llmcap_cli_close_output(FILE *f, const char *path);
+FILE *llmcap_cli_open_output(struct llmcap_cli_output *o, const char *path, bool force);
+int llmcap_cli_close_output(struct llmcap_cli_output *o, const char *path);
 
 /* JSON values: a string with its escapes; a number with 17 significant digits, null when it
  * is not finite. */

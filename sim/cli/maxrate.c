@@ -114,10 +114,11 @@ static int maxrate(const struct llmcap_scenario *sc, const struct llmcap_catalog
 	} else {
 		fprintf(stderr, "llmcap: out of memory\n");
 	}
-	FILE *f = rc == 0 ? llmcap_cli_open_output(a->out) : NULL;
+	struct llmcap_cli_output o;
+	FILE *f = rc == 0 ? llmcap_cli_open_output(&o, a->out, a->force) : NULL;
 	if (f) {
 		(a->json ? print_json : print_table)(f, sc, a, &j);
-		rc = llmcap_cli_close_output(f, a->out) == 0 ? 0 : 1;
+		rc = llmcap_cli_close_output(&o, a->out) == 0 ? 0 : 1;
 	} else if (rc == 0) {
 		rc = 1;
 	}

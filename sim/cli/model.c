@@ -91,14 +91,15 @@ static int import(const char *file, const struct model_args *a)
 		free(m);
 		return rc == -LLMCAP_EUSAGE ? 2 : 1;
 	}
-	FILE *out = llmcap_cli_open_output(a->out);
+	struct llmcap_cli_output o;
+	FILE *out = llmcap_cli_open_output(&o, a->out, a->force);
 	if (!out) {
 		free(m);
 		return 1;
 	}
 	llmcap_model_write_catalog(m, notes, out);
 	free(m);
-	return llmcap_cli_close_output(out, a->out) == 0 ? 0 : 1;
+	return llmcap_cli_close_output(&o, a->out) == 0 ? 0 : 1;
 }
 
 /* "import" is the one subcommand; without it the arguments are still read, for --help. */

@@ -1,11 +1,14 @@
 /* The one option parser of every command: table-driven (struct llmcap_opt), so that what a
  * command accepts and what its help lists cannot differ. */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "llmcap/output.h"
 
 #include "cli.h"
 
@@ -234,35 +237,68 @@ void llmcap_cli_progress_end(struct llmcap_cli_progress *p)
 
 int llmcap_cli_check_output(const char *path, bool force)
 {
-	if (path && !force && access(path, F_OK) == 0) {
-		fprintf(stderr, "llmcap: %s: exists; not overwritten (use --force, or another path)\n",
-			path);
+	struct llmcap_error err = {0};
+	if (path && llmcap_outfile_check(path, force, &err) != 0) {
+		fprintf(stderr, "llmcap: %s\n", err.msg);
 		return -1;
 	}
 	return 0;
 }
 
-FILE *llmcap_cli_open_output(const char *path)
+FILE *llmcap_cli_open_output(struct llmcap_cli_output *o, const char *path, bool force)
 {
+	*o = (struct llmcap_cli_output){0};
 	if (!path)
-		return stdout;
-	FILE *f = fopen(path, "w");
-	if (!f)
+		return o->f = stdout;
+	struct llmcap_error err = {0};
+	o->of = malloc(sizeof *o->of);
+	if (!o->of) {
+		fprintf(stderr, "llmcap: out of memory\n");
+		return NULL;
+	}
+	if (llmcap_outfile_begin(o->of, path, force, &err) != 0) {
+		fprintf(stderr, "llmcap: %s\n", err.msg);
+		free(o->of);
+		o->of = NULL;
+		return NULL;
+	}
+	/* 0666 less the umask, as any new file */
+	int fd = open(o->of->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
 		fprintf(stderr, "llmcap: %s: cannot create: %s\n", path, strerror(errno));
-	return f;
+		if (fd >= 0)
+			close(fd);
+		llmcap_outfile_end(o->of);
+		free(o->of);
+		o->of = NULL;
+		return NULL;
+	}
+	return o->f;
 }
 
-int llmcap_cli_close_output(FILE *f, const char *path)
+int llmcap_cli_close_output(struct llmcap_cli_output *o, const char *path)
 {
-	if (f == stdout)
+	if (o->f == stdout)
 		return fflush(stdout) == 0 ? 0 : -1;
-	bool bad = ferror(f) != 0;
-	bad |= fclose(f) != 0;
+	bool bad = ferror(o->f) != 0 || fflush(o->f) != 0;
+	int e = errno;
+	bad |= fclose(o->f) != 0;
+	if (!bad)
+		e = errno;
+	o->f = NULL;
+	struct llmcap_error err = {0};
+	int rc = 0;
 	if (bad) {
-		fprintf(stderr, "llmcap: %s: cannot write\n", path);
-		return -1;
+		fprintf(stderr, "llmcap: %s: cannot write: %s\n", path, strerror(e));
+		rc = -1;
+	} else if (llmcap_outfile_commit(o->of, &err) != 0) {
+		fprintf(stderr, "llmcap: %s\n", err.msg);
+		rc = -1;
 	}
-	return 0;
+	llmcap_outfile_end(o->of); /* removes the temporary unless committed */
+	free(o->of);
+	o->of = NULL;
+	return rc;
 }
 
 void llmcap_cli_json_str(FILE *out, const char *s)

@@ -225,10 +225,11 @@ static int plan(const struct args *a, long jobs, const struct llmcap_scenario *s
 		fprintf(stderr, "llmcap: %s\n", err.msg);
 		goto out;
 	}
-	FILE *f = llmcap_cli_open_output(a->out);
+	struct llmcap_cli_output o;
+	FILE *f = llmcap_cli_open_output(&o, a->out, a->force);
 	if (f) {
 		(a->json ? print_json : print_table)(f, sc, sw, c, order);
-		rc = llmcap_cli_close_output(f, a->out) == 0 ? 0 : 1;
+		rc = llmcap_cli_close_output(&o, a->out) == 0 ? 0 : 1;
 	}
 out:
 	free(c);

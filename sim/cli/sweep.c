@@ -473,6 +473,8 @@ static int run_sweep(const struct args *a, const struct llmcap_sweep *sw,
 	} else if (llmcap_sweep_journal_open(&p.journal, a->journal_path, sw, a->resume, p.done,
 					     p.metrics, p.digests, &p.n_done, &err) != 0) {
 		fprintf(stderr, "llmcap: %s\n", err.msg);
+	} else if (llmcap_sweep_journal_note(p.journal)[0]) {
+		fprintf(stderr, "llmcap: %s\n", llmcap_sweep_journal_note(p.journal));
 	}
 	if (!p.journal) {
 #ifdef LLMCAP_MPI

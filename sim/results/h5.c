@@ -1,9 +1,12 @@
 /* HDF5 building blocks shared by every result file. See include/llmcap/h5.h. */
+#define _GNU_SOURCE /* memfd_create, dup3, renameat2 */
 #include "llmcap/h5.h"
 
 #include "llmcap/sim.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +14,75 @@
 #include <unistd.h>
 
 #define INSERT LLMCAP_H5_INSERT
+
+/* HDF5 1.10 registers an exit handler (H5_term_library) at its first call; it closes the files
+ * still open, and a file whose close failed (after a write failed: a full disk) is half torn
+ * down, which that handler then dereferences: SIGSEGV at exit. No handler, then: asked for
+ * when the library is loaded, before any HDF5 call of any program linking it (a call in the
+ * writers would come too late for a program that used HDF5 before, such as the tests). The
+ * writers close every file they open; HDF5's memory at exit stays reachable (its globals).
+ * The one load-time side effect of the library, and it sets HDF5's state, not ours. */
+__attribute__((constructor)) static void no_hdf5_exit_handler(void)
+{
+	(void)H5dont_atexit();
+}
+
+void llmcap_h5_init(void)
+{
+	(void)H5dont_atexit(); /* fails harmlessly when the constructor above did it */
+	/* HDF5's automatic error printing is process-wide; llmcap reports errors itself. */
+	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+struct why {
+	char *buf;
+	size_t n;
+};
+
+static herr_t find_why(unsigned depth, const H5E_error2_t *e, void *user)
+{
+	(void)depth;
+	struct why *w = user;
+	/* the file drivers put the system's reason in their description:
+	 * "..., errno = 28, error message = 'No space left on device', ..." */
+	const char *m = e->desc ? strstr(e->desc, "error message = '") : NULL;
+	if (m && !w->buf[0]) {
+		m += strlen("error message = '");
+		const char *q = strchr(m, '\'');
+		snprintf(w->buf, w->n, "%.*s", q ? (int)(q - m) : (int)strlen(m), m);
+	}
+	return 0;
+}
+
+const char *llmcap_h5_why(char *buf, size_t n, int saved_errno)
+{
+	buf[0] = 0;
+	struct why w = {buf, n};
+	H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, find_why, &w);
+	if (!buf[0] && saved_errno)
+		snprintf(buf, n, "%s", strerror(saved_errno));
+	return buf;
+}
+
+void llmcap_h5_discard(hid_t file)
+{
+	/* The file is being thrown away, maybe after a write failed (ENOSPC, EIO, EFBIG): what
+	 * H5Fclose still writes (cached metadata, the final truncation) goes to an anonymous
+	 * memory file put in place of its descriptor, so that the close cannot fail on the disk;
+	 * the pages it writes are few (sparse), and gone with the descriptor. */
+	void *handle = NULL;
+	if (H5Fget_vfd_handle(file, H5P_DEFAULT, &handle) >= 0 && handle) {
+		int mem = memfd_create("llmcap-discarded", MFD_CLOEXEC);
+		if (mem >= 0) {
+			(void)dup3(mem, *(int *)handle, O_CLOEXEC);
+			close(mem);
+		}
+	}
+	/* HDF5 1.10.8 may still fail here (a flush that failed leaves its metadata cache
+	 * inconsistent: "slist already enabled"); the file then stays half-closed, harmless
+	 * without HDF5's exit handler (no_hdf5_exit_handler) */
+	H5Fclose(file);
+}
 
 hid_t llmcap_h5_string_type(size_t n)
 {
@@ -82,30 +154,6 @@ int llmcap_h5_set_units(hid_t loc, const char *name, const char *units)
 	int rc = llmcap_h5_attr_string(d, "units", units);
 	H5Dclose(d);
 	return rc;
-}
-
-/* Creates an empty temporary file beside `target` (so that the final rename() is atomic), with
- * the permissions a new file would get (mkstemp makes it 0600), and writes its name into tmp.
- * Refuses an existing target unless force. */
-int llmcap_h5_temp_beside(const char *target, bool force, char *tmp, size_t n,
-			  struct llmcap_error *err)
-{
-	if (!force && access(target, F_OK) == 0)
-		return llmcap_errorf(err, LLMCAP_EIO,
-				     "%s: exists; not overwritten (use --force, or another path)", target);
-	const char *slash = strrchr(target, '/');
-	int dirlen = slash ? (int)(slash - target + 1) : 0;
-	if ((size_t)snprintf(tmp, n, "%.*s.%s.tmp-XXXXXX", dirlen, target, slash ? slash + 1 : target) >= n)
-		return llmcap_errorf(err, LLMCAP_EINVAL, "%s: output path too long", target);
-	int fd = mkstemp(tmp);
-	if (fd < 0)
-		return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot create the output file: %s", target,
-				     strerror(errno));
-	mode_t mask = umask(0);
-	umask(mask);
-	fchmod(fd, 0666 & ~mask);
-	close(fd);
-	return 0;
 }
 
 hid_t llmcap_h5_sample_type(void)

@@ -21,7 +21,7 @@
 #define NAME_LEN LLMCAP_NAME_MAX
 
 struct llmcap_h5 {
-	char target[4096], tmp[4096];
+	struct llmcap_outfile out; /* the target, its lock and the temporary */
 	hid_t file;
 	hid_t req_type, ts_type;
 	hid_t req_dset;              /* the per-request table (request_dataset), or -1 */
@@ -167,7 +167,10 @@ static int flush_requests(struct llmcap_h5 *h)
 		 ? -1
 		 : 0;
 	if (rc != 0) {
-		snprintf(h->error, sizeof h->error, "%.400s: cannot append to /requests", h->target);
+		int e = errno;
+		char why[160];
+		snprintf(h->error, sizeof h->error, "%.300s: cannot append to /requests: %s",
+			 h->out.target, bytes == 0 ? "the compressor failed" : llmcap_h5_why(why, sizeof why, e));
 		return -LLMCAP_EIO;
 	}
 	h->req_rows += n;
@@ -179,7 +182,10 @@ static int flush_samples(struct llmcap_h5 *h)
 {
 	if ((h->rep_n && H5PTappend(h->ts_replicas, h->rep_n, h->rep_buf) < 0) ||
 	    (h->pool_n && H5PTappend(h->ts_pools, h->pool_n, h->pool_buf) < 0)) {
-		snprintf(h->error, sizeof h->error, "%.400s: cannot append to /timeseries", h->target);
+		int e = errno;
+		char why[160];
+		snprintf(h->error, sizeof h->error, "%.300s: cannot append to /timeseries: %s",
+			 h->out.target, llmcap_h5_why(why, sizeof why, e));
 		return -LLMCAP_EIO;
 	}
 	h->rep_n = h->pool_n = 0;
@@ -309,24 +315,19 @@ int llmcap_h5_open(struct llmcap_h5 **out, const char *target, bool force,
 		   const struct llmcap_h5_info *info, struct llmcap_error *err)
 {
 	*out = NULL;
-	/* HDF5's automatic error printing is process-wide; llmcap reports errors itself. */
-	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+	llmcap_h5_init();
 	struct llmcap_h5 *h = calloc(1, sizeof *h);
 	if (!h)
 		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
 	h->file = h->req_type = h->ts_type = h->req_dset = h->ts_replicas = h->ts_pools = -1;
 	h->sc = sc;
-	if (strlen(target) >= sizeof h->target - 32) {
-		free(h);
-		return llmcap_errorf(err, LLMCAP_EINVAL, "output path too long");
-	}
-	snprintf(h->target, sizeof h->target, "%s", target);
-	int trc = llmcap_h5_temp_beside(target, force, h->tmp, sizeof h->tmp, err);
+	h->out.lock_fd = h->out.dir_fd = -1;
+	int trc = llmcap_outfile_begin(&h->out, target, force, err);
 	if (trc) {
 		free(h);
 		return trc;
 	}
-	h->file = H5Fcreate(h->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+	h->file = H5Fcreate(h->out.tmp, H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
 	if (h->file < 0)
 		goto fail;
 	char version[32];
@@ -380,9 +381,13 @@ int llmcap_h5_open(struct llmcap_h5 **out, const char *target, bool force,
 	}
 	*out = h;
 	return 0;
-fail:
+fail:;
+	int e = errno;
+	char why[160];
+	llmcap_h5_why(why, sizeof why, e);
 	llmcap_h5_abort(h);
-	return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot write HDF5 output", target);
+	return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot write HDF5 output%s%s", target, why[0] ? ": " : "",
+			     why);
 }
 
 /* ---- finish ---- */
@@ -630,6 +635,20 @@ int llmcap_h5_finish(struct llmcap_h5 *h, struct llmcap_results *res,
 		if (a >= 0)
 			H5Aclose(a);
 	}
+	/* everything to the file before H5Fclose, whose failure HDF5 1.10 does not survive: a
+	 * failed flush leaves a file to discard */
+	if (rc == 0 && H5Fflush(h->file, H5F_SCOPE_GLOBAL) < 0)
+		rc = -1;
+	if (rc != 0) {
+		int e = errno;
+		char why[160];
+		if (!h->error[0])
+			llmcap_h5_why(why, sizeof why, e);
+		llmcap_errorf(err, LLMCAP_EIO, "%s: cannot write HDF5 output: %s", h->out.target,
+			      h->error[0] ? h->error : why[0] ? why : "unknown HDF5 error");
+		llmcap_h5_abort(h);
+		return -LLMCAP_EIO;
+	}
 	if (h->req_dset >= 0)
 		H5Dclose(h->req_dset);
 	if (h->ts_replicas >= 0)
@@ -637,25 +656,22 @@ int llmcap_h5_finish(struct llmcap_h5 *h, struct llmcap_results *res,
 	if (h->ts_pools >= 0)
 		H5PTclose(h->ts_pools);
 	h->req_dset = h->ts_replicas = h->ts_pools = -1;
-	if (H5Fclose(h->file) < 0)
-		rc = -1;
-	h->file = -1;
-	if (rc == 0 && rename(h->tmp, h->target) != 0) {
+	if (H5Fclose(h->file) < 0) {
+		/* rare after a whole flush; the file stays open for the process (not closed twice) */
 		int e = errno;
-		llmcap_errorf(err, LLMCAP_EIO, "%s: cannot rename the finished file onto it: %s",
-			      h->target, strerror(e));
+		char why[160];
+		h->file = -1;
+		llmcap_errorf(err, LLMCAP_EIO, "%s: cannot close the HDF5 output: %s", h->out.target,
+			      llmcap_h5_why(why, sizeof why, e));
 		llmcap_h5_abort(h);
 		return -LLMCAP_EIO;
 	}
-	if (rc != 0) {
-		llmcap_errorf(err, LLMCAP_EIO, "%s: cannot write HDF5 output%s%s", h->target,
-			      h->error[0] ? ": " : "", h->error);
+	h->file = -1;
+	if (llmcap_outfile_commit(&h->out, err) != 0) {
 		llmcap_h5_abort(h);
 		return -LLMCAP_EIO;
 	}
-	H5Tclose(h->req_type);
-	H5Tclose(h->ts_type);
-	free_h5(h);
+	llmcap_h5_abort(h); /* frees h; the committed file stays */
 	return 0;
 }
 
@@ -670,11 +686,11 @@ void llmcap_h5_abort(struct llmcap_h5 *h)
 	if (h->ts_pools >= 0)
 		H5PTclose(h->ts_pools);
 	if (h->file >= 0)
-		H5Fclose(h->file);
+		llmcap_h5_discard(h->file);
 	if (h->req_type >= 0)
 		H5Tclose(h->req_type);
 	if (h->ts_type >= 0)
 		H5Tclose(h->ts_type);
-	unlink(h->tmp);
+	llmcap_outfile_end(&h->out);
 	free_h5(h);
 }

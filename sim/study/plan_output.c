@@ -2,6 +2,7 @@
  * own. See include/llmcap/plan.h and docs/hdf5-layout.md. */
 #include "llmcap/plan.h"
 
+#include <errno.h>
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,13 +27,13 @@ int llmcap_h5_write_breakeven(const char *target, bool force, const struct llmca
 			      const char *scenario_yaml, const struct llmcap_fleet *rows, size_t n,
 			      struct llmcap_error *err)
 {
-	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-	char tmp[4200];
-	int trc = llmcap_h5_temp_beside(target, force, tmp, sizeof tmp, err);
+	llmcap_h5_init();
+	struct llmcap_outfile out; /* lock, temporary, commit: docs/hdf5-layout.md */
+	int trc = llmcap_outfile_begin(&out, target, force, err);
 	if (trc)
 		return trc;
 	struct breakeven_row *br = calloc(n ? n : 1, sizeof *br);
-	hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+	hid_t f = H5Fcreate(out.tmp, H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
 	int rc = br && f >= 0 ? 0 : -1;
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		const struct llmcap_fleet *r = &rows[i];
@@ -83,14 +84,23 @@ int llmcap_h5_write_breakeven(const char *target, bool force, const struct llmca
 		H5Tclose(t);
 		H5Tclose(s16);
 	}
-	if (f >= 0 && H5Fclose(f) < 0)
+	if (f >= 0 && rc == 0 && H5Fflush(f, H5F_SCOPE_GLOBAL) < 0)
+		rc = -1;
+	int e = errno;
+	char why[160] = "";
+	if (rc != 0)
+		llmcap_h5_why(why, sizeof why, e);
+	if (f >= 0 && rc != 0)
+		llmcap_h5_discard(f);
+	else if (f >= 0 && H5Fclose(f) < 0)
 		rc = -1;
 	free(br);
-	if (rc == 0 && rename(tmp, target) != 0)
-		rc = -1;
 	if (rc != 0) {
-		unlink(tmp);
-		return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot write HDF5 output", target);
+		llmcap_outfile_end(&out);
+		return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot write HDF5 output%s%s", target,
+				     why[0] ? ": " : "", why);
 	}
-	return 0;
+	rc = llmcap_outfile_commit(&out, err);
+	llmcap_outfile_end(&out);
+	return rc;
 }

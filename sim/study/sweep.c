@@ -4,10 +4,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libdeflate.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -581,13 +583,24 @@ int llmcap_sweep_run_task(const struct llmcap_sweep *sw, size_t task, const stru
 	return rc;
 }
 
-/* ---- journal ---- */
+/* ---- journal ----
+ * A header, then one record per finished task:
+ *   fixed part  task, digest, extra (time-series words), metrics      (3 + n_metrics words)
+ *   head check  CRC-32 of the fixed part                               (1 word)
+ *   extra       the time-series rows                                   (extra words)
+ *   check       CRC-32 of the whole record before it                   (1 word)
+ * The head check makes the record's length trustworthy before it is used, so that reading
+ * can tell a torn tail (a record the file ends inside: a killed writer; cut, and said so)
+ * from a damaged record with more after it (an error naming the record: never a silent drop
+ * of the records behind it). */
 
-#define JOURNAL_MAGIC "LLMCAPJ2"
+#define JOURNAL_MAGIC "LLMCAPJ3"
 #define ROW_WORDS (sizeof(struct llmcap_sample_row) / 8)
 _Static_assert(sizeof(struct llmcap_sample_row) % 8 == 0, "sample rows are whole words");
 /* at most this many time-series words in one record: a bound for a corrupt length */
 #define MAX_EXTRA_WORDS ((uint64_t)1 << 32)
+/* the high half of a check word: its kind, so that a check is never read as data */
+#define CHECK_TAG ((uint64_t)0x4c4a4352 << 32) /* "LJCR" */
 
 struct journal_header {
 	char magic[8];
@@ -598,15 +611,21 @@ struct llmcap_sweep_journal {
 	int fd;
 	char path[4096];
 	size_t n_metrics, tasks;
-	uint64_t *rec;      /* the fixed part: 3 + n_metrics words */
+	uint64_t *rec;      /* the fixed part and its head check: 4 + n_metrics words */
 	off_t *ts_off;      /* per task: where its time-series words start, 0 = none */
 	uint64_t *ts_words; /* per task: how many */
 	off_t end;          /* where the next record goes */
+	char note[512];     /* what opening found and cut (a torn tail), or "" */
 };
 
 static size_t fixed_words(size_t n_metrics)
 {
 	return 3 + n_metrics; /* task, digest, extra words, metrics */
+}
+
+static uint64_t check_word(uint32_t crc)
+{
+	return CHECK_TAG | crc;
 }
 
 static int write_all(int fd, const void *buf, size_t n)
@@ -649,31 +668,121 @@ static void journal_free(struct llmcap_sweep_journal *j)
 	free(j);
 }
 
-/* Reads one record at the current position; 0 when whole and its checksum holds. */
-static int read_record(struct llmcap_sweep_journal *j, uint64_t *task, uint64_t *extra,
-		       off_t *extra_at)
+/* Whether every byte from `at` to the end of the file is zero (a tail that a crash of the
+ * machine, not of the process, leaves: the size grew, the data never came). */
+static bool zeros_to_end(int fd, off_t at, off_t size)
 {
-	size_t fw = fixed_words(j->n_metrics);
-	if (read_all(j->fd, j->rec, fw * 8) != 0)
-		return -1;
-	uint64_t sum = llmcap_hash_bytes(LLMCAP_HASH_INIT, j->rec, fw * 8);
+	unsigned char buf[4096];
+	while (at < size) {
+		size_t n = size - at < (off_t)sizeof buf ? (size_t)(size - at) : sizeof buf;
+		ssize_t r = pread(fd, buf, n, at);
+		if (r <= 0)
+			return false;
+		for (ssize_t i = 0; i < r; i++)
+			if (buf[i])
+				return false;
+		at += r;
+	}
+	return true;
+}
+
+enum record_state { REC_OK, REC_END, REC_TORN, REC_BAD };
+
+/* Reads record k at `at` (the file is `size` bytes); says why it is not whole in why. */
+static enum record_state read_record(struct llmcap_sweep_journal *j, off_t at, off_t size,
+				     uint64_t *task, uint64_t *extra, off_t *extra_at, char *why,
+				     size_t n)
+{
+	const size_t fw = fixed_words(j->n_metrics), head = (fw + 1) * 8;
+	if (at == size)
+		return REC_END;
+	if (size - at < (off_t)head) {
+		snprintf(why, n, "the file ends inside it (%lld of at least %zu bytes)",
+			 (long long)(size - at), head + 8);
+		return REC_TORN;
+	}
+	if (lseek(j->fd, at, SEEK_SET) != at || read_all(j->fd, j->rec, head) != 0) {
+		snprintf(why, n, "cannot be read: %s", strerror(errno));
+		return REC_BAD;
+	}
+	uint32_t crc = libdeflate_crc32(0, j->rec, fw * 8);
+	if (j->rec[fw] != check_word(crc)) {
+		if (zeros_to_end(j->fd, at, size)) {
+			snprintf(why, n, "it and the rest of the file are zeros (%lld bytes)",
+				 (long long)(size - at));
+			return REC_TORN;
+		}
+		snprintf(why, n, "its head's checksum does not match (damaged)");
+		/* the last record, if its length (unchecked) is right: a tail, cut as torn ones */
+		uint64_t x = j->rec[2];
+		bool last = x <= MAX_EXTRA_WORDS && at + (off_t)(head + (x + 1) * 8) == size;
+		return last ? REC_TORN : REC_BAD;
+	}
 	*task = j->rec[0];
 	*extra = j->rec[2];
-	if (*task >= j->tasks || *extra > MAX_EXTRA_WORDS || *extra % ROW_WORDS)
-		return -1;
-	*extra_at = lseek(j->fd, 0, SEEK_CUR);
+	if (*task >= j->tasks || *extra > MAX_EXTRA_WORDS || *extra % ROW_WORDS) {
+		snprintf(why, n, "holds task %llu and %llu time-series words, which this sweep cannot "
+			 "have (damaged)", (unsigned long long)*task, (unsigned long long)*extra);
+		return REC_BAD;
+	}
+	const off_t end = at + (off_t)(head + (*extra + 1) * 8);
+	if (end > size) {
+		snprintf(why, n, "the file ends inside it (%lld of %lld bytes)", (long long)(size - at),
+			 (long long)(end - at));
+		return REC_TORN;
+	}
+	*extra_at = at + (off_t)head;
+	crc = libdeflate_crc32(0, j->rec, head);
 	uint64_t buf[512];
 	for (uint64_t left = *extra; left;) {
-		size_t n = left < 512 ? (size_t)left : 512;
-		if (read_all(j->fd, buf, n * 8) != 0)
-			return -1;
-		sum = llmcap_hash_bytes(sum, buf, n * 8);
-		left -= n;
+		size_t m = left < 512 ? (size_t)left : 512;
+		if (read_all(j->fd, buf, m * 8) != 0) {
+			snprintf(why, n, "cannot be read: %s", strerror(errno));
+			return REC_BAD;
+		}
+		crc = libdeflate_crc32(crc, buf, m * 8);
+		left -= m;
 	}
 	uint64_t check;
-	if (read_all(j->fd, &check, 8) != 0 || check != sum)
-		return -1;
-	return 0;
+	if (read_all(j->fd, &check, 8) != 0) {
+		snprintf(why, n, "cannot be read: %s", strerror(errno));
+		return REC_BAD;
+	}
+	if (check != check_word(crc)) {
+		snprintf(why, n, "its checksum does not match (damaged)");
+		return end == size ? REC_TORN : REC_BAD;
+	}
+	return REC_OK;
+}
+
+/* An exclusive lock on the journal for the sweep's life: a second sweep to the same output
+ * (even with --force) would otherwise truncate or interleave the first one's records. The
+ * journal is unlinked while held at the end, hence the check that the locked file is still
+ * the one at the path. */
+static int open_locked(const char *path, struct llmcap_error *err)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+		if (fd < 0)
+			return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot open the sweep journal: %s", path,
+					     strerror(errno));
+		if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+			int e = errno;
+			close(fd);
+			if (e == EWOULDBLOCK)
+				return llmcap_errorf(err, LLMCAP_EIO, "%s: another llmcap sweep to the same "
+						     "output is running (it holds this journal); not started",
+						     path);
+			return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot lock the sweep journal: %s", path,
+					     strerror(e));
+		}
+		struct stat a, b;
+		if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+			return fd;
+		close(fd);
+	}
+	return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot lock the sweep journal (it keeps changing)",
+			     path);
 }
 
 int llmcap_sweep_journal_open(struct llmcap_sweep_journal **out, const char *path,
@@ -688,7 +797,7 @@ int llmcap_sweep_journal_open(struct llmcap_sweep_journal **out, const char *pat
 	j->fd = -1;
 	j->n_metrics = sw->n_metrics;
 	j->tasks = llmcap_sweep_tasks(sw);
-	j->rec = calloc(fixed_words(sw->n_metrics), sizeof *j->rec);
+	j->rec = calloc(fixed_words(sw->n_metrics) + 1, sizeof *j->rec);
 	j->ts_off = calloc(j->tasks, sizeof *j->ts_off);
 	j->ts_words = calloc(j->tasks, sizeof *j->ts_words);
 	if (!j->rec || !j->ts_off || !j->ts_words) {
@@ -698,29 +807,47 @@ int llmcap_sweep_journal_open(struct llmcap_sweep_journal **out, const char *pat
 	snprintf(j->path, sizeof j->path, "%s", path);
 	struct journal_header want = {.hash = sw->hash, .tasks = j->tasks, .metrics = sw->n_metrics};
 	memcpy(want.magic, JOURNAL_MAGIC, 8);
-	j->fd = open(path, O_RDWR | O_CREAT | (resume ? 0 : O_TRUNC) | O_CLOEXEC, 0666);
-	if (j->fd < 0) {
-		int e = errno;
+	int fd = open_locked(path, err);
+	if (fd < 0) {
 		journal_free(j);
-		return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot open the sweep journal: %s", path,
-				     strerror(e));
+		return fd;
 	}
+	j->fd = fd;
 	struct journal_header have;
-	bool whole = resume && read_all(j->fd, &have, sizeof have) == 0;
+	struct stat st;
+	bool whole = resume && read_all(j->fd, &have, sizeof have) == 0 && fstat(j->fd, &st) == 0;
 	off_t good = sizeof want;
 	if (whole) {
 		if (memcmp(&have, &want, sizeof want) != 0) {
 			journal_free(j);
 			return llmcap_errorf(err, LLMCAP_EUSAGE,
 					     "%s: this journal belongs to another sweep (other scenario, "
-					     "axes, seeds or llmcap version); remove it or drop --resume", path);
+					     "axes, seeds or llmcap version), or its header is damaged; "
+					     "remove it or drop --resume", path);
 		}
-		/* records until the end or the first torn/corrupt one */
-		for (;;) {
+		/* every record whole, up to the end or to a torn last one */
+		for (size_t k = 0;; k++) {
 			uint64_t task, extra;
 			off_t extra_at;
-			if (read_record(j, &task, &extra, &extra_at) != 0)
+			char why[200];
+			enum record_state r = read_record(j, good, st.st_size, &task, &extra, &extra_at, why,
+							  sizeof why);
+			if (r == REC_END)
 				break;
+			if (r == REC_TORN) {
+				snprintf(j->note, sizeof j->note, "%s: its last record (record %zu, at byte "
+					 "%lld) is not whole: %s; cut (%lld bytes), that run is done again",
+					 path, k + 1, (long long)good, why, (long long)(st.st_size - good));
+				break;
+			}
+			if (r == REC_BAD) {
+				journal_free(j);
+				return llmcap_errorf(err, LLMCAP_EIO,
+						     "%s: record %zu (at byte %lld) %s, and %lld bytes follow it: "
+						     "the journal is damaged; remove it to start the sweep over "
+						     "(the runs it kept are lost)", path, k + 1, (long long)good,
+						     why, (long long)(st.st_size - good));
+			}
 			if (!done[task]) {
 				done[task] = true;
 				(*n_done)++;
@@ -732,51 +859,65 @@ int llmcap_sweep_journal_open(struct llmcap_sweep_journal **out, const char *pat
 			good = lseek(j->fd, 0, SEEK_CUR);
 		}
 	} else {
-		/* new, empty or shorter than a header: start over */
+		/* new, replaced, empty or shorter than a header: start over */
 		if (ftruncate(j->fd, 0) != 0 || lseek(j->fd, 0, SEEK_SET) != 0 ||
 		    write_all(j->fd, &want, sizeof want) != 0) {
+			int e = errno;
 			journal_free(j);
-			return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot write the sweep journal", path);
+			return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot write the sweep journal: %s", path,
+					     strerror(e));
 		}
 	}
-	/* drop a torn tail so that new records follow the last whole one */
+	/* cut a torn tail so that new records follow the last whole one */
 	if (ftruncate(j->fd, good) != 0 || lseek(j->fd, good, SEEK_SET) != good) {
+		int e = errno;
 		journal_free(j);
-		return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot truncate the sweep journal", path);
+		return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot truncate the sweep journal: %s", path,
+				     strerror(e));
 	}
 	j->end = good;
 	*out = j;
 	return 0;
 }
 
+const char *llmcap_sweep_journal_note(const struct llmcap_sweep_journal *j)
+{
+	return j->note;
+}
+
 int llmcap_sweep_journal_append(struct llmcap_sweep_journal *j, size_t task, uint64_t digest,
 				const double *metrics, const struct llmcap_sweep_series *ts,
 				struct llmcap_error *err)
 {
-	size_t fw = fixed_words(j->n_metrics);
+	const size_t fw = fixed_words(j->n_metrics);
 	size_t n_rows = ts ? ts->n : 0, extra = n_rows * ROW_WORDS;
-	j->rec[0] = task;
-	j->rec[1] = digest;
-	j->rec[2] = extra;
-	memcpy(&j->rec[3], metrics, j->n_metrics * sizeof(double));
-	size_t bytes = (fw + extra + 1) * 8;
-	char *buf = malloc(bytes);
+	size_t bytes = (fw + 1 + extra + 1) * 8;
+	uint64_t *buf = malloc(bytes);
 	if (!buf)
 		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
-	memcpy(buf, j->rec, fw * 8);
+	buf[0] = task;
+	buf[1] = digest;
+	buf[2] = extra;
+	memcpy(&buf[3], metrics, j->n_metrics * sizeof(double));
+	buf[fw] = check_word(libdeflate_crc32(0, buf, fw * 8));
 	if (extra)
-		memcpy(buf + fw * 8, ts->rows, extra * 8);
-	uint64_t sum = llmcap_hash_bytes(LLMCAP_HASH_INIT, buf, bytes - 8);
-	memcpy(buf + bytes - 8, &sum, 8);
+		memcpy(&buf[fw + 1], ts->rows, extra * 8);
+	buf[fw + 1 + extra] = check_word(libdeflate_crc32(0, buf, bytes - 8));
 	/* one write(2) per record, no stdio buffer: a killed process loses at most the task it
 	 * was running, and the kernel keeps what was written */
 	int rc = write_all(j->fd, buf, bytes);
+	int e = errno;
 	free(buf);
-	if (rc != 0)
+	if (rc != 0) {
+		/* a part written (a full disk) must not stay as a torn record in the middle: the
+		 * next record goes where this one started */
+		if (ftruncate(j->fd, j->end) != 0 || lseek(j->fd, j->end, SEEK_SET) != j->end)
+			j->end = lseek(j->fd, 0, SEEK_CUR);
 		return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot append to the sweep journal: %s",
-				     j->path, strerror(errno));
+				     j->path, e ? strerror(e) : "short write");
+	}
 	if (task < j->tasks) {
-		j->ts_off[task] = extra ? j->end + (off_t)(fw * 8) : 0;
+		j->ts_off[task] = extra ? j->end + (off_t)((fw + 1) * 8) : 0;
 		j->ts_words[task] = extra;
 	}
 	j->end += (off_t)bytes;

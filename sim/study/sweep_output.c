@@ -3,6 +3,7 @@
 #include "llmcap/sweep.h"
 
 #include <hdf5.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +19,34 @@
  * placed in order, each aligned to 8 bytes, in a row of `size` bytes. */
 struct row_layout {
 	size_t size, off_point, off_seed, off_replicate, off_n, off_digest;
-	size_t off_axes, off_metrics, off_valid, off_error, error_size;
+	size_t off_axes, off_axes_si, off_metrics, off_valid, off_error, error_size;
 };
+
+/* A varied value as a number in SI base units, for plotting beside its typed text: a bare
+ * number as is, a rate ("20/s", "5e4/day") in 1/s, a duration ("2h") in s, a token volume
+ * ("500M", "5B", "1.2T": 1e6, 1e9, 1e12; "20k" 1e3) as a count, a size ("80GiB") in bytes;
+ * NaN for anything else (a name, a boolean). The key's type is not consulted: the forms do not
+ * overlap, except a bare "B", which is a billion (token volumes) rather than bytes. */
+static double sweep_value_si(const char *v)
+{
+	double x;
+	llmcap_time t;
+	size_t n = strlen(v);
+	if (llmcap_parse_double(v, &x) == 0 || llmcap_parse_rate(v, &x) == 0)
+		return x;
+	if (llmcap_parse_duration(v, &t) == 0)
+		return (double)t / 1e9; /* exact for whole seconds, unlike * 1e-9 */
+	if (n >= 2 && strchr("kKMBT", v[n - 1])) {
+		char num[LLMCAP_SWEEP_VALUE_MAX];
+		snprintf(num, sizeof num, "%.*s", (int)(n - 1), v);
+		double scale = v[n - 1] == 'M' ? 1e6 : v[n - 1] == 'B' ? 1e9 : v[n - 1] == 'T' ? 1e12 : 1e3;
+		if (llmcap_parse_double(num, &x) == 0)
+			return x * scale;
+	}
+	if (llmcap_parse_bytes(v, &x) == 0)
+		return x;
+	return NAN;
+}
 
 /* The width of the error column: the longest message of an invalid point, NUL included. */
 static size_t sweep_error_size(const struct llmcap_sweep *sw)
@@ -42,6 +69,8 @@ static int sweep_type(const struct llmcap_sweep *sw, bool points, struct row_lay
 		l->off_replicate = l->off_seed + 8;
 	l->off_axes = off;
 	off += sw->n_axes * LLMCAP_SWEEP_VALUE_MAX;
+	l->off_axes_si = off;
+	off += sw->n_axes * 8;
 	l->off_metrics = off;
 	off += sw->n_metrics * 8 * (points ? 2 : 1);
 	l->off_digest = off;
@@ -70,6 +99,16 @@ static int sweep_type(const struct llmcap_sweep *sw, bool points, struct row_lay
 			     !strcmp(k, "error");
 		snprintf(name, sizeof name, "%s%s", clash ? "vary." : "", k);
 		rc |= H5Tinsert(t, name, l->off_axes + a * LLMCAP_SWEEP_VALUE_MAX, sv) < 0;
+	}
+	for (size_t a = 0; a < sw->n_axes; a++) {
+		/* the same value as a number (sweep_value_si), beside the text: KEY_si */
+		const char *k = sw->axes[a].key;
+		char name[LLMCAP_SWEEP_KEY_MAX + 16];
+		bool clash = !strcmp(k, "point") || !strcmp(k, "seed") || !strcmp(k, "replicate") ||
+			     !strcmp(k, "n_seeds") || !strcmp(k, "digest") || !strcmp(k, "valid") ||
+			     !strcmp(k, "error");
+		snprintf(name, sizeof name, "%s%s_si", clash ? "vary." : "", k);
+		rc |= H5Tinsert(t, name, l->off_axes_si + a * 8, H5T_NATIVE_DOUBLE) < 0;
 	}
 	for (size_t m = 0; m < sw->n_metrics; m++) {
 		if (!points) {
@@ -156,9 +195,9 @@ int llmcap_h5_write_sweep(const char *target, bool force, const struct llmcap_sw
 			  struct llmcap_sweep_journal *journal, const char *command_line,
 			  struct llmcap_error *err)
 {
-	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-	char tmp[4200];
-	int trc = llmcap_h5_temp_beside(target, force, tmp, sizeof tmp, err);
+	llmcap_h5_init();
+	struct llmcap_outfile out;
+	int trc = llmcap_outfile_begin(&out, target, force, err);
 	if (trc)
 		return trc;
 	size_t tasks = llmcap_sweep_tasks(sw), seeds = (size_t)sw->seeds;
@@ -168,7 +207,7 @@ int llmcap_h5_write_sweep(const char *target, bool force, const struct llmcap_sw
 	char *runs = rc ? NULL : calloc(tasks ? tasks : 1, rl.size);
 	char *pts = rc ? NULL : calloc(sw->n_points ? sw->n_points : 1, pl.size);
 	double *col = calloc(seeds, sizeof *col);
-	hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+	hid_t f = H5Fcreate(out.tmp, H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
 	if (!runs || !pts || !col || f < 0)
 		rc = -1;
 	for (size_t p = 0; rc == 0 && p < sw->n_points; p++) {
@@ -181,9 +220,12 @@ int llmcap_h5_write_sweep(const char *target, bool force, const struct llmcap_sw
 		put(prow, pl.off_n, &ns, 8);
 		put(prow, pl.off_valid, &iv, 8);
 		put(prow, pl.off_error, why, strlen(why));
-		for (size_t a = 0; a < sw->n_axes; a++)
-			put(prow, pl.off_axes + a * LLMCAP_SWEEP_VALUE_MAX,
-			    sw->axes[a].values[llmcap_sweep_value_index(sw, p, a)], LLMCAP_SWEEP_VALUE_MAX);
+		for (size_t a = 0; a < sw->n_axes; a++) {
+			const char *v = sw->axes[a].values[llmcap_sweep_value_index(sw, p, a)];
+			double si = sweep_value_si(v);
+			put(prow, pl.off_axes + a * LLMCAP_SWEEP_VALUE_MAX, v, LLMCAP_SWEEP_VALUE_MAX);
+			put(prow, pl.off_axes_si + a * 8, &si, 8);
+		}
 		for (size_t k = 0; k < seeds; k++) {
 			size_t t = p * seeds + k;
 			char *row = runs + t * rl.size;
@@ -193,6 +235,7 @@ int llmcap_h5_write_sweep(const char *target, bool force, const struct llmcap_sw
 			uint64_t seed = sw->point_seed[p] + k;
 			put(row, rl.off_seed, &seed, 8);
 			put(row, rl.off_axes, prow + pl.off_axes, sw->n_axes * LLMCAP_SWEEP_VALUE_MAX);
+			put(row, rl.off_axes_si, prow + pl.off_axes_si, sw->n_axes * 8);
 			put(row, rl.off_valid, &iv, 8);
 			put(row, rl.off_error, why, strlen(why));
 			char d[24] = "";
@@ -222,7 +265,8 @@ int llmcap_h5_write_sweep(const char *target, bool force, const struct llmcap_sw
 		uint64_t hash = sw->hash;
 		rc = llmcap_h5_write_table(f, "runs", rt, tasks, runs) | llmcap_h5_write_table(f, "points", pt, sw->n_points, pts) |
 		     llmcap_h5_set_units(f, "runs", "*_s: seconds; busy, kv_*, mfu, hbm_fraction, slo_attainment: "
-					  "shares; *_total: USD over the cost horizon; counts as doubles") |
+					  "shares; *_total: USD over the cost horizon; counts as doubles; KEY_si: "
+					  "the varied value KEY in SI base units (1/s, s, bytes, counts; NaN: not a number)") |
 		     llmcap_h5_set_units(f, "points", "as /runs; *_mean: mean over seeds; *_ci95: half-width of "
 					    "the 95% Student-t confidence interval (NaN with one seed)") |
 		     llmcap_h5_attr_int(f, "format_version", LLMCAP_H5_FORMAT_VERSION) |
@@ -252,18 +296,28 @@ int llmcap_h5_write_sweep(const char *target, bool force, const struct llmcap_sw
 		H5Tclose(rt);
 	if (pt >= 0)
 		H5Tclose(pt);
-	if (f >= 0 && H5Fclose(f) < 0)
+	/* a failed flush leaves a file to discard: HDF5 1.10 does not survive a failed H5Fclose */
+	if (f >= 0 && rc == 0 && H5Fflush(f, H5F_SCOPE_GLOBAL) < 0)
+		rc = -1;
+	int e = errno;
+	char why[160] = "";
+	if (rc != 0 && series_rc != -2)
+		llmcap_h5_why(why, sizeof why, e);
+	if (f >= 0 && rc != 0)
+		llmcap_h5_discard(f);
+	else if (f >= 0 && H5Fclose(f) < 0)
 		rc = -1;
 	free(runs);
 	free(pts);
 	free(col);
-	if (rc == 0 && rename(tmp, target) != 0)
-		rc = -1;
 	if (rc != 0) {
-		unlink(tmp);
+		llmcap_outfile_end(&out);
 		if (series_rc == -2)
 			return -err->code;
-		return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot write HDF5 output", target);
+		return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot write HDF5 output%s%s", target,
+				     why[0] ? ": " : "", why);
 	}
-	return 0;
+	rc = llmcap_outfile_commit(&out, err);
+	llmcap_outfile_end(&out);
+	return rc;
 }
