@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "llmcap/schema.h"
@@ -46,6 +47,8 @@ static const struct llmcap_field model_fields[] = {
 	ZINT("qk_rope_head_dim", qk_rope_head_dim),
 	ZINT("v_head_dim", v_head_dim),
 #undef ZINT
+	{.key = "aliases", .type = LLMCAP_T_STR, .offset = MS(aliases), .size = LLMCAP_ALIASES_MAX,
+	 .def = "", .doc = "other names it answers to (case-insensitive), separated by commas"},
 };
 static const struct llmcap_section model_section = LLMCAP_SECTION(model_fields);
 
@@ -107,6 +110,8 @@ static const struct llmcap_field gpu_fields[] = {
 	GPUNUM("allreduce_bandwidth", allreduce_bandwidth, LLMCAP_T_DOUBLE),
 	{.key = "price", .type = LLMCAP_T_SECTION, .sub = &gpu_price_section,
 	 .doc = "purchase, power and rental prices, each with its source"},
+	{.key = "aliases", .type = LLMCAP_T_STR, .offset = GS(aliases), .size = LLMCAP_ALIASES_MAX,
+	 .def = "", .doc = "other names it answers to (case-insensitive), separated by commas"},
 };
 static const struct llmcap_section gpu_section = LLMCAP_SECTION(gpu_fields);
 
@@ -194,6 +199,21 @@ static const struct llmcap_field catalog_engines_root = {
 
 /* ---- loading and lookups ---- */
 
+/* A user catalog file: the four maps under their keys, in one mapping. */
+static const struct llmcap_field user_fields[] = {
+#define MAPFIELD(k, arr, n, elem, sect) \
+	{.key = k, .type = LLMCAP_T_MAP, .offset = offsetof(struct llmcap_catalog, arr), \
+	 .count_offset = offsetof(struct llmcap_catalog, n), .elem_size = sizeof(elem), \
+	 .max_count = LLMCAP_CATALOG_MAX, .sub = &sect, .doc = ""}
+	MAPFIELD("models", models, n_models, struct llmcap_model_spec, model_section),
+	MAPFIELD("gpus", gpus, n_gpus, struct llmcap_gpu_spec, gpu_section),
+	MAPFIELD("engines", engines, n_engines, struct llmcap_engine_spec, engine_section),
+	MAPFIELD("prices", prices, n_prices, struct llmcap_price_spec, price_spec_section),
+#undef MAPFIELD
+};
+static const struct llmcap_section user_section = LLMCAP_SECTION(user_fields);
+static const struct llmcap_field user_root = {.key = "", .type = LLMCAP_T_SECTION, .sub = &user_section};
+
 /* One catalog file: a mapping of entry names to entries (an empty file adds none). */
 static int load_catalog_map(const struct llmcap_field *root, struct llmcap_catalog *cat,
 			    const char *text, const char *origin, struct llmcap_error *err)
@@ -219,40 +239,219 @@ int llmcap_catalog_load_builtin(struct llmcap_catalog *cat, struct llmcap_error 
 	return rc;
 }
 
+/* Names compare without case: "H100" and "h100" are one name. */
+static bool same_name(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++) {
+		char x = *a >= 'A' && *a <= 'Z' ? (char)(*a + 32) : *a;
+		char y = *b >= 'A' && *b <= 'Z' ? (char)(*b + 32) : *b;
+		if (x != y)
+			return false;
+	}
+	return *a == *b;
+}
+
+/* Whether `name` is one of the comma-separated names of `list`. */
+static bool in_aliases(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = list; *p;) {
+		while (*p == ',' || *p == ' ')
+			p++;
+		size_t k = strcspn(p, ", ");
+		if (k == n && k > 0) {
+			char one[LLMCAP_ALIASES_MAX];
+			snprintf(one, sizeof one, "%.*s", (int)k, p);
+			if (same_name(one, name))
+				return true;
+		}
+		p += k;
+	}
+	return false;
+}
+
+/* The entries of one kind as a strided array: name at offset 0, aliases at alias_off (0: none). */
+struct table {
+	const char *base;
+	size_t n, stride, alias_off;
+};
+
+static struct table table_of(const struct llmcap_catalog *cat, const char *kind)
+{
+	if (!strcmp(kind, "models"))
+		return (struct table){(const char *)cat->models, cat->n_models, sizeof cat->models[0],
+				      offsetof(struct llmcap_model_spec, aliases)};
+	if (!strcmp(kind, "gpus"))
+		return (struct table){(const char *)cat->gpus, cat->n_gpus, sizeof cat->gpus[0],
+				      offsetof(struct llmcap_gpu_spec, aliases)};
+	if (!strcmp(kind, "engines"))
+		return (struct table){(const char *)cat->engines, cat->n_engines, sizeof cat->engines[0], 0};
+	return (struct table){(const char *)cat->prices, cat->n_prices, sizeof cat->prices[0], 0};
+}
+
+/* An entry's index: by name, then by alias, then (for "org/name") the part after the '/'. */
+static ptrdiff_t find(struct table t, const char *name)
+{
+	for (size_t i = 0; i < t.n; i++)
+		if (same_name(t.base + i * t.stride, name))
+			return (ptrdiff_t)i;
+	for (size_t i = 0; t.alias_off && i < t.n; i++)
+		if (in_aliases(t.base + i * t.stride + t.alias_off, name))
+			return (ptrdiff_t)i;
+	const char *slash = strrchr(name, '/');
+	return slash && slash[1] ? find(t, slash + 1) : -1;
+}
+
 const struct llmcap_price_spec *llmcap_catalog_price(const struct llmcap_catalog *cat,
 						     const char *name)
 {
-	for (size_t i = 0; i < cat->n_prices; i++)
-		if (!strcmp(cat->prices[i].name, name))
-			return &cat->prices[i];
-	return NULL;
+	ptrdiff_t i = find(table_of(cat, "prices"), name);
+	return i < 0 ? NULL : &cat->prices[i];
 }
 
 const struct llmcap_model_spec *llmcap_catalog_model(const struct llmcap_catalog *cat,
 						     const char *name)
 {
-	for (size_t i = 0; i < cat->n_models; i++)
-		if (!strcmp(cat->models[i].name, name))
-			return &cat->models[i];
-	return NULL;
+	ptrdiff_t i = find(table_of(cat, "models"), name);
+	return i < 0 ? NULL : &cat->models[i];
 }
 
 const struct llmcap_engine_spec *llmcap_catalog_engine(const struct llmcap_catalog *cat,
 						       const char *name)
 {
-	for (size_t i = 0; i < cat->n_engines; i++)
-		if (!strcmp(cat->engines[i].name, name))
-			return &cat->engines[i];
-	return NULL;
+	ptrdiff_t i = find(table_of(cat, "engines"), name);
+	return i < 0 ? NULL : &cat->engines[i];
 }
 
 const struct llmcap_gpu_spec *llmcap_catalog_gpu(const struct llmcap_catalog *cat,
 						 const char *name)
 {
-	for (size_t i = 0; i < cat->n_gpus; i++)
-		if (!strcmp(cat->gpus[i].name, name))
-			return &cat->gpus[i];
-	return NULL;
+	ptrdiff_t i = find(table_of(cat, "gpus"), name);
+	return i < 0 ? NULL : &cat->gpus[i];
+}
+
+/* Levenshtein distance without case, on names of at most LLMCAP_NAME_MAX characters. */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la >= LLMCAP_NAME_MAX || lb >= LLMCAP_NAME_MAX)
+		return (size_t)-1;
+	size_t row[LLMCAP_NAME_MAX + 1];
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			char x[2] = {a[i - 1], 0}, y[2] = {b[j - 1], 0};
+			size_t sub = diag + !same_name(x, y);
+			size_t best = row[j] + 1 < row[j - 1] + 1 ? row[j] + 1 : row[j - 1] + 1;
+			diag = row[j];
+			row[j] = sub < best ? sub : best;
+		}
+	}
+	return row[lb];
+}
+
+void llmcap_catalog_suggest(const struct llmcap_catalog *cat, const char *kind, const char *name,
+			    char *buf, size_t len)
+{
+	struct table t = table_of(cat, kind);
+	const char *slash = strrchr(name, '/');
+	const char *q = slash && slash[1] ? slash + 1 : name;
+	size_t best = (size_t)-1, at = 0;
+	for (size_t i = 0; i < t.n; i++) {
+		const char *e = t.base + i * t.stride;
+		size_t d = distance(q, e);
+		/* and each alias */
+		const char *p = t.alias_off ? e + t.alias_off : "";
+		while (*p) {
+			while (*p == ',' || *p == ' ')
+				p++;
+			size_t k = strcspn(p, ", ");
+			if (k > 0 && k < LLMCAP_NAME_MAX) {
+				char one[LLMCAP_NAME_MAX];
+				snprintf(one, sizeof one, "%.*s", (int)k, p);
+				size_t da = distance(q, one);
+				d = da < d ? da : d;
+			}
+			p += k;
+		}
+		if (d < best) {
+			best = d;
+			at = i;
+		}
+	}
+	/* a likely typo: a third of the name's characters or fewer changed (at least 2) */
+	size_t limit = strlen(q) / 3 > 2 ? strlen(q) / 3 : 2;
+	if (t.n > 0 && best <= limit)
+		snprintf(buf, len, " (did you mean '%s'?)", t.base + at * t.stride);
+	else if (len)
+		buf[0] = '\0';
+}
+
+/* Adds src's entries of one kind to dst, each replacing the entry of the same name. */
+static int merge(struct llmcap_catalog *dst, const struct llmcap_catalog *src, const char *kind,
+		 const char *origin, struct llmcap_error *err)
+{
+	struct table from = table_of(src, kind);
+	for (size_t i = 0; i < from.n; i++) {
+		const char *e = from.base + i * from.stride;
+		struct table to = table_of(dst, kind);
+		ptrdiff_t at = -1;
+		for (size_t k = 0; k < to.n && at < 0; k++)
+			if (same_name(to.base + k * to.stride, e))
+				at = (ptrdiff_t)k;
+		if (at < 0) {
+			if (to.n == LLMCAP_CATALOG_MAX)
+				return llmcap_errorf(err, LLMCAP_EINVAL,
+						     "%s: %s.%s: the catalog holds at most %d %s",
+						     origin, kind, e, LLMCAP_CATALOG_MAX, kind);
+			at = (ptrdiff_t)to.n;
+			size_t *count = !strcmp(kind, "models") ? &dst->n_models
+				      : !strcmp(kind, "gpus")   ? &dst->n_gpus
+				      : !strcmp(kind, "engines") ? &dst->n_engines
+								 : &dst->n_prices;
+			(*count)++;
+		}
+		char *slot = (char *)to.base + (size_t)at * to.stride;
+		char keep[LLMCAP_NAME_MAX];
+		memcpy(keep, slot, sizeof keep); /* a replaced entry keeps its spelling */
+		memcpy(slot, e, from.stride);
+		if ((size_t)at < to.n)
+			memcpy(slot, keep, sizeof keep);
+	}
+	return 0;
+}
+
+int llmcap_catalog_load_text(struct llmcap_catalog *cat, const char *text, size_t len,
+			     const char *origin, struct llmcap_error *err)
+{
+	/* parsed into an empty catalog first, so that an entry starts from the schema defaults
+	 * rather than merging into the built-in entry of its name */
+	struct llmcap_catalog *user = calloc(1, sizeof *user);
+	if (!user)
+		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+	int rc = llmcap_schema_apply_text(&user_root, user, text, len, origin, NULL, NULL, err);
+	rc = rc > 0 ? 0 : rc;
+	const char *const kinds[] = {"models", "gpus", "engines", "prices"};
+	for (size_t k = 0; rc == 0 && k < 4; k++)
+		rc = merge(cat, user, kinds[k], origin, err);
+	free(user);
+	return rc;
+}
+
+int llmcap_catalog_load_file(struct llmcap_catalog *cat, const char *path, struct llmcap_error *err)
+{
+	size_t len;
+	if (err)
+		err->code = 0;
+	char *text = llmcap_read_text(path, &len, "catalog file", err);
+	if (!text)
+		return -(err && err->code ? err->code : LLMCAP_EIO);
+	int rc = llmcap_catalog_load_text(cat, text, len, path, err);
+	free(text);
+	return rc;
 }
 
 void llmcap_engine_resolve(const struct llmcap_engine_spec *base,

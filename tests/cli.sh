@@ -498,9 +498,45 @@ fi
 expect_err "invalid, no file" "workload.rate: '-1/s' is not valid" -- "$LLMCAP" run --set workload.rate=-1/s -o "$T/never.h5"
 [ -e "$T/never.h5" ] && ko "an invalid scenario left $T/never.h5" || ok
 
+# Your own models and GPUs (docs/models.md): names without case, aliases, did you mean
+expect_ok "alias H100" 'x h100-sxm-80gb' -- "$LLMCAP" run --set hardware.gpu=H100 --set horizon=10min
+expect_ok "alias llama-3.3-70b" 'llama-3.1-70b' -- "$LLMCAP" config --set pools.reasoning.model=llama-3.3-70b
+expect_ok "case Llama-3.1-70B" 'model: llama-3.1-70b' -- "$LLMCAP" config --set pools.reasoning.model=Llama-3.1-70B
+expect_err "did you mean gpu" "'h100-sxm-80g' is not in the catalog (did you mean 'h100-sxm-80gb'?)" -- "$LLMCAP" run --set hardware.gpu=h100-sxm-80g
+expect_err "did you mean model" "(did you mean 'mixtral-8x7b'?)" -- "$LLMCAP" run --set pools.utility.model=mixtral-8x7
+expect_err "did you mean engine" "(did you mean 'sglang'?)" -- "$LLMCAP" run --set pools.utility.engine=sglng
+expect_err "did you mean price" "(did you mean 'groq-llama-3.1-8b'?)" -- "$LLMCAP" run --set cost.api.prices.utility.from=groq-llama-3.1-8
+# model import -> --catalog -> a run on the imported model
+expect_ok "model import" 'num_key_value_heads: 8' -- "$LLMCAP" model import "$SRC/tests/data/hf/llama-3.1-70b.json" --name my-70b
+"$LLMCAP" model import "$SRC/tests/data/hf/llama-3.1-70b.json" --name my-70b -o "$T/my.yaml" >"$T/out" 2>&1 && [ ! -s "$T/out" ] && ok || ko "model import -o"
+expect_ok "model import -o" '70.55B parameters' -- cat "$T/my.yaml"
+expect_err "model import keeps a file" 'exists; not overwritten' -- "$LLMCAP" model import "$SRC/tests/data/hf/llama-3.1-70b.json" -o "$T/my.yaml"
+expect_ok "model import default name" '  deepseek-v3:' -- "$LLMCAP" model import "$SRC/tests/data/hf/deepseek-v3.json"
+expect_ok "run --catalog" 'reasoning  my-70b' -- "$LLMCAP" run --catalog "$T/my.yaml" --set pools.reasoning.model=my-70b --set horizon=10min
+expect_ok "catalog --catalog" 'my-70b' -- "$LLMCAP" catalog --catalog "$T/my.yaml"
+expect_err "model unknown without --catalog" "'my-70b' is not in the catalog" -- "$LLMCAP" run --set pools.reasoning.model=my-70b
+expect_err "model import: not JSON" 'JSON syntax' -- "$LLMCAP" model import "$SRC/tests/cli.sh"
+printf '{"model_type": "gpt2", "n_embd": 768}\n' >"$T/gpt2.json"
+expect_err "model import: other architecture" "gpt2.json:1:17: model_type: 'gpt2' is not an architecture" -- "$LLMCAP" model import "$T/gpt2.json"
+expect_err "model import needs a file" 'usage: llmcap model import' -- "$LLMCAP" model import
+# a user GPU: located errors, replacing a built-in entry by name, a scenario's catalog: key
+printf 'gpus:\n  my-gpu:\n    memory: 96GiB\n    hbm_bandwidth: fast\n' >"$T/bad.yaml"
+expect_err "--catalog located error" "bad.yaml:4:20" -- "$LLMCAP" run --catalog "$T/bad.yaml"
+printf 'gpus:\n  H100-SXM-80GB:\n    memory: 40GiB\n    hbm_bandwidth: 2e12\n    bf16_tflops: 500\n    fp8_tflops: 1000\n    tdp_watts: 400\n' >"$T/h100.yaml"
+expect_ok "--catalog replaces an entry" '1 x 4 x h100-sxm-80gb, 3 of 4 GPUs in use; 40.0 GiB per GPU' -- "$LLMCAP" run --catalog "$T/h100.yaml" --set pools.utility.replicas=1 --set pools.reasoning.model=llama-3.1-8b --set horizon=10min
+mkdir -p "$T/sc"
+printf 'gpus:\n  my-gpu:\n    memory: 96GiB\n    hbm_bandwidth: 4e12\n    bf16_tflops: 600\n    fp8_tflops: 1200\n    tdp_watts: 500\n' >"$T/sc/gpus.yaml"
+{ echo 'catalog: gpus.yaml'; cat "$SRC/models/scenarios/default.yaml"; } >"$T/sc/s.yaml"
+expect_ok "scenario catalog: key" '1 x 4 x my-gpu' -- "$LLMCAP" run "$T/sc/s.yaml" --set hardware.gpu=MY-GPU --set horizon=10min
+printf 'gpus:\n  my-gpu:\n    memory: 90GiB\n    hbm_bandwidth: 4e12\n    bf16_tflops: 600\n    fp8_tflops: 1200\n    tdp_watts: 500\n' >"$T/sc/more.yaml"
+{ echo 'catalog: [gpus.yaml, more.yaml]'; cat "$SRC/models/scenarios/default.yaml"; } >"$T/sc/list.yaml"
+expect_ok "scenario catalog: list, in order" '1 x 4 x my-gpu, 4 of 4 GPUs in use; 90.0 GiB' -- "$LLMCAP" run "$T/sc/list.yaml" --set hardware.gpu=my-gpu --set horizon=10min
+expect_ok "config with a scenario catalog" 'gpu: my-gpu' -- "$LLMCAP" config "$T/sc/s.yaml" --set hardware.gpu=my-gpu
+expect_ok "plan with a scenario catalog" 'my-gpu' -- "$LLMCAP" plan "$T/sc/s.yaml" --set hardware.gpu=my-gpu --set horizon=1h --vary hardware.gpu=my-gpu
+
 # Help: every command's --help, -h and `help CMD` print the same text on stdout, exit 0; it lists
 # the command's options with their defaults (all printed from the one command table)
-CMDS="run workload breakeven trace sweep plan maxrate config schema catalog version help"
+CMDS="run workload breakeven trace sweep plan maxrate config schema catalog model version help"
 for c in $CMDS; do
 	expect_ok "$c --help" "usage: llmcap $c" -- "$LLMCAP" $c --help
 	[ -s "$T/err" ] && ko "$c --help wrote to stderr" || ok

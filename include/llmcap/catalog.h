@@ -7,10 +7,13 @@
 #ifndef LLMCAP_CATALOG_H
 #define LLMCAP_CATALOG_H
 
+#include <stdio.h>
+
 #include "llmcap/core.h"
 #include "llmcap/spec.h"
 
 #define LLMCAP_CATALOG_MAX 32
+#define LLMCAP_ALIASES_MAX 256
 
 struct llmcap_model_spec {
 	char name[LLMCAP_NAME_MAX];
@@ -42,6 +45,7 @@ struct llmcap_model_spec {
 	int64_t qk_nope_head_dim;
 	int64_t qk_rope_head_dim;
 	int64_t v_head_dim;
+	char aliases[LLMCAP_ALIASES_MAX]; /* other names it answers to, comma-separated */
 };
 
 /* What a GPU costs to buy, run and rent (models/catalog/gpus.yaml, `price:`). Every figure is
@@ -85,6 +89,7 @@ struct llmcap_gpu_spec {
 	llmcap_time allreduce_latency;
 	double allreduce_bandwidth; /* bytes/s bus bandwidth */
 	struct llmcap_gpu_prices price; /* purchase, power and rental prices */
+	char aliases[LLMCAP_ALIASES_MAX]; /* other names it answers to, comma-separated */
 };
 
 /* A serving engine's profile (by engine and version): its per-step costs that do not come from
@@ -149,12 +154,49 @@ struct llmcap_catalog {
 
 /* Loads the built-in catalog. Returns 0 or a negative error code with err set. */
 int llmcap_catalog_load_builtin(struct llmcap_catalog *cat, struct llmcap_error *err);
+
+/* ---- user catalogs and names ----
+ * A user catalog is one YAML file with any of the top-level keys models, gpus, engines and
+ * prices, each a mapping of entries in the built-in files' schema (same keys, units, defaults
+ * and FILE:LINE:COLUMN errors). Each entry is added, or replaces in full the entry of the same
+ * name (case-insensitive): fields it leaves out take their schema defaults, not the built-in
+ * entry's values. Returns 0 or a negative error code with err set (cat then holds the entries
+ * merged before the failing one). */
+int llmcap_catalog_load_file(struct llmcap_catalog *cat, const char *path, struct llmcap_error *err);
+int llmcap_catalog_load_text(struct llmcap_catalog *cat, const char *text, size_t len,
+			     const char *origin, struct llmcap_error *err);
+
+/* Lookups (llmcap_catalog_model, _gpu, _engine, _price) match names case-insensitively, then
+ * the entries' aliases, then, for "org/name" (a Hugging Face repository id), the part after the
+ * last '/'. NULL: no entry. */
+
+/* For an unknown-name error: writes " (did you mean 'NAME'?)" (the entry whose name or alias is
+ * closest by edit distance, when it is close enough to be a likely typo) or "" into buf.
+ * kind: "models", "gpus", "engines" or "prices". */
+void llmcap_catalog_suggest(const struct llmcap_catalog *cat, const char *kind, const char *name,
+			    char *buf, size_t len);
 const struct llmcap_model_spec *llmcap_catalog_model(const struct llmcap_catalog *cat,
 						     const char *name);
 const struct llmcap_gpu_spec *llmcap_catalog_gpu(const struct llmcap_catalog *cat,
 						 const char *name);
 const struct llmcap_engine_spec *llmcap_catalog_engine(const struct llmcap_catalog *cat,
 						       const char *name);
+
+/* ---- a Hugging Face config.json as a model entry (models/import.c) ----
+ * Fills m (named `name`: letters, digits, '-', '_', '.') from the text of a config.json (len
+ * bytes; origin names it in errors). Reads model_type llama, mistral, qwen2, qwen3 (dense, GQA),
+ * mixtral, qwen2_moe, qwen3_moe (MoE) and deepseek_v2, deepseek_v3 (MoE with shared experts and
+ * leading dense layers, multi-head latent attention). Refuses, with FILE:LINE:COLUMN and the
+ * key, what the schema cannot express (other architectures, dense layers between MoE layers, a
+ * Qwen shared expert that is not a whole number of routed experts). notes (notes_len bytes)
+ * receives lines on what the entry leaves out (dtype, sliding window, MTP). 0, or a negative
+ * error code with err set. */
+int llmcap_model_import(const char *text, size_t len, const char *origin, const char *name,
+			struct llmcap_model_spec *m, char *notes, size_t notes_len,
+			struct llmcap_error *err);
+/* Writes m as a user catalog file (`models:` with one entry) for --catalog, preceded by
+ * comments: its parameter counts and the notes' lines. */
+void llmcap_model_write_catalog(const struct llmcap_model_spec *m, const char *notes, FILE *out);
 
 /* Built-in texts, generated at build time from the files under models/. */
 extern const char llmcap_builtin_models_yaml[];

@@ -45,6 +45,13 @@ int llmcap_scenario_load(struct llmcap_scenario *sc, const char *path,
 			 const char *const *overrides, size_t n_overrides,
 			 const struct llmcap_catalog *cat, struct llmcap_error *err);
 
+/* Adds to cat the user catalog files named by the scenario's `catalog:` key, in order (after the
+ * file and the overrides; nothing when it names none), for a caller to call before llmcap_scenario_load
+ * with the same arguments. Reads no traces and checks nothing else. */
+int llmcap_scenario_load_catalog(struct llmcap_catalog *cat, const char *path,
+				 const char *const *overrides, size_t n_overrides,
+				 struct llmcap_error *err);
+
 /* The same without llmcap_scenario_check: every key parsed and typed, the cross-references not
  * checked (a sweep's base, whose own values may not fit while its points do). */
 int llmcap_scenario_load_unchecked(struct llmcap_scenario *sc, const char *path,

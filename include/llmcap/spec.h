@@ -461,8 +461,13 @@ enum llmcap_weekday { LLMCAP_WEEKDAYS(LLMCAP_ENUM_ITEM) };
 enum { LLMCAP_WEEKDAY_COUNT = 0 LLMCAP_WEEKDAYS(LLMCAP_COUNT_ITEM) };
 extern const char *const llmcap_weekday_names[LLMCAP_WEEKDAY_COUNT + 1]; /* NULL-terminated */
 
+#define LLMCAP_SCENARIO_CATALOGS 8
 struct llmcap_scenario {
 	char name[128];
+	/* user catalog files, absolute, in order (read before the scenario:
+	 * llmcap_scenario_load_catalog) */
+	char catalog[LLMCAP_SCENARIO_CATALOGS][LLMCAP_PATH_MAX];
+	size_t n_catalog;
 	uint64_t seed;
 	llmcap_time horizon;
 	int64_t max_in_flight; /* requests in the fleet at once; more are rejected as overload */

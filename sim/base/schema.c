@@ -419,14 +419,44 @@ static int apply_list(const struct walk *w, const struct llmcap_field *f, void *
 
 /* A file name; the field's hook may read the file at once (a rate profile), so that a bad file
  * is reported at the value's line. */
+static int apply_one_path(const struct walk *w, const struct llmcap_field *f, void *base,
+			  struct fy_node *val, struct fy_node *keynode, const char *path, char *dst);
+
+/* A path field with max_count > 1 takes one file name or a list of them: char[max_count][size]
+ * at offset, the count (size_t) at count_offset. */
 static int apply_path(const struct walk *w, const struct llmcap_field *f, void *base, struct fy_node *val,
 		      struct fy_node *keynode, const char *path)
+{
+	if (f->max_count <= 1)
+		return apply_one_path(w, f, base, val, keynode, path, at(base, f->offset));
+	size_t *count = at(base, f->count_offset);
+	char *arr = at(base, f->offset);
+	if (!fy_node_is_sequence(val)) {
+		int rc = apply_one_path(w, f, base, val, keynode, path, arr);
+		*count = rc == 0 && arr[0] ? 1 : 0;
+		return rc;
+	}
+	int n = fy_node_sequence_item_count(val);
+	if (n < 0 || (size_t)n > f->max_count)
+		return fail(w, keynode, "%s: %d file names; expected at most %zu", path, n, f->max_count);
+	*count = 0;
+	for (int i = 0; i < n; i++) {
+		int rc = apply_one_path(w, f, base, fy_node_sequence_get_by_index(val, i), keynode, path,
+					arr + (size_t)i * f->size);
+		if (rc)
+			return rc;
+		*count += arr[(size_t)i * f->size] != '\0';
+	}
+	return 0;
+}
+
+static int apply_one_path(const struct walk *w, const struct llmcap_field *f, void *base,
+			  struct fy_node *val, struct fy_node *keynode, const char *path, char *dst)
 {
 	char name[LLMCAP_PATH_MAX];
 	const struct llmcap_field tf = {.type = LLMCAP_T_PATH, .size = sizeof name};
 	if (apply_scalar(w, &tf, name, val, keynode, path) != 0)
 		return -LLMCAP_EINVAL;
-	char *dst = at(base, f->offset);
 	if (!*name) {
 		dst[0] = '\0';
 	} else if (resolve_path(w, val, path, name, dst, f->size) != 0) {
@@ -1288,6 +1318,11 @@ static struct fy_document *parse_yaml(const char *text, size_t len, const char *
 static void set_field_default(const struct llmcap_field *f, void *base)
 {
 	char why[256];
+	if (f->type == LLMCAP_T_PATH && f->max_count > 1) { /* a list of file names: none */
+		*(size_t *)at(base, f->count_offset) = 0;
+		*(char *)at(base, f->offset) = '\0';
+		return;
+	}
 	switch (f->type) {
 	case LLMCAP_T_SECTION: set_defaults(f->sub, at(base, f->offset)); return;
 	case LLMCAP_T_MAP: *(size_t *)at(base, f->count_offset) = 0; return;
@@ -1531,7 +1566,17 @@ static void write_section(const struct llmcap_section *s, const void *base, FILE
 		else if (f->type == LLMCAP_T_LIST)
 			write_numbers(cat_(base, f->offset), *(const size_t *)cat_(base, f->count_offset),
 				      val, sizeof val);
-		else if ((f->type == LLMCAP_T_STR || f->type == LLMCAP_T_PATH) && !*(const char *)cat_(base, f->offset) &&
+		else if (f->type == LLMCAP_T_PATH && f->max_count > 1 &&
+			 *(const size_t *)cat_(base, f->count_offset) > 1) {
+			/* a list of file names: [a, b] */
+			size_t k = 0, n = *(const size_t *)cat_(base, f->count_offset);
+			for (size_t j = 0; j < n && k < sizeof val; j++) {
+				char one[LLMCAP_PATH_MAX + 8];
+				yaml_string(cat_(base, f->offset + j * f->size), one, sizeof one);
+				k += (size_t)snprintf(val + k, sizeof val - k, "%s%s%s", j ? ", " : "[", one,
+						      j + 1 == n ? "]" : "");
+			}
+		} else if ((f->type == LLMCAP_T_STR || f->type == LLMCAP_T_PATH) && !*(const char *)cat_(base, f->offset) &&
 			 f->def && !strcmp(f->def, "null"))
 			snprintf(val, sizeof val, "null");
 		else if (f->type == LLMCAP_T_STR || f->type == LLMCAP_T_PATH)

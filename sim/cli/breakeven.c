@@ -255,7 +255,7 @@ static int breakeven_main(const struct llmcap_cmd *cmd, int argc, char **argv)
 		fprintf(stderr, "llmcap: out of memory\n");
 		rc = 2;
 	}
-	if (rc < 0 && llmcap_cli_load(cat, sc, c.file, c.sets, c.n_sets) != 0)
+	if (rc < 0 && llmcap_cli_load(cat, sc, &c) != 0)
 		rc = 2;
 	if (rc < 0) {
 		rc = breakeven(sc, cat, &a, c.jobs);
@@ -269,6 +269,7 @@ static int breakeven_main(const struct llmcap_cmd *cmd, int argc, char **argv)
 
 static const struct llmcap_opt breakeven_opts[] = {
 	LLMCAP_CLI_OPT_SET,
+	LLMCAP_CLI_OPT_CATALOG,
 	{O_VOLUMES, 0, "volumes", "V,...",
 	 "the monthly token volumes, comma separated, at most 64, each with a suffix K, M, B or T, "
 	 "e.g. 500M, 5B, 1.2T, or written in full, e.g. 5e9; a bare number under 1e6 such as 5 is "

@@ -7,18 +7,37 @@
 
 #include "cli.h"
 
+static int no_own_option(const struct llmcap_args *p, int id, void *ctx)
+{
+	(void)p, (void)id, (void)ctx;
+	return 0;
+}
+
+static const struct llmcap_opt catalog_opts[] = {LLMCAP_CLI_OPT_CATALOG};
+
 static int catalog_main(const struct llmcap_cmd *cmd, int argc, char **argv)
 {
-	int rc = llmcap_cli_no_arguments(cmd, argc, argv);
-	if (rc >= 0)
+	struct llmcap_cli_common c = {0};
+	int rc = llmcap_cli_parse(cmd, argc, argv, 2, &c, no_own_option, NULL);
+	if (rc < 0 && c.file) {
+		fprintf(stderr, "llmcap: catalog takes no arguments ('%s'); see llmcap catalog --help\n",
+			c.file);
+		rc = 2;
+	}
+	if (rc >= 0) {
+		llmcap_cli_common_free(&c);
 		return rc;
+	}
+	/* the built-in catalog and the --catalog files (there is no scenario here) */
 	struct llmcap_catalog *cat = malloc(sizeof *cat);
 	struct llmcap_error err = {0};
-	if (!cat || llmcap_catalog_load_builtin(cat, &err) != 0) {
+	if (!cat || llmcap_cli_load_catalog(cat, &c, &err) != 0) {
 		fprintf(stderr, "llmcap: %s\n", cat ? err.msg : "out of memory");
 		free(cat);
+		llmcap_cli_common_free(&c);
 		return 2;
 	}
+	llmcap_cli_common_free(&c);
 	printf("models:\n");
 	for (size_t i = 0; i < cat->n_models; i++) {
 		struct llmcap_param_count pc;
@@ -40,6 +59,8 @@ static int catalog_main(const struct llmcap_cmd *cmd, int argc, char **argv)
 		       "  %-16s source: %s\n",
 		       m->name, pc.total / 1e9, (long long)m->layers, (long long)m->hidden_size, attn, moe,
 		       (long long)m->max_position_embeddings, "", m->source);
+		if (m->aliases[0])
+			printf("  %-16s aliases: %s\n", "", m->aliases);
 	}
 	printf("api prices (USD per 1M tokens; use with cost.api.prices.CLASS.from: NAME):\n");
 	for (size_t i = 0; i < cat->n_prices; i++)
@@ -54,6 +75,8 @@ static int catalog_main(const struct llmcap_cmd *cmd, int argc, char **argv)
 		       "  %-16s source: %s\n",
 		       cat->gpus[i].name, cat->gpus[i].memory / LLMCAP_GIB, cat->gpus[i].hbm_bandwidth / 1e12,
 		       cat->gpus[i].bf16_tflops, fp8, cat->gpus[i].tdp_watts, "", cat->gpus[i].source);
+		if (cat->gpus[i].aliases[0])
+			printf("  %-16s aliases: %s\n", "", cat->gpus[i].aliases);
 	}
 	printf("engines:\n");
 	for (size_t i = 0; i < cat->n_engines; i++) {
@@ -83,7 +106,9 @@ static int catalog_main(const struct llmcap_cmd *cmd, int argc, char **argv)
 
 const struct llmcap_cmd llmcap_cli_catalog = {
 	.name = "catalog",
-	.synopsis = "",
+	.synopsis = "[--catalog FILE]...",
 	.summary = "list the models, GPUs and engine profiles llmcap knows",
+	.opts = catalog_opts,
+	.n_opts = sizeof catalog_opts / sizeof *catalog_opts,
 	.run = catalog_main,
 };

@@ -75,10 +75,14 @@ int llmcap_args_next(struct llmcap_args *a);
 /* The arguments most commands share, under ids of their own (above any command's own ids):
  * the one FILE (a positional argument), --set, --jobs, --seeds. A command lists the ones it takes
  * in its table with these ids (LLMCAP_CLI_OPT_SET...). */
-enum { LLMCAP_OPT_SET = 1000, LLMCAP_OPT_JOBS, LLMCAP_OPT_SEEDS };
+enum { LLMCAP_OPT_SET = 1000, LLMCAP_OPT_JOBS, LLMCAP_OPT_SEEDS, LLMCAP_OPT_CATALOG };
 
 #define LLMCAP_CLI_OPT_SET \
 	{LLMCAP_OPT_SET, 's', "set", "KEY=VALUE", "override a scenario field; repeatable", NULL}
+#define LLMCAP_CLI_OPT_CATALOG \
+	{LLMCAP_OPT_CATALOG, 0, "catalog", "FILE", \
+	 "add or replace models, GPUs, engines and prices from a YAML catalog file (after the " \
+	 "scenario's catalog: key; docs/models.md); repeatable", NULL}
 #define LLMCAP_CLI_OPT_JOBS(what) \
 	{LLMCAP_OPT_JOBS, 0, "jobs", "N", "threads " what " at once", "the number of CPUs"}
 
@@ -94,6 +98,8 @@ struct llmcap_cli_common {
 	const char *file;   /* the one positional argument; NULL: none */
 	const char **sets;  /* the --set values, in order (room for every argument, and one more) */
 	size_t n_sets;
+	const char **catalogs; /* the --catalog files, in order (room for every argument) */
+	size_t n_catalogs;
 	long jobs;          /* --jobs; the number of CPUs when not given */
 	long seeds;         /* --seeds; as initialised when not given */
 };
@@ -127,10 +133,15 @@ int llmcap_cli_needs_busiest_hour(const struct llmcap_scenario *sc, const char *
  * the command must stop (help: 0, anything else given: 2), -1 to go on. */
 int llmcap_cli_no_arguments(const struct llmcap_cmd *cmd, int argc, char **argv);
 
-/* Loads the built-in catalog and the scenario (FILE, or the built-in one when NULL, with the
- * --set overrides); prints the error and returns -1 on failure. */
-int llmcap_cli_load(struct llmcap_catalog *cat, struct llmcap_scenario *sc, const char *file,
-		    const char **sets, size_t n_sets);
+/* The catalog a command uses: the built-in one, then the file the scenario's catalog: key names
+ * (c->file with c->sets), then each --catalog file in order. 0, or -1 with err set. */
+int llmcap_cli_load_catalog(struct llmcap_catalog *cat, const struct llmcap_cli_common *c,
+		       struct llmcap_error *err);
+
+/* Loads that catalog and the scenario (c->file, or the built-in one when NULL, with the --set
+ * overrides); prints the error and returns -1 on failure. */
+int llmcap_cli_load(struct llmcap_catalog *cat, struct llmcap_scenario *sc,
+		    const struct llmcap_cli_common *c);
 
 /* ---- what the studies (plan, maxrate, breakeven) share ---- */
 
@@ -169,6 +180,6 @@ void llmcap_cli_json_num(FILE *out, double v);
 extern const struct llmcap_cmd llmcap_cli_run, llmcap_cli_config, llmcap_cli_workload,
 	llmcap_cli_trace, llmcap_cli_breakeven, llmcap_cli_sweep, llmcap_cli_plan,
 	llmcap_cli_maxrate, llmcap_cli_catalog, llmcap_cli_schema, llmcap_cli_version,
-	llmcap_cli_help_cmd;
+	llmcap_cli_help_cmd, llmcap_cli_model;
 
 #endif

@@ -13,7 +13,7 @@ static int cmd_config(const struct llmcap_cli_common *a, bool exact_steps)
 	struct llmcap_catalog *cat = malloc(sizeof *cat);
 	struct llmcap_scenario *sc = malloc(sizeof *sc);
 	int rc = 2;
-	if (cat && sc && llmcap_cli_load(cat, sc, a->file, a->sets, a->n_sets) == 0) {
+	if (cat && sc && llmcap_cli_load(cat, sc, a) == 0) {
 		if (exact_steps)
 			sc->engine_mode = LLMCAP_ENGINE_EXACT;
 		printf("# fully resolved scenario: %s%s\n", a->file ? a->file : LLMCAP_DEFAULT_SCENARIO_NAME,
@@ -46,6 +46,7 @@ enum { O_EXACT_STEPS = 1 };
 
 static const struct llmcap_opt config_opts[] = {
 	LLMCAP_CLI_OPT_SET,
+	LLMCAP_CLI_OPT_CATALOG,
 	{O_EXACT_STEPS, 0, "exact-steps", NULL, "resolve with engine_mode: exact, as run --exact-steps",
 	 NULL},
 };

@@ -140,7 +140,7 @@ static int maxrate_main(const struct llmcap_cmd *cmd, int argc, char **argv)
 		fprintf(stderr, "llmcap: out of memory\n");
 		rc = 2;
 	}
-	if (rc < 0 && llmcap_cli_load(cat, sc, c.file, c.sets, c.n_sets) != 0)
+	if (rc < 0 && llmcap_cli_load(cat, sc, &c) != 0)
 		rc = 2;
 	if (rc < 0) {
 		rc = llmcap_cli_needs_busiest_hour(sc, "maxrate") != 0
@@ -155,6 +155,7 @@ static int maxrate_main(const struct llmcap_cmd *cmd, int argc, char **argv)
 
 static const struct llmcap_opt maxrate_opts[] = {
 	LLMCAP_CLI_OPT_SET,
+	LLMCAP_CLI_OPT_CATALOG,
 	{LLMCAP_OPT_SEEDS, 0, "seeds", "N", "seeds, each bisected on its own (seed, seed + 1, ...)", "5"},
 	{O_TOLERANCE, 0, "tolerance", "F",
 	 "bisect until the bracket is within this share of the rate (between 0 and 1)", "0.02"},

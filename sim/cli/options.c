@@ -103,12 +103,24 @@ int llmcap_cli_needs_busiest_hour(const struct llmcap_scenario *sc, const char *
 	return 0;
 }
 
-int llmcap_cli_load(struct llmcap_catalog *cat, struct llmcap_scenario *sc, const char *file,
-		    const char **sets, size_t n_sets)
+int llmcap_cli_load_catalog(struct llmcap_catalog *cat, const struct llmcap_cli_common *c,
+		       struct llmcap_error *err)
+{
+	if (llmcap_catalog_load_builtin(cat, err) != 0 ||
+	    llmcap_scenario_load_catalog(cat, c->file, c->sets, c->n_sets, err) != 0)
+		return -1;
+	for (size_t i = 0; i < c->n_catalogs; i++)
+		if (llmcap_catalog_load_file(cat, c->catalogs[i], err) != 0)
+			return -1;
+	return 0;
+}
+
+int llmcap_cli_load(struct llmcap_catalog *cat, struct llmcap_scenario *sc,
+		    const struct llmcap_cli_common *c)
 {
 	struct llmcap_error err = {0};
-	if (llmcap_catalog_load_builtin(cat, &err) != 0 ||
-	    llmcap_scenario_load(sc, file, sets, n_sets, cat, &err) != 0) {
+	if (llmcap_cli_load_catalog(cat, c, &err) != 0 ||
+	    llmcap_scenario_load(sc, c->file, c->sets, c->n_sets, cat, &err) != 0) {
 		fprintf(stderr, "llmcap: %s\n", err.msg);
 		return -1;
 	}
@@ -137,6 +149,9 @@ static int common_arg(const struct llmcap_args *p, int id, struct llmcap_cli_com
 	case LLMCAP_OPT_SET:
 		c->sets[c->n_sets++] = p->value;
 		return 1;
+	case LLMCAP_OPT_CATALOG:
+		c->catalogs[c->n_catalogs++] = p->value;
+		return 1;
 	case LLMCAP_OPT_JOBS:
 	case LLMCAP_OPT_SEEDS:
 		if (llmcap_cli_long(p->value, 1, 1000000, id == LLMCAP_OPT_JOBS ? &c->jobs : &c->seeds)) {
@@ -162,7 +177,8 @@ int llmcap_cli_parse(const struct llmcap_cmd *cmd, int argc, char **argv, int fi
 {
 	c->jobs = sysconf(_SC_NPROCESSORS_ONLN);
 	c->sets = calloc((size_t)argc + 1, sizeof *c->sets);
-	if (!c->sets) {
+	c->catalogs = calloc((size_t)argc + 1, sizeof *c->catalogs);
+	if (!c->sets || !c->catalogs) {
 		fprintf(stderr, "llmcap: out of memory\n");
 		return 2;
 	}
@@ -181,7 +197,9 @@ int llmcap_cli_parse(const struct llmcap_cmd *cmd, int argc, char **argv, int fi
 void llmcap_cli_common_free(struct llmcap_cli_common *c)
 {
 	free(c->sets);
+	free(c->catalogs);
 	c->sets = NULL;
+	c->catalogs = NULL;
 }
 
 static double now_s(void)

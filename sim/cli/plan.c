@@ -177,7 +177,7 @@ static int load(struct llmcap_cli_common *c, struct args *a, struct llmcap_catal
 	size_t n_sets = c->n_sets + 1;
 	/* with --skip-invalid the scenario as given need not fit: its candidates are checked
 	 * (llmcap_sweep_init) */
-	if (llmcap_catalog_load_builtin(cat, &err) != 0 ||
+	if (llmcap_cli_load_catalog(cat, c, &err) != 0 ||
 	    (a->skip_invalid ? llmcap_scenario_load_unchecked : llmcap_scenario_load)(
 		    sc, c->file, c->sets, n_sets, cat, &err) != 0) {
 		fprintf(stderr, "llmcap: %s\n", err.msg);
@@ -267,6 +267,7 @@ static int plan_main(const struct llmcap_cmd *cmd, int argc, char **argv)
 
 static const struct llmcap_opt plan_opts[] = {
 	LLMCAP_CLI_OPT_SET,
+	LLMCAP_CLI_OPT_CATALOG,
 	{O_VARY, 0, "vary", "KEY=LIST",
 	 "a candidate axis (e.g. pools.reasoning.dtype=bf16,fp8); repeatable: every combination is "
 	 "a candidate", "none: the scenario as given"},

@@ -26,7 +26,7 @@ struct args {
 
 static int load(const struct args *a, struct llmcap_catalog *cat, struct llmcap_scenario *sc)
 {
-	if (llmcap_cli_load(cat, sc, a->c.file, a->c.sets, a->c.n_sets) != 0)
+	if (llmcap_cli_load(cat, sc, &a->c) != 0)
 		return -1;
 	if (a->exact_steps)
 		sc->engine_mode = LLMCAP_ENGINE_EXACT;
@@ -328,6 +328,7 @@ enum { O_OUTPUT = 1, O_FORCE, O_NO_REQUESTS, O_NO_TIMESERIES, O_QUIET, O_JSON, O
 
 static const struct llmcap_opt run_opts[] = {
 	LLMCAP_CLI_OPT_SET,
+	LLMCAP_CLI_OPT_CATALOG,
 	{O_OUTPUT, 'o', "output", "FILE.h5", "write the HDF5 result (docs/hdf5-layout.md)",
 	 "the scenario's output.path; none: no file"},
 	LLMCAP_CLI_OPT_FORCE(O_FORCE),

@@ -535,7 +535,7 @@ static int sweep_main(const struct llmcap_cmd *cmd, int argc, char **argv)
 	struct llmcap_error err = {0};
 	if (rc < 0) {
 		int pre = rank == 0 ? preflight(a) : 0;
-		int init = !cat || llmcap_catalog_load_builtin(cat, &err) != 0 ||
+		int init = !cat || llmcap_cli_load_catalog(cat, &a->c, &err) != 0 ||
 			   init_sweep(a, cat, &sw, &err) != 0;
 		if (init && (rank == 0 || size == 1))
 			fprintf(stderr, "llmcap: %s\n", cat ? err.msg : "out of memory");
@@ -578,6 +578,7 @@ static int sweep_main(const struct llmcap_cmd *cmd, int argc, char **argv)
 
 static const struct llmcap_opt sweep_opts[] = {
 	LLMCAP_CLI_OPT_SET,
+	LLMCAP_CLI_OPT_CATALOG,
 	{O_VARY, 0, "vary", "KEY=SPEC",
 	 "an axis; repeatable. SPEC: a list 1/s,2/s,4/s | a range START:STOP:STEP[UNIT] | "
 	 "log:START:STOP:COUNT[UNIT] | a named set @gpus @models @engines @prices @all, or @NAME of "

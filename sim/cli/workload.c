@@ -29,7 +29,7 @@ static int cmd_workload(const struct llmcap_cli_common *a, const char *out_path,
 		fprintf(stderr, "llmcap: out of memory\n");
 		goto out;
 	}
-	if (llmcap_cli_load(cat, sc, a->file, a->sets, a->n_sets) != 0)
+	if (llmcap_cli_load(cat, sc, a) != 0)
 		goto out;
 	rc = 1;
 	if (out_path) {
@@ -108,6 +108,7 @@ struct workload_args {
 
 static const struct llmcap_opt workload_opts[] = {
 	LLMCAP_CLI_OPT_SET,
+	LLMCAP_CLI_OPT_CATALOG,
 	{O_OUT, 'o', "out", "FILE.csv",
 	 "write the requests as CSV with the columns arrival_s,class,prompt_tokens,output_tokens, "
 	 "whole or not at all",

@@ -196,11 +196,13 @@ int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_
 				     "output.percentile_error), or shorten the horizon",
 				     expected, expected * 48 * 1e-9, LLMCAP_EXACT_MAX_REQUESTS);
 	const struct llmcap_gpu_spec *gpu = llmcap_catalog_gpu(cat, sc->hardware.gpu);
+	char hint[LLMCAP_NAME_MAX + 32];
 	if (!gpu) {
 		list_names(cat->gpus[0].name, cat->n_gpus, sizeof cat->gpus[0], names, sizeof names);
+		llmcap_catalog_suggest(cat, "gpus", sc->hardware.gpu, hint, sizeof hint);
 		return llmcap_errorf(err, LLMCAP_EINVAL,
-				     "hardware.gpu: '%s' is not in the catalog; expected one of: %s",
-				     sc->hardware.gpu, names);
+				     "hardware.gpu: '%s' is not in the catalog%s; expected one of: %s",
+				     sc->hardware.gpu, hint, names);
 	}
 	list_names(sc->pools[0].name, sc->n_pools, sizeof sc->pools[0], names, sizeof names);
 	for (size_t c = 0; c < sc->workload.n_classes; c++) {
@@ -248,11 +250,14 @@ int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_
 	}
 	/* price overrides name catalog GPUs and pools */
 	for (size_t i = 0; i < sc->cost.n_gpus; i++)
-		if (!llmcap_catalog_gpu(cat, sc->cost.gpus[i].name))
+		if (!llmcap_catalog_gpu(cat, sc->cost.gpus[i].name)) {
+			llmcap_catalog_suggest(cat, "gpus", sc->cost.gpus[i].name, hint, sizeof hint);
 			return llmcap_errorf(err, LLMCAP_EINVAL,
-					     "%s: cost.gpus.%s: '%s' is not in the GPU catalog (llmcap catalog "
-					     "lists it)",
-					     sc->cost.gpus[i].where, sc->cost.gpus[i].name, sc->cost.gpus[i].name);
+					     "%s: cost.gpus.%s: '%s' is not in the GPU catalog%s (llmcap "
+					     "catalog lists it)",
+					     sc->cost.gpus[i].where, sc->cost.gpus[i].name, sc->cost.gpus[i].name,
+					     hint);
+		}
 	for (size_t i = 0; i < sc->cost.rent.n_reserved; i++) {
 		bool found = false;
 		for (size_t p = 0; p < sc->n_pools; p++)
@@ -302,9 +307,10 @@ int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_
 		if (!m) {
 			char mn[512];
 			list_names(cat->models[0].name, cat->n_models, sizeof cat->models[0], mn, sizeof mn);
+			llmcap_catalog_suggest(cat, "models", pl->model, hint, sizeof hint);
 			return llmcap_errorf(err, LLMCAP_EINVAL,
-					     "%s: pools.%s.model: '%s' is not in the catalog; expected one of: %s",
-					     pl->where, pl->name, pl->model, mn);
+					     "%s: pools.%s.model: '%s' is not in the catalog%s; expected one of: %s",
+					     pl->where, pl->name, pl->model, hint, mn);
 		}
 		if (m->num_experts > 0 &&
 		    (m->experts_per_token < 1 || m->experts_per_token > m->num_experts))
@@ -334,9 +340,10 @@ int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_
 			char en[512];
 			list_names(cat->engines[0].name, cat->n_engines, sizeof cat->engines[0], en,
 				   sizeof en);
+			llmcap_catalog_suggest(cat, "engines", pl->engine, hint, sizeof hint);
 			return llmcap_errorf(err, LLMCAP_EINVAL,
-					     "%s: pools.%s.engine: '%s' is not in the catalog; expected one of: %s",
-					     pl->where, pl->name, pl->engine, en);
+					     "%s: pools.%s.engine: '%s' is not in the catalog%s; expected one of: %s",
+					     pl->where, pl->name, pl->engine, hint, en);
 		}
 		if (pl->perf_model == LLMCAP_PERF_TABLE) {
 			/* read the table now, so that a bad file stops the run before it starts */

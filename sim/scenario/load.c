@@ -83,6 +83,35 @@ int llmcap_scenario_apply_override(struct llmcap_scenario *sc, const char *assig
 	return rc;
 }
 
+/* Catalog names as the catalog spells them: a name given in another case or by an alias
+ * ("H100", "Llama-3.3-70B") becomes the entry's own, so that every later comparison and every
+ * output names one entry one way. Unknown names are left for llmcap_scenario_check. */
+static void canonical_names(struct llmcap_scenario *sc, const struct llmcap_catalog *cat)
+{
+	const struct llmcap_gpu_spec *g = llmcap_catalog_gpu(cat, sc->hardware.gpu);
+	if (g)
+		snprintf(sc->hardware.gpu, sizeof sc->hardware.gpu, "%s", g->name);
+	for (size_t p = 0; p < sc->n_pools; p++) {
+		const struct llmcap_model_spec *m = llmcap_catalog_model(cat, sc->pools[p].model);
+		const struct llmcap_engine_spec *e = llmcap_catalog_engine(cat, sc->pools[p].engine);
+		if (m)
+			snprintf(sc->pools[p].model, sizeof sc->pools[p].model, "%s", m->name);
+		if (e)
+			snprintf(sc->pools[p].engine, sizeof sc->pools[p].engine, "%s", e->name);
+	}
+	for (size_t i = 0; i < sc->cost.n_gpus; i++) {
+		g = llmcap_catalog_gpu(cat, sc->cost.gpus[i].name);
+		if (g)
+			snprintf(sc->cost.gpus[i].name, sizeof sc->cost.gpus[i].name, "%s", g->name);
+	}
+	for (size_t i = 0; i < sc->cost.api.n_prices; i++) {
+		struct llmcap_price_cfg *pc = &sc->cost.api.prices[i];
+		const struct llmcap_price_spec *ps = pc->from[0] ? llmcap_catalog_price(cat, pc->from) : NULL;
+		if (ps)
+			snprintf(pc->from, sizeof pc->from, "%s", ps->name);
+	}
+}
+
 static int scenario_load(struct llmcap_scenario *sc, const char *path,
 			 const char *const *overrides, size_t n_overrides,
 			 const struct llmcap_catalog *cat, bool check, struct llmcap_error *err)
@@ -107,6 +136,8 @@ static int scenario_load(struct llmcap_scenario *sc, const char *path,
 		rc = llmcap_scenario_apply_override(sc, overrides[i], err);
 	if (rc == 0)
 		rc = llmcap_scenario_read_traces(sc, err);
+	if (rc == 0)
+		canonical_names(sc, cat);
 	/* prices taken from the catalog */
 	for (size_t i = 0; rc == 0 && i < sc->cost.api.n_prices; i++) {
 		struct llmcap_price_cfg *pc = &sc->cost.api.prices[i];
@@ -118,10 +149,12 @@ static int scenario_load(struct llmcap_scenario *sc, const char *path,
 			for (size_t k = 0; k < cat->n_prices; k++)
 				snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
 					 k ? ", " : "", cat->prices[k].name);
+			char hint[LLMCAP_NAME_MAX + 32];
+			llmcap_catalog_suggest(cat, "prices", pc->from, hint, sizeof hint);
 			rc = llmcap_errorf(err, LLMCAP_EINVAL,
-					   "%s: cost.api.prices.%s.from: '%s' is not in the price catalog; "
+					   "%s: cost.api.prices.%s.from: '%s' is not in the price catalog%s; "
 					   "expected one of: %s",
-					   pc->where, pc->name, pc->from, names);
+					   pc->where, pc->name, pc->from, hint, names);
 			break;
 		}
 		pc->input = ps->input;
@@ -135,6 +168,32 @@ static int scenario_load(struct llmcap_scenario *sc, const char *path,
 		rc = llmcap_scenario_check(sc, cat, err);
 	if (rc)
 		llmcap_scenario_free(sc);
+	return rc;
+}
+
+int llmcap_scenario_load_catalog(struct llmcap_catalog *cat, const char *path,
+				 const char *const *overrides, size_t n_overrides,
+				 struct llmcap_error *err)
+{
+	struct llmcap_scenario *sc = malloc(sizeof *sc);
+	if (!sc)
+		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+	llmcap_scenario_defaults(sc);
+	int rc = 0;
+	if (path) {
+		size_t len;
+		if (err)
+			err->code = 0;
+		char *text = llmcap_read_text(path, &len, "scenario file", err);
+		rc = text ? llmcap_scenario_apply_yaml(sc, text, len, path, err)
+			  : -(err && err->code ? err->code : LLMCAP_EIO);
+		free(text);
+	}
+	for (size_t i = 0; rc == 0 && i < n_overrides; i++)
+		rc = llmcap_scenario_apply_override(sc, overrides[i], err);
+	for (size_t i = 0; rc == 0 && i < sc->n_catalog; i++)
+		rc = llmcap_catalog_load_file(cat, sc->catalog[i], err);
+	free(sc);
 	return rc;
 }
 
