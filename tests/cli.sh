@@ -234,6 +234,8 @@ MD1="$SRC/tests/data/md1.yaml"
 table() { h5dump -d /runs -d /points "$1" | tail -n +2; } # line 1 names the file
 SW="--vary workload.rate=20:40:10/s --vary pools.p.max_num_seqs=1,2 --seeds 3 --set horizon=30s"
 expect_ok "sweep jobs 1" "sweep: 6 points x 3 seeds written to" -- "$LLMCAP" sweep "$MD1" $SW --jobs 1 -o "$T/sw1.h5"
+[ "$(grep -cE '^ +[0-5]  [2-4]0/s +[12] +(-|[0-3]/3) +[0-9]+ ms / - ' "$T/out")" = 6 ] && grep -q "SLOs met" "$T/out" \
+	&& ok || { ko "sweep prints no table of its 6 points (axis values, SLOs met by seeds)"; cat "$T/out"; }
 expect_ok "sweep jobs 2" "written to" -- "$LLMCAP" sweep "$MD1" $SW --jobs 2 -o "$T/sw2.h5"
 table "$T/sw1.h5" >"$T/sw1.txt"
 table "$T/sw2.h5" >"$T/sw2.txt"

@@ -414,6 +414,123 @@ static size_t skip_invalid_runs(struct pool *p)
 	return skipped;
 }
 
+/* The mean over a point's seeds of metric m, over the runs where it is finite; NAN if none. */
+static double point_mean(const struct pool *p, size_t point, size_t m, size_t *n_finite)
+{
+	const struct llmcap_sweep *sw = p->sw;
+	double sum = 0;
+	size_t n = 0;
+	for (int64_t k = 0; k < sw->seeds; k++) {
+		double v = p->metrics[(point * (size_t)sw->seeds + (size_t)k) * sw->n_metrics + m];
+		if (isfinite(v)) {
+			sum += v;
+			n++;
+		}
+	}
+	if (n_finite)
+		*n_finite = n;
+	return n ? sum / (double)n : NAN;
+}
+
+static bool ends_with(const char *s, const char *tail)
+{
+	size_t ls = strlen(s), lt = strlen(tail);
+	return ls >= lt && !strcmp(s + ls - lt, tail);
+}
+
+#define SUMMARY_MAX_ROWS 40
+#define SUMMARY_MAX_CLASSES 8
+
+/* What the sweep found, on the terminal: per point its axis values, whether every class met
+ * its SLOs in the busiest hour (seeds that did / seeds), each class's p99 TTFT and TPOT over
+ * the run (mean over seeds) and the self-hosted and API totals; the first SUMMARY_MAX_ROWS
+ * points, the rest in the file. */
+static void print_summary(const struct pool *p, FILE *out)
+{
+	const struct llmcap_sweep *sw = p->sw;
+	size_t ttft[SUMMARY_MAX_CLASSES], tpot[SUMMARY_MAX_CLASSES], n_cls = 0, n_tpot = 0;
+	size_t slo = SIZE_MAX, self = SIZE_MAX, api = SIZE_MAX;
+	for (size_t m = 0; m < sw->n_summary_metrics; m++) {
+		const char *name = sw->metric_names[m];
+		if (ends_with(name, "_ttft_p99_s") && !strstr(name, "_peak_") && n_cls < SUMMARY_MAX_CLASSES)
+			ttft[n_cls++] = m;
+		else if (ends_with(name, "_tpot_p99_s") && !strstr(name, "_peak_") &&
+			 n_tpot < SUMMARY_MAX_CLASSES)
+			tpot[n_tpot++] = m;
+		else if (!strcmp(name, "all_slo_met"))
+			slo = m;
+		else if (!strcmp(name, "self_hosted_total"))
+			self = m;
+		else if (!strcmp(name, "api_total"))
+			api = m;
+	}
+	if (n_tpot < n_cls)
+		n_cls = n_tpot;
+	int axw[LLMCAP_SWEEP_MAX_AXES];
+	for (size_t a = 0; a < sw->n_axes; a++) {
+		const char *dot = strrchr(sw->axes[a].key, '.');
+		axw[a] = (int)strlen(dot ? dot + 1 : sw->axes[a].key);
+		for (size_t v = 0; v < sw->axes[a].n; v++)
+			if ((int)strlen(sw->axes[a].values[v]) > axw[a])
+				axw[a] = (int)strlen(sw->axes[a].values[v]);
+		if (axw[a] > 24)
+			axw[a] = 24;
+	}
+	fprintf(out, "\n%5s", "point");
+	for (size_t a = 0; a < sw->n_axes; a++) {
+		const char *dot = strrchr(sw->axes[a].key, '.');
+		fprintf(out, "  %-*.*s", axw[a], axw[a], dot ? dot + 1 : sw->axes[a].key);
+	}
+	fprintf(out, "  %9s", "SLOs met");
+	for (size_t c = 0; c < n_cls; c++) {
+		char h[64];
+		size_t len = strlen(sw->metric_names[ttft[c]]) - strlen("_ttft_p99_s");
+		snprintf(h, sizeof h, "%.*s", (int)(len > 12 ? 12 : len), sw->metric_names[ttft[c]]);
+		fprintf(out, "  %12s TTFT/TPOT p99", h);
+	}
+	fprintf(out, "  %12s  %12s\n", "self-hosted", "API");
+	size_t shown = sw->n_points < SUMMARY_MAX_ROWS ? sw->n_points : SUMMARY_MAX_ROWS;
+	for (size_t pt = 0; pt < shown; pt++) {
+		fprintf(out, "%5zu", pt);
+		for (size_t a = 0; a < sw->n_axes; a++)
+			fprintf(out, "  %-*.*s", axw[a], axw[a],
+				sw->axes[a].values[llmcap_sweep_value_index(sw, pt, a)]);
+		if (!llmcap_sweep_point_valid(sw, pt)) {
+			fprintf(out, "  invalid: %.60s\n", sw->point_error[pt]);
+			continue;
+		}
+		char met[32] = "-";
+		if (slo != SIZE_MAX) {
+			size_t n = 0, yes = 0;
+			for (int64_t k = 0; k < sw->seeds; k++) {
+				double v = p->metrics[(pt * (size_t)sw->seeds + (size_t)k) * sw->n_metrics + slo];
+				n += isfinite(v);
+				yes += isfinite(v) && v > 0.5;
+			}
+			snprintf(met, sizeof met, n ? "%zu/%zu" : "-", yes, n);
+		}
+		fprintf(out, "  %9s", met);
+		for (size_t c = 0; c < n_cls; c++) {
+			double a_ = point_mean(p, pt, ttft[c], NULL), b_ = point_mean(p, pt, tpot[c], NULL);
+			char cell[64], ta[24] = "-", tb[24] = "-";
+			if (isfinite(a_))
+				snprintf(ta, sizeof ta, "%.0f ms", a_ * 1e3);
+			if (isfinite(b_))
+				snprintf(tb, sizeof tb, "%.1f ms", b_ * 1e3);
+			snprintf(cell, sizeof cell, "%s / %s", ta, tb);
+			fprintf(out, "  %26s", cell);
+		}
+		char s1[32], s2[32];
+		llmcap_format_usd(self != SIZE_MAX ? point_mean(p, pt, self, NULL) : NAN, s1, sizeof s1);
+		llmcap_format_usd(api != SIZE_MAX ? point_mean(p, pt, api, NULL) : NAN, s2, sizeof s2);
+		fprintf(out, "  %12s  %12s\n", s1, s2);
+	}
+	if (shown < sw->n_points)
+		fprintf(out, "(%zu more points in the file)\n", sw->n_points - shown);
+	fprintf(out, "SLOs met: runs (seeds) whose every class met its p99 targets in the busiest hour; "
+		     "latencies and costs: means over the seeds (costs over the cost horizon)\n");
+}
+
 /* After the runs: the file written and the journal removed, or the journal kept for --resume;
  * the exit status. */
 static int conclude(const struct args *a, struct pool *p, int run_rc, size_t skipped,
@@ -448,6 +565,7 @@ static int conclude(const struct args *a, struct pool *p, int run_rc, size_t ski
 		wall, (double)(p->n_done - before) / fmax(wall, 1e-9));
 	printf("sweep: %zu points x %ld seeds written to %s (/runs, /points%s)\n", sw->n_points,
 	       (long)sw->seeds, a->out, sw->timeseries ? ", /timeseries" : "");
+	print_summary(p, stdout);
 	if (sw->n_invalid)
 		printf("sweep: %zu of %zu points not runnable (invalid scenario), %zu run; their rows "
 		       "have valid = 0, NaN metrics and the reason in error\n",
