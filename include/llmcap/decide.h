@@ -81,7 +81,11 @@ struct llmcap_decide_option {
 };
 
 struct llmcap_decision {
-	double tokens_per_month;   /* the demand simulated */
+	double tokens_per_month;   /* the volume asked for (the scenario's mean rate x a month) */
+	/* the demand that arrived in the simulated horizon, scaled to a month (mean over seeds):
+	 * what the bills and the costs per 1M tokens are of; a horizon shorter than the diurnal
+	 * cycle sees less or more than the mean */
+	double demand_per_month;
 	size_t n_pools;
 	size_t n_options;
 	struct llmcap_decide_option options[LLMCAP_DECIDE_MAX_OPTIONS];
@@ -106,7 +110,7 @@ int llmcap_decide_volumes(const struct llmcap_scenario *sc, const struct llmcap_
 			  struct llmcap_decision *rows, struct llmcap_error *err);
 
 /* Writes the decision sweep as CSV: volume, option, gpu, dtype, slo_met, monthly, monthly_ci95,
- * per_1m, gpus, best (1 on the cheapest SLO-meeting option of its volume). */
+ * per_1m, gpus, best (1 on the cheapest SLO-meeting option of its volume), demand_per_month. */
 int llmcap_decide_write_csv(const char *path, const struct llmcap_decision *rows, size_t n,
 			    struct llmcap_error *err);
 

@@ -90,11 +90,13 @@ static void money_ci(double m, double half, char *buf, size_t n)
 void llmcap_cli_print_decision(const struct llmcap_scenario *sc, const struct llmcap_decision *d,
 			       size_t seeds, FILE *out)
 {
-	char vol[32];
+	char vol[32], dem[32];
 	llmcap_format_count(d->tokens_per_month, vol, sizeof vol);
-	fprintf(out, "the decision, sized by simulation (%s tokens/month, %zu seed%s, %d simulations)\n",
-		vol, seeds, seeds == 1 ? "" : "s", d->simulations);
-	fprintf(out, "  %-34s %-22s", "option", "per month (95% CI)");
+	llmcap_format_count(d->demand_per_month, dem, sizeof dem);
+	fprintf(out, "the decision, sized by simulation (%s tokens/month; %s arrived in the horizon, "
+		     "scaled to a month; %zu seed%s, %d simulations)\n",
+		vol, dem, seeds, seeds == 1 ? "" : "s", d->simulations);
+	fprintf(out, "  %-38s %-22s", "option", "per month (95% CI)");
 	fprintf(out, " %9s", "$/1M");
 	for (size_t p = 0; p < sc->n_pools; p++)
 		fprintf(out, " %10s", sc->pools[p].name);
@@ -104,14 +106,14 @@ void llmcap_cli_print_decision(const struct llmcap_scenario *sc, const struct ll
 		char label[96], m[64];
 		option_label(o, label, sizeof label);
 		money_ci(o->monthly, o->monthly_half, m, sizeof m);
-		fprintf(out, "  %-34s %-22s %9.3f", label, m, o->per_1m);
+		fprintf(out, "  %-38s %-22s %9.3f", label, m, o->per_1m);
 		for (size_t p = 0; p < sc->n_pools; p++) {
-			if (o->option == LLMCAP_OPTION_API || !o->sized)
+			if (o->gpus == 0)
 				fprintf(out, " %10s", "-");
 			else
 				fprintf(out, " %10lld", (long long)o->replicas[p]);
 		}
-		if (o->option == LLMCAP_OPTION_API || !o->sized)
+		if (o->gpus == 0)
 			fprintf(out, " %5s", "-");
 		else
 			fprintf(out, " %5lld", (long long)o->gpus);

@@ -399,8 +399,9 @@ static void assemble(const struct study *st, size_t v, struct llmcap_decision *o
 	llmcap_decide_api(st->sc, st->cat, &c0->sized[0].cost, api);
 	double half;
 	ci(x, st->seeds, &api->monthly, &api->monthly_half);
-	ci(tok, st->seeds, &out->tokens_per_month, &half);
-	api->per_1m = api->monthly / (out->tokens_per_month / 1e6);
+	ci(tok, st->seeds, &out->demand_per_month, &half);
+	out->tokens_per_month = c0->sized[0].tokens_per_month;
+	api->per_1m = api->monthly / (out->demand_per_month / 1e6);
 	for (size_t k = 0; k < st->n_gpus * st->n_dtypes; k++) {
 		const struct combo *c = &st->combos[v * st->n_gpus * st->n_dtypes + k];
 		for (size_t s = 0; s < st->seeds; s++)
@@ -539,15 +540,15 @@ int llmcap_decide_write_csv(const char *path, const struct llmcap_decision *rows
 	if (!f)
 		return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot write", path);
 	fprintf(f, "tokens_per_month,option,gpu,dtype,slo_met,monthly,monthly_ci95,per_1m,gpus,"
-		   "best\n");
+		   "best,demand_per_month\n");
 	for (size_t v = 0; v < n; v++)
 		for (size_t i = 0; i < rows[v].n_options; i++) {
 			const struct llmcap_decide_option *o = &rows[v].options[i];
-			fprintf(f, "%.6g,%s,%s,%s,%d,%.2f,%.2f,%.4f,%lld,%d\n",
+			fprintf(f, "%.6g,%s,%s,%s,%d,%.2f,%.2f,%.4f,%lld,%d,%.6g\n",
 				rows[v].tokens_per_month, llmcap_option_names[o->option], o->gpu,
 				o->dtype >= 0 ? llmcap_dtype_names[o->dtype] : "", o->slo_met && o->sized,
 				o->monthly, o->monthly_half, o->per_1m, (long long)o->gpus,
-				rows[v].best == (int)i);
+				rows[v].best == (int)i, rows[v].demand_per_month);
 		}
 	if (fclose(f) != 0)
 		return llmcap_errorf(err, LLMCAP_EIO, "%s: write failed", path);
