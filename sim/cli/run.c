@@ -245,6 +245,10 @@ static int print_results(const struct args *a, const struct llmcap_scenario *sc,
 		}
 	} else if (!a->quiet) {
 		llmcap_report(res, sum, stdout);
+		if (!a->decide)
+			fprintf(stdout, "note: the break-even, go signal 1 and verdict above price this "
+					"given fleet only; they are not a decision. llmcap run --decide (or "
+					"llmcap decide) sizes own, rent, API and hybrid by simulation.\n");
 		fprintf(stdout, "\nrun digest %016llx (same scenario and seed give the same digest)\n",
 			(unsigned long long)res->digest);
 		if (sc->output.path[0])
