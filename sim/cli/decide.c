@@ -79,7 +79,7 @@ static void money_ci(double m, double half, char *buf, size_t n)
 {
 	char a[32], b[32];
 	llmcap_format_usd(m, a, sizeof a);
-	if (isfinite(half) && half > 0) {
+	if (isfinite(half) && half >= 0.5) { /* under half a dollar: none */
 		llmcap_format_usd(half, b, sizeof b);
 		snprintf(buf, n, "%s +- %s", a, b);
 	} else {
