@@ -50,11 +50,14 @@ int llmcap_plan_fleet(const struct llmcap_scenario *base, const struct llmcap_ca
 int64_t llmcap_plan_servers(const struct llmcap_scenario *sc, const int64_t *replicas);
 
 /* llmcap_plan_fleet starting its search from `start` (per pool; NULL or a count < 1: 1): a
- * start that passes is bisected down from, one that fails doubled up from. A good start (another
- * seed's answer) saves simulations; the answer is the same smallest fleet. */
+ * start that passes is tried one lower, then bisected down from; one that fails is doubled up
+ * from. `fails` (per pool; NULL or 0: none) are counts known to miss (the answer at a lower
+ * volume, less one): the search never goes below them. A good start (another seed's answer, a
+ * lower volume's scaled) saves simulations; with the search's assumption that more replicas
+ * never make a pool worse, the answer is the same smallest fleet. start must be > fails. */
 int llmcap_plan_fleet_from(const struct llmcap_scenario *base, const struct llmcap_catalog *cat,
 			   double tokens_per_month, int dtype, const int64_t *start,
-			   struct llmcap_fleet *out, struct llmcap_error *err);
+			   const int64_t *fails, struct llmcap_fleet *out, struct llmcap_error *err);
 
 /* What limits a pool at its smallest fleet, from its utilisation in that fleet's simulation:
  * "KV capacity", "HBM bandwidth", "compute", "step time (busy)" (a performance model without a

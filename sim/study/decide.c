@@ -166,7 +166,8 @@ struct study {
 	size_t n_combos;
 	int *rcs;
 	struct llmcap_error *errs;
-	size_t phase_seed; /* phase A: which seeds this pass sizes (0 first: a start for the rest) */
+	size_t order[LLMCAP_DECIDE_MAX_VOLUMES]; /* volume indices, ascending (NAN: alone) */
+	bool hybrid_rest; /* phase B's second pass: hybrid baselines on seeds >= 1 */
 };
 
 /* A copy of the base at combo c's GPU and seed s (and volume); NULL when out of memory. */
@@ -204,21 +205,59 @@ static void set_dtype(struct llmcap_scenario *sc, const struct llmcap_catalog *c
 			sc->pools[p].dtype = (enum llmcap_dtype)dtype;
 }
 
-/* Phase A: item i = combo x seed, seeds in phase_seed's group (0 alone, then the rest). */
+/* Phase A, seed 0: item k = a (GPU, precision) chain, its volumes in ascending order. Each
+ * volume's search starts from the lower volume's answer scaled by the volume ratio (the closed
+ * form: replicas in proportion to load), and never goes below that answer (more volume never
+ * needs fewer replicas): a bracket before the first simulation. */
+static void size_chain(void *ctx, size_t k)
+{
+	struct study *st = ctx;
+	size_t per_v = st->n_gpus * st->n_dtypes;
+	const struct combo *prev = NULL;
+	for (size_t j = 0; j < st->n_volumes; j++) {
+		size_t v = st->order[j];
+		struct combo *c = &st->combos[v * per_v + k];
+		size_t slot = (v * per_v + k) * st->seeds;
+		int64_t start[LLMCAP_MAX_POOLS], fails[LLMCAP_MAX_POOLS];
+		bool bracket = prev && prev->sized[0].feasible;
+		for (size_t p = 0; bracket && p < st->sc->n_pools; p++) {
+			double ratio = st->volumes[v] / st->volumes[st->order[j - 1]];
+			int64_t r = prev->sized[0].replicas[p];
+			fails[p] = r - 1;
+			start[p] = (int64_t)ceil((double)r * (isfinite(ratio) ? ratio : 1));
+			if (start[p] < r)
+				start[p] = r;
+		}
+		struct llmcap_scenario *sc = variant(st, c, 0);
+		if (!sc) {
+			st->rcs[slot] = llmcap_errorf(&st->errs[slot], LLMCAP_ENOMEM, "out of memory");
+			return;
+		}
+		st->rcs[slot] = llmcap_plan_fleet_from(sc, st->cat, NAN, st->dtypes[c->d],
+						       bracket ? start : NULL, bracket ? fails : NULL,
+						       &c->sized[0], &st->errs[slot]);
+		free(sc);
+		if (st->rcs[slot])
+			return;
+		prev = c;
+	}
+}
+
+/* Phase A, the other seeds: item i = combo x seed >= 1, each starting from seed 0's answer. */
 static void size_one(void *ctx, size_t i)
 {
 	struct study *st = ctx;
-	size_t per = st->phase_seed == 0 ? 1 : st->seeds - 1;
+	size_t per = st->seeds - 1;
 	struct combo *c = &st->combos[i / per];
-	size_t s = st->phase_seed == 0 ? 0 : 1 + i % per;
+	size_t s = 1 + i % per;
 	size_t slot = (i / per) * st->seeds + s;
 	struct llmcap_scenario *sc = variant(st, c, s);
 	if (!sc) {
 		st->rcs[slot] = llmcap_errorf(&st->errs[slot], LLMCAP_ENOMEM, "out of memory");
 		return;
 	}
-	const int64_t *start = s > 0 && c->sized[0].feasible ? c->sized[0].replicas : NULL;
-	st->rcs[slot] = llmcap_plan_fleet_from(sc, st->cat, NAN, st->dtypes[c->d], start,
+	const int64_t *start = c->sized[0].feasible ? c->sized[0].replicas : NULL;
+	st->rcs[slot] = llmcap_plan_fleet_from(sc, st->cat, NAN, st->dtypes[c->d], start, NULL,
 					       &c->sized[s], &st->errs[slot]);
 	free(sc);
 }
@@ -232,6 +271,11 @@ static void eval_one(void *ctx, size_t i)
 	size_t s = (i % per) % st->seeds, h = (i % per) / st->seeds;
 	size_t slot = i;
 	if (!c->feasible || (h > 0 && h > c->n_hybrid))
+		return;
+	/* hybrid baselines: seed 0 in the first pass, the other seeds only for those that met
+	 * the SLOs on it (a baseline must meet them on every seed) */
+	bool second = st->hybrid_rest;
+	if (second != (h > 0 && s > 0) || (second && !c->hyb[h - 1][0].slo_met))
 		return;
 	const int64_t *fleet = h == 0 ? c->chosen : c->hybrid[h - 1];
 	struct eval *out = h == 0 ? &c->own[s] : &c->hyb[h - 1][s];
@@ -441,11 +485,11 @@ int llmcap_decide_volumes(const struct llmcap_scenario *sc, const struct llmcap_
 	struct study st = {.sc = sc, .cat = cat, .spec = spec, .volumes = volumes, .n_volumes = n,
 			   .seeds = spec->seeds ? spec->seeds : 1};
 	if (st.seeds > LLMCAP_DECIDE_MAX_SEEDS || spec->n_gpus > LLMCAP_DECIDE_MAX_GPUS ||
-	    spec->n_dtypes > LLMCAP_DECIDE_MAX_DTYPES)
+	    spec->n_dtypes > LLMCAP_DECIDE_MAX_DTYPES || n > LLMCAP_DECIDE_MAX_VOLUMES || n == 0)
 		return llmcap_errorf(err, LLMCAP_EINVAL,
-				     "decide: at most %d seeds, %d GPUs and %d precisions",
-				     LLMCAP_DECIDE_MAX_SEEDS, LLMCAP_DECIDE_MAX_GPUS,
-				     LLMCAP_DECIDE_MAX_DTYPES);
+				     "decide: at most %d seeds, %d GPUs, %d precisions and 1 to %d "
+				     "volumes", LLMCAP_DECIDE_MAX_SEEDS, LLMCAP_DECIDE_MAX_GPUS,
+				     LLMCAP_DECIDE_MAX_DTYPES, LLMCAP_DECIDE_MAX_VOLUMES);
 	st.n_gpus = spec->n_gpus ? spec->n_gpus : 1;
 	for (size_t g = 0; g < st.n_gpus; g++)
 		st.gpus[g] = spec->n_gpus ? spec->gpus[g] : sc->hardware.gpu;
@@ -475,13 +519,21 @@ int llmcap_decide_volumes(const struct llmcap_scenario *sc, const struct llmcap_
 		st.combos[i].g = i / st.n_dtypes % st.n_gpus;
 		st.combos[i].d = i % st.n_dtypes;
 	}
-	/* A: seed 0 sized first, its fleet the start (bracket) of the other seeds' searches */
-	st.phase_seed = 0;
-	llmcap_study_parallel_for(st.n_combos, spec->threads, size_one, &st, &spec->progress);
+	/* A: seed 0 sized first, volume after volume per (GPU, precision), each bracketed by the
+	 * lower volume's answer; its fleet the start of the other seeds' searches */
+	for (size_t j = 0; j < n; j++)
+		st.order[j] = j;
+	for (size_t j = 1; j < n; j++)
+		for (size_t k = j; k > 0 && volumes[st.order[k]] < volumes[st.order[k - 1]]; k--) {
+			size_t t = st.order[k];
+			st.order[k] = st.order[k - 1];
+			st.order[k - 1] = t;
+		}
+	llmcap_study_parallel_for(st.n_gpus * st.n_dtypes, spec->threads, size_chain, &st,
+				  &spec->progress);
 	if ((rc = first_error(&st, st.n_combos * st.seeds, err)))
 		goto done;
 	if (st.seeds > 1) {
-		st.phase_seed = 1;
 		llmcap_study_parallel_for(st.n_combos * (st.seeds - 1), spec->threads, size_one, &st,
 					  &spec->progress);
 		if ((rc = first_error(&st, st.n_combos * st.seeds, err)))
@@ -504,6 +556,12 @@ int llmcap_decide_volumes(const struct llmcap_scenario *sc, const struct llmcap_
 	llmcap_study_parallel_for(slots, spec->threads, eval_one, &st, &spec->progress);
 	if ((rc = first_error(&st, slots, err)))
 		goto done;
+	if (st.seeds > 1) {
+		st.hybrid_rest = true;
+		llmcap_study_parallel_for(slots, spec->threads, eval_one, &st, &spec->progress);
+		if ((rc = first_error(&st, slots, err)))
+			goto done;
+	}
 	for (size_t v = 0; v < n; v++) {
 		assemble(&st, v, &rows[v]);
 		for (size_t i = 0; i < st.n_combos; i++)
@@ -511,10 +569,11 @@ int llmcap_decide_volumes(const struct llmcap_scenario *sc, const struct llmcap_
 				for (size_t s = 0; s < per_b; s++) {
 					const struct combo *c = &st.combos[i];
 					size_t ss = s % st.seeds, h = s / st.seeds;
-					bool ran = c->feasible && (h == 0 ? memcmp(c->sized[ss].replicas,
-										   c->chosen,
-										   sizeof c->chosen)
-									  : h <= c->n_hybrid);
+					bool ran = c->feasible &&
+						   (h == 0 ? memcmp(c->sized[ss].replicas, c->chosen,
+								    sizeof c->chosen) != 0
+						    : h <= c->n_hybrid &&
+							      (ss == 0 || c->hyb[h - 1][0].slo_met));
 					rows[v].simulations += ran;
 				}
 	}

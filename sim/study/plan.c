@@ -92,12 +92,12 @@ int llmcap_plan_fleet(const struct llmcap_scenario *base, const struct llmcap_ca
 		      double tokens_per_month, int dtype, struct llmcap_fleet *out,
 		      struct llmcap_error *err)
 {
-	return llmcap_plan_fleet_from(base, cat, tokens_per_month, dtype, NULL, out, err);
+	return llmcap_plan_fleet_from(base, cat, tokens_per_month, dtype, NULL, NULL, out, err);
 }
 
 int llmcap_plan_fleet_from(const struct llmcap_scenario *base, const struct llmcap_catalog *cat,
 			   double tokens_per_month, int dtype, const int64_t *start,
-			   struct llmcap_fleet *out, struct llmcap_error *err)
+			   const int64_t *fails, struct llmcap_fleet *out, struct llmcap_error *err)
 {
 	struct llmcap_scenario *sc = malloc(sizeof *sc);
 	if (!sc)
@@ -124,7 +124,8 @@ int llmcap_plan_fleet_from(const struct llmcap_scenario *base, const struct llmc
 	bool pass[LLMCAP_MAX_POOLS], done[LLMCAP_MAX_POOLS], first[LLMCAP_MAX_POOLS];
 	int64_t simulated[LLMCAP_MAX_POOLS]; /* the fleet of the last trial */
 	for (size_t p = 0; p < sc->n_pools; p++) {
-		lo[p] = 0; /* known to fail (zero replicas serve nothing) */
+		/* known to fail: zero replicas serve nothing, or the caller knows more */
+		lo[p] = fails && fails[p] > 0 ? fails[p] : 0;
 		hi[p] = -1;
 		cand[p] = start && start[p] >= 1 ? (start[p] < LLMCAP_PLAN_MAX_REPLICAS
 							 ? start[p] : LLMCAP_PLAN_MAX_REPLICAS)
