@@ -35,7 +35,7 @@ HEADERS = {
     'scenario': 'scenario',
     'event': 'engine', 'sim': 'engine',
     'report': 'results', 'output': 'results', 'batch': 'results', 'h5': 'results',
-    'sweep': 'study', 'plan': 'study', 'breakeven': 'study',
+    'sweep': 'study', 'plan': 'study', 'breakeven': 'study', 'decide': 'study',
 }
 # source folders -> part (the longest matching prefix wins)
 FOLDERS = {

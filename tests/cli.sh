@@ -220,6 +220,31 @@ fi
 grep -qE '\$[0-9]{4}|\$[0-9]+k' "$T/out" && ko "breakeven prints money unlike \$273,200" || ok
 grep -qE '\$[0-9]{1,3},[0-9]{3}' "$T/out" && ok || ko "breakeven prints no \$273,200 money"
 expect_err "breakeven volumes" "--volumes 'lots': expected tokens per month" -- "$LLMCAP" breakeven --volumes lots
+# decide: every option sized by simulation, the cheapest and where it changes; a CSV and its plot
+expect_ok "decide" "where the cheapest option changes" -- \
+	"$LLMCAP" decide --volumes 1B,20B --dtypes fp8 --seeds 1 --set horizon=2h --jobs 1 -o "$T/decide.csv"
+grep -qE '^ +1\.00B +\$[0-9,]+ ' "$T/out" && ok || { ko "decide: no row at 1B tokens/month"; cat "$T/out"; }
+grep -q 'rent holds a fixed fleet all month' "$T/out" && ok || ko "decide does not say rent is a fixed fleet"
+head -1 "$T/decide.csv" | grep -q '^tokens_per_month,option,gpu,dtype,slo_met,monthly' && ok || ko "decide wrote no CSV"
+[ "$(grep -c ',1,[^,]*$' "$T/decide.csv")" = 2 ] && ok || ko "decide's CSV lacks one best option per volume"
+if /usr/bin/python3 -c 'import matplotlib, pandas' 2>/dev/null; then
+	/usr/bin/python3 "$SRC/analysis/plot_breakeven.py" "$T/decide.csv" "$T/decide.png" >/dev/null && [ -s "$T/decide.png" ] \
+		&& ok || ko "plot_breakeven.py failed on decide's CSV"
+fi
+# run --decide: the given fleet's report, then apart the decision, the same as decide's at that
+# volume and seeds
+VOL="--set workload.rate=null --set workload.tokens_per_month=20B --set horizon=2h"
+expect_ok "run --decide" "supersedes the price-only" -- "$LLMCAP" run $VOL --decide --seeds 2 --jobs 1
+grep '^decision: ' "$T/out" > "$T/run_decision" && ok || ko "run --decide printed no decision"
+grep -q '^runner-up: ' "$T/out" && ok || ko "run --decide printed no runner-up"
+expect_ok "decide one volume" "decision: " -- "$LLMCAP" decide $VOL --volumes 20B --seeds 2 --jobs 2
+grep '^decision: ' "$T/out" | cmp -s - "$T/run_decision" && ok || { ko "run --decide and decide disagree"; cat "$T/run_decision" "$T/out"; }
+expect_err "run --decide --json" "--decide: prints a table" -- "$LLMCAP" run --decide --json
+expect_err "decide seeds" "--seeds" -- "$LLMCAP" decide --seeds 99
+# catalog: each GPU's prices with their sources
+expect_ok "catalog prices" "rent per GPU-hour: on demand" -- "$LLMCAP" catalog
+grep -qE 'h100-sxm-80gb +buy \$30,000 per GPU' "$T/out" && ok || ko "catalog: no H100 purchase price"
+grep -q ' spot: ' "$T/out" && ok || ko "catalog: no spot price source"
 # token volumes take suffixes; a bare small number is refused, not taken as 5 tokens a month
 expect_err "breakeven bare volume" "--volumes: '5' would be 5 tokens a month" -- "$LLMCAP" breakeven --volumes 5
 expect_ok "breakeven suffixes" '"tokens_per_month": 1200000000' -- \
@@ -538,7 +563,7 @@ expect_ok "plan with a scenario catalog" 'my-gpu' -- "$LLMCAP" plan "$T/sc/s.yam
 
 # Help: every command's --help, -h and `help CMD` print the same text on stdout, exit 0; it lists
 # the command's options with their defaults (all printed from the one command table)
-CMDS="run workload breakeven trace sweep plan maxrate config schema catalog model version help"
+CMDS="run workload breakeven decide trace sweep plan maxrate config schema catalog model version help"
 for c in $CMDS; do
 	expect_ok "$c --help" "usage: llmcap $c" -- "$LLMCAP" $c --help
 	[ -s "$T/err" ] && ko "$c --help wrote to stderr" || ok

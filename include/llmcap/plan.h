@@ -45,6 +45,20 @@ int llmcap_plan_fleet(const struct llmcap_scenario *base, const struct llmcap_ca
 		      double tokens_per_month, int dtype, struct llmcap_fleet *out,
 		      struct llmcap_error *err);
 
+/* The fewest servers of sc's type (hardware.gpus_per_server) that hold `replicas` (per pool,
+ * in sc's pool order): tensor-parallel groups stay inside a server. At least 1. */
+int64_t llmcap_plan_servers(const struct llmcap_scenario *sc, const int64_t *replicas);
+
+/* llmcap_plan_fleet starting its search from `start` (per pool; NULL or a count < 1: 1): a
+ * start that passes is tried one lower, then bisected down from; one that fails is doubled up
+ * from. `fails` (per pool; NULL or 0: none) are counts known to miss (the answer at a lower
+ * volume, less one): the search never goes below them. A good start (another seed's answer, a
+ * lower volume's scaled) saves simulations; with the search's assumption that more replicas
+ * never make a pool worse, the answer is the same smallest fleet. start must be > fails. */
+int llmcap_plan_fleet_from(const struct llmcap_scenario *base, const struct llmcap_catalog *cat,
+			   double tokens_per_month, int dtype, const int64_t *start,
+			   const int64_t *fails, struct llmcap_fleet *out, struct llmcap_error *err);
+
 /* What limits a pool at its smallest fleet, from its utilisation in that fleet's simulation:
  * "KV capacity", "HBM bandwidth", "compute", "step time (busy)" (a performance model without a
  * roofline) or "queueing". A static string. */

@@ -26,9 +26,7 @@ struct args {
 /* Below this, a volume without a suffix is refused: "5" is surely 5B, not 5 tokens a month. */
 #define SMALLEST_BARE_VOLUME 1e6
 
-/* A comma-separated list of volumes, each with a suffix (500M, 5B, 1.2T) or written in full
- * (5e9); -1 (printed) otherwise. */
-static int parse_volumes(const char *s, double *out, size_t max, size_t *n)
+int llmcap_cli_parse_volumes(const char *s, double *out, size_t max, size_t *n)
 {
 	*n = 0;
 	char buf[1024];
@@ -52,8 +50,7 @@ static int parse_volumes(const char *s, double *out, size_t max, size_t *n)
 	return *n ? 0 : -1;
 }
 
-/* A comma-separated list of precision names; -1 (printed) on a name not known, or too many. */
-static int parse_dtypes(const char *s, int *dtypes, size_t *n_dtypes)
+int llmcap_cli_parse_dtypes(const char *s, int *dtypes, size_t max, size_t *n_dtypes)
 {
 	char buf[256];
 	snprintf(buf, sizeof buf, "%s", s);
@@ -62,7 +59,7 @@ static int parse_dtypes(const char *s, int *dtypes, size_t *n_dtypes)
 		for (int k = 0; k <= LLMCAP_DTYPE_INT4_AWQ; k++)
 			if (!strcmp(t, llmcap_dtype_name((enum llmcap_dtype)k)))
 				d = k;
-		if (d < 0 || *n_dtypes == LLMCAP_BREAKEVEN_MAX_DTYPES) {
+		if (d < 0 || *n_dtypes == max) {
 			fprintf(stderr, "llmcap: --dtypes: '%s' is not one of bf16, fp16, fp8, int4-awq\n", t);
 			return -1;
 		}
@@ -76,12 +73,13 @@ static int breakeven_option(const struct llmcap_args *p, int id, void *ctx)
 	struct args *a = ctx;
 	switch (id) {
 	case O_VOLUMES:
-		return parse_volumes(p->value, a->volumes, LLMCAP_BREAKEVEN_MAX_VOLUMES, &a->n_volumes);
+		return llmcap_cli_parse_volumes(p->value, a->volumes, LLMCAP_BREAKEVEN_MAX_VOLUMES, &a->n_volumes);
 	case O_JSON:
 		a->json = true;
 		return 0;
 	case O_DTYPES:
-		return parse_dtypes(p->value, a->dtypes, &a->n_dtypes);
+		return llmcap_cli_parse_dtypes(p->value, a->dtypes, LLMCAP_BREAKEVEN_MAX_DTYPES,
+					       &a->n_dtypes);
 	case O_OUTPUT:
 		a->out = p->value;
 		return 0;

@@ -1,4 +1,5 @@
 /* `llmcap catalog`: the models, API prices, GPUs and engine profiles built into llmcap. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -14,6 +15,27 @@ static int no_own_option(const struct llmcap_args *p, int id, void *ctx)
 }
 
 static const struct llmcap_opt catalog_opts[] = {LLMCAP_CLI_OPT_CATALOG};
+
+struct text {
+	char s[32];
+};
+
+static struct text usd_hour(double v)
+{
+	struct text t;
+	if (isnan(v))
+		snprintf(t.s, sizeof t.s, "n/a");
+	else
+		snprintf(t.s, sizeof t.s, "$%.2f", v);
+	return t;
+}
+
+static struct text num(double v)
+{
+	struct text t;
+	snprintf(t.s, sizeof t.s, "%.3g", v);
+	return t;
+}
 
 static int catalog_main(const struct llmcap_cmd *cmd, int argc, char **argv)
 {
@@ -78,6 +100,30 @@ static int catalog_main(const struct llmcap_cmd *cmd, int argc, char **argv)
 		if (cat->gpus[i].aliases[0])
 			printf("  %-16s aliases: %s\n", "", cat->gpus[i].aliases);
 	}
+	printf("gpu prices (USD; n/a: no published figure, set cost.gpus.NAME; llmcap decide and "
+	       "run use them):\n");
+	for (size_t i = 0; i < cat->n_gpus; i++) {
+		const struct llmcap_gpu_prices *p = &cat->gpus[i].price;
+		char g[32], ch[32], net[32];
+		llmcap_format_usd(p->gpu, g, sizeof g);
+		llmcap_format_usd(p->chassis, ch, sizeof ch);
+		llmcap_format_usd(p->network_per_gpu, net, sizeof net);
+		printf("  %-16s buy %s per GPU, chassis %s, network %s per GPU\n", cat->gpus[i].name,
+		       g, ch, net);
+		printf("  %-16s rent per GPU-hour: on demand %s, reserved 1y %s, 3y %s, spot %s "
+		       "(%s interruptions per replica-month)\n", "", usd_hour(p->on_demand).s,
+		       usd_hour(p->reserved_1y).s, usd_hour(p->reserved_3y).s, usd_hour(p->spot).s,
+		       isnan(p->spot_interruptions) ? "n/a" : num(p->spot_interruptions).s);
+		printf("  %-16s power: busy %s W, idle %.0f W\n", "",
+		       isnan(p->busy_watts) ? num(cat->gpus[i].tdp_watts).s : num(p->busy_watts).s,
+		       cat->gpus[i].idle_watts);
+		const char *what[] = {"buy", "server", "power", "on demand", "reserved", "spot"};
+		const char *src[] = {p->gpu_source, p->server_source, p->power_source,
+				     p->on_demand_source, p->reserved_source, p->spot_source};
+		for (size_t k = 0; k < sizeof src / sizeof *src; k++)
+			if (src[k][0])
+				printf("  %-16s %s: %s\n", "", what[k], src[k]);
+	}
 	printf("engines:\n");
 	for (size_t i = 0; i < cat->n_engines; i++) {
 		const struct llmcap_engine_spec *e = &cat->engines[i];
@@ -107,7 +153,8 @@ static int catalog_main(const struct llmcap_cmd *cmd, int argc, char **argv)
 const struct llmcap_cmd llmcap_cli_catalog = {
 	.name = "catalog",
 	.synopsis = "[--catalog FILE]...",
-	.summary = "list the models, GPUs and engine profiles llmcap knows",
+	.summary = "list the models, API prices, GPUs with their prices and sources, and engine "
+		   "profiles llmcap knows",
 	.opts = catalog_opts,
 	.n_opts = sizeof catalog_opts / sizeof *catalog_opts,
 	.run = catalog_main,

@@ -176,10 +176,22 @@ int llmcap_cli_close_output(struct llmcap_cli_output *o, const char *path);
 void llmcap_cli_json_str(FILE *out, const char *s);
 void llmcap_cli_json_num(FILE *out, double v);
 
+/* A comma-separated list of monthly token volumes (--volumes), each with a suffix (500M, 5B,
+ * 1.2T) or written in full (5e9), at most max; -1 (printed) otherwise (breakeven.c). */
+int llmcap_cli_parse_volumes(const char *s, double *out, size_t max, size_t *n);
+/* A comma-separated list of precision names (--dtypes), at most max; -1 (printed) otherwise. */
+int llmcap_cli_parse_dtypes(const char *s, int *dtypes, size_t max, size_t *n_dtypes);
+
+struct llmcap_decision;
+/* The decision, apart from a run's own report (decide.c): every option, the cheapest that meets
+ * the SLOs and the runner-up. */
+void llmcap_cli_print_decision(const struct llmcap_scenario *sc,
+			       const struct llmcap_decision *d, size_t seeds, FILE *out);
+
 /* The command definitions, each in its own file. */
 extern const struct llmcap_cmd llmcap_cli_run, llmcap_cli_config, llmcap_cli_workload,
 	llmcap_cli_trace, llmcap_cli_breakeven, llmcap_cli_sweep, llmcap_cli_plan,
-	llmcap_cli_maxrate, llmcap_cli_catalog, llmcap_cli_schema, llmcap_cli_version,
+	llmcap_cli_maxrate, llmcap_cli_decide, llmcap_cli_catalog, llmcap_cli_schema, llmcap_cli_version,
 	llmcap_cli_help_cmd, llmcap_cli_model;
 
 #endif

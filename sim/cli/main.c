@@ -85,7 +85,7 @@ const struct llmcap_cmd llmcap_cli_help_cmd = {
 };
 
 const struct llmcap_cmd *const llmcap_cli_commands[] = {
-	&llmcap_cli_run, &llmcap_cli_workload, &llmcap_cli_breakeven, &llmcap_cli_trace,
+	&llmcap_cli_run, &llmcap_cli_workload, &llmcap_cli_breakeven, &llmcap_cli_decide, &llmcap_cli_trace,
 	&llmcap_cli_sweep, &llmcap_cli_plan, &llmcap_cli_maxrate, &llmcap_cli_config,
 	&llmcap_cli_schema, &llmcap_cli_catalog, &llmcap_cli_model, &llmcap_cli_version,
 	&llmcap_cli_help_cmd, NULL,

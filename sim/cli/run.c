@@ -1,5 +1,6 @@
 /* `llmcap run`: simulate a scenario, print the report (terminal or JSON) with progress on a
  * terminal, optionally write the HDF5 result and batch-means intervals. */
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,8 @@
 #include <unistd.h>
 
 #include "llmcap/batch.h"
+#include "llmcap/breakeven.h"
+#include "llmcap/decide.h"
 #include "llmcap/output.h"
 #include "llmcap/perf.h"
 #include "llmcap/scenario.h"
@@ -18,7 +21,7 @@
 struct args {
 	struct llmcap_cli_common c; /* FILE and --set */
 	const char *output;
-	bool force, quiet, json, no_requests, no_timeseries, exact_steps, check;
+	bool force, quiet, json, no_requests, no_timeseries, exact_steps, check, decide;
 	int64_t batch_means;  /* batches for batch-means intervals, 0 = off */
 	llmcap_time warmup;   /* -1 = auto */
 	char command_line[2048];
@@ -242,6 +245,10 @@ static int print_results(const struct args *a, const struct llmcap_scenario *sc,
 		}
 	} else if (!a->quiet) {
 		llmcap_report(res, sum, stdout);
+		if (!a->decide)
+			fprintf(stdout, "note: the break-even, go signal 1 and verdict above price this "
+					"given fleet only; they are not a decision. llmcap run --decide (or "
+					"llmcap decide) sizes own, rent, API and hybrid by simulation.\n");
 		fprintf(stdout, "\nrun digest %016llx (same scenario and seed give the same digest)\n",
 			(unsigned long long)res->digest);
 		if (sc->output.path[0])
@@ -253,8 +260,46 @@ static int print_results(const struct args *a, const struct llmcap_scenario *sc,
 	return 0;
 }
 
+/* --decide: after the given fleet's report, clearly apart, the decision drawn from simulation
+ * (llmcap_decide at the scenario's own volume, its GPU, the default precisions, c.seeds seeds).
+ * The report's break-even and verdict above are the given fleet's prices alone; this is the
+ * answer. 0, or 1 (printed). */
+static int run_decide(const struct args *a, const struct llmcap_scenario *sc,
+		      const struct llmcap_catalog *cat)
+{
+	if (a->quiet)
+		return 0;
+	if (llmcap_cli_needs_busiest_hour(sc, "run --decide") != 0)
+		return 1;
+	int dtypes[3];
+	size_t n = llmcap_breakeven_default_dtypes(sc, cat, dtypes);
+	struct llmcap_cli_progress prog;
+	llmcap_cli_progress_init(&prog, "decide: simulations");
+	struct llmcap_decide_spec spec = {
+		.tokens_per_month = NAN, .dtypes = dtypes, .n_dtypes = n,
+		.seeds = (size_t)a->c.seeds, .threads = a->c.jobs,
+		.progress = {.fn = llmcap_cli_progress_show, .user = &prog}};
+	struct llmcap_decision *d = malloc(sizeof *d);
+	struct llmcap_error err = {0};
+	int rc = d ? llmcap_decide(sc, cat, &spec, d, &err)
+		   : llmcap_errorf(&err, LLMCAP_ENOMEM, "out of memory");
+	llmcap_cli_progress_end(&prog);
+	if (rc != 0) {
+		fprintf(stderr, "llmcap: --decide: %s\n", err.msg);
+		free(d);
+		return 1;
+	}
+	printf("\n==== the answer: every option sized by simulation (supersedes the price-only "
+	       "break-even and verdict above) ====\n");
+	llmcap_cli_print_decision(sc, d, (size_t)a->c.seeds, stdout);
+	fflush(stdout);
+	free(d);
+	return 0;
+}
+
 /* Summarises a finished run, completes the output file and prints; the exit status. */
-static int finish(const struct args *a, const struct llmcap_scenario *sc, struct llmcap_h5 *h5,
+static int finish(const struct args *a, const struct llmcap_scenario *sc,
+		  const struct llmcap_catalog *cat, struct llmcap_h5 *h5,
 		  struct llmcap_batch *batch, struct llmcap_results *res, double wall)
 {
 	struct llmcap_summary sum;
@@ -274,6 +319,8 @@ static int finish(const struct args *a, const struct llmcap_scenario *sc, struct
 		fprintf(stderr, "llmcap: simulated %.1f h, %lld events (%lld of them steps taken in "
 			"runs) in %.2f s wall time\n", (double)sc->horizon / (double)LLMCAP_HOUR,
 			(long long)res->events, (long long)res->fast_steps, wall);
+	if (rc == 0 && a->decide)
+		rc = run_decide(a, sc, cat);
 	/* --check: the exit status says whether the fleet serves the load (for CI pipelines) */
 	struct llmcap_verdict v;
 	llmcap_report_verdict(res, &sum, &v);
@@ -308,7 +355,7 @@ static int cmd_run(const struct args *a)
 		wire_sink(&sink, &rs, h5, batch, sc);
 		rc = simulate(a, sc, cat, &sink, &prog, &h5, &res);
 		if (rc == 0) {
-			rc = finish(a, sc, h5, batch, &res, since(&prog.start));
+			rc = finish(a, sc, cat, h5, batch, &res, since(&prog.start));
 			h5 = NULL; /* finished or aborted */
 			llmcap_results_free(&res);
 		}
@@ -324,7 +371,7 @@ static int cmd_run(const struct args *a)
 }
 
 enum { O_OUTPUT = 1, O_FORCE, O_NO_REQUESTS, O_NO_TIMESERIES, O_QUIET, O_JSON, O_EXACT_STEPS,
-       O_BATCH_MEANS, O_WARMUP, O_CHECK };
+       O_BATCH_MEANS, O_WARMUP, O_CHECK, O_DECIDE };
 
 static const struct llmcap_opt run_opts[] = {
 	LLMCAP_CLI_OPT_SET,
@@ -340,6 +387,12 @@ static const struct llmcap_opt run_opts[] = {
 	{O_CHECK, 0, "check", NULL,
 	 "exit 1 when a class misses an SLO (TTFT or TPOT p99, or requests lost) or the fleet is "
 	 "overloaded, the verdict of the report; for CI pipelines", NULL},
+	{O_DECIDE, 0, "decide", NULL,
+	 "after the report, the decision: own, rent, API and hybrid, each sized by simulation to "
+	 "meet every SLO on every seed, the cheapest and the runner-up (as llmcap decide at the "
+	 "scenario's volume; a search of many runs)", NULL},
+	{LLMCAP_OPT_SEEDS, 0, "seeds", "N", "seeds per option of --decide", "3"},
+	LLMCAP_CLI_OPT_JOBS("simulating for --decide"),
 	{O_EXACT_STEPS, 0, "exact-steps", NULL,
 	 "one event per step (engine_mode: exact), the reference the default fast mode matches "
 	 "exactly", NULL},
@@ -364,6 +417,7 @@ static int run_option(const struct llmcap_args *p, int id, void *ctx)
 	case O_QUIET: a->quiet = true; break;
 	case O_JSON: a->json = true; break;
 	case O_CHECK: a->check = true; break;
+	case O_DECIDE: a->decide = true; break;
 	case O_EXACT_STEPS: a->exact_steps = true; break;
 	case O_BATCH_MEANS:
 		if (llmcap_cli_long(v, 2, LLMCAP_BATCH_MAX, &k) != 0) {
@@ -388,12 +442,18 @@ static int run_option(const struct llmcap_args *p, int id, void *ctx)
 
 static int run_main(const struct llmcap_cmd *cmd, int argc, char **argv)
 {
-	struct args a = {.warmup = -1};
+	struct args a = {.warmup = -1, .c = {.seeds = 3}};
 	for (int i = 0; i < argc; i++) {
 		size_t k = strlen(a.command_line);
 		snprintf(a.command_line + k, sizeof a.command_line - k, "%s%s", i ? " " : "", argv[i]);
 	}
 	int rc = llmcap_cli_parse(cmd, argc, argv, 2, &a.c, run_option, &a);
+	if (rc < 0 && a.decide && (a.json || a.c.seeds < 1 || a.c.seeds > LLMCAP_DECIDE_MAX_SEEDS)) {
+		fprintf(stderr, "llmcap: --decide: %s\n",
+			a.json ? "prints a table, not JSON (llmcap decide --volumes V for one volume)"
+			       : "--seeds: expected 1 to " LLMCAP_CLI_STR(LLMCAP_DECIDE_MAX_SEEDS));
+		rc = 2;
+	}
 	if (rc < 0)
 		rc = cmd_run(&a);
 	llmcap_cli_common_free(&a.c);

@@ -20,7 +20,7 @@ static double pool_params(const struct llmcap_catalog *cat, const struct llmcap_
 }
 
 /* Servers needed for the replicas: first fit, largest tensor-parallel groups first. */
-static int64_t servers_for(const struct llmcap_scenario *sc, const int64_t *replicas)
+int64_t llmcap_plan_servers(const struct llmcap_scenario *sc, const int64_t *replicas)
 {
 	int64_t g = sc->hardware.gpus_per_server, servers = 0, gpus = 0;
 	for (size_t p = 0; p < sc->n_pools; p++)
@@ -85,12 +85,19 @@ static void apply_fleet(struct llmcap_scenario *sc, const int64_t *replicas)
 {
 	for (size_t p = 0; p < sc->n_pools; p++)
 		sc->pools[p].replicas = replicas[p];
-	sc->hardware.servers = servers_for(sc, replicas);
+	sc->hardware.servers = llmcap_plan_servers(sc, replicas);
 }
 
 int llmcap_plan_fleet(const struct llmcap_scenario *base, const struct llmcap_catalog *cat,
 		      double tokens_per_month, int dtype, struct llmcap_fleet *out,
 		      struct llmcap_error *err)
+{
+	return llmcap_plan_fleet_from(base, cat, tokens_per_month, dtype, NULL, NULL, out, err);
+}
+
+int llmcap_plan_fleet_from(const struct llmcap_scenario *base, const struct llmcap_catalog *cat,
+			   double tokens_per_month, int dtype, const int64_t *start,
+			   const int64_t *fails, struct llmcap_fleet *out, struct llmcap_error *err)
 {
 	struct llmcap_scenario *sc = malloc(sizeof *sc);
 	if (!sc)
@@ -114,17 +121,23 @@ int llmcap_plan_fleet(const struct llmcap_scenario *base, const struct llmcap_ca
 				sc->pools[p].dtype = (enum llmcap_dtype)dtype;
 	}
 	int64_t lo[LLMCAP_MAX_POOLS], hi[LLMCAP_MAX_POOLS], cand[LLMCAP_MAX_POOLS];
-	bool pass[LLMCAP_MAX_POOLS], done[LLMCAP_MAX_POOLS];
+	bool pass[LLMCAP_MAX_POOLS], done[LLMCAP_MAX_POOLS], first[LLMCAP_MAX_POOLS];
+	int64_t simulated[LLMCAP_MAX_POOLS]; /* the fleet of the last trial */
 	for (size_t p = 0; p < sc->n_pools; p++) {
-		lo[p] = 0; /* known to fail (zero replicas serve nothing) */
+		/* known to fail: zero replicas serve nothing, or the caller knows more */
+		lo[p] = fails && fails[p] > 0 ? fails[p] : 0;
 		hi[p] = -1;
-		cand[p] = 1;
+		cand[p] = start && start[p] >= 1 ? (start[p] < LLMCAP_PLAN_MAX_REPLICAS
+							 ? start[p] : LLMCAP_PLAN_MAX_REPLICAS)
+						  : 1;
 		done[p] = false;
+		first[p] = true;
 	}
 	int rc = 0;
 	out->feasible = true;
 	for (;;) {
 		apply_fleet(sc, cand);
+		memcpy(simulated, cand, sizeof simulated);
 		rc = trial(sc, cat, pass, out, err);
 		if (rc)
 			break;
@@ -136,6 +149,8 @@ int llmcap_plan_fleet(const struct llmcap_scenario *base, const struct llmcap_ca
 				hi[p] = cand[p];
 			else
 				lo[p] = cand[p];
+			bool was_first = first[p];
+			first[p] = false;
 			if (hi[p] < 0) {
 				if (cand[p] >= LLMCAP_PLAN_MAX_REPLICAS) {
 					out->feasible = false;
@@ -147,6 +162,9 @@ int llmcap_plan_fleet(const struct llmcap_scenario *base, const struct llmcap_ca
 			} else if (hi[p] - lo[p] <= 1) {
 				cand[p] = hi[p];
 				done[p] = true;
+			} else if (was_first && start && hi[p] == start[p]) {
+				/* a start that passes is most often the answer: one below settles it */
+				cand[p] = hi[p] - 1;
 			} else {
 				cand[p] = (lo[p] + hi[p]) / 2;
 			}
@@ -156,9 +174,11 @@ int llmcap_plan_fleet(const struct llmcap_scenario *base, const struct llmcap_ca
 			break;
 	}
 	if (rc == 0 && out->feasible) {
-		/* the answer, simulated once more as a whole, gives the cost and utilisation */
+		/* the answer, simulated as a whole, gives the cost and utilisation: the last trial
+		 * when it was that fleet (a simulation is deterministic), else once more */
 		apply_fleet(sc, cand);
-		rc = trial(sc, cat, pass, out, err);
+		if (memcmp(simulated, cand, sc->n_pools * sizeof *cand) != 0)
+			rc = trial(sc, cat, pass, out, err);
 	}
 	if (rc == 0) {
 		for (size_t p = 0; p < sc->n_pools; p++) {

@@ -88,6 +88,9 @@ static const char *const pool_metrics[] = {
 static const char *const run_metrics[] = {
 	"all_slo_met", "tokens_per_month", "self_hosted_total", "api_total", "hybrid_total",
 	"self_per_1m_served",
+	/* renting the same fleet (held every hour: a fixed fleet), over the horizon */
+	"rent_on_demand_total", "rent_reserved_total", "rent_spot_total", "hybrid_rent_total",
+	"rent_gpu_hours_per_month",
 };
 #define N_RUN_METRICS (sizeof run_metrics / sizeof run_metrics[0])
 
@@ -135,6 +138,11 @@ void llmcap_sweep_metrics(const struct llmcap_scenario *sc, struct llmcap_result
 	m[k++] = cost.api_total;
 	m[k++] = cost.hybrid_total;
 	m[k++] = cost.self_per_1m_served;
+	m[k++] = cost.rent_on_demand_total;
+	m[k++] = cost.rent_reserved_total;
+	m[k++] = cost.rent_spot_total;
+	m[k++] = cost.hybrid_rent_total;
+	m[k++] = cost.rent_gpu_hours;
 }
 
 static int name_metrics(struct llmcap_sweep *sw, const struct llmcap_scenario *sc,

@@ -1,0 +1,120 @@
+/* The decision (`llmcap decide`, `llmcap run --decide`): for one scenario and monthly volume,
+ * every option sized by simulation to meet every class's TTFT and TPOT p99 targets in the
+ * busiest hour, costed per month, and the cheapest one that meets them on every seed.
+ *
+ * Options, per GPU type and precision of the largest model:
+ *  - own: the smallest fleet (llmcap_plan_fleet), llmcap_cost_compute's own cost (capex, power
+ *    from the simulated utilisation, spares);
+ *  - rent on demand, rent reserved (the whole fleet reserved for cost.rent.term_years, burst
+ *    above cost.rent.reserved at on demand), rent spot: the SAME fleet held every hour of the
+ *    month. The engine has no autoscaler yet, so a rented fleet is fixed: it pays for its peak
+ *    size all month. Rent here is an upper bound on what an autoscaled fleet would pay;
+ *  - hybrid: an owned baseline smaller than the own fleet (per pool, 3/4, 1/2, 1/4 of it and one
+ *    replica; searched, each candidate simulated) that spills an arriving request to the API when
+ *    its replica already has a request waiting (pools.NAME.spill.waiting_above = 1), the spilled
+ *    requests' latency drawn from the API provider's published latency at its peak; the cheapest
+ *    candidate that meets the SLOs on every seed;
+ * and one API option: the per-token bill, its latency checked against each class's targets from
+ * the provider's published TTFT (the larger of the lognormal fit's p99 and the published p99,
+ * both at the provider's peak factor) and output speed (the median, at peak).
+ *
+ * Seeds: each (GPU, precision) is sized on seeds scenario.seed + k, k < seeds; the fleet chosen is
+ * per pool the largest of the seeds' smallest fleets (it meets the SLOs on every seed, the search
+ * assuming more replicas never make a pool worse) and is simulated on every seed; its cost is the
+ * mean and 95% interval (Student t) over seeds. An option that missed an SLO, lost more than 1%
+ * of a busy-hour class or rejected a request on any seed is never recommended.
+ *
+ * Every simulation is independent: the study runs them on `threads` threads, each writing only
+ * its own slots, so the answer never depends on the thread count. There is no early stop of a
+ * run that has lost its SLO for good: the SLO is judged on the busiest hour, known only at the
+ * end, and the engine (sim.h) offers a stop only through a sink callback.
+ */
+#ifndef LLMCAP_DECIDE_H
+#define LLMCAP_DECIDE_H
+
+#include "llmcap/plan.h"
+
+#define LLMCAP_DECIDE_MAX_GPUS 8
+#define LLMCAP_DECIDE_MAX_DTYPES 4
+#define LLMCAP_DECIDE_MAX_SEEDS 16
+#define LLMCAP_DECIDE_MAX_VOLUMES 64
+#define LLMCAP_DECIDE_HYBRID_CANDIDATES 4
+
+#define LLMCAP_OPTIONS(X)                                \
+	X(LLMCAP_OPTION_API, "api")                      \
+	X(LLMCAP_OPTION_HYBRID, "hybrid")                \
+	X(LLMCAP_OPTION_RENT_ON_DEMAND, "rent-on-demand") \
+	X(LLMCAP_OPTION_RENT_RESERVED, "rent-reserved")  \
+	X(LLMCAP_OPTION_RENT_SPOT, "rent-spot")          \
+	X(LLMCAP_OPTION_OWN, "own")
+enum llmcap_option { LLMCAP_OPTIONS(LLMCAP_ENUM_ITEM) };
+enum { LLMCAP_OPTION_COUNT = 0 LLMCAP_OPTIONS(LLMCAP_COUNT_ITEM) };
+extern const char *const llmcap_option_names[LLMCAP_OPTION_COUNT + 1]; /* NULL-terminated */
+
+#define LLMCAP_DECIDE_MAX_OPTIONS (1 + LLMCAP_DECIDE_MAX_GPUS * LLMCAP_DECIDE_MAX_DTYPES * 5)
+
+struct llmcap_decide_spec {
+	double tokens_per_month;  /* NAN: the scenario's own volume */
+	const char *const *gpus;  /* catalog names; n_gpus 0: the scenario's hardware.gpu */
+	size_t n_gpus;            /* <= LLMCAP_DECIDE_MAX_GPUS */
+	const int *dtypes;        /* largest model's precisions; n_dtypes 0: the scenario's */
+	size_t n_dtypes;          /* <= LLMCAP_DECIDE_MAX_DTYPES */
+	size_t seeds;             /* 1 to LLMCAP_DECIDE_MAX_SEEDS */
+	long threads;             /* >= 1 */
+	struct llmcap_study_progress progress; /* told per simulation batch; fn may be NULL */
+};
+
+/* One option's answer. Costs in USD per month; NAN where a price is not published. */
+struct llmcap_decide_option {
+	enum llmcap_option option;
+	char gpu[LLMCAP_NAME_MAX]; /* "" for the API */
+	int dtype;                 /* -1 for the API */
+	bool sized;                /* a fleet within LLMCAP_PLAN_MAX_REPLICAS met the SLOs */
+	bool slo_met;              /* on every seed, nothing rejected or lost */
+	const char *why;           /* static: why it is not a candidate; NULL when it is */
+	double monthly, monthly_half;    /* mean and 95% half-width over seeds */
+	double per_1m;             /* monthly mean per 1M tokens of demand */
+	int64_t replicas[LLMCAP_MAX_POOLS]; /* the chosen fleet (owned baseline for hybrid) */
+	double replicas_mean[LLMCAP_MAX_POOLS], replicas_half[LLMCAP_MAX_POOLS]; /* seeds' smallest */
+	int64_t gpus, servers;
+	double spilled_share;      /* hybrid: share of requests sent to the API (mean over seeds) */
+	bool latency_checked;      /* API: every class's provider publishes its latency */
+};
+
+struct llmcap_decision {
+	double tokens_per_month;   /* the volume asked for (the scenario's mean rate x a month) */
+	/* the demand that arrived in the simulated horizon, scaled to a month (mean over seeds):
+	 * what the bills and the costs per 1M tokens are of; a horizon shorter than the diurnal
+	 * cycle sees less or more than the mean */
+	double demand_per_month;
+	size_t n_pools;
+	size_t n_options;
+	struct llmcap_decide_option options[LLMCAP_DECIDE_MAX_OPTIONS];
+	int best, runner_up;       /* indices into options; -1: none meets the SLOs */
+	int simulations;
+};
+
+/* Decides for `sc` (checked by llmcap_scenario_load; not modified). Returns 0, or the first
+ * failing simulation's error. */
+int llmcap_decide(const struct llmcap_scenario *sc, const struct llmcap_catalog *cat,
+		  const struct llmcap_decide_spec *spec, struct llmcap_decision *out,
+		  struct llmcap_error *err);
+
+/* The API option alone (no simulation): per-class latency check and its bill. */
+void llmcap_decide_api(const struct llmcap_scenario *sc, const struct llmcap_catalog *cat,
+		       const struct llmcap_cost *cost, struct llmcap_decide_option *out);
+
+/* The tipping points: llmcap_decide at each volume (rows[v], caller-allocated). The (volume)
+ * decisions run one after another, each on all threads. */
+int llmcap_decide_volumes(const struct llmcap_scenario *sc, const struct llmcap_catalog *cat,
+			  const struct llmcap_decide_spec *spec, const double *volumes, size_t n,
+			  struct llmcap_decision *rows, struct llmcap_error *err);
+
+/* Writes the decision sweep as CSV: volume, option, gpu, dtype, slo_met, monthly, monthly_ci95,
+ * per_1m, gpus, best (1 on the cheapest SLO-meeting option of its volume), demand_per_month.
+ * Through llmcap_outfile (results/output.h): whole or not at all; an existing file is kept
+ * unless force. */
+int llmcap_decide_write_csv(const char *path, bool force, const struct llmcap_decision *rows, size_t n,
+			    struct llmcap_error *err);
+
+#endif
