@@ -20,6 +20,9 @@ static const struct {
 	size_t min_points;   /* today's count: a benchmark whose scenario stops running shows here */
 	double median_bound; /* today's median APE x 1.1, rounded up to 0.5% */
 } bounds[] = {
+	/* today = 2026-12-07, main at 109c84c with the issue-22 engine profiles (docs/models.md,
+	 * "Fidelity"): the profiles lowered trtllm-throughput, vllm-blog-v0.6, vllm-blog-fp8kv
+	 * and sglang-h200; the others did not move */
 	{"vidur-layer", 392, 0.035},
 	{"allreduce", 48, 0.185},
 	{"argonne-e2e", 890, 0.095},
@@ -29,11 +32,11 @@ static const struct {
 	{"splitwise-decode", 114, 0.315},
 	{"trtllm-v0.9-static", 40, 0.140},
 	{"trtllm-v0.9-ttft", 28, 0.170},
-	{"trtllm-throughput", 154, 0.200},
+	{"trtllm-throughput", 154, 0.100},
 	{"lambdalabs-vllm", 46, 0.250},
-	{"vllm-blog-v0.6", 26, 0.320},
-	{"vllm-blog-fp8kv", 8, 0.175},
-	{"sglang-h200", 12, 0.180},
+	{"vllm-blog-v0.6", 26, 0.295},
+	{"vllm-blog-fp8kv", 8, 0.100},
+	{"sglang-h200", 12, 0.115},
 	/* this project's kernel-only H100 measurements (bench/data): the GEMM curve, and whole
 	 * steps of an unfused PyTorch implementation (more kernels per layer and element-wise
 	 * traffic than the engines the catalog describes: reported, bounded) */
