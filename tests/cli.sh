@@ -525,6 +525,12 @@ fi
 expect_err "invalid, no file" "workload.rate: '-1/s' is not valid" -- "$LLMCAP" run --set workload.rate=-1/s -o "$T/never.h5"
 [ -e "$T/never.h5" ] && ko "an invalid scenario left $T/never.h5" || ok
 
+# a typo in a pool's or class's name is refused, not a new entry with every default
+expect_err "--set unknown pool" "the scenario has no pool 'reasonig' (it has: utility, reasoning)" -- "$LLMCAP" run --set pools.reasonig.engine=vllm-0.5
+expect_err "--set unknown class" "the scenario has no class 'utilty'" -- "$LLMCAP" run --set workload.classes.utilty.share=0.5
+expect_err "--vary unknown pool" "no pool 'reasonig'" -- "$LLMCAP" sweep --vary pools.reasonig.replicas=1,2 -o "$T/never2.h5"
+expect_ok "--set a known pool" "digest" -- "$LLMCAP" run --set pools.reasoning.engine=vllm-0.5 --set horizon=10min
+
 # Your own models and GPUs (docs/models.md): names without case, aliases, did you mean
 expect_ok "alias H100" 'x h100-sxm-80gb' -- "$LLMCAP" run --set hardware.gpu=H100 --set horizon=10min
 expect_ok "alias llama-3.3-70b" 'llama-3.1-70b' -- "$LLMCAP" config --set pools.reasoning.model=llama-3.3-70b

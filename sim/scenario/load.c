@@ -33,6 +33,39 @@ int llmcap_scenario_apply_yaml(struct llmcap_scenario *sc, const char *text, siz
 	return rc;
 }
 
+/* -1 (message in err) when path is "pools.NAME.KEY..." or "workload.classes.NAME.KEY..." and
+ * the scenario has no pool or class NAME. */
+static int unknown_entry(const struct llmcap_scenario *sc, const char *path, size_t plen,
+			 struct llmcap_error *err)
+{
+	static const char pools[] = "pools.", classes[] = "workload.classes.";
+	bool is_pool = plen > sizeof pools - 1 && !strncmp(path, pools, sizeof pools - 1);
+	bool is_class = plen > sizeof classes - 1 && !strncmp(path, classes, sizeof classes - 1);
+	if (!is_pool && !is_class)
+		return 0;
+	const char *name = path + (is_pool ? sizeof pools - 1 : sizeof classes - 1);
+	const char *dot = memchr(name, '.', plen - (size_t)(name - path));
+	if (!dot)
+		return 0; /* the whole entry: adds or replaces it */
+	size_t n = (size_t)(dot - name), count = is_pool ? sc->n_pools : sc->workload.n_classes;
+	char known[512] = "";
+	size_t k = 0;
+	for (size_t i = 0; i < count; i++) {
+		const char *have = is_pool ? sc->pools[i].name : sc->workload.classes[i].name;
+		if (strlen(have) == n && !strncmp(have, name, n))
+			return 0;
+		k += (size_t)snprintf(known + k, k < sizeof known ? sizeof known - k : 0, "%s%s",
+				      i ? ", " : "", have);
+		if (k >= sizeof known)
+			k = sizeof known - 1;
+	}
+	return llmcap_errorf(err, LLMCAP_EUSAGE,
+			     "--set '%s': the scenario has no %s '%.*s' (it has: %s); to add one, "
+			     "give it whole, e.g. --set '%.*s={...}'",
+			     path, is_pool ? "pool" : "class", (int)n, name, count ? known : "none",
+			     (int)(dot - path), path);
+}
+
 int llmcap_scenario_apply_override(struct llmcap_scenario *sc, const char *assignment,
 				   struct llmcap_error *err)
 {
@@ -41,6 +74,11 @@ int llmcap_scenario_apply_override(struct llmcap_scenario *sc, const char *assig
 		return llmcap_errorf(err, LLMCAP_EUSAGE,
 				     "--set '%s': expected path.to.key=value, e.g. workload.rate=80000/day",
 				     assignment);
+	/* A dotted path below a pool or class the scenario does not have would create one with
+	 * every default (a typo in its name runs a different fleet): refused; a new one is given
+	 * whole (pools.NAME={...}). */
+	if (unknown_entry(sc, assignment, (size_t)(eq - assignment), err) != 0)
+		return -LLMCAP_EUSAGE;
 	/* "a.b.c=v" becomes the YAML "{a: {b: {c: v}}}" and is applied like a file. */
 	size_t plen = (size_t)(eq - assignment), dots = 0;
 	for (const char *c = assignment; c < eq; c++)
@@ -188,11 +226,18 @@ int llmcap_scenario_load_catalog(struct llmcap_catalog *cat, const char *path,
 		rc = text ? llmcap_scenario_apply_yaml(sc, text, len, path, err)
 			  : -(err && err->code ? err->code : LLMCAP_EIO);
 		free(text);
+	} else {
+		/* the overrides apply to the built-in scenario, as in scenario_load (they may name
+		 * its pools and classes) */
+		rc = llmcap_scenario_apply_yaml(sc, llmcap_builtin_default_scenario,
+						strlen(llmcap_builtin_default_scenario),
+						LLMCAP_DEFAULT_SCENARIO_NAME, err);
 	}
 	for (size_t i = 0; rc == 0 && i < n_overrides; i++)
 		rc = llmcap_scenario_apply_override(sc, overrides[i], err);
 	for (size_t i = 0; rc == 0 && i < sc->n_catalog; i++)
 		rc = llmcap_catalog_load_file(cat, sc->catalog[i], err);
+	llmcap_scenario_free(sc);
 	free(sc);
 	return rc;
 }
