@@ -404,6 +404,57 @@ static void csv_quoting(void **state)
 	llmcap_trace_close(&r);
 }
 
+/* A quoted field may hold line ends (RFC 4180): the record spans lines, the rows after it keep
+ * their line numbers, and a quote never closed is one located bad row, not a crash. */
+static void csv_quoted_line_ends(void **state)
+{
+	(void)state;
+	struct llmcap_csv_quote q = {0};
+	assert_true(llmcap_csv_quote_open(&q, "1,\"a", 4));
+	assert_true(llmcap_csv_quote_open(&q, "b \"\"", 4)); /* "" inside: still open */
+	assert_false(llmcap_csv_quote_open(&q, "c\",2", 4));
+	struct llmcap_csv_quote t = {0};
+	assert_false(llmcap_csv_quote_open(&t, "5\" screen,\"x\"", 14)); /* mid-field quote is text */
+	const char *p = FIXTURE("ml.csv", "Timestamp,Model,Request tokens,Response tokens\r\n"
+					  "1,\"gpt-4,\r\nturbo \"\"x\"\"\",10,2\r\n"
+					  "2,plain,20,3\r\n"
+					  "3,plain,x,3\r\n");
+	struct llmcap_trace_cfg cfg = default_cfg();
+	struct llmcap_trace_reader r;
+	struct llmcap_error err = {0};
+	struct llmcap_trace_row row;
+	assert_int_equal(llmcap_trace_open(&r, p, &cfg, &err), 0);
+	assert_int_equal(llmcap_trace_next(&r, &row, &err), 1);
+	assert_string_equal(row.cls, "gpt-4,\nturbo \"x\"");
+	assert_int_equal(row.line, 2);
+	assert_int_equal(row.output, 2);
+	assert_int_equal(llmcap_trace_next(&r, &row, &err), 1);
+	assert_int_equal(row.line, 4);
+	assert_int_equal(row.prompt, 20);
+	assert_true(llmcap_trace_next(&r, &row, &err) < 0);
+	assert_non_null(strstr(err.msg, "ml.csv:5:"));
+	llmcap_trace_close(&r);
+	/* a field never closed runs to the end of the file: one row, cut short, located */
+	p = FIXTURE("open.csv", "Timestamp,Model,Request tokens,Response tokens\n"
+				"1,ok,10,2\n2,\"never closed,20,3\n3,ok,30,4\n");
+	assert_int_equal(llmcap_trace_open(&r, p, &cfg, &err), 0);
+	assert_int_equal(llmcap_trace_next(&r, &row, &err), 1);
+	assert_true(llmcap_trace_next(&r, &row, &err) < 0);
+	assert_non_null(strstr(err.msg, "open.csv:3:"));
+	llmcap_trace_close(&r);
+	/* the column reader joins the record's lines too */
+	p = FIXTURE("cols.csv", "ContextTokens,Note,GeneratedTokens\n7,\"two\nlines\",8\n9,x,10\n");
+	const char *col[] = {"ContextTokens", "GeneratedTokens"};
+	int32_t *v = NULL;
+	size_t n = 0;
+	assert_int_equal(llmcap_trace_read_columns(p, col, 2, &v, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(v[0], 7);
+	assert_int_equal(v[n], 8); /* column-major: n rows per column */
+	assert_int_equal(v[1], 9);
+	free(v);
+}
+
 /* `llmcap workload --out` writes a trace that reads back row for row. */
 static void llmcap_own_format(void **state)
 {
@@ -967,6 +1018,7 @@ int main(void)
 		cmocka_unit_test(truncated_row_message),
 		cmocka_unit_test(garbage_is_escaped_in_messages),
 		cmocka_unit_test(csv_quoting),
+		cmocka_unit_test(csv_quoted_line_ends),
 		cmocka_unit_test(llmcap_own_format),
 		cmocka_unit_test(unknown_format_lists_formats),
 		cmocka_unit_test(bad_rows_both_policies),

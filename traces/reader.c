@@ -218,14 +218,20 @@ int llmcap_parse_time_number(const char *s, llmcap_time unit, llmcap_time *out)
 
 /* ---- lines ---- */
 
-/* Fills r->line with the next line (line end removed). Returns 1, 0 at the end, -1 on a read
- * error. *too_long: the line had more than LLMCAP_TRACE_MAX_LINE bytes (the rest is dropped);
- * *unterminated: the file ended without a line end after it. */
+/* Fills r->line with the next record (line end removed): one line, or for a CSV trace the
+ * lines of a record whose quoted field holds line ends (RFC 4180; kept as '\n'). Returns 1, 0
+ * at the end, -1 on a read error. *too_long: the record had more than LLMCAP_TRACE_MAX_LINE
+ * bytes (the rest is dropped); *unterminated: the file ended without a line end after it (or
+ * inside a quoted field). r->lineno is the record's first line. */
 static int read_line(struct llmcap_trace_reader *r, bool *too_long, bool *unterminated)
 {
-	size_t n = 0;
+	size_t n = 0, seg = 0; /* seg: where the record's current line starts in r->line */
+	long extra = 0;        /* line ends inside the record's quoted fields */
+	struct llmcap_csv_quote q = {0};
 	bool got = false;
 	*too_long = *unterminated = false;
+	r->lineno += r->extra_lines;
+	r->extra_lines = 0;
 	for (;;) {
 		if (r->io_pos == r->io_len) {
 			if (r->io_eof)
@@ -253,14 +259,27 @@ static int read_line(struct llmcap_trace_reader *r, bool *too_long, bool *unterm
 		memcpy(r->line + n, start, keep);
 		n += keep;
 		r->io_pos += take + (nl != NULL);
-		if (nl)
-			goto done;
+		if (!nl)
+			continue;
+		if (r->csv_records && llmcap_csv_quote_open(&q, r->line + seg, n - seg)) {
+			if (n > seg && r->line[n - 1] == '\r')
+				n--;
+			if (n < LLMCAP_TRACE_MAX_LINE)
+				r->line[n++] = '\n';
+			else
+				*too_long = true;
+			seg = n;
+			extra++;
+			continue;
+		}
+		goto done;
 	}
 	if (!got)
 		return 0;
 	*unterminated = true;
 done:
 	r->lineno++;
+	r->extra_lines = extra;
 	if (n > 0 && r->line[n - 1] == '\r')
 		n--;
 	r->line[n] = '\0';
@@ -352,7 +371,7 @@ static int header(struct llmcap_trace_reader *r, struct llmcap_error *err)
 			return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot seek: %s", r->path, strerror(errno));
 		r->io_len = r->io_pos = 0;
 		r->io_eof = false;
-		r->lineno = 0;
+		r->lineno = r->extra_lines = 0;
 		return 0;
 	}
 	char copy[4 * 200 + 8];
@@ -393,6 +412,7 @@ static int header(struct llmcap_trace_reader *r, struct llmcap_error *err)
 					     llmcap_trace_format_name(r->fmt),
 					     f->time ? "" : " (workload.trace.*_column)");
 	}
+	r->csv_records = true; /* rows may hold quoted line ends */
 	return 0;
 }
 
@@ -429,7 +449,8 @@ int llmcap_trace_rewind(struct llmcap_trace_reader *r, struct llmcap_error *err)
 		return llmcap_errorf(err, LLMCAP_EIO, "%s: cannot seek: %s", r->path, strerror(errno));
 	r->io_len = r->io_pos = 0;
 	r->io_eof = false;
-	r->lineno = 0;
+	r->lineno = r->extra_lines = 0;
+	r->csv_records = false; /* the header is one line */
 	r->have_last = false;
 	r->fmt = fmt;
 	int rc = header(r, err);
@@ -755,7 +776,11 @@ int llmcap_trace_next(struct llmcap_trace_reader *r, struct llmcap_trace_row *ro
 		memset(row, 0, sizeof *row);
 		row->line = r->lineno;
 		struct bad b = {.reason = -1};
-		if (too_long)
+		if (too_long && r->extra_lines > 0)
+			bad(&b, LLMCAP_BAD_LINE_TOO_LONG, "a quoted field runs on over %ld lines and "
+			    "%d bytes; expected its closing quote", r->extra_lines + 1,
+			    LLMCAP_TRACE_MAX_LINE);
+		else if (too_long)
 			bad(&b, LLMCAP_BAD_LINE_TOO_LONG, "expected lines of at most %d bytes",
 			    LLMCAP_TRACE_MAX_LINE);
 		else if (!valid_utf8((const unsigned char *)r->line, r->line_len))

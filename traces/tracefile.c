@@ -75,6 +75,31 @@ size_t llmcap_csv_split(char *line, char **fields, size_t max)
 	return n;
 }
 
+bool llmcap_csv_quote_open(struct llmcap_csv_quote *q, const char *s, size_t n)
+{
+	/* a line without a quote outside a quoted field, the common case, ends its record */
+	if (!q->in_quote && !memchr(s, '"', n))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (q->in_quote) {
+			if (c == '"') {
+				if (i + 1 < n && s[i + 1] == '"')
+					i++; /* "" is one quote */
+				else
+					q->in_quote = false, q->mid_field = true;
+			}
+		} else if (c == ',') {
+			q->mid_field = false;
+		} else if (c == '"' && !q->mid_field) {
+			q->in_quote = true;
+		} else if (c != ' ' && c != '\t') {
+			q->mid_field = true;
+		}
+	}
+	return q->in_quote;
+}
+
 /* The length of the UTF-8 sequence at s (at most n bytes), 0 if it is not one. */
 static size_t utf8_seq(const unsigned char *s, size_t n)
 {
@@ -159,10 +184,37 @@ int llmcap_trace_read_columns(const char *path, const char *const *columns, size
 		fclose(f);
 		return llmcap_errorf(err, LLMCAP_EINVAL, "at most 4 columns");
 	}
+	char *more = NULL;
+	size_t more_cap = 0;
+	long joined = 0; /* lines the previous record took beyond its first */
 	while ((len = getline(&line, &cap, f)) >= 0) {
-		lineno++;
+		lineno += 1 + joined; /* the record's first line, for its errors */
+		joined = 0;
 		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 			line[--len] = '\0';
+		/* a quoted field holding line ends (RFC 4180): the record goes on */
+		struct llmcap_csv_quote quote = {0};
+		size_t seg = 0;
+		ssize_t ml;
+		while (header && llmcap_csv_quote_open(&quote, line + seg, (size_t)len - seg) &&
+		       (ml = getline(&more, &more_cap, f)) >= 0) {
+			while (ml > 0 && (more[ml - 1] == '\n' || more[ml - 1] == '\r'))
+				more[--ml] = '\0';
+			if ((size_t)len + (size_t)ml + 2 > cap) {
+				char *grown = realloc(line, (size_t)len + (size_t)ml + 2);
+				if (!grown) {
+					rc = llmcap_errorf(err, LLMCAP_ENOMEM, "%s: out of memory", path);
+					goto out;
+				}
+				line = grown;
+				cap = (size_t)len + (size_t)ml + 2;
+			}
+			line[len++] = '\n';
+			joined++;
+			seg = (size_t)len;
+			memcpy(line + len, more, (size_t)ml + 1);
+			len += ml;
+		}
 		const char *s = line;
 		while (*s == ' ' || *s == '\t')
 			s++;
@@ -250,6 +302,7 @@ out:
 	for (size_t c = 0; c < n_columns; c++)
 		free(cols[c]);
 	free(line);
+	free(more);
 	fclose(f);
 	return rc;
 }

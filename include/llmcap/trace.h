@@ -52,12 +52,24 @@ enum llmcap_bad_row {
 const char *llmcap_bad_row_name(int reason);
 
 /* Splits a CSV line in place at commas, trimming blanks around fields. A field in double quotes
- * is read as RFC 4180 says: it may hold commas, and "" inside it is one quote (a line break
- * inside quotes is not supported: readers take one line a row). A quote that is not closed, or
+ * is read as RFC 4180 says: it may hold commas and line ends, and "" inside it is one quote
+ * (readers join a record's lines with llmcap_csv_quote_open). A quote that is not closed, or
  * text after the closing quote, leaves the field as it stands (quotes around it removed).
  * Stores at most `max` field pointers; returns the number of fields found. Shared by every CSV
  * reader. */
 size_t llmcap_csv_split(char *line, char **fields, size_t max);
+
+/* RFC 4180 quoting across line ends: a quoted field may hold line ends, so one CSV record may
+ * span several lines. The state of a record read so far; zero it ({0}) at a record's start. */
+struct llmcap_csv_quote {
+	bool in_quote;      /* inside a quoted field */
+	bool mid_field;     /* past a field's first non-blank character (a quote there is text) */
+};
+/* Advances q over n bytes of a record (a line without its line end). Returns true when the
+ * record is still inside a quoted field after them: the line end that follows is part of the
+ * field, and the record goes on on the next line. A quote opens a field only at its start
+ * (after blanks), "" inside a quoted field is one quote, as llmcap_csv_split reads them. */
+bool llmcap_csv_quote_open(struct llmcap_csv_quote *q, const char *s, size_t n);
 
 /* Up to `max` characters of s[0, len) for an error message, into buf (n bytes; 4 max + 8 holds
  * any): valid UTF-8 printable text as it is, control bytes, bytes that are not UTF-8 and the
@@ -104,7 +116,9 @@ struct llmcap_trace_reader {
 	bool io_eof;
 	char *line;              /* the current line, NUL-terminated */
 	size_t line_len;
-	long lineno;
+	long lineno;             /* the current record's first line */
+	long extra_lines;        /* line ends inside the current record's quoted fields */
+	bool csv_records;        /* a CSV trace past its header: records may span lines */
 	int col_time, col_prompt, col_output, col_class, n_cols;
 	enum llmcap_time_unit unit;
 	uint64_t *hash;
