@@ -274,6 +274,17 @@ f = h5py.File(sys.argv[1]); r = pd.DataFrame(f["runs"][:]); p = pd.DataFrame(f["
 assert len(r) == 18 and len(p) == 6 and list(r.seed[:3]) == [1, 2, 3]
 assert abs(r[r.point == 0].c_queue_mean_s.mean() - p.c_queue_mean_s_mean[0]) < 1e-15' "$T/sw1.h5" \
 		&& ok || ko "sweep tables do not read as DataFrames with the expected rows"
+	# --json: the same numbers as /points, and nothing but JSON on stdout
+	"$LLMCAP" sweep "$MD1" $SW --jobs 2 -o "$T/swj.h5" --json >"$T/swj.json" 2>/dev/null
+	/usr/bin/python3 -c 'import sys, json, h5py, pandas as pd, math
+d = json.load(open(sys.argv[1])); p = pd.DataFrame(h5py.File(sys.argv[2])["points"][:])
+assert d["axes"] == ["workload.rate", "pools.p.max_num_seqs"] and len(d["points"]) == 6
+for i, q in enumerate(d["points"]):
+	m = q["metrics"]["c_queue_mean_s"]
+	assert m["n"] == 3 and abs(m["mean"] - p.c_queue_mean_s_mean[i]) <= 1e-12 * max(1, abs(m["mean"]))
+	assert 0 <= q["slo_met_seeds"] <= 3
+assert d["points"][5]["values"] == {"workload.rate": "40/s", "pools.p.max_num_seqs": "2"}' "$T/swj.json" "$T/swj.h5" \
+		&& ok || { ko "sweep --json does not match /points"; head -c 600 "$T/swj.json"; }
 fi
 expect_err "sweep exists" "sw1.h5: exists; not overwritten" -- "$LLMCAP" sweep "$MD1" $SW -o "$T/sw1.h5"
 expect_err "sweep spec" "a range is START:STOP:STEP" -- "$LLMCAP" sweep "$MD1" --vary workload.rate=1:x:2 -o "$T/x.h5"

@@ -16,6 +16,7 @@
 #include <mpi.h>
 #endif
 
+#include "llmcap/stats.h"
 #include "llmcap/sweep.h"
 
 #include "cli.h"
@@ -272,14 +273,14 @@ static void report_invalid(const struct llmcap_sweep *sw)
 }
 
 enum { O_VARY = 1, O_ZIP, O_BATCH_MEANS, O_WARMUP, O_TIMESERIES, O_SKIP_INVALID, O_OUTPUT,
-       O_FORCE, O_RESUME, O_QUIET };
+       O_FORCE, O_RESUME, O_QUIET, O_JSON };
 
 struct args {
 	struct llmcap_cli_common c; /* FILE, --set, --jobs, --seeds */
 	const char *out;
 	size_t n_axes;
 	struct llmcap_sweep_axis axes[LLMCAP_SWEEP_MAX_AXES];
-	bool force, resume, quiet;
+	bool force, resume, quiet, json;
 	struct llmcap_sweep_options opt;
 	char journal_path[4200];
 	char cmdline[4096];
@@ -328,6 +329,7 @@ static int sweep_option(const struct llmcap_args *p, int id, void *ctx)
 	case O_FORCE: a->force = true; return 0;
 	case O_RESUME: a->resume = true; return 0;
 	case O_QUIET: a->quiet = true; return 0;
+	case O_JSON: a->json = true; return 0;
 	case O_VARY:
 		if (a->n_axes == LLMCAP_SWEEP_MAX_AXES) {
 			fprintf(stderr, "llmcap: at most %d --vary\n", LLMCAP_SWEEP_MAX_AXES);
@@ -531,6 +533,66 @@ static void print_summary(const struct pool *p, FILE *out)
 		     "latencies and costs: means over the seeds (costs over the cost horizon)\n");
 }
 
+/* What the sweep found, as JSON for scripts: per point its axis values (as typed), whether it
+ * ran, the seeds whose every class met its SLOs in the busiest hour, and every summary metric's
+ * mean and 95% half-width over the seeds (null where undefined: one seed, or no finite value).
+ * The same numbers as /points in the file. */
+static void print_json(const struct args *a, const struct pool *p, FILE *out)
+{
+	const struct llmcap_sweep *sw = p->sw;
+	size_t slo = SIZE_MAX;
+	for (size_t m = 0; m < sw->n_summary_metrics; m++)
+		if (!strcmp(sw->metric_names[m], "all_slo_met"))
+			slo = m;
+	fputs("{\"output\": ", out);
+	llmcap_cli_json_str(out, a->out);
+	fprintf(out, ", \"seeds\": %ld, \"axes\": [", (long)sw->seeds);
+	for (size_t ax = 0; ax < sw->n_axes; ax++) {
+		fputs(ax ? ", " : "", out);
+		llmcap_cli_json_str(out, sw->axes[ax].key);
+	}
+	fputs("], \"points\": [", out);
+	for (size_t pt = 0; pt < sw->n_points; pt++) {
+		fprintf(out, "%s\n  {\"point\": %zu, \"values\": {", pt ? "," : "", pt);
+		for (size_t ax = 0; ax < sw->n_axes; ax++) {
+			fputs(ax ? ", " : "", out);
+			llmcap_cli_json_str(out, sw->axes[ax].key);
+			fputs(": ", out);
+			llmcap_cli_json_str(out, sw->axes[ax].values[llmcap_sweep_value_index(sw, pt, ax)]);
+		}
+		bool valid = llmcap_sweep_point_valid(sw, pt);
+		fprintf(out, "}, \"valid\": %s", valid ? "true" : "false");
+		if (!valid) {
+			fputs(", \"error\": ", out);
+			llmcap_cli_json_str(out, sw->point_error[pt]);
+			fputs("}", out);
+			continue;
+		}
+		const double *row = &p->metrics[pt * (size_t)sw->seeds * sw->n_metrics];
+		if (slo != SIZE_MAX) {
+			size_t yes = 0;
+			for (int64_t k = 0; k < sw->seeds; k++)
+				yes += row[(size_t)k * sw->n_metrics + slo] > 0.5;
+			fprintf(out, ", \"slo_met_seeds\": %zu", yes);
+		}
+		fputs(", \"metrics\": {", out);
+		for (size_t m = 0; m < sw->n_summary_metrics; m++) {
+			double mean, half;
+			size_t n;
+			llmcap_mean_ci95(row + m, (size_t)sw->seeds, sw->n_metrics, &mean, &half, &n);
+			fputs(m ? ", " : "", out);
+			llmcap_cli_json_str(out, sw->metric_names[m]);
+			fputs(": {\"mean\": ", out);
+			llmcap_cli_json_num(out, n ? mean : NAN);
+			fputs(", \"ci95\": ", out);
+			llmcap_cli_json_num(out, half);
+			fprintf(out, ", \"n\": %zu}", n);
+		}
+		fputs("}}", out);
+	}
+	fputs("\n]}\n", out);
+}
+
 /* After the runs: the file written and the journal removed, or the journal kept for --resume;
  * the exit status. */
 static int conclude(const struct args *a, struct pool *p, int run_rc, size_t skipped,
@@ -559,6 +621,10 @@ static int conclude(const struct args *a, struct pool *p, int run_rc, size_t ski
 		return 1;
 	}
 	llmcap_sweep_journal_close(p->journal, true);
+	if (a->json) {
+		print_json(a, p, stdout);
+		return 0;
+	}
 	if (a->quiet)
 		return 0;
 	fprintf(stderr, "llmcap: %zu runs in %.2f s wall time (%.2f runs/s)\n", p->n_done - before,
@@ -720,13 +786,15 @@ static const struct llmcap_opt sweep_opts[] = {
 	{O_FORCE, 0, "force", NULL, "overwrite an existing output file and its journal", NULL},
 	{O_RESUME, 0, "resume", NULL, "continue an interrupted sweep from its journal", NULL},
 	{O_QUIET, 'q', "quiet", NULL, "print nothing but errors", NULL},
+	{O_JSON, 0, "json", NULL, "print what was found as JSON on stdout (each point's values, "
+	 "SLO seeds, every metric's mean and 95% half-width) instead of the table", NULL},
 };
 
 const struct llmcap_cmd llmcap_cli_sweep = {
 	.name = "sweep",
 	.synopsis = "[FILE] --vary KEY=SPEC... [--set KEY=VALUE]... [--zip] [--seeds N] [--jobs N] "
 		    "-o OUT.h5 [--force] [--resume] [--timeseries] [--batch-means K] [--warmup D] "
-		    "[--skip-invalid] [--quiet]",
+		    "[--skip-invalid] [--quiet] [--json]",
 	.summary = "run every point of a sweep with N seeds: one row per run and mean +- 95% CI per "
 		   "point (docs/sweeps.md)",
 	.details = "--vary, --zip, --seeds, --batch-means, --warmup, --timeseries and --skip-invalid "
