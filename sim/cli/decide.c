@@ -103,7 +103,7 @@ void llmcap_cli_print_decision(const struct llmcap_scenario *sc, const struct ll
 	fprintf(out, " %5s  %s\n", "GPUs", "SLOs");
 	for (size_t i = 0; i < d->n_options; i++) {
 		const struct llmcap_decide_option *o = &d->options[i];
-		char label[96], m[64];
+		char label[96], m[80];
 		option_label(o, label, sizeof label);
 		money_ci(o->monthly, o->monthly_half, m, sizeof m);
 		fprintf(out, "  %-38s %-22s %9.3f", label, m, o->per_1m);
@@ -220,7 +220,7 @@ static void print_table(const struct llmcap_scenario *sc, const struct args *a,
 			printf(" %16s", isnan(m) ? "missed/n/a" : s);
 		}
 		if (r->best >= 0) {
-			char label[96], m[64];
+			char label[96], m[80];
 			option_label(&r->options[r->best], label, sizeof label);
 			money_ci(r->options[r->best].monthly, r->options[r->best].monthly_half, m,
 				 sizeof m);
