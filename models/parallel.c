@@ -169,7 +169,9 @@ void llmcap_parallel_perf_init(struct llmcap_perf *pf, const struct llmcap_model
 		pf->first_params /= par->dp;
 		pf->ew_bytes_per_token /= par->dp;
 		pf->first_ew_bytes_per_token /= par->dp;
-		pf->attn_flops_per_pair /= par->dp;
+		/* attention's FLOPs divide over the TP x DP GPUs (llmcap_perf_finish divides by
+		 * pf->tp), and the work of a step, per GPU x pf->tp, counts every GPU */
+		pf->tp = tp * par->dp;
 		pf->kv_bytes_per_token /= par->dp;
 		pf->allreduce_s_per_token /= par->dp;
 	}

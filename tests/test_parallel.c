@@ -4,7 +4,12 @@
  * and located errors for layouts the fleet cannot hold. */
 #include "test_util.h"
 
+#include <hdf5.h>
+#include <unistd.h>
+
+#include "llmcap/output.h"
 #include "llmcap/perf.h"
+#include "llmcap/report.h"
 #include "llmcap/scenario.h"
 #include "llmcap/sim.h"
 
@@ -42,8 +47,7 @@ static void pipeline_bubble_by_hand(void **state)
 	assert_rel(llmcap_pp_schedule_seconds(2e-3, 0.1e-3, 4, 4), 14.3e-3, 1e-12);
 	assert_rel(llmcap_pp_bubble(4, 4), 3.0 / 7.0, 1e-15);
 	assert_rel(llmcap_pp_bubble(4, 1), 0.75, 1e-15);
-	assert_rel(llmcap_pp_bubble(1, 5), 0.0 + 1e-300, 1); /* one stage: no bubble */
-	assert_true(llmcap_pp_bubble(1, 5) == 0);
+	assert_true(llmcap_pp_bubble(1, 5) == 0); /* one stage: no bubble */
 	/* the busy share of m micro-batches of time s each: m s / ((m + PP - 1) s) */
 	assert_rel(1 - llmcap_pp_bubble(2, 8), 8.0 / 9.0, 1e-15);
 	/* a step's micro-batches: its sampling sequences, at least 1, at most PP */
@@ -97,7 +101,8 @@ static void pipeline_step_by_hand(void **state)
 /* Expert parallelism over 16 ranks, 8 a server: one all-to-all of 64 tokens sends
  * 64 x 7168 x 2 B x top-8 / 16 = 458,752 B per GPU; the busiest rank (1.3 x the mean) moves
  * 7/16 of it over NVLink and 8/16 over the link:
- *   10 us + 458752 x 1.3 x (7/16 / 365 GB/s + 8/16 / 50 GB/s) = 10 + 596377.6 x 1.119863e-11 s = 16.6786 us */
+ *   10 us + 458752 x 1.3 x (7/16 / 365 GB/s + 8/16 / 50 GB/s)
+ *   = 10 us + 596377.6 B x 1.119863e-11 s/B = 16.6786 us */
 static void expert_all_to_all_by_hand(void **state)
 {
 	(void)state;
@@ -295,6 +300,61 @@ static void layouts_beyond_the_fleet(void **state)
 	expect_error(packed, 3, -LLMCAP_ECAPACITY, "pools.", "GPUs");
 }
 
+/* Reads one int64 column of the /pools table of an HDF5 file. */
+static void pools_i64(hid_t f, const char *field, int64_t *v)
+{
+	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(int64_t));
+	H5Tinsert(t, field, 0, H5T_NATIVE_INT64);
+	hid_t d = H5Dopen2(f, "pools", H5P_DEFAULT);
+	assert_true(d >= 0);
+	assert_true(H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0);
+	H5Dclose(d);
+	H5Tclose(t);
+}
+
+/* The HDF5 /pools table carries the layout: the example (TP 8 x PP 2: 16 GPUs a replica) and
+ * its expert-parallel variant (TP 8 x DP 2, EP 16). */
+static void hdf5_pools_layout(void **state)
+{
+	(void)state;
+	static struct llmcap_scenario sc;
+	struct llmcap_error err = {0};
+	char path[64];
+	snprintf(path, sizeof path, "/tmp/llmcap-parallel-%d.h5", (int)getpid());
+	for (int variant = 0; variant < 2; variant++) {
+		const char *sets[8] = {"horizon=10min"};
+		size_t n = 1;
+		for (size_t i = 0; variant && i < 5; i++)
+			sets[n++] = ep_layout[i];
+		assert_int_equal(llmcap_scenario_load(&sc, EXAMPLE, sets, n, &cat, &err), 0);
+		struct llmcap_h5 *h;
+		struct llmcap_h5_info info = {.command_line = "test", .scenario_yaml = "name: x\n",
+					      .started_at = "2026-01-01T00:00:00Z", .catalog_hash = 1};
+		assert_int_equal(llmcap_h5_open(&h, path, true, &sc, &cat, &info, &err), 0);
+		struct llmcap_sink sink = {0};
+		llmcap_h5_sink(h, &sink);
+		struct llmcap_results res;
+		struct llmcap_summary sum;
+		assert_int_equal(llmcap_simulate(&sc, &cat, &sink, &res, &err), 0);
+		assert_int_equal(llmcap_summarize(&res, &sum), 0);
+		assert_int_equal(llmcap_h5_finish(h, &res, &sum, &err), 0);
+		llmcap_results_free(&res);
+		hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+		assert_true(f >= 0);
+		int64_t pp, ep, dp, gpus;
+		pools_i64(f, "pipeline_parallel_size", &pp);
+		pools_i64(f, "expert_parallel", &ep);
+		pools_i64(f, "data_parallel_attention", &dp);
+		pools_i64(f, "gpus_per_replica", &gpus);
+		H5Fclose(f);
+		assert_int_equal(pp, variant ? 1 : 2);
+		assert_int_equal(ep, variant ? 16 : 1);
+		assert_int_equal(dp, variant ? 2 : 1);
+		assert_int_equal(gpus, 16);
+	}
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -305,6 +365,7 @@ int main(void)
 		cmocka_unit_test(unused_layout_is_bit_identical),
 		cmocka_unit_test(example_fast_equals_exact),
 		cmocka_unit_test(layouts_beyond_the_fleet),
+		cmocka_unit_test(hdf5_pools_layout),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -346,7 +346,7 @@ double llmcap_perf_step_seconds(const struct llmcap_perf *pf, const struct llmca
 /* Expected number of distinct experts that `tokens` tokens route to (k of E each). */
 double llmcap_expected_experts(double experts, double per_token, double tokens);
 
-/* llmcap_perf_fixed for fractional counts (a pipeline's micro-batch: models/parallel.c);
+/* llmcap_perf_fixed for fractional counts (a pipeline's micro-batch, llmcap_perf_pp_seconds);
  * llmcap_perf_fixed is this with its counts converted, bit for bit. */
 void llmcap_perf_fixed_d(const struct llmcap_perf *pf, double tokens, double samples,
 			 struct llmcap_step_fixed *f);
