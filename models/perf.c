@@ -141,11 +141,15 @@ int llmcap_memory_plan_engine(const struct llmcap_model_spec *m, const struct ll
 	const bool embed16 = !legacy && e.embed_16bit;
 	*out = (struct llmcap_memory_plan){.rule = e.memory_rule};
 	out->params = pc.total;
-	out->weight_bytes_per_gpu = weight_bytes(&pc, p, tp, embed16);
+	/* multi-node layouts (models/parallel.c): the busiest stage's share, experts over EP */
+	const bool par = llmcap_parallel_active(p);
+	out->weight_bytes_per_gpu =
+		par ? llmcap_parallel_weight_bytes(m, &pc, p, llmcap_dtype_bytes(p->dtype), embed16)
+		    : weight_bytes(&pc, p, tp, embed16);
 	out->activation_bytes_per_gpu = activation_bytes(m, p);
 	out->overhead_bytes_per_gpu =
 		legacy ? p->memory_overhead
-		       : e.reserved_memory + e.cuda_graph_memory + (tp > 1 ? e.nccl_memory : 0);
+		       : e.reserved_memory + e.cuda_graph_memory + (tp > 1 || par ? e.nccl_memory : 0);
 	switch (e.memory_rule) {
 	case LLMCAP_MEM_LEGACY:
 	case LLMCAP_MEM_VLLM:
@@ -173,6 +177,8 @@ int llmcap_memory_plan_engine(const struct llmcap_model_spec *m, const struct ll
 	out->kv_bytes_per_gpu = out->budget_bytes_per_gpu - out->weight_bytes_per_gpu -
 				out->activation_bytes_per_gpu - out->overhead_bytes_per_gpu;
 	out->kv_bytes_per_token = kv_bytes_per_token(m, p);
+	if (par) /* a GPU caches its stage's layers */
+		out->kv_bytes_per_token *= llmcap_parallel_stage_share(m, p);
 	out->block_size = p->block_size;
 
 	double fixed = out->activation_bytes_per_gpu + out->overhead_bytes_per_gpu;
@@ -186,6 +192,18 @@ int llmcap_memory_plan_engine(const struct llmcap_model_spec *m, const struct ll
 					 "a smaller dtype (fp8, int4-awq)");
 				break;
 			}
+		/* past one server's TP: pipeline stages across servers (models/parallel.c) */
+		for (int s = 2; s <= 8 && hint[0] == 'a' && llmcap_parallel_pp(p) == 1; s *= 2) {
+			struct llmcap_pool_cfg q = *p;
+			q.parallel.pipeline_parallel_size = s;
+			if (llmcap_parallel_weight_bytes(m, &pc, &q, llmcap_dtype_bytes(p->dtype), embed16) +
+				    fixed < out->budget_bytes_per_gpu) {
+				snprintf(hint, sizeof hint,
+					 "pipeline_parallel_size >= %d (stages across servers), or %s", s,
+					 "a smaller dtype (fp8, int4-awq)");
+				break;
+			}
+		}
 		return llmcap_errorf(
 			err, LLMCAP_ECAPACITY,
 			"%s: pools.%s.model: '%s' (%.2fB parameters) in %s needs %.1f GiB of weights per GPU "
@@ -202,6 +220,8 @@ int llmcap_memory_plan_engine(const struct llmcap_model_spec *m, const struct ll
 	} else {
 		out->num_blocks = (int64_t)floor(out->kv_bytes_per_gpu /
 						 (out->kv_bytes_per_token * (double)p->block_size));
+		if (par) /* each data-parallel attention rank caches its own sequences */
+			out->num_blocks *= llmcap_parallel_dp(p);
 	}
 	out->kv_tokens = out->num_blocks * p->block_size;
 	if (out->num_blocks < 1)
@@ -329,6 +349,11 @@ static void roofline_init(struct llmcap_perf *pf, const struct llmcap_model_spec
 	pf->step_overhead_s = (double)(p->step_overhead >= 0 ? p->step_overhead : e->step_overhead) * 1e-9;
 	pf->seq_overhead_s = (double)e->seq_overhead * 1e-9;
 	pf->eager_s = pf->layers * (double)e->eager_layer_overhead * 1e-9;
+	pf->par = (struct llmcap_parallel_perf){.pp = 1, .dp = 1, .ep = 1, .imbalance = 1};
+	if (llmcap_parallel_active(p)) {
+		llmcap_time lat = e->allreduce_latency >= 0 ? e->allreduce_latency : g->allreduce_latency;
+		llmcap_parallel_perf_init(pf, m, &pc, p, wb, g->allreduce_bandwidth, (double)lat * 1e-9);
+	}
 }
 
 /* ---- the performance models, one row each (llmcap_perf_models) ---- */
@@ -394,7 +419,13 @@ static double roofline(double flops, double flops_peak, double bytes, double bw)
 void llmcap_perf_fixed(const struct llmcap_perf *pf, int64_t tokens, int64_t samples,
 		       struct llmcap_step_fixed *f)
 {
-	double tp = pf->tp, t = (double)tokens, n = (double)samples;
+	llmcap_perf_fixed_d(pf, (double)tokens, (double)samples, f);
+}
+
+void llmcap_perf_fixed_d(const struct llmcap_perf *pf, double tokens, double samples,
+			 struct llmcap_step_fixed *f)
+{
+	double tp = pf->tp, t = tokens, n = samples;
 	/* Linear operators, per layer and GPU: the weights of the attention projections and of
 	 * the experts the step touches are streamed once; the GEMMs reach their efficiency only
 	 * with enough rows (T / (T + half) of it: tile waste at small T). */
@@ -432,6 +463,8 @@ void llmcap_perf_fixed(const struct llmcap_perf *pf, int64_t tokens, int64_t sam
 				   pf->lm_head_bytes, pf->mem_bw);
 	}
 	f->comm = t > 0 ? pf->allreduce_time_fixed + pf->allreduce_s_per_token * t : 0;
+	if (t > 0 && pf->par.a2a_count > 0) /* expert parallelism's all-to-alls (parallel.c) */
+		f->comm += pf->par.a2a_fixed_s + pf->par.a2a_s_per_token * t;
 	f->over = pf->step_overhead_s + pf->seq_overhead_s * n + (t > n ? pf->eager_s : 0);
 	f->lin_ab = pf->lin_a + pf->lin_b * t;
 	f->flops = (2.0 * pf->active_params_layer * t * pf->layers + first_flops + head_flops) * tp;
@@ -446,9 +479,32 @@ double llmcap_perf_table_time(const struct llmcap_perf *pf, double tokens, doubl
 				      out_of_range);
 }
 
+double llmcap_perf_pp_seconds(const struct llmcap_perf *pf, double tokens, double samples,
+			      double attn_pairs, double kv_read_tokens, struct llmcap_step_work *work,
+			      struct llmcap_step_breakdown *bd)
+{
+	/* m micro-batches of the step's counts / m; one passes every stage (the roofline with
+	 * all the layers), then PP - 1 hops (perf.h "Multi-node parallelism") */
+	const double mb = llmcap_pp_micro_batches(pf->par.pp, samples);
+	struct llmcap_step_fixed f;
+	llmcap_perf_fixed_d(pf, tokens / mb, samples / mb, &f);
+	double one = llmcap_perf_finish(pf, &f, attn_pairs / mb, kv_read_tokens / mb, work, bd);
+	double hops = (pf->par.pp - 1) * llmcap_pp_hop_seconds(&pf->par, tokens / mb);
+	if (work) {
+		work->flops *= mb;
+		work->bytes *= mb;
+	}
+	if (bd)
+		bd->comm += hops;
+	return one + hops;
+}
+
 double llmcap_perf_step_seconds(const struct llmcap_perf *pf, const struct llmcap_step_shape *s,
 				struct llmcap_step_work *work, struct llmcap_step_breakdown *bd)
 {
+	if (pf->par.pp > 1)
+		return llmcap_perf_pp_seconds(pf, (double)s->tokens, (double)s->samples, s->attn_pairs,
+					      s->kv_read_tokens, work, bd);
 	struct llmcap_step_fixed f;
 	llmcap_perf_fixed(pf, s->tokens, s->samples, &f);
 	return llmcap_perf_finish(pf, &f, s->attn_pairs, s->kv_read_tokens, work, bd);
@@ -475,7 +531,9 @@ void llmcap_step_timer_init(struct llmcap_step_timer *tm, const struct llmcap_pe
 	tm->s_r_ns = pf->kv_bytes_per_token / pf->kv_bw * 1e9;
 	tm->s_ns = tm->s_a_ns + tm->s_r_ns;
 	/* the error bound needs every term non-negative (no cancellation) and finite */
-	tm->screen = llmcap_perf_models[pf->kind].screens && f->lin >= 0 && f->head >= 0 &&
+	/* a pipelined replica's steps take llmcap_perf_pp_seconds, unscreened */
+	tm->pipelined = pf->par.pp > 1;
+	tm->screen = !tm->pipelined && llmcap_perf_models[pf->kind].screens && f->lin >= 0 && f->head >= 0 &&
 		     f->comm >= 0 && f->over >= 0 && f->t >= 0 && pf->attn_flops_per_pair >= 0 &&
 		     pf->kv_bytes_per_token >= 0 && pf->tp > 0 && pf->attn_flops_peak > 0 &&
 		     pf->kv_bw > 0 && isfinite(tm->k_ns) && isfinite(tm->s_a_ns) &&

@@ -132,6 +132,19 @@ struct llmcap_perf {
 	/* table model (owned) */
 	struct llmcap_perf_table *table;
 	enum llmcap_table_range out_of_range;
+	/* multi-node parallelism (models/parallel.c): pp 1, dp 1, ep 1 change nothing above */
+	struct llmcap_parallel_perf {
+		double pp, dp, ep;      /* pipeline stages, attention DP ranks, expert-parallel ranks */
+		double imbalance;       /* busiest EP rank over the mean */
+		double hop_fixed_s;     /* one stage-to-stage activation transfer: latency, s */
+		double hop_s_per_token; /* and per token: hidden x 2 bytes / link bandwidth */
+		/* all-to-alls: per step and per token of the step, all MoE layers (from the
+		 * constants below and the servers' size, llmcap_parallel_servers) */
+		double a2a_fixed_s, a2a_s_per_token;
+		double a2a_count;          /* all-to-alls per step: 2 x MoE layers (0: none) */
+		double a2a_bytes_per_token; /* one GPU, one all-to-all: hidden x 2 B x top_k / EP */
+		double nvlink_bw, nvlink_latency_s, link_bw, link_latency_s;
+	} par;
 };
 
 /* A performance model (pools.NAME.perf_model): adding one is a row of LLMCAP_PERF_MODELS
@@ -230,6 +243,10 @@ static inline llmcap_time llmcap_perf_round_ns(double seconds)
 	return ns > 0 ? ns : 1;
 }
 
+double llmcap_perf_pp_seconds(const struct llmcap_perf *pf, double tokens, double samples,
+			      double attn_pairs, double kv_read_tokens, struct llmcap_step_work *work,
+			      struct llmcap_step_breakdown *bd); /* below: multi-node parallelism */
+
 /* Times a sequence of steps that share their token and sample counts (a run of decodes), in
  * the fast engine mode's per-step loop. Its results are llmcap_perf_step_time's, bit for bit.
  * For the roofline, a screen first evaluates the step time in nanoseconds as k + A s_a + R s_r
@@ -245,6 +262,7 @@ struct llmcap_step_timer {
 	struct llmcap_step_fixed f;
 	bool screen;          /* roofline with non-negative terms: screen without divisions */
 	bool tp_pow2;
+	bool pipelined;       /* PP > 1: every step through llmcap_perf_pp_seconds */
 	double inv_tp;
 	double k_ns, s_a_ns, s_r_ns; /* the screen: ns = k + A s_a + R s_r */
 	double s_ns;                 /* s_a + s_r, for steps with A = R (decodes) */
@@ -259,8 +277,10 @@ static inline llmcap_time llmcap_step_timer_ns(const struct llmcap_step_timer *t
 	const struct llmcap_perf *pf = tm->pf;
 	const struct llmcap_step_fixed *f = &tm->f;
 	if (!tm->screen)
-		return llmcap_perf_round_ns(llmcap_perf_finish(pf, f, attn_pairs, kv_read_tokens, work,
-							       NULL));
+		return llmcap_perf_round_ns(
+			tm->pipelined ? llmcap_perf_pp_seconds(pf, f->t, f->n, attn_pairs, kv_read_tokens,
+							       work, NULL)
+				      : llmcap_perf_finish(pf, f, attn_pairs, kv_read_tokens, work, NULL));
 	/* the work exactly as llmcap_perf_finish computes it */
 	double af = pf->attn_flops_per_pair * attn_pairs;
 	double attn_flops = tm->tp_pow2 ? af * tm->inv_tp : af / pf->tp;
@@ -311,6 +331,8 @@ static inline llmcap_time llmcap_step_timer_decode_ns(const struct llmcap_step_t
 			return (llmcap_time)(yb - mb);
 		}
 	}
+	if (tm->pipelined)
+		return llmcap_perf_round_ns(llmcap_perf_pp_seconds(pf, f->t, f->n, a, a, work, NULL));
 	return llmcap_perf_round_ns(llmcap_perf_finish(pf, f, a, a, work, NULL));
 }
 
@@ -323,5 +345,94 @@ double llmcap_perf_step_seconds(const struct llmcap_perf *pf, const struct llmca
 
 /* Expected number of distinct experts that `tokens` tokens route to (k of E each). */
 double llmcap_expected_experts(double experts, double per_token, double tokens);
+
+/* llmcap_perf_fixed for fractional counts (a pipeline's micro-batch, llmcap_perf_pp_seconds);
+ * llmcap_perf_fixed is this with its counts converted, bit for bit. */
+void llmcap_perf_fixed_d(const struct llmcap_perf *pf, double tokens, double samples,
+			 struct llmcap_step_fixed *f);
+
+/* ---- Multi-node parallelism (models/parallel.c; docs/engine.md "Multi-node parallelism") ----
+ * A replica is TP x PP x DP GPUs: PP pipeline stages of L / PP layers each (vLLM
+ * pipeline_parallel_size), each stage a TP group inside one server; with data-parallel
+ * attention (SGLang dp-attention, MLA models) DP ranks of TP GPUs each hold the attention
+ * and their own KV cache and run their share of the batch; with expert parallelism the routed
+ * experts are spread whole over EP = TP x DP ranks (vLLM enable_expert_parallel, SGLang
+ * ep_size), two all-to-alls per MoE layer (dispatch, combine) carry the tokens to them, and
+ * the busiest rank's expert compute is the mean x expert_imbalance.
+ *
+ * Pipeline step (llmcap_perf_step_seconds, perf.c): a step's batch runs as
+ * m = min(PP, max(samples, 1)) micro-batches (vLLM's PP virtual engines in steady decode;
+ * one for a step that samples nothing, a lone prefill chunk). In steady state each micro-batch
+ * passes the PP stages back to back, PP - 1 hops between them, so the step (every micro-batch
+ * one token further) takes
+ *     step = sum over stages of stage(T/m) + (PP - 1) x hop(T/m)
+ *          = roofline(T/m, samples/m, pairs/m, KV/m) + (PP - 1) (latency + T/m x hidden x 2 B / bw),
+ * each stage busy m / PP of it. On a fixed schedule of m micro-batches through PP equal
+ * stages of time s (a burst's first pass), the last leaves after (m + PP - 1) s plus the hops,
+ * and the idle share of the stages (the bubble) is (PP - 1) / (m + PP - 1). */
+
+/* Resolved sizes of pool p (each at least 1; EP ranks 1 when expert parallelism is off). */
+int64_t llmcap_parallel_pp(const struct llmcap_pool_cfg *p);
+int64_t llmcap_parallel_dp(const struct llmcap_pool_cfg *p);
+int64_t llmcap_parallel_ep(const struct llmcap_pool_cfg *p);
+/* Whether pool p uses any of them (else every model and plan is the single-server one). */
+bool llmcap_parallel_active(const struct llmcap_pool_cfg *p);
+
+/* Checks pool p's layout against model m and servers of gpus_per_server GPUs: PP no more
+ * than the layers, a replica larger than a server a whole number of servers, DP attention
+ * only for MLA models and with expert parallelism, EP only for MoE models and equal to
+ * TP x DP, experts divisible by EP. Returns 0 or -LLMCAP_EINVAL / -LLMCAP_ECAPACITY with err
+ * naming the pool's place and key. */
+int llmcap_parallel_check(const struct llmcap_model_spec *m, const struct llmcap_pool_cfg *p,
+			  int64_t gpus_per_server, struct llmcap_error *err);
+
+/* Share of the model's layers on the busiest stage: ceil(L / PP) / L (1 without PP). */
+double llmcap_parallel_stage_share(const struct llmcap_model_spec *m, const struct llmcap_pool_cfg *p);
+
+/* Weight bytes on one GPU of the busiest stage, for parameter counts pc at wb bytes each
+ * (embed16: embedding and LM head in 16 bits): the layers' share of the stage, sharded by TP
+ * but MLA's replicated down-projections, the routed experts divided over EP ranks (TP x DP)
+ * when expert parallelism is on, else over the TP x DP GPUs that hold the MoE layers; with
+ * PP > 1 a stage holds the embedding (first) or the LM head (last), the larger of the two. */
+double llmcap_parallel_weight_bytes(const struct llmcap_model_spec *m,
+				    const struct llmcap_param_count *pc,
+				    const struct llmcap_pool_cfg *p, double wb, bool embed16);
+
+/* Adjusts the roofline's constants of pool p (pf set by the single-server roofline for model
+ * m on GPU g; the all-reduce bus bandwidth nvlink_bw, bytes/s): attention work per GPU over
+ * DP ranks, routed experts over EP ranks with the imbalance, the all-to-all terms added to the
+ * communication, the pipeline hop kept for llmcap_perf_step_seconds. Nothing when inactive. */
+void llmcap_parallel_perf_init(struct llmcap_perf *pf, const struct llmcap_model_spec *m,
+			       const struct llmcap_param_count *pc, const struct llmcap_pool_cfg *p,
+			       double wb, double nvlink_bw, double nvlink_latency_s);
+/* The step time of a pipelined replica (PP > 1), seconds: m micro-batches of the step's
+ * counts / m each through the stages, plus PP - 1 hops (the formula above); work, when
+ * given, is the m micro-batches'. llmcap_perf_step_seconds and the fast mode's timer call it. */
+double llmcap_perf_pp_seconds(const struct llmcap_perf *pf, double tokens, double samples,
+			      double attn_pairs, double kv_read_tokens, struct llmcap_step_work *work,
+			      struct llmcap_step_breakdown *bd);
+
+/* Sets the all-to-all terms of par for servers of gpus_per_server GPUs (llmcap_perf_init
+ * assumes 8, a DGX/HGX server; the engine calls this with hardware.gpus_per_server). */
+void llmcap_parallel_servers(struct llmcap_parallel_perf *par, int64_t gpus_per_server);
+
+/* The pipeline's arithmetic (hand-checkable; tests/test_parallel.c). */
+double llmcap_pp_micro_batches(double pp, double samples); /* min(PP, max(samples, 1)) */
+double llmcap_pp_bubble(double pp, double micro_batches);  /* (PP - 1) / (m + PP - 1) */
+/* last micro-batch out on a fixed schedule: (m + PP - 1) x stage + (PP - 1) x hop */
+double llmcap_pp_schedule_seconds(double stage_s, double hop_s, double pp, double micro_batches);
+/* one stage-to-stage hop of `tokens` tokens: latency + tokens x hidden x 2 B / bandwidth */
+double llmcap_pp_hop_seconds(const struct llmcap_parallel_perf *par, double tokens);
+
+/* Expert parallelism: bytes one GPU sends in one all-to-all of `tokens` tokens of the replica
+ * (tokens x hidden x bytes x top_k / EP: each token's hidden vector to its k experts, the
+ * tokens spread over the EP ranks), and its time, the busiest rank receiving imbalance x the
+ * mean: latency + bytes x imbalance x [(g - 1) / EP / nvlink_bw + (EP - g) / EP / link_bw],
+ * g = min(EP, gpus_per_server) ranks in the sender's server, the rest across the link. */
+double llmcap_ep_all_to_all_bytes(double tokens, double hidden, double bytes, double top_k,
+				  double ep);
+double llmcap_ep_all_to_all_seconds(double bytes_per_gpu, double ep, double imbalance,
+				    double gpus_per_server, double nvlink_bw, double link_bw,
+				    double latency_s);
 
 #endif

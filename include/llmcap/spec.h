@@ -390,7 +390,27 @@ struct llmcap_pool_cfg {
 		char path[LLMCAP_PATH_MAX];  /* CSV of measured step times; absolute once loaded */
 		enum llmcap_table_range out_of_range;
 	} table;
+	/* Multi-node parallelism (models/parallel.c, docs/engine.md "Multi-node parallelism"):
+	 * a replica is tensor_parallel_size x pipeline_parallel_size x data_parallel_attention
+	 * GPUs (llmcap_pool_gpus_per_replica). All 1 (and values below 1, as a pool built by
+	 * hand without defaults has): a replica as before, bit for bit. */
+	struct {
+		int64_t pipeline_parallel_size;  /* stages (layers split), may span servers */
+		int64_t expert_parallel;         /* MoE experts over EP ranks: 0 or 1 off;
+						    N = TP x DP on */
+		int64_t data_parallel_attention; /* attention replicated over DP ranks (MLA) */
+		double expert_imbalance;         /* busiest EP rank's tokens over the mean, >= 1 */
+		double link_bandwidth;           /* bytes/s per GPU between servers */
+		llmcap_time link_latency;        /* ns per message between servers */
+	} parallel;
 };
+
+/* GPUs one replica of pool p holds: TP x PP x DP (each at least 1). */
+static inline int64_t llmcap_pool_gpus_per_replica(const struct llmcap_pool_cfg *p)
+{
+	int64_t pp = p->parallel.pipeline_parallel_size, dp = p->parallel.data_parallel_attention;
+	return p->tensor_parallel_size * (pp > 1 ? pp : 1) * (dp > 1 ? dp : 1);
+}
 
 struct llmcap_price_cfg {
 	char name[LLMCAP_NAME_MAX]; /* class name */

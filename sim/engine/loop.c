@@ -124,6 +124,8 @@ static int setup(struct sim *s, const struct llmcap_scenario *sc, const struct l
 		rc = llmcap_perf_init(&s->pools[p].perf, ps->model, res->gpu, eng, cfg, err);
 		if (rc)
 			return rc;
+		/* expert parallelism's all-to-alls: how many ranks share a server */
+		llmcap_parallel_servers(&s->pools[p].perf.par, sc->hardware.gpus_per_server);
 		s->pools[p].block_bytes = ps->plan.kv_bytes_per_token * (double)cfg->block_size;
 		s->pools[p].bs_shift = (cfg->block_size & (cfg->block_size - 1)) == 0
 					       ? __builtin_ctzll((unsigned long long)cfg->block_size)

@@ -236,6 +236,9 @@ struct pool_row {
 	char name[NAME_LEN], model[NAME_LEN], dtype[16];
 	int64_t tensor_parallel_size, replicas, first_replica, num_blocks, block_size, max_model_len;
 	double params, weight_bytes_per_gpu, kv_bytes_per_gpu, kv_bytes_per_token;
+	/* multi-node layout (models/parallel.c): 1s, and TP GPUs a replica, when unused */
+	int64_t pipeline_parallel_size, expert_parallel, data_parallel_attention, gpus_per_replica;
+	double expert_imbalance;
 };
 
 static int write_descriptions(struct llmcap_h5 *h, const struct llmcap_scenario *sc,
@@ -277,6 +280,11 @@ static int write_descriptions(struct llmcap_h5 *h, const struct llmcap_scenario 
 		pr[p].weight_bytes_per_gpu = plan.weight_bytes_per_gpu;
 		pr[p].kv_bytes_per_gpu = plan.kv_bytes_per_gpu;
 		pr[p].kv_bytes_per_token = plan.kv_bytes_per_token;
+		pr[p].pipeline_parallel_size = llmcap_parallel_pp(pc);
+		pr[p].expert_parallel = llmcap_parallel_ep(pc);
+		pr[p].data_parallel_attention = llmcap_parallel_dp(pc);
+		pr[p].gpus_per_replica = llmcap_pool_gpus_per_replica(pc);
+		pr[p].expert_imbalance = pr[p].expert_parallel > 1 ? pc->parallel.expert_imbalance : 1.0;
 	}
 	hid_t s48 = llmcap_h5_string_type(NAME_LEN), s16 = llmcap_h5_string_type(16);
 	hid_t ct = H5Tcreate(H5T_COMPOUND, sizeof(struct class_row));
@@ -301,6 +309,11 @@ static int write_descriptions(struct llmcap_h5 *h, const struct llmcap_scenario 
 	INSERT(pt, "weight_bytes_per_gpu", struct pool_row, weight_bytes_per_gpu, H5T_NATIVE_DOUBLE);
 	INSERT(pt, "kv_bytes_per_gpu", struct pool_row, kv_bytes_per_gpu, H5T_NATIVE_DOUBLE);
 	INSERT(pt, "kv_bytes_per_token", struct pool_row, kv_bytes_per_token, H5T_NATIVE_DOUBLE);
+	INSERT(pt, "pipeline_parallel_size", struct pool_row, pipeline_parallel_size, H5T_NATIVE_INT64);
+	INSERT(pt, "expert_parallel", struct pool_row, expert_parallel, H5T_NATIVE_INT64);
+	INSERT(pt, "data_parallel_attention", struct pool_row, data_parallel_attention, H5T_NATIVE_INT64);
+	INSERT(pt, "gpus_per_replica", struct pool_row, gpus_per_replica, H5T_NATIVE_INT64);
+	INSERT(pt, "expert_imbalance", struct pool_row, expert_imbalance, H5T_NATIVE_DOUBLE);
 	int rc = llmcap_h5_write_table(h->file, "classes", ct, sc->workload.n_classes, cr) |
 		 llmcap_h5_write_table(h->file, "pools", pt, sc->n_pools, pr);
 	H5Tclose(ct);

@@ -82,7 +82,7 @@ static void util_of(const struct llmcap_results *res, size_t p, size_t ri,
 {
 	const struct llmcap_pool_stats *ps = &res->pools[p];
 	const struct llmcap_replica_stats *r = &res->replicas[ri];
-	double h = (double)res->horizon * 1e-9, tp = (double)res->sc->pools[p].tensor_parallel_size;
+	double h = (double)res->horizon * 1e-9, tp = (double)llmcap_pool_gpus_per_replica(&res->sc->pools[p]);
 	u->pool = (int32_t)p;
 	u->replica = (int32_t)ri;
 	u->busy = (double)r->busy / (double)res->horizon;
@@ -160,7 +160,7 @@ static void peak_of(struct llmcap_results *res, struct llmcap_peak_summary *pk)
 				size_t ri = res->pools[p].first_replica + i;
 				double busy = (double)res->busy_per_hour[ri * res->n_hours + (size_t)pk->trough_hour] /
 					      (double)LLMCAP_HOUR;
-				int64_t tp = sc->pools[p].tensor_parallel_size;
+				int64_t tp = llmcap_pool_gpus_per_replica(&sc->pools[p]);
 				pk->trough_gpu_load += busy * (double)tp;
 				if (busy >= 0.4)
 					pk->trough_gpus_over_40 += tp;
@@ -376,7 +376,7 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 	/* -- deployment -- */
 	int64_t gpus_used = 0;
 	for (size_t p = 0; p < res->n_pools; p++)
-		gpus_used += sc->pools[p].tensor_parallel_size * sc->pools[p].replicas;
+		gpus_used += llmcap_pool_gpus_per_replica(&sc->pools[p]) * sc->pools[p].replicas;
 	fprintf(out, "deployment %lld x %lld x %s, %lld of %lld GPUs in use; %.1f GiB per GPU (budget = memory x gpu_memory_utilization)\n",
 		(long long)sc->hardware.servers, (long long)sc->hardware.gpus_per_server, res->gpu->name,
 		(long long)gpus_used, (long long)(sc->hardware.servers * sc->hardware.gpus_per_server),
@@ -394,6 +394,18 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 			m->overhead_bytes_per_gpu / LLMCAP_GIB, m->kv_bytes_per_gpu / LLMCAP_GIB,
 			m->kv_bytes_per_token, (long long)m->num_blocks, m->blocks_overridden ? "*" : "",
 			(long long)m->max_model_len);
+	}
+	/* multi-node layouts (models/parallel.c), only for pools that use one */
+	for (size_t p = 0; p < res->n_pools; p++) {
+		const struct llmcap_pool_cfg *pc = &sc->pools[p];
+		if (!llmcap_parallel_active(pc))
+			continue;
+		fprintf(out, "  %-10s layout TP %lld x PP %lld x DP-attention %lld = %lld GPUs a replica; "
+			"expert parallel %lld (imbalance %.2f); GiB and KV B/tok: the busiest stage's GPU\n",
+			pc->name, (long long)pc->tensor_parallel_size, (long long)llmcap_parallel_pp(pc),
+			(long long)llmcap_parallel_dp(pc), (long long)llmcap_pool_gpus_per_replica(pc),
+			(long long)llmcap_parallel_ep(pc),
+			llmcap_parallel_ep(pc) > 1 ? pc->parallel.expert_imbalance : 1.0);
 	}
 	fprintf(out, "  (per replica: KV cache holds blocks x %lld tokens; KV B/tok is one GPU's share of one token)\n\n",
 		(long long)sc->pools[0].block_size);

@@ -17,7 +17,7 @@ void llmcap_results_usage(const struct llmcap_results *res, struct llmcap_usage 
 		for (size_t i = 0; i < res->pools[p].n_replicas; i++) {
 			const struct llmcap_replica_stats *r = &res->replicas[res->pools[p].first_replica + i];
 			out->busy_gpus += (double)r->busy / (double)res->horizon *
-					  (double)sc->pools[p].tensor_parallel_size;
+					  (double)llmcap_pool_gpus_per_replica(&sc->pools[p]);
 		}
 	/* held replicas: a fixed fleet holds every replica for the whole horizon; rented, the
 	 * replicas reserved for the pool (cost.rent.reserved, else all of them) are the baseline
@@ -30,7 +30,7 @@ void llmcap_results_usage(const struct llmcap_results *res, struct llmcap_usage 
 			if (!strcmp(sc->cost.rent.reserved[i].name, sc->pools[p].name))
 				base = (double)sc->cost.rent.reserved[i].replicas;
 		out->pools[p] = (struct llmcap_usage_pool){
-			.gpus_per_replica = sc->pools[p].tensor_parallel_size,
+			.gpus_per_replica = llmcap_pool_gpus_per_replica(&sc->pools[p]),
 			.replica_hours = held * hours,
 			.baseline_replicas = base,
 			.burst_replica_hours = (held > base ? held - base : 0) * hours,

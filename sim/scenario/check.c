@@ -300,7 +300,8 @@ int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_
 		if (tp > sc->hardware.gpus_per_server)
 			return llmcap_errorf(err, LLMCAP_ECAPACITY,
 					     "%s: pools.%s.tensor_parallel_size: %lld exceeds "
-					     "hardware.gpus_per_server %lld; expected a replica to fit one server",
+					     "hardware.gpus_per_server %lld; expected a tensor-parallel group to fit "
+					     "one server (pipeline_parallel_size spans servers)",
 					     pl->where, pl->name, (long long)tp,
 					     (long long)sc->hardware.gpus_per_server);
 		const struct llmcap_model_spec *m = llmcap_catalog_model(cat, pl->model);
@@ -363,47 +364,73 @@ int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_
 			return llmcap_errorf(err, LLMCAP_EINVAL,
 					     "%s: pools.%s.dtype: fp8 needs FP8 tensor cores, which %s lacks",
 					     pl->where, pl->name, gpu->name);
+		int lrc = llmcap_parallel_check(m, pl, sc->hardware.gpus_per_server, err);
+		if (lrc)
+			return lrc;
 		struct llmcap_memory_plan plan;
 		int rc = llmcap_memory_plan_engine(m, gpu, eng, pl, &plan, err);
 		if (rc)
 			return rc;
-		gpus_needed += tp * pl->replicas;
+		gpus_needed += llmcap_pool_gpus_per_replica(pl) * pl->replicas;
 		if (!over && gpus_needed > sc->hardware.servers * sc->hardware.gpus_per_server)
 			over = pl->where; /* the pool that takes the sum past the hardware */
 	}
 	int64_t gpus_have = sc->hardware.servers * sc->hardware.gpus_per_server;
 	if (gpus_needed > gpus_have)
 		return llmcap_errorf(err, LLMCAP_ECAPACITY,
-				     "%s: pools: need %lld GPUs (sum of replicas x tensor_parallel_size) but "
+				     "%s: pools: need %lld GPUs (sum of replicas x tensor_parallel_size x "
+				     "pipeline_parallel_size x data_parallel_attention) but "
 				     "hardware has %lld (%lld servers x %lld); expected more servers or "
 				     "fewer replicas",
 				     over, (long long)gpus_needed, (long long)gpus_have,
 				     (long long)sc->hardware.servers,
 				     (long long)sc->hardware.gpus_per_server);
-	/* A replica's TP group lives inside one server: pack replicas largest first (first fit
-	 * decreasing is exact for power-of-two sizes). */
+	/* A replica no larger than a server lives inside one; a larger one (pipeline stages,
+	 * data-parallel attention) takes whole servers (llmcap_parallel_check). Pack replicas
+	 * largest first (first fit decreasing is exact for power-of-two sizes). */
 	int64_t free_gpus[64] = {0};
 	int64_t ns = sc->hardware.servers < 64 ? sc->hardware.servers : 64;
+	const int64_t gps = sc->hardware.gpus_per_server;
 	for (int64_t s = 0; s < ns; s++)
-		free_gpus[s] = sc->hardware.gpus_per_server;
-	for (int64_t tp = 8; tp >= 1 && sc->hardware.servers <= 64; tp /= 2)
+		free_gpus[s] = gps;
+	int64_t largest = 1;
+	for (size_t p = 0; p < sc->n_pools; p++)
+		if (llmcap_pool_gpus_per_replica(&sc->pools[p]) > largest)
+			largest = llmcap_pool_gpus_per_replica(&sc->pools[p]);
+	for (int64_t size = largest; size >= 1 && sc->hardware.servers <= 64; size--)
 		for (size_t p = 0; p < sc->n_pools; p++) {
-			if (sc->pools[p].tensor_parallel_size != tp)
+			if (llmcap_pool_gpus_per_replica(&sc->pools[p]) != size)
 				continue;
+			const int64_t span = size > gps ? size / gps : 1, take = size > gps ? gps : size;
 			for (int64_t r = 0; r < sc->pools[p].replicas; r++) {
-				int64_t s = 0;
-				while (s < ns && free_gpus[s] < tp)
-					s++;
+				int64_t s = 0, run = 0;
+				/* span consecutive servers with `take` GPUs free each */
+				for (; s < ns; s++) {
+					run = free_gpus[s] >= take ? run + 1 : 0;
+					if (run == span)
+						break;
+				}
 				if (s == ns)
 					return llmcap_errorf(
 						err, LLMCAP_ECAPACITY,
-						"%s: pools.%s.replicas: replica %lld of tensor_parallel_size %lld "
-						"does not fit in any server (%lld servers x %lld GPUs, a replica "
-						"cannot span servers); expected more servers or fewer replicas",
+						"%s: pools.%s.replicas: replica %lld of %lld GPUs "
+						"(tensor_parallel_size %lld x pipeline_parallel_size %lld x "
+						"data_parallel_attention %lld) does not fit the free GPUs (%lld "
+						"servers x %lld GPUs; a tensor-parallel group stays in one server, "
+						"larger replicas take whole servers); expected more servers or "
+						"fewer replicas",
 						sc->pools[p].where, sc->pools[p].name, (long long)r + 1,
-						(long long)tp, (long long)sc->hardware.servers,
-						(long long)sc->hardware.gpus_per_server);
-				free_gpus[s] -= tp;
+						(long long)size, (long long)sc->pools[p].tensor_parallel_size,
+						(long long)(size / sc->pools[p].tensor_parallel_size /
+							    (sc->pools[p].parallel.data_parallel_attention > 1
+								     ? sc->pools[p].parallel.data_parallel_attention
+								     : 1)),
+						(long long)(sc->pools[p].parallel.data_parallel_attention > 1
+								    ? sc->pools[p].parallel.data_parallel_attention
+								    : 1),
+						(long long)sc->hardware.servers, (long long)gps);
+				for (int64_t k = s - span + 1; k <= s; k++)
+					free_gpus[k] -= take;
 			}
 		}
 	return 0;

@@ -482,6 +482,32 @@ static const struct llmcap_field pool_fields[] = {
 		"tokens read"},
 	{.key = "table", .type = LLMCAP_T_SECTION, .sub = &table_section,
 	 .doc = "perf_model table: measured step times"},
+	/* multi-node parallelism (models/parallel.c; docs/engine.md "Multi-node parallelism") */
+	{.key = "pipeline_parallel_size", .type = LLMCAP_T_INT,
+	 .offset = PO(parallel.pipeline_parallel_size), .def = "1", .min = 1, .max = 16,
+	 .flags = LLMCAP_F_HAS_MAX,
+	 .doc = "vLLM: pipeline stages, the layers split evenly; a replica of TP x PP GPUs may span "
+		"servers (whole servers each); steady decode runs PP micro-batches"},
+	{.key = "expert_parallel", .type = LLMCAP_T_INT, .offset = PO(parallel.expert_parallel),
+	 .def = "1", .min = 0, .max = 1024, .flags = LLMCAP_F_HAS_MAX,
+	 .doc = "MoE experts spread whole over EP ranks (vLLM enable_expert_parallel, SGLang "
+		"ep_size): 0 or 1 off; N = tensor_parallel_size x data_parallel_attention on; two "
+		"all-to-alls per MoE layer"},
+	{.key = "data_parallel_attention", .type = LLMCAP_T_INT,
+	 .offset = PO(parallel.data_parallel_attention), .def = "1", .min = 1, .max = 64,
+	 .flags = LLMCAP_F_HAS_MAX,
+	 .doc = "SGLang dp-attention (MLA models, with expert_parallel): attention replicated over "
+		"this many ranks of TP GPUs, each with its own KV cache and share of the batch"},
+	{.key = "expert_imbalance", .type = LLMCAP_T_DOUBLE, .offset = PO(parallel.expert_imbalance),
+	 .def = "1", .min = 1, .max = 64, .flags = LLMCAP_F_HAS_MAX,
+	 .doc = "expert parallel: the busiest EP rank's routed tokens over the mean (1: balanced)"},
+	{.key = "link_bandwidth", .type = LLMCAP_T_DOUBLE, .offset = PO(parallel.link_bandwidth),
+	 .def = "50e9", .min = 0, .max = HUGE_VAL, .flags = LLMCAP_F_MIN_EXCL,
+	 .doc = "bytes/s per GPU between servers, for pipeline hops and all-to-alls (InfiniBand "
+		"NDR 400 Gb/s, one NIC per GPU as in a DGX H100: 50 GB/s)"},
+	{.key = "link_latency", .type = LLMCAP_T_DURATION, .offset = PO(parallel.link_latency),
+	 .def = "10us", .min = 0, .max = HUGE_VAL,
+	 .doc = "per message between servers (an estimate: RDMA ~2 us plus launch and sync)"},
 };
 static const struct llmcap_section pool_section = LLMCAP_SECTION(pool_fields);
 

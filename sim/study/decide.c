@@ -422,7 +422,7 @@ static void option_from_fleet(const struct study *st, const struct combo *c,
 		opt->why = "a price this option needs is not published (llmcap catalog)";
 	memcpy(opt->replicas, fleet, sizeof opt->replicas);
 	for (size_t p = 0; p < np; p++)
-		opt->gpus += fleet[p] * st->sc->pools[p].tensor_parallel_size;
+		opt->gpus += fleet[p] * llmcap_pool_gpus_per_replica(&st->sc->pools[p]);
 	opt->servers = llmcap_plan_servers(st->sc, fleet);
 }
 

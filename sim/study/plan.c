@@ -19,30 +19,40 @@ static double pool_params(const struct llmcap_catalog *cat, const struct llmcap_
 	return pc.total;
 }
 
-/* Servers needed for the replicas: first fit, largest tensor-parallel groups first. */
+/* Servers needed for the replicas: first fit, largest replicas first; a replica larger than a
+ * server (pipeline stages, data-parallel attention) takes whole servers of its own. */
 int64_t llmcap_plan_servers(const struct llmcap_scenario *sc, const int64_t *replicas)
 {
-	int64_t g = sc->hardware.gpus_per_server, servers = 0, gpus = 0;
-	for (size_t p = 0; p < sc->n_pools; p++)
-		gpus += replicas[p] * sc->pools[p].tensor_parallel_size;
+	int64_t g = sc->hardware.gpus_per_server, servers = 0, gpus = 0, whole = 0, largest = 1;
+	for (size_t p = 0; p < sc->n_pools; p++) {
+		const int64_t size = llmcap_pool_gpus_per_replica(&sc->pools[p]);
+		if (size > g)
+			whole += replicas[p] * ((size + g - 1) / g);
+		else
+			gpus += replicas[p] * size;
+		largest = size > largest && size <= g ? size : largest;
+	}
 	/* sizes are powers of two no larger than a server; when they divide g, ceil(gpus / g)
 	 * servers always pack them; otherwise pack explicitly */
 	bool divides = true;
-	for (size_t p = 0; p < sc->n_pools; p++)
-		divides &= g % sc->pools[p].tensor_parallel_size == 0;
+	for (size_t p = 0; p < sc->n_pools; p++) {
+		const int64_t size = llmcap_pool_gpus_per_replica(&sc->pools[p]);
+		divides &= size > g || g % size == 0;
+	}
 	if (divides)
-		return gpus ? (gpus + g - 1) / g : 1;
+		return whole + (gpus ? (gpus + g - 1) / g : (whole ? 0 : 1));
 	int64_t free_in_last = 0;
-	for (int64_t tp = 8; tp >= 1; tp /= 2)
+	for (int64_t size = largest; size >= 1; size--)
 		for (size_t p = 0; p < sc->n_pools; p++)
-			if (sc->pools[p].tensor_parallel_size == tp)
+			if (llmcap_pool_gpus_per_replica(&sc->pools[p]) == size)
 				for (int64_t r = 0; r < replicas[p]; r++) {
-					if (free_in_last < tp) {
+					if (free_in_last < size) {
 						servers++;
 						free_in_last = g;
 					}
-					free_in_last -= tp;
+					free_in_last -= size;
 				}
+	servers += whole;
 	return servers ? servers : 1;
 }
 
@@ -183,7 +193,7 @@ int llmcap_plan_fleet_from(const struct llmcap_scenario *base, const struct llmc
 	if (rc == 0) {
 		for (size_t p = 0; p < sc->n_pools; p++) {
 			out->replicas[p] = cand[p];
-			out->gpus += cand[p] * sc->pools[p].tensor_parallel_size;
+			out->gpus += cand[p] * llmcap_pool_gpus_per_replica(&sc->pools[p]);
 		}
 		out->servers = sc->hardware.servers;
 	}
