@@ -33,7 +33,11 @@
  *     32, FP8 weights and KV cache): the profile's KV capacity and admission decide the
  *     concurrency, as on the real system;
  *   lambdalabs-vllm, vllm-blog-v0.6, vllm-blog-fp8kv, sglang-h200: the modern/ files, one row a
- *     metric of a run; rows of one run share one simulation. */
+ *     metric of a run; rows of one run share one simulation;
+ *   gpustack: GPUStack's performance lab (modern/gpustack_performance_lab.csv), the same way,
+ *     with the server's command-line limits (gpustack_limits), the runs llmcap does not model
+ *     skipped (gpustack_in_scope), and one throughput metric per run (the others share its
+ *     duration). Runs without limits get their engine's server defaults (server_defaults). */
 #include "fidelity.h"
 
 #include <math.h>
