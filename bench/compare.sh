@@ -91,5 +91,5 @@ row "Azure conv trace x100 (1.94M requests)" "$HERE/azure-conv-100x.yaml"
 # shellcheck disable=SC2086
 row "24 replicas, 8x the rate, 2 days" --set horizon=2d --set workload.rate=400000/day \
 	--set pools.utility.replicas=16 --set pools.reasoning.replicas=8 \
-	--set pools.reasoning.dtype=fp8 --set pools.reasoning.tensor_parallel_size=1 \
+	--set pools.reasoning.dtype=fp8 --set pools.reasoning.tensor_parallel_size=2 \
 	--set hardware.gpus_per_server=8 --set hardware.servers=4

@@ -30,5 +30,5 @@ digest "reference 3d exact" --set horizon=3d --exact-steps
 digest "azure-conv x100 10h fast" "$ROOT/bench/azure-conv-100x.yaml" --set horizon=10h
 digest "24 replicas 2d fast" --set horizon=2d --set workload.rate=400000/day \
 	--set pools.utility.replicas=16 --set pools.reasoning.replicas=8 \
-	--set pools.reasoning.dtype=fp8 --set pools.reasoning.tensor_parallel_size=1 \
+	--set pools.reasoning.dtype=fp8 --set pools.reasoning.tensor_parallel_size=2 \
 	--set hardware.gpus_per_server=8 --set hardware.servers=4

@@ -1,6 +1,14 @@
 /* bench/fidelity: how far llmcap is from published measurements.
  *
- * usage: fidelity [CALIBRATION_DIR] [--data DIR] [--worst N] [--points]
+ * usage: fidelity [CALIBRATION_DIR] [--data DIR] [--worst N] [--points] [--only SET,...]
+ *                 [--engine PROFILE] [--profile ENGINE '{key: value, ...}']...
+ *                 [--gpu NAME KEY VALUE]...
+ *   --only runs the named datasets (loader keys: vidur-layer, allreduce, argonne-e2e,
+ *   splitwise, trtllm-v0.9, trtllm-throughput, lambdalabs-vllm, vllm-blog-v0.6,
+ *   vllm-blog-fp8kv, sglang-h200, gpustack, h100); --engine keeps only the runs of one engine
+ *   profile in the modern files; --profile overrides constants of an engine
+ *   profile in every pool that runs it (pools.NAME.profile), and --gpu one fitted constant of a
+ *   catalog GPU (durations in us), as bench/fit_calibration.py does.
  *   CALIBRATION_DIR defaults to bench/data/calibration in the source tree (the published
  *   tables, copied with their provenance); --data names this project's own measurements
  *   (default: bench/data in the source tree).
@@ -21,20 +29,70 @@
 #define LLMCAP_CALIBRATION_DIR "bench/data/calibration"
 #endif
 
+/* --gpu NAME KEY VALUE: one fitted constant of a catalog GPU replaced for this run (what
+ * bench/fit_calibration.py varies); durations in microseconds. Returns 0, or -1 for an
+ * unknown GPU or key. */
+static int gpu_override(struct llmcap_catalog *cat, const char *name, const char *key,
+			const char *value)
+{
+	struct llmcap_gpu_spec *g = NULL;
+	for (size_t i = 0; i < cat->n_gpus; i++)
+		if (!strcmp(cat->gpus[i].name, name))
+			g = &cat->gpus[i];
+	double v = atof(value);
+	if (!g)
+		return -1;
+	if (!strcmp(key, "gemm_efficiency"))
+		g->gemm_efficiency = v;
+	else if (!strcmp(key, "hbm_efficiency"))
+		g->hbm_efficiency = v;
+	else if (!strcmp(key, "gemm_half_tokens"))
+		g->gemm_half_tokens = v;
+	else if (!strcmp(key, "attention_efficiency"))
+		g->attention_efficiency = v;
+	else if (!strcmp(key, "allreduce_bandwidth"))
+		g->allreduce_bandwidth = v;
+	else if (!strcmp(key, "layer_latency"))
+		g->layer_latency = (llmcap_time)(v * 1e3);
+	else if (!strcmp(key, "allreduce_latency"))
+		g->allreduce_latency = (llmcap_time)(v * 1e3);
+	else
+		return -1;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *dir = LLMCAP_CALIBRATION_DIR, *data = LLMCAP_BENCH_DATA_DIR;
 	int worst = 3;
 	bool points = false;
+	struct fid_options opt = {0};
+	const char *gpu_over[16][3];
+	int n_gpu_over = 0;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--data") && i + 1 < argc)
 			data = argv[++i];
+		else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+			opt.only = argv[++i];
+		else if (!strcmp(argv[i], "--gpu") && i + 3 < argc && n_gpu_over < 16) {
+			gpu_over[n_gpu_over][0] = argv[++i];
+			gpu_over[n_gpu_over][1] = argv[++i];
+			gpu_over[n_gpu_over++][2] = argv[++i];
+		} else if (!strcmp(argv[i], "--engine") && i + 1 < argc)
+			opt.only_engine = argv[++i];
+		else if (!strcmp(argv[i], "--profile") && i + 2 < argc &&
+			 opt.n_overrides < FID_MAX_OVERRIDES) {
+			opt.engine[opt.n_overrides] = argv[++i];
+			opt.profile[opt.n_overrides++] = argv[++i];
+		}
 		else if (!strcmp(argv[i], "--worst") && i + 1 < argc)
 			worst = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--points"))
 			points = true;
 		else if (argv[i][0] == '-') {
-			fprintf(stderr, "usage: %s [CALIBRATION_DIR] [--data DIR] [--worst N] [--points]\n", argv[0]);
+			fprintf(stderr, "usage: %s [CALIBRATION_DIR] [--data DIR] [--worst N] [--points] "
+				"[--only SET,...] [--engine PROFILE] [--profile ENGINE '{key: value, ...}']... "
+				"[--gpu NAME KEY VALUE]...\n", argv[0]);
 			return 2;
 		} else
 			dir = argv[i];
@@ -46,8 +104,15 @@ int main(int argc, char **argv)
 		free(cat);
 		return 2;
 	}
+	for (int k = 0; k < n_gpu_over; k++)
+		if (gpu_override(cat, gpu_over[k][0], gpu_over[k][1], gpu_over[k][2]) != 0) {
+			fprintf(stderr, "fidelity: --gpu %s %s: no such GPU or key\n", gpu_over[k][0],
+				gpu_over[k][1]);
+			free(cat);
+			return 2;
+		}
 	struct fid_report rep;
-	if (llmcap_fidelity_run(dir, data, cat, &rep) != 0) {
+	if (llmcap_fidelity_run_opts(dir, data, cat, &opt, &rep) != 0) {
 		llmcap_fidelity_free(&rep);
 		free(cat);
 		return 1;

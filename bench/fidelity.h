@@ -31,9 +31,23 @@ struct fid_dataset {
 
 enum { FID_MAX_DATASETS = 16 };
 
+enum { FID_MAX_OVERRIDES = 8 };
+
+/* What a run changes (bench/fit_calibration.py drives the engine through these): per engine
+ * profile, an override in the scenario syntax of pools.NAME.profile ("{step_overhead: 500us}"),
+ * applied to every pool that runs that profile; and the datasets to run (NULL: all). Borrowed
+ * strings, alive for the run. */
+struct fid_options {
+	const char *engine[FID_MAX_OVERRIDES], *profile[FID_MAX_OVERRIDES];
+	size_t n_overrides;
+	const char *only;   /* comma-separated dataset names, or NULL */
+	const char *only_engine; /* only the runs of this engine profile (modern files), or NULL */
+};
+
 struct fid_report {
 	struct fid_dataset sets[FID_MAX_DATASETS];
 	size_t n_sets;
+	const struct fid_options *opt; /* NULL: none */
 };
 
 /* Runs every comparison: the published data in caldir (bench/data/calibration) and, unless
@@ -41,6 +55,9 @@ struct fid_report {
  * message on stderr when a file is missing. */
 int llmcap_fidelity_run(const char *caldir, const char *datadir, const struct llmcap_catalog *cat,
 			struct fid_report *rep);
+/* The same with options (opt may be NULL). */
+int llmcap_fidelity_run_opts(const char *caldir, const char *datadir, const struct llmcap_catalog *cat,
+			     const struct fid_options *opt, struct fid_report *rep);
 void llmcap_fidelity_free(struct fid_report *rep);
 
 struct fid_stats {

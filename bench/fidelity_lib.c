@@ -33,7 +33,11 @@
  *     32, FP8 weights and KV cache): the profile's KV capacity and admission decide the
  *     concurrency, as on the real system;
  *   lambdalabs-vllm, vllm-blog-v0.6, vllm-blog-fp8kv, sglang-h200: the modern/ files, one row a
- *     metric of a run; rows of one run share one simulation. */
+ *     metric of a run; rows of one run share one simulation;
+ *   gpustack: GPUStack's performance lab (modern/gpustack_performance_lab.csv), the same way,
+ *     with the server's command-line limits (gpustack_limits), the runs llmcap does not model
+ *     skipped (gpustack_in_scope), and one throughput metric per run (the others share its
+ *     duration). Runs without limits get their engine's server defaults (server_defaults). */
 #include "fidelity.h"
 
 #include <math.h>
@@ -626,7 +630,7 @@ static const char *dtype_key(enum llmcap_dtype d)
  * point names, the benchmark's batch limits where it set them; closed loop for
  * --max-concurrency runs. */
 static bool bench_scenario(const struct bench *b, struct llmcap_scenario *sc, llmcap_time horizon,
-			   const struct llmcap_catalog *cat)
+			   const struct llmcap_catalog *cat, const struct fid_options *opt)
 {
 	char pool[512], cls[512], hz[64];
 	struct llmcap_error err = {0};
@@ -647,6 +651,9 @@ static bool bench_scenario(const struct bench *b, struct llmcap_scenario *sc, ll
 	if (b->max_model_len)
 		k += snprintf(pool + k, sizeof pool - (size_t)k, ", max_model_len: %lld",
 			      (long long)b->max_model_len);
+	for (size_t i = 0; opt && i < opt->n_overrides; i++)
+		if (!strcmp(opt->engine[i], b->engine))
+			k += snprintf(pool + k, sizeof pool - (size_t)k, ", profile: %s", opt->profile[i]);
 	snprintf(pool + k, sizeof pool - (size_t)k, "}}");
 	/* the class's distributions matter only for closed loop (a script gives the lengths) */
 	if (b->len == LEN_FIXED)
@@ -680,7 +687,8 @@ static bool bench_scenario(const struct bench *b, struct llmcap_scenario *sc, ll
 /* Runs the benchmark through the engine. Open loop: the n requests as a script (all at 0, or
  * Poisson times at the rate), lengths from a fixed seed; closed loop: the clients, until the
  * first n requests (by id) have all completed. */
-static struct bench_out bench_run(const struct bench *b, const struct llmcap_catalog *cat)
+static struct bench_out bench_run(const struct bench *b, const struct llmcap_catalog *cat,
+				   const struct fid_options *opt)
 {
 	struct bench_out o = {0};
 	struct capture c = {.n = b->n};
@@ -698,7 +706,7 @@ static struct bench_out bench_run(const struct bench *b, const struct llmcap_cat
 	if (b->concurrency > 0) {
 		for (llmcap_time h = 2 * LLMCAP_HOUR; h <= 16 * LLMCAP_DAY && c.got < b->n; h *= 2) {
 			c.got = 0;
-			if (!bench_scenario(b, sc, h, cat))
+			if (!bench_scenario(b, sc, h, cat, opt))
 				goto out;
 			int rc = llmcap_simulate(sc, cat, &sink, &res, &err);
 			llmcap_scenario_free(sc);
@@ -714,7 +722,7 @@ static struct bench_out bench_run(const struct bench *b, const struct llmcap_cat
 			rq[i].time = (llmcap_time)llround(t * 1e9);
 			draw_lengths(b, r, &rq[i].prompt, &rq[i].output);
 		}
-		if (!bench_scenario(b, sc, 16 * LLMCAP_DAY, cat))
+		if (!bench_scenario(b, sc, 16 * LLMCAP_DAY, cat, opt))
 			goto out;
 		int rc = llmcap_simulate_script(sc, cat, &sink, rq, (size_t)b->n, &res, &err);
 		llmcap_scenario_free(sc);
@@ -822,8 +830,15 @@ static const char *profile_for(const struct llmcap_catalog *cat, const char *eng
 
 static const char *size_class(const char *model)
 {
-	return strstr(model, "405b") ? "405B" : strstr(model, "70b") ? "70B"
-	       : strstr(model, "8x7b") ? "8x7B" : strstr(model, "8b") ? "8B" : "7B";
+	static const char *const sizes[][2] = {
+		{"-405b", "405B"}, {"-235b", "235B MoE"}, {"-70b", "70B"}, {"-72b", "72B"},
+		{"-32b", "32B"},   {"-14b", "14B"},       {"-8x7b", "8x7B"}, {"-8b", "8B"},
+		{"deepseek-v3", "671B MoE"},
+	};
+	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+		if (strstr(model, sizes[i][0]))
+			return sizes[i][1];
+	return "7B";
 }
 
 static void add_run(struct fid_dataset *d, const char *label, double measured, double predicted,
@@ -862,7 +877,7 @@ static int argonne(const char *dir, const struct llmcap_catalog *cat, struct fid
 				  .max_num_seqs = (int64_t)bs,
 				  .max_num_batched_tokens = (int64_t)fmax(bs * isl, 2048),
 				  .n = (int)bs, .len = LEN_FIXED, .isl = isl, .osl = osl};
-		struct bench_out o = bench_run(&b, cat);
+		struct bench_out o = bench_run(&b, cat, rep->opt);
 		if (!o.ok) {
 			d->skipped++;
 			continue;
@@ -910,7 +925,7 @@ static int trtllm_static(const char *dir, const struct llmcap_catalog *cat, stru
 				  .max_num_seqs = (int64_t)bs,
 				  .max_num_batched_tokens = (int64_t)fmax(bs * isl, 2048), .n = (int)bs,
 				  .len = LEN_FIXED, .isl = isl, .osl = is_ttft ? 1 : osl};
-		struct bench_out o = bench_run(&b, cat);
+		struct bench_out o = bench_run(&b, cat, rep->opt);
 		if (!o.ok) {
 			(is_ttft ? ttft : thr)->skipped++;
 			continue;
@@ -954,7 +969,7 @@ static int trtllm_throughput(const char *dir, const struct llmcap_catalog *cat,
 				  .max_num_seqs = 2048, .max_num_batched_tokens = 8192, .block_size = 32,
 				  .n = isl + osl > 5000 ? 1000 : 3000, .len = LEN_FIXED, .isl = isl,
 				  .osl = osl};
-		struct bench_out o = bench_run(&b, cat);
+		struct bench_out o = bench_run(&b, cat, rep->opt);
 		char label[160];
 		snprintf(label, sizeof label, "%s %s tp%d %g/%g (%.20s)", m, g, tp, isl, osl,
 			 col(&c, row, "engine"));
@@ -997,10 +1012,121 @@ static double lead_num(const char *s)
 	return end == s ? NAN : v;
 }
 
+/* ---- GPUStack's performance lab (modern/gpustack_performance_lab.csv) ---- */
+
+/* The catalog model of a GPUStack row and its weight dtype (the weight_dtype column: "fp8
+ * (checkpoint ...)" is FP8); NULL for models outside the catalog (Qwen3.5's hybrid linear
+ * attention, GPT-OSS's MXFP4 experts, GLM, DeepSeek-V3.2's sparse attention). */
+static const char *gpustack_model(const struct csv *c, char **row, enum llmcap_dtype *dt)
+{
+	static const char *const map[][2] = {
+		{"Qwen3-8B", "qwen3-8b"},           {"Qwen3-14B", "qwen3-14b"},
+		{"Qwen3-32B", "qwen3-32b"},         {"Qwen3-235B-A22B", "qwen3-235b-a22b"},
+		{"DeepSeek-R1", "deepseek-v3"},
+	};
+	const char *s = col(c, row, "model");
+	*dt = !strncmp(col(c, row, "weight_dtype"), "fp8", 3) ? LLMCAP_DTYPE_FP8 : LLMCAP_DTYPE_BF16;
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (strstr(s, map[i][0]))
+			return map[i][1];
+	return NULL;
+}
+
+/* Runs llmcap does not model, counted as skipped: speculative decoding, AWQ (INT4 with its own
+ * kernels), data-parallel or DP attention, expert or pipeline parallelism, more GPUs than the
+ * TP (replicas the page does not describe), and the guidellm pages, whose printed fields are
+ * inconsistent (modern/PROVENANCE.md, section 1, caveat a). */
+static bool gpustack_in_scope(const struct csv *c, char **row, int tp)
+{
+	const char *flags = col(c, row, "server_flags"), *notes = col(c, row, "notes");
+	static const char *const out[] = {"AWQ", "awq", "dp-attention", "--dp", "data-parallel",
+					   "expert-parallel", "--ep", "-pp", "pipeline", "speculative"};
+	for (size_t i = 0; i < sizeof out / sizeof out[0]; i++)
+		if (strstr(flags, out[i]))
+			return false;
+	if (strstr(notes, "speculative") || strstr(col(c, row, "dataset"), "guidellm"))
+		return false;
+	return (int)num(c, row, "num_gpus") == tp;
+}
+
+/* The number after the last `name` in flags ("--x 8" or "--x=8"); 0 if absent. */
+static int64_t flag_int(const char *flags, const char *name)
+{
+	int64_t v = 0;
+	size_t n = strlen(name);
+	for (const char *p = strstr(flags, name); p; p = strstr(p + n, name)) {
+		const char *q = p + n;
+		if (*q != ' ' && *q != '=')
+			continue;
+		long long x = strtoll(q + 1, NULL, 10);
+		if (x > 0)
+			v = x;
+	}
+	return v;
+}
+
+/* The server's batch limits and KV dtype from its command line, and the run's mean output
+ * length from its printed totals (no --ignore-eos: random-dataset requests may stop before
+ * their max_tokens; the page prints total generated tokens and completed requests). */
+static void gpustack_limits(struct bench *b, const char *flags, const struct csv *c, size_t first)
+{
+	int64_t v;
+	if ((v = flag_int(flags, "--max-num-seqs")) || (v = flag_int(flags, "--max_batch_size")) ||
+	    (v = flag_int(flags, "--max-running-requests")))
+		b->max_num_seqs = v;
+	if ((v = flag_int(flags, "--max-num-batched-tokens")) || (v = flag_int(flags, "--max_num_tokens")) ||
+	    (v = flag_int(flags, "--chunked-prefill-size")))
+		b->max_num_batched_tokens = v;
+	if (strstr(flags, "kv-cache-dtype fp8") || strstr(flags, "kv-cache-dtype=fp8"))
+		b->kv = LLMCAP_KV_FP8;
+	if (b->len != LEN_FIXED)
+		return;
+	double out = NAN, done = NAN;
+	const char *src = col(c, c->rows[first], "source_id"), *exp = col(c, c->rows[first], "experiment");
+	const char *load = col(c, c->rows[first], "load"), *eng = col(c, c->rows[first], "engine");
+	for (size_t k = first; k < c->nrow; k++) {
+		char **r = c->rows[k];
+		if (strcmp(col(c, r, "source_id"), src) || strcmp(col(c, r, "experiment"), exp) ||
+		    strcmp(col(c, r, "load"), load) || strcmp(col(c, r, "engine"), eng))
+			break;
+		if (!strcmp(col(c, r, "metric"), "total_output_tokens"))
+			out = num(c, r, "value");
+		else if (!strcmp(col(c, r, "metric"), "completed_requests"))
+			done = num(c, r, "value");
+	}
+	if (out > 0 && done > 0)
+		b->osl = fmax(1, round(out / done));
+}
+
+/* The batch limits a current engine's server starts with when its command line sets none
+ * (the pool's defaults are vLLM V0's 256 sequences and 8192 tokens):
+ *   vllm (V1, 0.10+): 1024 sequences and 8192 tokens a step on GPUs of 70 GiB or more other
+ *     than the A100, 256 and 2048 elsewhere (vllm/engine/arg_utils.py, default_max_num_seqs
+ *     and default_max_num_batched_tokens for the OpenAI API server);
+ *   trtllm (trtllm-serve 1.x): max_batch_size 2048, max_num_tokens 8192;
+ *   sglang (0.5): chunked_prefill_size 8192 on 80-141 GB GPUs; max_running_requests from the
+ *     KV pool (thousands): 2048 here. */
+static void server_defaults(struct bench *b)
+{
+	int64_t seqs = 0, tokens = 0;
+	if (!strcmp(b->engine, "vllm")) {
+		bool a100 = !strncmp(b->gpu, "a100", 4);
+		seqs = a100 ? 256 : 1024;
+		tokens = a100 ? 2048 : 8192;
+	} else if (!strcmp(b->engine, "trtllm") || !strcmp(b->engine, "sglang")) {
+		seqs = 2048;
+		tokens = 8192;
+	}
+	if (!b->max_num_seqs)
+		b->max_num_seqs = seqs;
+	if (!b->max_num_batched_tokens)
+		b->max_num_batched_tokens = tokens;
+}
+
 /* One modern file: rows grouped into runs by (source, engine, version, gpu, tp, model, dtypes,
  * dataset, lengths, mode, load, prompts, experiment); each run simulated once. */
 static int modern(const char *dir, const char *file, const char *name, const char *what,
-		  const struct llmcap_catalog *cat, struct fid_report *rep)
+		  bool gpustack, const struct llmcap_catalog *cat, struct fid_report *rep)
 {
 	struct csv c;
 	if (csv_read(dir, file, &c))
@@ -1024,7 +1150,9 @@ static int modern(const char *dir, const char *file, const char *name, const cha
 			snprintf(last_key, sizeof last_key, "%s", key);
 			have = false;
 			enum llmcap_dtype dt = LLMCAP_DTYPE_BF16;
-			const char *m = modern_model(col(&c, row, "model"), &dt);
+			const char *flags = col(&c, row, "server_flags");
+			const char *m = gpustack ? gpustack_model(&c, row, &dt)
+						 : modern_model(col(&c, row, "model"), &dt);
 			const char *g = gpu_name(col(&c, row, "gpu"));
 			const char *e = profile_for(cat, col(&c, row, "engine"), col(&c, row, "engine_version"));
 			const char *ds = col(&c, row, "dataset"), *exp = col(&c, row, "experiment");
@@ -1034,6 +1162,12 @@ static int modern(const char *dir, const char *file, const char *name, const cha
 			 * speculative decoding, text-stated curve fits */
 			if (!m || !g || !e || tp < 1 || strstr(exp, "spec") || strstr(exp, "fit"))
 				continue;
+			if (e && rep->opt && rep->opt->only_engine && strcmp(e, rep->opt->only_engine))
+				continue;
+			if (gpustack && !gpustack_in_scope(&c, row, tp)) {
+				d->skipped++;
+				continue;
+			}
 			memset(&b, 0, sizeof b);
 			b.model = m;
 			b.gpu = g;
@@ -1059,6 +1193,9 @@ static int modern(const char *dir, const char *file, const char *name, const cha
 			} else {
 				b.len = LEN_FIXED;
 			}
+			if (gpustack)
+				gpustack_limits(&b, flags, &c, i);
+			server_defaults(&b);
 			if (!strcmp(mode, "concurrency"))
 				b.concurrency = (int)lead_num(load);
 			else if (strcmp(load, "inf"))
@@ -1067,20 +1204,28 @@ static int modern(const char *dir, const char *file, const char *name, const cha
 				d->skipped++;
 				continue;
 			}
-			o = bench_run(&b, cat);
+			o = bench_run(&b, cat, rep->opt);
 			have = o.ok;
 			if (!have)
 				d->skipped++;
 		}
 		if (!have)
 			continue;
+		/* GPUStack prints every `vllm bench serve` field: the throughputs and duration of a
+		 * run share its duration (one comparison, output_throughput, stands for them), and
+		 * median ITL is the median gap between streamed tokens, which request records do not
+		 * hold (mean ITL is compared instead) */
+		if (gpustack && (!strcmp(metric, "total_token_throughput") ||
+				 !strcmp(metric, "request_throughput") || !strcmp(metric, "duration") ||
+				 !strcmp(metric, "median_itl")))
+			continue;
 		double pred = bench_metric(&o, metric), meas = num(&c, row, "value");
 		if (isnan(pred) || !(meas > 0))
 			continue;
 		char label[200];
-		snprintf(label, sizeof label, "%s %s tp%d %s %s n%d %s %s: %s", b.model, b.gpu, b.tp,
-			 b.engine, llmcap_dtype_names[b.dtype], b.n, col(&c, row, "mode"),
-			 col(&c, row, "load"), metric);
+		snprintf(label, sizeof label, "%s %s tp%d %s %s n%d %.0f/%.0f %s %s: %s", b.model, b.gpu,
+			 b.tp, b.engine, llmcap_dtype_names[b.dtype], b.n, b.isl, b.osl,
+			 col(&c, row, "mode"), col(&c, row, "load"), metric);
 		add_run(d, label, meas, pred, &b);
 	}
 	csv_free(&c);
@@ -1090,41 +1235,85 @@ static int modern(const char *dir, const char *file, const char *name, const cha
 static int lambdalabs(const char *dir, const struct llmcap_catalog *cat, struct fid_report *rep)
 {
 	return modern(dir, "modern/lambdalabs_vllm_benchmark_v0.csv", "lambdalabs-vllm",
-		      "vLLM 0.5/0.6 ShareGPT rate inf: output tok/s, median ITL (engine run)", cat, rep);
+		      "vLLM 0.5/0.6 ShareGPT rate inf: output tok/s, median ITL (engine run)", false,
+		      cat, rep);
 }
 
 static int vllm_v060(const char *dir, const struct llmcap_catalog *cat, struct fid_report *rep)
 {
 	return modern(dir, "modern/vllm_blog_v060_charts_approx.csv", "vllm-blog-v0.6",
-		      "vLLM/SGLang/TRT-LLM 2024 on H100, read off charts (engine run)", cat, rep);
+		      "vLLM/SGLang/TRT-LLM 2024 on H100, read off charts (engine run)", false, cat,
+		      rep);
 }
 
 static int vllm_fp8kv(const char *dir, const struct llmcap_catalog *cat, struct fid_report *rep)
 {
 	return modern(dir, "modern/vllm_blog_fp8_kvcache_2026.csv", "vllm-blog-fp8kv",
-		      "vLLM V1 2026, 20k/2k at concurrency 8: TTFT, ITL, throughput (closed loop)", cat,
-		      rep);
+		      "vLLM V1 2026, 20k/2k at concurrency 8: TTFT, ITL, throughput (closed loop)",
+		      false, cat, rep);
 }
 
 static int sglang_h200(const char *dir, const struct llmcap_catalog *cat, struct fid_report *rep)
 {
 	return modern(dir, "modern/sglang_attention_backend_h200.csv", "sglang-h200",
-		      "SGLang on H200, random lengths at 16 req/s: token throughput (engine run)", cat,
-		      rep);
+		      "SGLang on H200, random lengths at 16 req/s: token throughput (engine run)",
+		      false, cat, rep);
 }
 
+
+static int gpustack(const char *dir, const struct llmcap_catalog *cat, struct fid_report *rep)
+{
+	return modern(dir, "modern/gpustack_performance_lab.csv", "gpustack",
+		      "GPUStack lab 2025-26 (vLLM 0.11, SGLang 0.5, TRT-LLM 1.x; Qwen3, DeepSeek-R1): "
+		      "bench serve metrics (engine run)", true, cat, rep);
+}
+
+/* Whether opt selects the dataset set (a name in its comma-separated list). */
+static bool selected(const struct fid_options *opt, const char *name)
+{
+	if (!opt || !opt->only)
+		return true;
+	size_t n = strlen(name);
+	for (const char *p = strstr(opt->only, name); p; p = strstr(p + 1, name))
+		if ((p == opt->only || p[-1] == ',') && (p[n] == ',' || p[n] == 0))
+			return true;
+	return false;
+}
 
 int llmcap_fidelity_run(const char *caldir, const char *datadir, const struct llmcap_catalog *cat,
 			struct fid_report *rep)
 {
+	return llmcap_fidelity_run_opts(caldir, datadir, cat, NULL, rep);
+}
+
+int llmcap_fidelity_run_opts(const char *caldir, const char *datadir, const struct llmcap_catalog *cat,
+			     const struct fid_options *opt, struct fid_report *rep)
+{
 	memset(rep, 0, sizeof *rep);
-	int (*const sets[])(const char *, const struct llmcap_catalog *, struct fid_report *) = {
-		vidur_layer, allreduce, argonne,     splitwise,  trtllm_static,
-		trtllm_throughput, lambdalabs, vllm_v060, vllm_fp8kv, sglang_h200};
+	rep->opt = opt;
+	/* each loader under the name --only selects it by (its dataset's, or its datasets'
+	 * common prefix) */
+	static const struct {
+		const char *key;
+		int (*run)(const char *, const struct llmcap_catalog *, struct fid_report *);
+	} sets[] = {
+		{"vidur-layer", vidur_layer},
+		{"allreduce", allreduce},
+		{"argonne-e2e", argonne},
+		{"splitwise", splitwise},
+		{"trtllm-v0.9", trtllm_static},
+		{"trtllm-throughput", trtllm_throughput},
+		{"lambdalabs-vllm", lambdalabs},
+		{"vllm-blog-v0.6", vllm_v060},
+		{"vllm-blog-fp8kv", vllm_fp8kv},
+		{"sglang-h200", sglang_h200},
+		{"gpustack", gpustack},
+	};
 	for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
-		if (sets[i](caldir, cat, rep) != 0)
+		if (selected(opt, sets[i].key) && sets[i].run(caldir, cat, rep) != 0)
 			return -1;
-	if (datadir && (torch_gemm(datadir, cat, rep) != 0 || torch_steps(datadir, cat, rep) != 0))
+	if (datadir && selected(opt, "h100") &&
+	    (torch_gemm(datadir, cat, rep) != 0 || torch_steps(datadir, cat, rep) != 0))
 		return -1;
 	return 0;
 }

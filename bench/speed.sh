@@ -48,7 +48,7 @@ row "30 days, exact steps" --set horizon=30d --exact-steps
 same "30 days, fast" "30 days, exact steps"
 HERE=$(dirname "$0")
 row "Azure conv trace x100 (1.94M requests), fast" "$HERE/azure-conv-100x.yaml"
-FLEET="--set workload.rate=400000/day --set pools.utility.replicas=16 --set pools.reasoning.replicas=8 --set pools.reasoning.dtype=fp8 --set pools.reasoning.tensor_parallel_size=1 --set hardware.gpus_per_server=8 --set hardware.servers=4"
+FLEET="--set workload.rate=400000/day --set pools.utility.replicas=16 --set pools.reasoning.replicas=8 --set pools.reasoning.dtype=fp8 --set pools.reasoning.tensor_parallel_size=2 --set hardware.gpus_per_server=8 --set hardware.servers=4"
 # shellcheck disable=SC2086
 row "24 replicas, 8x the rate, 2 days, fast" --set horizon=2d $FLEET
 # shellcheck disable=SC2086

@@ -1,7 +1,7 @@
 /* llmcap stays within its measured accuracy (bench/fidelity, docs/validation.md): every
  * published point is reproduced (none silently dropped: each dataset keeps at least today's
- * number of points), and each dataset's median absolute percentage error may not exceed
- * today's by more than a tenth (rounded up to 0.5%). End-to-end points run through the engine
+ * number of points), and each dataset's median and 90th percentile absolute percentage error
+ * may not exceed today's by more than a tenth (rounded up to 0.5%). End-to-end points run through the engine
  * (llmcap_simulate). A change that worsens accuracy, or makes a benchmark's scenario fail to
  * run, fails here.
  *
@@ -19,29 +19,36 @@ static const struct {
 	const char *name;
 	size_t min_points;   /* today's count: a benchmark whose scenario stops running shows here */
 	double median_bound; /* today's median APE x 1.1, rounded up to 0.5% */
+	double p90_bound;    /* today's 90th percentile APE x 1.1, rounded up to 0.5% */
 } bounds[] = {
-	/* today = 2026-12-07, main at 109c84c with the issue-22 engine profiles (docs/models.md,
-	 * "Fidelity"): the profiles lowered trtllm-throughput, vllm-blog-v0.6, vllm-blog-fp8kv
-	 * and sglang-h200; the others did not move */
-	{"vidur-layer", 392, 0.035},
-	{"allreduce", 48, 0.185},
-	{"argonne-e2e", 890, 0.095},
+	/* today = 2026-12-07, the issue-22 engine profiles with fit 6 (docs/models.md, "Fit 6"):
+	 * the current engines' 8 us all-reduce lowered trtllm-throughput; the engines' server
+	 * defaults (bench/fidelity_lib.c, server_defaults) moved vllm-blog-v0.6 by 0.2%; the
+	 * others did not move */
+	{"vidur-layer", 392, 0.035, 0.080},
+	{"allreduce", 48, 0.185, 0.400},
+	{"argonne-e2e", 890, 0.095, 0.220},
 	/* Splitwise's 2023 stack is slower than Argonne's measurements of the same model and
 	 * GPUs (70B TP4 decode at batch 1: 28 ms vs 18 ms): no model fits both; reported, bounded */
-	{"splitwise-prefill", 114, 0.150},
-	{"splitwise-decode", 114, 0.315},
-	{"trtllm-v0.9-static", 40, 0.140},
-	{"trtllm-v0.9-ttft", 28, 0.170},
-	{"trtllm-throughput", 154, 0.100},
-	{"lambdalabs-vllm", 46, 0.250},
-	{"vllm-blog-v0.6", 26, 0.295},
-	{"vllm-blog-fp8kv", 8, 0.100},
-	{"sglang-h200", 12, 0.115},
+	{"splitwise-prefill", 114, 0.150, 0.490},
+	{"splitwise-decode", 114, 0.315, 0.575},
+	{"trtllm-v0.9-static", 40, 0.140, 0.410},
+	{"trtllm-v0.9-ttft", 28, 0.170, 0.505},
+	{"trtllm-throughput", 154, 0.090, 0.320},
+	{"lambdalabs-vllm", 46, 0.250, 0.485},
+	{"vllm-blog-v0.6", 26, 0.300, 0.520},
+	{"vllm-blog-fp8kv", 8, 0.100, 0.175},
+	{"sglang-h200", 12, 0.115, 0.460},
+	/* GPUStack's performance lab (vLLM 0.11, SGLang 0.5, TensorRT-LLM 1.x; Qwen3 8-32B, Qwen3-235B,
+	 * DeepSeek-R1; `vllm bench serve` metrics): far from the targets, for reasons listed in
+	 * docs/models.md ("Fit 6"): the API server's per-request cost, SGLang's prefill-first
+	 * scheduling, MoE expert GEMMs; bounded so that it does not get worse */
+	{"gpustack", 534, 0.405, 0.870},
 	/* this project's kernel-only H100 measurements (bench/data): the GEMM curve, and whole
 	 * steps of an unfused PyTorch implementation (more kernels per layer and element-wise
 	 * traffic than the engines the catalog describes: reported, bounded) */
-	{"h100-gemm", 52, 0.095},
-	{"h100-torch-steps", 56, 0.155},
+	{"h100-gemm", 52, 0.095, 0.175},
+	{"h100-torch-steps", 56, 0.155, 0.200},
 };
 
 static void within_measured_error(void **state)
@@ -70,6 +77,9 @@ static void within_measured_error(void **state)
 		if (all.median > bounds[i].median_bound)
 			fail_msg("%s: median APE %.4f exceeds its bound %.4f", d->name, all.median,
 				 bounds[i].median_bound);
+		if (all.p90 > bounds[i].p90_bound)
+			fail_msg("%s: 90th percentile APE %.4f exceeds its bound %.4f", d->name, all.p90,
+				 bounds[i].p90_bound);
 		/* an end-to-end point is a run of the engine: the benchmark's own metric, finite,
 		 * positive, with the profile that ran it */
 		e2e += d->end_to_end;
@@ -79,7 +89,7 @@ static void within_measured_error(void **state)
 			assert_string_not_equal(d->pts[k].engine, "-");
 		}
 	}
-	assert_int_equal(e2e, 8);
+	assert_int_equal(e2e, 9);
 	llmcap_fidelity_free(&rep);
 	free(cat);
 }
@@ -94,6 +104,11 @@ static void missing_data_fails(void **state)
 	assert_int_equal(llmcap_catalog_load_builtin(cat, &err), 0);
 	struct fid_report rep;
 	assert_int_equal(llmcap_fidelity_run("/nonexistent/calibration", NULL, cat, &rep), -1);
+	llmcap_fidelity_free(&rep);
+	/* one dataset alone (the GPUStack file) missing fails too */
+	struct fid_options only = {.only = "gpustack"};
+	assert_int_equal(llmcap_fidelity_run_opts("/nonexistent/calibration", NULL, cat, &only, &rep),
+			 -1);
 	llmcap_fidelity_free(&rep);
 	free(cat);
 }
