@@ -64,6 +64,8 @@ static hid_t request_type(void)
 	INSERT(t, "tpot_s", R, tpot, H5T_NATIVE_DOUBLE);
 	INSERT(t, "max_gap_s", R, max_gap, H5T_NATIVE_DOUBLE);
 	INSERT(t, "e2e_s", R, e2e, H5T_NATIVE_DOUBLE);
+	INSERT(t, "session", R, session, H5T_NATIVE_INT64);
+	INSERT(t, "turn", R, turn, H5T_NATIVE_INT32);
 	return t;
 }
 
@@ -598,6 +600,14 @@ static int write_summaries(struct llmcap_h5 *h, struct llmcap_results *res,
 	rc |= llmcap_h5_set_units(g, "utilisation", "busy, mfu, hbm_fraction, kv_*: shares; achieved_tflops_per_gpu: 1e12 FLOP/s");
 	rc |= llmcap_h5_set_units(g, "cost", "USD; tokens_per_month: tokens; api_price_per_1m: USD per 1M tokens; "
 					    "rent_*_gpu_hours_per_month: GPU-hours; rent_reserved_gpus, spare_servers: counts");
+	if (res->sessions.started > 0) { /* multi-turn sessions (docs/traffic.md): counts */
+		const struct llmcap_session_stats *ss = &res->sessions;
+		rc |= llmcap_h5_attr_int(g, "sessions_started", ss->started);
+		rc |= llmcap_h5_attr_int(g, "sessions_later_turns", ss->later_turns);
+		rc |= llmcap_h5_attr_int(g, "sessions_completed", ss->completed);
+		rc |= llmcap_h5_attr_int(g, "sessions_abandoned", ss->abandoned);
+		rc |= llmcap_h5_attr_int(g, "sessions_tool_calls", ss->tool_calls);
+	}
 	H5Tclose(gt);
 	H5Tclose(ut);
 	H5Tclose(s48);

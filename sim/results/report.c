@@ -327,6 +327,13 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 		fprintf(out, ", diurnal profile %s", llmcap_diurnal_shape_name(sc->workload.diurnal.shape));
 	if (synthetic)
 		fprintf(out, "\n");
+	if (res->sessions.started > 0) { /* multi-turn sessions (docs/traffic.md) */
+		const struct llmcap_session_stats *ss = &res->sessions;
+		fprintf(out, "sessions   %lld started (%.2f turns each), %lld completed, %lld abandoned, "
+			"%lld tool calls\n", (long long)ss->started,
+			1.0 + (double)ss->later_turns / (double)ss->started, (long long)ss->completed,
+			(long long)ss->abandoned, (long long)ss->tool_calls);
+	}
 	size_t busiest = 0;
 	int64_t total_arrived = 0;
 	for (size_t h = 0; h < res->n_hours; h++)
@@ -791,6 +798,13 @@ int llmcap_report_json_batch(struct llmcap_results *res, const struct llmcap_sum
 			fprintf(out, "%s\"%s\": %lld", i ? ", " : "", llmcap_bad_row_name(i),
 				(long long)t->counts.bad[i]);
 		fputs("}},", out);
+	}
+	if (res->sessions.started > 0) { /* multi-turn sessions (docs/traffic.md) */
+		const struct llmcap_session_stats *ss = &res->sessions;
+		fprintf(out, "\n \"sessions\": {\"started\": %lld, \"later_turns\": %lld, "
+			"\"completed\": %lld, \"abandoned\": %lld, \"tool_calls\": %lld},",
+			(long long)ss->started, (long long)ss->later_turns, (long long)ss->completed,
+			(long long)ss->abandoned, (long long)ss->tool_calls);
 	}
 	fputs("\n \"classes\": [", out);
 	for (size_t c = 0; c < sum->n_classes; c++) {
