@@ -13,6 +13,8 @@
  *   kv.c         KV blocks and the prefix cache;
  *   fast.c       the fast mode: runs of decode steps taken in a loop, applied later;
  *   outcomes.c   how a request ends (completed, spilled, rejected) and how it is counted;
+ *   sessions.c   multi-turn sessions: a session's next turn as its previous one ends;
+ *   failures.c   replica failures (retries elsewhere), restarts, spares, maintenance;
  *   loop.c       set-up, the event loop and wrap-up (llmcap_simulate);
  *   event.c      the event queue.
  *
