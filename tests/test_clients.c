@@ -132,6 +132,30 @@ static double throughput(int64_t n)
 	return (double)t.completed / 600.0;
 }
 
+/* One client with exponential think times of mean Z = 1 s: a cycle is one request (R) and one
+ * think (Z), so the throughput is X = 1 / (E[R] + E[Z]), E[R] measured from the records, E[Z]
+ * the configured mean. The tolerance is 4.5 standard errors of the think times' sample mean
+ * (Z / sqrt(n)) relative to the cycle, plus one request in the run for the horizon's ends; and
+ * never more than one request out. */
+static void one_client_throughput(void **state)
+{
+	(void)state;
+	struct llmcap_scenario sc;
+	const char *sets[] = {"workload.clients={concurrency: 1, think_time: 1s}", "horizon=4h"};
+	scenario(&sc, sets, 2);
+	struct tally t;
+	struct llmcap_results res;
+	run(&sc, &t, &res);
+	assert_true(t.max_in_system <= 1);
+	assert_int_equal(t.completed, t.ended);
+	assert_true(t.ended > 5000);
+	double n = (double)t.ended, r = t.e2e_sum / n, z = 1.0;
+	double x = n / (4 * 3600.0), want = 1.0 / (r + z);
+	assert_rel(x, want, 4.5 * (z / sqrt(n)) / (r + z) + 1.0 / n);
+	llmcap_results_free(&res);
+	llmcap_scenario_free(&sc);
+}
+
 /* Light load: a second client nearly doubles the throughput (one more sequence in a step that
  * costs 10 ms anyway); past max_num_seqs the extra clients only queue. */
 static void closed_loop_throughput_saturates(void **state)
@@ -236,6 +260,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(closed_loop_obeys_the_response_time_law),
+		cmocka_unit_test(one_client_throughput),
 		cmocka_unit_test(closed_loop_throughput_saturates),
 		cmocka_unit_test(closed_loop_fast_falls_back_to_exact),
 		cmocka_unit_test(turned_away_clients_back_off),

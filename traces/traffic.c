@@ -55,6 +55,15 @@ int llmcap_traffic_generate(const struct llmcap_scenario *sc, FILE *csv, struct 
 				     "expected open-loop arrivals (workload.clients.concurrency: 0), or "
 				     "`llmcap run` to simulate the clients with the fleet",
 				     (long long)sc->workload.clients.concurrency);
+	for (size_t c = 0; c < sc->workload.n_classes; c++)
+		if (llmcap_class_has_sessions(&sc->workload.classes[c]))
+			/* likewise a session's later turns: each follows its previous answer */
+			return llmcap_errorf(err, LLMCAP_EINVAL,
+					     "workload.classes.%s.sessions: a session's next turn is sent "
+					     "a think time after the previous answer ends, so the traffic "
+					     "depends on the servers; expected no sessions (turns: {dist: "
+					     "fixed, value: 1}), or `llmcap run` to simulate them with the fleet",
+					     sc->workload.classes[c].name);
 	tr->sc = sc;
 	tr->horizon = sc->horizon;
 	tr->n_classes = sc->workload.n_classes;

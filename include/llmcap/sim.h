@@ -49,6 +49,8 @@ struct llmcap_request_record {
 	double tpot;             /* mean time per output token after the first */
 	double max_gap;          /* longest time between two consecutive tokens */
 	double e2e;              /* arrival to last token */
+	int64_t session;         /* multi-turn sessions: the session, from 0; -1: none */
+	int32_t turn;            /* its turn, from 0 (0 outside sessions) */
 };
 
 /* One time-series sample: the interval (time - interval, time]. replica = -1: the pool total
@@ -146,6 +148,21 @@ struct llmcap_results {
 	int64_t events;  /* events processed, counting each step (the same in both engine modes) */
 	int64_t fast_steps; /* of those, steps the fast mode took without an event of their own */
 	uint64_t digest; /* FNV-1a over every request's outcome, in the order they ended */
+	/* multi-turn sessions (docs/traffic.md): sessions started; later turns sent; sessions
+	 * whose every turn ended answered (completed or spilled); abandoned: a turn was turned
+	 * away (rejected), or the next prompt would pass 2^24 tokens; tool-call pauses taken */
+	struct llmcap_session_stats {
+		int64_t started, later_turns, completed, abandoned, tool_calls;
+	} sessions;
+	/* failures and maintenance, per pool (docs/engine.md): failures (spares used among them),
+	 * requests retried on another replica, maintenance windows taken, and the replicas' time
+	 * out (failed, draining or in maintenance; ns): availability = 1 - out_time / (replicas x
+	 * horizon) */
+	struct llmcap_failure_stats {
+		int64_t failures, spares_used, retries, maintenance_windows;
+		llmcap_time out_time;
+	} failures[LLMCAP_MAX_POOLS];
+	bool has_failures;
 	bool has_trace;  /* the shared classes replayed workload.trace */
 	struct llmcap_replay_stats trace;
 };

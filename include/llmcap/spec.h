@@ -166,7 +166,8 @@ extern const char *const llmcap_table_range_names[LLMCAP_TABLE_RANGE_COUNT + 1];
 	X(LLMCAP_ROUTER_JSQ, "jsq")                             \
 	X(LLMCAP_ROUTER_LEAST_KV, "least-kv")                   \
 	X(LLMCAP_ROUTER_POWER_OF_TWO, "power-of-two")           \
-	X(LLMCAP_ROUTER_PREFIX_AFFINITY, "prefix-affinity")
+	X(LLMCAP_ROUTER_PREFIX_AFFINITY, "prefix-affinity")     \
+	X(LLMCAP_ROUTER_SESSION_AFFINITY, "session-affinity")
 enum llmcap_router { LLMCAP_ROUTERS(LLMCAP_ENUM_ITEM) };
 enum { LLMCAP_ROUTER_COUNT = 0 LLMCAP_ROUTERS(LLMCAP_COUNT_ITEM) };
 extern const char *const llmcap_router_names[LLMCAP_ROUTER_COUNT + 1]; /* NULL-terminated */
@@ -268,6 +269,20 @@ struct llmcap_trace_cfg {
 	int64_t hash_block_tokens;  /* mooncake: prompt tokens per hash id */
 };
 
+/* Multi-turn sessions of a class (docs/traffic.md, "Sessions"): each arrival of the class (or
+ * each of its requests a closed-loop client sends) starts a session of `turns` turns; a turn's
+ * prompt is the previous turn's prompt + its output + `growth` new user tokens, and it is sent
+ * a think time (plus, with probability tool_probability, a tool-call pause) after the previous
+ * turn's answer ends. Off (every request is a session of one turn) while turns is fixed at 1. */
+struct llmcap_session_cfg {
+	struct llmcap_dist turns;   /* turns per session, >= 1 (not a trace) */
+	struct llmcap_dist growth;  /* new user tokens of each turn after the first (not a trace) */
+	llmcap_time think_time;     /* mean, ns */
+	enum llmcap_think_dist think_dist;
+	double tool_probability;    /* per turn after the first: a tool call precedes it */
+	llmcap_time tool_time;      /* mean tool-call pause, ns (think_dist's law) */
+};
+
 struct llmcap_class_cfg {
 	char name[LLMCAP_NAME_MAX];
 	char where[160]; /* where the entry was defined, for later errors */
@@ -288,7 +303,14 @@ struct llmcap_class_cfg {
 	double gamma_cv;
 	struct llmcap_mmpp_cfg mmpp;
 	struct llmcap_diurnal_cfg diurnal;
+	struct llmcap_session_cfg sessions;
 };
+
+/* Whether a class's requests are multi-turn sessions (struct llmcap_session_cfg). */
+static inline bool llmcap_class_has_sessions(const struct llmcap_class_cfg *cl)
+{
+	return !(cl->sessions.turns.kind == LLMCAP_DIST_FIXED && cl->sessions.turns.value <= 1);
+}
 
 /* How an engine sizes its KV cache (llmcap_memory_plan; docs/models.md "Memory per engine"):
  *   legacy: memory x fraction - weights (all in the pool's dtype) - activation peak -
@@ -348,6 +370,35 @@ struct llmcap_engine_override {
 	int async_scheduling;       /* llmcap_bool_auto_names index */
 	int64_t scheduler_steps;
 };
+/* Failures and maintenance of a pool's replicas (docs/engine.md, "Failures and maintenance").
+ * A replica fails as a Poisson process of rate tensor_parallel_size x gpu_failures_per_gpu_day
+ * + server_failures_per_day (per day, from the moment it is up); its requests are retried on
+ * the pool's other replicas (their KV lost: recomputed), and it is back after restart_time, or
+ * after swap_time when one of the pool's spares is free (the failed hardware rejoins the spares
+ * after restart_time). Maintenance windows take the replicas out one after another (replica i
+ * at start + i x duration, again every `every`): a replica drains (takes no new requests, ends
+ * those it has), then is down for duration. Off while both rates are 0, maintenance.duration
+ * is 0 and scripted_at is 0. */
+struct llmcap_failures_cfg {
+	double gpu_failures_per_gpu_day;
+	double server_failures_per_day;  /* per replica (its server's non-GPU interruptions) */
+	llmcap_time restart_time;        /* ns; > 0 */
+	int64_t spares;                  /* replicas' worth of spare hardware */
+	llmcap_time swap_time;           /* ns: a spare replaces a failed replica */
+	struct {
+		llmcap_time start, duration, every; /* ns; every 0: one window */
+	} maintenance;
+	llmcap_time scripted_at;         /* ns: one failure of scripted_replica at this time; 0: none */
+	int64_t scripted_replica;        /* the pool's replica index */
+};
+
+/* Whether a pool's replicas can fail or be taken out for maintenance. */
+static inline bool llmcap_pool_has_failures(const struct llmcap_failures_cfg *f)
+{
+	return f->gpu_failures_per_gpu_day > 0 || f->server_failures_per_day > 0 ||
+	       f->maintenance.duration > 0 || f->scripted_at > 0;
+}
+
 struct llmcap_pool_cfg {
 	char name[LLMCAP_NAME_MAX];
 	char where[160];
@@ -403,6 +454,7 @@ struct llmcap_pool_cfg {
 		double link_bandwidth;           /* bytes/s per GPU between servers */
 		llmcap_time link_latency;        /* ns per message between servers */
 	} parallel;
+	struct llmcap_failures_cfg failures;
 };
 
 /* GPUs one replica of pool p holds: TP x PP x DP (each at least 1). */

@@ -42,7 +42,11 @@ static bool deadline_push(struct deadlines *d, llmcap_time t, int64_t id, int32_
 /* Uses only what a load balancer in front of the replicas can know (router.c). */
 static inline size_t route(struct sim *s, size_t pool, const struct req *r)
 {
-	return s->pools[pool].router->pick(s, pool, r);
+	size_t ri = s->pools[pool].router->pick(s, pool, r);
+	/* routers skip replicas out for a failure or maintenance (failures.c) */
+	if (s->has_failures && (s->replicas[ri].down || s->replicas[ri].draining))
+		ri = llmcap_route_around(s, pool, ri);
+	return ri;
 }
 
 /* Chains trace hash ids: link k hashes ids 0..k, so equal links mean equal prefixes. */
@@ -64,7 +68,7 @@ void llmcap_arrival(struct sim *s, uint64_t data, int ids_slot)
 	int32_t group = 0;
 	const uint64_t *ids = NULL;
 	size_t n_ids = 0;
-	if (s->script) {
+	if (s->script && !s->arriving_session) { /* a session's later turn is packed */
 		const struct llmcap_scripted_request *q = &s->script[data];
 		cls = q->cls;
 		prompt = q->prompt;
@@ -120,6 +124,11 @@ void llmcap_arrival(struct sim *s, uint64_t data, int ids_slot)
 	r->priority = cl->priority;
 	r->prefix_group = group;
 	r->prefix_blocks = (int32_t)(shared / pl->cfg->block_size);
+	if (s->has_sessions && llmcap_class_has_sessions(cl) && !llmcap_session_attach(s, r)) {
+		req_release(s, id);
+		s->oom = true;
+		return;
+	}
 	if (prompt + output > pl->max_model_len) {
 		/* vLLM's server refuses a request whose prompt plus requested tokens exceed
 		 * max_model_len. max_model_len never exceeds the KV cache, so every admitted
@@ -145,6 +154,8 @@ void llmcap_arrival(struct sim *s, uint64_t data, int ids_slot)
 	size_t ri = route(s, pool, r);
 	struct replica *rp = &s->replicas[ri];
 	r->replica = (uint32_t)ri;
+	if (r->session) /* session-affinity sends its next turn here */
+		s->sessions[r->session - 1].replica = (uint32_t)ri;
 	const bool spill = cl->when_limited == LLMCAP_LIMIT_SPILL;
 	if (pl->cfg->spill.waiting_above > 0 && (int64_t)rp->waiting.len >= pl->cfg->spill.waiting_above) {
 		llmcap_spill_or_reject(s, r, LLMCAP_REQ_SPILLED_POOL_WAITING);
@@ -197,7 +208,7 @@ void llmcap_arrival(struct sim *s, uint64_t data, int ids_slot)
 	 * requests arriving together are scheduled together (the next arrival is already pending,
 	 * beside the queue: see dispatch). Where no other event is due at this instant, the
 	 * start-of-step event would be the next one run: it runs here, counted as the event it is. */
-	if (!rp->busy && !rp->kicked) {
+	if (!rp->busy && !rp->kicked && !rp->down) {
 		const struct llmcap_event *next = llmcap_events_peek(&s->events);
 		if ((!next || next->time > s->now) && !(s->arrival_due && s->arrival_ev.time <= s->now)) {
 			s->res->events++;
@@ -232,6 +243,8 @@ void llmcap_queue_timeout(struct sim *s, int32_t id, int64_t req_id)
 	const struct llmcap_class_cfg *cl = &s->sc->workload.classes[r->cls];
 	llmcap_spill_or_reject(s, r, cl->when_limited == LLMCAP_LIMIT_SPILL ? LLMCAP_REQ_SPILLED_QUEUE_TIMEOUT
 								      : LLMCAP_REQ_REJECTED_QUEUE_TIMEOUT);
+	if (rp->draining && rp->outstanding == 0) /* a maintenance window's drain ends */
+		replica_drained(s, r->replica);
 	req_release(s, id);
 	CHECK_REPLICA(s, rp);
 }

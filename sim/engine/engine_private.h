@@ -13,6 +13,8 @@
  *   kv.c         KV blocks and the prefix cache;
  *   fast.c       the fast mode: runs of decode steps taken in a loop, applied later;
  *   outcomes.c   how a request ends (completed, spilled, rejected) and how it is counted;
+ *   sessions.c   multi-turn sessions: a session's next turn as its previous one ends;
+ *   failures.c   replica failures (retries elsewhere), restarts, spares, maintenance;
  *   loop.c       set-up, the event loop and wrap-up (llmcap_simulate);
  *   event.c      the event queue.
  *
@@ -72,7 +74,8 @@
 
 /* The kind is also the order of events scheduled for the same time at the same time (see
  * push_event): arrivals of an instant run before the kicks they cause. */
-enum { EV_ARRIVAL = 1, EV_STEP_END = 2, EV_SAMPLE = 3, EV_TIMEOUT = 4, EV_KICK = 5, EV_CLIENT = 6 };
+enum { EV_ARRIVAL = 1, EV_STEP_END = 2, EV_SAMPLE = 3, EV_TIMEOUT = 4, EV_KICK = 5, EV_CLIENT = 6,
+       EV_SESSION = 7, EV_FAIL = 8, EV_UP = 9, EV_SPARE = 10, EV_MAINTAIN = 11 };
 enum { R_WAITING = 1, R_RUNNING = 2, R_SWAPPED = 3 };
 
 /* The KV block-time integral (blocks x ns) is summed exactly, in 128 bits, and converted to the
@@ -107,6 +110,7 @@ struct req {
 	uint8_t state;
 	bool admitted_once;
 	int32_t next_free;
+	int32_t session;           /* 1 + its session's slot (sessions.c); 0: none */
 };
 
 /* Ring buffer of request slots with push at either end. */
@@ -205,6 +209,14 @@ struct replica {
 	/* admission (cold: read when a request is admitted or released) */
 	int64_t committed;     /* sum of the running requests' commit (admission rows that commit) */
 	int64_t ms_mark;       /* multi-step scheduling: stats' steps at the last admission */
+	/* failures and maintenance (failures.c), the replica's one place for being out: down:
+	 * failed or in maintenance, holding no request (routers send none while another is up),
+	 * back at up_at; draining: a maintenance window began, it takes no new request and goes
+	 * down when its last one ends; out_since: when it went out (failed, or began draining);
+	 * stale_step: it failed during a step, whose EV_STEP_END (origin <= failed_at) is
+	 * dropped */
+	bool down, draining, stale_step;
+	llmcap_time up_at, out_since, failed_at;
 };
 
 struct pool_rt {
@@ -301,6 +313,33 @@ struct sim {
 	int ids_pending;
 	int64_t hash_block_tokens;
 	bool trace_failed;
+	/* multi-turn sessions (sessions.c): a session lives in a slot of sessions from its first
+	 * turn's arrival to its last turn's end; a later turn is an EV_SESSION event (target: the
+	 * slot) pushed as the turn before ends; arriving_session is 1 + the slot of the session
+	 * whose turn llmcap_arrival is handling (0: a new request). The fast mode is off, as with
+	 * clients: the next turn depends on the run's own completions. */
+	bool has_sessions;
+	struct session {
+		int64_t id;           /* from 0, in order of first turns; keys its prefix blocks */
+		int32_t prompt, output; /* of its latest turn */
+		int32_t turns_left;   /* after the latest turn */
+		int32_t turn;         /* the latest turn's number, from 0 */
+		int32_t group;        /* the class's prefix group, drawn once */
+		int32_t shared_blocks; /* leading blocks of the class's shared prefix */
+		uint32_t cls, replica; /* replica: where its latest turn went (UINT32_MAX: none) */
+		int32_t next_free;
+	} *sessions;
+	size_t n_sessions, cap_sessions;
+	int32_t session_free;
+	int32_t arriving_session;
+	int64_t next_session_id;
+	gsl_rng *session_rng[LLMCAP_MAX_CLASSES]; /* "sessions/CLASS": turns, growth, pauses, outputs */
+	/* failures and maintenance (failures.c): on where a pool has them (exact steps then, as
+	 * a failure changes a replica at a time no fast run foresees); per pool its stream
+	 * "failures/POOL" and its free spares */
+	bool has_failures;
+	gsl_rng *failure_rng[LLMCAP_MAX_POOLS];
+	int64_t spares_free[LLMCAP_MAX_POOLS];
 };
 
 /* ---- small containers ---- */
@@ -652,6 +691,53 @@ struct llmcap_policy_row {
 LLMCAP_INTERNAL extern const struct llmcap_policy_row llmcap_policies[];
 
 /* ---- functions between the engine's files ---- */
+
+/* The class and lengths of a generated arrival travel in its event: 5 bits of class, 29 bits
+ * each of prompt and output tokens (lengths are validated below 2^24; a session's later turns
+ * are kept below it: sessions.c). */
+static inline uint64_t pack_arrival(size_t cls, int64_t prompt, int64_t output)
+{
+	assert(cls < 32 && prompt > 0 && prompt < (1 << 29) && output > 0 && output < (1 << 29));
+	return (uint64_t)cls << 58 | (uint64_t)prompt << 29 | (uint64_t)output;
+}
+
+/* failures.c: set-up (streams, spares; the fast mode off where a pool has failures; false when
+ * out of memory) and the first events (after the replicas exist); the events EV_FAIL,
+ * EV_UP, EV_SPARE and EV_MAINTAIN; the time each replica was out up to the horizon. */
+LLMCAP_INTERNAL bool llmcap_failures_init(struct sim *s);
+LLMCAP_INTERNAL void llmcap_failures_start(struct sim *s);
+LLMCAP_INTERNAL void llmcap_failures_free(struct sim *s);
+LLMCAP_INTERNAL void llmcap_failure_event(struct sim *s, const struct llmcap_event *ev);
+LLMCAP_INTERNAL void llmcap_failures_finish(struct sim *s);
+
+/* A maintenance window's drain ends (its draining replica's last request ended: outcomes.c,
+ * arrivals.c): the replica is down for the window's duration (failures.c). Inline here, as
+ * those files call no function of failures.c (no circle of files). */
+static inline void replica_drained(struct sim *s, size_t ri)
+{
+	struct replica *rp = &s->replicas[ri];
+	rp->draining = false;
+	rp->down = true;
+	rp->up_at = s->now + s->sc->pools[rp->pool].failures.maintenance.duration;
+	push_event(s, rp->up_at, s->now, EV_UP, (uint32_t)ri, 0, ri);
+}
+
+/* router.c: the replica for a request whose router picked ri, which is out (down or
+ * draining): the up replica with the fewest requests, else a draining one, else the one back
+ * first. */
+LLMCAP_INTERNAL size_t llmcap_route_around(struct sim *s, size_t pool, size_t ri);
+
+/* sessions.c: set-up (the classes' streams; turns the fast mode off where a class has
+ * sessions; false when out of memory) and tear-down; a new request's session (its first turn
+ * starts one, a later turn's is arriving_session), which keys its prompt's blocks after the
+ * class's shared prefix by the session (kv.c), so that the next turn finds them; and, as a request
+ * ends (answered: completed or spilled; else rejected, or unfinished at_horizon), its session's
+ * next turn (true: one is scheduled). */
+LLMCAP_INTERNAL bool llmcap_sessions_init(struct sim *s);
+LLMCAP_INTERNAL void llmcap_sessions_free(struct sim *s);
+LLMCAP_INTERNAL bool llmcap_session_attach(struct sim *s, struct req *r);
+LLMCAP_INTERNAL bool llmcap_session_next(struct sim *s, const struct req *r, bool answered,
+					 bool at_horizon);
 
 /* outcomes.c */
 LLMCAP_INTERNAL void llmcap_request_ended(struct sim *s, const struct req *r,

@@ -17,6 +17,17 @@ uint64_t llmcap_prefix_key(uint32_t cls, int32_t group, int32_t block)
 	return llmcap_hash_bytes(LLMCAP_HASH_INIT, k, sizeof k);
 }
 
+/* A session's block (sessions.c): the class's shared prefix by (class, group, index), shared
+ * across sessions; after it by (session, index), so that the session's next turn finds it. */
+static uint64_t session_key(const struct sim *s, const struct req *r, int32_t block)
+{
+	const struct session *x = &s->sessions[r->session - 1];
+	if (block < x->shared_blocks) /* the class's shared prefix, shared across sessions */
+		return llmcap_prefix_key(r->cls, r->prefix_group, block);
+	uint64_t k[2] = {(uint64_t)x->id, (uint64_t)(uint32_t)block};
+	return llmcap_hash_bytes(UINT64_C(0x5e5510b10c4), k, sizeof k);
+}
+
 /* The cache key of a request's block: by (class, prefix group, index) for a class's shared
  * prefix; for a request with trace hash ids, by the chained hash of every trace block up to the
  * one holding the block's last token, and the block's index. Two requests then share a block
@@ -24,7 +35,8 @@ uint64_t llmcap_prefix_key(uint32_t cls, int32_t group, int32_t block)
 static uint64_t block_key(const struct sim *s, const struct req *r, int32_t block)
 {
 	if (!r->chain)
-		return llmcap_prefix_key(r->cls, r->prefix_group, block);
+		return r->session ? session_key(s, r, block)
+				  : llmcap_prefix_key(r->cls, r->prefix_group, block);
 	int64_t bs = s->pools[r->pool].cfg->block_size;
 	int64_t k = ((int64_t)(block + 1) * bs - 1) / s->hash_block_tokens;
 	assert(k >= 0 && k < r->n_chain);

@@ -87,6 +87,10 @@ static int setup(struct sim *s, const struct llmcap_scenario *sc, const struct l
 	/* closed-loop clients run in exact steps: a fast run looks ahead at the next arrival to
 	 * its pool, which there depends on the run's own completions */
 	s->fast = sc->engine_mode == LLMCAP_ENGINE_FAST && sc->workload.clients.concurrency == 0;
+	if (!llmcap_sessions_init(s)) /* sessions: exact steps too */
+		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+	if (!llmcap_failures_init(s)) /* failures: likewise */
+		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
 	s->next_arrival = s->next_sample = INT64_MAX;
 	res->sc = sc;
 	res->horizon = sc->horizon;
@@ -219,6 +223,8 @@ static void teardown(struct sim *s)
 	gsl_rng_free(s->prefix_rng);
 	gsl_rng_free(s->think_rng);
 	gsl_rng_free(s->class_rng);
+	llmcap_sessions_free(s);
+	llmcap_failures_free(s);
 	free(s->ids[0]);
 	free(s->ids[1]);
 	for (size_t p = 0; p < LLMCAP_MAX_POOLS; p++) {
@@ -255,6 +261,8 @@ static void teardown(struct sim *s)
 static void finish_at_horizon(struct sim *s)
 {
 	s->now = s->sc->horizon;
+	if (s->has_failures)
+		llmcap_failures_finish(s);
 	for (size_t ri = 0; ri < s->res->n_replicas; ri++) {
 		struct replica *rp = &s->replicas[ri];
 		if (rp->deferred) /* its steps end by the horizon, the last one after it */
@@ -296,12 +304,24 @@ static void dispatch(struct sim *s, const struct llmcap_event *ev)
 		llmcap_arrival(s, ev->data, cur);
 	} else if (ev->kind == EV_KICK) {
 		s->replicas[ev->target].kicked = false;
-		llmcap_try_start_step(s, ev->target, NULL);
+		if (!s->replicas[ev->target].down) /* a failed replica starts nothing (failures.c) */
+			llmcap_try_start_step(s, ev->target, NULL);
 	} else if (ev->kind == EV_STEP_END) {
-		llmcap_step_end(s, ev->target);
+		struct replica *rp = &s->replicas[ev->target];
+		if (s->has_failures && rp->stale_step && ev->origin <= rp->failed_at)
+			rp->stale_step = false; /* the step its failure lost (failures.c) */
+		else
+			llmcap_step_end(s, ev->target);
 	} else if (ev->kind == EV_CLIENT) {
 		/* no trace ids: the clients are the only source, so both slots stay empty */
 		llmcap_arrival(s, llmcap_client_request(s), s->ids_pending);
+	} else if (ev->kind == EV_SESSION) {
+		/* a session's next turn (sessions.c); no trace ids: sessions exclude a trace */
+		s->arriving_session = (int32_t)ev->target + 1;
+		llmcap_arrival(s, ev->data, s->ids_pending);
+		s->arriving_session = 0;
+	} else if (ev->kind >= EV_FAIL && ev->kind <= EV_MAINTAIN) {
+		llmcap_failure_event(s, ev);
 	} else if (ev->kind == EV_TIMEOUT) {
 		llmcap_queue_timeout(s, (int32_t)ev->target, (int64_t)ev->data);
 	} else {
@@ -322,6 +342,8 @@ static int run(const struct llmcap_scenario *sc, const struct llmcap_catalog *ca
 		s.clients = !script && sc->workload.clients.concurrency > 0;
 		if (s.clients)
 			llmcap_clients_start(&s);
+		if (s.has_failures)
+			llmcap_failures_start(&s);
 		llmcap_schedule_next_arrival(&s);
 		if (sink && sink->sample_interval > 0)
 			schedule_sample(&s, sink->sample_interval);

@@ -60,8 +60,15 @@ void llmcap_request_ended(struct sim *s, const struct req *r, enum llmcap_reques
 				  (uint64_t)r->prompt,      (uint64_t)r->output};
 	s->res->digest = llmcap_hash_words(s->res->digest, rec, 10);
 	s->res->classes[r->cls].by_status[st]++;
-	if (s->clients && st != LLMCAP_REQ_UNFINISHED)
-		/* the request's client thinks, then sends its next */
+	/* its session and turn, read before the session moves on to its next turn */
+	const int64_t session = r->session ? s->sessions[r->session - 1].id : -1;
+	const int32_t turn = r->session ? s->sessions[r->session - 1].turn : 0;
+	/* a session's next turn (sessions.c); else the request's client thinks, then sends its
+	 * next */
+	const bool next_turn = r->session &&
+			       llmcap_session_next(s, r, st == LLMCAP_REQ_COMPLETED || llmcap_status_is_spilled(st),
+						   st == LLMCAP_REQ_UNFINISHED);
+	if (s->clients && st != LLMCAP_REQ_UNFINISHED && !next_turn)
 		llmcap_client_think(s, st != LLMCAP_REQ_COMPLETED);
 	struct llmcap_hour_stats *h = hour_of(s, r);
 	if (llmcap_status_is_spilled(st))
@@ -91,6 +98,8 @@ void llmcap_request_ended(struct sim *s, const struct req *r, enum llmcap_reques
 	out.tpot = r->generated > 1 ? span_s(r->first_token, r->last_token) / (r->generated - 1) : NAN;
 	out.max_gap = r->generated > 1 && !spilled ? (double)r->max_gap * 1e-9 : NAN;
 	out.e2e = st == LLMCAP_REQ_COMPLETED || spilled ? span_s(r->arrival, r->last_token) : NAN;
+	out.session = session;
+	out.turn = turn;
 	s->sink_rc = s->sink->request(s->sink->user, &out);
 }
 
@@ -146,6 +155,8 @@ void llmcap_complete(struct sim *s, size_t ri, int32_t id)
 	s->replicas[ri].outstanding--;
 	s->in_flight--;
 	s->replicas[ri].completions_int++;
+	if (s->replicas[ri].draining && s->replicas[ri].outstanding == 0)
+		replica_drained(s, ri); /* a maintenance window's drain ends (failures.c) */
 	req_release(s, id);
 }
 

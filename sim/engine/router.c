@@ -137,6 +137,44 @@ static size_t pick_prefix_affinity(struct sim *s, size_t pool, const struct req 
 	return pick;
 }
 
+/* ---- session affinity ---- */
+
+/* A session's turn goes where its previous turn went (its prompt's blocks are cached there,
+ * sessions.c); a first turn, or a request outside sessions, to the replica with the fewest
+ * requests. */
+static size_t pick_session_affinity(struct sim *s, size_t pool, const struct req *r)
+{
+	if (r->session) {
+		const uint32_t last = s->sessions[r->session - 1].replica;
+		const struct llmcap_pool_stats *ps = &s->res->pools[pool];
+		if (last != UINT32_MAX && last >= ps->first_replica &&
+		    last < ps->first_replica + ps->n_replicas)
+			return last;
+	}
+	return least_loaded(s, pool, LLMCAP_ROUTER_LEAST_OUTSTANDING);
+}
+
+/* ---- around replicas that are out (failures.c) ---- */
+
+size_t llmcap_route_around(struct sim *s, size_t pool, size_t ri)
+{
+	const struct llmcap_pool_stats *ps = &s->res->pools[pool];
+	size_t best = ri;
+	int best_rank = 3;
+	for (size_t i = 0; i < ps->n_replicas; i++) {
+		const size_t j = ps->first_replica + i;
+		const struct replica *rp = &s->replicas[j], *b = &s->replicas[best];
+		/* up, then draining (it still serves), then down (the one back first) */
+		const int rank = rp->down ? 2 : rp->draining ? 1 : 0;
+		if (rank < best_rank ||
+		    (rank == best_rank && (rank == 2 ? rp->up_at < b->up_at : rp->outstanding < b->outstanding))) {
+			best = j;
+			best_rank = rank;
+		}
+	}
+	return best;
+}
+
 /* ---- the table ---- */
 
 /* Designated rows: each at its enum value. A router with no elsewhere function stops the fast
@@ -150,6 +188,7 @@ const struct llmcap_router_row llmcap_routers[] = {
 	[LLMCAP_ROUTER_LEAST_KV] = {.pick = pick_least_kv, .reads_kv = true},
 	[LLMCAP_ROUTER_POWER_OF_TWO] = {.pick = pick_power_of_two},
 	[LLMCAP_ROUTER_PREFIX_AFFINITY] = {.pick = pick_prefix_affinity, .affinity = true},
+	[LLMCAP_ROUTER_SESSION_AFFINITY] = {.pick = pick_session_affinity},
 };
-_Static_assert(sizeof llmcap_routers / sizeof llmcap_routers[0] == LLMCAP_ROUTER_PREFIX_AFFINITY + 1,
+_Static_assert(sizeof llmcap_routers / sizeof llmcap_routers[0] == LLMCAP_ROUTER_COUNT,
 	       "a row of llmcap_routers for every enum llmcap_router");

@@ -5,14 +5,6 @@
  * mode's look-ahead (fast.c) depends on this file alone and not on the scheduler's callers. */
 #include "engine_private.h"
 
-/* The class and lengths of a generated arrival travel in its event: 5 bits of class, 29 bits
- * each of prompt and output tokens (lengths are validated below 2^24). */
-static uint64_t pack_arrival(size_t cls, int64_t prompt, int64_t output)
-{
-	assert(cls < 32 && prompt > 0 && prompt < (1 << 29) && output > 0 && output < (1 << 29));
-	return (uint64_t)cls << 58 | (uint64_t)prompt << 29 | (uint64_t)output;
-}
-
 /* The earliest queue timeout that can still act: its request waits, never scheduled. */
 llmcap_time llmcap_next_deadline(struct sim *s)
 {

@@ -64,6 +64,8 @@ static hid_t request_type(void)
 	INSERT(t, "tpot_s", R, tpot, H5T_NATIVE_DOUBLE);
 	INSERT(t, "max_gap_s", R, max_gap, H5T_NATIVE_DOUBLE);
 	INSERT(t, "e2e_s", R, e2e, H5T_NATIVE_DOUBLE);
+	INSERT(t, "session", R, session, H5T_NATIVE_INT64);
+	INSERT(t, "turn", R, turn, H5T_NATIVE_INT32);
 	return t;
 }
 
@@ -611,6 +613,31 @@ static int write_summaries(struct llmcap_h5 *h, struct llmcap_results *res,
 	rc |= llmcap_h5_set_units(g, "utilisation", "busy, mfu, hbm_fraction, kv_*: shares; achieved_tflops_per_gpu: 1e12 FLOP/s");
 	rc |= llmcap_h5_set_units(g, "cost", "USD; tokens_per_month: tokens; api_price_per_1m: USD per 1M tokens; "
 					    "rent_*_gpu_hours_per_month: GPU-hours; rent_reserved_gpus, spare_servers: counts");
+	for (size_t p = 0; res->has_failures && p < res->n_pools; p++) {
+		/* failures and maintenance (docs/engine.md), per pool: POOL_failures, ... */
+		const struct llmcap_failure_stats *fs = &res->failures[p];
+		const char *pool = res->sc->pools[p].name;
+		char name[LLMCAP_NAME_MAX + 32];
+		const double held = (double)res->pools[p].n_replicas * (double)res->horizon;
+#define FAILURE_ATTR(what, v, kind)                                                  \
+		snprintf(name, sizeof name, "%s_%s", pool, what);                     \
+		rc |= llmcap_h5_attr_##kind(g, name, v)
+		FAILURE_ATTR("failures", fs->failures, int);
+		FAILURE_ATTR("spares_used", fs->spares_used, int);
+		FAILURE_ATTR("retries", fs->retries, int);
+		FAILURE_ATTR("maintenance_windows", fs->maintenance_windows, int);
+		FAILURE_ATTR("out_hours", (double)fs->out_time / (double)LLMCAP_HOUR, double);
+		FAILURE_ATTR("availability", held > 0 ? 1.0 - (double)fs->out_time / held : NAN, double);
+#undef FAILURE_ATTR
+	}
+	if (res->sessions.started > 0) { /* multi-turn sessions (docs/traffic.md): counts */
+		const struct llmcap_session_stats *ss = &res->sessions;
+		rc |= llmcap_h5_attr_int(g, "sessions_started", ss->started);
+		rc |= llmcap_h5_attr_int(g, "sessions_later_turns", ss->later_turns);
+		rc |= llmcap_h5_attr_int(g, "sessions_completed", ss->completed);
+		rc |= llmcap_h5_attr_int(g, "sessions_abandoned", ss->abandoned);
+		rc |= llmcap_h5_attr_int(g, "sessions_tool_calls", ss->tool_calls);
+	}
 	H5Tclose(gt);
 	H5Tclose(ut);
 	H5Tclose(s48);

@@ -327,6 +327,26 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 		fprintf(out, ", diurnal profile %s", llmcap_diurnal_shape_name(sc->workload.diurnal.shape));
 	if (synthetic)
 		fprintf(out, "\n");
+	if (res->sessions.started > 0) { /* multi-turn sessions (docs/traffic.md) */
+		const struct llmcap_session_stats *ss = &res->sessions;
+		fprintf(out, "sessions   %lld started (%.2f turns each), %lld completed, %lld abandoned, "
+			"%lld tool calls\n", (long long)ss->started,
+			1.0 + (double)ss->later_turns / (double)ss->started, (long long)ss->completed,
+			(long long)ss->abandoned, (long long)ss->tool_calls);
+	}
+	for (size_t p = 0; res->has_failures && p < res->n_pools; p++) {
+		/* failures and maintenance (docs/engine.md) */
+		const struct llmcap_failure_stats *fs = &res->failures[p];
+		if (!llmcap_pool_has_failures(&sc->pools[p].failures))
+			continue;
+		const double held = (double)res->pools[p].n_replicas * (double)res->horizon;
+		fprintf(out, "failures   pool %s: %lld failures (%lld on spares), %lld requests retried, "
+			"%lld maintenance windows; availability %.3f%% (%.1f replica-hours out of %.1f)\n",
+			sc->pools[p].name, (long long)fs->failures, (long long)fs->spares_used,
+			(long long)fs->retries, (long long)fs->maintenance_windows,
+			100.0 * (1.0 - (double)fs->out_time / held), (double)fs->out_time / (double)LLMCAP_HOUR,
+			held / (double)LLMCAP_HOUR);
+	}
 	size_t busiest = 0;
 	int64_t total_arrived = 0;
 	for (size_t h = 0; h < res->n_hours; h++)
@@ -803,6 +823,31 @@ int llmcap_report_json_batch(struct llmcap_results *res, const struct llmcap_sum
 			fprintf(out, "%s\"%s\": %lld", i ? ", " : "", llmcap_bad_row_name(i),
 				(long long)t->counts.bad[i]);
 		fputs("}},", out);
+	}
+	if (res->has_failures) { /* failures and maintenance (docs/engine.md), per pool */
+		fputs("\n \"failures\": [", out);
+		for (size_t p = 0; p < res->n_pools; p++) {
+			const struct llmcap_failure_stats *fs = &res->failures[p];
+			const double held = (double)res->pools[p].n_replicas * (double)res->horizon;
+			fputs(p ? ", {\"pool\": " : "{\"pool\": ", out);
+			json_str(out, sc->pools[p].name);
+			fprintf(out, ", \"failures\": %lld, \"spares_used\": %lld, \"retries\": %lld, "
+				"\"maintenance_windows\": %lld, \"out_hours\": ", (long long)fs->failures,
+				(long long)fs->spares_used, (long long)fs->retries,
+				(long long)fs->maintenance_windows);
+			json_num(out, (double)fs->out_time / (double)LLMCAP_HOUR);
+			fputs(", \"availability\": ", out);
+			json_num(out, held > 0 ? 1.0 - (double)fs->out_time / held : NAN);
+			fputs("}", out);
+		}
+		fputs("],", out);
+	}
+	if (res->sessions.started > 0) { /* multi-turn sessions (docs/traffic.md) */
+		const struct llmcap_session_stats *ss = &res->sessions;
+		fprintf(out, "\n \"sessions\": {\"started\": %lld, \"later_turns\": %lld, "
+			"\"completed\": %lld, \"abandoned\": %lld, \"tool_calls\": %lld},",
+			(long long)ss->started, (long long)ss->later_turns, (long long)ss->completed,
+			(long long)ss->abandoned, (long long)ss->tool_calls);
 	}
 	fputs("\n \"classes\": [", out);
 	for (size_t c = 0; c < sum->n_classes; c++) {

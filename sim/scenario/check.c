@@ -164,6 +164,32 @@ int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_
 						     sc->workload.classes[c].where, sc->workload.classes[c].name,
 						     llmcap_arrival_names[sc->workload.classes[c].arrival]);
 	}
+	for (size_t c = 0; c < sc->workload.n_classes; c++) {
+		/* sessions: their turns' lengths are drawn, and a trace's rows are requests of their
+		 * own (a replayed trace's multi-turn reuse is its hash ids) */
+		const struct llmcap_class_cfg *cl = &sc->workload.classes[c];
+		if (!llmcap_class_has_sessions(cl))
+			continue;
+		if (cl->sessions.turns.kind == LLMCAP_DIST_TRACE || cl->sessions.growth.kind == LLMCAP_DIST_TRACE)
+			return llmcap_errorf(err, LLMCAP_EINVAL,
+					     "%s: workload.classes.%s.sessions: a trace distribution; "
+					     "expected fixed, uniform, lognormal, normal, geometric, zipf "
+					     "or histogram", cl->where, cl->name);
+		if (sc->workload.trace.file[0])
+			return llmcap_errorf(err, LLMCAP_EINVAL,
+					     "%s: workload.classes.%s.sessions: sessions and a trace "
+					     "(workload.trace.file); expected one or the other (a trace's "
+					     "turns reuse prefixes through its hash ids)", cl->where, cl->name);
+	}
+	for (size_t p = 0; p < sc->n_pools; p++) {
+		const struct llmcap_pool_cfg *cfg = &sc->pools[p];
+		if (cfg->failures.scripted_at > 0 && cfg->failures.scripted_replica >= cfg->replicas)
+			return llmcap_errorf(err, LLMCAP_EINVAL,
+					     "%s: pools.%s.failures.scripted_replica: %lld; expected a "
+					     "replica of the pool's %lld", cfg->where, cfg->name,
+					     (long long)cfg->failures.scripted_replica,
+					     (long long)cfg->replicas);
+	}
 	double mean_rate = llmcap_scenario_mean_rate(sc);
 	if (!(mean_rate > 0 && mean_rate <= LLMCAP_RATE_MAX)) {
 		if (!isnan(sc->workload.rate)) /* the schema bounds a rate given: the profile made it */

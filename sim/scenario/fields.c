@@ -109,6 +109,31 @@ static const struct llmcap_section mmpp_section = LLMCAP_SECTION(mmpp_fields);
 	"gamma_cv, in the profile's time scale; mmpp: a two-state Markov-modulated Poisson process "  \
 	"(calm/burst)"
 
+/* relative to a class's sessions section (struct llmcap_session_cfg) */
+#define SE(member) offsetof(struct llmcap_session_cfg, member)
+static const struct llmcap_field session_fields[] = {
+	{.key = "turns", .type = LLMCAP_T_DIST, .offset = SE(turns), .def = "{dist: fixed, value: 1}",
+	 .doc = "turns per session (a length distribution, not a trace; fixed 1: no sessions). Each "
+		"arrival of the class, or each of its requests a closed-loop client sends, starts a "
+		"session; runs in exact steps (docs/traffic.md)"},
+	{.key = "growth", .type = LLMCAP_T_DIST, .offset = SE(growth), .def = "{dist: fixed, value: 100}",
+	 .doc = "new user tokens of each later turn: its prompt is the previous turn's prompt + "
+		"output + these (a length distribution, not a trace)"},
+	{.key = "think_time", .type = LLMCAP_T_DURATION, .offset = SE(think_time), .def = "30s",
+	 .min = 0, .max = HUGE_VAL,
+	 .doc = "mean time from a turn's answer's end to the next turn"},
+	{.key = "think_dist", .type = LLMCAP_T_ENUM, .offset = SE(think_dist), .def = "exponential",
+	 .names = llmcap_think_dist_names,
+	 .doc = "exponential (of mean think_time, tool_time) or fixed (exactly those)"},
+	{.key = "tool_probability", .type = LLMCAP_T_DOUBLE, .offset = SE(tool_probability), .def = "0",
+	 .min = 0, .max = 1, .flags = LLMCAP_F_HAS_MAX,
+	 .doc = "agent sessions: the chance that a tool call runs before a later turn (its pause is "
+		"added to the think time)"},
+	{.key = "tool_time", .type = LLMCAP_T_DURATION, .offset = SE(tool_time), .def = "2s",
+	 .min = 0, .max = HUGE_VAL, .doc = "mean tool-call pause"},
+};
+static const struct llmcap_section session_section = LLMCAP_SECTION(session_fields);
+
 static const struct llmcap_field class_fields[] = {
 	{.key = "share", .type = LLMCAP_T_DOUBLE, .offset = CL(share), .def = "1",
 	 .doc = "share of all requests that belong to this class; the shares of all classes must sum to 1",
@@ -166,6 +191,8 @@ static const struct llmcap_field class_fields[] = {
 	 .doc = "mmpp: the class's calm/burst process"},
 	{.key = "diurnal", .type = LLMCAP_T_SECTION, .offset = CL(diurnal), .sub = &diurnal_section,
 	 .doc = "the class's own rate profile (with its own arrival process)"},
+	{.key = "sessions", .type = LLMCAP_T_SECTION, .offset = CL(sessions), .sub = &session_section,
+	 .doc = "multi-turn sessions: turns, think times, prompt growth, tool calls (docs/traffic.md)"},
 };
 static const struct llmcap_section class_section = LLMCAP_SECTION(class_fields);
 
@@ -402,6 +429,51 @@ static const struct llmcap_field profile_fields[] = {
 #undef PF
 static const struct llmcap_section profile_section = LLMCAP_SECTION(profile_fields);
 
+/* relative to a pool's failures section (struct llmcap_failures_cfg) */
+#define FA(member) offsetof(struct llmcap_failures_cfg, member)
+static const struct llmcap_field maintenance_fields[] = {
+	{.key = "start", .type = LLMCAP_T_DURATION, .offset = FA(maintenance.start) - FA(maintenance),
+	 .def = "0s", .min = 0, .max = HUGE_VAL, .doc = "the first window's start (replica 0's)"},
+	{.key = "duration", .type = LLMCAP_T_DURATION, .offset = FA(maintenance.duration) - FA(maintenance),
+	 .def = "0s", .min = 0, .max = HUGE_VAL,
+	 .doc = "time each replica is down once drained (0s: no maintenance); replica i's window "
+		"starts i x duration after the first"},
+	{.key = "every", .type = LLMCAP_T_DURATION, .offset = FA(maintenance.every) - FA(maintenance),
+	 .def = "0s", .min = 0, .max = HUGE_VAL, .doc = "period of the windows (0s: one window)"},
+};
+static const struct llmcap_section maintenance_section = LLMCAP_SECTION(maintenance_fields);
+
+static const struct llmcap_field failures_fields[] = {
+	{.key = "gpu_failures_per_gpu_day", .type = LLMCAP_T_DOUBLE, .offset = FA(gpu_failures_per_gpu_day),
+	 .def = "0", .min = 0, .max = 100, .flags = LLMCAP_F_HAS_MAX,
+	 .doc = "unexpected interruptions per GPU per day (0: none); a replica fails at "
+		"tensor_parallel_size times this rate. Llama 3 405B's training saw 419 in 54 days on "
+		"16,384 H100s: 4.7e-4 (docs/engine.md)"},
+	{.key = "server_failures_per_day", .type = LLMCAP_T_DOUBLE, .offset = FA(server_failures_per_day),
+	 .def = "0", .min = 0, .max = 100, .flags = LLMCAP_F_HAS_MAX,
+	 .doc = "other (host, network) interruptions per replica per day"},
+	{.key = "restart_time", .type = LLMCAP_T_DURATION, .offset = FA(restart_time), .def = "10min",
+	 .min = 0, .max = HUGE_VAL, .flags = LLMCAP_F_MIN_EXCL,
+	 .doc = "a failed replica is back after this (reboot, weights load); a spare's hardware "
+		"is repaired in it"},
+	{.key = "spares", .type = LLMCAP_T_INT, .offset = FA(spares), .def = "0", .min = 0,
+	 .max = 1 << 20, .flags = LLMCAP_F_HAS_MAX,
+	 .doc = "spare replicas' hardware (N+spares): a failed replica is replaced after swap_time "
+		"while one is free"},
+	{.key = "swap_time", .type = LLMCAP_T_DURATION, .offset = FA(swap_time), .def = "2min",
+	 .min = 0, .max = HUGE_VAL, .flags = LLMCAP_F_MIN_EXCL,
+	 .doc = "a spare takes a failed replica's place after this (weights load)"},
+	{.key = "maintenance", .type = LLMCAP_T_SECTION, .offset = FA(maintenance),
+	 .sub = &maintenance_section,
+	 .doc = "planned windows: replicas drain (nothing dropped), then are down one at a time"},
+	{.key = "scripted_at", .type = LLMCAP_T_DURATION, .offset = FA(scripted_at), .def = "0s",
+	 .min = 0, .max = HUGE_VAL,
+	 .doc = "one failure of scripted_replica at this time (tests, what-ifs; 0s: none)"},
+	{.key = "scripted_replica", .type = LLMCAP_T_INT, .offset = FA(scripted_replica), .def = "0",
+	 .min = 0, .max = 1 << 20, .flags = LLMCAP_F_HAS_MAX, .doc = "the replica scripted_at fails"},
+};
+static const struct llmcap_section failures_section = LLMCAP_SECTION(failures_fields);
+
 static const struct llmcap_field pool_fields[] = {
 	{.key = "model", .type = LLMCAP_T_STR, .offset = PO(model), .size = LLMCAP_NAME_MAX,
 	 .def = "llama-3.1-8b", .doc = "model, by catalog name", .catalog = "models"},
@@ -447,7 +519,9 @@ static const struct llmcap_field pool_fields[] = {
 	 .doc = "replica choice within the pool: round-robin; random; least-outstanding (fewest "
 		"requests); jsq (fewest waiting prompt tokens); least-kv (lowest KV use); power-of-two "
 		"(fewer requests of two random replicas); prefix-affinity (the replica last sent the "
-		"same shared prefix, unless it has 4+ more requests than the least loaded)"},
+		"same shared prefix, unless it has 4+ more requests than the least loaded); "
+		"session-affinity (a session's turn to its previous turn's replica, else "
+		"least-outstanding)"},
 	{.key = "scheduling_policy", .type = LLMCAP_T_ENUM, .offset = PO(scheduling_policy), .def = "fcfs",
 	 .names = llmcap_sched_policy_names,
 	 .doc = "vLLM: waiting-queue order; priority orders by class priority, then arrival, and "
@@ -466,6 +540,8 @@ static const struct llmcap_field pool_fields[] = {
 	 .doc = "vLLM: reuse cached KV blocks of identical prompt prefixes (evicted LRU)"},
 	{.key = "spill", .type = LLMCAP_T_SECTION, .sub = &spill_section,
 	 .doc = "hybrid: send requests to the API when the pool is overloaded"},
+	{.key = "failures", .type = LLMCAP_T_SECTION, .offset = PO(failures), .sub = &failures_section,
+	 .doc = "replica failures, restarts, spares and maintenance windows (docs/engine.md)"},
 	{.key = "engine", .type = LLMCAP_T_STR, .offset = PO(engine), .size = LLMCAP_NAME_MAX,
 	 .def = "vllm",
 	 .doc = "serving-engine profile by engine and version, by catalog name (vllm: V1, the "
