@@ -482,6 +482,13 @@ static const struct llmcap_field pool_fields[] = {
 		"tokens read"},
 	{.key = "table", .type = LLMCAP_T_SECTION, .sub = &table_section,
 	 .doc = "perf_model table: measured step times"},
+	{.key = "gpu", .type = LLMCAP_T_STR, .offset = PO(gpu), .size = LLMCAP_NAME_MAX, .def = "",
+	 .doc = "the pool's own accelerator, by catalog name (\"\": hardware.gpu); a pool on another "
+		"GPU type runs on servers of that type, as few as hold its replicas (docs/engine.md, "
+		"\"Pools on their own GPUs\")", .catalog = "gpus"},
+	{.key = "gpus_per_server", .type = LLMCAP_T_INT, .offset = PO(gpus_per_server), .def = "0",
+	 .doc = "GPUs in each of the pool's own servers (0: hardware.gpus_per_server)", .min = 0,
+	 .max = 64, .flags = LLMCAP_F_HAS_MAX},
 };
 static const struct llmcap_section pool_section = LLMCAP_SECTION(pool_fields);
 
