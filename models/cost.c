@@ -153,11 +153,16 @@ int64_t llmcap_pool_gpus_per_server(const struct llmcap_scenario *sc, size_t p)
 						 : sc->hardware.gpus_per_server;
 }
 
+bool llmcap_pool_own_servers(const struct llmcap_scenario *sc, size_t p)
+{
+	return strcmp(llmcap_pool_gpu(sc, p), sc->hardware.gpu) ||
+	       llmcap_pool_gpus_per_server(sc, p) != sc->hardware.gpus_per_server;
+}
+
 bool llmcap_scenario_mixed_gpus(const struct llmcap_scenario *sc)
 {
 	for (size_t p = 0; p < sc->n_pools; p++)
-		if (strcmp(llmcap_pool_gpu(sc, p), sc->hardware.gpu) ||
-		    llmcap_pool_gpus_per_server(sc, p) != sc->hardware.gpus_per_server)
+		if (llmcap_pool_own_servers(sc, p))
 			return true;
 	return false;
 }

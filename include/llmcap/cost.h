@@ -160,7 +160,9 @@ int64_t llmcap_pack_servers(int64_t gpus_per_server, size_t n, const int64_t *tp
 size_t llmcap_server_groups(const struct llmcap_scenario *sc, const int64_t *replicas,
 			    struct llmcap_server_group *out, size_t *group_of);
 
-/* Whether any pool runs off the hardware block (its own GPU type or server size). */
+/* Whether pool p runs off the hardware block (its own GPU type or server size). */
+bool llmcap_pool_own_servers(const struct llmcap_scenario *sc, size_t p);
+/* Whether any pool does. */
 bool llmcap_scenario_mixed_gpus(const struct llmcap_scenario *sc);
 
 /* An API provider's time to first token at quantile q (0 < q < 1), ns: a lognormal through the

@@ -110,6 +110,41 @@ int llmcap_decide_volumes(const struct llmcap_scenario *sc, const struct llmcap_
 			  const struct llmcap_decide_spec *spec, const double *volumes, size_t n,
 			  struct llmcap_decision *rows, struct llmcap_error *err);
 
+/* ---- Each pool on its own GPU (issue 21; sim/study/pool_gpus.c) ----
+ * The own option with a GPU chosen per pool: every candidate GPU (the list given, or every
+ * catalog GPU) that holds a pool's model at its precision, at the pool's tensor-parallel size or
+ * the smallest power of two above it that fits one server, is a candidate for that pool. One
+ * capacity search (llmcap_plan_fleet) per candidate GPU sizes every pool that fits it (pools do
+ * not share replicas, so each pool's smallest count on that GPU does not depend on the others);
+ * every combination of the pools' sized candidates is then priced (own cost, llmcap_cost_compute,
+ * servers by GPU type, power from each pool's busy share in its search) and the cheapest is run
+ * as one fleet to confirm its SLOs and cost. */
+#define LLMCAP_POOL_GPUS_MAX 16
+struct llmcap_pool_gpu_choice {
+	size_t n_pools, n_gpus;
+	char gpus[LLMCAP_POOL_GPUS_MAX][LLMCAP_NAME_MAX];          /* the candidates */
+	int64_t tp[LLMCAP_MAX_POOLS][LLMCAP_POOL_GPUS_MAX];        /* [pool][gpu]; 0: does not fit */
+	bool sized[LLMCAP_MAX_POOLS][LLMCAP_POOL_GPUS_MAX];        /* its search found a count */
+	int64_t replicas[LLMCAP_MAX_POOLS][LLMCAP_POOL_GPUS_MAX];  /* the smallest count */
+	double busy_gpus[LLMCAP_MAX_POOLS][LLMCAP_POOL_GPUS_MAX];  /* mean GPUs busy, that run */
+	bool feasible;             /* a combination was chosen and run */
+	char gpu[LLMCAP_MAX_POOLS][LLMCAP_NAME_MAX];               /* the choice, per pool */
+	int64_t choice_tp[LLMCAP_MAX_POOLS], choice_replicas[LLMCAP_MAX_POOLS];
+	int64_t servers;           /* hardware.servers of the chosen fleet (pools on hardware.gpu) */
+	double estimated_monthly;  /* USD, own, as priced from the searches */
+	double monthly;            /* USD, own, from the chosen fleet's own run; NAN: none */
+	bool slo_met;              /* that run met every class's busiest-hour SLOs, rejected none */
+	size_t combinations;       /* priced */
+	int simulations;
+};
+
+/* Chooses each pool's GPU for `sc` among gpus[0 .. n_gpus) (n_gpus 0: every catalog GPU).
+ * Returns 0 (out->feasible false when no combination is sized), or an error: a candidate not in
+ * the catalog, a pool no candidate holds (located), a failing simulation. */
+int llmcap_decide_pool_gpus(const struct llmcap_scenario *sc, const struct llmcap_catalog *cat,
+			    const char *const *gpus, size_t n_gpus, struct llmcap_pool_gpu_choice *out,
+			    struct llmcap_error *err);
+
 /* Writes the decision sweep as CSV: volume, option, gpu, dtype, slo_met, monthly, monthly_ci95,
  * per_1m, gpus, best (1 on the cheapest SLO-meeting option of its volume), demand_per_month.
  * Through llmcap_outfile (results/output.h): whole or not at all; an existing file is kept

@@ -23,13 +23,18 @@ static double pool_params(const struct llmcap_catalog *cat, const struct llmcap_
 int64_t llmcap_plan_servers(const struct llmcap_scenario *sc, const int64_t *replicas)
 {
 	int64_t g = sc->hardware.gpus_per_server, servers = 0, gpus = 0;
+	/* pools on their own GPU type (pools.NAME.gpu) have servers of their own (cost.h) */
+	int64_t own[LLMCAP_MAX_POOLS];
+	for (size_t p = 0; p < sc->n_pools; p++)
+		own[p] = llmcap_pool_own_servers(sc, p) ? 0 : replicas[p];
+	replicas = own;
 	for (size_t p = 0; p < sc->n_pools; p++)
 		gpus += replicas[p] * sc->pools[p].tensor_parallel_size;
 	/* sizes are powers of two no larger than a server; when they divide g, ceil(gpus / g)
 	 * servers always pack them; otherwise pack explicitly */
 	bool divides = true;
 	for (size_t p = 0; p < sc->n_pools; p++)
-		divides &= g % sc->pools[p].tensor_parallel_size == 0;
+		divides &= !replicas[p] || g % sc->pools[p].tensor_parallel_size == 0;
 	if (divides)
 		return gpus ? (gpus + g - 1) / g : 1;
 	int64_t free_in_last = 0;
