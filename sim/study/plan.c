@@ -190,7 +190,12 @@ int llmcap_plan_fleet_from(const struct llmcap_scenario *base, const struct llmc
 			out->replicas[p] = cand[p];
 			out->gpus += cand[p] * sc->pools[p].tensor_parallel_size;
 		}
-		out->servers = sc->hardware.servers;
+		/* every GPU type's servers (pools on their own GPUs have their own: cost.h) */
+		struct llmcap_server_group gr[LLMCAP_MAX_POOLS + 1];
+		size_t ng = llmcap_server_groups(sc, cand, gr, NULL);
+		out->servers = 0;
+		for (size_t k = 0; k < ng; k++)
+			out->servers += gr[k].servers > 0 ? gr[k].servers : 0;
 	}
 	free(sc);
 	return rc;
