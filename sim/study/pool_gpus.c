@@ -229,11 +229,77 @@ int llmcap_decide_pool_gpus(const struct llmcap_scenario *base, const struct llm
 	struct llmcap_cost cost;
 	llmcap_results_cost(&res, &cost);
 	out->monthly = cost.self_monthly;
-	out->servers = sc->hardware.servers;
+	struct llmcap_server_group gr[LLMCAP_MAX_POOLS + 1];
+	size_t ng = llmcap_server_groups(sc, NULL, gr, NULL);
+	for (size_t k = 0; k < ng; k++)
+		out->servers += gr[k].servers > 0 ? gr[k].servers : 0;
 	out->feasible = true;
 	llmcap_summary_free(&sum);
 	llmcap_results_free(&res);
 done:
+	free(sc);
+	return rc;
+}
+
+int llmcap_decide_add_pool_gpus(const struct llmcap_scenario *base, const struct llmcap_catalog *cat,
+				double tokens_per_month, struct llmcap_decision *row,
+				struct llmcap_error *err)
+{
+	if (row->n_options >= LLMCAP_DECIDE_MAX_OPTIONS)
+		return llmcap_errorf(err, LLMCAP_EINVAL, "decide: too many options");
+	struct llmcap_scenario *sc = malloc(sizeof *sc);
+	struct llmcap_pool_gpu_choice *ch = malloc(sizeof *ch);
+	int rc = 0;
+	if (!sc || !ch) {
+		rc = llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+		goto out;
+	}
+	*sc = *base;
+	if (!isnan(tokens_per_month)) {
+		sc->workload.rate = NAN;
+		sc->workload.tokens_per_month = tokens_per_month;
+	}
+	if ((rc = llmcap_decide_pool_gpus(sc, cat, NULL, 0, ch, err)))
+		goto out;
+	struct llmcap_decide_option *o = &row->options[row->n_options++];
+	memset(o, 0, sizeof *o);
+	o->option = LLMCAP_OPTION_OWN;
+	snprintf(o->gpu, sizeof o->gpu, "per-pool");
+	o->dtype = -1;
+	o->latency_checked = true;
+	o->sized = ch->feasible;
+	o->slo_met = ch->feasible && ch->slo_met;
+	o->monthly = ch->feasible ? ch->monthly : NAN;
+	o->monthly_half = NAN; /* one seed */
+	o->per_1m = o->monthly / (row->demand_per_month / 1e6);
+	if (!ch->feasible)
+		o->why = "no combination of GPUs per pool was sized within the search";
+	else if (!ch->slo_met)
+		o->why = "the per-pool fleet chosen missed an SLO in its own run";
+	for (size_t p = 0; p < sc->n_pools; p++) {
+		o->replicas[p] = ch->choice_replicas[p];
+		o->replicas_mean[p] = (double)ch->choice_replicas[p];
+		o->replicas_half[p] = NAN;
+		o->gpus += ch->choice_replicas[p] * ch->choice_tp[p];
+		snprintf(row->pool_gpu[p], sizeof row->pool_gpu[p], "%s", ch->gpu[p]);
+	}
+	o->servers = ch->servers;
+	row->simulations += ch->simulations;
+	/* ranked again as decide.c ranks: cheapest first, ties keep the order */
+	row->best = row->runner_up = -1;
+	for (size_t i = 0; i < row->n_options; i++) {
+		const struct llmcap_decide_option *c = &row->options[i];
+		if (!c->sized || !c->slo_met || !isfinite(c->monthly))
+			continue;
+		if (row->best < 0 || c->monthly < row->options[row->best].monthly) {
+			row->runner_up = row->best;
+			row->best = (int)i;
+		} else if (row->runner_up < 0 || c->monthly < row->options[row->runner_up].monthly) {
+			row->runner_up = (int)i;
+		}
+	}
+out:
+	free(ch);
 	free(sc);
 	return rc;
 }
