@@ -103,10 +103,18 @@ static void rent_costs(const struct llmcap_scenario *sc, const struct llmcap_usa
 	 * GPU-hours grow by interruptions x restart x GPUs per replica */
 	double restart_h = (double)sc->cost.rent.spot_restart * 1e-9 / 3600.0;
 	double held = 0, burst = 0, reserved = 0, extra = 0, od = 0, rs = 0, spot = 0;
+	/* the fleet's GPU's prices: with pools on several types (issue 21) out->prices are the
+	 * first server group's, not necessarily hardware.gpu's */
+	struct llmcap_gpu_costs fleet_gpu;
+	const struct llmcap_gpu_costs *fleet = &out->prices;
+	if (out->n_groups > 1 || llmcap_scenario_mixed_gpus(sc)) {
+		llmcap_cost_gpu_prices(sc, use->gpu, &fleet_gpu);
+		fleet = &fleet_gpu;
+	}
 	for (size_t p = 0; p < use->n_pools; p++) {
 		const struct llmcap_usage_pool *u = &use->pools[p];
 		struct llmcap_gpu_costs own_gpu;
-		const struct llmcap_gpu_costs *pr = &out->prices;
+		const struct llmcap_gpu_costs *pr = fleet;
 		if (u->gpu && u->gpu != use->gpu) {
 			llmcap_cost_gpu_prices(sc, u->gpu, &own_gpu);
 			pr = &own_gpu;

@@ -182,6 +182,18 @@ static void mixed_scenario_runs(void **state)
 	assert_string_equal(c.groups[1].gpu, "l40s-48gb");
 	/* the H200 server (35,000 + 4 x 32,000) and the L40S one (20,000 + 4 x 9,000), cash */
 	assert_rel(c.capex, 163000 + 56000, 1e-12);
+	/* run --json names each pool's GPU and the servers by type */
+	struct llmcap_summary sum;
+	assert_int_equal(llmcap_summarize(&res, &sum), 0);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	llmcap_report_json(&res, &sum, f);
+	fclose(f);
+	assert_contains(buf, "\"gpus\": {\"pools\": {\"utility\": \"l40s-48gb\", \"reasoning\": \"h200-141gb\"}");
+	assert_contains(buf, "{\"gpu\": \"l40s-48gb\", \"gpus_per_server\": 4, \"servers\": 1,");
+	free(buf);
+	llmcap_summary_free(&sum);
 	llmcap_results_free(&res);
 }
 

@@ -519,24 +519,50 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 	fmt_usd(sc->cost.support_yearly, d, sizeof d);
 	fmt_usd(cost.opex_monthly, c_, sizeof c_);
 	if (isnan(cost.self_total)) {
-		fmt_usd(cost.server_price, b, sizeof b);
-		if (isnan(cost.server_price))
+		/* the GPU type whose price is missing (with pools on several types, the first) */
+		const char *gn = sc->hardware.gpu;
+		bool no_server = isnan(cost.server_price);
+		for (size_t k = 0; k < cost.n_groups && cost.n_groups > 1; k++)
+			if (isnan(cost.groups[k].server_price) || isnan(cost.groups[k].opex_monthly)) {
+				gn = cost.groups[k].gpu;
+				no_server = isnan(cost.groups[k].server_price);
+				break;
+			}
+		if (no_server)
 			fprintf(out, "  self-hosted  n/a: no published server price for %s (set cost.gpus.%s.server, "
 				     "or its gpu and chassis; docs/cost.md)\n",
-				sc->hardware.gpu, sc->hardware.gpu);
+				gn, gn);
 		else
 			fprintf(out, "  self-hosted  n/a: no running cost for %s (set cost.gpus.%s.opex_monthly, or "
 				     "cost.opex: power)\n",
-				sc->hardware.gpu, sc->hardware.gpu);
+				gn, gn);
 	} else {
 		fprintf(out, "  self-hosted  %s = capex %s + %g x %s/month power and colocation + %g x %s/year support\n",
 			a, b, cost.months, c_, sc->cost.horizon_years, d);
 	}
-	if (cost.spare_servers > 0) {
+	if (cost.spare_servers > 0 && cost.n_groups > 1) {
+		fprintf(out, "               including spare servers, racked and idle:");
+		for (size_t k = 0; k < cost.n_groups; k++) {
+			fmt_usd(cost.groups[k].server_price, b, sizeof b);
+			fprintf(out, "%s %g x %s at %s", k ? "," : "", cost.groups[k].spares,
+				cost.groups[k].gpu, b);
+		}
+		fputc('\n', out);
+	} else if (cost.spare_servers > 0) {
 		fmt_usd(cost.server_price, b, sizeof b);
 		fprintf(out, "               including %g spare server(s) at %s, racked and idle\n",
 			cost.spare_servers, b);
 	}
+	if (cost.n_groups > 1) /* pools on their own GPUs (issue 21) */
+		for (size_t k = 0; k < cost.n_groups; k++) {
+			const struct llmcap_cost_group *g = &cost.groups[k];
+			fmt_usd(g->server_price, b, sizeof b);
+			fmt_usd(g->capex, c_, sizeof c_);
+			fmt_usd(g->opex_monthly, d, sizeof d);
+			fprintf(out, "               %s: %g server(s) of %lld at %s, capex %s, %s/month\n",
+				g->gpu, g->servers, (long long)g->gpus_per_server, b, c_, d);
+		}
+	fmt_usd(sc->cost.support_yearly, d, sizeof d);
 	if (cost.power_opex)
 		fprintf(out, "               power: %.2f kW average x PUE %g at $%g/kWh, %.1f kW provisioned at $%g/kW-month\n",
 			cost.avg_power_watts / 1e3, sc->cost.power.pue, sc->cost.power.electricity,
