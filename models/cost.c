@@ -2,6 +2,7 @@
 #include "llmcap/cost.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <gsl/gsl_cdf.h>
@@ -12,10 +13,21 @@ static double pick(double scenario, double catalog)
 	return isnan(scenario) ? catalog : scenario;
 }
 
+/* The prices of `gpu` (NULL: `name` with no catalog figures) in servers of n GPUs. */
+static void gpu_prices_n(const struct llmcap_scenario *sc, const struct llmcap_gpu_spec *gpu,
+			 const char *name, double n, struct llmcap_gpu_costs *out);
+
 void llmcap_cost_gpu_prices(const struct llmcap_scenario *sc, const struct llmcap_gpu_spec *gpu,
 			    struct llmcap_gpu_costs *out)
 {
-	const char *name = gpu ? gpu->name : sc->hardware.gpu;
+	gpu_prices_n(sc, gpu, sc->hardware.gpu, (double)sc->hardware.gpus_per_server, out);
+}
+
+static void gpu_prices_n(const struct llmcap_scenario *sc, const struct llmcap_gpu_spec *gpu,
+			 const char *name, double n, struct llmcap_gpu_costs *out)
+{
+	if (gpu)
+		name = gpu->name;
 	const struct llmcap_gpu_price_cfg *o = NULL;
 	for (size_t i = 0; i < sc->cost.n_gpus; i++)
 		if (!strcmp(sc->cost.gpus[i].name, name))
@@ -48,7 +60,6 @@ void llmcap_cost_gpu_prices(const struct llmcap_scenario *sc, const struct llmca
 	};
 	/* the server: a price for every GPU, a price per GPU plus a chassis (cost.capex_per_gpu),
 	 * this GPU's whole server, or its parts */
-	double n = (double)sc->hardware.gpus_per_server;
 	if (!isnan(sc->cost.capex_per_gpu))
 		out->server = sc->cost.chassis + n * sc->cost.capex_per_gpu;
 	else if (!isnan(sc->cost.capex))
@@ -92,10 +103,18 @@ static void rent_costs(const struct llmcap_scenario *sc, const struct llmcap_usa
 	 * GPU-hours grow by interruptions x restart x GPUs per replica */
 	double restart_h = (double)sc->cost.rent.spot_restart * 1e-9 / 3600.0;
 	double held = 0, burst = 0, reserved = 0, extra = 0, od = 0, rs = 0, spot = 0;
+	/* the fleet's GPU's prices: with pools on several types (issue 21) out->prices are the
+	 * first server group's, not necessarily hardware.gpu's */
+	struct llmcap_gpu_costs fleet_gpu;
+	const struct llmcap_gpu_costs *fleet = &out->prices;
+	if (out->n_groups > 1 || llmcap_scenario_mixed_gpus(sc)) {
+		llmcap_cost_gpu_prices(sc, use->gpu, &fleet_gpu);
+		fleet = &fleet_gpu;
+	}
 	for (size_t p = 0; p < use->n_pools; p++) {
 		const struct llmcap_usage_pool *u = &use->pools[p];
 		struct llmcap_gpu_costs own_gpu;
-		const struct llmcap_gpu_costs *pr = &out->prices;
+		const struct llmcap_gpu_costs *pr = fleet;
 		if (u->gpu && u->gpu != use->gpu) {
 			llmcap_cost_gpu_prices(sc, u->gpu, &own_gpu);
 			pr = &own_gpu;
@@ -129,12 +148,160 @@ static void rent_costs(const struct llmcap_scenario *sc, const struct llmcap_usa
 	out->hybrid_rent_total = out->self_total + out->hybrid_rent_total * out->months;
 }
 
+/* ---- Servers by GPU type (issue 21). See cost.h. ---- */
+
+const char *llmcap_pool_gpu(const struct llmcap_scenario *sc, size_t p)
+{
+	return sc->pools[p].gpu[0] ? sc->pools[p].gpu : sc->hardware.gpu;
+}
+
+int64_t llmcap_pool_gpus_per_server(const struct llmcap_scenario *sc, size_t p)
+{
+	return sc->pools[p].gpus_per_server > 0 ? sc->pools[p].gpus_per_server
+						 : sc->hardware.gpus_per_server;
+}
+
+bool llmcap_pool_own_servers(const struct llmcap_scenario *sc, size_t p)
+{
+	return strcmp(llmcap_pool_gpu(sc, p), sc->hardware.gpu) ||
+	       llmcap_pool_gpus_per_server(sc, p) != sc->hardware.gpus_per_server;
+}
+
+bool llmcap_scenario_mixed_gpus(const struct llmcap_scenario *sc)
+{
+	for (size_t p = 0; p < sc->n_pools; p++)
+		if (llmcap_pool_own_servers(sc, p))
+			return true;
+	return false;
+}
+
+int64_t llmcap_pack_servers(int64_t gpus_per_server, size_t n, const int64_t *tp,
+			    const int64_t *replicas)
+{
+	int64_t servers = 0, free_in_last = 0;
+	for (size_t p = 0; p < n; p++)
+		if (replicas[p] > 0 && tp[p] > gpus_per_server)
+			return -1;
+	/* sizes are powers of two: first fit decreasing fills every server but the last, so one
+	 * open server is enough */
+	for (int64_t t = 8; t >= 1; t /= 2)
+		for (size_t p = 0; p < n; p++)
+			if (tp[p] == t)
+				for (int64_t r = 0; r < replicas[p]; r++) {
+					if (free_in_last < t) {
+						servers++;
+						free_in_last = gpus_per_server;
+					}
+					free_in_last -= t;
+				}
+	return servers;
+}
+
+size_t llmcap_server_groups(const struct llmcap_scenario *sc, const int64_t *replicas,
+			    struct llmcap_server_group *out, size_t *group_of)
+{
+	size_t n = 1;
+	out[0] = (struct llmcap_server_group){.gpu = sc->hardware.gpu,
+					      .gpus_per_server = sc->hardware.gpus_per_server};
+	size_t gof[LLMCAP_MAX_POOLS];
+	for (size_t p = 0; p < sc->n_pools; p++) {
+		const char *g = llmcap_pool_gpu(sc, p);
+		int64_t gps = llmcap_pool_gpus_per_server(sc, p);
+		size_t k = 0;
+		while (k < n && (strcmp(out[k].gpu, g) || out[k].gpus_per_server != gps))
+			k++;
+		if (k == n)
+			out[n++] = (struct llmcap_server_group){.gpu = g, .gpus_per_server = gps,
+								.first_pool = p};
+		if (out[k].n_pools++ == 0)
+			out[k].first_pool = p;
+		out[k].gpus_needed += (replicas ? replicas[p] : sc->pools[p].replicas) *
+				      sc->pools[p].tensor_parallel_size;
+		gof[p] = k;
+	}
+	for (size_t k = 0; k < n; k++) {
+		if (k == 0) {
+			out[0].servers = out[0].n_pools ? sc->hardware.servers : 0;
+			continue;
+		}
+		int64_t tp[LLMCAP_MAX_POOLS], rep[LLMCAP_MAX_POOLS];
+		for (size_t p = 0; p < sc->n_pools; p++) {
+			tp[p] = sc->pools[p].tensor_parallel_size;
+			rep[p] = gof[p] == k ? (replicas ? replicas[p] : sc->pools[p].replicas) : 0;
+		}
+		out[k].servers = llmcap_pack_servers(out[k].gpus_per_server, sc->n_pools, tp, rep);
+	}
+	if (group_of)
+		memcpy(group_of, gof, sc->n_pools * sizeof *gof);
+	return n;
+}
+
+/* Own costs of a fleet on several GPU types: every server group priced at its own GPU. */
+static void own_by_group(const struct llmcap_scenario *sc, const struct llmcap_usage *use,
+			 struct llmcap_cost *out)
+{
+	struct llmcap_server_group gr[LLMCAP_MAX_POOLS + 1];
+	size_t gof[LLMCAP_MAX_POOLS];
+	size_t ng = llmcap_server_groups(sc, NULL, gr, gof);
+	const double spares = (double)sc->cost.spare_servers;
+	const double hours_per_month = LLMCAP_MONTH_SECONDS / 3600.0;
+	bool first = true;
+	for (size_t k = 0; k < ng; k++) {
+		if (gr[k].servers <= 0)
+			continue;
+		/* no catalog entry given (NULL): prices by name from the scenario only */
+		const struct llmcap_gpu_spec *g = k == 0 ? use->gpu : use->pools[gr[k].first_pool].gpu;
+		struct llmcap_gpu_costs pr;
+		gpu_prices_n(sc, g, gr[k].gpu, (double)gr[k].gpus_per_server, &pr);
+		struct llmcap_cost_group *row = &out->groups[out->n_groups++];
+		snprintf(row->gpu, sizeof row->gpu, "%s", g ? g->name : gr[k].gpu);
+		row->gpus_per_server = gr[k].gpus_per_server;
+		row->servers = (double)gr[k].servers;
+		row->spares = spares;
+		row->server_price = pr.server;
+		double racked = row->servers + spares;
+		row->capex = racked * capex_total(sc, pr.server);
+		bool power = sc->cost.opex == LLMCAP_OPEX_POWER ||
+			     (sc->cost.opex == LLMCAP_OPEX_AUTO && isnan(pr.opex_monthly));
+		if (power && g) {
+			double gpus = racked * (double)gr[k].gpus_per_server, busy = 0;
+			for (size_t p = 0; p < sc->n_pools && p < use->n_pools; p++)
+				if (gof[p] == k)
+					busy += use->pools[p].busy_gpus;
+			row->avg_power_watts = gpus * pr.idle_watts + busy * (pr.busy_watts - pr.idle_watts) +
+					       racked * sc->cost.power.other_watts;
+			row->provisioned_kw = (gpus * g->tdp_watts + racked * sc->cost.power.other_watts) / 1e3;
+			row->opex_monthly = row->avg_power_watts / 1e3 * sc->cost.power.pue *
+						    hours_per_month * sc->cost.power.electricity +
+					    row->provisioned_kw * sc->cost.power.colocation;
+		} else {
+			row->opex_monthly = power ? NAN : racked * pr.opex_monthly;
+		}
+		if (first) {
+			out->prices = pr;
+			out->server_price = pr.server;
+			first = false;
+		}
+		out->power_opex |= power;
+		out->spare_servers += spares;
+		out->capex += row->capex;
+		out->opex_monthly += row->opex_monthly;
+		out->avg_power_watts += row->avg_power_watts;
+		out->provisioned_kw += row->provisioned_kw;
+	}
+}
+
 void llmcap_cost_compute(const struct llmcap_scenario *sc, const struct llmcap_usage *use,
 			 struct llmcap_cost *out)
 {
 	const double years = sc->cost.horizon_years, servers = (double)sc->hardware.servers;
 	const double spares = (double)sc->cost.spare_servers, racked = servers + spares;
 	memset(out, 0, sizeof *out);
+	if (llmcap_scenario_mixed_gpus(sc)) {
+		out->months = years * 12.0;
+		own_by_group(sc, use, out);
+		goto own_done;
+	}
 	llmcap_cost_gpu_prices(sc, use->gpu, &out->prices);
 	const struct llmcap_gpu_costs *pr = &out->prices;
 	out->months = years * 12.0;
@@ -162,6 +329,15 @@ void llmcap_cost_compute(const struct llmcap_scenario *sc, const struct llmcap_u
 	} else {
 		out->opex_monthly = racked * pr->opex_monthly;
 	}
+	out->n_groups = 1;
+	out->groups[0] = (struct llmcap_cost_group){
+		.gpus_per_server = sc->hardware.gpus_per_server, .servers = servers, .spares = spares,
+		.server_price = out->server_price, .capex = out->capex,
+		.opex_monthly = out->opex_monthly, .avg_power_watts = out->avg_power_watts,
+		.provisioned_kw = out->provisioned_kw};
+	snprintf(out->groups[0].gpu, sizeof out->groups[0].gpu, "%s",
+		 use->gpu ? use->gpu->name : sc->hardware.gpu);
+own_done:
 	out->opex = out->months * out->opex_monthly;
 	out->support = years * sc->cost.support_yearly;
 	out->self_total = out->capex + out->opex + out->support;

@@ -43,6 +43,7 @@ struct llmcap_usage_class {
  * holds its replicas for the whole horizon; an autoscaled one the integral of its count. */
 struct llmcap_usage_pool {
 	const struct llmcap_gpu_spec *gpu; /* the pool's GPU; NULL: the fleet's (usage.gpu) */
+	double busy_gpus;            /* mean GPUs executing the pool's steps (power by GPU type) */
 	int64_t gpus_per_replica;    /* tensor-parallel size */
 	double replica_hours;        /* held, over the horizon */
 	double baseline_replicas;    /* reserved (rent) or owned (hybrid) */
@@ -107,11 +108,62 @@ struct llmcap_cost {
 	double rent_on_demand_monthly, rent_reserved_monthly, rent_spot_monthly;
 	double rent_on_demand_total, rent_reserved_total, rent_spot_total;
 	double hybrid_rent_total;       /* self_total + months x burst GPU-hours x on_demand */
-	struct llmcap_gpu_costs prices; /* the prices used */
+	struct llmcap_gpu_costs prices; /* the prices used (the first server group's GPU) */
+	/* own, by GPU type: one row per server group that holds servers (llmcap_server_groups) */
+	size_t n_groups;
+	struct llmcap_cost_group {
+		char gpu[LLMCAP_NAME_MAX];
+		int64_t gpus_per_server;
+		double servers, spares;     /* racked = servers + spares */
+		double server_price;        /* USD, before financing */
+		double capex;               /* USD over the horizon */
+		double opex_monthly;        /* USD per month: flat, or power and colocation */
+		double avg_power_watts, provisioned_kw; /* power opex only */
+	} groups[LLMCAP_MAX_POOLS + 1];
 };
 
 void llmcap_cost_compute(const struct llmcap_scenario *sc, const struct llmcap_usage *use,
 			 struct llmcap_cost *out);
+
+/* ---- Servers by GPU type (issue 21: pools on their own GPUs) ----
+ * A pool runs on hardware.gpu in servers of hardware.gpus_per_server GPUs unless it names its
+ * own (pools.NAME.gpu, pools.NAME.gpus_per_server; "" and 0: the hardware block's). Pools of one
+ * (GPU, GPUs per server) share a server group. Group 0 is the hardware block's: hardware.servers
+ * when at least one pool runs on it, else none; every other group has the fewest servers that
+ * pack its pools' replicas (first fit, largest tensor-parallel groups first: a replica never
+ * spans servers). Own costs sum over groups: each group's servers (plus cost.spare_servers of its
+ * own type: a spare of one GPU type cannot stand in for another) at its GPU's server price, and
+ * its GPUs' idle and busy power. A scenario with no pool off the hardware block prices exactly
+ * as before. */
+struct llmcap_server_group {
+	const char *gpu;         /* catalog name, as the scenario spells it (owned by sc) */
+	int64_t gpus_per_server;
+	int64_t servers;         /* see above; -1: a replica is larger than a server */
+	int64_t gpus_needed;     /* replicas x tensor_parallel_size over its pools */
+	size_t n_pools;
+	size_t first_pool;       /* a pool of the group (for located errors); group 0 with no pool: 0 */
+};
+
+/* The GPU (catalog name) and GPUs per server pool p runs on. */
+const char *llmcap_pool_gpu(const struct llmcap_scenario *sc, size_t p);
+int64_t llmcap_pool_gpus_per_server(const struct llmcap_scenario *sc, size_t p);
+
+/* The fewest servers of `gpus_per_server` GPUs that hold `replicas[p]` replicas of `tp[p]` GPUs
+ * each (p < n), first fit with the largest groups first (exact for powers of two); -1 when a
+ * tp exceeds gpus_per_server; 0 for no replicas. */
+int64_t llmcap_pack_servers(int64_t gpus_per_server, size_t n, const int64_t *tp,
+			    const int64_t *replicas);
+
+/* Fills out[0 .. returned count) (at most LLMCAP_MAX_POOLS + 1) with sc's server groups, at the
+ * replica counts `replicas` (NULL: the pools'), and group_of[p] with each pool's group (may be
+ * NULL). */
+size_t llmcap_server_groups(const struct llmcap_scenario *sc, const int64_t *replicas,
+			    struct llmcap_server_group *out, size_t *group_of);
+
+/* Whether pool p runs off the hardware block (its own GPU type or server size). */
+bool llmcap_pool_own_servers(const struct llmcap_scenario *sc, size_t p);
+/* Whether any pool does. */
+bool llmcap_scenario_mixed_gpus(const struct llmcap_scenario *sc);
 
 /* An API provider's time to first token at quantile q (0 < q < 1), ns: a lognormal through the
  * catalog's p50 and p95 (or p99 where p95 is missing), times peak_factor when `peak` (the

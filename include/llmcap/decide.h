@@ -51,7 +51,7 @@ enum llmcap_option { LLMCAP_OPTIONS(LLMCAP_ENUM_ITEM) };
 enum { LLMCAP_OPTION_COUNT = 0 LLMCAP_OPTIONS(LLMCAP_COUNT_ITEM) };
 extern const char *const llmcap_option_names[LLMCAP_OPTION_COUNT + 1]; /* NULL-terminated */
 
-#define LLMCAP_DECIDE_MAX_OPTIONS (1 + LLMCAP_DECIDE_MAX_GPUS * LLMCAP_DECIDE_MAX_DTYPES * 5)
+#define LLMCAP_DECIDE_MAX_OPTIONS (2 + LLMCAP_DECIDE_MAX_GPUS * LLMCAP_DECIDE_MAX_DTYPES * 5)
 
 struct llmcap_decide_spec {
 	double tokens_per_month;  /* NAN: the scenario's own volume */
@@ -62,6 +62,9 @@ struct llmcap_decide_spec {
 	size_t seeds;             /* 1 to LLMCAP_DECIDE_MAX_SEEDS */
 	long threads;             /* >= 1 */
 	struct llmcap_study_progress progress; /* told per simulation batch; fn may be NULL */
+	/* also the own option with each pool on its own GPU, chosen among every catalog GPU
+	 * (llmcap_decide_pool_gpus below; seed 0 only): an option "own per-pool" */
+	bool pool_gpus;
 };
 
 /* One option's answer. Costs in USD per month; NAN where a price is not published. */
@@ -92,6 +95,8 @@ struct llmcap_decision {
 	struct llmcap_decide_option options[LLMCAP_DECIDE_MAX_OPTIONS];
 	int best, runner_up;       /* indices into options; -1: none meets the SLOs */
 	int simulations;
+	/* spec.pool_gpus: each pool's GPU in the "own per-pool" option (gpu "per-pool") */
+	char pool_gpu[LLMCAP_MAX_POOLS][LLMCAP_NAME_MAX];
 };
 
 /* Decides for `sc` (checked by llmcap_scenario_load; not modified). Returns 0, or the first
@@ -109,6 +114,47 @@ void llmcap_decide_api(const struct llmcap_scenario *sc, const struct llmcap_cat
 int llmcap_decide_volumes(const struct llmcap_scenario *sc, const struct llmcap_catalog *cat,
 			  const struct llmcap_decide_spec *spec, const double *volumes, size_t n,
 			  struct llmcap_decision *rows, struct llmcap_error *err);
+
+/* ---- Each pool on its own GPU (issue 21; sim/study/pool_gpus.c) ----
+ * The own option with a GPU chosen per pool: every candidate GPU (the list given, or every
+ * catalog GPU) that holds a pool's model at its precision, at the pool's tensor-parallel size or
+ * the smallest power of two above it that fits one server, is a candidate for that pool. One
+ * capacity search (llmcap_plan_fleet) per candidate GPU sizes every pool that fits it (pools do
+ * not share replicas, so each pool's smallest count on that GPU does not depend on the others);
+ * every combination of the pools' sized candidates is then priced (own cost, llmcap_cost_compute,
+ * servers by GPU type, power from each pool's busy share in its search) and the cheapest is run
+ * as one fleet to confirm its SLOs and cost. */
+#define LLMCAP_POOL_GPUS_MAX 32
+struct llmcap_pool_gpu_choice {
+	size_t n_pools, n_gpus;
+	char gpus[LLMCAP_POOL_GPUS_MAX][LLMCAP_NAME_MAX];          /* the candidates */
+	int64_t tp[LLMCAP_MAX_POOLS][LLMCAP_POOL_GPUS_MAX];        /* [pool][gpu]; 0: does not fit */
+	bool sized[LLMCAP_MAX_POOLS][LLMCAP_POOL_GPUS_MAX];        /* its search found a count */
+	int64_t replicas[LLMCAP_MAX_POOLS][LLMCAP_POOL_GPUS_MAX];  /* the smallest count */
+	double busy_gpus[LLMCAP_MAX_POOLS][LLMCAP_POOL_GPUS_MAX];  /* mean GPUs busy, that run */
+	bool feasible;             /* a combination was chosen and run */
+	char gpu[LLMCAP_MAX_POOLS][LLMCAP_NAME_MAX];               /* the choice, per pool */
+	int64_t choice_tp[LLMCAP_MAX_POOLS], choice_replicas[LLMCAP_MAX_POOLS];
+	int64_t servers;           /* of the chosen fleet, every GPU type */
+	double estimated_monthly;  /* USD, own, as priced from the searches */
+	double monthly;            /* USD, own, from the chosen fleet's own run; NAN: none */
+	bool slo_met;              /* that run met every class's busiest-hour SLOs, rejected none */
+	size_t combinations;       /* priced */
+	int simulations;
+};
+
+/* Chooses each pool's GPU for `sc` among gpus[0 .. n_gpus) (n_gpus 0: every catalog GPU).
+ * Returns 0 (out->feasible false when no combination is sized), or an error: a candidate not in
+ * the catalog, a pool no candidate holds (located), a failing simulation. */
+int llmcap_decide_pool_gpus(const struct llmcap_scenario *sc, const struct llmcap_catalog *cat,
+			    const char *const *gpus, size_t n_gpus, struct llmcap_pool_gpu_choice *out,
+			    struct llmcap_error *err);
+
+/* Adds the "own per-pool" option to a decision row at `tokens_per_month` (NAN: the scenario's
+ * volume) and ranks the row's options again; decide.c calls it for spec.pool_gpus. */
+int llmcap_decide_add_pool_gpus(const struct llmcap_scenario *sc, const struct llmcap_catalog *cat,
+				double tokens_per_month, struct llmcap_decision *row,
+				struct llmcap_error *err);
 
 /* Writes the decision sweep as CSV: volume, option, gpu, dtype, slo_met, monthly, monthly_ci95,
  * per_1m, gpus, best (1 on the cheapest SLO-meeting option of its volume), demand_per_month.

@@ -122,6 +122,7 @@ struct llmcap_pool_stats {
 	const struct llmcap_model_spec *model;
 	size_t first_replica, n_replicas;
 	double peak_flops;          /* per GPU, spec, for the pool's dtype */
+	const struct llmcap_gpu_spec *gpu; /* the pool's GPU (pools.NAME.gpu, else hardware.gpu) */
 };
 
 /* One class in one simulated hour (by arrival time). Its completed requests' latencies are the

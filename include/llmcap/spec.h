@@ -455,6 +455,12 @@ struct llmcap_pool_cfg {
 		llmcap_time link_latency;        /* ns per message between servers */
 	} parallel;
 	struct llmcap_failures_cfg failures;
+	/* The pool's own GPU type and servers (pools.NAME.gpu, pools.NAME.gpus_per_server; issue
+	 * 21): "" and 0 take the hardware block's. A pool whose (gpu, gpus_per_server) differs
+	 * from hardware's runs on servers of that type, as few as pack the replicas of every pool
+	 * of that type (llmcap_server_groups, cost.h); hardware.servers hold the other pools. */
+	char gpu[LLMCAP_NAME_MAX];
+	int64_t gpus_per_server;
 };
 
 /* GPUs one replica of pool p holds: TP x PP x DP (each at least 1). */

@@ -26,6 +26,7 @@ struct args {
 	char gpu_buf[512];
 	const char *gpus[LLMCAP_DECIDE_MAX_GPUS];
 	size_t n_gpus;
+	bool pool_gpus; /* --gpus per-pool */
 };
 
 static int decide_option(const struct llmcap_args *p, int id, void *ctx)
@@ -42,6 +43,10 @@ static int decide_option(const struct llmcap_args *p, int id, void *ctx)
 		snprintf(a->gpu_buf, sizeof a->gpu_buf, "%s", p->value);
 		a->n_gpus = 0;
 		for (char *t = strtok(a->gpu_buf, ","); t; t = strtok(NULL, ",")) {
+			if (!strcmp(t, "per-pool")) { /* each pool's GPU chosen (issue 21) */
+				a->pool_gpus = true;
+				continue;
+			}
 			if (a->n_gpus == LLMCAP_DECIDE_MAX_GPUS) {
 				fprintf(stderr, "llmcap: --gpus: at most %d GPUs\n",
 					LLMCAP_DECIDE_MAX_GPUS);
@@ -127,6 +132,14 @@ void llmcap_cli_print_decision(const struct llmcap_scenario *sc, const struct ll
 			fprintf(out, " (%.1f%% spilled)", 100 * o->spilled_share);
 		fputc('\n', out);
 	}
+	for (size_t i = 0; i < d->n_options; i++)
+		if (!strcmp(d->options[i].gpu, "per-pool") && d->options[i].sized) {
+			fprintf(out, "  own per-pool GPUs:");
+			for (size_t p = 0; p < sc->n_pools; p++)
+				fprintf(out, "%s %s on %s", p ? "," : "", sc->pools[p].name,
+					d->pool_gpu[p]);
+			fputc('\n', out);
+		}
 	fprintf(out, "  (replicas per pool: the fleet chosen, per pool the largest of the seeds' "
 		     "smallest; hybrid: the owned baseline)\n");
 	fprintf(out, "  rent holds the same fixed fleet every hour of the month (no autoscaler yet): "
@@ -262,7 +275,7 @@ static int decide(const struct llmcap_scenario *sc, const struct llmcap_catalog 
 	struct llmcap_decide_spec spec = {
 		.tokens_per_month = NAN, .gpus = a->gpus, .n_gpus = a->n_gpus, .dtypes = a->dtypes,
 		.n_dtypes = a->n_dtypes, .seeds = (size_t)seeds, .threads = jobs,
-		.progress = {.fn = llmcap_cli_progress_show, .user = &prog}};
+		.progress = {.fn = llmcap_cli_progress_show, .user = &prog}, .pool_gpus = a->pool_gpus};
 	struct llmcap_error err = {0};
 	int rc = llmcap_decide_volumes(sc, cat, &spec, a->volumes, a->n_volumes, rows, &err);
 	llmcap_cli_progress_end(&prog);
@@ -334,7 +347,9 @@ static const struct llmcap_opt decide_opts[] = {
 	{O_DTYPES, 0, "dtypes", "D,...",
 	 "the precisions of the largest model: bf16, fp16, fp8, int4-awq, comma separated, at most 4",
 	 "the scenario's, fp8 and int4-awq"},
-	{O_GPUS, 0, "gpus", "G,...", "the GPU types to size on (catalog names), at most 8",
+	{O_GPUS, 0, "gpus", "G,...",
+	 "the GPU types to size on (catalog names), at most 8; per-pool adds own with each pool's "
+	 "GPU chosen among every catalog GPU that holds its model (one seed)",
 	 "the scenario's hardware.gpu"},
 	{LLMCAP_OPT_SEEDS, 0, "seeds", "N",
 	 "seeds per option (scenario seed, +1, ...); a fleet is chosen only if it meets every SLO on "

@@ -114,7 +114,12 @@ static int setup(struct sim *s, const struct llmcap_scenario *sc, const struct l
 		if (!eng)
 			return llmcap_errorf(err, LLMCAP_EINVAL, "pools.%s.engine: '%s' is not in the catalog",
 					     cfg->name, cfg->engine);
-		int rc = llmcap_memory_plan_engine(ps->model, res->gpu, eng, cfg, &ps->plan, err);
+		/* the pool's own GPU (issue 21), else the fleet's */
+		ps->gpu = cfg->gpu[0] ? llmcap_catalog_gpu(cat, cfg->gpu) : res->gpu;
+		if (!ps->gpu)
+			return llmcap_errorf(err, LLMCAP_EINVAL, "pools.%s.gpu: '%s' is not in the catalog",
+					     cfg->name, cfg->gpu);
+		int rc = llmcap_memory_plan_engine(ps->model, ps->gpu, eng, cfg, &ps->plan, err);
 		if (rc)
 			return rc;
 		struct llmcap_engine_spec profile;
@@ -125,7 +130,7 @@ static int setup(struct sim *s, const struct llmcap_scenario *sc, const struct l
 		s->pools[p].reserve_output = profile.reserve_output;
 		s->pools[p].admit = &llmcap_admissions[profile.admission];
 		s->pools[p].policy = &llmcap_policies[cfg->scheduling_policy];
-		rc = llmcap_perf_init(&s->pools[p].perf, ps->model, res->gpu, eng, cfg, err);
+		rc = llmcap_perf_init(&s->pools[p].perf, ps->model, ps->gpu, eng, cfg, err);
 		if (rc)
 			return rc;
 		/* expert parallelism's all-to-alls: how many ranks share a server */
@@ -157,8 +162,8 @@ static int setup(struct sim *s, const struct llmcap_scenario *sc, const struct l
 			for (size_t i = 0; i < 4096; i++)
 				s->pools[p].affinity[i] = -1;
 		}
-		ps->peak_flops = (cfg->dtype == LLMCAP_DTYPE_FP8 ? res->gpu->fp8_tflops
-								  : res->gpu->bf16_tflops) * 1e12;
+		ps->peak_flops = (cfg->dtype == LLMCAP_DTYPE_FP8 ? ps->gpu->fp8_tflops
+								  : ps->gpu->bf16_tflops) * 1e12;
 		s->pools[p].cfg = cfg;
 		s->pools[p].max_model_len = ps->plan.max_model_len;
 		ps->first_replica = n_rep;

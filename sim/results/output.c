@@ -241,6 +241,8 @@ struct pool_row {
 	/* multi-node layout (models/parallel.c): 1s, and TP GPUs a replica, when unused */
 	int64_t pipeline_parallel_size, expert_parallel, data_parallel_attention, gpus_per_replica;
 	double expert_imbalance;
+	char gpu[NAME_LEN];      /* the pool's GPU (pools.NAME.gpu, else hardware.gpu; issue 21) */
+	int64_t gpus_per_server; /* of the servers it runs on */
 };
 
 static int write_descriptions(struct llmcap_h5 *h, const struct llmcap_scenario *sc,
@@ -263,10 +265,13 @@ static int write_descriptions(struct llmcap_h5 *h, const struct llmcap_scenario 
 	for (size_t p = 0; p < sc->n_pools; p++) {
 		const struct llmcap_pool_cfg *pc = &sc->pools[p];
 		struct llmcap_memory_plan plan;
-		if (llmcap_memory_plan_engine(llmcap_catalog_model(cat, pc->model),
-					      llmcap_catalog_gpu(cat, sc->hardware.gpu),
-					      llmcap_catalog_engine(cat, pc->engine), pc, &plan, NULL) != 0)
+		const struct llmcap_gpu_spec *gpu = llmcap_catalog_gpu(cat, llmcap_pool_gpu(sc, p));
+		if (!gpu || llmcap_memory_plan_engine(llmcap_catalog_model(cat, pc->model), gpu,
+						      llmcap_catalog_engine(cat, pc->engine), pc, &plan,
+						      NULL) != 0)
 			return -1;
+		snprintf(pr[p].gpu, NAME_LEN, "%s", gpu->name);
+		pr[p].gpus_per_server = llmcap_pool_gpus_per_server(sc, p);
 		pr[p].index = (int32_t)p;
 		snprintf(pr[p].name, NAME_LEN, "%s", pc->name);
 		snprintf(pr[p].model, NAME_LEN, "%s", pc->model);
@@ -316,6 +321,8 @@ static int write_descriptions(struct llmcap_h5 *h, const struct llmcap_scenario 
 	INSERT(pt, "data_parallel_attention", struct pool_row, data_parallel_attention, H5T_NATIVE_INT64);
 	INSERT(pt, "gpus_per_replica", struct pool_row, gpus_per_replica, H5T_NATIVE_INT64);
 	INSERT(pt, "expert_imbalance", struct pool_row, expert_imbalance, H5T_NATIVE_DOUBLE);
+	INSERT(pt, "gpu", struct pool_row, gpu, s48);
+	INSERT(pt, "gpus_per_server", struct pool_row, gpus_per_server, H5T_NATIVE_INT64);
 	int rc = llmcap_h5_write_table(h->file, "classes", ct, sc->workload.n_classes, cr) |
 		 llmcap_h5_write_table(h->file, "pools", pt, sc->n_pools, pr);
 	H5Tclose(ct);
@@ -606,6 +613,22 @@ static int write_summaries(struct llmcap_h5 *h, struct llmcap_results *res,
 	INSERT(ctype, "hybrid_rent_total", C, hybrid_rent_total, H5T_NATIVE_DOUBLE);
 	rc |= llmcap_h5_write_table(g, "cost", ctype, 1, &cost);
 	H5Tclose(ctype);
+	/* own costs by GPU type: one row per server group (issue 21) */
+	typedef struct llmcap_cost_group G;
+	hid_t s48g = llmcap_h5_string_type(LLMCAP_NAME_MAX);
+	hid_t gtype = H5Tcreate(H5T_COMPOUND, sizeof(G));
+	INSERT(gtype, "gpu", G, gpu, s48g);
+	INSERT(gtype, "gpus_per_server", G, gpus_per_server, H5T_NATIVE_INT64);
+	INSERT(gtype, "servers", G, servers, H5T_NATIVE_DOUBLE);
+	INSERT(gtype, "spare_servers", G, spares, H5T_NATIVE_DOUBLE);
+	INSERT(gtype, "server_price", G, server_price, H5T_NATIVE_DOUBLE);
+	INSERT(gtype, "capex", G, capex, H5T_NATIVE_DOUBLE);
+	INSERT(gtype, "opex_monthly", G, opex_monthly, H5T_NATIVE_DOUBLE);
+	INSERT(gtype, "avg_power_watts", G, avg_power_watts, H5T_NATIVE_DOUBLE);
+	INSERT(gtype, "provisioned_kw", G, provisioned_kw, H5T_NATIVE_DOUBLE);
+	rc |= llmcap_h5_write_table(g, "cost_by_gpu", gtype, cost.n_groups, cost.groups);
+	H5Tclose(gtype);
+	H5Tclose(s48g);
 	if (h->batch)
 		rc |= write_batch_means(g, res->sc, h->batch);
 	rc |= llmcap_h5_set_units(g, "classes", "*_s: seconds; *_per_s: per second; slo_attainment: share of arrived requests");

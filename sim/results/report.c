@@ -87,11 +87,11 @@ static void util_of(const struct llmcap_results *res, size_t p, size_t ri,
 	u->replica = (int32_t)ri;
 	u->busy = (double)r->busy / (double)res->horizon;
 	/* the same power model as the cost's power opex: an upper bound while busy */
-	u->energy_kwh = tp * (res->gpu->idle_watts + u->busy * (res->gpu->tdp_watts - res->gpu->idle_watts)) *
+	u->energy_kwh = tp * (ps->gpu->idle_watts + u->busy * (ps->gpu->tdp_watts - ps->gpu->idle_watts)) *
 			h / 3.6e6;
 	u->achieved_tflops = r->flops / tp / h / 1e12;
 	u->mfu = r->flops / tp / h / ps->peak_flops;
-	u->hbm_fraction = r->bytes / tp / h / res->gpu->hbm_bandwidth;
+	u->hbm_fraction = r->bytes / tp / h / ps->gpu->hbm_bandwidth;
 	u->kv_mean = r->kv_block_time / (double)res->horizon / (double)ps->plan.num_blocks;
 	u->kv_peak = (double)r->kv_peak / (double)ps->plan.num_blocks;
 	u->batch_mean = r->steps ? r->batch_sum / (double)r->steps : 0;
@@ -396,7 +396,9 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 	/* -- deployment -- */
 	int64_t gpus_used = 0;
 	for (size_t p = 0; p < res->n_pools; p++)
-		gpus_used += llmcap_pool_gpus_per_replica(&sc->pools[p]) * sc->pools[p].replicas;
+		if (res->pools[p].gpu == res->gpu && /* pools on their own servers: below */
+		    llmcap_pool_gpus_per_server(sc, p) == sc->hardware.gpus_per_server)
+			gpus_used += llmcap_pool_gpus_per_replica(&sc->pools[p]) * sc->pools[p].replicas;
 	fprintf(out, "deployment %lld x %lld x %s, %lld of %lld GPUs in use; %.1f GiB per GPU (budget = memory x gpu_memory_utilization)\n",
 		(long long)sc->hardware.servers, (long long)sc->hardware.gpus_per_server, res->gpu->name,
 		(long long)gpus_used, (long long)(sc->hardware.servers * sc->hardware.gpus_per_server),
@@ -427,8 +429,25 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 			(long long)llmcap_parallel_ep(pc),
 			llmcap_parallel_ep(pc) > 1 ? pc->parallel.expert_imbalance : 1.0);
 	}
-	fprintf(out, "  (per replica: KV cache holds blocks x %lld tokens; KV B/tok is one GPU's share of one token)\n\n",
+	fprintf(out, "  (per replica: KV cache holds blocks x %lld tokens; KV B/tok is one GPU's share of one token)\n",
 		(long long)sc->pools[0].block_size);
+	if (llmcap_scenario_mixed_gpus(sc)) {
+		/* pools on their own GPUs (issue 21): each pool's GPU, and the servers of each type */
+		struct llmcap_server_group gr[LLMCAP_MAX_POOLS + 1];
+		size_t gof[LLMCAP_MAX_POOLS], ng = llmcap_server_groups(sc, NULL, gr, gof);
+		fprintf(out, "  GPUs by pool:");
+		for (size_t p = 0; p < res->n_pools; p++)
+			fprintf(out, "%s %s on %s (%.0f GiB)", p ? "," : "", sc->pools[p].name,
+				res->pools[p].gpu->name, res->pools[p].gpu->memory / LLMCAP_GIB);
+		fprintf(out, "\n  servers by GPU type:");
+		for (size_t k = 0, n = 0; k < ng; k++)
+			if (gr[k].servers > 0)
+				fprintf(out, "%s %lld x %lld x %s (%lld GPUs in use)", n++ ? "," : "",
+					(long long)gr[k].servers, (long long)gr[k].gpus_per_server, gr[k].gpu,
+					(long long)gr[k].gpus_needed);
+		fprintf(out, "\n");
+	}
+	fprintf(out, "\n");
 
 	/* -- latency -- */
 	/* An overloaded fleet: requests left waiting (or turned away at max_in_flight) are the
@@ -532,24 +551,50 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 	fmt_usd(sc->cost.support_yearly, d, sizeof d);
 	fmt_usd(cost.opex_monthly, c_, sizeof c_);
 	if (isnan(cost.self_total)) {
-		fmt_usd(cost.server_price, b, sizeof b);
-		if (isnan(cost.server_price))
+		/* the GPU type whose price is missing (with pools on several types, the first) */
+		const char *gn = sc->hardware.gpu;
+		bool no_server = isnan(cost.server_price);
+		for (size_t k = 0; k < cost.n_groups && cost.n_groups > 1; k++)
+			if (isnan(cost.groups[k].server_price) || isnan(cost.groups[k].opex_monthly)) {
+				gn = cost.groups[k].gpu;
+				no_server = isnan(cost.groups[k].server_price);
+				break;
+			}
+		if (no_server)
 			fprintf(out, "  self-hosted  n/a: no published server price for %s (set cost.gpus.%s.server, "
 				     "or its gpu and chassis; docs/cost.md)\n",
-				sc->hardware.gpu, sc->hardware.gpu);
+				gn, gn);
 		else
 			fprintf(out, "  self-hosted  n/a: no running cost for %s (set cost.gpus.%s.opex_monthly, or "
 				     "cost.opex: power)\n",
-				sc->hardware.gpu, sc->hardware.gpu);
+				gn, gn);
 	} else {
 		fprintf(out, "  self-hosted  %s = capex %s + %g x %s/month power and colocation + %g x %s/year support\n",
 			a, b, cost.months, c_, sc->cost.horizon_years, d);
 	}
-	if (cost.spare_servers > 0) {
+	if (cost.spare_servers > 0 && cost.n_groups > 1) {
+		fprintf(out, "               including spare servers, racked and idle:");
+		for (size_t k = 0; k < cost.n_groups; k++) {
+			fmt_usd(cost.groups[k].server_price, b, sizeof b);
+			fprintf(out, "%s %g x %s at %s", k ? "," : "", cost.groups[k].spares,
+				cost.groups[k].gpu, b);
+		}
+		fputc('\n', out);
+	} else if (cost.spare_servers > 0) {
 		fmt_usd(cost.server_price, b, sizeof b);
 		fprintf(out, "               including %g spare server(s) at %s, racked and idle\n",
 			cost.spare_servers, b);
 	}
+	if (cost.n_groups > 1) /* pools on their own GPUs (issue 21) */
+		for (size_t k = 0; k < cost.n_groups; k++) {
+			const struct llmcap_cost_group *g = &cost.groups[k];
+			fmt_usd(g->server_price, b, sizeof b);
+			fmt_usd(g->capex, c_, sizeof c_);
+			fmt_usd(g->opex_monthly, d, sizeof d);
+			fprintf(out, "               %s: %g server(s) of %lld at %s, capex %s, %s/month\n",
+				g->gpu, g->servers, (long long)g->gpus_per_server, b, c_, d);
+		}
+	fmt_usd(sc->cost.support_yearly, d, sizeof d);
 	if (cost.power_opex)
 		fprintf(out, "               power: %.2f kW average x PUE %g at $%g/kWh, %.1f kW provisioned at $%g/kW-month\n",
 			cost.avg_power_watts / 1e3, sc->cost.power.pue, sc->cost.power.electricity,
@@ -886,6 +931,33 @@ int llmcap_report_json_batch(struct llmcap_results *res, const struct llmcap_sum
 		json_num(out, vals[i]);
 	}
 	fprintf(out, ", \"flat_bill\": %s}", cost.flat_bill ? "true" : "false");
+	if (llmcap_scenario_mixed_gpus(sc)) {
+		/* pools on their own GPUs (issue 21): each pool's GPU, own costs by GPU type */
+		fputs(",\n \"gpus\": {\"pools\": {", out);
+		for (size_t p = 0; p < res->n_pools; p++) {
+			fputs(p ? ", " : "", out);
+			json_str(out, sc->pools[p].name);
+			fputs(": ", out);
+			json_str(out, res->pools[p].gpu->name);
+		}
+		fputs("}, \"servers\": [", out);
+		for (size_t k = 0; k < cost.n_groups; k++) {
+			const struct llmcap_cost_group *g = &cost.groups[k];
+			fputs(k ? ",\n  {\"gpu\": " : "\n  {\"gpu\": ", out);
+			json_str(out, g->gpu);
+			fprintf(out, ", \"gpus_per_server\": %lld", (long long)g->gpus_per_server);
+			const char *gk[] = {"servers", "spare_servers", "server_price", "capex_total",
+					    "opex_monthly", "avg_power_watts", "provisioned_kw"};
+			double gv[] = {g->servers, g->spares, g->server_price, g->capex, g->opex_monthly,
+				       g->avg_power_watts, g->provisioned_kw};
+			for (size_t i = 0; i < sizeof gv / sizeof gv[0]; i++) {
+				fprintf(out, ", \"%s\": ", gk[i]);
+				json_num(out, gv[i]);
+			}
+			fputc('}', out);
+		}
+		fputs("]}", out);
+	}
 	struct llmcap_verdict v;
 	llmcap_report_verdict(res, sum, &v);
 	fprintf(out, ",\n \"verdict\": {\"slo_met\": %s, \"overloaded\": %s, \"cheaper\": \"%s\"}",

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "llmcap/cost.h"
 #include "llmcap/perf.h"
 #include "llmcap/scenario.h"
 #include "llmcap/trace.h"
@@ -221,9 +222,9 @@ int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_
 				     "output.percentiles: streaming (bounded memory, within "
 				     "output.percentile_error), or shorten the horizon",
 				     expected, expected * 48 * 1e-9, LLMCAP_EXACT_MAX_REQUESTS);
-	const struct llmcap_gpu_spec *gpu = llmcap_catalog_gpu(cat, sc->hardware.gpu);
+	const struct llmcap_gpu_spec *pool_gpu = llmcap_catalog_gpu(cat, sc->hardware.gpu);
 	char hint[LLMCAP_NAME_MAX + 32];
-	if (!gpu) {
+	if (!pool_gpu) {
 		list_names(cat->gpus[0].name, cat->n_gpus, sizeof cat->gpus[0], names, sizeof names);
 		llmcap_catalog_suggest(cat, "gpus", sc->hardware.gpu, hint, sizeof hint);
 		return llmcap_errorf(err, LLMCAP_EINVAL,
@@ -293,17 +294,21 @@ int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_
 					     sc->cost.rent.reserved[i].where, sc->cost.rent.reserved[i].name,
 					     sc->cost.rent.reserved[i].name);
 	}
-	if (sc->cost.opex == LLMCAP_OPEX_FLAT && isnan(sc->cost.opex_monthly)) {
+	/* every GPU type the fleet holds servers of (hardware.gpu, and pools.NAME.gpu) */
+	for (size_t p = 0; p <= sc->n_pools && sc->cost.opex == LLMCAP_OPEX_FLAT &&
+			   isnan(sc->cost.opex_monthly);
+	     p++) {
+		const char *gn = p == sc->n_pools ? sc->hardware.gpu : llmcap_pool_gpu(sc, p);
 		bool figure = false;
 		for (size_t i = 0; i < sc->cost.n_gpus; i++)
-			figure |= !strcmp(sc->cost.gpus[i].name, sc->hardware.gpu) &&
+			figure |= !strcmp(sc->cost.gpus[i].name, gn) &&
 				  !isnan(sc->cost.gpus[i].opex_monthly);
 		if (!figure)
 			return llmcap_errorf(err, LLMCAP_EINVAL,
 					     "cost.opex: flat needs a monthly figure for %s; expected "
 					     "cost.opex_monthly, cost.gpus.%s.opex_monthly, or cost.opex: "
 					     "power or auto",
-					     sc->hardware.gpu, sc->hardware.gpu);
+					     gn, gn);
 	}
 	if (sc->cost.rent.term_years != 1 && sc->cost.rent.term_years != 3)
 		return llmcap_errorf(err, LLMCAP_EINVAL,
@@ -316,6 +321,14 @@ int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_
 	}
 	int64_t gpus_needed = 0;
 	const char *over = NULL;
+	/* pools off the hardware block (issue 21) are sized on their own servers: the budget and the
+	 * packing below hold the others */
+	bool on_own[LLMCAP_MAX_POOLS];
+	struct llmcap_server_group groups[LLMCAP_MAX_POOLS + 1];
+	size_t group_of[LLMCAP_MAX_POOLS];
+	llmcap_server_groups(sc, NULL, groups, group_of);
+	for (size_t p = 0; p < sc->n_pools; p++)
+		on_own[p] = group_of[p] != 0;
 	for (size_t p = 0; p < sc->n_pools; p++) {
 		const struct llmcap_pool_cfg *pl = &sc->pools[p];
 		int64_t tp = pl->tensor_parallel_size;
@@ -323,13 +336,24 @@ int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_
 			return llmcap_errorf(err, LLMCAP_EINVAL,
 					     "%s: pools.%s.tensor_parallel_size: %lld; expected 1, 2, 4 or 8",
 					     pl->where, pl->name, (long long)tp);
-		if (tp > sc->hardware.gpus_per_server)
+		/* the pool's own GPU and servers (issue 21), else the hardware block's */
+		const struct llmcap_gpu_spec *gpu = pool_gpu;
+		if (pl->gpu[0] && !(gpu = llmcap_catalog_gpu(cat, pl->gpu))) {
+			list_names(cat->gpus[0].name, cat->n_gpus, sizeof cat->gpus[0], names, sizeof names);
+			llmcap_catalog_suggest(cat, "gpus", pl->gpu, hint, sizeof hint);
+			return llmcap_errorf(err, LLMCAP_EINVAL,
+					     "%s: pools.%s.gpu: '%s' is not in the catalog%s; expected one of: %s",
+					     pl->where, pl->name, pl->gpu, hint, names);
+		}
+		if (tp > llmcap_pool_gpus_per_server(sc, p))
 			return llmcap_errorf(err, LLMCAP_ECAPACITY,
-					     "%s: pools.%s.tensor_parallel_size: %lld exceeds "
-					     "hardware.gpus_per_server %lld; expected a tensor-parallel group to fit "
-					     "one server (pipeline_parallel_size spans servers)",
+					     "%s: pools.%s.tensor_parallel_size: %lld exceeds %s %lld; expected "
+					     "a tensor-parallel group to fit one server (pipeline_parallel_size "
+					     "spans servers)",
 					     pl->where, pl->name, (long long)tp,
-					     (long long)sc->hardware.gpus_per_server);
+					     pl->gpus_per_server > 0 ? "its gpus_per_server"
+								     : "hardware.gpus_per_server",
+					     (long long)llmcap_pool_gpus_per_server(sc, p));
 		const struct llmcap_model_spec *m = llmcap_catalog_model(cat, pl->model);
 		if (!m) {
 			char mn[512];
@@ -397,6 +421,8 @@ int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_
 		int rc = llmcap_memory_plan_engine(m, gpu, eng, pl, &plan, err);
 		if (rc)
 			return rc;
+		if (on_own[p])
+			continue; /* its own servers: as many as its replicas take */
 		gpus_needed += llmcap_pool_gpus_per_replica(pl) * pl->replicas;
 		if (!over && gpus_needed > sc->hardware.servers * sc->hardware.gpus_per_server)
 			over = pl->where; /* the pool that takes the sum past the hardware */
@@ -425,7 +451,7 @@ int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_
 			largest = llmcap_pool_gpus_per_replica(&sc->pools[p]);
 	for (int64_t size = largest; size >= 1 && sc->hardware.servers <= 64; size--)
 		for (size_t p = 0; p < sc->n_pools; p++) {
-			if (llmcap_pool_gpus_per_replica(&sc->pools[p]) != size)
+			if (llmcap_pool_gpus_per_replica(&sc->pools[p]) != size || on_own[p])
 				continue;
 			const int64_t span = size > gps ? size / gps : 1, take = size > gps ? gps : size;
 			for (int64_t r = 0; r < sc->pools[p].replicas; r++) {

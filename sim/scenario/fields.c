@@ -584,6 +584,13 @@ static const struct llmcap_field pool_fields[] = {
 	{.key = "link_latency", .type = LLMCAP_T_DURATION, .offset = PO(parallel.link_latency),
 	 .def = "10us", .min = 0, .max = HUGE_VAL,
 	 .doc = "per message between servers (an estimate: RDMA ~2 us plus launch and sync)"},
+	{.key = "gpu", .type = LLMCAP_T_STR, .offset = PO(gpu), .size = LLMCAP_NAME_MAX, .def = "",
+	 .doc = "the pool's own accelerator, by catalog name (\"\": hardware.gpu); a pool on another "
+		"GPU type runs on servers of that type, as few as hold its replicas (docs/engine.md, "
+		"\"Pools on their own GPUs\")", .catalog = "gpus"},
+	{.key = "gpus_per_server", .type = LLMCAP_T_INT, .offset = PO(gpus_per_server), .def = "0",
+	 .doc = "GPUs in each of the pool's own servers (0: hardware.gpus_per_server)", .min = 0,
+	 .max = 64, .flags = LLMCAP_F_HAS_MAX},
 };
 static const struct llmcap_section pool_section = LLMCAP_SECTION(pool_fields);
 

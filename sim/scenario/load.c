@@ -136,6 +136,9 @@ static void canonical_names(struct llmcap_scenario *sc, const struct llmcap_cata
 			snprintf(sc->pools[p].model, sizeof sc->pools[p].model, "%s", m->name);
 		if (e)
 			snprintf(sc->pools[p].engine, sizeof sc->pools[p].engine, "%s", e->name);
+		const struct llmcap_gpu_spec *pg = llmcap_catalog_gpu(cat, sc->pools[p].gpu);
+		if (sc->pools[p].gpu[0] && pg)
+			snprintf(sc->pools[p].gpu, sizeof sc->pools[p].gpu, "%s", pg->name);
 	}
 	for (size_t i = 0; i < sc->cost.n_gpus; i++) {
 		g = llmcap_catalog_gpu(cat, sc->cost.gpus[i].name);

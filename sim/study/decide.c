@@ -581,6 +581,9 @@ int llmcap_decide_volumes(const struct llmcap_scenario *sc, const struct llmcap_
 					rows[v].simulations += ran;
 				}
 	}
+	/* each pool on its own GPU (issue 21; sim/study/pool_gpus.c) */
+	for (size_t v = 0; spec->pool_gpus && v < n && !rc; v++)
+		rc = llmcap_decide_add_pool_gpus(sc, cat, volumes[v], &rows[v], err);
 done:
 	free(st.combos);
 	free(st.rcs);

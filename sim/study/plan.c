@@ -24,6 +24,11 @@ static double pool_params(const struct llmcap_catalog *cat, const struct llmcap_
 int64_t llmcap_plan_servers(const struct llmcap_scenario *sc, const int64_t *replicas)
 {
 	int64_t g = sc->hardware.gpus_per_server, servers = 0, gpus = 0, whole = 0, largest = 1;
+	/* pools on their own GPU type (pools.NAME.gpu) have servers of their own (cost.h) */
+	int64_t own[LLMCAP_MAX_POOLS];
+	for (size_t p = 0; p < sc->n_pools; p++)
+		own[p] = llmcap_pool_own_servers(sc, p) ? 0 : replicas[p];
+	replicas = own;
 	for (size_t p = 0; p < sc->n_pools; p++) {
 		const int64_t size = llmcap_pool_gpus_per_replica(&sc->pools[p]);
 		if (size > g)
@@ -37,7 +42,7 @@ int64_t llmcap_plan_servers(const struct llmcap_scenario *sc, const int64_t *rep
 	bool divides = true;
 	for (size_t p = 0; p < sc->n_pools; p++) {
 		const int64_t size = llmcap_pool_gpus_per_replica(&sc->pools[p]);
-		divides &= size > g || g % size == 0;
+		divides &= !replicas[p] || size > g || g % size == 0;
 	}
 	if (divides)
 		return whole + (gpus ? (gpus + g - 1) / g : (whole ? 0 : 1));
@@ -195,7 +200,12 @@ int llmcap_plan_fleet_from(const struct llmcap_scenario *base, const struct llmc
 			out->replicas[p] = cand[p];
 			out->gpus += cand[p] * llmcap_pool_gpus_per_replica(&sc->pools[p]);
 		}
-		out->servers = sc->hardware.servers;
+		/* every GPU type's servers (pools on their own GPUs have their own: cost.h) */
+		struct llmcap_server_group gr[LLMCAP_MAX_POOLS + 1];
+		size_t ng = llmcap_server_groups(sc, cand, gr, NULL);
+		out->servers = 0;
+		for (size_t k = 0; k < ng; k++)
+			out->servers += gr[k].servers > 0 ? gr[k].servers : 0;
 	}
 	free(sc);
 	return rc;
