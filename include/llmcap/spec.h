@@ -390,6 +390,16 @@ struct llmcap_pool_cfg {
 		char path[LLMCAP_PATH_MAX];  /* CSV of measured step times; absolute once loaded */
 		enum llmcap_table_range out_of_range;
 	} table;
+	/* Disaggregated prefill and decode (docs/engine.md, "Disaggregated prefill and decode"):
+	 * a pool with a decode_pool is a prefill group: its replicas compute prompts and emit the
+	 * first token, then each request's KV moves over the link (a links catalog entry) to a
+	 * replica of decode_pool, picked by that pool's router, which decodes the rest. "" = off
+	 * (the pool runs both phases, as every pool did before). */
+	struct {
+		char decode_pool[LLMCAP_NAME_MAX]; /* a pool of the same model and block size */
+		char link[LLMCAP_NAME_MAX];        /* links catalog name */
+		bool overlap;  /* layer-wise transfer during the prefill: only the tail is exposed */
+	} disaggregation;
 };
 
 struct llmcap_price_cfg {

@@ -91,6 +91,10 @@ void llmcap_request_ended(struct sim *s, const struct req *r, enum llmcap_reques
 	out.tpot = r->generated > 1 ? span_s(r->first_token, r->last_token) / (r->generated - 1) : NAN;
 	out.max_gap = r->generated > 1 && !spilled ? (double)r->max_gap * 1e-9 : NAN;
 	out.e2e = st == LLMCAP_REQ_COMPLETED || spilled ? span_s(r->arrival, r->last_token) : NAN;
+	out.prefill_replica = -1;
+	out.prefill = out.decode_queue = out.kv_transfer = NAN;
+	if (s->dg)
+		llmcap_disagg_record(s, r, &out);
 	s->sink_rc = s->sink->request(s->sink->user, &out);
 }
 

@@ -402,6 +402,24 @@ static const struct llmcap_field profile_fields[] = {
 #undef PF
 static const struct llmcap_section profile_section = LLMCAP_SECTION(profile_fields);
 
+/* pools.NAME.disaggregation: this pool as the prefill group of a disaggregated pair */
+#define DG(member) offsetof(struct llmcap_pool_cfg, disaggregation.member)
+static const struct llmcap_field disaggregation_fields[] = {
+	{.key = "decode_pool", .type = LLMCAP_T_STR, .offset = DG(decode_pool), .size = LLMCAP_NAME_MAX,
+	 .def = "",
+	 .doc = "the pool that decodes this pool's requests (same model and block_size); this pool "
+		"then only prefills (emitting the first token) and hands each request's KV over the "
+		"link; empty: off"},
+	{.key = "link", .type = LLMCAP_T_STR, .offset = DG(link), .size = LLMCAP_NAME_MAX,
+	 .def = "infiniband-ndr", .catalog = "links",
+	 .doc = "the KV transfer's link, by links catalog name (bandwidth per GPU, latency)"},
+	{.key = "overlap", .type = LLMCAP_T_BOOL, .offset = DG(overlap), .def = "true",
+	 .doc = "send each layer's KV as soon as the prefill computed it: only the last layer's "
+		"share (or the link's backlog) remains after the prefill"},
+};
+#undef DG
+static const struct llmcap_section disaggregation_section = LLMCAP_SECTION(disaggregation_fields);
+
 static const struct llmcap_field pool_fields[] = {
 	{.key = "model", .type = LLMCAP_T_STR, .offset = PO(model), .size = LLMCAP_NAME_MAX,
 	 .def = "llama-3.1-8b", .doc = "model, by catalog name", .catalog = "models"},
@@ -482,6 +500,8 @@ static const struct llmcap_field pool_fields[] = {
 		"tokens read"},
 	{.key = "table", .type = LLMCAP_T_SECTION, .sub = &table_section,
 	 .doc = "perf_model table: measured step times"},
+	{.key = "disaggregation", .type = LLMCAP_T_SECTION, .sub = &disaggregation_section,
+	 .doc = "disaggregated prefill and decode: this pool prefills, decode_pool decodes"},
 };
 static const struct llmcap_section pool_section = LLMCAP_SECTION(pool_fields);
 
