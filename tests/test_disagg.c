@@ -4,6 +4,8 @@
  * identical to exact steps, and the feature off by default. */
 #include "test_util.h"
 
+#include "llmcap/plan.h"
+#include "llmcap/report.h"
 #include "llmcap/sim.h"
 
 #ifndef LLMCAP_SOURCE_DIR
@@ -312,6 +314,54 @@ static void off_by_default(void **state)
 	assert_true(d[0] == d[1]);
 }
 
+/* Whether sc meets every class's busiest-hour SLOs (what plan asks of a fleet). */
+static bool meets_slos(const struct llmcap_scenario *sc)
+{
+	struct llmcap_results res;
+	struct llmcap_summary sum;
+	struct llmcap_error err = {0};
+	if (llmcap_simulate(sc, &cat, NULL, &res, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(llmcap_summarize(&res, &sum), 0);
+	bool ok = sum.peak.all_slo_met;
+	llmcap_summary_free(&sum);
+	llmcap_results_free(&res);
+	return ok;
+}
+
+/* plan sizes the two groups separately: at its answer every SLO holds, and one replica fewer
+ * in either group (where it has more than one) misses one. */
+static void plan_sizes_both_groups(void **state)
+{
+	(void)state;
+	struct llmcap_scenario sc;
+	struct llmcap_error err = {0};
+	const char *sets[] = {"horizon=30min"};
+	if (llmcap_scenario_load(&sc, LLMCAP_SOURCE_DIR "/models/scenarios/disaggregated.yaml", sets,
+				 1, &cat, &err) != 0)
+		fail_msg("%s", err.msg);
+	struct llmcap_fleet f;
+	if (llmcap_plan_fleet(&sc, &cat, NAN, -1, &f, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_true(f.feasible && f.slo_met);
+	assert_int_equal(f.gpus, 2 * (f.replicas[0] + f.replicas[1])); /* TP 2 each */
+	for (size_t p = 0; p < 2; p++)
+		sc.pools[p].replicas = f.replicas[p];
+	sc.hardware.servers = llmcap_plan_servers(&sc, f.replicas);
+	assert_true(meets_slos(&sc));
+	int fewer = 0;
+	for (size_t p = 0; p < 2; p++) {
+		if (f.replicas[p] < 2)
+			continue;
+		sc.pools[p].replicas = f.replicas[p] - 1;
+		assert_false(meets_slos(&sc));
+		sc.pools[p].replicas = f.replicas[p];
+		fewer++;
+	}
+	assert_true(fewer > 0); /* the example's load needs more than one replica somewhere */
+	llmcap_scenario_free(&sc);
+}
+
 /* What the scenario check refuses, with the key and what it expected. */
 static void refused(void **state)
 {
@@ -351,6 +401,7 @@ int main(void)
 		cmocka_unit_test(conservation_and_fast_equals_exact),
 		cmocka_unit_test(shipped_example),
 		cmocka_unit_test(off_by_default),
+		cmocka_unit_test(plan_sizes_both_groups),
 		cmocka_unit_test(refused),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
