@@ -20,40 +20,7 @@
  * decode replica stop before any of them can reach it (llmcap_disagg_stop), and a prefill
  * replica takes no runs (its requests leave as they finish their prompt).
  */
-#include "engine_private.h"
-
-/* A prefill pool's link and KV sizes, resolved once. */
-struct dg_pool {
-	bool prefill;            /* this pool hands its requests over */
-	bool decode;             /* some prefill pool hands its requests to this one */
-	size_t peer;             /* prefill: the decode pool */
-	double bandwidth;        /* bytes/s per GPU */
-	llmcap_time latency;     /* per transfer */
-	bool overlap;
-	int64_t layers;
-	double lane_bytes;       /* per prompt token: the larger of the two groups' per-GPU shares */
-	double total_bytes;      /* per prompt token: all of the prefill group's GPUs */
-};
-
-/* A request handed over, by its slot: valid while id is the slot's request's. */
-struct dg_req {
-	int64_t id;
-	llmcap_time prefill_end, step_time; /* the prefill step's end and duration */
-	llmcap_time xfer_start, xfer_end;   /* -1 until reserved */
-	int32_t prefill_replica;
-	int32_t held;                       /* private blocks held on the prefill replica */
-	int32_t reserved;                   /* blocks reserved on the decode replica */
-};
-
-struct llmcap_disagg {
-	struct dg_pool pools[LLMCAP_MAX_POOLS];
-	struct dg_req *req;
-	size_t cap_req;
-	struct deque *pending;   /* per replica: slots waiting for a reservation (decode pools) */
-	int32_t *flight;         /* slots whose transfer is under way, in no order */
-	size_t n_flight, cap_flight;
-	llmcap_time *step_end;   /* per replica: the end of a prefill replica's step in flight */
-};
+#include "disagg.h"
 
 int llmcap_disagg_init(struct sim *s, const struct llmcap_catalog *cat, struct llmcap_error *err)
 {
@@ -333,41 +300,6 @@ bool llmcap_disagg_step_started(struct sim *s, size_t ri, llmcap_time end)
 	return false;
 }
 
-llmcap_time llmcap_disagg_stop(struct sim *s, const struct replica *rp)
-{
-	struct llmcap_disagg *dg = s->dg;
-	const size_t d = rp->pool;
-	if (!dg->pools[d].decode)
-		return INT64_MAX;
-	/* a run of a decode replica stops before anything can be handed to it: the end of a
-	 * transfer to its pool, the end of a prefill step of a pool that feeds it, or the next
-	 * arrival to such a pool (an idle prefill replica starts a step only at one of those, or
-	 * at a kick pending now) */
-	llmcap_time stop = INT64_MAX;
-	for (size_t i = 0; i < dg->n_flight; i++) {
-		const struct dg_req *q = &dg->req[dg->flight[i]];
-		if (dg->pools[s->reqs[dg->flight[i]].pool].peer == d && q->xfer_end < stop)
-			stop = q->xfer_end;
-	}
-	for (size_t p = 0; p < s->res->n_pools; p++) {
-		if (!dg->pools[p].prefill || dg->pools[p].peer != d)
-			continue;
-		const llmcap_time a = llmcap_next_arrival_to(s, p, 0);
-		if (a < stop)
-			stop = a;
-		const struct llmcap_pool_stats *ps = &s->res->pools[p];
-		for (size_t i = 0; i < ps->n_replicas; i++) {
-			const size_t pi = ps->first_replica + i;
-			const struct replica *pp = &s->replicas[pi];
-			if (pp->kicked)
-				return s->now;
-			if (pp->busy && dg->step_end[pi] < stop)
-				stop = dg->step_end[pi];
-		}
-	}
-	return stop;
-}
-
 /* Requests between the groups at the horizon end as unfinished: those waiting for a
  * reservation, then those whose transfer is under way, by decode replica. */
 void llmcap_disagg_finish(struct sim *s)
@@ -389,20 +321,4 @@ void llmcap_disagg_finish(struct sim *s)
 			llmcap_request_ended(s, r, LLMCAP_REQ_UNFINISHED);
 		}
 	}
-}
-
-void llmcap_disagg_record(const struct sim *s, const struct req *r,
-			  struct llmcap_request_record *out)
-{
-	const struct llmcap_disagg *dg = s->dg;
-	const size_t slot = (size_t)(r - s->reqs);
-	if (slot >= dg->cap_req || dg->req[slot].id != r->id)
-		return;
-	const struct dg_req *q = &dg->req[slot];
-	out->prefill_replica = q->prefill_replica;
-	out->prefill = (double)(q->prefill_end - r->first_sched) * 1e-9;
-	if (q->xfer_start >= 0)
-		out->decode_queue = (double)(q->xfer_start - q->prefill_end) * 1e-9;
-	if (q->xfer_end >= 0 && q->xfer_end <= s->now)
-		out->kv_transfer = (double)(q->xfer_end - q->xfer_start) * 1e-9;
 }

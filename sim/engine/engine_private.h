@@ -685,7 +685,8 @@ LLMCAP_INTERNAL size_t llmcap_end_decodes(struct sim *s, size_t ri, const struct
 LLMCAP_INTERNAL const struct llmcap_step_timer *llmcap_decode_timer(struct sim *s,
 								    struct replica *rp, int64_t n);
 
-/* disagg.c: disaggregated prefill and decode, called only where s->dg is set.
+/* disagg.c (stop and record: disagg_read.c): disaggregated prefill and decode, called only
+ * where s->dg is set.
  * init: after the pools and replicas are set up (clamps a prefill pool's max_model_len to its
  * decode pool's); handoff: a request on replica ri just emitted its first token (in
  * llmcap_step_end's pass): true when ri's pool is a prefill group and the request left the

@@ -714,7 +714,7 @@ static const struct llmcap_field scenario_fields[] = {
 	 .doc = "label printed with the results"},
 	{.key = "catalog", .type = LLMCAP_T_PATH, .offset = SC(catalog), .size = LLMCAP_PATH_MAX,
 	 .count_offset = SC(n_catalog), .max_count = LLMCAP_SCENARIO_CATALOGS, .def = "",
-	 .doc = "YAML files (one, or a list) of models, GPUs, engines and prices that add to or "
+	 .doc = "YAML files (one, or a list) of models, GPUs, engines, prices and links that add to or "
 		"replace the built-in ones, relative to this file (docs/models.md); --catalog adds more"},
 	{.key = "seed", .type = LLMCAP_T_U64, .offset = SC(seed), .def = "42",
 	 .doc = "seed of every random stream; same scenario + seed = same results"},
