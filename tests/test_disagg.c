@@ -263,6 +263,46 @@ static void conservation_and_fast_equals_exact(void **state)
 	llmcap_scenario_free(&sc);
 }
 
+/* Fast == exact, and conservation, across the decode group's engine rules: swap preemption
+ * with jsq routing, TensorRT-LLM's guaranteed-no-evict admission with power-of-two routing,
+ * least-kv routing (which reads KV use: runs are applied at once), prefix caching on the
+ * prefill group, and a slow link without overlap. */
+static void variants_fast_equals_exact(void **state)
+{
+	(void)state;
+	const char *variants[][4] = {
+		{"pools.d.preemption_mode=swap", "pools.d.router=jsq", "pools.d.num_gpu_blocks_override=1500", NULL},
+		{"pools.d.engine=trtllm", "pools.p.engine=trtllm", "pools.d.router=power-of-two", NULL},
+		{"pools.d.router=least-kv", "pools.p.enable_prefix_caching=true",
+		 "workload.classes.c.shared_prefix_tokens=512", NULL},
+		{"pools.p.disaggregation.link=ethernet-25g", "pools.p.disaggregation.overlap=false",
+		 "pools.d.max_num_seqs=8", NULL},
+	};
+	for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
+		const char *sets[16] = {"workload.rate=20/s", "workload.diurnal.shape=none",
+					"pools.p.perf_model=roofline", "pools.d.perf_model=roofline",
+					"pools.d.replicas=2", "horizon=5min"};
+		size_t n = 6;
+		for (size_t k = 0; variants[v][k]; k++)
+			sets[n++] = variants[v][k];
+		struct llmcap_scenario sc;
+		scenario(&sc, sets, n);
+		struct llmcap_results fast, exact;
+		struct capture cf, ce;
+		uint64_t df = run_conserving(&sc, LLMCAP_ENGINE_FAST, &fast, &cf);
+		uint64_t de = run_conserving(&sc, LLMCAP_ENGINE_EXACT, &exact, &ce);
+		if (df != de)
+			fail_msg("variant %zu: fast digest %016llx, exact %016llx", v,
+				 (unsigned long long)df, (unsigned long long)de);
+		assert_true(fast.disagg[0].transfers > 0);
+		llmcap_results_free(&fast);
+		llmcap_results_free(&exact);
+		capture_free(&cf);
+		capture_free(&ce);
+		llmcap_scenario_free(&sc);
+	}
+}
+
 /* The shipped example runs, and identically in both modes. */
 static void shipped_example(void **state)
 {
@@ -399,6 +439,7 @@ int main(void)
 		cmocka_unit_test(transfer_time_by_hand),
 		cmocka_unit_test(lone_request_ttft_by_hand),
 		cmocka_unit_test(conservation_and_fast_equals_exact),
+		cmocka_unit_test(variants_fast_equals_exact),
 		cmocka_unit_test(shipped_example),
 		cmocka_unit_test(off_by_default),
 		cmocka_unit_test(plan_sizes_both_groups),
