@@ -191,6 +191,25 @@ static const struct llmcap_field catalog_prices_root = {
 	.elem_size = sizeof(struct llmcap_price_spec), .max_count = LLMCAP_CATALOG_MAX,
 	.sub = &price_spec_section};
 
+#define LK(member) offsetof(struct llmcap_link_spec, member)
+static const struct llmcap_field link_spec_fields[] = {
+	{.key = "source", .type = LLMCAP_T_STR, .offset = LK(source), .size = 1024, .def = "", .doc = ""},
+	{.key = "scope", .type = LLMCAP_T_STR, .offset = LK(scope), .size = LLMCAP_NAME_MAX,
+	 .def = "cluster", .doc = "server (NVLink) or cluster"},
+	{.key = "bandwidth", .type = LLMCAP_T_DOUBLE, .offset = LK(bandwidth), .def = "50e9",
+	 .doc = "bytes/s per GPU, per direction", .min = 0, .max = HUGE_VAL,
+	 .flags = LLMCAP_F_MIN_EXCL},
+	{.key = "latency", .type = LLMCAP_T_DURATION, .offset = LK(latency), .def = "10us",
+	 .doc = "per transfer", .min = 0, .max = HUGE_VAL},
+};
+#undef LK
+static const struct llmcap_section link_spec_section = LLMCAP_SECTION(link_spec_fields);
+static const struct llmcap_field catalog_links_root = {
+	.key = "links", .type = LLMCAP_T_MAP, .offset = offsetof(struct llmcap_catalog, links),
+	.count_offset = offsetof(struct llmcap_catalog, n_links),
+	.elem_size = sizeof(struct llmcap_link_spec), .max_count = LLMCAP_CATALOG_MAX,
+	.sub = &link_spec_section};
+
 static const struct llmcap_field catalog_engines_root = {
 	.key = "engines", .type = LLMCAP_T_MAP, .offset = offsetof(struct llmcap_catalog, engines),
 	.count_offset = offsetof(struct llmcap_catalog, n_engines),
@@ -209,6 +228,7 @@ static const struct llmcap_field user_fields[] = {
 	MAPFIELD("gpus", gpus, n_gpus, struct llmcap_gpu_spec, gpu_section),
 	MAPFIELD("engines", engines, n_engines, struct llmcap_engine_spec, engine_section),
 	MAPFIELD("prices", prices, n_prices, struct llmcap_price_spec, price_spec_section),
+	MAPFIELD("links", links, n_links, struct llmcap_link_spec, link_spec_section),
 #undef MAPFIELD
 };
 static const struct llmcap_section user_section = LLMCAP_SECTION(user_fields);
@@ -236,6 +256,9 @@ int llmcap_catalog_load_builtin(struct llmcap_catalog *cat, struct llmcap_error 
 	if (rc == 0)
 		rc = load_catalog_map(&catalog_prices_root, cat, llmcap_builtin_prices_yaml,
 				      "models/catalog/prices.yaml", err);
+	if (rc == 0)
+		rc = load_catalog_map(&catalog_links_root, cat, llmcap_builtin_links_yaml,
+				      "models/catalog/links.yaml", err);
 	return rc;
 }
 
@@ -286,6 +309,8 @@ static struct table table_of(const struct llmcap_catalog *cat, const char *kind)
 				      offsetof(struct llmcap_gpu_spec, aliases)};
 	if (!strcmp(kind, "engines"))
 		return (struct table){(const char *)cat->engines, cat->n_engines, sizeof cat->engines[0], 0};
+	if (!strcmp(kind, "links"))
+		return (struct table){(const char *)cat->links, cat->n_links, sizeof cat->links[0], 0};
 	return (struct table){(const char *)cat->prices, cat->n_prices, sizeof cat->prices[0], 0};
 }
 
@@ -321,6 +346,13 @@ const struct llmcap_engine_spec *llmcap_catalog_engine(const struct llmcap_catal
 {
 	ptrdiff_t i = find(table_of(cat, "engines"), name);
 	return i < 0 ? NULL : &cat->engines[i];
+}
+
+const struct llmcap_link_spec *llmcap_catalog_link(const struct llmcap_catalog *cat,
+						   const char *name)
+{
+	ptrdiff_t i = find(table_of(cat, "links"), name);
+	return i < 0 ? NULL : &cat->links[i];
 }
 
 const struct llmcap_gpu_spec *llmcap_catalog_gpu(const struct llmcap_catalog *cat,
@@ -411,6 +443,7 @@ static int merge(struct llmcap_catalog *dst, const struct llmcap_catalog *src, c
 			size_t *count = !strcmp(kind, "models") ? &dst->n_models
 				      : !strcmp(kind, "gpus")   ? &dst->n_gpus
 				      : !strcmp(kind, "engines") ? &dst->n_engines
+			      : !strcmp(kind, "links")   ? &dst->n_links
 								 : &dst->n_prices;
 			(*count)++;
 		}
@@ -434,8 +467,8 @@ int llmcap_catalog_load_text(struct llmcap_catalog *cat, const char *text, size_
 		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
 	int rc = llmcap_schema_apply_text(&user_root, user, text, len, origin, NULL, NULL, err);
 	rc = rc > 0 ? 0 : rc;
-	const char *const kinds[] = {"models", "gpus", "engines", "prices"};
-	for (size_t k = 0; rc == 0 && k < 4; k++)
+	const char *const kinds[] = {"models", "gpus", "engines", "prices", "links"};
+	for (size_t k = 0; rc == 0 && k < 5; k++)
 		rc = merge(cat, user, kinds[k], origin, err);
 	free(user);
 	return rc;

@@ -141,6 +141,17 @@ struct llmcap_price_spec {
 	char latency_source[1024];
 };
 
+/* A link between a prefill and a decode replica of a disaggregated pool
+ * (models/catalog/links.yaml): the line rate one GPU sends its share of a request's KV at, and a
+ * transfer's fixed cost. */
+struct llmcap_link_spec {
+	char name[LLMCAP_NAME_MAX];
+	char source[1024];
+	char scope[LLMCAP_NAME_MAX]; /* "server" (NVLink: both groups in one server) or "cluster" */
+	double bandwidth;            /* bytes/s per GPU, per direction */
+	llmcap_time latency;         /* per transfer */
+};
+
 struct llmcap_catalog {
 	struct llmcap_model_spec models[LLMCAP_CATALOG_MAX];
 	size_t n_models;
@@ -150,6 +161,8 @@ struct llmcap_catalog {
 	size_t n_engines;
 	struct llmcap_price_spec prices[LLMCAP_CATALOG_MAX];
 	size_t n_prices;
+	struct llmcap_link_spec links[LLMCAP_CATALOG_MAX];
+	size_t n_links;
 };
 
 /* Loads the built-in catalog. Returns 0 or a negative error code with err set. */
@@ -172,7 +185,7 @@ int llmcap_catalog_load_text(struct llmcap_catalog *cat, const char *text, size_
 
 /* For an unknown-name error: writes " (did you mean 'NAME'?)" (the entry whose name or alias is
  * closest by edit distance, when it is close enough to be a likely typo) or "" into buf.
- * kind: "models", "gpus", "engines" or "prices". */
+ * kind: "models", "gpus", "engines", "prices" or "links". */
 void llmcap_catalog_suggest(const struct llmcap_catalog *cat, const char *kind, const char *name,
 			    char *buf, size_t len);
 const struct llmcap_model_spec *llmcap_catalog_model(const struct llmcap_catalog *cat,
@@ -203,6 +216,9 @@ extern const char llmcap_builtin_models_yaml[];
 extern const char llmcap_builtin_gpus_yaml[];
 extern const char llmcap_builtin_engines_yaml[];
 extern const char llmcap_builtin_prices_yaml[];
+extern const char llmcap_builtin_links_yaml[];
+const struct llmcap_link_spec *llmcap_catalog_link(const struct llmcap_catalog *cat,
+						   const char *name);
 const struct llmcap_price_spec *llmcap_catalog_price(const struct llmcap_catalog *cat,
 						     const char *name);
 extern const char llmcap_builtin_default_scenario[];

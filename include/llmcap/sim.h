@@ -51,6 +51,12 @@ struct llmcap_request_record {
 	double e2e;              /* arrival to last token */
 	int64_t session;         /* multi-turn sessions: the session, from 0; -1: none */
 	int32_t turn;            /* its turn, from 0 (0 outside sessions) */
+	/* disaggregated prefill and decode (pools.NAME.disaggregation): the prefill replica
+	 * (replica is then the decode replica; -1 when not handed over), the first scheduling
+	 * to the prompt's end there, the prompt's end to the decode replica's reservation (the
+	 * decode queue), and the KV transfer; NAN where the request never got there */
+	int32_t prefill_replica;
+	double prefill, decode_queue, kv_transfer;
 };
 
 /* One time-series sample: the interval (time - interval, time]. replica = -1: the pool total
@@ -132,6 +138,17 @@ struct llmcap_hour_stats {
 	int64_t arrived, lost, spilled; /* lost: rejected, or unfinished at the horizon */
 };
 
+/* A prefill pool of a disaggregated pair (zero for any other pool): its requests handed over,
+ * the KV transfers completed and their bytes (all GPUs), and their transfer and decode-queue
+ * times (s, one sample per completed transfer). */
+struct llmcap_disagg_stats {
+	bool on;
+	int32_t decode_pool;
+	int64_t handoffs, transfers;
+	double bytes;
+	struct llmcap_quantiles transfer, decode_queue;
+};
+
 struct llmcap_results {
 	const struct llmcap_scenario *sc;
 	const struct llmcap_gpu_spec *gpu;
@@ -165,8 +182,19 @@ struct llmcap_results {
 	} failures[LLMCAP_MAX_POOLS];
 	bool has_failures;
 	bool has_trace;  /* the shared classes replayed workload.trace */
+	bool disaggregated; /* some pool has a decode_pool: disagg[] holds its stats */
+	struct llmcap_disagg_stats disagg[LLMCAP_MAX_POOLS];
 	struct llmcap_replay_stats trace;
 };
+
+/* A disaggregated pool's KV transfer time, ns (docs/engine.md, "Disaggregated prefill and
+ * decode"): latency + T without overlap, where T = lane_bytes_per_token x tokens / bandwidth
+ * (lane_bytes_per_token: the larger of the two groups' per-GPU KV bytes per token, bandwidth:
+ * bytes/s of one GPU's port); with layer-wise overlap of a prefill step of step_time ns over
+ * `layers` layers, latency + max(T / layers, T - step_time x (layers - 1) / layers). */
+llmcap_time llmcap_disagg_transfer_time(double lane_bytes_per_token, int64_t tokens,
+					double bandwidth, llmcap_time latency, bool overlap,
+					int64_t layers, llmcap_time step_time);
 
 /* Runs the scenario (already checked by llmcap_scenario_load). sink may be NULL. Results must be
  * freed. Returns -LLMCAP_ECANCELED when *sink->cancel was set. sc->engine_mode chooses how

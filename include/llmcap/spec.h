@@ -461,6 +461,16 @@ struct llmcap_pool_cfg {
 	 * of that type (llmcap_server_groups, cost.h); hardware.servers hold the other pools. */
 	char gpu[LLMCAP_NAME_MAX];
 	int64_t gpus_per_server;
+	/* Disaggregated prefill and decode (docs/engine.md, "Disaggregated prefill and decode"):
+	 * a pool with a decode_pool is a prefill group: its replicas compute prompts and emit the
+	 * first token, then each request's KV moves over the link (a links catalog entry) to a
+	 * replica of decode_pool, picked by that pool's router, which decodes the rest. "" = off
+	 * (the pool runs both phases, as every pool did before). */
+	struct {
+		char decode_pool[LLMCAP_NAME_MAX]; /* a pool of the same model and block size */
+		char link[LLMCAP_NAME_MAX];        /* links catalog name */
+		bool overlap;  /* layer-wise transfer during the prefill: only the tail is exposed */
+	} disaggregation;
 };
 
 /* GPUs one replica of pool p holds: TP x PP x DP (each at least 1). */

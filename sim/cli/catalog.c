@@ -1,4 +1,4 @@
-/* `llmcap catalog`: the models, API prices, GPUs and engine profiles built into llmcap. */
+/* `llmcap catalog`: the models, API prices, GPUs, engine profiles and links built into llmcap. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,6 +145,12 @@ static int catalog_main(const struct llmcap_cmd *cmd, int argc, char **argv)
 		       e->admission == LLMCAP_ADMIT_NO_EVICT ? 1.0 : e->admission == LLMCAP_ADMIT_RESERVE ? e->reserve_output : 0.0,
 		       e->async_scheduling ? "on" : "off", (long long)e->scheduler_steps, ar);
 	}
+	printf("links (KV transfers of disaggregated pools: pools.NAME.disaggregation.link):\n");
+	for (size_t i = 0; i < cat->n_links; i++) {
+		const struct llmcap_link_spec *l = &cat->links[i];
+		printf("  %-16s %7.2f GB/s per GPU, %6.1f us per transfer, within a %s\n  %-16s source: %s\n",
+		       l->name, l->bandwidth * 1e-9, (double)l->latency * 1e-3, l->scope, "", l->source);
+	}
 	free(cat);
 	return 0;
 }
@@ -153,8 +159,8 @@ static int catalog_main(const struct llmcap_cmd *cmd, int argc, char **argv)
 const struct llmcap_cmd llmcap_cli_catalog = {
 	.name = "catalog",
 	.synopsis = "[--catalog FILE]...",
-	.summary = "list the models, API prices, GPUs with their prices and sources, and engine "
-		   "profiles llmcap knows",
+	.summary = "list the models, API prices, GPUs with their prices and sources, engine "
+		   "profiles and KV transfer links llmcap knows",
 	.opts = catalog_opts,
 	.n_opts = sizeof catalog_opts / sizeof *catalog_opts,
 	.run = catalog_main,

@@ -81,7 +81,7 @@ enum { LLMCAP_OPT_SET = 1000, LLMCAP_OPT_JOBS, LLMCAP_OPT_SEEDS, LLMCAP_OPT_CATA
 	{LLMCAP_OPT_SET, 's', "set", "KEY=VALUE", "override a scenario field; repeatable", NULL}
 #define LLMCAP_CLI_OPT_CATALOG \
 	{LLMCAP_OPT_CATALOG, 0, "catalog", "FILE", \
-	 "add or replace models, GPUs, engines and prices from a YAML catalog file (after the " \
+	 "add or replace models, GPUs, engines, prices and links from a YAML catalog file (after the " \
 	 "scenario's catalog: key; docs/models.md); repeatable", NULL}
 #define LLMCAP_CLI_OPT_JOBS(what) \
 	{LLMCAP_OPT_JOBS, 0, "jobs", "N", "threads " what " at once", "the number of CPUs"}

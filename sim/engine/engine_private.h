@@ -76,6 +76,8 @@
  * push_event): arrivals of an instant run before the kicks they cause. */
 enum { EV_ARRIVAL = 1, EV_STEP_END = 2, EV_SAMPLE = 3, EV_TIMEOUT = 4, EV_KICK = 5, EV_CLIENT = 6,
        EV_SESSION = 7, EV_FAIL = 8, EV_UP = 9, EV_SPARE = 10, EV_MAINTAIN = 11 };
+/* a KV transfer's end at its decode replica (disagg.c): target the request's slot, data its id */
+enum { EV_KV_DONE = 12 };
 enum { R_WAITING = 1, R_RUNNING = 2, R_SWAPPED = 3 };
 
 /* The KV block-time integral (blocks x ns) is summed exactly, in 128 bits, and converted to the
@@ -217,6 +219,10 @@ struct replica {
 	 * dropped */
 	bool down, draining, stale_step;
 	llmcap_time up_at, out_since, failed_at;
+	/* disaggregation (disagg.c): requests handed to this decode replica and not in its batch
+	 * yet (waiting for a reservation or in transfer; in outstanding), and blocks held for
+	 * transfers (a prefill replica's until the transfer ends, a decode replica's reserved) */
+	int64_t n_transit, kv_held;
 };
 
 struct pool_rt {
@@ -340,6 +346,7 @@ struct sim {
 	bool has_failures;
 	gsl_rng *failure_rng[LLMCAP_MAX_POOLS];
 	int64_t spares_free[LLMCAP_MAX_POOLS];
+	struct llmcap_disagg *dg; /* disaggregated prefill and decode (disagg.c); NULL: off */
 };
 
 /* ---- small containers ---- */
@@ -763,6 +770,29 @@ LLMCAP_INTERNAL size_t llmcap_end_decodes(struct sim *s, size_t ri, const struct
 					  struct sched_start *acc);
 LLMCAP_INTERNAL const struct llmcap_step_timer *llmcap_decode_timer(struct sim *s,
 								    struct replica *rp, int64_t n);
+
+/* disagg.c (stop and record: disagg_read.c): disaggregated prefill and decode, called only
+ * where s->dg is set.
+ * init: after the pools and replicas are set up (clamps a prefill pool's max_model_len to its
+ * decode pool's); handoff: a request on replica ri just emitted its first token (in
+ * llmcap_step_end's pass): true when ri's pool is a prefill group and the request left the
+ * batch for its decode replica; retry: decode replica di's waiting reservations, at its step
+ * ends; arrive: EV_KV_DONE; step_started: records a prefill replica's step end, false where
+ * the replica takes no fast run (a prefill group's); stop: the time before which a fast run of
+ * rp must stop (INT64_MAX: no bound); finish: the requests between the groups at the horizon;
+ * record: the request's stage times into its record. */
+struct llmcap_catalog;
+LLMCAP_INTERNAL int llmcap_disagg_init(struct sim *s, const struct llmcap_catalog *cat,
+				       struct llmcap_error *err);
+LLMCAP_INTERNAL void llmcap_disagg_free(struct sim *s);
+LLMCAP_INTERNAL bool llmcap_disagg_handoff(struct sim *s, size_t ri, int32_t slot);
+LLMCAP_INTERNAL void llmcap_disagg_retry(struct sim *s, size_t di);
+LLMCAP_INTERNAL void llmcap_disagg_arrive(struct sim *s, int32_t slot, int64_t id);
+LLMCAP_INTERNAL bool llmcap_disagg_step_started(struct sim *s, size_t ri, llmcap_time end);
+LLMCAP_INTERNAL llmcap_time llmcap_disagg_stop(struct sim *s, const struct replica *rp);
+LLMCAP_INTERNAL void llmcap_disagg_finish(struct sim *s);
+LLMCAP_INTERNAL void llmcap_disagg_record(const struct sim *s, const struct req *r,
+					  struct llmcap_request_record *out);
 
 /* arrivals.c */
 LLMCAP_INTERNAL void llmcap_arrival(struct sim *s, uint64_t data, int ids_slot);

@@ -472,7 +472,14 @@ static llmcap_time run_stop(struct sim *s, const struct replica *rp)
 	if (s->sc->horizon < stop)
 		stop = s->sc->horizon + 1;
 	llmcap_time deadline = llmcap_next_deadline(s);
-	return deadline < stop ? deadline : stop;
+	if (deadline < stop)
+		stop = deadline;
+	if (s->dg) { /* a decode replica: before anything is handed to it (disagg.c) */
+		const llmcap_time handed = llmcap_disagg_stop(s, rp);
+		if (handed < stop)
+			stop = handed;
+	}
+	return stop;
 }
 
 /* Takes the run's steps from the loop's state until stop (or a completion or a block shortage). */

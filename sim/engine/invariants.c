@@ -35,11 +35,11 @@ void llmcap_check_replica(const struct sim *s, const struct replica *rp)
 		cpu += r->swap_blocks;
 		n++;
 	}
-	assert(n == rp->outstanding);
+	assert(n + rp->n_transit == rp->outstanding);
 	assert(queued == rp->queued);
 	assert(waiting_tokens == rp->waiting_tokens);
 	assert(rp->free_blocks >= 0 && rp->pc.n_evictable >= 0);
-	assert(private_blocks + rp->pc.n_cached + rp->free_blocks == rp->num_blocks);
+	assert(private_blocks + rp->kv_held + rp->pc.n_cached + rp->free_blocks == rp->num_blocks);
 	assert(cpu + rp->cpu_free == rp->cpu_blocks);
 	int64_t committed = 0;
 	for (size_t i = 0; i < rp->n_running; i++)

@@ -217,11 +217,15 @@ static int setup(struct sim *s, const struct llmcap_scenario *sc, const struct l
 				rp->cpu_blocks = rp->cpu_free =
 					(int64_t)floor(cfg->swap_space / s->pools[p].block_bytes);
 		}
+	int rc = llmcap_disagg_init(s, cat, err);
+	if (rc)
+		return rc;
 	return llmcap_workload_init(&s->wl, sc, err);
 }
 
 static void teardown(struct sim *s)
 {
+	llmcap_disagg_free(s);
 	llmcap_workload_free(&s->wl);
 	llmcap_events_free(&s->events);
 	gsl_rng_free(s->routing);
@@ -295,6 +299,8 @@ static void finish_at_horizon(struct sim *s)
 				llmcap_request_ended(s, r, LLMCAP_REQ_UNFINISHED);
 			}
 	}
+	if (s->dg)
+		llmcap_disagg_finish(s);
 }
 
 /* Handles an event popped from the queue. */
@@ -329,6 +335,8 @@ static void dispatch(struct sim *s, const struct llmcap_event *ev)
 		llmcap_failure_event(s, ev);
 	} else if (ev->kind == EV_TIMEOUT) {
 		llmcap_queue_timeout(s, (int32_t)ev->target, (int64_t)ev->data);
+	} else if (ev->kind == EV_KV_DONE) {
+		llmcap_disagg_arrive(s, (int32_t)ev->target, (int64_t)ev->data);
 	} else {
 		sample(s);
 	}
@@ -439,6 +447,10 @@ void llmcap_results_free(struct llmcap_results *res)
 		llmcap_quantiles_free(&cs->tpot);
 		llmcap_quantiles_free(&cs->e2e);
 		llmcap_quantiles_free(&cs->queue);
+	}
+	for (size_t p = 0; p < LLMCAP_MAX_POOLS; p++) {
+		llmcap_quantiles_free(&res->disagg[p].transfer);
+		llmcap_quantiles_free(&res->disagg[p].decode_queue);
 	}
 	free(res->hours);
 	free(res->busy_per_hour);

@@ -100,6 +100,10 @@ void llmcap_request_ended(struct sim *s, const struct req *r, enum llmcap_reques
 	out.e2e = st == LLMCAP_REQ_COMPLETED || spilled ? span_s(r->arrival, r->last_token) : NAN;
 	out.session = session;
 	out.turn = turn;
+	out.prefill_replica = -1;
+	out.prefill = out.decode_queue = out.kv_transfer = NAN;
+	if (s->dg)
+		llmcap_disagg_record(s, r, &out);
 	s->sink_rc = s->sink->request(s->sink->user, &out);
 }
 

@@ -401,7 +401,8 @@ void llmcap_try_start_step(struct sim *s, size_t ri, struct sched_start *ss)
 	rp->busy = true;
 	rp->step_start = s->now;
 	llmcap_time end = s->now + dt + rp->step_extra, origin = s->now;
-	if (s->fast)
+	/* a prefill group's replica takes no runs: its requests leave as their prompts end */
+	if (s->fast && (!s->dg || llmcap_disagg_step_started(s, ri, end)))
 		llmcap_fast_forward(s, ri, &end, &origin, ss);
 	push_event(s, end, origin, EV_STEP_END, (uint32_t)ri, 0, ri);
 }
@@ -478,6 +479,9 @@ void llmcap_step_end(struct sim *s, size_t ri)
 					llmcap_complete(s, ri, id);
 					continue;
 				}
+				/* disaggregated: the prompt's end leaves for a decode replica */
+				if (generated == 1 && s->dg && llmcap_disagg_handoff(s, ri, id))
+					continue;
 			}
 		}
 		running[keep++] = id;
@@ -512,5 +516,7 @@ void llmcap_step_end(struct sim *s, size_t ri)
 	st->output_tokens += (double)output_tokens;
 	struct sched_start ss = acc;
 	rp->n_running = keep;
+	if (s->dg) /* reservations waiting for this decode replica's blocks */
+		llmcap_disagg_retry(s, ri);
 	llmcap_try_start_step(s, ri, &ss);
 }

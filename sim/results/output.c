@@ -66,6 +66,11 @@ static hid_t request_type(void)
 	INSERT(t, "e2e_s", R, e2e, H5T_NATIVE_DOUBLE);
 	INSERT(t, "session", R, session, H5T_NATIVE_INT64);
 	INSERT(t, "turn", R, turn, H5T_NATIVE_INT32);
+	/* disaggregated prefill and decode: -1 and NaN for requests not handed over */
+	INSERT(t, "prefill_replica", R, prefill_replica, H5T_NATIVE_INT32);
+	INSERT(t, "prefill_s", R, prefill, H5T_NATIVE_DOUBLE);
+	INSERT(t, "decode_queue_s", R, decode_queue, H5T_NATIVE_DOUBLE);
+	INSERT(t, "kv_transfer_s", R, kv_transfer, H5T_NATIVE_DOUBLE);
 	return t;
 }
 
@@ -552,6 +557,60 @@ static int write_batch_means(hid_t g, const struct llmcap_scenario *sc, struct l
 	return rc ? -1 : 0;
 }
 
+/* /summary/disaggregation: one row per prefill pool of a disaggregated pair (docs/hdf5-layout.md),
+ * written only where a pool is disaggregated. */
+struct disagg_row {
+	int32_t prefill_pool, decode_pool;
+	int64_t handoffs, transfers;
+	double bytes;
+	double kv_transfer_p50_s, kv_transfer_p99_s, kv_transfer_mean_s;
+	double decode_queue_p50_s, decode_queue_p99_s, decode_queue_mean_s;
+	double prefill_busy, decode_busy;
+};
+
+static int write_disaggregation(hid_t g, struct llmcap_results *res, const struct llmcap_summary *sum)
+{
+	struct disagg_row rows[LLMCAP_MAX_POOLS];
+	size_t n = 0;
+	for (size_t p = 0; p < res->n_pools; p++) {
+		struct llmcap_disagg_stats *d = &res->disagg[p];
+		if (!d->on)
+			continue;
+		rows[n++] = (struct disagg_row){
+			.prefill_pool = (int32_t)p, .decode_pool = d->decode_pool,
+			.handoffs = d->handoffs, .transfers = d->transfers, .bytes = d->bytes,
+			.kv_transfer_p50_s = llmcap_quantiles_get(&d->transfer, 0.5),
+			.kv_transfer_p99_s = llmcap_quantiles_get(&d->transfer, 0.99),
+			.kv_transfer_mean_s = llmcap_quantiles_mean(&d->transfer),
+			.decode_queue_p50_s = llmcap_quantiles_get(&d->decode_queue, 0.5),
+			.decode_queue_p99_s = llmcap_quantiles_get(&d->decode_queue, 0.99),
+			.decode_queue_mean_s = llmcap_quantiles_mean(&d->decode_queue),
+			.prefill_busy = sum->pool_util[p].busy,
+			.decode_busy = sum->pool_util[d->decode_pool].busy};
+	}
+	typedef struct disagg_row D;
+	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(D));
+	INSERT(t, "prefill_pool", D, prefill_pool, H5T_NATIVE_INT32);
+	INSERT(t, "decode_pool", D, decode_pool, H5T_NATIVE_INT32);
+	INSERT(t, "handoffs", D, handoffs, H5T_NATIVE_INT64);
+	INSERT(t, "transfers", D, transfers, H5T_NATIVE_INT64);
+	INSERT(t, "bytes", D, bytes, H5T_NATIVE_DOUBLE);
+	INSERT(t, "kv_transfer_p50_s", D, kv_transfer_p50_s, H5T_NATIVE_DOUBLE);
+	INSERT(t, "kv_transfer_p99_s", D, kv_transfer_p99_s, H5T_NATIVE_DOUBLE);
+	INSERT(t, "kv_transfer_mean_s", D, kv_transfer_mean_s, H5T_NATIVE_DOUBLE);
+	INSERT(t, "decode_queue_p50_s", D, decode_queue_p50_s, H5T_NATIVE_DOUBLE);
+	INSERT(t, "decode_queue_p99_s", D, decode_queue_p99_s, H5T_NATIVE_DOUBLE);
+	INSERT(t, "decode_queue_mean_s", D, decode_queue_mean_s, H5T_NATIVE_DOUBLE);
+	INSERT(t, "prefill_busy", D, prefill_busy, H5T_NATIVE_DOUBLE);
+	INSERT(t, "decode_busy", D, decode_busy, H5T_NATIVE_DOUBLE);
+	int rc = llmcap_h5_write_table(g, "disaggregation", t, n, rows);
+	H5Tclose(t);
+	if (rc == 0)
+		rc = llmcap_h5_set_units(g, "disaggregation", "*_pool: pool index; bytes: KV bytes moved "
+					 "(all GPUs); *_s: seconds, over completed transfers; *_busy: shares");
+	return rc ? -1 : 0;
+}
+
 static int write_summaries(struct llmcap_h5 *h, struct llmcap_results *res,
 			   const struct llmcap_summary *sum)
 {
@@ -631,6 +690,8 @@ static int write_summaries(struct llmcap_h5 *h, struct llmcap_results *res,
 	H5Tclose(s48g);
 	if (h->batch)
 		rc |= write_batch_means(g, res->sc, h->batch);
+	if (res->disaggregated)
+		rc |= write_disaggregation(g, res, sum);
 	rc |= llmcap_h5_set_units(g, "classes", "*_s: seconds; *_per_s: per second; slo_attainment: share of arrived requests");
 	rc |= llmcap_h5_set_units(g, "pools", "*_s: seconds; *_per_s: per second");
 	rc |= llmcap_h5_set_units(g, "utilisation", "busy, mfu, hbm_fraction, kv_*: shares; achieved_tflops_per_gpu: 1e12 FLOP/s");

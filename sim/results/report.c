@@ -275,6 +275,53 @@ static void fmt_usd(double v, char *buf, size_t n)
 	llmcap_format_usd(v, buf, n);
 }
 
+/* Disaggregated prefill and decode, per prefill pool: its stages' times (p50, p99, mean) of
+ * the completed transfers, s. */
+struct disagg_times {
+	double transfer[3], decode_queue[3];
+};
+
+static void disagg_times(struct llmcap_results *res, size_t p, struct disagg_times *t)
+{
+	struct llmcap_disagg_stats *d = &res->disagg[p];
+	struct llmcap_quantiles *q[2] = {&d->transfer, &d->decode_queue};
+	double *o[2] = {t->transfer, t->decode_queue};
+	for (int i = 0; i < 2; i++) {
+		o[i][0] = llmcap_quantiles_get(q[i], 0.5);
+		o[i][1] = llmcap_quantiles_get(q[i], 0.99);
+		o[i][2] = llmcap_quantiles_mean(q[i]);
+	}
+}
+
+static void disagg_report(struct llmcap_results *res, const struct llmcap_summary *sum, FILE *out)
+{
+	const struct llmcap_scenario *sc = res->sc;
+	fprintf(out, "disaggregated prefill -> decode (KV transfer and decode queue p50/p99/mean: completed transfers)\n");
+	for (size_t p = 0; p < res->n_pools; p++) {
+		const struct llmcap_disagg_stats *d = &res->disagg[p];
+		if (!d->on)
+			continue;
+		struct disagg_times t;
+		disagg_times(res, p, &t);
+		char x[3][16], w[3][16];
+		for (int i = 0; i < 3; i++) {
+			fmt_time(t.transfer[i], x[i], sizeof x[i]);
+			fmt_time(t.decode_queue[i], w[i], sizeof w[i]);
+		}
+		const size_t dp = (size_t)d->decode_pool;
+		fprintf(out, "  %s (%lld x TP %lld, busy %.1f%%) -> %s (%lld x TP %lld, busy %.1f%%) over %s%s\n",
+			sc->pools[p].name, (long long)sc->pools[p].replicas,
+			(long long)sc->pools[p].tensor_parallel_size, 100 * sum->pool_util[p].busy,
+			sc->pools[dp].name, (long long)sc->pools[dp].replicas,
+			(long long)sc->pools[dp].tensor_parallel_size, 100 * sum->pool_util[dp].busy,
+			sc->pools[p].disaggregation.link,
+			sc->pools[p].disaggregation.overlap ? ", layer-wise overlap" : "");
+		fprintf(out, "    %lld handed over, %lld transferred (%.2f GB), KV transfer %s/%s/%s, decode queue %s/%s/%s\n",
+			(long long)d->handoffs, (long long)d->transfers, d->bytes * 1e-9, x[0], x[1],
+			x[2], w[0], w[1], w[2]);
+	}
+}
+
 void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum, FILE *out)
 {
 	const struct llmcap_scenario *sc = res->sc;
@@ -526,6 +573,10 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 		if (!isnan(u->prefix_hit_rate))
 			fprintf(out, "  %-10s prefix cache: %.1f%% of shared-prefix tokens (%.1f%% of blocks) found cached\n",
 				"", 100 * u->prefix_hit_rate, 100 * u->prefix_block_hit_rate);
+	}
+	if (res->disaggregated) {
+		fprintf(out, "\n");
+		disagg_report(res, sum, out);
 	}
 	for (size_t p = 0; p < res->n_pools; p++) {
 		/* the table model never goes out of range silently */
@@ -910,6 +961,43 @@ int llmcap_report_json_batch(struct llmcap_results *res, const struct llmcap_sum
 	for (size_t p = 0; p < sum->n_pools; p++) {
 		fputs(p ? ",\n  " : "\n  ", out);
 		json_util(out, &sum->pool_util[p], sc->pools[p].name);
+	}
+	if (res->disaggregated) {
+		/* only where a pool is disaggregated: every other report keeps its bytes */
+		fputs("],\n \"disaggregation\": [", out);
+		bool first = true;
+		for (size_t p = 0; p < res->n_pools; p++) {
+			const struct llmcap_disagg_stats *d = &res->disagg[p];
+			if (!d->on)
+				continue;
+			struct disagg_times t;
+			disagg_times(res, p, &t);
+			fputs(first ? "\n  {\"prefill_pool\": " : ",\n  {\"prefill_pool\": ", out);
+			first = false;
+			json_str(out, sc->pools[p].name);
+			fputs(", \"decode_pool\": ", out);
+			json_str(out, sc->pools[d->decode_pool].name);
+			fputs(", \"link\": ", out);
+			json_str(out, sc->pools[p].disaggregation.link);
+			fprintf(out, ", \"overlap\": %s, \"handoffs\": %lld, \"transfers\": %lld, \"bytes\": ",
+				sc->pools[p].disaggregation.overlap ? "true" : "false",
+				(long long)d->handoffs, (long long)d->transfers);
+			json_num(out, d->bytes);
+			const char *names[3] = {"p50", "p99", "mean"};
+			for (int i = 0; i < 3; i++) {
+				fprintf(out, ", \"kv_transfer_%s_s\": ", names[i]);
+				json_num(out, t.transfer[i]);
+			}
+			for (int i = 0; i < 3; i++) {
+				fprintf(out, ", \"decode_queue_%s_s\": ", names[i]);
+				json_num(out, t.decode_queue[i]);
+			}
+			fputs(", \"prefill_busy\": ", out);
+			json_num(out, sum->pool_util[p].busy);
+			fputs(", \"decode_busy\": ", out);
+			json_num(out, sum->pool_util[d->decode_pool].busy);
+			fputc('}', out);
+		}
 	}
 	fputs("],\n \"cost\": {", out);
 	const char *keys[] = {"months", "self_hosted_total", "self_hosted_monthly", "api_total",

@@ -112,6 +112,58 @@ static int check_trace(const struct llmcap_scenario *sc, struct llmcap_error *er
 	return 0;
 }
 
+/* pools.NAME.disaggregation: the decode pool exists, is another pool, serves the same model
+ * with the same KV layout (the blocks move as they are: vLLM's and Dynamo's KV connectors need
+ * equal block sizes), is no prefill group itself, and the link is in the catalog. */
+static int check_disaggregation(const struct llmcap_scenario *sc, const struct llmcap_catalog *cat,
+				struct llmcap_error *err)
+{
+	for (size_t p = 0; p < sc->n_pools; p++) {
+		const struct llmcap_pool_cfg *pl = &sc->pools[p];
+		if (!pl->disaggregation.decode_pool[0])
+			continue;
+		const struct llmcap_pool_cfg *d = NULL;
+		for (size_t q = 0; q < sc->n_pools; q++)
+			if (!strcmp(sc->pools[q].name, pl->disaggregation.decode_pool))
+				d = &sc->pools[q];
+		char names[512];
+		list_names(sc->pools[0].name, sc->n_pools, sizeof sc->pools[0], names, sizeof names);
+		if (!d || d == pl)
+			return llmcap_errorf(err, LLMCAP_EINVAL,
+					     "%s: pools.%s.disaggregation.decode_pool: '%s' is %s; expected "
+					     "another pool: %s",
+					     pl->where, pl->name, pl->disaggregation.decode_pool,
+					     d ? "the pool itself" : "not a pool", names);
+		if (d->disaggregation.decode_pool[0])
+			return llmcap_errorf(err, LLMCAP_EINVAL,
+					     "%s: pools.%s.disaggregation.decode_pool: '%s' is itself a "
+					     "prefill group (it has a decode_pool); expected a pool that "
+					     "decodes",
+					     pl->where, pl->name, d->name);
+		if (strcmp(d->model, pl->model) || d->block_size != pl->block_size ||
+		    d->kv_cache_dtype != pl->kv_cache_dtype)
+			return llmcap_errorf(err, LLMCAP_EINVAL,
+					     "%s: pools.%s.disaggregation.decode_pool: '%s' serves %s with "
+					     "block_size %lld and kv_cache_dtype %s, this pool %s with %lld "
+					     "and %s; expected the same model and KV layout (the KV blocks "
+					     "move as they are)",
+					     pl->where, pl->name, d->name, d->model, (long long)d->block_size,
+					     llmcap_kv_dtype_names[d->kv_cache_dtype], pl->model,
+					     (long long)pl->block_size, llmcap_kv_dtype_names[pl->kv_cache_dtype]);
+		if (!llmcap_catalog_link(cat, pl->disaggregation.link)) {
+			char hint[LLMCAP_NAME_MAX + 32];
+			llmcap_catalog_suggest(cat, "links", pl->disaggregation.link, hint, sizeof hint);
+			list_names(cat->links[0].name, cat->n_links, sizeof cat->links[0], names,
+				   sizeof names);
+			return llmcap_errorf(err, LLMCAP_EINVAL,
+					     "%s: pools.%s.disaggregation.link: '%s' is not in the links "
+					     "catalog%s; expected one of: %s",
+					     pl->where, pl->name, pl->disaggregation.link, hint, names);
+		}
+	}
+	return 0;
+}
+
 int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_catalog *cat,
 			  struct llmcap_error *err)
 {
@@ -485,5 +537,5 @@ int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_
 					free_gpus[k] -= take;
 			}
 		}
-	return 0;
+	return check_disaggregation(sc, cat, err);
 }

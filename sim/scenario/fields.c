@@ -473,6 +473,23 @@ static const struct llmcap_field failures_fields[] = {
 	 .min = 0, .max = 1 << 20, .flags = LLMCAP_F_HAS_MAX, .doc = "the replica scripted_at fails"},
 };
 static const struct llmcap_section failures_section = LLMCAP_SECTION(failures_fields);
+/* pools.NAME.disaggregation: this pool as the prefill group of a disaggregated pair */
+#define DG(member) offsetof(struct llmcap_pool_cfg, disaggregation.member)
+static const struct llmcap_field disaggregation_fields[] = {
+	{.key = "decode_pool", .type = LLMCAP_T_STR, .offset = DG(decode_pool), .size = LLMCAP_NAME_MAX,
+	 .def = "",
+	 .doc = "the pool that decodes this pool's requests (same model and block_size); this pool "
+		"then only prefills (emitting the first token) and hands each request's KV over the "
+		"link; empty: off"},
+	{.key = "link", .type = LLMCAP_T_STR, .offset = DG(link), .size = LLMCAP_NAME_MAX,
+	 .def = "infiniband-ndr", .catalog = "links",
+	 .doc = "the KV transfer's link, by links catalog name (bandwidth per GPU, latency)"},
+	{.key = "overlap", .type = LLMCAP_T_BOOL, .offset = DG(overlap), .def = "true",
+	 .doc = "send each layer's KV as soon as the prefill computed it: only the last layer's "
+		"share (or the link's backlog) remains after the prefill"},
+};
+#undef DG
+static const struct llmcap_section disaggregation_section = LLMCAP_SECTION(disaggregation_fields);
 
 static const struct llmcap_field pool_fields[] = {
 	{.key = "model", .type = LLMCAP_T_STR, .offset = PO(model), .size = LLMCAP_NAME_MAX,
@@ -591,6 +608,8 @@ static const struct llmcap_field pool_fields[] = {
 	{.key = "gpus_per_server", .type = LLMCAP_T_INT, .offset = PO(gpus_per_server), .def = "0",
 	 .doc = "GPUs in each of the pool's own servers (0: hardware.gpus_per_server)", .min = 0,
 	 .max = 64, .flags = LLMCAP_F_HAS_MAX},
+	{.key = "disaggregation", .type = LLMCAP_T_SECTION, .sub = &disaggregation_section,
+	 .doc = "disaggregated prefill and decode: this pool prefills, decode_pool decodes"},
 };
 static const struct llmcap_section pool_section = LLMCAP_SECTION(pool_fields);
 
@@ -803,7 +822,7 @@ static const struct llmcap_field scenario_fields[] = {
 	 .doc = "label printed with the results"},
 	{.key = "catalog", .type = LLMCAP_T_PATH, .offset = SC(catalog), .size = LLMCAP_PATH_MAX,
 	 .count_offset = SC(n_catalog), .max_count = LLMCAP_SCENARIO_CATALOGS, .def = "",
-	 .doc = "YAML files (one, or a list) of models, GPUs, engines and prices that add to or "
+	 .doc = "YAML files (one, or a list) of models, GPUs, engines, prices and links that add to or "
 		"replace the built-in ones, relative to this file (docs/models.md); --catalog adds more"},
 	{.key = "seed", .type = LLMCAP_T_U64, .offset = SC(seed), .def = "42",
 	 .doc = "seed of every random stream; same scenario + seed = same results"},

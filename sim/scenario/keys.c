@@ -64,6 +64,8 @@ int llmcap_schema_key_values(const char *key, const struct llmcap_catalog *cat,
 			base = cat->engines[0].name, count = cat->n_engines, stride = sizeof cat->engines[0];
 		} else if (!strcmp(f->catalog, "prices")) {
 			base = cat->prices[0].name, count = cat->n_prices, stride = sizeof cat->prices[0];
+		} else if (!strcmp(f->catalog, "links")) {
+			base = cat->links[0].name, count = cat->n_links, stride = sizeof cat->links[0];
 		}
 		for (; n < count; n++)
 			if (n < max)

@@ -61,6 +61,37 @@ int64_t llmcap_plan_servers(const struct llmcap_scenario *sc, const int64_t *rep
 	return servers ? servers : 1;
 }
 
+/* Disaggregated prefill and decode (pools.NAME.disaggregation): a class of prefill pool p that
+ * missed its busiest-hour SLOs fails the group that answers for the target it missed, so that
+ * the search sizes the two groups separately: the decode group for TPOT and for the decode
+ * queue (TTFT missed while the decode queue's p99 takes at least half the TTFT target: the
+ * decode group has no room for the handed-over KV), the prefill group for the rest of TTFT;
+ * both where both targets were met but requests were lost. Returns false, with nothing done,
+ * where p is not a prefill group. */
+static bool disaggregated_miss(const struct llmcap_scenario *sc, struct llmcap_results *res,
+			       const struct llmcap_summary *sum, size_t c, size_t p, bool *pass)
+{
+	const struct llmcap_disagg_stats *ds = &res->disagg[p];
+	if (!ds->on)
+		return false;
+	const struct llmcap_class_cfg *cl = &sc->workload.classes[c];
+	const size_t d = (size_t)ds->decode_pool;
+	const bool ttft_ok = sum->peak.ttft_p99[c] <= (double)cl->slo_ttft_p99 * 1e-9;
+	const bool tpot_ok = !(sum->peak.tpot_p99[c] > (double)cl->slo_tpot_p99 * 1e-9);
+	const double queue_p99 = llmcap_quantiles_get(&res->disagg[p].decode_queue, 0.99);
+	if (ttft_ok == tpot_ok) {
+		pass[p] = pass[d] = false;
+		return true;
+	}
+	if (!tpot_ok)
+		pass[d] = false;
+	else if (queue_p99 >= 0.5 * (double)cl->slo_ttft_p99 * 1e-9)
+		pass[d] = false;
+	else
+		pass[p] = false;
+	return true;
+}
+
 /* Runs `sc` and reports, per pool, whether all its classes met their busiest-hour SLOs. */
 static int trial(struct llmcap_scenario *sc, const struct llmcap_catalog *cat, bool *pass,
 		 struct llmcap_fleet *out, struct llmcap_error *err)
@@ -86,7 +117,8 @@ static int trial(struct llmcap_scenario *sc, const struct llmcap_catalog *cat, b
 		const struct llmcap_class_cfg *cl = &sc->workload.classes[c];
 		const char *pool = cl->pool[0] ? cl->pool : cl->name;
 		for (size_t p = 0; p < sc->n_pools; p++)
-			if (!strcmp(sc->pools[p].name, pool) && !sum.peak.slo_met[c])
+			if (!strcmp(sc->pools[p].name, pool) && !sum.peak.slo_met[c] &&
+			    !disaggregated_miss(sc, &res, &sum, c, p, pass))
 				pass[p] = false;
 	}
 	out->slo_met = sum.peak.all_slo_met;
