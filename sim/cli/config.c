@@ -26,7 +26,7 @@ static int cmd_config(const struct llmcap_cli_common *a, bool exact_steps)
 			const struct llmcap_model_spec *m = llmcap_catalog_model(cat, sc->pools[p].model);
 			const struct llmcap_gpu_spec *g = llmcap_catalog_gpu(cat, sc->hardware.gpu);
 			const struct llmcap_engine_spec *e = llmcap_catalog_engine(cat, sc->pools[p].engine);
-			if (llmcap_memory_plan_engine(m, g, e, &sc->pools[p], &plan, NULL) == 0)
+			if (llmcap_memory_plan_pool(cat, m, g, e, &sc->pools[p], &plan, NULL) == 0)
 				printf("#   %s: %.2fB params, %.2f GiB weights/GPU, %.2f GiB KV cache/GPU, "
 				       "%lld blocks x %lld tokens, max_model_len %lld\n",
 				       sc->pools[p].name, plan.params / 1e9,

@@ -110,7 +110,7 @@ static int setup(struct sim *s, const struct llmcap_scenario *sc, const struct l
 		if (!eng)
 			return llmcap_errorf(err, LLMCAP_EINVAL, "pools.%s.engine: '%s' is not in the catalog",
 					     cfg->name, cfg->engine);
-		int rc = llmcap_memory_plan_engine(ps->model, res->gpu, eng, cfg, &ps->plan, err);
+		int rc = llmcap_memory_plan_pool(cat, ps->model, res->gpu, eng, cfg, &ps->plan, err);
 		if (rc)
 			return rc;
 		struct llmcap_engine_spec profile;
@@ -122,6 +122,9 @@ static int setup(struct sim *s, const struct llmcap_scenario *sc, const struct l
 		s->pools[p].admit = &llmcap_admissions[profile.admission];
 		s->pools[p].policy = &llmcap_policies[cfg->scheduling_policy];
 		rc = llmcap_perf_init(&s->pools[p].perf, ps->model, res->gpu, eng, cfg, err);
+		if (rc)
+			return rc;
+		rc = llmcap_spec_setup(s, p, cat, eng, err); /* speculative decoding, when on */
 		if (rc)
 			return rc;
 		s->pools[p].block_bytes = ps->plan.kv_bytes_per_token * (double)cfg->block_size;
@@ -206,6 +209,11 @@ static int setup(struct sim *s, const struct llmcap_scenario *sc, const struct l
 				rp->cpu_blocks = rp->cpu_free =
 					(int64_t)floor(cfg->swap_space / s->pools[p].block_bytes);
 		}
+	for (size_t p = 0; p < sc->n_pools; p++) {
+		int rc = llmcap_lora_setup(s, p, err); /* multi-LoRA, when on */
+		if (rc)
+			return rc;
+	}
 	return llmcap_workload_init(&s->wl, sc, err);
 }
 
@@ -220,6 +228,8 @@ static void teardown(struct sim *s)
 	free(s->ids[0]);
 	free(s->ids[1]);
 	for (size_t p = 0; p < LLMCAP_MAX_POOLS; p++) {
+		llmcap_spec_teardown(s, p);
+		llmcap_lora_teardown(s, p);
 		gsl_rng_free(s->pools[p].api);
 		free(s->pools[p].affinity);
 		free(s->pools[p].timers);

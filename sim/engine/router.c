@@ -150,6 +150,8 @@ const struct llmcap_router_row llmcap_routers[] = {
 	[LLMCAP_ROUTER_LEAST_KV] = {.pick = pick_least_kv, .reads_kv = true},
 	[LLMCAP_ROUTER_POWER_OF_TWO] = {.pick = pick_power_of_two},
 	[LLMCAP_ROUTER_PREFIX_AFFINITY] = {.pick = pick_prefix_affinity, .affinity = true},
+	/* lora.c: the least loaded replica that holds the request's adapter in GPU memory */
+	[LLMCAP_ROUTER_ADAPTER_AFFINITY] = {.pick = llmcap_pick_adapter_affinity},
 };
-_Static_assert(sizeof llmcap_routers / sizeof llmcap_routers[0] == LLMCAP_ROUTER_PREFIX_AFFINITY + 1,
+_Static_assert(sizeof llmcap_routers / sizeof llmcap_routers[0] == LLMCAP_ROUTER_COUNT,
 	       "a row of llmcap_routers for every enum llmcap_router");

@@ -258,9 +258,9 @@ static int write_descriptions(struct llmcap_h5 *h, const struct llmcap_scenario 
 	for (size_t p = 0; p < sc->n_pools; p++) {
 		const struct llmcap_pool_cfg *pc = &sc->pools[p];
 		struct llmcap_memory_plan plan;
-		if (llmcap_memory_plan_engine(llmcap_catalog_model(cat, pc->model),
-					      llmcap_catalog_gpu(cat, sc->hardware.gpu),
-					      llmcap_catalog_engine(cat, pc->engine), pc, &plan, NULL) != 0)
+		if (llmcap_memory_plan_pool(cat, llmcap_catalog_model(cat, pc->model),
+					    llmcap_catalog_gpu(cat, sc->hardware.gpu),
+					    llmcap_catalog_engine(cat, pc->engine), pc, &plan, NULL) != 0)
 			return -1;
 		pr[p].index = (int32_t)p;
 		snprintf(pr[p].name, NAME_LEN, "%s", pc->name);
