@@ -513,7 +513,8 @@ static const struct llmcap_field pool_fields[] = {
 	 .doc = "replica choice within the pool: round-robin; random; least-outstanding (fewest "
 		"requests); jsq (fewest waiting prompt tokens); least-kv (lowest KV use); power-of-two "
 		"(fewer requests of two random replicas); prefix-affinity (the replica last sent the "
-		"same shared prefix, unless it has 4+ more requests than the least loaded)"},
+		"same shared prefix, unless it has 4+ more requests than the least loaded); adapter-affinity "
+		"(multi-LoRA: the least loaded replica holding the request's adapter, on the same terms)"},
 	{.key = "scheduling_policy", .type = LLMCAP_T_ENUM, .offset = PO(scheduling_policy), .def = "fcfs",
 	 .names = llmcap_sched_policy_names,
 	 .doc = "vLLM: waiting-queue order; priority orders by class priority, then arrival, and "
