@@ -705,6 +705,11 @@ LLMCAP_INTERNAL void llmcap_lora_leave(struct sim *s, size_t ri, const struct re
 /* end of schedule(): the batched LoRA kernels' time in step_extra */
 LLMCAP_INTERNAL void llmcap_lora_step(struct sim *s, size_t ri);
 LLMCAP_INTERNAL size_t llmcap_pick_adapter_affinity(struct sim *s, size_t pool, const struct req *r);
+#ifdef LLMCAP_INVARIANTS
+/* invariants.c: the adapter cache holds one reference per running request of an adapter, and
+ * the running requests use at most max_loras distinct adapters */
+LLMCAP_INTERNAL void llmcap_lora_check(const struct sim *s, const struct replica *rp);
+#endif
 
 /* ---- functions between the engine's files ---- */
 

@@ -227,6 +227,33 @@ void llmcap_lora_step(struct sim *s, size_t ri)
 	rp->step_extra += llmcap_round_time(sec * 1e9);
 }
 
+#ifdef LLMCAP_INVARIANTS
+void llmcap_lora_check(const struct sim *s, const struct replica *rp)
+{
+	const struct lora_cache *lc = rp->lora;
+	int64_t refs = 0, active = 0, with = 0, distinct = 0;
+	for (int64_t i = 0; i < lc->n; i++) {
+		assert(lc->slot[i].ref >= 0);
+		refs += lc->slot[i].ref;
+		active += lc->slot[i].ref > 0;
+		for (int64_t j = 0; j < i; j++)
+			assert(lc->slot[i].adapter == 0 || lc->slot[j].adapter != lc->slot[i].adapter);
+	}
+	for (size_t i = 0; i < rp->n_running; i++) {
+		const int32_t a = s->reqs[rp->running[i]].adapter;
+		if (a == 0)
+			continue;
+		with++;
+		bool first = true;
+		for (size_t j = 0; j < i && first; j++)
+			first = s->reqs[rp->running[j]].adapter != a;
+		distinct += first;
+	}
+	assert(refs == with && active == lc->active && distinct == active);
+	assert(distinct <= s->pools[rp->pool].lora->max_loras);
+}
+#endif
+
 /* The least loaded (fewest requests) of the pool's replicas holding the request's adapter in
  * GPU memory, unless that one has 4 or more requests than the least loaded of all (as
  * prefix-affinity); requests without an adapter, or whose adapter is nowhere, go to the least
