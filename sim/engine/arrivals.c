@@ -121,7 +121,7 @@ void llmcap_arrival(struct sim *s, uint64_t data, int ids_slot)
 	r->prefix_group = group;
 	r->prefix_blocks = (int32_t)(shared / pl->cfg->block_size);
 	if (pl->lora && cl->lora.adapters > 0)
-		r->adapter = llmcap_lora_pick(s, cls, r->id);
+		r->adapter = (uint16_t)llmcap_lora_pick(s, cls, r->id);
 	if (prompt + output > pl->max_model_len) {
 		/* vLLM's server refuses a request whose prompt plus requested tokens exceed
 		 * max_model_len. max_model_len never exceeds the KV cache, so every admitted

@@ -106,8 +106,9 @@ struct req {
 	uint32_t preemptions;
 	uint8_t state;
 	bool admitted_once;
+	uint16_t adapter;          /* multi-LoRA: 1 + (class << 12 | index); 0: the base model
+				    * (in the padding before next_free: the request stays 152 bytes) */
 	int32_t next_free;
-	int32_t adapter;           /* multi-LoRA: 1 + its global adapter id; 0: the base model */
 };
 
 /* Ring buffer of request slots with push at either end. */

@@ -122,7 +122,7 @@ int32_t llmcap_lora_pick(const struct sim *s, size_t cls, int64_t id)
 	}
 	if (i >= lc->adapters)
 		i = lc->adapters - 1;
-	return (int32_t)(((int64_t)cls << 20 | i) + 1);
+	return (int32_t)(((int64_t)cls << 12 | i) + 1); /* at most 16 classes x 4095 adapters */
 }
 
 static int64_t find_slot(const struct lora_cache *lc, int32_t adapter)
@@ -166,7 +166,7 @@ void llmcap_lora_join(struct sim *s, size_t ri, struct req *r)
 		}
 		assert(i >= 0);
 		const struct lora_rt *lr = s->pools[rp->pool].lora;
-		const size_t cls = (size_t)((r->adapter - 1) >> 20);
+		const size_t cls = (size_t)((r->adapter - 1) >> 12);
 		llmcap_time t = llmcap_round_time(lr->bytes[cls] * lr->load_ns_per_byte);
 		rp->step_extra += t;
 		s->res->replicas[ri].lora_loads++;
@@ -204,7 +204,7 @@ void llmcap_lora_step(struct sim *s, size_t ri)
 		const struct req *r = &s->reqs[rp->running[i]];
 		if (r->adapter == 0 || r->sched == 0)
 			continue;
-		const size_t cls = (size_t)((r->adapter - 1) >> 20);
+		const size_t cls = (size_t)((r->adapter - 1) >> 12);
 		flops += 2.0 * lr->params[cls] * (double)r->sched;
 		/* the first of the batch's requests with this adapter reads its weights */
 		bool first = true;

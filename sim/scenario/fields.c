@@ -112,7 +112,7 @@ static const struct llmcap_section mmpp_section = LLMCAP_SECTION(mmpp_fields);
 #define CLL(member) offsetof(struct llmcap_lora_class_cfg, member)
 static const struct llmcap_field class_lora_fields[] = {
 	{.key = "adapters", .type = LLMCAP_T_INT, .offset = CLL(adapters), .def = "0", .min = 0,
-	 .max = 1 << 20, .flags = LLMCAP_F_HAS_MAX,
+	 .max = 4095, .flags = LLMCAP_F_HAS_MAX,
 	 .doc = "distinct LoRA adapters the class's requests use (0: the base model; 1: one named "
 		"adapter)"},
 	{.key = "popularity", .type = LLMCAP_T_ENUM, .offset = CLL(popularity), .def = "uniform",
