@@ -131,6 +131,14 @@ int llmcap_memory_plan_engine(const struct llmcap_model_spec *m, const struct ll
 			      const struct llmcap_pool_cfg *p, struct llmcap_memory_plan *out,
 			      struct llmcap_error *err)
 {
+	return llmcap_memory_plan_extra(m, g, engine, p, NULL, out, err);
+}
+
+int llmcap_memory_plan_extra(const struct llmcap_model_spec *m, const struct llmcap_gpu_spec *g,
+			     const struct llmcap_engine_spec *engine, const struct llmcap_pool_cfg *p,
+			     const struct llmcap_memory_extra *extra, struct llmcap_memory_plan *out,
+			     struct llmcap_error *err)
+{
 	struct llmcap_param_count pc;
 	llmcap_model_params(m, &pc);
 	double tp = (double)p->tensor_parallel_size;
@@ -174,14 +182,23 @@ int llmcap_memory_plan_engine(const struct llmcap_model_spec *m, const struct ll
 		out->overhead_bytes_per_gpu = 0;
 		break;
 	}
+	/* a draft model's (or head's) weights and an adapter cache sit beside the target's
+	 * weights; the draft's KV shares the target's blocks (a block holds both) */
+	const double extra_bytes = extra ? extra->draft_weight_bytes + extra->lora_bytes : 0;
+	if (extra) {
+		out->draft_weight_bytes_per_gpu = extra->draft_weight_bytes;
+		out->draft_kv_bytes_per_token = extra->draft_kv_bytes_per_token;
+		out->lora_bytes_per_gpu = extra->lora_bytes;
+	}
 	out->kv_bytes_per_gpu = out->budget_bytes_per_gpu - out->weight_bytes_per_gpu -
-				out->activation_bytes_per_gpu - out->overhead_bytes_per_gpu;
+				out->activation_bytes_per_gpu - out->overhead_bytes_per_gpu - extra_bytes;
 	out->kv_bytes_per_token = kv_bytes_per_token(m, p);
 	if (par) /* a GPU caches its stage's layers */
 		out->kv_bytes_per_token *= llmcap_parallel_stage_share(m, p);
+	out->kv_bytes_per_token += extra ? extra->draft_kv_bytes_per_token : 0;
 	out->block_size = p->block_size;
 
-	double fixed = out->activation_bytes_per_gpu + out->overhead_bytes_per_gpu;
+	double fixed = out->activation_bytes_per_gpu + out->overhead_bytes_per_gpu + extra_bytes;
 	if (out->weight_bytes_per_gpu + fixed >= out->budget_bytes_per_gpu) {
 		/* Name the smallest tensor-parallel degree that would leave room. */
 		char hint[160] = "a smaller dtype (fp8, int4-awq) or a larger GPU";

@@ -395,7 +395,7 @@ table "$T/swf.h5" >"$T/swf.txt"
 [ -s "$T/swf.txt" ] && cmp -s "$T/sw1.txt" "$T/swf.txt" && ok || ko "a sweep from the file differs from the same sweep on the command line"
 expect_ok "sweep file override" "sweep: 3 points x 1 seeds written to" -- \
 	"$LLMCAP" sweep "$T/swfile.yaml" --set horizon=30s --seeds 1 --vary pools.p.max_num_seqs=4 -o "$T/swo.h5"
-expect_ok "sweep file add" "sweep: 48 points x 1 seeds" -- \
+expect_ok "sweep file add" "sweep: 54 points x 1 seeds" -- \
 	"$LLMCAP" sweep "$T/swfile.yaml" --set horizon=30s --seeds 1 --vary pools.p.router=@all -o "$T/swa.h5"
 # bad input in the file: its place, and no output
 { cat "$MD1"; printf 'sweep:\n  vary:\n    pools.p.dtype: "@fast"\n'; } >"$T/swbad1.yaml"

@@ -243,11 +243,13 @@ static void named_sets_and_file_axes(void **state)
 	assert_string_equal(sw.axes[1].values[2], "4");
 	assert_non_null(strstr(sw.axes[1].where, "--set"));
 	assert_string_equal(sw.axes[2].key, "pools.p.router");
-	assert_int_equal(sw.axes[2].n, 8);
+	assert_int_equal(sw.axes[2].n, 9);
 	assert_string_equal(sw.axes[2].values[0], "round-robin");
+	assert_string_equal(sw.axes[2].values[6], "prefix-affinity");
 	assert_string_equal(sw.axes[2].values[7], "session-affinity");
+	assert_string_equal(sw.axes[2].values[8], "adapter-affinity");
 	assert_int_equal(sw.seeds, 2);
-	assert_int_equal(sw.n_points, 24);
+	assert_int_equal(sw.n_points, 27);
 	llmcap_sweep_free(&sw);
 
 	/* the catalogs, mixed with plain values (every GPU fits the 8B model; @models would not:

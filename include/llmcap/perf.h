@@ -74,6 +74,10 @@ struct llmcap_memory_plan {
 	int64_t max_model_len;        /* resolved (auto -> min(context, kv_tokens)) */
 	bool blocks_overridden;
 	enum llmcap_memory_rule rule; /* how the engine sized it (catalog.h) */
+	/* speculative decoding and multi-LoRA (0 when off): what came off the KV cache */
+	double draft_weight_bytes_per_gpu; /* draft model or EAGLE/MTP head */
+	double draft_kv_bytes_per_token;   /* included in kv_bytes_per_token */
+	double lora_bytes_per_gpu;         /* the adapter cache's GPU slots */
 };
 
 /* Derives the plan. Returns -LLMCAP_ECAPACITY with err naming the pool, the values and what
@@ -88,6 +92,27 @@ int llmcap_memory_plan(const struct llmcap_model_spec *m, const struct llmcap_gp
 int llmcap_memory_plan_engine(const struct llmcap_model_spec *m, const struct llmcap_gpu_spec *g,
 			      const struct llmcap_engine_spec *e, const struct llmcap_pool_cfg *p,
 			      struct llmcap_memory_plan *out, struct llmcap_error *err);
+
+/* ---- speculative decoding and multi-LoRA: memory (models/specdec.c, models/lora.c) ---- */
+
+/* What a pool's speculative decoding and LoRA adapters take from the KV cache, per GPU. */
+struct llmcap_memory_extra {
+	double draft_weight_bytes;       /* draft model, or one target layer for EAGLE/MTP */
+	double draft_kv_bytes_per_token; /* the draft's KV per token (all its layers, one GPU) */
+	double lora_bytes;               /* gpu_cache slots of max_lora_rank, all linear layers */
+};
+/* llmcap_memory_plan_engine with extra (NULL: none) subtracted from the KV cache. */
+int llmcap_memory_plan_extra(const struct llmcap_model_spec *m, const struct llmcap_gpu_spec *g,
+			     const struct llmcap_engine_spec *e, const struct llmcap_pool_cfg *p,
+			     const struct llmcap_memory_extra *extra, struct llmcap_memory_plan *out,
+			     struct llmcap_error *err);
+/* The pool's plan with its speculative decoding and LoRA (the draft model is looked up in cat):
+ * what the engine and the scenario check use. Equal to llmcap_memory_plan_engine when both are
+ * off. */
+int llmcap_memory_plan_pool(const struct llmcap_catalog *cat, const struct llmcap_model_spec *m,
+			    const struct llmcap_gpu_spec *g, const struct llmcap_engine_spec *e,
+			    const struct llmcap_pool_cfg *p, struct llmcap_memory_plan *out,
+			    struct llmcap_error *err);
 
 struct llmcap_perf_table; /* a loaded step-time table (table model) */
 
@@ -434,5 +459,46 @@ double llmcap_ep_all_to_all_bytes(double tokens, double hidden, double bytes, do
 double llmcap_ep_all_to_all_seconds(double bytes_per_gpu, double ep, double imbalance,
 				    double gpus_per_server, double nvlink_bw, double link_bw,
 				    double latency_s);
+/* ---- speculative decoding: acceptance and the proposer's time (models/specdec.c) ---- */
+
+/* Expected tokens a sequence emits per verification of k proposals at per-token acceptance a
+ * (i.i.d.): sum_{j=0..k} a^j = (1 - a^(k+1)) / (1 - a) (Leviathan et al. 2023, eq. 1). */
+double llmcap_spec_expected_tokens(double a, int64_t k);
+/* Proposals accepted out of d, for u uniform in [0, 1): the truncated geometric
+ * P(accepted >= j) = a^j for j <= d, by inversion (a = 1: d; a = 0: 0). */
+int64_t llmcap_spec_accepted(double a, int64_t d, double u);
+
+/* The proposer's time model of a pool: a draft model's own roofline (its weights and KV on the
+ * pool's GPUs and TP), or one layer of the target and its LM head (EAGLE, MTP), or nothing
+ * (n-gram). */
+struct llmcap_spec_perf {
+	enum llmcap_spec_method method;
+	struct llmcap_perf draft; /* method draft */
+	bool has_draft;
+};
+int llmcap_spec_perf_init(struct llmcap_spec_perf *sp, const struct llmcap_catalog *cat,
+			  const struct llmcap_gpu_spec *g, const struct llmcap_engine_spec *e,
+			  const struct llmcap_pool_cfg *p, struct llmcap_error *err);
+void llmcap_spec_perf_free(struct llmcap_spec_perf *sp);
+/* Seconds of one proposal step of seqs sequences whose contexts sum to ctx (each adds a token):
+ * the GPU work only (the engine's CPU time per step is the target step's). target: the pool's
+ * own model, for EAGLE/MTP. */
+double llmcap_spec_propose_seconds(const struct llmcap_spec_perf *sp, const struct llmcap_perf *target,
+				   int64_t seqs, double ctx, struct llmcap_step_work *work);
+
+/* ---- multi-LoRA: adapter size and batched kernels (models/lora.c) ---- */
+
+/* Parameters of one adapter on model m: rank x (in + out) per target module, every layer
+ * (A is in x r, B is r x out). Attention modules only for MoE MLPs (experts are not adapted). */
+double llmcap_lora_adapter_params(const struct llmcap_model_spec *m, int64_t rank,
+				  enum llmcap_lora_target t);
+/* Bytes of one adapter: its parameters in 16 bits (adapters are kept in bf16/fp16). */
+double llmcap_lora_adapter_bytes(const struct llmcap_model_spec *m, int64_t rank,
+				 enum llmcap_lora_target t);
+/* Seconds the batched LoRA kernels add to a step (S-LoRA, Punica SGMV): flops = 2 x adapter
+ * parameters per token over the step's adapted tokens, the distinct adapters' weights read once,
+ * both split over TP and at the pool's GEMM and HBM rates, plus overhead per distinct adapter. */
+double llmcap_lora_step_seconds(const struct llmcap_perf *pf, double flops, double bytes,
+				int64_t adapters, double overhead_s);
 
 #endif

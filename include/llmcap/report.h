@@ -86,6 +86,20 @@ struct llmcap_summary {
 };
 
 int llmcap_summarize(struct llmcap_results *res, struct llmcap_summary *out);
+
+/* Speculative decoding and multi-LoRA of pool p, summed over its replicas (docs/engine.md).
+ * spec/lora: whether the pool has them on; the rest is zero where off. */
+struct llmcap_pool_features {
+	bool spec, lora;
+	int64_t spec_verifies, spec_proposed, spec_accepted;
+	double tokens_per_verification; /* 1 + accepted / verifications (NAN: none) */
+	double expected_tokens;         /* the pool's acceptance and k: (1 - a^(k+1)) / (1 - a) */
+	double proposer_s;              /* proposer time added to steps */
+	int64_t lora_loads, lora_skips, lora_peak;
+	double lora_load_s;             /* adapter loads' time added to steps */
+	double lora_adapters_mean;      /* distinct adapters per step with any */
+};
+void llmcap_pool_features(const struct llmcap_results *res, size_t p, struct llmcap_pool_features *f);
 void llmcap_summary_free(struct llmcap_summary *s);
 
 /* Writes the human-readable summary (deterministic: no wall-clock figures). */

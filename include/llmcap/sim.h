@@ -121,6 +121,16 @@ struct llmcap_replica_stats {
 	/* For Little's law: integrals over time of the requests at the replica (waiting, running
 	 * or swapped out) and of those not yet scheduled once, request x ns, up to the horizon */
 	double in_system_time, queued_time;
+	/* speculative decoding (0 when off): sequence-steps that verified proposals, proposals
+	 * made and accepted, and the proposer's time added to steps */
+	int64_t spec_verifies, spec_proposed, spec_accepted;
+	llmcap_time spec_time;
+	/* multi-LoRA (0 when off): adapter loads from host memory and their time (added to the
+	 * steps that admitted the requests waiting on them), waiting requests passed over because
+	 * their adapter would exceed max_loras, distinct adapters summed over steps, and the most
+	 * in one step (never above max_loras) */
+	int64_t lora_loads, lora_skips, lora_adapter_sum, lora_peak;
+	llmcap_time lora_load_time;
 };
 
 struct llmcap_pool_stats {

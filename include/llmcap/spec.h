@@ -167,7 +167,8 @@ extern const char *const llmcap_table_range_names[LLMCAP_TABLE_RANGE_COUNT + 1];
 	X(LLMCAP_ROUTER_LEAST_KV, "least-kv")                   \
 	X(LLMCAP_ROUTER_POWER_OF_TWO, "power-of-two")           \
 	X(LLMCAP_ROUTER_PREFIX_AFFINITY, "prefix-affinity")     \
-	X(LLMCAP_ROUTER_SESSION_AFFINITY, "session-affinity")
+	X(LLMCAP_ROUTER_SESSION_AFFINITY, "session-affinity")   \
+	X(LLMCAP_ROUTER_ADAPTER_AFFINITY, "adapter-affinity")
 enum llmcap_router { LLMCAP_ROUTERS(LLMCAP_ENUM_ITEM) };
 enum { LLMCAP_ROUTER_COUNT = 0 LLMCAP_ROUTERS(LLMCAP_COUNT_ITEM) };
 extern const char *const llmcap_router_names[LLMCAP_ROUTER_COUNT + 1]; /* NULL-terminated */
@@ -283,6 +284,65 @@ struct llmcap_session_cfg {
 	llmcap_time tool_time;      /* mean tool-call pause, ns (think_dist's law) */
 };
 
+/* Speculative decoding and multi-LoRA (issue 25; sim/engine/specdec.c, lora.c; models/specdec.c,
+ * lora.c; docs/engine.md "Speculative decoding", "Multi-LoRA"). Both are off by default.
+ *
+ * Speculative decoding (vLLM's speculative_config): each decode step of a sequence verifies
+ * k + 1 tokens (its last token and k proposed ones) in one target pass and emits 1 + the
+ * accepted prefix of the proposals, drawn i.i.d. per token with acceptance rate a (Leviathan et
+ * al. 2023): E[tokens per step] = (1 - a^(k+1)) / (1 - a). The proposer: a draft model from the
+ * catalog (k sequential steps of its own, its weights and KV in the memory plan), an n-gram
+ * lookup (no GPU time), or an EAGLE/MTP head (one layer of the target and its LM head). */
+#define LLMCAP_SPEC_METHODS(X)           \
+	X(LLMCAP_SPEC_OFF, "off")        \
+	X(LLMCAP_SPEC_DRAFT, "draft")    \
+	X(LLMCAP_SPEC_NGRAM, "ngram")    \
+	X(LLMCAP_SPEC_EAGLE, "eagle")    \
+	X(LLMCAP_SPEC_MTP, "mtp")
+enum llmcap_spec_method { LLMCAP_SPEC_METHODS(LLMCAP_ENUM_ITEM) };
+enum { LLMCAP_SPEC_METHOD_COUNT = 0 LLMCAP_SPEC_METHODS(LLMCAP_COUNT_ITEM) };
+extern const char *const llmcap_spec_method_names[LLMCAP_SPEC_METHOD_COUNT + 1];
+
+struct llmcap_spec_cfg {            /* pools.NAME.speculative */
+	enum llmcap_spec_method method; /* off: plain decoding */
+	char draft_model[LLMCAP_NAME_MAX]; /* method draft: a catalog model */
+	int64_t num_speculative_tokens;    /* k >= 1 */
+	double acceptance;                 /* per-token acceptance rate in [0, 1] */
+};
+
+/* LoRA target modules of every layer: q and v projections (PEFT's default), the four
+ * attention projections, or every linear layer (attention and MLP: vLLM's and S-LoRA's
+ * usual choice). */
+#define LLMCAP_LORA_TARGETS(X)                       \
+	X(LLMCAP_LORA_QV, "qv")                      \
+	X(LLMCAP_LORA_ATTENTION, "attention")        \
+	X(LLMCAP_LORA_ALL_LINEAR, "all-linear")
+enum llmcap_lora_target { LLMCAP_LORA_TARGETS(LLMCAP_ENUM_ITEM) };
+enum { LLMCAP_LORA_TARGET_COUNT = 0 LLMCAP_LORA_TARGETS(LLMCAP_COUNT_ITEM) };
+extern const char *const llmcap_lora_target_names[LLMCAP_LORA_TARGET_COUNT + 1];
+#define LLMCAP_LORA_POPULARITIES(X)            \
+	X(LLMCAP_LORA_UNIFORM, "uniform")      \
+	X(LLMCAP_LORA_ZIPF, "zipf")
+enum llmcap_lora_popularity { LLMCAP_LORA_POPULARITIES(LLMCAP_ENUM_ITEM) };
+enum { LLMCAP_LORA_POPULARITY_COUNT = 0 LLMCAP_LORA_POPULARITIES(LLMCAP_COUNT_ITEM) };
+extern const char *const llmcap_lora_popularity_names[LLMCAP_LORA_POPULARITY_COUNT + 1];
+
+struct llmcap_lora_class_cfg {      /* classes.NAME.lora */
+	int64_t adapters;               /* distinct adapters of the class; 0: the base model */
+	enum llmcap_lora_popularity popularity; /* which adapter a request uses */
+	double zipf_exponent;           /* zipf: P(adapter i) ~ (i + 1)^-exponent */
+	int64_t rank;
+	enum llmcap_lora_target target_modules;
+};
+
+struct llmcap_lora_pool_cfg {       /* pools.NAME.lora */
+	int64_t max_loras;              /* distinct adapters in one batch; 0: LoRA off */
+	int64_t gpu_cache;              /* adapters kept in GPU memory (>= max_loras); 0: max_loras */
+	int64_t max_lora_rank;          /* every GPU slot is sized for this rank, all linear layers */
+	double load_bandwidth;          /* bytes/s per GPU, host to GPU (PCIe) */
+	llmcap_time adapter_overhead;   /* per distinct adapter in a step: the batched kernels' segments */
+};
+
 struct llmcap_class_cfg {
 	char name[LLMCAP_NAME_MAX];
 	char where[160]; /* where the entry was defined, for later errors */
@@ -304,6 +364,8 @@ struct llmcap_class_cfg {
 	struct llmcap_mmpp_cfg mmpp;
 	struct llmcap_diurnal_cfg diurnal;
 	struct llmcap_session_cfg sessions;
+	double spec_acceptance;         /* NAN: the pool's speculative.acceptance */
+	struct llmcap_lora_class_cfg lora;
 };
 
 /* Whether a class's requests are multi-turn sessions (struct llmcap_session_cfg). */
@@ -471,6 +533,8 @@ struct llmcap_pool_cfg {
 		char link[LLMCAP_NAME_MAX];        /* links catalog name */
 		bool overlap;  /* layer-wise transfer during the prefill: only the tail is exposed */
 	} disaggregation;
+	struct llmcap_spec_cfg speculative;
+	struct llmcap_lora_pool_cfg lora;
 };
 
 /* GPUs one replica of pool p holds: TP x PP x DP (each at least 1). */

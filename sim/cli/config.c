@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "llmcap/cost.h"
 #include "llmcap/perf.h"
 #include "llmcap/scenario.h"
 
@@ -24,9 +25,9 @@ static int cmd_config(const struct llmcap_cli_common *a, bool exact_steps)
 		for (size_t p = 0; p < sc->n_pools; p++) {
 			struct llmcap_memory_plan plan;
 			const struct llmcap_model_spec *m = llmcap_catalog_model(cat, sc->pools[p].model);
-			const struct llmcap_gpu_spec *g = llmcap_catalog_gpu(cat, sc->hardware.gpu);
+			const struct llmcap_gpu_spec *g = llmcap_catalog_gpu(cat, llmcap_pool_gpu(sc, p));
 			const struct llmcap_engine_spec *e = llmcap_catalog_engine(cat, sc->pools[p].engine);
-			if (llmcap_memory_plan_engine(m, g, e, &sc->pools[p], &plan, NULL) == 0)
+			if (llmcap_memory_plan_pool(cat, m, g, e, &sc->pools[p], &plan, NULL) == 0)
 				printf("#   %s: %.2fB params, %.2f GiB weights/GPU, %.2f GiB KV cache/GPU, "
 				       "%lld blocks x %lld tokens, max_model_len %lld\n",
 				       sc->pools[p].name, plan.params / 1e9,

@@ -129,6 +129,8 @@ void llmcap_arrival(struct sim *s, uint64_t data, int ids_slot)
 		s->oom = true;
 		return;
 	}
+	if (pl->lora && cl->lora.adapters > 0)
+		r->adapter = (uint16_t)llmcap_lora_pick(s, cls, r->id);
 	if (prompt + output > pl->max_model_len) {
 		/* vLLM's server refuses a request whose prompt plus requested tokens exceed
 		 * max_model_len. max_model_len never exceeds the KV cache, so every admitted

@@ -111,6 +111,8 @@ struct req {
 	uint32_t preemptions;
 	uint8_t state;
 	bool admitted_once;
+	uint16_t adapter;          /* multi-LoRA: 1 + (class << 12 | index); 0: the base model
+				    * (in the padding before next_free: the request stays 152 bytes) */
 	int32_t next_free;
 	int32_t session;           /* 1 + its session's slot (sessions.c); 0: none */
 };
@@ -223,6 +225,7 @@ struct replica {
 	 * yet (waiting for a reservation or in transfer; in outstanding), and blocks held for
 	 * transfers (a prefill replica's until the transfer ends, a decode replica's reserved) */
 	int64_t n_transit, kv_held;
+	struct lora_cache *lora; /* multi-LoRA (lora.c): the adapters in GPU memory; NULL: off */
 };
 
 struct pool_rt {
@@ -249,6 +252,14 @@ struct pool_rt {
 	double reserve_output;  /* the profile's admission reserve (rows with a negative reserve) */
 	const struct llmcap_admission_row *admit; /* llmcap_admissions[the profile's admission] */
 	const struct llmcap_policy_row *policy;   /* llmcap_policies[cfg->scheduling_policy] */
+	/* speculative decoding (specdec.c) and multi-LoRA (lora.c), resolved once; both off
+	 * leave every path as it was. exact_steps: the pool's steps are never taken in fast runs
+	 * (a run's closed form knows neither random accepted counts nor adapter loads), so the
+	 * fast mode is the exact one there by construction */
+	bool exact_steps;
+	int64_t spec_k;               /* num_speculative_tokens; 0: off */
+	struct spec_rt *spec;         /* owned; NULL: off */
+	struct lora_rt *lora;         /* owned; NULL: off */
 };
 
 /* Queue deadlines of one class, in arrival order (hence in time order: one max_queue_time per
@@ -696,6 +707,56 @@ struct llmcap_policy_row {
 	size_t (*victim)(const struct sim *s, const struct replica *rp);
 };
 LLMCAP_INTERNAL extern const struct llmcap_policy_row llmcap_policies[];
+
+/* ---- speculative decoding (specdec.c) and multi-LoRA (lora.c) ---- */
+
+/* Tokens a decode of r verifies this step with k proposals: its last token and d proposals,
+ * d capped so that the step never emits past the output nor spends past the budget. */
+static inline int64_t spec_want(int64_t k, const struct req *r, int64_t budget)
+{
+	int64_t d = (int64_t)r->output - r->generated - 1;
+	if (d > k)
+		d = k;
+	if (d > budget - 1)
+		d = budget - 1;
+	return d > 0 ? 1 + d : 1;
+}
+/* A running request's step is a verification of proposals: a decode with sched > 1. */
+static inline bool spec_verifying(const struct req *r)
+{
+	return r->sched > 1 && r->generated > 0 && r->computed + 1 == r->prompt + r->generated;
+}
+struct llmcap_catalog;
+struct llmcap_engine_spec;
+LLMCAP_INTERNAL int llmcap_spec_setup(struct sim *s, size_t p, const struct llmcap_catalog *cat,
+				      const struct llmcap_engine_spec *eng, struct llmcap_error *err);
+LLMCAP_INTERNAL void llmcap_spec_teardown(struct sim *s, size_t p);
+/* end of schedule(): the verification's LM-head positions in shape, the proposer's time in
+ * step_extra */
+LLMCAP_INTERNAL void llmcap_spec_step(struct sim *s, size_t ri, struct llmcap_step_shape *shape);
+/* at the step's end, for a verifying request: the tokens it emits (1 .. sched), drawn from
+ * the request's own counter-based stream (its id and tokens so far), so that any order of
+ * events draws the same */
+LLMCAP_INTERNAL int32_t llmcap_spec_emit(struct sim *s, size_t ri, const struct req *r);
+
+LLMCAP_INTERNAL int llmcap_lora_setup(struct sim *s, size_t p, struct llmcap_error *err);
+LLMCAP_INTERNAL void llmcap_lora_teardown(struct sim *s, size_t p);
+/* the adapter of a new request of class cls (0: none), from its id */
+LLMCAP_INTERNAL int32_t llmcap_lora_pick(const struct sim *s, size_t cls, int64_t id);
+/* whether r's adapter may join replica rp's batch (max_loras distinct), and joining it (a load
+ * from host memory on a miss, its time added to the step), and leaving it (ends, preemption) */
+LLMCAP_INTERNAL bool llmcap_lora_can_join(const struct sim *s, const struct replica *rp,
+					  const struct req *r);
+LLMCAP_INTERNAL void llmcap_lora_join(struct sim *s, size_t ri, struct req *r);
+LLMCAP_INTERNAL void llmcap_lora_leave(struct sim *s, size_t ri, const struct req *r);
+/* end of schedule(): the batched LoRA kernels' time in step_extra */
+LLMCAP_INTERNAL void llmcap_lora_step(struct sim *s, size_t ri);
+LLMCAP_INTERNAL size_t llmcap_pick_adapter_affinity(struct sim *s, size_t pool, const struct req *r);
+#ifdef LLMCAP_INVARIANTS
+/* invariants.c: the adapter cache holds one reference per running request of an adapter, and
+ * the running requests use at most max_loras distinct adapters */
+LLMCAP_INTERNAL void llmcap_lora_check(const struct sim *s, const struct replica *rp);
+#endif
 
 /* ---- functions between the engine's files ---- */
 

@@ -45,5 +45,7 @@ void llmcap_check_replica(const struct sim *s, const struct replica *rp)
 	for (size_t i = 0; i < rp->n_running; i++)
 		committed += s->reqs[rp->running[i]].commit;
 	assert(committed == rp->committed && committed <= rp->num_blocks);
+	if (rp->lora)
+		llmcap_lora_check(s, rp);
 }
 #endif

@@ -119,7 +119,7 @@ static int setup(struct sim *s, const struct llmcap_scenario *sc, const struct l
 		if (!ps->gpu)
 			return llmcap_errorf(err, LLMCAP_EINVAL, "pools.%s.gpu: '%s' is not in the catalog",
 					     cfg->name, cfg->gpu);
-		int rc = llmcap_memory_plan_engine(ps->model, ps->gpu, eng, cfg, &ps->plan, err);
+		int rc = llmcap_memory_plan_pool(cat, ps->model, ps->gpu, eng, cfg, &ps->plan, err);
 		if (rc)
 			return rc;
 		struct llmcap_engine_spec profile;
@@ -135,6 +135,9 @@ static int setup(struct sim *s, const struct llmcap_scenario *sc, const struct l
 			return rc;
 		/* expert parallelism's all-to-alls: how many ranks share a server */
 		llmcap_parallel_servers(&s->pools[p].perf.par, sc->hardware.gpus_per_server);
+		rc = llmcap_spec_setup(s, p, cat, eng, err); /* speculative decoding, when on */
+		if (rc)
+			return rc;
 		s->pools[p].block_bytes = ps->plan.kv_bytes_per_token * (double)cfg->block_size;
 		s->pools[p].bs_shift = (cfg->block_size & (cfg->block_size - 1)) == 0
 					       ? __builtin_ctzll((unsigned long long)cfg->block_size)
@@ -220,6 +223,11 @@ static int setup(struct sim *s, const struct llmcap_scenario *sc, const struct l
 	int rc = llmcap_disagg_init(s, cat, err);
 	if (rc)
 		return rc;
+	for (size_t p = 0; p < sc->n_pools; p++) {
+		rc = llmcap_lora_setup(s, p, err); /* multi-LoRA, when on */
+		if (rc)
+			return rc;
+	}
 	return llmcap_workload_init(&s->wl, sc, err);
 }
 
@@ -237,6 +245,8 @@ static void teardown(struct sim *s)
 	free(s->ids[0]);
 	free(s->ids[1]);
 	for (size_t p = 0; p < LLMCAP_MAX_POOLS; p++) {
+		llmcap_spec_teardown(s, p);
+		llmcap_lora_teardown(s, p);
 		gsl_rng_free(s->pools[p].api);
 		free(s->pools[p].affinity);
 		free(s->pools[p].timers);

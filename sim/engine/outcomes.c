@@ -135,6 +135,8 @@ void llmcap_complete(struct sim *s, size_t ri, int32_t id)
 {
 	struct req *r = &s->reqs[id];
 	struct llmcap_class_stats *cs = &s->res->classes[r->cls];
+	if (r->adapter != 0)
+		llmcap_lora_leave(s, ri, r);
 	cs->completed++;
 	cs->preemptions += r->preemptions;
 	cs->completed_prompt_tokens += r->prompt;

@@ -189,6 +189,8 @@ const struct llmcap_router_row llmcap_routers[] = {
 	[LLMCAP_ROUTER_POWER_OF_TWO] = {.pick = pick_power_of_two},
 	[LLMCAP_ROUTER_PREFIX_AFFINITY] = {.pick = pick_prefix_affinity, .affinity = true},
 	[LLMCAP_ROUTER_SESSION_AFFINITY] = {.pick = pick_session_affinity},
+	/* lora.c: the least loaded replica that holds the request's adapter in GPU memory */
+	[LLMCAP_ROUTER_ADAPTER_AFFINITY] = {.pick = llmcap_pick_adapter_affinity},
 };
 _Static_assert(sizeof llmcap_routers / sizeof llmcap_routers[0] == LLMCAP_ROUTER_COUNT,
 	       "a row of llmcap_routers for every enum llmcap_router");

@@ -115,6 +115,8 @@ static void preempt(struct sim *s, size_t ri, size_t vi)
 	v->preemptions++;
 	v->sched = 0;
 	s->res->replicas[ri].preemptions++;
+	if (v->adapter != 0)
+		llmcap_lora_leave(s, ri, v);
 	if (pl->cfg->preemption_mode == LLMCAP_PREEMPT_SWAP && v->blocks <= rp->cpu_free) {
 		/* The whole KV cache of the request moves to CPU memory; every TP rank moves its
 		 * share in parallel, so one GPU's bytes over one GPU's link set the time. */
@@ -194,6 +196,7 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri, struct sched_
 	struct llmcap_step_shape shape = {0};
 	struct shape_sum sum = ss->sum;
 	bool preempted = false, admitted = false, blocked = false;
+	const int64_t spec_k = pl->spec_k; /* speculative decoding (specdec.c); 0: off */
 
 	kv_account(s, ri);
 	rp->step_extra = 0;
@@ -204,7 +207,9 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri, struct sched_
 		const int64_t rem = remaining_prefill(r);
 		if (rem == 0)
 			continue;
-		const int64_t want = rem < budget ? rem : budget;
+		int64_t want = rem < budget ? rem : budget;
+		if (spec_k && rem == 1 && r->generated > 0)
+			want = spec_want(spec_k, r, budget); /* the last token and its proposals */
 		bool self_preempted = false;
 		for (;;) {
 			int64_t need = blocks_for(r->computed + want, bs, bs_shift) - r->blocks;
@@ -245,7 +250,7 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri, struct sched_
 		if (want > budget)
 			want = budget;
 		int64_t need = blocks_for(r->computed + want, bs, bs_shift);
-		if (need > allocatable(rp)) {
+		if (need > allocatable(rp) || (r->adapter != 0 && !llmcap_lora_can_join(s, rp, r))) {
 			blocked = true;
 			break;
 		}
@@ -259,6 +264,8 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri, struct sched_
 			r->commit = commit;
 		}
 		deque_pop_front(&rp->swapped);
+		if (r->adapter != 0)
+			llmcap_lora_join(s, ri, r);
 		take_blocks(s, ri, need);
 		r->blocks = (int32_t)need;
 		rp->cpu_free += r->swap_blocks;
@@ -276,13 +283,19 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri, struct sched_
 			break;
 	}
 	bool held = false; /* a waiting request held back by async or multi-step scheduling */
-	while (!preempted && rp->swapped.len == 0 && rp->waiting.len > 0 && budget > 0 &&
+	size_t wi = 0;     /* multi-LoRA: waiting requests passed over, as vLLM skips them */
+	while (!preempted && rp->swapped.len == 0 && rp->waiting.len > wi && budget > 0 &&
 	       (int64_t)rp->n_running < cfg->max_num_seqs) {
-		int32_t id = *deque_at(&rp->waiting, 0);
+		int32_t id = *deque_at(&rp->waiting, wi);
 		struct req *r = &s->reqs[id];
 		if (pl->holds && !may_admit(pl, rp, st, r)) {
 			held = true;
 			break;
+		}
+		if (r->adapter != 0 && !llmcap_lora_can_join(s, rp, r)) {
+			st->lora_skips++; /* its adapter would exceed max_loras */
+			wi++;
+			continue;
 		}
 		int64_t revived = 0;
 		int32_t hits = 0;
@@ -310,7 +323,12 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri, struct sched_
 			rp->committed += commit;
 			r->commit = commit;
 		}
-		deque_pop_front(&rp->waiting);
+		if (wi == 0)
+			deque_pop_front(&rp->waiting);
+		else
+			deque_remove_at(&rp->waiting, wi);
+		if (r->adapter != 0)
+			llmcap_lora_join(s, ri, r);
 		rp->waiting_tokens -= remaining_prefill(r);
 		if (hits > 0 && !llmcap_hold_prefix(s, rp, r, hits)) {
 			s->oom = true;
@@ -358,6 +376,12 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri, struct sched_
 	shape.attn_pairs = (double)sum.pairs;
 	shape.kv_read_tokens = (double)sum.kv_read;
 	shape.samples = sum.samples;
+	if (pl->exact_steps && shape.tokens > 0) {
+		if (pl->spec)
+			llmcap_spec_step(s, ri, &shape);
+		if (pl->lora)
+			llmcap_lora_step(s, ri);
+	}
 	const int64_t seqs = sum.seqs;
 	if (shape.tokens > 0) {
 		st->steps++;
@@ -402,7 +426,8 @@ void llmcap_try_start_step(struct sim *s, size_t ri, struct sched_start *ss)
 	rp->step_start = s->now;
 	llmcap_time end = s->now + dt + rp->step_extra, origin = s->now;
 	/* a prefill group's replica takes no runs: its requests leave as their prompts end */
-	if (s->fast && (!s->dg || llmcap_disagg_step_started(s, ri, end)))
+	if (s->fast && (!s->dg || llmcap_disagg_step_started(s, ri, end)) &&
+	    !s->pools[rp->pool].exact_steps)
 		llmcap_fast_forward(s, ri, &end, &origin, ss);
 	push_event(s, end, origin, EV_STEP_END, (uint32_t)ri, 0, ri);
 }
@@ -433,7 +458,8 @@ void llmcap_step_end(struct sim *s, size_t ri)
 	rp->busy = false;
 	kv_account(s, ri);
 	/* schedule()'s running loop state in locals (struct sched_start after the loop) */
-	bool fusing = true;
+	bool fusing = !pl->exact_steps; /* speculative or LoRA pools: schedule() does it all */
+	const int64_t spec_k = pl->spec_k;
 	size_t keep = 0;
 	struct sched_start acc; /* its address stays here, so that it can live in registers */
 	sched_start_init(&acc, cfg);
@@ -456,6 +482,15 @@ void llmcap_step_end(struct sim *s, size_t ri)
 		/* the request's fields in locals, stored back once */
 		int32_t computed = r->computed, generated = r->generated, sched = r->sched;
 		const int32_t prompt = r->prompt;
+		if (spec_k && sched > 1 && generated > 0 && computed + 1 == prompt + generated) {
+			/* a verification: e tokens out; the accepted e - 1 proposals as if computed
+			 * before the step's own token (whose KV is its last position's) */
+			const int32_t e = llmcap_spec_emit(s, ri, r);
+			computed += e - 1;
+			r->generated = generated += e - 1;
+			output_tokens += e - 1;
+			sched = 1;
+		}
 		if (sched > 0) {
 			const int32_t num_tokens = prompt + generated;
 			if (!(generated > 0 && computed == num_tokens - 1))

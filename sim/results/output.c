@@ -271,9 +271,9 @@ static int write_descriptions(struct llmcap_h5 *h, const struct llmcap_scenario 
 		const struct llmcap_pool_cfg *pc = &sc->pools[p];
 		struct llmcap_memory_plan plan;
 		const struct llmcap_gpu_spec *gpu = llmcap_catalog_gpu(cat, llmcap_pool_gpu(sc, p));
-		if (!gpu || llmcap_memory_plan_engine(llmcap_catalog_model(cat, pc->model), gpu,
-						      llmcap_catalog_engine(cat, pc->engine), pc, &plan,
-						      NULL) != 0)
+		if (!gpu || llmcap_memory_plan_pool(cat, llmcap_catalog_model(cat, pc->model), gpu,
+						    llmcap_catalog_engine(cat, pc->engine), pc, &plan,
+						    NULL) != 0)
 			return -1;
 		snprintf(pr[p].gpu, NAME_LEN, "%s", gpu->name);
 		pr[p].gpus_per_server = llmcap_pool_gpus_per_server(sc, p);
@@ -610,6 +610,69 @@ static int write_disaggregation(hid_t g, struct llmcap_results *res, const struc
 					 "(all GPUs); *_s: seconds, over completed transfers; *_busy: shares");
 	return rc ? -1 : 0;
 }
+/* /summary/speculative and /summary/lora: a row per pool that has the feature on, each table
+ * only when some pool does (files of runs without them keep their layout). */
+struct feature_row {
+	int32_t pool;
+	char name[NAME_LEN];
+	struct llmcap_pool_features f;
+	double draft_weight_bytes_per_gpu, lora_bytes_per_gpu;
+};
+
+static int write_features(hid_t g, hid_t s48, struct llmcap_results *res)
+{
+	struct feature_row rows[LLMCAP_MAX_POOLS];
+	size_t ns = 0, nl = 0;
+	struct feature_row lrows[LLMCAP_MAX_POOLS];
+	for (size_t p = 0; p < res->n_pools; p++) {
+		struct feature_row r = {.pool = (int32_t)p};
+		snprintf(r.name, sizeof r.name, "%s", res->sc->pools[p].name);
+		llmcap_pool_features(res, p, &r.f);
+		r.draft_weight_bytes_per_gpu = res->pools[p].plan.draft_weight_bytes_per_gpu;
+		r.lora_bytes_per_gpu = res->pools[p].plan.lora_bytes_per_gpu;
+		if (r.f.spec)
+			rows[ns++] = r;
+		if (r.f.lora)
+			lrows[nl++] = r;
+	}
+	typedef struct feature_row F;
+	int rc = 0;
+	if (ns > 0) {
+		hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(F));
+		INSERT(t, "pool", F, pool, H5T_NATIVE_INT32);
+		INSERT(t, "name", F, name, s48);
+		INSERT(t, "verifications", F, f.spec_verifies, H5T_NATIVE_INT64);
+		INSERT(t, "proposed", F, f.spec_proposed, H5T_NATIVE_INT64);
+		INSERT(t, "accepted", F, f.spec_accepted, H5T_NATIVE_INT64);
+		INSERT(t, "tokens_per_verification", F, f.tokens_per_verification, H5T_NATIVE_DOUBLE);
+		INSERT(t, "expected_tokens", F, f.expected_tokens, H5T_NATIVE_DOUBLE);
+		INSERT(t, "proposer_s", F, f.proposer_s, H5T_NATIVE_DOUBLE);
+		INSERT(t, "draft_weight_bytes_per_gpu", F, draft_weight_bytes_per_gpu, H5T_NATIVE_DOUBLE);
+		rc |= llmcap_h5_write_table(g, "speculative", t, ns, rows);
+		H5Tclose(t);
+		if (rc == 0)
+			rc |= llmcap_h5_set_units(g, "speculative", "counts of sequence-steps and tokens; "
+						  "tokens_per_verification, expected_tokens: tokens; "
+						  "proposer_s: seconds; bytes");
+	}
+	if (nl > 0) {
+		hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(F));
+		INSERT(t, "pool", F, pool, H5T_NATIVE_INT32);
+		INSERT(t, "name", F, name, s48);
+		INSERT(t, "loads", F, f.lora_loads, H5T_NATIVE_INT64);
+		INSERT(t, "load_s", F, f.lora_load_s, H5T_NATIVE_DOUBLE);
+		INSERT(t, "passed_over", F, f.lora_skips, H5T_NATIVE_INT64);
+		INSERT(t, "adapters_mean", F, f.lora_adapters_mean, H5T_NATIVE_DOUBLE);
+		INSERT(t, "adapters_peak", F, f.lora_peak, H5T_NATIVE_INT64);
+		INSERT(t, "lora_bytes_per_gpu", F, lora_bytes_per_gpu, H5T_NATIVE_DOUBLE);
+		rc |= llmcap_h5_write_table(g, "lora", t, nl, lrows);
+		H5Tclose(t);
+		if (rc == 0)
+			rc |= llmcap_h5_set_units(g, "lora", "loads, passed_over: counts; load_s: seconds "
+						  "added to steps; adapters_*: distinct adapters a step; bytes");
+	}
+	return rc ? -1 : 0;
+}
 
 static int write_summaries(struct llmcap_h5 *h, struct llmcap_results *res,
 			   const struct llmcap_summary *sum)
@@ -692,6 +755,7 @@ static int write_summaries(struct llmcap_h5 *h, struct llmcap_results *res,
 		rc |= write_batch_means(g, res->sc, h->batch);
 	if (res->disaggregated)
 		rc |= write_disaggregation(g, res, sum);
+	rc |= write_features(g, s48, res);
 	rc |= llmcap_h5_set_units(g, "classes", "*_s: seconds; *_per_s: per second; slo_attainment: share of arrived requests");
 	rc |= llmcap_h5_set_units(g, "pools", "*_s: seconds; *_per_s: per second");
 	rc |= llmcap_h5_set_units(g, "utilisation", "busy, mfu, hbm_fraction, kv_*: shares; achieved_tflops_per_gpu: 1e12 FLOP/s");

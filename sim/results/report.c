@@ -6,7 +6,41 @@
 #include "llmcap/report.h"
 #include "llmcap/batch.h"
 #include "llmcap/cost.h"
+#include "llmcap/perf.h"
 #include "llmcap/sim.h"
+
+void llmcap_pool_features(const struct llmcap_results *res, size_t p, struct llmcap_pool_features *f)
+{
+	const struct llmcap_pool_cfg *pc = &res->sc->pools[p];
+	const struct llmcap_pool_stats *ps = &res->pools[p];
+	memset(f, 0, sizeof *f);
+	f->spec = pc->speculative.method != LLMCAP_SPEC_OFF;
+	f->lora = pc->lora.max_loras > 0;
+	int64_t steps = 0, adapter_sum = 0;
+	llmcap_time spec_t = 0, load_t = 0;
+	for (size_t i = 0; i < ps->n_replicas; i++) {
+		const struct llmcap_replica_stats *st = &res->replicas[ps->first_replica + i];
+		f->spec_verifies += st->spec_verifies;
+		f->spec_proposed += st->spec_proposed;
+		f->spec_accepted += st->spec_accepted;
+		spec_t += st->spec_time;
+		f->lora_loads += st->lora_loads;
+		f->lora_skips += st->lora_skips;
+		load_t += st->lora_load_time;
+		adapter_sum += st->lora_adapter_sum;
+		if (st->lora_peak > f->lora_peak)
+			f->lora_peak = st->lora_peak;
+		steps += st->lora_adapter_sum > 0 ? st->steps : 0;
+	}
+	f->tokens_per_verification = f->spec_verifies > 0
+		? 1 + (double)f->spec_accepted / (double)f->spec_verifies : NAN;
+	f->expected_tokens = f->spec ? llmcap_spec_expected_tokens(pc->speculative.acceptance,
+								  pc->speculative.num_speculative_tokens)
+				     : NAN;
+	f->proposer_s = (double)spec_t * 1e-9;
+	f->lora_load_s = (double)load_t * 1e-9;
+	f->lora_adapters_mean = steps > 0 ? (double)adapter_sum / (double)steps : NAN;
+}
 
 const char *const llmcap_lat_names[LLMCAP_N_LAT] = {"ttft", "tpot", "e2e", "queue"};
 const char *const llmcap_stat_names[LLMCAP_N_ST] = {"p50", "p90", "p95", "p99", "p99.9", "mean"};
@@ -573,6 +607,24 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 		if (!isnan(u->prefix_hit_rate))
 			fprintf(out, "  %-10s prefix cache: %.1f%% of shared-prefix tokens (%.1f%% of blocks) found cached\n",
 				"", 100 * u->prefix_hit_rate, 100 * u->prefix_block_hit_rate);
+		struct llmcap_pool_features f;
+		llmcap_pool_features(res, p, &f);
+		const struct llmcap_pool_cfg *pc = &sc->pools[p];
+		if (f.spec)
+			fprintf(out, "  %-10s speculative (%s%s%s, k %lld): %.2f tokens per verification "
+				"(%.2f at the pool's acceptance %g), proposer %.1f s of steps; draft %.2f GiB/GPU\n",
+				"", llmcap_spec_method_names[pc->speculative.method],
+				pc->speculative.method == LLMCAP_SPEC_DRAFT ? " " : "",
+				pc->speculative.method == LLMCAP_SPEC_DRAFT ? pc->speculative.draft_model : "",
+				(long long)pc->speculative.num_speculative_tokens, f.tokens_per_verification,
+				f.expected_tokens, pc->speculative.acceptance, f.proposer_s,
+				res->pools[p].plan.draft_weight_bytes_per_gpu / LLMCAP_GIB);
+		if (f.lora)
+			fprintf(out, "  %-10s LoRA: %lld adapter loads (%.2f s of steps), %lld passed over at "
+				"max_loras %lld, %.2f adapters a step (peak %lld); slots %.2f GiB/GPU\n",
+				"", (long long)f.lora_loads, f.lora_load_s, (long long)f.lora_skips,
+				(long long)pc->lora.max_loras, f.lora_adapters_mean, (long long)f.lora_peak,
+				res->pools[p].plan.lora_bytes_per_gpu / LLMCAP_GIB);
 	}
 	if (res->disaggregated) {
 		fprintf(out, "\n");
@@ -996,6 +1048,51 @@ int llmcap_report_json_batch(struct llmcap_results *res, const struct llmcap_sum
 			json_num(out, sum->pool_util[p].busy);
 			fputs(", \"decode_busy\": ", out);
 			json_num(out, sum->pool_util[d->decode_pool].busy);
+			fputc('}', out);
+		}
+	}
+	/* speculative decoding and multi-LoRA: only where a pool has them on */
+	bool any_spec = false, any_lora = false;
+	for (size_t p = 0; p < sum->n_pools; p++) {
+		any_spec |= sc->pools[p].speculative.method != LLMCAP_SPEC_OFF;
+		any_lora |= sc->pools[p].lora.max_loras > 0;
+	}
+	for (int which = 0; which < 2; which++) {
+		if (!(which ? any_lora : any_spec))
+			continue;
+		fputs(which ? "],\n \"lora\": [" : "],\n \"speculative\": [", out);
+		bool first = true;
+		for (size_t p = 0; p < sum->n_pools; p++) {
+			struct llmcap_pool_features f;
+			llmcap_pool_features(res, p, &f);
+			if (!(which ? f.lora : f.spec))
+				continue;
+			fputs(first ? "\n  {\"pool\": " : ",\n  {\"pool\": ", out);
+			first = false;
+			json_str(out, sc->pools[p].name);
+			if (which == 0) {
+				fprintf(out, ", \"verifications\": %lld, \"proposed\": %lld, \"accepted\": %lld",
+					(long long)f.spec_verifies, (long long)f.spec_proposed,
+					(long long)f.spec_accepted);
+				const char *k[] = {"tokens_per_verification", "expected_tokens", "proposer_s",
+						   "draft_weight_bytes_per_gpu"};
+				double v[] = {f.tokens_per_verification, f.expected_tokens, f.proposer_s,
+					      res->pools[p].plan.draft_weight_bytes_per_gpu};
+				for (size_t i = 0; i < 4; i++) {
+					fprintf(out, ", \"%s\": ", k[i]);
+					json_num(out, v[i]);
+				}
+			} else {
+				fprintf(out, ", \"loads\": %lld, \"passed_over\": %lld, \"adapters_peak\": %lld",
+					(long long)f.lora_loads, (long long)f.lora_skips, (long long)f.lora_peak);
+				const char *k[] = {"load_s", "adapters_mean", "lora_bytes_per_gpu"};
+				double v[] = {f.lora_load_s, f.lora_adapters_mean,
+					      res->pools[p].plan.lora_bytes_per_gpu};
+				for (size_t i = 0; i < 3; i++) {
+					fprintf(out, ", \"%s\": ", k[i]);
+					json_num(out, v[i]);
+				}
+			}
 			fputc('}', out);
 		}
 	}

@@ -304,6 +304,27 @@ int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_
 						     "expected one of: %s",
 						     cl->where, cl->name, cl->long_prompt_pool, names);
 		}
+		/* multi-LoRA: the class's pools serve adapters of its rank (vLLM refuses a rank
+		 * above --max-lora-rank) */
+		for (size_t p = 0; p < sc->n_pools && cl->lora.adapters > 0; p++) {
+			const struct llmcap_pool_cfg *pl = &sc->pools[p];
+			if (strcmp(pl->name, pool) &&
+			    (cl->long_prompt_tokens == 0 || strcmp(pl->name, cl->long_prompt_pool)))
+				continue;
+			if (pl->lora.max_loras == 0)
+				return llmcap_errorf(err, LLMCAP_EINVAL,
+						     "%s: workload.classes.%s.lora.adapters: %lld, but pool %s "
+						     "serves no adapters; expected pools.%s.lora.max_loras >= 1",
+						     cl->where, cl->name, (long long)cl->lora.adapters, pl->name,
+						     pl->name);
+			if (cl->lora.rank > pl->lora.max_lora_rank)
+				return llmcap_errorf(err, LLMCAP_EINVAL,
+						     "%s: workload.classes.%s.lora.rank: %lld exceeds pools.%s."
+						     "lora.max_lora_rank %lld; expected a rank <= %lld",
+						     cl->where, cl->name, (long long)cl->lora.rank, pl->name,
+						     (long long)pl->lora.max_lora_rank,
+						     (long long)pl->lora.max_lora_rank);
+		}
 		if (isnan(sc->cost.api.monthly_bill)) {
 			bool priced = false;
 			for (size_t i = 0; i < sc->cost.api.n_prices; i++)
@@ -469,8 +490,19 @@ int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_
 		int lrc = llmcap_parallel_check(m, pl, sc->hardware.gpus_per_server, err);
 		if (lrc)
 			return lrc;
+		if (pl->lora.gpu_cache > 0 && pl->lora.gpu_cache < pl->lora.max_loras)
+			return llmcap_errorf(err, LLMCAP_EINVAL,
+					     "%s: pools.%s.lora.gpu_cache: %lld is below max_loras %lld; "
+					     "expected 0 (max_loras) or at least max_loras",
+					     pl->where, pl->name, (long long)pl->lora.gpu_cache,
+					     (long long)pl->lora.max_loras);
+		if (pl->speculative.method == LLMCAP_SPEC_DRAFT && !pl->speculative.draft_model[0])
+			return llmcap_errorf(err, LLMCAP_EINVAL,
+					     "%s: pools.%s.speculative.draft_model: empty; expected a catalog "
+					     "model for method draft",
+					     pl->where, pl->name);
 		struct llmcap_memory_plan plan;
-		int rc = llmcap_memory_plan_engine(m, gpu, eng, pl, &plan, err);
+		int rc = llmcap_memory_plan_pool(cat, m, gpu, eng, pl, &plan, err);
 		if (rc)
 			return rc;
 		if (on_own[p])

@@ -133,6 +133,26 @@ static const struct llmcap_field session_fields[] = {
 	 .min = 0, .max = HUGE_VAL, .doc = "mean tool-call pause"},
 };
 static const struct llmcap_section session_section = LLMCAP_SECTION(session_fields);
+#define CLL(member) offsetof(struct llmcap_lora_class_cfg, member)
+static const struct llmcap_field class_lora_fields[] = {
+	{.key = "adapters", .type = LLMCAP_T_INT, .offset = CLL(adapters), .def = "0", .min = 0,
+	 .max = 4095, .flags = LLMCAP_F_HAS_MAX,
+	 .doc = "distinct LoRA adapters the class's requests use (0: the base model; 1: one named "
+		"adapter)"},
+	{.key = "popularity", .type = LLMCAP_T_ENUM, .offset = CLL(popularity), .def = "uniform",
+	 .names = llmcap_lora_popularity_names,
+	 .doc = "which adapter a request uses: uniform, or zipf (adapter i with weight (i+1)^-s)"},
+	{.key = "zipf_exponent", .type = LLMCAP_T_DOUBLE, .offset = CLL(zipf_exponent), .def = "1",
+	 .min = 0, .max = 10, .flags = LLMCAP_F_HAS_MAX, .doc = "zipf popularity: the exponent s"},
+	{.key = "rank", .type = LLMCAP_T_INT, .offset = CLL(rank), .def = "16", .min = 1, .max = 1024,
+	 .flags = LLMCAP_F_HAS_MAX, .doc = "LoRA rank r of the class's adapters"},
+	{.key = "target_modules", .type = LLMCAP_T_ENUM, .offset = CLL(target_modules), .def = "attention",
+	 .names = llmcap_lora_target_names,
+	 .doc = "adapted projections of every layer: qv (q, v), attention (q, k, v, o), all-linear "
+		"(attention and MLP gate, up, down)"},
+};
+#undef CLL
+static const struct llmcap_section class_lora_section = LLMCAP_SECTION(class_lora_fields);
 
 static const struct llmcap_field class_fields[] = {
 	{.key = "share", .type = LLMCAP_T_DOUBLE, .offset = CL(share), .def = "1",
@@ -193,6 +213,12 @@ static const struct llmcap_field class_fields[] = {
 	 .doc = "the class's own rate profile (with its own arrival process)"},
 	{.key = "sessions", .type = LLMCAP_T_SECTION, .offset = CL(sessions), .sub = &session_section,
 	 .doc = "multi-turn sessions: turns, think times, prompt growth, tool calls (docs/traffic.md)"},
+	{.key = "spec_acceptance", .type = LLMCAP_T_DOUBLE, .offset = CL(spec_acceptance),
+	 .def = "null", .min = 0, .max = 1, .flags = LLMCAP_F_NULL | LLMCAP_F_HAS_MAX,
+	 .doc = "speculative decoding: this class's per-token acceptance rate (its prompts draft "
+		"better or worse); null: the pool's speculative.acceptance"},
+	{.key = "lora", .type = LLMCAP_T_SECTION, .offset = CL(lora), .sub = &class_lora_section,
+	 .doc = "multi-LoRA: the class's requests each use one of its adapters (docs/engine.md)"},
 };
 static const struct llmcap_section class_section = LLMCAP_SECTION(class_fields);
 
@@ -490,6 +516,44 @@ static const struct llmcap_field disaggregation_fields[] = {
 };
 #undef DG
 static const struct llmcap_section disaggregation_section = LLMCAP_SECTION(disaggregation_fields);
+static const struct llmcap_field spec_fields[] = {
+	{.key = "method", .type = LLMCAP_T_ENUM, .offset = PO(speculative.method), .def = "off",
+	 .names = llmcap_spec_method_names,
+	 .doc = "proposer: off; draft (a smaller catalog model, draft_model); ngram (prompt lookup, "
+		"no GPU time); eagle or mtp (a one-layer head on the target's hidden states)"},
+	{.key = "draft_model", .type = LLMCAP_T_STR, .offset = PO(speculative.draft_model),
+	 .size = LLMCAP_NAME_MAX, .def = "", .catalog = "models",
+	 .doc = "method draft: the draft model, by catalog name (same tokenizer assumed)"},
+	{.key = "num_speculative_tokens", .type = LLMCAP_T_INT,
+	 .offset = PO(speculative.num_speculative_tokens), .def = "3", .min = 1, .max = 16,
+	 .flags = LLMCAP_F_HAS_MAX, .doc = "k: tokens proposed per sequence per step"},
+	{.key = "acceptance", .type = LLMCAP_T_DOUBLE, .offset = PO(speculative.acceptance),
+	 .def = "0.7", .min = 0, .max = 1, .flags = LLMCAP_F_HAS_MAX,
+	 .doc = "per-token acceptance rate a (i.i.d.): a step emits 1 + accepted tokens, "
+		"(1 - a^(k+1)) / (1 - a) in expectation; classes.NAME.spec_acceptance overrides it"},
+};
+static const struct llmcap_section spec_section = LLMCAP_SECTION(spec_fields);
+
+static const struct llmcap_field pool_lora_fields[] = {
+	{.key = "max_loras", .type = LLMCAP_T_INT, .offset = PO(lora.max_loras), .def = "0", .min = 0,
+	 .max = 4096, .flags = LLMCAP_F_HAS_MAX,
+	 .doc = "distinct adapters in one batch (vLLM --max-loras); 0: LoRA off"},
+	{.key = "gpu_cache", .type = LLMCAP_T_INT, .offset = PO(lora.gpu_cache), .def = "0", .min = 0,
+	 .max = 65536, .flags = LLMCAP_F_HAS_MAX,
+	 .doc = "adapters kept in GPU memory, LRU (at least max_loras; 0: max_loras, as vLLM); "
+		"their slots come out of the KV cache"},
+	{.key = "max_lora_rank", .type = LLMCAP_T_INT, .offset = PO(lora.max_lora_rank), .def = "16",
+	 .min = 1, .max = 1024, .flags = LLMCAP_F_HAS_MAX,
+	 .doc = "vLLM --max-lora-rank: every GPU slot is sized for this rank on all linear layers"},
+	{.key = "load_bandwidth", .type = LLMCAP_T_DOUBLE, .offset = PO(lora.load_bandwidth),
+	 .def = "25e9", .min = 0, .max = HUGE_VAL, .flags = LLMCAP_F_MIN_EXCL,
+	 .doc = "bytes/s per GPU loading an adapter from host memory (PCIe 4.0 x16: ~25 GB/s)"},
+	{.key = "adapter_overhead", .type = LLMCAP_T_DURATION, .offset = PO(lora.adapter_overhead),
+	 .def = "50us", .min = 0, .max = HUGE_VAL,
+	 .doc = "step time per distinct adapter in the batch (the batched kernels' segments, "
+		"Punica SGMV / S-LoRA MBGMM); an estimate"},
+};
+static const struct llmcap_section pool_lora_section = LLMCAP_SECTION(pool_lora_fields);
 
 static const struct llmcap_field pool_fields[] = {
 	{.key = "model", .type = LLMCAP_T_STR, .offset = PO(model), .size = LLMCAP_NAME_MAX,
@@ -538,7 +602,8 @@ static const struct llmcap_field pool_fields[] = {
 		"(fewer requests of two random replicas); prefix-affinity (the replica last sent the "
 		"same shared prefix, unless it has 4+ more requests than the least loaded); "
 		"session-affinity (a session's turn to its previous turn's replica, else "
-		"least-outstanding)"},
+		"least-outstanding); adapter-affinity (multi-LoRA: the least loaded replica holding the "
+		"request's adapter, on prefix-affinity's terms)"},
 	{.key = "scheduling_policy", .type = LLMCAP_T_ENUM, .offset = PO(scheduling_policy), .def = "fcfs",
 	 .names = llmcap_sched_policy_names,
 	 .doc = "vLLM: waiting-queue order; priority orders by class priority, then arrival, and "
@@ -610,6 +675,10 @@ static const struct llmcap_field pool_fields[] = {
 	 .max = 64, .flags = LLMCAP_F_HAS_MAX},
 	{.key = "disaggregation", .type = LLMCAP_T_SECTION, .sub = &disaggregation_section,
 	 .doc = "disaggregated prefill and decode: this pool prefills, decode_pool decodes"},
+	{.key = "speculative", .type = LLMCAP_T_SECTION, .sub = &spec_section,
+	 .doc = "speculative decoding (vLLM's speculative_config; docs/engine.md)"},
+	{.key = "lora", .type = LLMCAP_T_SECTION, .sub = &pool_lora_section,
+	 .doc = "multi-LoRA serving (vLLM's --max-loras; S-LoRA, Punica; docs/engine.md)"},
 };
 static const struct llmcap_section pool_section = LLMCAP_SECTION(pool_fields);
 
