@@ -23,6 +23,8 @@ const char *const llmcap_router_names[LLMCAP_ROUTER_COUNT + 1] = NAMES(LLMCAP_RO
 const char *const llmcap_sched_policy_names[LLMCAP_SCHED_COUNT + 1] = NAMES(LLMCAP_SCHED_POLICIES);
 const char *const llmcap_preemption_names[LLMCAP_PREEMPT_COUNT + 1] = NAMES(LLMCAP_PREEMPTIONS);
 const char *const llmcap_limit_action_names[LLMCAP_LIMIT_COUNT + 1] = NAMES(LLMCAP_LIMIT_ACTIONS);
+const char *const llmcap_autoscale_metric_names[LLMCAP_AUTOSCALE_COUNT + 1] =
+	NAMES(LLMCAP_AUTOSCALE_METRICS);
 const char *const llmcap_opex_mode_names[LLMCAP_OPEX_COUNT + 1] = NAMES(LLMCAP_OPEX_MODES);
 const char *const llmcap_trace_format_names[LLMCAP_TRACE_FORMAT_COUNT + 1] =
 	NAMES(LLMCAP_TRACE_FORMATS);
