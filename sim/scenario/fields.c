@@ -595,7 +595,7 @@ static const struct llmcap_field rent_fields[] = {
 	 .count_offset = SC(cost.rent.n_reserved), .elem_size = sizeof(struct llmcap_reserved_cfg),
 	 .max_count = LLMCAP_MAX_POOLS, .sub = &reserved_section, .where_offset = RS(where),
 	 .doc = "per pool name, the replicas on reserved capacity (a pool not named reserves all "
-		"its replicas)"},
+		"its replicas; an autoscaled one its autoscale.min_replicas)"},
 	{.key = "spot_restart", .type = LLMCAP_T_DURATION, .offset = SC(cost.rent.spot_restart),
 	 .def = "10min", .min = 0, .max = HUGE_VAL,
 	 .doc = "held time paid again per spot interruption: provisioning a replacement and loading "
