@@ -13,6 +13,7 @@
  *   kv.c         KV blocks and the prefix cache;
  *   fast.c       the fast mode: runs of decode steps taken in a loop, applied later;
  *   outcomes.c   how a request ends (completed, spilled, rejected) and how it is counted;
+ *   autoscale.c  an autoscaled pool's decisions, its replicas' cold starts, drains, releases;
  *   loop.c       set-up, the event loop and wrap-up (llmcap_simulate);
  *   event.c      the event queue.
  *
