@@ -9,6 +9,7 @@
 #include "test_util.h"
 
 #include "llmcap/cost.h"
+#include "llmcap/decide.h"
 #include "llmcap/report.h"
 #include "llmcap/sim.h"
 
@@ -387,6 +388,45 @@ static void shipped_scenario_fast_equals_exact(void **state)
 	}
 }
 
+/* llmcap decide with --autoscale: the rent options bill the autoscaled run's held GPU-hours,
+ * never more than the fixed fleet held all month (the same fleet is each pool's maximum), and
+ * less on the reference scenario's diurnal day, where the quietest hour needs a fraction of it. */
+static void decide_rents_the_autoscaled_fleet(void **state)
+{
+	(void)state;
+	struct llmcap_scenario sc;
+	struct llmcap_error err = {0};
+	const char *sets[] = {"horizon=1d"};
+	if (llmcap_scenario_load(&sc, NULL, sets, 1, &cat, &err) != 0)
+		fail_msg("%s", err.msg);
+	static struct llmcap_decision d[2];
+	const int bf16[] = {LLMCAP_DTYPE_BF16};
+	for (int as = 0; as < 2; as++) {
+		struct llmcap_decide_spec spec = {.tokens_per_month = NAN, .seeds = 1, .threads = 2,
+						  .dtypes = bf16, .n_dtypes = 1,
+						  .rent_autoscale = as == 1};
+		if (llmcap_decide(&sc, &cat, &spec, &d[as], &err) != 0)
+			fail_msg("%s", err.msg);
+		assert_true(d[as].rent_autoscaled == (as == 1));
+	}
+	size_t checked = 0;
+	for (size_t i = 0; i < d[0].n_options; i++) {
+		const struct llmcap_decide_option *fixed = &d[0].options[i], *scaled = &d[1].options[i];
+		assert_int_equal(fixed->option, scaled->option);
+		if (fixed->option == LLMCAP_OPTION_OWN || fixed->option == LLMCAP_OPTION_API ||
+		    fixed->option == LLMCAP_OPTION_HYBRID) {
+			assert_true(fixed->monthly == scaled->monthly || isnan(fixed->monthly));
+			continue;
+		}
+		assert_true(fixed->slo_met && scaled->slo_met);
+		assert_memory_equal(fixed->replicas, scaled->replicas, sizeof fixed->replicas);
+		assert_true(scaled->monthly < fixed->monthly);
+		checked++;
+	}
+	assert_int_equal(checked, 3); /* on demand, reserved, spot */
+	llmcap_scenario_free(&sc);
+}
+
 /* The bounds are checked before a run. */
 static void bounds_are_checked(void **state)
 {
@@ -420,6 +460,7 @@ int main(void)
 		cmocka_unit_test(scale_down_never_drops_a_request),
 		cmocka_unit_test(held_hours_and_their_rent),
 		cmocka_unit_test(shipped_scenario_fast_equals_exact),
+		cmocka_unit_test(decide_rents_the_autoscaled_fleet),
 		cmocka_unit_test(bounds_are_checked),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -312,6 +312,7 @@ static void dispatch(struct sim *s, const struct llmcap_event *ev)
 	} else if (ev->kind == EV_KICK) {
 		s->replicas[ev->target].kicked = false;
 		llmcap_try_start_step(s, ev->target, NULL);
+		llmcap_replica_idle(s, ev->target); /* drained while its kick was pending */
 	} else if (ev->kind == EV_STEP_END) {
 		llmcap_step_end(s, ev->target);
 		llmcap_replica_idle(s, ev->target); /* a draining replica's release */

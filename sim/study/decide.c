@@ -292,16 +292,37 @@ static double quiet_ratio(const struct llmcap_scenario *sc)
 	return hi > 0 && isfinite(lo) ? lo / hi : 1;
 }
 
+/* The reserved baseline that makes an autoscaled pool's reserved rent cheapest, from the time
+ * it held each count (held_at[k], k <= n): one more reserved replica costs the reserved rate
+ * every hour and saves on demand the hours held above it, so the baseline is the smallest b
+ * whose time above it is at most reserved / on_demand of the horizon. -1 where a rate is not
+ * published. */
+static int64_t best_baseline(const llmcap_time *held_at, size_t n, llmcap_time horizon,
+			     double reserved, double on_demand)
+{
+	if (!(reserved > 0) || !(on_demand > 0))
+		return -1;
+	double above = (double)horizon; /* time with more than b held */
+	for (size_t b = 0; b < n; b++) {
+		above -= (double)held_at[b];
+		if (above <= reserved / on_demand * (double)horizon)
+			return (int64_t)b;
+	}
+	return (int64_t)n;
+}
+
 /* Rent with a replica count that follows the load: where the scenario enables autoscaling for a
  * pool (its policy), or spec->rent_autoscale for every pool (busy above half of the last
  * interval scales up, below a quarter drains one: on the reference scenario the policy that met
  * the SLOs where queue, KV and concurrency targets lagged the morning ramp by their cold
- * starts; with the schema's interval, cold start and cooldown), the own fleet's count is the pool's
- * maximum (the size that meets the SLOs in the busiest hour), its minimum the pool's
+ * starts; with the schema's interval, cold start and cooldown), the own fleet's count is the
+ * pool's maximum (the size that meets the SLOs in the busiest hour), its minimum the pool's
  * min_replicas, or by default the fleet x the quietest hour's rate / the busiest hour's (at
- * least 1), and it starts at the minimum. That run's rent costs (held GPU-hours) replace the
- * fixed fleet's in *out where it meets every SLO; a fleet that misses one while scaling keeps
- * the fixed fleet's rent, the upper bound. One more simulation per (combo, seed). */
+ * least 1), and it starts at the minimum. Reserved rent reserves per pool the baseline that
+ * makes it cheapest for the counts held (best_baseline; cost.rent.reserved where the scenario
+ * names the pool). That run's rent costs (held GPU-hours) replace the fixed fleet's in *out
+ * where it meets every SLO (judged as evaluate() does); a fleet that misses one while scaling
+ * keeps the fixed fleet's rent, the upper bound. One more simulation per (combo, seed). */
 static int rent_autoscaled(const struct study *st, const struct combo *c, size_t s,
 			   const int64_t *fleet, struct eval *out, struct llmcap_error *err)
 {
@@ -335,22 +356,60 @@ static int rent_autoscaled(const struct study *st, const struct combo *c, size_t
 		pl->replicas = lo;
 	}
 	sc->hardware.servers = llmcap_plan_servers(sc, fleet);
-	struct eval as;
-	int rc = evaluate(sc, st->cat, &as, err);
-	free(sc);
-	if (rc || !as.slo_met)
+	struct llmcap_results res;
+	struct llmcap_summary sum;
+	int rc = llmcap_scenario_check(sc, st->cat, err);
+	if (rc == 0)
+		rc = llmcap_simulate(sc, st->cat, NULL, &res, err);
+	if (rc) {
+		free(sc);
 		return rc;
-	struct llmcap_cost *k = &out->cost;
-	k->rent_gpu_hours = as.cost.rent_gpu_hours;
-	k->rent_burst_gpu_hours = as.cost.rent_burst_gpu_hours;
-	k->rent_reserved_gpus = as.cost.rent_reserved_gpus;
-	k->rent_spot_extra_gpu_hours = as.cost.rent_spot_extra_gpu_hours;
-	k->rent_on_demand_monthly = as.cost.rent_on_demand_monthly;
-	k->rent_reserved_monthly = as.cost.rent_reserved_monthly;
-	k->rent_spot_monthly = as.cost.rent_spot_monthly;
-	k->rent_on_demand_total = as.cost.rent_on_demand_total;
-	k->rent_reserved_total = as.cost.rent_reserved_total;
-	k->rent_spot_total = as.cost.rent_spot_total;
+	}
+	if (llmcap_summarize(&res, &sum) != 0) {
+		llmcap_results_free(&res);
+		free(sc);
+		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+	}
+	bool met = sum.peak.all_slo_met;
+	for (size_t k = 0; k < sum.n_classes; k++)
+		met &= sum.classes[k].rejected == 0;
+	llmcap_summary_free(&sum);
+	if (met) {
+		struct llmcap_gpu_costs pr;
+		llmcap_cost_gpu_prices(sc, res.gpu, &pr);
+		double rate = sc->cost.rent.term_years == 3 ? pr.reserved_3y : pr.reserved_1y;
+		for (size_t p = 0; p < sc->n_pools; p++) {
+			const struct llmcap_pool_stats *ps = &res.pools[p];
+			int64_t b = ps->autoscaled ? best_baseline(ps->held_at, ps->n_replicas,
+								   res.horizon, rate, pr.on_demand)
+						   : -1;
+			size_t i = 0;
+			while (i < sc->cost.rent.n_reserved && strcmp(sc->cost.rent.reserved[i].name,
+								      sc->pools[p].name))
+				i++;
+			if (b < 0 || i < sc->cost.rent.n_reserved)
+				continue; /* the scenario's reservation stands */
+			snprintf(sc->cost.rent.reserved[i].name, sizeof sc->cost.rent.reserved[i].name,
+				 "%s", sc->pools[p].name);
+			sc->cost.rent.reserved[i].replicas = b;
+			sc->cost.rent.n_reserved++;
+		}
+		struct llmcap_cost as;
+		llmcap_results_cost(&res, &as); /* res.sc is sc, with the baselines */
+		struct llmcap_cost *k = &out->cost;
+		k->rent_gpu_hours = as.rent_gpu_hours;
+		k->rent_burst_gpu_hours = as.rent_burst_gpu_hours;
+		k->rent_reserved_gpus = as.rent_reserved_gpus;
+		k->rent_spot_extra_gpu_hours = as.rent_spot_extra_gpu_hours;
+		k->rent_on_demand_monthly = as.rent_on_demand_monthly;
+		k->rent_reserved_monthly = as.rent_reserved_monthly;
+		k->rent_spot_monthly = as.rent_spot_monthly;
+		k->rent_on_demand_total = as.rent_on_demand_total;
+		k->rent_reserved_total = as.rent_reserved_total;
+		k->rent_spot_total = as.rent_spot_total;
+	}
+	llmcap_results_free(&res);
+	free(sc);
 	return 0;
 }
 
