@@ -12,7 +12,8 @@
  *    time scales up; the minimum the fleet x the quietest hour's rate / the busiest hour's),
  *    the fleet's count becomes the pool's maximum and one more run per seed scales between the
  *    minimum and it (sim/engine/autoscale.c): its held GPU-hours are billed when it meets every
- *    SLO; otherwise the fixed fleet's rent stands;
+ *    SLO (reserved: per pool the baseline cheapest for the counts held); otherwise the fixed
+ *    fleet's rent stands;
  *  - hybrid: an owned baseline smaller than the own fleet (per pool, 3/4, 1/2, 1/4 of it and one
  *    replica; searched, each candidate simulated) that spills an arriving request to the API when
  *    its replica already has a request waiting (pools.NAME.spill.waiting_above = 1), the spilled
