@@ -321,7 +321,7 @@ static void dispatch(struct sim *s, const struct llmcap_event *ev)
 		llmcap_arrival(s, llmcap_client_request(s), s->ids_pending);
 	} else if (ev->kind == EV_TIMEOUT) {
 		llmcap_queue_timeout(s, (int32_t)ev->target, (int64_t)ev->data);
-	} else if (ev->kind >= EV_AUTOSCALE) {
+	} else if (ev->kind == EV_AUTOSCALE || ev->kind == EV_READY) {
 		llmcap_autoscale_event(s, ev);
 	} else {
 		sample(s);
