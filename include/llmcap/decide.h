@@ -5,10 +5,15 @@
  * Options, per GPU type and precision of the largest model:
  *  - own: the smallest fleet (llmcap_plan_fleet), llmcap_cost_compute's own cost (capex, power
  *    from the simulated utilisation, spares);
- *  - rent on demand, rent reserved (the whole fleet reserved for cost.rent.term_years, burst
- *    above cost.rent.reserved at on demand), rent spot: the SAME fleet held every hour of the
- *    month. The engine has no autoscaler yet, so a rented fleet is fixed: it pays for its peak
- *    size all month. Rent here is an upper bound on what an autoscaled fleet would pay;
+ *  - rent on demand, rent reserved (the reserved baseline for cost.rent.term_years, burst
+ *    above it at on demand), rent spot: billed per GPU-hour held. Without autoscaling the SAME
+ *    fleet is held every hour of the month (its peak size: an upper bound). Where the scenario
+ *    enables pools.NAME.autoscale, or spec.rent_autoscale for every pool (busy above half the
+ *    time scales up; the minimum the fleet x the quietest hour's rate / the busiest hour's),
+ *    the fleet's count becomes the pool's maximum and one more run per seed scales between the
+ *    minimum and it (sim/engine/autoscale.c): its held GPU-hours are billed when it meets every
+ *    SLO (reserved: per pool the baseline cheapest for the counts held); otherwise the fixed
+ *    fleet's rent stands;
  *  - hybrid: an owned baseline smaller than the own fleet (per pool, 3/4, 1/2, 1/4 of it and one
  *    replica; searched, each candidate simulated) that spills an arriving request to the API when
  *    its replica already has a request waiting (pools.NAME.spill.waiting_above = 1), the spilled
@@ -65,6 +70,7 @@ struct llmcap_decide_spec {
 	/* also the own option with each pool on its own GPU, chosen among every catalog GPU
 	 * (llmcap_decide_pool_gpus below; seed 0 only): an option "own per-pool" */
 	bool pool_gpus;
+	bool rent_autoscale;      /* rent every pool with the default autoscaler (see above) */
 };
 
 /* One option's answer. Costs in USD per month; NAN where a price is not published. */
@@ -94,6 +100,7 @@ struct llmcap_decision {
 	size_t n_options;
 	struct llmcap_decide_option options[LLMCAP_DECIDE_MAX_OPTIONS];
 	int best, runner_up;       /* indices into options; -1: none meets the SLOs */
+	bool rent_autoscaled;      /* rent was also simulated with the autoscaler (see above) */
 	int simulations;
 	/* spec.pool_gpus: each pool's GPU in the "own per-pool" option (gpu "per-pool") */
 	char pool_gpu[LLMCAP_MAX_POOLS][LLMCAP_NAME_MAX];

@@ -70,6 +70,7 @@ struct llmcap_sample_row {
 	double busy;                   /* share of the interval spent executing steps */
 	double input_tokens_per_s;     /* prefill (and recomputed) tokens processed */
 	double output_tokens_per_s;    /* tokens emitted */
+	int64_t replicas;              /* held at the end of the interval (a replica: 1 or 0) */
 };
 
 /* Where streamed output goes. Any callback may be NULL; a callback returning non-zero stops the
@@ -139,6 +140,30 @@ struct llmcap_pool_stats {
 	size_t first_replica, n_replicas;
 	double peak_flops;          /* per GPU, spec, for the pool's dtype */
 	const struct llmcap_gpu_spec *gpu; /* the pool's GPU (pools.NAME.gpu, else hardware.gpu) */
+	/* Replicas held (paid for): starting, active or draining. A fixed pool holds n_replicas
+	 * for the whole horizon; an autoscaled one (pools.NAME.autoscale) has n_replicas =
+	 * max_replicas slots, and held_at[k] is the time (ns) it held k of them, k = 0..n_replicas
+	 * (summing to the horizon); held_time = sum of k x held_at[k] (replica x ns). */
+	bool autoscaled;
+	llmcap_time *held_at;       /* NULL: fixed */
+	double held_time;
+	int64_t scale_ups, scale_downs; /* replicas asked for, and drained, by the autoscaler */
+	int64_t peak_held;
+};
+
+/* One change of a replica's life (autoscaled pools; llmcap_results.scale_log), in time order. */
+enum llmcap_scale_kind {
+	LLMCAP_SCALE_START = 0,   /* asked for: held, cold-starting */
+	LLMCAP_SCALE_READY = 1,   /* cold start over: receives requests */
+	LLMCAP_SCALE_DRAIN = 2,   /* receives no more requests; finishes its own */
+	LLMCAP_SCALE_RESUME = 3,  /* a draining replica taken back into service (no cold start) */
+	LLMCAP_SCALE_RELEASE = 4, /* drained: no longer held */
+};
+struct llmcap_scale_event {
+	llmcap_time time;
+	int32_t pool, replica;    /* replica: global index */
+	int32_t kind;             /* enum llmcap_scale_kind */
+	int32_t held;             /* the pool's held replicas after the change */
 };
 
 /* One class in one simulated hour (by arrival time). Its completed requests' latencies are the
@@ -195,6 +220,8 @@ struct llmcap_results {
 	bool disaggregated; /* some pool has a decode_pool: disagg[] holds its stats */
 	struct llmcap_disagg_stats disagg[LLMCAP_MAX_POOLS];
 	struct llmcap_replay_stats trace;
+	struct llmcap_scale_event *scale_log; /* autoscaled pools' changes, in time order */
+	size_t n_scale_log, cap_scale_log;
 };
 
 /* A disaggregated pool's KV transfer time, ns (docs/engine.md, "Disaggregated prefill and

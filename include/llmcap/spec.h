@@ -461,6 +461,39 @@ static inline bool llmcap_pool_has_failures(const struct llmcap_failures_cfg *f)
 	       f->maintenance.duration > 0 || f->scripted_at > 0;
 }
 
+/* pools.NAME.autoscale: the replica count follows the load (sim/engine/autoscale.c,
+ * docs/engine.md "Autoscaling"). Off by default: the pool keeps `replicas` for the whole run.
+ * At every interval the metric, averaged over the pool's active replicas, is compared with the
+ * thresholds: above up_above the pool grows to ceil(active x metric / target) (at least one
+ * more), below down_below it drains one replica (not within cooldown of the last change); the
+ * count stays within [min_replicas, max_replicas] (0 with scale_to_zero, when the pool is
+ * idle). A new replica is held from the decision and serves after the cold start:
+ * provisioning + the weights per GPU (the memory plan's) / weights_bandwidth. */
+#define LLMCAP_AUTOSCALE_METRICS(X)                        \
+	X(LLMCAP_AUTOSCALE_QUEUE, "queue")                 \
+	X(LLMCAP_AUTOSCALE_CONCURRENCY, "concurrency")     \
+	X(LLMCAP_AUTOSCALE_KV, "kv")                       \
+	X(LLMCAP_AUTOSCALE_UTILISATION, "utilisation")
+enum llmcap_autoscale_metric { LLMCAP_AUTOSCALE_METRICS(LLMCAP_ENUM_ITEM) };
+enum { LLMCAP_AUTOSCALE_COUNT = 0 LLMCAP_AUTOSCALE_METRICS(LLMCAP_COUNT_ITEM) };
+extern const char *const llmcap_autoscale_metric_names[LLMCAP_AUTOSCALE_COUNT + 1];
+struct llmcap_autoscale_cfg {
+	bool enabled;
+	enum llmcap_autoscale_metric metric; /* queue: waiting + swapped requests per replica;
+					      * concurrency: in flight per replica; kv: share of
+					      * KV blocks in use; utilisation: busy share of the
+					      * last interval */
+	double target;                 /* the metric per active replica to hold, > 0 */
+	double up_above, down_below;   /* NAN: target, and target / 2 */
+	llmcap_time interval;          /* between decisions, > 0 */
+	int64_t min_replicas;          /* >= 1 */
+	int64_t max_replicas;          /* 0: replicas */
+	bool scale_to_zero;            /* drain the last replica when the pool is idle */
+	llmcap_time provisioning;      /* from the decision to a machine with the engine up */
+	double weights_bandwidth;      /* bytes/s per GPU from storage to GPU memory */
+	llmcap_time cooldown;          /* no scale-down within this time of the last change */
+};
+
 struct llmcap_pool_cfg {
 	char name[LLMCAP_NAME_MAX];
 	char where[160];
@@ -493,6 +526,7 @@ struct llmcap_pool_cfg {
 	} spill;
 	char engine[LLMCAP_NAME_MAX];    /* engine profile, by catalog name */
 	struct llmcap_engine_override profile; /* the pool's overrides of the profile's constants */
+	struct llmcap_autoscale_cfg autoscale; /* off: a fixed fleet of `replicas` */
 	enum llmcap_perf_model perf_model;
 	struct {                         /* step = per_step + per_token x tokens + per_context x KV */
 		llmcap_time per_step;

@@ -29,6 +29,8 @@ const char *const llmcap_lora_target_names[LLMCAP_LORA_TARGET_COUNT + 1] =
 	NAMES(LLMCAP_LORA_TARGETS);
 const char *const llmcap_lora_popularity_names[LLMCAP_LORA_POPULARITY_COUNT + 1] =
 	NAMES(LLMCAP_LORA_POPULARITIES);
+const char *const llmcap_autoscale_metric_names[LLMCAP_AUTOSCALE_COUNT + 1] =
+	NAMES(LLMCAP_AUTOSCALE_METRICS);
 const char *const llmcap_opex_mode_names[LLMCAP_OPEX_COUNT + 1] = NAMES(LLMCAP_OPEX_MODES);
 const char *const llmcap_trace_format_names[LLMCAP_TRACE_FORMAT_COUNT + 1] =
 	NAMES(LLMCAP_TRACE_FORMATS);

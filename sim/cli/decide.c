@@ -12,13 +12,13 @@
 
 #include "cli.h"
 
-enum { O_VOLUMES = 1, O_DTYPES, O_GPUS, O_OUTPUT, O_FORCE };
+enum { O_VOLUMES = 1, O_DTYPES, O_GPUS, O_OUTPUT, O_FORCE, O_AUTOSCALE };
 
 #define MAX_VOLUMES 64
 
 struct args {
 	const char *out;
-	bool force;
+	bool force, autoscale;
 	double volumes[MAX_VOLUMES];
 	size_t n_volumes;
 	int dtypes[LLMCAP_DECIDE_MAX_DTYPES];
@@ -60,6 +60,9 @@ static int decide_option(const struct llmcap_args *p, int id, void *ctx)
 		return 0;
 	case O_FORCE:
 		a->force = true;
+		return 0;
+	case O_AUTOSCALE:
+		a->autoscale = true;
 		return 0;
 	}
 	return -1;
@@ -142,8 +145,13 @@ void llmcap_cli_print_decision(const struct llmcap_scenario *sc, const struct ll
 		}
 	fprintf(out, "  (replicas per pool: the fleet chosen, per pool the largest of the seeds' "
 		     "smallest; hybrid: the owned baseline)\n");
-	fprintf(out, "  rent holds the same fixed fleet every hour of the month (no autoscaler yet): "
-		     "an upper bound on rent\n");
+	if (d->rent_autoscaled)
+		fprintf(out, "  rent bills the GPU-hours held by the fleet autoscaled up to the size "
+			     "shown (the fixed fleet's, an upper bound, where autoscaled it missed an "
+			     "SLO)\n");
+	else
+		fprintf(out, "  rent holds the same fixed fleet every hour of the month (pools.NAME."
+			     "autoscale or --autoscale scale it): an upper bound on rent\n");
 	if (d->best < 0) {
 		fprintf(out, "decision: no option meets every SLO on every seed\n");
 		return;
@@ -275,7 +283,8 @@ static int decide(const struct llmcap_scenario *sc, const struct llmcap_catalog 
 	struct llmcap_decide_spec spec = {
 		.tokens_per_month = NAN, .gpus = a->gpus, .n_gpus = a->n_gpus, .dtypes = a->dtypes,
 		.n_dtypes = a->n_dtypes, .seeds = (size_t)seeds, .threads = jobs,
-		.progress = {.fn = llmcap_cli_progress_show, .user = &prog}, .pool_gpus = a->pool_gpus};
+		.progress = {.fn = llmcap_cli_progress_show, .user = &prog}, .pool_gpus = a->pool_gpus,
+		.rent_autoscale = a->autoscale};
 	struct llmcap_error err = {0};
 	int rc = llmcap_decide_volumes(sc, cat, &spec, a->volumes, a->n_volumes, rows, &err);
 	llmcap_cli_progress_end(&prog);
@@ -358,16 +367,21 @@ static const struct llmcap_opt decide_opts[] = {
 	{O_OUTPUT, 'o', "output", "FILE.csv",
 	 "also write every option's cost per volume as CSV (analysis/plot_breakeven.py)", "none"},
 	LLMCAP_CLI_OPT_FORCE(O_FORCE),
+	{O_AUTOSCALE, 0, "autoscale", NULL,
+	 "rent every pool with the autoscaler: up to the own fleet's size, down to the quietest "
+	 "hour's share of it, scaling up when replicas are busy more than half the time "
+	 "(pools.NAME.autoscale sets a pool's own policy)", NULL},
 };
 
 const struct llmcap_cmd llmcap_cli_decide = {
 	.name = "decide",
 	.synopsis = "[FILE] [--set KEY=VALUE]... [--volumes V,...] [--dtypes D,...] [--gpus G,...] "
-		    "[--seeds N] [--jobs N] [-o FILE.csv] [--force]",
+		    "[--seeds N] [--jobs N] [-o FILE.csv] [--force] [--autoscale]",
 	.summary = "own, rent, API or hybrid: each sized by simulation over seeds to meet every SLO, "
 		   "the cheapest per monthly volume and where it changes",
-	.details = "Rent holds the own option's fixed fleet every hour of the month (the engine has "
-		   "no autoscaler yet), so it is an upper bound. Hybrid owns a smaller baseline and "
+	.details = "Rent bills GPU-hours held: without autoscaling the own option's fixed fleet every "
+		   "hour of the month (an upper bound); with pools.NAME.autoscale or --autoscale the "
+		   "fleet scales up to that size with the load (docs/engine.md). Hybrid owns a smaller baseline and "
 		   "spills to the API when a replica has a request waiting. An option that missed an "
 		   "SLO or rejected a request on any seed is never recommended. docs/cost.md.",
 	.opts = decide_opts,

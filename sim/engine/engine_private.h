@@ -15,6 +15,7 @@
  *   outcomes.c   how a request ends (completed, spilled, rejected) and how it is counted;
  *   sessions.c   multi-turn sessions: a session's next turn as its previous one ends;
  *   failures.c   replica failures (retries elsewhere), restarts, spares, maintenance;
+ *   autoscale.c  an autoscaled pool's decisions, its replicas' cold starts, drains, releases;
  *   loop.c       set-up, the event loop and wrap-up (llmcap_simulate);
  *   event.c      the event queue.
  *
@@ -78,6 +79,8 @@ enum { EV_ARRIVAL = 1, EV_STEP_END = 2, EV_SAMPLE = 3, EV_TIMEOUT = 4, EV_KICK =
        EV_SESSION = 7, EV_FAIL = 8, EV_UP = 9, EV_SPARE = 10, EV_MAINTAIN = 11 };
 /* a KV transfer's end at its decode replica (disagg.c): target the request's slot, data its id */
 enum { EV_KV_DONE = 12 };
+enum { EV_AUTOSCALE = 13, /* a pool's decision (target: the pool) */
+       EV_READY = 14 };   /* a starting replica's cold start ends (target: the replica) */
 enum { R_WAITING = 1, R_RUNNING = 2, R_SWAPPED = 3 };
 
 /* The KV block-time integral (blocks x ns) is summed exactly, in 128 bits, and converted to the
@@ -187,6 +190,7 @@ struct replica {
 	int64_t waiting_tokens; /* prefill tokens still to compute of waiting requests */
 	bool busy;
 	bool kicked;            /* a start-of-step event is pending */
+	uint8_t state;          /* enum replica_state (REP_ACTIVE: 0, every fixed fleet's) */
 	llmcap_time step_start, kv_last;
 	u128 kvt;               /* the KV block-time integral up to kv_last (blocks x ns) */
 	bool plain;             /* the last schedule() preempted, swapped and admitted nothing */
@@ -260,6 +264,11 @@ struct pool_rt {
 	int64_t spec_k;               /* num_speculative_tokens; 0: off */
 	struct spec_rt *spec;         /* owned; NULL: off */
 	struct lora_rt *lora;         /* owned; NULL: off */
+	/* the replicas new requests may go to (REP_ACTIVE), in index order: what the routers
+	 * scan; a fixed fleet's are all of its replicas */
+	uint32_t *live;
+	size_t n_live;
+	struct autoscale_rt *as; /* NULL: the pool's count is fixed */
 };
 
 /* Queue deadlines of one class, in arrival order (hence in time order: one max_queue_time per
@@ -317,6 +326,7 @@ struct sim {
 	bool clients;
 	gsl_rng *think_rng, *class_rng;
 	llmcap_time next_sample;    /* of the pending sample event (INT64_MAX: none) */
+	llmcap_time next_autoscale; /* of the earliest pending autoscale event (INT64_MAX: none) */
 	struct deadlines deadlines[LLMCAP_MAX_CLASSES];
 	bool oom;
 	int sink_rc; /* first non-zero return of a sink callback */
@@ -757,6 +767,49 @@ LLMCAP_INTERNAL size_t llmcap_pick_adapter_affinity(struct sim *s, size_t pool, 
  * the running requests use at most max_loras distinct adapters */
 LLMCAP_INTERNAL void llmcap_lora_check(const struct sim *s, const struct replica *rp);
 #endif
+/* ---- a replica's life (autoscale.c; replica failures may reuse it) ---- */
+
+/* A replica is held (paid for) from the moment it is asked for until it is released:
+ *   REP_OFF      not held (an autoscaled pool's slot beyond its count); no requests;
+ *   REP_STARTING held, cold-starting: not in the pool's live list; requests that reached an
+ *                empty pool wait in its queue, and kicked stays set so that nothing starts a
+ *                step until it is active (EV_READY);
+ *   REP_ACTIVE   held, in the live list: routers send it requests;
+ *   REP_DRAINING held, out of the live list: it finishes its running and waiting requests
+ *                (never dropped) and is released (REP_OFF) when it has none left and no step
+ *                in flight (llmcap_replica_idle, at its step end).
+ * A fixed fleet's replicas are all REP_ACTIVE for the whole run. */
+enum replica_state { REP_ACTIVE = 0, REP_STARTING = 1, REP_DRAINING = 2, REP_OFF = 3 };
+
+/* What a pool's autoscaler keeps between its decisions (struct pool_rt.as). */
+struct autoscale_rt {
+	llmcap_time next_decision;  /* of its pending EV_AUTOSCALE (INT64_MAX: none) */
+	llmcap_time cold_start;     /* provisioning + weight bytes per GPU / weights_bandwidth */
+	llmcap_time last_change;    /* of the last scale-up or scale-down (cooldown) */
+	llmcap_time held_last;      /* the held-count integrals are up to here */
+	int64_t min, max;           /* the count's bounds (min 0 with scale_to_zero) */
+	int64_t n_held;             /* starting + active + draining */
+	int64_t n_starting, n_draining;
+	int64_t arrivals;           /* to the pool since the last decision */
+	llmcap_time *ready_at;      /* [replica - first]: a starting replica's EV_READY time */
+	llmcap_time *busy_prev;     /* [replica - first]: busy time at the last decision */
+};
+
+/* autoscale.c: set-up (after the replicas exist), an EV_AUTOSCALE or EV_READY event, the
+ * held time up to the horizon, and what a draining replica does when it goes idle. */
+LLMCAP_INTERNAL int llmcap_autoscale_setup(struct sim *s);
+LLMCAP_INTERNAL void llmcap_autoscale_event(struct sim *s, const struct llmcap_event *ev);
+LLMCAP_INTERNAL void llmcap_autoscale_finish(struct sim *s);
+LLMCAP_INTERNAL void llmcap_autoscale_free(struct sim *s);
+LLMCAP_INTERNAL void llmcap_autoscale_release(struct sim *s, size_t ri);
+/* Called where a replica may have gone idle (its step end): a draining replica with no request
+ * left and no step in flight is released. One predictable branch for every other replica. */
+static inline void llmcap_replica_idle(struct sim *s, size_t ri)
+{
+	const struct replica *rp = &s->replicas[ri];
+	if (__builtin_expect(rp->state == REP_DRAINING, 0) && rp->outstanding == 0 && !rp->busy)
+		llmcap_autoscale_release(s, ri);
+}
 
 /* ---- functions between the engine's files ---- */
 

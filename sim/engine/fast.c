@@ -462,13 +462,15 @@ static int64_t arrivals_elsewhere(const struct sim *s, const struct replica *rp)
 }
 
 /* The time by which a run of replica rp must have stopped: its steps must end before the next
- * arrival to its pool that may join it, the next time-series sample, the next queue timeout
- * that can still act, and after the horizon. */
+ * arrival to its pool that may join it, the next time-series sample, the next autoscale event,
+ * the next queue timeout that can still act, and after the horizon. */
 static llmcap_time run_stop(struct sim *s, const struct replica *rp)
 {
 	const int64_t skip = arrivals_read_kv(&s->pools[rp->pool]) ? 0 : arrivals_elsewhere(s, rp);
 	llmcap_time to_pool = skip < 0 ? INT64_MAX : llmcap_next_arrival_to(s, rp->pool, skip);
 	llmcap_time stop = to_pool < s->next_sample ? to_pool : s->next_sample;
+	if (s->next_autoscale < stop) /* a decision reads the replicas (autoscale.c) */
+		stop = s->next_autoscale;
 	if (s->sc->horizon < stop)
 		stop = s->sc->horizon + 1;
 	llmcap_time deadline = llmcap_next_deadline(s);

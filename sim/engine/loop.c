@@ -24,9 +24,16 @@ static void sample(struct sim *s)
 		const struct llmcap_pool_stats *ps = &s->res->pools[p];
 		struct llmcap_sample_row pool_row = {.time = (double)s->now * 1e-9, .pool = (int32_t)p,
 						     .replica = -1};
+		/* pool averages over the replicas held (an autoscaled pool's slots that are off
+		 * are left out) */
+		size_t held = ps->n_replicas;
+		for (size_t i = 0; ps->autoscaled && i < ps->n_replicas; i++)
+			held -= s->replicas[ps->first_replica + i].state == REP_OFF;
+		pool_row.replicas = (int64_t)held;
 		for (size_t i = 0; i < ps->n_replicas; i++) {
 			size_t ri = ps->first_replica + i;
 			struct replica *rp = &s->replicas[ri];
+			const bool off = rp->state == REP_OFF;
 			const struct llmcap_replica_stats *st = &s->res->replicas[ri];
 			llmcap_time busy_now = st->busy + (rp->busy ? s->now - rp->step_start : 0);
 			struct llmcap_sample_row row = {
@@ -42,6 +49,7 @@ static void sample(struct sim *s)
 				/* tokens of steps that ended in the interval */
 				.input_tokens_per_s = (st->prefill_tokens - rp->prefill_prev) / interval,
 				.output_tokens_per_s = (st->output_tokens - rp->output_prev) / interval,
+				.replicas = !off,
 			};
 			rp->busy_prev = busy_now;
 			rp->prefill_prev = st->prefill_tokens;
@@ -51,8 +59,10 @@ static void sample(struct sim *s)
 			pool_row.completions += row.completions;
 			pool_row.waiting += row.waiting;
 			pool_row.running += row.running;
-			pool_row.kv_occupancy += row.kv_occupancy / (double)ps->n_replicas;
-			pool_row.busy += row.busy / (double)ps->n_replicas;
+			if (!off) {
+				pool_row.kv_occupancy += row.kv_occupancy / (double)held;
+				pool_row.busy += row.busy / (double)held;
+			}
 			pool_row.input_tokens_per_s += row.input_tokens_per_s;
 			pool_row.output_tokens_per_s += row.output_tokens_per_s;
 			if (s->sink->sample && !s->sink_rc)
@@ -170,8 +180,11 @@ static int setup(struct sim *s, const struct llmcap_scenario *sc, const struct l
 		s->pools[p].cfg = cfg;
 		s->pools[p].max_model_len = ps->plan.max_model_len;
 		ps->first_replica = n_rep;
-		ps->n_replicas = (size_t)cfg->replicas;
-		n_rep += (size_t)cfg->replicas;
+		/* an autoscaled pool has a slot for each replica it may hold (autoscale.c) */
+		ps->n_replicas = (size_t)(cfg->autoscale.enabled && cfg->autoscale.max_replicas > 0
+						  ? cfg->autoscale.max_replicas
+						  : cfg->replicas);
+		n_rep += ps->n_replicas;
 	}
 	for (size_t c = 0; c < sc->workload.n_classes; c++) {
 		const struct llmcap_class_cfg *cl = &sc->workload.classes[c];
@@ -228,6 +241,8 @@ static int setup(struct sim *s, const struct llmcap_scenario *sc, const struct l
 		if (rc)
 			return rc;
 	}
+	if (llmcap_autoscale_setup(s) != 0)
+		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
 	return llmcap_workload_init(&s->wl, sc, err);
 }
 
@@ -266,6 +281,7 @@ static void teardown(struct sim *s)
 	for (size_t i = 0; i < s->ahead.len; i++)
 		free(s->ahead.buf[(s->ahead.head + i) & (s->ahead.cap - 1)].ids);
 	free(s->ahead.buf);
+	llmcap_autoscale_free(s);
 	free(s->replicas);
 	for (size_t i = 0; i < s->n_reqs; i++) {
 		free(s->reqs[i].prefix_ent);
@@ -282,6 +298,7 @@ static void finish_at_horizon(struct sim *s)
 	s->now = s->sc->horizon;
 	if (s->has_failures)
 		llmcap_failures_finish(s);
+	llmcap_autoscale_finish(s);
 	for (size_t ri = 0; ri < s->res->n_replicas; ri++) {
 		struct replica *rp = &s->replicas[ri];
 		if (rp->deferred) /* its steps end by the horizon, the last one after it */
@@ -327,12 +344,14 @@ static void dispatch(struct sim *s, const struct llmcap_event *ev)
 		s->replicas[ev->target].kicked = false;
 		if (!s->replicas[ev->target].down) /* a failed replica starts nothing (failures.c) */
 			llmcap_try_start_step(s, ev->target, NULL);
+		llmcap_replica_idle(s, ev->target); /* drained while its kick was pending */
 	} else if (ev->kind == EV_STEP_END) {
 		struct replica *rp = &s->replicas[ev->target];
 		if (s->has_failures && rp->stale_step && ev->origin <= rp->failed_at)
 			rp->stale_step = false; /* the step its failure lost (failures.c) */
 		else
 			llmcap_step_end(s, ev->target);
+		llmcap_replica_idle(s, ev->target); /* a draining replica's release */
 	} else if (ev->kind == EV_CLIENT) {
 		/* no trace ids: the clients are the only source, so both slots stay empty */
 		llmcap_arrival(s, llmcap_client_request(s), s->ids_pending);
@@ -347,6 +366,8 @@ static void dispatch(struct sim *s, const struct llmcap_event *ev)
 		llmcap_queue_timeout(s, (int32_t)ev->target, (int64_t)ev->data);
 	} else if (ev->kind == EV_KV_DONE) {
 		llmcap_disagg_arrive(s, (int32_t)ev->target, (int64_t)ev->data);
+	} else if (ev->kind == EV_AUTOSCALE || ev->kind == EV_READY) {
+		llmcap_autoscale_event(s, ev);
 	} else {
 		sample(s);
 	}
@@ -466,6 +487,9 @@ void llmcap_results_free(struct llmcap_results *res)
 	free(res->busy_per_hour);
 	free(res->replicas);
 	free(res->arrivals_per_hour);
+	for (size_t p = 0; p < LLMCAP_MAX_POOLS; p++)
+		free(res->pools[p].held_at);
+	free(res->scale_log);
 	memset(res, 0, sizeof *res);
 }
 

@@ -260,22 +260,25 @@ void llmcap_lora_check(const struct sim *s, const struct replica *rp)
  * loaded. */
 size_t llmcap_pick_adapter_affinity(struct sim *s, size_t pool, const struct req *r)
 {
-	const struct llmcap_pool_stats *ps = &s->res->pools[pool];
+	/* among the pool's live replicas (all of a fixed fleet's, in index order; an autoscaled
+	 * pool's active ones), starting where the last pick left off */
 	struct pool_rt *pl = &s->pools[pool];
-	const size_t n = ps->n_replicas, base = ps->first_replica;
-	size_t least = SIZE_MAX, held = SIZE_MAX;
-	for (size_t k = 0, j = pl->rr_next; k < n; k++, j = j + 1 < n ? j + 1 : 0) {
-		const struct replica *rp = &s->replicas[base + j];
-		if (least == SIZE_MAX || rp->outstanding < s->replicas[least].outstanding)
-			least = base + j;
+	const uint32_t *live = pl->live;
+	const size_t n = pl->n_live;
+	size_t least = SIZE_MAX, held = SIZE_MAX; /* indices into live */
+	for (size_t k = 0, j = pl->rr_next < n ? pl->rr_next : 0; k < n;
+	     k++, j = j + 1 < n ? j + 1 : 0) {
+		const struct replica *rp = &s->replicas[live[j]];
+		if (least == SIZE_MAX || rp->outstanding < s->replicas[live[least]].outstanding)
+			least = j;
 		if (r->adapter != 0 && rp->lora && find_slot(rp->lora, r->adapter) >= 0 &&
-		    (held == SIZE_MAX || rp->outstanding < s->replicas[held].outstanding))
-			held = base + j;
+		    (held == SIZE_MAX || rp->outstanding < s->replicas[live[held]].outstanding))
+			held = j;
 	}
-	size_t pick = held != SIZE_MAX &&
-			      s->replicas[held].outstanding <= s->replicas[least].outstanding + 4
-		      ? held
-		      : least;
-	pl->rr_next = pick - base + 1 < n ? pick - base + 1 : 0;
-	return pick;
+	size_t pick = held != SIZE_MAX && s->replicas[live[held]].outstanding <=
+						  s->replicas[live[least]].outstanding + 4
+			      ? held
+			      : least;
+	pl->rr_next = pick + 1 < n ? pick + 1 : 0;
+	return live[pick];
 }

@@ -18,25 +18,27 @@ static inline double load_score(const struct replica *rp, enum llmcap_router how
 
 /* The replica with the lowest score; ties go round-robin (the scan starts after the last
  * choice), as load balancers do: always taking the lowest index would pile light load onto
- * replica 0. Inlined into each router with its score. */
+ * replica 0. Inlined into each router with its score. Every router picks among the pool's live
+ * replicas (pool_rt.live: all of a fixed fleet's; an autoscaled pool's active ones), rr_next
+ * being a place in that list. */
 static inline __attribute__((always_inline)) size_t least_loaded(struct sim *s, size_t pool,
 								  enum llmcap_router how)
 {
-	const struct llmcap_pool_stats *ps = &s->res->pools[pool];
 	struct pool_rt *pl = &s->pools[pool];
-	size_t n = ps->n_replicas, base = ps->first_replica;
-	size_t best = base + pl->rr_next;
-	double best_score = load_score(&s->replicas[best], how);
+	const uint32_t *live = pl->live;
+	const size_t n = pl->n_live;
+	size_t best = pl->rr_next;
+	double best_score = load_score(&s->replicas[live[best]], how);
 	for (size_t k = 1, j = pl->rr_next; k < n; k++) {
 		j = j + 1 < n ? j + 1 : 0;
-		double sc = load_score(&s->replicas[base + j], how);
+		double sc = load_score(&s->replicas[live[j]], how);
 		if (sc < best_score) {
-			best = base + j;
+			best = j;
 			best_score = sc;
 		}
 	}
-	pl->rr_next = best - base + 1 < n ? best - base + 1 : 0;
-	return best;
+	pl->rr_next = best + 1 < n ? best + 1 : 0;
+	return live[best];
 }
 
 static size_t pick_least_outstanding(struct sim *s, size_t pool, const struct req *r)
@@ -81,11 +83,10 @@ static int64_t elsewhere_least_outstanding(const struct sim *s, const struct rep
 
 static size_t pick_round_robin(struct sim *s, size_t pool, const struct req *r)
 {
-	const struct llmcap_pool_stats *ps = &s->res->pools[pool];
 	struct pool_rt *pl = &s->pools[pool];
 	const size_t i = pl->rr_next;
-	pl->rr_next = i + 1 < ps->n_replicas ? i + 1 : 0;
-	return ps->first_replica + i;
+	pl->rr_next = i + 1 < pl->n_live ? i + 1 : 0;
+	return pl->live[i];
 }
 
 /* round-robin sends the arrivals before rp's turn elsewhere */
@@ -98,22 +99,23 @@ static int64_t elsewhere_round_robin(const struct sim *s, const struct replica *
 
 static size_t pick_random(struct sim *s, size_t pool, const struct req *r)
 {
-	const struct llmcap_pool_stats *ps = &s->res->pools[pool];
-	return ps->first_replica + (size_t)llmcap_rng_uniform_int(s->routing, ps->n_replicas);
+	const struct pool_rt *pl = &s->pools[pool];
+	return pl->live[llmcap_rng_uniform_int(s->routing, pl->n_live)];
 }
 
 /* the less loaded (fewer requests) of two distinct replicas drawn at random */
 static size_t pick_power_of_two(struct sim *s, size_t pool, const struct req *r)
 {
-	const struct llmcap_pool_stats *ps = &s->res->pools[pool];
-	const size_t n = ps->n_replicas, base = ps->first_replica;
+	const struct pool_rt *pl = &s->pools[pool];
+	const uint32_t *live = pl->live;
+	const size_t n = pl->n_live;
 	if (n == 1)
-		return base;
+		return live[0];
 	size_t a = (size_t)llmcap_rng_uniform_int(s->routing, n);
 	size_t b = (size_t)llmcap_rng_uniform_int(s->routing, n - 1);
 	if (b >= a)
 		b++;
-	return base + (s->replicas[base + b].outstanding < s->replicas[base + a].outstanding ? b : a);
+	return s->replicas[live[b]].outstanding < s->replicas[live[a]].outstanding ? live[b] : live[a];
 }
 
 /* ---- prefix affinity ---- */
@@ -129,8 +131,10 @@ static size_t pick_prefix_affinity(struct sim *s, size_t pool, const struct req 
 	size_t slot = (r->chain ? r->chain[0] : llmcap_prefix_key(r->cls, r->prefix_group, -1)) %
 		      pl->n_affinity;
 	int32_t last = pl->affinity[slot];
-	/* stay with the replica that has the prefix unless it is clearly busier */
-	size_t pick = last >= 0 && s->replicas[last].outstanding <= s->replicas[least].outstanding + 4
+	/* stay with the replica that has the prefix (while it takes requests) unless it is
+	 * clearly busier */
+	size_t pick = last >= 0 && s->replicas[last].state == REP_ACTIVE &&
+			      s->replicas[last].outstanding <= s->replicas[least].outstanding + 4
 			      ? (size_t)last
 			      : least;
 	pl->affinity[slot] = (int32_t)pick;
@@ -148,7 +152,8 @@ static size_t pick_session_affinity(struct sim *s, size_t pool, const struct req
 		const uint32_t last = s->sessions[r->session - 1].replica;
 		const struct llmcap_pool_stats *ps = &s->res->pools[pool];
 		if (last != UINT32_MAX && last >= ps->first_replica &&
-		    last < ps->first_replica + ps->n_replicas)
+		    last < ps->first_replica + ps->n_replicas &&
+		    s->replicas[last].state == REP_ACTIVE) /* not one the autoscaler drains */
 			return last;
 	}
 	return least_loaded(s, pool, LLMCAP_ROUTER_LEAST_OUTSTANDING);
@@ -164,6 +169,8 @@ size_t llmcap_route_around(struct sim *s, size_t pool, size_t ri)
 	for (size_t i = 0; i < ps->n_replicas; i++) {
 		const size_t j = ps->first_replica + i;
 		const struct replica *rp = &s->replicas[j], *b = &s->replicas[best];
+		if (rp->state != REP_ACTIVE)
+			continue; /* off, cold-starting or drained by the autoscaler */
 		/* up, then draining (it still serves), then down (the one back first) */
 		const int rank = rp->down ? 2 : rp->draining ? 1 : 0;
 		if (rank < best_rank ||

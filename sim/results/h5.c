@@ -171,5 +171,6 @@ hid_t llmcap_h5_sample_type(void)
 	INSERT(t, "busy", S, busy, H5T_NATIVE_DOUBLE);
 	INSERT(t, "input_tokens_per_s", S, input_tokens_per_s, H5T_NATIVE_DOUBLE);
 	INSERT(t, "output_tokens_per_s", S, output_tokens_per_s, H5T_NATIVE_DOUBLE);
+	INSERT(t, "replicas", S, replicas, H5T_NATIVE_INT64);
 	return t;
 }

@@ -673,6 +673,66 @@ static int write_features(hid_t g, hid_t s48, struct llmcap_results *res)
 	}
 	return rc ? -1 : 0;
 }
+/* /summary/autoscale (one row per autoscaled pool: the held replicas that renting bills) and
+ * /summary/autoscale_log (every change of a replica's life, in time order); neither where no
+ * pool is autoscaled. */
+static int write_autoscale(hid_t g, const struct llmcap_results *res)
+{
+	struct as_row {
+		int32_t pool;
+		double replica_hours_held, mean_replicas;
+		int64_t peak_replicas, max_replicas, scale_ups, scale_downs;
+	} rows[LLMCAP_MAX_POOLS];
+	size_t n = 0;
+	for (size_t p = 0; p < res->n_pools; p++) {
+		const struct llmcap_pool_stats *ps = &res->pools[p];
+		if (ps->autoscaled)
+			rows[n++] = (struct as_row){
+				.pool = (int32_t)p, .replica_hours_held = ps->held_time * 1e-9 / 3600.0,
+				.mean_replicas = ps->held_time / (double)res->horizon,
+				.peak_replicas = ps->peak_held, .max_replicas = (int64_t)ps->n_replicas,
+				.scale_ups = ps->scale_ups, .scale_downs = ps->scale_downs};
+	}
+	if (n == 0)
+		return 0;
+	typedef struct as_row A;
+	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(A));
+	INSERT(t, "pool", A, pool, H5T_NATIVE_INT32);
+	INSERT(t, "replica_hours_held", A, replica_hours_held, H5T_NATIVE_DOUBLE);
+	INSERT(t, "mean_replicas", A, mean_replicas, H5T_NATIVE_DOUBLE);
+	INSERT(t, "peak_replicas", A, peak_replicas, H5T_NATIVE_INT64);
+	INSERT(t, "max_replicas", A, max_replicas, H5T_NATIVE_INT64);
+	INSERT(t, "scale_ups", A, scale_ups, H5T_NATIVE_INT64);
+	INSERT(t, "scale_downs", A, scale_downs, H5T_NATIVE_INT64);
+	int rc = llmcap_h5_write_table(g, "autoscale", t, n, rows);
+	H5Tclose(t);
+	struct log_row {
+		double time_s;
+		int32_t pool, replica, kind, held;
+	} *log = malloc((res->n_scale_log ? res->n_scale_log : 1) * sizeof *log);
+	if (!log)
+		return -1;
+	for (size_t i = 0; i < res->n_scale_log; i++)
+		log[i] = (struct log_row){.time_s = (double)res->scale_log[i].time * 1e-9,
+					  .pool = res->scale_log[i].pool,
+					  .replica = res->scale_log[i].replica,
+					  .kind = res->scale_log[i].kind, .held = res->scale_log[i].held};
+	typedef struct log_row L;
+	t = H5Tcreate(H5T_COMPOUND, sizeof(L));
+	INSERT(t, "time_s", L, time_s, H5T_NATIVE_DOUBLE);
+	INSERT(t, "pool", L, pool, H5T_NATIVE_INT32);
+	INSERT(t, "replica", L, replica, H5T_NATIVE_INT32);
+	INSERT(t, "kind", L, kind, H5T_NATIVE_INT32);
+	INSERT(t, "held", L, held, H5T_NATIVE_INT32);
+	rc |= llmcap_h5_write_table(g, "autoscale_log", t, res->n_scale_log, log);
+	H5Tclose(t);
+	free(log);
+	rc |= llmcap_h5_set_units(g, "autoscale", "replica_hours_held: replica-hours (starting, active "
+				  "and draining); mean_replicas: held_time / horizon; the rest counts");
+	rc |= llmcap_h5_set_units(g, "autoscale_log", "time_s: seconds; kind: 0 start, 1 ready, "
+				  "2 drain, 3 resume, 4 release; held: the pool's held replicas after it");
+	return rc;
+}
 
 static int write_summaries(struct llmcap_h5 *h, struct llmcap_results *res,
 			   const struct llmcap_summary *sum)
@@ -751,6 +811,7 @@ static int write_summaries(struct llmcap_h5 *h, struct llmcap_results *res,
 	rc |= llmcap_h5_write_table(g, "cost_by_gpu", gtype, cost.n_groups, cost.groups);
 	H5Tclose(gtype);
 	H5Tclose(s48g);
+	rc |= write_autoscale(g, res);
 	if (h->batch)
 		rc |= write_batch_means(g, res->sc, h->batch);
 	if (res->disaggregated)

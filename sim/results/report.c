@@ -631,6 +631,21 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 		disagg_report(res, sum, out);
 	}
 	for (size_t p = 0; p < res->n_pools; p++) {
+		/* autoscaled pools: the held replicas' integral, which renting bills */
+		const struct llmcap_pool_stats *ps = &res->pools[p];
+		if (!ps->autoscaled)
+			continue;
+		llmcap_time busy = 0;
+		for (size_t i = 0; i < ps->n_replicas; i++)
+			busy += res->replicas[ps->first_replica + i].busy;
+		fprintf(out, "  %-10s autoscaled: %.1f replica-hours held (mean %.2f replicas, peak %lld of "
+			"%zu); %lld asked for, %lld drained; busy %.1f%% of the held time\n",
+			sc->pools[p].name, ps->held_time * 1e-9 / 3600.0,
+			ps->held_time / (double)res->horizon, (long long)ps->peak_held, ps->n_replicas,
+			(long long)ps->scale_ups, (long long)ps->scale_downs,
+			ps->held_time > 0 ? 100.0 * (double)busy / ps->held_time : 0.0);
+	}
+	for (size_t p = 0; p < res->n_pools; p++) {
 		/* the table model never goes out of range silently */
 		int64_t oor = 0, steps = 0;
 		for (size_t i = 0; i < res->pools[p].n_replicas; i++) {
@@ -1096,7 +1111,29 @@ int llmcap_report_json_batch(struct llmcap_results *res, const struct llmcap_sum
 			fputc('}', out);
 		}
 	}
-	fputs("],\n \"cost\": {", out);
+	fputs("],", out);
+	/* autoscaled pools only (a fixed fleet's JSON stays as it was) */
+	for (size_t p = 0, first = 1; p < sum->n_pools; p++) {
+		const struct llmcap_pool_stats *ps = &res->pools[p];
+		if (!ps->autoscaled)
+			continue;
+		fputs(first ? "\n \"autoscale\": [\n  {\"pool\": " : ",\n  {\"pool\": ", out);
+		json_str(out, sc->pools[p].name);
+		fputs(", \"replica_hours_held\": ", out);
+		json_num(out, ps->held_time * 1e-9 / 3600.0);
+		fputs(", \"mean_replicas\": ", out);
+		json_num(out, ps->held_time / (double)res->horizon);
+		fprintf(out, ", \"peak_replicas\": %lld, \"max_replicas\": %zu, \"scale_ups\": %lld, "
+			"\"scale_downs\": %lld}", (long long)ps->peak_held, ps->n_replicas,
+			(long long)ps->scale_ups, (long long)ps->scale_downs);
+		first = 0;
+		bool more = false;
+		for (size_t q = p + 1; q < sum->n_pools; q++)
+			more |= res->pools[q].autoscaled;
+		if (!more)
+			fputs("],", out);
+	}
+	fputs("\n \"cost\": {", out);
 	const char *keys[] = {"months", "self_hosted_total", "self_hosted_monthly", "api_total",
 			      "api_monthly", "api_monthly_at_prices", "tokens_per_month",
 			      "api_price_per_1m", "breakeven_tokens_per_month", "spilled_api_total",

@@ -23,11 +23,17 @@ void llmcap_results_usage(const struct llmcap_results *res, struct llmcap_usage 
 		}
 	/* held replicas: a fixed fleet holds every replica for the whole horizon; rented, the
 	 * replicas reserved for the pool (cost.rent.reserved, else all of them) are the baseline
-	 * and the rest is burst */
+	 * and the rest is burst. An autoscaled pool holds the integral of its count (starting,
+	 * active and draining replicas: held_at, the time at each count), its baseline is
+	 * cost.rent.reserved, else autoscale.min_replicas, and its burst the time above it:
+	 * sum over counts k > base of (k - base) x the time at k. */
 	double hours = (double)res->horizon * 1e-9 / 3600.0;
 	out->n_pools = res->n_pools;
 	for (size_t p = 0; p < res->n_pools; p++) {
-		double held = (double)res->pools[p].n_replicas, base = held;
+		const struct llmcap_pool_stats *ps = &res->pools[p];
+		double held = (double)ps->n_replicas, base = held;
+		if (ps->autoscaled)
+			base = (double)sc->pools[p].autoscale.min_replicas;
 		for (size_t i = 0; i < sc->cost.rent.n_reserved; i++)
 			if (!strcmp(sc->cost.rent.reserved[i].name, sc->pools[p].name))
 				base = (double)sc->cost.rent.reserved[i].replicas;
@@ -39,6 +45,14 @@ void llmcap_results_usage(const struct llmcap_results *res, struct llmcap_usage 
 			.baseline_replicas = base,
 			.burst_replica_hours = (held > base ? held - base : 0) * hours,
 		};
+		if (ps->autoscaled && ps->held_at) {
+			double burst = 0;
+			for (size_t k = 1; k <= ps->n_replicas; k++)
+				if ((double)k > base)
+					burst += ((double)k - base) * (double)ps->held_at[k];
+			out->pools[p].replica_hours = ps->held_time * 1e-9 / 3600.0;
+			out->pools[p].burst_replica_hours = burst * 1e-9 / 3600.0;
+		}
 	}
 	out->n_classes = res->n_classes;
 	for (size_t c = 0; c < res->n_classes; c++) {

@@ -501,6 +501,25 @@ int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_
 					     "%s: pools.%s.speculative.draft_model: empty; expected a catalog "
 					     "model for method draft",
 					     pl->where, pl->name);
+		/* autoscaling: the initial count within [min, max], the thresholds in order */
+		const struct llmcap_autoscale_cfg *as = &pl->autoscale;
+		if (as->enabled) {
+			int64_t mx = as->max_replicas > 0 ? as->max_replicas : pl->replicas;
+			double up = isnan(as->up_above) ? as->target : as->up_above;
+			double down = isnan(as->down_below) ? as->target / 2 : as->down_below;
+			if (as->min_replicas > pl->replicas || pl->replicas > mx)
+				return llmcap_errorf(err, LLMCAP_EINVAL,
+						     "%s: pools.%s.autoscale: min_replicas %lld, replicas %lld, "
+						     "max_replicas %lld; expected min_replicas <= replicas <= "
+						     "max_replicas", pl->where, pl->name,
+						     (long long)as->min_replicas, (long long)pl->replicas,
+						     (long long)mx);
+			if (!(down < up))
+				return llmcap_errorf(err, LLMCAP_EINVAL,
+						     "%s: pools.%s.autoscale: down_below %g, up_above %g; "
+						     "expected down_below < up_above", pl->where, pl->name,
+						     down, up);
+		}
 		struct llmcap_memory_plan plan;
 		int rc = llmcap_memory_plan_pool(cat, m, gpu, eng, pl, &plan, err);
 		if (rc)

@@ -388,6 +388,51 @@ static const struct llmcap_field spill_fields[] = {
 	 .max = HUGE_VAL, .doc = "API latency model: time per output token"},
 };
 static const struct llmcap_section spill_section = LLMCAP_SECTION(spill_fields);
+#define AS(member) offsetof(struct llmcap_pool_cfg, autoscale.member)
+/* pools.NAME.autoscale (spec.h struct llmcap_autoscale_cfg; sim/engine/autoscale.c) */
+static const struct llmcap_field autoscale_fields[] = {
+	{.key = "enabled", .type = LLMCAP_T_BOOL, .offset = AS(enabled), .def = "false",
+	 .doc = "the replica count follows the load (replicas: the count at time 0); off: fixed"},
+	{.key = "metric", .type = LLMCAP_T_ENUM, .offset = AS(metric), .def = "queue",
+	 .names = llmcap_autoscale_metric_names,
+	 .doc = "what is averaged over the active replicas at each decision: queue (waiting and "
+		"swapped-out requests), concurrency (requests in flight), kv (share of KV blocks in "
+		"use), utilisation (busy share of the last interval)"},
+	{.key = "target", .type = LLMCAP_T_DOUBLE, .offset = AS(target), .def = "4", .min = 0,
+	 .max = HUGE_VAL, .flags = LLMCAP_F_MIN_EXCL,
+	 .doc = "the metric per active replica to hold: scaling up grows the pool to ceil(active "
+		"x metric / target) replicas"},
+	{.key = "up_above", .type = LLMCAP_T_DOUBLE, .offset = AS(up_above), .def = "null", .min = 0,
+	 .max = HUGE_VAL, .flags = LLMCAP_F_NULL,
+	 .doc = "scale up when the metric is above this; null: target"},
+	{.key = "down_below", .type = LLMCAP_T_DOUBLE, .offset = AS(down_below), .def = "null",
+	 .min = 0, .max = HUGE_VAL, .flags = LLMCAP_F_NULL,
+	 .doc = "drain one replica when the metric is below this; null: target / 2"},
+	{.key = "interval", .type = LLMCAP_T_DURATION, .offset = AS(interval), .def = "30s", .min = 0,
+	 .max = HUGE_VAL, .flags = LLMCAP_F_MIN_EXCL,
+	 .doc = "time between decisions (the first at this time)"},
+	{.key = "min_replicas", .type = LLMCAP_T_INT, .offset = AS(min_replicas), .def = "1", .min = 1,
+	 .max = 100000, .flags = LLMCAP_F_HAS_MAX,
+	 .doc = "fewest replicas held while the pool has traffic"},
+	{.key = "max_replicas", .type = LLMCAP_T_INT, .offset = AS(max_replicas), .def = "auto",
+	 .min = 1, .max = 100000, .flags = LLMCAP_F_AUTO | LLMCAP_F_HAS_MAX,
+	 .doc = "most replicas held (rented GPUs are not checked against hardware.servers); auto: "
+		"replicas"},
+	{.key = "scale_to_zero", .type = LLMCAP_T_BOOL, .offset = AS(scale_to_zero), .def = "false",
+	 .doc = "drain the last replica when the pool had no arrival and no request in the last "
+		"interval; an arrival to an empty pool waits for a replica's cold start"},
+	{.key = "provisioning", .type = LLMCAP_T_DURATION, .offset = AS(provisioning), .def = "2min",
+	 .min = 0, .max = HUGE_VAL,
+	 .doc = "cold start, part 1: from the decision to a machine with the engine started"},
+	{.key = "weights_bandwidth", .type = LLMCAP_T_BYTES, .offset = AS(weights_bandwidth),
+	 .def = "2GB", .min = 0, .max = HUGE_VAL, .flags = LLMCAP_F_MIN_EXCL,
+	 .doc = "cold start, part 2: bytes per second per GPU loading the weights from storage "
+		"(2GB: 2 GB/s); the load takes the memory plan's weight bytes per GPU / this"},
+	{.key = "cooldown", .type = LLMCAP_T_DURATION, .offset = AS(cooldown), .def = "5min", .min = 0,
+	 .max = HUGE_VAL, .doc = "no scale-down within this time of the last scale-up or -down"},
+};
+#undef AS
+static const struct llmcap_section autoscale_section = LLMCAP_SECTION(autoscale_fields);
 static const struct llmcap_field linear_fields[] = {
 	{.key = "per_step", .type = LLMCAP_T_DURATION, .offset = PO(linear.per_step), .def = "5ms",
 	 .min = 0, .max = HUGE_VAL, .doc = "time of every step (a)"},
@@ -624,6 +669,8 @@ static const struct llmcap_field pool_fields[] = {
 	 .doc = "hybrid: send requests to the API when the pool is overloaded"},
 	{.key = "failures", .type = LLMCAP_T_SECTION, .offset = PO(failures), .sub = &failures_section,
 	 .doc = "replica failures, restarts, spares and maintenance windows (docs/engine.md)"},
+	{.key = "autoscale", .type = LLMCAP_T_SECTION, .sub = &autoscale_section,
+	 .doc = "rent: the replica count follows the load (docs/engine.md, Autoscaling)"},
 	{.key = "engine", .type = LLMCAP_T_STR, .offset = PO(engine), .size = LLMCAP_NAME_MAX,
 	 .def = "vllm",
 	 .doc = "serving-engine profile by engine and version, by catalog name (vllm: V1, the "
@@ -745,7 +792,7 @@ static const struct llmcap_field rent_fields[] = {
 	 .count_offset = SC(cost.rent.n_reserved), .elem_size = sizeof(struct llmcap_reserved_cfg),
 	 .max_count = LLMCAP_MAX_POOLS, .sub = &reserved_section, .where_offset = RS(where),
 	 .doc = "per pool name, the replicas on reserved capacity (a pool not named reserves all "
-		"its replicas)"},
+		"its replicas; an autoscaled one its autoscale.min_replicas)"},
 	{.key = "spot_restart", .type = LLMCAP_T_DURATION, .offset = SC(cost.rent.spot_restart),
 	 .def = "10min", .min = 0, .max = HUGE_VAL,
 	 .doc = "held time paid again per spot interruption: provisioning a replacement and loading "

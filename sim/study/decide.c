@@ -6,6 +6,7 @@
 #include "llmcap/output.h"
 #include "llmcap/scenario.h"
 #include "llmcap/stats.h"
+#include "llmcap/workload.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -183,6 +184,8 @@ static struct llmcap_scenario *variant(const struct study *st, const struct comb
 	*sc = *st->sc; /* shallow: only reads what the base owns */
 	snprintf(sc->hardware.gpu, sizeof sc->hardware.gpu, "%s", st->gpus[c->g]);
 	sc->seed = st->sc->seed + s;
+	for (size_t p = 0; p < sc->n_pools; p++) /* sized fixed: rent_autoscaled scales them */
+		sc->pools[p].autoscale.enabled = false;
 	if (!isnan(st->volumes[c->v])) {
 		sc->workload.rate = NAN;
 		sc->workload.tokens_per_month = st->volumes[c->v];
@@ -266,6 +269,150 @@ static void size_one(void *ctx, size_t i)
 	free(sc);
 }
 
+/* ---- rent with the autoscaler ---- */
+
+/* The quietest hour's mean rate over the busiest hour's, from the scenario's diurnal profile
+ * (1 where flat, or where it cannot be read). */
+static double quiet_ratio(const struct llmcap_scenario *sc)
+{
+	struct llmcap_profile *pf = malloc(sizeof *pf);
+	struct llmcap_error err = {0};
+	if (!pf || llmcap_profile_init(pf, &sc->workload.diurnal, sc->workload.start_day, &err) != 0) {
+		free(pf);
+		return 1;
+	}
+	double lo = INFINITY, hi = 0;
+	for (llmcap_time t = 0; t + LLMCAP_HOUR <= pf->period; t += LLMCAP_HOUR) {
+		double x = llmcap_profile_integral_within(pf, t + LLMCAP_HOUR - 1) -
+			   llmcap_profile_integral_within(pf, t);
+		lo = fmin(lo, x);
+		hi = fmax(hi, x);
+	}
+	free(pf);
+	return hi > 0 && isfinite(lo) ? lo / hi : 1;
+}
+
+/* The reserved baseline that makes an autoscaled pool's reserved rent cheapest, from the time
+ * it held each count (held_at[k], k <= n): one more reserved replica costs the reserved rate
+ * every hour and saves on demand the hours held above it, so the baseline is the smallest b
+ * whose time above it is at most reserved / on_demand of the horizon. -1 where a rate is not
+ * published. */
+static int64_t best_baseline(const llmcap_time *held_at, size_t n, llmcap_time horizon,
+			     double reserved, double on_demand)
+{
+	if (!(reserved > 0) || !(on_demand > 0))
+		return -1;
+	double above = (double)horizon; /* time with more than b held */
+	for (size_t b = 0; b < n; b++) {
+		above -= (double)held_at[b];
+		if (above <= reserved / on_demand * (double)horizon)
+			return (int64_t)b;
+	}
+	return (int64_t)n;
+}
+
+/* Rent with a replica count that follows the load: where the scenario enables autoscaling for a
+ * pool (its policy), or spec->rent_autoscale for every pool (busy above half of the last
+ * interval scales up, below a quarter drains one: on the reference scenario the policy that met
+ * the SLOs where queue, KV and concurrency targets lagged the morning ramp by their cold
+ * starts; with the schema's interval, cold start and cooldown), the own fleet's count is the
+ * pool's maximum (the size that meets the SLOs in the busiest hour), its minimum the pool's
+ * min_replicas, or by default the fleet x the quietest hour's rate / the busiest hour's (at
+ * least 1), and it starts at the minimum. Reserved rent reserves per pool the baseline that
+ * makes it cheapest for the counts held (best_baseline; cost.rent.reserved where the scenario
+ * names the pool). That run's rent costs (held GPU-hours) replace the fixed fleet's in *out
+ * where it meets every SLO (judged as evaluate() does); a fleet that misses one while scaling
+ * keeps the fixed fleet's rent, the upper bound. One more simulation per (combo, seed). */
+static int rent_autoscaled(const struct study *st, const struct combo *c, size_t s,
+			   const int64_t *fleet, struct eval *out, struct llmcap_error *err)
+{
+	bool any = false;
+	for (size_t p = 0; p < st->sc->n_pools; p++)
+		any |= st->sc->pools[p].autoscale.enabled || st->spec->rent_autoscale;
+	if (!any || !out->slo_met)
+		return 0;
+	struct llmcap_scenario *sc = variant(st, c, s);
+	if (!sc)
+		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+	set_dtype(sc, st->cat, st->dtypes[c->d]);
+	const double quiet = quiet_ratio(sc);
+	for (size_t p = 0; p < sc->n_pools; p++) {
+		struct llmcap_pool_cfg *pl = &sc->pools[p];
+		pl->replicas = fleet[p];
+		pl->autoscale = st->sc->pools[p].autoscale;
+		if (!pl->autoscale.enabled && st->spec->rent_autoscale) {
+			pl->autoscale.enabled = true;
+			pl->autoscale.metric = LLMCAP_AUTOSCALE_UTILISATION;
+			pl->autoscale.target = 0.5;
+			pl->autoscale.up_above = pl->autoscale.down_below = NAN;
+			pl->autoscale.min_replicas = (int64_t)ceil((double)fleet[p] * quiet - 1e-9);
+		}
+		if (!pl->autoscale.enabled)
+			continue;
+		int64_t lo = pl->autoscale.min_replicas;
+		lo = lo < 1 ? 1 : lo > fleet[p] ? fleet[p] : lo;
+		pl->autoscale.min_replicas = lo;
+		pl->autoscale.max_replicas = fleet[p];
+		pl->replicas = lo;
+	}
+	sc->hardware.servers = llmcap_plan_servers(sc, fleet);
+	struct llmcap_results res;
+	struct llmcap_summary sum;
+	int rc = llmcap_scenario_check(sc, st->cat, err);
+	if (rc == 0)
+		rc = llmcap_simulate(sc, st->cat, NULL, &res, err);
+	if (rc) {
+		free(sc);
+		return rc;
+	}
+	if (llmcap_summarize(&res, &sum) != 0) {
+		llmcap_results_free(&res);
+		free(sc);
+		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+	}
+	bool met = sum.peak.all_slo_met;
+	for (size_t k = 0; k < sum.n_classes; k++)
+		met &= sum.classes[k].rejected == 0;
+	llmcap_summary_free(&sum);
+	if (met) {
+		struct llmcap_gpu_costs pr;
+		llmcap_cost_gpu_prices(sc, res.gpu, &pr);
+		double rate = sc->cost.rent.term_years == 3 ? pr.reserved_3y : pr.reserved_1y;
+		for (size_t p = 0; p < sc->n_pools; p++) {
+			const struct llmcap_pool_stats *ps = &res.pools[p];
+			int64_t b = ps->autoscaled ? best_baseline(ps->held_at, ps->n_replicas,
+								   res.horizon, rate, pr.on_demand)
+						   : -1;
+			size_t i = 0;
+			while (i < sc->cost.rent.n_reserved && strcmp(sc->cost.rent.reserved[i].name,
+								      sc->pools[p].name))
+				i++;
+			if (b < 0 || i < sc->cost.rent.n_reserved)
+				continue; /* the scenario's reservation stands */
+			snprintf(sc->cost.rent.reserved[i].name, sizeof sc->cost.rent.reserved[i].name,
+				 "%s", sc->pools[p].name);
+			sc->cost.rent.reserved[i].replicas = b;
+			sc->cost.rent.n_reserved++;
+		}
+		struct llmcap_cost as;
+		llmcap_results_cost(&res, &as); /* res.sc is sc, with the baselines */
+		struct llmcap_cost *k = &out->cost;
+		k->rent_gpu_hours = as.rent_gpu_hours;
+		k->rent_burst_gpu_hours = as.rent_burst_gpu_hours;
+		k->rent_reserved_gpus = as.rent_reserved_gpus;
+		k->rent_spot_extra_gpu_hours = as.rent_spot_extra_gpu_hours;
+		k->rent_on_demand_monthly = as.rent_on_demand_monthly;
+		k->rent_reserved_monthly = as.rent_reserved_monthly;
+		k->rent_spot_monthly = as.rent_spot_monthly;
+		k->rent_on_demand_total = as.rent_on_demand_total;
+		k->rent_reserved_total = as.rent_reserved_total;
+		k->rent_spot_total = as.rent_spot_total;
+	}
+	llmcap_results_free(&res);
+	free(sc);
+	return 0;
+}
+
 /* Phase B: item i = combo x seed x (own, hybrid candidates). */
 static void eval_one(void *ctx, size_t i)
 {
@@ -288,6 +435,7 @@ static void eval_one(void *ctx, size_t i)
 		out->slo_met = c->sized[s].slo_met;
 		out->cost = c->sized[s].cost;
 		out->spilled_share = 0;
+		st->rcs[slot] = rent_autoscaled(st, c, s, fleet, out, &st->errs[slot]);
 		return;
 	}
 	struct llmcap_scenario *sc = variant(st, c, s);
@@ -303,6 +451,8 @@ static void eval_one(void *ctx, size_t i)
 		hybrid_spill(sc, st->cat);
 	st->rcs[slot] = evaluate(sc, st->cat, out, &st->errs[slot]);
 	free(sc);
+	if (h == 0 && st->rcs[slot] == 0)
+		st->rcs[slot] = rent_autoscaled(st, c, s, fleet, out, &st->errs[slot]);
 }
 
 /* Hybrid baselines below the chosen fleet: per pool 3/4, 1/2, 1/4 of it (rounded up) and one
@@ -568,6 +718,8 @@ int llmcap_decide_volumes(const struct llmcap_scenario *sc, const struct llmcap_
 	}
 	for (size_t v = 0; v < n; v++) {
 		assemble(&st, v, &rows[v]);
+		for (size_t p = 0; p < sc->n_pools; p++) /* rent_autoscaled's runs were asked for */
+			rows[v].rent_autoscaled |= sc->pools[p].autoscale.enabled || spec->rent_autoscale;
 		for (size_t i = 0; i < st.n_combos; i++)
 			if (st.combos[i].v == v)
 				for (size_t s = 0; s < per_b; s++) {
