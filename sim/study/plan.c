@@ -292,6 +292,8 @@ int llmcap_plan_fleet_fast(const struct llmcap_scenario *base, const struct llmc
 	int64_t lo[LLMCAP_MAX_POOLS], hi[LLMCAP_MAX_POOLS], cand[LLMCAP_MAX_POOLS];
 	bool pass[LLMCAP_MAX_POOLS], done[LLMCAP_MAX_POOLS], first[LLMCAP_MAX_POOLS];
 	bool known[LLMCAP_MAX_POOLS], whole = false; /* whole: the last trial ran to its end */
+	int64_t step[LLMCAP_MAX_POOLS] = {0}; /* galloping from a start, up or down */
+	bool down[LLMCAP_MAX_POOLS] = {0};
 	int64_t simulated[LLMCAP_MAX_POOLS]; /* the fleet of the last trial */
 	for (size_t p = 0; p < sc->n_pools; p++) {
 		/* known to fail: zero replicas serve nothing, or the caller knows more */
@@ -332,15 +334,33 @@ int llmcap_plan_fleet_fast(const struct llmcap_scenario *base, const struct llmc
 					done[p] = true;
 					continue;
 				}
-				cand[p] = cand[p] * 2 > LLMCAP_PLAN_MAX_REPLICAS ? LLMCAP_PLAN_MAX_REPLICAS
-										 : cand[p] * 2;
+				/* from a start (an estimate): up in steps from 1/16 of it, doubling;
+				 * without one: doubling */
+				int64_t next = cand[p] * 2;
+				if (start && start[p] >= 1) {
+					if (step[p] < 1)
+						step[p] = start[p] / 16 > 1 ? start[p] / 16 : 1;
+					next = cand[p] + step[p];
+					step[p] *= 2;
+				}
+				cand[p] = next > LLMCAP_PLAN_MAX_REPLICAS ? LLMCAP_PLAN_MAX_REPLICAS : next;
 			} else if (hi[p] - lo[p] <= 1) {
 				cand[p] = hi[p];
 				done[p] = true;
 			} else if (was_first && start && hi[p] == start[p]) {
 				/* a start that passes is most often the answer: one below settles it */
 				cand[p] = hi[p] - 1;
+				down[p] = true;
+			} else if (down[p] && pass[p]) {
+				/* below a start that passed twice: down in steps from 1/16 of it,
+				 * doubling, never below the bisection's point */
+				if (step[p] < 1)
+					step[p] = start[p] / 16 > 2 ? start[p] / 16 : 2;
+				int64_t mid = (lo[p] + hi[p]) / 2;
+				cand[p] = hi[p] - step[p] > mid ? hi[p] - step[p] : mid;
+				step[p] *= 2;
 			} else {
+				down[p] = false;
 				cand[p] = (lo[p] + hi[p]) / 2;
 			}
 			all &= done[p];
