@@ -88,7 +88,8 @@ void llmcap_plan_month_cost(const struct llmcap_scenario *full, const struct llm
  * lost (rejected), and stops the run (llmcap_simulate returns -LLMCAP_ESLO_LOST, no results)
  * once one count exceeds what a p99 target and the 1% loss allowance permit for the busiest
  * hour: 3% of an upper bound on that hour's arrivals of the class (its expected count at the
- * curve's peak + 6 standard deviations) + 3. Off unless a search passes it; a run it lets end
+ * curve's peak + 6 standard deviations, for Poisson arrivals on a smooth or flat curve; else
+ * every arrival expected in the horizon, the same spread) + 3. Off unless a search passes it; a run it lets end
  * has the same results as without it. */
 #define LLMCAP_ESLO_LOST 1001
 struct llmcap_slo_stop {

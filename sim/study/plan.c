@@ -157,14 +157,23 @@ int llmcap_slo_stop_init(struct llmcap_slo_stop *st, const struct llmcap_scenari
 			    sizeof *st->misses);
 	if (!st->misses)
 		return -LLMCAP_ENOMEM;
-	/* the busiest hour's arrivals at the curve's peak rate (peak_to_mean x the mean), an
-	 * upper bound with its Poisson spread */
-	double total = 0, peak = fmax(1.0, sc->workload.diurnal.peak_to_mean);
-	for (size_t c = 0; c < sc->workload.n_classes; c++)
-		total += sc->workload.classes[c].share;
+	/* the busiest hour's arrivals at the smooth curve's peak rate (peak_to_mean x the mean),
+	 * an upper bound with its Poisson spread; any other curve or source: every arrival of
+	 * the horizon (a weaker stop, never a wrong one) */
+	const struct llmcap_diurnal_cfg *d = &sc->workload.diurnal;
+	bool smooth = d->shape == LLMCAP_DIURNAL_SMOOTH && d->n_days == 0 &&
+		      d->weekend_factor == 1.0 && !sc->workload.trace.file[0] &&
+		      sc->workload.arrival == LLMCAP_ARRIVAL_POISSON &&
+		      sc->workload.clients.concurrency == 0;
+	double total = 0, span = 3600.0 * fmax(1.0, d->peak_to_mean);
 	for (size_t c = 0; c < sc->workload.n_classes; c++) {
-		double n = llmcap_scenario_mean_rate(sc) * peak * 3600.0 *
-			   sc->workload.classes[c].share / total;
+		total += sc->workload.classes[c].share;
+		smooth &= sc->workload.classes[c].arrival == LLMCAP_ARRIVAL_SHARED;
+	}
+	if (!smooth)
+		span = (double)sc->horizon * 1e-9;
+	for (size_t c = 0; c < sc->workload.n_classes; c++) {
+		double n = llmcap_scenario_mean_rate(sc) * span * sc->workload.classes[c].share / total;
 		st->bound[c] = 0.03 * (n + 6 * sqrt(n) + 10) + 3;
 	}
 	st->sink.user = st;
