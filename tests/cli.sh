@@ -234,9 +234,16 @@ fi
 # run --decide: the given fleet's report, then apart the decision, the same as decide's at that
 # volume and seeds
 VOL="--set workload.rate=null --set workload.tokens_per_month=20B --set horizon=2h"
-expect_ok "run --decide" "supersedes the price-only" -- "$LLMCAP" run $VOL --decide --seeds 2 --jobs 1
+expect_ok "run --decide" "are its answer" -- "$LLMCAP" run $VOL --decide --seeds 2 --jobs 1
 grep '^decision: ' "$T/out" > "$T/run_decision" && ok || ko "run --decide printed no decision"
+# go signal 1 and the verdict name the decision's option, never the price-only break-even
+best=$(sed -n 's/^decision: \([^,]*\),.*/\1/p' "$T/out")
+grep -q "^  1\. volume above break-even .*cheapest option meeting every SLO is $best " "$T/out" && ok \
+	|| ko "run --decide: go signal 1 is not the decision ($best)"
+grep -q "^verdict: $best is the cheapest option meeting every SLO" "$T/out" && ok \
+	|| ko "run --decide: the verdict is not the decision ($best)"
 grep -q '^runner-up: ' "$T/out" && ok || ko "run --decide printed no runner-up"
+expect_ok "run without --decide" "not decided" -- "$LLMCAP" run --set horizon=2h
 expect_ok "decide one volume" "decision: " -- "$LLMCAP" decide $VOL --volumes 20B --seeds 2 --jobs 2
 grep '^decision: ' "$T/out" | cmp -s - "$T/run_decision" && ok || { ko "run --decide and decide disagree"; cat "$T/run_decision" "$T/out"; }
 expect_err "run --decide --json" "--decide: prints a table" -- "$LLMCAP" run --decide --json

@@ -257,6 +257,57 @@ static void fleet_meets_every_seed(void **state)
 	free(d);
 }
 
+/* The fast search's approximation (llmcap_plan_window, llmcap_plan_month_cost): on a daily
+ * curve, the fleet sized on the busiest-hour window meets every SLO in a full day's run, its
+ * own and rented cost equal the full run's (they depend on the fleet alone) and its API bill
+ * is within 2% (demand from the mean rate, not the day's draws); one replica fewer misses in
+ * the window (the search's own evaluation). */
+static void window_agrees_with_full_run(void **state)
+{
+	(void)state;
+	struct llmcap_scenario *sc = malloc(3 * sizeof *sc), *full = sc + 1, *win = sc + 2;
+	assert_non_null(sc);
+	struct llmcap_error err = {0};
+	scenario(sc, 3, "10ms", "300ms", "{input: 1, output: 1}");
+	apply(sc, "workload.diurnal={shape: smooth, peak_to_mean: 3, peak_hour: 14}");
+	apply(sc, "horizon=1d");
+	assert_true(llmcap_plan_window(sc, win));
+	assert_true(win->horizon < sc->horizon);
+	struct llmcap_fleet fast;
+	if (llmcap_plan_fleet_fast(sc, &cat, NAN, -1, NULL, NULL, true, &fast, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_true(fast.feasible);
+	*full = *sc;
+	full->pools[0].replicas = fast.replicas[0];
+	full->hardware.servers = fast.servers;
+	struct llmcap_results res;
+	struct llmcap_summary sum;
+	if (llmcap_simulate(full, &cat, NULL, &res, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(llmcap_summarize(&res, &sum), 0);
+	assert_true(sum.peak.all_slo_met);
+	struct llmcap_cost k;
+	llmcap_results_cost(&res, &k);
+	assert_true(fabs(fast.cost.self_monthly - k.self_monthly) <= 1e-6 * k.self_monthly);
+	assert_true(fabs(fast.cost.rent_on_demand_monthly - k.rent_on_demand_monthly) <=
+		    1e-6 * k.rent_on_demand_monthly);
+	assert_true(fabs(fast.cost.api_monthly - k.api_monthly) <= 0.02 * k.api_monthly);
+	llmcap_summary_free(&sum);
+	llmcap_results_free(&res);
+	if (fast.replicas[0] > 1) {
+		full->pools[0].replicas = fast.replicas[0] - 1;
+		assert_true(llmcap_plan_window(full, win));
+		if (llmcap_simulate(win, &cat, NULL, &res, &err) != 0)
+			fail_msg("%s", err.msg);
+		assert_int_equal(llmcap_summarize(&res, &sum), 0);
+		assert_false(sum.peak.all_slo_met);
+		llmcap_summary_free(&sum);
+		llmcap_results_free(&res);
+	}
+	llmcap_scenario_free(sc);
+	free(sc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -264,6 +315,7 @@ int main(void)
 		cmocka_unit_test(api_latency_can_miss),
 		cmocka_unit_test(recommended_is_cheapest_that_meets),
 		cmocka_unit_test(fleet_meets_every_seed),
+		cmocka_unit_test(window_agrees_with_full_run),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

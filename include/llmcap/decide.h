@@ -30,9 +30,10 @@
  * of a busy-hour class or rejected a request on any seed is never recommended.
  *
  * Every simulation is independent: the study runs them on `threads` threads, each writing only
- * its own slots, so the answer never depends on the thread count. There is no early stop of a
- * run that has lost its SLO for good: the SLO is judged on the busiest hour, known only at the
- * end, and the engine (sim.h) offers a stop only through a sink callback.
+ * its own slots, so the answer never depends on the thread count. The searches are the fast
+ * ones (plan.h llmcap_plan_fleet_fast): feasibility judged on the busiest-hour window where the
+ * workload allows it, runs stopped once an SLO is lost, costs a month priced from the window
+ * (llmcap_plan_month_cost; docs/cost.md states the approximation and its tested tolerance).
  */
 #ifndef LLMCAP_DECIDE_H
 #define LLMCAP_DECIDE_H

@@ -59,6 +59,59 @@ int llmcap_plan_fleet_from(const struct llmcap_scenario *base, const struct llmc
 			   double tokens_per_month, int dtype, const int64_t *start,
 			   const int64_t *fails, struct llmcap_fleet *out, struct llmcap_error *err);
 
+/* The fast search (the decision's): feasibility judged on the busiest hour alone, and runs that
+ * have lost an SLO stopped early.
+ *
+ * Window: when the workload is generated (no trace, no closed-loop clients), its classes share
+ * the workload's arrival stream, its daily curve is `smooth` (or flat) without a day-of-week
+ * factor, percentiles are exact and the horizon is at least a day, the busiest hour is the hour
+ * centred on the curve's peak. llmcap_plan_window makes the scenario that simulates only it:
+ * the curve shifted so that simulated hour 1 is centred on the peak, hour 0 its warm-up (the
+ * hour before, at its own rate), and LLMCAP_PLAN_DRAIN after it for its last requests to end;
+ * the busiest hour is judged as in any run (the busier complete hour). It is statistically the
+ * same hour as the full run's busiest (not the same random draws). Returns false (and `win` a
+ * plain copy) when the workload is not one of these.
+ *
+ * Month cost: llmcap_plan_month_cost prices a window run as a month of `full`: held hours from
+ * the fleet and the full horizon; demand the full horizon's mean rate x the window's tokens per
+ * request; busy GPU time and spilled tokens scaled from the window in proportion to arrivals
+ * (busy time per request as at the peak; spill share of the peak: an upper bound on a month's
+ * spill, which is mostly at the peak). docs/cost.md states the tolerance, tests/test_decide.c
+ * checks it against the full run. */
+#define LLMCAP_PLAN_DRAIN (20 * LLMCAP_MIN)
+bool llmcap_plan_window(const struct llmcap_scenario *full, struct llmcap_scenario *win);
+void llmcap_plan_month_cost(const struct llmcap_scenario *full, const struct llmcap_results *win,
+			    struct llmcap_cost *out);
+
+/* Stops a run as soon as an SLO is lost: a sink (sim.h) whose request callback counts, per
+ * class and arrival hour, the requests that missed the class's TTFT or TPOT target or were
+ * lost (rejected), and stops the run (llmcap_simulate returns -LLMCAP_ESLO_LOST, no results)
+ * once one count exceeds what a p99 target and the 1% loss allowance permit for the busiest
+ * hour: 3% of an upper bound on that hour's arrivals of the class (its expected count at the
+ * curve's peak + 6 standard deviations, for Poisson arrivals on a smooth or flat curve; else
+ * every arrival expected in the horizon, the same spread) + 3. Off unless a search passes it; a run it lets end
+ * has the same results as without it. */
+#define LLMCAP_ESLO_LOST 1001
+struct llmcap_slo_stop {
+	struct llmcap_sink sink;
+	const struct llmcap_scenario *sc;
+	double bound[LLMCAP_MAX_CLASSES];
+	int64_t *misses; /* [class * hours + hour] */
+	size_t hours;
+	int lost_class;  /* the class that stopped it; -1: none */
+};
+/* Fills `st` for `sc` (the scenario run); 0, or -LLMCAP_ENOMEM. */
+int llmcap_slo_stop_init(struct llmcap_slo_stop *st, const struct llmcap_scenario *sc);
+void llmcap_slo_stop_free(struct llmcap_slo_stop *st);
+
+/* llmcap_plan_fleet_from with the fast search: `fast` true simulates the busiest-hour window
+ * (when it applies), stops runs that have lost an SLO, and prices the answer with
+ * llmcap_plan_month_cost; false is llmcap_plan_fleet_from. */
+int llmcap_plan_fleet_fast(const struct llmcap_scenario *base, const struct llmcap_catalog *cat,
+			   double tokens_per_month, int dtype, const int64_t *start,
+			   const int64_t *fails, bool fast, struct llmcap_fleet *out,
+			   struct llmcap_error *err);
+
 /* What limits a pool at its smallest fleet, from its utilisation in that fleet's simulation:
  * "KV capacity", "HBM bandwidth", "compute", "step time (busy)" (a performance model without a
  * roofline) or "queueing". A static string. */

@@ -104,6 +104,23 @@ void llmcap_summary_free(struct llmcap_summary *s);
 
 /* Writes the human-readable summary (deterministic: no wall-clock figures). */
 void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum, FILE *out);
+
+/* The decision's answer as the report prints it (go signal 1 and the verdict): filled by the
+ * caller from the decision search (study/decide.h; results sit below the study). Without one
+ * (llmcap_report), go signal 1 and the verdict say that nothing was decided: the price-only
+ * break-even of the given fleet is never a decision. */
+struct llmcap_report_decision {
+	double tokens_per_month;
+	bool any;                /* some option met every SLO on every seed */
+	bool self_hosted;        /* the cheapest such option is not the API */
+	char best[96];           /* its label ("own h100-sxm-80gb fp8", "api") */
+	double best_monthly;     /* USD per month, mean over seeds */
+	double api_monthly;      /* the API's bill, NAN when the API missed an SLO */
+	bool api_met;
+	size_t seeds;
+};
+void llmcap_report_decided(struct llmcap_results *res, const struct llmcap_summary *sum,
+			   const struct llmcap_report_decision *d, FILE *out);
 /* The same summary as one JSON object. */
 /* What a run's report concludes; the terminal report, --json ("verdict") and run --check
  * read it from here. */

@@ -236,7 +236,7 @@ static int simulate(const struct args *a, const struct llmcap_scenario *sc,
 /* Prints the report (terminal or JSON) and the batch means; 0, or 1 (printed). */
 static int print_results(const struct args *a, const struct llmcap_scenario *sc,
 			 struct llmcap_results *res, const struct llmcap_summary *sum,
-			 struct llmcap_batch *batch)
+			 struct llmcap_batch *batch, const struct llmcap_report_decision *dec)
 {
 	if (a->json) {
 		if (llmcap_report_json_batch(res, sum, batch, stdout) != 0) {
@@ -244,11 +244,7 @@ static int print_results(const struct args *a, const struct llmcap_scenario *sc,
 			return 1;
 		}
 	} else if (!a->quiet) {
-		llmcap_report(res, sum, stdout);
-		if (!a->decide)
-			fprintf(stdout, "note: the break-even, go signal 1 and verdict above price this "
-					"given fleet only; they are not a decision. llmcap run --decide (or "
-					"llmcap decide) sizes own, rent, API and hybrid by simulation.\n");
+		llmcap_report_decided(res, sum, dec, stdout);
 		fprintf(stdout, "\nrun digest %016llx (same scenario and seed give the same digest)\n",
 			(unsigned long long)res->digest);
 		if (sc->output.path[0])
@@ -265,8 +261,9 @@ static int print_results(const struct args *a, const struct llmcap_scenario *sc,
  * The report's break-even and verdict above are the given fleet's prices alone; this is the
  * answer. 0, or 1 (printed). */
 static int run_decide(const struct args *a, const struct llmcap_scenario *sc,
-		      const struct llmcap_catalog *cat)
+		      const struct llmcap_catalog *cat, struct llmcap_decision **out)
 {
+	*out = NULL;
 	if (a->quiet)
 		return 0;
 	if (llmcap_cli_needs_busiest_hour(sc, "run --decide") != 0)
@@ -289,12 +286,34 @@ static int run_decide(const struct args *a, const struct llmcap_scenario *sc,
 		free(d);
 		return 1;
 	}
-	printf("\n==== the answer: every option sized by simulation (supersedes the price-only "
-	       "break-even and verdict above) ====\n");
-	llmcap_cli_print_decision(sc, d, (size_t)a->c.seeds, stdout);
-	fflush(stdout);
-	free(d);
+	*out = d;
 	return 0;
+}
+
+/* The decision as the report's go signal 1 and verdict read it. */
+static void report_decision(const struct llmcap_decision *d, size_t seeds,
+			    struct llmcap_report_decision *r)
+{
+	memset(r, 0, sizeof *r);
+	r->tokens_per_month = d->tokens_per_month;
+	r->seeds = seeds;
+	r->api_monthly = NAN;
+	for (size_t i = 0; i < d->n_options; i++)
+		if (d->options[i].option == LLMCAP_OPTION_API) {
+			r->api_met = d->options[i].slo_met && d->options[i].sized;
+			r->api_monthly = d->options[i].monthly;
+		}
+	r->any = d->best >= 0;
+	if (!r->any)
+		return;
+	const struct llmcap_decide_option *b = &d->options[d->best];
+	r->self_hosted = b->option != LLMCAP_OPTION_API;
+	r->best_monthly = b->monthly;
+	if (b->option == LLMCAP_OPTION_API)
+		snprintf(r->best, sizeof r->best, "api");
+	else
+		snprintf(r->best, sizeof r->best, "%s %s %s", llmcap_option_names[b->option], b->gpu,
+			 b->dtype >= 0 ? llmcap_dtype_name((enum llmcap_dtype)b->dtype) : "");
 }
 
 /* Summarises a finished run, completes the output file and prints; the exit status. */
@@ -310,17 +329,29 @@ static int finish(const struct args *a, const struct llmcap_scenario *sc,
 	}
 	struct llmcap_error err = {0};
 	int rc = h5 ? llmcap_h5_finish(h5, res, &sum, &err) : 0;
+	/* --decide: the search first, so that go signal 1 and the verdict are its answer */
+	struct llmcap_decision *d = NULL;
+	struct llmcap_report_decision rd;
 	if (rc != 0)
 		fprintf(stderr, "llmcap: %s\n", err.msg);
-	else
-		rc = print_results(a, sc, res, &sum, batch);
+	else if (a->decide)
+		rc = run_decide(a, sc, cat, &d);
+	if (d)
+		report_decision(d, (size_t)a->c.seeds, &rd);
+	if (rc == 0)
+		rc = print_results(a, sc, res, &sum, batch, d ? &rd : NULL);
 	/* Wall-clock figures go to stderr so that stdout stays byte-identical across runs. */
 	if (rc == 0 && !a->quiet)
 		fprintf(stderr, "llmcap: simulated %.1f h, %lld events (%lld of them steps taken in "
 			"runs) in %.2f s wall time\n", (double)sc->horizon / (double)LLMCAP_HOUR,
 			(long long)res->events, (long long)res->fast_steps, wall);
-	if (rc == 0 && a->decide)
-		rc = run_decide(a, sc, cat);
+	if (rc == 0 && d) {
+		printf("\n==== the answer: every option sized by simulation (go signal 1 and the "
+		       "verdict above are its answer) ====\n");
+		llmcap_cli_print_decision(sc, d, (size_t)a->c.seeds, stdout);
+		fflush(stdout);
+	}
+	free(d);
 	/* --check: the exit status says whether the fleet serves the load (for CI pipelines) */
 	struct llmcap_verdict v;
 	llmcap_report_verdict(res, &sum, &v);

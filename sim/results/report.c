@@ -358,6 +358,12 @@ static void disagg_report(struct llmcap_results *res, const struct llmcap_summar
 
 void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum, FILE *out)
 {
+	llmcap_report_decided(res, sum, NULL, out);
+}
+
+void llmcap_report_decided(struct llmcap_results *res, const struct llmcap_summary *sum,
+			   const struct llmcap_report_decision *dec, FILE *out)
+{
 	const struct llmcap_scenario *sc = res->sc;
 	char a[64], b[64], c_[64], d[64];
 	double horizon_s = (double)res->horizon * 1e-9;
@@ -798,10 +804,24 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 		}
 		fprintf(out, "\n\n");
 		fprintf(out, "the guide's go signals for owning GPUs\n");
-		llmcap_format_count(cost.tokens_per_month, a, sizeof a);
-		llmcap_format_count(cost.breakeven_tokens_per_month, b, sizeof b);
-		fprintf(out, "  1. volume above break-even      %s: %s tokens/month vs break-even %s\n",
-			cost.tokens_per_month >= cost.breakeven_tokens_per_month ? "yes" : "no ", a, b);
+		/* go signal 1 from the decision search: at this volume, is an option other than the
+		 * API the cheapest that meets every SLO? Never the price-only break-even. */
+		if (dec && dec->any) {
+			char m[32], api[32];
+			llmcap_format_count(dec->tokens_per_month, a, sizeof a);
+			fmt_usd(dec->best_monthly, m, sizeof m);
+			fmt_usd(dec->api_monthly, api, sizeof api);
+			fprintf(out, "  1. volume above break-even      %s: at %s tokens/month the cheapest option "
+				     "meeting every SLO is %s (%s/month; API %s%s)\n",
+				dec->self_hosted ? "yes" : "no ", a, dec->best, m,
+				dec->api_met ? api : "misses an SLO", dec->api_met ? "/month" : "");
+		} else if (dec) {
+			fprintf(out, "  1. volume above break-even      no : no option meets every SLO on every "
+				     "seed\n");
+		} else {
+			fprintf(out, "  1. volume above break-even      ?  : not decided (llmcap run --decide "
+				     "sizes every option by simulation)\n");
+		}
 		fprintf(out, "  2. trough needs 2 GPUs at 40%%    %s: %02lld:00 of day %lld keeps %.2f GPU-equivalents busy (%lld GPUs >= 40%%)\n",
 			pk->trough_gpu_load >= 0.8 ? "yes" : "no ", (long long)(pk->trough_hour % 24),
 			(long long)(pk->trough_hour / 24 + 1), pk->trough_gpu_load,
@@ -834,18 +854,25 @@ void llmcap_report(struct llmcap_results *res, const struct llmcap_summary *sum,
 						      "loses requests");
 		}
 	}
-	fmt_usd(cost.self_total, a, sizeof a);
-	fmt_usd(cost.api_total, b, sizeof b);
-	/* a GPU with no published price has no owned cost: the comparison cannot be made */
-	const char *cheaper = isnan(cost.self_total)     ? "no owned price to compare"
-			      : cost.api_total < cost.self_total ? "the API is cheaper"
-								 : "self-hosting is cheaper";
+	/* the verdict's choice is the decision search's (an option that missed an SLO or lost
+	 * requests is never its answer); without a search, none is claimed */
+	char cheaper[256];
+	if (dec && dec->any) {
+		fmt_usd(dec->best_monthly, a, sizeof a);
+		snprintf(cheaper, sizeof cheaper, "%s is the cheapest option meeting every SLO (%s/month, "
+			 "sized by simulation on %zu seed%s)", dec->best, a, dec->seeds,
+			 dec->seeds == 1 ? "" : "s");
+	} else if (dec) {
+		snprintf(cheaper, sizeof cheaper, "no option meets every SLO on every seed");
+	} else {
+		snprintf(cheaper, sizeof cheaper, "the cheapest option is not decided here (llmcap run "
+			 "--decide)");
+	}
 	if (served)
-		fprintf(out, "verdict: %s (%s API vs %s self-hosted over %g years); the fleet serves this load within its SLOs.\n",
-			cheaper, b, a, sc->cost.horizon_years);
+		fprintf(out, "verdict: %s; the given fleet serves this load within its SLOs.\n", cheaper);
 	else
-		fprintf(out, "verdict: %s (%s API vs %s self-hosted over %g years), and the fleet does NOT serve this load: %s.\n",
-			cheaper, b, a, sc->cost.horizon_years, problems);
+		fprintf(out, "verdict: %s; the given fleet does NOT serve this load: %s.\n", cheaper,
+			problems);
 }
 
 void llmcap_report_verdict(const struct llmcap_results *res, const struct llmcap_summary *sum,

@@ -27,17 +27,43 @@ struct eval {
 	struct llmcap_cost cost;
 };
 
-static int evaluate(const struct llmcap_scenario *sc, const struct llmcap_catalog *cat,
+/* `full` judged on its busiest-hour window (llmcap_plan_window, when it applies; else the whole
+ * horizon), stopped once an SLO is lost, and priced as a month (llmcap_plan_month_cost). */
+static int evaluate(const struct llmcap_scenario *full, const struct llmcap_catalog *cat,
 		    struct eval *out, struct llmcap_error *err)
 {
 	struct llmcap_results res;
 	struct llmcap_summary sum;
+	struct llmcap_scenario *sc = malloc(sizeof *sc);
+	if (!sc)
+		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+	llmcap_plan_window(full, sc);
+	struct llmcap_slo_stop stop;
 	int rc = llmcap_scenario_check(sc, cat, err);
-	if (rc)
+	if (rc == 0 && llmcap_slo_stop_init(&stop, sc) != 0)
+		rc = llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+	if (rc) {
+		free(sc);
 		return rc;
-	rc = llmcap_simulate(sc, cat, NULL, &res, err);
-	if (rc)
+	}
+	rc = llmcap_simulate(sc, cat, &stop.sink, &res, err);
+	bool lost = stop.lost_class >= 0;
+	llmcap_slo_stop_free(&stop);
+	if (rc && lost) {
+		/* an SLO lost for good: no cost, never a candidate */
+		memset(out, 0, sizeof *out);
+		out->slo_met = false;
+		out->cost.self_monthly = out->cost.rent_on_demand_monthly = NAN;
+		out->cost.rent_reserved_monthly = out->cost.rent_spot_monthly = NAN;
+		out->cost.hybrid_total = out->cost.api_monthly = out->cost.tokens_per_month = NAN;
+		out->cost.months = 1;
+		free(sc);
+		return 0;
+	}
+	if (rc) {
+		free(sc);
 		return rc;
+	}
 	if (llmcap_summarize(&res, &sum) != 0) {
 		llmcap_results_free(&res);
 		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
@@ -50,9 +76,10 @@ static int evaluate(const struct llmcap_scenario *sc, const struct llmcap_catalo
 		arrived += sum.classes[c].arrived;
 	}
 	out->spilled_share = arrived ? (double)spilled / (double)arrived : 0;
-	llmcap_results_cost(&res, &out->cost);
+	llmcap_plan_month_cost(full, &res, &out->cost);
 	llmcap_summary_free(&sum);
 	llmcap_results_free(&res);
+	free(sc);
 	return 0;
 }
 
@@ -240,9 +267,9 @@ static void size_chain(void *ctx, size_t k)
 			st->rcs[slot] = llmcap_errorf(&st->errs[slot], LLMCAP_ENOMEM, "out of memory");
 			return;
 		}
-		st->rcs[slot] = llmcap_plan_fleet_from(sc, st->cat, NAN, st->dtypes[c->d],
+		st->rcs[slot] = llmcap_plan_fleet_fast(sc, st->cat, NAN, st->dtypes[c->d],
 						       bracket ? start : NULL, bracket ? fails : NULL,
-						       &c->sized[0], &st->errs[slot]);
+						       true, &c->sized[0], &st->errs[slot]);
 		free(sc);
 		if (st->rcs[slot])
 			return;
@@ -264,8 +291,8 @@ static void size_one(void *ctx, size_t i)
 		return;
 	}
 	const int64_t *start = c->sized[0].feasible ? c->sized[0].replicas : NULL;
-	st->rcs[slot] = llmcap_plan_fleet_from(sc, st->cat, NAN, st->dtypes[c->d], start, NULL,
-					       &c->sized[s], &st->errs[slot]);
+	st->rcs[slot] = llmcap_plan_fleet_fast(sc, st->cat, NAN, st->dtypes[c->d], start, NULL,
+					       true, &c->sized[s], &st->errs[slot]);
 	free(sc);
 }
 

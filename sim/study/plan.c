@@ -92,19 +92,181 @@ static bool disaggregated_miss(const struct llmcap_scenario *sc, struct llmcap_r
 	return true;
 }
 
-/* Runs `sc` and reports, per pool, whether all its classes met their busiest-hour SLOs. */
-static int trial(struct llmcap_scenario *sc, const struct llmcap_catalog *cat, bool *pass,
-		 struct llmcap_fleet *out, struct llmcap_error *err)
+/* ---- the fast search: the busiest-hour window, the month's cost, the early stop ---- */
+
+static size_t pool_of_class(const struct llmcap_scenario *sc, size_t c)
+{
+	const struct llmcap_class_cfg *cl = &sc->workload.classes[c];
+	const char *pool = cl->pool[0] ? cl->pool : cl->name;
+	for (size_t p = 0; p < sc->n_pools; p++)
+		if (!strcmp(sc->pools[p].name, pool))
+			return p;
+	return 0;
+}
+
+bool llmcap_plan_window(const struct llmcap_scenario *full, struct llmcap_scenario *win)
+{
+	*win = *full; /* shallow: only reads what `full` owns */
+	const struct llmcap_diurnal_cfg *d = &full->workload.diurnal;
+	bool ok = !full->workload.trace.file[0] && full->workload.clients.concurrency == 0 &&
+		  d->shape == LLMCAP_DIURNAL_SMOOTH && d->n_days == 0 && d->weekend_factor == 1.0 &&
+		  full->output.percentiles == LLMCAP_PERCENTILES_EXACT && full->horizon >= LLMCAP_DAY;
+	for (size_t c = 0; c < full->workload.n_classes && ok; c++)
+		ok = full->workload.classes[c].arrival == LLMCAP_ARRIVAL_SHARED &&
+		     full->workload.classes[c].prompt.kind != LLMCAP_DIST_TRACE &&
+		     full->workload.classes[c].output.kind != LLMCAP_DIST_TRACE;
+	if (!ok)
+		return false;
+	/* the curve is a function of (hour - peak_hour) alone: moving the peak to 1.5 h makes
+	 * simulated hour 1 the hour centred on it; a flat curve has every hour alike */
+	win->workload.diurnal.peak_hour = 1.5;
+	win->horizon = 2 * LLMCAP_HOUR + LLMCAP_PLAN_DRAIN;
+	/* the same mean rate as the full day (the curve's mean is over the day, not the window) */
+	if (isnan(full->workload.rate))
+		win->workload.tokens_per_month = full->workload.tokens_per_month;
+	return true;
+}
+
+void llmcap_plan_month_cost(const struct llmcap_scenario *full, const struct llmcap_results *win,
+			    struct llmcap_cost *out)
+{
+	struct llmcap_usage use;
+	llmcap_results_usage(win, &use);
+	int64_t arrived = 0;
+	for (size_t c = 0; c < win->n_classes; c++)
+		arrived += win->classes[c].arrived;
+	double h_full = (double)full->horizon, h_win = (double)win->horizon;
+	/* arrivals of the full horizon over the window's: what per-request quantities scale by */
+	double k = arrived ? llmcap_scenario_mean_rate(full) * h_full * 1e-9 / (double)arrived : 0;
+	use.horizon = full->horizon;
+	use.busy_gpus *= k * h_win / h_full; /* busy GPU-time, per request as in the window */
+	for (size_t p = 0; p < use.n_pools; p++) {
+		use.pools[p].replica_hours *= h_full / h_win;
+		use.pools[p].burst_replica_hours *= h_full / h_win;
+	}
+	for (size_t c = 0; c < use.n_classes; c++) {
+		struct llmcap_usage_class *u = &use.classes[c];
+		u->prompt_tokens *= k;
+		u->output_tokens *= k;
+		u->completed_prompt_tokens *= k;
+		u->completed_output_tokens *= k;
+		u->spilled_prompt_tokens *= k;
+		u->spilled_output_tokens *= k;
+	}
+	/* the window's fleet (replicas, servers) on the full scenario */
+	struct llmcap_scenario *sc = malloc(sizeof *sc);
+	if (!sc) {
+		memset(out, 0, sizeof *out);
+		out->self_monthly = out->api_monthly = NAN;
+		return;
+	}
+	*sc = *full;
+	for (size_t p = 0; p < sc->n_pools; p++)
+		sc->pools[p].replicas = win->sc->pools[p].replicas;
+	sc->hardware.servers = win->sc->hardware.servers;
+	llmcap_cost_compute(sc, &use, out);
+	free(sc);
+}
+
+static int slo_stop_request(void *user, const struct llmcap_request_record *r)
+{
+	struct llmcap_slo_stop *st = user;
+	const struct llmcap_class_cfg *cl = &st->sc->workload.classes[r->cls];
+	bool miss;
+	if (r->status == LLMCAP_REQ_COMPLETED)
+		miss = r->ttft > (double)cl->slo_ttft_p99 * 1e-9 ||
+		       (r->output_tokens > 1 && r->tpot > (double)cl->slo_tpot_p99 * 1e-9);
+	else
+		miss = !llmcap_status_is_spilled(r->status); /* rejected or unfinished: lost */
+	if (!miss)
+		return 0;
+	/* only complete hours are judged (the busiest hour is one of them) */
+	size_t h = (size_t)(r->arrival / 3600.0);
+	if (h >= st->hours)
+		return 0;
+	int64_t *m = &st->misses[(size_t)r->cls * st->hours + h];
+	if ((double)++*m > st->bound[r->cls]) {
+		st->lost_class = r->cls;
+		return -LLMCAP_ESLO_LOST;
+	}
+	return 0;
+}
+
+int llmcap_slo_stop_init(struct llmcap_slo_stop *st, const struct llmcap_scenario *sc)
+{
+	memset(st, 0, sizeof *st);
+	st->sc = sc;
+	st->lost_class = -1;
+	st->hours = (size_t)(sc->horizon / LLMCAP_HOUR);
+	st->misses = calloc((st->hours ? st->hours : 1) *
+				    (sc->workload.n_classes ? sc->workload.n_classes : 1),
+			    sizeof *st->misses);
+	if (!st->misses)
+		return -LLMCAP_ENOMEM;
+	/* the busiest hour's arrivals at the smooth curve's peak rate (peak_to_mean x the mean),
+	 * an upper bound with its Poisson spread; any other curve or source: every arrival of
+	 * the horizon (a weaker stop, never a wrong one) */
+	const struct llmcap_diurnal_cfg *d = &sc->workload.diurnal;
+	bool smooth = d->shape == LLMCAP_DIURNAL_SMOOTH && d->n_days == 0 &&
+		      d->weekend_factor == 1.0 && !sc->workload.trace.file[0] &&
+		      sc->workload.arrival == LLMCAP_ARRIVAL_POISSON &&
+		      sc->workload.clients.concurrency == 0;
+	double total = 0, span = 3600.0 * fmax(1.0, d->peak_to_mean);
+	for (size_t c = 0; c < sc->workload.n_classes; c++) {
+		total += sc->workload.classes[c].share;
+		smooth &= sc->workload.classes[c].arrival == LLMCAP_ARRIVAL_SHARED;
+	}
+	if (!smooth)
+		span = (double)sc->horizon * 1e-9;
+	for (size_t c = 0; c < sc->workload.n_classes; c++) {
+		double n = llmcap_scenario_mean_rate(sc) * span * sc->workload.classes[c].share / total;
+		st->bound[c] = 0.03 * (n + 6 * sqrt(n) + 10) + 3;
+	}
+	st->sink.user = st;
+	st->sink.request = slo_stop_request;
+	return 0;
+}
+
+void llmcap_slo_stop_free(struct llmcap_slo_stop *st)
+{
+	free(st->misses);
+	st->misses = NULL;
+}
+
+/* Runs `sc` and reports, per pool, whether all its classes met their busiest-hour SLOs.
+ * fast: `sc` is a window of `full` (its cost a month of it), and the run stops once an SLO is
+ * lost: the pools of the class that stopped it fail, and known[p] is false for the others
+ * (nothing is learnt about them). */
+static int trial_fast(struct llmcap_scenario *sc, const struct llmcap_catalog *cat, bool *pass,
+		      bool *known, const struct llmcap_scenario *full, bool fast,
+		      struct llmcap_fleet *out, struct llmcap_error *err)
 {
 	struct llmcap_results res;
 	struct llmcap_summary sum;
 	int rc = llmcap_scenario_check(sc, cat, err);
 	if (rc)
 		return rc;
-	rc = llmcap_simulate(sc, cat, NULL, &res, err);
+	for (size_t p = 0; p < sc->n_pools; p++)
+		known[p] = true;
+	struct llmcap_slo_stop stop;
+	if (fast && llmcap_slo_stop_init(&stop, sc) != 0)
+		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+	rc = llmcap_simulate(sc, cat, fast ? &stop.sink : NULL, &res, err);
+	int lost = fast ? stop.lost_class : -1;
+	if (fast)
+		llmcap_slo_stop_free(&stop);
+	out->simulations++;
+	if (rc && lost >= 0) {
+		size_t lp = pool_of_class(sc, (size_t)lost);
+		for (size_t p = 0; p < sc->n_pools; p++) {
+			known[p] = p == lp;
+			pass[p] = false;
+		}
+		out->slo_met = false;
+		return 0;
+	}
 	if (rc)
 		return rc;
-	out->simulations++;
 	if (llmcap_summarize(&res, &sum) != 0) {
 		llmcap_results_free(&res);
 		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
@@ -122,7 +284,10 @@ static int trial(struct llmcap_scenario *sc, const struct llmcap_catalog *cat, b
 				pass[p] = false;
 	}
 	out->slo_met = sum.peak.all_slo_met;
-	llmcap_results_cost(&res, &out->cost);
+	if (fast)
+		llmcap_plan_month_cost(full, &res, &out->cost);
+	else
+		llmcap_results_cost(&res, &out->cost);
 	llmcap_summary_free(&sum);
 	llmcap_results_free(&res);
 	return 0;
@@ -146,9 +311,19 @@ int llmcap_plan_fleet_from(const struct llmcap_scenario *base, const struct llmc
 			   double tokens_per_month, int dtype, const int64_t *start,
 			   const int64_t *fails, struct llmcap_fleet *out, struct llmcap_error *err)
 {
-	struct llmcap_scenario *sc = malloc(sizeof *sc);
+	return llmcap_plan_fleet_fast(base, cat, tokens_per_month, dtype, start, fails, false, out,
+				      err);
+}
+
+int llmcap_plan_fleet_fast(const struct llmcap_scenario *base, const struct llmcap_catalog *cat,
+			   double tokens_per_month, int dtype, const int64_t *start,
+			   const int64_t *fails, bool fast, struct llmcap_fleet *out,
+			   struct llmcap_error *err)
+{
+	struct llmcap_scenario *sc = malloc(2 * sizeof *sc);
 	if (!sc)
 		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+	struct llmcap_scenario *full = sc + 1; /* what the window's cost is a month of */
 	/* A shallow copy: the copy only reads what the base owns (trace columns) */
 	*sc = *base;
 	memset(out, 0, sizeof *out);
@@ -167,8 +342,14 @@ int llmcap_plan_fleet_from(const struct llmcap_scenario *base, const struct llmc
 			if (pool_params(cat, &sc->pools[p]) == biggest)
 				sc->pools[p].dtype = (enum llmcap_dtype)dtype;
 	}
+	*full = *sc;
+	if (fast && !llmcap_plan_window(full, sc))
+		*sc = *full; /* no window: the whole horizon, still stopped early */
 	int64_t lo[LLMCAP_MAX_POOLS], hi[LLMCAP_MAX_POOLS], cand[LLMCAP_MAX_POOLS];
 	bool pass[LLMCAP_MAX_POOLS], done[LLMCAP_MAX_POOLS], first[LLMCAP_MAX_POOLS];
+	bool known[LLMCAP_MAX_POOLS], whole = false; /* whole: the last trial ran to its end */
+	int64_t step[LLMCAP_MAX_POOLS] = {0}; /* galloping from a start, up or down */
+	bool down[LLMCAP_MAX_POOLS] = {0};
 	int64_t simulated[LLMCAP_MAX_POOLS]; /* the fleet of the last trial */
 	for (size_t p = 0; p < sc->n_pools; p++) {
 		/* known to fail: zero replicas serve nothing, or the caller knows more */
@@ -185,13 +366,18 @@ int llmcap_plan_fleet_from(const struct llmcap_scenario *base, const struct llmc
 	for (;;) {
 		apply_fleet(sc, cand);
 		memcpy(simulated, cand, sizeof simulated);
-		rc = trial(sc, cat, pass, out, err);
+		rc = trial_fast(sc, cat, pass, known, full, fast, out, err);
 		if (rc)
 			break;
+		whole = true;
+		for (size_t p = 0; p < sc->n_pools; p++)
+			whole &= known[p];
 		bool all = true;
 		for (size_t p = 0; p < sc->n_pools; p++) {
-			if (done[p])
+			if (done[p] || !known[p]) {
+				all &= done[p];
 				continue;
+			}
 			if (pass[p])
 				hi[p] = cand[p];
 			else
@@ -204,15 +390,33 @@ int llmcap_plan_fleet_from(const struct llmcap_scenario *base, const struct llmc
 					done[p] = true;
 					continue;
 				}
-				cand[p] = cand[p] * 2 > LLMCAP_PLAN_MAX_REPLICAS ? LLMCAP_PLAN_MAX_REPLICAS
-										 : cand[p] * 2;
+				/* from a start (an estimate): up in steps from 1/16 of it, doubling;
+				 * without one: doubling */
+				int64_t next = cand[p] * 2;
+				if (start && start[p] >= 1) {
+					if (step[p] < 1)
+						step[p] = start[p] / 16 > 1 ? start[p] / 16 : 1;
+					next = cand[p] + step[p];
+					step[p] *= 2;
+				}
+				cand[p] = next > LLMCAP_PLAN_MAX_REPLICAS ? LLMCAP_PLAN_MAX_REPLICAS : next;
 			} else if (hi[p] - lo[p] <= 1) {
 				cand[p] = hi[p];
 				done[p] = true;
 			} else if (was_first && start && hi[p] == start[p]) {
 				/* a start that passes is most often the answer: one below settles it */
 				cand[p] = hi[p] - 1;
+				down[p] = true;
+			} else if (down[p] && pass[p]) {
+				/* below a start that passed twice: down in steps from 1/16 of it,
+				 * doubling, never below the bisection's point */
+				if (step[p] < 1)
+					step[p] = start[p] / 16 > 2 ? start[p] / 16 : 2;
+				int64_t mid = (lo[p] + hi[p]) / 2;
+				cand[p] = hi[p] - step[p] > mid ? hi[p] - step[p] : mid;
+				step[p] *= 2;
 			} else {
+				down[p] = false;
 				cand[p] = (lo[p] + hi[p]) / 2;
 			}
 			all &= done[p];
@@ -224,8 +428,8 @@ int llmcap_plan_fleet_from(const struct llmcap_scenario *base, const struct llmc
 		/* the answer, simulated as a whole, gives the cost and utilisation: the last trial
 		 * when it was that fleet (a simulation is deterministic), else once more */
 		apply_fleet(sc, cand);
-		if (memcmp(simulated, cand, sc->n_pools * sizeof *cand) != 0)
-			rc = trial(sc, cat, pass, out, err);
+		if (!whole || memcmp(simulated, cand, sc->n_pools * sizeof *cand) != 0)
+			rc = trial_fast(sc, cat, pass, known, full, fast, out, err);
 	}
 	if (rc == 0) {
 		for (size_t p = 0; p < sc->n_pools; p++) {
