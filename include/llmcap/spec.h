@@ -347,6 +347,8 @@ struct llmcap_engine_override {
 	double reserve_output;
 	int async_scheduling;       /* llmcap_bool_auto_names index */
 	int64_t scheduler_steps;
+	int separate_prefill;       /* llmcap_bool_auto_names index */
+	llmcap_time frontend_time, frontend_latency;
 };
 struct llmcap_pool_cfg {
 	char name[LLMCAP_NAME_MAX];

@@ -171,8 +171,19 @@ static int32_t commit_blocks(const struct pool_rt *pl, const struct replica *rp,
  * that arrived before that join (an idle replica plans at once); with multi-step scheduling
  * new requests join every scheduler_steps steps. Returns false where a request must wait. */
 static bool may_admit(const struct pool_rt *pl, const struct replica *rp,
-		      const struct llmcap_replica_stats *st, const struct req *head)
+		      const struct llmcap_replica_stats *st, const struct req *head, llmcap_time now)
 {
+	if (pl->frontend) {
+		/* still in the API server (arrivals.c): a kick at its ready time wakes an
+		 * idle replica */
+		if (head->ready > now)
+			return false;
+		if (rp->n_running == 0)
+			return true;
+		if (pl->scheduler_steps > 1 && st->steps - rp->ms_mark < pl->scheduler_steps)
+			return false;
+		return !pl->async_scheduling || head->ready <= rp->step_start;
+	}
 	if (rp->n_running == 0)
 		return true;
 	if (pl->scheduler_steps > 1 && st->steps - rp->ms_mark < pl->scheduler_steps)
@@ -194,16 +205,25 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri, struct sched_
 	struct llmcap_step_shape shape = {0};
 	struct shape_sum sum = ss->sum;
 	bool preempted = false, admitted = false, blocked = false;
+	bool held = false; /* a waiting request held back by async or multi-step scheduling */
 
 	kv_account(s, ri);
 	rp->step_extra = 0;
 	ss->complete = ss->next >= rp->n_running;
+	/* separate prefill (SGLang): pass 0 schedules prompt work only (running chunks and
+	 * recomputations, then swapped and waiting requests); where it found none, pass 1 the
+	 * decodes. Mixed: one pass (2) of both. llmcap_step_end leaves such pools' batches to
+	 * this loop (ss->next 0). */
+	int pass = pl->split_prefill ? 0 : 2;
+next_pass:
 	for (size_t i = ss->next; i < rp->n_running && budget > 0; i++) {
 		int32_t id = rp->running[i];
 		struct req *r = &s->reqs[id];
 		const int64_t rem = remaining_prefill(r);
 		if (rem == 0)
 			continue;
+		if (pass != 2 && ((r->generated > 0 && rem == 1) != (pass == 1)))
+			continue; /* a decode in pass 0, or prompt work in pass 1 */
 		const int64_t want = rem < budget ? rem : budget;
 		bool self_preempted = false;
 		for (;;) {
@@ -218,9 +238,12 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri, struct sched_
 			size_t vi = victim_index(s, rp);
 			int32_t victim = rp->running[vi];
 			if (vi < i) {
-				/* already scheduled in this step: its tokens go back to the budget */
-				budget += s->reqs[victim].sched;
-				shape_add(&sum, &s->reqs[victim], -1);
+				/* already scheduled in this step: its tokens go back to the budget
+				 * (unless a pass skipped it) */
+				if (pass == 2 || s->reqs[victim].sched > 0) {
+					budget += s->reqs[victim].sched;
+					shape_add(&sum, &s->reqs[victim], -1);
+				}
 				i--;
 			}
 			preempt(s, ri, vi);
@@ -236,6 +259,8 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri, struct sched_
 		budget -= want;
 		shape_add_one(&sum, r->computed, want, rem);
 	}
+	if (pass == 1)
+		goto scheduled;
 	/* swapped requests come back before any new admission */
 	while (!preempted && rp->swapped.len > 0 && budget > 0 &&
 	       (int64_t)rp->n_running < cfg->max_num_seqs) {
@@ -275,12 +300,11 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri, struct sched_
 		if (!push_running(s, rp, id))
 			break;
 	}
-	bool held = false; /* a waiting request held back by async or multi-step scheduling */
 	while (!preempted && rp->swapped.len == 0 && rp->waiting.len > 0 && budget > 0 &&
 	       (int64_t)rp->n_running < cfg->max_num_seqs) {
 		int32_t id = *deque_at(&rp->waiting, 0);
 		struct req *r = &s->reqs[id];
-		if (pl->holds && !may_admit(pl, rp, st, r)) {
+		if (pl->holds && !may_admit(pl, rp, st, r, s->now)) {
 			held = true;
 			break;
 		}
@@ -342,6 +366,11 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri, struct sched_
 		if (!push_running(s, rp, id))
 			break;
 	}
+	if (pass == 0 && sum.tokens == 0) {
+		pass = 1; /* no prompt work: a step of decodes */
+		goto next_pass;
+	}
+scheduled:
 	/* a request held back joins at a later step: not a plain step, so that no fast run
 	 * starts past the step where it joins */
 	rp->plain = !preempted && !admitted && !held;
@@ -432,7 +461,7 @@ void llmcap_step_end(struct sim *s, size_t ri)
 	rp->busy = false;
 	kv_account(s, ri);
 	/* schedule()'s running loop state in locals (struct sched_start after the loop) */
-	bool fusing = true;
+	bool fusing = !pl->split_prefill; /* separate prefill: schedule() takes the whole batch */
 	size_t keep = 0;
 	struct sched_start acc; /* its address stays here, so that it can live in registers */
 	sched_start_init(&acc, cfg);
@@ -441,7 +470,7 @@ void llmcap_step_end(struct sim *s, size_t ri)
 	struct req *const reqs = s->reqs;
 	int32_t *const running = rp->running;
 	const size_t n = rp->n_running;
-	const bool decodes = applying && !cfg->enable_prefix_caching &&
+	const bool decodes = applying && fusing && !cfg->enable_prefix_caching &&
 			     acc.budget >= (int64_t)n && rp->free_blocks >= (int64_t)n;
 	if (decodes) {
 		keep = llmcap_end_decodes(s, ri, &ra, &acc);
