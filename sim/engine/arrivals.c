@@ -59,7 +59,7 @@ static uint64_t *chain_ids(const uint64_t *ids, size_t n)
 
 /* The API server in front of replica ri (engine profile frontend_time, frontend_latency): the
  * request waits for its serial process, then its parallel latency, before the scheduler may
- * take it (r->ready, may_admit); a kick then wakes the replica if idle. */
+ * take it (r->ready, may_admit; llmcap_try_start_step wakes an idle replica then). */
 static void frontend_admit(struct sim *s, size_t ri, struct req *r)
 {
 	const struct pool_rt *pl = &s->pools[r->pool];
@@ -67,8 +67,6 @@ static void frontend_admit(struct sim *s, size_t ri, struct req *r)
 	llmcap_time start = rp->fe_free > s->now ? rp->fe_free : s->now;
 	rp->fe_free = start + pl->fe_time;
 	r->ready = rp->fe_free + pl->fe_latency;
-	if (r->ready > s->now)
-		push_event(s, r->ready, s->now, EV_KICK, (uint32_t)ri, 0, ri);
 }
 
 void llmcap_arrival(struct sim *s, uint64_t data, int ids_slot)

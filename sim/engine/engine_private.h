@@ -207,6 +207,7 @@ struct replica {
 	int64_t committed;     /* sum of the running requests' commit (admission rows that commit) */
 	int64_t ms_mark;       /* multi-step scheduling: stats' steps at the last admission */
 	llmcap_time fe_free;   /* frontend: when its serial process is next free */
+	llmcap_time fe_kick;   /* frontend: the pending kick for the waiting head's ready time */
 };
 
 struct pool_rt {

@@ -171,24 +171,14 @@ static int32_t commit_blocks(const struct pool_rt *pl, const struct replica *rp,
  * that arrived before that join (an idle replica plans at once); with multi-step scheduling
  * new requests join every scheduler_steps steps. Returns false where a request must wait. */
 static bool may_admit(const struct pool_rt *pl, const struct replica *rp,
-		      const struct llmcap_replica_stats *st, const struct req *head, llmcap_time now)
+		      const struct llmcap_replica_stats *st, const struct req *head)
 {
-	if (pl->frontend) {
-		/* still in the API server (arrivals.c): a kick at its ready time wakes an
-		 * idle replica */
-		if (head->ready > now)
-			return false;
-		if (rp->n_running == 0)
-			return true;
-		if (pl->scheduler_steps > 1 && st->steps - rp->ms_mark < pl->scheduler_steps)
-			return false;
-		return !pl->async_scheduling || head->ready <= rp->step_start;
-	}
 	if (rp->n_running == 0)
 		return true;
 	if (pl->scheduler_steps > 1 && st->steps - rp->ms_mark < pl->scheduler_steps)
 		return false;
-	return !pl->async_scheduling || head->arrival <= rp->step_start;
+	/* behind an API server (arrivals.c) the scheduler sees a request when it is ready */
+	return !pl->async_scheduling || (pl->frontend ? head->ready : head->arrival) <= rp->step_start;
 }
 
 /* Builds the next step; returns its shape (tokens == 0: nothing to do). ss: where the running
@@ -304,7 +294,11 @@ next_pass:
 	       (int64_t)rp->n_running < cfg->max_num_seqs) {
 		int32_t id = *deque_at(&rp->waiting, 0);
 		struct req *r = &s->reqs[id];
-		if (pl->holds && !may_admit(pl, rp, st, r, s->now)) {
+		if (pl->frontend && r->ready > s->now) {
+			held = true; /* still in the API server */
+			break;
+		}
+		if (pl->holds && !may_admit(pl, rp, st, r)) {
 			held = true;
 			break;
 		}
@@ -409,8 +403,19 @@ void llmcap_try_start_step(struct sim *s, size_t ri, struct sched_start *ss)
 		ss = &fresh;
 	}
 	struct llmcap_step_shape shape = schedule(s, ri, ss);
-	if (shape.tokens == 0)
+	if (shape.tokens == 0) {
+		/* idle with the head still in the API server: a kick when it is ready (one pending
+		 * at a time: an earlier one re-arms it) */
+		const struct pool_rt *pl = &s->pools[rp->pool];
+		if (pl->frontend && rp->waiting.len > 0) {
+			llmcap_time t = s->reqs[*deque_at(&rp->waiting, 0)].ready;
+			if (t > s->now && (rp->fe_kick <= s->now || rp->fe_kick > t)) {
+				rp->fe_kick = t;
+				push_event(s, t, s->now, EV_KICK, (uint32_t)ri, 0, ri);
+			}
+		}
 		return;
+	}
 	const struct llmcap_perf *pf = &s->pools[rp->pool].perf;
 	llmcap_time dt;
 	if (s->fast && shape.tokens == shape.samples) {
