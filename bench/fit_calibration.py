@@ -397,7 +397,7 @@ def fitted(engine, label):
     tokenisation, which the model has no term for; fit 5 measured it), runs of 4-token outputs
     (1000 requests of 128/4 take ~20 s on vLLM whatever the model: the same per-request
     server cost), SGLang's TPOT at rate inf (its scheduler runs prefill batches alone,
-    pausing decode, which llmcap's profile does not model), and the MoE models (Qwen3-235B,
+    pausing decode: the sglang profile's separate_prefill since fit 7), and the MoE models (Qwen3-235B,
     DeepSeek-R1: their grouped expert GEMMs at a few tokens per expert are far from the dense
     GEMM curve the GPU terms describe; left free they pull the CPU costs to their bounds)."""
     if label.split()[0] in MOE:
