@@ -392,9 +392,10 @@ static void no_evict_admission_waits_instead_of_preempting(void **state)
 {
 	(void)state;
 	struct llmcap_scenario sc;
+	/* without the profile's API-server latency, so that the steps alone set the times */
 	const char *sets[] = {"pools.p.num_gpu_blocks_override=4", "pools.p.max_model_len=64",
-			      "pools.p.engine=trtllm"};
-	scenario(&sc, sets, 3, false);
+			      "pools.p.engine=trtllm", "pools.p.profile.frontend_latency=0s"};
+	scenario(&sc, sets, 4, false);
 	struct llmcap_scripted_request q[] = {{.time = 0, .prompt = 30, .output = 30},
 					      {.time = 0, .prompt = 20, .output = 20}};
 	struct capture c;
@@ -408,8 +409,9 @@ static void no_evict_admission_waits_instead_of_preempting(void **state)
 	llmcap_results_free(&res);
 	/* the same pool with max-utilization admits both and preempts B, as vLLM does */
 	const char *mu[] = {"pools.p.num_gpu_blocks_override=4", "pools.p.max_model_len=64",
-			    "pools.p.engine=trtllm", "pools.p.profile.admission=max-utilization"};
-	scenario(&sc, mu, 4, false);
+			    "pools.p.engine=trtllm", "pools.p.profile.admission=max-utilization",
+			    "pools.p.profile.frontend_latency=0s"};
+	scenario(&sc, mu, 5, false);
 	run(&sc, q, 2, &c, &res);
 	assert_int_equal(c.rec[1].preemptions, 1);
 	assert_rel(c.rec[1].ttft, MS(10), 1e-12);
