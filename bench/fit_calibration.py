@@ -3,6 +3,7 @@
 
 usage: /usr/bin/python3 bench/fit_calibration.py [CALIBRATION_DIR]
        /usr/bin/python3 bench/fit_calibration.py --engines BUILD/bench/fidelity [PROFILE...]
+       /usr/bin/python3 bench/fit_calibration.py --frontend BUILD/bench/fidelity [PROFILE...]
 
 Three independent least-squares fits (scipy.optimize.least_squares on log(predicted/measured),
 so every point weighs by its relative error):
@@ -24,6 +25,9 @@ so every point weighs by its relative error):
   6. (--engines) per current engine profile (vllm, sglang, trtllm), through the real engine:
      step_overhead, seq_overhead, attention_bw_efficiency, allreduce_latency, fitted to the
      GPUStack performance lab's benchmarks run by bench/fidelity (fit_engines_e2e).
+  7. (--frontend) per current engine profile, through the real engine: frontend_latency (the
+     API server's time per request before the scheduler), fitted to GPUStack's first-token
+     times at a load (fit_frontend), step constants held.
 It prints the values to paste into models/catalog/{gpus,engines}.yaml. The C model
 (models/perf.c) is the reference; this script mirrors its formulas, and bench/fidelity checks
 the values stored in the catalog against all the data."""
@@ -364,12 +368,14 @@ MOE = ('qwen3-235b-a22b', 'deepseek-v3', 'mixtral-8x7b')
 FIT_SET = 'gpustack'
 
 
-def engine_points(fidelity, engine, x, only=FIT_SET):
+def engine_points(fidelity, engine, x, only=FIT_SET, params=None):
     """Runs bench/fidelity (the engine, llmcap_simulate) on the runs of one engine profile with
-    the profile's constants overridden by x; returns [(dataset, label, measured, predicted)]."""
+    the profile's constants (params, ENGINE_PARAMS by default) overridden by x; returns
+    [(dataset, label, measured, predicted)]."""
     import re
     import subprocess
-    over = '{' + ', '.join(f'{k}: {v:.6g}{u}' for (k, u, *_), v in zip(ENGINE_PARAMS, x)) + '}'
+    params = params or ENGINE_PARAMS
+    over = '{' + ', '.join(f'{k}: {v:.6g}{u}' for (k, u, *_), v in zip(params, x)) + '}'
     out = subprocess.run([fidelity, '--only', only, '--engine', engine, '--profile', engine, over,
                           '--points', '--worst', '0'], capture_output=True, text=True, check=True)
     pts, ds = [], None
@@ -391,7 +397,7 @@ def fitted(engine, label):
     tokenisation, which the model has no term for; fit 5 measured it), runs of 4-token outputs
     (1000 requests of 128/4 take ~20 s on vLLM whatever the model: the same per-request
     server cost), SGLang's TPOT at rate inf (its scheduler runs prefill batches alone,
-    pausing decode, which llmcap's profile does not model), and the MoE models (Qwen3-235B,
+    pausing decode: the sglang profile's separate_prefill since fit 7), and the MoE models (Qwen3-235B,
     DeepSeek-R1: their grouped expert GEMMs at a few tokens per expert are far from the dense
     GEMM curve the GPU terms describe; left free they pull the CPU costs to their bounds)."""
     if label.split()[0] in MOE:
@@ -447,7 +453,65 @@ def fit_engines_e2e(fidelity, engines=('vllm', 'sglang', 'trtllm')):
     return out
 
 
+# fit 7: the API server in front of the engine (engines.yaml frontend_latency, per request in
+# parallel): name, unit, start, lower, upper. frontend_time (its serial part) is held at 0:
+# scanned, it shortens the 4-token runs' error but trickles requests in at rate inf and
+# worsens every other offline point (docs/models.md, "Fit 7").
+FRONTEND_PARAMS = [('frontend_latency', 'ms', 20.0, 0.0, 100.0)]
+
+
+def fitted_frontend(label):
+    """Fit 7's points: first-token times (median and mean) at a load (not rate inf, where
+    queueing behind the batch dominates), dense models only (fit 6's reason)."""
+    if label.split()[0] in MOE:
+        return False
+    metric = label.rsplit(': ', 1)[-1]
+    return metric in ('median_ttft', 'mean_ttft') and 'rate inf' not in label
+
+
+def fit_frontend(fidelity, engines=('vllm', 'sglang', 'trtllm')):
+    """7. Per current engine profile: frontend_latency through the real engine, on GPUStack's
+    first-token times at a load (fitted_frontend), the step constants held at the profile's;
+    the same robust least squares and uncertainty as fit 6."""
+    out = {}
+    for eng in engines:
+        x0 = np.array([p[2] for p in FRONTEND_PARAMS])
+        lo = np.array([p[3] for p in FRONTEND_PARAMS])
+        hi = np.array([p[4] for p in FRONTEND_PARAMS])
+        cache = {}
+
+        def resid(x):
+            key = tuple(np.round(x, 6))
+            if key not in cache:
+                pts = [p for p in engine_points(fidelity, eng, x, params=FRONTEND_PARAMS)
+                       if fitted_frontend(p[1])]
+                cache[key] = np.array([np.log(p[3] / p[2]) for p in pts])
+            return cache[key]
+        base = resid(np.zeros(len(x0)))
+        if len(base) == 0:
+            print(f'# {eng}: no {FIT_SET} points')
+            continue
+        r = least_squares(resid, x0, bounds=(lo, hi), loss='soft_l1', f_scale=0.1,
+                          diff_step=0.05, max_nfev=25, x_scale=hi - lo)
+        dof = max(1, len(r.fun) - len(x0))
+        try:
+            sd = np.sqrt(np.maximum(np.diag(np.linalg.pinv(r.jac.T @ r.jac) * (r.fun @ r.fun) / dof), 0))
+        except np.linalg.LinAlgError:
+            sd = np.full(len(x0), np.nan)
+        e0, e1 = np.abs(np.exp(base) - 1), np.abs(np.exp(r.fun) - 1)
+        vals = ', '.join(f'{p[0]} {v:.4g}{p[1]} +- {s:.2g}' for p, v, s in zip(FRONTEND_PARAMS, r.x, sd))
+        print(f'# {eng} ({len(r.fun)} {FIT_SET} points, {r.nfev} engine runs): {vals}; '
+              f'|error| median {np.median(e0):.3f} -> {np.median(e1):.3f} (no frontend -> fitted), '
+              f'p90 {np.percentile(e0, 90):.3f} -> {np.percentile(e1, 90):.3f}')
+        out[eng] = r.x
+    return out
+
+
 if __name__ == '__main__':
+    if len(sys.argv) > 2 and sys.argv[1] == '--frontend':
+        # usage: fit_calibration.py --frontend BUILD/bench/fidelity [PROFILE...]
+        fit_frontend(sys.argv[2], tuple(sys.argv[3:]) or ('vllm', 'sglang', 'trtllm'))
+        sys.exit(0)
     if len(sys.argv) > 2 and sys.argv[1] == '--engines':
         # usage: fit_calibration.py --engines BUILD/bench/fidelity [PROFILE...]
         fit_engines_e2e(sys.argv[2], tuple(sys.argv[3:]) or ('vllm', 'sglang', 'trtllm'))

@@ -144,6 +144,12 @@ static const struct llmcap_field engine_fields[] = {
 	 .doc = ""},
 	{.key = "scheduler_steps", .type = LLMCAP_T_INT, .offset = ES(scheduler_steps), .def = "1",
 	 .doc = "", .min = 1, .max = 64, .flags = LLMCAP_F_HAS_MAX},
+	{.key = "separate_prefill", .type = LLMCAP_T_BOOL, .offset = ES(separate_prefill),
+	 .def = "false", .doc = ""},
+	{.key = "frontend_time", .type = LLMCAP_T_DURATION, .offset = ES(frontend_time), .def = "0ns",
+	 .doc = "", .min = 0, .max = HUGE_VAL},
+	{.key = "frontend_latency", .type = LLMCAP_T_DURATION, .offset = ES(frontend_latency),
+	 .def = "0ns", .doc = "", .min = 0, .max = HUGE_VAL},
 };
 static const struct llmcap_section engine_section = LLMCAP_SECTION(engine_fields);
 
@@ -521,4 +527,10 @@ void llmcap_engine_resolve(const struct llmcap_engine_spec *base,
 		out->async_scheduling = ov->async_scheduling == 2;
 	if (ov->scheduler_steps > 0)
 		out->scheduler_steps = ov->scheduler_steps;
+	if (ov->separate_prefill > 0)
+		out->separate_prefill = ov->separate_prefill == 2;
+	if (ov->frontend_time >= 0)
+		out->frontend_time = ov->frontend_time;
+	if (ov->frontend_latency >= 0)
+		out->frontend_latency = ov->frontend_latency;
 }

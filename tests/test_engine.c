@@ -392,9 +392,10 @@ static void no_evict_admission_waits_instead_of_preempting(void **state)
 {
 	(void)state;
 	struct llmcap_scenario sc;
+	/* without the profile's API-server latency, so that the steps alone set the times */
 	const char *sets[] = {"pools.p.num_gpu_blocks_override=4", "pools.p.max_model_len=64",
-			      "pools.p.engine=trtllm"};
-	scenario(&sc, sets, 3, false);
+			      "pools.p.engine=trtllm", "pools.p.profile.frontend_latency=0s"};
+	scenario(&sc, sets, 4, false);
 	struct llmcap_scripted_request q[] = {{.time = 0, .prompt = 30, .output = 30},
 					      {.time = 0, .prompt = 20, .output = 20}};
 	struct capture c;
@@ -408,8 +409,9 @@ static void no_evict_admission_waits_instead_of_preempting(void **state)
 	llmcap_results_free(&res);
 	/* the same pool with max-utilization admits both and preempts B, as vLLM does */
 	const char *mu[] = {"pools.p.num_gpu_blocks_override=4", "pools.p.max_model_len=64",
-			    "pools.p.engine=trtllm", "pools.p.profile.admission=max-utilization"};
-	scenario(&sc, mu, 4, false);
+			    "pools.p.engine=trtllm", "pools.p.profile.admission=max-utilization",
+			    "pools.p.profile.frontend_latency=0s"};
+	scenario(&sc, mu, 5, false);
 	run(&sc, q, 2, &c, &res);
 	assert_int_equal(c.rec[1].preemptions, 1);
 	assert_rel(c.rec[1].ttft, MS(10), 1e-12);
@@ -443,6 +445,65 @@ static void async_and_multi_step_scheduling_hold_arrivals(void **state)
 		}
 }
 
+/* Separate prefill (SGLang, enable_mixed_chunk off): B (16 + 2 tokens) arrives at 15 ms during
+ * A's second step (A: 16 + 5). Mixed (vllm-0.5), B's prompt joins A's decode at 20 ms: A's
+ * tokens at 10, 20, 30, 40, 50 ms. Separate, the step at 20 ms is B's prompt alone and A's
+ * decode waits: A's tokens at 10, 20, 40, 50, 60 ms; B's first token at 30 ms either way. */
+static void separate_prefill_pauses_decodes(void **state)
+{
+	(void)state;
+	struct llmcap_scripted_request q[] = {{.time = 0, .prompt = 16, .output = 5},
+					      {.time = 15 * LLMCAP_MS, .prompt = 16, .output = 2}};
+	for (int sep = 0; sep < 2; sep++)
+		for (int exact = 0; exact < 2; exact++) {
+			struct llmcap_scenario sc;
+			const char *sets[] = {"pools.p.engine=vllm-0.5",
+					      sep ? "pools.p.profile.separate_prefill=true"
+						  : "pools.p.profile.separate_prefill=false",
+					      exact ? "engine_mode=exact" : "engine_mode=fast"};
+			scenario(&sc, sets, 3, false);
+			struct capture c;
+			struct llmcap_results res;
+			run(&sc, q, 2, &c, &res);
+			assert_rel(c.rec[0].e2e, sep ? MS(60) : MS(50), 1e-12);
+			assert_rel(c.rec[1].ttft, MS(15), 1e-12);
+			assert_rel(c.rec[1].e2e, MS(25), 1e-12);
+			assert_int_equal(res.replicas[0].steps, sep ? 6 : 5);
+			llmcap_results_free(&res);
+		}
+}
+
+/* The API server: frontend_time 5 ms (serial), frontend_latency 3 ms. A lone request reaches
+ * the scheduler at 8 ms: TTFT = 8 ms + one 10 ms step. Two at once: the second waits for the
+ * serial part (5 + 5 + 3: ready at 13 ms) and joins the step after A's first (18 ms): its
+ * first token at 28 ms, its last at 38 ms. */
+static void frontend_delays_requests_before_the_scheduler(void **state)
+{
+	(void)state;
+	struct llmcap_scripted_request q[] = {{.time = 0, .prompt = 16, .output = 2},
+					      {.time = 0, .prompt = 16, .output = 2}};
+	for (int exact = 0; exact < 2; exact++) {
+		struct llmcap_scenario sc;
+		const char *sets[] = {"pools.p.engine=vllm-0.5", "pools.p.profile.frontend_time=5ms",
+				      "pools.p.profile.frontend_latency=3ms",
+				      exact ? "engine_mode=exact" : "engine_mode=fast"};
+		scenario(&sc, sets, 4, false);
+		struct capture c;
+		struct llmcap_results res;
+		run(&sc, q, 1, &c, &res);
+		assert_rel(c.rec[0].ttft, MS(18), 1e-12);
+		assert_rel(c.rec[0].e2e, MS(28), 1e-12);
+		llmcap_results_free(&res);
+		run(&sc, q, 2, &c, &res);
+		assert_rel(c.rec[0].ttft, MS(18), 1e-12);
+		assert_rel(c.rec[0].e2e, MS(28), 1e-12);
+		assert_rel(c.rec[1].ttft, MS(28), 1e-12);
+		assert_rel(c.rec[1].e2e, MS(38), 1e-12);
+		assert_rel(res.replicas[0].busy, 3 * STEP, 1e-12); /* the API server holds no GPU */
+		llmcap_results_free(&res);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -458,6 +519,8 @@ int main(void)
 		cmocka_unit_test(each_router_choice),
 		cmocka_unit_test(no_evict_admission_waits_instead_of_preempting),
 		cmocka_unit_test(async_and_multi_step_scheduling_hold_arrivals),
+		cmocka_unit_test(separate_prefill_pauses_decodes),
+		cmocka_unit_test(frontend_delays_requests_before_the_scheduler),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -117,6 +117,16 @@ struct llmcap_engine_spec {
 	bool async_scheduling;      /* the scheduler plans step n + 1 while step n runs: a request
 				       that arrives during a step joins the step after the next */
 	int64_t scheduler_steps;    /* multi-step scheduling: new requests join every K steps */
+	bool separate_prefill;      /* a step with prompt work (new prompts, chunks, recomputations)
+				       runs it alone and the running decodes wait a step (SGLang's
+				       default: enable_mixed_chunk off); false: prompt chunks and
+				       decodes share steps (vLLM's, TensorRT-LLM's chunked prefill) */
+	/* the API server in front of the engine (HTTP, tokenising, handing the request to the
+	 * scheduler), per request: frontend_time in one serial process per replica (a queue in
+	 * front of the scheduler: at most 1 / frontend_time requests/s reach it), then
+	 * frontend_latency in parallel (time that overlaps other requests'). Both count in the
+	 * request's first-token and end-to-end latency; neither occupies the GPU. 0: none. */
+	llmcap_time frontend_time, frontend_latency;
 };
 
 /* An engine profile with a pool's overrides applied (struct llmcap_engine_override, spec.h). */

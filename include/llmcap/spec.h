@@ -431,6 +431,8 @@ struct llmcap_engine_override {
 	double reserve_output;
 	int async_scheduling;       /* llmcap_bool_auto_names index */
 	int64_t scheduler_steps;
+	int separate_prefill;       /* llmcap_bool_auto_names index */
+	llmcap_time frontend_time, frontend_latency;
 };
 /* Failures and maintenance of a pool's replicas (docs/engine.md, "Failures and maintenance").
  * A replica fails as a Poisson process of rate tensor_parallel_size x gpu_failures_per_gpu_day

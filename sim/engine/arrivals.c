@@ -61,6 +61,18 @@ static uint64_t *chain_ids(const uint64_t *ids, size_t n)
 	return c;
 }
 
+/* The API server in front of replica ri (engine profile frontend_time, frontend_latency): the
+ * request waits for its serial process, then its parallel latency, before the scheduler may
+ * take it (r->ready, may_admit; llmcap_try_start_step wakes an idle replica then). */
+static void frontend_admit(struct sim *s, size_t ri, struct req *r)
+{
+	const struct pool_rt *pl = &s->pools[r->pool];
+	struct replica *rp = &s->replicas[ri];
+	llmcap_time start = rp->fe_free > s->now ? rp->fe_free : s->now;
+	rp->fe_free = start + pl->fe_time;
+	r->ready = rp->fe_free + pl->fe_latency;
+}
+
 void llmcap_arrival(struct sim *s, uint64_t data, int ids_slot)
 {
 	size_t cls;
@@ -197,6 +209,8 @@ void llmcap_arrival(struct sim *s, uint64_t data, int ids_slot)
 	 * An overloaded replica then keeps its runs across the arrivals that queue behind. */
 	const bool behind = rp->deferred && (rp->waiting.len > 0 || rp->swapped.len > 0) &&
 			    pl->cfg->scheduling_policy == LLMCAP_SCHED_FCFS;
+	if (pl->frontend)
+		frontend_admit(s, ri, r);
 	llmcap_enqueue_waiting(s, rp, id, false);
 	if (!behind)
 		rp->touched = true;

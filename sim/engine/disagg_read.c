@@ -12,8 +12,8 @@ llmcap_time llmcap_disagg_stop(struct sim *s, const struct replica *rp)
 		return INT64_MAX;
 	/* a run of a decode replica stops before anything can be handed to it: the end of a
 	 * transfer to its pool, the end of a prefill step of a pool that feeds it, or the next
-	 * arrival to such a pool (an idle prefill replica starts a step only at one of those, or
-	 * at a kick pending now) */
+	 * arrival to such a pool (an idle prefill replica starts a step only at one of those, at
+	 * a kick pending now, or at its frontend's kick) */
 	llmcap_time stop = INT64_MAX;
 	for (size_t i = 0; i < dg->n_flight; i++) {
 		const struct dg_req *q = &dg->req[dg->flight[i]];
@@ -34,6 +34,10 @@ llmcap_time llmcap_disagg_stop(struct sim *s, const struct replica *rp)
 				return s->now;
 			if (pp->busy && dg->step_end[pi] < stop)
 				stop = dg->step_end[pi];
+			/* an idle one whose waiting head is still in the API server starts a step at
+			 * its frontend kick (scheduler.c; engine profile frontend_*) */
+			if (s->pools[p].frontend && pp->fe_kick > s->now && pp->fe_kick < stop)
+				stop = pp->fe_kick;
 		}
 	}
 	return stop;

@@ -100,6 +100,7 @@ struct req {
 	llmcap_time last_token;
 	llmcap_time max_gap;       /* longest wait between consecutive tokens */
 	llmcap_time arrival, first_sched, first_token;
+	llmcap_time ready;         /* pools with a frontend: when it reaches the scheduler */
 	int64_t id;
 	int32_t prefix_hit;        /* tokens reused from the prefix cache at first admission */
 	int32_t prefix_cap;        /* capacity of prefix_ent */
@@ -230,6 +231,8 @@ struct replica {
 	 * transfers (a prefill replica's until the transfer ends, a decode replica's reserved) */
 	int64_t n_transit, kv_held;
 	struct lora_cache *lora; /* multi-LoRA (lora.c): the adapters in GPU memory; NULL: off */
+	llmcap_time fe_free;   /* frontend: when its serial process is next free */
+	llmcap_time fe_kick;   /* frontend: the pending kick for the waiting head's ready time */
 };
 
 struct pool_rt {
@@ -253,6 +256,9 @@ struct pool_rt {
 	bool async_scheduling;  /* a request arriving during a step joins the step after the next */
 	bool holds;             /* async_scheduling or scheduler_steps > 1: admission may wait */
 	int64_t scheduler_steps; /* multi-step scheduling: admissions every K steps (1: each) */
+	bool split_prefill;     /* separate_prefill: a step with prompt work schedules no decodes */
+	bool frontend;          /* frontend_time or frontend_latency > 0 (then holds too) */
+	llmcap_time fe_time, fe_latency; /* the profile's frontend_time, frontend_latency */
 	double reserve_output;  /* the profile's admission reserve (rows with a negative reserve) */
 	const struct llmcap_admission_row *admit; /* llmcap_admissions[the profile's admission] */
 	const struct llmcap_policy_row *policy;   /* llmcap_policies[cfg->scheduling_policy] */

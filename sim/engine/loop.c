@@ -137,6 +137,12 @@ static int setup(struct sim *s, const struct llmcap_scenario *sc, const struct l
 		s->pools[p].async_scheduling = profile.async_scheduling;
 		s->pools[p].scheduler_steps = profile.scheduler_steps > 1 ? profile.scheduler_steps : 1;
 		s->pools[p].holds = profile.async_scheduling || profile.scheduler_steps > 1;
+		s->pools[p].split_prefill = profile.separate_prefill;
+		s->pools[p].fe_time = profile.frontend_time;
+		s->pools[p].fe_latency = profile.frontend_latency;
+		s->pools[p].frontend = profile.frontend_time > 0 || profile.frontend_latency > 0;
+		if (s->pools[p].frontend)
+			s->pools[p].holds = true;
 		s->pools[p].reserve_output = profile.reserve_output;
 		s->pools[p].admit = &llmcap_admissions[profile.admission];
 		s->pools[p].policy = &llmcap_policies[cfg->scheduling_policy];

@@ -179,7 +179,8 @@ static bool may_admit(const struct pool_rt *pl, const struct replica *rp,
 		return true;
 	if (pl->scheduler_steps > 1 && st->steps - rp->ms_mark < pl->scheduler_steps)
 		return false;
-	return !pl->async_scheduling || head->arrival <= rp->step_start;
+	/* behind an API server (arrivals.c) the scheduler sees a request when it is ready */
+	return !pl->async_scheduling || (pl->frontend ? head->ready : head->arrival) <= rp->step_start;
 }
 
 /* Builds the next step; returns its shape (tokens == 0: nothing to do). ss: where the running
@@ -197,16 +198,25 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri, struct sched_
 	struct shape_sum sum = ss->sum;
 	bool preempted = false, admitted = false, blocked = false;
 	const int64_t spec_k = pl->spec_k; /* speculative decoding (specdec.c); 0: off */
+	bool held = false; /* a waiting request held back by async or multi-step scheduling */
 
 	kv_account(s, ri);
 	rp->step_extra = 0;
 	ss->complete = ss->next >= rp->n_running;
+	/* separate prefill (SGLang): pass 0 schedules prompt work only (running chunks and
+	 * recomputations, then swapped and waiting requests); where it found none, pass 1 the
+	 * decodes. Mixed: one pass (2) of both. llmcap_step_end leaves such pools' batches to
+	 * this loop (ss->next 0). */
+	int pass = pl->split_prefill ? 0 : 2;
+next_pass:
 	for (size_t i = ss->next; i < rp->n_running && budget > 0; i++) {
 		int32_t id = rp->running[i];
 		struct req *r = &s->reqs[id];
 		const int64_t rem = remaining_prefill(r);
 		if (rem == 0)
 			continue;
+		if (pass != 2 && ((r->generated > 0 && rem == 1) != (pass == 1)))
+			continue; /* a decode in pass 0, or prompt work in pass 1 */
 		int64_t want = rem < budget ? rem : budget;
 		if (spec_k && rem == 1 && r->generated > 0)
 			want = spec_want(spec_k, r, budget); /* the last token and its proposals */
@@ -223,9 +233,12 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri, struct sched_
 			size_t vi = victim_index(s, rp);
 			int32_t victim = rp->running[vi];
 			if (vi < i) {
-				/* already scheduled in this step: its tokens go back to the budget */
-				budget += s->reqs[victim].sched;
-				shape_add(&sum, &s->reqs[victim], -1);
+				/* already scheduled in this step: its tokens go back to the budget
+				 * (unless a pass skipped it) */
+				if (pass == 2 || s->reqs[victim].sched > 0) {
+					budget += s->reqs[victim].sched;
+					shape_add(&sum, &s->reqs[victim], -1);
+				}
 				i--;
 			}
 			preempt(s, ri, vi);
@@ -241,6 +254,8 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri, struct sched_
 		budget -= want;
 		shape_add_one(&sum, r->computed, want, rem);
 	}
+	if (pass == 1)
+		goto scheduled;
 	/* swapped requests come back before any new admission */
 	while (!preempted && rp->swapped.len > 0 && budget > 0 &&
 	       (int64_t)rp->n_running < cfg->max_num_seqs) {
@@ -282,12 +297,15 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri, struct sched_
 		if (!push_running(s, rp, id))
 			break;
 	}
-	bool held = false; /* a waiting request held back by async or multi-step scheduling */
 	size_t wi = 0;     /* multi-LoRA: waiting requests passed over, as vLLM skips them */
 	while (!preempted && rp->swapped.len == 0 && rp->waiting.len > wi && budget > 0 &&
 	       (int64_t)rp->n_running < cfg->max_num_seqs) {
 		int32_t id = *deque_at(&rp->waiting, wi);
 		struct req *r = &s->reqs[id];
+		if (pl->frontend && r->ready > s->now) {
+			held = true; /* still in the API server */
+			break;
+		}
 		if (pl->holds && !may_admit(pl, rp, st, r)) {
 			held = true;
 			break;
@@ -360,6 +378,11 @@ static struct llmcap_step_shape schedule(struct sim *s, size_t ri, struct sched_
 		if (!push_running(s, rp, id))
 			break;
 	}
+	if (pass == 0 && sum.tokens == 0) {
+		pass = 1; /* no prompt work: a step of decodes */
+		goto next_pass;
+	}
+scheduled:
 	/* a request held back joins at a later step: not a plain step, so that no fast run
 	 * starts past the step where it joins */
 	rp->plain = !preempted && !admitted && !held;
@@ -404,8 +427,19 @@ void llmcap_try_start_step(struct sim *s, size_t ri, struct sched_start *ss)
 		ss = &fresh;
 	}
 	struct llmcap_step_shape shape = schedule(s, ri, ss);
-	if (shape.tokens == 0)
+	if (shape.tokens == 0) {
+		/* idle with the head still in the API server: a kick when it is ready (one pending
+		 * at a time: an earlier one re-arms it) */
+		const struct pool_rt *pl = &s->pools[rp->pool];
+		if (pl->frontend && rp->waiting.len > 0) {
+			llmcap_time t = s->reqs[*deque_at(&rp->waiting, 0)].ready;
+			if (t > s->now && (rp->fe_kick <= s->now || rp->fe_kick > t)) {
+				rp->fe_kick = t;
+				push_event(s, t, s->now, EV_KICK, (uint32_t)ri, 0, ri);
+			}
+		}
 		return;
+	}
 	const struct llmcap_perf *pf = &s->pools[rp->pool].perf;
 	llmcap_time dt;
 	if (s->fast && shape.tokens == shape.samples) {
@@ -458,7 +492,8 @@ void llmcap_step_end(struct sim *s, size_t ri)
 	rp->busy = false;
 	kv_account(s, ri);
 	/* schedule()'s running loop state in locals (struct sched_start after the loop) */
-	bool fusing = !pl->exact_steps; /* speculative or LoRA pools: schedule() does it all */
+	/* speculative or LoRA pools, and separate prefill: schedule() takes the whole batch */
+	bool fusing = !pl->exact_steps && !pl->split_prefill;
 	const int64_t spec_k = pl->spec_k;
 	size_t keep = 0;
 	struct sched_start acc; /* its address stays here, so that it can live in registers */
@@ -468,7 +503,7 @@ void llmcap_step_end(struct sim *s, size_t ri)
 	struct req *const reqs = s->reqs;
 	int32_t *const running = rp->running;
 	const size_t n = rp->n_running;
-	const bool decodes = applying && !cfg->enable_prefix_caching &&
+	const bool decodes = applying && fusing && !cfg->enable_prefix_caching &&
 			     acc.budget >= (int64_t)n && rp->free_blocks >= (int64_t)n;
 	if (decodes) {
 		keep = llmcap_end_decodes(s, ri, &ra, &acc);

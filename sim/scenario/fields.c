@@ -494,6 +494,13 @@ static const struct llmcap_field profile_fields[] = {
 	{.key = "scheduler_steps", .type = LLMCAP_T_INT, .offset = PF(scheduler_steps), .def = "auto",
 	 .min = 1, .max = 64, .flags = LLMCAP_F_AUTO | LLMCAP_F_HAS_MAX,
 	 .doc = "multi-step scheduling: new requests join every K steps"},
+	{.key = "separate_prefill", .type = LLMCAP_T_ENUM, .offset = PF(separate_prefill), .def = "auto",
+	 .names = llmcap_bool_auto_names,
+	 .doc = "a step with prompt work runs it alone; the decodes wait (SGLang)"},
+	PROFILE_DURATION("frontend_time", frontend_time,
+			 "API server time per request, serial (a queue before the scheduler)"),
+	PROFILE_DURATION("frontend_latency", frontend_latency,
+			 "API server time per request, in parallel"),
 };
 #undef PROFILE_DURATION
 #undef PROFILE_BYTES
