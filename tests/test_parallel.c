@@ -338,6 +338,7 @@ static void hdf5_pools_layout(void **state)
 		assert_int_equal(llmcap_simulate(&sc, &cat, &sink, &res, &err), 0);
 		assert_int_equal(llmcap_summarize(&res, &sum), 0);
 		assert_int_equal(llmcap_h5_finish(h, &res, &sum, &err), 0);
+		llmcap_summary_free(&sum);
 		llmcap_results_free(&res);
 		hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
 		assert_true(f >= 0);

@@ -252,7 +252,10 @@ static void print_table(const struct llmcap_scenario *sc, const struct args *a,
 		putchar('\n');
 	}
 	printf("\n  (per month; each kind's cheapest SLO-meeting GPU and precision; missed/n/a: no "
-	       "fleet met the SLOs or a price is not published; rent holds a fixed fleet all month)\n");
+	       "fleet met the SLOs or a price is not published; %s)\n",
+	       a->autoscale ? "rent: the autoscaled fleet's held GPU-hours where it met every SLO, "
+			      "else a fixed fleet all month"
+			    : "rent holds a fixed fleet all month; --autoscale bills an autoscaled one");
 	printf("\n  where the cheapest option changes:\n  overall:\n");
 	print_tipping(rows, a->n_volumes, NULL, -1);
 	const struct llmcap_decision *r0 = &rows[0];
