@@ -4,7 +4,7 @@
  *
  * The linear performance model (10 ms a step plus 50 us a batched token) keeps the runs short;
  * max_num_seqs 64 caps the batch, so that the replica saturates at a known concurrency. */
-#include "test_util.h"
+#include "test_scenario.h"
 
 #include "llmcap/sim.h"
 #include "llmcap/workload.h"
@@ -20,9 +20,7 @@ static int setup(void **state)
 
 static void scenario(struct llmcap_scenario *sc, const char *const *sets, size_t n)
 {
-	struct llmcap_error err = {0};
-	llmcap_scenario_defaults(sc);
-	const char *base[] = {
+	static const char *const base[] = {
 		"workload.classes={c: {pool: p, share: 0.7, prompt: {dist: fixed, value: 200}, "
 		"output: {dist: uniform, min: 20, max: 180}}, d: {pool: p, share: 0.3, "
 		"prompt: {dist: fixed, value: 400}, output: {dist: fixed, value: 50}}}",
@@ -32,14 +30,7 @@ static void scenario(struct llmcap_scenario *sc, const char *const *sets, size_t
 		"cost.api.prices={c: {input: 1, output: 1}, d: {input: 1, output: 1}}",
 		"horizon=30min",
 	};
-	for (size_t i = 0; i < sizeof base / sizeof base[0]; i++)
-		if (llmcap_scenario_apply_override(sc, base[i], &err) != 0)
-			fail_msg("%s", err.msg);
-	for (size_t i = 0; i < n; i++)
-		if (llmcap_scenario_apply_override(sc, sets[i], &err) != 0)
-			fail_msg("%s", err.msg);
-	if (llmcap_scenario_check(sc, &cat, &err) != 0)
-		fail_msg("%s", err.msg);
+	test_scenario_build(sc, &cat, base, sizeof base / sizeof base[0], sets, n, true);
 }
 
 /* What the request records and samples say, measured apart from the engine's own counters. */

@@ -7,7 +7,8 @@
  *
  * The linear performance model (10 ms a step plus 50 us a batched token) makes every step's
  * time a hand calculation. */
-#include "test_util.h"
+#include "test_records.h"
+#include "test_scenario.h"
 
 #include "llmcap/sim.h"
 #include "llmcap/workload.h"
@@ -23,9 +24,7 @@ static int setup(void **state)
 
 static void apply(struct llmcap_scenario *sc, const char *const *sets, size_t n)
 {
-	struct llmcap_error err = {0};
-	llmcap_scenario_defaults(sc);
-	const char *base[] = {
+	static const char *const base[] = {
 		"workload.classes={c: {pool: p, prompt: {dist: fixed, value: 200}, "
 		"output: {dist: fixed, value: 20}}}",
 		"pools={p: {model: llama-3.1-8b, perf_model: linear, max_num_seqs: 64, "
@@ -36,12 +35,7 @@ static void apply(struct llmcap_scenario *sc, const char *const *sets, size_t n)
 		"cost.api.prices={c: {input: 1, output: 1}}",
 		"horizon=30min",
 	};
-	for (size_t i = 0; i < sizeof base / sizeof base[0]; i++)
-		if (llmcap_scenario_apply_override(sc, base[i], &err) != 0)
-			fail_msg("%s", err.msg);
-	for (size_t i = 0; i < n; i++)
-		if (llmcap_scenario_apply_override(sc, sets[i], &err) != 0)
-			fail_msg("%s", err.msg);
+	test_scenario_build(sc, &cat, base, sizeof base / sizeof base[0], sets, n, false);
 }
 
 static void scenario(struct llmcap_scenario *sc, const char *const *sets, size_t n)
@@ -49,48 +43,6 @@ static void scenario(struct llmcap_scenario *sc, const char *const *sets, size_t
 	struct llmcap_error err = {0};
 	apply(sc, sets, n);
 	if (llmcap_scenario_check(sc, &cat, &err) != 0)
-		fail_msg("%s", err.msg);
-}
-
-#define MAX_REC 200000
-
-struct records {
-	struct llmcap_request_record *r;
-	size_t n;
-	int64_t max_in_system; /* waiting + running at any sample */
-};
-
-static int on_request(void *user, const struct llmcap_request_record *r)
-{
-	struct records *t = user;
-	if (t->n == MAX_REC)
-		return 1;
-	t->r[t->n++] = *r;
-	return 0;
-}
-
-static int on_sample(void *user, const struct llmcap_sample_row *row)
-{
-	struct records *t = user;
-	if (row->replica < 0 && row->waiting + row->running > t->max_in_system)
-		t->max_in_system = row->waiting + row->running;
-	return 0;
-}
-
-static void run(const struct llmcap_scenario *sc, const struct llmcap_scripted_request *script,
-		size_t n_script, struct records *t, struct llmcap_results *res)
-{
-	struct llmcap_error err = {0};
-	t->n = 0;
-	t->max_in_system = 0;
-	if (!t->r)
-		t->r = malloc(MAX_REC * sizeof *t->r);
-	assert_non_null(t->r);
-	struct llmcap_sink sink = {.user = t, .request = on_request, .sample = on_sample,
-				   .sample_interval = LLMCAP_SEC};
-	int rc = script ? llmcap_simulate_script(sc, &cat, &sink, script, n_script, res, &err)
-			: llmcap_simulate(sc, &cat, &sink, res, &err);
-	if (rc != 0)
 		fail_msg("%s", err.msg);
 }
 
@@ -111,9 +63,9 @@ static void failure_retries_by_hand(void **state)
 			      "pools.p.failures={scripted_at: 1s, scripted_replica: 0, restart_time: 10min}"};
 	scenario(&sc, sets, 2);
 	const struct llmcap_scripted_request script[] = {{.time = 0, .cls = 0, .prompt = 200, .output = 100}};
-	struct records t = {0};
+	struct test_run_records t = {0};
 	struct llmcap_results res;
-	run(&sc, script, 1, &t, &res);
+	test_records_run(&cat, &sc, script, 1, &t, &res);
 	assert_int_equal(t.n, 1);
 	const struct llmcap_request_record *r = &t.r[0];
 	assert_int_equal(r->status, LLMCAP_REQ_COMPLETED);
@@ -135,7 +87,7 @@ static void failure_retries_by_hand(void **state)
 	const char *sets2[] = {sets[0], "pools.p.failures={scripted_at: 1s, restart_time: 10min, spares: 1, swap_time: 2min}"};
 	struct llmcap_scenario sc2;
 	scenario(&sc2, sets2, 2);
-	run(&sc2, script, 1, &t, &res);
+	test_records_run(&cat, &sc2, script, 1, &t, &res);
 	assert_int_equal(res.failures[0].spares_used, 1);
 	assert_int_equal(res.failures[0].out_time, 120 * LLMCAP_SEC);
 	assert_true(fabs(t.r[0].e2e - 1.03495) < 1e-9);
@@ -163,9 +115,9 @@ static void maintenance_availability_by_hand(void **state)
 		{.time = 599900000000, .cls = 0, .prompt = 200, .output = 100},
 		{.time = 600500000000, .cls = 0, .prompt = 200, .output = 100},
 		{.time = 600600000000, .cls = 0, .prompt = 200, .output = 100}};
-	struct records t = {0};
+	struct test_run_records t = {0};
 	struct llmcap_results res;
-	run(&sc, script, 3, &t, &res);
+	test_records_run(&cat, &sc, script, 3, &t, &res);
 	assert_int_equal(t.n, 3);
 	for (size_t i = 0; i < 3; i++) {
 		assert_int_equal(t.r[i].status, LLMCAP_REQ_COMPLETED);
@@ -209,9 +161,9 @@ static void conservation_with_failures(void **state)
 	(void)state;
 	struct llmcap_scenario sc;
 	scenario(&sc, busy_sets, sizeof busy_sets / sizeof busy_sets[0]);
-	struct records t = {0};
+	struct test_run_records t = {0};
 	struct llmcap_results res;
-	run(&sc, NULL, 0, &t, &res);
+	test_records_run(&cat, &sc, NULL, 0, &t, &res);
 	assert_true(t.n > 20000);
 	assert_int_equal(res.classes[0].arrived, (int64_t)t.n);
 	qsort(t.r, t.n, sizeof *t.r, by_id);
@@ -250,10 +202,10 @@ static void failures_fast_equals_exact(void **state)
 		sets[n++] = mode == 2 ? "seed=7" : "seed=42";
 		sets[n++] = "horizon=1h";
 		scenario(&sc, sets, n);
-		struct records t = {0};
+		struct test_run_records t = {0};
 		struct llmcap_results res, again;
-		run(&sc, NULL, 0, &t, &res);
-		run(&sc, NULL, 0, &t, &again);
+		test_records_run(&cat, &sc, NULL, 0, &t, &res);
+		test_records_run(&cat, &sc, NULL, 0, &t, &again);
 		assert_int_equal(again.digest, res.digest);
 		assert_int_equal(again.failures[0].out_time, res.failures[0].out_time);
 		assert_int_equal(res.fast_steps, 0);
@@ -280,9 +232,9 @@ static void shipped_example_runs(void **state)
 	if (llmcap_scenario_load(&sc, LLMCAP_SOURCE_DIR "/models/scenarios/failures.yaml", sets, 2,
 				 &cat, &err) != 0)
 		fail_msg("%s", err.msg);
-	struct records t = {0};
+	struct test_run_records t = {0};
 	struct llmcap_results res;
-	run(&sc, NULL, 0, &t, &res);
+	test_records_run(&cat, &sc, NULL, 0, &t, &res);
 	int64_t failures = 0, windows = 0;
 	for (size_t p = 0; p < res.n_pools; p++) {
 		failures += res.failures[p].failures;

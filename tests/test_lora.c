@@ -1,5 +1,5 @@
 /* Multi-LoRA (classes.NAME.lora, pools.NAME.lora). */
-#include "test_util.h"
+#include "test_scenario.h"
 
 #include "llmcap/perf.h"
 #include "llmcap/scenario.h"
@@ -19,9 +19,7 @@ static int setup(void **state)
  * "p" of 8B replicas with 10 ms steps, LoRA on with one slot, then the overrides. */
 static void scenario(struct llmcap_scenario *sc, const char *const *sets, size_t n)
 {
-	struct llmcap_error err = {0};
-	llmcap_scenario_defaults(sc);
-	const char *base[] = {
+	static const char *const base[] = {
 		"workload.classes={c: {pool: p, share: 0.5, lora: {adapters: 1}}, "
 		"d: {pool: p, share: 0.5, lora: {adapters: 1}}}",
 		"pools={p: {model: llama-3.1-8b, perf_model: linear, linear: {per_step: 10ms}, "
@@ -31,14 +29,7 @@ static void scenario(struct llmcap_scenario *sc, const char *const *sets, size_t
 		"horizon=1h",
 		"workload.diurnal={shape: none}",
 	};
-	for (size_t i = 0; i < sizeof base / sizeof base[0]; i++)
-		if (llmcap_scenario_apply_override(sc, base[i], &err) != 0)
-			fail_msg("%s", err.msg);
-	for (size_t i = 0; i < n; i++)
-		if (llmcap_scenario_apply_override(sc, sets[i], &err) != 0)
-			fail_msg("%s", err.msg);
-	if (llmcap_scenario_check(sc, &cat, &err) != 0)
-		fail_msg("%s", err.msg);
+	test_scenario_build(sc, &cat, base, sizeof base / sizeof base[0], sets, n, true);
 }
 
 struct capture {

@@ -7,7 +7,8 @@
  *
  * The linear performance model (10 ms a step plus 50 us a batched token) makes every step's
  * time a hand calculation. */
-#include "test_util.h"
+#include "test_records.h"
+#include "test_scenario.h"
 
 #include "llmcap/sim.h"
 #include "llmcap/workload.h"
@@ -23,9 +24,7 @@ static int setup(void **state)
 
 static void apply(struct llmcap_scenario *sc, const char *const *sets, size_t n)
 {
-	struct llmcap_error err = {0};
-	llmcap_scenario_defaults(sc);
-	const char *base[] = {
+	static const char *const base[] = {
 		"workload.classes={c: {pool: p, prompt: {dist: fixed, value: 200}, "
 		"output: {dist: fixed, value: 20}}}",
 		"pools={p: {model: llama-3.1-8b, perf_model: linear, max_num_seqs: 64, "
@@ -36,12 +35,7 @@ static void apply(struct llmcap_scenario *sc, const char *const *sets, size_t n)
 		"cost.api.prices={c: {input: 1, output: 1}}",
 		"horizon=30min",
 	};
-	for (size_t i = 0; i < sizeof base / sizeof base[0]; i++)
-		if (llmcap_scenario_apply_override(sc, base[i], &err) != 0)
-			fail_msg("%s", err.msg);
-	for (size_t i = 0; i < n; i++)
-		if (llmcap_scenario_apply_override(sc, sets[i], &err) != 0)
-			fail_msg("%s", err.msg);
+	test_scenario_build(sc, &cat, base, sizeof base / sizeof base[0], sets, n, false);
 }
 
 static void scenario(struct llmcap_scenario *sc, const char *const *sets, size_t n)
@@ -49,48 +43,6 @@ static void scenario(struct llmcap_scenario *sc, const char *const *sets, size_t
 	struct llmcap_error err = {0};
 	apply(sc, sets, n);
 	if (llmcap_scenario_check(sc, &cat, &err) != 0)
-		fail_msg("%s", err.msg);
-}
-
-#define MAX_REC 200000
-
-struct records {
-	struct llmcap_request_record *r;
-	size_t n;
-	int64_t max_in_system; /* waiting + running at any sample */
-};
-
-static int on_request(void *user, const struct llmcap_request_record *r)
-{
-	struct records *t = user;
-	if (t->n == MAX_REC)
-		return 1;
-	t->r[t->n++] = *r;
-	return 0;
-}
-
-static int on_sample(void *user, const struct llmcap_sample_row *row)
-{
-	struct records *t = user;
-	if (row->replica < 0 && row->waiting + row->running > t->max_in_system)
-		t->max_in_system = row->waiting + row->running;
-	return 0;
-}
-
-static void run(const struct llmcap_scenario *sc, const struct llmcap_scripted_request *script,
-		size_t n_script, struct records *t, struct llmcap_results *res)
-{
-	struct llmcap_error err = {0};
-	t->n = 0;
-	t->max_in_system = 0;
-	if (!t->r)
-		t->r = malloc(MAX_REC * sizeof *t->r);
-	assert_non_null(t->r);
-	struct llmcap_sink sink = {.user = t, .request = on_request, .sample = on_sample,
-				   .sample_interval = LLMCAP_SEC};
-	int rc = script ? llmcap_simulate_script(sc, &cat, &sink, script, n_script, res, &err)
-			: llmcap_simulate(sc, &cat, &sink, res, &err);
-	if (rc != 0)
 		fail_msg("%s", err.msg);
 }
 
@@ -112,9 +64,9 @@ static void turns_arrive_and_hit_by_hand(void **state)
 			      "tool_probability: 1, tool_time: 500ms}"};
 	scenario(&sc, sets, 1);
 	const struct llmcap_scripted_request script[] = {{.time = LLMCAP_SEC, .cls = 0, .prompt = 200, .output = 20}};
-	struct records t = {0};
+	struct test_run_records t = {0};
 	struct llmcap_results res;
-	run(&sc, script, 1, &t, &res);
+	test_records_run(&cat, &sc, script, 1, &t, &res);
 	assert_int_equal(t.n, 3);
 	const double e2e[3] = {0.21095, 0.20405, 0.20355};
 	const int64_t prompt[3] = {200, 270, 340}, hit[3] = {0, 208, 288};
@@ -144,7 +96,7 @@ static void turns_arrive_and_hit_by_hand(void **state)
 	struct llmcap_scenario sc2;
 	const char *sets2[] = {sets[0], rr[0], rr[1], rr[2]};
 	scenario(&sc2, sets2, 4);
-	run(&sc2, script, 1, &t, &res);
+	test_records_run(&cat, &sc2, script, 1, &t, &res);
 	assert_int_equal(t.n, 3);
 	assert_int_equal(t.r[1].prefix_hit_tokens, 0);
 	assert_int_equal(t.r[2].prefix_hit_tokens, 208);
@@ -185,9 +137,9 @@ static void sessions_conserve_and_never_overlap(void **state)
 	(void)state;
 	struct llmcap_scenario sc;
 	scenario(&sc, open_loop_sets, sizeof open_loop_sets / sizeof open_loop_sets[0]);
-	struct records t = {0};
+	struct test_run_records t = {0};
 	struct llmcap_results res;
-	run(&sc, NULL, 0, &t, &res);
+	test_records_run(&cat, &sc, NULL, 0, &t, &res);
 	assert_true(t.n > 5000);
 	assert_int_equal(res.classes[0].arrived, (int64_t)t.n);
 	assert_int_equal(res.classes[0].completed + res.classes[0].unfinished + res.classes[0].rejected +
@@ -240,13 +192,13 @@ static void sessions_fast_equals_exact(void **state)
 		sets[n++] = mode ? "engine_mode=exact" : "engine_mode=fast";
 		sets[n++] = "horizon=5min";
 		scenario(&sc, sets, n);
-		struct records t = {0};
+		struct test_run_records t = {0};
 		struct llmcap_results res;
-		run(&sc, NULL, 0, &t, &res);
+		test_records_run(&cat, &sc, NULL, 0, &t, &res);
 		digest[mode] = res.digest;
 		assert_int_equal(res.fast_steps, 0);
 		struct llmcap_results again;
-		run(&sc, NULL, 0, &t, &again);
+		test_records_run(&cat, &sc, NULL, 0, &t, &again);
 		assert_int_equal(again.digest, res.digest);
 		llmcap_results_free(&again);
 		llmcap_results_free(&res);
@@ -272,9 +224,9 @@ static void one_client_obeys_the_response_time_law(void **state)
 			      "growth: {dist: fixed, value: 30}, think_time: 1s}",
 			      "horizon=4h"};
 	scenario(&sc, sets, 4);
-	struct records t = {0};
+	struct test_run_records t = {0};
 	struct llmcap_results res;
-	run(&sc, NULL, 0, &t, &res);
+	test_records_run(&cat, &sc, NULL, 0, &t, &res);
 	assert_true(t.max_in_system <= 1);
 	double rsum = 0;
 	int64_t n = 0;
@@ -311,9 +263,9 @@ static void shipped_example_runs(void **state)
 		if (llmcap_scenario_load(&sc, LLMCAP_SOURCE_DIR "/models/scenarios/chat-sessions.yaml",
 					 sets, 2, &cat, &err) != 0)
 			fail_msg("%s", err.msg);
-		struct records t = {0};
+		struct test_run_records t = {0};
 		struct llmcap_results res;
-		run(&sc, NULL, 0, &t, &res);
+		test_records_run(&cat, &sc, NULL, 0, &t, &res);
 		assert_true(res.sessions.started > 100);
 		assert_true(res.sessions.later_turns > 2 * res.sessions.started);
 		assert_true(res.sessions.tool_calls > 0);

@@ -1,7 +1,7 @@
 /* Speculative decoding (pools.NAME.speculative): the acceptance model against its closed form,
  * a lone request's schedule by hand for acceptance 1 and 0, the memory plan's draft, token
  * conservation over a loaded run, and the fast mode identical to exact steps. */
-#include "test_util.h"
+#include "test_scenario.h"
 
 #include "llmcap/perf.h"
 #include "llmcap/quantiles.h"
@@ -21,9 +21,7 @@ static int setup(void **state)
  * token, then the overrides. */
 static void scenario(struct llmcap_scenario *sc, const char *const *sets, size_t n)
 {
-	struct llmcap_error err = {0};
-	llmcap_scenario_defaults(sc);
-	const char *base[] = {
+	static const char *const base[] = {
 		"workload.classes={c: {pool: p}}",
 		"pools={p: {model: llama-3.1-8b, perf_model: linear, linear: {per_step: 10ms, "
 		"per_token_us: 100}}}",
@@ -32,13 +30,7 @@ static void scenario(struct llmcap_scenario *sc, const char *const *sets, size_t
 		"horizon=1h",
 		"workload.diurnal={shape: none}",
 	};
-	for (size_t i = 0; i < sizeof base / sizeof base[0]; i++)
-		assert_int_equal(llmcap_scenario_apply_override(sc, base[i], &err), 0);
-	for (size_t i = 0; i < n; i++)
-		if (llmcap_scenario_apply_override(sc, sets[i], &err) != 0)
-			fail_msg("%s", err.msg);
-	if (llmcap_scenario_check(sc, &cat, &err) != 0)
-		fail_msg("%s", err.msg);
+	test_scenario_build(sc, &cat, base, sizeof base / sizeof base[0], sets, n, true);
 }
 
 struct capture {
