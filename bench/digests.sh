@@ -8,7 +8,8 @@
 #   diff old.txt new.txt
 #
 # The digest is FNV-1a over every request's outcome in the order they ended (llmcap_results).
-# The JSON of a replay names its trace by absolute path: compare two builds from one checkout.
+# The JSON of a replay names its trace by absolute path: the checkout's root is replaced by
+# ROOT before hashing, so two checkouts of one commit print the same lines.
 set -eu
 LLMCAP=$1
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,7 +19,7 @@ digest() {
 	json=$("$LLMCAP" run --json "$@" 2>/dev/null)
 	d=$(printf '%s\n' "$json" | sed -n 's/.*"digest": *"\([0-9a-f]*\)".*/\1/p' | head -n 1)
 	[ -n "$d" ] || { echo "$name: no digest" >&2; exit 1; }
-	echo "$name $d $(printf '%s\n' "$json" | sha256sum | cut -c1-16)"
+	echo "$name $d $(printf '%s\n' "$json" | sed "s|$ROOT|ROOT|g" | sha256sum | cut -c1-16)"
 }
 for f in "$ROOT"/models/scenarios/*.yaml "$ROOT"/tests/data/*.yaml; do
 	n=${f#"$ROOT"/}
