@@ -1005,6 +1005,41 @@ static void replay_time_beyond_64_bits(void **state)
 	free(sc);
 }
 
+/* The replay window is first row + start .. first row + end, and rows are placed at their
+ * offset from the window's start: a first row at the last representable second plus an end of
+ * 1 s wrapped the window's end negative (signed overflow; found by the trace_replay fuzzer), and
+ * rows 229 years apart wrapped the period (their distance plus a mean gap). */
+static void replay_window_at_the_edges_of_time(void **state)
+{
+	(void)state;
+	struct llmcap_scenario *sc = malloc(sizeof *sc);
+	assert_non_null(sc);
+	const char *end[] = {"workload.trace.end=1s"};
+	scenario(sc, FIXTURE("edge.csv", "TIMESTAMP,ContextTokens,GeneratedTokens\n"
+					 "2262-04-11 23:47:16,10,20\n"), end, 1);
+	struct llmcap_replay *rp;
+	struct llmcap_error err = {0};
+	if (llmcap_replay_open(&rp, sc, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(llmcap_replay_stats(rp)->window_rows, 1);
+	struct llmcap_replay_row row;
+	if (llmcap_replay_next(rp, &row, &err) != 1)
+		fail_msg("%s", err.msg);
+	assert_int_equal(row.t, 0);
+	assert_int_equal(row.prompt, 10);
+	llmcap_replay_close(rp);
+	llmcap_scenario_free(sc);
+
+	scenario(sc, FIXTURE("far.csv", "TIMESTAMP,ContextTokens,GeneratedTokens\n"
+					"1971-01-01 00:00:00,10,20\n2200-01-01 00:00:00,10,20\n"),
+		 NULL, 0);
+	assert_int_equal(llmcap_replay_open(&rp, sc, &err), -LLMCAP_EINVAL);
+	if (!strstr(err.msg, "far.csv:3: this row is more than 146 years after"))
+		fail_msg("%s", err.msg);
+	llmcap_scenario_free(sc);
+	free(sc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1025,6 +1060,7 @@ int main(void)
 		cmocka_unit_test(conv_stats_match_independent_figures),
 		cmocka_unit_test(replay_controls),
 		cmocka_unit_test(replay_time_beyond_64_bits),
+		cmocka_unit_test(replay_window_at_the_edges_of_time),
 		cmocka_unit_test(replay_rejects_bad_scenarios),
 		cmocka_unit_test(replay_conserves_every_request),
 		cmocka_unit_test(hash_ids_share_prefix_blocks),

@@ -121,9 +121,11 @@ int llmcap_replay_open(struct llmcap_replay **out, const struct llmcap_scenario 
 	rp->stop = INT64_MAX;
 	while ((rc = llmcap_trace_next(&rp->rd, &row, err)) > 0) {
 		if (first) {
-			rp->base = row.t + cfg->start;
-			if (cfg->end > 0)
-				rp->stop = row.t + cfg->end;
+			/* a window past the last representable time (2262-04-11) holds no row */
+			if (__builtin_add_overflow(row.t, cfg->start, &rp->base))
+				rp->base = INT64_MAX;
+			if (cfg->end > 0 && __builtin_add_overflow(row.t, cfg->end, &rp->stop))
+				rp->stop = INT64_MAX;
 			first = false;
 		}
 		if (row.t < rp->base || row.t >= rp->stop) {
@@ -148,6 +150,16 @@ int llmcap_replay_open(struct llmcap_replay **out, const struct llmcap_scenario 
 		lengths(cfg, &row, &p, &o, &raised, &capped);
 		st->counts.raised += raised;
 		st->counts.capped += capped;
+		/* offsets are signed nanosecond counts, and a window's period is its last offset
+		 * plus a mean gap: rows from 1970 to 2262 each fit, that sum does not */
+		llmcap_time offset;
+		if (__builtin_sub_overflow(row.t, rp->base, &offset) || offset > INT64_MAX / 2) {
+			rc = llmcap_errorf(err, LLMCAP_EINVAL,
+					   "%s:%ld: this row is more than 146 years after the replay "
+					   "window's start; expected a trace spanning less (or "
+					   "workload.trace.end to cut it)", cfg->file, row.line);
+			break;
+		}
 		if (st->window_rows == 0)
 			first_in = row.t;
 		last_in = row.t;
@@ -257,7 +269,7 @@ static llmcap_time replay_time(const struct llmcap_replay *rp, llmcap_time t)
 {
 	llmcap_time offset;
 	if (__builtin_mul_overflow(rp->copy, rp->st.period, &offset) ||
-	    __builtin_add_overflow(offset, t - rp->base, &offset))
+	    __builtin_add_overflow(offset, t - rp->base, &offset)) /* t - base: < 2^62, checked */
 		return INT64_MAX; /* so many copies: past any horizon */
 	if (rp->st.speedup == 1.0)
 		return offset;

@@ -1,6 +1,7 @@
 /* The llmcap command line: the command table and the dispatch to its handlers; `help`,
  * `version` and `schema`, which are a line or two each. */
 #include <gsl/gsl_errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -103,6 +104,10 @@ int main(int argc, char **argv)
 {
 	/* Never let GSL abort the process: every call site checks its status. */
 	gsl_set_error_handler_off();
+	/* Past a file-size limit (ulimit -f) a write should fail with EFBIG, which the writers
+	 * report ("File too large") and clean up after, not kill the process by SIGXFSZ with its
+	 * temporaries left behind. */
+	signal(SIGXFSZ, SIG_IGN);
 	if (argc < 2) {
 		llmcap_cli_usage(stderr);
 		return 2;

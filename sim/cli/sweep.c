@@ -146,8 +146,14 @@ static int mpi_master(struct pool *p, int size)
 	size_t tasks = llmcap_sweep_tasks(p->sw), n = p->sw->n_metrics;
 	size_t words = 3 + n, cap = words;
 	uint64_t *rec = malloc(cap * sizeof *rec);
-	if (!rec)
+	if (!rec) {
+		/* the workers wait for a first task: release them, or MPI_Finalize waits forever */
+		for (int r = 1; r < size; r++) {
+			int64_t stop = -1;
+			MPI_Send(&stop, 1, MPI_INT64_T, r, TAG_TASK, MPI_COMM_WORLD);
+		}
 		return llmcap_errorf(&p->err, LLMCAP_ENOMEM, "out of memory");
+	}
 	int busy = 0;
 	size_t next = 0;
 	/* first one task per worker, then one more per result */
@@ -167,8 +173,13 @@ static int mpi_master(struct pool *p, int size)
 		if (got > cap) {
 			uint64_t *nr = realloc(rec, got * sizeof *rec);
 			if (!nr) {
-				free(rec);
-				return llmcap_errorf(&p->err, LLMCAP_ENOMEM, "out of memory");
+				/* A message cannot be received without its buffer, and a worker whose
+				 * result is never received waits forever: end every rank. The journal
+				 * holds whole records only, so --resume goes on from here. */
+				fprintf(stderr, "llmcap: out of memory for a result of %zu bytes from "
+						"rank %d; stopping every rank (--resume continues from the "
+						"journal)\n", got * sizeof *rec, st.MPI_SOURCE);
+				MPI_Abort(MPI_COMM_WORLD, 1);
 			}
 			rec = nr;
 			cap = got;
@@ -222,7 +233,7 @@ static void mpi_worker(const struct llmcap_sweep *sw, const struct llmcap_catalo
 		struct llmcap_error err = {0};
 		int rc = rec ? llmcap_sweep_run_task(sw, (size_t)t, cat, &sweep_interrupted,
 						     (double *)&rec[3], &rec[1], &ts, &err)
-			     : -LLMCAP_ENOMEM;
+			     : llmcap_errorf(&err, LLMCAP_ENOMEM, "out of memory");
 		size_t extra = rc == 0 ? ts.n * sizeof *ts.rows / sizeof *rec : 0;
 		if (rc == 0 && words + extra > cap) {
 			uint64_t *nr = realloc(rec, (words + extra) * sizeof *rec);
@@ -243,6 +254,10 @@ static void mpi_worker(const struct llmcap_sweep *sw, const struct llmcap_catalo
 				memcpy(&rec[words], ts.rows, extra * sizeof *rec);
 			MPI_Send(rec, (int)((words + extra) * sizeof *rec), MPI_BYTE, 0, TAG_RESULT,
 				 MPI_COMM_WORLD);
+		} else {
+			/* the head alone, shorter than a result: rank 0 counts the task failed
+			 * (rank 0 waits for an answer to every task it handed out) */
+			MPI_Send(head, (int)sizeof head, MPI_BYTE, 0, TAG_RESULT, MPI_COMM_WORLD);
 		}
 	}
 	free(ts.rows);
