@@ -85,7 +85,8 @@ wait_size() {
 # ranks to be gone, so the next job must wait for them itself.
 ranks_of() { ps -o pid= --ppid "$1" 2>/dev/null; }
 # Waits (up to 60 s) until none of the pids given is a live llmcap-mpi (gone, or a zombie: its
-# files and the journal's lock are released by then); fails saying which still run.
+# files and the journal's lock are released by then), and the journal's lock is free (where ps
+# found no ranks); fails saying which still run.
 wait_gone() {
 	i=0
 	while :; do
@@ -93,10 +94,13 @@ wait_gone() {
 		for r in "$@"; do
 			[ -n "$(sed -n 's/^[0-9]* (llmcap-mpi) [^ZX] .*/x/p' "/proc/$r/stat" 2>/dev/null)" ] && left="$left $r"
 		done
-		[ -z "$left" ] && return 0
+		[ -z "$left" ] && break
 		[ $i -ge 3000 ] && { echo "FAIL: ranks$left of a stopped mpirun still run 60 s after it returned"; return 1; }
 		sleep 0.02; i=$((i + 1))
 	done
+	if command -v flock >/dev/null 2>&1 && [ -e "$T/k.h5.partial" ] && ! flock -w 60 "$T/k.h5.partial" true; then
+		echo "FAIL: a stopped MPI sweep's rank 0 still holds its journal after 60 s"; return 1
+	fi
 }
 # the kernel's count of OOM kills (empty where /proc/vmstat has none)
 ooms() { awk '/^oom_kill /{print $2}' /proc/vmstat 2>/dev/null; }
