@@ -60,46 +60,118 @@ else
 	echo "FAIL: mpirun -n 3 --skip-invalid differs from the threaded sweep"; cat "$T/sim.log"; fail=1
 fi
 # killed mid-sweep (mpirun gets SIGTERM and ends every rank), then resumed under mpirun: the
-# same table as an uninterrupted run, without redoing the runs the journal kept
+# same table as an uninterrupted run, without redoing the runs the journal kept. The resume is
+# itself cut once by a SIGKILL to its worker rank, as the OOM killer or a kill by name (pkill
+# llmcap) would: mpirun then exits 137 (128 + SIGKILL) and says which rank died, and the journal
+# still resumes. Issue 23's "mpirun --resume exited 137" is this: nothing in this test or in
+# llmcap-mpi sends SIGKILL to a running job of the test (mpirun's own SIGKILLs go to the ranks of
+# the job it stops, before it returns; every refusal of rank 0 ends the job with 1 or 2).
 SWK="$SRC/tests/data/md1.yaml --vary workload.rate=30:40:10/s --seeds 10 --set horizon=2h --timeseries"
+# header 32 bytes; a record (36 words, a head check, 120 samples of 80 bytes, a check) 9904 bytes
+REC=9904
 "$LLMCAP" sweep $SWK --jobs 2 -o "$T/kfull.h5" -q || { echo "FAIL: serial sweep to resume against"; exit 1; }
+# the size of FILE (0 while absent)
+size() { stat -c %s "$1" 2>/dev/null || echo 0; }
+# waits (up to 60 s) until FILE has at least BYTES
+wait_size() {
+	i=0
+	while [ "$(size "$1")" -lt "$2" ] && [ $i -lt 3000 ]; do
+		sleep 0.02; i=$((i + 1))
+	done
+}
+# The ranks of the mpirun with pid $1 (its children), taken while it runs: mpirun stops a job by
+# SIGCONT, SIGTERM a second later and SIGKILL a second after that (a rank that took the SIGTERM
+# waits in MPI_Finalize, which mpirun no longer serves), and returns without waiting for the
+# ranks to be gone, so the next job must wait for them itself.
+ranks_of() { ps -o pid= --ppid "$1" 2>/dev/null; }
+# Waits (up to 60 s) until none of the pids given is a live llmcap-mpi (gone, or a zombie: its
+# files and the journal's lock are released by then), and the journal's lock is free (where ps
+# found no ranks); fails saying which still run.
+wait_gone() {
+	i=0
+	while :; do
+		left=""
+		for r in "$@"; do
+			[ -n "$(sed -n 's/^[0-9]* (llmcap-mpi) [^ZX] .*/x/p' "/proc/$r/stat" 2>/dev/null)" ] && left="$left $r"
+		done
+		[ -z "$left" ] && break
+		[ $i -ge 3000 ] && { echo "FAIL: ranks$left of a stopped mpirun still run 60 s after it returned"; return 1; }
+		sleep 0.02; i=$((i + 1))
+	done
+	if command -v flock >/dev/null 2>&1 && [ -e "$T/k.h5.partial" ] && ! flock -w 60 "$T/k.h5.partial" true; then
+		echo "FAIL: a stopped MPI sweep's rank 0 still holds its journal after 60 s"; return 1
+	fi
+}
+# the kernel's count of OOM kills (empty where /proc/vmstat has none)
+ooms() { awk '/^oom_kill /{print $2}' /proc/vmstat 2>/dev/null; }
+# why a job ended by signal $1: what is left, and whether the OOM killer did it ($2: ooms before)
+signal_note() {
+	echo "(signal $1; processes left:)"; ps -eo pid,ppid,stat,rss,etime,args | grep '[l]lmcap-mpi' || true
+	now=$(ooms)
+	if [ -n "$now" ] && [ "$now" != "$2" ]; then
+		echo "(the kernel's OOM killer ended $((now - $2)) processes meanwhile: see dmesg)"
+	elif [ "$1" = 9 ] && [ -n "$now" ]; then
+		echo "(no OOM kill counted: a process outside this test sent SIGKILL, e.g. a kill by name)"
+	fi
+}
 env "$MPI_ENV" mpirun -x ASAN_OPTIONS -n 2 --oversubscribe "$LLMCAP_MPI" sweep $SWK -o "$T/k.h5" >"$T/k.log" 2>&1 &
 pid=$!
-i=0
-# header 32 bytes; a record (36 words, a head check, 120 samples of 80 bytes, a check) 9904 bytes:
-# two are in
-while [ "$(stat -c %s "$T/k.h5.partial" 2>/dev/null || echo 0)" -lt 19840 ] && [ $i -lt 3000 ]; do
-	sleep 0.02; i=$((i + 1))
-done
+wait_size "$T/k.h5.partial" $((32 + 2 * REC)) # two are in
+ranks=$(ranks_of "$pid")
 kill -TERM "$pid"
 wait "$pid" 2>/dev/null
-# mpirun forwards SIGTERM and SIGKILLs the ranks still running after its grace period (about a
-# second: under ASan a rank that is finishing a run and its journal record is often past it, so
-# the journal may end in a torn record, which --resume cuts and reports). mpirun may return
-# before a rank is gone: the resume must not start while rank 0 still holds the journal (its
-# lock: the resume would be refused, "another llmcap sweep ... is running").
-if command -v flock >/dev/null 2>&1 && [ -e "$T/k.h5.partial" ] && ! flock -w 60 "$T/k.h5.partial" true; then
-	echo "FAIL: the killed MPI sweep's rank 0 still holds its journal after 60 s"; fail=1
-fi
+# under ASan a rank finishing a run and its journal record is often past mpirun's second of grace
+# and ends by SIGKILL: the journal may end in a torn record, which --resume cuts and reports.
+# The resume must not start while rank 0 still holds the journal (its lock: the resume would be
+# refused, "another llmcap sweep ... is running").
+wait_gone $ranks || fail=1
+# resumed, and the worker rank SIGKILLed once one more run is in
+resume_killed() {
+	oom0=$(ooms)
+	env "$MPI_ENV" mpirun -x ASAN_OPTIONS -n 2 --oversubscribe "$LLMCAP_MPI" sweep $SWK --resume -o "$T/k.h5" >"$T/kk.log" 2>&1 &
+	pid=$!
+	i=0
+	done=""
+	while [ -z "$done" ] && [ $i -lt 3000 ]; do
+		sleep 0.02; i=$((i + 1))
+		done=$(sed -n 's/.*= 20 runs (\([0-9]*\) already done).*/\1/p' "$T/kk.log")
+	done
+	wait_size "$T/k.h5.partial" $((32 + (${done:-0} + 1) * REC))
+	ranks=$(ranks_of "$pid")
+	worker=""
+	for r in $ranks; do
+		ls -l "/proc/$r/fd" 2>/dev/null | grep -qF k.h5.partial || worker=$r
+	done
+	[ -n "$worker" ] && [ ! -e "$T/k.h5" ] && kill -KILL "$worker"
+	wait "$pid"
+	rc=$?
+	wait_gone $ranks || fail=1
+	if [ $rc -eq 137 ] && grep -qF "exited on signal 9" "$T/kk.log" && [ ! -e "$T/k.h5" ]; then
+		echo "ok: a worker rank ended by SIGKILL makes mpirun --resume exit 137 and name it"
+	else
+		echo "FAIL: the resume whose worker was SIGKILLed exited $rc (not 137 or no word of the signal)"
+		cat "$T/kk.log"; fail=1
+	fi
+}
 if [ -e "$T/k.h5" ]; then
 	echo "FAIL: the MPI sweep finished before it was killed: make it longer"; fail=1
 elif [ ! -s "$T/k.h5.partial" ]; then
 	echo "FAIL: the killed MPI sweep left no journal"; cat "$T/k.log"; fail=1
-elif env "$MPI_ENV" mpirun -x ASAN_OPTIONS -n 2 --oversubscribe "$LLMCAP_MPI" sweep $SWK --resume -o "$T/k.h5" >"$T/kr.log" 2>&1; then
+elif resume_killed && oom0=$(ooms) &&
+	env "$MPI_ENV" mpirun -x ASAN_OPTIONS -n 2 --oversubscribe "$LLMCAP_MPI" sweep $SWK --resume -o "$T/k.h5" >"$T/kr.log" 2>&1; then
 	full "$T/kfull.h5" >"$T/kfull.txt"
 	full "$T/k.h5" >"$T/k.txt"
-	if ! grep -qE '= 20 runs \(([1-9][0-9]*) already done\)' "$T/kr.log"; then
-		echo "FAIL: the MPI resume redid every run"; cat "$T/kr.log"; fail=1
+	if ! grep -qE '= 20 runs \(([3-9]|[1-9][0-9])[0-9]* already done\)' "$T/kr.log"; then
+		echo "FAIL: the MPI resume redid runs the journal kept"; cat "$T/kr.log"; fail=1
 	elif [ -s "$T/kfull.txt" ] && cmp -s "$T/kfull.txt" "$T/k.txt" && [ ! -e "$T/k.h5.partial" ]; then
-		echo "ok: mpirun -n 2 killed mid-sweep and resumed gives the uninterrupted file"
+		echo "ok: mpirun -n 2 killed mid-sweep, resumed, SIGKILLed and resumed gives the uninterrupted file"
 	else
 		echo "FAIL: the resumed MPI sweep differs from the uninterrupted one"; fail=1
 	fi
 else
 	rc=$?
 	echo "FAIL: mpirun --resume exited $rc"
-	# 137 = a rank (or mpirun) ended by SIGKILL: say what is left, for the next time it happens
-	[ $rc -gt 128 ] && { echo "(signal $((rc - 128)); processes left:)"; ps -eo pid,ppid,stat,rss,etime,args | grep '[l]lmcap-mpi' || true; }
+	[ $rc -gt 128 ] && signal_note $((rc - 128)) "$oom0"
 	cat "$T/kr.log"; fail=1
 fi
 # an error before any run stops every rank (none waits forever)
