@@ -65,6 +65,7 @@ struct llmcap_request_record {
 	 * which the admitting steps waited for */
 	int32_t lora_adapter, lora_loads;
 	double lora_load;
+	int32_t retries; /* failures (pools.NAME.failures): times its replica failed under it */
 };
 
 /* One time-series sample: the interval (time - interval, time]. replica = -1: the pool total

@@ -374,8 +374,8 @@ struct sim {
 	gsl_rng *failure_rng[LLMCAP_MAX_POOLS];
 	int64_t spares_free[LLMCAP_MAX_POOLS];
 	struct llmcap_disagg *dg; /* disaggregated prefill and decode (disagg.c); NULL: off */
-	/* per-request counters of speculative decoding and multi-LoRA (specdec.c), by request
-	 * slot; NULL until a pool with either writes one */
+	/* per-request counters of speculative decoding, multi-LoRA and failures (specdec.c), by
+	 * request slot; NULL until a pool with one of them writes one */
 	struct req_feat *feat;
 	size_t cap_feat;
 };
@@ -772,7 +772,7 @@ LLMCAP_INTERNAL void llmcap_lora_leave(struct sim *s, size_t ri, const struct re
 /* end of schedule(): the batched LoRA kernels' time in step_extra */
 LLMCAP_INTERNAL void llmcap_lora_step(struct sim *s, size_t ri);
 LLMCAP_INTERNAL size_t llmcap_pick_adapter_affinity(struct sim *s, size_t pool, const struct req *r);
-/* A request's speculative and LoRA counters for its row of the requests table, kept beside
+/* A request's speculative, LoRA and retry counters for its row of the requests table, kept beside
  * the request (struct req stays as it is: runs without the features never touch this): a
  * table by request slot, grown on first use; an entry whose id is not the slot's request's is
  * stale (the slot was reused) and counts as zeros. */
@@ -781,10 +781,11 @@ struct req_feat {
 	int32_t spec_verifications, spec_proposed, spec_accepted; /* over its verifications */
 	int32_t lora_loads;     /* its admissions that copied its adapter from host memory */
 	llmcap_time lora_load;  /* those copies' time, added to the steps that admitted it */
+	int32_t retries;        /* failures.c: times its replica failed under it */
 };
 /* r's entry, zeroed when stale; NULL (and s->oom set) when out of memory */
 LLMCAP_INTERNAL struct req_feat *llmcap_req_feat(struct sim *s, const struct req *r);
-/* the record's speculative and LoRA columns */
+/* the record's speculative, LoRA and retry columns */
 struct llmcap_request_record;
 LLMCAP_INTERNAL void llmcap_feat_record(const struct sim *s, const struct req *r,
 					struct llmcap_request_record *out);

@@ -177,4 +177,5 @@ void llmcap_feat_record(const struct sim *s, const struct req *r, struct llmcap_
 	out->spec_accepted = f->spec_accepted;
 	out->lora_loads = f->lora_loads;
 	out->lora_load = (double)f->lora_load * 1e-9;
+	out->retries = f->retries;
 }

@@ -78,6 +78,7 @@ static hid_t request_type(void)
 	INSERT(t, "lora_adapter", R, lora_adapter, H5T_NATIVE_INT32);
 	INSERT(t, "lora_loads", R, lora_loads, H5T_NATIVE_INT32);
 	INSERT(t, "lora_load_s", R, lora_load, H5T_NATIVE_DOUBLE);
+	INSERT(t, "retries", R, retries, H5T_NATIVE_INT32);
 	return t;
 }
 
