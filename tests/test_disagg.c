@@ -4,6 +4,8 @@
  * identical to exact steps, and the feature off by default. */
 #include "test_util.h"
 
+#include "llmcap/cost.h"
+#include "llmcap/perf.h"
 #include "llmcap/plan.h"
 #include "llmcap/report.h"
 #include "llmcap/sim.h"
@@ -175,6 +177,113 @@ static void lone_request_ttft_by_hand(void **state)
 		capture_free(&c);
 		llmcap_scenario_free(&sc);
 	}
+}
+
+/* pool pi's roofline step time of one sequence computing n new tokens over `context` tokens
+ * already cached, on the pool's own GPU */
+static llmcap_time pool_step(const struct llmcap_scenario *sc, size_t pi, int64_t n, int64_t context)
+{
+	const struct llmcap_pool_cfg *p = &sc->pools[pi];
+	struct llmcap_perf pf;
+	struct llmcap_error err = {0};
+	assert_int_equal(llmcap_perf_init(&pf, llmcap_catalog_model(&cat, p->model),
+					  llmcap_catalog_gpu(&cat, llmcap_pool_gpu(sc, pi)),
+					  llmcap_catalog_engine(&cat, p->engine), p, &err),
+			 0);
+	const struct llmcap_step_shape s = {.tokens = n,
+					    .attn_pairs = (double)n * (double)context +
+							  (double)n * (double)(n + 1) / 2,
+					    .kv_read_tokens = (double)(context + n),
+					    .samples = 1};
+	llmcap_time t = llmcap_perf_step_time(&pf, &s, NULL);
+	llmcap_perf_free(&pf);
+	return t;
+}
+
+/* The two groups on GPUs of their own (pools.NAME.gpu): prefill on H100s at TP 2, decode on an
+ * H200 at TP 1. Each group's memory plan is its GPU's, each step time its GPU's roofline, the
+ * transfer's lane the larger per-GPU share (the decode side's whole token at TP 1), the servers
+ * and their cost by GPU type, and a link inside a server is refused between them. One request,
+ * prompt 1000, output 5: TTFT = the H100 prefill + T, TPOT = the mean of four H200 decodes. */
+static void groups_on_their_own_gpus(void **state)
+{
+	(void)state;
+	struct llmcap_scenario sc;
+	const char *sets[] = {"pools.p.tensor_parallel_size=2", "pools.d.gpu=h200-141gb",
+			      "pools.p.perf_model=roofline", "pools.d.perf_model=roofline"};
+	scenario(&sc, sets, 4);
+	assert_string_equal(llmcap_pool_gpu(&sc, 0), "h100-sxm-80gb");
+	struct llmcap_scripted_request q[] = {{.time = 0, .prompt = 1000, .output = 5}};
+	struct capture c;
+	capture_init(&c, 4);
+	struct llmcap_sink sink = {.user = &c, .request = on_request};
+	struct llmcap_results res;
+	struct llmcap_error err = {0};
+	if (llmcap_simulate_script(&sc, &cat, &sink, q, 1, &res, &err) != 0)
+		fail_msg("%s", err.msg);
+	/* memory plans: each on its own GPU, at its own TP */
+	for (size_t p = 0; p < 2; p++) {
+		struct llmcap_memory_plan plan;
+		assert_int_equal(llmcap_memory_plan_engine(llmcap_catalog_model(&cat, "llama-3.1-8b"),
+							   llmcap_catalog_gpu(&cat, llmcap_pool_gpu(&sc, p)),
+							   llmcap_catalog_engine(&cat, "vllm"), &sc.pools[p],
+							   &plan, &err),
+				 0);
+		assert_int_equal(res.pools[p].plan.num_blocks, plan.num_blocks);
+		assert_rel(res.pools[p].plan.kv_bytes_per_token, p ? 131072 : 65536, 0);
+	}
+	/* the decode pool on an H100 would hold fewer blocks (80 GB, not 141 GB) */
+	struct llmcap_memory_plan h100;
+	assert_int_equal(llmcap_memory_plan_engine(llmcap_catalog_model(&cat, "llama-3.1-8b"),
+						   llmcap_catalog_gpu(&cat, "h100-sxm-80gb"),
+						   llmcap_catalog_engine(&cat, "vllm"), &sc.pools[1],
+						   &h100, &err),
+			 0);
+	assert_true(res.pools[1].plan.num_blocks > 2 * h100.num_blocks);
+	const struct llmcap_request_record *r = &c.rec[0];
+	assert_int_equal(c.n, 1);
+	assert_int_equal(r->status, LLMCAP_REQ_COMPLETED);
+	/* lane: max(65,536, 131,072) bytes a token: 1000 tokens at 50 GB/s + 10 us, no overlap */
+	const llmcap_time T = 2621440 + 10000;
+	const llmcap_time pre = pool_step(&sc, 0, 1000, 0);
+	llmcap_time dec = 0;
+	for (int64_t k = 0; k < 4; k++) /* the second to fifth tokens over 1000 + k cached */
+		dec += pool_step(&sc, 1, 1, 1000 + k);
+	assert_rel(r->prefill, (double)pre * 1e-9, 1e-12);
+	assert_rel(r->kv_transfer, (double)T * 1e-9, 1e-12);
+	assert_rel(r->ttft, (double)(pre + T) * 1e-9, 1e-12);
+	assert_rel(r->tpot, (double)dec * 1e-9 / 4, 1e-9);
+	/* on an H100 instead the decodes are slower (less HBM bandwidth) */
+	sc.pools[1].gpu[0] = '\0';
+	llmcap_time dec_h100 = 0;
+	for (int64_t k = 0; k < 4; k++)
+		dec_h100 += pool_step(&sc, 1, 1, 1000 + k);
+	assert_true(dec_h100 > dec);
+	snprintf(sc.pools[1].gpu, sizeof sc.pools[1].gpu, "h200-141gb");
+	/* the stages' statistics of the pair are the record's */
+	assert_rel(llmcap_quantiles_mean(&res.disagg[0].prefill), r->prefill, 1e-12);
+	assert_rel(llmcap_quantiles_mean(&res.disagg[0].prefill_queue), 0, 0);
+	assert_rel(llmcap_quantiles_mean(&res.disagg[0].decode_queue), 0, 0);
+	assert_rel(llmcap_quantiles_mean(&res.disagg[0].transfer), r->kv_transfer, 1e-12);
+	/* servers by GPU type: the H100 group (one server of 8) and the H200 group's own */
+	struct llmcap_server_group g[LLMCAP_MAX_POOLS + 1];
+	size_t group_of[LLMCAP_MAX_POOLS];
+	assert_int_equal(llmcap_server_groups(&sc, NULL, g, group_of), 2);
+	assert_string_equal(g[group_of[0]].gpu, "h100-sxm-80gb");
+	assert_string_equal(g[group_of[1]].gpu, "h200-141gb");
+	assert_int_equal(g[group_of[1]].gpus_needed, 1);
+	llmcap_results_free(&res);
+	capture_free(&c);
+	/* NVLink joins GPUs of one server: refused between the two GPU types, kept on one */
+	assert_int_equal(llmcap_scenario_apply_override(&sc, "pools.p.disaggregation.link=nvlink-h100",
+							&err),
+			 0);
+	assert_int_not_equal(llmcap_scenario_check(&sc, &cat, &err), 0);
+	assert_contains(err.msg, "pools.p.disaggregation.link");
+	assert_contains(err.msg, "h200-141gb");
+	sc.pools[1].gpu[0] = '\0';
+	assert_int_equal(llmcap_scenario_check(&sc, &cat, &err), 0);
+	llmcap_scenario_free(&sc);
 }
 
 /* Runs sc in the given mode and checks that every arrival ended exactly once. */
@@ -384,7 +493,7 @@ static void plan_sizes_both_groups(void **state)
 	if (llmcap_plan_fleet(&sc, &cat, NAN, -1, &f, &err) != 0)
 		fail_msg("%s", err.msg);
 	assert_true(f.feasible && f.slo_met);
-	assert_int_equal(f.gpus, 2 * (f.replicas[0] + f.replicas[1])); /* TP 2 each */
+	assert_int_equal(f.gpus, 2 * f.replicas[0] + f.replicas[1]); /* TP 2 prefill, TP 1 decode */
 	for (size_t p = 0; p < 2; p++)
 		sc.pools[p].replicas = f.replicas[p];
 	sc.hardware.servers = llmcap_plan_servers(&sc, f.replicas);
@@ -438,6 +547,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(transfer_time_by_hand),
 		cmocka_unit_test(lone_request_ttft_by_hand),
+		cmocka_unit_test(groups_on_their_own_gpus),
 		cmocka_unit_test(conservation_and_fast_equals_exact),
 		cmocka_unit_test(variants_fast_equals_exact),
 		cmocka_unit_test(shipped_example),

@@ -76,6 +76,7 @@ static void failure_retries_by_hand(void **state)
 	assert_true(fabs(r->max_gap - (1.0249 - 0.99485)) < 1e-9); /* the lost step's stall */
 	assert_int_equal(res.failures[0].failures, 1);
 	assert_int_equal(res.failures[0].retries, 1);
+	assert_int_equal(r->retries, 1); /* its row counts the retry */
 	assert_int_equal(res.failures[0].out_time, 600 * LLMCAP_SEC);
 	assert_int_equal(res.classes[0].completed, 1);
 	/* replica 0 was busy until the failure, replica 1 for the retry's two steps */
@@ -167,7 +168,9 @@ static void conservation_with_failures(void **state)
 	assert_true(t.n > 20000);
 	assert_int_equal(res.classes[0].arrived, (int64_t)t.n);
 	qsort(t.r, t.n, sizeof *t.r, by_id);
+	int64_t row_retries = 0;
 	for (size_t i = 0; i < t.n; i++) {
+		row_retries += t.r[i].retries;
 		assert_int_equal(t.r[i].id, (int64_t)i);
 		assert_true(t.r[i].status == LLMCAP_REQ_COMPLETED || t.r[i].status == LLMCAP_REQ_UNFINISHED);
 		if (t.r[i].status == LLMCAP_REQ_COMPLETED)
@@ -177,6 +180,7 @@ static void conservation_with_failures(void **state)
 	const struct llmcap_failure_stats *fs = &res.failures[0];
 	assert_true(fs->failures > 20);
 	assert_true(fs->retries > 0);
+	assert_int_equal(row_retries, fs->retries); /* each retry is one request's */
 	assert_true(fs->spares_used > 0 && fs->spares_used <= fs->failures);
 	assert_true(fs->maintenance_windows > 3);
 	double availability = 1.0 - (double)fs->out_time / (3.0 * 3.0 * 3600e9);

@@ -139,6 +139,14 @@ static void one_slot_by_hand(void **state)
 	assert_int_equal(st->lora_load_time, 2 * load);
 	assert_true(st->lora_skips >= 3); /* B passed over at each of A's steps */
 	assert_int_equal(st->lora_peak, 1);
+	/* each request's row: its class's one adapter (index 0), one load of `load` ns */
+	for (int i = 0; i < 2; i++) {
+		const struct llmcap_request_record *x = i ? b : a;
+		assert_int_equal(x->lora_adapter, 0);
+		assert_int_equal(x->lora_loads, 1);
+		assert_rel(x->lora_load, (double)load * 1e-9, 1e-12);
+		assert_int_equal(x->spec_verifications, 0);
+	}
 	free(c.rec);
 	llmcap_results_free(&res);
 }
@@ -158,6 +166,9 @@ static void cached_adapter_not_reloaded(void **state)
 	assert_int_equal(res.replicas[0].lora_loads, 1);
 	const struct llmcap_request_record *b = rec_of(&c, 1);
 	assert_rel(b->ttft, (double)(10 * LLMCAP_MS + kernel_ns(&sc, 100)) * 1e-9, 1e-12);
+	assert_int_equal(rec_of(&c, 0)->lora_loads, 1);
+	assert_int_equal(b->lora_loads, 0); /* its row says so too */
+	assert_rel(b->lora_load, 0, 0);
 	free(c.rec);
 	llmcap_results_free(&res);
 }
@@ -190,11 +201,20 @@ static void max_loras_and_conservation(void **state)
 	}
 	assert_true(loads > 6);
 	assert_true(skips > 0);
-	double gen = 0;
+	double gen = 0, load_s = 0, load_t = 0;
+	int64_t row_loads = 0;
 	for (size_t i = 0; i < c.n; i++) {
 		gen += (double)c.rec[i].generated_tokens;
 		assert_true(c.rec[i].generated_tokens <= c.rec[i].output_tokens);
+		assert_true(c.rec[i].lora_adapter >= 0 && c.rec[i].lora_adapter < 20);
+		row_loads += c.rec[i].lora_loads;
+		load_s += c.rec[i].lora_load;
 	}
+	for (size_t i = 0; i < res.n_replicas; i++)
+		load_t += (double)res.replicas[i].lora_load_time * 1e-9;
+	/* every load is one request's: the rows' loads and their time are the replicas' */
+	assert_int_equal(row_loads, loads);
+	assert_rel(load_s, load_t, 1e-9);
 	assert_int_equal(c.n, res.classes[0].arrived + res.classes[1].arrived);
 	assert_rel(out, gen, 0);
 	free(c.rec);

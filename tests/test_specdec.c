@@ -132,6 +132,9 @@ static void lone_request_by_hand(void **state)
 			assert_int_equal(st->spec_proposed, 9);
 			assert_int_equal(st->spec_accepted, 9);
 			assert_int_equal(st->steps, 4);
+			assert_int_equal(c.rec[0].spec_verifications, 3); /* its row: the same */
+			assert_int_equal(c.rec[0].spec_proposed, 9);
+			assert_int_equal(c.rec[0].spec_accepted, 9);
 		} else {
 			assert_rel(c.rec[0].e2e, MS(20 + 124.2), 1e-12);
 			assert_rel(c.rec[0].tpot, MS(124.2) / 12, 1e-12);
@@ -139,6 +142,9 @@ static void lone_request_by_hand(void **state)
 			assert_int_equal(st->spec_proposed, 9 * 3 + 2 + 1);
 			assert_int_equal(st->spec_accepted, 0);
 			assert_int_equal(st->steps, 13);
+			assert_int_equal(c.rec[0].spec_verifications, 11);
+			assert_int_equal(c.rec[0].spec_proposed, 30);
+			assert_int_equal(c.rec[0].spec_accepted, 0);
 		}
 		assert_rel(st->output_tokens, 13, 0);
 		assert_int_equal(st->spec_time, 0); /* n-gram: no GPU time */
@@ -209,19 +215,35 @@ static void tokens_are_conserved(void **state)
 	struct llmcap_results res;
 	run_gen(&sc, &c, &res);
 	double out = 0;
-	int64_t acc = 0, pre = 0;
+	int64_t acc = 0, pre = 0, ver = 0, prop = 0;
 	for (size_t i = 0; i < res.n_replicas; i++) {
 		out += res.replicas[i].output_tokens;
 		acc += res.replicas[i].spec_accepted;
+		ver += res.replicas[i].spec_verifies;
+		prop += res.replicas[i].spec_proposed;
 		pre += res.replicas[i].preemptions;
 		assert_true(res.replicas[i].spec_time > 0);
 	}
 	double gen = 0;
+	int64_t row_acc = 0, row_ver = 0, row_prop = 0;
 	for (size_t i = 0; i < c.n; i++) {
 		gen += (double)c.rec[i].generated_tokens;
 		assert_true(c.rec[i].generated_tokens <= c.rec[i].output_tokens);
 		assert_true(c.rec[i].id < (int64_t)c.n);
+		assert_true(c.rec[i].spec_accepted <= c.rec[i].spec_proposed);
+		row_acc += c.rec[i].spec_accepted;
+		row_ver += c.rec[i].spec_verifications;
+		row_prop += c.rec[i].spec_proposed;
 	}
+	/* every verification is one request's: the rows add up to the replicas' counts, but for
+	 * the steps in flight at the horizon (counted when they start, not yet ended: at most
+	 * one verification of k = 5 proposals per unfinished request) */
+	int64_t unfinished = 0;
+	for (size_t i = 0; i < c.n; i++)
+		unfinished += c.rec[i].status == LLMCAP_REQ_UNFINISHED;
+	assert_int_equal(row_acc, acc);
+	assert_true(row_ver <= ver && ver - row_ver <= unfinished);
+	assert_true(row_prop <= prop && prop - row_prop <= 5 * unfinished);
 	assert_int_equal(c.n, res.classes[0].arrived);
 	assert_rel(out, gen, 0);
 	assert_true(acc > 0);
@@ -255,6 +277,8 @@ static void fast_equals_exact(void **state)
 		assert_memory_equal(&cf.rec[i].ttft, &ce.rec[i].ttft, sizeof(double));
 		assert_memory_equal(&cf.rec[i].e2e, &ce.rec[i].e2e, sizeof(double));
 		assert_int_equal(cf.rec[i].generated_tokens, ce.rec[i].generated_tokens);
+		assert_int_equal(cf.rec[i].spec_accepted, ce.rec[i].spec_accepted);
+		assert_int_equal(cf.rec[i].spec_verifications, ce.rec[i].spec_verifications);
 	}
 	assert_true(rf.digest == re.digest);
 	assert_int_equal(rf.events, re.events);

@@ -57,6 +57,15 @@ struct llmcap_request_record {
 	 * decode queue), and the KV transfer; NAN where the request never got there */
 	int32_t prefill_replica;
 	double prefill, decode_queue, kv_transfer;
+	/* speculative decoding (pools.NAME.speculative): the request's verification steps, the
+	 * proposals they verified and those accepted (0 without speculative decoding) */
+	int32_t spec_verifications, spec_proposed, spec_accepted;
+	/* multi-LoRA (classes.NAME.lora): its adapter (index within its class; -1: the base
+	 * model), the admissions that copied the adapter from host memory and their time, s,
+	 * which the admitting steps waited for */
+	int32_t lora_adapter, lora_loads;
+	double lora_load;
+	int32_t retries; /* failures (pools.NAME.failures): times its replica failed under it */
 };
 
 /* One time-series sample: the interval (time - interval, time]. replica = -1: the pool total
@@ -181,7 +190,10 @@ struct llmcap_disagg_stats {
 	int32_t decode_pool;
 	int64_t handoffs, transfers;
 	double bytes;
-	struct llmcap_quantiles transfer, decode_queue;
+	/* over completed transfers, s: the KV transfer, the decode queue (prompt's end to the
+	 * decode replica's reservation), the prefill queue (arrival to first scheduled on the
+	 * prefill replica) and the prefill (first scheduled to the prompt's end) */
+	struct llmcap_quantiles transfer, decode_queue, prefill_queue, prefill;
 };
 
 struct llmcap_results {

@@ -60,6 +60,8 @@ struct llmcap_sweep {
 	bool timeseries;                      /* keep each run's pool time series */
 	llmcap_time ts_interval;              /* their sampling interval (the base scenario's) */
 	size_t n_summary_metrics;             /* the first metrics; batch-means pairs follow */
+	uint32_t disagg_pools;                /* bit p: pool p of the base is a prefill group
+					       * (disaggregation.decode_pool): its stage metrics */
 	size_t n_metrics;
 	char (*metric_names)[LLMCAP_SWEEP_METRIC_MAX];
 	uint64_t *point_seed;                 /* each point's scenario seed (replicate k adds k; the
@@ -114,9 +116,11 @@ int llmcap_sweep_run_task(const struct llmcap_sweep *sw, size_t task, const stru
 			  const volatile sig_atomic_t *cancel, double *metrics, uint64_t *digest,
 			  struct llmcap_sweep_series *ts, struct llmcap_error *err);
 
-/* The summary metrics of one simulation, in the order of llmcap_sweep's metric_names (the
- * scenario must have the base's classes and pools). */
-void llmcap_sweep_metrics(const struct llmcap_scenario *sc, struct llmcap_results *res,
+/* The summary metrics of one simulation, in the order of sw's metric_names (the scenario must
+ * have the base's classes and pools; a prefill group of the base that the point does not
+ * disaggregate gets NaN stage metrics). */
+void llmcap_sweep_metrics(const struct llmcap_sweep *sw, const struct llmcap_scenario *sc,
+			  struct llmcap_results *res,
 			  const struct llmcap_summary *sum, double *metrics);
 
 /* ---- the journal: completed tasks, appended as they finish, for --resume ----

@@ -71,7 +71,9 @@ int llmcap_disagg_init(struct sim *s, const struct llmcap_catalog *cat, struct l
 		ds->on = true;
 		ds->decode_pool = (int32_t)d;
 		if (!llmcap_quantiles_init(&ds->transfer, streaming, sc->output.percentile_error) ||
-		    !llmcap_quantiles_init(&ds->decode_queue, streaming, sc->output.percentile_error))
+		    !llmcap_quantiles_init(&ds->decode_queue, streaming, sc->output.percentile_error) ||
+		    !llmcap_quantiles_init(&ds->prefill_queue, streaming, sc->output.percentile_error) ||
+		    !llmcap_quantiles_init(&ds->prefill, streaming, sc->output.percentile_error))
 			return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
 	}
 	return 0;
@@ -285,7 +287,9 @@ void llmcap_disagg_arrive(struct sim *s, int32_t slot, int64_t id)
 	ds->transfers++;
 	ds->bytes += dg->pools[r->pool].total_bytes * (double)r->prompt;
 	if (!llmcap_quantiles_add(&ds->transfer, (double)(q->xfer_end - q->xfer_start) * 1e-9) ||
-	    !llmcap_quantiles_add(&ds->decode_queue, (double)(q->xfer_start - q->prefill_end) * 1e-9))
+	    !llmcap_quantiles_add(&ds->decode_queue, (double)(q->xfer_start - q->prefill_end) * 1e-9) ||
+	    !llmcap_quantiles_add(&ds->prefill_queue, (double)(r->first_sched - r->arrival) * 1e-9) ||
+	    !llmcap_quantiles_add(&ds->prefill, (double)(q->prefill_end - r->first_sched) * 1e-9))
 		s->oom = true;
 	kick(s, di);
 	CHECK_REPLICA(s, dp);

@@ -374,6 +374,10 @@ struct sim {
 	gsl_rng *failure_rng[LLMCAP_MAX_POOLS];
 	int64_t spares_free[LLMCAP_MAX_POOLS];
 	struct llmcap_disagg *dg; /* disaggregated prefill and decode (disagg.c); NULL: off */
+	/* per-request counters of speculative decoding, multi-LoRA and failures (specdec.c), by
+	 * request slot; NULL until a pool with one of them writes one */
+	struct req_feat *feat;
+	size_t cap_feat;
 };
 
 /* ---- small containers ---- */
@@ -768,6 +772,23 @@ LLMCAP_INTERNAL void llmcap_lora_leave(struct sim *s, size_t ri, const struct re
 /* end of schedule(): the batched LoRA kernels' time in step_extra */
 LLMCAP_INTERNAL void llmcap_lora_step(struct sim *s, size_t ri);
 LLMCAP_INTERNAL size_t llmcap_pick_adapter_affinity(struct sim *s, size_t pool, const struct req *r);
+/* A request's speculative, LoRA and retry counters for its row of the requests table, kept beside
+ * the request (struct req stays as it is: runs without the features never touch this): a
+ * table by request slot, grown on first use; an entry whose id is not the slot's request's is
+ * stale (the slot was reused) and counts as zeros. */
+struct req_feat {
+	int64_t id;
+	int32_t spec_verifications, spec_proposed, spec_accepted; /* over its verifications */
+	int32_t lora_loads;     /* its admissions that copied its adapter from host memory */
+	llmcap_time lora_load;  /* those copies' time, added to the steps that admitted it */
+	int32_t retries;        /* failures.c: times its replica failed under it */
+};
+/* r's entry, zeroed when stale; NULL (and s->oom set) when out of memory */
+LLMCAP_INTERNAL struct req_feat *llmcap_req_feat(struct sim *s, const struct req *r);
+/* the record's speculative, LoRA and retry columns */
+struct llmcap_request_record;
+LLMCAP_INTERNAL void llmcap_feat_record(const struct sim *s, const struct req *r,
+					struct llmcap_request_record *out);
 #ifdef LLMCAP_INVARIANTS
 /* invariants.c: the adapter cache holds one reference per running request of an adapter, and
  * the running requests use at most max_loras distinct adapters */

@@ -111,6 +111,9 @@ static void retry(struct sim *s, int32_t id)
 		dst->queued++;
 	llmcap_enqueue_waiting(s, dst, id, false);
 	s->res->failures[pool].retries++;
+	struct req_feat *f = llmcap_req_feat(s, r);
+	if (f) /* its row's count */
+		f->retries++;
 	kick(s, ri);
 }
 

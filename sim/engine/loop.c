@@ -255,6 +255,7 @@ static int setup(struct sim *s, const struct llmcap_scenario *sc, const struct l
 static void teardown(struct sim *s)
 {
 	llmcap_disagg_free(s);
+	free(s->feat);
 	llmcap_workload_free(&s->wl);
 	llmcap_events_free(&s->events);
 	gsl_rng_free(s->routing);
@@ -488,6 +489,8 @@ void llmcap_results_free(struct llmcap_results *res)
 	for (size_t p = 0; p < LLMCAP_MAX_POOLS; p++) {
 		llmcap_quantiles_free(&res->disagg[p].transfer);
 		llmcap_quantiles_free(&res->disagg[p].decode_queue);
+		llmcap_quantiles_free(&res->disagg[p].prefill_queue);
+		llmcap_quantiles_free(&res->disagg[p].prefill);
 	}
 	free(res->hours);
 	free(res->busy_per_hour);

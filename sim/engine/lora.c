@@ -171,6 +171,11 @@ void llmcap_lora_join(struct sim *s, size_t ri, struct req *r)
 		rp->step_extra += t;
 		s->res->replicas[ri].lora_loads++;
 		s->res->replicas[ri].lora_load_time += t;
+		struct req_feat *f = llmcap_req_feat(s, r);
+		if (f) {
+			f->lora_loads++;
+			f->lora_load += t;
+		}
 		lc->slot[i].adapter = r->adapter;
 		lc->slot[i].ref = 0;
 	}

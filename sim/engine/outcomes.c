@@ -104,6 +104,7 @@ void llmcap_request_ended(struct sim *s, const struct req *r, enum llmcap_reques
 	out.prefill = out.decode_queue = out.kv_transfer = NAN;
 	if (s->dg)
 		llmcap_disagg_record(s, r, &out);
+	llmcap_feat_record(s, r, &out);
 	s->sink_rc = s->sink->request(s->sink->user, &out);
 }
 

@@ -133,5 +133,49 @@ int32_t llmcap_spec_emit(struct sim *s, size_t ri, const struct req *r)
 	const double u = (double)(x >> 11) * 0x1p-53;
 	const int64_t acc = llmcap_spec_accepted(sr->accept[r->cls], r->sched - 1, u);
 	s->res->replicas[ri].spec_accepted += acc;
+	struct req_feat *f = llmcap_req_feat(s, r);
+	if (f) {
+		f->spec_verifications++;
+		f->spec_proposed += r->sched - 1;
+		f->spec_accepted += (int32_t)acc;
+	}
 	return (int32_t)(1 + acc);
+}
+
+struct req_feat *llmcap_req_feat(struct sim *s, const struct req *r)
+{
+	const size_t slot = (size_t)(r - s->reqs);
+	if (slot >= s->cap_feat) {
+		size_t cap = s->cap_feat ? s->cap_feat : 1024;
+		while (cap <= slot)
+			cap *= 2;
+		struct req_feat *nf = realloc(s->feat, cap * sizeof *nf);
+		if (!nf) {
+			s->oom = true;
+			return NULL;
+		}
+		for (size_t i = s->cap_feat; i < cap; i++)
+			nf[i].id = -1;
+		s->feat = nf;
+		s->cap_feat = cap;
+	}
+	struct req_feat *f = &s->feat[slot];
+	if (f->id != r->id)
+		*f = (struct req_feat){.id = r->id};
+	return f;
+}
+
+void llmcap_feat_record(const struct sim *s, const struct req *r, struct llmcap_request_record *out)
+{
+	out->lora_adapter = r->adapter ? (int32_t)((r->adapter - 1) & 0xfff) : -1;
+	const size_t slot = (size_t)(r - s->reqs);
+	if (slot >= s->cap_feat || s->feat[slot].id != r->id)
+		return;
+	const struct req_feat *f = &s->feat[slot];
+	out->spec_verifications = f->spec_verifications;
+	out->spec_proposed = f->spec_proposed;
+	out->spec_accepted = f->spec_accepted;
+	out->lora_loads = f->lora_loads;
+	out->lora_load = (double)f->lora_load * 1e-9;
+	out->retries = f->retries;
 }

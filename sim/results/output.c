@@ -71,6 +71,14 @@ static hid_t request_type(void)
 	INSERT(t, "prefill_s", R, prefill, H5T_NATIVE_DOUBLE);
 	INSERT(t, "decode_queue_s", R, decode_queue, H5T_NATIVE_DOUBLE);
 	INSERT(t, "kv_transfer_s", R, kv_transfer, H5T_NATIVE_DOUBLE);
+	/* speculative decoding and multi-LoRA: 0 (and adapter -1) where off */
+	INSERT(t, "spec_verifications", R, spec_verifications, H5T_NATIVE_INT32);
+	INSERT(t, "spec_proposed", R, spec_proposed, H5T_NATIVE_INT32);
+	INSERT(t, "spec_accepted", R, spec_accepted, H5T_NATIVE_INT32);
+	INSERT(t, "lora_adapter", R, lora_adapter, H5T_NATIVE_INT32);
+	INSERT(t, "lora_loads", R, lora_loads, H5T_NATIVE_INT32);
+	INSERT(t, "lora_load_s", R, lora_load, H5T_NATIVE_DOUBLE);
+	INSERT(t, "retries", R, retries, H5T_NATIVE_INT32);
 	return t;
 }
 
@@ -566,6 +574,8 @@ struct disagg_row {
 	double kv_transfer_p50_s, kv_transfer_p99_s, kv_transfer_mean_s;
 	double decode_queue_p50_s, decode_queue_p99_s, decode_queue_mean_s;
 	double prefill_busy, decode_busy;
+	double prefill_queue_p50_s, prefill_queue_p99_s, prefill_queue_mean_s;
+	double prefill_p50_s, prefill_p99_s, prefill_mean_s;
 };
 
 static int write_disaggregation(hid_t g, struct llmcap_results *res, const struct llmcap_summary *sum)
@@ -586,7 +596,13 @@ static int write_disaggregation(hid_t g, struct llmcap_results *res, const struc
 			.decode_queue_p99_s = llmcap_quantiles_get(&d->decode_queue, 0.99),
 			.decode_queue_mean_s = llmcap_quantiles_mean(&d->decode_queue),
 			.prefill_busy = sum->pool_util[p].busy,
-			.decode_busy = sum->pool_util[d->decode_pool].busy};
+			.decode_busy = sum->pool_util[d->decode_pool].busy,
+			.prefill_queue_p50_s = llmcap_quantiles_get(&d->prefill_queue, 0.5),
+			.prefill_queue_p99_s = llmcap_quantiles_get(&d->prefill_queue, 0.99),
+			.prefill_queue_mean_s = llmcap_quantiles_mean(&d->prefill_queue),
+			.prefill_p50_s = llmcap_quantiles_get(&d->prefill, 0.5),
+			.prefill_p99_s = llmcap_quantiles_get(&d->prefill, 0.99),
+			.prefill_mean_s = llmcap_quantiles_mean(&d->prefill)};
 	}
 	typedef struct disagg_row D;
 	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(D));
@@ -603,6 +619,12 @@ static int write_disaggregation(hid_t g, struct llmcap_results *res, const struc
 	INSERT(t, "decode_queue_mean_s", D, decode_queue_mean_s, H5T_NATIVE_DOUBLE);
 	INSERT(t, "prefill_busy", D, prefill_busy, H5T_NATIVE_DOUBLE);
 	INSERT(t, "decode_busy", D, decode_busy, H5T_NATIVE_DOUBLE);
+	INSERT(t, "prefill_queue_p50_s", D, prefill_queue_p50_s, H5T_NATIVE_DOUBLE);
+	INSERT(t, "prefill_queue_p99_s", D, prefill_queue_p99_s, H5T_NATIVE_DOUBLE);
+	INSERT(t, "prefill_queue_mean_s", D, prefill_queue_mean_s, H5T_NATIVE_DOUBLE);
+	INSERT(t, "prefill_p50_s", D, prefill_p50_s, H5T_NATIVE_DOUBLE);
+	INSERT(t, "prefill_p99_s", D, prefill_p99_s, H5T_NATIVE_DOUBLE);
+	INSERT(t, "prefill_mean_s", D, prefill_mean_s, H5T_NATIVE_DOUBLE);
 	int rc = llmcap_h5_write_table(g, "disaggregation", t, n, rows);
 	H5Tclose(t);
 	if (rc == 0)

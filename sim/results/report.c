@@ -310,49 +310,58 @@ static void fmt_usd(double v, char *buf, size_t n)
 }
 
 /* Disaggregated prefill and decode, per prefill pool: its stages' times (p50, p99, mean) of
- * the completed transfers, s. */
+ * the completed transfers, s, in the order a request meets them. */
+enum { DG_PREFILL_QUEUE, DG_PREFILL, DG_DECODE_QUEUE, DG_TRANSFER, DG_STAGES };
+static const char *const disagg_stage_names[DG_STAGES] = {"prefill_queue", "prefill",
+							   "decode_queue", "kv_transfer"};
+static const char *const disagg_stage_labels[DG_STAGES] = {"prefill queue", "prefill",
+							    "decode queue", "KV transfer"};
 struct disagg_times {
-	double transfer[3], decode_queue[3];
+	double t[DG_STAGES][3];
 };
 
 static void disagg_times(struct llmcap_results *res, size_t p, struct disagg_times *t)
 {
 	struct llmcap_disagg_stats *d = &res->disagg[p];
-	struct llmcap_quantiles *q[2] = {&d->transfer, &d->decode_queue};
-	double *o[2] = {t->transfer, t->decode_queue};
-	for (int i = 0; i < 2; i++) {
-		o[i][0] = llmcap_quantiles_get(q[i], 0.5);
-		o[i][1] = llmcap_quantiles_get(q[i], 0.99);
-		o[i][2] = llmcap_quantiles_mean(q[i]);
+	struct llmcap_quantiles *q[DG_STAGES] = {&d->prefill_queue, &d->prefill, &d->decode_queue,
+						 &d->transfer};
+	for (int i = 0; i < DG_STAGES; i++) {
+		t->t[i][0] = llmcap_quantiles_get(q[i], 0.5);
+		t->t[i][1] = llmcap_quantiles_get(q[i], 0.99);
+		t->t[i][2] = llmcap_quantiles_mean(q[i]);
 	}
 }
 
 static void disagg_report(struct llmcap_results *res, const struct llmcap_summary *sum, FILE *out)
 {
 	const struct llmcap_scenario *sc = res->sc;
-	fprintf(out, "disaggregated prefill -> decode (KV transfer and decode queue p50/p99/mean: completed transfers)\n");
+	fprintf(out, "disaggregated prefill -> decode (each stage's p50/p99/mean over completed transfers)\n");
 	for (size_t p = 0; p < res->n_pools; p++) {
 		const struct llmcap_disagg_stats *d = &res->disagg[p];
 		if (!d->on)
 			continue;
 		struct disagg_times t;
 		disagg_times(res, p, &t);
-		char x[3][16], w[3][16];
-		for (int i = 0; i < 3; i++) {
-			fmt_time(t.transfer[i], x[i], sizeof x[i]);
-			fmt_time(t.decode_queue[i], w[i], sizeof w[i]);
-		}
 		const size_t dp = (size_t)d->decode_pool;
-		fprintf(out, "  %s (%lld x TP %lld, busy %.1f%%) -> %s (%lld x TP %lld, busy %.1f%%) over %s%s\n",
+		fprintf(out, "  %s (%lld x TP %lld on %s, busy %.1f%%) -> %s (%lld x TP %lld on %s, busy %.1f%%) over %s%s\n",
 			sc->pools[p].name, (long long)sc->pools[p].replicas,
-			(long long)sc->pools[p].tensor_parallel_size, 100 * sum->pool_util[p].busy,
-			sc->pools[dp].name, (long long)sc->pools[dp].replicas,
-			(long long)sc->pools[dp].tensor_parallel_size, 100 * sum->pool_util[dp].busy,
+			(long long)sc->pools[p].tensor_parallel_size, llmcap_pool_gpu(sc, p),
+			100 * sum->pool_util[p].busy, sc->pools[dp].name,
+			(long long)sc->pools[dp].replicas, (long long)sc->pools[dp].tensor_parallel_size,
+			llmcap_pool_gpu(sc, dp), 100 * sum->pool_util[dp].busy,
 			sc->pools[p].disaggregation.link,
 			sc->pools[p].disaggregation.overlap ? ", layer-wise overlap" : "");
-		fprintf(out, "    %lld handed over, %lld transferred (%.2f GB), KV transfer %s/%s/%s, decode queue %s/%s/%s\n",
-			(long long)d->handoffs, (long long)d->transfers, d->bytes * 1e-9, x[0], x[1],
-			x[2], w[0], w[1], w[2]);
+		fprintf(out, "    %lld handed over, %lld transferred (%.2f GB)\n", (long long)d->handoffs,
+			(long long)d->transfers, d->bytes * 1e-9);
+		fputs("   ", out);
+		for (int k = 0; k < DG_STAGES; k++) {
+			char x[3][16];
+			for (int i = 0; i < 3; i++)
+				fmt_time(t.t[k][i], x[i], sizeof x[i]);
+			fprintf(out, "%s %s %s/%s/%s", k ? "," : "", disagg_stage_labels[k], x[0], x[1],
+				x[2]);
+		}
+		fputc('\n', out);
 	}
 }
 
@@ -1078,14 +1087,11 @@ int llmcap_report_json_batch(struct llmcap_results *res, const struct llmcap_sum
 				(long long)d->handoffs, (long long)d->transfers);
 			json_num(out, d->bytes);
 			const char *names[3] = {"p50", "p99", "mean"};
-			for (int i = 0; i < 3; i++) {
-				fprintf(out, ", \"kv_transfer_%s_s\": ", names[i]);
-				json_num(out, t.transfer[i]);
-			}
-			for (int i = 0; i < 3; i++) {
-				fprintf(out, ", \"decode_queue_%s_s\": ", names[i]);
-				json_num(out, t.decode_queue[i]);
-			}
+			for (int k = 0; k < DG_STAGES; k++)
+				for (int i = 0; i < 3; i++) {
+					fprintf(out, ", \"%s_%s_s\": ", disagg_stage_names[k], names[i]);
+					json_num(out, t.t[k][i]);
+				}
 			fputs(", \"prefill_busy\": ", out);
 			json_num(out, sum->pool_util[p].busy);
 			fputs(", \"decode_busy\": ", out);

@@ -150,7 +150,24 @@ static int check_disaggregation(const struct llmcap_scenario *sc, const struct l
 					     pl->where, pl->name, d->name, d->model, (long long)d->block_size,
 					     llmcap_kv_dtype_names[d->kv_cache_dtype], pl->model,
 					     (long long)pl->block_size, llmcap_kv_dtype_names[pl->kv_cache_dtype]);
-		if (!llmcap_catalog_link(cat, pl->disaggregation.link)) {
+		const struct llmcap_link_spec *link = llmcap_catalog_link(cat, pl->disaggregation.link);
+		/* a link inside a server (NVLink) needs both groups in one server group: pools on
+		 * different GPU types (or servers of another size) are in different servers */
+		const size_t dp = (size_t)(d - sc->pools);
+		if (link && !strcmp(link->scope, "server") &&
+		    (llmcap_catalog_gpu(cat, llmcap_pool_gpu(sc, p)) !=
+			     llmcap_catalog_gpu(cat, llmcap_pool_gpu(sc, dp)) ||
+		     llmcap_pool_gpus_per_server(sc, p) != llmcap_pool_gpus_per_server(sc, dp)))
+			return llmcap_errorf(err, LLMCAP_EINVAL,
+					     "%s: pools.%s.disaggregation.link: '%s' joins GPUs of one "
+					     "server, but this pool runs on %d x %s and '%s' on %d x %s "
+					     "(other servers); expected a link between servers, e.g. "
+					     "infiniband-ndr",
+					     pl->where, pl->name, link->name,
+					     (int)llmcap_pool_gpus_per_server(sc, p), llmcap_pool_gpu(sc, p),
+					     d->name, (int)llmcap_pool_gpus_per_server(sc, dp),
+					     llmcap_pool_gpu(sc, dp));
+		if (!link) {
 			char hint[LLMCAP_NAME_MAX + 32];
 			llmcap_catalog_suggest(cat, "links", pl->disaggregation.link, hint, sizeof hint);
 			list_names(cat->links[0].name, cat->n_links, sizeof cat->links[0], names,

@@ -93,9 +93,24 @@ static const char *const run_metrics[] = {
 	"rent_gpu_hours_per_month",
 };
 #define N_RUN_METRICS (sizeof run_metrics / sizeof run_metrics[0])
+/* per prefill group of a disaggregated pair (pools.NAME.disaggregation), its stages in the
+ * order a request meets them, over completed transfers (docs/engine.md) */
+static const char *const disagg_metrics[] = {
+	"prefill_queue_p99_s", "prefill_queue_mean_s", "prefill_p99_s", "prefill_mean_s",
+	"decode_queue_p99_s", "decode_queue_mean_s", "kv_transfer_p99_s", "kv_transfer_mean_s",
+};
+#define N_DISAGG_METRICS (sizeof disagg_metrics / sizeof disagg_metrics[0])
 
-void llmcap_sweep_metrics(const struct llmcap_scenario *sc, struct llmcap_results *res,
-			  const struct llmcap_summary *sum, double *m)
+static size_t n_disagg_pools(uint32_t mask)
+{
+	size_t n = 0;
+	for (; mask; mask &= mask - 1)
+		n++;
+	return n;
+}
+
+void llmcap_sweep_metrics(const struct llmcap_sweep *sw, const struct llmcap_scenario *sc,
+			  struct llmcap_results *res, const struct llmcap_summary *sum, double *m)
 {
 	size_t k = 0;
 	for (size_t c = 0; c < sum->n_classes; c++) {
@@ -143,13 +158,29 @@ void llmcap_sweep_metrics(const struct llmcap_scenario *sc, struct llmcap_result
 	m[k++] = cost.rent_spot_total;
 	m[k++] = cost.hybrid_rent_total;
 	m[k++] = cost.rent_gpu_hours;
+	for (size_t p = 0; p < sum->n_pools; p++) {
+		if (!(sw->disagg_pools >> p & 1))
+			continue;
+		struct llmcap_disagg_stats *d = &res->disagg[p];
+		struct llmcap_quantiles *q[] = {&d->prefill_queue, &d->prefill, &d->decode_queue,
+						&d->transfer};
+		for (size_t i = 0; i < sizeof q / sizeof q[0]; i++) {
+			m[k++] = d->on ? llmcap_quantiles_get(q[i], 0.99) : NAN;
+			m[k++] = d->on ? llmcap_quantiles_mean(q[i]) : NAN;
+		}
+	}
 }
 
 static int name_metrics(struct llmcap_sweep *sw, const struct llmcap_scenario *sc,
 			struct llmcap_error *err)
 {
 	size_t nc = sc->workload.n_classes, np = sc->n_pools;
-	sw->n_summary_metrics = nc * N_CLASS_METRICS + np * N_POOL_METRICS + N_RUN_METRICS;
+	sw->disagg_pools = 0;
+	for (size_t p = 0; p < np; p++)
+		if (sc->pools[p].disaggregation.decode_pool[0])
+			sw->disagg_pools |= UINT32_C(1) << p;
+	sw->n_summary_metrics = nc * N_CLASS_METRICS + np * N_POOL_METRICS + N_RUN_METRICS +
+				n_disagg_pools(sw->disagg_pools) * N_DISAGG_METRICS;
 	size_t nb = sw->batch_means ? llmcap_batch_n_metrics(nc, np) : 0;
 	sw->n_metrics = sw->n_summary_metrics + 2 * nb;
 	sw->metric_names = calloc(sw->n_metrics, sizeof *sw->metric_names);
@@ -166,6 +197,10 @@ static int name_metrics(struct llmcap_sweep *sw, const struct llmcap_scenario *s
 				 pool_metrics[i]);
 	for (size_t i = 0; i < N_RUN_METRICS; i++)
 		snprintf(sw->metric_names[k++], LLMCAP_SWEEP_METRIC_MAX, "%s", run_metrics[i]);
+	for (size_t p = 0; p < np; p++)
+		for (size_t i = 0; (sw->disagg_pools >> p & 1) && i < N_DISAGG_METRICS; i++)
+			snprintf(sw->metric_names[k++], LLMCAP_SWEEP_METRIC_MAX, "%s_%s", sc->pools[p].name,
+				 disagg_metrics[i]);
 	for (size_t i = 0; i < nb; i++) {
 		char name[LLMCAP_SWEEP_METRIC_MAX];
 		llmcap_batch_metric_name(sc, i, name, sizeof name);
@@ -589,7 +624,7 @@ int llmcap_sweep_run_task(const struct llmcap_sweep *sw, size_t task, const stru
 		if (llmcap_summarize(&res, &sum) != 0) {
 			rc = llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
 		} else {
-			llmcap_sweep_metrics(sc, &res, &sum, metrics);
+			llmcap_sweep_metrics(sw, sc, &res, &sum, metrics);
 			if (ts_user.batch)
 				llmcap_batch_means(ts_user.batch, &metrics[sw->n_summary_metrics]);
 			*digest = res.digest;
