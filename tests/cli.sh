@@ -224,7 +224,10 @@ expect_err "breakeven volumes" "--volumes 'lots': expected tokens per month" -- 
 expect_ok "decide" "where the cheapest option changes" -- \
 	"$LLMCAP" decide --volumes 1B,20B --dtypes fp8 --seeds 1 --set horizon=2h --jobs 1 -o "$T/decide.csv"
 grep -qE '^ +1\.00B +\$[0-9,]+ ' "$T/out" && ok || { ko "decide: no row at 1B tokens/month"; cat "$T/out"; }
-grep -q 'rent holds a fixed fleet all month' "$T/out" && ok || ko "decide does not say rent is a fixed fleet"
+grep -q 'rent: the autoscaled fleet' "$T/out" && ok || ko "decide does not say rent is autoscaled (the default)"
+expect_ok "decide --rent fixed" "fixed fleet every hour of the month (--rent fixed)" -- \
+	"$LLMCAP" decide --volumes 1B --dtypes fp8 --seeds 1 --set horizon=2h --jobs 1 --rent fixed
+expect_err "decide --rent" "--rent 'hourly': expected autoscaled or fixed" -- "$LLMCAP" decide --rent hourly
 head -1 "$T/decide.csv" | grep -q '^tokens_per_month,option,gpu,dtype,slo_met,monthly' && ok || ko "decide wrote no CSV"
 [ "$(grep -c ',1,[^,]*$' "$T/decide.csv")" = 2 ] && ok || ko "decide's CSV lacks one best option per volume"
 if /usr/bin/python3 -c 'import matplotlib, pandas' 2>/dev/null; then

@@ -427,6 +427,154 @@ static void decide_rents_the_autoscaled_fleet(void **state)
 	llmcap_scenario_free(&sc);
 }
 
+/* Spot (autoscale.spot, sim/engine/spot.c): two replicas held at their bounds (no scaling: the
+ * queue target is never reached, the cooldown an hour), interrupted at 2,000 per replica-month
+ * (about 2.7 per replica-hour) with a 1 s notice, under a steady load of 3 s requests. For every notice at
+ * T to replica r: r leaves the live list (no request that arrived in (T, T + notice] starts on
+ * r before its replacement), is terminated at exactly T + notice, and a replacement is held
+ * from then and ready exactly a cold start later (unless itself interrupted first). The pool
+ * never holds more than its two slots nor fewer than one (terminations and their replacements
+ * at the same instant): held time is exactly 2 x the horizon, the replacements' cold starts
+ * included. Requests on a terminated replica are retried (counted), and every request ends
+ * exactly once, completed. */
+static void spot_interruption_hand_checked(void **state)
+{
+	(void)state;
+	struct llmcap_scenario sc;
+	const char *sets[] = {"pools.p.replicas=2",
+			      "pools.p.autoscale={enabled: true, metric: queue, target: 1000, "
+			      "interval: 10s, min_replicas: 2, max_replicas: 2, provisioning: 20s, "
+			      "weights_bandwidth: 4GB, cooldown: 1h, spot: true, spot_notice: 1s, "
+			      "spot_interruptions: 2000}",
+			      "horizon=2h"};
+	scenario(&sc, sets, 3);
+	static struct llmcap_scripted_request q[MAX_REQ];
+	size_t n = 0;
+	for (llmcap_time t = 0; t < 2 * LLMCAP_HOUR - 5 * LLMCAP_MIN && n < MAX_REQ; t += 2 * LLMCAP_SEC)
+		q[n++] = (struct llmcap_scripted_request){.time = t, .prompt = 200, .output = 300};
+	static struct capture c;
+	struct llmcap_results res;
+	run(&sc, q, n, &c, &res);
+	const llmcap_time cold = cold_start(&res, 20 * LLMCAP_SEC, 4e9);
+	const llmcap_time notice = LLMCAP_SEC; /* shorter than a request (3 s): some are retried */
+	size_t notices = 0, checked = 0;
+	for (size_t k = 0; k < res.n_scale_log; k++) {
+		const struct llmcap_scale_event *e = &res.scale_log[k];
+		assert_true(e->held >= 1 && e->held <= 2);
+		if (e->kind != LLMCAP_SCALE_NOTICE)
+			continue;
+		notices++;
+		if (e->time + notice > sc.horizon)
+			continue;
+		/* its termination, then a replacement's start at the same instant */
+		bool term = false, start = false;
+		int32_t repl = -1;
+		for (size_t j = k + 1; j < res.n_scale_log; j++) {
+			const struct llmcap_scale_event *f = &res.scale_log[j];
+			if (f->replica == e->replica && f->kind == LLMCAP_SCALE_INTERRUPT) {
+				assert_int_equal(f->time, e->time + notice);
+				term = true;
+			} else if (term && f->kind == LLMCAP_SCALE_START) {
+				assert_int_equal(f->time, e->time + notice);
+				start = true;
+				repl = f->replica;
+				break;
+			}
+		}
+		assert_true(term && start);
+		/* ready a cold start later, unless a notice reached it first */
+		for (size_t j = k + 1; j < res.n_scale_log; j++) {
+			const struct llmcap_scale_event *f = &res.scale_log[j];
+			if (f->replica != repl || f->time < e->time + notice)
+				continue;
+			if (f->kind == LLMCAP_SCALE_NOTICE)
+				break;
+			if (f->kind == LLMCAP_SCALE_READY) {
+				assert_int_equal(f->time, e->time + notice + cold);
+				checked++;
+				break;
+			}
+		}
+		/* no request that arrived during the notice started on the doomed replica before
+		 * its replacement was ready */
+		for (size_t i = 0; i < n; i++) {
+			const struct llmcap_request_record *r = &c.rec[i];
+			double a = (double)q[i].time * 1e-9, t0 = (double)e->time * 1e-9;
+			if (r->replica == e->replica && a > t0 && a <= t0 + (double)notice * 1e-9)
+				assert_true(a + r->queue >= (double)(e->time + notice + cold) * 1e-9 - 1e-6);
+		}
+	}
+	assert_true(notices >= 3); /* ~10 expected: the test has something to check */
+	assert_true(checked >= 1);
+	assert_int_equal(res.pools[0].spot_interruptions, (int64_t)notices);
+	assert_true(res.failures[0].retries > 0);
+	assert_true(res.pools[0].held_time == 2.0 * (double)res.horizon);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(c.seen[i], 1);
+		assert_int_equal(c.rec[i].status, LLMCAP_REQ_COMPLETED);
+	}
+	llmcap_results_free(&res);
+	llmcap_scenario_free(&sc);
+}
+
+/* The shipped scenario with both pools on spot at a high rate: fast == exact (the same digest,
+ * events and replica changes), the same bytes again for the same seed, and interruptions
+ * happen (the reasoning pool's with a 1 s notice: its requests in flight are retried); with a rate too low to interrupt anything in the horizon the run is the plain
+ * autoscaled run (what decide relies on to bill all three rents from one run). */
+static void spot_fast_equals_exact_and_is_off_unless_asked(void **state)
+{
+	(void)state;
+	char path[1024];
+	snprintf(path, sizeof path, "%s/models/scenarios/autoscale-rent.yaml", LLMCAP_SOURCE_DIR);
+	const char *variants[][3] = {
+		{"engine_mode=fast", "pools.utility.autoscale={spot: true, spot_interruptions: 1000, spot_notice: 5s}",
+		 "pools.reasoning.autoscale={spot: true, spot_interruptions: 1000, spot_notice: 1s}"},
+		{"engine_mode=exact", "pools.utility.autoscale={spot: true, spot_interruptions: 1000, spot_notice: 5s}",
+		 "pools.reasoning.autoscale={spot: true, spot_interruptions: 1000, spot_notice: 1s}"},
+		{"engine_mode=fast", "pools.utility.autoscale={spot: true, spot_interruptions: 1000, spot_notice: 5s}",
+		 "pools.reasoning.autoscale={spot: true, spot_interruptions: 1000, spot_notice: 1s}"},
+		{"engine_mode=fast", "pools.utility.autoscale={spot: true, spot_interruptions: 1e-9}",
+		 "pools.reasoning.autoscale={spot: true, spot_interruptions: 1e-9}"},
+		{"engine_mode=fast", "pools.utility.autoscale={spot: false}",
+		 "pools.reasoning.autoscale={spot: false}"},
+	};
+	struct llmcap_results res[5];
+	struct llmcap_scenario sc[5];
+	for (int v = 0; v < 5; v++) {
+		struct llmcap_error err = {0};
+		const char *sets[] = {"horizon=10h", variants[v][0], variants[v][1], variants[v][2]};
+		if (llmcap_scenario_load(&sc[v], path, sets, 4, &cat, &err) != 0)
+			fail_msg("%s", err.msg);
+		if (llmcap_simulate(&sc[v], &cat, NULL, &res[v], &err) != 0)
+			fail_msg("%s", err.msg);
+	}
+	for (int v = 1; v < 5; v += 2) {
+		/* 1: exact against fast; 3: no interruption against spot off */
+		const struct llmcap_results *a = &res[v == 1 ? 0 : 3], *b = &res[v == 1 ? 1 : 4];
+		assert_true(a->digest == b->digest);
+		assert_int_equal(a->events, b->events);
+		assert_int_equal(a->n_scale_log, b->n_scale_log);
+		for (size_t i = 0; i < a->n_scale_log; i++)
+			assert_memory_equal(&a->scale_log[i], &b->scale_log[i], sizeof a->scale_log[i]);
+		for (size_t p = 0; p < a->n_pools; p++)
+			assert_true(a->pools[p].held_time == b->pools[p].held_time);
+	}
+	assert_true(res[0].fast_steps > 0 && res[1].fast_steps == 0);
+	assert_true(res[0].digest == res[2].digest);
+	int64_t hits = 0, retries = 0;
+	for (size_t p = 0; p < res[0].n_pools; p++) {
+		hits += res[0].pools[p].spot_interruptions;
+		retries += res[0].failures[p].retries;
+		assert_int_equal(res[3].pools[p].spot_interruptions, 0);
+	}
+	assert_true(hits > 0 && retries > 0);
+	assert_true(res[0].digest != res[4].digest);
+	for (int v = 0; v < 5; v++) {
+		llmcap_results_free(&res[v]);
+		llmcap_scenario_free(&sc[v]);
+	}
+}
+
 /* The bounds are checked before a run. */
 static void bounds_are_checked(void **state)
 {
@@ -436,8 +584,9 @@ static void bounds_are_checked(void **state)
 		 "expected min_replicas <= replicas <= max_replicas"},
 		{"pools.p.autoscale={enabled: true, target: 2, down_below: 3}",
 		 "expected down_below < up_above"},
+		{"pools.p.autoscale={spot: true}", "expected enabled: true"},
 	};
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; i < 3; i++) {
 		struct llmcap_scenario sc;
 		struct llmcap_error err = {0};
 		llmcap_scenario_defaults(&sc);
@@ -461,6 +610,8 @@ int main(void)
 		cmocka_unit_test(held_hours_and_their_rent),
 		cmocka_unit_test(shipped_scenario_fast_equals_exact),
 		cmocka_unit_test(decide_rents_the_autoscaled_fleet),
+		cmocka_unit_test(spot_interruption_hand_checked),
+		cmocka_unit_test(spot_fast_equals_exact_and_is_off_unless_asked),
 		cmocka_unit_test(bounds_are_checked),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -13,7 +13,10 @@
  *    the fleet's count becomes the pool's maximum and one more run per seed scales between the
  *    minimum and it (sim/engine/autoscale.c): its held GPU-hours are billed when it meets every
  *    SLO (reserved: per pool the baseline cheapest for the counts held); otherwise the fixed
- *    fleet's rent stands;
+ *    fleet's rent stands. That run simulates the whole horizon and rents on spot capacity
+ *    (autoscale.spot: interruptions, notice, retries, replacements in the engine) for the spot
+ *    bill; a second run without spot bills on demand and reserved only where it was
+ *    interrupted. The CLI (decide, run --decide) sets rent_autoscale unless --rent fixed;
  *  - hybrid: an owned baseline smaller than the own fleet (per pool, 3/4, 1/2, 1/4 of it and one
  *    replica; searched, each candidate simulated) that spills an arriving request to the API when
  *    its replica already has a request waiting (pools.NAME.spill.waiting_above = 1), the spilled

@@ -158,6 +158,7 @@ struct llmcap_pool_stats {
 	double held_time;
 	int64_t scale_ups, scale_downs; /* replicas asked for, and drained, by the autoscaler */
 	int64_t peak_held;
+	int64_t spot_interruptions; /* notices received (autoscale.spot; spot.c) */
 };
 
 /* One change of a replica's life (autoscaled pools; llmcap_results.scale_log), in time order. */
@@ -167,6 +168,8 @@ enum llmcap_scale_kind {
 	LLMCAP_SCALE_DRAIN = 2,   /* receives no more requests; finishes its own */
 	LLMCAP_SCALE_RESUME = 3,  /* a draining replica taken back into service (no cold start) */
 	LLMCAP_SCALE_RELEASE = 4, /* drained: no longer held */
+	LLMCAP_SCALE_NOTICE = 5,  /* spot interruption notice: receives no more requests */
+	LLMCAP_SCALE_INTERRUPT = 6, /* spot termination: no longer held, its requests retried */
 };
 struct llmcap_scale_event {
 	llmcap_time time;

@@ -494,6 +494,13 @@ struct llmcap_autoscale_cfg {
 	llmcap_time provisioning;      /* from the decision to a machine with the engine up */
 	double weights_bandwidth;      /* bytes/s per GPU from storage to GPU memory */
 	llmcap_time cooldown;          /* no scale-down within this time of the last change */
+	/* spot capacity (sim/engine/spot.c): each held replica is interrupted as a Poisson
+	 * process at spot_interruptions per replica-month (NAN: the pool's GPU's, cost.gpus or the
+	 * catalog); at the notice it drains, spot_notice later it is terminated, its requests
+	 * retried on the pool's other replicas, and a replacement cold-starts in its place */
+	bool spot;
+	llmcap_time spot_notice;       /* the provider's warning before termination, > 0 */
+	double spot_interruptions;     /* per replica-month, >= 0; NAN: the GPU's */
 };
 
 struct llmcap_pool_cfg {

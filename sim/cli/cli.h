@@ -89,6 +89,13 @@ enum { LLMCAP_OPT_SET = 1000, LLMCAP_OPT_JOBS, LLMCAP_OPT_SEEDS, LLMCAP_OPT_CATA
 /* Rows that several commands' tables share, under each command's own id. */
 #define LLMCAP_CLI_OPT_FORCE(id) \
 	{(id), 0, "force", NULL, "overwrite an existing output file", NULL}
+/* decide's and run --decide's rent: autoscaled (the default) or fixed (llmcap_cli_parse_rent) */
+#define LLMCAP_CLI_OPT_RENT(id) \
+	{(id), 0, "rent", "MODE", \
+	 "autoscaled: rent each pool through the engine's autoscaler, up to the own fleet's size and " \
+	 "down to the quietest hour's share of it, billed per GPU-hour held (pools.NAME.autoscale " \
+	 "sets a pool's policy); fixed: the own fleet held every hour of the month, an upper bound", \
+	 "autoscaled"}
 #define LLMCAP_CLI_OPT_REPORT(id) \
 	{(id), 'o', "output", "FILE", "write the table (or the JSON) to FILE rather than stdout", \
 	 "stdout"}
@@ -181,6 +188,8 @@ void llmcap_cli_json_num(FILE *out, double v);
 int llmcap_cli_parse_volumes(const char *s, double *out, size_t max, size_t *n);
 /* A comma-separated list of precision names (--dtypes), at most max; -1 (printed) otherwise. */
 int llmcap_cli_parse_dtypes(const char *s, int *dtypes, size_t max, size_t *n_dtypes);
+/* --rent MODE: "autoscaled" (*fixed = false) or "fixed"; -1 with a message otherwise */
+int llmcap_cli_parse_rent(const char *s, bool *fixed);
 
 struct llmcap_decision;
 /* The decision, apart from a run's own report (decide.c): every option, the cheapest that meets

@@ -12,13 +12,14 @@
 
 #include "cli.h"
 
-enum { O_VOLUMES = 1, O_DTYPES, O_GPUS, O_OUTPUT, O_FORCE, O_AUTOSCALE };
+enum { O_VOLUMES = 1, O_DTYPES, O_GPUS, O_OUTPUT, O_FORCE, O_AUTOSCALE, O_RENT };
 
 #define MAX_VOLUMES 64
 
 struct args {
 	const char *out;
-	bool force, autoscale;
+	bool force;
+	bool rent_fixed; /* --rent fixed: the own fleet held all month (the upper bound) */
 	double volumes[MAX_VOLUMES];
 	size_t n_volumes;
 	int dtypes[LLMCAP_DECIDE_MAX_DTYPES];
@@ -61,11 +62,23 @@ static int decide_option(const struct llmcap_args *p, int id, void *ctx)
 	case O_FORCE:
 		a->force = true;
 		return 0;
-	case O_AUTOSCALE:
-		a->autoscale = true;
+	case O_AUTOSCALE: /* the default since rent is autoscaled unless --rent fixed */
+		a->rent_fixed = false;
 		return 0;
+	case O_RENT:
+		return llmcap_cli_parse_rent(p->value, &a->rent_fixed);
 	}
 	return -1;
+}
+
+int llmcap_cli_parse_rent(const char *s, bool *fixed)
+{
+	if (strcmp(s, "autoscaled") && strcmp(s, "fixed")) {
+		fprintf(stderr, "llmcap: --rent '%s': expected autoscaled or fixed\n", s);
+		return -1;
+	}
+	*fixed = !strcmp(s, "fixed");
+	return 0;
 }
 
 static const char *dtype_name(int d)
@@ -150,8 +163,8 @@ void llmcap_cli_print_decision(const struct llmcap_scenario *sc, const struct ll
 			     "shown (the fixed fleet's, an upper bound, where autoscaled it missed an "
 			     "SLO)\n");
 	else
-		fprintf(out, "  rent holds the same fixed fleet every hour of the month (pools.NAME."
-			     "autoscale or --autoscale scale it): an upper bound on rent\n");
+		fprintf(out, "  rent holds the same fixed fleet every hour of the month (--rent fixed): "
+			     "an upper bound on rent\n");
 	if (d->best < 0) {
 		fprintf(out, "decision: no option meets every SLO on every seed\n");
 		return;
@@ -253,9 +266,9 @@ static void print_table(const struct llmcap_scenario *sc, const struct args *a,
 	}
 	printf("\n  (per month; each kind's cheapest SLO-meeting GPU and precision; missed/n/a: no "
 	       "fleet met the SLOs or a price is not published; %s)\n",
-	       a->autoscale ? "rent: the autoscaled fleet's held GPU-hours where it met every SLO, "
-			      "else a fixed fleet all month"
-			    : "rent holds a fixed fleet all month; --autoscale bills an autoscaled one");
+	       !a->rent_fixed ? "rent: the autoscaled fleet's held GPU-hours where it met every SLO, "
+				"else a fixed fleet all month; --rent fixed for that upper bound"
+			      : "rent holds a fixed fleet all month (--rent fixed): an upper bound");
 	printf("\n  where the cheapest option changes:\n  overall:\n");
 	print_tipping(rows, a->n_volumes, NULL, -1);
 	const struct llmcap_decision *r0 = &rows[0];
@@ -287,7 +300,7 @@ static int decide(const struct llmcap_scenario *sc, const struct llmcap_catalog 
 		.tokens_per_month = NAN, .gpus = a->gpus, .n_gpus = a->n_gpus, .dtypes = a->dtypes,
 		.n_dtypes = a->n_dtypes, .seeds = (size_t)seeds, .threads = jobs,
 		.progress = {.fn = llmcap_cli_progress_show, .user = &prog}, .pool_gpus = a->pool_gpus,
-		.rent_autoscale = a->autoscale};
+		.rent_autoscale = !a->rent_fixed};
 	struct llmcap_error err = {0};
 	int rc = llmcap_decide_volumes(sc, cat, &spec, a->volumes, a->n_volumes, rows, &err);
 	llmcap_cli_progress_end(&prog);
@@ -370,21 +383,20 @@ static const struct llmcap_opt decide_opts[] = {
 	{O_OUTPUT, 'o', "output", "FILE.csv",
 	 "also write every option's cost per volume as CSV (analysis/plot_breakeven.py)", "none"},
 	LLMCAP_CLI_OPT_FORCE(O_FORCE),
-	{O_AUTOSCALE, 0, "autoscale", NULL,
-	 "rent every pool with the autoscaler: up to the own fleet's size, down to the quietest "
-	 "hour's share of it, scaling up when replicas are busy more than half the time "
-	 "(pools.NAME.autoscale sets a pool's own policy)", NULL},
+	LLMCAP_CLI_OPT_RENT(O_RENT),
+	{O_AUTOSCALE, 0, "autoscale", NULL, "the same as --rent autoscaled (the default; kept for "
+	 "scripts)", NULL},
 };
 
 const struct llmcap_cmd llmcap_cli_decide = {
 	.name = "decide",
 	.synopsis = "[FILE] [--set KEY=VALUE]... [--volumes V,...] [--dtypes D,...] [--gpus G,...] "
-		    "[--seeds N] [--jobs N] [-o FILE.csv] [--force] [--autoscale]",
+		    "[--seeds N] [--jobs N] [-o FILE.csv] [--force] [--rent MODE]",
 	.summary = "own, rent, API or hybrid: each sized by simulation over seeds to meet every SLO, "
 		   "the cheapest per monthly volume and where it changes",
-	.details = "Rent bills GPU-hours held: without autoscaling the own option's fixed fleet every "
-		   "hour of the month (an upper bound); with pools.NAME.autoscale or --autoscale the "
-		   "fleet scales up to that size with the load (docs/engine.md). Hybrid owns a smaller baseline and "
+	.details = "Rent bills GPU-hours held by the fleet autoscaled with the load up to the own "
+		   "option's size (pools.NAME.autoscale sets a pool's policy; docs/engine.md), or "
+		   "with --rent fixed that fleet every hour of the month (an upper bound). Hybrid owns a smaller baseline and "
 		   "spills to the API when a replica has a request waiting. An option that missed an "
 		   "SLO or rejected a request on any seed is never recommended. docs/cost.md.",
 	.opts = decide_opts,

@@ -22,6 +22,7 @@ struct args {
 	struct llmcap_cli_common c; /* FILE and --set */
 	const char *output;
 	bool force, quiet, json, no_requests, no_timeseries, exact_steps, check, decide;
+	bool rent_fixed; /* --rent fixed (--decide) */
 	int64_t batch_means;  /* batches for batch-means intervals, 0 = off */
 	llmcap_time warmup;   /* -1 = auto */
 	char command_line[2048];
@@ -275,7 +276,8 @@ static int run_decide(const struct args *a, const struct llmcap_scenario *sc,
 	struct llmcap_decide_spec spec = {
 		.tokens_per_month = NAN, .dtypes = dtypes, .n_dtypes = n,
 		.seeds = (size_t)a->c.seeds, .threads = a->c.jobs,
-		.progress = {.fn = llmcap_cli_progress_show, .user = &prog}};
+		.progress = {.fn = llmcap_cli_progress_show, .user = &prog},
+		.rent_autoscale = !a->rent_fixed};
 	struct llmcap_decision *d = malloc(sizeof *d);
 	struct llmcap_error err = {0};
 	int rc = d ? llmcap_decide(sc, cat, &spec, d, &err)
@@ -402,7 +404,7 @@ static int cmd_run(const struct args *a)
 }
 
 enum { O_OUTPUT = 1, O_FORCE, O_NO_REQUESTS, O_NO_TIMESERIES, O_QUIET, O_JSON, O_EXACT_STEPS,
-       O_BATCH_MEANS, O_WARMUP, O_CHECK, O_DECIDE };
+       O_BATCH_MEANS, O_WARMUP, O_CHECK, O_DECIDE, O_RENT };
 
 static const struct llmcap_opt run_opts[] = {
 	LLMCAP_CLI_OPT_SET,
@@ -423,6 +425,7 @@ static const struct llmcap_opt run_opts[] = {
 	 "meet every SLO on every seed, the cheapest and the runner-up (as llmcap decide at the "
 	 "scenario's volume; a search of many runs)", NULL},
 	{LLMCAP_OPT_SEEDS, 0, "seeds", "N", "seeds per option of --decide", "3"},
+	LLMCAP_CLI_OPT_RENT(O_RENT),
 	LLMCAP_CLI_OPT_JOBS("simulating for --decide"),
 	{O_EXACT_STEPS, 0, "exact-steps", NULL,
 	 "one event per step (engine_mode: exact), the reference the default fast mode matches "
@@ -449,6 +452,7 @@ static int run_option(const struct llmcap_args *p, int id, void *ctx)
 	case O_JSON: a->json = true; break;
 	case O_CHECK: a->check = true; break;
 	case O_DECIDE: a->decide = true; break;
+	case O_RENT: return llmcap_cli_parse_rent(v, &a->rent_fixed) == 0 ? 0 : -1;
 	case O_EXACT_STEPS: a->exact_steps = true; break;
 	case O_BATCH_MEANS:
 		if (llmcap_cli_long(v, 2, LLMCAP_BATCH_MAX, &k) != 0) {

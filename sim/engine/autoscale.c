@@ -91,6 +91,9 @@ static void update_next(struct sim *s)
 			if (s->replicas[ps->first_replica + i].state == REP_STARTING &&
 			    as->ready_at[i] < next)
 				next = as->ready_at[i];
+		for (size_t i = 0; as->spot_rng && i < ps->n_replicas; i++)
+			if (as->spot_at[i] < next)
+				next = as->spot_at[i];
 	}
 	s->next_autoscale = next;
 }
@@ -105,7 +108,7 @@ static size_t scale_up_one(struct sim *s, size_t p)
 	for (size_t i = 0; i < ps->n_replicas; i++) {
 		size_t ri = ps->first_replica + i;
 		struct replica *rp = &s->replicas[ri];
-		if (rp->state == REP_DRAINING) {
+		if (rp->state == REP_DRAINING && !(as->spot_rng && as->spot_doomed[i])) {
 			rp->state = REP_ACTIVE;
 			as->n_draining--;
 			live_add(s, p, ri);
@@ -126,6 +129,8 @@ static size_t scale_up_one(struct sim *s, size_t p)
 		as->ready_at[i] = s->now + as->cold_start;
 		push_event(s, as->ready_at[i], s->now, EV_READY, (uint32_t)ri, 0, ri);
 		log_change(s, p, ri, LLMCAP_SCALE_START);
+		if (as->spot_rng)
+			llmcap_spot_held(s, p, i);
 		return ri;
 	}
 	return SIZE_MAX;
@@ -136,6 +141,9 @@ void llmcap_autoscale_release(struct sim *s, size_t ri)
 	struct replica *rp = &s->replicas[ri];
 	const size_t p = rp->pool;
 	struct autoscale_rt *as = as_of(s, p);
+	const size_t i = ri - s->res->pools[p].first_replica;
+	if (as->spot_rng && as->spot_doomed[i] == 2)
+		return; /* held to its spot termination, where its replacement starts */
 	assert(rp->state == REP_DRAINING && rp->outstanding == 0 && !rp->busy);
 	/* a new instance starts with an empty prefix cache */
 	while (rp->pc.n_evictable > 0)
@@ -144,6 +152,8 @@ void llmcap_autoscale_release(struct sim *s, size_t ri)
 	as->n_draining--;
 	held_change(s, p, -1);
 	log_change(s, p, ri, LLMCAP_SCALE_RELEASE);
+	if (as->spot_rng)
+		llmcap_spot_released(s, p, i);
 }
 
 /* Drains active replica ri: no new request reaches it; released at once where it is idle. */
@@ -241,9 +251,70 @@ static void decide(struct sim *s, size_t p)
 	as->last_change = s->now;
 }
 
+/* A spot notice (spot.c) to replica ri: an active one leaves the live list and drains, held
+ * to its termination (doomed 2: wanted, replaced then); a starting one is wanted too, serves
+ * nothing new once ready; one the autoscaler drains is let go as any (doomed 1). */
+static void spot_notice(struct sim *s, size_t ri)
+{
+	struct replica *rp = &s->replicas[ri];
+	const size_t p = rp->pool;
+	struct autoscale_rt *as = as_of(s, p);
+	const size_t i = ri - s->res->pools[p].first_replica;
+	log_change(s, p, ri, LLMCAP_SCALE_NOTICE);
+	if (rp->state == REP_ACTIVE) {
+		live_remove(s, p, ri);
+		rp->state = REP_DRAINING;
+		as->n_draining++;
+		as->spot_doomed[i] = 2;
+	} else {
+		as->spot_doomed[i] = rp->state == REP_STARTING ? 2 : 1;
+	}
+}
+
+/* A spot termination: the replica's step in flight and requests are taken from it
+ * (failures.c), it is no longer held, a replacement is asked for where the pool wanted it (held
+ * from now, maybe in this very slot), and then its requests are retried on the pool. */
+static void spot_terminate(struct sim *s, size_t ri)
+{
+	struct replica *rp = &s->replicas[ri];
+	const size_t p = rp->pool;
+	struct autoscale_rt *as = as_of(s, p);
+	const size_t i = ri - s->res->pools[p].first_replica;
+	if (rp->deferred) /* a fast run's steps, all ended before now */
+		llmcap_run_apply(s, ri);
+	const bool wanted = as->spot_doomed[i] == 2;
+	size_t n;
+	int32_t *ids = llmcap_replica_detach(s, ri, &n);
+	if (!ids)
+		return;
+	if (rp->state == REP_STARTING)
+		as->n_starting--;
+	else
+		as->n_draining--;
+	rp->state = REP_OFF;
+	held_change(s, p, -1);
+	log_change(s, p, ri, LLMCAP_SCALE_INTERRUPT);
+	llmcap_spot_released(s, p, i);
+	if (wanted && scale_up_one(s, p) != SIZE_MAX)
+		as->last_change = s->now;
+	for (size_t k = 0; k < n; k++) {
+		s->in_flight++;
+		llmcap_replica_retry(s, ids[k]);
+	}
+	free(ids);
+	CHECK_REPLICA(s, rp);
+}
+
 void llmcap_autoscale_event(struct sim *s, const struct llmcap_event *ev)
 {
-	if (ev->kind == EV_AUTOSCALE) {
+	if (ev->kind == EV_AUTOSCALE && ev->data != 0) {
+		/* a spot notice or termination (spot.c) */
+		const int what = llmcap_spot_take(s, ev);
+		if (what == LLMCAP_SPOT_NOTICE)
+			spot_notice(s, ev->target);
+		else if (what == LLMCAP_SPOT_TERMINATION)
+			spot_terminate(s, ev->target);
+	} else if (ev->kind == EV_AUTOSCALE) {
 		const size_t p = ev->target;
 		struct autoscale_rt *as = as_of(s, p);
 		decide(s, p);
@@ -256,11 +327,23 @@ void llmcap_autoscale_event(struct sim *s, const struct llmcap_event *ev)
 		const size_t ri = ev->target;
 		struct replica *rp = &s->replicas[ri];
 		const size_t p = rp->pool;
-		assert(rp->state == REP_STARTING);
-		rp->state = REP_ACTIVE;
-		as_of(s, p)->n_starting--;
-		live_add(s, p, ri);
+		struct autoscale_rt *as = as_of(s, p);
+		const size_t i = ri - s->res->pools[p].first_replica;
+		if (rp->state != REP_STARTING || as->ready_at[i] != s->now) {
+			update_next(s); /* a start a spot termination cut short (spot.c) */
+			return;
+		}
+		as->n_starting--;
 		log_change(s, p, ri, LLMCAP_SCALE_READY);
+		if (as->spot_rng && as->spot_doomed[i]) {
+			/* a notice came while it started: it serves only what waits on it, to its
+			 * termination */
+			rp->state = REP_DRAINING;
+			as->n_draining++;
+		} else {
+			rp->state = REP_ACTIVE;
+			live_add(s, p, ri);
+		}
 		/* requests that waited for it start now, after the events of this instant */
 		if (rp->outstanding > 0)
 			push_event(s, s->now, s->now, EV_KICK, (uint32_t)ri, 0, ri);
@@ -285,9 +368,17 @@ static size_t pick_autoscaled(struct sim *s, size_t pool, const struct req *r)
 		if (s->replicas[ps->first_replica + i].state == REP_STARTING)
 			return ps->first_replica + i;
 	size_t ri = scale_up_one(s, pool);
+	if (ri == SIZE_MAX) {
+		/* every slot held, none live: replicas under a spot notice (spot.c); the request
+		 * waits on the first, and is retried on its replacement at its termination */
+		for (size_t i = 0; i < ps->n_replicas && ri == SIZE_MAX; i++)
+			if (s->replicas[ps->first_replica + i].state == REP_DRAINING)
+				ri = ps->first_replica + i;
+		assert(ri != SIZE_MAX && "an empty pool has a slot to start or one draining");
+		return ri;
+	}
 	pl->as->last_change = s->now;
 	update_next(s);
-	assert(ri != SIZE_MAX && "an empty pool has a slot to start");
 	return ri;
 }
 
@@ -334,6 +425,8 @@ int llmcap_autoscale_setup(struct sim *s)
 		as->cold_start = cfg->provisioning +
 				 llmcap_round_time(ps->plan.weight_bytes_per_gpu / cfg->weights_bandwidth * 1e9);
 		pl->router = &autoscaled_rows[llmcap_routers[pl->cfg->router].reads_kv];
+		if (cfg->spot && llmcap_spot_setup(s, p, initial) != 0)
+			return -1;
 		as->next_decision = cfg->interval <= s->sc->horizon ? cfg->interval : INT64_MAX;
 		if (as->next_decision != INT64_MAX)
 			push_event(s, as->next_decision, 0, EV_AUTOSCALE, (uint32_t)p, 0, p);
@@ -367,6 +460,7 @@ void llmcap_autoscale_free(struct sim *s)
 		if (s->pools[p].as) {
 			free(s->pools[p].as->ready_at);
 			free(s->pools[p].as->busy_prev);
+			llmcap_spot_free(s->pools[p].as);
 			free(s->pools[p].as);
 		}
 	}

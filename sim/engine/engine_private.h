@@ -820,6 +820,16 @@ struct autoscale_rt {
 	int64_t arrivals;           /* to the pool since the last decision */
 	llmcap_time *ready_at;      /* [replica - first]: a starting replica's EV_READY time */
 	llmcap_time *busy_prev;     /* [replica - first]: busy time at the last decision */
+	/* spot capacity (spot.c; autoscale.spot): NULL spot_rng where the pool is not spot. A
+	 * slot's interruption clock is drawn when it becomes held; spot_at its pending notice or
+	 * termination (INT64_MAX: none); spot_gen its tenure (a pending event of an older one is
+	 * moot); spot_doomed 1 after a notice to a replica the pool was letting go (draining or
+	 * starting unwanted), 2 to one it wanted (a replacement starts at its termination) */
+	gsl_rng *spot_rng;
+	double spot_gap;            /* mean ns between one held replica's interruptions */
+	llmcap_time *spot_at;
+	uint32_t *spot_gen;
+	uint8_t *spot_doomed;
 };
 
 /* autoscale.c: set-up (after the replicas exist), an EV_AUTOSCALE or EV_READY event, the
@@ -829,6 +839,16 @@ LLMCAP_INTERNAL void llmcap_autoscale_event(struct sim *s, const struct llmcap_e
 LLMCAP_INTERNAL void llmcap_autoscale_finish(struct sim *s);
 LLMCAP_INTERNAL void llmcap_autoscale_free(struct sim *s);
 LLMCAP_INTERNAL void llmcap_autoscale_release(struct sim *s, size_t ri);
+/* spot.c: set-up of pool p's spot clocks (after its autoscaler's; -1 when out of memory); slot
+ * i of pool p became held, or was released; a spot event (EV_AUTOSCALE with data != 0):
+ * LLMCAP_SPOT_NOTICE (counted, its termination scheduled), LLMCAP_SPOT_TERMINATION, or 0 where
+ * moot; and tear-down */
+enum { LLMCAP_SPOT_NOTICE = 1, LLMCAP_SPOT_TERMINATION = 2 };
+LLMCAP_INTERNAL int llmcap_spot_setup(struct sim *s, size_t p, size_t initial);
+LLMCAP_INTERNAL void llmcap_spot_held(struct sim *s, size_t p, size_t i);
+LLMCAP_INTERNAL void llmcap_spot_released(struct sim *s, size_t p, size_t i);
+LLMCAP_INTERNAL int llmcap_spot_take(struct sim *s, const struct llmcap_event *ev);
+LLMCAP_INTERNAL void llmcap_spot_free(struct autoscale_rt *as);
 /* Called where a replica may have gone idle (its step end): a draining replica with no request
  * left and no step in flight is released. One predictable branch for every other replica. */
 static inline void llmcap_replica_idle(struct sim *s, size_t ri)
@@ -857,6 +877,12 @@ LLMCAP_INTERNAL void llmcap_failures_start(struct sim *s);
 LLMCAP_INTERNAL void llmcap_failures_free(struct sim *s);
 LLMCAP_INTERNAL void llmcap_failure_event(struct sim *s, const struct llmcap_event *ev);
 LLMCAP_INTERNAL void llmcap_failures_finish(struct sim *s);
+/* failures.c, for a failure and a spot termination (spot.c): replica ri loses its step in flight
+ * (its EV_STEP_END dropped: s->has_failures must be set), its prefix cache and its requests,
+ * returned (*n of them, malloc'd; NULL and s->oom when out of memory) out of s->in_flight;
+ * then each is retried on its pool's replicas (s->in_flight counted in again by the caller) */
+LLMCAP_INTERNAL int32_t *llmcap_replica_detach(struct sim *s, size_t ri, size_t *n);
+LLMCAP_INTERNAL void llmcap_replica_retry(struct sim *s, int32_t id);
 
 /* A maintenance window's drain ends (its draining replica's last request ended: outcomes.c,
  * arrivals.c): the replica is down for the window's duration (failures.c). Inline here, as

@@ -94,7 +94,7 @@ static void kick(struct sim *s, size_t ri)
 }
 
 /* Request id of the failed replica `from` (its blocks given back) is retried elsewhere. */
-static void retry(struct sim *s, int32_t id)
+void llmcap_replica_retry(struct sim *s, int32_t id)
 {
 	struct req *r = &s->reqs[id];
 	const size_t pool = r->pool;
@@ -117,28 +117,9 @@ static void retry(struct sim *s, int32_t id)
 	kick(s, ri);
 }
 
-static void fail(struct sim *s, size_t ri)
+int32_t *llmcap_replica_detach(struct sim *s, size_t ri, size_t *n_out)
 {
 	struct replica *rp = &s->replicas[ri];
-	if (rp->down)
-		return; /* restarting or in maintenance already */
-	const size_t p = rp->pool;
-	const struct llmcap_failures_cfg *f = &s->sc->pools[p].failures;
-	struct llmcap_failure_stats *fs = &s->res->failures[p];
-	fs->failures++;
-	if (!rp->draining) /* a draining replica is out since its drain began */
-		rp->out_since = s->now;
-	rp->draining = false;
-	rp->down = true;
-	if (s->spares_free[p] > 0) {
-		s->spares_free[p]--;
-		fs->spares_used++;
-		rp->up_at = s->now + f->swap_time;
-		push_event(s, s->now + f->restart_time, s->now, EV_SPARE, (uint32_t)p, 0, p);
-	} else {
-		rp->up_at = s->now + f->restart_time;
-	}
-	push_event(s, rp->up_at, s->now, EV_UP, (uint32_t)ri, 0, ri);
 	/* the step in flight is lost: its busy time so far counts, its end event is dropped */
 	kv_account(s, ri);
 	count_account(s, ri);
@@ -167,7 +148,7 @@ static void fail(struct sim *s, size_t ri)
 	int32_t *ids = malloc((n_run + rp->swapped.len + rp->waiting.len + 1) * sizeof *ids);
 	if (!ids) {
 		s->oom = true;
-		return;
+		return NULL;
 	}
 	size_t n = 0;
 	for (size_t i = 0; i < n_run; i++)
@@ -181,9 +162,39 @@ static void fail(struct sim *s, size_t ri)
 	s->in_flight -= (int64_t)n; /* retry() counts them in again where they go */
 	while (rp->pc.n_evictable > 0) /* the prefix cache is lost with the replica */
 		llmcap_pcache_evict_one(rp);
+	*n_out = n;
+	return ids;
+}
+
+static void fail(struct sim *s, size_t ri)
+{
+	struct replica *rp = &s->replicas[ri];
+	if (rp->down)
+		return; /* restarting or in maintenance already */
+	const size_t p = rp->pool;
+	const struct llmcap_failures_cfg *f = &s->sc->pools[p].failures;
+	struct llmcap_failure_stats *fs = &s->res->failures[p];
+	fs->failures++;
+	if (!rp->draining) /* a draining replica is out since its drain began */
+		rp->out_since = s->now;
+	rp->draining = false;
+	rp->down = true;
+	if (s->spares_free[p] > 0) {
+		s->spares_free[p]--;
+		fs->spares_used++;
+		rp->up_at = s->now + f->swap_time;
+		push_event(s, s->now + f->restart_time, s->now, EV_SPARE, (uint32_t)p, 0, p);
+	} else {
+		rp->up_at = s->now + f->restart_time;
+	}
+	push_event(s, rp->up_at, s->now, EV_UP, (uint32_t)ri, 0, ri);
+	size_t n;
+	int32_t *ids = llmcap_replica_detach(s, ri, &n);
+	if (!ids)
+		return;
 	for (size_t i = 0; i < n; i++) {
 		s->in_flight++;
-		retry(s, ids[i]);
+		llmcap_replica_retry(s, ids[i]);
 	}
 	free(ids);
 	CHECK_REPLICA(s, rp);

@@ -348,8 +348,11 @@ static void dispatch(struct sim *s, const struct llmcap_event *ev)
 		llmcap_schedule_next_arrival(s);
 		llmcap_arrival(s, ev->data, cur);
 	} else if (ev->kind == EV_KICK) {
-		s->replicas[ev->target].kicked = false;
-		if (!s->replicas[ev->target].down) /* a failed replica starts nothing (failures.c) */
+		struct replica *kr = &s->replicas[ev->target];
+		/* a replacement cold-starting in the slot of a spot termination that had a kick
+		 * pending starts nothing before its EV_READY (spot.c) */
+		kr->kicked = kr->state == REP_STARTING;
+		if (!kr->down && !kr->kicked) /* a failed replica starts nothing (failures.c) */
 			llmcap_try_start_step(s, ev->target, NULL);
 		llmcap_replica_idle(s, ev->target); /* drained while its kick was pending */
 	} else if (ev->kind == EV_STEP_END) {

@@ -752,7 +752,7 @@ static int write_autoscale(hid_t g, const struct llmcap_results *res)
 	rc |= llmcap_h5_set_units(g, "autoscale", "replica_hours_held: replica-hours (starting, active "
 				  "and draining); mean_replicas: held_time / horizon; the rest counts");
 	rc |= llmcap_h5_set_units(g, "autoscale_log", "time_s: seconds; kind: 0 start, 1 ready, "
-				  "2 drain, 3 resume, 4 release; held: the pool's held replicas after it");
+				  "2 drain, 3 resume, 4 release, 5 spot notice, 6 spot termination; held: the pool's held replicas after it");
 	return rc;
 }
 

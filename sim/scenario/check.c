@@ -520,6 +520,11 @@ int llmcap_scenario_check(const struct llmcap_scenario *sc, const struct llmcap_
 					     pl->where, pl->name);
 		/* autoscaling: the initial count within [min, max], the thresholds in order */
 		const struct llmcap_autoscale_cfg *as = &pl->autoscale;
+		if (as->spot && !as->enabled)
+			return llmcap_errorf(err, LLMCAP_EINVAL,
+					     "%s: pools.%s.autoscale.spot: true with enabled: false; "
+					     "expected enabled: true (the autoscaler replaces an "
+					     "interrupted replica)", pl->where, pl->name);
 		if (as->enabled) {
 			int64_t mx = as->max_replicas > 0 ? as->max_replicas : pl->replicas;
 			double up = isnan(as->up_above) ? as->target : as->up_above;

@@ -430,6 +430,18 @@ static const struct llmcap_field autoscale_fields[] = {
 		"(2GB: 2 GB/s); the load takes the memory plan's weight bytes per GPU / this"},
 	{.key = "cooldown", .type = LLMCAP_T_DURATION, .offset = AS(cooldown), .def = "5min", .min = 0,
 	 .max = HUGE_VAL, .doc = "no scale-down within this time of the last scale-up or -down"},
+	{.key = "spot", .type = LLMCAP_T_BOOL, .offset = AS(spot), .def = "false",
+	 .doc = "the replicas are spot capacity: each held one is interrupted at "
+		"spot_interruptions, drains for spot_notice, then is terminated (its requests "
+		"retried elsewhere) and a replacement cold-starts in its place"},
+	{.key = "spot_notice", .type = LLMCAP_T_DURATION, .offset = AS(spot_notice), .def = "2min",
+	 .min = 0, .max = HUGE_VAL, .flags = LLMCAP_F_MIN_EXCL,
+	 .doc = "the provider's warning before a spot termination (AWS: 2 minutes; GCP and Azure: "
+		"30 seconds); above 0"},
+	{.key = "spot_interruptions", .type = LLMCAP_T_DOUBLE, .offset = AS(spot_interruptions),
+	 .def = "null", .min = 0, .max = HUGE_VAL, .flags = LLMCAP_F_NULL,
+	 .doc = "interruptions per replica-month; null: the GPU's (cost.gpus.NAME or the catalog; "
+		"none where unpublished)"},
 };
 #undef AS
 static const struct llmcap_section autoscale_section = LLMCAP_SECTION(autoscale_fields);

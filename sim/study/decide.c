@@ -350,6 +350,105 @@ static int64_t best_baseline(const llmcap_time *held_at, size_t n, llmcap_time h
  * names the pool). That run's rent costs (held GPU-hours) replace the fixed fleet's in *out
  * where it meets every SLO (judged as evaluate() does); a fleet that misses one while scaling
  * keeps the fixed fleet's rent, the upper bound. One more simulation per (combo, seed). */
+/* One autoscaled run of `sc` over its whole horizon (held hours are billed over all of it),
+ * stopped once an SLO is lost for good. *ran: it ran to its end (then *res is filled, *met says
+ * whether it met every SLO and rejected nothing, *spot_hits counts its spot interruptions). */
+static int autoscaled_run(const struct study *st, struct llmcap_scenario *sc,
+			  struct llmcap_results *res, bool *ran, bool *met, int64_t *spot_hits,
+			  struct llmcap_error *err)
+{
+	*ran = *met = false;
+	*spot_hits = 0;
+	struct llmcap_slo_stop stop;
+	int rc = llmcap_scenario_check(sc, st->cat, err);
+	if (rc == 0 && llmcap_slo_stop_init(&stop, sc) != 0)
+		rc = llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+	if (rc)
+		return rc;
+	rc = llmcap_simulate(sc, st->cat, &stop.sink, res, err);
+	bool lost = stop.lost_class >= 0;
+	llmcap_slo_stop_free(&stop);
+	if (rc)
+		return lost ? 0 : rc;
+	struct llmcap_summary sum;
+	if (llmcap_summarize(res, &sum) != 0) {
+		llmcap_results_free(res);
+		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+	}
+	*ran = true;
+	*met = sum.peak.all_slo_met;
+	for (size_t k = 0; k < sum.n_classes; k++)
+		*met &= sum.classes[k].rejected == 0;
+	llmcap_summary_free(&sum);
+	for (size_t p = 0; p < res->n_pools; p++)
+		*spot_hits += res->pools[p].spot_interruptions;
+	return 0;
+}
+
+/* The rent bills of an autoscaled run (res.sc is sc): reserved with per pool the baseline
+ * cheapest for the counts held; the on-demand and reserved bills where `od`, the spot bill
+ * where `spot` (the run's own held hours: its interruptions and replacements are in them). */
+static void autoscaled_bills(struct llmcap_scenario *sc, const struct llmcap_results *res, bool od,
+			     bool spot, struct llmcap_cost *k)
+{
+	struct llmcap_gpu_costs pr;
+	llmcap_cost_gpu_prices(sc, res->gpu, &pr);
+	double rate = sc->cost.rent.term_years == 3 ? pr.reserved_3y : pr.reserved_1y;
+	for (size_t p = 0; p < sc->n_pools; p++) {
+		const struct llmcap_pool_stats *ps = &res->pools[p];
+		int64_t b = ps->autoscaled ? best_baseline(ps->held_at, ps->n_replicas, res->horizon,
+							   rate, pr.on_demand)
+					   : -1;
+		size_t i = 0;
+		while (i < sc->cost.rent.n_reserved && strcmp(sc->cost.rent.reserved[i].name,
+							      sc->pools[p].name))
+			i++;
+		if (b < 0 || i < sc->cost.rent.n_reserved)
+			continue; /* the scenario's reservation stands */
+		snprintf(sc->cost.rent.reserved[i].name, sizeof sc->cost.rent.reserved[i].name, "%s",
+			 sc->pools[p].name);
+		sc->cost.rent.reserved[i].replicas = b;
+		sc->cost.rent.n_reserved++;
+	}
+	struct llmcap_cost as;
+	llmcap_results_cost(res, &as);
+	if (od) {
+		k->rent_gpu_hours = as.rent_gpu_hours;
+		k->rent_burst_gpu_hours = as.rent_burst_gpu_hours;
+		k->rent_reserved_gpus = as.rent_reserved_gpus;
+		k->rent_on_demand_monthly = as.rent_on_demand_monthly;
+		k->rent_reserved_monthly = as.rent_reserved_monthly;
+		k->rent_on_demand_total = as.rent_on_demand_total;
+		k->rent_reserved_total = as.rent_reserved_total;
+	}
+	if (spot) {
+		k->rent_spot_extra_gpu_hours = as.rent_spot_extra_gpu_hours; /* 0: spot_restart 0 */
+		k->rent_spot_monthly = as.rent_spot_monthly;
+		k->rent_spot_total = as.rent_spot_total;
+	}
+}
+
+/* Rent with a replica count that follows the load: where the scenario enables autoscaling for a
+ * pool (its policy), or spec->rent_autoscale for every pool (busy above half of the last
+ * interval scales up, below a quarter drains one: on the reference scenario the policy that met
+ * the SLOs where queue, KV and concurrency targets lagged the morning ramp by their cold
+ * starts; with the schema's interval, cold start and cooldown), the own fleet's count is the
+ * pool's maximum (the size that meets the SLOs in the busiest hour), its minimum the pool's
+ * min_replicas, or by default the fleet x the quietest hour's rate / the busiest hour's (at
+ * least 1), and it starts at the minimum. Reserved rent reserves per pool the baseline that
+ * makes it cheapest for the counts held (best_baseline; cost.rent.reserved where the scenario
+ * names the pool). The runs simulate the whole horizon (not the busiest hour's window): every
+ * hour's held count is simulated.
+ *
+ * Spot: the first run rents every autoscaled pool on spot capacity (autoscale.spot, the GPU's
+ * interruption rate, the schema's notice; sim/engine/spot.c), its interruptions and their
+ * replacements' cold starts simulated, so cost.rent.spot_restart's formula is not added
+ * (spot_restart 0). A run with no interruption is the on-demand run itself (the spot clocks
+ * change nothing until a notice: same results), so its held hours bill all three; otherwise a
+ * second run without spot bills on demand and reserved. Each run's bills replace the fixed
+ * fleet's in *out where it meets every SLO (judged as evaluate() does); a fleet that misses one
+ * while scaling (or, for spot, while interrupted) keeps the fixed fleet's bill (spot: the
+ * formula's), the upper bound. One or two more simulations per (combo, seed). */
 static int rent_autoscaled(const struct study *st, const struct combo *c, size_t s,
 			   const int64_t *fleet, struct eval *out, struct llmcap_error *err)
 {
@@ -381,63 +480,33 @@ static int rent_autoscaled(const struct study *st, const struct combo *c, size_t
 		pl->autoscale.min_replicas = lo;
 		pl->autoscale.max_replicas = fleet[p];
 		pl->replicas = lo;
+		pl->autoscale.spot = true; /* no rate published: never interrupted */
 	}
 	sc->hardware.servers = llmcap_plan_servers(sc, fleet);
+	sc->cost.rent.spot_restart = 0; /* the engine holds the replacements' cold starts */
 	struct llmcap_results res;
-	struct llmcap_summary sum;
-	int rc = llmcap_scenario_check(sc, st->cat, err);
-	if (rc == 0)
-		rc = llmcap_simulate(sc, st->cat, NULL, &res, err);
-	if (rc) {
-		free(sc);
-		return rc;
-	}
-	if (llmcap_summarize(&res, &sum) != 0) {
+	bool ran, met;
+	int64_t hits;
+	int rc = autoscaled_run(st, sc, &res, &ran, &met, &hits, err);
+	if (rc == 0 && ran) {
+		if (met)
+			autoscaled_bills(sc, &res, hits == 0, true, &out->cost);
 		llmcap_results_free(&res);
-		free(sc);
-		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
 	}
-	bool met = sum.peak.all_slo_met;
-	for (size_t k = 0; k < sum.n_classes; k++)
-		met &= sum.classes[k].rejected == 0;
-	llmcap_summary_free(&sum);
-	if (met) {
-		struct llmcap_gpu_costs pr;
-		llmcap_cost_gpu_prices(sc, res.gpu, &pr);
-		double rate = sc->cost.rent.term_years == 3 ? pr.reserved_3y : pr.reserved_1y;
-		for (size_t p = 0; p < sc->n_pools; p++) {
-			const struct llmcap_pool_stats *ps = &res.pools[p];
-			int64_t b = ps->autoscaled ? best_baseline(ps->held_at, ps->n_replicas,
-								   res.horizon, rate, pr.on_demand)
-						   : -1;
-			size_t i = 0;
-			while (i < sc->cost.rent.n_reserved && strcmp(sc->cost.rent.reserved[i].name,
-								      sc->pools[p].name))
-				i++;
-			if (b < 0 || i < sc->cost.rent.n_reserved)
-				continue; /* the scenario's reservation stands */
-			snprintf(sc->cost.rent.reserved[i].name, sizeof sc->cost.rent.reserved[i].name,
-				 "%s", sc->pools[p].name);
-			sc->cost.rent.reserved[i].replicas = b;
-			sc->cost.rent.n_reserved++;
+	if (rc == 0 && !(ran && hits == 0)) {
+		/* interrupted (or stopped before its end): on demand and reserved without spot */
+		for (size_t p = 0; p < sc->n_pools; p++)
+			sc->pools[p].autoscale.spot = false;
+		sc->cost.rent.n_reserved = st->sc->cost.rent.n_reserved;
+		rc = autoscaled_run(st, sc, &res, &ran, &met, &hits, err);
+		if (rc == 0 && ran) {
+			if (met)
+				autoscaled_bills(sc, &res, true, false, &out->cost);
+			llmcap_results_free(&res);
 		}
-		struct llmcap_cost as;
-		llmcap_results_cost(&res, &as); /* res.sc is sc, with the baselines */
-		struct llmcap_cost *k = &out->cost;
-		k->rent_gpu_hours = as.rent_gpu_hours;
-		k->rent_burst_gpu_hours = as.rent_burst_gpu_hours;
-		k->rent_reserved_gpus = as.rent_reserved_gpus;
-		k->rent_spot_extra_gpu_hours = as.rent_spot_extra_gpu_hours;
-		k->rent_on_demand_monthly = as.rent_on_demand_monthly;
-		k->rent_reserved_monthly = as.rent_reserved_monthly;
-		k->rent_spot_monthly = as.rent_spot_monthly;
-		k->rent_on_demand_total = as.rent_on_demand_total;
-		k->rent_reserved_total = as.rent_reserved_total;
-		k->rent_spot_total = as.rent_spot_total;
 	}
-	llmcap_results_free(&res);
 	free(sc);
-	return 0;
+	return rc;
 }
 
 /* Phase B: item i = combo x seed x (own, hybrid candidates). */
