@@ -78,6 +78,8 @@ static void option_label(const struct llmcap_decide_option *o, char *buf, size_t
 {
 	if (o->option == LLMCAP_OPTION_API)
 		snprintf(buf, n, "api");
+	else if (o->dtype < 0) /* per-pool: each pool at its own precision */
+		snprintf(buf, n, "%s %s", llmcap_option_names[o->option], o->gpu);
 	else
 		snprintf(buf, n, "%s %s %s", llmcap_option_names[o->option], o->gpu,
 			 dtype_name(o->dtype));

@@ -317,9 +317,11 @@ static void report_decision(const struct llmcap_decision *d, size_t seeds,
 	r->best_monthly = b->monthly;
 	if (b->option == LLMCAP_OPTION_API)
 		snprintf(r->best, sizeof r->best, "api");
+	else if (b->dtype < 0) /* per-pool */
+		snprintf(r->best, sizeof r->best, "%s %s", llmcap_option_names[b->option], b->gpu);
 	else
 		snprintf(r->best, sizeof r->best, "%s %s %s", llmcap_option_names[b->option], b->gpu,
-			 b->dtype >= 0 ? llmcap_dtype_name((enum llmcap_dtype)b->dtype) : "");
+			 llmcap_dtype_name((enum llmcap_dtype)b->dtype));
 }
 
 /* Summarises a finished run, completes the output file and prints; the exit status. */
