@@ -2,7 +2,9 @@
 # Times the default tipping-point study (issue 21's target: 12 volumes x 3 precisions x the
 # options, 3 seeds, under 10 s on 2 cores): `llmcap decide` on the reference scenario with
 # --jobs JOBS (default 2), and one decision at the reference volume (`llmcap run --decide`).
-# Prints the wall and CPU seconds of each. Usage: bench/decide_time.sh build/llmcap [JOBS]
+# Prints the wall and CPU seconds of each; then, where built (build/bench/decide_bracket), the
+# default study with and without the closed-form bracket: simulations, CPU and wall seconds, and
+# whether the decisions agree. Usage: bench/decide_time.sh build/llmcap [JOBS]
 set -eu
 LLMCAP=${1:?usage: bench/decide_time.sh build/llmcap [JOBS]}
 JOBS=${2:-2}
@@ -17,3 +19,8 @@ run() {
 run "run --decide (reference volume, 3 precisions, 3 seeds)" "$LLMCAP" run --decide --jobs "$JOBS"
 run "decide (12 volumes x 3 precisions, 3 seeds)" "$LLMCAP" decide --jobs "$JOBS"
 grep -A6 'where the cheapest option changes' "$T/out"
+BRACKET=$(dirname "$LLMCAP")/bench/decide_bracket
+if [ -x "$BRACKET" ]; then
+	echo "the closed-form bracket (bench/decide_bracket.c):"
+	"$BRACKET" "$JOBS"
+fi

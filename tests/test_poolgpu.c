@@ -1,7 +1,8 @@
 /* Pools on their own GPUs (issue 21, pools.NAME.gpu): a mixed fleet's own cost by GPU type
  * against a hand calculation; a pool's KV capacity on a GPU with less memory; a GPU that cannot
  * hold the model as a located error; the shipped mixed-gpus.yaml as a run; the per-pool GPU
- * decision against a brute-force enumeration of every combination. */
+ * decision (own and rent) on every seed against a brute-force enumeration of every combination
+ * sized on every seed; the per-pool options of llmcap_decide. */
 #include "test_util.h"
 
 #include "llmcap/cost.h"
@@ -197,8 +198,25 @@ static void mixed_scenario_runs(void **state)
 	llmcap_results_free(&res);
 }
 
-/* The per-pool GPU decision on a small case, against every combination of GPUs sized and run
- * as one fleet: the same choice, at the cost of the cheapest combination that meets the SLOs. */
+/* One combination of the brute force: pools on GPUs (gi, gj) at the decision's TP sizes. */
+static void place_both(struct llmcap_scenario *v, const struct llmcap_pool_gpu_choice *d,
+		       const char *const *gpus, size_t i, size_t j)
+{
+	snprintf(v->pools[0].gpu, sizeof v->pools[0].gpu, "%s", gpus[i]);
+	snprintf(v->pools[1].gpu, sizeof v->pools[1].gpu, "%s", gpus[j]);
+	v->pools[0].tensor_parallel_size = d->tp[0][i];
+	v->pools[1].tensor_parallel_size = d->tp[1][j];
+	for (size_t p = 0; p < 2; p++)
+		if (!strcmp(v->pools[p].gpu, v->hardware.gpu))
+			v->pools[p].gpus_per_server = 0;
+}
+
+/* The per-pool GPU decision on a small case over SEEDS seeds, against every combination of GPUs
+ * sized on every seed (the largest of the seeds' smallest fleets, as decide chooses), then run
+ * as one fleet on every seed and priced as the decision prices (a month of the run): the same
+ * choice for own and for rent on demand, at the cost of the cheapest combination that meets the
+ * SLOs on every seed; and the chosen fleet is at least every seed's smallest on its GPUs. */
+#define SEEDS 2
 static void decision_matches_brute_force(void **state)
 {
 	(void)state;
@@ -210,42 +228,139 @@ static void decision_matches_brute_force(void **state)
 	const char *gpus[] = {"h100-sxm-80gb", "l40s-48gb", "h200-141gb"};
 	struct llmcap_pool_gpu_choice *d = malloc(sizeof *d);
 	struct llmcap_error err = {0};
-	if (llmcap_decide_pool_gpus(&sc, &cat, gpus, 3, d, &err))
+	if (llmcap_decide_pool_gpus(&sc, &cat, gpus, 3, SEEDS, 2, true, d, &err))
 		fail_msg("%s", err.msg);
+	assert_int_equal(d->seeds, SEEDS);
 	assert_true(d->feasible);
 	assert_true(d->slo_met);
-	double best = INFINITY;
-	size_t bi = 0, bj = 0;
+	double best = INFINITY, best_od = INFINITY;
+	size_t bi = 0, bj = 0, oi = 0, oj = 0;
+	int64_t fleet_own[2] = {0}, fleet_od[2] = {0};
 	for (size_t i = 0; i < 3; i++)
 		for (size_t j = 0; j < 3; j++) {
 			if (!d->tp[0][i] || !d->tp[1][j])
 				continue;
 			struct llmcap_scenario v = sc;
-			snprintf(v.pools[0].gpu, sizeof v.pools[0].gpu, "%s", gpus[i]);
-			snprintf(v.pools[1].gpu, sizeof v.pools[1].gpu, "%s", gpus[j]);
-			v.pools[0].tensor_parallel_size = d->tp[0][i];
-			v.pools[1].tensor_parallel_size = d->tp[1][j];
+			place_both(&v, d, gpus, i, j);
+			int64_t rep[2] = {0};
+			bool sized = true;
+			for (size_t s = 0; s < SEEDS; s++) {
+				v.seed = sc.seed + s;
+				struct llmcap_fleet f;
+				if (llmcap_plan_fleet_fast(&v, &cat, NAN, -1, NULL, NULL, true, &f, &err))
+					fail_msg("%s", err.msg);
+				sized &= f.feasible;
+				for (size_t p = 0; p < 2; p++)
+					rep[p] = f.replicas[p] > rep[p] ? f.replicas[p] : rep[p];
+			}
+			if (!sized)
+				continue;
+			/* every seed's smallest fleet on the decision's GPUs is within its choice */
 			for (size_t p = 0; p < 2; p++)
-				if (!strcmp(v.pools[p].gpu, v.hardware.gpu))
-					v.pools[p].gpus_per_server = 0;
-			struct llmcap_fleet f;
-			if (llmcap_plan_fleet(&v, &cat, NAN, -1, &f, &err))
-				fail_msg("%s", err.msg);
-			if (f.feasible && f.slo_met && f.cost.self_monthly < best) {
-				best = f.cost.self_monthly;
-				bi = i;
-				bj = j;
+				if (!strcmp(gpus[p ? j : i], d->gpu[p]))
+					assert_true(d->replicas[p][p ? j : i] == rep[p]);
+			v.pools[0].replicas = rep[0];
+			v.pools[1].replicas = rep[1];
+			v.hardware.servers = llmcap_plan_servers(&v, rep);
+			bool met = true;
+			double own = 0, od = 0;
+			for (size_t s = 0; s < SEEDS; s++) {
+				v.seed = sc.seed + s;
+				struct llmcap_results res;
+				struct llmcap_summary sum;
+				if (llmcap_simulate(&v, &cat, NULL, &res, &err))
+					fail_msg("%s", err.msg);
+				assert_int_equal(llmcap_summarize(&res, &sum), 0);
+				met &= sum.peak.all_slo_met;
+				for (size_t c = 0; c < sum.n_classes; c++)
+					met &= sum.classes[c].rejected == 0;
+				struct llmcap_cost c;
+				llmcap_plan_month_cost(&v, &res, &c);
+				own += c.self_monthly / SEEDS;
+				od += c.rent_on_demand_monthly / SEEDS;
+				llmcap_summary_free(&sum);
+				llmcap_results_free(&res);
+			}
+			if (met && own < best) {
+				best = own;
+				bi = i, bj = j;
+				memcpy(fleet_own, rep, sizeof rep);
+			}
+			if (met && od < best_od) {
+				best_od = od;
+				oi = i, oj = j;
+				memcpy(fleet_od, rep, sizeof rep);
 			}
 		}
-	print_message("decision: %s TP%lld x%lld, %s TP%lld x%lld, $%.2f/month (est $%.2f), %zu combinations, %d sims; brute force %s, %s $%.2f\n", d->gpu[0], (long long)d->choice_tp[0], (long long)d->choice_replicas[0], d->gpu[1], (long long)d->choice_tp[1], (long long)d->choice_replicas[1], d->monthly, d->estimated_monthly, d->combinations, d->simulations, gpus[bi], gpus[bj], best);
+	print_message("decision: %s TP%lld x%lld, %s TP%lld x%lld, $%.2f/month (est $%.2f), %zu combinations, %d sims; brute force %s, %s $%.2f; rent on demand %s, %s $%.2f (brute force %s, %s $%.2f)\n", d->gpu[0], (long long)d->choice_tp[0], (long long)d->choice_replicas[0], d->gpu[1], (long long)d->choice_tp[1], (long long)d->choice_replicas[1], d->monthly, d->estimated_monthly, d->combinations, d->simulations, gpus[bi], gpus[bj], best, d->picks[1].gpu[0], d->picks[1].gpu[1], d->picks[1].monthly, gpus[oi], gpus[oj], best_od);
 	assert_true(isfinite(best));
 	/* the case is built so that the pools differ: reasoning fills 2-GPU H200 servers, and a
 	 * 4x L40S server costs less than a third H200 one for the utility replica */
 	assert_string_not_equal(d->gpu[0], d->gpu[1]);
 	assert_string_equal(d->gpu[0], gpus[bi]);
 	assert_string_equal(d->gpu[1], gpus[bj]);
+	assert_int_equal(d->choice_replicas[0], fleet_own[0]);
+	assert_int_equal(d->choice_replicas[1], fleet_own[1]);
 	assert_rel(d->monthly, best, 1e-9);
+	/* rent on demand: its own choice, priced by each pool's GPU's hourly rate */
+	const struct llmcap_pool_gpu_pick *r = &d->picks[1];
+	assert_int_equal(r->option, LLMCAP_OPTION_RENT_ON_DEMAND);
+	assert_true(r->feasible && r->slo_met);
+	assert_string_equal(r->gpu[0], gpus[oi]);
+	assert_string_equal(r->gpu[1], gpus[oj]);
+	assert_int_equal(r->replicas[0], fleet_od[0]);
+	assert_int_equal(r->replicas[1], fleet_od[1]);
+	assert_rel(r->monthly, best_od, 1e-9);
+	/* the closed-form bracket changes nothing */
+	struct llmcap_pool_gpu_choice *u = malloc(sizeof *u);
+	if (llmcap_decide_pool_gpus(&sc, &cat, gpus, 3, SEEDS, 2, false, u, &err))
+		fail_msg("%s", err.msg);
+	assert_memory_equal(u->replicas, d->replicas, sizeof d->replicas);
+	assert_memory_equal(u->sized, d->sized, sizeof d->sized);
+	print_message("simulations: %d with the bracket, %d without\n", d->simulations, u->simulations);
+	assert_true(d->simulations <= u->simulations);
+	free(u);
 	free(d);
+}
+
+/* llmcap_decide with spec.pool_gpus adds own and the three rents per pool, every one run on
+ * every seed: each that meets its SLOs did so on every seed, and the ranking includes them. */
+static void decide_adds_per_pool_options(void **state)
+{
+	(void)state;
+	struct llmcap_scenario sc;
+	const char *sets[] = {"horizon=2h", "workload.rate=20000/day", "workload.diurnal.shape=none"};
+	load(&sc, MIXED, sets, sizeof sets / sizeof *sets);
+	struct llmcap_decide_spec spec = {.tokens_per_month = NAN, .seeds = SEEDS, .threads = 2,
+					  .pool_gpus = true};
+	struct llmcap_decision *row = malloc(sizeof *row);
+	struct llmcap_error err = {0};
+	if (llmcap_decide(&sc, &cat, &spec, row, &err))
+		fail_msg("%s", err.msg);
+	size_t per_pool = 0;
+	for (size_t i = 0; i < row->n_options; i++) {
+		const struct llmcap_decide_option *o = &row->options[i];
+		if (strcmp(o->gpu, "per-pool"))
+			continue;
+		per_pool++;
+		assert_true(o->option == LLMCAP_OPTION_OWN || o->option == LLMCAP_OPTION_RENT_ON_DEMAND ||
+			    o->option == LLMCAP_OPTION_RENT_RESERVED || o->option == LLMCAP_OPTION_RENT_SPOT);
+		if (!o->sized)
+			continue;
+		for (size_t p = 0; p < sc.n_pools; p++) {
+			assert_true(o->pool_gpu[p][0] != 0);
+			assert_true(o->pool_tp[p] >= 1);
+			assert_true(o->replicas[p] >= 1);
+		}
+		if (o->option == LLMCAP_OPTION_OWN)
+			for (size_t p = 0; p < sc.n_pools; p++)
+				assert_string_equal(row->pool_gpu[p], o->pool_gpu[p]);
+		if (o->slo_met && isfinite(o->monthly))
+			assert_true(row->best >= 0 &&
+				    row->options[row->best].monthly <= o->monthly);
+	}
+	assert_int_equal(per_pool, LLMCAP_POOL_GPU_PICKS);
+	free(row);
 }
 
 int main(void)
@@ -257,6 +372,7 @@ int main(void)
 		cmocka_unit_test(gpu_that_cannot_hold_the_model),
 		cmocka_unit_test(mixed_scenario_runs),
 		cmocka_unit_test(decision_matches_brute_force),
+		cmocka_unit_test(decide_adds_per_pool_options),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -60,7 +60,8 @@ enum llmcap_option { LLMCAP_OPTIONS(LLMCAP_ENUM_ITEM) };
 enum { LLMCAP_OPTION_COUNT = 0 LLMCAP_OPTIONS(LLMCAP_COUNT_ITEM) };
 extern const char *const llmcap_option_names[LLMCAP_OPTION_COUNT + 1]; /* NULL-terminated */
 
-#define LLMCAP_DECIDE_MAX_OPTIONS (2 + LLMCAP_DECIDE_MAX_GPUS * LLMCAP_DECIDE_MAX_DTYPES * 5)
+/* the API, every (GPU, precision)'s five, and the four per-pool options (own and rent) */
+#define LLMCAP_DECIDE_MAX_OPTIONS (5 + LLMCAP_DECIDE_MAX_GPUS * LLMCAP_DECIDE_MAX_DTYPES * 5)
 
 struct llmcap_decide_spec {
 	double tokens_per_month;  /* NAN: the scenario's own volume */
@@ -71,10 +72,15 @@ struct llmcap_decide_spec {
 	size_t seeds;             /* 1 to LLMCAP_DECIDE_MAX_SEEDS */
 	long threads;             /* >= 1 */
 	struct llmcap_study_progress progress; /* told per simulation batch; fn may be NULL */
-	/* also the own option with each pool on its own GPU, chosen among every catalog GPU
-	 * (llmcap_decide_pool_gpus below; seed 0 only): an option "own per-pool" */
+	/* also own and rent with each pool on its own GPU, chosen among every catalog GPU
+	 * (llmcap_decide_pool_gpus below, on every seed): options whose gpu is "per-pool" */
 	bool pool_gpus;
 	bool rent_autoscale;      /* rent every pool with the default autoscaler (see above) */
+	/* the searches start from the closed-form bracket (plan.h llmcap_plan_bound): a count
+	 * below a pool's lower bound is never simulated, and a (GPU, precision) whose latency
+	 * floor is above a target is not searched (its reason in the option's `why`); true turns
+	 * it off (the same answer, more simulations: tests and bench/ compare) */
+	bool no_bracket;
 };
 
 /* One option's answer. Costs in USD per month; NAN where a price is not published. */
@@ -92,6 +98,10 @@ struct llmcap_decide_option {
 	int64_t gpus, servers;
 	double spilled_share;      /* hybrid: share of requests sent to the API (mean over seeds) */
 	bool latency_checked;      /* API: every class's provider publishes its latency */
+	char reason[256];          /* `why` when built for this option (it points here) */
+	/* gpu "per-pool" (spec.pool_gpus): each pool's GPU and tensor-parallel size */
+	char pool_gpu[LLMCAP_MAX_POOLS][LLMCAP_NAME_MAX];
+	int64_t pool_tp[LLMCAP_MAX_POOLS];
 };
 
 struct llmcap_decision {
@@ -106,7 +116,8 @@ struct llmcap_decision {
 	int best, runner_up;       /* indices into options; -1: none meets the SLOs */
 	bool rent_autoscaled;      /* rent was also simulated with the autoscaler (see above) */
 	int simulations;
-	/* spec.pool_gpus: each pool's GPU in the "own per-pool" option (gpu "per-pool") */
+	/* spec.pool_gpus: each pool's GPU in the "own per-pool" option (gpu "per-pool"; every
+	 * per-pool option names its own in its pool_gpu) */
 	char pool_gpu[LLMCAP_MAX_POOLS][LLMCAP_NAME_MAX];
 };
 
@@ -127,45 +138,66 @@ int llmcap_decide_volumes(const struct llmcap_scenario *sc, const struct llmcap_
 			  struct llmcap_decision *rows, struct llmcap_error *err);
 
 /* ---- Each pool on its own GPU (issue 21; sim/study/pool_gpus.c) ----
- * The own option with a GPU chosen per pool: every candidate GPU (the list given, or every
+ * Own and rent with a GPU chosen per pool: every candidate GPU (the list given, or every
  * catalog GPU) that holds a pool's model at its precision, at the pool's tensor-parallel size or
  * the smallest power of two above it that fits one server, is a candidate for that pool. One
- * capacity search (llmcap_plan_fleet) per candidate GPU sizes every pool that fits it (pools do
- * not share replicas, so each pool's smallest count on that GPU does not depend on the others);
- * every combination of the pools' sized candidates is then priced (own cost, llmcap_cost_compute,
- * servers by GPU type, power from each pool's busy share in its search) and the cheapest is run
- * as one fleet to confirm its SLOs and cost. */
+ * capacity search (the fast one, plan.h llmcap_plan_fleet_fast, from the closed-form bracket)
+ * per candidate GPU and seed sizes every pool that fits it (pools do not share replicas, so
+ * each pool's smallest count on that GPU does not depend on the others); a pool's count on a
+ * GPU is the largest of the seeds' (it meets the SLOs on every seed, as decide's fleets).
+ * Every combination of the pools' sized candidates is then priced without simulating (own:
+ * llmcap_cost_compute with servers by GPU type and power from each pool's busy share in its
+ * search, scaled from the busiest hour to the horizon's mean; rent: its GPU-hours at each
+ * pool's GPU's rates), the cheapest per option (own, rent on demand, reserved, spot) is run
+ * on every seed as one fleet, and its SLOs and monthly cost (mean and 95% interval over seeds)
+ * come from those runs. */
 #define LLMCAP_POOL_GPUS_MAX 32
+#define LLMCAP_POOL_GPU_PICKS 4 /* own, rent on demand, rent reserved, rent spot */
+struct llmcap_pool_gpu_pick {
+	enum llmcap_option option;
+	bool feasible;             /* a combination was priced and run */
+	bool slo_met;              /* on every seed: every class's busiest-hour SLOs, no rejection */
+	char gpu[LLMCAP_MAX_POOLS][LLMCAP_NAME_MAX];
+	int64_t tp[LLMCAP_MAX_POOLS], replicas[LLMCAP_MAX_POOLS];
+	int64_t gpus, servers;     /* of the fleet, every GPU type */
+	double estimated_monthly;  /* USD, as priced from the searches */
+	double monthly, monthly_half; /* USD, mean and 95% half-width over the seeds' runs */
+	double demand_per_month;   /* tokens, mean over the seeds' runs */
+};
 struct llmcap_pool_gpu_choice {
-	size_t n_pools, n_gpus;
+	size_t n_pools, n_gpus, seeds;
 	char gpus[LLMCAP_POOL_GPUS_MAX][LLMCAP_NAME_MAX];          /* the candidates */
 	int64_t tp[LLMCAP_MAX_POOLS][LLMCAP_POOL_GPUS_MAX];        /* [pool][gpu]; 0: does not fit */
-	bool sized[LLMCAP_MAX_POOLS][LLMCAP_POOL_GPUS_MAX];        /* its search found a count */
-	int64_t replicas[LLMCAP_MAX_POOLS][LLMCAP_POOL_GPUS_MAX];  /* the smallest count */
-	double busy_gpus[LLMCAP_MAX_POOLS][LLMCAP_POOL_GPUS_MAX];  /* mean GPUs busy, that run */
-	bool feasible;             /* a combination was chosen and run */
-	char gpu[LLMCAP_MAX_POOLS][LLMCAP_NAME_MAX];               /* the choice, per pool */
+	bool sized[LLMCAP_MAX_POOLS][LLMCAP_POOL_GPUS_MAX];        /* sized on every seed */
+	int64_t replicas[LLMCAP_MAX_POOLS][LLMCAP_POOL_GPUS_MAX];  /* the largest seed's smallest */
+	double busy_gpus[LLMCAP_MAX_POOLS][LLMCAP_POOL_GPUS_MAX];  /* mean GPUs busy, seed 0 */
+	struct llmcap_pool_gpu_pick picks[LLMCAP_POOL_GPU_PICKS];  /* in the order above */
+	/* the own pick, as before the rent picks were added */
+	bool feasible;
+	char gpu[LLMCAP_MAX_POOLS][LLMCAP_NAME_MAX];
 	int64_t choice_tp[LLMCAP_MAX_POOLS], choice_replicas[LLMCAP_MAX_POOLS];
-	int64_t servers;           /* of the chosen fleet, every GPU type */
-	double estimated_monthly;  /* USD, own, as priced from the searches */
-	double monthly;            /* USD, own, from the chosen fleet's own run; NAN: none */
-	bool slo_met;              /* that run met every class's busiest-hour SLOs, rejected none */
+	int64_t servers;
+	double estimated_monthly, monthly;
+	bool slo_met;
 	size_t combinations;       /* priced */
 	int simulations;
 };
 
-/* Chooses each pool's GPU for `sc` among gpus[0 .. n_gpus) (n_gpus 0: every catalog GPU).
- * Returns 0 (out->feasible false when no combination is sized), or an error: a candidate not in
- * the catalog, a pool no candidate holds (located), a failing simulation. */
+/* Chooses each pool's GPU for `sc` among gpus[0 .. n_gpus) (n_gpus 0: every catalog GPU), on
+ * seeds sc->seed + k, k < seeds (1 to LLMCAP_DECIDE_MAX_SEEDS), on `threads` threads (results
+ * never depend on it); bracket false searches without the closed-form bracket (the same
+ * answer). Returns 0 (a pick's feasible false when no combination is sized), or an error: a
+ * candidate not in the catalog, a pool no candidate holds (located), a failing simulation. */
 int llmcap_decide_pool_gpus(const struct llmcap_scenario *sc, const struct llmcap_catalog *cat,
-			    const char *const *gpus, size_t n_gpus, struct llmcap_pool_gpu_choice *out,
-			    struct llmcap_error *err);
+			    const char *const *gpus, size_t n_gpus, size_t seeds, long threads,
+			    bool bracket, struct llmcap_pool_gpu_choice *out, struct llmcap_error *err);
 
-/* Adds the "own per-pool" option to a decision row at `tokens_per_month` (NAN: the scenario's
- * volume) and ranks the row's options again; decide.c calls it for spec.pool_gpus. */
+/* Adds the per-pool options (own, rent on demand, reserved, spot; gpu "per-pool") to a decision
+ * row at `tokens_per_month` (NAN: the scenario's volume), as spec asks (seeds, threads,
+ * bracket), and ranks the row's options again; decide.c calls it for spec.pool_gpus. */
 int llmcap_decide_add_pool_gpus(const struct llmcap_scenario *sc, const struct llmcap_catalog *cat,
-				double tokens_per_month, struct llmcap_decision *row,
-				struct llmcap_error *err);
+				double tokens_per_month, const struct llmcap_decide_spec *spec,
+				struct llmcap_decision *row, struct llmcap_error *err);
 
 /* Writes the decision sweep as CSV: volume, option, gpu, dtype, slo_met, monthly, monthly_ci95,
  * per_1m, gpus, best (1 on the cheapest SLO-meeting option of its volume), demand_per_month.

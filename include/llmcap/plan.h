@@ -165,4 +165,41 @@ int llmcap_max_rate_seeds(const struct llmcap_scenario *base, const struct llmca
 			  const struct llmcap_study_progress *progress, double *best, int *sims,
 			  struct llmcap_error *err);
 
+/* ---- The closed-form bracket (issue 21; sim/study/capacity.c) ----
+ * Before a search simulates, each pool's replica count is bounded from below from the
+ * performance model alone, and a target no count can meet is found at zero load.
+ *
+ * Lower bound: the busiest complete hour's expected arrivals of the pool's classes (mean rate x
+ * the largest hourly integral of the diurnal curve, less 6 standard deviations of the compound
+ * Poisson work) must be served within that hour plus the longest latency the SLOs allow one of
+ * its requests (TTFT + TPOT x (longest output - 1)), on replicas whose step times are at least
+ * the performance model's (the roofline's engine CPU overheads left out: they may overlap): each decode token costs at
+ * least the largest batch's time per sequence (the batch at most max_num_seqs, the KV cache's
+ * blocks, and the largest whose step at the mean decode context stays within the loosest TPOT
+ * target: a request's TPOT is the mean of its steps) plus its KV read; every prompt or output token at least the largest
+ * step's time per token; and a decode step reads at most the KV cache's tokens, so the decode
+ * context read (prompt + tokens so far, summed over steps) takes at least that many steps of
+ * one sequence per cache-full. Work is kept at 97% (the share p99 targets and the 1% loss allowance
+ * may leave out) and the result x LLMCAP_PLAN_BOUND_MARGIN, for what the closed form does not
+ * model. A pool whose requests the form does not describe (speculative decoding, disaggregated
+ * groups, pipeline or data-parallel replicas, spill, a table model, sessions,
+ * closed-loop clients, traces, non-Poisson arrivals) gets lower 0: no bound.
+ *
+ * Latency floor: a request alone on a replica takes at least its prompt's step (no overheads)
+ * to its first token and the batch-of-one decode step per further token. A class whose floor
+ * x LLMCAP_PLAN_BOUND_MARGIN is above its TTFT (or TPOT) target for more than 2% of its
+ * requests (by the length distribution) misses it at any fleet size: `unreachable`, with the
+ * reason in `why`. No upper bound is known in closed form (queueing tails): upper is 0. */
+#define LLMCAP_PLAN_BOUND_MARGIN 0.9
+struct llmcap_plan_bound {
+	int64_t lower[LLMCAP_MAX_POOLS]; /* fewest replicas that can meet the SLOs; 0: no bound */
+	double demand[LLMCAP_MAX_POOLS]; /* replicas' worth of the busiest hour's work, unrounded */
+	bool unreachable;                /* a latency floor is above a target */
+	char why[256];                   /* the reason, when unreachable */
+};
+/* The bounds of `sc` as it would run (volume and precisions set; checked). 0, or an error
+ * from the catalog or memory plan. */
+int llmcap_plan_bound(const struct llmcap_scenario *sc, const struct llmcap_catalog *cat,
+		      struct llmcap_plan_bound *out, struct llmcap_error *err);
+
 #endif

@@ -91,6 +91,8 @@ static void option_label(const struct llmcap_decide_option *o, char *buf, size_t
 {
 	if (o->option == LLMCAP_OPTION_API)
 		snprintf(buf, n, "api");
+	else if (o->dtype < 0) /* per-pool: each pool at its own precision */
+		snprintf(buf, n, "%s %s", llmcap_option_names[o->option], o->gpu);
 	else
 		snprintf(buf, n, "%s %s %s", llmcap_option_names[o->option], o->gpu,
 			 dtype_name(o->dtype));
@@ -150,10 +152,10 @@ void llmcap_cli_print_decision(const struct llmcap_scenario *sc, const struct ll
 	}
 	for (size_t i = 0; i < d->n_options; i++)
 		if (!strcmp(d->options[i].gpu, "per-pool") && d->options[i].sized) {
-			fprintf(out, "  own per-pool GPUs:");
+			fprintf(out, "  %s per-pool GPUs:", llmcap_option_names[d->options[i].option]);
 			for (size_t p = 0; p < sc->n_pools; p++)
-				fprintf(out, "%s %s on %s", p ? "," : "", sc->pools[p].name,
-					d->pool_gpu[p]);
+				fprintf(out, "%s %s on %s TP%lld", p ? "," : "", sc->pools[p].name,
+					d->options[i].pool_gpu[p], (long long)d->options[i].pool_tp[p]);
 			fputc('\n', out);
 		}
 	fprintf(out, "  (replicas per pool: the fleet chosen, per pool the largest of the seeds' "
@@ -373,8 +375,8 @@ static const struct llmcap_opt decide_opts[] = {
 	 "the precisions of the largest model: bf16, fp16, fp8, int4-awq, comma separated, at most 4",
 	 "the scenario's, fp8 and int4-awq"},
 	{O_GPUS, 0, "gpus", "G,...",
-	 "the GPU types to size on (catalog names), at most 8; per-pool adds own with each pool's "
-	 "GPU chosen among every catalog GPU that holds its model (one seed)",
+	 "the GPU types to size on (catalog names), at most 8; per-pool adds own and rent with each "
+	 "pool's GPU chosen among every catalog GPU that holds its model (on every seed)",
 	 "the scenario's hardware.gpu"},
 	{LLMCAP_OPT_SEEDS, 0, "seeds", "N",
 	 "seeds per option (scenario seed, +1, ...); a fleet is chosen only if it meets every SLO on "

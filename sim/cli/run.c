@@ -26,6 +26,11 @@ struct args {
 	int64_t batch_means;  /* batches for batch-means intervals, 0 = off */
 	llmcap_time warmup;   /* -1 = auto */
 	char command_line[2048];
+	/* --gpus: the GPU types --decide sizes on, and per-pool (as llmcap decide --gpus) */
+	char gpu_buf[512];
+	const char *gpus[LLMCAP_DECIDE_MAX_GPUS];
+	size_t n_gpus;
+	bool pool_gpus, gpus_given;
 };
 
 static int load(const struct args *a, struct llmcap_catalog *cat, struct llmcap_scenario *sc)
@@ -277,7 +282,8 @@ static int run_decide(const struct args *a, const struct llmcap_scenario *sc,
 		.tokens_per_month = NAN, .dtypes = dtypes, .n_dtypes = n,
 		.seeds = (size_t)a->c.seeds, .threads = a->c.jobs,
 		.progress = {.fn = llmcap_cli_progress_show, .user = &prog},
-		.rent_autoscale = !a->rent_fixed};
+		.rent_autoscale = !a->rent_fixed,
+		.gpus = a->gpus, .n_gpus = a->n_gpus, .pool_gpus = a->pool_gpus};
 	struct llmcap_decision *d = malloc(sizeof *d);
 	struct llmcap_error err = {0};
 	int rc = d ? llmcap_decide(sc, cat, &spec, d, &err)
@@ -313,9 +319,11 @@ static void report_decision(const struct llmcap_decision *d, size_t seeds,
 	r->best_monthly = b->monthly;
 	if (b->option == LLMCAP_OPTION_API)
 		snprintf(r->best, sizeof r->best, "api");
+	else if (b->dtype < 0) /* per-pool */
+		snprintf(r->best, sizeof r->best, "%s %s", llmcap_option_names[b->option], b->gpu);
 	else
 		snprintf(r->best, sizeof r->best, "%s %s %s", llmcap_option_names[b->option], b->gpu,
-			 b->dtype >= 0 ? llmcap_dtype_name((enum llmcap_dtype)b->dtype) : "");
+			 llmcap_dtype_name((enum llmcap_dtype)b->dtype));
 }
 
 /* Summarises a finished run, completes the output file and prints; the exit status. */
@@ -404,7 +412,7 @@ static int cmd_run(const struct args *a)
 }
 
 enum { O_OUTPUT = 1, O_FORCE, O_NO_REQUESTS, O_NO_TIMESERIES, O_QUIET, O_JSON, O_EXACT_STEPS,
-       O_BATCH_MEANS, O_WARMUP, O_CHECK, O_DECIDE, O_RENT };
+       O_BATCH_MEANS, O_WARMUP, O_CHECK, O_DECIDE, O_RENT, O_GPUS };
 
 static const struct llmcap_opt run_opts[] = {
 	LLMCAP_CLI_OPT_SET,
@@ -424,6 +432,10 @@ static const struct llmcap_opt run_opts[] = {
 	 "after the report, the decision: own, rent, API and hybrid, each sized by simulation to "
 	 "meet every SLO on every seed, the cheapest and the runner-up (as llmcap decide at the "
 	 "scenario's volume; a search of many runs)", NULL},
+	{O_GPUS, 0, "gpus", "G,...",
+	 "the GPU types --decide sizes on (catalog names), at most 8; per-pool adds own and rent "
+	 "with each pool's GPU chosen among every catalog GPU that holds its model (as llmcap "
+	 "decide --gpus)", "the scenario's hardware.gpu"},
 	{LLMCAP_OPT_SEEDS, 0, "seeds", "N", "seeds per option of --decide", "3"},
 	LLMCAP_CLI_OPT_RENT(O_RENT),
 	LLMCAP_CLI_OPT_JOBS("simulating for --decide"),
@@ -453,6 +465,24 @@ static int run_option(const struct llmcap_args *p, int id, void *ctx)
 	case O_CHECK: a->check = true; break;
 	case O_DECIDE: a->decide = true; break;
 	case O_RENT: return llmcap_cli_parse_rent(v, &a->rent_fixed) == 0 ? 0 : -1;
+	case O_GPUS:
+		snprintf(a->gpu_buf, sizeof a->gpu_buf, "%s", v);
+		a->n_gpus = 0;
+		a->gpus_given = true;
+		char *save = NULL;
+		for (char *t = strtok_r(a->gpu_buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+			if (!strcmp(t, "per-pool")) { /* each pool's GPU chosen (issue 21) */
+				a->pool_gpus = true;
+				continue;
+			}
+			if (a->n_gpus == LLMCAP_DECIDE_MAX_GPUS) {
+				fprintf(stderr, "llmcap: --gpus: at most %d GPUs\n",
+					LLMCAP_DECIDE_MAX_GPUS);
+				return -1;
+			}
+			a->gpus[a->n_gpus++] = t;
+		}
+		break;
 	case O_EXACT_STEPS: a->exact_steps = true; break;
 	case O_BATCH_MEANS:
 		if (llmcap_cli_long(v, 2, LLMCAP_BATCH_MAX, &k) != 0) {
@@ -483,6 +513,10 @@ static int run_main(const struct llmcap_cmd *cmd, int argc, char **argv)
 		snprintf(a.command_line + k, sizeof a.command_line - k, "%s%s", i ? " " : "", argv[i]);
 	}
 	int rc = llmcap_cli_parse(cmd, argc, argv, 2, &a.c, run_option, &a);
+	if (rc < 0 && a.gpus_given && !a.decide) {
+		fprintf(stderr, "llmcap: --gpus: only with --decide (the GPU types the decision sizes on)\n");
+		rc = 2;
+	}
 	if (rc < 0 && a.decide && (a.json || a.c.seeds < 1 || a.c.seeds > LLMCAP_DECIDE_MAX_SEEDS)) {
 		fprintf(stderr, "llmcap: --decide: %s\n",
 			a.json ? "prints a table, not JSON (llmcap decide --volumes V for one volume)"

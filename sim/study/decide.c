@@ -178,6 +178,8 @@ static void hybrid_spill(struct llmcap_scenario *sc, const struct llmcap_catalog
 struct combo {
 	size_t v, g, d;
 	struct llmcap_fleet sized[LLMCAP_DECIDE_MAX_SEEDS]; /* each seed's smallest fleet */
+	struct llmcap_plan_bound bound; /* the closed-form bracket (all zero: none) */
+	bool floor_missed; /* bound.unreachable, and the search skipped for it */
 	int64_t chosen[LLMCAP_MAX_POOLS];
 	bool feasible;
 	int64_t hybrid[LLMCAP_DECIDE_HYBRID_CANDIDATES][LLMCAP_MAX_POOLS];
@@ -239,10 +241,32 @@ static void set_dtype(struct llmcap_scenario *sc, const struct llmcap_catalog *c
 			sc->pools[p].dtype = (enum llmcap_dtype)dtype;
 }
 
+/* The closed-form bracket of combo c (plan.h llmcap_plan_bound) on scenario `sc` (its volume
+ * and GPU set; the precision is set here on a copy). 0 or an error. */
+static int bracket_of(const struct study *st, struct combo *c, const struct llmcap_scenario *sc,
+		      struct llmcap_error *err)
+{
+	memset(&c->bound, 0, sizeof c->bound);
+	if (st->spec->no_bracket)
+		return 0;
+	struct llmcap_scenario *b = malloc(sizeof *b);
+	if (!b)
+		return llmcap_errorf(err, LLMCAP_ENOMEM, "out of memory");
+	*b = *sc;
+	set_dtype(b, st->cat, st->dtypes[c->d]);
+	int rc = llmcap_scenario_check(b, st->cat, err);
+	if (rc == 0)
+		rc = llmcap_plan_bound(b, st->cat, &c->bound, err);
+	free(b);
+	return rc;
+}
+
 /* Phase A, seed 0: item k = a (GPU, precision) chain, its volumes in ascending order. Each
- * volume's search starts from the lower volume's answer scaled by the volume ratio (the closed
- * form: replicas in proportion to load), and never goes below that answer (more volume never
- * needs fewer replicas): a bracket before the first simulation. */
+ * volume's search starts from the lower volume's answer scaled by the volume ratio (replicas
+ * in proportion to load), and never goes below that answer (more volume never needs fewer
+ * replicas); the closed-form bound (bracket_of) raises both: no count below it is simulated.
+ * A (GPU, precision) whose latency floor is above a target is not searched, except the
+ * first, whose runs also give the API's bill (assemble). */
 static void size_chain(void *ctx, size_t k)
 {
 	struct study *st = ctx;
@@ -252,9 +276,9 @@ static void size_chain(void *ctx, size_t k)
 		size_t v = st->order[j];
 		struct combo *c = &st->combos[v * per_v + k];
 		size_t slot = (v * per_v + k) * st->seeds;
-		int64_t start[LLMCAP_MAX_POOLS], fails[LLMCAP_MAX_POOLS];
-		bool bracket = prev && prev->sized[0].feasible;
-		for (size_t p = 0; bracket && p < st->sc->n_pools; p++) {
+		int64_t start[LLMCAP_MAX_POOLS] = {0}, fails[LLMCAP_MAX_POOLS] = {0};
+		bool from_prev = prev && prev->sized[0].feasible, bracket = from_prev;
+		for (size_t p = 0; from_prev && p < st->sc->n_pools; p++) {
 			double ratio = st->volumes[v] / st->volumes[st->order[j - 1]];
 			int64_t r = prev->sized[0].replicas[p];
 			fails[p] = r - 1;
@@ -267,6 +291,34 @@ static void size_chain(void *ctx, size_t k)
 			st->rcs[slot] = llmcap_errorf(&st->errs[slot], LLMCAP_ENOMEM, "out of memory");
 			return;
 		}
+		if ((st->rcs[slot] = bracket_of(st, c, sc, &st->errs[slot]))) {
+			free(sc);
+			return;
+		}
+		if (c->bound.unreachable && k > 0) {
+			/* no fleet meets the SLOs: as the search to LLMCAP_PLAN_MAX_REPLICAS finds */
+			free(sc);
+			memset(&c->sized[0], 0, sizeof c->sized[0]);
+			c->sized[0].dtype = st->dtypes[c->d];
+			c->floor_missed = true;
+			continue;
+		}
+		for (size_t p = 0; p < st->sc->n_pools; p++) {
+			int64_t lo = c->bound.lower[p];
+			if (lo < 1)
+				continue;
+			if (!bracket)
+				start[p] = 1;
+			bracket = true;
+			if (fails[p] < lo - 1)
+				fails[p] = lo - 1;
+			if (start[p] < lo)
+				start[p] = lo;
+		}
+		if (bracket)
+			for (size_t p = 0; p < st->sc->n_pools; p++)
+				if (start[p] < 1)
+					start[p] = 1;
 		st->rcs[slot] = llmcap_plan_fleet_fast(sc, st->cat, NAN, st->dtypes[c->d],
 						       bracket ? start : NULL, bracket ? fails : NULL,
 						       true, &c->sized[0], &st->errs[slot]);
@@ -277,7 +329,8 @@ static void size_chain(void *ctx, size_t k)
 	}
 }
 
-/* Phase A, the other seeds: item i = combo x seed >= 1, each starting from seed 0's answer. */
+/* Phase A, the other seeds: item i = combo x seed >= 1, each starting from seed 0's answer,
+ * never simulating a count below the closed-form bound. */
 static void size_one(void *ctx, size_t i)
 {
 	struct study *st = ctx;
@@ -285,14 +338,27 @@ static void size_one(void *ctx, size_t i)
 	struct combo *c = &st->combos[i / per];
 	size_t s = 1 + i % per;
 	size_t slot = (i / per) * st->seeds + s;
+	if (c->floor_missed) {
+		memset(&c->sized[s], 0, sizeof c->sized[s]);
+		c->sized[s].dtype = st->dtypes[c->d];
+		return;
+	}
 	struct llmcap_scenario *sc = variant(st, c, s);
 	if (!sc) {
 		st->rcs[slot] = llmcap_errorf(&st->errs[slot], LLMCAP_ENOMEM, "out of memory");
 		return;
 	}
 	const int64_t *start = c->sized[0].feasible ? c->sized[0].replicas : NULL;
-	st->rcs[slot] = llmcap_plan_fleet_fast(sc, st->cat, NAN, st->dtypes[c->d], start, NULL,
-					       true, &c->sized[s], &st->errs[slot]);
+	int64_t fails[LLMCAP_MAX_POOLS] = {0};
+	bool bounded = false;
+	for (size_t p = 0; start && p < st->sc->n_pools; p++)
+		if (c->bound.lower[p] > 1 && c->bound.lower[p] <= start[p]) {
+			fails[p] = c->bound.lower[p] - 1;
+			bounded = true;
+		}
+	st->rcs[slot] = llmcap_plan_fleet_fast(sc, st->cat, NAN, st->dtypes[c->d], start,
+					       bounded ? fails : NULL, true, &c->sized[s],
+					       &st->errs[slot]);
 	free(sc);
 }
 
@@ -619,6 +685,10 @@ static void option_from_fleet(const struct study *st, const struct combo *c,
 	if (!c->feasible) {
 		opt->why = "even the largest fleet searched misses an SLO: the latency floor at zero "
 			   "load is above a target (a faster GPU or precision, or a looser target)";
+		if (c->bound.unreachable) {
+			snprintf(opt->reason, sizeof opt->reason, "%s", c->bound.why);
+			opt->why = opt->reason;
+		}
 		opt->monthly = opt->monthly_half = opt->per_1m = NAN;
 		return;
 	}
@@ -831,7 +901,7 @@ int llmcap_decide_volumes(const struct llmcap_scenario *sc, const struct llmcap_
 	}
 	/* each pool on its own GPU (issue 21; sim/study/pool_gpus.c) */
 	for (size_t v = 0; spec->pool_gpus && v < n && !rc; v++)
-		rc = llmcap_decide_add_pool_gpus(sc, cat, volumes[v], &rows[v], err);
+		rc = llmcap_decide_add_pool_gpus(sc, cat, volumes[v], spec, &rows[v], err);
 done:
 	free(st.combos);
 	free(st.rcs);
