@@ -246,6 +246,34 @@ static void model_that_does_not_fit(void **state)
 	assert_int_equal(load_text(base_yaml, sets3, 3, &sc, &err), 0);
 }
 
+/* libfyaml 0.7.12 crashed formatting the error of a quoted scalar left open across long
+ * lines (found by the override fuzzer): the error is located, in a file and in --set. */
+static void long_quoted_scalar_error(void **state)
+{
+	(void)state;
+	enum { N = 1200, M = 700 };
+	char *text = malloc(N + M + 64);
+	assert_non_null(text);
+	int k = sprintf(text, "workload: {rate: ");
+	for (int i = 0; i < N; i += 2)
+		k += sprintf(text + k, "x,");
+	k += sprintf(text + k, "'\n ");
+	for (int i = 0; i < M; i += 2)
+		k += sprintf(text + k, "y,");
+	sprintf(text + k, "}\n");
+	struct llmcap_scenario sc;
+	struct llmcap_error err = {0};
+	assert_int_equal(load_text(text, NULL, 0, &sc, &err), -LLMCAP_EINVAL);
+	assert_contains(err.msg, "scenario.yaml_____:1:");
+	assert_contains(err.msg, "single-quoted scalar without closing quote (YAML syntax)");
+	llmcap_scenario_defaults(&sc);
+	memcpy(text, "workload.rate=   ", 17); /* the same value as --set */
+	assert_true(llmcap_scenario_apply_override(&sc, text, &err) < 0);
+	assert_contains(err.msg, "--set 'workload.rate=   x,x,");
+	llmcap_scenario_free(&sc);
+	free(text);
+}
+
 static void syntax_errors_and_missing_files(void **state)
 {
 	(void)state;
@@ -682,6 +710,7 @@ int main(void)
 		cmocka_unit_test(absurd_values),
 		cmocka_unit_test(prices_from_the_catalog),
 		cmocka_unit_test(model_that_does_not_fit),
+		cmocka_unit_test(long_quoted_scalar_error),
 		cmocka_unit_test(syntax_errors_and_missing_files),
 		cmocka_unit_test(fuzz_regressions),
 		cmocka_unit_test(trace_reader_byte_order_mark),

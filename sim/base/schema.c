@@ -939,6 +939,27 @@ struct diag_capture {
 	bool got;
 };
 
+/* The first collected error as libfyaml would print its first line ("L:C: error: text").
+ * Errors are collected, not printed, because libfyaml 0.7.12 crashes printing the source
+ * excerpt of some errors (a multi-line quoted scalar with long lines: "wrongly indented"),
+ * and formats every message it prints, so discarding the output does not avoid it (found
+ * by the override fuzzer; tests/test_config.c long_quoted_scalar_error). */
+static void collected_error(struct fy_diag *diag, struct diag_capture *c)
+{
+	void *it = NULL;
+	struct fy_diag_error *e;
+	while (!c->got && (e = fy_diag_errors_iterate(diag, &it)) != NULL) {
+		if (e->type != FYET_ERROR || !e->msg)
+			continue;
+		snprintf(c->text, sizeof c->text, "%d:%d: error: %s", e->line, e->column,
+			 e->msg);
+		char *nl = strchr(c->text, '\n');
+		if (nl)
+			*nl = '\0';
+		c->got = true;
+	}
+}
+
 static void diag_out(struct fy_diag *diag, void *user, const char *buf, size_t len)
 {
 	(void)diag;
@@ -1204,6 +1225,8 @@ static int prescan(struct scan *sc, const char *text, size_t len)
 	dc.output_fn = diag_discard;
 	dc.colorize = false;
 	struct fy_diag *diag = fy_diag_create(&dc);
+	if (diag)
+		fy_diag_set_collect_errors(diag, true);
 	struct fy_parse_cfg pc;
 	memset(&pc, 0, sizeof pc);
 	pc.flags = FYPCF_QUIET;
@@ -1277,6 +1300,7 @@ static struct fy_document *parse_yaml(const char *text, size_t len, const char *
 	struct fy_diag *diag = fy_diag_create(&dc);
 	if (!diag)
 		return NULL;
+	fy_diag_set_collect_errors(diag, true); /* why: collected_error below */
 	struct fy_parse_cfg pc;
 	memset(&pc, 0, sizeof pc);
 	pc.flags = FYPCF_QUIET | FYPCF_ALLOW_DUPLICATE_KEYS; /* checked above, in n log n */
@@ -1286,6 +1310,8 @@ static struct fy_document *parse_yaml(const char *text, size_t len, const char *
 	struct fy_node *root = doc ? fy_document_root(doc) : NULL;
 	if (root && fy_node_is_scalar(root) && is_null_text(fy_node_get_scalar0(root)))
 		root = NULL; /* "~" alone: an empty document */
+	if (!root)
+		collected_error(diag, &cap);
 	if (!root) {
 		if (cap.got) {
 			/* "<memory-@..>:4:1: error: flow sequence without a closing bracket" */
