@@ -739,7 +739,12 @@ static void option_from_fleet(const struct study *st, const struct combo *c,
 	memcpy(opt->replicas, fleet, sizeof opt->replicas);
 	for (size_t p = 0; p < np; p++)
 		opt->gpus += fleet[p] * llmcap_pool_gpus_per_replica(&st->sc->pools[p]);
-	opt->servers = llmcap_plan_servers(st->sc, fleet);
+	/* every server group: pools on a GPU of their own (pools.NAME.gpu) have their own servers,
+	 * which llmcap_plan_servers leaves out */
+	struct llmcap_server_group gr[LLMCAP_MAX_POOLS + 1];
+	size_t ng = llmcap_server_groups(st->sc, fleet, gr, NULL);
+	for (size_t j = 0; j < ng; j++)
+		opt->servers += gr[j].servers > 0 ? gr[j].servers : 0;
 }
 
 static bool candidate(const struct llmcap_decide_option *o)
