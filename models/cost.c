@@ -103,6 +103,7 @@ static void rent_costs(const struct llmcap_scenario *sc, const struct llmcap_usa
 	 * GPU-hours grow by interruptions x restart x GPUs per replica */
 	double restart_h = (double)sc->cost.rent.spot_restart * 1e-9 / 3600.0;
 	double held = 0, burst = 0, reserved = 0, extra = 0, od = 0, rs = 0, spot = 0;
+	out->n_rent_gpus = 0;
 	/* the fleet's GPU's prices: with pools on several types (issue 21) out->prices are the
 	 * first server group's, not necessarily hardware.gpu's */
 	struct llmcap_gpu_costs fleet_gpu;
@@ -126,6 +127,24 @@ static void rent_costs(const struct llmcap_scenario *sc, const struct llmcap_usa
 		double per_replica_hour = isnan(pr->spot_interruptions) ? 0 : pr->spot_interruptions / month_h;
 		double x = h * per_replica_hour * restart_h;
 		double rate = sc->cost.rent.term_years == 3 ? pr->reserved_3y : pr->reserved_1y;
+		const char *name = u->gpu ? u->gpu->name : sc->hardware.gpu;
+		size_t k = 0;
+		while (k < out->n_rent_gpus && strcmp(out->rent_gpus[k].gpu, name))
+			k++;
+		struct llmcap_cost_rent_gpu *row = &out->rent_gpus[k];
+		if (k == out->n_rent_gpus) {
+			out->n_rent_gpus++;
+			memset(row, 0, sizeof *row);
+			snprintf(row->gpu, sizeof row->gpu, "%s", name);
+			row->prices = *pr;
+		}
+		row->gpu_hours += h;
+		row->burst_gpu_hours += b;
+		row->reserved_gpus += r;
+		row->spot_extra_gpu_hours += x;
+		row->on_demand_monthly += h * pr->on_demand;
+		row->reserved_monthly += r * month_h * rate + b * pr->on_demand;
+		row->spot_monthly += (h + x) * pr->spot;
 		held += h;
 		burst += b;
 		reserved += r;

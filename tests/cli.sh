@@ -251,6 +251,22 @@ expect_ok "decide one volume" "decision: " -- "$LLMCAP" decide $VOL --volumes 20
 grep '^decision: ' "$T/out" | cmp -s - "$T/run_decision" && ok || { ko "run --decide and decide disagree"; cat "$T/run_decision" "$T/out"; }
 expect_err "run --decide --json" "--decide: prints a table" -- "$LLMCAP" run --decide --json
 expect_err "decide seeds" "--seeds" -- "$LLMCAP" decide --seeds 99
+# run --decide --gpus per-pool on a fleet of two GPU types: each pool's GPU chosen, and the
+# options of the given GPUs named by every type they hold, not hardware.gpu alone
+MIX="$SRC/models/scenarios/mixed-gpus.yaml"
+expect_ok "run --decide --gpus per-pool" "per-pool GPUs: utility on " -- \
+	"$LLMCAP" run "$MIX" $VOL --set workload.tokens_per_month=5B --decide --gpus per-pool --seeds 1 --jobs 1
+grep -qE '^  own h200-141gb\+l40s-48gb bf16 +\$' "$T/out" && ok || ko "run --decide: a mixed fleet's option does not name both GPUs"
+grep -qE '^decision: [^,]+, \$[0-9,]+/month .*GPUs? on [0-9]+ servers?$' "$T/out" && ok || ko "run --decide --gpus per-pool: no decision line"
+# its rent, each pool at its own GPU's price, and the type lacking a price named
+grep -qF 'on demand $' "$T/out" && grep -qF "each pool at its GPU's price:" "$T/out" && ok || ko "mixed fleet: rent not per GPU type"
+grep -qE '^ +l40s-48gb +\$[0-9,]+/month = [0-9,.]+ GPU-hours x \$' "$T/out" && ok || ko "mixed fleet: no on-demand line for the L40S pool"
+expect_ok "plan on a mixed fleet" "(utility on 4-GPU l40s-48gb)" -- "$LLMCAP" plan "$MIX" --set horizon=2h
+long=$(printf 'h100-sxm-80gb,%.0s' $(seq 40))
+expect_err "decide --gpus too long" "--gpus: the list is longer than 511 characters" -- "$LLMCAP" decide --gpus "$long"
+expect_err "decide --gpus too many" "--gpus: at most 8 GPUs" -- "$LLMCAP" decide --gpus a,b,c,d,e,f,g,h,i
+long=$(printf '2500000000,%.0s' $(seq 100))
+expect_err "decide --volumes too long" "--volumes: the list is longer than 1023 characters" -- "$LLMCAP" decide --volumes "$long"
 # catalog: each GPU's prices with their sources
 expect_ok "catalog prices" "rent per GPU-hour: on demand" -- "$LLMCAP" catalog
 grep -qE 'h100-sxm-80gb +buy \$30,000 per GPU' "$T/out" && ok || ko "catalog: no H100 purchase price"

@@ -88,6 +88,22 @@ static void mixed_fleet_cost_by_hand(void **state)
 	double od = 48 * scale * llmcap_catalog_gpu(&cat, "l40s-48gb")->price.on_demand +
 		    96 * scale * llmcap_catalog_gpu(&cat, "h200-141gb")->price.on_demand;
 	assert_rel(c.rent_on_demand_monthly, od, 1e-12);
+	/* one rent row per GPU type, in the pools' order, each at its own prices, summing to the
+	 * bills (the report prints these rows for a mixed fleet) */
+	assert_int_equal(c.n_rent_gpus, 2);
+	assert_string_equal(c.rent_gpus[0].gpu, "l40s-48gb");
+	assert_string_equal(c.rent_gpus[1].gpu, "h200-141gb");
+	assert_rel(c.rent_gpus[0].gpu_hours, 48 * scale, 1e-12);
+	assert_rel(c.rent_gpus[1].gpu_hours, 96 * scale, 1e-12);
+	assert_rel(c.rent_gpus[0].on_demand_monthly,
+		   48 * scale * llmcap_catalog_gpu(&cat, "l40s-48gb")->price.on_demand, 1e-12);
+	assert_rel(c.rent_gpus[0].on_demand_monthly + c.rent_gpus[1].on_demand_monthly, od, 1e-12);
+	assert_rel(c.rent_gpus[0].spot_monthly + c.rent_gpus[1].spot_monthly, c.rent_spot_monthly,
+		   1e-12);
+	assert_rel(c.rent_gpus[0].reserved_gpus, 2, 0);
+	assert_rel(c.rent_gpus[1].reserved_gpus, 4, 0);
+	/* a reserved price missing for one type leaves its row and the bill without a figure */
+	assert_true(isnan(c.rent_gpus[1].reserved_monthly) == isnan(c.rent_reserved_monthly));
 }
 
 /* The same fleet with one pool moved to the hardware GPU is priced as one group (as before). */

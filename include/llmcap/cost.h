@@ -109,6 +109,16 @@ struct llmcap_cost {
 	double rent_on_demand_total, rent_reserved_total, rent_spot_total;
 	double hybrid_rent_total;       /* self_total + months x burst GPU-hours x on_demand */
 	struct llmcap_gpu_costs prices; /* the prices used (the first server group's GPU) */
+	/* rent by GPU type, in the order the pools name them: each pool is billed at its own GPU's
+	 * prices, so a fleet on several types has one row per type (the rent_* figures above are
+	 * their sums); NAN bills where that type lacks the price */
+	size_t n_rent_gpus;
+	struct llmcap_cost_rent_gpu {
+		char gpu[LLMCAP_NAME_MAX];
+		double gpu_hours, burst_gpu_hours, reserved_gpus, spot_extra_gpu_hours; /* per month */
+		double on_demand_monthly, reserved_monthly, spot_monthly;          /* USD per month */
+		struct llmcap_gpu_costs prices;
+	} rent_gpus[LLMCAP_MAX_POOLS];
 	/* own, by GPU type: one row per server group that holds servers (llmcap_server_groups) */
 	size_t n_groups;
 	struct llmcap_cost_group {

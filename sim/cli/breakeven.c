@@ -29,9 +29,14 @@ struct args {
 int llmcap_cli_parse_volumes(const char *s, double *out, size_t max, size_t *n)
 {
 	*n = 0;
-	char buf[1024];
+	char buf[1024], *save = NULL;
+	if (strlen(s) >= sizeof buf) { /* cut, "2500000000" would read as 25000000 */
+		fprintf(stderr, "llmcap: --volumes: the list is longer than %zu characters\n",
+			sizeof buf - 1);
+		return -1;
+	}
 	snprintf(buf, sizeof buf, "%s", s);
-	for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		double v;
 		bool suffixed;
 		if (*n == max || llmcap_parse_count(tok, &v, &suffixed) != 0 || !(v > 0)) {
@@ -52,9 +57,14 @@ int llmcap_cli_parse_volumes(const char *s, double *out, size_t max, size_t *n)
 
 int llmcap_cli_parse_dtypes(const char *s, int *dtypes, size_t max, size_t *n_dtypes)
 {
-	char buf[256];
+	char buf[256], *save = NULL;
+	if (strlen(s) >= sizeof buf) {
+		fprintf(stderr, "llmcap: --dtypes: the list is longer than %zu characters\n",
+			sizeof buf - 1);
+		return -1;
+	}
 	snprintf(buf, sizeof buf, "%s", s);
-	for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		int d = -1;
 		for (int k = 0; k <= LLMCAP_DTYPE_INT4_AWQ; k++)
 			if (!strcmp(t, llmcap_dtype_name((enum llmcap_dtype)k)))
@@ -64,6 +74,31 @@ int llmcap_cli_parse_dtypes(const char *s, int *dtypes, size_t max, size_t *n_dt
 			return -1;
 		}
 		dtypes[(*n_dtypes)++] = d;
+	}
+	return 0;
+}
+
+int llmcap_cli_parse_gpus(const char *s, struct llmcap_cli_gpus *g)
+{
+	char *save = NULL;
+	g->n = 0;
+	g->per_pool = false;
+	if (strlen(s) >= sizeof g->buf) {
+		fprintf(stderr, "llmcap: --gpus: the list is longer than %zu characters\n",
+			sizeof g->buf - 1);
+		return -1;
+	}
+	snprintf(g->buf, sizeof g->buf, "%s", s);
+	for (char *t = strtok_r(g->buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(t, "per-pool")) { /* each pool's GPU chosen (issue 21) */
+			g->per_pool = true;
+			continue;
+		}
+		if (g->n == LLMCAP_DECIDE_MAX_GPUS) {
+			fprintf(stderr, "llmcap: --gpus: at most %d GPUs\n", LLMCAP_DECIDE_MAX_GPUS);
+			return -1;
+		}
+		g->names[g->n++] = t;
 	}
 	return 0;
 }

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "llmcap/decide.h"
 #include "llmcap/scenario.h"
 
 #ifndef LLMCAP_VERSION
@@ -188,6 +189,17 @@ void llmcap_cli_json_num(FILE *out, double v);
 int llmcap_cli_parse_volumes(const char *s, double *out, size_t max, size_t *n);
 /* A comma-separated list of precision names (--dtypes), at most max; -1 (printed) otherwise. */
 int llmcap_cli_parse_dtypes(const char *s, int *dtypes, size_t max, size_t *n_dtypes);
+/* --gpus G,... (decide, run --decide): catalog GPU names, at most LLMCAP_DECIDE_MAX_GPUS, and
+ * "per-pool" (each pool's GPU chosen). names[] point into buf: the struct owns its strings. */
+struct llmcap_cli_gpus {
+	char buf[512];
+	const char *names[LLMCAP_DECIDE_MAX_GPUS];
+	size_t n;
+	bool per_pool;
+};
+/* Parses s into g (replacing what it held); -1 (printed) on too many names or a list that is
+ * too long for buf, so that nothing is cut silently. */
+int llmcap_cli_parse_gpus(const char *s, struct llmcap_cli_gpus *g);
 /* --rent MODE: "autoscaled" (*fixed = false) or "fixed"; -1 with a message otherwise */
 int llmcap_cli_parse_rent(const char *s, bool *fixed);
 

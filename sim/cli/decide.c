@@ -24,10 +24,7 @@ struct args {
 	size_t n_volumes;
 	int dtypes[LLMCAP_DECIDE_MAX_DTYPES];
 	size_t n_dtypes;
-	char gpu_buf[512];
-	const char *gpus[LLMCAP_DECIDE_MAX_GPUS];
-	size_t n_gpus;
-	bool pool_gpus; /* --gpus per-pool */
+	struct llmcap_cli_gpus gpus;
 };
 
 static int decide_option(const struct llmcap_args *p, int id, void *ctx)
@@ -41,21 +38,7 @@ static int decide_option(const struct llmcap_args *p, int id, void *ctx)
 		return llmcap_cli_parse_dtypes(p->value, a->dtypes, LLMCAP_DECIDE_MAX_DTYPES,
 					       &a->n_dtypes);
 	case O_GPUS:
-		snprintf(a->gpu_buf, sizeof a->gpu_buf, "%s", p->value);
-		a->n_gpus = 0;
-		for (char *t = strtok(a->gpu_buf, ","); t; t = strtok(NULL, ",")) {
-			if (!strcmp(t, "per-pool")) { /* each pool's GPU chosen (issue 21) */
-				a->pool_gpus = true;
-				continue;
-			}
-			if (a->n_gpus == LLMCAP_DECIDE_MAX_GPUS) {
-				fprintf(stderr, "llmcap: --gpus: at most %d GPUs\n",
-					LLMCAP_DECIDE_MAX_GPUS);
-				return -1;
-			}
-			a->gpus[a->n_gpus++] = t;
-		}
-		return 0;
+		return llmcap_cli_parse_gpus(p->value, &a->gpus);
 	case O_OUTPUT:
 		a->out = p->value;
 		return 0;
@@ -119,7 +102,14 @@ void llmcap_cli_print_decision(const struct llmcap_scenario *sc, const struct ll
 	fprintf(out, "the decision, sized by simulation (%s tokens/month; %s arrived in the horizon, "
 		     "scaled to a month; %zu seed%s, %d simulations)\n",
 		vol, dem, seeds, seeds == 1 ? "" : "s", d->simulations);
-	fprintf(out, "  %-38s %-22s", "option", "per month (95% CI)");
+	int w = 38; /* the option column: wider for a mixed fleet's labels (h200-141gb+l40s-48gb) */
+	for (size_t i = 0; i < d->n_options; i++) {
+		char label[96];
+		option_label(&d->options[i], label, sizeof label);
+		if ((int)strlen(label) > w)
+			w = (int)strlen(label);
+	}
+	fprintf(out, "  %-*s %-22s", w, "option", "per month (95% CI)");
 	fprintf(out, " %9s", "$/1M");
 	for (size_t p = 0; p < sc->n_pools; p++)
 		fprintf(out, " %10s", sc->pools[p].name);
@@ -129,7 +119,7 @@ void llmcap_cli_print_decision(const struct llmcap_scenario *sc, const struct ll
 		char label[96], m[80];
 		option_label(o, label, sizeof label);
 		money_ci(o->monthly, o->monthly_half, m, sizeof m);
-		fprintf(out, "  %-38s %-22s %9.3f", label, m, o->per_1m);
+		fprintf(out, "  %-*s %-22s %9.3f", w, label, m, o->per_1m);
 		for (size_t p = 0; p < sc->n_pools; p++) {
 			if (o->gpus == 0)
 				fprintf(out, " %10s", "-");
@@ -178,7 +168,8 @@ void llmcap_cli_print_decision(const struct llmcap_scenario *sc, const struct ll
 	llmcap_format_usd(b->per_1m, per, sizeof per);
 	fprintf(out, "decision: %s, %s/month ($%.3f per 1M tokens)", label, m, b->per_1m);
 	if (b->option != LLMCAP_OPTION_API)
-		fprintf(out, ", %lld GPUs on %lld servers", (long long)b->gpus, (long long)b->servers);
+		fprintf(out, ", %lld GPUs on %lld server%s", (long long)b->gpus, (long long)b->servers,
+			b->servers == 1 ? "" : "s");
 	fputc('\n', out);
 	if (d->runner_up >= 0) {
 		const struct llmcap_decide_option *r = &d->options[d->runner_up];
@@ -295,13 +286,13 @@ static int decide(const struct llmcap_scenario *sc, const struct llmcap_catalog 
 	}
 	fprintf(stderr, "llmcap: deciding at %zu volumes x %zu GPUs x %zu precisions x %ld seeds on "
 			"%ld threads\n",
-		a->n_volumes, a->n_gpus ? a->n_gpus : 1, a->n_dtypes, seeds, jobs);
+		a->n_volumes, a->gpus.n ? a->gpus.n : 1, a->n_dtypes, seeds, jobs);
 	struct llmcap_cli_progress prog;
 	llmcap_cli_progress_init(&prog, "decide: simulations");
 	struct llmcap_decide_spec spec = {
-		.tokens_per_month = NAN, .gpus = a->gpus, .n_gpus = a->n_gpus, .dtypes = a->dtypes,
+		.tokens_per_month = NAN, .gpus = a->gpus.names, .n_gpus = a->gpus.n, .dtypes = a->dtypes,
 		.n_dtypes = a->n_dtypes, .seeds = (size_t)seeds, .threads = jobs,
-		.progress = {.fn = llmcap_cli_progress_show, .user = &prog}, .pool_gpus = a->pool_gpus,
+		.progress = {.fn = llmcap_cli_progress_show, .user = &prog}, .pool_gpus = a->gpus.per_pool,
 		.rent_autoscale = !a->rent_fixed};
 	struct llmcap_error err = {0};
 	int rc = llmcap_decide_volumes(sc, cat, &spec, a->volumes, a->n_volumes, rows, &err);

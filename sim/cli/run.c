@@ -27,10 +27,8 @@ struct args {
 	llmcap_time warmup;   /* -1 = auto */
 	char command_line[2048];
 	/* --gpus: the GPU types --decide sizes on, and per-pool (as llmcap decide --gpus) */
-	char gpu_buf[512];
-	const char *gpus[LLMCAP_DECIDE_MAX_GPUS];
-	size_t n_gpus;
-	bool pool_gpus, gpus_given;
+	struct llmcap_cli_gpus gpus;
+	bool gpus_given;
 };
 
 static int load(const struct args *a, struct llmcap_catalog *cat, struct llmcap_scenario *sc)
@@ -283,7 +281,7 @@ static int run_decide(const struct args *a, const struct llmcap_scenario *sc,
 		.seeds = (size_t)a->c.seeds, .threads = a->c.jobs,
 		.progress = {.fn = llmcap_cli_progress_show, .user = &prog},
 		.rent_autoscale = !a->rent_fixed,
-		.gpus = a->gpus, .n_gpus = a->n_gpus, .pool_gpus = a->pool_gpus};
+		.gpus = a->gpus.names, .n_gpus = a->gpus.n, .pool_gpus = a->gpus.per_pool};
 	struct llmcap_decision *d = malloc(sizeof *d);
 	struct llmcap_error err = {0};
 	int rc = d ? llmcap_decide(sc, cat, &spec, d, &err)
@@ -466,23 +464,8 @@ static int run_option(const struct llmcap_args *p, int id, void *ctx)
 	case O_DECIDE: a->decide = true; break;
 	case O_RENT: return llmcap_cli_parse_rent(v, &a->rent_fixed) == 0 ? 0 : -1;
 	case O_GPUS:
-		snprintf(a->gpu_buf, sizeof a->gpu_buf, "%s", v);
-		a->n_gpus = 0;
 		a->gpus_given = true;
-		char *save = NULL;
-		for (char *t = strtok_r(a->gpu_buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-			if (!strcmp(t, "per-pool")) { /* each pool's GPU chosen (issue 21) */
-				a->pool_gpus = true;
-				continue;
-			}
-			if (a->n_gpus == LLMCAP_DECIDE_MAX_GPUS) {
-				fprintf(stderr, "llmcap: --gpus: at most %d GPUs\n",
-					LLMCAP_DECIDE_MAX_GPUS);
-				return -1;
-			}
-			a->gpus[a->n_gpus++] = t;
-		}
-		break;
+		return llmcap_cli_parse_gpus(v, &a->gpus);
 	case O_EXACT_STEPS: a->exact_steps = true; break;
 	case O_BATCH_MEANS:
 		if (llmcap_cli_long(v, 2, LLMCAP_BATCH_MAX, &k) != 0) {

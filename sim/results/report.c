@@ -309,6 +309,91 @@ static void fmt_usd(double v, char *buf, size_t n)
 	llmcap_format_usd(v, buf, n);
 }
 
+/* The rent lines of the cost block: the same held GPUs rented by the hour. One GPU type: each
+ * bill as its formula; several (pools on GPUs of their own): each bill's total, then its terms
+ * per type, each at that type's prices, and the types lacking a price named. */
+static void rent_lines(FILE *out, const struct llmcap_scenario *sc, const struct llmcap_cost *cost)
+{
+	char a[64], b[64], c[64];
+	long long term = (long long)sc->cost.rent.term_years;
+	const char *key = term == 3 ? "reserved_3y" : "reserved_1y";
+	if (cost->n_rent_gpus == 1) {
+		const struct llmcap_cost_rent_gpu *g = &cost->rent_gpus[0];
+		double reserved = term == 3 ? g->prices.reserved_3y : g->prices.reserved_1y;
+		fmt_usd(cost->rent_on_demand_total, a, sizeof a);
+		llmcap_format_count(cost->rent_gpu_hours, b, sizeof b);
+		if (isnan(cost->rent_on_demand_total))
+			fprintf(out, "  rent         on demand n/a: no on-demand price for %s (cost.gpus.%s.on_demand)\n",
+				g->gpu, g->gpu);
+		else
+			fprintf(out, "  rent         on demand %s = %g x %s GPU-hours/month x $%.2f\n", a,
+				cost->months, b, g->prices.on_demand);
+		fmt_usd(cost->rent_reserved_total, a, sizeof a);
+		llmcap_format_count(cost->rent_burst_gpu_hours, b, sizeof b);
+		if (isnan(cost->rent_reserved_total))
+			fprintf(out, "               reserved  n/a: no %lld-year price for %s (cost.gpus.%s.%s)\n",
+				term, g->gpu, g->gpu, key);
+		else
+			fprintf(out, "               reserved  %s = %g x (%g GPUs x every hour x $%.2f (%lld-year term) "
+				     "+ %s burst GPU-hours/month on demand)\n",
+				a, cost->months, cost->rent_reserved_gpus, reserved, term, b);
+		fmt_usd(cost->rent_spot_total, a, sizeof a);
+		if (isnan(cost->rent_spot_total))
+			fprintf(out, "               spot      n/a: no spot price for %s (cost.gpus.%s.spot)\n",
+				g->gpu, g->gpu);
+		else if (isnan(g->prices.spot_interruptions))
+			fprintf(out, "               spot      %s at $%.2f (interruption rate not published: none counted)\n",
+				a, g->prices.spot);
+		else
+			fprintf(out, "               spot      %s at $%.2f, +%.1f GPU-hours/month restarting after "
+				     "%g interruptions per replica-month\n",
+				a, g->prices.spot, cost->rent_spot_extra_gpu_hours, g->prices.spot_interruptions);
+		return;
+	}
+	static const char *const heads[3] = {"  rent         on demand", "               reserved ",
+					     "               spot     "};
+	const double totals[3] = {cost->rent_on_demand_total, cost->rent_reserved_total,
+				  cost->rent_spot_total};
+	for (int bill = 0; bill < 3; bill++) {
+		fmt_usd(totals[bill], a, sizeof a);
+		if (isnan(totals[bill]))
+			fprintf(out, "%s n/a: a GPU type below has no price\n", heads[bill]);
+		else
+			fprintf(out, "%s %s = %g x %s/month, each pool at its GPU's price:\n", heads[bill],
+				a, cost->months, (fmt_usd(totals[bill] / cost->months, b, sizeof b), b));
+		for (size_t k = 0; k < cost->n_rent_gpus; k++) {
+			const struct llmcap_cost_rent_gpu *g = &cost->rent_gpus[k];
+			const struct llmcap_gpu_costs *pr = &g->prices;
+			double reserved = term == 3 ? pr->reserved_3y : pr->reserved_1y;
+			const double monthly[3] = {g->on_demand_monthly, g->reserved_monthly,
+						   g->spot_monthly};
+			fmt_usd(monthly[bill], b, sizeof b);
+			fprintf(out, "                 %-14s ", g->gpu);
+			if (isnan(monthly[bill])) {
+				fprintf(out, "n/a: no %s price (cost.gpus.%s.%s)\n",
+					bill == 0 ? "on-demand" : bill == 1 ? "reserved" : "spot", g->gpu,
+					bill == 0 ? "on_demand" : bill == 1 ? key : "spot");
+				continue;
+			}
+			if (bill == 0) {
+				llmcap_format_count(g->gpu_hours, c, sizeof c);
+				fprintf(out, "%s/month = %s GPU-hours x $%.2f\n", b, c, pr->on_demand);
+			} else if (bill == 1) {
+				llmcap_format_count(g->burst_gpu_hours, c, sizeof c);
+				fprintf(out, "%s/month = %g GPUs x every hour x $%.2f (%lld-year term) + %s "
+					     "burst GPU-hours on demand\n", b, g->reserved_gpus, reserved, term, c);
+			} else if (isnan(pr->spot_interruptions)) {
+				fprintf(out, "%s/month at $%.2f (interruption rate not published: none counted)\n",
+					b, pr->spot);
+			} else {
+				fprintf(out, "%s/month at $%.2f, +%.1f GPU-hours restarting after %g "
+					     "interruptions per replica-month\n",
+					b, pr->spot, g->spot_extra_gpu_hours, pr->spot_interruptions);
+			}
+		}
+	}
+}
+
 /* Disaggregated prefill and decode, per prefill pool: its stages' times (p50, p99, mean) of
  * the completed transfers, s, in the order a request meets them. */
 enum { DG_PREFILL_QUEUE, DG_PREFILL, DG_DECODE_QUEUE, DG_TRANSFER, DG_STAGES };
@@ -752,40 +837,8 @@ void llmcap_report_decided(struct llmcap_results *res, const struct llmcap_summa
 		fmt_usd(cost.api_discount_monthly, a, sizeof a);
 		fprintf(out, "               after %s/month of cached-input and batch discounts\n", a);
 	}
-	if (cost.rent_gpu_hours > 0) {
-		/* the same held GPUs, rented by the hour */
-		double reserved = sc->cost.rent.term_years == 3 ? cost.prices.reserved_3y : cost.prices.reserved_1y;
-		fmt_usd(cost.rent_on_demand_total, a, sizeof a);
-		llmcap_format_count(cost.rent_gpu_hours, b, sizeof b);
-		if (isnan(cost.rent_on_demand_total))
-			fprintf(out, "  rent         on demand n/a: no on-demand price for %s (cost.gpus.%s.on_demand)\n",
-				sc->hardware.gpu, sc->hardware.gpu);
-		else
-			fprintf(out, "  rent         on demand %s = %g x %s GPU-hours/month x $%.2f\n", a,
-				cost.months, b, cost.prices.on_demand);
-		fmt_usd(cost.rent_reserved_total, a, sizeof a);
-		llmcap_format_count(cost.rent_burst_gpu_hours, b, sizeof b);
-		if (isnan(cost.rent_reserved_total))
-			fprintf(out, "               reserved  n/a: no %lld-year price for %s (cost.gpus.%s.reserved_%lldy)\n",
-				(long long)sc->cost.rent.term_years, sc->hardware.gpu, sc->hardware.gpu,
-				(long long)sc->cost.rent.term_years);
-		else
-			fprintf(out, "               reserved  %s = %g x (%g GPUs x every hour x $%.2f (%lld-year term) "
-				     "+ %s burst GPU-hours/month on demand)\n",
-				a, cost.months, cost.rent_reserved_gpus, reserved,
-				(long long)sc->cost.rent.term_years, b);
-		fmt_usd(cost.rent_spot_total, a, sizeof a);
-		if (isnan(cost.rent_spot_total))
-			fprintf(out, "               spot      n/a: no spot price for %s (cost.gpus.%s.spot)\n",
-				sc->hardware.gpu, sc->hardware.gpu);
-		else if (isnan(cost.prices.spot_interruptions))
-			fprintf(out, "               spot      %s at $%.2f (interruption rate not published: none counted)\n",
-				a, cost.prices.spot);
-		else
-			fprintf(out, "               spot      %s at $%.2f, +%.1f GPU-hours/month restarting after "
-				     "%g interruptions per replica-month\n",
-				a, cost.prices.spot, cost.rent_spot_extra_gpu_hours, cost.prices.spot_interruptions);
-	}
+	if (cost.rent_gpu_hours > 0)
+		rent_lines(out, sc, &cost);
 	if (cost.spilled_api_total > 0) {
 		fmt_usd(cost.spilled_api_total, a, sizeof a);
 		fmt_usd(cost.hybrid_total, b, sizeof b);

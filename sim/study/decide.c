@@ -457,11 +457,12 @@ static int autoscaled_run(const struct study *st, struct llmcap_scenario *sc,
 static void autoscaled_bills(struct llmcap_scenario *sc, const struct llmcap_results *res, bool od,
 			     bool spot, struct llmcap_cost *k)
 {
-	struct llmcap_gpu_costs pr;
-	llmcap_cost_gpu_prices(sc, res->gpu, &pr);
-	double rate = sc->cost.rent.term_years == 3 ? pr.reserved_3y : pr.reserved_1y;
 	for (size_t p = 0; p < sc->n_pools; p++) {
 		const struct llmcap_pool_stats *ps = &res->pools[p];
+		/* each pool's baseline at its own GPU's prices (pools.NAME.gpu) */
+		struct llmcap_gpu_costs pr;
+		llmcap_cost_gpu_prices(sc, ps->gpu ? ps->gpu : res->gpu, &pr);
+		double rate = sc->cost.rent.term_years == 3 ? pr.reserved_3y : pr.reserved_1y;
 		int64_t b = ps->autoscaled ? best_baseline(ps->held_at, ps->n_replicas, res->horizon,
 							   rate, pr.on_demand)
 					   : -1;
@@ -666,12 +667,34 @@ static void ci(const double *x, size_t n, double *mean, double *half)
 		*mean = NAN; /* a price missing on some seed: not comparable */
 }
 
+/* An option's GPU label: the GPU sized on, then the GPUs of the pools that name their own
+ * (pools.NAME.gpu), each once, joined by '+' ("h200-141gb+l40s-48gb"): the hardware the option
+ * buys or rents, not only hardware.gpu. A label too long for buf ends in "+...". */
+static void fleet_label(const struct study *st, size_t g, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s", st->gpus[g]);
+	for (size_t p = 0; p < st->sc->n_pools; p++) {
+		const char *own = st->sc->pools[p].gpu;
+		bool seen = !own[0] || !strcmp(own, st->gpus[g]);
+		for (size_t q = 0; q < p && !seen; q++)
+			seen = !strcmp(st->sc->pools[q].gpu, own);
+		if (seen)
+			continue;
+		size_t len = strlen(buf);
+		if (len + 1 + strlen(own) + 4 >= n) { /* room kept for "+..." */
+			snprintf(buf + len, n - len, "+...");
+			return;
+		}
+		snprintf(buf + len, n - len, "+%s", own);
+	}
+}
+
 static void option_from_fleet(const struct study *st, const struct combo *c,
 			      enum llmcap_option o, struct llmcap_decide_option *opt)
 {
 	memset(opt, 0, sizeof *opt);
 	opt->option = o;
-	snprintf(opt->gpu, sizeof opt->gpu, "%s", st->gpus[c->g]);
+	fleet_label(st, c->g, opt->gpu, sizeof opt->gpu);
 	opt->dtype = st->dtypes[c->d];
 	opt->latency_checked = true;
 	size_t np = st->sc->n_pools;
