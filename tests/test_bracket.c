@@ -7,6 +7,7 @@
  * - a target below the latency floor at zero load is unreachable, with the reason, and a
  *   large fleet at low load indeed misses it. */
 #include "test_util.h"
+#include "test_scenario.h"
 
 #include "llmcap/decide.h"
 #include "llmcap/plan.h"
@@ -75,37 +76,27 @@ static void bound_below_the_answer(void **state)
 	assert_true(informative);
 }
 
-static void apply(struct llmcap_scenario *sc, const char *set)
-{
-	struct llmcap_error err = {0};
-	if (llmcap_scenario_apply_override(sc, set, &err) != 0)
-		fail_msg("%s: %s", set, err.msg);
-}
-
 /* test_decide.c's hand-workable case: one class of fixed 100 + 100-token requests on 8B
  * replicas at a constant `step` per step, 8 slots: a replica decodes at most 8 tokens a step,
  * so its throughput is known in closed form (the bound is tight). */
 static void hand_case(struct llmcap_scenario *sc, double rate, const char *step)
 {
-	char buf[512];
-	llmcap_scenario_defaults(sc);
-	apply(sc, "workload.classes={c: {pool: p, prompt: {dist: fixed, value: 100}, "
-		  "output: {dist: fixed, value: 100}, slo_ttft_p99: 1s, slo_tpot_p99: 50ms}}");
-	apply(sc, "workload.diurnal.shape=none");
-	snprintf(buf, sizeof buf,
+	static const char *const base[] = {
+		"workload.classes={c: {pool: p, prompt: {dist: fixed, value: 100}, "
+		"output: {dist: fixed, value: 100}, slo_ttft_p99: 1s, slo_tpot_p99: 50ms}}",
+		"workload.diurnal.shape=none",
+		"hardware={gpu: h100-sxm-80gb, gpus_per_server: 8}",
+		"cost={capex: 300000, opex_monthly: 1000, support_yearly: 0, horizon_years: 3}",
+		"cost.api.prices={c: {input: 1, output: 1}}",
+		"horizon=1h",
+		"seed=3"};
+	char pool[512], r[64];
+	snprintf(pool, sizeof pool,
 		 "pools={p: {model: llama-3.1-8b, perf_model: linear, linear: {per_step: %s}, "
 		 "max_num_seqs: 8}}", step);
-	apply(sc, buf);
-	apply(sc, "hardware={gpu: h100-sxm-80gb, gpus_per_server: 8}");
-	apply(sc, "cost={capex: 300000, opex_monthly: 1000, support_yearly: 0, horizon_years: 3}");
-	apply(sc, "cost.api.prices={c: {input: 1, output: 1}}");
-	apply(sc, "horizon=1h");
-	apply(sc, "seed=3");
-	snprintf(buf, sizeof buf, "workload.rate=%g/s", rate);
-	apply(sc, buf);
-	struct llmcap_error err = {0};
-	if (llmcap_scenario_check(sc, &cat, &err) != 0)
-		fail_msg("%s", err.msg);
+	snprintf(r, sizeof r, "workload.rate=%g/s", rate);
+	const char *const sets[] = {pool, r};
+	test_scenario_build(sc, &cat, base, sizeof base / sizeof *base, sets, 2, true);
 }
 
 /* The decision with and without the bracket: the same fleets on every seed and the same
