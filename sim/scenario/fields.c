@@ -435,9 +435,9 @@ static const struct llmcap_field autoscale_fields[] = {
 		"spot_interruptions, drains for spot_notice, then is terminated (its requests "
 		"retried elsewhere) and a replacement cold-starts in its place"},
 	{.key = "spot_notice", .type = LLMCAP_T_DURATION, .offset = AS(spot_notice), .def = "2min",
-	 .min = 0, .max = HUGE_VAL, .flags = LLMCAP_F_MIN_EXCL,
+	 .min = 0, .max = HUGE_VAL,
 	 .doc = "the provider's warning before a spot termination (AWS: 2 minutes; GCP and Azure: "
-		"30 seconds); above 0"},
+		"30 seconds); 0: none, terminated at the interruption"},
 	{.key = "spot_interruptions", .type = LLMCAP_T_DOUBLE, .offset = AS(spot_interruptions),
 	 .def = "null", .min = 0, .max = HUGE_VAL, .flags = LLMCAP_F_NULL,
 	 .doc = "interruptions per replica-month; null: the GPU's (cost.gpus.NAME or the catalog; "
