@@ -262,6 +262,8 @@ grep -qE '^decision: [^,]+, \$[0-9,]+/month .*GPUs? on [0-9]+ servers?$' "$T/out
 grep -qF 'on demand $' "$T/out" && grep -qF "each pool at its GPU's price:" "$T/out" && ok || ko "mixed fleet: rent not per GPU type"
 grep -qE '^ +l40s-48gb +\$[0-9,]+/month = [0-9,.]+ GPU-hours x \$' "$T/out" && ok || ko "mixed fleet: no on-demand line for the L40S pool"
 expect_ok "plan on a mixed fleet" "(utility on 4-GPU l40s-48gb)" -- "$LLMCAP" plan "$MIX" --set horizon=2h
+expect_ok "plan, every pool on its own GPU" "smallest fleet (utility on 4-GPU l40s-48gb, reasoning on 4-GPU h100-sxm-80gb) meeting" -- \
+	"$LLMCAP" plan "$MIX" --set horizon=2h --set pools.reasoning.gpu=h100-sxm-80gb
 long=$(printf 'h100-sxm-80gb,%.0s' $(seq 40))
 expect_err "decide --gpus too long" "--gpus: the list is longer than 511 characters" -- "$LLMCAP" decide --gpus "$long"
 expect_err "decide --gpus too many" "--gpus: at most 8 GPUs" -- "$LLMCAP" decide --gpus a,b,c,d,e,f,g,h,i

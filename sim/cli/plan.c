@@ -64,15 +64,21 @@ static void print_table(FILE *out, const struct llmcap_scenario *sc, const struc
 		label(sw, i, lab, sizeof lab);
 		width = (int)strlen(lab) > width ? (int)strlen(lab) : width;
 	}
-	fprintf(out, "llmcap plan: %s, smallest fleet of %lld-GPU %s servers", sc->name,
-		(long long)sc->hardware.gpus_per_server, sc->hardware.gpu);
-	/* pools on a GPU of their own have servers of their own (cost.h): name them */
+	/* pools on a GPU of their own have servers of their own (cost.h): name them, and the
+	 * hardware block's servers only where a pool runs on them */
+	size_t n_own = 0;
+	for (size_t p = 0; p < sc->n_pools; p++)
+		n_own += llmcap_pool_own_servers(sc, p);
+	fprintf(out, "llmcap plan: %s, smallest fleet", sc->name);
+	if (n_own < sc->n_pools)
+		fprintf(out, " of %lld-GPU %s servers", (long long)sc->hardware.gpus_per_server,
+			sc->hardware.gpu);
 	for (size_t p = 0, k = 0; p < sc->n_pools; p++)
 		if (llmcap_pool_own_servers(sc, p))
 			fprintf(out, "%s%s on %lld-GPU %s", k++ ? ", " : " (", sc->pools[p].name,
 				(long long)llmcap_pool_gpus_per_server(sc, p), llmcap_pool_gpu(sc, p));
 	fprintf(out, "%s meeting every SLO in the busiest hour, %.2fB tokens/month\n\n",
-		llmcap_scenario_mixed_gpus(sc) ? ")" : "", c[order[0]].fleet.tokens_per_month / 1e9);
+		n_own ? ")" : "", c[order[0]].fleet.tokens_per_month / 1e9);
 	fprintf(out, "  %-4s  %-*s  %5s %7s %13s %13s %9s\n", "rank", width, "candidate", "GPUs",
 		"servers", "self-hosted", "API", "$/1M own");
 	for (size_t r = 0; r < n; r++) {
