@@ -83,6 +83,19 @@ static void scenario(struct llmcap_scenario *sc, const char *const *sets, size_t
 
 /* KV bytes of one token of llama-3.1-8b in 16 bits, by hand from its catalog entry: K and V,
  * every layer, every KV head, head_dim values of 2 bytes. */
+/* One request of 1,000 prompt and 5 output tokens at t = 0, its record captured in c (free
+ * with capture_free) and the run's results in res. */
+static void lone_request(const struct llmcap_scenario *sc, struct capture *c,
+			 struct llmcap_results *res)
+{
+	struct llmcap_scripted_request q[] = {{.time = 0, .prompt = 1000, .output = 5}};
+	capture_init(c, 4);
+	struct llmcap_sink sink = {.user = c, .request = on_request};
+	struct llmcap_error err = {0};
+	if (llmcap_simulate_script(sc, &cat, &sink, q, 1, res, &err) != 0)
+		fail_msg("%s", err.msg);
+}
+
 static double kv_bytes_8b(int64_t *layers)
 {
 	const struct llmcap_model_spec *m = llmcap_catalog_model(&cat, "llama-3.1-8b");
@@ -145,14 +158,9 @@ static void lone_request_ttft_by_hand(void **state)
 					      : "pools.p.disaggregation.overlap=false"};
 		scenario(&sc, sets, 1);
 		const llmcap_time T = overlap ? 81920 + 10000 : 2621440 + 10000;
-		struct llmcap_scripted_request q[] = {{.time = 0, .prompt = 1000, .output = 5}};
 		struct capture c;
-		capture_init(&c, 4);
-		struct llmcap_sink sink = {.user = &c, .request = on_request};
 		struct llmcap_results res;
-		struct llmcap_error err = {0};
-		if (llmcap_simulate_script(&sc, &cat, &sink, q, 1, &res, &err) != 0)
-			fail_msg("%s", err.msg);
+		lone_request(&sc, &c, &res);
 		assert_int_equal(c.n, 1);
 		const struct llmcap_request_record *r = &c.rec[0];
 		assert_int_equal(r->status, LLMCAP_REQ_COMPLETED);
@@ -213,14 +221,10 @@ static void groups_on_their_own_gpus(void **state)
 			      "pools.p.perf_model=roofline", "pools.d.perf_model=roofline"};
 	scenario(&sc, sets, 4);
 	assert_string_equal(llmcap_pool_gpu(&sc, 0), "h100-sxm-80gb");
-	struct llmcap_scripted_request q[] = {{.time = 0, .prompt = 1000, .output = 5}};
 	struct capture c;
-	capture_init(&c, 4);
-	struct llmcap_sink sink = {.user = &c, .request = on_request};
 	struct llmcap_results res;
+	lone_request(&sc, &c, &res);
 	struct llmcap_error err = {0};
-	if (llmcap_simulate_script(&sc, &cat, &sink, q, 1, &res, &err) != 0)
-		fail_msg("%s", err.msg);
 	/* memory plans: each on its own GPU, at its own TP */
 	for (size_t p = 0; p < 2; p++) {
 		struct llmcap_memory_plan plan;

@@ -72,6 +72,11 @@ struct llmcap_error {
 	char msg[1024];
 };
 
+/* The first non-zero of rcs[0 .. n) (the results of a parallel job's tasks, in task order), with
+ * its error copied to err (if not NULL); 0 when every task succeeded. */
+int llmcap_first_error(const int *rcs, const struct llmcap_error *errs, size_t n,
+		       struct llmcap_error *err);
+
 /* Sets err (if not NULL) and returns -code, so callers can `return llmcap_errorf(...)`. */
 int llmcap_errorf(struct llmcap_error *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

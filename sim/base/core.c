@@ -24,6 +24,18 @@ const char *llmcap_strerror(int code)
 	return "unknown error";
 }
 
+int llmcap_first_error(const int *rcs, const struct llmcap_error *errs, size_t n,
+		       struct llmcap_error *err)
+{
+	for (size_t i = 0; i < n; i++)
+		if (rcs[i]) {
+			if (err)
+				*err = errs[i];
+			return rcs[i];
+		}
+	return 0;
+}
+
 int llmcap_errorf(struct llmcap_error *err, int code, const char *fmt, ...)
 {
 	if (err) {

@@ -200,20 +200,10 @@ void llmcap_arrival(struct sim *s, uint64_t data, int ids_slot)
 	rp->outstanding++;
 	rp->queued++;
 	rp->arrivals_int++;
-	/* A run in progress must end at its next step end, unless the request cannot change its
-	 * steps: in first-come-first-served order it joins behind a waiting request that the
-	 * run's steps could not admit (a run that began with requests waiting began with a plain
-	 * step, or with one that left the head refused for blocks or a sequence slot, and its
-	 * steps only take blocks; one that began with none waiting was touched by the arrival
-	 * that queued first), or behind swapped-out requests, which come back first.
-	 * An overloaded replica then keeps its runs across the arrivals that queue behind. */
-	const bool behind = rp->deferred && (rp->waiting.len > 0 || rp->swapped.len > 0) &&
-			    pl->cfg->scheduling_policy == LLMCAP_SCHED_FCFS;
+	llmcap_touch_run(s, rp);
 	if (pl->frontend)
 		frontend_admit(s, ri, r);
 	llmcap_enqueue_waiting(s, rp, id, false);
-	if (!behind)
-		rp->touched = true;
 	if (cl->max_queue_time > 0) {
 		llmcap_time due = s->now + cl->max_queue_time;
 		push_event(s, due, s->now, EV_TIMEOUT, (uint32_t)id, (uint64_t)r->id, (uint64_t)r->id);
@@ -234,6 +224,18 @@ void llmcap_arrival(struct sim *s, uint64_t data, int ids_slot)
 			push_event(s, s->now, s->now, EV_KICK, (uint32_t)ri, 0, ri);
 		}
 	}
+}
+
+void llmcap_touch_run(const struct sim *s, struct replica *rp)
+{
+	/* Behind: a run that began with requests waiting began with a plain step, or with one
+	 * that left the head refused for blocks or a sequence slot, and its steps only take
+	 * blocks; one that began with none waiting was touched by the request that queued first.
+	 * An overloaded replica then keeps its runs across the requests that queue behind. */
+	const bool behind = rp->deferred && (rp->waiting.len > 0 || rp->swapped.len > 0) &&
+			    s->pools[rp->pool].cfg->scheduling_policy == LLMCAP_SCHED_FCFS;
+	if (!behind)
+		rp->touched = true;
 }
 
 /* A request still waiting, never scheduled, when its class's max_queue_time runs out. */

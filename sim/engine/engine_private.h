@@ -963,6 +963,11 @@ LLMCAP_INTERNAL void llmcap_disagg_record(const struct sim *s, const struct req 
 
 /* arrivals.c */
 LLMCAP_INTERNAL void llmcap_arrival(struct sim *s, uint64_t data, int ids_slot);
+/* A request about to join rp's waiting queue (an arrival, or a retry: failures.c) ends rp's
+ * fast run in progress at its next step end (rp->touched) unless it cannot change the run's
+ * steps: in first-come-first-served order it joins behind a waiting request that the run's
+ * steps could not admit, or behind swapped-out requests, which come back first (fast.c). */
+LLMCAP_INTERNAL void llmcap_touch_run(const struct sim *s, struct replica *rp);
 LLMCAP_INTERNAL void llmcap_queue_timeout(struct sim *s, int32_t id, int64_t req_id);
 
 /* stream.c (uses no other engine file's functions: the fast mode's look-ahead depends on it

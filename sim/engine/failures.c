@@ -109,13 +109,9 @@ void llmcap_replica_retry(struct sim *s, int32_t id)
 	dst->outstanding++;
 	if (r->first_sched < 0)
 		dst->queued++;
-	/* as an arrival (llmcap_arrival): a fast run in progress on dst ends at its next step end
-	 * unless the request joins behind a waiting head its steps could not admit, or behind
-	 * swapped-out requests. Spot terminations retry in the fast mode (spot.c): without this
-	 * the run went on past the retry, and fast != exact. */
-	if (!(dst->deferred && (dst->waiting.len > 0 || dst->swapped.len > 0) &&
-	      s->pools[pool].cfg->scheduling_policy == LLMCAP_SCHED_FCFS))
-		dst->touched = true;
+	/* as an arrival: spot terminations retry in the fast mode (spot.c), and a run that went
+	 * on past the retry made fast != exact */
+	llmcap_touch_run(s, dst);
 	llmcap_enqueue_waiting(s, dst, id, false);
 	s->res->failures[pool].retries++;
 	struct req_feat *f = llmcap_req_feat(s, r);

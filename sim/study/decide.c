@@ -815,17 +815,6 @@ static void assemble(const struct study *st, size_t v, struct llmcap_decision *o
 	}
 }
 
-static int first_error(const struct study *st, size_t n, struct llmcap_error *err)
-{
-	for (size_t i = 0; i < n; i++)
-		if (st->rcs[i]) {
-			if (err)
-				*err = st->errs[i];
-			return st->rcs[i];
-		}
-	return 0;
-}
-
 int llmcap_decide_volumes(const struct llmcap_scenario *sc, const struct llmcap_catalog *cat,
 			  const struct llmcap_decide_spec *spec, const double *volumes, size_t n,
 			  struct llmcap_decision *rows, struct llmcap_error *err)
@@ -879,12 +868,12 @@ int llmcap_decide_volumes(const struct llmcap_scenario *sc, const struct llmcap_
 		}
 	llmcap_study_parallel_for(st.n_gpus * st.n_dtypes, spec->threads, size_chain, &st,
 				  &spec->progress);
-	if ((rc = first_error(&st, st.n_combos * st.seeds, err)))
+	if ((rc = llmcap_first_error(st.rcs, st.errs, st.n_combos * st.seeds, err)))
 		goto done;
 	if (st.seeds > 1) {
 		llmcap_study_parallel_for(st.n_combos * (st.seeds - 1), spec->threads, size_one, &st,
 					  &spec->progress);
-		if ((rc = first_error(&st, st.n_combos * st.seeds, err)))
+		if ((rc = llmcap_first_error(st.rcs, st.errs, st.n_combos * st.seeds, err)))
 			goto done;
 	}
 	for (size_t i = 0; i < st.n_combos; i++) {
@@ -902,12 +891,12 @@ int llmcap_decide_volumes(const struct llmcap_scenario *sc, const struct llmcap_
 	/* B: the chosen fleet on every seed (a seed whose own answer it is reuses its run) and
 	 * the hybrid baselines */
 	llmcap_study_parallel_for(slots, spec->threads, eval_one, &st, &spec->progress);
-	if ((rc = first_error(&st, slots, err)))
+	if ((rc = llmcap_first_error(st.rcs, st.errs, slots, err)))
 		goto done;
 	if (st.seeds > 1) {
 		st.hybrid_rest = true;
 		llmcap_study_parallel_for(slots, spec->threads, eval_one, &st, &spec->progress);
-		if ((rc = first_error(&st, slots, err)))
+		if ((rc = llmcap_first_error(st.rcs, st.errs, slots, err)))
 			goto done;
 	}
 	for (size_t v = 0; v < n; v++) {

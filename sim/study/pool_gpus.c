@@ -322,17 +322,6 @@ static void run_pick(void *ctx, size_t i)
 	free(sc);
 }
 
-static int first_error(const struct pg_study *st, size_t n, struct llmcap_error *err)
-{
-	for (size_t i = 0; i < n; i++)
-		if (st->rcs[i]) {
-			if (err)
-				*err = st->errs[i];
-			return st->rcs[i];
-		}
-	return 0;
-}
-
 int llmcap_decide_pool_gpus(const struct llmcap_scenario *base, const struct llmcap_catalog *cat,
 			    const char *const *gpus, size_t n_gpus, size_t seeds, long threads,
 			    bool bracket, struct llmcap_pool_gpu_choice *out, struct llmcap_error *err)
@@ -392,11 +381,11 @@ int llmcap_decide_pool_gpus(const struct llmcap_scenario *base, const struct llm
 	}
 	/* the searches: seed 0 per GPU, then the other seeds from its answer */
 	llmcap_study_parallel_for(n, threads, size_gpu, st, NULL);
-	if ((rc = first_error(st, slots, err)))
+	if ((rc = llmcap_first_error(st->rcs, st->errs, slots, err)))
 		goto done;
 	if (seeds > 1) {
 		llmcap_study_parallel_for(n * (seeds - 1), threads, size_seed, st, NULL);
-		if ((rc = first_error(st, slots, err)))
+		if ((rc = llmcap_first_error(st->rcs, st->errs, slots, err)))
 			goto done;
 	}
 	for (size_t k = 0; k < n; k++) {
@@ -464,7 +453,7 @@ int llmcap_decide_pool_gpus(const struct llmcap_scenario *base, const struct llm
 	}
 	memset(st->rcs, 0, slots * sizeof *st->rcs);
 	llmcap_study_parallel_for(LLMCAP_POOL_GPU_PICKS * seeds, threads, run_pick, st, NULL);
-	if ((rc = first_error(st, slots, err))) {
+	if ((rc = llmcap_first_error(st->rcs, st->errs, slots, err))) {
 		free(sc);
 		goto done;
 	}
