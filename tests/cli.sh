@@ -267,6 +267,8 @@ expect_ok "plan, every pool on its own GPU" "smallest fleet (utility on 4-GPU l4
 long=$(printf 'h100-sxm-80gb,%.0s' $(seq 40))
 expect_err "decide --gpus too long" "--gpus: the list is longer than 511 characters" -- "$LLMCAP" decide --gpus "$long"
 expect_err "decide --gpus too many" "--gpus: at most 8 GPUs" -- "$LLMCAP" decide --gpus a,b,c,d,e,f,g,h,i
+long=$(printf 'fp8,%.0s' $(seq 70))
+expect_err "decide --dtypes too long" "--dtypes: the list is longer than 255 characters" -- "$LLMCAP" decide --dtypes "$long"
 long=$(printf '2500000000,%.0s' $(seq 100))
 expect_err "decide --volumes too long" "--volumes: the list is longer than 1023 characters" -- "$LLMCAP" decide --volumes "$long"
 # catalog: each GPU's prices with their sources
